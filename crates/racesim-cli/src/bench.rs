@@ -1,0 +1,219 @@
+//! `racesim bench`: throughput (schedules per second), cost per step and time to first
+//! violation of a scenario under each policy, next to plain shuttle running a body with the
+//! same number of tasks and scheduling points, and the resident memory after the first
+//! thousand schedules and at the end (it must stay flat).
+
+use crate::output::{line, thousands};
+use crate::run::choose_policies;
+use crate::{Format, bad_input, exit};
+use racesim_explore::{ExploreConfig, STEPS_PER_SCHEDULE_MAX, StrategyKind};
+use racesim_scenario::Scenario;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// The scenario to measure.
+    #[arg(default_value = "scenarios/collapse_mmap.toml")]
+    scenario: PathBuf,
+    /// Policies (as for `run`); default: the scenario's.
+    #[arg(long, short)]
+    policy: Option<String>,
+    /// Complete schedules to run per policy (violations do not stop the measurement).
+    #[arg(long, short = 'n', default_value_t = 20_000)]
+    schedules: u64,
+    #[arg(long, default_value = "random")]
+    strategy: String,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+/// Resident set size of this process in KiB, from /proc (Linux); None elsewhere.
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Plain shuttle: `tasks` threads, `yields` scheduling points in all, a random scheduler.
+/// Returns schedules per second and scheduling decisions per schedule.
+fn plain_shuttle(tasks: usize, yields: u64, schedules: u64, seed: u64) -> (f64, f64) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let per_task = (yields as usize).div_ceil(tasks.max(1));
+    let decisions = Arc::new(AtomicU64::new(0));
+    struct Counting<S> {
+        inner: S,
+        decisions: Arc<AtomicU64>,
+    }
+    impl<S: shuttle::scheduler::Scheduler> shuttle::scheduler::Scheduler for Counting<S> {
+        fn new_execution(&mut self) -> Option<shuttle::scheduler::Schedule> {
+            self.inner.new_execution()
+        }
+        fn next_task(
+            &mut self,
+            runnable: &[&shuttle::scheduler::Task],
+            current: Option<shuttle::scheduler::TaskId>,
+            is_yielding: bool,
+        ) -> Option<shuttle::scheduler::TaskId> {
+            self.decisions.fetch_add(1, Ordering::Relaxed);
+            self.inner.next_task(runnable, current, is_yielding)
+        }
+        fn next_u64(&mut self) -> u64 {
+            self.inner.next_u64()
+        }
+    }
+    let scheduler = Counting {
+        inner: shuttle::scheduler::RandomScheduler::new_from_seed(seed, schedules as usize),
+        decisions: decisions.clone(),
+    };
+    let mut config = shuttle::Config::new();
+    config.failure_persistence = shuttle::FailurePersistence::None;
+    config.silence_warnings = true;
+    let started = Instant::now();
+    shuttle::Runner::new(scheduler, config).run(move || {
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                shuttle::thread::spawn(move || {
+                    for _ in 0..per_task {
+                        shuttle::thread::yield_now();
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    (schedules as f64 / seconds, decisions.load(Ordering::Relaxed) as f64 / schedules as f64)
+}
+
+pub fn bench(args: BenchArgs) -> u8 {
+    let scenario = match Scenario::load(&args.scenario) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let policies = match choose_policies(&scenario, args.policy.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return bad_input(e),
+    };
+    let Some(strategy) = StrategyKind::parse(&args.strategy) else {
+        return bad_input(format!("unknown strategy '{}'", args.strategy));
+    };
+    if args.schedules == 0 {
+        return bad_input("--schedules must be at least 1");
+    }
+    if args.format == Format::Human {
+        line(format!(
+            "bench {} ({}), {} schedules per policy, {} seed {}, release build: {}",
+            scenario.name,
+            scenario.path,
+            thousands(args.schedules),
+            strategy.label(),
+            args.seed,
+            !cfg!(debug_assertions)
+        ));
+        line(format!(
+            "  {:<32} {:>12} {:>10} {:>9} {:>12} {:>12} {:>9} {:>10} {:>10}",
+            "policy", "schedules/s", "steps/sch", "ns/step", "shuttle/s", "shuttle ns", "ratio", "1st found", "RSS KiB"
+        ));
+    }
+    for policy in &policies {
+        let config = ExploreConfig {
+            strategy,
+            seed: args.seed,
+            schedules_max: args.schedules,
+            steps_per_schedule_max: STEPS_PER_SCHEDULE_MAX,
+            stop_at_first_finding: false,
+        };
+        let rss_early = std::rc::Rc::new(std::cell::Cell::new(None));
+        let probe = rss_early.clone();
+        let started = Instant::now();
+        let report = racesim_explore::explore(
+            &scenario,
+            policy,
+            &config,
+            Box::new(move |p| {
+                if p.schedules == 1_000 {
+                    probe.set(rss_kib());
+                }
+                true
+            }),
+        );
+        let seconds = started.elapsed().as_secs_f64();
+        let rss_end = rss_kib();
+        let schedules = report.progress.schedules.max(1);
+        let rate = schedules as f64 / seconds;
+        let steps_per_schedule = report.progress.steps as f64 / schedules as f64;
+        let ns_per_step = seconds * 1e9 / report.progress.steps.max(1) as f64;
+        // Time to first violation: the ordinary run, stopping at the first finding.
+        let first = Instant::now();
+        let found = racesim_explore::explore(
+            &scenario,
+            policy,
+            &ExploreConfig { stop_at_first_finding: true, ..config.clone() },
+            Box::new(|_| true),
+        );
+        let first_seconds = first.elapsed().as_secs_f64();
+        let first_text = match &found.finding {
+            Some(f) => format!("#{} {:.1}ms", f.schedule, first_seconds * 1e3),
+            None => "none".to_string(),
+        };
+        let (shuttle_rate, shuttle_decisions) = plain_shuttle(
+            scenario.actors.len(),
+            steps_per_schedule.round() as u64,
+            args.schedules.min(100_000),
+            args.seed,
+        );
+        let shuttle_ns = 1e9 / (shuttle_rate * shuttle_decisions.max(1.0));
+        let ratio = rate / shuttle_rate;
+        let rss_early = rss_early.get();
+        match args.format {
+            Format::Human => line(format!(
+                "  {:<32} {:>12.0} {:>10.1} {:>9.0} {:>12.0} {:>12.0} {:>8.2}x {:>10} {:>10}",
+                policy.name,
+                rate,
+                steps_per_schedule,
+                ns_per_step,
+                shuttle_rate,
+                shuttle_ns,
+                ratio,
+                first_text,
+                match (rss_early, rss_end) {
+                    (Some(a), Some(b)) => format!("{a}->{b}"),
+                    (None, Some(b)) => b.to_string(),
+                    _ => "n/a".into(),
+                }
+            )),
+            Format::Json => line(
+                serde_json::json!({
+                    "scenario": scenario.name,
+                    "policy": policy.name,
+                    "schedules": report.progress.schedules,
+                    "seconds": seconds,
+                    "schedules_per_second": rate,
+                    "steps_per_schedule": steps_per_schedule,
+                    "ns_per_step": ns_per_step,
+                    "violating_schedules": report.findings,
+                    "plain_shuttle_schedules_per_second": shuttle_rate,
+                    "plain_shuttle_ns_per_decision": shuttle_ns,
+                    "ratio_to_plain_shuttle": ratio,
+                    "first_violation_schedule": found.finding.as_ref().map(|f| f.schedule),
+                    "first_violation_seconds": found.finding.as_ref().map(|_| first_seconds),
+                    "rss_kib_after_1000_schedules": rss_early,
+                    "rss_kib_at_end": rss_end,
+                })
+                .to_string(),
+            ),
+        }
+    }
+    if args.format == Format::Human {
+        line(
+            "  ratio = racesim schedules/s over plain shuttle's with the same tasks and scheduling points; target >= 0.5",
+        );
+    }
+    exit::CLEAN
+}

@@ -1,0 +1,106 @@
+//! `racesim`: explore, replay and benchmark race scenarios of the Linux page cache.
+//!
+//! This crate owns the command line (arguments parsed by clap, then validated into plans),
+//! printing (human and JSON), files (reading scenarios and traces, writing traces) and the
+//! clock (time budgets, progress, benchmarks). Everything it prints comes from values the
+//! library crates return.
+
+mod bench;
+mod output;
+mod replay;
+mod run;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes, documented in README.md and `racesim --help`.
+pub mod exit {
+    /// No violation found (run), or a clean trace replayed identically.
+    pub const CLEAN: u8 = 0;
+    /// A violation was found (run) or reproduced (replay).
+    pub const VIOLATION: u8 = 1;
+    /// Bad input or usage: unreadable or malformed scenario or trace, unknown policy.
+    pub const BAD_INPUT: u8 = 2;
+    /// The replay did not reproduce the recorded trace.
+    pub const DIVERGED: u8 = 3;
+    // 101: internal error (a racesim bug; Rust's exit code for a panic).
+}
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0    no violation found (run); trace replayed clean and identical (replay)
+  1    a violation was found (run) or reproduced (replay)
+  2    bad input or usage: malformed scenario or trace, unknown policy, bad arguments
+  3    replay diverged from the recorded trace
+  101  internal error (a racesim bug; please report it with the command that caused it)
+
+Examples:
+  racesim run scenarios/collapse_mmap.toml
+  racesim run scenarios/collapse_mmap.toml --policy legacy --seed 7 --schedules 100000
+  racesim run scenarios/mkwrite_punch.toml --policy all --strategy pct:3 --format json
+  racesim replay racesim-out/collapse_mmap.legacy.seed1.schedule3.trace.json
+  racesim bench scenarios/collapse_mmap.toml --schedules 20000";
+
+#[derive(Parser)]
+#[command(
+    name = "racesim",
+    version,
+    about = "Deterministic race explorer for Linux page-cache locking designs",
+    long_about = "racesim explores the interleavings of a small virtual kernel (page cache, page tables, \
+block map, allocator, i_size, mmap_sem, page locks, range locks) running the actors of a scenario, \
+under a locking policy, until an oracle fires: stale data, write to a freed block, lost write, \
+mapping beyond EOF, deadlock. Every finding is a trace that replays bit for bit.",
+    after_help = AFTER_HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Human,
+    /// One JSON object per line on stdout, nothing else.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Explore a scenario under one or more locking policies and report what breaks.
+    #[command(after_help = AFTER_HELP)]
+    Run(run::RunArgs),
+    /// Re-execute a recorded trace step by step and check it reproduces its event log.
+    #[command(after_help = AFTER_HELP)]
+    Replay(replay::ReplayArgs),
+    /// Measure schedules per second and cost per step against plain shuttle.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { exit::BAD_INPUT } else { exit::CLEAN });
+        }
+    };
+    let code = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Replay(args) => replay::replay(args),
+        Command::Bench(args) => bench::bench(args),
+    };
+    ExitCode::from(code)
+}
+
+/// Prints a bad-input error and returns its exit code.
+pub fn bad_input(message: impl std::fmt::Display) -> u8 {
+    eprintln!("racesim: error: {message}");
+    exit::BAD_INPUT
+}
+
+/// Where traces go unless `--out` says otherwise.
+pub fn default_out() -> PathBuf {
+    PathBuf::from("racesim-out")
+}

@@ -1,0 +1,147 @@
+//! `racesim replay`: re-execute a trace's decisions, print the interleaving one line per
+//! step, mark where the oracle fired, and check the replay against the recorded log.
+
+use crate::output::line;
+use crate::{Format, bad_input, exit};
+use racesim_explore::STEPS_PER_SCHEDULE_MAX;
+use racesim_scenario::Scenario;
+use racesim_trace::{Trace, TraceEvent};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// A trace written by `racesim run`.
+    trace: PathBuf,
+    /// The scenario to replay against (default: the path recorded in the trace).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+/// How a replay compares with its trace.
+enum Comparison {
+    Matches,
+    Diverged(String),
+}
+
+fn compare(
+    trace: &Trace,
+    events: &[TraceEvent],
+    verdict: &racesim_trace::Verdict,
+    diverged: Option<&str>,
+) -> Comparison {
+    if let Some(reason) = diverged {
+        return Comparison::Diverged(reason.to_string());
+    }
+    if let Some(i) = (0..trace.events.len().max(events.len())).find(|&i| trace.events.get(i) != events.get(i)) {
+        let show = |e: Option<&TraceEvent>| {
+            e.map_or("(nothing)".to_string(), |e| format!("{} {}: {}", e.actor, e.function, e.change))
+        };
+        return Comparison::Diverged(format!(
+            "event {i} differs: recorded \"{}\", replayed \"{}\"",
+            show(trace.events.get(i)),
+            show(events.get(i))
+        ));
+    }
+    if verdict.oracle != trace.verdict.oracle || verdict.event != trace.verdict.event {
+        return Comparison::Diverged(format!(
+            "verdict differs: recorded {} at event {:?}, replayed {} at event {:?}",
+            trace.verdict.oracle, trace.verdict.event, verdict.oracle, verdict.event
+        ));
+    }
+    Comparison::Matches
+}
+
+pub fn replay(args: ReplayArgs) -> u8 {
+    let trace = match Trace::load(&args.trace) {
+        Ok(t) => t,
+        Err(e) => return bad_input(e),
+    };
+    let scenario_path = args.scenario.clone().unwrap_or_else(|| PathBuf::from(&trace.scenario.path));
+    let scenario = match Scenario::load(&scenario_path) {
+        Ok(s) => s,
+        Err(e) => return bad_input(format!("{e} (the scenario of trace {})", args.trace.display())),
+    };
+    let Some(policy) = scenario.policy(&trace.policy) else {
+        return bad_input(format!(
+            "trace {} names policy '{}', which {} does not define",
+            args.trace.display(),
+            trace.policy,
+            scenario.path
+        ));
+    };
+    let stale = scenario.content_hash != trace.scenario.content_hash;
+    let report = racesim_explore::replay(&scenario, &policy, &trace.decisions, STEPS_PER_SCHEDULE_MAX);
+    let events = racesim_explore::render_events(&scenario, &report.events);
+    let verdict = racesim_explore::verdict_of(report.violation.as_ref(), &scenario.names());
+    let comparison = compare(&trace, &events, &verdict, report.diverged.as_deref());
+    match args.format {
+        Format::Human => print_human(&args, &trace, &events, &verdict, &comparison, stale),
+        Format::Json => {
+            let (matches, reason) = match &comparison {
+                Comparison::Matches => (true, None),
+                Comparison::Diverged(r) => (false, Some(r.clone())),
+            };
+            let object = serde_json::json!({
+                "trace": args.trace.display().to_string(),
+                "scenario": scenario.name,
+                "policy": trace.policy,
+                "oracle": verdict.oracle,
+                "event": verdict.event,
+                "message": verdict.message,
+                "matches": matches,
+                "diverged": reason,
+                "scenario_changed": stale,
+                "events": events.iter().map(|e| serde_json::json!({"actor": e.actor, "function": e.function, "change": e.change})).collect::<Vec<_>>(),
+            });
+            line(object.to_string());
+        }
+    }
+    match comparison {
+        Comparison::Diverged(_) => exit::DIVERGED,
+        Comparison::Matches if verdict.oracle == "clean" => exit::CLEAN,
+        Comparison::Matches => exit::VIOLATION,
+    }
+}
+
+fn print_human(
+    args: &ReplayArgs,
+    trace: &Trace,
+    events: &[TraceEvent],
+    verdict: &racesim_trace::Verdict,
+    comparison: &Comparison,
+    stale: bool,
+) {
+    line(format!(
+        "{}: scenario {} under {}, {} seed {}, schedule {} ({} decisions)",
+        args.trace.display(),
+        trace.scenario.name,
+        trace.policy,
+        trace.strategy,
+        trace.seed,
+        trace.schedule,
+        trace.decisions.len()
+    ));
+    let actor_width = events.iter().map(|e| e.actor.len()).max().unwrap_or(5).max(5);
+    let function_width = events.iter().map(|e| e.function.len()).max().unwrap_or(8).clamp(8, 34);
+    line(format!("  step  {:<actor_width$}  {:<function_width$}  what changed", "actor", "function"));
+    for (i, event) in events.iter().enumerate() {
+        let mark = if verdict.event == Some(i) { ">>" } else { "  " };
+        line(format!(
+            "{mark}{i:>4}  {:<actor_width$}  {:<function_width$}  {}",
+            event.actor, event.function, event.change
+        ));
+    }
+    match verdict.event {
+        Some(at) => line(format!("verdict: {} at step {at}: {}", verdict.oracle, verdict.message)),
+        None => line("verdict: clean"),
+    }
+    if stale {
+        line("note: the scenario file changed since this trace was recorded (content hash differs)");
+    }
+    match comparison {
+        Comparison::Matches => line(format!("replay matches the recorded trace ({} events)", trace.events.len())),
+        Comparison::Diverged(reason) => line(format!("replay DIVERGED from the recorded trace: {reason}")),
+    }
+}

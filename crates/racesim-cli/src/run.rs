@@ -1,0 +1,223 @@
+//! `racesim run`: explore one scenario under each chosen policy, write a trace for each
+//! finding, and print verdicts.
+
+use crate::output::{Progress, line, shell_quote, thousands};
+use crate::{Format, bad_input, exit};
+use racesim_explore::{ExploreConfig, RunReport, STEPS_PER_SCHEDULE_MAX, StrategyKind};
+use racesim_kernel::Policy;
+use racesim_kernel::policy::BUILTIN_POLICIES;
+use racesim_scenario::{Expect, Scenario};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Schedules explored per policy unless `--schedules` says otherwise.
+pub const SCHEDULES_DEFAULT: u64 = 10_000;
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML; see docs/scenario-format.md).
+    scenario: PathBuf,
+    /// Policies to explore, comma-separated: legacy, mmaplock, range_lock, invalidate_lock, a
+    /// variant the scenario defines, or `all`. Default: every policy the scenario's [expect]
+    /// names (all four built-ins if it names none).
+    #[arg(long, short)]
+    policy: Option<String>,
+    /// How to pick the next actor: `random`, `pct` (PCT of depth 3) or `pct:N`.
+    #[arg(long, default_value = "random")]
+    strategy: String,
+    /// Seed of the exploration. The same seed gives the same schedules, findings and traces.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Schedules to explore per policy (stops earlier at the first violation).
+    #[arg(long, visible_alias = "iterations", short = 'n', default_value_t = SCHEDULES_DEFAULT)]
+    schedules: u64,
+    /// Wall-clock limit per policy, in seconds (checked between schedules). The verdict of a
+    /// time-limited run depends on the machine's speed; use --schedules for reproducible runs.
+    #[arg(long, value_name = "SECONDS")]
+    time_budget: Option<f64>,
+    /// Folder for the traces of findings.
+    #[arg(long, default_value = "racesim-out")]
+    out: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+/// Resolves the `--policy` argument against the scenario.
+pub fn choose_policies(scenario: &Scenario, wanted: Option<&str>) -> Result<Vec<Policy>, String> {
+    let names: Vec<String> = match wanted {
+        Some("all") => BUILTIN_POLICIES
+            .iter()
+            .map(|s| s.to_string())
+            .chain(scenario.variants.iter().map(|v| v.name.clone()))
+            .collect(),
+        Some(list) => list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        None if scenario.expect.is_empty() => BUILTIN_POLICIES.iter().map(|s| s.to_string()).collect(),
+        None => scenario.expect.iter().map(|(p, _)| p.clone()).collect(),
+    };
+    names
+        .iter()
+        .map(|name| {
+            scenario.policy(name).ok_or_else(|| {
+                let mut known: Vec<String> = BUILTIN_POLICIES.iter().map(|s| s.to_string()).collect();
+                known.extend(scenario.variants.iter().map(|v| v.name.clone()));
+                format!("unknown policy '{name}' for {}; expected one of {}, or all", scenario.path, known.join(", "))
+            })
+        })
+        .collect()
+}
+
+pub fn run(args: RunArgs) -> u8 {
+    let scenario = match Scenario::load(&args.scenario) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let policies = match choose_policies(&scenario, args.policy.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return bad_input(e),
+    };
+    let Some(strategy) = StrategyKind::parse(&args.strategy) else {
+        return bad_input(format!("unknown strategy '{}'; expected random, pct or pct:N (N >= 1)", args.strategy));
+    };
+    if args.time_budget.is_some_and(|t| t.is_nan() || t <= 0.0) {
+        return bad_input("--time-budget must be a positive number of seconds");
+    }
+    let config = ExploreConfig {
+        strategy,
+        seed: args.seed,
+        schedules_max: args.schedules,
+        steps_per_schedule_max: STEPS_PER_SCHEDULE_MAX,
+        stop_at_first_finding: true,
+    };
+    if args.format == Format::Human {
+        line(format!("{}: {}  ({})", scenario.name, scenario.description, scenario.path));
+    }
+    let mut any_violation = false;
+    for policy in &policies {
+        let report = explore_with_clock(&scenario, policy, &config, args.time_budget, args.format == Format::Human);
+        let trace_path = match &report.finding {
+            Some(finding) => {
+                let trace = racesim_explore::to_trace(&scenario, &policy.name, &config, finding);
+                let path = args.out.join(trace_file_name(&scenario.name, &policy.name, &config, finding.schedule));
+                if let Err(e) = trace.save(&path) {
+                    eprintln!("racesim: error: cannot write trace {}: {e}", path.display());
+                    return exit::BAD_INPUT;
+                }
+                Some(path)
+            }
+            None => None,
+        };
+        any_violation |= report.finding.is_some();
+        let expected = scenario.expectation(&policy.name);
+        match args.format {
+            Format::Human => print_human(&report, expected, trace_path.as_deref(), &config),
+            Format::Json => print_json(&scenario, &report, expected, trace_path.as_deref(), &config),
+        }
+    }
+    if any_violation { exit::VIOLATION } else { exit::CLEAN }
+}
+
+/// Explores with the wall clock in charge of the time budget and the progress indicator.
+pub fn explore_with_clock(
+    scenario: &Scenario,
+    policy: &Policy,
+    config: &ExploreConfig,
+    time_budget: Option<f64>,
+    show_progress: bool,
+) -> RunReport {
+    let started = Instant::now();
+    let limit = time_budget.map(Duration::from_secs_f64);
+    let mut progress = Progress::new(policy.name.clone(), show_progress);
+    let budget = Box::new(move |p: &racesim_explore::Progress| {
+        progress.update(p.schedules, p.steps);
+        let within = limit.is_none_or(|l| started.elapsed() < l);
+        if !within {
+            progress.finish();
+        }
+        within
+    });
+    let report = racesim_explore::explore(scenario, policy, config, budget);
+    if show_progress {
+        Progress::new(String::new(), true).finish();
+    }
+    report
+}
+
+pub fn trace_file_name(scenario: &str, policy: &str, config: &ExploreConfig, schedule: u64) -> String {
+    format!("{scenario}.{policy}.seed{}.schedule{schedule}.trace.json", config.seed)
+}
+
+fn expected_note(expected: Option<Expect>, got: Expect) -> String {
+    match expected {
+        None => String::new(),
+        Some(e) if e == got => format!("  (expected {e})"),
+        Some(e) => format!("  (expected {e}: MISMATCH)"),
+    }
+}
+
+fn print_human(report: &RunReport, expected: Option<Expect>, trace: Option<&Path>, config: &ExploreConfig) {
+    let schedules = thousands(report.progress.schedules);
+    match &report.finding {
+        Some(finding) => {
+            let got = Expect::Violation(finding.violation.oracle);
+            line(format!(
+                "  {:<32} VIOLATION {} in schedule {} of {} ({}, seed {}){}",
+                report.policy,
+                finding.violation.oracle,
+                finding.schedule,
+                schedules,
+                config.strategy.label(),
+                config.seed,
+                expected_note(expected, got)
+            ));
+            line(format!("      {}", finding.violation.message));
+            if let Some(path) = trace {
+                let shown = shell_quote(&path.display().to_string());
+                line(format!("      trace:  {shown}"));
+                line(format!("      replay: racesim replay {shown}"));
+            }
+        }
+        None => {
+            let cut = if report.step_limited > 0 {
+                format!(", {} cut at the step bound", thousands(report.step_limited))
+            } else {
+                String::new()
+            };
+            let budget = if report.stopped_by_budget { " (time budget reached)" } else { "" };
+            line(format!(
+                "  {:<32} clean after {schedules} schedules, {} steps{cut}{budget}{}",
+                report.policy,
+                thousands(report.progress.steps),
+                expected_note(expected, Expect::Clean)
+            ));
+        }
+    }
+}
+
+fn print_json(
+    scenario: &Scenario,
+    report: &RunReport,
+    expected: Option<Expect>,
+    trace: Option<&Path>,
+    config: &ExploreConfig,
+) {
+    let finding = report.finding.as_ref();
+    let trace_text = trace.map(|p| p.display().to_string());
+    let object = serde_json::json!({
+        "scenario": scenario.name,
+        "path": scenario.path,
+        "policy": report.policy,
+        "verdict": if finding.is_some() { "violation" } else { "clean" },
+        "oracle": finding.map(|f| f.violation.oracle.name()),
+        "message": finding.map(|f| f.violation.message.clone()),
+        "expected": expected.map(|e| e.to_string()),
+        "schedules": report.progress.schedules,
+        "steps": report.progress.steps,
+        "schedule": finding.map(|f| f.schedule),
+        "strategy": config.strategy.label(),
+        "seed": config.seed,
+        "stopped_by_time_budget": report.stopped_by_budget,
+        "trace": trace_text,
+        "replay": trace_text.as_ref().map(|t| format!("racesim replay {}", shell_quote(t))),
+    });
+    line(object.to_string());
+}

@@ -1,0 +1,61 @@
+//! [`ShuttleCpu`]: the kernel model's [`Cpu`] on shuttle. A step is `switch()` (a shuttle
+//! scheduling point) followed by the step's body under the world lock, then the oracles' look
+//! at the events the step produced. A sleeping actor records the request it waits for; the
+//! scheduler ([`crate::scheduler`]) does not run it until the request can be granted.
+
+use crate::world::{SharedWorld, World, lock};
+use racesim_kernel::lock::RequestRef;
+use racesim_kernel::types::ActorId;
+use racesim_kernel::{Cpu, Machine};
+use shuttle_engine::runtime::thread::switch;
+
+pub struct ShuttleCpu {
+    pub world: SharedWorld,
+    pub actor: ActorId,
+}
+
+/// Runs `f` on the machine and judges what it logged.
+fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
+    let World { machine, judge, violation, steps, steps_max, step_limit_hit, .. } = world;
+    let first = machine.log.len();
+    let result = f(machine);
+    *steps += 1;
+    if *steps >= *steps_max {
+        *step_limit_hit = true;
+    }
+    if violation.is_none() {
+        *violation = judge.check_events(&machine.kernel, &machine.log, first);
+    }
+    result
+}
+
+impl Cpu for ShuttleCpu {
+    fn step<R>(&mut self, f: impl FnOnce(&mut Machine) -> R) -> R {
+        switch();
+        judged(&mut lock(&self.world), f)
+    }
+
+    fn peek<R>(&mut self, f: impl FnOnce(&Machine) -> R) -> R {
+        f(&lock(&self.world).machine)
+    }
+
+    fn block_until_grantable<R>(&mut self, request: RequestRef, grant: impl FnOnce(&mut Machine) -> R) -> R {
+        {
+            let mut world = lock(&self.world);
+            world.waits[self.actor as usize] = Some(request);
+            if let Some(cycle) = world.cycle_through(self.actor) {
+                world.record_deadlock(cycle);
+            }
+        }
+        // The scheduler resumes us only once the request is grantable (or never, if the
+        // execution stops on a violation).
+        switch();
+        let mut world = lock(&self.world);
+        world.waits[self.actor as usize] = None;
+        debug_assert!(
+            world.machine.kernel.locks[request.lock as usize].grantable(request.ticket),
+            "racesim bug: a sleeper was resumed before its lock could be granted"
+        );
+        judged(&mut world, grant)
+    }
+}

@@ -1,0 +1,360 @@
+//! The explorer: the only crate that knows shuttle.
+//!
+//! [`explore`] runs a scenario under one policy for a number of schedules: each schedule starts
+//! from the scenario's initial kernel, runs every actor as a shuttle task whose kernel steps
+//! are scheduling points, then (if nothing fired) syncs and judges the quiescent state. It stops
+//! at the first violation and returns it as a [`Finding`] with the decisions that reproduce it.
+//! [`replay`] re-executes recorded decisions. [`to_trace`] turns a finding into a trace file.
+//!
+//! Architecture invariant: nothing here reads the clock, the environment or unseeded
+//! randomness; the budget callback, the only way time enters, is the caller's.
+//!
+//! Modules: [`world`] (shared execution state, deadlock detection), [`cpu`] (the kernel's
+//! `Cpu` on shuttle), [`strategy`] (random, PCT, replay), [`scheduler`] (the shuttle
+//! `Scheduler` that ties them together).
+
+pub mod cpu;
+pub mod scheduler;
+pub mod strategy;
+pub mod world;
+
+use cpu::ShuttleCpu;
+use racesim_kernel::event::{Event, SYNC_ACTOR};
+use racesim_kernel::types::{ActorId, PageRange, WriteId};
+use racesim_kernel::{Kernel, Machine, Names, Operation, Policy, SerialCpu, Task};
+use racesim_oracles::{Judge, OpInfo, Violation};
+use racesim_scenario::Scenario;
+use scheduler::{Control, RacesimScheduler};
+pub use scheduler::{Finding, Progress};
+use shuttle_engine::{Config, FailurePersistence, MaxSteps, Runner};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use world::{SharedWorld, World, lock};
+
+/// Default bound on steps in one schedule; a schedule that reaches it is cut and counted.
+pub const STEPS_PER_SCHEDULE_MAX: u64 = 100_000;
+/// Shuttle coroutine stack per task. Kernel functions nest a few frames deep; 128 KiB leaves
+/// ample room over shuttle's 60 KiB default.
+const TASK_STACK_BYTES: usize = 0x20000;
+
+/// How to choose among runnable actors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrategyKind {
+    Random,
+    Pct { depth: usize },
+}
+
+impl StrategyKind {
+    pub fn label(&self) -> String {
+        match self {
+            StrategyKind::Random => "random".into(),
+            StrategyKind::Pct { depth } => format!("pct:{depth}"),
+        }
+    }
+
+    /// Parses `random`, `pct` (depth 3) or `pct:N`.
+    pub fn parse(text: &str) -> Option<StrategyKind> {
+        match text {
+            "random" => Some(StrategyKind::Random),
+            "pct" => Some(StrategyKind::Pct { depth: 3 }),
+            _ => {
+                let depth = text.strip_prefix("pct:")?.parse().ok()?;
+                (depth >= 1).then_some(StrategyKind::Pct { depth })
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ExploreConfig {
+    pub strategy: StrategyKind,
+    pub seed: u64,
+    pub schedules_max: u64,
+    pub steps_per_schedule_max: u64,
+    /// Stop at the first violation (what users want). Benchmarks turn it off to measure
+    /// throughput over a fixed number of complete schedules.
+    pub stop_at_first_finding: bool,
+}
+
+/// What a run found.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub policy: String,
+    pub progress: Progress,
+    /// Schedules cut short by the step bound.
+    pub step_limited: u64,
+    pub finding: Option<Finding>,
+    /// Schedules that broke an oracle (more than one only when not stopping at the first).
+    pub findings: u64,
+    /// The budget callback ended the run before `schedules_max`.
+    pub stopped_by_budget: bool,
+}
+
+/// What every task of the run needs, shared read-only.
+struct Plan {
+    initial: Kernel,
+    policy: Policy,
+    /// Per actor: its operations with their write ids.
+    actors: Vec<Vec<(Operation, WriteId)>>,
+}
+
+fn plan(scenario: &Scenario, policy: &Policy) -> (Arc<Plan>, Vec<OpInfo>) {
+    let mut ops = Vec::new();
+    let mut actors = Vec::new();
+    let mut write: WriteId = 0;
+    for (actor, spec) in scenario.actors.iter().enumerate() {
+        let mut list = Vec::new();
+        for (index, op) in spec.ops.iter().enumerate() {
+            write += 1;
+            ops.push(OpInfo { actor: actor as ActorId, op_index: index as u16, op: *op, write });
+            list.push((*op, write));
+        }
+        actors.push(list);
+    }
+    let plan = Plan { initial: scenario.build_kernel(), policy: policy.clone(), actors };
+    (Arc::new(plan), ops)
+}
+
+fn new_world(scenario: &Scenario, plan: &Plan, ops: Vec<OpInfo>, steps_max: u64) -> SharedWorld {
+    let judge = Judge::new(&plan.initial, ops, Box::new(scenario.names()));
+    Arc::new(Mutex::new(World {
+        machine: Machine::new(plan.initial.clone()),
+        judge,
+        waits: vec![None; plan.actors.len()],
+        finished: vec![false; plan.actors.len()],
+        violation: None,
+        steps: 0,
+        steps_max,
+        step_limit_hit: false,
+        halt: false,
+        live: false,
+        names: scenario.names(),
+    }))
+}
+
+/// One execution: reset, run the actors, then sync and judge the quiescent state.
+fn execution_body(world: SharedWorld, plan: Arc<Plan>) -> impl Fn() + Send + Sync + 'static {
+    move || {
+        lock(&world).reset(&plan.initial);
+        let handles: Vec<_> = (0..plan.actors.len())
+            .map(|actor| {
+                let world = world.clone();
+                let plan = plan.clone();
+                shuttle::thread::spawn(move || run_actor(world, &plan, actor as ActorId))
+            })
+            .collect();
+        for handle in handles {
+            let _ = handle.join();
+        }
+        let mut world = lock(&world);
+        if world.violation.is_none() && !world.step_limit_hit {
+            quiesce(&mut world, &plan.policy);
+        }
+    }
+}
+
+fn run_actor(world: SharedWorld, plan: &Plan, actor: ActorId) {
+    let mut cpu = ShuttleCpu { world: world.clone(), actor };
+    let mut task = Task { cpu: &mut cpu, actor, mm: 0, policy: &plan.policy };
+    for (index, (op, write)) in plan.actors[actor as usize].iter().enumerate() {
+        task.run_operation(index as u16, op, *write);
+    }
+    lock(&world).finished[actor as usize] = true;
+}
+
+/// The final `sync` (every dirty page written back, serially) and the end-state oracles.
+fn quiesce(world: &mut World, policy: &Policy) {
+    let World { machine, judge, violation, .. } = world;
+    let first = machine.log.len();
+    {
+        let mut cpu = SerialCpu::new(machine);
+        let mut task = Task { cpu: &mut cpu, actor: SYNC_ACTOR, mm: 0, policy };
+        let inodes = task.cpu.machine.kernel.inodes.len();
+        for ino in 0..inodes {
+            task.filemap_write_and_wait_range(ino as u16, PageRange::WHOLE, "sync");
+        }
+    }
+    *violation = judge.check_events(&machine.kernel, &machine.log, first);
+    if violation.is_none() {
+        *violation = judge.check_quiescent(&machine.kernel, &machine.log);
+    }
+}
+
+fn shuttle_config() -> Config {
+    let mut config = Config::new();
+    config.failure_persistence = FailurePersistence::None;
+    config.max_steps = MaxSteps::None;
+    config.stack_size = TASK_STACK_BYTES;
+    config.silence_warnings = true;
+    config
+}
+
+/// Explores `scenario` under `policy`. `budget` is asked before each schedule whether to go on
+/// (it is where a caller puts a time limit or a progress indicator).
+pub fn explore(
+    scenario: &Scenario,
+    policy: &Policy,
+    config: &ExploreConfig,
+    budget: Box<dyn FnMut(&Progress) -> bool>,
+) -> RunReport {
+    let strategy: Box<dyn strategy::Strategy> = match config.strategy {
+        StrategyKind::Random => Box::new(strategy::RandomWalk::new(config.seed)),
+        StrategyKind::Pct { depth } => Box::new(strategy::Pct::new(config.seed, depth)),
+    };
+    let control = run(
+        scenario,
+        policy,
+        strategy,
+        config.seed,
+        config.schedules_max,
+        config.steps_per_schedule_max,
+        false,
+        config.stop_at_first_finding,
+        budget,
+    );
+    let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
+    RunReport {
+        policy: policy.name.clone(),
+        progress: control.progress,
+        step_limited: control.step_limited,
+        finding: control.finding,
+        findings: control.findings,
+        stopped_by_budget: control.stopped_by_budget,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    scenario: &Scenario,
+    policy: &Policy,
+    strategy: Box<dyn strategy::Strategy>,
+    seed: u64,
+    schedules_max: u64,
+    steps_max: u64,
+    keep_last_log: bool,
+    stop_at_first_finding: bool,
+    budget: Box<dyn FnMut(&Progress) -> bool>,
+) -> Rc<RefCell<Control>> {
+    let (plan, ops) = plan(scenario, policy);
+    let world = new_world(scenario, &plan, ops, steps_max);
+    let control = Rc::new(RefCell::new(Control {
+        strategy,
+        seed,
+        schedules_max,
+        progress: Progress::default(),
+        step_limited: 0,
+        decisions: Vec::new(),
+        finding: None,
+        findings: 0,
+        stop_at_first_finding,
+        keep_last_log,
+        last_log: Vec::new(),
+        budget,
+        stopped_by_budget: false,
+    }));
+    let scheduler = RacesimScheduler { world: world.clone(), control: control.clone() };
+    Runner::new(scheduler, shuttle_config()).run(execution_body(world, plan));
+    control
+}
+
+/// What re-executing recorded decisions produced.
+#[derive(Clone, Debug)]
+pub struct ReplayReport {
+    pub events: Vec<Event>,
+    pub violation: Option<Violation>,
+    /// The decisions did not fit the execution (a changed scenario or racesim).
+    pub diverged: Option<String>,
+}
+
+/// Re-executes one schedule from its recorded decisions.
+pub fn replay(scenario: &Scenario, policy: &Policy, decisions: &[u32], steps_max: u64) -> ReplayReport {
+    struct SharedReplay(Rc<RefCell<strategy::Replay>>);
+    impl strategy::Strategy for SharedReplay {
+        fn begin(&mut self, schedule: u64) {
+            self.0.borrow_mut().begin(schedule)
+        }
+        fn choose(
+            &mut self,
+            runnable: &[shuttle_engine::scheduler::TaskId],
+            current: Option<shuttle_engine::scheduler::TaskId>,
+        ) -> Option<shuttle_engine::scheduler::TaskId> {
+            self.0.borrow_mut().choose(runnable, current)
+        }
+        fn next_u64(&mut self) -> u64 {
+            self.0.borrow_mut().next_u64()
+        }
+    }
+    let replayer = Rc::new(RefCell::new(strategy::Replay::new(decisions.to_vec())));
+    let control = run(
+        scenario,
+        policy,
+        Box::new(SharedReplay(replayer.clone())),
+        0,
+        1,
+        steps_max,
+        true,
+        true,
+        Box::new(|_| true),
+    );
+    let control = control.borrow();
+    let replayer = replayer.borrow();
+    let mut diverged = replayer.diverged.clone();
+    if diverged.is_none() && !replayer.consumed_all() {
+        diverged = Some("the execution ended before all recorded decisions were used".into());
+    }
+    let (events, violation) = match &control.finding {
+        Some(f) => (f.events.clone(), Some(f.violation.clone())),
+        None => (control.last_log.clone(), None),
+    };
+    ReplayReport { events, violation, diverged }
+}
+
+/// Renders events for a trace or a terminal.
+pub fn render_events(scenario: &Scenario, events: &[Event]) -> Vec<racesim_trace::TraceEvent> {
+    let names = scenario.names();
+    events
+        .iter()
+        .map(|e| racesim_trace::TraceEvent {
+            actor: names.actor(e.actor),
+            function: e.function.to_string(),
+            change: e.change.describe(&names),
+        })
+        .collect()
+}
+
+/// The trace of a finding.
+pub fn to_trace(scenario: &Scenario, policy: &str, config: &ExploreConfig, finding: &Finding) -> racesim_trace::Trace {
+    let names = scenario.names();
+    racesim_trace::Trace {
+        format: racesim_trace::TRACE_FORMAT_VERSION,
+        racesim_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: racesim_trace::ScenarioRef {
+            name: scenario.name.clone(),
+            path: scenario.path.clone(),
+            content_hash: scenario.content_hash.clone(),
+        },
+        policy: policy.to_string(),
+        strategy: config.strategy.label(),
+        seed: config.seed,
+        schedule: finding.schedule,
+        decisions: finding.decisions.clone(),
+        events: render_events(scenario, &finding.events),
+        verdict: verdict_of(Some(&finding.violation), &names),
+    }
+}
+
+/// A trace verdict from a violation (or clean).
+pub fn verdict_of(violation: Option<&Violation>, names: &dyn Names) -> racesim_trace::Verdict {
+    match violation {
+        Some(v) => racesim_trace::Verdict {
+            oracle: v.oracle.name().to_string(),
+            event: Some(v.event),
+            actors: v.actors.iter().map(|&a| names.actor(a)).collect(),
+            message: v.message.clone(),
+        },
+        None => {
+            racesim_trace::Verdict { oracle: "clean".into(), event: None, actors: Vec::new(), message: String::new() }
+        }
+    }
+}

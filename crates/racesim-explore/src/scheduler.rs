@@ -1,0 +1,155 @@
+//! [`RacesimScheduler`]: the shuttle `Scheduler` racesim runs under. It
+//! - hides actors asleep on a lock that cannot be granted yet from the strategy, and calls it a
+//!   deadlock when every unfinished actor sleeps;
+//! - asks the [`Strategy`] only where there is a real choice, and records that choice;
+//! - stops the execution (returns `None`) as soon as a violation or the step bound is hit, and
+//!   stops the run after the first finding, the schedule budget, or when the budget callback
+//!   says so. Nothing panics across shuttle: a finding is a value read from the world.
+
+use crate::strategy::Strategy;
+use crate::world::{SharedWorld, lock};
+use racesim_kernel::Event;
+use racesim_kernel::types::ActorId;
+use racesim_oracles::Violation;
+use shuttle_engine::scheduler::{Schedule, Scheduler, Task, TaskId};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Progress of a run, for budgets and progress indicators.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    pub schedules: u64,
+    pub steps: u64,
+}
+
+/// A schedule that broke an oracle.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// Which schedule of the run (0-based).
+    pub schedule: u64,
+    pub decisions: Vec<u32>,
+    pub events: Vec<Event>,
+    pub violation: Violation,
+}
+
+/// The run's bookkeeping, shared between the scheduler (owned by shuttle's `Runner`) and the
+/// caller that reads the results.
+pub struct Control {
+    pub strategy: Box<dyn Strategy>,
+    pub seed: u64,
+    pub schedules_max: u64,
+    pub progress: Progress,
+    pub step_limited: u64,
+    pub decisions: Vec<u32>,
+    /// The first finding of the run.
+    pub finding: Option<Finding>,
+    /// Schedules that broke an oracle.
+    pub findings: u64,
+    /// Stop the run, and the execution, at the first violation. Off for benchmarks, which run
+    /// schedules to completion past violations (a stopped execution's task stacks are leaked
+    /// by shuttle, so stopping thousands of them would grow memory).
+    pub stop_at_first_finding: bool,
+    /// The last schedule's log, kept when the caller wants it (replay).
+    pub keep_last_log: bool,
+    pub last_log: Vec<Event>,
+    pub budget: Box<dyn FnMut(&Progress) -> bool>,
+    pub stopped_by_budget: bool,
+}
+
+pub struct RacesimScheduler {
+    pub world: SharedWorld,
+    pub control: Rc<RefCell<Control>>,
+}
+
+impl RacesimScheduler {
+    /// Collects what the schedule that just ended produced.
+    fn finish_schedule(&mut self) {
+        let mut control = self.control.borrow_mut();
+        let mut world = lock(&self.world);
+        control.progress.schedules += 1;
+        control.progress.steps += world.steps;
+        if world.step_limit_hit {
+            control.step_limited += 1;
+        }
+        let choices = control.decisions.len();
+        control.strategy.observe_length(choices);
+        if control.keep_last_log {
+            control.last_log.clone_from(&world.machine.log);
+        }
+        if let Some(violation) = world.violation.take() {
+            control.findings += 1;
+            if control.finding.is_some() {
+                return;
+            }
+            let schedule = control.progress.schedules - 1;
+            let decisions = control.decisions.clone();
+            control.finding = Some(Finding { schedule, decisions, events: world.machine.log.clone(), violation });
+        }
+    }
+}
+
+impl Scheduler for RacesimScheduler {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        // The schedule begun last time, if any, has ended.
+        let was_live = std::mem::replace(&mut lock(&self.world).live, false);
+        if was_live {
+            self.finish_schedule();
+        }
+        let mut control = self.control.borrow_mut();
+        let found = control.finding.is_some() && control.stop_at_first_finding;
+        if found || control.progress.schedules >= control.schedules_max {
+            return None;
+        }
+        let progress = control.progress;
+        if !(control.budget)(&progress) {
+            control.stopped_by_budget = true;
+            return None;
+        }
+        let schedule = control.progress.schedules;
+        control.strategy.begin(schedule);
+        control.decisions.clear();
+        lock(&self.world).live = true;
+        Some(Schedule::new(control.seed ^ schedule))
+    }
+
+    fn next_task(&mut self, runnable: &[&Task], current: Option<TaskId>, _is_yielding: bool) -> Option<TaskId> {
+        let mut world = lock(&self.world);
+        let stop_now = world.halt || world.step_limit_hit;
+        if stop_now || (world.violation.is_some() && self.control.borrow().stop_at_first_finding) {
+            return None;
+        }
+        // Task 0 is main; task k is actor k - 1.
+        let mut choices: [TaskId; 32] = [TaskId::from(0); 32];
+        let mut count = 0;
+        for task in runnable {
+            let id = task.id();
+            let index = usize::from(id);
+            if index > 0 && world.blocked(index - 1) {
+                continue;
+            }
+            if count < choices.len() {
+                choices[count] = id;
+                count += 1;
+            }
+        }
+        if count == 0 {
+            // Everyone left is asleep on a lock nobody will release.
+            let sleepers: Vec<ActorId> =
+                (0..world.waits.len()).filter(|&a| world.blocked(a)).map(|a| a as ActorId).collect();
+            world.record_deadlock(sleepers);
+            return None;
+        }
+        drop(world);
+        if count == 1 {
+            return Some(choices[0]);
+        }
+        let mut control = self.control.borrow_mut();
+        let chosen = control.strategy.choose(&choices[..count], current)?;
+        control.decisions.push(usize::from(chosen) as u32);
+        Some(chosen)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.control.borrow_mut().strategy.next_u64()
+    }
+}

@@ -1,0 +1,180 @@
+//! Exploration strategies: which runnable task runs next. Each is seeded from the run's seed and
+//! the schedule's number only (ChaCha8 with one stream per schedule), so schedule `k` of seed
+//! `s` is the same whatever ran before it, on any machine, and shuttle's `SHUTTLE_RANDOM_SEED`
+//! (which overrides the seed of shuttle's own random schedulers) has no say.
+
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use shuttle_engine::scheduler::TaskId;
+
+/// Picks among the runnable tasks. Called only when there is a real choice (two or more).
+pub trait Strategy {
+    /// A new schedule begins.
+    fn begin(&mut self, schedule: u64);
+    fn choose(&mut self, runnable: &[TaskId], current: Option<TaskId>) -> Option<TaskId>;
+    fn next_u64(&mut self) -> u64;
+    /// The schedule just run had `choices` decisions (for strategies that calibrate).
+    fn observe_length(&mut self, _choices: usize) {}
+}
+
+fn rng_for(seed: u64, schedule: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(schedule);
+    rng
+}
+
+/// Uniformly random choice at every decision.
+pub struct RandomWalk {
+    seed: u64,
+    rng: ChaCha8Rng,
+}
+
+impl RandomWalk {
+    pub fn new(seed: u64) -> Self {
+        RandomWalk { seed, rng: rng_for(seed, 0) }
+    }
+}
+
+impl Strategy for RandomWalk {
+    fn begin(&mut self, schedule: u64) {
+        self.rng = rng_for(self.seed, schedule);
+    }
+    fn choose(&mut self, runnable: &[TaskId], _current: Option<TaskId>) -> Option<TaskId> {
+        Some(runnable[self.rng.random_range(0..runnable.len())])
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+}
+
+/// Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): tasks get random
+/// distinct priorities, the highest-priority runnable task runs, and at `depth - 1` randomly
+/// chosen decisions the running task drops to the lowest priority. A bug of depth `d` is found
+/// with probability at least `1 / (n * k^(d-1))` per schedule.
+pub struct Pct {
+    seed: u64,
+    depth: usize,
+    rng: ChaCha8Rng,
+    /// Priority per task id; higher runs first.
+    priorities: Vec<u64>,
+    change_points: Vec<usize>,
+    decisions: usize,
+    /// Estimated decisions per schedule (the longest seen so far), the `k` of PCT.
+    length_estimate: usize,
+    lowered: u64,
+}
+
+impl Pct {
+    pub fn new(seed: u64, depth: usize) -> Self {
+        Pct {
+            seed,
+            depth: depth.max(1),
+            rng: rng_for(seed, 0),
+            priorities: Vec::new(),
+            change_points: Vec::new(),
+            decisions: 0,
+            length_estimate: 32,
+            lowered: 0,
+        }
+    }
+
+    fn priority(&mut self, task: TaskId) -> u64 {
+        let index = usize::from(task);
+        while self.priorities.len() <= index {
+            // Initial priorities sit above every lowered one.
+            let priority = self.depth as u64 + 1 + (self.rng.next_u64() >> 8);
+            self.priorities.push(priority);
+        }
+        self.priorities[index]
+    }
+}
+
+impl Strategy for Pct {
+    fn begin(&mut self, schedule: u64) {
+        self.rng = rng_for(self.seed, schedule);
+        self.priorities.clear();
+        self.decisions = 0;
+        self.lowered = 0;
+        self.change_points.clear();
+        for _ in 1..self.depth {
+            let point = self.rng.random_range(1..=self.length_estimate);
+            self.change_points.push(point);
+        }
+    }
+
+    fn choose(&mut self, runnable: &[TaskId], current: Option<TaskId>) -> Option<TaskId> {
+        self.decisions += 1;
+        if let Some(current) = current
+            && self.change_points.contains(&self.decisions)
+        {
+            self.priority(current);
+            self.lowered += 1;
+            // Lowered priorities are 1..depth, below every initial one, later ones lower.
+            self.priorities[usize::from(current)] = self.depth as u64 - self.lowered.min(self.depth as u64 - 1);
+        }
+        let mut best = runnable[0];
+        let mut best_priority = self.priority(best);
+        for &task in &runnable[1..] {
+            let priority = self.priority(task);
+            if priority > best_priority {
+                best = task;
+                best_priority = priority;
+            }
+        }
+        Some(best)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+
+    fn observe_length(&mut self, choices: usize) {
+        self.length_estimate = self.length_estimate.max(choices);
+    }
+}
+
+/// Follows recorded decisions. A decision that names a task which cannot run, or running out
+/// of decisions while there is still a choice to make, is a divergence.
+pub struct Replay {
+    decisions: Vec<u32>,
+    next: usize,
+    pub diverged: Option<String>,
+}
+
+impl Replay {
+    pub fn new(decisions: Vec<u32>) -> Self {
+        Replay { decisions, next: 0, diverged: None }
+    }
+
+    pub fn consumed_all(&self) -> bool {
+        self.next == self.decisions.len()
+    }
+}
+
+impl Strategy for Replay {
+    fn begin(&mut self, _schedule: u64) {
+        self.next = 0;
+    }
+    fn choose(&mut self, runnable: &[TaskId], _current: Option<TaskId>) -> Option<TaskId> {
+        let Some(&wanted) = self.decisions.get(self.next) else {
+            self.diverged =
+                Some(format!("the trace has {} decisions, but the replay needs more", self.decisions.len()));
+            return None;
+        };
+        let wanted = TaskId::from(wanted as usize);
+        if !runnable.contains(&wanted) {
+            self.diverged = Some(format!(
+                "decision {} names task {}, which cannot run then (runnable: {:?})",
+                self.next,
+                usize::from(wanted),
+                runnable.iter().map(|t| usize::from(*t)).collect::<Vec<_>>()
+            ));
+            return None;
+        }
+        self.next += 1;
+        Some(wanted)
+    }
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+}

@@ -1,0 +1,171 @@
+//! The shipped scenarios are the test cases: every expectation a scenario file states must hold
+//! with the default exploration settings, every finding must replay, and the same seed must give
+//! the same trace byte for byte.
+
+use racesim_explore::{ExploreConfig, RunReport, STEPS_PER_SCHEDULE_MAX, StrategyKind};
+use racesim_oracles::Oracle;
+use racesim_scenario::{Expect, Scenario};
+use std::path::{Path, PathBuf};
+
+/// The defaults of `racesim run`.
+const SCHEDULES: u64 = 10_000;
+const SEED: u64 = 1;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(repo().join("scenarios"))
+        .expect("scenarios/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| Scenario::load(p).unwrap_or_else(|e| panic!("{e}"))).collect()
+}
+
+fn config() -> ExploreConfig {
+    ExploreConfig {
+        strategy: StrategyKind::Random,
+        seed: SEED,
+        schedules_max: SCHEDULES,
+        steps_per_schedule_max: STEPS_PER_SCHEDULE_MAX,
+        stop_at_first_finding: true,
+    }
+}
+
+fn explore(scenario: &Scenario, policy: &str, config: &ExploreConfig) -> RunReport {
+    let policy = scenario.policy(policy).unwrap_or_else(|| panic!("{}: policy {policy}", scenario.path));
+    racesim_explore::explore(scenario, &policy, config, Box::new(|_| true))
+}
+
+fn verdict(report: &RunReport) -> Expect {
+    match &report.finding {
+        Some(f) => Expect::Violation(f.violation.oracle),
+        None => Expect::Clean,
+    }
+}
+
+#[test]
+fn every_scenario_meets_its_expectations() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for scenario in scenarios() {
+        assert!(!scenario.expect.is_empty(), "{} states no expectation", scenario.path);
+        for (policy, expected) in &scenario.expect {
+            let report = explore(&scenario, policy, &config());
+            checked += 1;
+            let got = verdict(&report);
+            if got != *expected {
+                let detail = report.finding.map(|f| f.violation.message).unwrap_or_default();
+                failures.push(format!("{} under {policy}: expected {expected}, got {got} {detail}", scenario.path));
+            }
+        }
+    }
+    assert!(checked >= 24, "only {checked} expectations checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_public_scenario_covers_the_four_builtin_policies() {
+    for scenario in scenarios() {
+        for policy in racesim_kernel::policy::BUILTIN_POLICIES {
+            assert!(scenario.expectation(policy).is_some(), "{} has no expectation for {policy}", scenario.path);
+        }
+    }
+}
+
+/// For every oracle: a scenario and policy where it fires, and the same scenario under a policy
+/// that prevents the race, where it stays silent.
+#[test]
+fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
+    let pairs = [
+        (Oracle::StaleData, "failed_write", "legacy", "invalidate_lock_unwritten"),
+        (Oracle::WriteToFreedBlock, "mkwrite_punch", "legacy", "mmaplock"),
+        (Oracle::WriteToFreedBlock, "dax_punch", "legacy", "invalidate_lock"),
+        (Oracle::LostWrite, "collapse_mmap", "legacy", "invalidate_lock"),
+        (Oracle::MappingBeyondEof, "fault_truncate", "legacy_without_recheck", "legacy"),
+        (Oracle::Deadlock, "write_from_mmap", "range_lock_whole_write", "range_lock"),
+    ];
+    let all = scenarios();
+    for oracle in Oracle::ALL {
+        assert!(pairs.iter().any(|p| p.0 == oracle), "no fire/silent pair for {oracle}");
+    }
+    for (oracle, name, racy, fixed) in pairs {
+        let scenario = all.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no scenario {name}"));
+        assert_eq!(verdict(&explore(scenario, racy, &config())), Expect::Violation(oracle), "{name} under {racy}");
+        assert_eq!(verdict(&explore(scenario, fixed, &config())), Expect::Clean, "{name} under {fixed}");
+    }
+}
+
+#[test]
+fn the_same_seed_gives_a_byte_identical_trace() {
+    for scenario in scenarios() {
+        for (policy, expected) in &scenario.expect {
+            if *expected == Expect::Clean {
+                continue;
+            }
+            let first = explore(&scenario, policy, &config()).finding.expect("a finding");
+            let second = explore(&scenario, policy, &config()).finding.expect("a finding");
+            let a = racesim_explore::to_trace(&scenario, policy, &config(), &first).to_json();
+            let b = racesim_explore::to_trace(&scenario, policy, &config(), &second).to_json();
+            assert_eq!(a, b, "{} under {policy}: two runs with seed {SEED} differ", scenario.path);
+        }
+    }
+}
+
+#[test]
+fn every_finding_replays_to_the_same_verdict_and_event_log() {
+    for scenario in scenarios() {
+        for (policy_name, expected) in &scenario.expect {
+            if *expected == Expect::Clean {
+                continue;
+            }
+            let policy = scenario.policy(policy_name).unwrap();
+            let finding = explore(&scenario, policy_name, &config()).finding.expect("a finding");
+            let replayed = racesim_explore::replay(&scenario, &policy, &finding.decisions, STEPS_PER_SCHEDULE_MAX);
+            assert_eq!(replayed.diverged, None, "{} under {policy_name}", scenario.path);
+            assert_eq!(replayed.events, finding.events, "{} under {policy_name}: event log differs", scenario.path);
+            assert_eq!(replayed.violation.as_ref(), Some(&finding.violation), "{} under {policy_name}", scenario.path);
+        }
+    }
+}
+
+#[test]
+fn a_wrong_decision_is_a_divergence_not_a_crash() {
+    let scenario = scenarios().into_iter().find(|s| s.name == "collapse_mmap").unwrap();
+    let policy = scenario.policy("legacy").unwrap();
+    let finding = explore(&scenario, "legacy", &config()).finding.unwrap();
+    let mut decisions = finding.decisions.clone();
+    // Name a task that does not exist.
+    decisions[0] = 99;
+    let replayed = racesim_explore::replay(&scenario, &policy, &decisions, STEPS_PER_SCHEDULE_MAX);
+    assert!(replayed.diverged.is_some());
+    // Too few decisions.
+    let replayed = racesim_explore::replay(&scenario, &policy, &finding.decisions[..1], STEPS_PER_SCHEDULE_MAX);
+    assert!(replayed.diverged.is_some());
+}
+
+#[test]
+fn pct_finds_the_collapse_lost_write_too() {
+    let scenario = scenarios().into_iter().find(|s| s.name == "collapse_mmap").unwrap();
+    let config = ExploreConfig { strategy: StrategyKind::Pct { depth: 3 }, ..config() };
+    assert_eq!(verdict(&explore(&scenario, "legacy", &config)), Expect::Violation(Oracle::LostWrite));
+    assert_eq!(verdict(&explore(&scenario, "invalidate_lock", &config)), Expect::Clean);
+}
+
+#[test]
+fn many_runs_in_one_process_do_not_poison_each_other() {
+    // A finding stops its execution in the middle; the next run on the same thread must behave
+    // exactly as a fresh process would.
+    let scenario = scenarios().into_iter().find(|s| s.name == "write_from_mmap").unwrap();
+    let first = explore(&scenario, "range_lock_whole_write", &config());
+    for _ in 0..5 {
+        let again = explore(&scenario, "range_lock_whole_write", &config());
+        assert_eq!(again.finding.as_ref().map(|f| &f.events), first.finding.as_ref().map(|f| &f.events));
+        let clean = explore(&scenario, "range_lock", &ExploreConfig { schedules_max: 200, ..config() });
+        assert!(clean.finding.is_none());
+        assert_eq!(clean.progress.schedules, 200);
+    }
+}

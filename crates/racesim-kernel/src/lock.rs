@@ -1,0 +1,192 @@
+//! Sleeping locks of the virtual kernel, all built on one fair interval lock.
+//!
+//! `i_rwsem`, `mmap_sem`, the fault lock (`i_mmap_sem` / `MMAPLOCK` / `invalidate_lock`),
+//! Kara's mapping range lock, the DAX entry locks and page locks (`PG_locked`) are all
+//! instances of [`FairLock`]: a queue of requests, each with a mode and a page range. An rwsem
+//! is a request over the whole range; a page lock is an exclusive request over one page.
+//!
+//! Fairness is the point (MODEL.md section 1): a request is granted only when it conflicts with
+//! no granted request *and no request queued ahead of it*. So a new reader queues behind a
+//! waiting writer, as Linux rwsems do, and the ABBA deadlocks that need that rule are reachable.
+//!
+//! This module owns the queue discipline and the wait-for relation; it does not block anybody.
+//! Blocking is the scheduler's business (see [`crate::Cpu`]).
+
+use crate::types::{ActorId, Ino, MmId, PageId, PageRange};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LockMode {
+    Shared,
+    Exclusive,
+}
+
+/// Which lock an object is, for messages and for lock-order classes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LockClass {
+    /// `inode->i_rwsem` (`i_mutex` before 4.7).
+    IRwsem(Ino),
+    /// `mm->mmap_sem` (`mmap_lock` today).
+    MmapSem(MmId),
+    /// The lock that fences page faults against invalidation: ext4 `i_mmap_sem`, XFS
+    /// `MMAPLOCK`, or `mapping->invalidate_lock`; which one is the policy's name for it.
+    FaultLock(Ino),
+    /// Kara's mapping range lock over page-cache indices.
+    RangeLock(Ino),
+    /// `mapping->i_mmap_rwsem`, the reverse-map lock that `unmap_mapping_range` takes.
+    IMmapRwsem(Ino),
+    /// Per-index DAX entry locks (modelled as one interval lock per inode).
+    DaxEntry(Ino),
+    /// `PG_locked` of one page frame.
+    Page(PageId),
+}
+
+impl std::fmt::Display for LockClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            LockClass::IRwsem(i) => write!(f, "i_rwsem(ino {i})"),
+            LockClass::MmapSem(m) => write!(f, "mmap_sem(mm {m})"),
+            LockClass::FaultLock(i) => write!(f, "fault_lock(ino {i})"),
+            LockClass::RangeLock(i) => write!(f, "range_lock(ino {i})"),
+            LockClass::IMmapRwsem(i) => write!(f, "i_mmap_rwsem(ino {i})"),
+            LockClass::DaxEntry(i) => write!(f, "dax_entry(ino {i})"),
+            LockClass::Page(p) => write!(f, "page_lock(page#{p})"),
+        }
+    }
+}
+
+/// Index of a lock in [`crate::Kernel::locks`].
+pub type LockId = u32;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Request {
+    /// Unique per lock, increasing in arrival order.
+    pub ticket: u32,
+    pub actor: ActorId,
+    pub mode: LockMode,
+    pub range: PageRange,
+    pub granted: bool,
+}
+
+impl Request {
+    fn conflicts_with(&self, other: &Request) -> bool {
+        self.range.overlaps(other.range) && (self.mode == LockMode::Exclusive || other.mode == LockMode::Exclusive)
+    }
+}
+
+/// A fair shared/exclusive interval lock. Requests are kept in arrival order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FairLock {
+    pub class: LockClass,
+    pub requests: Vec<Request>,
+    next_ticket: u32,
+}
+
+/// A request somebody holds or waits for: which lock, which ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RequestRef {
+    pub lock: LockId,
+    pub ticket: u32,
+}
+
+impl FairLock {
+    pub fn new(class: LockClass) -> Self {
+        FairLock { class, requests: Vec::new(), next_ticket: 0 }
+    }
+
+    /// Queues a request; returns its ticket and whether it was granted at once.
+    pub fn enqueue(&mut self, actor: ActorId, mode: LockMode, range: PageRange) -> (u32, bool) {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.requests.push(Request { ticket, actor, mode, range, granted: false });
+        let granted = self.try_grant(ticket);
+        (ticket, granted)
+    }
+
+    fn position(&self, ticket: u32) -> usize {
+        self.requests
+            .iter()
+            .position(|r| r.ticket == ticket)
+            .unwrap_or_else(|| panic!("model bug: ticket {ticket} not queued on {}", self.class))
+    }
+
+    /// A queued request may be granted when nothing granted, and nothing queued ahead of it,
+    /// conflicts with it.
+    pub fn grantable(&self, ticket: u32) -> bool {
+        let position = self.position(ticket);
+        let request = &self.requests[position];
+        self.requests
+            .iter()
+            .enumerate()
+            .all(|(i, other)| i == position || !(other.granted || i < position) || !other.conflicts_with(request))
+    }
+
+    /// Grants the request if it is grantable.
+    pub fn try_grant(&mut self, ticket: u32) -> bool {
+        if self.grantable(ticket) {
+            let position = self.position(ticket);
+            self.requests[position].granted = true;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Marks a queued request granted. The caller has established that it is grantable (the
+    /// scheduler only resumes a sleeper whose request is).
+    pub fn mark_granted(&mut self, ticket: u32) {
+        let position = self.position(ticket);
+        self.requests[position].granted = true;
+    }
+
+    /// Removes a granted request.
+    pub fn release(&mut self, ticket: u32) -> Request {
+        let position = self.position(ticket);
+        assert!(self.requests[position].granted, "model bug: releasing a lock that was never granted");
+        self.requests.remove(position)
+    }
+
+    /// The actors whose requests keep `ticket` waiting (granted or queued ahead, conflicting).
+    pub fn blockers(&self, ticket: u32) -> impl Iterator<Item = ActorId> + '_ {
+        let position = self.position(ticket);
+        let request = &self.requests[position];
+        self.requests
+            .iter()
+            .enumerate()
+            .filter(move |(i, other)| {
+                *i != position && (other.granted || *i < position) && other.conflicts_with(request)
+            })
+            .map(|(_, other)| other.actor)
+    }
+
+    pub fn request(&self, ticket: u32) -> &Request {
+        &self.requests[self.position(ticket)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reader_queues_behind_waiting_writer() {
+        let mut sem = FairLock::new(LockClass::MmapSem(0));
+        let (_, r1) = sem.enqueue(0, LockMode::Shared, PageRange::WHOLE);
+        let (w, w_granted) = sem.enqueue(1, LockMode::Exclusive, PageRange::WHOLE);
+        let (r2, r2_granted) = sem.enqueue(2, LockMode::Shared, PageRange::WHOLE);
+        assert!(r1);
+        assert!(!w_granted);
+        assert!(!r2_granted, "a new reader must not overtake a waiting writer");
+        assert_eq!(sem.blockers(r2).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(sem.blockers(w).collect::<Vec<_>>(), vec![0]);
+    }
+
+    #[test]
+    fn disjoint_ranges_do_not_conflict() {
+        let mut lock = FairLock::new(LockClass::RangeLock(0));
+        let (_, a) = lock.enqueue(0, LockMode::Exclusive, PageRange::new(0, 2));
+        let (_, b) = lock.enqueue(1, LockMode::Exclusive, PageRange::new(2, 4));
+        let (c, c_granted) = lock.enqueue(2, LockMode::Exclusive, PageRange::to_eof(3));
+        assert!(a && b && !c_granted);
+        assert_eq!(lock.blockers(c).collect::<Vec<_>>(), vec![1]);
+    }
+}

@@ -1,0 +1,496 @@
+//! Page faults and user memory accesses through a shared file mapping: mmap, munmap, loads,
+//! stores, `handle_mm_fault` → `filemap_fault` / `do_shared_fault` / `do_wp_page` →
+//! `page_mkwrite` → `finish_fault`, and the DAX fault path.
+//!
+//! A store through a writable PTE is one step and takes no lock, as on real hardware. Anything
+//! else faults; the fault runs under `mmap_sem` shared and takes what the policy says.
+
+use super::locking::Held;
+use super::{RETRIES_MAX, Task};
+use crate::cpu::Cpu;
+use crate::event::{Change, Outcome, ReadPath};
+use crate::lock::LockMode;
+use crate::policy::{AllocKind, DaxFaultLock, PageCreateLock};
+use crate::state::{Pte, PteTarget, Vma};
+use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Token, WriteId};
+
+/// Why a fault did not install a PTE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultError {
+    /// `VM_FAULT_SIGBUS` (beyond EOF) or no mapping at all.
+    Sigbus,
+    /// `VM_FAULT_NOPAGE` / `VM_FAULT_RETRY`: the page went away under us; walk again.
+    Retry,
+}
+
+impl<C: Cpu> Task<'_, C> {
+    pub fn mmap(&mut self, file: Ino) -> Outcome {
+        let mmap_sem = self.cpu.peek(|m| m.kernel.mms[self.mm as usize].mmap_sem);
+        let held = self.acquire("do_mmap", mmap_sem, LockMode::Exclusive, PageRange::WHOLE);
+        let (actor, mm) = (self.actor, self.mm);
+        self.cpu.step(|m| {
+            let pages = m.kernel.inode(file).i_size;
+            let vma = Vma { ino: file, pgoff: 0, npages: pages, ptes: vec![None; pages as usize] };
+            let vmas = &mut m.kernel.mms[mm as usize].vmas;
+            match vmas.iter_mut().find(|v| v.as_ref().is_some_and(|v| v.ino == file)) {
+                Some(slot) => *slot = Some(vma),
+                None => vmas.push(Some(vma)),
+            }
+            m.emit(actor, "mmap_region", Change::Mapped { mm, ino: file, pages });
+        });
+        self.release("do_mmap", held);
+        Outcome::Ok
+    }
+
+    pub fn munmap(&mut self, file: Ino) -> Outcome {
+        let mmap_sem = self.cpu.peek(|m| m.kernel.mms[self.mm as usize].mmap_sem);
+        let held = self.acquire("do_munmap", mmap_sem, LockMode::Exclusive, PageRange::WHOLE);
+        let (actor, mm) = (self.actor, self.mm);
+        self.cpu.step(|m| {
+            let mut dirtied = Vec::new();
+            for slot in m.kernel.mms[mm as usize].vmas.iter_mut() {
+                if let Some(vma) = slot.as_ref().filter(|v| v.ino == file) {
+                    for pte in vma.ptes.iter().flatten() {
+                        if let (PteTarget::Page(p), true) = (pte.target, pte.dirty) {
+                            dirtied.push(p);
+                        }
+                    }
+                    *slot = None;
+                }
+            }
+            for page in dirtied {
+                m.kernel.page_mut(page).dirty = true;
+            }
+            m.emit(actor, "unmap_region", Change::Unmapped { mm, ino: file });
+        });
+        self.release("do_munmap", held);
+        Outcome::Ok
+    }
+
+    /// A load from page `index` of the mapping of `file`.
+    pub fn load(&mut self, file: Ino, index: Lblk) -> Outcome {
+        let (actor, mm) = (self.actor, self.mm);
+        for _ in 0..RETRIES_MAX {
+            let loaded = self.cpu.step(|m| {
+                let (slot, _) = m.kernel.vma_of(mm, file)?;
+                let pte = m.kernel.pte(mm, slot, index)?;
+                let token = match pte.target {
+                    PteTarget::Page(p) => m.kernel.page(p).content,
+                    PteTarget::Pfn(b) => m.kernel.disk[b as usize],
+                    PteTarget::ZeroPage => Token::Zero,
+                };
+                m.emit(actor, "load", Change::UserRead { ino: file, index, token, path: ReadPath::MmapLoad });
+                Some(())
+            });
+            if loaded.is_some() {
+                return Outcome::Ok;
+            }
+            if let Err(FaultError::Sigbus) = self.handle_mm_fault(file, index, false) {
+                return Outcome::Sigbus;
+            }
+        }
+        panic!("model bug: load of {file}:{index} retried {RETRIES_MAX} times");
+    }
+
+    /// A store to page `index` of the mapping of `file`. The store writes this operation's
+    /// token; it retires in the step where it lands.
+    pub fn store(&mut self, file: Ino, index: Lblk, write: WriteId) -> Outcome {
+        let (actor, mm) = (self.actor, self.mm);
+        let token = Token::Data { ino: file, lblk: index, write };
+        for _ in 0..RETRIES_MAX {
+            let landed = self.cpu.step(|m| {
+                let (slot, _) = m.kernel.vma_of(mm, file)?;
+                let pte = m.kernel.pte_mut(mm, slot, index)?.as_mut().filter(|p| p.writable)?;
+                pte.dirty = true;
+                match pte.target {
+                    PteTarget::Page(p) => m.kernel.page_mut(p).content = token,
+                    PteTarget::Pfn(b) => {
+                        m.kernel.disk[b as usize] = token;
+                        m.emit(actor, "store", Change::DiskWrite { pblk: b, ino: file, lblk: index, token });
+                    }
+                    PteTarget::ZeroPage => unreachable!("model bug: writable PTE to the zero page"),
+                }
+                m.emit(actor, "store", Change::StoreRetired { ino: file, index, token });
+                Some(())
+            });
+            if landed.is_some() {
+                return Outcome::Ok;
+            }
+            if let Err(FaultError::Sigbus) = self.handle_mm_fault(file, index, true) {
+                return Outcome::Sigbus;
+            }
+        }
+        panic!("model bug: store to {file}:{index} retried {RETRIES_MAX} times");
+    }
+
+    /// `handle_mm_fault` under `mmap_sem` shared. `Ok` means the access can be retried.
+    pub fn handle_mm_fault(&mut self, file: Ino, index: Lblk, write: bool) -> Result<(), FaultError> {
+        let mmap_sem = self.cpu.peek(|m| m.kernel.mms[self.mm as usize].mmap_sem);
+        let held = self.acquire("handle_mm_fault", mmap_sem, LockMode::Shared, PageRange::WHOLE);
+        let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
+        let result = if dax { self.dax_fault(file, index, write) } else { self.do_fault(file, index, write) };
+        self.release("handle_mm_fault", held);
+        result
+    }
+
+    /// The page-cache fault paths: `do_read_fault`, `do_shared_fault`, `do_wp_page`.
+    fn do_fault(&mut self, file: Ino, index: Lblk, write: bool) -> Result<(), FaultError> {
+        let (actor, mm) = (self.actor, self.mm);
+        for _ in 0..RETRIES_MAX {
+            // Walk the page table: is there a PTE already?
+            let present = self.cpu.step(|m| {
+                let found = m.kernel.vma_of(mm, file).map(|(slot, vma)| (slot, vma.pgoff, vma.npages));
+                let Some((slot, pgoff, npages)) = found else { return Err(FaultError::Sigbus) };
+                if index < pgoff || index >= pgoff + npages {
+                    return Err(FaultError::Sigbus);
+                }
+                let pte = m.kernel.pte(mm, slot, index);
+                let page = pte.and_then(|p| match p.target {
+                    PteTarget::Page(page) => Some((page, p.writable)),
+                    _ => None,
+                });
+                m.emit(actor, "handle_pte_fault", Change::PageLookup { ino: file, index, page: page.map(|p| p.0) });
+                Ok(page)
+            })?;
+            match present {
+                Some((_, writable)) if !write || writable => return Ok(()),
+                Some((page, _)) => match self.do_wp_page(file, index, page) {
+                    Err(FaultError::Retry) => continue,
+                    other => return other,
+                },
+                None => {}
+            }
+            // __do_fault -> ->fault
+            let fault_lock = self.cpu.peek(|m| m.kernel.inode(file).fault_lock);
+            let whole = self
+                .policy
+                .fault_lock_whole_fault
+                .then(|| self.acquire("ext4_filemap_fault", fault_lock, LockMode::Shared, PageRange::WHOLE));
+            let faulted = self.filemap_fault(file, index);
+            if let Some(h) = whole {
+                self.release("ext4_filemap_fault", h);
+            }
+            let (page, mut page_lock) = match faulted {
+                Ok(locked) => locked,
+                Err(FaultError::Retry) => continue,
+                Err(e) => return Err(e),
+            };
+            if write {
+                // do_shared_fault: unlock the page, let the filesystem prepare it for writing.
+                self.unlock_page("do_shared_fault", page_lock);
+                page_lock = match self.page_mkwrite(file, index, page) {
+                    Ok(locked) => locked,
+                    Err(FaultError::Retry) => continue,
+                    Err(e) => return Err(e),
+                };
+            }
+            // finish_fault: install the PTE under the page lock (unless somebody beat us to it).
+            self.cpu.step(|m| {
+                let Some((slot, _)) = m.kernel.vma_of(mm, file) else { return };
+                let Some(entry) = m.kernel.pte_mut(mm, slot, index) else { return };
+                if entry.is_none() {
+                    *entry = Some(Pte { target: PteTarget::Page(page), writable: write, dirty: write });
+                    m.emit(
+                        actor,
+                        "finish_fault",
+                        Change::PteInstalled { mm, ino: file, index, target: PteTarget::Page(page), writable: write },
+                    );
+                } else {
+                    m.emit(actor, "finish_fault", Change::Nothing);
+                }
+            });
+            self.unlock_page("finish_fault", page_lock);
+            return Ok(());
+        }
+        panic!("model bug: fault on {file}:{index} retried {RETRIES_MAX} times");
+    }
+
+    /// `filemap_fault`: returns the page, locked, uptodate and still in the mapping.
+    pub fn filemap_fault(&mut self, file: Ino, index: Lblk) -> Result<(PageId, Held), FaultError> {
+        let actor = self.actor;
+        self.check_i_size("filemap_fault", file, index)?;
+        let cached = self.cpu.step(|m| {
+            let page = m.kernel.inode(file).cache[index as usize];
+            m.emit(actor, "find_get_page", Change::PageLookup { ino: file, index, page });
+            page
+        });
+        let (page, page_lock) = match cached {
+            Some(page) => {
+                let held = self.lock_page("lock_page_or_retry", page);
+                (page, held)
+            }
+            None => self.page_cache_read(file, index)?,
+        };
+        // The page may have been truncated while we slept on its lock.
+        let attached = self.cpu.step(|m| {
+            let attached = m.kernel.page(page).attached;
+            m.emit(actor, "filemap_fault", Change::MappingCheck { page, attached });
+            attached
+        });
+        if !attached {
+            self.unlock_page("filemap_fault", page_lock);
+            return Err(FaultError::Retry);
+        }
+        let uptodate = self.cpu.peek(|m| m.kernel.page(page).uptodate);
+        if !uptodate {
+            self.readpage(page);
+        }
+        if self.policy.fault_recheck_i_size
+            && let Err(e) = self.check_i_size("filemap_fault", file, index)
+        {
+            self.unlock_page("filemap_fault", page_lock);
+            return Err(e);
+        }
+        Ok((page, page_lock))
+    }
+
+    /// One step: is `index` inside `i_size`?
+    pub fn check_i_size(&mut self, function: &'static str, file: Ino, index: Lblk) -> Result<(), FaultError> {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let i_size = m.kernel.inode(file).i_size;
+            m.emit(actor, function, Change::ISizeCheck { ino: file, index, i_size });
+            if index < i_size { Ok(()) } else { Err(FaultError::Sigbus) }
+        })
+    }
+
+    /// Creates the page for `index` (under the policy's creation lock) and reads it; returns it
+    /// locked. If another actor created it first, locks theirs instead.
+    pub fn page_cache_read(&mut self, file: Ino, index: Lblk) -> Result<(PageId, Held), FaultError> {
+        let actor = self.actor;
+        let creation = self.take_page_create_lock(file, index);
+        let created = self.cpu.step(|m| match m.kernel.inode(file).cache[index as usize] {
+            Some(existing) => {
+                m.emit(actor, "add_to_page_cache_lru", Change::PageLookup { ino: file, index, page: Some(existing) });
+                Err(existing)
+            }
+            None => {
+                let page = m.kernel.add_page(file, index);
+                let held = Self::lock_new_page(m, actor, page);
+                m.emit(actor, "add_to_page_cache_lru", Change::PageAdded { ino: file, index, page });
+                Ok((page, held))
+            }
+        });
+        let result = match created {
+            Ok((page, held)) => {
+                self.readpage(page);
+                (page, held)
+            }
+            Err(existing) => {
+                let held = self.lock_page("lock_page", existing);
+                (existing, held)
+            }
+        };
+        if let Some(h) = creation {
+            self.release("page_cache_read", h);
+        }
+        Ok(result)
+    }
+
+    /// The lock a policy takes around the creation of a page-cache page.
+    pub fn take_page_create_lock(&mut self, file: Ino, index: Lblk) -> Option<Held> {
+        match self.policy.page_create_lock {
+            PageCreateLock::None => None,
+            PageCreateLock::RangeLock => {
+                let lock = self.cpu.peek(|m| m.kernel.inode(file).range_lock);
+                Some(self.acquire("range_lock", lock, LockMode::Exclusive, PageRange::page(index)))
+            }
+            PageCreateLock::FaultLockShared => {
+                let lock = self.cpu.peek(|m| m.kernel.inode(file).fault_lock);
+                Some(self.acquire("filemap_invalidate_lock_shared", lock, LockMode::Shared, PageRange::WHOLE))
+            }
+        }
+    }
+
+    /// `mpage_readpage`: reads the page from whatever the block map says now. Does not attach
+    /// buffer heads: the block is looked up again at `page_mkwrite`/writeback time.
+    pub fn readpage(&mut self, page: PageId) {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let (ino, index) = (m.kernel.page(page).ino, m.kernel.page(page).index);
+            let (extent, token) = m.kernel.read_block(ino, index);
+            let p = m.kernel.page_mut(page);
+            p.content = token;
+            p.uptodate = true;
+            m.emit(actor, "mpage_readpage", Change::PageRead { page, extent, token });
+        });
+    }
+
+    /// `page_mkwrite` (ext4/`block_page_mkwrite`): makes a page writable through a mapping.
+    /// Returns the page locked, dirty and backed by a block.
+    pub fn page_mkwrite(&mut self, file: Ino, index: Lblk, page: PageId) -> Result<Held, FaultError> {
+        let actor = self.actor;
+        let fault_lock = self.cpu.peek(|m| m.kernel.inode(file).fault_lock);
+        let shared = self
+            .policy
+            .mkwrite_fault_lock
+            .then(|| self.acquire("ext4_page_mkwrite", fault_lock, LockMode::Shared, PageRange::WHOLE));
+        let range_lock = self.cpu.peek(|m| m.kernel.inode(file).range_lock);
+        let ranged = self
+            .policy
+            .mkwrite_range_lock
+            .then(|| self.acquire("range_lock", range_lock, LockMode::Exclusive, PageRange::page(index)));
+        let page_lock = self.lock_page("block_page_mkwrite", page);
+        let usable = self.cpu.step(|m| {
+            let p = m.kernel.page(page);
+            let attached = p.attached && p.index < m.kernel.inode(file).i_size;
+            m.emit(actor, "block_page_mkwrite", Change::MappingCheck { page, attached });
+            attached
+        });
+        if !usable {
+            self.unlock_page("block_page_mkwrite", page_lock);
+            if let Some(h) = ranged {
+                self.release("range_unlock", h);
+            }
+            if let Some(h) = shared {
+                self.release("ext4_page_mkwrite", h);
+            }
+            return Err(FaultError::Retry);
+        }
+        let alloc = self.policy.write_alloc;
+        self.cpu.step(|m| map_page_buffers(m, actor, "block_page_mkwrite", file, index, page, alloc));
+        self.cpu.step(|m| {
+            m.kernel.page_mut(page).dirty = true;
+            m.emit(actor, "set_page_dirty", Change::PageDirtied { page });
+        });
+        if let Some(h) = ranged {
+            self.release("range_unlock", h);
+        }
+        if let Some(h) = shared {
+            self.release("ext4_page_mkwrite", h);
+        }
+        Ok(page_lock)
+    }
+
+    /// `do_wp_page` → `wp_page_shared`: a store hit a read-only PTE of a page-cache page.
+    fn do_wp_page(&mut self, file: Ino, index: Lblk, page: PageId) -> Result<(), FaultError> {
+        let (actor, mm) = (self.actor, self.mm);
+        let page_lock = self.page_mkwrite(file, index, page)?;
+        // finish_mkwrite_fault: the PTE must still be the one we faulted on.
+        let same = self.cpu.step(|m| {
+            let slot = m.kernel.vma_of(mm, file).map(|(s, _)| s);
+            let entry = slot.and_then(|s| m.kernel.pte_mut(mm, s, index)).and_then(|e| e.as_mut());
+            match entry {
+                Some(pte) if pte.target == PteTarget::Page(page) => {
+                    pte.writable = true;
+                    pte.dirty = true;
+                    m.emit(actor, "finish_mkwrite_fault", Change::PteMadeWritable { mm, ino: file, index });
+                    true
+                }
+                _ => {
+                    m.emit(actor, "finish_mkwrite_fault", Change::Nothing);
+                    false
+                }
+            }
+        });
+        self.unlock_page("wp_page_shared", page_lock);
+        if same { Ok(()) } else { Err(FaultError::Retry) }
+    }
+
+    /// The DAX fault path (`dax_iomap_pte_fault`, 4.x `__dax_fault`): no page cache; the PTE
+    /// points at the block itself.
+    fn dax_fault(&mut self, file: Ino, index: Lblk, write: bool) -> Result<(), FaultError> {
+        let (actor, mm) = (self.actor, self.mm);
+        let (fault_lock, range_lock, entry_lock, i_mmap) = self.cpu.peek(|m| {
+            let inode = m.kernel.inode(file);
+            (inode.fault_lock, inode.range_lock, inode.dax_entry, inode.i_mmap_rwsem)
+        });
+        let mut held = Vec::new();
+        match self.policy.dax_fault_lock {
+            DaxFaultLock::IMmapShared => {}
+            DaxFaultLock::FaultLockShared => {
+                held.push(self.acquire("ext4_dax_fault", fault_lock, LockMode::Shared, PageRange::WHOLE))
+            }
+            DaxFaultLock::RangeLockExclusive => {
+                held.push(self.acquire("dax_fault", range_lock, LockMode::Exclusive, PageRange::page(index)))
+            }
+            DaxFaultLock::FaultLockSharedAndEntryLock => {
+                held.push(self.acquire("ext4_dax_huge_fault", fault_lock, LockMode::Shared, PageRange::WHOLE));
+                held.push(self.acquire("grab_mapping_entry", entry_lock, LockMode::Exclusive, PageRange::page(index)));
+            }
+        }
+        let prezero = self.policy.dax_prezero;
+        let alloc = self.policy.write_alloc;
+        // get_block: find or (for a write) allocate the block.
+        let target = self.cpu.step(|m| {
+            let extent = m.kernel.inode(file).blocks[index as usize];
+            let (target, extent, allocated) = match extent {
+                Extent::Written(p) => (PteTarget::Pfn(p), extent, false),
+                Extent::Unwritten(p) if write => {
+                    // Converting on a write fault: zero it first (ext4 does, via iomap zeroing).
+                    m.kernel.disk[p as usize] = Token::Zero;
+                    m.kernel.inode_mut(file).blocks[index as usize] = Extent::Written(p);
+                    (PteTarget::Pfn(p), Extent::Written(p), false)
+                }
+                Extent::Hole | Extent::Unwritten(_) if !write => (PteTarget::ZeroPage, extent, false),
+                _ => match m.kernel.alloc_block(file, index) {
+                    None => return None,
+                    Some(p) => {
+                        if prezero || alloc == AllocKind::Unwritten {
+                            m.kernel.disk[p as usize] = Token::Zero;
+                        }
+                        m.kernel.inode_mut(file).blocks[index as usize] = Extent::Written(p);
+                        (PteTarget::Pfn(p), Extent::Written(p), true)
+                    }
+                },
+            };
+            m.emit(actor, "dax_iomap_begin", Change::BlockMapped { ino: file, lblk: index, extent, allocated });
+            Some(target)
+        });
+        let Some(target) = target else {
+            self.release_all("dax_fault", held);
+            return Err(FaultError::Sigbus);
+        };
+        if self.policy.dax_fault_lock == DaxFaultLock::IMmapShared {
+            held.push(self.acquire("dax_insert_mapping", i_mmap, LockMode::Shared, PageRange::WHOLE));
+        }
+        if let Err(e) = self.check_i_size("dax_insert_mapping", file, index) {
+            self.release_all("dax_fault", held);
+            return Err(e);
+        }
+        self.cpu.step(|m| {
+            let Some((slot, _)) = m.kernel.vma_of(mm, file) else { return };
+            let Some(entry) = m.kernel.pte_mut(mm, slot, index) else { return };
+            *entry = Some(Pte { target, writable: write, dirty: write });
+            m.emit(actor, "vm_insert_mixed", Change::PteInstalled { mm, ino: file, index, target, writable: write });
+        });
+        self.release_all("dax_fault", held);
+        Ok(())
+    }
+}
+
+/// `get_block` for a page about to be written (`__block_write_begin`, `block_page_mkwrite`):
+/// attaches the page's buffer to its block, allocating one for a hole. Returns whether a new
+/// block was allocated (`buffer_new`), or `None` on ENOSPC.
+pub(crate) fn map_page_buffers(
+    m: &mut crate::cpu::Machine,
+    actor: crate::types::ActorId,
+    function: &'static str,
+    file: Ino,
+    index: Lblk,
+    page: PageId,
+    alloc: AllocKind,
+) -> Option<bool> {
+    if let Some(pblk) = m.kernel.page(page).buffer_pblk {
+        let extent = m.kernel.inode(file).blocks[index as usize];
+        let shown = if extent.pblk() == Some(pblk) { extent } else { Extent::Written(pblk) };
+        m.emit(actor, function, Change::BlockMapped { ino: file, lblk: index, extent: shown, allocated: false });
+        return Some(false);
+    }
+    let extent = m.kernel.inode(file).blocks[index as usize];
+    let (extent, allocated) = match extent {
+        Extent::Written(_) | Extent::Unwritten(_) => (extent, false),
+        Extent::Hole => {
+            let pblk = m.kernel.alloc_block(file, index)?;
+            let extent = match alloc {
+                AllocKind::Written => Extent::Written(pblk),
+                AllocKind::Unwritten => Extent::Unwritten(pblk),
+            };
+            m.kernel.inode_mut(file).blocks[index as usize] = extent;
+            (extent, true)
+        }
+    };
+    m.kernel.page_mut(page).buffer_pblk = extent.pblk();
+    m.emit(actor, function, Change::BlockMapped { ino: file, lblk: index, extent, allocated });
+    Some(allocated)
+}

@@ -1,0 +1,221 @@
+//! Operations that invalidate page cache and free or move blocks: truncate (`ext4_setattr` →
+//! `truncate_pagecache` → `ext4_truncate`), punch hole (`ext4_punch_hole`), collapse range
+//! (`ext4_collapse_range`), and the page-cache helpers they share
+//! (`unmap_mapping_range`, `truncate_inode_pages_range`).
+//!
+//! Every one of them holds `i_rwsem` exclusive; what else they hold across eviction and block
+//! freeing is the policy's [`InvalidationLock`].
+
+use super::Task;
+use super::locking::Held;
+use crate::cpu::Cpu;
+use crate::event::{Change, Outcome};
+use crate::lock::LockMode;
+use crate::policy::InvalidationLock;
+use crate::state::FILE_PAGES_MAX;
+use crate::types::{Extent, Ino, Lblk, PageId, PageRange};
+
+/// Passes of `truncate_inode_pages_range` over its range; the kernel loops until a lookup finds
+/// nothing, and each further pass means another actor added a page meanwhile.
+const TRUNCATE_PASSES_MAX: u32 = 8;
+
+impl<C: Cpu> Task<'_, C> {
+    /// Takes the policy's invalidation lock over `range`.
+    fn lock_invalidation(&mut self, file: Ino, range: PageRange) -> Option<Held> {
+        let (fault_lock, range_lock) =
+            self.cpu.peek(|m| (m.kernel.inode(file).fault_lock, m.kernel.inode(file).range_lock));
+        match self.policy.invalidation_lock {
+            InvalidationLock::None => None,
+            InvalidationLock::FaultLockExclusive => {
+                Some(self.acquire("filemap_invalidate_lock", fault_lock, LockMode::Exclusive, PageRange::WHOLE))
+            }
+            InvalidationLock::RangeLock => Some(self.acquire("range_lock", range_lock, LockMode::Exclusive, range)),
+        }
+    }
+
+    fn lock_i_rwsem(&mut self, file: Ino) -> Held {
+        let lock = self.cpu.peek(|m| m.kernel.inode(file).i_rwsem);
+        self.acquire("inode_lock", lock, LockMode::Exclusive, PageRange::WHOLE)
+    }
+
+    /// `unmap_mapping_range`: zaps every PTE of the range in every mm. For DAX it holds
+    /// `i_mmap_rwsem` exclusive around the zap, which is what fences the 4.x DAX fault's
+    /// `dax_insert_mapping` (for page-cache files the page lock does that job, so the model
+    /// leaves `i_mmap_rwsem` out there to save steps).
+    pub fn unmap_mapping_range(&mut self, file: Ino, range: PageRange) {
+        let actor = self.actor;
+        let (dax, i_mmap) = self.cpu.peek(|m| (m.kernel.inode(file).dax, m.kernel.inode(file).i_mmap_rwsem));
+        let held = dax.then(|| self.acquire("i_mmap_lock_write", i_mmap, LockMode::Exclusive, PageRange::WHOLE));
+        self.cpu.step(|m| {
+            let count = m.kernel.zap_ptes(file, range.start, range.end);
+            m.emit(actor, "unmap_mapping_range", Change::PtesZapped { ino: file, range, count });
+        });
+        if let Some(h) = held {
+            self.release("i_mmap_unlock_write", h);
+        }
+    }
+
+    /// `truncate_pagecache_range` = unmap, `truncate_inode_pages_range`, unmap again (the second
+    /// unmap catches PTEs that faults installed on pages we had not yet removed).
+    pub fn truncate_pagecache_range(&mut self, file: Ino, range: PageRange) {
+        let actor = self.actor;
+        let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
+        self.unmap_mapping_range(file, range);
+        if dax {
+            return;
+        }
+        for _ in 0..TRUNCATE_PASSES_MAX {
+            // pagevec_lookup: the pages cached in the range right now.
+            let batch: Vec<(Lblk, PageId)> = self.cpu.step(|m| {
+                let end = range.end.min(FILE_PAGES_MAX);
+                let inode = m.kernel.inode(file);
+                let found: Vec<(Lblk, PageId)> =
+                    (range.start..end).filter_map(|i| inode.cache[i as usize].map(|p| (i, p))).collect();
+                if found.is_empty() {
+                    m.emit(actor, "truncate_inode_pages_range", Change::Nothing);
+                }
+                found
+            });
+            if batch.is_empty() {
+                break;
+            }
+            for (index, page) in batch {
+                let page_lock = self.lock_page("truncate_inode_pages_range", page);
+                self.cpu.step(|m| {
+                    let p = m.kernel.page(page);
+                    if !p.attached {
+                        m.emit(actor, "truncate_inode_page", Change::Nothing);
+                        return;
+                    }
+                    // truncate_inode_page: unmap_mapping_page, then delete_from_page_cache.
+                    m.kernel.zap_ptes(file, index, index + 1);
+                    let p = m.kernel.page_mut(page);
+                    let dirty_discarded = p.dirty;
+                    p.attached = false;
+                    p.dirty = false;
+                    p.buffer_pblk = None;
+                    m.kernel.inode_mut(file).cache[index as usize] = None;
+                    m.emit(
+                        actor,
+                        "truncate_inode_page",
+                        Change::PageDeleted { ino: file, index, page, dirty_discarded },
+                    );
+                });
+                self.unlock_page("truncate_inode_pages_range", page_lock);
+            }
+        }
+        self.unmap_mapping_range(file, range);
+    }
+
+    /// Frees the blocks of `range` (`ext4_ext_remove_space`), leaving holes.
+    fn remove_space(&mut self, file: Ino, range: PageRange, function: &'static str) {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let end = range.end.min(FILE_PAGES_MAX);
+            let mut count = 0;
+            for lblk in range.start..end {
+                let extent = m.kernel.inode(file).blocks[lblk as usize];
+                if let Some(pblk) = extent.pblk() {
+                    m.kernel.free_block(pblk);
+                    m.kernel.inode_mut(file).blocks[lblk as usize] = Extent::Hole;
+                    count += 1;
+                }
+            }
+            m.emit(actor, function, Change::BlocksFreed { ino: file, range, count });
+        });
+    }
+
+    fn set_i_size(&mut self, file: Ino, i_size: Lblk, function: &'static str) -> Lblk {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let old = m.kernel.inode(file).i_size;
+            m.kernel.inode_mut(file).i_size = i_size;
+            m.emit(actor, function, Change::ISizeSet { ino: file, i_size });
+            old
+        })
+    }
+
+    /// truncate(2) to `size` pages (down or up).
+    pub fn truncate(&mut self, file: Ino, size: Lblk) -> Outcome {
+        let i_rwsem = self.lock_i_rwsem(file);
+        // ext4_setattr: i_size first, then the page cache and the blocks beyond it.
+        let old = self.set_i_size(file, size, "i_size_write");
+        let invalidation = self.lock_invalidation(file, PageRange::to_eof(size));
+        if size < old {
+            self.truncate_pagecache_range(file, PageRange::to_eof(size));
+            self.remove_space(file, PageRange::to_eof(size), "ext4_truncate");
+        }
+        if let Some(h) = invalidation {
+            self.release("truncate", h);
+        }
+        self.release("inode_unlock", i_rwsem);
+        Outcome::Ok
+    }
+
+    /// fallocate(FALLOC_FL_PUNCH_HOLE) of `pages` pages at `page`.
+    pub fn punch_hole(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let range = PageRange::new(page, page + pages);
+        let i_rwsem = self.lock_i_rwsem(file);
+        let invalidation = self.lock_invalidation(file, range);
+        self.truncate_pagecache_range(file, range);
+        self.remove_space(file, range, "ext4_ext_remove_space");
+        if let Some(h) = invalidation {
+            self.release("ext4_punch_hole", h);
+        }
+        self.release("inode_unlock", i_rwsem);
+        Outcome::Ok
+    }
+
+    /// fallocate(FALLOC_FL_COLLAPSE_RANGE) of `pages` pages at `page`: removes the range and
+    /// shifts everything after it down, renumbering pages.
+    pub fn collapse_range(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let actor = self.actor;
+        let end = page + pages;
+        if self.policy.collapse_flush_outside_lock {
+            self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
+        }
+        let i_rwsem = self.lock_i_rwsem(file);
+        // "if (offset + len >= i_size_read(inode)) return -EINVAL;"
+        let refused = self.cpu.step(|m| {
+            let i_size = m.kernel.inode(file).i_size;
+            m.emit(actor, "ext4_collapse_range", Change::ISizeCheck { ino: file, index: end, i_size });
+            end >= i_size
+        });
+        if refused {
+            self.release("inode_unlock", i_rwsem);
+            return Outcome::Einval;
+        }
+        let lock_range =
+            if self.policy.collapse_lock_to_eof { PageRange::to_eof(page) } else { PageRange::new(page, end) };
+        let invalidation = self.lock_invalidation(file, lock_range);
+        if !self.policy.collapse_flush_outside_lock {
+            self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
+        }
+        // Everything from the offset on is renumbered, so all of it leaves the page cache.
+        self.truncate_pagecache_range(file, PageRange::to_eof(page));
+        self.remove_space(file, PageRange::new(page, end), "ext4_ext_remove_space");
+        self.cpu.step(|m| {
+            let blocks = &mut m.kernel.inode_mut(file).blocks;
+            for lblk in end..FILE_PAGES_MAX {
+                blocks[(lblk - pages) as usize] = blocks[lblk as usize];
+            }
+            for lblk in FILE_PAGES_MAX - pages..FILE_PAGES_MAX {
+                blocks[lblk as usize] = Extent::Hole;
+            }
+            for lblk in page..FILE_PAGES_MAX {
+                if let Some(pblk) = m.kernel.inode(file).blocks[lblk as usize].pblk() {
+                    m.kernel.block_owner[pblk as usize] = Some((file, lblk));
+                }
+            }
+            m.emit(actor, "ext4_ext_shift_extents", Change::ExtentsShifted { ino: file, from: end, by: pages });
+        });
+        let old = self.cpu.peek(|m| m.kernel.inode(file).i_size);
+        // i_size is stable here: we hold i_rwsem, and every i_size writer takes it.
+        self.set_i_size(file, old - pages, "i_size_write");
+        if let Some(h) = invalidation {
+            self.release("ext4_collapse_range", h);
+        }
+        self.release("inode_unlock", i_rwsem);
+        Outcome::Ok
+    }
+}

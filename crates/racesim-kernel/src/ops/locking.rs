@@ -1,0 +1,87 @@
+//! Taking and releasing sleeping locks from kernel functions: `down_read`/`down_write`,
+//! range lock and unlock, `lock_page`/`unlock_page`.
+//!
+//! Acquisition is one step that queues the request (and takes the lock when nothing conflicts);
+//! if the request must wait, the actor sleeps until the lock can be granted and takes it in the
+//! step where it wakes. Release is one step.
+
+use super::Task;
+use crate::cpu::Cpu;
+use crate::event::Change;
+use crate::lock::{LockId, LockMode, RequestRef};
+use crate::types::{PageId, PageRange};
+
+/// A lock an actor holds; give it back to [`Task::release`].
+#[must_use = "a held lock must be released"]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Held {
+    pub lock: LockId,
+    pub ticket: u32,
+    pub mode: LockMode,
+    pub range: PageRange,
+}
+
+impl<C: Cpu> Task<'_, C> {
+    /// Takes `lock` in `mode` over `range`, sleeping as long as the fair lock says so.
+    pub fn acquire(&mut self, function: &'static str, lock: LockId, mode: LockMode, range: PageRange) -> Held {
+        let actor = self.actor;
+        let (ticket, granted) = self.cpu.step(|m| {
+            let fair = &mut m.kernel.locks[lock as usize];
+            let class = fair.class;
+            let (ticket, granted) = fair.enqueue(actor, mode, range);
+            let change = if granted {
+                Change::LockAcquired { class, mode, range }
+            } else {
+                Change::LockWait { class, mode, range }
+            };
+            m.emit(actor, function, change);
+            (ticket, granted)
+        });
+        if !granted {
+            self.cpu.block_until_grantable(RequestRef { lock, ticket }, |m| {
+                let fair = &mut m.kernel.locks[lock as usize];
+                fair.mark_granted(ticket);
+                let class = fair.class;
+                m.emit(actor, function, Change::LockAcquired { class, mode, range });
+            });
+        }
+        Held { lock, ticket, mode, range }
+    }
+
+    pub fn release(&mut self, function: &'static str, held: Held) {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let fair = &mut m.kernel.locks[held.lock as usize];
+            fair.release(held.ticket);
+            let class = fair.class;
+            m.emit(actor, function, Change::LockReleased { class, mode: held.mode, range: held.range });
+        });
+    }
+
+    pub fn release_all(&mut self, function: &'static str, held: impl IntoIterator<Item = Held>) {
+        // Release in reverse order of acquisition, as kernel code unwinds.
+        let mut held: Vec<Held> = held.into_iter().collect();
+        while let Some(h) = held.pop() {
+            self.release(function, h);
+        }
+    }
+
+    /// `lock_page`: sleeps on `PG_locked`.
+    pub fn lock_page(&mut self, function: &'static str, page: PageId) -> Held {
+        let lock = self.cpu.peek(|m| m.kernel.page(page).lock);
+        self.acquire(function, lock, LockMode::Exclusive, PageRange::WHOLE)
+    }
+
+    pub fn unlock_page(&mut self, function: &'static str, held: Held) {
+        self.release(function, held);
+    }
+
+    /// Takes a new page's lock at birth, in the same step that created it: pages enter the
+    /// page cache locked (`add_to_page_cache_lru` with `__SetPageLocked`).
+    pub fn lock_new_page(m: &mut crate::cpu::Machine, actor: crate::types::ActorId, page: PageId) -> Held {
+        let lock = m.kernel.page(page).lock;
+        let (ticket, granted) = m.kernel.locks[lock as usize].enqueue(actor, LockMode::Exclusive, PageRange::WHOLE);
+        assert!(granted, "model bug: a new page's lock was contended");
+        Held { lock, ticket, mode: LockMode::Exclusive, range: PageRange::WHOLE }
+    }
+}

@@ -1,0 +1,325 @@
+//! read(2) and write(2): `generic_perform_write` (fault in the user buffer, `write_begin`,
+//! atomic copy, `write_end`, page by page, under `i_rwsem`), buffered read through the page
+//! cache, and the DAX read/write path that goes straight to the blocks.
+
+use super::fault::{FaultError, map_page_buffers};
+use super::locking::Held;
+use super::{RETRIES_MAX, Task, UserBuffer, WriteAllocation};
+use crate::cpu::Cpu;
+use crate::event::{Change, Outcome, ReadPath};
+use crate::lock::LockMode;
+use crate::policy::{AllocKind, WriteRangeLock};
+use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Token, WriteId};
+
+/// What one page's copy did.
+enum PageWrite {
+    Copied,
+    /// The injected copy failure (EFAULT/ENOMEM after allocation): the write stops here.
+    Failed,
+    /// The user buffer's PTE vanished between fault-in and the atomic copy: fault in again.
+    ShortCopy,
+}
+
+impl<C: Cpu> Task<'_, C> {
+    /// write(2) of `pages` pages at `page` from `buffer`; the copy of page number `fail_at` (0
+    /// based, relative to the write) fails.
+    #[allow(clippy::too_many_arguments)]
+    pub fn write(
+        &mut self,
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+        buffer: UserBuffer,
+        fail_at: Option<Lblk>,
+        allocation: WriteAllocation,
+        write: WriteId,
+    ) -> Outcome {
+        let (i_rwsem, range_lock, dax) = self.cpu.peek(|m| {
+            let inode = m.kernel.inode(file);
+            (inode.i_rwsem, inode.range_lock, inode.dax)
+        });
+        let i_rwsem = self.acquire("inode_lock", i_rwsem, LockMode::Exclusive, PageRange::WHOLE);
+        let whole = (self.policy.write_range_lock == WriteRangeLock::WholeSyscall)
+            .then(|| self.acquire("range_lock", range_lock, LockMode::Exclusive, PageRange::new(page, page + pages)));
+        if allocation == WriteAllocation::WholeRange {
+            self.allocate_range(file, PageRange::new(page, page + pages));
+        }
+        let mut written = 0;
+        'pages: for i in 0..pages {
+            let index = page + i;
+            if fail_at == Some(i) && dax {
+                break;
+            }
+            for _ in 0..RETRIES_MAX {
+                // iov_iter_fault_in_readable: touch the user page (takes mmap_sem if it faults).
+                if let UserBuffer::Mapped { file: source, page: source_page } = buffer
+                    && self.fault_in_readable(source, source_page + i).is_err()
+                {
+                    break 'pages;
+                }
+                let result = if dax {
+                    self.dax_write_page(file, index, write);
+                    PageWrite::Copied
+                } else {
+                    self.write_one_page(file, index, buffer, i, fail_at == Some(i), write)
+                };
+                match result {
+                    PageWrite::Copied => {
+                        written += 1;
+                        continue 'pages;
+                    }
+                    PageWrite::Failed => break 'pages,
+                    PageWrite::ShortCopy => continue,
+                }
+            }
+            panic!("model bug: write of {file}:{index} retried {RETRIES_MAX} times");
+        }
+        if let Some(h) = whole {
+            self.release("range_unlock", h);
+        }
+        self.release("inode_unlock", i_rwsem);
+        if written == 0 { Outcome::Efault } else { Outcome::Pages(written) }
+    }
+
+    /// Allocates blocks for every hole of `range` in one go (`ext4_map_blocks` over the range /
+    /// `iomap_begin`), as the multi-page write design does before copying anything.
+    fn allocate_range(&mut self, file: Ino, range: PageRange) {
+        let actor = self.actor;
+        let alloc = self.policy.write_alloc;
+        self.cpu.step(|m| {
+            for lblk in range.start..range.end {
+                if m.kernel.inode(file).blocks[lblk as usize] != Extent::Hole {
+                    continue;
+                }
+                let Some(pblk) = m.kernel.alloc_block(file, lblk) else { return };
+                let extent = match alloc {
+                    AllocKind::Written => Extent::Written(pblk),
+                    AllocKind::Unwritten => Extent::Unwritten(pblk),
+                };
+                m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
+                m.emit(actor, "ext4_map_blocks", Change::BlockMapped { ino: file, lblk, extent, allocated: true });
+            }
+        });
+    }
+
+    /// Faults in one page of a mapped user buffer if its PTE is not present.
+    fn fault_in_readable(&mut self, file: Ino, index: Lblk) -> Result<(), FaultError> {
+        let mm = self.mm;
+        let present =
+            self.cpu.step(|m| m.kernel.vma_of(mm, file).and_then(|(slot, _)| m.kernel.pte(mm, slot, index)).is_some());
+        if present { Ok(()) } else { self.handle_mm_fault(file, index, false) }
+    }
+
+    /// `write_begin` → copy → `write_end` for one page of a buffered write.
+    fn write_one_page(
+        &mut self,
+        file: Ino,
+        index: Lblk,
+        buffer: UserBuffer,
+        offset_in_write: Lblk,
+        copy_fails: bool,
+        write: WriteId,
+    ) -> PageWrite {
+        let (actor, mm) = (self.actor, self.mm);
+        let range_lock = self.cpu.peek(|m| m.kernel.inode(file).range_lock);
+        let per_page = (self.policy.write_range_lock == WriteRangeLock::PerPage)
+            .then(|| self.acquire("range_lock", range_lock, LockMode::Exclusive, PageRange::page(index)));
+        let (page, page_lock) = self.grab_cache_page_write_begin(file, index);
+        let alloc = self.policy.write_alloc;
+        let new_block = self
+            .cpu
+            .step(|m| map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc))
+            .unwrap_or(false);
+        let token = Token::Data { ino: file, lblk: index, write };
+        let result = self.cpu.step(|m| {
+            if copy_fails {
+                m.emit(actor, "iov_iter_copy_from_user_atomic", Change::CopyFailed { ino: file, index });
+                // block_write_end with copied == 0: page_zero_new_buffers, so that a freshly
+                // allocated block never exposes what it held before.
+                if new_block && !m.kernel.page(page).uptodate {
+                    let p = m.kernel.page_mut(page);
+                    p.content = Token::Zero;
+                    p.uptodate = true;
+                    p.dirty = true;
+                    m.emit(actor, "page_zero_new_buffers", Change::PageZeroed { page });
+                }
+                return PageWrite::Failed;
+            }
+            if let UserBuffer::Mapped { file: source, page: source_page } = buffer {
+                // The copy runs with page faults disabled: a vanished PTE makes it short.
+                let source_index = source_page + offset_in_write;
+                let present = m.kernel.vma_of(mm, source).and_then(|(slot, _)| m.kernel.pte(mm, slot, source_index));
+                if present.is_none() {
+                    m.emit(actor, "iov_iter_copy_from_user_atomic", Change::Nothing);
+                    return PageWrite::ShortCopy;
+                }
+            }
+            let p = m.kernel.page_mut(page);
+            p.content = token;
+            p.uptodate = true;
+            m.emit(actor, "iov_iter_copy_from_user_atomic", Change::PageCopied { page, token });
+            PageWrite::Copied
+        });
+        if let PageWrite::Copied = result {
+            self.cpu.step(|m| {
+                m.kernel.page_mut(page).dirty = true;
+                m.emit(actor, "block_write_end", Change::PageDirtied { page });
+                let inode = m.kernel.inode_mut(file);
+                if index + 1 > inode.i_size {
+                    inode.i_size = index + 1;
+                    m.emit(actor, "generic_write_end", Change::ISizeSet { ino: file, i_size: index + 1 });
+                }
+            });
+        }
+        self.unlock_page("generic_write_end", page_lock);
+        if let Some(h) = per_page {
+            self.release("range_unlock", h);
+        }
+        result
+    }
+
+    /// `grab_cache_page_write_begin`: finds or creates the page and returns it locked and still
+    /// in the mapping.
+    fn grab_cache_page_write_begin(&mut self, file: Ino, index: Lblk) -> (PageId, Held) {
+        let actor = self.actor;
+        for _ in 0..RETRIES_MAX {
+            let found = self.cpu.step(|m| match m.kernel.inode(file).cache[index as usize] {
+                Some(page) => {
+                    m.emit(
+                        actor,
+                        "grab_cache_page_write_begin",
+                        Change::PageLookup { ino: file, index, page: Some(page) },
+                    );
+                    Err(page)
+                }
+                None => {
+                    let page = m.kernel.add_page(file, index);
+                    let held = Self::lock_new_page(m, actor, page);
+                    m.emit(actor, "grab_cache_page_write_begin", Change::PageAdded { ino: file, index, page });
+                    Ok((page, held))
+                }
+            });
+            let page = match found {
+                Ok(created) => return created,
+                Err(page) => page,
+            };
+            let held = self.lock_page("grab_cache_page_write_begin", page);
+            let attached = self.cpu.step(|m| {
+                let attached = m.kernel.page(page).attached;
+                m.emit(actor, "grab_cache_page_write_begin", Change::MappingCheck { page, attached });
+                attached
+            });
+            if attached {
+                return (page, held);
+            }
+            self.unlock_page("grab_cache_page_write_begin", held);
+        }
+        panic!("model bug: write_begin of {file}:{index} retried {RETRIES_MAX} times");
+    }
+
+    /// DAX write(2) of one page: map or allocate the block and copy straight into it.
+    fn dax_write_page(&mut self, file: Ino, index: Lblk, write: WriteId) {
+        let actor = self.actor;
+        let prezero = self.policy.dax_prezero;
+        self.cpu.step(|m| {
+            let extent = m.kernel.inode(file).blocks[index as usize];
+            let pblk = match extent.pblk() {
+                Some(p) => p,
+                None => {
+                    let Some(p) = m.kernel.alloc_block(file, index) else { return };
+                    if prezero {
+                        m.kernel.disk[p as usize] = Token::Zero;
+                    }
+                    m.emit(
+                        actor,
+                        "dax_iomap_actor",
+                        Change::BlockMapped { ino: file, lblk: index, extent: Extent::Written(p), allocated: true },
+                    );
+                    p
+                }
+            };
+            m.kernel.inode_mut(file).blocks[index as usize] = Extent::Written(pblk);
+            let token = Token::Data { ino: file, lblk: index, write };
+            m.kernel.disk[pblk as usize] = token;
+            m.emit(actor, "dax_iomap_actor", Change::DiskWrite { pblk, ino: file, lblk: index, token });
+            let inode = m.kernel.inode_mut(file);
+            if index + 1 > inode.i_size {
+                inode.i_size = index + 1;
+                m.emit(actor, "dax_iomap_actor", Change::ISizeSet { ino: file, i_size: index + 1 });
+            }
+        });
+    }
+
+    /// Buffered read(2) of `pages` pages at `page` (`generic_file_buffered_read`), filling the
+    /// page cache through `page_cache_read` where pages are missing.
+    pub fn read(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let actor = self.actor;
+        let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
+        let mut copied = 0;
+        for index in page..page + pages {
+            if self.check_i_size("generic_file_buffered_read", file, index).is_err() {
+                break;
+            }
+            if dax {
+                self.cpu.step(|m| {
+                    let (_, token) = m.kernel.read_block(file, index);
+                    m.emit(
+                        actor,
+                        "dax_iomap_actor",
+                        Change::UserRead { ino: file, index, token, path: ReadPath::ReadSyscall },
+                    );
+                });
+                copied += 1;
+                continue;
+            }
+            let cached = self.cpu.step(|m| {
+                let page = m.kernel.inode(file).cache[index as usize];
+                m.emit(actor, "find_get_page", Change::PageLookup { ino: file, index, page });
+                page.map(|p| (p, m.kernel.page(p).uptodate))
+            });
+            let page_id = match cached {
+                Some((p, true)) => p,
+                Some((p, false)) => {
+                    let held = self.lock_page("lock_page_killable", p);
+                    // Only the page-lock holder reads a page in, so under the lock this is stable.
+                    let uptodate = self.cpu.peek(|m| m.kernel.page(p).uptodate);
+                    if !uptodate {
+                        self.readpage(p);
+                    }
+                    self.unlock_page("generic_file_buffered_read", held);
+                    p
+                }
+                None => match self.page_cache_read(file, index) {
+                    Ok((p, held)) => {
+                        self.unlock_page("generic_file_buffered_read", held);
+                        p
+                    }
+                    Err(_) => break,
+                },
+            };
+            // copy_page_to_user, after rechecking i_size as the kernel does.
+            let inside = self.cpu.step(|m| {
+                if index >= m.kernel.inode(file).i_size {
+                    m.emit(
+                        actor,
+                        "generic_file_buffered_read",
+                        Change::ISizeCheck { ino: file, index, i_size: m.kernel.inode(file).i_size },
+                    );
+                    return false;
+                }
+                let token = m.kernel.page(page_id).content;
+                m.emit(
+                    actor,
+                    "copy_page_to_user",
+                    Change::UserRead { ino: file, index, token, path: ReadPath::ReadSyscall },
+                );
+                true
+            });
+            if !inside {
+                break;
+            }
+            copied += 1;
+        }
+        Outcome::Pages(copied)
+    }
+}

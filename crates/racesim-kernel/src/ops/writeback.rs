@@ -1,0 +1,107 @@
+//! Writeback: `write_cache_pages` → `clear_page_dirty_for_io` (with `page_mkclean`) →
+//! `ext4_writepage`/`submit_bh` → `end_page_writeback`; `filemap_write_and_wait_range`; fsync.
+//!
+//! Simplification (docs/model.md): IO completes in the step that submits it, and the page lock
+//! is held from `clear_page_dirty_for_io` to `end_page_writeback`, so nobody waits on
+//! `PG_writeback` separately.
+
+use super::Task;
+use crate::cpu::Cpu;
+use crate::event::{Change, Outcome};
+use crate::policy::AllocKind;
+use crate::state::FILE_PAGES_MAX;
+use crate::types::{Extent, Ino, Lblk, PageId, PageRange};
+
+impl<C: Cpu> Task<'_, C> {
+    /// fsync / writeback of the whole file.
+    pub fn fsync(&mut self, file: Ino, function: &'static str) -> Outcome {
+        let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
+        if !dax {
+            self.filemap_write_and_wait_range(file, PageRange::WHOLE, function);
+        }
+        Outcome::Ok
+    }
+
+    /// Writes back every dirty page of `range` and waits for it.
+    pub fn filemap_write_and_wait_range(&mut self, file: Ino, range: PageRange, function: &'static str) {
+        let actor = self.actor;
+        // pagevec_lookup_tag(PAGECACHE_TAG_DIRTY): the dirty pages at the time of the lookup.
+        let dirty: Vec<(Lblk, PageId)> = self.cpu.step(|m| {
+            let inode = m.kernel.inode(file);
+            let end = range.end.min(FILE_PAGES_MAX);
+            let found: Vec<(Lblk, PageId)> = (range.start..end)
+                .filter_map(|i| inode.cache[i as usize].map(|p| (i, p)))
+                .filter(|&(_, p)| m.kernel.page(p).dirty)
+                .collect();
+            if found.is_empty() {
+                m.emit(actor, function, Change::Nothing);
+            }
+            found
+        });
+        for (index, page) in dirty {
+            self.writeback_page(file, index, page);
+        }
+    }
+
+    /// Writes back one page found dirty in the cache, if it is still dirty and cached once
+    /// locked.
+    pub fn writeback_page(&mut self, file: Ino, index: Lblk, page: PageId) {
+        let actor = self.actor;
+        let page_lock = self.lock_page("write_cache_pages", page);
+        let dirty = self.cpu.step(|m| {
+            let p = m.kernel.page(page);
+            if !p.attached || !p.dirty {
+                m.emit(actor, "clear_page_dirty_for_io", Change::Nothing);
+                return false;
+            }
+            let ptes_write_protected = m.kernel.page_mkclean(page);
+            let p = m.kernel.page_mut(page);
+            p.dirty = false;
+            p.writeback = true;
+            m.emit(actor, "clear_page_dirty_for_io", Change::PageCleaned { page, ptes_write_protected });
+            true
+        });
+        if dirty {
+            let alloc = self.policy.write_alloc;
+            self.cpu.step(|m| {
+                // The buffer heads' block if they have one, else get_block now.
+                let pblk = match m.kernel.page(page).buffer_pblk {
+                    Some(pblk) => pblk,
+                    None => match m.kernel.inode(file).blocks[index as usize] {
+                        Extent::Written(p) | Extent::Unwritten(p) => p,
+                        Extent::Hole => {
+                            let Some(p) = m.kernel.alloc_block(file, index) else {
+                                // ENOSPC at writeback: the page stays dirty (and keeps its data).
+                                m.kernel.page_mut(page).dirty = true;
+                                m.emit(actor, "ext4_writepage", Change::Nothing);
+                                return;
+                            };
+                            let extent = match alloc {
+                                AllocKind::Written => Extent::Written(p),
+                                AllocKind::Unwritten => Extent::Unwritten(p),
+                            };
+                            m.kernel.inode_mut(file).blocks[index as usize] = extent;
+                            m.emit(
+                                actor,
+                                "ext4_writepage",
+                                Change::BlockMapped { ino: file, lblk: index, extent, allocated: true },
+                            );
+                            p
+                        }
+                    },
+                };
+                m.kernel.page_mut(page).buffer_pblk = Some(pblk);
+                let token = m.kernel.page(page).content;
+                m.kernel.disk[pblk as usize] = token;
+                m.emit(actor, "submit_bh", Change::DiskWrite { pblk, ino: file, lblk: index, token });
+                // IO completion converts an unwritten extent that still points at this block.
+                let blocks = &mut m.kernel.inode_mut(file).blocks;
+                if blocks[index as usize] == Extent::Unwritten(pblk) {
+                    blocks[index as usize] = Extent::Written(pblk);
+                }
+                m.kernel.page_mut(page).writeback = false;
+            });
+        }
+        self.unlock_page("end_page_writeback", page_lock);
+    }
+}

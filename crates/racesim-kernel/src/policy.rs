@@ -1,0 +1,188 @@
+//! Locking policies: which lock each kernel function takes, in which mode, over which range.
+//!
+//! A policy is a value that the operations in [`crate::ops`] consult at the points where real
+//! designs differ; there is one copy of each operation, not one per design. Every field answers
+//! one question a kernel function asks, and each built-in is a row of MODEL.md section 3:
+//!
+//! | built-in | what it is |
+//! |---|---|
+//! | `legacy` | ext4 up to 4.4: `i_mutex`, page locks, the `i_size` recheck under the page lock |
+//! | `mmaplock` | ext4 4.5-5.14 `i_mmap_sem`, XFS 4.1+ `MMAPLOCK`: faults shared, invalidation exclusive |
+//! | `range_lock` | Kara's mapping range lock (2012-13): page creation and invalidation lock index ranges |
+//! | `invalidate_lock` | Linux 5.15+ `mapping->invalidate_lock` |
+
+use serde::{Deserialize, Serialize};
+
+/// Which lock, if any, guards the creation of a page-cache page (read fault, read(2)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageCreateLock {
+    None,
+    /// The range lock on the index, exclusive, while the page is created and read (Kara).
+    RangeLock,
+    /// The fault lock, shared, around page creation only (`invalidate_lock`).
+    FaultLockShared,
+}
+
+/// How write(2) takes the range lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteRangeLock {
+    None,
+    /// Per page in `write_begin`, after the user buffer was faulted in (Kara's design, forced
+    /// by the lock order `mmap_sem > range lock`).
+    PerPage,
+    /// Over the whole syscall range, across the user copy: deadlocks against a fault on the
+    /// buffer when the buffer maps the same range.
+    WholeSyscall,
+}
+
+/// What truncate, punch hole and collapse range hold across page-cache eviction and block
+/// freeing, besides `i_rwsem`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvalidationLock {
+    None,
+    /// The fault lock, exclusive (`i_mmap_sem`, `MMAPLOCK`, `invalidate_lock`).
+    FaultLockExclusive,
+    /// The range lock over the affected range.
+    RangeLock,
+}
+
+/// What a DAX fault holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DaxFaultLock {
+    /// `i_mmap_lock` shared around the `i_size` check and the PTE insertion only (4.0-4.4
+    /// `dax_insert_mapping`); `get_block` runs unlocked before it.
+    IMmapShared,
+    /// The fault lock, shared, across the whole fault.
+    FaultLockShared,
+    /// The range lock on the index, exclusive, across the whole fault.
+    RangeLockExclusive,
+    /// The fault lock shared plus the per-index DAX entry lock, across the whole fault.
+    FaultLockSharedAndEntryLock,
+}
+
+/// Which kind of extent buffered writes and DAX write faults allocate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AllocKind {
+    Written,
+    Unwritten,
+}
+
+/// A locking policy. See the module docs for the built-ins.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub name: String,
+    /// What kernel developers call the fault lock under this policy (for messages).
+    pub fault_lock_name: String,
+    /// `filemap_fault` runs entirely under the fault lock, shared.
+    pub fault_lock_whole_fault: bool,
+    pub page_create_lock: PageCreateLock,
+    /// `page_mkwrite` takes the fault lock, shared.
+    pub mkwrite_fault_lock: bool,
+    /// `page_mkwrite` takes the range lock on the page's index, exclusive. Not part of Kara's
+    /// RFC (which fences page creation only); it is Chinner's reading of the design in seed
+    /// 000, "locking the range ... will cause the refault to block until the range is
+    /// unlocked", and what it takes to fence writes to already-cached pages.
+    pub mkwrite_range_lock: bool,
+    /// `filemap_fault` rechecks `i_size` under the page lock (the legacy fence against
+    /// truncate; commit d00806b18315 territory).
+    pub fault_recheck_i_size: bool,
+    pub write_range_lock: WriteRangeLock,
+    pub invalidation_lock: InvalidationLock,
+    /// The range lock of collapse range covers `[offset, EOF)` rather than `[offset, offset+len)`.
+    pub collapse_lock_to_eof: bool,
+    /// Collapse range flushes dirty pages before taking `i_rwsem` and the invalidation lock
+    /// (ext4 3.15-4.4), rather than under them.
+    pub collapse_flush_outside_lock: bool,
+    pub dax_fault_lock: DaxFaultLock,
+    /// DAX block allocation zeroes the block before it is mapped.
+    pub dax_prezero: bool,
+    /// Extent kind that buffered writes allocate.
+    pub write_alloc: AllocKind,
+}
+
+/// Names of the built-in policies, in the order reports list them.
+pub const BUILTIN_POLICIES: [&str; 4] = ["legacy", "mmaplock", "range_lock", "invalidate_lock"];
+
+impl Policy {
+    /// ext4 up to 4.4.
+    pub fn legacy() -> Self {
+        Policy {
+            name: "legacy".into(),
+            fault_lock_name: "(none)".into(),
+            fault_lock_whole_fault: false,
+            page_create_lock: PageCreateLock::None,
+            mkwrite_fault_lock: false,
+            mkwrite_range_lock: false,
+            fault_recheck_i_size: true,
+            write_range_lock: WriteRangeLock::None,
+            invalidation_lock: InvalidationLock::None,
+            collapse_lock_to_eof: false,
+            collapse_flush_outside_lock: true,
+            dax_fault_lock: DaxFaultLock::IMmapShared,
+            dax_prezero: false,
+            write_alloc: AllocKind::Written,
+        }
+    }
+
+    /// ext4 4.5-5.14 `i_mmap_sem`, XFS 4.1+ `MMAPLOCK` (commits ea3d7209ca01, 32ebffd3bbb4,
+    /// 653c60b633a9).
+    pub fn mmaplock() -> Self {
+        Policy {
+            name: "mmaplock".into(),
+            fault_lock_name: "i_mmap_sem".into(),
+            fault_lock_whole_fault: true,
+            mkwrite_fault_lock: true,
+            invalidation_lock: InvalidationLock::FaultLockExclusive,
+            collapse_flush_outside_lock: false,
+            dax_fault_lock: DaxFaultLock::FaultLockShared,
+            ..Policy::legacy()
+        }
+    }
+
+    /// Jan Kara's mapping range lock RFC (2012-13): page creation takes the range lock on its
+    /// index, buffered writes per page, invalidation over its range (collapse: up to EOF).
+    pub fn range_lock() -> Self {
+        Policy {
+            name: "range_lock".into(),
+            fault_lock_name: "(none)".into(),
+            page_create_lock: PageCreateLock::RangeLock,
+            write_range_lock: WriteRangeLock::PerPage,
+            invalidation_lock: InvalidationLock::RangeLock,
+            collapse_lock_to_eof: true,
+            collapse_flush_outside_lock: false,
+            dax_fault_lock: DaxFaultLock::RangeLockExclusive,
+            ..Policy::legacy()
+        }
+    }
+
+    /// Linux 5.15+ `mapping->invalidate_lock` (commit 730633f0b7f9).
+    pub fn invalidate_lock() -> Self {
+        Policy {
+            name: "invalidate_lock".into(),
+            fault_lock_name: "invalidate_lock".into(),
+            page_create_lock: PageCreateLock::FaultLockShared,
+            mkwrite_fault_lock: true,
+            invalidation_lock: InvalidationLock::FaultLockExclusive,
+            collapse_flush_outside_lock: false,
+            dax_fault_lock: DaxFaultLock::FaultLockSharedAndEntryLock,
+            ..Policy::legacy()
+        }
+    }
+
+    /// A built-in policy by name.
+    pub fn builtin(name: &str) -> Option<Self> {
+        match name {
+            "legacy" => Some(Policy::legacy()),
+            "mmaplock" => Some(Policy::mmaplock()),
+            "range_lock" => Some(Policy::range_lock()),
+            "invalidate_lock" => Some(Policy::invalidate_lock()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! The state of the virtual kernel: disk, block allocator, inodes (size, block map, page
+//! cache), page frames, address spaces (VMAs and PTEs) and locks.
+//!
+//! This module owns the data and the primitive transitions on it (allocate a block, add a page
+//! to the cache, zap PTEs...). It does not know about scheduling or policies: the kernel
+//! functions in [`crate::ops`] sequence these transitions into atomic steps. Everything is
+//! plain owned data in `Vec`s indexed by small integers, so the whole state is `Clone + Eq +
+//! Hash` (for state caching by a future exhaustive explorer) and cheap to reset per schedule.
+
+use crate::lock::{FairLock, LockClass, LockId};
+use crate::types::{Extent, Ino, Lblk, MmId, PageId, Pblk, Token};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Kernel {
+    /// Content of every physical block.
+    pub disk: Vec<Token>,
+    /// Who owns each physical block: `Some((ino, lblk))` when allocated to a file.
+    pub block_owner: Vec<Option<(Ino, Lblk)>>,
+    /// Free blocks; allocation pops from the end, freeing pushes: LIFO reuse, so a freed block
+    /// is the very next one handed out (ext4's and XFS's allocators often behave so for a
+    /// just-freed extent; it makes reuse races visible with two actors).
+    pub free_blocks: Vec<Pblk>,
+    pub inodes: Vec<Inode>,
+    /// Page frames, never reused within an execution.
+    pub pages: Vec<Page>,
+    pub mms: Vec<Mm>,
+    pub locks: Vec<FairLock>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Inode {
+    /// `i_size`, in pages.
+    pub i_size: Lblk,
+    /// DAX mode: no page cache; faults map disk blocks directly.
+    pub dax: bool,
+    /// Block map, one entry per logical block up to the model's page limit.
+    pub blocks: Vec<Extent>,
+    /// The page cache (`address_space` radix tree): index -> page frame.
+    pub cache: Vec<Option<PageId>>,
+    /// In-flight direct IOs (`i_dio_count`).
+    pub i_dio_count: u32,
+    pub i_rwsem: LockId,
+    pub fault_lock: LockId,
+    pub range_lock: LockId,
+    pub i_mmap_rwsem: LockId,
+    pub dax_entry: LockId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Page {
+    pub ino: Ino,
+    pub index: Lblk,
+    /// `page->mapping != NULL`: still in the page cache. Cleared by truncation.
+    pub attached: bool,
+    pub uptodate: bool,
+    pub dirty: bool,
+    pub writeback: bool,
+    pub content: Token,
+    /// Block cached in the page's buffer heads (`bh->b_blocknr`), set by `get_block` in
+    /// `write_begin`/`page_mkwrite`. Writeback writes here without consulting the block map,
+    /// which is exactly why a page that outlives its block corrupts the disk.
+    pub buffer_pblk: Option<Pblk>,
+    pub lock: LockId,
+}
+
+/// What a PTE points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PteTarget {
+    Page(PageId),
+    /// A DAX mapping of a disk block.
+    Pfn(Pblk),
+    /// The shared zero page (DAX read fault on a hole).
+    ZeroPage,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Pte {
+    pub target: PteTarget,
+    pub writable: bool,
+    pub dirty: bool,
+}
+
+/// A shared file mapping: `npages` pages of inode `ino` starting at file page `pgoff`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Vma {
+    pub ino: Ino,
+    pub pgoff: Lblk,
+    pub npages: Lblk,
+    /// PTEs, one per page of the VMA.
+    pub ptes: Vec<Option<Pte>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Mm {
+    pub mmap_sem: LockId,
+    /// At most one mapping per inode per mm in this model; `None` once unmapped.
+    pub vmas: Vec<Option<Vma>>,
+}
+
+/// Limits of the model, named with their unit last.
+pub const FILE_PAGES_MAX: Lblk = 64;
+
+impl Kernel {
+    /// An empty kernel with `disk_blocks` free blocks, each holding leftovers of a previous
+    /// owner.
+    pub fn new(disk_blocks: Pblk) -> Self {
+        Kernel {
+            disk: (0..disk_blocks).map(|pblk| Token::Leftover { pblk }).collect(),
+            block_owner: vec![None; disk_blocks as usize],
+            // Reversed so that allocation hands out low block numbers first.
+            free_blocks: (0..disk_blocks).rev().collect(),
+            inodes: Vec::new(),
+            pages: Vec::new(),
+            mms: Vec::new(),
+            locks: Vec::new(),
+        }
+    }
+
+    fn new_lock(&mut self, class: LockClass) -> LockId {
+        self.locks.push(FairLock::new(class));
+        (self.locks.len() - 1) as LockId
+    }
+
+    pub fn add_inode(&mut self, dax: bool) -> Ino {
+        let ino = self.inodes.len() as Ino;
+        let inode = Inode {
+            i_size: 0,
+            dax,
+            blocks: vec![Extent::Hole; FILE_PAGES_MAX as usize],
+            cache: vec![None; FILE_PAGES_MAX as usize],
+            i_dio_count: 0,
+            i_rwsem: self.new_lock(LockClass::IRwsem(ino)),
+            fault_lock: self.new_lock(LockClass::FaultLock(ino)),
+            range_lock: self.new_lock(LockClass::RangeLock(ino)),
+            i_mmap_rwsem: self.new_lock(LockClass::IMmapRwsem(ino)),
+            dax_entry: self.new_lock(LockClass::DaxEntry(ino)),
+        };
+        self.inodes.push(inode);
+        ino
+    }
+
+    pub fn add_mm(&mut self) -> MmId {
+        let mm = self.mms.len() as MmId;
+        let mmap_sem = self.new_lock(LockClass::MmapSem(mm));
+        self.mms.push(Mm { mmap_sem, vmas: Vec::new() });
+        mm
+    }
+
+    pub fn inode(&self, ino: Ino) -> &Inode {
+        &self.inodes[ino as usize]
+    }
+    pub fn inode_mut(&mut self, ino: Ino) -> &mut Inode {
+        &mut self.inodes[ino as usize]
+    }
+    pub fn page(&self, page: PageId) -> &Page {
+        &self.pages[page as usize]
+    }
+    pub fn page_mut(&mut self, page: PageId) -> &mut Page {
+        &mut self.pages[page as usize]
+    }
+
+    /// Hands out the most recently freed block. `None` is ENOSPC.
+    pub fn alloc_block(&mut self, ino: Ino, lblk: Lblk) -> Option<Pblk> {
+        let pblk = self.free_blocks.pop()?;
+        debug_assert!(self.block_owner[pblk as usize].is_none(), "model bug: free block {pblk} has an owner");
+        self.block_owner[pblk as usize] = Some((ino, lblk));
+        Some(pblk)
+    }
+
+    pub fn free_block(&mut self, pblk: Pblk) {
+        assert!(self.block_owner[pblk as usize].is_some(), "model bug: double free of block {pblk}");
+        self.block_owner[pblk as usize] = None;
+        self.free_blocks.push(pblk);
+    }
+
+    /// Adds a new, locked-by-nobody, not-uptodate page to the cache.
+    pub fn add_page(&mut self, ino: Ino, index: Lblk) -> PageId {
+        let id = self.pages.len() as PageId;
+        let lock = self.new_lock(LockClass::Page(id));
+        self.pages.push(Page {
+            ino,
+            index,
+            attached: true,
+            uptodate: false,
+            dirty: false,
+            writeback: false,
+            content: Token::Zero,
+            buffer_pblk: None,
+            lock,
+        });
+        let slot = &mut self.inodes[ino as usize].cache[index as usize];
+        assert!(slot.is_none(), "model bug: page cache slot {ino}:{index} already filled");
+        *slot = Some(id);
+        id
+    }
+
+    /// What a read of the block map at `lblk` returns: zeroes for holes and unwritten extents.
+    pub fn read_block(&self, ino: Ino, lblk: Lblk) -> (Extent, Token) {
+        let extent = self.inode(ino).blocks[lblk as usize];
+        let token = match extent {
+            Extent::Written(p) => self.disk[p as usize],
+            Extent::Hole | Extent::Unwritten(_) => Token::Zero,
+        };
+        (extent, token)
+    }
+
+    /// Every PTE (in any mm) that maps file page `index` of `ino`, as (mm, vma slot, pte slot).
+    pub fn ptes_of(&self, ino: Ino, index: Lblk) -> Vec<(MmId, usize, usize)> {
+        let mut found = Vec::new();
+        for (mm_id, mm) in self.mms.iter().enumerate() {
+            for (vma_slot, vma) in mm.vmas.iter().enumerate() {
+                let Some(vma) = vma else { continue };
+                if vma.ino != ino || index < vma.pgoff || index >= vma.pgoff + vma.npages {
+                    continue;
+                }
+                let pte_slot = (index - vma.pgoff) as usize;
+                if vma.ptes[pte_slot].is_some() {
+                    found.push((mm_id as MmId, vma_slot, pte_slot));
+                }
+            }
+        }
+        found
+    }
+
+    /// `zap_page_range` for the pages of `ino` in `[start, end)` in every mm: removes the PTEs,
+    /// moving a PTE dirty bit to its page (`set_page_dirty` in `zap_pte_range`). Returns how
+    /// many PTEs went.
+    pub fn zap_ptes(&mut self, ino: Ino, start: Lblk, end: Lblk) -> u32 {
+        let mut zapped = 0;
+        let mut dirtied = Vec::new();
+        for mm in self.mms.iter_mut() {
+            for vma in mm.vmas.iter_mut().flatten() {
+                if vma.ino != ino {
+                    continue;
+                }
+                for (slot, pte) in vma.ptes.iter_mut().enumerate() {
+                    let index = vma.pgoff + slot as Lblk;
+                    if index < start || index >= end {
+                        continue;
+                    }
+                    if let Some(old) = pte.take() {
+                        zapped += 1;
+                        if let (PteTarget::Page(page), true) = (old.target, old.dirty) {
+                            dirtied.push(page);
+                        }
+                    }
+                }
+            }
+        }
+        for page in dirtied {
+            self.page_mut(page).dirty = true;
+        }
+        zapped
+    }
+
+    /// `page_mkclean`: write-protects every PTE mapping the page, so the next store faults
+    /// into `page_mkwrite` again. Returns how many PTEs it touched.
+    pub fn page_mkclean(&mut self, page: PageId) -> u32 {
+        let mut cleaned = 0;
+        for mm in self.mms.iter_mut() {
+            for vma in mm.vmas.iter_mut().flatten() {
+                for pte in vma.ptes.iter_mut().flatten() {
+                    if pte.target == PteTarget::Page(page) && (pte.writable || pte.dirty) {
+                        pte.writable = false;
+                        pte.dirty = false;
+                        cleaned += 1;
+                    }
+                }
+            }
+        }
+        cleaned
+    }
+
+    /// The VMA of `mm` that maps `ino`, if any.
+    pub fn vma_of(&self, mm: MmId, ino: Ino) -> Option<(usize, &Vma)> {
+        self.mms[mm as usize]
+            .vmas
+            .iter()
+            .enumerate()
+            .find_map(|(slot, vma)| vma.as_ref().filter(|v| v.ino == ino).map(|v| (slot, v)))
+    }
+
+    pub fn pte(&self, mm: MmId, vma_slot: usize, index: Lblk) -> Option<Pte> {
+        let vma = self.mms[mm as usize].vmas[vma_slot].as_ref()?;
+        if index < vma.pgoff || index >= vma.pgoff + vma.npages {
+            return None;
+        }
+        vma.ptes[(index - vma.pgoff) as usize]
+    }
+
+    pub fn pte_mut(&mut self, mm: MmId, vma_slot: usize, index: Lblk) -> Option<&mut Option<Pte>> {
+        let vma = self.mms[mm as usize].vmas[vma_slot].as_mut()?;
+        if index < vma.pgoff || index >= vma.pgoff + vma.npages {
+            return None;
+        }
+        Some(&mut vma.ptes[(index - vma.pgoff) as usize])
+    }
+
+    /// The file content a quiescent, synced system would return for page `lblk` of `ino`:
+    /// what the block map points at on disk (DAX and buffered files alike after a sync).
+    pub fn persistent_content(&self, ino: Ino, lblk: Lblk) -> Token {
+        self.read_block(ino, lblk).1
+    }
+}

@@ -1,0 +1,102 @@
+//! Identifiers and small value types shared by the whole model: inode, page, block and actor
+//! numbers, the content token a disk block or page holds, and block-map extents.
+//!
+//! Glossary (the only abbreviations used in names): `lblk` logical block (file offset in
+//! blocks), `pblk` physical block, `pte` page-table entry, `pfn` page frame number (a DAX PTE
+//! points at the pmem block itself), `dio` direct IO. Page size equals block size, so a file
+//! offset in pages and a logical block number are the same number.
+
+use serde::{Deserialize, Serialize};
+
+/// Index of an inode in [`crate::Kernel::inodes`].
+pub type Ino = u16;
+/// Logical block (and page index) inside a file.
+pub type Lblk = u32;
+/// Physical block on the disk.
+pub type Pblk = u32;
+/// Index of a page frame in [`crate::Kernel::pages`]. Frames are never reused within one
+/// execution, so a PTE that still points at a truncated page keeps pointing at its record.
+pub type PageId = u32;
+/// Index of an address space in [`crate::Kernel::mms`].
+pub type MmId = u16;
+/// Index of an actor (a scheduled task running a list of operations).
+pub type ActorId = u8;
+/// Identifies one user-level operation instance: its global number in the scenario (1-based;
+/// 0 is the file's initial content).
+pub type WriteId = u32;
+
+/// What a disk block or a page holds. Tokens stand in for bytes: a token says who wrote the
+/// data and where, which is all the oracles need to tell legal content from stale content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Token {
+    /// Zeroes: a hole, a pre-zeroed block, or a page zeroed by the kernel.
+    Zero,
+    /// Data written at `lblk` of inode `ino` by operation `write` (0 = initial content).
+    Data { ino: Ino, lblk: Lblk, write: WriteId },
+    /// Whatever a free block held before it was allocated: data of a previous owner.
+    Leftover { pblk: Pblk },
+}
+
+impl std::fmt::Display for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Token::Zero => write!(f, "zeroes"),
+            Token::Data { ino, lblk, write: 0 } => write!(f, "initial data of inode {ino} page {lblk}"),
+            Token::Data { ino, lblk, write } => write!(f, "data of op#{write} for inode {ino} page {lblk}"),
+            Token::Leftover { pblk } => write!(f, "leftover contents of block {pblk}"),
+        }
+    }
+}
+
+/// One logical block's entry in an inode's block map (the extent tree, one block at a time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Extent {
+    Hole,
+    /// Allocated, but reads return zeroes until IO completion converts it.
+    Unwritten(Pblk),
+    Written(Pblk),
+}
+
+impl Extent {
+    pub fn pblk(self) -> Option<Pblk> {
+        match self {
+            Extent::Hole => None,
+            Extent::Unwritten(p) | Extent::Written(p) => Some(p),
+        }
+    }
+}
+
+/// Half-open range of page indices `[start, end)`. `end == u32::MAX` means "to EOF and beyond".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PageRange {
+    pub start: Lblk,
+    pub end: Lblk,
+}
+
+impl PageRange {
+    pub const WHOLE: PageRange = PageRange { start: 0, end: u32::MAX };
+    pub fn new(start: Lblk, end: Lblk) -> Self {
+        PageRange { start, end }
+    }
+    pub fn page(index: Lblk) -> Self {
+        PageRange { start: index, end: index + 1 }
+    }
+    pub fn to_eof(start: Lblk) -> Self {
+        PageRange { start, end: u32::MAX }
+    }
+    pub fn overlaps(self, other: PageRange) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+}
+
+impl std::fmt::Display for PageRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.end == u32::MAX {
+            write!(f, "[{}, EOF)", self.start)
+        } else if self.end == self.start + 1 {
+            write!(f, "[{}]", self.start)
+        } else {
+            write!(f, "[{}, {})", self.start, self.end)
+        }
+    }
+}

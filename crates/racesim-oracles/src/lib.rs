@@ -1,0 +1,286 @@
+//! Oracles: the invariants racesim checks, and the verdict when one breaks.
+//!
+//! [`Judge`] watches the event log step by step ([`Judge::check_events`]) for violations that
+//! are visible the moment they happen (a disk write to a block the writer does not own, a user
+//! read of data that was never legally there, a PTE left beyond EOF after truncate), and judges
+//! the quiescent, synced end state ([`Judge::check_quiescent`]) against a sequential reference
+//! model of file contents for lost writes. Deadlock is detected by the explorer, which owns the
+//! scheduler; its verdict is built here ([`deadlock`]) so that all findings share one shape.
+//!
+//! This crate owns the judging. It never changes the kernel state.
+
+mod reference;
+
+use racesim_kernel::event::{Change, Event, Outcome};
+use racesim_kernel::state::PteTarget;
+use racesim_kernel::types::{ActorId, Ino, Lblk, Token, WriteId};
+use racesim_kernel::{Kernel, Names, Operation};
+use serde::{Deserialize, Serialize};
+
+pub use reference::RefFile;
+
+/// The invariants (MODEL.md section 4) racesim checks today.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Oracle {
+    StaleData,
+    WriteToFreedBlock,
+    LostWrite,
+    MappingBeyondEof,
+    Deadlock,
+}
+
+impl Oracle {
+    pub const ALL: [Oracle; 5] =
+        [Oracle::StaleData, Oracle::WriteToFreedBlock, Oracle::LostWrite, Oracle::MappingBeyondEof, Oracle::Deadlock];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Oracle::StaleData => "stale_data",
+            Oracle::WriteToFreedBlock => "write_to_freed_block",
+            Oracle::LostWrite => "lost_write",
+            Oracle::MappingBeyondEof => "mapping_beyond_eof",
+            Oracle::Deadlock => "deadlock",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Oracle> {
+        Oracle::ALL.into_iter().find(|o| o.name() == name)
+    }
+}
+
+impl std::fmt::Display for Oracle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A broken invariant: which, where in the event log, who was involved, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub oracle: Oracle,
+    /// Index in the event log of the event at which the oracle fired.
+    pub event: usize,
+    /// Actors whose steps the finding is about.
+    pub actors: Vec<ActorId>,
+    pub message: String,
+}
+
+/// One operation of the scenario, as the oracles need to know it.
+#[derive(Clone, Debug)]
+pub struct OpInfo {
+    pub actor: ActorId,
+    pub op_index: u16,
+    pub op: Operation,
+    /// The token id this operation writes with (its global number, 1-based).
+    pub write: WriteId,
+}
+
+/// Watches one execution. Build it once per scenario; [`Judge::reset`] between executions.
+pub struct Judge {
+    ops: Vec<OpInfo>,
+    initial: Vec<RefFile>,
+    /// Per inode: a truncate has finished (arms the mapping-beyond-EOF oracle).
+    truncated: Vec<bool>,
+    /// Per inode: operations that shrink `i_size` (truncate, collapse) now in progress. A load
+    /// through a PTE that such an operation has not yet zapped may legally see the old data:
+    /// it is ordered before the operation.
+    shrinking: Vec<u32>,
+    /// Text for messages.
+    names: Box<dyn Names + Send>,
+}
+
+impl Judge {
+    pub fn new(initial: &Kernel, ops: Vec<OpInfo>, names: Box<dyn Names + Send>) -> Self {
+        let initial: Vec<RefFile> =
+            (0..initial.inodes.len() as Ino).map(|ino| RefFile::from_kernel(initial, ino)).collect();
+        let files = initial.len();
+        Judge { ops, initial, truncated: vec![false; files], shrinking: vec![0; files], names }
+    }
+
+    pub fn reset(&mut self) {
+        self.truncated.iter_mut().for_each(|t| *t = false);
+        self.shrinking.iter_mut().for_each(|s| *s = 0);
+    }
+
+    fn op(&self, actor: ActorId, op_index: u16) -> Option<&OpInfo> {
+        self.ops.iter().find(|o| o.actor == actor && o.op_index == op_index)
+    }
+
+    /// Judges the events `log[first..]`, just appended by one step, against the state after
+    /// that step.
+    pub fn check_events(&mut self, kernel: &Kernel, log: &[Event], first: usize) -> Option<Violation> {
+        for (offset, event) in log[first..].iter().enumerate() {
+            let at = first + offset;
+            let found = match event.change {
+                Change::DiskWrite { pblk, ino, lblk, token } => {
+                    self.disk_write(kernel, event, at, pblk, ino, lblk, token)
+                }
+                Change::UserRead { ino, index, token, .. } => self.user_read(kernel, event, at, ino, index, token),
+                Change::OpBegin { op } => {
+                    if let Some(Operation::Truncate { file, .. } | Operation::CollapseRange { file, .. }) =
+                        self.op(event.actor, op).map(|o| o.op)
+                    {
+                        self.shrinking[file as usize] += 1;
+                    }
+                    None
+                }
+                Change::OpEnd { op, .. } => match self.op(event.actor, op).map(|o| o.op) {
+                    Some(Operation::Truncate { file, .. }) => {
+                        self.shrinking[file as usize] -= 1;
+                        self.truncated[file as usize] = true;
+                        self.ptes_beyond_eof(kernel, file, at, event.actor)
+                    }
+                    Some(Operation::CollapseRange { file, .. }) => {
+                        self.shrinking[file as usize] -= 1;
+                        None
+                    }
+                    _ => None,
+                },
+                Change::PteInstalled { ino, .. } if self.truncated[ino as usize] => {
+                    self.ptes_beyond_eof(kernel, ino, at, event.actor)
+                }
+                _ => None,
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn disk_write(
+        &self,
+        kernel: &Kernel,
+        event: &Event,
+        at: usize,
+        pblk: u32,
+        ino: Ino,
+        lblk: Lblk,
+        token: Token,
+    ) -> Option<Violation> {
+        let owner = kernel.block_owner[pblk as usize];
+        if owner == Some((ino, lblk)) {
+            return None;
+        }
+        let whose = match owner {
+            None => "free".to_string(),
+            Some((o, l)) => format!("now belongs to {}:{l}", self.names.file(o)),
+        };
+        let what = match token {
+            Token::Data { write, .. } if write > 0 => format!("the data of op#{write}"),
+            _ => "data".to_string(),
+        };
+        Some(Violation {
+            oracle: Oracle::WriteToFreedBlock,
+            event: at,
+            actors: vec![event.actor],
+            message: format!(
+                "{} ({}) writes {what} for {}:{lblk} to block {pblk}, which is {whose}",
+                self.names.actor(event.actor),
+                event.function,
+                self.names.file(ino)
+            ),
+        })
+    }
+
+    fn user_read(
+        &self,
+        kernel: &Kernel,
+        event: &Event,
+        at: usize,
+        ino: Ino,
+        index: Lblk,
+        token: Token,
+    ) -> Option<Violation> {
+        let i_size = kernel.inode(ino).i_size;
+        let why = match token {
+            Token::Zero => return None,
+            Token::Leftover { pblk } => format!("leftovers of block {pblk}, never written to this file"),
+            Token::Data { ino: other, lblk, .. } if other != ino => {
+                format!("data of {}:{lblk}, another file", self.names.file(other))
+            }
+            Token::Data { .. } if index >= i_size && self.shrinking[ino as usize] == 0 => {
+                format!("non-zero data beyond EOF (i_size {i_size})")
+            }
+            Token::Data { .. } => return None,
+        };
+        Some(Violation {
+            oracle: Oracle::StaleData,
+            event: at,
+            actors: vec![event.actor],
+            message: format!("{} reads {}:{index} and sees {why}", self.names.actor(event.actor), self.names.file(ino)),
+        })
+    }
+
+    fn ptes_beyond_eof(&self, kernel: &Kernel, ino: Ino, at: usize, actor: ActorId) -> Option<Violation> {
+        let i_size = kernel.inode(ino).i_size;
+        for (mm_id, mm) in kernel.mms.iter().enumerate() {
+            for vma in mm.vmas.iter().flatten().filter(|v| v.ino == ino) {
+                for (slot, pte) in vma.ptes.iter().enumerate() {
+                    let Some(pte) = pte else { continue };
+                    let index = vma.pgoff + slot as Lblk;
+                    let detached = matches!(pte.target, PteTarget::Page(p) if !kernel.page(p).attached);
+                    if index >= i_size || detached {
+                        let why =
+                            if detached { "a page that left the page cache" } else { "an offset at or past i_size" };
+                        return Some(Violation {
+                            oracle: Oracle::MappingBeyondEof,
+                            event: at,
+                            actors: vec![actor],
+                            message: format!(
+                                "after truncate of {} to {i_size} page(s), mm{mm_id} still maps {}:{index}, {why}",
+                                self.names.file(ino),
+                                self.names.file(ino)
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Judges the end state after every actor finished and a final sync wrote back every dirty
+    /// page: the persistent file contents must be what some serial order of the operations,
+    /// consistent with their real-time order and with what each returned, produces.
+    pub fn check_quiescent(&mut self, kernel: &Kernel, log: &[Event]) -> Option<Violation> {
+        for ino in 0..kernel.inodes.len() as Ino {
+            if self.truncated[ino as usize]
+                && let Some(v) =
+                    self.ptes_beyond_eof(kernel, ino, log.len().saturating_sub(1), racesim_kernel::SYNC_ACTOR)
+            {
+                return Some(v);
+            }
+        }
+        let history = reference::history(&self.ops, log);
+        let actual: Vec<RefFile> =
+            (0..kernel.inodes.len() as Ino).map(|ino| RefFile::from_kernel(kernel, ino)).collect();
+        match reference::find_serial_order(&self.initial, &history, &actual) {
+            Ok(()) => None,
+            Err(mismatch) => Some(Violation {
+                oracle: Oracle::LostWrite,
+                event: log.len().saturating_sub(1),
+                actors: mismatch.actors.clone(),
+                message: mismatch.describe(&*self.names),
+            }),
+        }
+    }
+}
+
+/// The verdict for a set of actors that wait on each other forever.
+pub fn deadlock(at: usize, actors: Vec<ActorId>, waits: &[String], names: &dyn Names) -> Violation {
+    let who: Vec<String> = actors.iter().map(|&a| names.actor(a)).collect();
+    Violation {
+        oracle: Oracle::Deadlock,
+        event: at,
+        actors,
+        message: format!("{} wait for each other forever: {}", who.join(", "), waits.join("; ")),
+    }
+}
+
+/// Whether an operation's outcome counts as completed for the lost-write oracle.
+pub fn completed(outcome: Outcome) -> bool {
+    matches!(outcome, Outcome::Ok | Outcome::Pages(_))
+}

@@ -1,0 +1,245 @@
+//! The scenario language: a versioned TOML file that sets up files, names actors and their
+//! operations, and states the verdict expected under each policy (docs/scenario-format.md).
+//!
+//! This crate owns parsing and validation: [`Scenario::parse`] turns text into a [`Scenario`]
+//! whose every name is resolved and every page checked, or into a [`ScenarioError`] that names
+//! file, line, column and what was expected. It also builds the initial [`Kernel`] a scenario
+//! describes. It does no IO beyond [`Scenario::load`] reading the file.
+
+mod raw;
+
+use racesim_kernel::state::{FILE_PAGES_MAX, Pte, PteTarget, Vma};
+use racesim_kernel::types::{Extent, Ino, Lblk, Token};
+use racesim_kernel::{Kernel, Names, Operation, Policy};
+use racesim_oracles::Oracle;
+use sha2::Digest;
+use std::path::Path;
+
+pub use raw::FORMAT_VERSION;
+
+/// Limits, named with their unit last.
+pub const ACTORS_MAX: usize = 16;
+pub const OPS_PER_ACTOR_MAX: usize = 64;
+pub const DISK_BLOCKS_DEFAULT: u32 = 64;
+
+/// What a scenario expects under one policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    Clean,
+    Violation(Oracle),
+}
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expect::Clean => f.write_str("clean"),
+            Expect::Violation(o) => write!(f, "{o}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct FileSetup {
+    pub name: String,
+    pub pages: Lblk,
+    pub holes: Vec<Lblk>,
+    pub cached: Vec<Lblk>,
+    pub dirty: Vec<Lblk>,
+    pub mapped: Vec<Lblk>,
+    pub mmap: bool,
+    pub dax: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub name: String,
+    pub ops: Vec<Operation>,
+}
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// Where it was loaded from, as given (for messages and replay commands).
+    pub path: String,
+    /// SHA-256 of the file's bytes, hex. Traces record it to detect a changed scenario.
+    pub content_hash: String,
+    pub disk_blocks: u32,
+    pub files: Vec<FileSetup>,
+    pub actors: Vec<Actor>,
+    /// Policy variants the scenario defines (built-ins with some fields changed).
+    pub variants: Vec<Policy>,
+    /// Expected verdicts, in the order the file lists them.
+    pub expect: Vec<(String, Expect)>,
+}
+
+/// A scenario that cannot be used, located in its file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub path: String,
+    /// 1-based; 0 when the error is about the file as a whole.
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.path, self.message)
+        } else {
+            write!(f, "{}:{}:{}: {}", self.path, self.line, self.column, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Turns a byte offset into a 1-based line and column.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.chars().count(), |nl| before[nl + 1..].chars().count()) + 1;
+    (line, column)
+}
+
+impl Scenario {
+    /// Reads and parses a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            path: shown.clone(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read scenario: {e}"),
+        })?;
+        Scenario::parse(&text, &shown)
+    }
+
+    /// Parses scenario text; `path` is used in messages only.
+    pub fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
+        let mut scenario = raw::parse(text, path)?;
+        scenario.content_hash = content_hash(text.as_bytes());
+        Ok(scenario)
+    }
+
+    pub fn file_ino(&self, name: &str) -> Option<Ino> {
+        self.files.iter().position(|f| f.name == name).map(|i| i as Ino)
+    }
+
+    /// The policy called `name`: a variant of this scenario or a built-in.
+    pub fn policy(&self, name: &str) -> Option<Policy> {
+        self.variants.iter().find(|p| p.name == name).cloned().or_else(|| Policy::builtin(name))
+    }
+
+    pub fn expectation(&self, policy: &str) -> Option<Expect> {
+        self.expect.iter().find(|(p, _)| p == policy).map(|(_, e)| *e)
+    }
+
+    /// The kernel state at the start of every execution.
+    pub fn build_kernel(&self) -> Kernel {
+        let mut kernel = Kernel::new(self.disk_blocks);
+        let mm = kernel.add_mm();
+        for (i, file) in self.files.iter().enumerate() {
+            let ino = kernel.add_inode(file.dax);
+            debug_assert_eq!(ino as usize, i);
+            kernel.inode_mut(ino).i_size = file.pages;
+            for lblk in 0..file.pages {
+                if file.holes.contains(&lblk) {
+                    continue;
+                }
+                let pblk = kernel.alloc_block(ino, lblk).expect("validated: disk has room for the initial files");
+                kernel.disk[pblk as usize] = Token::Data { ino, lblk, write: 0 };
+                kernel.inode_mut(ino).blocks[lblk as usize] = Extent::Written(pblk);
+            }
+            for &lblk in &file.cached {
+                let page = kernel.add_page(ino, lblk);
+                let (extent, token) = kernel.read_block(ino, lblk);
+                let p = kernel.page_mut(page);
+                p.content = token;
+                p.uptodate = true;
+                p.dirty = file.dirty.contains(&lblk);
+                // A page dirtied through write(2) or a fault has its buffers mapped.
+                p.buffer_pblk = if p.dirty { extent.pblk() } else { None };
+            }
+            if file.mmap && file.pages > 0 {
+                let mut vma = Vma { ino, pgoff: 0, npages: file.pages, ptes: vec![None; file.pages as usize] };
+                for &lblk in &file.mapped {
+                    let dirty = file.dirty.contains(&lblk);
+                    let target = if file.dax {
+                        match kernel.inode(ino).blocks[lblk as usize] {
+                            Extent::Written(p) => PteTarget::Pfn(p),
+                            _ => PteTarget::ZeroPage,
+                        }
+                    } else {
+                        PteTarget::Page(
+                            kernel.inode(ino).cache[lblk as usize].expect("validated: mapped implies cached"),
+                        )
+                    };
+                    let writable = dirty && target != PteTarget::ZeroPage;
+                    vma.ptes[lblk as usize] = Some(Pte { target, writable, dirty: writable });
+                }
+                kernel.mms[mm as usize].vmas.push(Some(vma));
+            }
+        }
+        kernel
+    }
+
+    /// Names for rendering events of this scenario.
+    pub fn names(&self) -> ScenarioNames {
+        ScenarioNames {
+            files: self.files.iter().map(|f| f.name.clone()).collect(),
+            actors: self.actors.iter().map(|a| a.name.clone()).collect(),
+        }
+    }
+
+    /// Short text for one operation, as users wrote it.
+    pub fn describe_op(&self, op: &Operation) -> String {
+        let file = |ino: Ino| self.files[ino as usize].name.clone();
+        match *op {
+            Operation::Mmap { file: f } | Operation::Munmap { file: f } => format!("{} {}", op.name(), file(f)),
+            Operation::Load { file: f, page } | Operation::Store { file: f, page } => {
+                format!("{} {}:{page}", op.name(), file(f))
+            }
+            Operation::Read { file: f, page, pages }
+            | Operation::PunchHole { file: f, page, pages }
+            | Operation::CollapseRange { file: f, page, pages } => {
+                format!("{} {} [{page}, {})", op.name(), file(f), page + pages)
+            }
+            Operation::Write { file: f, page, pages, fail_at, .. } => {
+                let fail = fail_at.map_or(String::new(), |k| format!(", copy fails at page {}", page + k));
+                format!("write {} [{page}, {}){fail}", file(f), page + pages)
+            }
+            Operation::Truncate { file: f, size } => format!("truncate {} to {size}", file(f)),
+            Operation::Writeback { file: f } | Operation::Fsync { file: f } => format!("{} {}", op.name(), file(f)),
+        }
+    }
+}
+
+/// File and actor names of one scenario.
+#[derive(Clone, Debug)]
+pub struct ScenarioNames {
+    pub files: Vec<String>,
+    pub actors: Vec<String>,
+}
+
+impl Names for ScenarioNames {
+    fn file(&self, ino: Ino) -> String {
+        self.files.get(ino as usize).cloned().unwrap_or_else(|| format!("ino{ino}"))
+    }
+    fn actor(&self, actor: racesim_kernel::types::ActorId) -> String {
+        if actor == racesim_kernel::SYNC_ACTOR {
+            return "sync".into();
+        }
+        self.actors.get(actor as usize).cloned().unwrap_or_else(|| format!("actor{actor}"))
+    }
+}
+
+pub fn content_hash(bytes: &[u8]) -> String {
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The largest file a scenario may describe.
+pub const FILE_PAGES_LIMIT: Lblk = FILE_PAGES_MAX;

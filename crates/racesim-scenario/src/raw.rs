@@ -1,0 +1,453 @@
+//! The TOML shape of a scenario file, with source spans, and its validation into
+//! [`crate::Scenario`]. Every error carries the span of the value it is about.
+
+use crate::{
+    ACTORS_MAX, Actor, DISK_BLOCKS_DEFAULT, Expect, FileSetup, OPS_PER_ACTOR_MAX, Scenario, ScenarioError, line_column,
+};
+use racesim_kernel::policy::BUILTIN_POLICIES;
+use racesim_kernel::state::FILE_PAGES_MAX;
+use racesim_kernel::types::Lblk;
+use racesim_kernel::{Operation, Policy, UserBuffer, WriteAllocation};
+use racesim_oracles::Oracle;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// The scenario format version this racesim reads.
+pub const FORMAT_VERSION: i64 = 1;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    format: Spanned<i64>,
+    name: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    disk_blocks: Option<Spanned<u32>>,
+    #[serde(default, rename = "file")]
+    files: Vec<Spanned<RawFile>>,
+    #[serde(default, rename = "actor")]
+    actors: Vec<Spanned<RawActor>>,
+    #[serde(default, rename = "policy")]
+    variants: Vec<Spanned<toml::Table>>,
+    #[serde(default = "unspanned")]
+    expect: Spanned<BTreeMap<String, Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    name: Spanned<String>,
+    pages: Spanned<Lblk>,
+    #[serde(default = "unspanned")]
+    holes: Spanned<Vec<Lblk>>,
+    #[serde(default = "unspanned")]
+    cached: Spanned<Vec<Lblk>>,
+    #[serde(default = "unspanned")]
+    dirty: Spanned<Vec<Lblk>>,
+    #[serde(default = "unspanned")]
+    mapped: Spanned<Vec<Lblk>>,
+    #[serde(default = "yes")]
+    mmap: bool,
+    #[serde(default = "unspanned")]
+    dax: Spanned<bool>,
+}
+
+/// A default for an optional spanned field (it points at the top of the file).
+fn unspanned<T: Default>() -> Spanned<T> {
+    Spanned::new(0..0, T::default())
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActor {
+    name: Spanned<String>,
+    ops: Vec<Spanned<RawOp>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOp {
+    op: Spanned<String>,
+    file: Option<Spanned<String>>,
+    page: Option<Spanned<Lblk>>,
+    pages: Option<Spanned<Lblk>>,
+    size: Option<Spanned<Lblk>>,
+    /// write(2): the user buffer is the shared mapping of this file.
+    from_mmap: Option<Spanned<String>>,
+    /// write(2): first page of that mapping (default: the written page).
+    from_page: Option<Spanned<Lblk>>,
+    /// write(2): the copy of this page (relative to the write) fails with EFAULT.
+    fail_at: Option<Spanned<Lblk>>,
+    /// write(2): "per_page" (default) or "whole_range".
+    alloc: Option<Spanned<String>>,
+}
+
+/// Operation names, with the fields each takes, for messages.
+const OPERATIONS: &[(&str, &str)] = &[
+    ("mmap", "file"),
+    ("munmap", "file"),
+    ("load", "file, page"),
+    ("store", "file, page"),
+    ("read", "file, page, pages"),
+    ("write", "file, page, pages, from_mmap?, from_page?, fail_at?, alloc?"),
+    ("truncate", "file, size"),
+    ("punch_hole", "file, page, pages"),
+    ("collapse_range", "file, page, pages"),
+    ("writeback", "file"),
+    ("fsync", "file"),
+];
+
+struct Ctx<'a> {
+    text: &'a str,
+    path: &'a str,
+}
+
+impl Ctx<'_> {
+    fn error(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> ScenarioError {
+        let (line, column) = line_column(self.text, span.start);
+        ScenarioError { path: self.path.to_string(), line, column, message: message.into() }
+    }
+}
+
+pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
+    let cx = Ctx { text, path };
+    let raw: RawScenario = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim_end().to_string();
+        cx.error(span, message)
+    })?;
+    if *raw.format.get_ref() != FORMAT_VERSION {
+        return Err(cx.error(
+            raw.format.span(),
+            format!(
+                "scenario format {} is not supported; this racesim reads format {FORMAT_VERSION}",
+                raw.format.get_ref()
+            ),
+        ));
+    }
+    let files = validate_files(&cx, &raw.files)?;
+    let disk_blocks = raw.disk_blocks.as_ref().map_or(DISK_BLOCKS_DEFAULT, |d| *d.get_ref());
+    let needed: u32 = files.iter().map(|f| f.pages - f.holes.len() as u32).sum();
+    if needed > disk_blocks {
+        let span = raw.disk_blocks.as_ref().map_or(0..0, |d| d.span());
+        return Err(cx.error(span, format!("the files need {needed} blocks but disk_blocks is {disk_blocks}")));
+    }
+    if raw.actors.is_empty() {
+        return Err(cx.error(0..0, "expected at least one [[actor]]"));
+    }
+    if raw.actors.len() > ACTORS_MAX {
+        return Err(cx.error(raw.actors[ACTORS_MAX].span(), format!("at most {ACTORS_MAX} actors are supported")));
+    }
+    let mut actors: Vec<Actor> = Vec::new();
+    for actor in &raw.actors {
+        let name = actor.get_ref().name.get_ref().clone();
+        if actors.iter().any(|a| a.name == name) {
+            return Err(cx.error(actor.get_ref().name.span(), format!("actor name '{name}' is used twice")));
+        }
+        if actor.get_ref().ops.is_empty() || actor.get_ref().ops.len() > OPS_PER_ACTOR_MAX {
+            return Err(cx.error(actor.span(), format!("an actor needs 1 to {OPS_PER_ACTOR_MAX} ops")));
+        }
+        let ops = actor.get_ref().ops.iter().map(|op| validate_op(&cx, &files, op)).collect::<Result<Vec<_>, _>>()?;
+        actors.push(Actor { name, ops });
+    }
+    let variants = validate_variants(&cx, &raw.variants)?;
+    let mut expect = Vec::new();
+    for (policy, verdict) in raw.expect.get_ref() {
+        let known = BUILTIN_POLICIES.contains(&policy.as_str()) || variants.iter().any(|v: &Policy| &v.name == policy);
+        if !known {
+            return Err(cx.error(
+                verdict.span(),
+                format!(
+                    "unknown policy '{policy}' in [expect]; expected one of {}{}",
+                    BUILTIN_POLICIES.join(", "),
+                    variant_list(&variants)
+                ),
+            ));
+        }
+        let value = verdict.get_ref();
+        let parsed = if value == "clean" {
+            Expect::Clean
+        } else if let Some(oracle) = Oracle::from_name(value) {
+            Expect::Violation(oracle)
+        } else {
+            let oracles: Vec<&str> = Oracle::ALL.iter().map(|o| o.name()).collect();
+            return Err(cx.error(
+                verdict.span(),
+                format!("unknown verdict '{value}'; expected \"clean\" or one of {}", oracles.join(", ")),
+            ));
+        };
+        expect.push((policy.clone(), parsed));
+    }
+    // List expectations in the canonical policy order, then variants in file order.
+    expect.sort_by_key(|(p, _)| {
+        BUILTIN_POLICIES
+            .iter()
+            .position(|b| b == p)
+            .unwrap_or(BUILTIN_POLICIES.len() + variants.iter().position(|v| &v.name == p).unwrap_or(0))
+    });
+    Ok(Scenario {
+        name: raw.name.get_ref().clone(),
+        description: raw.description,
+        path: path.to_string(),
+        content_hash: String::new(),
+        disk_blocks,
+        files,
+        actors,
+        variants,
+        expect,
+    })
+}
+
+fn variant_list(variants: &[Policy]) -> String {
+    variants.iter().map(|v| format!(", {}", v.name)).collect()
+}
+
+fn validate_files(cx: &Ctx, raw: &[Spanned<RawFile>]) -> Result<Vec<FileSetup>, ScenarioError> {
+    if raw.is_empty() {
+        return Err(cx.error(0..0, "expected at least one [[file]]"));
+    }
+    let mut files: Vec<FileSetup> = Vec::new();
+    for file in raw {
+        let f = file.get_ref();
+        let name = f.name.get_ref().clone();
+        if files.iter().any(|g| g.name == name) {
+            return Err(cx.error(f.name.span(), format!("file name '{name}' is used twice")));
+        }
+        let pages = *f.pages.get_ref();
+        if pages > FILE_PAGES_MAX {
+            return Err(cx.error(f.pages.span(), format!("a file has at most {FILE_PAGES_MAX} pages")));
+        }
+        for (list, what) in [(&f.holes, "holes"), (&f.cached, "cached"), (&f.dirty, "dirty"), (&f.mapped, "mapped")] {
+            if let Some(bad) = list.get_ref().iter().find(|&&p| p >= pages) {
+                return Err(cx.error(
+                    list.span(),
+                    format!(
+                        "{what}: page {bad} is beyond the file '{name}' ({pages} pages; pages are 0 to {})",
+                        pages.saturating_sub(1)
+                    ),
+                ));
+            }
+        }
+        let dax = *f.dax.get_ref();
+        if dax && (!f.cached.get_ref().is_empty() || !f.dirty.get_ref().is_empty()) {
+            return Err(cx.error(f.dax.span(), "a DAX file has no page cache: leave 'cached' and 'dirty' empty"));
+        }
+        // Dirty and mapped pages are cached pages.
+        let mut cached: Vec<Lblk> = f.cached.get_ref().clone();
+        if !dax {
+            cached.extend(f.dirty.get_ref());
+            cached.extend(f.mapped.get_ref());
+        }
+        cached.sort_unstable();
+        cached.dedup();
+        if !f.mmap && !f.mapped.get_ref().is_empty() {
+            return Err(cx.error(f.mapped.span(), "'mapped' pages need 'mmap = true'"));
+        }
+        files.push(FileSetup {
+            name,
+            pages,
+            holes: f.holes.get_ref().clone(),
+            cached,
+            dirty: f.dirty.get_ref().clone(),
+            mapped: f.mapped.get_ref().clone(),
+            mmap: f.mmap,
+            dax,
+        });
+    }
+    Ok(files)
+}
+
+fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Result<Operation, ScenarioError> {
+    let raw = spanned.get_ref();
+    let name = raw.op.get_ref().as_str();
+    let Some((_, fields)) = OPERATIONS.iter().find(|(n, _)| *n == name) else {
+        let known: Vec<&str> = OPERATIONS.iter().map(|(n, _)| *n).collect();
+        return Err(
+            cx.error(raw.op.span(), format!("unknown operation '{name}'; expected one of {}", known.join(", ")))
+        );
+    };
+    let missing =
+        |field: &str| cx.error(spanned.span(), format!("operation '{name}' needs '{field}' (it takes: {fields})"));
+    let resolve = |file: &Spanned<String>| -> Result<(u16, &FileSetup), ScenarioError> {
+        files.iter().position(|f| &f.name == file.get_ref()).map(|i| (i as u16, &files[i])).ok_or_else(|| {
+            let known: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+            cx.error(file.span(), format!("unknown file '{}'; expected one of {}", file.get_ref(), known.join(", ")))
+        })
+    };
+    let (ino, file) = resolve(raw.file.as_ref().ok_or_else(|| missing("file"))?)?;
+    let page_in_file = |page: &Spanned<Lblk>| -> Result<Lblk, ScenarioError> {
+        let p = *page.get_ref();
+        if p >= file.pages {
+            return Err(cx.error(
+                page.span(),
+                format!(
+                    "page {p} is beyond the file '{}' ({} pages; pages are 0 to {})",
+                    file.name,
+                    file.pages,
+                    file.pages.saturating_sub(1)
+                ),
+            ));
+        }
+        Ok(p)
+    };
+    let range = |page: &Spanned<Lblk>, pages: &Spanned<Lblk>| -> Result<(Lblk, Lblk), ScenarioError> {
+        let (p, n) = (*page.get_ref(), *pages.get_ref());
+        if n == 0 {
+            return Err(cx.error(pages.span(), "'pages' must be at least 1"));
+        }
+        if p + n > FILE_PAGES_MAX {
+            return Err(cx.error(
+                pages.span(),
+                format!("the range [{p}, {}) goes past the model's {FILE_PAGES_MAX}-page limit", p + n),
+            ));
+        }
+        Ok((p, n))
+    };
+    let page = raw.page.as_ref();
+    let pages = raw.pages.as_ref();
+    let op = match name {
+        "mmap" => Operation::Mmap { file: ino },
+        "munmap" => Operation::Munmap { file: ino },
+        "load" | "store" => {
+            let p = page_in_file(page.ok_or_else(|| missing("page"))?)?;
+            if !file.mmap {
+                // An mmap op earlier in some actor may create the mapping; the check here is
+                // only for files that can never be mapped.
+            }
+            if name == "load" {
+                Operation::Load { file: ino, page: p }
+            } else {
+                Operation::Store { file: ino, page: p }
+            }
+        }
+        "read" => {
+            let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
+            Operation::Read { file: ino, page: p, pages: n }
+        }
+        "write" => {
+            let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
+            let buffer = match &raw.from_mmap {
+                None => UserBuffer::Anonymous,
+                Some(source) => {
+                    let (source_ino, source_file) = resolve(source)?;
+                    let first = raw.from_page.as_ref().map_or(p, |s| *s.get_ref());
+                    if first + n > source_file.pages {
+                        let span = raw.from_page.as_ref().map_or(source.span(), |s| s.span());
+                        return Err(cx.error(
+                            span,
+                            format!(
+                                "the user buffer [{first}, {}) is beyond the mapping of '{}' ({} pages)",
+                                first + n,
+                                source_file.name,
+                                source_file.pages
+                            ),
+                        ));
+                    }
+                    UserBuffer::Mapped { file: source_ino, page: first }
+                }
+            };
+            let fail_at = match &raw.fail_at {
+                None => None,
+                Some(k) if *k.get_ref() < n => Some(*k.get_ref()),
+                Some(k) => {
+                    return Err(cx.error(
+                        k.span(),
+                        format!("fail_at {} is not a page of this {n}-page write (0 to {})", k.get_ref(), n - 1),
+                    ));
+                }
+            };
+            let allocation = match raw.alloc.as_ref().map(|a| a.get_ref().as_str()) {
+                None | Some("per_page") => WriteAllocation::PerPage,
+                Some("whole_range") => WriteAllocation::WholeRange,
+                Some(other) => {
+                    return Err(cx.error(
+                        raw.alloc.as_ref().map_or(0..0, |a| a.span()),
+                        format!("unknown alloc '{other}'; expected \"per_page\" or \"whole_range\""),
+                    ));
+                }
+            };
+            Operation::Write { file: ino, page: p, pages: n, buffer, fail_at, allocation }
+        }
+        "truncate" => {
+            let size = raw.size.as_ref().ok_or_else(|| missing("size"))?;
+            if *size.get_ref() > FILE_PAGES_MAX {
+                return Err(cx.error(
+                    size.span(),
+                    format!("size {} is past the model's {FILE_PAGES_MAX}-page limit", size.get_ref()),
+                ));
+            }
+            Operation::Truncate { file: ino, size: *size.get_ref() }
+        }
+        "punch_hole" | "collapse_range" => {
+            let start = page.ok_or_else(|| missing("page"))?;
+            page_in_file(start)?;
+            let (p, n) = range(start, pages.ok_or_else(|| missing("pages"))?)?;
+            if name == "punch_hole" {
+                Operation::PunchHole { file: ino, page: p, pages: n }
+            } else {
+                Operation::CollapseRange { file: ino, page: p, pages: n }
+            }
+        }
+        "writeback" => Operation::Writeback { file: ino },
+        "fsync" => Operation::Fsync { file: ino },
+        _ => unreachable!("every name in OPERATIONS is handled"),
+    };
+    Ok(op)
+}
+
+/// `[[policy]]` tables: `name`, `base` (a built-in) and any fields of [`Policy`] to change.
+fn validate_variants(cx: &Ctx, raw: &[Spanned<toml::Table>]) -> Result<Vec<Policy>, ScenarioError> {
+    let mut variants: Vec<Policy> = Vec::new();
+    for table in raw {
+        let mut fields = table.get_ref().clone();
+        let name = match fields.remove("name") {
+            Some(toml::Value::String(s)) => s,
+            _ => return Err(cx.error(table.span(), "a [[policy]] needs a string 'name'")),
+        };
+        if BUILTIN_POLICIES.contains(&name.as_str()) || variants.iter().any(|v| v.name == name) {
+            return Err(cx.error(table.span(), format!("policy name '{name}' is already taken")));
+        }
+        let base = match fields.remove("base") {
+            Some(toml::Value::String(s)) => s,
+            _ => {
+                return Err(cx.error(
+                    table.span(),
+                    format!("policy '{name}' needs 'base', one of {}", BUILTIN_POLICIES.join(", ")),
+                ));
+            }
+        };
+        let Some(base_policy) = Policy::builtin(&base) else {
+            return Err(cx.error(
+                table.span(),
+                format!("policy '{name}': unknown base '{base}'; expected one of {}", BUILTIN_POLICIES.join(", ")),
+            ));
+        };
+        // Overlay the given fields on the base, then let serde check names and values.
+        let mut merged = toml::Table::try_from(&base_policy).expect("a policy serialises to a table");
+        merged.insert("name".into(), toml::Value::String(name.clone()));
+        for (key, value) in fields {
+            if !merged.contains_key(&key) {
+                let known: Vec<&String> = merged.keys().filter(|k| k.as_str() != "name").collect();
+                return Err(cx.error(
+                    table.span(),
+                    format!(
+                        "policy '{name}': unknown field '{key}'; expected one of {}",
+                        known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            merged.insert(key, value);
+        }
+        let policy: Policy = merged.try_into().map_err(|e: toml::de::Error| {
+            cx.error(table.span(), format!("policy '{name}': {}", e.message().trim_end()))
+        })?;
+        variants.push(policy);
+    }
+    Ok(variants)
+}

@@ -1,0 +1,241 @@
+//! The CLI contract that CI and users script against: exit codes, JSON output, error messages
+//! for bad input, replay checks, and the seed guard.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn racesim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_racesim"))
+        .args(args)
+        .current_dir(repo())
+        .env_remove("SHUTTLE_RANDOM_SEED")
+        .output()
+        .expect("racesim runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("racesim-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn run_finds_the_collapse_lost_write_under_legacy_and_writes_a_replayable_trace() {
+    let out = scratch("run");
+    let o = racesim(&[
+        "run",
+        "scenarios/collapse_mmap.toml",
+        "--policy",
+        "legacy,invalidate_lock",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("legacy") && text.contains("VIOLATION lost_write"), "{text}");
+    assert!(text.contains("invalidate_lock") && text.contains("clean after 10,000 schedules"), "{text}");
+    let trace = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".trace.json"))
+        .expect("a trace");
+    assert!(text.contains(&format!("racesim replay {}", trace.display())), "the replay command is printed: {text}");
+    let r = racesim(&["replay", trace.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(1), "{}", stderr(&r));
+    let replay = stdout(&r);
+    assert!(replay.contains("replay matches the recorded trace"), "{replay}");
+    assert!(replay.contains(">>"), "the oracle's step is marked: {replay}");
+    assert!(replay.contains("truncate_inode_page"), "steps name kernel functions: {replay}");
+}
+
+#[test]
+fn json_output_is_one_object_per_policy_and_nothing_else() {
+    let out = scratch("json");
+    let o = racesim(&["run", "scenarios/collapse_mmap.toml", "--format", "json", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    for line in &lines {
+        let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        for key in ["scenario", "policy", "verdict", "oracle", "schedules", "trace"] {
+            assert!(v.get(key).is_some(), "{key} missing in {line}");
+        }
+    }
+    let legacy: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(legacy["policy"], "legacy");
+    assert_eq!(legacy["oracle"], "lost_write");
+    assert!(legacy["trace"].as_str().unwrap().ends_with(".trace.json"));
+}
+
+#[test]
+fn a_clean_run_exits_zero() {
+    let o = racesim(&["run", "scenarios/collapse_mmap.toml", "--policy", "mmaplock", "--schedules", "500"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("clean after 500 schedules"));
+}
+
+#[test]
+fn shuttle_random_seed_in_the_environment_does_not_replace_the_seed() {
+    let run = |env: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_racesim"));
+        c.args([
+            "run",
+            "scenarios/mkwrite_punch.toml",
+            "--policy",
+            "legacy",
+            "--seed",
+            "5",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(scratch("seed"))
+        .current_dir(repo());
+        match env {
+            Some(v) => c.env("SHUTTLE_RANDOM_SEED", v),
+            None => c.env_remove("SHUTTLE_RANDOM_SEED"),
+        };
+        let o = c.output().unwrap();
+        let v: serde_json::Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+        (v["schedule"].clone(), v["message"].clone())
+    };
+    let plain = run(None);
+    assert_eq!(run(Some("777")), plain);
+    assert_eq!(run(Some("1")), plain);
+}
+
+fn write_scenario(name: &str, text: &str) -> PathBuf {
+    let path = scratch(name).join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const GOOD_HEAD: &str = "format = 1\nname = \"t\"\n\n[[file]]\nname = \"data\"\npages = 4\n\n";
+
+/// A malformed scenario exits 2 with `path:line:column: message`, and never panics.
+fn assert_bad_scenario(name: &str, text: &str, line: usize, needle: &str) {
+    let path = write_scenario(name, text);
+    let o = racesim(&["run", path.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+    assert!(!err.contains("panicked"), "{name}: {err}");
+    let location = format!("{}:{line}:", path.display());
+    assert!(err.contains(&location), "{name}: expected {location} in: {err}");
+    assert!(err.contains(needle), "{name}: expected '{needle}' in: {err}");
+}
+
+#[test]
+fn bad_toml_names_file_line_and_column() {
+    assert_bad_scenario("badtoml", "format = 1\nname = \"t\"\n[[file]\n", 3, "");
+}
+
+#[test]
+fn unknown_operation_is_named_with_the_known_ones() {
+    let text =
+        format!("{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"mmap_store\", file = \"data\", page = 1 }}]\n");
+    assert_bad_scenario(
+        "unknownop",
+        &text,
+        10,
+        "unknown operation 'mmap_store'; expected one of mmap, munmap, load, store",
+    );
+}
+
+#[test]
+fn page_beyond_the_file_is_refused() {
+    let text = format!("{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"store\", file = \"data\", page = 9 }}]\n");
+    assert_bad_scenario("beyond", &text, 10, "page 9 is beyond the file 'data' (4 pages; pages are 0 to 3)");
+}
+
+#[test]
+fn unknown_policy_in_expect_is_refused() {
+    let text = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"load\", file = \"data\", page = 1 }}]\n\n[expect]\nlegacyy = \"clean\"\n"
+    );
+    assert_bad_scenario("unknownpolicy", &text, 13, "unknown policy 'legacyy' in [expect]");
+}
+
+#[test]
+fn unknown_policy_on_the_command_line_is_bad_input() {
+    let o = racesim(&["run", "scenarios/collapse_mmap.toml", "--policy", "ext5"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown policy 'ext5'"), "{}", stderr(&o));
+}
+
+#[test]
+fn missing_scenario_file_is_bad_input() {
+    let o = racesim(&["run", "scenarios/does_not_exist.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does_not_exist.toml: cannot read scenario"), "{}", stderr(&o));
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    assert_eq!(racesim(&["run"]).status.code(), Some(2));
+    assert_eq!(racesim(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(racesim(&["--help"]).status.code(), Some(0));
+    assert!(stdout(&racesim(&["--help"])).contains("Exit codes"));
+}
+
+fn recorded_trace(name: &str) -> (PathBuf, serde_json::Value) {
+    let out = scratch(name);
+    let o = racesim(&["run", "scenarios/collapse_mmap.toml", "--policy", "legacy", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let path = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).next().unwrap();
+    let value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    (path, value)
+}
+
+#[test]
+fn a_tampered_trace_diverges_with_exit_three() {
+    let (path, mut trace) = recorded_trace("tamper");
+    // Claim a different event log: the replay must notice.
+    trace["events"][3]["change"] = serde_json::json!("something else happened");
+    std::fs::write(&path, serde_json::to_string_pretty(&trace).unwrap()).unwrap();
+    let o = racesim(&["replay", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(stdout(&o).contains("DIVERGED"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_trace_from_another_format_version_says_so() {
+    let (path, mut trace) = recorded_trace("version");
+    trace["format"] = serde_json::json!(99);
+    std::fs::write(&path, serde_json::to_string_pretty(&trace).unwrap()).unwrap();
+    let o = racesim(&["replay", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("trace format 99 is not supported"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_truncated_trace_is_bad_input() {
+    let (path, trace) = recorded_trace("truncated");
+    let text = serde_json::to_string_pretty(&trace).unwrap();
+    std::fs::write(&path, &text[..text.len() / 3]).unwrap();
+    let o = racesim(&["replay", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a racesim trace"), "{}", stderr(&o));
+}
+
+#[test]
+fn replay_json_reports_the_match() {
+    let (path, _) = recorded_trace("replayjson");
+    let o = racesim(&["replay", path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["matches"], true);
+    assert_eq!(v["oracle"], "lost_write");
+}

@@ -3,7 +3,7 @@
 
 use crate::output::line;
 use crate::{Format, bad_input, exit};
-use racesim_explore::STEPS_PER_SCHEDULE_MAX;
+use racesim_explore::{Comparison, TraceReplay};
 use racesim_scenario::Scenario;
 use racesim_trace::{Trace, TraceEvent};
 use std::path::PathBuf;
@@ -19,40 +19,6 @@ pub struct ReplayArgs {
     format: Format,
 }
 
-/// How a replay compares with its trace.
-enum Comparison {
-    Matches,
-    Diverged(String),
-}
-
-fn compare(
-    trace: &Trace,
-    events: &[TraceEvent],
-    verdict: &racesim_trace::Verdict,
-    diverged: Option<&str>,
-) -> Comparison {
-    if let Some(reason) = diverged {
-        return Comparison::Diverged(reason.to_string());
-    }
-    if let Some(i) = (0..trace.events.len().max(events.len())).find(|&i| trace.events.get(i) != events.get(i)) {
-        let show = |e: Option<&TraceEvent>| {
-            e.map_or("(nothing)".to_string(), |e| format!("{} {}: {}", e.actor, e.function, e.change))
-        };
-        return Comparison::Diverged(format!(
-            "event {i} differs: recorded \"{}\", replayed \"{}\"",
-            show(trace.events.get(i)),
-            show(events.get(i))
-        ));
-    }
-    if verdict.oracle != trace.verdict.oracle || verdict.event != trace.verdict.event {
-        return Comparison::Diverged(format!(
-            "verdict differs: recorded {} at event {:?}, replayed {} at event {:?}",
-            trace.verdict.oracle, trace.verdict.event, verdict.oracle, verdict.event
-        ));
-    }
-    Comparison::Matches
-}
-
 pub fn replay(args: ReplayArgs) -> u8 {
     let trace = match Trace::load(&args.trace) {
         Ok(t) => t,
@@ -63,7 +29,9 @@ pub fn replay(args: ReplayArgs) -> u8 {
         Ok(s) => s,
         Err(e) => return bad_input(format!("{e} (the scenario of trace {})", args.trace.display())),
     };
-    let Some(policy) = scenario.policy(&trace.policy) else {
+    let Some(TraceReplay { events, verdict, comparison, scenario_changed: stale }) =
+        racesim_explore::replay_trace(&scenario, &trace)
+    else {
         return bad_input(format!(
             "trace {} names policy '{}', which {} does not define",
             args.trace.display(),
@@ -71,11 +39,6 @@ pub fn replay(args: ReplayArgs) -> u8 {
             scenario.path
         ));
     };
-    let stale = scenario.content_hash != trace.scenario.content_hash;
-    let report = racesim_explore::replay(&scenario, &policy, &trace.decisions, STEPS_PER_SCHEDULE_MAX);
-    let events = racesim_explore::render_events(&scenario, &report.events);
-    let verdict = racesim_explore::verdict_of(report.violation.as_ref(), &scenario.names());
-    let comparison = compare(&trace, &events, &verdict, report.diverged.as_deref());
     match args.format {
         Format::Human => print_human(&args, &trace, &events, &verdict, &comparison, stale),
         Format::Json => {

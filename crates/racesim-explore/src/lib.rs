@@ -358,3 +358,66 @@ pub fn verdict_of(violation: Option<&Violation>, names: &dyn Names) -> racesim_t
         }
     }
 }
+
+/// How a replay compares with the trace it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    Matches,
+    Diverged(String),
+}
+
+/// A trace re-executed against its scenario.
+#[derive(Clone, Debug)]
+pub struct TraceReplay {
+    pub events: Vec<racesim_trace::TraceEvent>,
+    pub verdict: racesim_trace::Verdict,
+    pub comparison: Comparison,
+    /// The scenario file changed since the trace was recorded (its content hash differs).
+    pub scenario_changed: bool,
+}
+
+/// Replays `trace` against `scenario` and compares decisions, event log and verdict. `None`
+/// if the scenario does not define the trace's policy.
+pub fn replay_trace(scenario: &Scenario, trace: &racesim_trace::Trace) -> Option<TraceReplay> {
+    let policy = scenario.policy(&trace.policy)?;
+    let report = replay(scenario, &policy, &trace.decisions, STEPS_PER_SCHEDULE_MAX);
+    let events = render_events(scenario, &report.events);
+    let verdict = verdict_of(report.violation.as_ref(), &scenario.names());
+    let comparison = compare(trace, &events, &verdict, report.diverged.as_deref());
+    Some(TraceReplay {
+        events,
+        verdict,
+        comparison,
+        scenario_changed: scenario.content_hash != trace.scenario.content_hash,
+    })
+}
+
+fn compare(
+    trace: &racesim_trace::Trace,
+    events: &[racesim_trace::TraceEvent],
+    verdict: &racesim_trace::Verdict,
+    diverged: Option<&str>,
+) -> Comparison {
+    use racesim_trace::TraceEvent;
+    if let Some(reason) = diverged {
+        return Comparison::Diverged(reason.to_string());
+    }
+    let longest = trace.events.len().max(events.len());
+    if let Some(i) = (0..longest).find(|&i| trace.events.get(i) != events.get(i)) {
+        let show = |e: Option<&TraceEvent>| {
+            e.map_or("(nothing)".to_string(), |e| format!("{} {}: {}", e.actor, e.function, e.change))
+        };
+        return Comparison::Diverged(format!(
+            "event {i} differs: recorded \"{}\", replayed \"{}\"",
+            show(trace.events.get(i)),
+            show(events.get(i))
+        ));
+    }
+    if verdict.oracle != trace.verdict.oracle || verdict.event != trace.verdict.event {
+        return Comparison::Diverged(format!(
+            "verdict differs: recorded {} at event {:?}, replayed {} at event {:?}",
+            trace.verdict.oracle, trace.verdict.event, verdict.oracle, verdict.event
+        ));
+    }
+    Comparison::Matches
+}

@@ -19,6 +19,9 @@ fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
     let World { machine, judge, violation, steps, steps_max, step_limit_hit, .. } = world;
     let first = machine.log.len();
     let result = f(machine);
+    // Every step names what it touched through its events: that is its footprint (see
+    // racesim_kernel::event::Object), which a partial-order reduction will rely on.
+    debug_assert!(machine.log.len() > first, "racesim bug: a step logged no event (after {:?})", machine.log.last());
     *steps += 1;
     if *steps >= *steps_max {
         *step_limit_hit = true;

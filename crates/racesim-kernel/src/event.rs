@@ -89,6 +89,8 @@ pub enum Change {
         page: PageId,
     },
     PageRead {
+        ino: Ino,
+        index: Lblk,
         page: PageId,
         extent: Extent,
         token: Token,
@@ -186,6 +188,24 @@ pub enum Change {
     Unmapped {
         mm: MmId,
         ino: Ino,
+    },
+    /// A page-table walk for `ino:index` in `mm`: is there a PTE the access can use?
+    PteProbe {
+        mm: MmId,
+        ino: Ino,
+        index: Lblk,
+        usable: bool,
+    },
+    /// A batch lookup (`pagevec_lookup`) found `count` cached pages in `range`.
+    PagesFound {
+        ino: Ino,
+        range: PageRange,
+        count: u32,
+    },
+    /// ENOSPC while allocating a block for `ino:lblk`.
+    NoSpace {
+        ino: Ino,
+        lblk: Lblk,
     },
     /// The step looked and found nothing to do (e.g. a clean page at writeback).
     Nothing,
@@ -290,7 +310,7 @@ impl Change {
             Change::PageAdded { ino, index, page } => {
                 format!("adds page#{page} for {}:{index} to the page cache", file(ino))
             }
-            Change::PageRead { page, extent, token } => {
+            Change::PageRead { page, extent, token, .. } => {
                 format!("page#{page} read from {}: {}", extent_name(extent), token_name(token, names))
             }
             Change::MappingCheck { page, attached: true } => format!("page#{page} still in the mapping"),
@@ -342,6 +362,14 @@ impl Change {
             Change::DioWait { ino } => format!("no direct IO in flight on {}", file(ino)),
             Change::Mapped { mm, ino, pages } => format!("mm{mm} maps {} ({pages} pages, shared)", file(ino)),
             Change::Unmapped { mm, ino } => format!("mm{mm} unmaps {}", file(ino)),
+            Change::PteProbe { mm, ino, index, usable: true } => {
+                format!("mm{mm} pte for {}:{index} present", file(ino))
+            }
+            Change::PteProbe { mm, ino, index, usable: false } => {
+                format!("mm{mm} has no usable pte for {}:{index}", file(ino))
+            }
+            Change::PagesFound { ino, range, count } => format!("finds {count} page(s) of {} {range}", file(ino)),
+            Change::NoSpace { ino, lblk } => format!("no free block for {}:{lblk} (ENOSPC)", file(ino)),
             Change::Nothing => "nothing to do".into(),
         }
     }
@@ -359,5 +387,129 @@ impl Change {
 impl Event {
     pub fn describe(&self, names: &dyn Names) -> String {
         format!("{} {}: {}", names.actor(self.actor), self.function, self.change.describe(names))
+    }
+}
+
+/// A kernel object a step reads or writes. Events name the objects they touch, so every step's
+/// footprint is known without instrumenting the kernel functions; a partial-order reduction
+/// treats two steps as dependent when their footprints overlap with at least one write.
+/// Footprints are conservative: where an event does not say exactly what it touched (a page's
+/// PTEs, say), it names a coarser object that covers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Object {
+    Lock(LockClass),
+    ISize(Ino),
+    /// Page-cache slots of `ino` in a range.
+    CacheSlots(Ino, PageRange),
+    /// A page frame's flags, content and buffers.
+    Page(PageId),
+    /// Block-map entries of `ino` in a range.
+    Extents(Ino, PageRange),
+    /// The allocator's free list and block owners.
+    Allocator,
+    Block(Pblk),
+    /// PTEs mapping `ino` in a range, in any mm (zaps reach every mm).
+    Ptes(Ino, PageRange),
+    /// Every PTE in the system (write-protecting a page's mappings).
+    AllPtes,
+    /// An mm's VMA list.
+    Vmas(MmId),
+}
+
+/// One object and whether the step writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Access {
+    pub object: Object,
+    pub write: bool,
+}
+
+impl Object {
+    /// Whether two objects may be the same memory.
+    pub fn overlaps(self, other: Object) -> bool {
+        use Object::*;
+        match (self, other) {
+            (CacheSlots(a, r), CacheSlots(b, s)) | (Extents(a, r), Extents(b, s)) | (Ptes(a, r), Ptes(b, s)) => {
+                a == b && r.overlaps(s)
+            }
+            (AllPtes, Ptes(..)) | (Ptes(..), AllPtes) => true,
+            _ => self == other,
+        }
+    }
+}
+
+impl Change {
+    /// The objects this event read or wrote (appended to `out`).
+    pub fn accesses(&self, out: &mut Vec<Access>) {
+        use Object::*;
+        let read = |object| Access { object, write: false };
+        let write = |object| Access { object, write: true };
+        let one = PageRange::page;
+        match *self {
+            Change::OpBegin { .. } | Change::OpEnd { .. } | Change::Nothing => {}
+            Change::LockWait { class, .. }
+            | Change::LockAcquired { class, .. }
+            | Change::LockReleased { class, .. } => out.push(write(Lock(class))),
+            Change::ISizeCheck { ino, .. } => out.push(read(ISize(ino))),
+            Change::ISizeSet { ino, .. } => out.push(write(ISize(ino))),
+            Change::PageLookup { ino, index, page } => {
+                out.push(read(CacheSlots(ino, one(index))));
+                if let Some(p) = page {
+                    out.push(read(Page(p)));
+                }
+            }
+            Change::PageAdded { ino, index, page } => {
+                out.extend([write(CacheSlots(ino, one(index))), write(Page(page))]);
+            }
+            Change::PageRead { ino, index, page, extent, .. } => {
+                out.extend([write(Page(page)), read(Extents(ino, one(index)))]);
+                if let Some(p) = extent.pblk() {
+                    out.push(read(Block(p)));
+                }
+            }
+            Change::MappingCheck { page, .. } => out.push(read(Page(page))),
+            Change::BlockMapped { ino, lblk, allocated, .. } => {
+                out.push(Access { object: Extents(ino, one(lblk)), write: allocated });
+                if allocated {
+                    out.push(write(Allocator));
+                }
+            }
+            Change::PageDirtied { page } | Change::PageCopied { page, .. } | Change::PageZeroed { page } => {
+                out.push(write(Page(page)))
+            }
+            Change::PteInstalled { mm, ino, index, .. } => {
+                out.extend([write(Ptes(ino, one(index))), read(Vmas(mm))]);
+            }
+            Change::PteMadeWritable { mm, ino, index } => {
+                out.extend([write(Ptes(ino, one(index))), read(Vmas(mm))]);
+            }
+            Change::PteProbe { mm, ino, index, .. } => {
+                out.extend([read(Ptes(ino, one(index))), read(Vmas(mm))]);
+            }
+            Change::PtesZapped { ino, range, .. } => out.push(write(Ptes(ino, range))),
+            Change::PageDeleted { ino, index, page, .. } => {
+                out.extend([write(CacheSlots(ino, one(index))), write(Page(page)), write(Ptes(ino, one(index)))]);
+            }
+            Change::PageCleaned { page, .. } => out.extend([write(Page(page)), write(AllPtes)]),
+            Change::DiskWrite { pblk, .. } => out.extend([write(Block(pblk)), read(Allocator)]),
+            Change::UserRead { ino, index, .. } => {
+                // The data came through a PTE or the page cache: cover both, and the blocks.
+                out.extend([
+                    read(Ptes(ino, one(index))),
+                    read(CacheSlots(ino, one(index))),
+                    read(Extents(ino, one(index))),
+                ]);
+            }
+            Change::StoreRetired { ino, index, .. } => out.push(write(Ptes(ino, one(index)))),
+            Change::BlocksFreed { ino, range, .. } => out.extend([write(Extents(ino, range)), write(Allocator)]),
+            Change::ExtentsShifted { ino, from, .. } => {
+                out.extend([write(Extents(ino, PageRange::to_eof(0))), write(Allocator)]);
+                let _ = from;
+            }
+            Change::CopyFailed { ino, index } => out.push(read(Ptes(ino, one(index)))),
+            Change::DioWait { ino } => out.push(read(ISize(ino))),
+            Change::Mapped { mm, .. } | Change::Unmapped { mm, .. } => out.extend([write(Vmas(mm)), write(AllPtes)]),
+            Change::PagesFound { ino, range, .. } => out.push(read(CacheSlots(ino, range))),
+            Change::NoSpace { .. } => out.push(read(Allocator)),
+        }
     }
 }

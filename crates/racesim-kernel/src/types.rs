@@ -67,7 +67,7 @@ impl Extent {
 }
 
 /// Half-open range of page indices `[start, end)`. `end == u32::MAX` means "to EOF and beyond".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PageRange {
     pub start: Lblk,
     pub end: Lblk,

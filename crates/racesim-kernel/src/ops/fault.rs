@@ -8,11 +8,12 @@
 use super::locking::Held;
 use super::{RETRIES_MAX, Task};
 use crate::cpu::Cpu;
+use crate::cpu::Machine;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::lock::LockMode;
 use crate::policy::{AllocKind, DaxFaultLock, PageCreateLock};
 use crate::state::{Pte, PteTarget, Vma};
-use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Token, WriteId};
+use crate::types::{Extent, Ino, Lblk, MmId, PageId, PageRange, Pblk, Token, WriteId};
 
 /// Why a fault did not install a PTE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,15 +73,14 @@ impl<C: Cpu> Task<'_, C> {
         let (actor, mm) = (self.actor, self.mm);
         for _ in 0..RETRIES_MAX {
             let loaded = self.cpu.step(|m| {
-                let (slot, _) = m.kernel.vma_of(mm, file)?;
-                let pte = m.kernel.pte(mm, slot, index)?;
-                let token = match pte.target {
-                    PteTarget::Page(p) => m.kernel.page(p).content,
-                    PteTarget::Pfn(b) => m.kernel.disk[b as usize],
-                    PteTarget::ZeroPage => Token::Zero,
-                };
-                m.emit(actor, "load", Change::UserRead { ino: file, index, token, path: ReadPath::MmapLoad });
-                Some(())
+                let token = pte_load(m, mm, file, index);
+                match token {
+                    Some(token) => {
+                        m.emit(actor, "load", Change::UserRead { ino: file, index, token, path: ReadPath::MmapLoad })
+                    }
+                    None => m.emit(actor, "load", Change::PteProbe { mm, ino: file, index, usable: false }),
+                }
+                token
             });
             if loaded.is_some() {
                 return Outcome::Ok;
@@ -99,19 +99,16 @@ impl<C: Cpu> Task<'_, C> {
         let token = Token::Data { ino: file, lblk: index, write };
         for _ in 0..RETRIES_MAX {
             let landed = self.cpu.step(|m| {
-                let (slot, _) = m.kernel.vma_of(mm, file)?;
-                let pte = m.kernel.pte_mut(mm, slot, index)?.as_mut().filter(|p| p.writable)?;
-                pte.dirty = true;
-                match pte.target {
-                    PteTarget::Page(p) => m.kernel.page_mut(p).content = token,
-                    PteTarget::Pfn(b) => {
-                        m.kernel.disk[b as usize] = token;
-                        m.emit(actor, "store", Change::DiskWrite { pblk: b, ino: file, lblk: index, token });
+                let landed = pte_store(m, mm, file, index, token);
+                match landed {
+                    Some(Some(pblk)) => {
+                        m.emit(actor, "store", Change::DiskWrite { pblk, ino: file, lblk: index, token });
+                        m.emit(actor, "store", Change::StoreRetired { ino: file, index, token });
                     }
-                    PteTarget::ZeroPage => unreachable!("model bug: writable PTE to the zero page"),
+                    Some(None) => m.emit(actor, "store", Change::StoreRetired { ino: file, index, token }),
+                    None => m.emit(actor, "store", Change::PteProbe { mm, ino: file, index, usable: false }),
                 }
-                m.emit(actor, "store", Change::StoreRetired { ino: file, index, token });
-                Some(())
+                landed
             });
             if landed.is_some() {
                 return Outcome::Ok;
@@ -140,10 +137,13 @@ impl<C: Cpu> Task<'_, C> {
             // Walk the page table: is there a PTE already?
             let present = self.cpu.step(|m| {
                 let found = m.kernel.vma_of(mm, file).map(|(slot, vma)| (slot, vma.pgoff, vma.npages));
-                let Some((slot, pgoff, npages)) = found else { return Err(FaultError::Sigbus) };
-                if index < pgoff || index >= pgoff + npages {
+                let Some((slot, pgoff, npages)) =
+                    found.filter(|&(_, pgoff, npages)| index >= pgoff && index < pgoff + npages)
+                else {
+                    m.emit(actor, "handle_pte_fault", Change::PteProbe { mm, ino: file, index, usable: false });
                     return Err(FaultError::Sigbus);
-                }
+                };
+                let _ = (pgoff, npages);
                 let pte = m.kernel.pte(mm, slot, index);
                 let page = pte.and_then(|p| match p.target {
                     PteTarget::Page(page) => Some((page, p.writable)),
@@ -186,8 +186,11 @@ impl<C: Cpu> Task<'_, C> {
             }
             // finish_fault: install the PTE under the page lock (unless somebody beat us to it).
             self.cpu.step(|m| {
-                let Some((slot, _)) = m.kernel.vma_of(mm, file) else { return };
-                let Some(entry) = m.kernel.pte_mut(mm, slot, index) else { return };
+                let slot = m.kernel.vma_of(mm, file).map(|(slot, _)| slot);
+                let Some(entry) = slot.and_then(|slot| m.kernel.pte_mut(mm, slot, index)) else {
+                    m.emit(actor, "finish_fault", Change::PteProbe { mm, ino: file, index, usable: false });
+                    return;
+                };
                 if entry.is_none() {
                     *entry = Some(Pte { target: PteTarget::Page(page), writable: write, dirty: write });
                     m.emit(
@@ -312,7 +315,7 @@ impl<C: Cpu> Task<'_, C> {
             let p = m.kernel.page_mut(page);
             p.content = token;
             p.uptodate = true;
-            m.emit(actor, "mpage_readpage", Change::PageRead { page, extent, token });
+            m.emit(actor, "mpage_readpage", Change::PageRead { ino, index, page, extent, token });
         });
     }
 
@@ -424,7 +427,10 @@ impl<C: Cpu> Task<'_, C> {
                 }
                 Extent::Hole | Extent::Unwritten(_) if !write => (PteTarget::ZeroPage, extent, false),
                 _ => match m.kernel.alloc_block(file, index) {
-                    None => return None,
+                    None => {
+                        m.emit(actor, "dax_iomap_begin", Change::NoSpace { ino: file, lblk: index });
+                        return None;
+                    }
                     Some(p) => {
                         if prezero || alloc == AllocKind::Unwritten {
                             m.kernel.disk[p as usize] = Token::Zero;
@@ -449,13 +455,46 @@ impl<C: Cpu> Task<'_, C> {
             return Err(e);
         }
         self.cpu.step(|m| {
-            let Some((slot, _)) = m.kernel.vma_of(mm, file) else { return };
-            let Some(entry) = m.kernel.pte_mut(mm, slot, index) else { return };
+            let slot = m.kernel.vma_of(mm, file).map(|(slot, _)| slot);
+            let Some(entry) = slot.and_then(|slot| m.kernel.pte_mut(mm, slot, index)) else {
+                m.emit(actor, "vm_insert_mixed", Change::PteProbe { mm, ino: file, index, usable: false });
+                return;
+            };
             *entry = Some(Pte { target, writable: write, dirty: write });
             m.emit(actor, "vm_insert_mixed", Change::PteInstalled { mm, ino: file, index, target, writable: write });
         });
         self.release_all("dax_fault", held);
         Ok(())
+    }
+}
+
+/// A load through the PTE for `file:index`, if one is present: what it sees.
+fn pte_load(m: &Machine, mm: MmId, file: Ino, index: Lblk) -> Option<Token> {
+    let (slot, _) = m.kernel.vma_of(mm, file)?;
+    let pte = m.kernel.pte(mm, slot, index)?;
+    Some(match pte.target {
+        PteTarget::Page(p) => m.kernel.page(p).content,
+        PteTarget::Pfn(b) => m.kernel.disk[b as usize],
+        PteTarget::ZeroPage => Token::Zero,
+    })
+}
+
+/// A store through the PTE for `file:index`, if one is present and writable. Returns the
+/// disk block written directly (DAX), if any.
+fn pte_store(m: &mut Machine, mm: MmId, file: Ino, index: Lblk, token: Token) -> Option<Option<Pblk>> {
+    let (slot, _) = m.kernel.vma_of(mm, file)?;
+    let pte = m.kernel.pte_mut(mm, slot, index)?.as_mut().filter(|p| p.writable)?;
+    pte.dirty = true;
+    match pte.target {
+        PteTarget::Page(p) => {
+            m.kernel.page_mut(p).content = token;
+            Some(None)
+        }
+        PteTarget::Pfn(b) => {
+            m.kernel.disk[b as usize] = token;
+            Some(Some(b))
+        }
+        PteTarget::ZeroPage => unreachable!("model bug: writable PTE to the zero page"),
     }
 }
 
@@ -481,7 +520,10 @@ pub(crate) fn map_page_buffers(
     let (extent, allocated) = match extent {
         Extent::Written(_) | Extent::Unwritten(_) => (extent, false),
         Extent::Hole => {
-            let pblk = m.kernel.alloc_block(file, index)?;
+            let Some(pblk) = m.kernel.alloc_block(file, index) else {
+                m.emit(actor, function, Change::NoSpace { ino: file, lblk: index });
+                return None;
+            };
             let extent = match alloc {
                 AllocKind::Written => Extent::Written(pblk),
                 AllocKind::Unwritten => Extent::Unwritten(pblk),

@@ -71,9 +71,8 @@ impl<C: Cpu> Task<'_, C> {
                 let inode = m.kernel.inode(file);
                 let found: Vec<(Lblk, PageId)> =
                     (range.start..end).filter_map(|i| inode.cache[i as usize].map(|p| (i, p))).collect();
-                if found.is_empty() {
-                    m.emit(actor, "truncate_inode_pages_range", Change::Nothing);
-                }
+                let count = found.len() as u32;
+                m.emit(actor, "truncate_inode_pages_range", Change::PagesFound { ino: file, range, count });
                 found
             });
             if batch.is_empty() {

@@ -87,11 +87,15 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         let alloc = self.policy.write_alloc;
         self.cpu.step(|m| {
+            let first = m.log.len();
             for lblk in range.start..range.end {
                 if m.kernel.inode(file).blocks[lblk as usize] != Extent::Hole {
                     continue;
                 }
-                let Some(pblk) = m.kernel.alloc_block(file, lblk) else { return };
+                let Some(pblk) = m.kernel.alloc_block(file, lblk) else {
+                    m.emit(actor, "ext4_map_blocks", Change::NoSpace { ino: file, lblk });
+                    return;
+                };
                 let extent = match alloc {
                     AllocKind::Written => Extent::Written(pblk),
                     AllocKind::Unwritten => Extent::Unwritten(pblk),
@@ -99,14 +103,20 @@ impl<C: Cpu> Task<'_, C> {
                 m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
                 m.emit(actor, "ext4_map_blocks", Change::BlockMapped { ino: file, lblk, extent, allocated: true });
             }
+            if m.log.len() == first {
+                m.emit(actor, "ext4_map_blocks", Change::Nothing);
+            }
         });
     }
 
     /// Faults in one page of a mapped user buffer if its PTE is not present.
     fn fault_in_readable(&mut self, file: Ino, index: Lblk) -> Result<(), FaultError> {
-        let mm = self.mm;
-        let present =
-            self.cpu.step(|m| m.kernel.vma_of(mm, file).and_then(|(slot, _)| m.kernel.pte(mm, slot, index)).is_some());
+        let (actor, mm) = (self.actor, self.mm);
+        let present = self.cpu.step(|m| {
+            let usable = m.kernel.vma_of(mm, file).and_then(|(slot, _)| m.kernel.pte(mm, slot, index)).is_some();
+            m.emit(actor, "fault_in_readable", Change::PteProbe { mm, ino: file, index, usable });
+            usable
+        });
         if present { Ok(()) } else { self.handle_mm_fault(file, index, false) }
     }
 
@@ -226,7 +236,10 @@ impl<C: Cpu> Task<'_, C> {
             let pblk = match extent.pblk() {
                 Some(p) => p,
                 None => {
-                    let Some(p) = m.kernel.alloc_block(file, index) else { return };
+                    let Some(p) = m.kernel.alloc_block(file, index) else {
+                        m.emit(actor, "dax_iomap_actor", Change::NoSpace { ino: file, lblk: index });
+                        return;
+                    };
                     if prezero {
                         m.kernel.disk[p as usize] = Token::Zero;
                     }

@@ -33,9 +33,8 @@ impl<C: Cpu> Task<'_, C> {
                 .filter_map(|i| inode.cache[i as usize].map(|p| (i, p)))
                 .filter(|&(_, p)| m.kernel.page(p).dirty)
                 .collect();
-            if found.is_empty() {
-                m.emit(actor, function, Change::Nothing);
-            }
+            let count = found.len() as u32;
+            m.emit(actor, function, Change::PagesFound { ino: file, range, count });
             found
         });
         for (index, page) in dirty {
@@ -73,7 +72,7 @@ impl<C: Cpu> Task<'_, C> {
                             let Some(p) = m.kernel.alloc_block(file, index) else {
                                 // ENOSPC at writeback: the page stays dirty (and keeps its data).
                                 m.kernel.page_mut(page).dirty = true;
-                                m.emit(actor, "ext4_writepage", Change::Nothing);
+                                m.emit(actor, "ext4_writepage", Change::NoSpace { ino: file, lblk: index });
                                 return;
                             };
                             let extent = match alloc {

@@ -1,0 +1,193 @@
+//! Kernel functions run serially (no concurrency): each must do to the state what the Linux
+//! function it is named after does.
+
+use racesim_kernel::event::{Access, Change, Event, SYNC_ACTOR};
+use racesim_kernel::state::{Pte, PteTarget, Vma};
+use racesim_kernel::types::{Extent, Ino, PageRange, Token};
+use racesim_kernel::{Kernel, Machine, Operation, Outcome, Policy, SerialCpu, Task, UserBuffer, WriteAllocation};
+
+/// One file of `pages` written pages, mapped shared by mm 0, nothing cached.
+fn machine(pages: u32) -> (Machine, Ino) {
+    let mut kernel = Kernel::new(32);
+    let mm = kernel.add_mm();
+    let ino = kernel.add_inode(false);
+    kernel.inode_mut(ino).i_size = pages;
+    for lblk in 0..pages {
+        let pblk = kernel.alloc_block(ino, lblk).unwrap();
+        kernel.disk[pblk as usize] = Token::Data { ino, lblk, write: 0 };
+        kernel.inode_mut(ino).blocks[lblk as usize] = Extent::Written(pblk);
+    }
+    kernel.mms[mm as usize].vmas.push(Some(Vma { ino, pgoff: 0, npages: pages, ptes: vec![None; pages as usize] }));
+    (Machine::new(kernel), ino)
+}
+
+fn run(machine: &mut Machine, policy: &Policy, op: Operation, write: u32) -> Outcome {
+    let mut cpu = SerialCpu::new(machine);
+    let mut task = Task { cpu: &mut cpu, actor: 0, mm: 0, policy };
+    let outcome = task.run_operation(0, &op, write);
+    assert!(!cpu.stuck, "a serial run never waits on a lock");
+    outcome
+}
+
+fn pte(machine: &Machine, ino: Ino, index: u32) -> Option<Pte> {
+    let (slot, _) = machine.kernel.vma_of(0, ino)?;
+    machine.kernel.pte(0, slot, index)
+}
+
+#[test]
+fn a_store_faults_the_page_in_dirties_it_and_lands() {
+    for policy in [Policy::legacy(), Policy::mmaplock(), Policy::range_lock(), Policy::invalidate_lock()] {
+        let (mut m, ino) = machine(4);
+        assert_eq!(run(&mut m, &policy, Operation::Store { file: ino, page: 2 }, 7), Outcome::Ok);
+        let page = m.kernel.inode(ino).cache[2].expect("the fault cached the page");
+        let p = m.kernel.page(page);
+        assert!(p.dirty && p.uptodate && p.attached, "{}", policy.name);
+        assert_eq!(p.content, Token::Data { ino, lblk: 2, write: 7 });
+        let pte = pte(&m, ino, 2).expect("mapped");
+        assert!(pte.writable && pte.target == PteTarget::Page(page));
+        // Every lock taken was released.
+        assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()), "{}", policy.name);
+    }
+}
+
+#[test]
+fn writeback_cleans_the_page_write_protects_the_pte_and_writes_the_block() {
+    let policy = Policy::legacy();
+    let (mut m, ino) = machine(4);
+    run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 3);
+    run(&mut m, &policy, Operation::Writeback { file: ino }, 4);
+    let page = m.kernel.inode(ino).cache[1].unwrap();
+    assert!(!m.kernel.page(page).dirty);
+    assert!(!pte(&m, ino, 1).unwrap().writable, "page_mkclean write-protects");
+    assert_eq!(m.kernel.persistent_content(ino, 1), Token::Data { ino, lblk: 1, write: 3 });
+    // The next store faults into page_mkwrite again and redirties the page.
+    let before = m.log.len();
+    run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 5);
+    assert!(m.log[before..].iter().any(|e| e.function == "set_page_dirty"));
+    assert!(m.kernel.page(page).dirty);
+}
+
+#[test]
+fn truncate_evicts_unmaps_and_frees_beyond_the_new_size() {
+    let policy = Policy::invalidate_lock();
+    let (mut m, ino) = machine(4);
+    run(&mut m, &policy, Operation::Load { file: ino, page: 3 }, 1);
+    let page = m.kernel.inode(ino).cache[3].unwrap();
+    let free_before = m.kernel.free_blocks.len();
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 2 }, 2);
+    assert_eq!(m.kernel.inode(ino).i_size, 2);
+    assert_eq!(m.kernel.inode(ino).cache[3], None);
+    assert!(!m.kernel.page(page).attached);
+    assert_eq!(pte(&m, ino, 3), None);
+    assert_eq!(m.kernel.inode(ino).blocks[2], Extent::Hole);
+    assert_eq!(m.kernel.free_blocks.len(), free_before + 2);
+    // A load beyond the new EOF is SIGBUS.
+    assert_eq!(run(&mut m, &policy, Operation::Load { file: ino, page: 3 }, 3), Outcome::Sigbus);
+}
+
+#[test]
+fn collapse_range_shifts_blocks_and_i_size_and_drops_the_page_cache_from_the_offset() {
+    let policy = Policy::mmaplock();
+    let (mut m, ino) = machine(8);
+    run(&mut m, &policy, Operation::Store { file: ino, page: 6 }, 9);
+    assert_eq!(run(&mut m, &policy, Operation::CollapseRange { file: ino, page: 2, pages: 2 }, 10), Outcome::Ok);
+    assert_eq!(m.kernel.inode(ino).i_size, 6);
+    assert!(m.kernel.inode(ino).cache[2..].iter().all(|slot| slot.is_none()));
+    // The store was flushed before the shift, so it moved with its block from 6 to 4.
+    assert_eq!(m.kernel.persistent_content(ino, 4), Token::Data { ino, lblk: 6, write: 9 });
+    assert_eq!(m.kernel.persistent_content(ino, 2), Token::Data { ino, lblk: 4, write: 0 });
+    // Collapsing a range that reaches EOF is refused.
+    assert_eq!(run(&mut m, &policy, Operation::CollapseRange { file: ino, page: 4, pages: 2 }, 11), Outcome::Einval);
+}
+
+#[test]
+fn punch_hole_leaves_a_hole_and_frees_the_block_lifo() {
+    let policy = Policy::legacy();
+    let (mut m, ino) = machine(4);
+    let block = m.kernel.inode(ino).blocks[1].pblk().unwrap();
+    run(&mut m, &policy, Operation::PunchHole { file: ino, page: 1, pages: 1 }, 1);
+    assert_eq!(m.kernel.inode(ino).blocks[1], Extent::Hole);
+    assert_eq!(m.kernel.persistent_content(ino, 1), Token::Zero);
+    // LIFO reuse: the next allocation gets the block punch just freed.
+    let other = m.kernel.add_inode(false);
+    assert_eq!(m.kernel.alloc_block(other, 0), Some(block));
+}
+
+#[test]
+fn a_failed_copy_after_whole_range_allocation_leaves_stale_blocks_and_per_page_does_not() {
+    let policy = Policy::legacy();
+    for (allocation, stale) in [(WriteAllocation::WholeRange, true), (WriteAllocation::PerPage, false)] {
+        let mut kernel = Kernel::new(16);
+        kernel.add_mm();
+        let ino = kernel.add_inode(false);
+        kernel.inode_mut(ino).i_size = 4;
+        let mut m = Machine::new(kernel);
+        let op = Operation::Write {
+            file: ino,
+            page: 0,
+            pages: 4,
+            buffer: UserBuffer::Anonymous,
+            fail_at: Some(2),
+            allocation,
+        };
+        assert_eq!(run(&mut m, &policy, op, 1), Outcome::Pages(2));
+        // Per page, the failed page's new block was zeroed in the page cache; sync writes it.
+        run(&mut m, &policy, Operation::Fsync { file: ino }, 2);
+        let exposed = (2..4).any(|l| matches!(m.kernel.persistent_content(ino, l), Token::Leftover { .. }));
+        assert_eq!(exposed, stale, "{allocation:?}");
+    }
+}
+
+#[test]
+fn every_event_of_a_kernel_step_names_what_it_touched() {
+    let policy = Policy::range_lock();
+    let (mut m, ino) = machine(8);
+    for (i, op) in [
+        Operation::Store { file: ino, page: 6 },
+        Operation::Read { file: ino, page: 0, pages: 3 },
+        Operation::Writeback { file: ino },
+        Operation::CollapseRange { file: ino, page: 2, pages: 2 },
+        Operation::PunchHole { file: ino, page: 0, pages: 1 },
+        Operation::Write {
+            file: ino,
+            page: 0,
+            pages: 2,
+            buffer: UserBuffer::Anonymous,
+            fail_at: None,
+            allocation: WriteAllocation::PerPage,
+        },
+        Operation::Truncate { file: ino, size: 1 },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        run(&mut m, &policy, op, i as u32 + 1);
+    }
+    let mut accesses: Vec<Access> = Vec::new();
+    for Event { change, function, .. } in &m.log {
+        accesses.clear();
+        change.accesses(&mut accesses);
+        let bookkeeping = matches!(change, Change::OpBegin { .. } | Change::OpEnd { .. } | Change::Nothing);
+        assert!(bookkeeping || !accesses.is_empty(), "{function}: {change:?} names no object");
+    }
+}
+
+#[test]
+fn the_state_is_comparable_and_hashable_and_runs_are_deterministic() {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let policy = Policy::legacy();
+    let once = || {
+        let (mut m, ino) = machine(4);
+        run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 1);
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 1 }, 2);
+        let mut h = DefaultHasher::new();
+        m.kernel.hash(&mut h);
+        (m.kernel, h.finish(), m.log)
+    };
+    let (a, ha, la) = once();
+    let (b, hb, lb) = once();
+    assert_eq!(a, b);
+    assert_eq!(ha, hb);
+    assert_eq!(la, lb);
+    let _ = (SYNC_ACTOR, PageRange::WHOLE);
+}

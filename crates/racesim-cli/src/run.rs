@@ -6,6 +6,7 @@ use crate::{Format, bad_input, exit};
 use racesim_explore::{ExploreConfig, RunReport, STEPS_PER_SCHEDULE_MAX, StrategyKind};
 use racesim_kernel::Policy;
 use racesim_kernel::policy::BUILTIN_POLICIES;
+use racesim_oracles::Oracle;
 use racesim_scenario::{Expect, Scenario};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -146,10 +147,10 @@ pub fn trace_file_name(scenario: &str, policy: &str, config: &ExploreConfig, sch
     format!("{scenario}.{policy}.seed{}.schedule{schedule}.trace.json", config.seed)
 }
 
-fn expected_note(expected: Option<Expect>, got: Expect) -> String {
+fn expected_note(expected: Option<Expect>, found: Option<Oracle>) -> String {
     match expected {
         None => String::new(),
-        Some(e) if e == got => format!("  (expected {e})"),
+        Some(e) if e.accepts(found) => format!("  (expected {e})"),
         Some(e) => format!("  (expected {e}: MISMATCH)"),
     }
 }
@@ -158,7 +159,7 @@ fn print_human(report: &RunReport, expected: Option<Expect>, trace: Option<&Path
     let schedules = thousands(report.progress.schedules);
     match &report.finding {
         Some(finding) => {
-            let got = Expect::Violation(finding.violation.oracle);
+            let got = Some(finding.violation.oracle);
             line(format!(
                 "  {:<32} VIOLATION {} in schedule {} of {} ({}, seed {}){}",
                 report.policy,
@@ -187,7 +188,7 @@ fn print_human(report: &RunReport, expected: Option<Expect>, trace: Option<&Path
                 "  {:<32} clean after {schedules} schedules, {} steps{cut}{budget}{}",
                 report.policy,
                 thousands(report.progress.steps),
-                expected_note(expected, Expect::Clean)
+                expected_note(expected, None)
             ));
         }
     }

@@ -7,7 +7,7 @@
 //! | built-in | what it is |
 //! |---|---|
 //! | `legacy` | ext4 up to 4.4: `i_mutex`, page locks, the `i_size` recheck under the page lock |
-//! | `mmaplock` | ext4 4.5-5.14 `i_mmap_sem`, XFS 4.1+ `MMAPLOCK`: faults shared, invalidation exclusive |
+//! | `mmaplock` | ext4 4.5-5.14 `i_mmap_sem` (XFS 4.1+ `MMAPLOCK` is the same for faults, but XFS also takes `IOLOCK` shared in read(2), which this policy does not model): faults shared, invalidation exclusive |
 //! | `range_lock` | Kara's mapping range lock (2012-13): page creation and invalidation lock index ranges |
 //! | `invalidate_lock` | Linux 5.15+ `mapping->invalidate_lock` |
 
@@ -125,7 +125,9 @@ impl Policy {
             collapse_lock_to_eof: false,
             collapse_flush_outside_lock: true,
             dax_fault_lock: DaxFaultLock::IMmapShared,
-            dax_prezero: false,
+            // 4.0-4.4 dax_insert_mapping cleared new and unwritten blocks before mapping them,
+            // and every later kernel allocates DAX blocks zeroed.
+            dax_prezero: true,
             write_alloc: AllocKind::Written,
         }
     }

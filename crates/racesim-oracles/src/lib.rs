@@ -80,7 +80,7 @@ pub struct OpInfo {
 pub struct Judge {
     ops: Vec<OpInfo>,
     initial: Vec<RefFile>,
-    /// Per inode: a truncate has finished (arms the mapping-beyond-EOF oracle).
+    /// Per inode: a truncate or collapse has finished (arms the mapping-beyond-EOF oracle).
     truncated: Vec<bool>,
     /// Per inode: operations that shrink `i_size` (truncate, collapse) now in progress. A load
     /// through a PTE that such an operation has not yet zapped may legally see the old data:
@@ -132,8 +132,10 @@ impl Judge {
                         self.ptes_beyond_eof(kernel, file, at, event.actor)
                     }
                     Some(Operation::CollapseRange { file, .. }) => {
+                        // Collapse shrinks the file too: nothing may stay mapped past the new EOF.
                         self.shrinking[file as usize] -= 1;
-                        None
+                        self.truncated[file as usize] = true;
+                        self.ptes_beyond_eof(kernel, file, at, event.actor)
                     }
                     _ => None,
                 },
@@ -230,7 +232,7 @@ impl Judge {
                             event: at,
                             actors: vec![actor],
                             message: format!(
-                                "after truncate of {} to {i_size} page(s), mm{mm_id} still maps {}:{index}, {why}",
+                                "after {} shrank to {i_size} page(s), mm{mm_id} still maps {}:{index}, {why}",
                                 self.names.file(ino),
                                 self.names.file(ino)
                             ),
@@ -255,17 +257,27 @@ impl Judge {
             }
         }
         let history = reference::history(&self.ops, log);
-        let actual: Vec<RefFile> =
-            (0..kernel.inodes.len() as Ino).map(|ino| RefFile::from_kernel(kernel, ino)).collect();
-        match reference::find_serial_order(&self.initial, &history, &actual) {
-            Ok(()) => None,
-            Err(mismatch) => Some(Violation {
+        let inodes = 0..kernel.inodes.len() as Ino;
+        let persistent: Vec<RefFile> = inodes.clone().map(|ino| RefFile::from_kernel(kernel, ino)).collect();
+        let at = log.len().saturating_sub(1);
+        if let Err(mismatch) = reference::check_lost_write(&self.initial, &history, &persistent) {
+            return Some(Violation {
                 oracle: Oracle::LostWrite,
-                event: log.len().saturating_sub(1),
+                event: at,
                 actors: mismatch.actors.clone(),
                 message: mismatch.describe(&*self.names),
-            }),
+            });
         }
+        let visible: Vec<RefFile> = inodes.map(|ino| RefFile::visible(kernel, ino)).collect();
+        if let Err(mismatch) = reference::check_stale_data(&self.initial, &history, &visible) {
+            return Some(Violation {
+                oracle: Oracle::StaleData,
+                event: at,
+                actors: mismatch.actors.clone(),
+                message: mismatch.describe(&*self.names),
+            });
+        }
+        None
     }
 }
 

@@ -1,12 +1,24 @@
-//! The sequential reference model behind the lost-write oracle.
+//! The sequential reference model behind the end-state oracles (lost write, and stale data
+//! that a later reader would see).
 //!
-//! Each file is a size and one token per page. Operations that change contents (store, write,
-//! truncate, punch hole, collapse range) are applied one at a time. An end state is accepted if
-//! some serial order of the operations that respects real-time order (an operation that ended
-//! before another began comes first) and reproduces every operation's observed outcome (a store
-//! that got SIGBUS must be beyond EOF at its turn) yields, after all of them, every page that
-//! the reference says holds written data. Pages the reference says are zero are not judged
-//! here: non-zero garbage there is stale data, another oracle's business.
+//! Each file is a size and one token per page. The history of an execution is cut into
+//! *items*, each with the interval of event indices in which it took effect:
+//! - a store is atomic where it retired; each page a write(2) copied is atomic where it was
+//!   copied (write(2) is not atomic as a whole against mmap stores, and neither is it here);
+//! - each page a load returned is atomic where it was loaded; each page read(2) returned took
+//!   its value somewhere between the start of the syscall and the copy to the user (read(2)
+//!   copies from a page it looked up earlier, which may have been truncated since);
+//! - truncate, punch hole and collapse range take effect somewhere in their whole interval, as
+//!   does a store or load that ended in SIGBUS (it must have been beyond EOF then).
+//!
+//! An end state is explained if some serial order of the items that respects real-time order
+//! (an item that ended before another began comes first) and reproduces what each observed
+//! yields it. Two questions are asked, the weaker first:
+//! 1. *lost write*: is there an order in which every page the reference says holds written
+//!    data holds exactly that after the final sync (reads ignored)?
+//! 2. *stale data*: is there an order in which, in addition, every read saw what the reference
+//!    held at its turn, and every page within EOF that a reader would now see (the cached page
+//!    if there is one, else the disk) equals the reference?
 
 use crate::OpInfo;
 use racesim_kernel::event::{Change, Event, Outcome};
@@ -30,162 +42,269 @@ impl RefFile {
             .collect();
         RefFile { size, pages }
     }
-}
 
-/// One content-changing operation as it happened.
-#[derive(Clone, Debug)]
-pub struct Happened {
-    pub info: OpInfo,
-    pub begin: usize,
-    pub end: usize,
-    pub outcome: Outcome,
-}
-
-/// The content-changing operations that completed in this execution, from the event log.
-pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Happened> {
-    let mut begun: Vec<(ActorId, u16, usize)> = Vec::new();
-    let mut done = Vec::new();
-    for (at, event) in log.iter().enumerate() {
-        match event.change {
-            Change::OpBegin { op } => begun.push((event.actor, op, at)),
-            Change::OpEnd { op, outcome } => {
-                let Some(info) = ops.iter().find(|o| o.actor == event.actor && o.op_index == op) else { continue };
-                if !changes_content(&info.op) {
-                    continue;
+    /// What a reader would see now: the uptodate cached page where there is one, else the disk.
+    pub fn visible(kernel: &Kernel, ino: Ino) -> Self {
+        let mut file = RefFile::from_kernel(kernel, ino);
+        for lblk in 0..file.size.min(FILE_PAGES_MAX) {
+            if let Some(page) = kernel.inode(ino).cache[lblk as usize] {
+                let p = kernel.page(page);
+                if p.uptodate && p.attached {
+                    file.pages[lblk as usize] = p.content;
                 }
-                let begin = begun.iter().find(|b| b.0 == event.actor && b.1 == op).map_or(0, |b| b.2);
-                done.push(Happened { info: info.clone(), begin, end: at, outcome });
             }
+        }
+        file
+    }
+}
+
+/// What one item does to, or expects of, the reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Effect {
+    /// A page of data landed (store retired, write(2) copied a page).
+    Wrote {
+        ino: Ino,
+        lblk: Lblk,
+        token: Token,
+    },
+    /// A load or read(2) returned `token` for the page.
+    Saw {
+        ino: Ino,
+        lblk: Lblk,
+        token: Token,
+    },
+    /// A load or store got SIGBUS: the page was beyond EOF at its turn.
+    Sigbus {
+        ino: Ino,
+        lblk: Lblk,
+    },
+    Truncate {
+        ino: Ino,
+        size: Lblk,
+    },
+    Punch {
+        ino: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
+    Collapse {
+        ino: Ino,
+        page: Lblk,
+        pages: Lblk,
+        refused: bool,
+    },
+}
+
+/// One item of the history, with the interval of event indices in which it took effect.
+#[derive(Clone, Debug)]
+pub struct Item {
+    effect: Effect,
+    begin: usize,
+    end: usize,
+    actor: ActorId,
+    op: Operation,
+}
+
+/// Cuts the event log into items (see the module docs).
+pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
+    // Per actor: the operation in progress and where it began.
+    let mut current: Vec<Option<(Operation, usize)>> = Vec::new();
+    let mut items = Vec::new();
+    for (at, event) in log.iter().enumerate() {
+        let actor = event.actor as usize;
+        if current.len() <= actor && actor != racesim_kernel::SYNC_ACTOR as usize {
+            current.resize(actor + 1, None);
+        }
+        let running = current.get(actor).copied().flatten();
+        let point = |effect, op| Item { effect, begin: at, end: at, actor: event.actor, op };
+        match event.change {
+            Change::OpBegin { op } => {
+                if let Some(info) = ops.iter().find(|o| o.actor == event.actor && o.op_index == op) {
+                    current[actor] = Some((info.op, at));
+                }
+            }
+            Change::OpEnd { outcome, .. } => {
+                let Some((op, begin)) = running else { continue };
+                current[actor] = None;
+                let interval = |effect| Item { effect, begin, end: at, actor: event.actor, op };
+                match (op, outcome) {
+                    (Operation::Truncate { file, size }, _) => {
+                        items.push(interval(Effect::Truncate { ino: file, size }))
+                    }
+                    (Operation::PunchHole { file, page, pages }, _) => {
+                        items.push(interval(Effect::Punch { ino: file, page, pages }))
+                    }
+                    (Operation::CollapseRange { file, page, pages }, outcome) => {
+                        let refused = outcome == Outcome::Einval;
+                        items.push(interval(Effect::Collapse { ino: file, page, pages, refused }))
+                    }
+                    (Operation::Store { file, page } | Operation::Load { file, page }, Outcome::Sigbus) => {
+                        items.push(interval(Effect::Sigbus { ino: file, lblk: page }))
+                    }
+                    _ => {}
+                }
+            }
+            Change::StoreRetired { ino, index, token } => {
+                if let Some((op @ Operation::Store { .. }, _)) = running {
+                    items.push(point(Effect::Wrote { ino, lblk: index, token }, op));
+                }
+            }
+            Change::PageCopied { token: token @ Token::Data { ino, lblk, .. }, .. } => {
+                if let Some((op @ Operation::Write { .. }, _)) = running {
+                    items.push(point(Effect::Wrote { ino, lblk, token }, op));
+                }
+            }
+            Change::DiskWrite { token: token @ Token::Data { ino, lblk, .. }, .. } => {
+                // DAX write(2) copies straight to the block (stores log StoreRetired instead).
+                if let Some((op @ Operation::Write { .. }, _)) = running {
+                    items.push(point(Effect::Wrote { ino, lblk, token }, op));
+                }
+            }
+            Change::UserRead { ino, index, token, .. } => match running {
+                // A load reads through its PTE in one step.
+                Some((op @ Operation::Load { .. }, _)) => {
+                    items.push(point(Effect::Saw { ino, lblk: index, token }, op))
+                }
+                // read(2) copies from a page it looked up earlier and holds a reference to; the
+                // page may have been truncated since, so what it returns may be from any time
+                // between the start of the syscall and the copy.
+                Some((op @ Operation::Read { .. }, begin)) => items.push(Item {
+                    effect: Effect::Saw { ino, lblk: index, token },
+                    begin,
+                    end: at,
+                    actor: event.actor,
+                    op,
+                }),
+                _ => {}
+            },
             _ => {}
         }
     }
-    done
+    items
 }
 
-fn changes_content(op: &Operation) -> bool {
-    matches!(
-        op,
-        Operation::Store { .. }
-            | Operation::Write { .. }
-            | Operation::Truncate { .. }
-            | Operation::PunchHole { .. }
-            | Operation::CollapseRange { .. }
-    )
+/// Which question a search answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strictness {
+    /// Reads ignored; only pages the reference says hold written data are compared.
+    WrittenDataOnly,
+    /// Reads must match, and every visible page within EOF must equal the reference.
+    Everything,
 }
 
-/// Applies one operation to the reference files. Returns false if the observed outcome is
-/// impossible at this point of the serial order.
-fn apply(files: &mut [RefFile], happened: &Happened) -> bool {
-    let write = happened.info.write;
-    match (happened.info.op, happened.outcome) {
-        (Operation::Store { file, page }, outcome) => {
-            let f = &mut files[file as usize];
-            let inside = page < f.size;
-            match outcome {
-                Outcome::Ok if inside => {
-                    f.pages[page as usize] = Token::Data { ino: file, lblk: page, write };
-                    true
-                }
-                Outcome::Sigbus => !inside,
-                _ => false,
+/// Applies one item to the reference files. Returns false if what it observed is impossible
+/// at this point of the serial order.
+fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
+    match item.effect {
+        Effect::Wrote { ino, lblk, token } => {
+            let f = &mut files[ino as usize];
+            // A store lands only inside EOF; a write(2) may extend the file.
+            if matches!(item.op, Operation::Store { .. }) && lblk >= f.size {
+                return false;
             }
-        }
-        (Operation::Write { file, page, .. }, Outcome::Pages(n)) => {
-            let f = &mut files[file as usize];
-            for lblk in page..page + n {
-                f.pages[lblk as usize] = Token::Data { ino: file, lblk, write };
-            }
-            f.size = f.size.max(page + n);
+            f.pages[lblk as usize] = token;
+            f.size = f.size.max(lblk + 1);
             true
         }
-        (Operation::Write { .. }, _) => true,
-        (Operation::Truncate { file, size }, _) => {
-            let f = &mut files[file as usize];
+        Effect::Saw { ino, lblk, token } => {
+            let f = &files[ino as usize];
+            strictness == Strictness::WrittenDataOnly || (lblk < f.size && f.pages[lblk as usize] == token)
+        }
+        Effect::Sigbus { ino, lblk } => lblk >= files[ino as usize].size,
+        Effect::Truncate { ino, size } => {
+            let f = &mut files[ino as usize];
             for lblk in size..FILE_PAGES_MAX {
                 f.pages[lblk as usize] = Token::Zero;
             }
             f.size = size;
             true
         }
-        (Operation::PunchHole { file, page, pages }, _) => {
-            let f = &mut files[file as usize];
+        Effect::Punch { ino, page, pages } => {
+            let f = &mut files[ino as usize];
             for lblk in page..(page + pages).min(FILE_PAGES_MAX) {
                 f.pages[lblk as usize] = Token::Zero;
             }
             true
         }
-        (Operation::CollapseRange { file, page, pages }, outcome) => {
-            let f = &mut files[file as usize];
-            let refused = page + pages >= f.size;
-            match outcome {
-                Outcome::Einval => refused,
-                Outcome::Ok if !refused => {
-                    f.pages.drain(page as usize..(page + pages) as usize);
-                    f.pages.resize(FILE_PAGES_MAX as usize, Token::Zero);
-                    f.size -= pages;
-                    true
-                }
-                _ => false,
+        Effect::Collapse { ino, page, pages, refused } => {
+            let f = &mut files[ino as usize];
+            if refused != (page + pages >= f.size) {
+                return false;
             }
+            if !refused {
+                f.pages.drain(page as usize..(page + pages) as usize);
+                f.pages.resize(FILE_PAGES_MAX as usize, Token::Zero);
+                f.size -= pages;
+            }
+            true
         }
-        _ => true,
     }
 }
 
-/// The first page where `actual` lacks data the reference says was written.
-fn first_lost(reference: &[RefFile], actual: &[RefFile]) -> Option<(Ino, Lblk, Token, Token)> {
+/// The first page where `actual` differs from the reference in a way `strictness` cares about.
+fn first_mismatch(
+    reference: &[RefFile],
+    actual: &[RefFile],
+    strictness: Strictness,
+) -> Option<(Ino, Lblk, Token, Token)> {
     for (ino, (r, a)) in reference.iter().zip(actual).enumerate() {
-        for lblk in 0..r.size.min(FILE_PAGES_MAX) {
-            let expected = r.pages[lblk as usize];
-            if let Token::Data { .. } = expected {
-                let got = if lblk < a.size { a.pages[lblk as usize] } else { Token::Zero };
-                if got != expected {
-                    return Some((ino as Ino, lblk, expected, got));
-                }
+        let ino = ino as Ino;
+        let pages = match strictness {
+            Strictness::WrittenDataOnly => r.size,
+            Strictness::Everything => r.size.max(a.size),
+        };
+        for lblk in 0..pages.min(FILE_PAGES_MAX) {
+            let expected = if lblk < r.size { r.pages[lblk as usize] } else { Token::Zero };
+            let got = if lblk < a.size { a.pages[lblk as usize] } else { Token::Zero };
+            let judged = strictness == Strictness::Everything || matches!(expected, Token::Data { .. });
+            if judged && got != expected {
+                return Some((ino, lblk, expected, got));
             }
+        }
+        if strictness == Strictness::Everything && r.size != a.size {
+            return Some((ino, r.size.min(a.size), Token::Zero, Token::Zero));
         }
     }
     None
 }
 
-/// Why no serial order explains the end state, described for the order in which operations
-/// ended (the most natural one).
+/// Why no serial order explains the end state, described for the order in which items took
+/// effect (the most natural one).
 #[derive(Debug)]
 pub struct Mismatch {
     pub actors: Vec<ActorId>,
-    pub ino: Ino,
-    pub lblk: Lblk,
-    pub expected: Token,
-    pub got: Token,
-    pub writer: Option<(ActorId, Operation)>,
-    pub order_found: bool,
+    ino: Ino,
+    lblk: Lblk,
+    expected: Token,
+    got: Token,
+    writer: Option<(ActorId, Operation)>,
+    /// A read in the history that no order explains, if that is what failed.
+    read: Option<(ActorId, Ino, Lblk, Token)>,
 }
 
 impl Mismatch {
     pub fn describe(&self, names: &dyn Names) -> String {
-        let file = names.file(self.ino);
         let token = |t: Token| match t {
             Token::Zero => "zeroes".to_string(),
             Token::Data { ino, lblk, write: 0 } => format!("the initial data of {}:{lblk}", names.file(ino)),
             Token::Data { ino, lblk, write } => format!("the data op#{write} wrote at {}:{lblk}", names.file(ino)),
             Token::Leftover { pblk } => format!("leftovers of block {pblk}"),
         };
+        if let Some((actor, ino, lblk, seen)) = self.read {
+            return format!(
+                "{} read {}:{lblk} and saw {}, which no serial order of the operations puts there at that point",
+                names.actor(actor),
+                names.file(ino),
+                token(seen)
+            );
+        }
         let who = match self.writer {
             Some((actor, op)) => format!(" ({} by {})", op.name(), names.actor(actor)),
             None => String::new(),
         };
-        if !self.order_found {
-            return format!(
-                "no serial order of the operations reproduces what each of them returned; \
-                 in completion order, {file}:{} should hold {}{who} but holds {}",
-                self.lblk,
-                token(self.expected),
-                token(self.got)
-            );
-        }
         format!(
-            "after sync, {file}:{} holds {} where {}{who} completed and should be; no serial order of the \
-             operations explains it",
+            "after sync, {}:{} holds {} where the reference holds {}{who}; no serial order of the operations explains it",
+            names.file(self.ino),
             self.lblk,
             token(self.got),
             token(self.expected)
@@ -193,45 +312,84 @@ impl Mismatch {
     }
 }
 
-/// Searches serial orders (completion order first) for one that explains `actual`.
-pub fn find_serial_order(initial: &[RefFile], history: &[Happened], actual: &[RefFile]) -> Result<(), Mismatch> {
-    let mut order: Vec<usize> = (0..history.len()).collect();
-    order.sort_by_key(|&i| history[i].end);
-    let mut used = vec![false; history.len()];
-    let mut files = initial.to_vec();
-    if search(&order, history, &mut used, &mut files, actual, 0) {
-        return Ok(());
-    }
-    // Describe the failure in completion order.
-    let mut files = initial.to_vec();
-    let mut consistent = true;
-    for &i in &order {
-        consistent &= apply(&mut files, &history[i]);
-    }
-    let (ino, lblk, expected, got) = first_lost(&files, actual).unwrap_or((0, 0, Token::Zero, Token::Zero));
-    let writer = match expected {
-        Token::Data { write, .. } if write > 0 => {
-            history.iter().find(|h| h.info.write == write).map(|h| (h.info.actor, h.info.op))
-        }
-        _ => None,
-    };
-    let mut actors: Vec<ActorId> = history.iter().map(|h| h.info.actor).collect();
-    actors.sort_unstable();
-    actors.dedup();
-    Err(Mismatch { actors, ino, lblk, expected, got, writer, order_found: consistent })
+/// Lost write: no serial order leaves the written data where it belongs.
+pub fn check_lost_write(initial: &[RefFile], history: &[Item], persistent: &[RefFile]) -> Result<(), Mismatch> {
+    check(initial, history, persistent, Strictness::WrittenDataOnly)
 }
 
+/// Stale data: no serial order explains every read and what a reader would see now.
+pub fn check_stale_data(initial: &[RefFile], history: &[Item], visible: &[RefFile]) -> Result<(), Mismatch> {
+    check(initial, history, visible, Strictness::Everything)
+}
+
+fn check(initial: &[RefFile], history: &[Item], actual: &[RefFile], strictness: Strictness) -> Result<(), Mismatch> {
+    let mut order: Vec<usize> = (0..history.len()).collect();
+    order.sort_by_key(|&i| (history[i].end, history[i].begin));
+    let mut used = vec![false; history.len()];
+    let mut files = initial.to_vec();
+    let mut budget = SEARCH_NODES_MAX;
+    if search(&order, history, &mut used, &mut files, actual, 0, strictness, &mut budget) {
+        return Ok(());
+    }
+    Err(explain(initial, history, actual, &order, strictness))
+}
+
+/// Bound on the nodes one search visits. Histories are a handful of items, so it is never
+/// reached in practice; reaching it reports the end state as unexplained, with a note.
+const SEARCH_NODES_MAX: u64 = 2_000_000;
+
+/// Describes the failure along the natural order.
+fn explain(
+    initial: &[RefFile],
+    history: &[Item],
+    actual: &[RefFile],
+    order: &[usize],
+    strictness: Strictness,
+) -> Mismatch {
+    let mut files = initial.to_vec();
+    let mut actors: Vec<ActorId> = history.iter().map(|h| h.actor).collect();
+    actors.sort_unstable();
+    actors.dedup();
+    let mut read = None;
+    for &i in order {
+        let item = &history[i];
+        if !apply(&mut files, item, strictness)
+            && let Effect::Saw { ino, lblk, token } = item.effect
+            && read.is_none()
+        {
+            read = Some((item.actor, ino, lblk, token));
+        }
+    }
+    let (ino, lblk, expected, got) =
+        first_mismatch(&files, actual, strictness).unwrap_or((0, 0, Token::Zero, Token::Zero));
+    let writer = match expected {
+        Token::Data { write, .. } if write > 0 => history
+            .iter()
+            .find(|h| matches!(h.effect, Effect::Wrote { token: Token::Data { write: w, .. }, .. } if w == write))
+            .map(|h| (h.actor, h.op)),
+        _ => None,
+    };
+    Mismatch { actors, ino, lblk, expected, got, writer, read }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn search(
     order: &[usize],
-    history: &[Happened],
+    history: &[Item],
     used: &mut [bool],
     files: &mut Vec<RefFile>,
     actual: &[RefFile],
     placed: usize,
+    strictness: Strictness,
+    budget: &mut u64,
 ) -> bool {
     if placed == history.len() {
-        return first_lost(files, actual).is_none();
+        return first_mismatch(files, actual, strictness).is_none();
     }
+    if *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
     for &candidate in order {
         if used[candidate] {
             continue;
@@ -245,9 +403,9 @@ fn search(
             continue;
         }
         let saved = files.clone();
-        if apply(files, &history[candidate]) {
+        if apply(files, &history[candidate], strictness) {
             used[candidate] = true;
-            if search(order, history, used, files, actual, placed + 1) {
+            if search(order, history, used, files, actual, placed + 1, strictness, budget) {
                 return true;
             }
             used[candidate] = false;

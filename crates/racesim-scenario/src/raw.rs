@@ -32,7 +32,15 @@ struct RawScenario {
     #[serde(default, rename = "policy")]
     variants: Vec<Spanned<toml::Table>>,
     #[serde(default = "unspanned")]
-    expect: Spanned<BTreeMap<String, Spanned<String>>>,
+    expect: Spanned<BTreeMap<String, Spanned<Verdicts>>>,
+}
+
+/// An expectation: `"clean"`, an oracle name, or a list of oracle names (any of them).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Verdicts {
+    One(String),
+    AnyOf(Vec<String>),
 }
 
 #[derive(Deserialize)]
@@ -170,17 +178,33 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
                 ),
             ));
         }
-        let value = verdict.get_ref();
-        let parsed = if value == "clean" {
+        let names: Vec<&String> = match verdict.get_ref() {
+            Verdicts::One(name) => vec![name],
+            Verdicts::AnyOf(names) => names.iter().collect(),
+        };
+        let parsed = if names.len() == 1 && names[0] == "clean" {
             Expect::Clean
-        } else if let Some(oracle) = Oracle::from_name(value) {
-            Expect::Violation(oracle)
         } else {
-            let oracles: Vec<&str> = Oracle::ALL.iter().map(|o| o.name()).collect();
-            return Err(cx.error(
-                verdict.span(),
-                format!("unknown verdict '{value}'; expected \"clean\" or one of {}", oracles.join(", ")),
-            ));
+            let mut oracles = Vec::new();
+            for name in &names {
+                match Oracle::from_name(name) {
+                    Some(oracle) => oracles.push(oracle),
+                    None => {
+                        let known: Vec<&str> = Oracle::ALL.iter().map(|o| o.name()).collect();
+                        return Err(cx.error(
+                            verdict.span(),
+                            format!(
+                                "unknown verdict '{name}'; expected \"clean\", one of {}, or a list of them",
+                                known.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+            if oracles.is_empty() {
+                return Err(cx.error(verdict.span(), "an empty list of verdicts; expected at least one oracle"));
+            }
+            Expect::Violation(oracles)
         };
         expect.push((policy.clone(), parsed));
     }

@@ -225,19 +225,13 @@ impl<C: Cpu> Task<'_, C> {
             None => self.page_cache_read(file, index)?,
         };
         // The page may have been truncated while we slept on its lock.
-        let attached = self.cpu.step(|m| {
-            let attached = m.kernel.page(page).attached;
-            m.emit(actor, "filemap_fault", Change::MappingCheck { page, attached });
-            attached
-        });
-        if !attached {
+        if !self.still_attached("filemap_fault", page) {
             self.unlock_page("filemap_fault", page_lock);
             return Err(FaultError::Retry);
         }
+        // Only the page-lock holder reads a page in, so under the lock this is stable.
         let uptodate = self.cpu.peek(|m| m.kernel.page(page).uptodate);
-        if !uptodate {
-            self.readpage(page);
-        }
+        let page_lock = if uptodate { page_lock } else { self.read_existing_page(file, page, page_lock)? };
         if self.policy.fault_recheck_i_size
             && let Err(e) = self.check_i_size("filemap_fault", file, index)
         {
@@ -245,6 +239,40 @@ impl<C: Cpu> Task<'_, C> {
             return Err(e);
         }
         Ok((page, page_lock))
+    }
+
+    /// One step: is the (locked) page still in the page cache?
+    pub fn still_attached(&mut self, function: &'static str, page: PageId) -> bool {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let attached = m.kernel.page(page).attached;
+            m.emit(actor, function, Change::MappingCheck { page, attached });
+            attached
+        })
+    }
+
+    /// Brings a cached but not uptodate page uptodate (`filemap_read_page`), given its lock.
+    /// Under `invalidate_lock` this, like creating a page, happens under the lock shared: the
+    /// page lock is dropped, the invalidate lock taken, the page locked and checked again.
+    /// Returns the page lock, or `Retry` if the page was truncated meanwhile.
+    pub fn read_existing_page(&mut self, file: Ino, page: PageId, page_lock: Held) -> Result<Held, FaultError> {
+        if self.policy.page_create_lock != PageCreateLock::FaultLockShared {
+            self.readpage(page);
+            return Ok(page_lock);
+        }
+        self.unlock_page("filemap_fault", page_lock);
+        let creation = self.take_page_create_lock(file, 0);
+        let page_lock = self.lock_page("lock_page", page);
+        let attached = self.still_attached("filemap_fault", page);
+        if attached {
+            self.readpage(page);
+        } else {
+            self.unlock_page("filemap_fault", page_lock);
+        }
+        if let Some(h) = creation {
+            self.release("filemap_invalidate_unlock_shared", h);
+        }
+        if attached { Ok(page_lock) } else { Err(FaultError::Retry) }
     }
 
     /// One step: is `index` inside `i_size`?
@@ -334,13 +362,24 @@ impl<C: Cpu> Task<'_, C> {
             .mkwrite_range_lock
             .then(|| self.acquire("range_lock", range_lock, LockMode::Exclusive, PageRange::page(index)));
         let page_lock = self.lock_page("block_page_mkwrite", page);
-        let usable = self.cpu.step(|m| {
+        // "if ((page->mapping != inode->i_mapping) || (page_offset(page) > size))": a truncated
+        // page is refaulted; a page beyond EOF will be zapped by the truncate that moved EOF,
+        // and the refault then gets SIGBUS, so report that now rather than spin on it.
+        let verdict = self.cpu.step(|m| {
             let p = m.kernel.page(page);
-            let attached = p.attached && p.index < m.kernel.inode(file).i_size;
-            m.emit(actor, "block_page_mkwrite", Change::MappingCheck { page, attached });
-            attached
+            let i_size = m.kernel.inode(file).i_size;
+            if !p.attached {
+                m.emit(actor, "block_page_mkwrite", Change::MappingCheck { page, attached: false });
+                Err(FaultError::Retry)
+            } else if p.index >= i_size {
+                m.emit(actor, "block_page_mkwrite", Change::ISizeCheck { ino: file, index, i_size });
+                Err(FaultError::Sigbus)
+            } else {
+                m.emit(actor, "block_page_mkwrite", Change::MappingCheck { page, attached: true });
+                Ok(())
+            }
         });
-        if !usable {
+        if let Err(error) = verdict {
             self.unlock_page("block_page_mkwrite", page_lock);
             if let Some(h) = ranged {
                 self.release("range_unlock", h);
@@ -348,7 +387,7 @@ impl<C: Cpu> Task<'_, C> {
             if let Some(h) = shared {
                 self.release("ext4_page_mkwrite", h);
             }
-            return Err(FaultError::Retry);
+            return Err(error);
         }
         let alloc = self.policy.write_alloc;
         self.cpu.step(|m| map_page_buffers(m, actor, "block_page_mkwrite", file, index, page, alloc));

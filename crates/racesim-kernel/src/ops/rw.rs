@@ -135,6 +135,11 @@ impl<C: Cpu> Task<'_, C> {
         let per_page = (self.policy.write_range_lock == WriteRangeLock::PerPage)
             .then(|| self.acquire("range_lock", range_lock, LockMode::Exclusive, PageRange::page(index)));
         let (page, page_lock) = self.grab_cache_page_write_begin(file, index);
+        // Kara: take the range lock, insert the locked page, "and finally unlock the range";
+        // from here on the page lock alone protects the page.
+        if let Some(h) = per_page {
+            self.release("range_unlock", h);
+        }
         let alloc = self.policy.write_alloc;
         let new_block = self
             .cpu
@@ -182,9 +187,6 @@ impl<C: Cpu> Task<'_, C> {
             });
         }
         self.unlock_page("generic_write_end", page_lock);
-        if let Some(h) = per_page {
-            self.release("range_unlock", h);
-        }
         result
     }
 
@@ -269,7 +271,11 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
         let mut copied = 0;
-        for index in page..page + pages {
+        let mut retries = 0;
+        'pages: while copied < pages {
+            let index = page + copied;
+            retries += 1;
+            assert!(retries <= RETRIES_MAX * pages, "model bug: read of {file}:{index} retried {RETRIES_MAX} times");
             if self.check_i_size("generic_file_buffered_read", file, index).is_err() {
                 break;
             }
@@ -294,11 +300,21 @@ impl<C: Cpu> Task<'_, C> {
                 Some((p, true)) => p,
                 Some((p, false)) => {
                     let held = self.lock_page("lock_page_killable", p);
+                    if !self.still_attached("generic_file_buffered_read", p) {
+                        // Truncated under us: look it up again.
+                        self.unlock_page("generic_file_buffered_read", held);
+                        continue 'pages;
+                    }
                     // Only the page-lock holder reads a page in, so under the lock this is stable.
                     let uptodate = self.cpu.peek(|m| m.kernel.page(p).uptodate);
-                    if !uptodate {
-                        self.readpage(p);
-                    }
+                    let held = if uptodate {
+                        held
+                    } else {
+                        match self.read_existing_page(file, p, held) {
+                            Ok(held) => held,
+                            Err(_) => continue 'pages,
+                        }
+                    };
                     self.unlock_page("generic_file_buffered_read", held);
                     p
                 }

@@ -4,10 +4,9 @@
 //! thousand schedules and at the end (it must stay flat).
 
 use crate::output::{line, thousands};
-use crate::run::choose_policies;
+use crate::run::resolve;
 use crate::{Format, bad_input, exit};
-use racesim_explore::{ExploreConfig, STEPS_PER_SCHEDULE_MAX, StrategyKind};
-use racesim_scenario::Scenario;
+use racesim_explore::{ExploreConfig, STEPS_PER_SCHEDULE_MAX};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -92,16 +91,9 @@ fn plain_shuttle(tasks: usize, yields: u64, schedules: u64, seed: u64) -> (f64, 
 }
 
 pub fn bench(args: BenchArgs) -> u8 {
-    let scenario = match Scenario::load(&args.scenario) {
-        Ok(s) => s,
-        Err(e) => return bad_input(e),
-    };
-    let policies = match choose_policies(&scenario, args.policy.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return bad_input(e),
-    };
-    let Some(strategy) = StrategyKind::parse(&args.strategy) else {
-        return bad_input(format!("unknown strategy '{}'", args.strategy));
+    let (scenario, policies, strategy) = match resolve(&args.scenario, args.policy.as_deref(), &args.strategy) {
+        Ok(resolved) => resolved,
+        Err(code) => return code,
     };
     if args.schedules == 0 {
         return bad_input("--schedules must be at least 1");

@@ -67,17 +67,20 @@ pub fn choose_policies(scenario: &Scenario, wanted: Option<&str>) -> Result<Vec<
         .collect()
 }
 
+/// Loads the scenario and resolves `--policy` and `--strategy` against it; on bad input,
+/// prints the error and returns the exit code.
+pub fn resolve(path: &Path, policy: Option<&str>, strategy: &str) -> Result<(Scenario, Vec<Policy>, StrategyKind), u8> {
+    let scenario = Scenario::load(path).map_err(bad_input)?;
+    let policies = choose_policies(&scenario, policy).map_err(bad_input)?;
+    let strategy = StrategyKind::parse(strategy)
+        .ok_or_else(|| bad_input(format!("unknown strategy '{strategy}'; expected random, pct or pct:N (N >= 1)")))?;
+    Ok((scenario, policies, strategy))
+}
+
 pub fn run(args: RunArgs) -> u8 {
-    let scenario = match Scenario::load(&args.scenario) {
-        Ok(s) => s,
-        Err(e) => return bad_input(e),
-    };
-    let policies = match choose_policies(&scenario, args.policy.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return bad_input(e),
-    };
-    let Some(strategy) = StrategyKind::parse(&args.strategy) else {
-        return bad_input(format!("unknown strategy '{}'; expected random, pct or pct:N (N >= 1)", args.strategy));
+    let (scenario, policies, strategy) = match resolve(&args.scenario, args.policy.as_deref(), &args.strategy) {
+        Ok(resolved) => resolved,
+        Err(code) => return code,
     };
     if args.time_budget.is_some_and(|t| t.is_nan() || t <= 0.0) {
         return bad_input("--time-budget must be a positive number of seconds");

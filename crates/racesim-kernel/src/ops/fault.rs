@@ -290,18 +290,7 @@ impl<C: Cpu> Task<'_, C> {
     pub fn page_cache_read(&mut self, file: Ino, index: Lblk) -> Result<(PageId, Held), FaultError> {
         let actor = self.actor;
         let creation = self.take_page_create_lock(file, index);
-        let created = self.cpu.step(|m| match m.kernel.inode(file).cache[index as usize] {
-            Some(existing) => {
-                m.emit(actor, "add_to_page_cache_lru", Change::PageLookup { ino: file, index, page: Some(existing) });
-                Err(existing)
-            }
-            None => {
-                let page = m.kernel.add_page(file, index);
-                let held = Self::lock_new_page(m, actor, page);
-                m.emit(actor, "add_to_page_cache_lru", Change::PageAdded { ino: file, index, page });
-                Ok((page, held))
-            }
-        });
+        let created = self.cpu.step(|m| find_or_add_locked_page(m, actor, "add_to_page_cache_lru", file, index));
         let result = match created {
             Ok((page, held)) => {
                 self.readpage(page);
@@ -504,6 +493,31 @@ impl<C: Cpu> Task<'_, C> {
         });
         self.release_all("dax_fault", held);
         Ok(())
+    }
+}
+
+/// One step of `pagecache_get_page(FGP_CREAT | FGP_LOCK)`: adds a new page for `file:index`,
+/// born locked by `actor`, unless one is cached already, which is returned (unlocked) instead.
+pub(crate) fn find_or_add_locked_page(
+    m: &mut Machine,
+    actor: crate::types::ActorId,
+    function: &'static str,
+    file: Ino,
+    index: Lblk,
+) -> Result<(PageId, Held), PageId> {
+    match m.kernel.inode(file).cache[index as usize] {
+        Some(existing) => {
+            m.emit(actor, function, Change::PageLookup { ino: file, index, page: Some(existing) });
+            Err(existing)
+        }
+        None => {
+            let page = m.kernel.add_page(file, index);
+            let lock = m.kernel.page(page).lock;
+            let (ticket, granted) = m.kernel.locks[lock as usize].enqueue(actor, LockMode::Exclusive, PageRange::WHOLE);
+            assert!(granted, "model bug: a new page's lock was contended");
+            m.emit(actor, function, Change::PageAdded { ino: file, index, page });
+            Ok((page, Held { lock, ticket, mode: LockMode::Exclusive, range: PageRange::WHOLE }))
+        }
     }
 }
 

@@ -75,13 +75,4 @@ impl<C: Cpu> Task<'_, C> {
     pub fn unlock_page(&mut self, function: &'static str, held: Held) {
         self.release(function, held);
     }
-
-    /// Takes a new page's lock at birth, in the same step that created it: pages enter the
-    /// page cache locked (`add_to_page_cache_lru` with `__SetPageLocked`).
-    pub fn lock_new_page(m: &mut crate::cpu::Machine, actor: crate::types::ActorId, page: PageId) -> Held {
-        let lock = m.kernel.page(page).lock;
-        let (ticket, granted) = m.kernel.locks[lock as usize].enqueue(actor, LockMode::Exclusive, PageRange::WHOLE);
-        assert!(granted, "model bug: a new page's lock was contended");
-        Held { lock, ticket, mode: LockMode::Exclusive, range: PageRange::WHOLE }
-    }
 }

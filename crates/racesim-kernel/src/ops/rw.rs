@@ -2,7 +2,7 @@
 //! atomic copy, `write_end`, page by page, under `i_rwsem`), buffered read through the page
 //! cache, and the DAX read/write path that goes straight to the blocks.
 
-use super::fault::{FaultError, map_page_buffers};
+use super::fault::{FaultError, find_or_add_locked_page, map_page_buffers};
 use super::locking::Held;
 use super::{RETRIES_MAX, Task, UserBuffer, WriteAllocation};
 use crate::cpu::Cpu;
@@ -195,22 +195,8 @@ impl<C: Cpu> Task<'_, C> {
     fn grab_cache_page_write_begin(&mut self, file: Ino, index: Lblk) -> (PageId, Held) {
         let actor = self.actor;
         for _ in 0..RETRIES_MAX {
-            let found = self.cpu.step(|m| match m.kernel.inode(file).cache[index as usize] {
-                Some(page) => {
-                    m.emit(
-                        actor,
-                        "grab_cache_page_write_begin",
-                        Change::PageLookup { ino: file, index, page: Some(page) },
-                    );
-                    Err(page)
-                }
-                None => {
-                    let page = m.kernel.add_page(file, index);
-                    let held = Self::lock_new_page(m, actor, page);
-                    m.emit(actor, "grab_cache_page_write_begin", Change::PageAdded { ino: file, index, page });
-                    Ok((page, held))
-                }
-            });
+            let found =
+                self.cpu.step(|m| find_or_add_locked_page(m, actor, "grab_cache_page_write_begin", file, index));
             let page = match found {
                 Ok(created) => return created,
                 Err(page) => page,

@@ -6,7 +6,7 @@
 use crate::output::{line, thousands};
 use crate::run::resolve;
 use crate::{Format, bad_input, exit};
-use racesim_explore::{ExploreConfig, STEPS_PER_SCHEDULE_MAX};
+use racesim_explore::ExploreConfig;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -114,13 +114,8 @@ pub fn bench(args: BenchArgs) -> u8 {
         ));
     }
     for policy in &policies {
-        let config = ExploreConfig {
-            strategy,
-            seed: args.seed,
-            schedules_max: args.schedules,
-            steps_per_schedule_max: STEPS_PER_SCHEDULE_MAX,
-            stop_at_first_finding: false,
-        };
+        let config =
+            ExploreConfig { stop_at_first_finding: false, ..ExploreConfig::new(strategy, args.seed, args.schedules) };
         let rss_early = std::rc::Rc::new(std::cell::Cell::new(None));
         let probe = rss_early.clone();
         let started = Instant::now();

@@ -6,6 +6,7 @@
 //! library crates return.
 
 mod bench;
+mod check;
 mod output;
 mod replay;
 mod run;
@@ -40,6 +41,7 @@ Examples:
   racesim run scenarios/collapse_mmap.toml --policy legacy --seed 7 --schedules 100000
   racesim run scenarios/mkwrite_punch.toml --policy all --strategy pct:3 --format json
   racesim replay racesim-out/collapse_mmap.legacy.seed1.schedule3.trace.json
+  racesim check --jobs 2 --junit racesim-out/junit.xml
   racesim bench scenarios/collapse_mmap.toml --schedules 20000";
 
 #[derive(Parser)]
@@ -74,6 +76,9 @@ enum Command {
     /// Re-execute a recorded trace step by step and check it reproduces its event log.
     #[command(after_help = AFTER_HELP)]
     Replay(replay::ReplayArgs),
+    /// Run the regression suite: every scenario's expectations, determinism, and every trace.
+    #[command(after_help = check::AFTER_HELP)]
+    Check(check::CheckArgs),
     /// Measure schedules per second and cost per step against plain shuttle.
     Bench(bench::BenchArgs),
 }
@@ -89,6 +94,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Replay(args) => replay::replay(args),
+        Command::Check(args) => check::check(args),
         Command::Bench(args) => bench::bench(args),
     };
     ExitCode::from(code)

@@ -3,7 +3,7 @@
 
 use crate::output::{Progress, line, shell_quote, thousands};
 use crate::{Format, bad_input, exit};
-use racesim_explore::{ExploreConfig, RunReport, STEPS_PER_SCHEDULE_MAX, StrategyKind};
+use racesim_explore::{ExploreConfig, RunReport, StrategyKind};
 use racesim_kernel::Policy;
 use racesim_kernel::policy::BUILTIN_POLICIES;
 use racesim_oracles::Oracle;
@@ -36,8 +36,9 @@ pub struct RunArgs {
     /// time-limited run depends on the machine's speed; use --schedules for reproducible runs.
     #[arg(long, value_name = "SECONDS")]
     time_budget: Option<f64>,
-    /// Folder for the traces of findings.
-    #[arg(long, default_value = "racesim-out")]
+    /// Folder for the traces of findings. `--save-trace traces/` promotes them into the
+    /// regression suite that `racesim check` replays.
+    #[arg(long, visible_alias = "save-trace", default_value = "racesim-out")]
     out: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -85,13 +86,7 @@ pub fn run(args: RunArgs) -> u8 {
     if args.time_budget.is_some_and(|t| t.is_nan() || t <= 0.0) {
         return bad_input("--time-budget must be a positive number of seconds");
     }
-    let config = ExploreConfig {
-        strategy,
-        seed: args.seed,
-        schedules_max: args.schedules,
-        steps_per_schedule_max: STEPS_PER_SCHEDULE_MAX,
-        stop_at_first_finding: true,
-    };
+    let config = ExploreConfig::new(strategy, args.seed, args.schedules);
     if args.format == Format::Human {
         line(format!("{}: {}  ({})", scenario.name, scenario.description, scenario.path));
     }

@@ -75,6 +75,25 @@ pub struct ExploreConfig {
     /// Stop at the first violation (what users want). Benchmarks turn it off to measure
     /// throughput over a fixed number of complete schedules.
     pub stop_at_first_finding: bool,
+    /// Count the schedules that reach this window (see [`racesim_scenario::Window`]).
+    pub window: Option<racesim_scenario::Window>,
+    /// Fold every schedule's event log into [`RunReport::log_digest`], for determinism checks.
+    pub digest_logs: bool,
+}
+
+impl ExploreConfig {
+    /// What `racesim run` does by default, for `schedules_max` schedules.
+    pub fn new(strategy: StrategyKind, seed: u64, schedules_max: u64) -> Self {
+        ExploreConfig {
+            strategy,
+            seed,
+            schedules_max,
+            steps_per_schedule_max: STEPS_PER_SCHEDULE_MAX,
+            stop_at_first_finding: true,
+            window: None,
+            digest_logs: false,
+        }
+    }
 }
 
 /// What a run found.
@@ -89,6 +108,10 @@ pub struct RunReport {
     pub findings: u64,
     /// The budget callback ended the run before `schedules_max`.
     pub stopped_by_budget: bool,
+    /// Schedules that reached the configured window.
+    pub window_hits: u64,
+    /// Digest of every schedule's event log, if asked for.
+    pub log_digest: Option<u64>,
 }
 
 /// What every task of the run needs, shared read-only.
@@ -202,17 +225,17 @@ pub fn explore(
         StrategyKind::Random => Box::new(strategy::RandomWalk::new(config.seed)),
         StrategyKind::Pct { depth } => Box::new(strategy::Pct::new(config.seed, depth)),
     };
-    let control = run(
-        scenario,
-        policy,
-        strategy,
-        config.seed,
-        config.schedules_max,
-        config.steps_per_schedule_max,
-        false,
-        config.stop_at_first_finding,
+    let options = RunOptions {
+        seed: config.seed,
+        schedules_max: config.schedules_max,
+        steps_max: config.steps_per_schedule_max,
+        keep_last_log: false,
+        stop_at_first_finding: config.stop_at_first_finding,
+        window: config.window.clone(),
+        digest_logs: config.digest_logs,
         budget,
-    );
+    };
+    let control = run(scenario, policy, strategy, options);
     let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
     RunReport {
         policy: policy.name.clone(),
@@ -221,37 +244,48 @@ pub fn explore(
         finding: control.finding,
         findings: control.findings,
         stopped_by_budget: control.stopped_by_budget,
+        window_hits: control.window_hits,
+        log_digest: control.digest.map(|h| std::hash::Hasher::finish(&h)),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run(
-    scenario: &Scenario,
-    policy: &Policy,
-    strategy: Box<dyn strategy::Strategy>,
+/// Everything a run needs besides the scenario, the policy and the strategy.
+struct RunOptions {
     seed: u64,
     schedules_max: u64,
     steps_max: u64,
     keep_last_log: bool,
     stop_at_first_finding: bool,
+    window: Option<racesim_scenario::Window>,
+    digest_logs: bool,
     budget: Box<dyn FnMut(&Progress) -> bool>,
+}
+
+fn run(
+    scenario: &Scenario,
+    policy: &Policy,
+    strategy: Box<dyn strategy::Strategy>,
+    options: RunOptions,
 ) -> Rc<RefCell<Control>> {
     let (plan, ops) = plan(scenario, policy);
-    let world = new_world(scenario, &plan, ops, steps_max);
+    let world = new_world(scenario, &plan, ops, options.steps_max);
     let control = Rc::new(RefCell::new(Control {
         strategy,
-        seed,
-        schedules_max,
+        seed: options.seed,
+        schedules_max: options.schedules_max,
         progress: Progress::default(),
         step_limited: 0,
         decisions: Vec::new(),
         finding: None,
         findings: 0,
-        stop_at_first_finding,
-        keep_last_log,
+        stop_at_first_finding: options.stop_at_first_finding,
+        keep_last_log: options.keep_last_log,
         last_log: Vec::new(),
-        budget,
+        budget: options.budget,
         stopped_by_budget: false,
+        window: options.window,
+        window_hits: 0,
+        digest: options.digest_logs.then(std::hash::DefaultHasher::new),
     }));
     let scheduler = RacesimScheduler { world: world.clone(), control: control.clone() };
     Runner::new(scheduler, shuttle_config()).run(execution_body(world, plan));
@@ -286,17 +320,17 @@ pub fn replay(scenario: &Scenario, policy: &Policy, decisions: &[u32], steps_max
         }
     }
     let replayer = Rc::new(RefCell::new(strategy::Replay::new(decisions.to_vec())));
-    let control = run(
-        scenario,
-        policy,
-        Box::new(SharedReplay(replayer.clone())),
-        0,
-        1,
+    let options = RunOptions {
+        seed: 0,
+        schedules_max: 1,
         steps_max,
-        true,
-        true,
-        Box::new(|_| true),
-    );
+        keep_last_log: true,
+        stop_at_first_finding: true,
+        window: None,
+        digest_logs: false,
+        budget: Box::new(|_| true),
+    };
+    let control = run(scenario, policy, Box::new(SharedReplay(replayer.clone())), options);
     let control = control.borrow();
     let replayer = replayer.borrow();
     let mut diverged = replayer.diverged.clone();

@@ -54,6 +54,11 @@ pub struct Control {
     pub last_log: Vec<Event>,
     pub budget: Box<dyn FnMut(&Progress) -> bool>,
     pub stopped_by_budget: bool,
+    /// The racy window to watch for, and how many schedules reached it.
+    pub window: Option<racesim_scenario::Window>,
+    pub window_hits: u64,
+    /// Running digest of every schedule's event log (determinism self-check).
+    pub digest: Option<std::hash::DefaultHasher>,
 }
 
 pub struct RacesimScheduler {
@@ -75,6 +80,13 @@ impl RacesimScheduler {
         control.strategy.observe_length(choices);
         if control.keep_last_log {
             control.last_log.clone_from(&world.machine.log);
+        }
+        if control.window.as_ref().is_some_and(|w| w.reached(&world.machine.log)) {
+            control.window_hits += 1;
+        }
+        if let Some(digest) = control.digest.as_mut() {
+            // SipHash with fixed keys: the same log gives the same digest within one build.
+            std::hash::Hash::hash(&world.machine.log, digest);
         }
         if let Some(violation) = world.violation.take() {
             control.findings += 1;

@@ -26,13 +26,7 @@ fn scenarios() -> Vec<Scenario> {
 }
 
 fn config() -> ExploreConfig {
-    ExploreConfig {
-        strategy: StrategyKind::Random,
-        seed: SEED,
-        schedules_max: SCHEDULES,
-        steps_per_schedule_max: STEPS_PER_SCHEDULE_MAX,
-        stop_at_first_finding: true,
-    }
+    ExploreConfig::new(StrategyKind::Random, SEED, SCHEDULES)
 }
 
 fn explore(scenario: &Scenario, policy: &str, config: &ExploreConfig) -> RunReport {

@@ -89,6 +89,53 @@ pub struct Scenario {
     pub variants: Vec<Policy>,
     /// Expected verdicts, in the order the file lists them.
     pub expect: Vec<(String, Expect)>,
+    /// The racy window: what exploration must reach for a clean verdict to mean anything.
+    pub window: Option<Window>,
+}
+
+/// Matches events of one actor, optionally of one kernel function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventPattern {
+    pub actor: racesim_kernel::types::ActorId,
+    pub function: Option<String>,
+}
+
+impl EventPattern {
+    pub fn matches(&self, event: &racesim_kernel::Event) -> bool {
+        event.actor == self.actor && self.function.as_deref().is_none_or(|f| f == event.function)
+    }
+}
+
+/// The racy window of a scenario: a schedule reaches it when an event matching `inside`
+/// happens after an event matching `opens` and before the next event matching `closes`. A
+/// scenario that expects "clean" must show that exploration reached its window, or the clean
+/// verdict proves nothing (a "sometimes" property, in stateright's terms).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub description: String,
+    pub opens: EventPattern,
+    pub closes: EventPattern,
+    pub inside: EventPattern,
+}
+
+impl Window {
+    pub fn reached(&self, log: &[racesim_kernel::Event]) -> bool {
+        let mut open = false;
+        for event in log {
+            if open {
+                // `inside` is checked first so that an event matching both counts as inside.
+                if self.inside.matches(event) {
+                    return true;
+                }
+                if self.closes.matches(event) {
+                    open = false;
+                }
+            } else if self.opens.matches(event) {
+                open = true;
+            }
+        }
+        false
+    }
 }
 
 /// A scenario that cannot be used, located in its file.

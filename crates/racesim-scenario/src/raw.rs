@@ -33,6 +33,24 @@ struct RawScenario {
     variants: Vec<Spanned<toml::Table>>,
     #[serde(default = "unspanned")]
     expect: Spanned<BTreeMap<String, Spanned<Verdicts>>>,
+    #[serde(default)]
+    window: Option<Spanned<RawWindow>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWindow {
+    description: String,
+    opens: Spanned<RawPattern>,
+    closes: Spanned<RawPattern>,
+    inside: Spanned<RawPattern>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPattern {
+    actor: String,
+    function: Option<String>,
 }
 
 /// An expectation: `"clean"`, an oracle name, or a list of oracle names (any of them).
@@ -215,7 +233,31 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
             .position(|b| b == p)
             .unwrap_or(BUILTIN_POLICIES.len() + variants.iter().position(|v| &v.name == p).unwrap_or(0))
     });
+    let window = match &raw.window {
+        None => None,
+        Some(w) => {
+            let pattern = |p: &Spanned<RawPattern>| -> Result<crate::EventPattern, ScenarioError> {
+                let name = &p.get_ref().actor;
+                let actor = actors.iter().position(|a| &a.name == name).ok_or_else(|| {
+                    let known: Vec<&str> = actors.iter().map(|a| a.name.as_str()).collect();
+                    cx.error(
+                        p.span(),
+                        format!("unknown actor '{name}' in [window]; expected one of {}", known.join(", ")),
+                    )
+                })?;
+                Ok(crate::EventPattern { actor: actor as u8, function: p.get_ref().function.clone() })
+            };
+            let w = w.get_ref();
+            Some(crate::Window {
+                description: w.description.clone(),
+                opens: pattern(&w.opens)?,
+                closes: pattern(&w.closes)?,
+                inside: pattern(&w.inside)?,
+            })
+        }
+    };
     Ok(Scenario {
+        window,
         name: raw.name.get_ref().clone(),
         description: raw.description,
         path: path.to_string(),

@@ -1,0 +1,180 @@
+//! `racesim check`: the regression suite. Discovers cases in scenario folders and traces, takes
+//! this shard's share, runs them on worker threads, prints one line per case (or JSON), a
+//! summary table, writes the traces of unexpected findings and an optional JUnit report.
+
+use crate::output::{line, shell_quote, thousands};
+use crate::{Format, bad_input};
+use racesim_check::{Case, CaseResult, Settings, Status};
+use racesim_explore::StrategyKind;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Scenario files, traces, or folders of them (searched recursively). Default: scenarios/
+    /// and traces/.
+    paths: Vec<PathBuf>,
+    /// Worker threads. Results are identical for any number.
+    #[arg(long, short, default_value_t = 1)]
+    jobs: usize,
+    /// Run only shard K of N (e.g. 2/3): every N-th case of the sorted list. Shards 1/N..N/N
+    /// together run every case exactly once, so a CI matrix of N machines covers the suite.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Schedules per expectation case.
+    #[arg(long, short = 'n', default_value_t = Settings::default().schedules)]
+    schedules: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long, default_value = "random")]
+    strategy: String,
+    /// Where the traces of unexpected findings go.
+    #[arg(long, default_value = "racesim-out/check")]
+    out: PathBuf,
+    /// Also write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+pub const AFTER_HELP: &str = "\
+Exit codes of check (the most severe wins):
+  0  every case passed
+  4  nondeterminism: the same schedules logged differently twice (a racesim bug)
+  1  a case failed: wrong verdict, window never reached, or a trace that no longer replays
+  2  bad input: a file that is not a scenario or trace, a malformed scenario or trace
+  5  stale traces only: a trace's scenario changed since it was recorded
+  101 internal error
+
+Cases: for each scenario, one per policy in its [expect] table and one determinism check;
+for each *.trace.json, one replay. Documentation (*.md) and hidden files are skipped.";
+
+pub fn check(args: CheckArgs) -> u8 {
+    let Some(strategy) = StrategyKind::parse(&args.strategy) else {
+        return bad_input(format!("unknown strategy '{}'; expected random, pct or pct:N", args.strategy));
+    };
+    let shard = match args.shard.as_deref().map(racesim_check::parse_shard) {
+        None => None,
+        Some(Some(shard)) => Some(shard),
+        Some(None) => {
+            return bad_input(format!("--shard wants K/N with 1 <= K <= N, got '{}'", args.shard.unwrap_or_default()));
+        }
+    };
+    if args.jobs == 0 {
+        return bad_input("--jobs must be at least 1");
+    }
+    let settings = Settings { strategy, seed: args.seed, schedules: args.schedules, ..Settings::default() };
+    let paths = if args.paths.is_empty() { racesim_check::default_paths() } else { args.paths.clone() };
+    let cases: Vec<Case> = racesim_check::select_shard(racesim_check::discover(&paths), shard);
+    let started = Instant::now();
+    let show_progress = args.format == Format::Human && std::io::stderr().is_terminal();
+    let last_drawn = Mutex::new(Instant::now());
+    let progress = |p: racesim_check::Progress| {
+        if !show_progress {
+            return;
+        }
+        let mut last = last_drawn.lock().unwrap_or_else(|e| e.into_inner());
+        if last.elapsed().as_millis() < 100 && p.done < p.total {
+            return;
+        }
+        *last = Instant::now();
+        eprint!(
+            "\r\x1b[2K  check: {}/{} cases, {} schedules, {:.1}s",
+            p.done,
+            p.total,
+            thousands(p.schedules),
+            started.elapsed().as_secs_f64()
+        );
+    };
+    let results = racesim_check::run_cases(&cases, &settings, args.jobs, &progress);
+    if show_progress {
+        eprint!("\r\x1b[2K");
+    }
+    let replays = write_failure_traces(&results, &args.out);
+    match args.format {
+        Format::Human => print_human(&results, &replays, started.elapsed().as_secs_f64(), shard),
+        Format::Json => {
+            for (r, replay) in results.iter().zip(&replays) {
+                let object = serde_json::json!({
+                    "case": r.id,
+                    "file": r.file,
+                    "name": r.name,
+                    "status": r.status.name().to_lowercase(),
+                    "message": r.message,
+                    "schedules": r.schedules,
+                    "replay": replay,
+                });
+                line(object.to_string());
+            }
+        }
+    }
+    if let Some(path) = &args.junit {
+        let xml = racesim_check::junit::render(&results, &replays);
+        if let Err(e) = write_atomically(path, &xml) {
+            eprintln!("racesim: error: cannot write {}: {e}", path.display());
+            return crate::exit::BAD_INPUT;
+        }
+    }
+    racesim_check::exit_code(&results)
+}
+
+/// Saves the trace of each unexpected finding; returns the replay command per result.
+fn write_failure_traces(results: &[CaseResult], out: &std::path::Path) -> Vec<Option<String>> {
+    results
+        .iter()
+        .map(|r| {
+            let trace = r.trace.as_ref()?;
+            let name = format!(
+                "{}.{}.seed{}.schedule{}.trace.json",
+                trace.scenario.name, trace.policy, trace.seed, trace.schedule
+            );
+            let path = out.join(name);
+            match trace.save(&path) {
+                Ok(()) => Some(format!("racesim replay {}", shell_quote(&path.display().to_string()))),
+                Err(e) => {
+                    eprintln!("racesim: warning: cannot write trace {}: {e}", path.display());
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(folder)?;
+    let temporary = folder.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("report"),
+        std::process::id()
+    ));
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path)
+}
+
+fn print_human(results: &[CaseResult], replays: &[Option<String>], seconds: f64, shard: Option<(usize, usize)>) {
+    let width = results.iter().map(|r| r.id.len()).max().unwrap_or(20).min(70);
+    for (r, replay) in results.iter().zip(replays) {
+        line(format!("{:<7} {:<width$}  {}", r.status.name(), r.id, r.message));
+        if let Some(command) = replay {
+            line(format!("{:<7} {:<width$}  reproduce: {command}", "", ""));
+        }
+    }
+    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+    let schedules: u64 = results.iter().map(|r| r.schedules).sum();
+    line("");
+    line(format!(
+        "summary{}: {} cases in {:.1}s, {} schedules",
+        shard.map_or(String::new(), |(k, n)| format!(" (shard {k}/{n})")),
+        results.len(),
+        seconds,
+        thousands(schedules)
+    ));
+    line("  status             cases");
+    for status in [Status::Pass, Status::Fail, Status::Stale, Status::BadInput, Status::Nondeterministic] {
+        line(format!("  {:<18} {:>5}", status.name(), count(status)));
+    }
+}

@@ -1,0 +1,174 @@
+//! `racesim check`: the regression suite's contract (exit codes, JUnit, stale traces, jobs,
+//! shards, bad inputs that do not stop the other cases).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn racesim_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_racesim")).args(args).current_dir(dir).output().expect("racesim runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A scratch suite: a copy of some shipped scenarios (and their traces).
+fn suite(name: &str, scenarios: &[&str], with_traces: bool) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("racesim-check-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("scenarios")).unwrap();
+    std::fs::create_dir_all(dir.join("traces")).unwrap();
+    for s in scenarios {
+        std::fs::copy(
+            repo().join("scenarios").join(format!("{s}.toml")),
+            dir.join("scenarios").join(format!("{s}.toml")),
+        )
+        .unwrap();
+        if with_traces {
+            for trace in std::fs::read_dir(repo().join("traces")).unwrap() {
+                let trace = trace.unwrap().path();
+                let file = trace.file_name().unwrap().to_string_lossy().into_owned();
+                if file.starts_with(&format!("{s}.")) {
+                    std::fs::copy(&trace, dir.join("traces").join(&file)).unwrap();
+                }
+            }
+        }
+    }
+    dir
+}
+
+#[test]
+fn the_shipped_suite_passes() {
+    let o = racesim_in(&repo(), &["check", "--jobs", "2", "--out", "target/check-test-out"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("FAIL                   0"));
+}
+
+#[test]
+fn a_wrong_expectation_fails_with_a_clear_message_exit_code_and_junit_failure() {
+    let dir = suite("wrong", &["collapse_mmap"], false);
+    let path = dir.join("scenarios/collapse_mmap.toml");
+    let planted = std::fs::read_to_string(&path).unwrap().replace("mmaplock = \"clean\"", "mmaplock = \"lost_write\"");
+    std::fs::write(&path, planted).unwrap();
+    let o = racesim_in(&dir, &["check", "--schedules", "300", "--junit", "report.xml"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAIL    scenarios/collapse_mmap.toml [mmaplock]"), "{out}");
+    assert!(out.contains("expected lost_write, found nothing in 300 schedules"), "{out}");
+    let junit = std::fs::read_to_string(dir.join("report.xml")).unwrap();
+    assert!(junit.contains("<failure type=\"FAIL\" message=\"expected lost_write, found nothing"), "{junit}");
+    assert!(junit.contains("name=\"mmaplock\""), "{junit}");
+}
+
+#[test]
+fn an_unexpected_finding_comes_with_its_replay_command() {
+    let dir = suite("unexpected", &["collapse_mmap"], false);
+    let path = dir.join("scenarios/collapse_mmap.toml");
+    let planted = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("legacy = [\"lost_write\", \"mapping_beyond_eof\"]", "legacy = \"clean\"");
+    std::fs::write(&path, planted).unwrap();
+    let o = racesim_in(&dir, &["check", "--schedules", "300", "--junit", "report.xml"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("reproduce: racesim replay racesim-out/check/collapse_mmap.legacy.seed1"), "{out}");
+    let junit = std::fs::read_to_string(dir.join("report.xml")).unwrap();
+    assert!(junit.contains("reproduce with: racesim replay"), "{junit}");
+}
+
+#[test]
+fn a_clean_verdict_that_never_reached_its_window_fails() {
+    let dir = suite("window", &["collapse_mmap"], false);
+    let path = dir.join("scenarios/collapse_mmap.toml");
+    // A window that cannot open: collapse never runs a function by this name.
+    let planted = std::fs::read_to_string(&path).unwrap().replace(
+        "opens = { actor = \"collapse\", function = \"filemap_write_and_wait_range\" }",
+        "opens = { actor = \"collapse\", function = \"no_such_function\" }",
+    );
+    std::fs::write(&path, planted).unwrap();
+    let o = racesim_in(&dir, &["check", "--schedules", "200"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("window never reached"), "{out}");
+}
+
+#[test]
+fn a_trace_whose_scenario_changed_is_stale_not_a_failure() {
+    let dir = suite("stale", &["dax_punch"], true);
+    let path = dir.join("scenarios/dax_punch.toml");
+    let edited = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("description = \"DAX fault", "description = \"Edited: DAX fault");
+    std::fs::write(&path, edited).unwrap();
+    let o = racesim_in(&dir, &["check", "--schedules", "200"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(5), "{out}");
+    assert!(out.contains("stale   traces/dax_punch.legacy"), "{out}");
+    assert!(out.contains("changed since this trace was recorded"), "{out}");
+}
+
+#[test]
+fn bad_inputs_are_named_and_the_other_cases_still_run() {
+    let dir = suite("bad", &["dax_punch"], true);
+    std::fs::write(dir.join("scenarios/notes.txt"), "not a scenario").unwrap();
+    let trace = std::fs::read_dir(dir.join("traces")).unwrap().next().unwrap().unwrap().path();
+    let full = std::fs::read_to_string(&trace).unwrap();
+    std::fs::write(dir.join("traces/truncated.trace.json"), &full[..full.len() / 2]).unwrap();
+    std::fs::write(dir.join("traces/newer.trace.json"), full.replacen("\"format\": 1", "\"format\": 2", 1)).unwrap();
+    let o = racesim_in(&dir, &["check", "--schedules", "200", "--format", "json"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    let rows: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let row = |needle: &str| {
+        rows.iter().find(|r| r["case"].as_str().unwrap().contains(needle)).unwrap_or_else(|| panic!("{needle}: {out}"))
+    };
+    assert_eq!(row("notes.txt")["status"], "bad input");
+    assert!(row("notes.txt")["message"].as_str().unwrap().contains("not a scenario (*.toml) or a trace"));
+    assert_eq!(row("truncated.trace.json")["status"], "bad input");
+    assert!(row("truncated.trace.json")["message"].as_str().unwrap().contains("truncated.trace.json"));
+    assert!(row("newer.trace.json")["message"].as_str().unwrap().contains("trace format 2 is not supported"));
+    // The good cases ran and passed.
+    assert_eq!(row("dax_punch.toml [legacy]")["status"], "pass");
+    assert_eq!(row("dax_punch.legacy")["status"], "pass");
+}
+
+fn json_lines(o: &Output) -> Vec<String> {
+    text(&o.stdout).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn two_jobs_give_the_same_results_as_one() {
+    let dir = suite("jobs", &["collapse_mmap", "mkwrite_punch", "write_from_mmap"], true);
+    let one = racesim_in(&dir, &["check", "--schedules", "500", "--format", "json", "--jobs", "1"]);
+    let two = racesim_in(&dir, &["check", "--schedules", "500", "--format", "json", "--jobs", "2"]);
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stdout));
+    assert_eq!(json_lines(&one), json_lines(&two));
+}
+
+#[test]
+fn shards_cover_every_case_exactly_once() {
+    let dir = suite("shards", &["collapse_mmap", "fault_truncate", "failed_write"], true);
+    let case_ids = |o: &Output| -> Vec<String> {
+        json_lines(o)
+            .iter()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["case"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = case_ids(&racesim_in(&dir, &["check", "--schedules", "100", "--format", "json"]));
+    let mut union = Vec::new();
+    for k in 1..=3 {
+        let shard = format!("{k}/3");
+        let part = case_ids(&racesim_in(&dir, &["check", "--schedules", "100", "--format", "json", "--shard", &shard]));
+        assert!(!part.is_empty(), "shard {shard} is empty");
+        union.extend(part);
+    }
+    union.sort();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(union, expected, "shards must partition the cases");
+    assert!(racesim_in(&dir, &["check", "--shard", "4/3"]).status.code() == Some(2));
+}

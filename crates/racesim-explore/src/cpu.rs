@@ -16,7 +16,7 @@ pub struct ShuttleCpu {
 
 /// Runs `f` on the machine and judges what it logged.
 fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
-    let World { machine, judge, violation, steps, steps_max, step_limit_hit, .. } = world;
+    let World { machine, judge, violation, steps, steps_max, step_limit_hit, snapshots, .. } = world;
     let first = machine.log.len();
     let result = f(machine);
     // Every step names what it touched through its events: that is its footprint (see
@@ -28,6 +28,9 @@ fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
     }
     if violation.is_none() {
         *violation = judge.check_events(&machine.kernel, &machine.log, first);
+    }
+    if let Some(snapshots) = snapshots {
+        snapshots.push((machine.log.len(), machine.kernel.clone()));
     }
     result
 }

@@ -151,6 +151,7 @@ fn new_world(scenario: &Scenario, plan: &Plan, ops: Vec<OpInfo>, steps_max: u64)
         steps_max,
         step_limit_hit: false,
         halt: false,
+        snapshots: None,
         live: false,
         names: scenario.names(),
     }))
@@ -202,6 +203,9 @@ fn quiesce(world: &mut World, policy: &Policy) {
     if violation.is_none() {
         *violation = judge.check_quiescent(&machine.kernel, &machine.log);
     }
+    if let Some(snapshots) = world.snapshots.as_mut() {
+        snapshots.push((world.machine.log.len(), world.machine.kernel.clone()));
+    }
 }
 
 fn shuttle_config() -> Config {
@@ -233,6 +237,7 @@ pub fn explore(
         stop_at_first_finding: config.stop_at_first_finding,
         window: config.window.clone(),
         digest_logs: config.digest_logs,
+        snapshots: false,
         budget,
     };
     let control = run(scenario, policy, strategy, options);
@@ -258,6 +263,8 @@ struct RunOptions {
     stop_at_first_finding: bool,
     window: Option<racesim_scenario::Window>,
     digest_logs: bool,
+    /// Keep the kernel state after every step (replays for pictures).
+    snapshots: bool,
     budget: Box<dyn FnMut(&Progress) -> bool>,
 }
 
@@ -269,6 +276,9 @@ fn run(
 ) -> Rc<RefCell<Control>> {
     let (plan, ops) = plan(scenario, policy);
     let world = new_world(scenario, &plan, ops, options.steps_max);
+    if options.snapshots {
+        lock(&world).snapshots = Some(Vec::new());
+    }
     let control = Rc::new(RefCell::new(Control {
         strategy,
         seed: options.seed,
@@ -276,11 +286,14 @@ fn run(
         progress: Progress::default(),
         step_limited: 0,
         decisions: Vec::new(),
+        preempted: Vec::new(),
+        decision_positions: Vec::new(),
         finding: None,
         findings: 0,
         stop_at_first_finding: options.stop_at_first_finding,
         keep_last_log: options.keep_last_log,
         last_log: Vec::new(),
+        snapshots: Vec::new(),
         budget: options.budget,
         stopped_by_budget: false,
         window: options.window,
@@ -288,8 +301,44 @@ fn run(
         digest: options.digest_logs.then(std::hash::DefaultHasher::new),
     }));
     let scheduler = RacesimScheduler { world: world.clone(), control: control.clone() };
-    Runner::new(scheduler, shuttle_config()).run(execution_body(world, plan));
+    Runner::new(scheduler, shuttle_config()).run(execution_body(world.clone(), plan));
+    if let Some(snapshots) = lock(&world).snapshots.take() {
+        control.borrow_mut().snapshots = snapshots;
+    }
     control
+}
+
+/// Explores with a strategy of the caller's (the minimizer's and explainer's searches).
+pub fn explore_with(
+    scenario: &Scenario,
+    policy: &Policy,
+    strategy: Box<dyn strategy::Strategy>,
+    schedules_max: u64,
+    stop_at_first_finding: bool,
+) -> RunReport {
+    let options = RunOptions {
+        seed: 0,
+        schedules_max,
+        steps_max: STEPS_PER_SCHEDULE_MAX,
+        keep_last_log: false,
+        stop_at_first_finding,
+        window: None,
+        digest_logs: false,
+        snapshots: false,
+        budget: Box::new(|_| true),
+    };
+    let control = run(scenario, policy, strategy, options);
+    let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
+    RunReport {
+        policy: policy.name.clone(),
+        progress: control.progress,
+        step_limited: control.step_limited,
+        finding: control.finding,
+        findings: control.findings,
+        stopped_by_budget: control.stopped_by_budget,
+        window_hits: control.window_hits,
+        log_digest: None,
+    }
 }
 
 /// What re-executing recorded decisions produced.
@@ -301,47 +350,118 @@ pub struct ReplayReport {
     pub diverged: Option<String>,
 }
 
-/// Re-executes one schedule from its recorded decisions.
-pub fn replay(scenario: &Scenario, policy: &Policy, decisions: &[u32], steps_max: u64) -> ReplayReport {
-    struct SharedReplay(Rc<RefCell<strategy::Replay>>);
-    impl strategy::Strategy for SharedReplay {
-        fn begin(&mut self, schedule: u64) {
-            self.0.borrow_mut().begin(schedule)
-        }
-        fn choose(
-            &mut self,
-            runnable: &[shuttle_engine::scheduler::TaskId],
-            current: Option<shuttle_engine::scheduler::TaskId>,
-        ) -> Option<shuttle_engine::scheduler::TaskId> {
-            self.0.borrow_mut().choose(runnable, current)
-        }
-        fn next_u64(&mut self) -> u64 {
-            self.0.borrow_mut().next_u64()
-        }
+/// One schedule run under a given strategy.
+pub struct OneRun {
+    pub events: Vec<Event>,
+    pub violation: Option<Violation>,
+    /// The decisions actually taken, and which of them were preemptions.
+    pub decisions: Vec<u32>,
+    pub preempted: Vec<bool>,
+    /// Per decision: the log length when it was taken.
+    pub decision_positions: Vec<usize>,
+    /// With `snapshots`: the kernel state after each step, with the log length then.
+    pub snapshots: Vec<(usize, Kernel)>,
+}
+
+impl OneRun {
+    pub fn preemptions(&self) -> usize {
+        self.preempted.iter().filter(|p| **p).count()
     }
-    let replayer = Rc::new(RefCell::new(strategy::Replay::new(decisions.to_vec())));
+
+    /// Steps up to and including the one where the oracle fired (all of them if none did).
+    pub fn steps(&self) -> usize {
+        self.violation.as_ref().map_or(self.events.len(), |v| v.event + 1)
+    }
+
+    /// As a finding, for writing a trace (`schedule` says where it came from).
+    pub fn into_finding(self, schedule: u64) -> Option<Finding> {
+        let violation = self.violation?;
+        Some(Finding {
+            schedule,
+            decisions: self.decisions,
+            preempted: self.preempted,
+            decision_positions: self.decision_positions,
+            events: self.events,
+            violation,
+        })
+    }
+}
+
+/// Runs exactly one schedule with `strategy` (a replay, or a minimizer's candidate).
+pub fn run_one(scenario: &Scenario, policy: &Policy, strategy: Box<dyn strategy::Strategy>, snapshots: bool) -> OneRun {
     let options = RunOptions {
         seed: 0,
         schedules_max: 1,
-        steps_max,
+        steps_max: STEPS_PER_SCHEDULE_MAX,
         keep_last_log: true,
         stop_at_first_finding: true,
         window: None,
         digest_logs: false,
+        snapshots,
         budget: Box::new(|_| true),
     };
-    let control = run(scenario, policy, Box::new(SharedReplay(replayer.clone())), options);
-    let control = control.borrow();
+    let control = run(scenario, policy, strategy, options);
+    let mut control = control.borrow_mut();
+    let snapshots = std::mem::take(&mut control.snapshots);
+    match control.finding.take() {
+        Some(f) => OneRun {
+            events: f.events,
+            violation: Some(f.violation),
+            decisions: f.decisions,
+            preempted: f.preempted,
+            decision_positions: f.decision_positions,
+            snapshots,
+        },
+        None => OneRun {
+            events: std::mem::take(&mut control.last_log),
+            violation: None,
+            decisions: std::mem::take(&mut control.decisions),
+            preempted: std::mem::take(&mut control.preempted),
+            decision_positions: std::mem::take(&mut control.decision_positions),
+            snapshots,
+        },
+    }
+}
+
+/// A strategy shared with the caller, so that it can be inspected after the run.
+pub struct Shared<S>(pub Rc<RefCell<S>>);
+
+impl<S: strategy::Strategy> strategy::Strategy for Shared<S> {
+    fn begin(&mut self, schedule: u64) {
+        self.0.borrow_mut().begin(schedule)
+    }
+    fn choose(
+        &mut self,
+        runnable: &[shuttle_engine::scheduler::TaskId],
+        current: Option<shuttle_engine::scheduler::TaskId>,
+    ) -> Option<shuttle_engine::scheduler::TaskId> {
+        self.0.borrow_mut().choose(runnable, current)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0.borrow_mut().next_u64()
+    }
+}
+
+/// Re-executes one schedule from its recorded decisions.
+pub fn replay(scenario: &Scenario, policy: &Policy, decisions: &[u32], _steps_max: u64) -> ReplayReport {
+    replay_with_states(scenario, policy, decisions, false).0
+}
+
+/// Re-executes one schedule and, if asked, keeps the kernel state after every step.
+pub fn replay_with_states(
+    scenario: &Scenario,
+    policy: &Policy,
+    decisions: &[u32],
+    snapshots: bool,
+) -> (ReplayReport, Vec<(usize, Kernel)>) {
+    let replayer = Rc::new(RefCell::new(strategy::Replay::new(decisions.to_vec())));
+    let run = run_one(scenario, policy, Box::new(Shared(replayer.clone())), snapshots);
     let replayer = replayer.borrow();
     let mut diverged = replayer.diverged.clone();
     if diverged.is_none() && !replayer.consumed_all() {
         diverged = Some("the execution ended before all recorded decisions were used".into());
     }
-    let (events, violation) = match &control.finding {
-        Some(f) => (f.events.clone(), Some(f.violation.clone())),
-        None => (control.last_log.clone(), None),
-    };
-    ReplayReport { events, violation, diverged }
+    (ReplayReport { events: run.events, violation: run.violation, diverged }, run.snapshots)
 }
 
 /// Renders events for a trace or a terminal.

@@ -28,6 +28,10 @@ pub struct Finding {
     /// Which schedule of the run (0-based).
     pub schedule: u64,
     pub decisions: Vec<u32>,
+    /// Per decision: it switched away from a task that could have gone on (a preemption).
+    pub preempted: Vec<bool>,
+    /// Per decision: the log length when it was taken.
+    pub decision_positions: Vec<usize>,
     pub events: Vec<Event>,
     pub violation: Violation,
 }
@@ -41,6 +45,10 @@ pub struct Control {
     pub progress: Progress,
     pub step_limited: u64,
     pub decisions: Vec<u32>,
+    pub preempted: Vec<bool>,
+    /// Per decision: how many events the log held when it was taken (the step it scheduled
+    /// logs from there on).
+    pub decision_positions: Vec<usize>,
     /// The first finding of the run.
     pub finding: Option<Finding>,
     /// Schedules that broke an oracle.
@@ -52,6 +60,8 @@ pub struct Control {
     /// The last schedule's log, kept when the caller wants it (replay).
     pub keep_last_log: bool,
     pub last_log: Vec<Event>,
+    /// Kernel states after every step of the last schedule, when the run keeps them.
+    pub snapshots: Vec<(usize, racesim_kernel::Kernel)>,
     pub budget: Box<dyn FnMut(&Progress) -> bool>,
     pub stopped_by_budget: bool,
     /// The racy window to watch for, and how many schedules reached it.
@@ -95,7 +105,16 @@ impl RacesimScheduler {
             }
             let schedule = control.progress.schedules - 1;
             let decisions = control.decisions.clone();
-            control.finding = Some(Finding { schedule, decisions, events: world.machine.log.clone(), violation });
+            let preempted = control.preempted.clone();
+            let decision_positions = control.decision_positions.clone();
+            control.finding = Some(Finding {
+                schedule,
+                decisions,
+                preempted,
+                decision_positions,
+                events: world.machine.log.clone(),
+                violation,
+            });
         }
     }
 }
@@ -120,6 +139,8 @@ impl Scheduler for RacesimScheduler {
         let schedule = control.progress.schedules;
         control.strategy.begin(schedule);
         control.decisions.clear();
+        control.preempted.clear();
+        control.decision_positions.clear();
         lock(&self.world).live = true;
         Some(Schedule::new(control.seed ^ schedule))
     }
@@ -151,13 +172,17 @@ impl Scheduler for RacesimScheduler {
             world.record_deadlock(sleepers);
             return None;
         }
+        let position = world.machine.log.len();
         drop(world);
         if count == 1 {
             return Some(choices[0]);
         }
         let mut control = self.control.borrow_mut();
         let chosen = control.strategy.choose(&choices[..count], current)?;
+        let preempted = current.is_some_and(|c| c != chosen && choices[..count].contains(&c));
         control.decisions.push(usize::from(chosen) as u32);
+        control.preempted.push(preempted);
+        control.decision_positions.push(position);
         Some(chosen)
     }
 

@@ -178,3 +178,123 @@ impl Strategy for Replay {
         0
     }
 }
+
+/// A decision that means "let the running task go on, if it can" (no preemption).
+pub const KEEP_RUNNING: u32 = u32::MAX;
+
+/// Follows decisions where they fit and never preempts where they do not: a recorded task that
+/// cannot run, [`KEEP_RUNNING`], or running out of decisions all mean "continue the current
+/// task if it can run, else the lowest-numbered runnable task". Deterministic; the minimizer
+/// uses it to try schedules with fewer preemptions.
+pub struct Guided {
+    decisions: Vec<u32>,
+    next: usize,
+}
+
+impl Guided {
+    pub fn new(decisions: Vec<u32>) -> Self {
+        Guided { decisions, next: 0 }
+    }
+}
+
+impl Strategy for Guided {
+    fn begin(&mut self, _schedule: u64) {
+        self.next = 0;
+    }
+    fn choose(&mut self, runnable: &[TaskId], current: Option<TaskId>) -> Option<TaskId> {
+        let wanted = self.decisions.get(self.next).copied();
+        self.next += 1;
+        if let Some(task) = wanted.filter(|&t| t != KEEP_RUNNING).map(|t| TaskId::from(t as usize)) {
+            if runnable.contains(&task) {
+                return Some(task);
+            }
+        }
+        match current {
+            Some(task) if runnable.contains(&task) => Some(task),
+            _ => runnable.iter().copied().min(),
+        }
+    }
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+}
+
+/// Follows a prefix of decisions, then chooses at random (seeded per schedule). Used to ask
+/// whether a prefix already seals the outcome: if every continuation breaks the same oracle,
+/// it does.
+pub struct PrefixThenRandom {
+    prefix: Vec<u32>,
+    next: usize,
+    seed: u64,
+    rng: ChaCha8Rng,
+}
+
+impl PrefixThenRandom {
+    pub fn new(prefix: Vec<u32>, seed: u64) -> Self {
+        PrefixThenRandom { prefix, next: 0, seed, rng: rng_for(seed, 0) }
+    }
+}
+
+impl Strategy for PrefixThenRandom {
+    fn begin(&mut self, schedule: u64) {
+        self.next = 0;
+        self.rng = rng_for(self.seed, schedule);
+    }
+    fn choose(&mut self, runnable: &[TaskId], _current: Option<TaskId>) -> Option<TaskId> {
+        let wanted = self.prefix.get(self.next).map(|&t| TaskId::from(t as usize));
+        self.next += 1;
+        match wanted {
+            Some(task) if runnable.contains(&task) => Some(task),
+            _ => Some(runnable[self.rng.random_range(0..runnable.len())]),
+        }
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+}
+
+/// Runs with no preemption except the planned ones: at choice point `i` of a plan entry
+/// `(i, task)`, switch to `task` if it can run; everywhere else keep the current task running
+/// if it can, else run the lowest-numbered runnable task. Records what it saw at every choice
+/// point, so that a search can enumerate where else to preempt. The minimizer's exhaustive
+/// search over schedules with at most k preemptions is built on it.
+pub struct Planned {
+    plan: Vec<(usize, u32)>,
+    next: usize,
+    /// Per choice point: the task that was running (if any) and the runnable tasks.
+    pub seen: Vec<(Option<u32>, Vec<u32>)>,
+    /// Plan entries that were applied as real preemptions.
+    pub applied: usize,
+}
+
+impl Planned {
+    pub fn new(plan: Vec<(usize, u32)>) -> Self {
+        Planned { plan, next: 0, seen: Vec::new(), applied: 0 }
+    }
+}
+
+impl Strategy for Planned {
+    fn begin(&mut self, _schedule: u64) {
+        self.next = 0;
+        self.seen.clear();
+        self.applied = 0;
+    }
+    fn choose(&mut self, runnable: &[TaskId], current: Option<TaskId>) -> Option<TaskId> {
+        let index = self.next;
+        self.next += 1;
+        let current_runnable = current.filter(|c| runnable.contains(c));
+        self.seen
+            .push((current.map(|c| usize::from(c) as u32), runnable.iter().map(|t| usize::from(*t) as u32).collect()));
+        if let Some(&(_, task)) = self.plan.iter().find(|(at, _)| *at == index) {
+            let task = TaskId::from(task as usize);
+            if runnable.contains(&task) && current_runnable.is_some_and(|c| c != task) {
+                self.applied += 1;
+                return Some(task);
+            }
+        }
+        current_runnable.or_else(|| runnable.iter().copied().min())
+    }
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+}

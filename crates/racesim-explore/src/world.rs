@@ -27,6 +27,9 @@ pub struct World {
     pub step_limit_hit: bool,
     /// The execution cannot go on (deadlock, step bound): the scheduler stops it.
     pub halt: bool,
+    /// When set (replays for pictures), the kernel state after every step, with the log length
+    /// at that point.
+    pub snapshots: Option<Vec<(usize, racesim_kernel::Kernel)>>,
     /// A schedule is running (begun and not yet collected by the scheduler).
     pub live: bool,
     pub names: racesim_scenario::ScenarioNames,
@@ -51,6 +54,9 @@ impl World {
         self.steps = 0;
         self.step_limit_hit = false;
         self.halt = false;
+        if let Some(snapshots) = self.snapshots.as_mut() {
+            snapshots.clear();
+        }
     }
 
     /// Is `actor` asleep on a lock it cannot have yet?

@@ -281,6 +281,141 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// The scenario as a scenario file (format 1) that parses back to the same scenario. Used
+    /// to write reduced scenarios (the minimizer removes operations).
+    pub fn to_toml(&self) -> String {
+        let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let list = |v: &[Lblk]| format!("[{}]", v.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "));
+        let file = |ino: Ino| quote(&self.files[ino as usize].name);
+        let mut out = String::new();
+        out.push_str(&format!(
+            "format = {}\nname = {}\ndescription = {}\n",
+            raw::FORMAT_VERSION,
+            quote(&self.name),
+            quote(&self.description)
+        ));
+        out.push_str(&format!("disk_blocks = {}\n", self.disk_blocks));
+        for f in &self.files {
+            out.push_str(&format!(
+                "\n[[file]]\nname = {}\npages = {}\nholes = {}\ncached = {}\ndirty = {}\nmapped = {}\nmmap = {}\ndax = {}\n",
+                quote(&f.name),
+                f.pages,
+                list(&f.holes),
+                list(&if f.dax { Vec::new() } else { f.cached.clone() }),
+                list(&f.dirty),
+                list(&f.mapped),
+                f.mmap,
+                f.dax
+            ));
+        }
+        for actor in &self.actors {
+            out.push_str(&format!("\n[[actor]]\nname = {}\nops = [\n", quote(&actor.name)));
+            for op in &actor.ops {
+                let fields = match *op {
+                    Operation::Mmap { file: f }
+                    | Operation::Munmap { file: f }
+                    | Operation::Writeback { file: f }
+                    | Operation::Fsync { file: f } => {
+                        format!("file = {}", file(f))
+                    }
+                    Operation::Load { file: f, page } | Operation::Store { file: f, page } => {
+                        format!("file = {}, page = {page}", file(f))
+                    }
+                    Operation::Read { file: f, page, pages }
+                    | Operation::PunchHole { file: f, page, pages }
+                    | Operation::CollapseRange { file: f, page, pages } => {
+                        format!("file = {}, page = {page}, pages = {pages}", file(f))
+                    }
+                    Operation::Truncate { file: f, size } => format!("file = {}, size = {size}", file(f)),
+                    Operation::Write { file: f, page, pages, buffer, fail_at, allocation } => {
+                        let mut text = format!("file = {}, page = {page}, pages = {pages}", file(f));
+                        if let racesim_kernel::UserBuffer::Mapped { file: source, page: first } = buffer {
+                            text.push_str(&format!(", from_mmap = {}, from_page = {first}", file(source)));
+                        }
+                        if let Some(k) = fail_at {
+                            text.push_str(&format!(", fail_at = {k}"));
+                        }
+                        if allocation == racesim_kernel::WriteAllocation::WholeRange {
+                            text.push_str(", alloc = \"whole_range\"");
+                        }
+                        text
+                    }
+                };
+                out.push_str(&format!("  {{ op = {}, {fields} }},\n", quote(op.name())));
+            }
+            out.push_str("]\n");
+        }
+        for variant in &self.variants {
+            // Every field given explicitly, so the base does not matter.
+            let mut table = toml::Table::try_from(variant).expect("a policy serialises to a table");
+            table.insert("base".into(), toml::Value::String("legacy".into()));
+            out.push_str(&format!("\n[[policy]]\n{}", toml::to_string(&table).expect("a table serialises")));
+        }
+        if let Some(w) = &self.window {
+            let pattern = |p: &EventPattern| match &p.function {
+                Some(f) => {
+                    format!("{{ actor = {}, function = {} }}", quote(&self.actors[p.actor as usize].name), quote(f))
+                }
+                None => format!("{{ actor = {} }}", quote(&self.actors[p.actor as usize].name)),
+            };
+            out.push_str(&format!(
+                "\n[window]\ndescription = {}\nopens = {}\ncloses = {}\ninside = {}\n",
+                quote(&w.description),
+                pattern(&w.opens),
+                pattern(&w.closes),
+                pattern(&w.inside)
+            ));
+        }
+        if !self.expect.is_empty() {
+            out.push_str("\n[expect]\n");
+            for (policy, expect) in &self.expect {
+                let value = match expect {
+                    Expect::Clean => quote("clean"),
+                    Expect::Violation(any) if any.len() == 1 => quote(any[0].name()),
+                    Expect::Violation(any) => {
+                        format!("[{}]", any.iter().map(|o| quote(o.name())).collect::<Vec<_>>().join(", "))
+                    }
+                };
+                out.push_str(&format!(
+                    "{} = {value}\n",
+                    toml::Value::String(policy.clone()).to_string().trim_matches('"')
+                ));
+            }
+        }
+        out
+    }
+
+    /// This scenario without operation `op` of actor `actor`; an actor left with nothing to do
+    /// goes too, and with it any window that names it.
+    pub fn without_op(&self, actor: usize, op: usize) -> Scenario {
+        let mut reduced = self.clone();
+        reduced.actors[actor].ops.remove(op);
+        if reduced.actors[actor].ops.is_empty() {
+            reduced.actors.remove(actor);
+            let names_gone = |p: &EventPattern| p.actor as usize == actor;
+            if let Some(w) = &reduced.window {
+                if names_gone(&w.opens) || names_gone(&w.closes) || names_gone(&w.inside) {
+                    reduced.window = None;
+                }
+            }
+            if let Some(w) = reduced.window.as_mut() {
+                for p in [&mut w.opens, &mut w.closes, &mut w.inside] {
+                    if p.actor as usize > actor {
+                        p.actor -= 1;
+                    }
+                }
+            }
+        }
+        reduced
+    }
+
+    /// How many operations all actors perform.
+    pub fn operation_count(&self) -> usize {
+        self.actors.iter().map(|a| a.ops.len()).sum()
+    }
+}
+
 /// File and actor names of one scenario.
 #[derive(Clone, Debug)]
 pub struct ScenarioNames {

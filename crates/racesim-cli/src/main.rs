@@ -7,9 +7,11 @@
 
 mod bench;
 mod check;
+mod minimize;
 mod output;
 mod replay;
 mod run;
+mod show;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -79,6 +81,12 @@ enum Command {
     /// Run the regression suite: every scenario's expectations, determinism, and every trace.
     #[command(after_help = check::AFTER_HELP)]
     Check(check::CheckArgs),
+    /// Shrink a failing trace: fewer preemptions, then fewer steps, then fewer operations.
+    Minimize(minimize::MinimizeArgs),
+    /// Explain a trace: CPU0/CPU1 columns, the race window, the step that sealed the outcome.
+    Explain(show::ExplainArgs),
+    /// Draw a trace: an interactive HTML swimlane timeline, a static SVG, or JSON.
+    Show(show::ShowArgs),
     /// Measure schedules per second and cost per step against plain shuttle.
     Bench(bench::BenchArgs),
 }
@@ -95,6 +103,9 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Replay(args) => replay::replay(args),
         Command::Check(args) => check::check(args),
+        Command::Minimize(args) => minimize::minimize(args),
+        Command::Explain(args) => show::explain(args),
+        Command::Show(args) => show::show(args),
         Command::Bench(args) => bench::bench(args),
     };
     ExitCode::from(code)

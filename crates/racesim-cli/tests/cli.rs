@@ -239,3 +239,41 @@ fn replay_json_reports_the_match() {
     assert_eq!(v["matches"], true);
     assert_eq!(v["oracle"], "lost_write");
 }
+
+#[test]
+fn minimize_explain_and_show_work_on_a_recorded_trace() {
+    let (path, _) = recorded_trace("understand");
+    let dir = path.parent().unwrap().to_path_buf();
+    let minimized = dir.join("collapse.min.trace.json");
+    let o = racesim(&["minimize", path.to_str().unwrap(), "--out", minimized.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("after:  1 preemption(s)"), "the collapse race needs one preemption: {text}");
+    let r = racesim(&["replay", minimized.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(stdout(&r).contains("replay matches the recorded trace"));
+    let e = racesim(&["explain", minimized.to_str().unwrap()]);
+    assert_eq!(e.status.code(), Some(1));
+    assert!(stdout(&e).contains("CPU0: mmap-writer") && stdout(&e).contains("The outcome was sealed"));
+    let html = dir.join("t.html");
+    let svg = dir.join("t.svg");
+    let s = racesim(&[
+        "show",
+        minimized.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(s.status.code(), Some(0), "{}", stderr(&s));
+    assert!(std::fs::read_to_string(&html).unwrap().contains("data-lane=\"1\""));
+    assert!(
+        std::fs::read_to_string(&svg).unwrap().starts_with("<svg")
+            || std::fs::read_to_string(&svg).unwrap().contains("<svg")
+    );
+    assert_eq!(
+        racesim(&["show", minimized.to_str().unwrap()]).status.code(),
+        Some(2),
+        "show without an output is bad usage"
+    );
+}

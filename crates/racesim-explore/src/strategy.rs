@@ -204,10 +204,10 @@ impl Strategy for Guided {
     fn choose(&mut self, runnable: &[TaskId], current: Option<TaskId>) -> Option<TaskId> {
         let wanted = self.decisions.get(self.next).copied();
         self.next += 1;
-        if let Some(task) = wanted.filter(|&t| t != KEEP_RUNNING).map(|t| TaskId::from(t as usize)) {
-            if runnable.contains(&task) {
-                return Some(task);
-            }
+        if let Some(task) = wanted.filter(|&t| t != KEEP_RUNNING).map(|t| TaskId::from(t as usize))
+            && runnable.contains(&task)
+        {
+            return Some(task);
         }
         match current {
             Some(task) if runnable.contains(&task) => Some(task),

@@ -88,13 +88,12 @@ fn guided(scenario: &Scenario, policy: &Policy, decisions: Vec<u32>) -> OneRun {
     run_one(scenario, policy, Box::new(Guided::new(decisions)), false)
 }
 
+/// Per choice point of a run: the task that was running, and the tasks that could run.
+type ChoicePoints = Vec<(Option<u32>, Vec<u32>)>;
+
 /// Runs one preemption plan; returns the run, what the planner saw at each choice point, and
 /// whether every planned preemption happened.
-fn planned(
-    scenario: &Scenario,
-    policy: &Policy,
-    plan: Vec<(usize, u32)>,
-) -> (OneRun, Vec<(Option<u32>, Vec<u32>)>, bool) {
+fn planned(scenario: &Scenario, policy: &Policy, plan: Vec<(usize, u32)>) -> (OneRun, ChoicePoints, bool) {
     let wanted = plan.len();
     let planner = Rc::new(RefCell::new(Planned::new(plan)));
     let run = run_one(scenario, policy, Box::new(Shared(planner.clone())), false);
@@ -155,10 +154,10 @@ fn exhaustive(scenario: &Scenario, policy: &Policy, oracle: Oracle, bound: usize
 /// Shrinks the preemptions, then the steps, of a failing schedule of one scenario.
 fn shrink_schedule(scenario: &Scenario, policy: &Policy, oracle: Oracle, mut best: OneRun) -> OneRun {
     let size = |run: &OneRun| (run.preemptions(), run.steps());
-    if let Some(found) = exhaustive(scenario, policy, oracle, EXHAUSTIVE_PREEMPTIONS_MAX.min(best.preemptions())) {
-        if size(&found) <= size(&best) {
-            return found;
-        }
+    if let Some(found) = exhaustive(scenario, policy, oracle, EXHAUSTIVE_PREEMPTIONS_MAX.min(best.preemptions()))
+        && size(&found) <= size(&best)
+    {
+        return found;
     }
     // 1. Preemptions: replace one by "keep running"; keep the result if it still fails the
     //    same way and is smaller. Repeat until no single replacement helps.

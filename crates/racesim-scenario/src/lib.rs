@@ -394,10 +394,10 @@ impl Scenario {
         if reduced.actors[actor].ops.is_empty() {
             reduced.actors.remove(actor);
             let names_gone = |p: &EventPattern| p.actor as usize == actor;
-            if let Some(w) = &reduced.window {
-                if names_gone(&w.opens) || names_gone(&w.closes) || names_gone(&w.inside) {
-                    reduced.window = None;
-                }
+            if let Some(w) = &reduced.window
+                && (names_gone(&w.opens) || names_gone(&w.closes) || names_gone(&w.inside))
+            {
+                reduced.window = None;
             }
             if let Some(w) = reduced.window.as_mut() {
                 for p in [&mut w.opens, &mut w.closes, &mut w.inside] {

@@ -1,0 +1,107 @@
+//! `racesim show`: pictures of a trace: a self-contained interactive HTML swimlane timeline,
+//! a static SVG, or the timeline data as JSON.
+
+use crate::{bad_input, exit};
+use racesim_scenario::Scenario;
+use racesim_trace::Trace;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct ShowArgs {
+    /// A trace written by `racesim run` (or `racesim minimize`).
+    trace: PathBuf,
+    /// Write a self-contained HTML page (no network, no external assets): one lane per actor,
+    /// lock holding as bars, the violating step highlighted, kernel state on hover or click.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Write a static SVG swimlane picture, for a mailing-list post or a bug report.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Write the timeline (lanes, steps, lock bars, state per step) as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// The scenario to replay against (default: the path recorded in the trace).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+}
+
+/// Loads a trace and its scenario (the recorded path, or `--scenario`).
+pub fn load(trace_path: &Path, scenario: Option<&Path>) -> Result<(Trace, Scenario), u8> {
+    let trace = Trace::load(trace_path).map_err(bad_input)?;
+    let path = scenario.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(&trace.scenario.path));
+    let scenario = Scenario::load(&path)
+        .map_err(|e| bad_input(format!("{e} (the scenario of trace {})", trace_path.display())))?;
+    Ok((trace, scenario))
+}
+
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let temporary = folder.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path)
+}
+
+pub fn show(args: ShowArgs) -> u8 {
+    if args.html.is_none() && args.svg.is_none() && args.json.is_none() {
+        return bad_input("say what to write: --html FILE, --svg FILE and/or --json FILE");
+    }
+    let (trace, scenario) = match load(&args.trace, args.scenario.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let timeline = match racesim_view::assemble::timeline(&scenario, &trace) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("racesim: error: {}: {e}", args.trace.display());
+            return exit::DIVERGED;
+        }
+    };
+    let outputs = [
+        (args.html.as_ref(), racesim_view::html::render as fn(&racesim_view::Timeline) -> String),
+        (args.svg.as_ref(), racesim_view::svg::render),
+        (args.json.as_ref(), |t: &racesim_view::Timeline| {
+            serde_json::to_string_pretty(t).expect("a timeline serialises")
+        }),
+    ];
+    for (path, render) in outputs {
+        let Some(path) = path else { continue };
+        if let Err(e) = write_atomically(path, &render(&timeline)) {
+            eprintln!("racesim: error: cannot write {}: {e}", path.display());
+            return exit::BAD_INPUT;
+        }
+        eprintln!("wrote {}", path.display());
+    }
+    exit::CLEAN
+}
+
+#[derive(clap::Args)]
+pub struct ExplainArgs {
+    /// A trace written by `racesim run` or `racesim minimize`.
+    trace: PathBuf,
+    /// The scenario to replay against (default: the path recorded in the trace).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+}
+
+/// `racesim explain`: the interleaving in CPU columns, with the race window and where the
+/// outcome was sealed.
+pub fn explain(args: ExplainArgs) -> u8 {
+    let (trace, scenario) = match load(&args.trace, args.scenario.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    match racesim_view::explain::explain(&scenario, &trace) {
+        Ok(text) => {
+            for line in text.lines() {
+                crate::output::line(line);
+            }
+            if trace.verdict.oracle == "clean" { exit::CLEAN } else { exit::VIOLATION }
+        }
+        Err(e) => {
+            eprintln!("racesim: error: {}: {e}", args.trace.display());
+            exit::DIVERGED
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Snapshot of `racesim explain` on the minimized collapse_mmap trace: the text a kernel
+//! developer reads is part of the product, so a change to it must be deliberate. To accept a
+//! new output, regenerate the snapshot with:
+//! `racesim explain traces/collapse_mmap.legacy.minimized.trace.json > crates/racesim-view/tests/snapshots/collapse_mmap.legacy.minimized.explain.txt`
+
+use racesim_scenario::Scenario;
+use racesim_trace::Trace;
+use std::path::Path;
+
+#[test]
+fn explain_of_the_minimized_collapse_trace_matches_its_snapshot() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let trace = Trace::load(&repo.join("traces/collapse_mmap.legacy.minimized.trace.json")).unwrap();
+    let scenario = Scenario::load(&repo.join(&trace.scenario.path)).unwrap();
+    let text = racesim_view::explain::explain(&scenario, &trace).unwrap();
+    let snapshot = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/collapse_mmap.legacy.minimized.explain.txt"),
+    )
+    .unwrap();
+    assert_eq!(text, snapshot, "explain output changed; see this file's docs to accept it");
+    // What the snapshot must keep saying: one preemption is enough, the store lands inside the
+    // window between flush and page-cache removal, and that seals the lost write.
+    assert!(text.contains("CPU0: mmap-writer") && text.contains("CPU1: collapse"));
+    assert!(text.contains("The outcome was sealed at step"));
+    assert!(text.contains("user store to data:6 lands"));
+}

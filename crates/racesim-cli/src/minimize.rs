@@ -41,7 +41,13 @@ pub fn minimize(args: MinimizeArgs) -> u8 {
             scenario.path
         ));
     };
-    let Some(outcome) = racesim_minimize::minimize(&scenario, &policy, &trace.decisions, trace.seed) else {
+    let Some(outcome) = racesim_minimize::minimize(
+        &scenario,
+        &policy,
+        &trace.decisions,
+        trace.seed,
+        &racesim_explore::lock_orders_of(&trace),
+    ) else {
         return bad_input(format!(
             "{}: the trace's schedule breaks no oracle; there is nothing to minimize",
             args.trace.display()

@@ -16,7 +16,21 @@ pub struct ShuttleCpu {
 
 /// Runs `f` on the machine and judges what it logged.
 fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
-    let World { machine, judge, violation, steps, steps_max, step_limit_hit, snapshots, .. } = world;
+    let World {
+        machine,
+        judge,
+        violation,
+        steps,
+        steps_max,
+        step_limit_hit,
+        snapshots,
+        lock_graph,
+        held,
+        executions,
+        names,
+        ignore,
+        ..
+    } = world;
     let first = machine.log.len();
     let result = f(machine);
     // Every step names what it touched through its events: that is its footprint (see
@@ -28,6 +42,12 @@ fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
     }
     if violation.is_none() {
         *violation = judge.check_events(&machine.kernel, &machine.log, first);
+    }
+    if violation.is_none() && !ignore.contains(&racesim_oracles::Oracle::LockOrder) {
+        *violation = lock_graph.observe(held, &machine.log, first, executions.saturating_sub(1), names);
+    }
+    if violation.as_ref().is_some_and(|v| ignore.contains(&v.oracle)) {
+        *violation = None;
     }
     if let Some(snapshots) = snapshots {
         snapshots.push((machine.log.len(), machine.kernel.clone()));

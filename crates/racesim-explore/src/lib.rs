@@ -151,6 +151,10 @@ fn new_world(scenario: &Scenario, plan: &Plan, ops: Vec<OpInfo>, steps_max: u64)
         steps_max,
         step_limit_hit: false,
         halt: false,
+        ignore: scenario.ignore.clone(),
+        lock_graph: racesim_oracles::lockdep::LockGraph::new(),
+        held: Default::default(),
+        executions: 0,
         snapshots: None,
         live: false,
         names: scenario.names(),
@@ -203,6 +207,9 @@ fn quiesce(world: &mut World, policy: &Policy) {
     if violation.is_none() {
         *violation = judge.check_quiescent(&machine.kernel, &machine.log);
     }
+    if violation.as_ref().is_some_and(|v| world.ignore.contains(&v.oracle)) {
+        world.violation = None;
+    }
     if let Some(snapshots) = world.snapshots.as_mut() {
         snapshots.push((world.machine.log.len(), world.machine.kernel.clone()));
     }
@@ -238,6 +245,7 @@ pub fn explore(
         window: config.window.clone(),
         digest_logs: config.digest_logs,
         snapshots: false,
+        lock_orders: Vec::new(),
         budget,
     };
     let control = run(scenario, policy, strategy, options);
@@ -265,6 +273,8 @@ struct RunOptions {
     digest_logs: bool,
     /// Keep the kernel state after every step (replays for pictures).
     snapshots: bool,
+    /// Lock orders to start from (replaying a lock-order finding).
+    lock_orders: Vec<racesim_oracles::lockdep::Order>,
     budget: Box<dyn FnMut(&Progress) -> bool>,
 }
 
@@ -279,6 +289,7 @@ fn run(
     if options.snapshots {
         lock(&world).snapshots = Some(Vec::new());
     }
+    lock(&world).lock_graph.seed(&options.lock_orders);
     let control = Rc::new(RefCell::new(Control {
         strategy,
         seed: options.seed,
@@ -325,6 +336,7 @@ pub fn explore_with(
         window: None,
         digest_logs: false,
         snapshots: false,
+        lock_orders: Vec::new(),
         budget: Box::new(|_| true),
     };
     let control = run(scenario, policy, strategy, options);
@@ -359,6 +371,8 @@ pub struct OneRun {
     pub preempted: Vec<bool>,
     /// Per decision: the log length when it was taken.
     pub decision_positions: Vec<usize>,
+    /// Lock orders of earlier schedules a lock-order verdict depends on.
+    pub prior_lock_orders: Vec<racesim_oracles::lockdep::Order>,
     /// With `snapshots`: the kernel state after each step, with the log length then.
     pub snapshots: Vec<(usize, Kernel)>,
 }
@@ -381,6 +395,7 @@ impl OneRun {
             decisions: self.decisions,
             preempted: self.preempted,
             decision_positions: self.decision_positions,
+            prior_lock_orders: self.prior_lock_orders,
             events: self.events,
             violation,
         })
@@ -389,6 +404,17 @@ impl OneRun {
 
 /// Runs exactly one schedule with `strategy` (a replay, or a minimizer's candidate).
 pub fn run_one(scenario: &Scenario, policy: &Policy, strategy: Box<dyn strategy::Strategy>, snapshots: bool) -> OneRun {
+    run_one_seeded(scenario, policy, strategy, snapshots, Vec::new())
+}
+
+/// [`run_one`], starting from lock orders seen before (a lock-order finding's replay).
+pub fn run_one_seeded(
+    scenario: &Scenario,
+    policy: &Policy,
+    strategy: Box<dyn strategy::Strategy>,
+    snapshots: bool,
+    lock_orders: Vec<racesim_oracles::lockdep::Order>,
+) -> OneRun {
     let options = RunOptions {
         seed: 0,
         schedules_max: 1,
@@ -398,6 +424,7 @@ pub fn run_one(scenario: &Scenario, policy: &Policy, strategy: Box<dyn strategy:
         window: None,
         digest_logs: false,
         snapshots,
+        lock_orders,
         budget: Box::new(|_| true),
     };
     let control = run(scenario, policy, strategy, options);
@@ -410,6 +437,7 @@ pub fn run_one(scenario: &Scenario, policy: &Policy, strategy: Box<dyn strategy:
             decisions: f.decisions,
             preempted: f.preempted,
             decision_positions: f.decision_positions,
+            prior_lock_orders: f.prior_lock_orders,
             snapshots,
         },
         None => OneRun {
@@ -418,6 +446,7 @@ pub fn run_one(scenario: &Scenario, policy: &Policy, strategy: Box<dyn strategy:
             decisions: std::mem::take(&mut control.decisions),
             preempted: std::mem::take(&mut control.preempted),
             decision_positions: std::mem::take(&mut control.decision_positions),
+            prior_lock_orders: Vec::new(),
             snapshots,
         },
     }
@@ -444,18 +473,21 @@ impl<S: strategy::Strategy> strategy::Strategy for Shared<S> {
 
 /// Re-executes one schedule from its recorded decisions.
 pub fn replay(scenario: &Scenario, policy: &Policy, decisions: &[u32], _steps_max: u64) -> ReplayReport {
-    replay_with_states(scenario, policy, decisions, false).0
+    replay_with_states(scenario, policy, decisions, &[], false).0
 }
 
-/// Re-executes one schedule and, if asked, keeps the kernel state after every step.
+/// Re-executes one schedule, starting from the given lock orders, and if asked keeps the
+/// kernel state after every step.
 pub fn replay_with_states(
     scenario: &Scenario,
     policy: &Policy,
     decisions: &[u32],
+    lock_orders: &[racesim_oracles::lockdep::Order],
     snapshots: bool,
 ) -> (ReplayReport, Vec<(usize, Kernel)>) {
     let replayer = Rc::new(RefCell::new(strategy::Replay::new(decisions.to_vec())));
-    let run = run_one(scenario, policy, Box::new(Shared(replayer.clone())), snapshots);
+    let strategy = Box::new(Shared(replayer.clone()));
+    let run = run_one_seeded(scenario, policy, strategy, snapshots, lock_orders.to_vec());
     let replayer = replayer.borrow();
     let mut diverged = replayer.diverged.clone();
     if diverged.is_none() && !replayer.consumed_all() {
@@ -495,7 +527,41 @@ pub fn to_trace(scenario: &Scenario, policy: &str, config: &ExploreConfig, findi
         decisions: finding.decisions.clone(),
         events: render_events(scenario, &finding.events),
         verdict: verdict_of(Some(&finding.violation), &names),
+        lock_orders: finding
+            .prior_lock_orders
+            .iter()
+            .map(|o| racesim_trace::LockOrder {
+                from: o.from.name().to_string(),
+                to: o.to.name().to_string(),
+                actor: o.example.actor.clone(),
+                first: o.example.first.clone(),
+                second: o.example.second.clone(),
+                schedule: o.example.schedule,
+            })
+            .collect(),
     }
+}
+
+/// The lock orders a trace carries, back as the oracle's values (unknown classes are skipped:
+/// they cannot have come from this racesim's format).
+pub fn lock_orders_of(trace: &racesim_trace::Trace) -> Vec<racesim_oracles::lockdep::Order> {
+    use racesim_oracles::lockdep::{Example, Order, kind_named};
+    trace
+        .lock_orders
+        .iter()
+        .filter_map(|o| {
+            Some(Order {
+                from: kind_named(&o.from)?,
+                to: kind_named(&o.to)?,
+                example: Example {
+                    actor: o.actor.clone(),
+                    first: o.first.clone(),
+                    second: o.second.clone(),
+                    schedule: o.schedule,
+                },
+            })
+        })
+        .collect()
 }
 
 /// A trace verdict from a violation (or clean).
@@ -534,7 +600,7 @@ pub struct TraceReplay {
 /// if the scenario does not define the trace's policy.
 pub fn replay_trace(scenario: &Scenario, trace: &racesim_trace::Trace) -> Option<TraceReplay> {
     let policy = scenario.policy(&trace.policy)?;
-    let report = replay(scenario, &policy, &trace.decisions, STEPS_PER_SCHEDULE_MAX);
+    let (report, _) = replay_with_states(scenario, &policy, &trace.decisions, &lock_orders_of(trace), false);
     let events = render_events(scenario, &report.events);
     let verdict = verdict_of(report.violation.as_ref(), &scenario.names());
     let comparison = compare(trace, &events, &verdict, report.diverged.as_deref());

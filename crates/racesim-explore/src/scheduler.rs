@@ -32,6 +32,8 @@ pub struct Finding {
     pub preempted: Vec<bool>,
     /// Per decision: the log length when it was taken.
     pub decision_positions: Vec<usize>,
+    /// For a lock-order finding: the orders earlier schedules recorded, which it depends on.
+    pub prior_lock_orders: Vec<racesim_oracles::lockdep::Order>,
     pub events: Vec<Event>,
     pub violation: Violation,
 }
@@ -107,11 +109,17 @@ impl RacesimScheduler {
             let decisions = control.decisions.clone();
             let preempted = control.preempted.clone();
             let decision_positions = control.decision_positions.clone();
+            let prior_lock_orders = if violation.oracle == racesim_oracles::Oracle::LockOrder {
+                world.lock_graph.orders_before(world.executions.saturating_sub(1))
+            } else {
+                Vec::new()
+            };
             control.finding = Some(Finding {
                 schedule,
                 decisions,
                 preempted,
                 decision_positions,
+                prior_lock_orders,
                 events: world.machine.log.clone(),
                 violation,
             });

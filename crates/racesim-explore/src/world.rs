@@ -27,6 +27,14 @@ pub struct World {
     pub step_limit_hit: bool,
     /// The execution cannot go on (deadlock, step bound): the scheduler stops it.
     pub halt: bool,
+    /// Oracles the scenario ignores.
+    pub ignore: Vec<racesim_oracles::Oracle>,
+    /// Lock orders seen in this run, across schedules (the lock-order oracle's memory).
+    pub lock_graph: racesim_oracles::lockdep::LockGraph,
+    /// Lock classes each actor holds in this execution.
+    pub held: racesim_oracles::lockdep::Held,
+    /// Executions begun in this run (numbers schedules in lock-order reports).
+    pub executions: u64,
     /// When set (replays for pictures), the kernel state after every step, with the log length
     /// at that point.
     pub snapshots: Option<Vec<(usize, racesim_kernel::Kernel)>>,
@@ -54,6 +62,8 @@ impl World {
         self.steps = 0;
         self.step_limit_hit = false;
         self.halt = false;
+        self.held.reset();
+        self.executions += 1;
         if let Some(snapshots) = self.snapshots.as_mut() {
             snapshots.clear();
         }

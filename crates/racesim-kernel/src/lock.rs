@@ -54,6 +54,53 @@ impl std::fmt::Display for LockClass {
     }
 }
 
+/// A lock class as lockdep sees it: every inode's `i_rwsem` is one class, every page lock one
+/// class. Orders between classes are what the lock-order oracle records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LockKind {
+    IRwsem,
+    MmapSem,
+    FaultLock,
+    RangeLock,
+    IMmapRwsem,
+    DaxEntry,
+    Page,
+}
+
+impl LockKind {
+    pub const COUNT: usize = 7;
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LockKind::IRwsem => "i_rwsem",
+            LockKind::MmapSem => "mmap_sem",
+            LockKind::FaultLock => "fault_lock",
+            LockKind::RangeLock => "range_lock",
+            LockKind::IMmapRwsem => "i_mmap_rwsem",
+            LockKind::DaxEntry => "dax_entry",
+            LockKind::Page => "page_lock",
+        }
+    }
+}
+
+impl LockClass {
+    pub fn kind(self) -> LockKind {
+        match self {
+            LockClass::IRwsem(_) => LockKind::IRwsem,
+            LockClass::MmapSem(_) => LockKind::MmapSem,
+            LockClass::FaultLock(_) => LockKind::FaultLock,
+            LockClass::RangeLock(_) => LockKind::RangeLock,
+            LockClass::IMmapRwsem(_) => LockKind::IMmapRwsem,
+            LockClass::DaxEntry(_) => LockKind::DaxEntry,
+            LockClass::Page(_) => LockKind::Page,
+        }
+    }
+}
+
 /// Index of a lock in [`crate::Kernel::locks`].
 pub type LockId = u32;
 

@@ -93,6 +93,11 @@ pub struct Policy {
     /// truncate; commit d00806b18315 territory).
     pub fault_recheck_i_size: bool,
     pub write_range_lock: WriteRangeLock,
+    /// write(2) copies from the user buffer with page faults enabled while it holds the page
+    /// lock, instead of faulting the buffer in first and copying atomically: Linux before
+    /// 2.6.24 (fixed by 08291429cfa6 "mm: fix pagecache write deadlocks", whose message
+    /// describes the mmap_sem fairness deadlock this allows).
+    pub write_copy_may_fault: bool,
     pub invalidation_lock: InvalidationLock,
     /// The range lock of collapse range covers `[offset, EOF)` rather than `[offset, offset+len)`.
     pub collapse_lock_to_eof: bool,
@@ -121,6 +126,7 @@ impl Policy {
             mkwrite_range_lock: false,
             fault_recheck_i_size: true,
             write_range_lock: WriteRangeLock::None,
+            write_copy_may_fault: false,
             invalidation_lock: InvalidationLock::None,
             collapse_lock_to_eof: false,
             collapse_flush_outside_lock: true,

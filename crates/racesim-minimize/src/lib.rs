@@ -18,9 +18,10 @@
 //! search; writing the reduced scenario and the trace is the caller's.
 
 use racesim_explore::strategy::{Guided, KEEP_RUNNING, Planned, RandomWalk};
-use racesim_explore::{OneRun, Shared, run_one};
+use racesim_explore::{OneRun, Shared, run_one_seeded};
 use racesim_kernel::Policy;
 use racesim_oracles::Oracle;
+use racesim_oracles::lockdep::Order;
 use racesim_scenario::Scenario;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -84,8 +85,15 @@ pub struct Outcome {
     pub scenario_reduced: bool,
 }
 
-fn guided(scenario: &Scenario, policy: &Policy, decisions: Vec<u32>) -> OneRun {
-    run_one(scenario, policy, Box::new(Guided::new(decisions)), false)
+/// What every candidate run shares: the policy, and the lock orders earlier schedules recorded
+/// (a lock-order finding depends on them; empty for every other oracle).
+struct Runs<'a> {
+    policy: &'a Policy,
+    orders: &'a [Order],
+}
+
+fn guided(runs: &Runs, scenario: &Scenario, decisions: Vec<u32>) -> OneRun {
+    run_one_seeded(scenario, runs.policy, Box::new(Guided::new(decisions)), false, runs.orders.to_vec())
 }
 
 /// Per choice point of a run: the task that was running, and the tasks that could run.
@@ -93,32 +101,32 @@ type ChoicePoints = Vec<(Option<u32>, Vec<u32>)>;
 
 /// Runs one preemption plan; returns the run, what the planner saw at each choice point, and
 /// whether every planned preemption happened.
-fn planned(scenario: &Scenario, policy: &Policy, plan: Vec<(usize, u32)>) -> (OneRun, ChoicePoints, bool) {
+fn planned(runs: &Runs, scenario: &Scenario, plan: Vec<(usize, u32)>) -> (OneRun, ChoicePoints, bool) {
     let wanted = plan.len();
     let planner = Rc::new(RefCell::new(Planned::new(plan)));
-    let run = run_one(scenario, policy, Box::new(Shared(planner.clone())), false);
+    let run = run_one_seeded(scenario, runs.policy, Box::new(Shared(planner.clone())), false, runs.orders.to_vec());
     let planner = planner.borrow();
     (run, planner.seen.clone(), planner.applied == wanted)
 }
 
 /// Every schedule with at most `bound` preemptions, fewest first; returns the shortest one
 /// that breaks `oracle` at the smallest bound that has one.
-fn exhaustive(scenario: &Scenario, policy: &Policy, oracle: Oracle, bound: usize) -> Option<OneRun> {
+fn exhaustive(runs: &Runs, scenario: &Scenario, oracle: Oracle, bound: usize) -> Option<OneRun> {
     struct Search<'a> {
         scenario: &'a Scenario,
-        policy: &'a Policy,
+        runs: &'a Runs<'a>,
         oracle: Oracle,
-        runs: usize,
+        runs_taken: usize,
         best: Option<OneRun>,
     }
     impl Search<'_> {
         /// Extends `plan` by `left` more preemptions after its last one.
         fn level(&mut self, plan: Vec<(usize, u32)>, left: usize) {
-            if self.runs >= EXHAUSTIVE_RUNS_MAX {
+            if self.runs_taken >= EXHAUSTIVE_RUNS_MAX {
                 return;
             }
-            self.runs += 1;
-            let (run, seen, complete) = planned(self.scenario, self.policy, plan.clone());
+            self.runs_taken += 1;
+            let (run, seen, complete) = planned(self.runs, self.scenario, plan.clone());
             if !complete {
                 return;
             }
@@ -141,10 +149,10 @@ fn exhaustive(scenario: &Scenario, policy: &Policy, oracle: Oracle, bound: usize
             }
         }
     }
-    let mut search = Search { scenario, policy, oracle, runs: 0, best: None };
+    let mut search = Search { scenario, runs, oracle, runs_taken: 0, best: None };
     for preemptions in 0..=bound {
         search.level(Vec::new(), preemptions);
-        if search.best.is_some() || search.runs >= EXHAUSTIVE_RUNS_MAX {
+        if search.best.is_some() || search.runs_taken >= EXHAUSTIVE_RUNS_MAX {
             break;
         }
     }
@@ -152,9 +160,9 @@ fn exhaustive(scenario: &Scenario, policy: &Policy, oracle: Oracle, bound: usize
 }
 
 /// Shrinks the preemptions, then the steps, of a failing schedule of one scenario.
-fn shrink_schedule(scenario: &Scenario, policy: &Policy, oracle: Oracle, mut best: OneRun) -> OneRun {
+fn shrink_schedule(runs: &Runs, scenario: &Scenario, oracle: Oracle, mut best: OneRun) -> OneRun {
     let size = |run: &OneRun| (run.preemptions(), run.steps());
-    if let Some(found) = exhaustive(scenario, policy, oracle, EXHAUSTIVE_PREEMPTIONS_MAX.min(best.preemptions()))
+    if let Some(found) = exhaustive(runs, scenario, oracle, EXHAUSTIVE_PREEMPTIONS_MAX.min(best.preemptions()))
         && size(&found) <= size(&best)
     {
         return found;
@@ -166,7 +174,7 @@ fn shrink_schedule(scenario: &Scenario, policy: &Policy, oracle: Oracle, mut bes
         for i in (0..best.decisions.len()).filter(|&i| best.preempted[i]) {
             let mut decisions = best.decisions.clone();
             decisions[i] = KEEP_RUNNING;
-            let candidate = guided(scenario, policy, decisions);
+            let candidate = guided(runs, scenario, decisions);
             if candidate.violation.as_ref().map(|v| v.oracle) == Some(oracle) && size(&candidate) < size(&best) {
                 best = candidate;
                 improved = true;
@@ -180,7 +188,7 @@ fn shrink_schedule(scenario: &Scenario, policy: &Policy, oracle: Oracle, mut bes
     // 2. Steps: the shortest prefix of decisions that, with no preemption after it, still
     //    fails the same way and is no bigger.
     for keep in 0..best.decisions.len() {
-        let candidate = guided(scenario, policy, best.decisions[..keep].to_vec());
+        let candidate = guided(runs, scenario, best.decisions[..keep].to_vec());
         if candidate.violation.as_ref().map(|v| v.oracle) == Some(oracle) && size(&candidate) <= size(&best) {
             best = candidate;
             break;
@@ -191,25 +199,33 @@ fn shrink_schedule(scenario: &Scenario, policy: &Policy, oracle: Oracle, mut bes
 
 /// Finds `oracle` again in a reduced scenario: the exhaustive bounded search first, else
 /// exploration seeded by `seed`; then shrinking.
-fn research(scenario: &Scenario, policy: &Policy, oracle: Oracle, seed: u64) -> Option<OneRun> {
-    if let Some(found) = exhaustive(scenario, policy, oracle, EXHAUSTIVE_PREEMPTIONS_MAX) {
+fn research(runs: &Runs, scenario: &Scenario, oracle: Oracle, seed: u64) -> Option<OneRun> {
+    if let Some(found) = exhaustive(runs, scenario, oracle, EXHAUSTIVE_PREEMPTIONS_MAX) {
         return Some(found);
     }
     let report =
-        racesim_explore::explore_with(scenario, policy, Box::new(RandomWalk::new(seed)), RESEARCH_SCHEDULES, true);
+        racesim_explore::explore_with(scenario, runs.policy, Box::new(RandomWalk::new(seed)), RESEARCH_SCHEDULES, true);
     let finding = report.finding.filter(|f| f.violation.oracle == oracle)?;
-    let run = guided(scenario, policy, finding.decisions);
-    (run.violation.as_ref().map(|v| v.oracle) == Some(oracle)).then(|| shrink_schedule(scenario, policy, oracle, run))
+    let run = guided(runs, scenario, finding.decisions);
+    (run.violation.as_ref().map(|v| v.oracle) == Some(oracle)).then(|| shrink_schedule(runs, scenario, oracle, run))
 }
 
-/// Minimizes the schedule `decisions` of `scenario` under `policy`. Returns `None` if those
-/// decisions do not break any oracle.
-pub fn minimize(scenario: &Scenario, policy: &Policy, decisions: &[u32], seed: u64) -> Option<Outcome> {
-    let start = guided(scenario, policy, decisions.to_vec());
+/// Minimizes the schedule `decisions` of `scenario` under `policy`, starting every run from
+/// `lock_orders` (a lock-order trace's prior orders). Returns `None` if those decisions do not
+/// break any oracle.
+pub fn minimize(
+    scenario: &Scenario,
+    policy: &Policy,
+    decisions: &[u32],
+    seed: u64,
+    lock_orders: &[Order],
+) -> Option<Outcome> {
+    let runs = Runs { policy, orders: lock_orders };
+    let start = guided(&runs, scenario, decisions.to_vec());
     let oracle = start.violation.as_ref()?.oracle;
     let original = Candidate { scenario: scenario.clone(), run: start };
     let before = original.size();
-    let shrunk = shrink_schedule(scenario, policy, oracle, original.run);
+    let shrunk = shrink_schedule(&runs, scenario, oracle, original.run);
     let mut best = Candidate { scenario: scenario.clone(), run: shrunk };
     // 3. Operations, last first (later operations are more often incidental), until no single
     //    removal helps.
@@ -222,7 +238,7 @@ pub fn minimize(scenario: &Scenario, policy: &Policy, decisions: &[u32], seed: u
                     break 'search;
                 }
                 let smaller = best.scenario.without_op(actor, op);
-                let Some(run) = research(&smaller, policy, oracle, seed) else { continue };
+                let Some(run) = research(&runs, &smaller, oracle, seed) else { continue };
                 let candidate = Candidate { scenario: smaller, run };
                 if candidate.oracle() == Some(oracle) && candidate.size() < best.size() {
                     best = candidate;

@@ -14,7 +14,9 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("dax_punch", 1),
     ("dax_truncate", 1),
     ("failed_write", 0),
+    ("fair_rwsem_deadlock", 2),
     ("fault_truncate", 1),
+    ("lock_order_range_mmap", 0),
     ("mkwrite_punch", 2),
     ("read_punch", 2),
     ("write_from_mmap", 0),
@@ -35,13 +37,26 @@ fn every_public_failing_trace_minimizes_to_its_essential_race() {
         let scenario = Scenario::load(&repo.join(&trace.scenario.path)).unwrap();
         let essential = ESSENTIAL.iter().find(|(name, _)| *name == scenario.name).map(|(_, n)| *n);
         let Some(essential) = essential else { panic!("no essential preemption count for {}", scenario.name) };
-        if !(trace.policy.starts_with("legacy") || trace.policy == "range_lock_whole_write") {
+        if !(trace.policy.starts_with("legacy") || trace.policy.ends_with("whole_write")) {
             continue;
         }
         let policy = scenario.policy(&trace.policy).unwrap();
-        let outcome =
-            racesim_minimize::minimize(&scenario, &policy, &trace.decisions, trace.seed).expect("a failing trace");
-        let again = racesim_minimize::minimize(&scenario, &policy, &trace.decisions, trace.seed).unwrap();
+        let outcome = racesim_minimize::minimize(
+            &scenario,
+            &policy,
+            &trace.decisions,
+            trace.seed,
+            &racesim_explore::lock_orders_of(&trace),
+        )
+        .expect("a failing trace");
+        let again = racesim_minimize::minimize(
+            &scenario,
+            &policy,
+            &trace.decisions,
+            trace.seed,
+            &racesim_explore::lock_orders_of(&trace),
+        )
+        .unwrap();
         assert_eq!(outcome.after, again.after, "{}: minimize is deterministic", path.display());
         assert_eq!(outcome.best.run.decisions, again.best.run.decisions);
         assert!(outcome.after <= outcome.before, "{}", path.display());

@@ -9,6 +9,7 @@
 //!
 //! This crate owns the judging. It never changes the kernel state.
 
+pub mod lockdep;
 mod reference;
 
 use racesim_kernel::event::{Change, Event, Outcome};
@@ -28,11 +29,18 @@ pub enum Oracle {
     LostWrite,
     MappingBeyondEof,
     Deadlock,
+    LockOrder,
 }
 
 impl Oracle {
-    pub const ALL: [Oracle; 5] =
-        [Oracle::StaleData, Oracle::WriteToFreedBlock, Oracle::LostWrite, Oracle::MappingBeyondEof, Oracle::Deadlock];
+    pub const ALL: [Oracle; 6] = [
+        Oracle::StaleData,
+        Oracle::WriteToFreedBlock,
+        Oracle::LostWrite,
+        Oracle::MappingBeyondEof,
+        Oracle::Deadlock,
+        Oracle::LockOrder,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -41,6 +49,7 @@ impl Oracle {
             Oracle::LostWrite => "lost_write",
             Oracle::MappingBeyondEof => "mapping_beyond_eof",
             Oracle::Deadlock => "deadlock",
+            Oracle::LockOrder => "lock_order",
         }
     }
 

@@ -91,6 +91,9 @@ pub struct Scenario {
     pub expect: Vec<(String, Expect)>,
     /// The racy window: what exploration must reach for a clean verdict to mean anything.
     pub window: Option<Window>,
+    /// Oracles this scenario is not about: their findings are not reported (deadlock cannot be
+    /// ignored: actors that wait forever stop the schedule).
+    pub ignore: Vec<Oracle>,
 }
 
 /// Matches events of one actor, optionally of one kernel function.
@@ -296,6 +299,10 @@ impl Scenario {
             quote(&self.description)
         ));
         out.push_str(&format!("disk_blocks = {}\n", self.disk_blocks));
+        if !self.ignore.is_empty() {
+            let names: Vec<String> = self.ignore.iter().map(|o| quote(o.name())).collect();
+            out.push_str(&format!("ignore = [{}]\n", names.join(", ")));
+        }
         for f in &self.files {
             out.push_str(&format!(
                 "\n[[file]]\nname = {}\npages = {}\nholes = {}\ncached = {}\ndirty = {}\nmapped = {}\nmmap = {}\ndax = {}\n",

@@ -25,6 +25,8 @@ struct RawScenario {
     description: String,
     #[serde(default)]
     disk_blocks: Option<Spanned<u32>>,
+    #[serde(default = "unspanned")]
+    ignore: Spanned<Vec<String>>,
     #[serde(default, rename = "file")]
     files: Vec<Spanned<RawFile>>,
     #[serde(default, rename = "actor")]
@@ -256,7 +258,27 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
             })
         }
     };
+    let mut ignore = Vec::new();
+    for name in raw.ignore.get_ref() {
+        match Oracle::from_name(name) {
+            Some(Oracle::Deadlock) => {
+                return Err(cx.error(
+                    raw.ignore.span(),
+                    "deadlock cannot be ignored: actors that wait forever stop the schedule",
+                ));
+            }
+            Some(oracle) => ignore.push(oracle),
+            None => {
+                let known: Vec<&str> = Oracle::ALL.iter().map(|o| o.name()).collect();
+                return Err(cx.error(
+                    raw.ignore.span(),
+                    format!("ignore: unknown oracle '{name}'; expected one of {}", known.join(", ")),
+                ));
+            }
+        }
+    }
     Ok(Scenario {
+        ignore,
         window,
         name: raw.name.get_ref().clone(),
         description: raw.description,

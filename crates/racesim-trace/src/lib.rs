@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const TRACE_FORMAT_VERSION: u32 = 1;
+pub const TRACE_FORMAT_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +32,22 @@ pub struct Trace {
     pub decisions: Vec<u32>,
     pub events: Vec<TraceEvent>,
     pub verdict: Verdict,
+    /// Lock orders seen in earlier schedules of the run that a lock-order verdict depends on;
+    /// a replay starts from them. Empty for every other verdict.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lock_orders: Vec<LockOrder>,
+}
+
+/// One recorded lock order: `from` was held when `to` was taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockOrder {
+    pub from: String,
+    pub to: String,
+    pub actor: String,
+    pub first: String,
+    pub second: String,
+    pub schedule: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,6 +197,14 @@ mod tests {
                 actors: vec!["a".into()],
                 message: "m".into(),
             },
+            lock_orders: vec![LockOrder {
+                from: "mmap_sem".into(),
+                to: "page_lock".into(),
+                actor: "a".into(),
+                first: "f".into(),
+                second: "g".into(),
+                schedule: 1,
+            }],
         }
     }
 
@@ -192,10 +216,11 @@ mod tests {
 
     #[test]
     fn other_format_version_is_named() {
-        let text = sample().to_json().replacen("\"format\": 1", "\"format\": 2", 1);
+        let current = format!("\"format\": {TRACE_FORMAT_VERSION}");
+        let text = sample().to_json().replacen(&current, "\"format\": 99", 1);
         let error = Trace::from_json(&text, Path::new("t.json")).unwrap_err();
-        assert!(matches!(error, TraceError::Version { found: 2, .. }), "{error}");
-        assert!(error.to_string().contains("trace format 2 is not supported"));
+        assert!(matches!(error, TraceError::Version { found: 99, .. }), "{error}");
+        assert!(error.to_string().contains("trace format 99 is not supported"));
     }
 
     #[test]

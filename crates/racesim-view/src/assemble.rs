@@ -14,7 +14,13 @@ pub fn timeline(scenario: &Scenario, trace: &Trace) -> Result<Timeline, String> 
     let policy = scenario
         .policy(&trace.policy)
         .ok_or_else(|| format!("the trace names policy '{}', which {} does not define", trace.policy, scenario.path))?;
-    let (report, snapshots) = racesim_explore::replay_with_states(scenario, &policy, &trace.decisions, true);
+    let (report, snapshots) = racesim_explore::replay_with_states(
+        scenario,
+        &policy,
+        &trace.decisions,
+        &racesim_explore::lock_orders_of(trace),
+        true,
+    );
     if let Some(reason) = report.diverged {
         return Err(format!("the trace no longer replays: {reason}"));
     }

@@ -73,7 +73,8 @@ pub fn explain(scenario: &Scenario, trace: &Trace) -> Result<String, String> {
         .policy(&trace.policy)
         .ok_or_else(|| format!("the trace names policy '{}', which {} does not define", trace.policy, scenario.path))?;
     let replayer = Replay::new(trace.decisions.clone());
-    let run = racesim_explore::run_one(scenario, &policy, Box::new(replayer), false);
+    let orders = racesim_explore::lock_orders_of(trace);
+    let run = racesim_explore::run_one_seeded(scenario, &policy, Box::new(replayer), false, orders);
     let rendered = racesim_explore::render_events(scenario, &run.events);
     if rendered != trace.events {
         return Err("the trace no longer replays to its recorded event log; re-record it".into());

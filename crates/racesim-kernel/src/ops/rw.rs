@@ -53,6 +53,7 @@ impl<C: Cpu> Task<'_, C> {
             for _ in 0..RETRIES_MAX {
                 // iov_iter_fault_in_readable: touch the user page (takes mmap_sem if it faults).
                 if let UserBuffer::Mapped { file: source, page: source_page } = buffer
+                    && !self.policy.write_copy_may_fault
                     && self.fault_in_readable(source, source_page + i).is_err()
                 {
                     break 'pages;
@@ -146,6 +147,14 @@ impl<C: Cpu> Task<'_, C> {
             .step(|m| map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc))
             .unwrap_or(false);
         let token = Token::Data { ino: file, lblk: index, write };
+        // Before 2.6.24 the copy could fault, taking mmap_sem with the page still locked.
+        if let UserBuffer::Mapped { file: source, page: source_page } = buffer
+            && self.policy.write_copy_may_fault
+            && self.fault_in_readable(source, source_page + offset_in_write).is_err()
+        {
+            self.unlock_page("generic_write_end", page_lock);
+            return PageWrite::Failed;
+        }
         let result = self.cpu.step(|m| {
             if copy_fails {
                 m.emit(actor, "iov_iter_copy_from_user_atomic", Change::CopyFailed { ino: file, index });

@@ -23,6 +23,10 @@ pub struct RunArgs {
     /// names (all four built-ins if it names none).
     #[arg(long, short)]
     policy: Option<String>,
+    /// A policy file of your own (see policies/*.toml for the built-ins in the same form);
+    /// repeatable. Without --policy, only the policies of these files are explored.
+    #[arg(long, value_name = "FILE")]
+    policy_file: Vec<PathBuf>,
     /// How to pick the next actor: `random`, `pct` (PCT of depth 3) or `pct:N`.
     #[arg(long, default_value = "random")]
     strategy: String,
@@ -79,10 +83,30 @@ pub fn resolve(path: &Path, policy: Option<&str>, strategy: &str) -> Result<(Sce
 }
 
 pub fn run(args: RunArgs) -> u8 {
-    let (scenario, policies, strategy) = match resolve(&args.scenario, args.policy.as_deref(), &args.strategy) {
+    let (mut scenario, mut policies, strategy) = match resolve(&args.scenario, args.policy.as_deref(), &args.strategy) {
         Ok(resolved) => resolved,
         Err(code) => return code,
     };
+    let mut from_files: Vec<String> = Vec::new();
+    if !args.policy_file.is_empty() {
+        if args.policy.is_none() {
+            policies.clear();
+        }
+        for path in &args.policy_file {
+            let policy = match racesim_scenario::policy_file::load(path) {
+                Ok(p) => p,
+                Err(e) => return bad_input(e),
+            };
+            if scenario.policy(&policy.name).is_some() {
+                return bad_input(format!("{}: policy name '{}' is already taken", path.display(), policy.name));
+            }
+            // Known to the scenario from now on; its traces carry the definition (below), so
+            // they replay without the file.
+            scenario.variants.push(policy.clone());
+            from_files.push(policy.name.clone());
+            policies.push(policy);
+        }
+    }
     if args.time_budget.is_some_and(|t| t.is_nan() || t <= 0.0) {
         return bad_input("--time-budget must be a positive number of seconds");
     }
@@ -95,7 +119,10 @@ pub fn run(args: RunArgs) -> u8 {
         let report = explore_with_clock(&scenario, policy, &config, args.time_budget, args.format == Format::Human);
         let trace_path = match &report.finding {
             Some(finding) => {
-                let trace = racesim_explore::to_trace(&scenario, &policy.name, &config, finding);
+                let mut trace = racesim_explore::to_trace(&scenario, &policy.name, &config, finding);
+                if from_files.contains(&policy.name) {
+                    trace.policy_definition = Some(racesim_scenario::policy_file::to_toml(policy));
+                }
                 let path = args.out.join(trace_file_name(&scenario.name, &policy.name, &config, finding.schedule));
                 if let Err(e) = trace.save(&path) {
                     eprintln!("racesim: error: cannot write trace {}: {e}", path.display());

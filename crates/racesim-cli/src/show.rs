@@ -29,8 +29,10 @@ pub struct ShowArgs {
 pub fn load(trace_path: &Path, scenario: Option<&Path>) -> Result<(Trace, Scenario), u8> {
     let trace = Trace::load(trace_path).map_err(bad_input)?;
     let path = scenario.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(&trace.scenario.path));
-    let scenario = Scenario::load(&path)
+    let mut scenario = Scenario::load(&path)
         .map_err(|e| bad_input(format!("{e} (the scenario of trace {})", trace_path.display())))?;
+    racesim_explore::adopt_trace_policy(&mut scenario, &trace)
+        .map_err(|e| bad_input(format!("{}: {e}", trace_path.display())))?;
     Ok((trace, scenario))
 }
 

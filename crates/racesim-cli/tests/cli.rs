@@ -277,3 +277,35 @@ fn minimize_explain_and_show_work_on_a_recorded_trace() {
         "show without an output is bad usage"
     );
 }
+
+#[test]
+fn a_policy_file_of_ones_own_is_explored_and_its_traces_replay_without_it() {
+    let dir = scratch("policyfile");
+    let file = dir.join("mine.toml");
+    // mmaplock, but collapse flushes before taking the fault lock, as legacy ext4 did.
+    std::fs::write(
+        &file,
+        "name = \"mine\"\nbase = \"mmaplock\"\ncollapse_flush_outside_lock = true\ninvalidation_lock = \"none\"\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = racesim(&[
+        "run",
+        "scenarios/collapse_mmap.toml",
+        "--policy-file",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("mine") && stdout(&o).contains("VIOLATION lost_write"), "{}", stdout(&o));
+    std::fs::remove_file(&file).unwrap();
+    let trace = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
+    let r = racesim(&["replay", trace.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(1), "{}{}", stdout(&r), stderr(&r));
+    // An inconsistent policy is refused at load time, naming operation and phase.
+    std::fs::write(&file, "name = \"twice\"\nbase = \"mmaplock\"\npage_create_lock = \"fault_lock_shared\"\n").unwrap();
+    let bad = racesim(&["run", "scenarios/collapse_mmap.toml", "--policy-file", file.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("operation read fault, phase page creation"), "{}", stderr(&bad));
+}

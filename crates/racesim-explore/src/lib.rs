@@ -539,7 +539,21 @@ pub fn to_trace(scenario: &Scenario, policy: &str, config: &ExploreConfig, findi
                 schedule: o.example.schedule,
             })
             .collect(),
+        policy_definition: None,
     }
+}
+
+/// Makes the policy a trace names known to `scenario` if the trace carries its definition and
+/// the scenario does not define it (a policy from the user's own file).
+pub fn adopt_trace_policy(scenario: &mut Scenario, trace: &racesim_trace::Trace) -> Result<(), String> {
+    if scenario.policy(&trace.policy).is_some() {
+        return Ok(());
+    }
+    let Some(text) = &trace.policy_definition else { return Ok(()) };
+    let policy =
+        racesim_scenario::policy_file::parse(text, "the trace's policy_definition").map_err(|e| e.to_string())?;
+    scenario.variants.push(policy);
+    Ok(())
 }
 
 /// The lock orders a trace carries, back as the oracle's values (unknown classes are skipped:
@@ -599,7 +613,9 @@ pub struct TraceReplay {
 /// Replays `trace` against `scenario` and compares decisions, event log and verdict. `None`
 /// if the scenario does not define the trace's policy.
 pub fn replay_trace(scenario: &Scenario, trace: &racesim_trace::Trace) -> Option<TraceReplay> {
-    let policy = scenario.policy(&trace.policy)?;
+    let mut adopted = scenario.clone();
+    adopt_trace_policy(&mut adopted, trace).ok()?;
+    let policy = adopted.policy(&trace.policy)?;
     let (report, _) = replay_with_states(scenario, &policy, &trace.decisions, &lock_orders_of(trace), false);
     let events = render_events(scenario, &report.events);
     let verdict = verdict_of(report.violation.as_ref(), &scenario.names());

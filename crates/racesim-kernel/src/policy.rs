@@ -2,7 +2,8 @@
 //!
 //! A policy is a value that the operations in [`crate::ops`] consult at the points where real
 //! designs differ; there is one copy of each operation, not one per design. Every field answers
-//! one question a kernel function asks, and each built-in is a row of MODEL.md section 3:
+//! one question a kernel function asks. The built-ins are data, in `policies/*.toml`, each a row
+//! of MODEL.md section 3:
 //!
 //! | built-in | what it is |
 //! |---|---|
@@ -111,86 +112,7 @@ pub struct Policy {
     pub write_alloc: AllocKind,
 }
 
-/// Names of the built-in policies, in the order reports list them.
+/// Names of the built-in policies, in the order reports list them. Their definitions are the
+/// files in `policies/` at the root of the repository, loaded by `racesim-scenario` through the
+/// same parser as a user's policy file.
 pub const BUILTIN_POLICIES: [&str; 4] = ["legacy", "mmaplock", "range_lock", "invalidate_lock"];
-
-impl Policy {
-    /// ext4 up to 4.4.
-    pub fn legacy() -> Self {
-        Policy {
-            name: "legacy".into(),
-            fault_lock_name: "(none)".into(),
-            fault_lock_whole_fault: false,
-            page_create_lock: PageCreateLock::None,
-            mkwrite_fault_lock: false,
-            mkwrite_range_lock: false,
-            fault_recheck_i_size: true,
-            write_range_lock: WriteRangeLock::None,
-            write_copy_may_fault: false,
-            invalidation_lock: InvalidationLock::None,
-            collapse_lock_to_eof: false,
-            collapse_flush_outside_lock: true,
-            dax_fault_lock: DaxFaultLock::IMmapShared,
-            // 4.0-4.4 dax_insert_mapping cleared new and unwritten blocks before mapping them,
-            // and every later kernel allocates DAX blocks zeroed.
-            dax_prezero: true,
-            write_alloc: AllocKind::Written,
-        }
-    }
-
-    /// ext4 4.5-5.14 `i_mmap_sem`, XFS 4.1+ `MMAPLOCK` (commits ea3d7209ca01, 32ebffd3bbb4,
-    /// 653c60b633a9).
-    pub fn mmaplock() -> Self {
-        Policy {
-            name: "mmaplock".into(),
-            fault_lock_name: "i_mmap_sem".into(),
-            fault_lock_whole_fault: true,
-            mkwrite_fault_lock: true,
-            invalidation_lock: InvalidationLock::FaultLockExclusive,
-            collapse_flush_outside_lock: false,
-            dax_fault_lock: DaxFaultLock::FaultLockShared,
-            ..Policy::legacy()
-        }
-    }
-
-    /// Jan Kara's mapping range lock RFC (2012-13): page creation takes the range lock on its
-    /// index, buffered writes per page, invalidation over its range (collapse: up to EOF).
-    pub fn range_lock() -> Self {
-        Policy {
-            name: "range_lock".into(),
-            fault_lock_name: "(none)".into(),
-            page_create_lock: PageCreateLock::RangeLock,
-            write_range_lock: WriteRangeLock::PerPage,
-            invalidation_lock: InvalidationLock::RangeLock,
-            collapse_lock_to_eof: true,
-            collapse_flush_outside_lock: false,
-            dax_fault_lock: DaxFaultLock::RangeLockExclusive,
-            ..Policy::legacy()
-        }
-    }
-
-    /// Linux 5.15+ `mapping->invalidate_lock` (commit 730633f0b7f9).
-    pub fn invalidate_lock() -> Self {
-        Policy {
-            name: "invalidate_lock".into(),
-            fault_lock_name: "invalidate_lock".into(),
-            page_create_lock: PageCreateLock::FaultLockShared,
-            mkwrite_fault_lock: true,
-            invalidation_lock: InvalidationLock::FaultLockExclusive,
-            collapse_flush_outside_lock: false,
-            dax_fault_lock: DaxFaultLock::FaultLockSharedAndEntryLock,
-            ..Policy::legacy()
-        }
-    }
-
-    /// A built-in policy by name.
-    pub fn builtin(name: &str) -> Option<Self> {
-        match name {
-            "legacy" => Some(Policy::legacy()),
-            "mmaplock" => Some(Policy::mmaplock()),
-            "range_lock" => Some(Policy::range_lock()),
-            "invalidate_lock" => Some(Policy::invalidate_lock()),
-            _ => None,
-        }
-    }
-}

@@ -6,6 +6,18 @@ use racesim_kernel::state::{Pte, PteTarget, Vma};
 use racesim_kernel::types::{Extent, Ino, PageRange, Token};
 use racesim_kernel::{Kernel, Machine, Operation, Outcome, Policy, SerialCpu, Task, UserBuffer, WriteAllocation};
 
+/// A built-in policy, from its file in `policies/`.
+fn policy(name: &str) -> Policy {
+    let text = match name {
+        "legacy" => include_str!("../../../policies/legacy.toml"),
+        "mmaplock" => include_str!("../../../policies/mmaplock.toml"),
+        "range_lock" => include_str!("../../../policies/range_lock.toml"),
+        "invalidate_lock" => include_str!("../../../policies/invalidate_lock.toml"),
+        _ => panic!("no built-in policy {name}"),
+    };
+    toml::from_str(text).expect("a complete policy file")
+}
+
 /// One file of `pages` written pages, mapped shared by mm 0, nothing cached.
 fn machine(pages: u32) -> (Machine, Ino) {
     let mut kernel = Kernel::new(32);
@@ -36,7 +48,7 @@ fn pte(machine: &Machine, ino: Ino, index: u32) -> Option<Pte> {
 
 #[test]
 fn a_store_faults_the_page_in_dirties_it_and_lands() {
-    for policy in [Policy::legacy(), Policy::mmaplock(), Policy::range_lock(), Policy::invalidate_lock()] {
+    for policy in [policy("legacy"), policy("mmaplock"), policy("range_lock"), policy("invalidate_lock")] {
         let (mut m, ino) = machine(4);
         assert_eq!(run(&mut m, &policy, Operation::Store { file: ino, page: 2 }, 7), Outcome::Ok);
         let page = m.kernel.inode(ino).cache[2].expect("the fault cached the page");
@@ -52,7 +64,7 @@ fn a_store_faults_the_page_in_dirties_it_and_lands() {
 
 #[test]
 fn writeback_cleans_the_page_write_protects_the_pte_and_writes_the_block() {
-    let policy = Policy::legacy();
+    let policy = policy("legacy");
     let (mut m, ino) = machine(4);
     run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 3);
     run(&mut m, &policy, Operation::Writeback { file: ino }, 4);
@@ -69,7 +81,7 @@ fn writeback_cleans_the_page_write_protects_the_pte_and_writes_the_block() {
 
 #[test]
 fn truncate_evicts_unmaps_and_frees_beyond_the_new_size() {
-    let policy = Policy::invalidate_lock();
+    let policy = policy("invalidate_lock");
     let (mut m, ino) = machine(4);
     run(&mut m, &policy, Operation::Load { file: ino, page: 3 }, 1);
     let page = m.kernel.inode(ino).cache[3].unwrap();
@@ -87,7 +99,7 @@ fn truncate_evicts_unmaps_and_frees_beyond_the_new_size() {
 
 #[test]
 fn collapse_range_shifts_blocks_and_i_size_and_drops_the_page_cache_from_the_offset() {
-    let policy = Policy::mmaplock();
+    let policy = policy("mmaplock");
     let (mut m, ino) = machine(8);
     run(&mut m, &policy, Operation::Store { file: ino, page: 6 }, 9);
     assert_eq!(run(&mut m, &policy, Operation::CollapseRange { file: ino, page: 2, pages: 2 }, 10), Outcome::Ok);
@@ -102,7 +114,7 @@ fn collapse_range_shifts_blocks_and_i_size_and_drops_the_page_cache_from_the_off
 
 #[test]
 fn punch_hole_leaves_a_hole_and_frees_the_block_lifo() {
-    let policy = Policy::legacy();
+    let policy = policy("legacy");
     let (mut m, ino) = machine(4);
     let block = m.kernel.inode(ino).blocks[1].pblk().unwrap();
     run(&mut m, &policy, Operation::PunchHole { file: ino, page: 1, pages: 1 }, 1);
@@ -115,7 +127,7 @@ fn punch_hole_leaves_a_hole_and_frees_the_block_lifo() {
 
 #[test]
 fn a_failed_copy_after_whole_range_allocation_leaves_stale_blocks_and_per_page_does_not() {
-    let policy = Policy::legacy();
+    let policy = policy("legacy");
     for (allocation, stale) in [(WriteAllocation::WholeRange, true), (WriteAllocation::PerPage, false)] {
         let mut kernel = Kernel::new(16);
         kernel.add_mm();
@@ -140,7 +152,7 @@ fn a_failed_copy_after_whole_range_allocation_leaves_stale_blocks_and_per_page_d
 
 #[test]
 fn every_event_of_a_kernel_step_names_what_it_touched() {
-    let policy = Policy::range_lock();
+    let policy = policy("range_lock");
     let (mut m, ino) = machine(8);
     for (i, op) in [
         Operation::Store { file: ino, page: 6 },
@@ -175,7 +187,7 @@ fn every_event_of_a_kernel_step_names_what_it_touched() {
 #[test]
 fn the_state_is_comparable_and_hashable_and_runs_are_deterministic() {
     use std::hash::{DefaultHasher, Hash, Hasher};
-    let policy = Policy::legacy();
+    let policy = policy("legacy");
     let once = || {
         let (mut m, ino) = machine(4);
         run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 1);

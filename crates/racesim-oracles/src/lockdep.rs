@@ -158,8 +158,8 @@ impl LockGraph {
                 _ => None,
             };
             let Some(new) = taken else { continue };
-            let holding: Vec<(LockKind, usize)> = held.per_actor[actor].clone();
-            for (old, taken_at) in holding {
+            for i in 0..held.per_actor[actor].len() {
+                let (old, taken_at) = held.per_actor[actor][i];
                 // Two objects of one class nested (two inodes' range locks, say) are taken as
                 // annotated, as kernel code does with mutex_lock_nested(); the same object twice
                 // is a deadlock, which the deadlock oracle reports.

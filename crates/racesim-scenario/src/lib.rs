@@ -6,6 +6,7 @@
 //! file, line, column and what was expected. It also builds the initial [`Kernel`] a scenario
 //! describes. It does no IO beyond [`Scenario::load`] reading the file.
 
+pub mod policy_file;
 mod raw;
 
 use racesim_kernel::state::{FILE_PAGES_MAX, Pte, PteTarget, Vma};
@@ -197,7 +198,7 @@ impl Scenario {
 
     /// The policy called `name`: a variant of this scenario or a built-in.
     pub fn policy(&self, name: &str) -> Option<Policy> {
-        self.variants.iter().find(|p| p.name == name).cloned().or_else(|| Policy::builtin(name))
+        self.variants.iter().find(|p| p.name == name).cloned().or_else(|| policy_file::builtin(name))
     }
 
     pub fn expectation(&self, policy: &str) -> Option<Expect> {

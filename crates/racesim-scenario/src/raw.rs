@@ -489,52 +489,14 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
     Ok(op)
 }
 
-/// `[[policy]]` tables: `name`, `base` (a built-in) and any fields of [`Policy`] to change.
+/// `[[policy]]` tables: the policy file format (`crate::policy_file`), inline.
 fn validate_variants(cx: &Ctx, raw: &[Spanned<toml::Table>]) -> Result<Vec<Policy>, ScenarioError> {
     let mut variants: Vec<Policy> = Vec::new();
     for table in raw {
-        let mut fields = table.get_ref().clone();
-        let name = match fields.remove("name") {
-            Some(toml::Value::String(s)) => s,
-            _ => return Err(cx.error(table.span(), "a [[policy]] needs a string 'name'")),
-        };
-        if BUILTIN_POLICIES.contains(&name.as_str()) || variants.iter().any(|v| v.name == name) {
-            return Err(cx.error(table.span(), format!("policy name '{name}' is already taken")));
+        let policy = crate::policy_file::from_table(table.get_ref().clone()).map_err(|e| cx.error(table.span(), e))?;
+        if BUILTIN_POLICIES.contains(&policy.name.as_str()) || variants.iter().any(|v| v.name == policy.name) {
+            return Err(cx.error(table.span(), format!("policy name '{}' is already taken", policy.name)));
         }
-        let base = match fields.remove("base") {
-            Some(toml::Value::String(s)) => s,
-            _ => {
-                return Err(cx.error(
-                    table.span(),
-                    format!("policy '{name}' needs 'base', one of {}", BUILTIN_POLICIES.join(", ")),
-                ));
-            }
-        };
-        let Some(base_policy) = Policy::builtin(&base) else {
-            return Err(cx.error(
-                table.span(),
-                format!("policy '{name}': unknown base '{base}'; expected one of {}", BUILTIN_POLICIES.join(", ")),
-            ));
-        };
-        // Overlay the given fields on the base, then let serde check names and values.
-        let mut merged = toml::Table::try_from(&base_policy).expect("a policy serialises to a table");
-        merged.insert("name".into(), toml::Value::String(name.clone()));
-        for (key, value) in fields {
-            if !merged.contains_key(&key) {
-                let known: Vec<&String> = merged.keys().filter(|k| k.as_str() != "name").collect();
-                return Err(cx.error(
-                    table.span(),
-                    format!(
-                        "policy '{name}': unknown field '{key}'; expected one of {}",
-                        known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
-                    ),
-                ));
-            }
-            merged.insert(key, value);
-        }
-        let policy: Policy = merged.try_into().map_err(|e: toml::de::Error| {
-            cx.error(table.span(), format!("policy '{name}': {}", e.message().trim_end()))
-        })?;
         variants.push(policy);
     }
     Ok(variants)

@@ -36,6 +36,10 @@ pub struct Trace {
     /// a replay starts from them. Empty for every other verdict.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lock_orders: Vec<LockOrder>,
+    /// The policy as a policy file (TOML), when it came from the user's own file rather than
+    /// from the scenario or the built-ins: the trace then replays without that file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_definition: Option<String>,
 }
 
 /// One recorded lock order: `from` was held when `to` was taken.
@@ -205,6 +209,7 @@ mod tests {
                 second: "g".into(),
                 schedule: 1,
             }],
+            policy_definition: None,
         }
     }
 

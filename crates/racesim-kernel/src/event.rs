@@ -20,6 +20,8 @@ pub enum Outcome {
     /// A read or write that transferred this many pages (a short count for a failed copy).
     Pages(u32),
     Sigbus,
+    /// SIGSEGV: no mapping there (after munmap).
+    Sigsegv,
     /// EFAULT: nothing was copied.
     Efault,
     /// EINVAL: the arguments were refused (e.g. collapse reaching EOF).
@@ -34,6 +36,7 @@ impl std::fmt::Display for Outcome {
             Outcome::Ok => write!(f, "ok"),
             Outcome::Pages(n) => write!(f, "{n} page(s)"),
             Outcome::Sigbus => write!(f, "SIGBUS"),
+            Outcome::Sigsegv => write!(f, "SIGSEGV"),
             Outcome::Efault => write!(f, "EFAULT"),
             Outcome::Einval => write!(f, "EINVAL"),
             Outcome::Enospc => write!(f, "ENOSPC"),
@@ -163,6 +166,21 @@ pub enum Change {
         ino: Ino,
         range: PageRange,
         count: u32,
+    },
+    ExtentsShiftedUp {
+        ino: Ino,
+        from: Lblk,
+        by: Lblk,
+    },
+    ExtentsUnwritten {
+        ino: Ino,
+        range: PageRange,
+    },
+    /// Reclaim took a clean, unmapped page out of the page cache.
+    PageReclaimed {
+        ino: Ino,
+        index: Lblk,
+        page: PageId,
     },
     ExtentsShifted {
         ino: Ino,
@@ -354,6 +372,13 @@ impl Change {
                 format!("user store to {}:{index} lands: {}", file(ino), token_name(token, names))
             }
             Change::BlocksFreed { ino, range, count } => format!("frees {count} block(s) of {} {range}", file(ino)),
+            Change::ExtentsShiftedUp { ino, from, by } => {
+                format!("shifts extents of {} from {from} right by {by}, leaving a hole", file(ino))
+            }
+            Change::ExtentsUnwritten { ino, range } => format!("extents of {} {range} now unwritten", file(ino)),
+            Change::PageReclaimed { ino, index, page } => {
+                format!("reclaims clean page#{page} ({}:{index}) from the page cache", file(ino))
+            }
             Change::ExtentsShifted { ino, from, by } => {
                 format!("shifts extents of {} from {from} left by {by}", file(ino))
             }
@@ -501,6 +526,12 @@ impl Change {
             }
             Change::StoreRetired { ino, index, .. } => out.push(write(Ptes(ino, one(index)))),
             Change::BlocksFreed { ino, range, .. } => out.extend([write(Extents(ino, range)), write(Allocator)]),
+            Change::ExtentsShiftedUp { ino, .. } | Change::ExtentsUnwritten { ino, .. } => {
+                out.extend([write(Extents(ino, PageRange::to_eof(0))), write(Allocator)])
+            }
+            Change::PageReclaimed { ino, index, page } => {
+                out.extend([write(CacheSlots(ino, one(index))), write(Page(page))]);
+            }
             Change::ExtentsShifted { ino, from, .. } => {
                 out.extend([write(Extents(ino, PageRange::to_eof(0))), write(Allocator)]);
                 let _ = from;

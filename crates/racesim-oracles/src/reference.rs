@@ -73,6 +73,13 @@ enum Effect {
         lblk: Lblk,
         token: Token,
     },
+    /// Insert range: pages from `page` move up by `pages`, leaving zeroes.
+    Insert {
+        ino: Ino,
+        page: Lblk,
+        pages: Lblk,
+        refused: bool,
+    },
     /// A load or store got SIGBUS: the page was beyond EOF at its turn.
     Sigbus {
         ino: Ino,
@@ -131,8 +138,12 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                     (Operation::Truncate { file, size }, _) => {
                         items.push(interval(Effect::Truncate { ino: file, size }))
                     }
-                    (Operation::PunchHole { file, page, pages }, _) => {
+                    (Operation::PunchHole { file, page, pages } | Operation::ZeroRange { file, page, pages }, _) => {
                         items.push(interval(Effect::Punch { ino: file, page, pages }))
+                    }
+                    (Operation::InsertRange { file, page, pages }, outcome) => {
+                        let refused = outcome == Outcome::Einval;
+                        items.push(interval(Effect::Insert { ino: file, page, pages, refused }))
                     }
                     (Operation::CollapseRange { file, page, pages }, outcome) => {
                         let refused = outcome == Outcome::Einval;
@@ -226,6 +237,20 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
             }
             true
         }
+        Effect::Insert { ino, page, pages, refused } => {
+            let f = &mut files[ino as usize];
+            if refused != (page >= f.size || f.size + pages > FILE_PAGES_MAX) {
+                return false;
+            }
+            if !refused {
+                for _ in 0..pages {
+                    f.pages.insert(page as usize, Token::Zero);
+                }
+                f.pages.truncate(FILE_PAGES_MAX as usize);
+                f.size += pages;
+            }
+            true
+        }
         Effect::Collapse { ino, page, pages, refused } => {
             let f = &mut files[ino as usize];
             if refused != (page + pages >= f.size) {
@@ -280,6 +305,8 @@ pub struct Mismatch {
     writer: Option<(ActorId, Operation)>,
     /// A read in the history that no order explains, if that is what failed.
     read: Option<(ActorId, Ino, Lblk, Token)>,
+    /// An outcome no serial order reproduces (a store that got SIGBUS inside EOF, say).
+    outcome: Option<(ActorId, Operation)>,
 }
 
 impl Mismatch {
@@ -298,6 +325,13 @@ impl Mismatch {
                 token(seen)
             );
         }
+        if let (Some((actor, op)), Token::Zero, Token::Zero) = (self.outcome, self.expected, self.got) {
+            return format!(
+                "no serial order of the operations reproduces what {} of {} returned",
+                op.name(),
+                names.actor(actor)
+            );
+        }
         let who = match self.writer {
             Some((actor, op)) => format!(" ({} by {})", op.name(), names.actor(actor)),
             None => String::new(),
@@ -313,16 +347,21 @@ impl Mismatch {
 }
 
 /// Lost write: no serial order leaves the written data where it belongs.
-pub fn check_lost_write(initial: &[RefFile], history: &[Item], persistent: &[RefFile]) -> Result<(), Mismatch> {
+pub fn check_lost_write(initial: &[RefFile], history: &[Item], persistent: &[RefFile]) -> Result<(), Box<Mismatch>> {
     check(initial, history, persistent, Strictness::WrittenDataOnly)
 }
 
 /// Stale data: no serial order explains every read and what a reader would see now.
-pub fn check_stale_data(initial: &[RefFile], history: &[Item], visible: &[RefFile]) -> Result<(), Mismatch> {
+pub fn check_stale_data(initial: &[RefFile], history: &[Item], visible: &[RefFile]) -> Result<(), Box<Mismatch>> {
     check(initial, history, visible, Strictness::Everything)
 }
 
-fn check(initial: &[RefFile], history: &[Item], actual: &[RefFile], strictness: Strictness) -> Result<(), Mismatch> {
+fn check(
+    initial: &[RefFile],
+    history: &[Item],
+    actual: &[RefFile],
+    strictness: Strictness,
+) -> Result<(), Box<Mismatch>> {
     let mut order: Vec<usize> = (0..history.len()).collect();
     order.sort_by_key(|&i| (history[i].end, history[i].begin));
     let mut used = vec![false; history.len()];
@@ -331,7 +370,7 @@ fn check(initial: &[RefFile], history: &[Item], actual: &[RefFile], strictness: 
     if search(&order, history, &mut used, &mut files, actual, 0, strictness, &mut budget) {
         return Ok(());
     }
-    Err(explain(initial, history, actual, &order, strictness))
+    Err(Box::new(explain(initial, history, actual, &order, strictness)))
 }
 
 /// Bound on the nodes one search visits. Histories are a handful of items, so it is never
@@ -351,13 +390,16 @@ fn explain(
     actors.sort_unstable();
     actors.dedup();
     let mut read = None;
+    let mut outcome = None;
     for &i in order {
         let item = &history[i];
-        if !apply(&mut files, item, strictness)
-            && let Effect::Saw { ino, lblk, token } = item.effect
-            && read.is_none()
-        {
-            read = Some((item.actor, ino, lblk, token));
+        if !apply(&mut files, item, strictness) {
+            match item.effect {
+                Effect::Saw { ino, lblk, token } if read.is_none() => read = Some((item.actor, ino, lblk, token)),
+                Effect::Saw { .. } => {}
+                _ if outcome.is_none() => outcome = Some((item.actor, item.op)),
+                _ => {}
+            }
         }
     }
     let (ino, lblk, expected, got) =
@@ -369,7 +411,7 @@ fn explain(
             .map(|h| (h.actor, h.op)),
         _ => None,
     };
-    Mismatch { actors, ino, lblk, expected, got, writer, read }
+    Mismatch { actors, ino, lblk, expected, got, writer, read, outcome }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -272,7 +272,11 @@ impl Scenario {
             }
             Operation::Read { file: f, page, pages }
             | Operation::PunchHole { file: f, page, pages }
-            | Operation::CollapseRange { file: f, page, pages } => {
+            | Operation::CollapseRange { file: f, page, pages }
+            | Operation::InsertRange { file: f, page, pages }
+            | Operation::ZeroRange { file: f, page, pages }
+            | Operation::Fallocate { file: f, page, pages }
+            | Operation::Readahead { file: f, page, pages } => {
                 format!("{} {} [{page}, {})", op.name(), file(f), page + pages)
             }
             Operation::Write { file: f, page, pages, fail_at, .. } => {
@@ -280,7 +284,10 @@ impl Scenario {
                 format!("write {} [{page}, {}){fail}", file(f), page + pages)
             }
             Operation::Truncate { file: f, size } => format!("truncate {} to {size}", file(f)),
-            Operation::Writeback { file: f } | Operation::Fsync { file: f } => format!("{} {}", op.name(), file(f)),
+            Operation::Writeback { file: f }
+            | Operation::Fsync { file: f }
+            | Operation::Msync { file: f }
+            | Operation::Reclaim { file: f } => format!("{} {}", op.name(), file(f)),
         }
     }
 }
@@ -324,15 +331,19 @@ impl Scenario {
                     Operation::Mmap { file: f }
                     | Operation::Munmap { file: f }
                     | Operation::Writeback { file: f }
-                    | Operation::Fsync { file: f } => {
-                        format!("file = {}", file(f))
-                    }
+                    | Operation::Fsync { file: f }
+                    | Operation::Msync { file: f }
+                    | Operation::Reclaim { file: f } => format!("file = {}", file(f)),
                     Operation::Load { file: f, page } | Operation::Store { file: f, page } => {
                         format!("file = {}, page = {page}", file(f))
                     }
                     Operation::Read { file: f, page, pages }
                     | Operation::PunchHole { file: f, page, pages }
-                    | Operation::CollapseRange { file: f, page, pages } => {
+                    | Operation::CollapseRange { file: f, page, pages }
+                    | Operation::InsertRange { file: f, page, pages }
+                    | Operation::ZeroRange { file: f, page, pages }
+                    | Operation::Fallocate { file: f, page, pages }
+                    | Operation::Readahead { file: f, page, pages } => {
                         format!("file = {}, page = {page}, pages = {pages}", file(f))
                     }
                     Operation::Truncate { file: f, size } => format!("file = {}, size = {size}", file(f)),

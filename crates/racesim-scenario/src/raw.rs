@@ -127,8 +127,14 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("truncate", "file, size"),
     ("punch_hole", "file, page, pages"),
     ("collapse_range", "file, page, pages"),
+    ("insert_range", "file, page, pages"),
+    ("zero_range", "file, page, pages"),
+    ("fallocate", "file, page, pages"),
+    ("readahead", "file, page, pages"),
     ("writeback", "file"),
     ("fsync", "file"),
+    ("msync", "file"),
+    ("reclaim", "file"),
 ];
 
 struct Ctx<'a> {
@@ -414,9 +420,13 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 Operation::Store { file: ino, page: p }
             }
         }
-        "read" => {
+        "read" | "readahead" | "fallocate" => {
             let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
-            Operation::Read { file: ino, page: p, pages: n }
+            match name {
+                "read" => Operation::Read { file: ino, page: p, pages: n },
+                "readahead" => Operation::Readahead { file: ino, page: p, pages: n },
+                _ => Operation::Fallocate { file: ino, page: p, pages: n },
+            }
         }
         "write" => {
             let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
@@ -472,18 +482,21 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             }
             Operation::Truncate { file: ino, size: *size.get_ref() }
         }
-        "punch_hole" | "collapse_range" => {
+        "punch_hole" | "collapse_range" | "insert_range" | "zero_range" => {
             let start = page.ok_or_else(|| missing("page"))?;
             page_in_file(start)?;
             let (p, n) = range(start, pages.ok_or_else(|| missing("pages"))?)?;
-            if name == "punch_hole" {
-                Operation::PunchHole { file: ino, page: p, pages: n }
-            } else {
-                Operation::CollapseRange { file: ino, page: p, pages: n }
+            match name {
+                "punch_hole" => Operation::PunchHole { file: ino, page: p, pages: n },
+                "collapse_range" => Operation::CollapseRange { file: ino, page: p, pages: n },
+                "insert_range" => Operation::InsertRange { file: ino, page: p, pages: n },
+                _ => Operation::ZeroRange { file: ino, page: p, pages: n },
             }
         }
         "writeback" => Operation::Writeback { file: ino },
         "fsync" => Operation::Fsync { file: ino },
+        "msync" => Operation::Msync { file: ino },
+        "reclaim" => Operation::Reclaim { file: ino },
         _ => unreachable!("every name in OPERATIONS is handled"),
     };
     Ok(op)

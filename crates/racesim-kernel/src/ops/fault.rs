@@ -18,8 +18,10 @@ use crate::types::{Extent, Ino, Lblk, MmId, PageId, PageRange, Pblk, Token, Writ
 /// Why a fault did not install a PTE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultError {
-    /// `VM_FAULT_SIGBUS` (beyond EOF) or no mapping at all.
+    /// `VM_FAULT_SIGBUS`: beyond EOF.
     Sigbus,
+    /// No mapping there any more (munmap raced with the fault): SIGSEGV.
+    Segv,
     /// `VM_FAULT_NOPAGE` / `VM_FAULT_RETRY`: the page went away under us; walk again.
     Retry,
 }
@@ -73,6 +75,10 @@ impl<C: Cpu> Task<'_, C> {
         let (actor, mm) = (self.actor, self.mm);
         for _ in 0..RETRIES_MAX {
             let loaded = self.cpu.step(|m| {
+                if m.kernel.vma_of(mm, file).is_none_or(|(_, v)| index < v.pgoff || index >= v.pgoff + v.npages) {
+                    m.emit(actor, "load", Change::PteProbe { mm, ino: file, index, usable: false });
+                    return Err(());
+                }
                 let token = pte_load(m, mm, file, index);
                 match token {
                     Some(token) => {
@@ -80,13 +86,17 @@ impl<C: Cpu> Task<'_, C> {
                     }
                     None => m.emit(actor, "load", Change::PteProbe { mm, ino: file, index, usable: false }),
                 }
-                token
+                Ok(token)
             });
-            if loaded.is_some() {
-                return Outcome::Ok;
+            match loaded {
+                Err(()) => return Outcome::Sigsegv,
+                Ok(Some(_)) => return Outcome::Ok,
+                Ok(None) => {}
             }
-            if let Err(FaultError::Sigbus) = self.handle_mm_fault(file, index, false) {
-                return Outcome::Sigbus;
+            match self.handle_mm_fault(file, index, false) {
+                Err(FaultError::Sigbus) => return Outcome::Sigbus,
+                Err(FaultError::Segv) => return Outcome::Sigsegv,
+                _ => {}
             }
         }
         panic!("model bug: load of {file}:{index} retried {RETRIES_MAX} times");
@@ -99,6 +109,10 @@ impl<C: Cpu> Task<'_, C> {
         let token = Token::Data { ino: file, lblk: index, write };
         for _ in 0..RETRIES_MAX {
             let landed = self.cpu.step(|m| {
+                if m.kernel.vma_of(mm, file).is_none_or(|(_, v)| index < v.pgoff || index >= v.pgoff + v.npages) {
+                    m.emit(actor, "store", Change::PteProbe { mm, ino: file, index, usable: false });
+                    return Err(());
+                }
                 let landed = pte_store(m, mm, file, index, token);
                 match landed {
                     Some(Some(pblk)) => {
@@ -108,13 +122,17 @@ impl<C: Cpu> Task<'_, C> {
                     Some(None) => m.emit(actor, "store", Change::StoreRetired { ino: file, index, token }),
                     None => m.emit(actor, "store", Change::PteProbe { mm, ino: file, index, usable: false }),
                 }
-                landed
+                Ok(landed)
             });
-            if landed.is_some() {
-                return Outcome::Ok;
+            match landed {
+                Err(()) => return Outcome::Sigsegv,
+                Ok(Some(_)) => return Outcome::Ok,
+                Ok(None) => {}
             }
-            if let Err(FaultError::Sigbus) = self.handle_mm_fault(file, index, true) {
-                return Outcome::Sigbus;
+            match self.handle_mm_fault(file, index, true) {
+                Err(FaultError::Sigbus) => return Outcome::Sigbus,
+                Err(FaultError::Segv) => return Outcome::Sigsegv,
+                _ => {}
             }
         }
         panic!("model bug: store to {file}:{index} retried {RETRIES_MAX} times");
@@ -141,7 +159,7 @@ impl<C: Cpu> Task<'_, C> {
                     found.filter(|&(_, pgoff, npages)| index >= pgoff && index < pgoff + npages)
                 else {
                     m.emit(actor, "handle_pte_fault", Change::PteProbe { mm, ino: file, index, usable: false });
-                    return Err(FaultError::Sigbus);
+                    return Err(FaultError::Segv);
                 };
                 let _ = (pgoff, npages);
                 let pte = m.kernel.pte(mm, slot, index);

@@ -218,3 +218,123 @@ impl<C: Cpu> Task<'_, C> {
         Outcome::Ok
     }
 }
+
+impl<C: Cpu> Task<'_, C> {
+    /// fallocate(FALLOC_FL_INSERT_RANGE) of `pages` pages at `page`: shifts everything from the
+    /// offset up and leaves a hole there (`ext4_insert_range`, 4.1+). Like collapse, it flushes
+    /// and evicts from the offset to EOF; legacy ext4 flushed before taking i_mutex.
+    pub fn insert_range(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let actor = self.actor;
+        if self.policy.collapse_flush_outside_lock {
+            self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
+        }
+        let i_rwsem = self.lock_i_rwsem(file);
+        // "if (offset >= i_size_read(inode)) return -EINVAL;" and the file must fit.
+        let refused = self.cpu.step(|m| {
+            let i_size = m.kernel.inode(file).i_size;
+            m.emit(actor, "ext4_insert_range", Change::ISizeCheck { ino: file, index: page, i_size });
+            page >= i_size || i_size + pages > FILE_PAGES_MAX
+        });
+        if refused {
+            self.release("inode_unlock", i_rwsem);
+            return Outcome::Einval;
+        }
+        // Insert renumbers everything from the offset up: its range lock covers [offset, EOF).
+        let invalidation = self.lock_invalidation(file, PageRange::to_eof(page));
+        if !self.policy.collapse_flush_outside_lock {
+            self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
+        }
+        self.truncate_pagecache_range(file, PageRange::to_eof(page));
+        // i_size grows first, then the extents move up (ext4_insert_range's order).
+        let old = self.cpu.peek(|m| m.kernel.inode(file).i_size);
+        self.set_i_size(file, old + pages, "i_size_write");
+        self.cpu.step(|m| {
+            let blocks = &mut m.kernel.inode_mut(file).blocks;
+            for lblk in (page + pages..FILE_PAGES_MAX).rev() {
+                blocks[lblk as usize] = blocks[(lblk - pages) as usize];
+            }
+            for lblk in page..page + pages {
+                blocks[lblk as usize] = Extent::Hole;
+            }
+            for lblk in page..FILE_PAGES_MAX {
+                if let Some(pblk) = m.kernel.inode(file).blocks[lblk as usize].pblk() {
+                    m.kernel.block_owner[pblk as usize] = Some((file, lblk));
+                }
+            }
+            m.emit(actor, "ext4_ext_shift_extents", Change::ExtentsShiftedUp { ino: file, from: page, by: pages });
+        });
+        if let Some(h) = invalidation {
+            self.release("ext4_insert_range", h);
+        }
+        self.release("inode_unlock", i_rwsem);
+        Outcome::Ok
+    }
+
+    /// fallocate(FALLOC_FL_ZERO_RANGE) of `pages` pages at `page` (`ext4_zero_range`): evicts
+    /// the range from the page cache and turns its blocks into unwritten extents (allocating
+    /// them for holes), so it reads back as zeroes with the space kept.
+    pub fn zero_range(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let range = PageRange::new(page, page + pages);
+        let i_rwsem = self.lock_i_rwsem(file);
+        let invalidation = self.lock_invalidation(file, range);
+        self.truncate_pagecache_range(file, range);
+        self.convert_to_unwritten(file, range, "ext4_zero_range");
+        if let Some(h) = invalidation {
+            self.release("ext4_zero_range", h);
+        }
+        self.release("inode_unlock", i_rwsem);
+        Outcome::Ok
+    }
+
+    /// fallocate(mode 0, FALLOC_FL_KEEP_SIZE) of `pages` pages at `page`: allocates unwritten
+    /// extents for the holes of the range; data already there stays.
+    pub fn fallocate(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let actor = self.actor;
+        let i_rwsem = self.lock_i_rwsem(file);
+        let full = self.cpu.step(|m| {
+            let mut allocated = 0;
+            for lblk in page..(page + pages).min(FILE_PAGES_MAX) {
+                if m.kernel.inode(file).blocks[lblk as usize] != Extent::Hole {
+                    continue;
+                }
+                let Some(pblk) = m.kernel.alloc_block(file, lblk) else {
+                    m.emit(actor, "ext4_fallocate", Change::NoSpace { ino: file, lblk });
+                    return true;
+                };
+                let extent = Extent::Unwritten(pblk);
+                m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
+                m.emit(
+                    actor,
+                    "ext4_alloc_file_blocks",
+                    Change::BlockMapped { ino: file, lblk, extent, allocated: true },
+                );
+                allocated += 1;
+            }
+            if allocated == 0 {
+                m.emit(actor, "ext4_alloc_file_blocks", Change::Nothing);
+            }
+            false
+        });
+        self.release("inode_unlock", i_rwsem);
+        if full { Outcome::Enospc } else { Outcome::Ok }
+    }
+
+    /// Marks the blocks of `range` unwritten, allocating unwritten blocks for holes.
+    fn convert_to_unwritten(&mut self, file: Ino, range: PageRange, function: &'static str) {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let end = range.end.min(FILE_PAGES_MAX);
+            for lblk in range.start..end {
+                let extent = match m.kernel.inode(file).blocks[lblk as usize] {
+                    Extent::Written(p) | Extent::Unwritten(p) => Extent::Unwritten(p),
+                    Extent::Hole => match m.kernel.alloc_block(file, lblk) {
+                        Some(p) => Extent::Unwritten(p),
+                        None => continue,
+                    },
+                };
+                m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
+            }
+            m.emit(actor, function, Change::ExtentsUnwritten { ino: file, range });
+        });
+    }
+}

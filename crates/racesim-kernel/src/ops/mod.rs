@@ -57,8 +57,14 @@ pub enum Operation {
     Truncate { file: Ino, size: Lblk },
     PunchHole { file: Ino, page: Lblk, pages: Lblk },
     CollapseRange { file: Ino, page: Lblk, pages: Lblk },
+    InsertRange { file: Ino, page: Lblk, pages: Lblk },
+    ZeroRange { file: Ino, page: Lblk, pages: Lblk },
+    Fallocate { file: Ino, page: Lblk, pages: Lblk },
+    Readahead { file: Ino, page: Lblk, pages: Lblk },
     Writeback { file: Ino },
     Fsync { file: Ino },
+    Msync { file: Ino },
+    Reclaim { file: Ino },
 }
 
 impl Operation {
@@ -74,8 +80,14 @@ impl Operation {
             Operation::Truncate { .. } => "truncate",
             Operation::PunchHole { .. } => "punch_hole",
             Operation::CollapseRange { .. } => "collapse_range",
+            Operation::InsertRange { .. } => "insert_range",
+            Operation::ZeroRange { .. } => "zero_range",
+            Operation::Fallocate { .. } => "fallocate",
+            Operation::Readahead { .. } => "readahead",
             Operation::Writeback { .. } => "writeback",
             Operation::Fsync { .. } => "fsync",
+            Operation::Msync { .. } => "msync",
+            Operation::Reclaim { .. } => "reclaim",
         }
     }
 
@@ -90,8 +102,14 @@ impl Operation {
             | Operation::Truncate { file, .. }
             | Operation::PunchHole { file, .. }
             | Operation::CollapseRange { file, .. }
+            | Operation::InsertRange { file, .. }
+            | Operation::ZeroRange { file, .. }
+            | Operation::Fallocate { file, .. }
+            | Operation::Readahead { file, .. }
             | Operation::Writeback { file }
-            | Operation::Fsync { file } => file,
+            | Operation::Fsync { file }
+            | Operation::Msync { file }
+            | Operation::Reclaim { file } => file,
         }
     }
 }
@@ -127,7 +145,14 @@ impl<C: Cpu> Task<'_, C> {
             Operation::Truncate { file, size } => self.truncate(file, size),
             Operation::PunchHole { file, page, pages } => self.punch_hole(file, page, pages),
             Operation::CollapseRange { file, page, pages } => self.collapse_range(file, page, pages),
-            Operation::Writeback { file } | Operation::Fsync { file } => self.fsync(file, op.name()),
+            Operation::InsertRange { file, page, pages } => self.insert_range(file, page, pages),
+            Operation::ZeroRange { file, page, pages } => self.zero_range(file, page, pages),
+            Operation::Fallocate { file, page, pages } => self.fallocate(file, page, pages),
+            Operation::Readahead { file, page, pages } => self.readahead(file, page, pages),
+            Operation::Writeback { file } | Operation::Fsync { file } | Operation::Msync { file } => {
+                self.fsync(file, op.name())
+            }
+            Operation::Reclaim { file } => self.reclaim(file),
         };
         self.cpu.step(|m| m.emit(actor, op.name(), Change::OpEnd { op: op_index, outcome }));
         outcome

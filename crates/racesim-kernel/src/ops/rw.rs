@@ -347,3 +347,36 @@ impl<C: Cpu> Task<'_, C> {
         Outcome::Pages(copied)
     }
 }
+
+impl<C: Cpu> Task<'_, C> {
+    /// readahead(2) / `fadvise(WILLNEED)` / `madvise(WILLNEED)` of `pages` pages at `page`
+    /// (`page_cache_ra_unbounded`): creates and reads the missing pages within EOF, under the
+    /// policy's page-creation lock, and copies nothing to the user.
+    pub fn readahead(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let actor = self.actor;
+        let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
+        if dax {
+            self.cpu.step(|m| m.emit(actor, "page_cache_ra_unbounded", Change::Nothing));
+            return Outcome::Ok;
+        }
+        let mut added = 0;
+        for index in page..page + pages {
+            if self.check_i_size("page_cache_ra_unbounded", file, index).is_err() {
+                break;
+            }
+            let cached = self.cpu.step(|m| {
+                let page = m.kernel.inode(file).cache[index as usize];
+                m.emit(actor, "page_cache_ra_unbounded", Change::PageLookup { ino: file, index, page });
+                page.is_some()
+            });
+            if cached {
+                continue;
+            }
+            if let Ok((_, held)) = self.page_cache_read(file, index) {
+                self.unlock_page("read_pages", held);
+                added += 1;
+            }
+        }
+        Outcome::Pages(added)
+    }
+}

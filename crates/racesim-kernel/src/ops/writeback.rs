@@ -104,3 +104,38 @@ impl<C: Cpu> Task<'_, C> {
         self.unlock_page("end_page_writeback", page_lock);
     }
 }
+
+impl<C: Cpu> Task<'_, C> {
+    /// Memory pressure on `file` (`shrink_page_list` → `__remove_mapping`): every cached page
+    /// that is clean, not under writeback, not mapped and not locked (reclaim only trylocks)
+    /// leaves the page cache. One step per page.
+    pub fn reclaim(&mut self, file: Ino) -> Outcome {
+        let actor = self.actor;
+        let candidates: Vec<(Lblk, PageId)> = self.cpu.step(|m| {
+            let inode = m.kernel.inode(file);
+            let found: Vec<(Lblk, PageId)> =
+                (0..FILE_PAGES_MAX).filter_map(|i| inode.cache[i as usize].map(|p| (i, p))).collect();
+            let count = found.len() as u32;
+            m.emit(actor, "shrink_page_list", Change::PagesFound { ino: file, range: PageRange::WHOLE, count });
+            found
+        });
+        let mut reclaimed = 0;
+        for (index, page) in candidates {
+            let done = self.cpu.step(|m| {
+                let p = m.kernel.page(page);
+                let locked = m.kernel.locks[p.lock as usize].requests.iter().any(|r| r.granted);
+                let mapped = !m.kernel.ptes_of(file, index).is_empty();
+                if !p.attached || p.dirty || p.writeback || locked || mapped {
+                    m.emit(actor, "__remove_mapping", Change::Nothing);
+                    return false;
+                }
+                m.kernel.page_mut(page).attached = false;
+                m.kernel.inode_mut(file).cache[index as usize] = None;
+                m.emit(actor, "__remove_mapping", Change::PageReclaimed { ino: file, index, page });
+                true
+            });
+            reclaimed += u32::from(done);
+        }
+        Outcome::Pages(reclaimed)
+    }
+}

@@ -176,6 +176,11 @@ pub enum Change {
         ino: Ino,
         range: PageRange,
     },
+    /// A direct IO bio over `range` of `ino` was submitted.
+    BioSubmitted {
+        ino: Ino,
+        range: PageRange,
+    },
     /// Reclaim took a clean, unmapped page out of the page cache.
     PageReclaimed {
         ino: Ino,
@@ -263,6 +268,7 @@ fn lock_name(class: LockClass, names: &dyn Names) -> String {
         LockClass::IMmapRwsem(i) => format!("i_mmap_rwsem({})", names.file(i)),
         LockClass::DaxEntry(i) => format!("dax_entry({})", names.file(i)),
         LockClass::Page(p) => format!("page_lock(#{p})"),
+        LockClass::DioCount(i) => format!("i_dio_count({})", names.file(i)),
     }
 }
 
@@ -376,6 +382,7 @@ impl Change {
                 format!("shifts extents of {} from {from} right by {by}, leaving a hole", file(ino))
             }
             Change::ExtentsUnwritten { ino, range } => format!("extents of {} {range} now unwritten", file(ino)),
+            Change::BioSubmitted { ino, range } => format!("submits a direct IO bio for {} {range}", file(ino)),
             Change::PageReclaimed { ino, index, page } => {
                 format!("reclaims clean page#{page} ({}:{index}) from the page cache", file(ino))
             }
@@ -532,6 +539,7 @@ impl Change {
             Change::PageReclaimed { ino, index, page } => {
                 out.extend([write(CacheSlots(ino, one(index))), write(Page(page))]);
             }
+            Change::BioSubmitted { ino, range } => out.push(read(Extents(ino, range))),
             Change::ExtentsShifted { ino, from, .. } => {
                 out.extend([write(Extents(ino, PageRange::to_eof(0))), write(Allocator)]);
                 let _ = from;

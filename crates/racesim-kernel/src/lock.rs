@@ -38,6 +38,9 @@ pub enum LockClass {
     DaxEntry(Ino),
     /// `PG_locked` of one page frame.
     Page(PageId),
+    /// `i_dio_count`: every in-flight direct IO holds it shared from `inode_dio_begin` to
+    /// `inode_dio_end`; `inode_dio_wait` takes it exclusive for an instant, waiting them out.
+    DioCount(Ino),
 }
 
 impl std::fmt::Display for LockClass {
@@ -50,6 +53,7 @@ impl std::fmt::Display for LockClass {
             LockClass::IMmapRwsem(i) => write!(f, "i_mmap_rwsem(ino {i})"),
             LockClass::DaxEntry(i) => write!(f, "dax_entry(ino {i})"),
             LockClass::Page(p) => write!(f, "page_lock(page#{p})"),
+            LockClass::DioCount(i) => write!(f, "i_dio_count(ino {i})"),
         }
     }
 }
@@ -65,10 +69,12 @@ pub enum LockKind {
     IMmapRwsem,
     DaxEntry,
     Page,
+    /// Not a lock to lockdep; orders with it are not recorded.
+    DioCount,
 }
 
 impl LockKind {
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 8;
 
     pub fn index(self) -> usize {
         self as usize
@@ -83,6 +89,7 @@ impl LockKind {
             LockKind::IMmapRwsem => "i_mmap_rwsem",
             LockKind::DaxEntry => "dax_entry",
             LockKind::Page => "page_lock",
+            LockKind::DioCount => "i_dio_count",
         }
     }
 }
@@ -97,6 +104,7 @@ impl LockClass {
             LockClass::IMmapRwsem(_) => LockKind::IMmapRwsem,
             LockClass::DaxEntry(_) => LockKind::DaxEntry,
             LockClass::Page(_) => LockKind::Page,
+            LockClass::DioCount(_) => LockKind::DioCount,
         }
     }
 }

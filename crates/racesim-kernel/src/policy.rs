@@ -106,6 +106,14 @@ pub struct Policy {
     /// (ext4 3.15-4.4), rather than under them.
     pub collapse_flush_outside_lock: bool,
     pub dax_fault_lock: DaxFaultLock,
+    /// Truncate, punch, collapse, insert and zero range wait for in-flight direct IO
+    /// (`inode_dio_wait`) before they evict and free.
+    pub wait_for_dio: bool,
+    /// Direct IO reads take `i_rwsem` shared until submission (writes always take it exclusive,
+    /// as ext4 does for every write).
+    pub dio_read_i_rwsem: bool,
+    /// Direct IO takes the range lock over each bio from submission to completion (Kara).
+    pub dio_range_lock: bool,
     /// DAX block allocation zeroes the block before it is mapped.
     pub dax_prezero: bool,
     /// Extent kind that buffered writes allocate.

@@ -37,8 +37,8 @@ pub struct Inode {
     pub blocks: Vec<Extent>,
     /// The page cache (`address_space` radix tree): index -> page frame.
     pub cache: Vec<Option<PageId>>,
-    /// In-flight direct IOs (`i_dio_count`).
-    pub i_dio_count: u32,
+    /// In-flight direct IOs (`i_dio_count`), as a lock each DIO holds shared.
+    pub i_dio_count: LockId,
     pub i_rwsem: LockId,
     pub fault_lock: LockId,
     pub range_lock: LockId,
@@ -128,7 +128,7 @@ impl Kernel {
             dax,
             blocks: vec![Extent::Hole; FILE_PAGES_MAX as usize],
             cache: vec![None; FILE_PAGES_MAX as usize],
-            i_dio_count: 0,
+            i_dio_count: self.new_lock(LockClass::DioCount(ino)),
             i_rwsem: self.new_lock(LockClass::IRwsem(ino)),
             fault_lock: self.new_lock(LockClass::FaultLock(ino)),
             range_lock: self.new_lock(LockClass::RangeLock(ino)),

@@ -13,6 +13,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("collapse_mmap", 1),
     ("dax_punch", 1),
     ("dax_truncate", 1),
+    ("dio_punch", 1),
     ("failed_write", 0),
     ("fair_rwsem_deadlock", 2),
     ("fault_truncate", 1),

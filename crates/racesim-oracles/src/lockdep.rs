@@ -41,6 +41,7 @@ const ALL_KINDS: [LockKind; N] = [
     LockKind::IMmapRwsem,
     LockKind::DaxEntry,
     LockKind::Page,
+    LockKind::DioCount,
 ];
 
 /// The class named `name` (as [`LockKind::name`] spells it).
@@ -163,7 +164,9 @@ impl LockGraph {
                 // Two objects of one class nested (two inodes' range locks, say) are taken as
                 // annotated, as kernel code does with mutex_lock_nested(); the same object twice
                 // is a deadlock, which the deadlock oracle reports.
-                if old == new || self.edge(old, new).is_some() {
+                // i_dio_count is a counter, not a lock lockdep tracks.
+                if old == new || old == LockKind::DioCount || new == LockKind::DioCount || self.edge(old, new).is_some()
+                {
                     continue;
                 }
                 // Does the reverse order exist already (directly or through other classes)?

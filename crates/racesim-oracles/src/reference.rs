@@ -3,8 +3,9 @@
 //!
 //! Each file is a size and one token per page. The history of an execution is cut into
 //! *items*, each with the interval of event indices in which it took effect:
-//! - a store is atomic where it retired; each page a write(2) copied is atomic where it was
-//!   copied (write(2) is not atomic as a whole against mmap stores, and neither is it here);
+//! - a store is atomic where it retired; each page a write(2) copied takes effect somewhere
+//!   between its copy and the syscall's return (write(2) is not atomic as a whole against mmap
+//!   stores, and a direct reader does not see the page cache);
 //! - each page a load returned is atomic where it was loaded; each page read(2) returned took
 //!   its value somewhere between the start of the syscall and the copy to the user (read(2)
 //!   copies from a page it looked up earlier, which may have been truncated since);
@@ -133,6 +134,10 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
             Change::OpEnd { outcome, .. } => {
                 let Some((op, begin)) = running else { continue };
                 current[actor] = None;
+                // The pages this write(2) copied took effect by now at the latest.
+                for item in items.iter_mut().filter(|i: &&mut Item| i.actor == event.actor && i.end == usize::MAX) {
+                    item.end = at;
+                }
                 let interval = |effect| Item { effect, begin, end: at, actor: event.actor, op };
                 match (op, outcome) {
                     (Operation::Truncate { file, size }, _) => {
@@ -161,14 +166,29 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                 }
             }
             Change::PageCopied { token: token @ Token::Data { ino, lblk, .. }, .. } => {
+                // A copied page is in the page cache, visible to buffered readers, but reaches
+                // the disk (and direct readers) only later: it takes effect somewhere between
+                // the copy and the syscall's return (end filled in at OpEnd).
                 if let Some((op @ Operation::Write { .. }, _)) = running {
-                    items.push(point(Effect::Wrote { ino, lblk, token }, op));
+                    items.push(Item {
+                        effect: Effect::Wrote { ino, lblk, token },
+                        begin: at,
+                        end: usize::MAX,
+                        actor: event.actor,
+                        op,
+                    });
                 }
             }
-            Change::DiskWrite { token: token @ Token::Data { ino, lblk, .. }, .. } => {
-                // DAX write(2) copies straight to the block (stores log StoreRetired instead).
+            Change::DiskWrite { token: token @ Token::Data { ino, lblk, write }, .. } => {
+                // DAX write(2) copies straight to the block (stores log StoreRetired instead);
+                // a direct IO write lands at its bio's completion, which for an asynchronous
+                // one comes after the syscall returned.
                 if let Some((op @ Operation::Write { .. }, _)) = running {
                     items.push(point(Effect::Wrote { ino, lblk, token }, op));
+                } else if event.function == "dio_bio_end_io"
+                    && let Some(info) = ops.iter().find(|o| o.write == write)
+                {
+                    items.push(point(Effect::Wrote { ino, lblk, token }, info.op));
                 }
             }
             Change::UserRead { ino, index, token, .. } => match running {
@@ -179,7 +199,7 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                 // read(2) copies from a page it looked up earlier and holds a reference to; the
                 // page may have been truncated since, so what it returns may be from any time
                 // between the start of the syscall and the copy.
-                Some((op @ Operation::Read { .. }, begin)) => items.push(Item {
+                Some((op @ (Operation::Read { .. } | Operation::DioRead { .. }), begin)) => items.push(Item {
                     effect: Effect::Saw { ino, lblk: index, token },
                     begin,
                     end: at,

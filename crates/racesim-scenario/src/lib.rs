@@ -284,6 +284,17 @@ impl Scenario {
                 format!("write {} [{page}, {}){fail}", file(f), page + pages)
             }
             Operation::Truncate { file: f, size } => format!("truncate {} to {size}", file(f)),
+            Operation::DioWrite { file: f, page, pages, asynchronous, .. } => {
+                format!(
+                    "{}direct write {} [{page}, {})",
+                    if asynchronous { "async " } else { "" },
+                    file(f),
+                    page + pages
+                )
+            }
+            Operation::DioRead { file: f, page, pages } => {
+                format!("direct read {} [{page}, {})", file(f), page + pages)
+            }
             Operation::Writeback { file: f }
             | Operation::Fsync { file: f }
             | Operation::Msync { file: f }
@@ -347,6 +358,19 @@ impl Scenario {
                         format!("file = {}, page = {page}, pages = {pages}", file(f))
                     }
                     Operation::Truncate { file: f, size } => format!("file = {}, size = {size}", file(f)),
+                    Operation::DioRead { file: f, page, pages } => {
+                        format!("file = {}, page = {page}, pages = {pages}", file(f))
+                    }
+                    Operation::DioWrite { file: f, page, pages, buffer, asynchronous } => {
+                        let mut text = format!("file = {}, page = {page}, pages = {pages}", file(f));
+                        if let racesim_kernel::UserBuffer::Mapped { file: source, page: first } = buffer {
+                            text.push_str(&format!(", from_mmap = {}, from_page = {first}", file(source)));
+                        }
+                        if asynchronous {
+                            text.push_str(", async = true");
+                        }
+                        text
+                    }
                     Operation::Write { file: f, page, pages, buffer, fail_at, allocation } => {
                         let mut text = format!("file = {}, page = {page}, pages = {pages}", file(f));
                         if let racesim_kernel::UserBuffer::Mapped { file: source, page: first } = buffer {

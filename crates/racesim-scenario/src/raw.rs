@@ -114,6 +114,9 @@ struct RawOp {
     fail_at: Option<Spanned<Lblk>>,
     /// write(2): "per_page" (default) or "whole_range".
     alloc: Option<Spanned<String>>,
+    /// dio_write: the syscall returns at submission; the bio completes later.
+    #[serde(rename = "async")]
+    asynchronous: Option<Spanned<bool>>,
 }
 
 /// Operation names, with the fields each takes, for messages.
@@ -135,6 +138,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("fsync", "file"),
     ("msync", "file"),
     ("reclaim", "file"),
+    ("dio_write", "file, page, pages, from_mmap?, from_page?, async?"),
+    ("dio_read", "file, page, pages"),
 ];
 
 struct Ctx<'a> {
@@ -426,6 +431,40 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 "read" => Operation::Read { file: ino, page: p, pages: n },
                 "readahead" => Operation::Readahead { file: ino, page: p, pages: n },
                 _ => Operation::Fallocate { file: ino, page: p, pages: n },
+            }
+        }
+        "dio_write" | "dio_read" => {
+            if file.dax {
+                return Err(cx.error(
+                    raw.op.span(),
+                    format!(
+                        "'{}' is a DAX file: its read and write already bypass the page cache; use read and write",
+                        file.name
+                    ),
+                ));
+            }
+            let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
+            if p + n > file.pages {
+                return Err(cx.error(
+                    spanned.span(),
+                    format!("direct IO [{p}, {}) goes past the end of '{}' ({} pages)", p + n, file.name, file.pages),
+                ));
+            }
+            if name == "dio_read" {
+                Operation::DioRead { file: ino, page: p, pages: n }
+            } else {
+                let buffer = match &raw.from_mmap {
+                    None => UserBuffer::Anonymous,
+                    Some(source) => {
+                        let (source_ino, _) = resolve(source)?;
+                        UserBuffer::Mapped {
+                            file: source_ino,
+                            page: raw.from_page.as_ref().map_or(0, |s| *s.get_ref()),
+                        }
+                    }
+                };
+                let asynchronous = raw.asynchronous.as_ref().is_some_and(|a| *a.get_ref());
+                Operation::DioWrite { file: ino, page: p, pages: n, buffer, asynchronous }
             }
         }
         "write" => {

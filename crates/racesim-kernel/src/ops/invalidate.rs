@@ -137,6 +137,7 @@ impl<C: Cpu> Task<'_, C> {
     /// truncate(2) to `size` pages (down or up).
     pub fn truncate(&mut self, file: Ino, size: Lblk) -> Outcome {
         let i_rwsem = self.lock_i_rwsem(file);
+        self.inode_dio_wait(file);
         // ext4_setattr: i_size first, then the page cache and the blocks beyond it.
         let old = self.set_i_size(file, size, "i_size_write");
         let invalidation = self.lock_invalidation(file, PageRange::to_eof(size));
@@ -155,6 +156,7 @@ impl<C: Cpu> Task<'_, C> {
     pub fn punch_hole(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let range = PageRange::new(page, page + pages);
         let i_rwsem = self.lock_i_rwsem(file);
+        self.inode_dio_wait(file);
         let invalidation = self.lock_invalidation(file, range);
         self.truncate_pagecache_range(file, range);
         self.remove_space(file, range, "ext4_ext_remove_space");
@@ -174,6 +176,7 @@ impl<C: Cpu> Task<'_, C> {
             self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
         }
         let i_rwsem = self.lock_i_rwsem(file);
+        self.inode_dio_wait(file);
         // "if (offset + len >= i_size_read(inode)) return -EINVAL;"
         let refused = self.cpu.step(|m| {
             let i_size = m.kernel.inode(file).i_size;
@@ -229,6 +232,7 @@ impl<C: Cpu> Task<'_, C> {
             self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
         }
         let i_rwsem = self.lock_i_rwsem(file);
+        self.inode_dio_wait(file);
         // "if (offset >= i_size_read(inode)) return -EINVAL;" and the file must fit.
         let refused = self.cpu.step(|m| {
             let i_size = m.kernel.inode(file).i_size;
@@ -276,6 +280,7 @@ impl<C: Cpu> Task<'_, C> {
     pub fn zero_range(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let range = PageRange::new(page, page + pages);
         let i_rwsem = self.lock_i_rwsem(file);
+        self.inode_dio_wait(file);
         let invalidation = self.lock_invalidation(file, range);
         self.truncate_pagecache_range(file, range);
         self.convert_to_unwritten(file, range, "ext4_zero_range");

@@ -11,6 +11,7 @@
 //! - [`invalidate`]: truncate, punch hole, collapse range, `truncate_pagecache_range`.
 //! - [`writeback`]: page writeback, `filemap_write_and_wait_range`, fsync.
 
+pub mod dio;
 pub mod fault;
 pub mod invalidate;
 pub mod locking;
@@ -48,23 +49,93 @@ pub enum WriteAllocation {
 /// One user-level operation an actor performs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Operation {
-    Mmap { file: Ino },
-    Munmap { file: Ino },
-    Load { file: Ino, page: Lblk },
-    Store { file: Ino, page: Lblk },
-    Read { file: Ino, page: Lblk, pages: Lblk },
-    Write { file: Ino, page: Lblk, pages: Lblk, buffer: UserBuffer, fail_at: Option<Lblk>, allocation: WriteAllocation },
-    Truncate { file: Ino, size: Lblk },
-    PunchHole { file: Ino, page: Lblk, pages: Lblk },
-    CollapseRange { file: Ino, page: Lblk, pages: Lblk },
-    InsertRange { file: Ino, page: Lblk, pages: Lblk },
-    ZeroRange { file: Ino, page: Lblk, pages: Lblk },
-    Fallocate { file: Ino, page: Lblk, pages: Lblk },
-    Readahead { file: Ino, page: Lblk, pages: Lblk },
-    Writeback { file: Ino },
-    Fsync { file: Ino },
-    Msync { file: Ino },
-    Reclaim { file: Ino },
+    Mmap {
+        file: Ino,
+    },
+    Munmap {
+        file: Ino,
+    },
+    Load {
+        file: Ino,
+        page: Lblk,
+    },
+    Store {
+        file: Ino,
+        page: Lblk,
+    },
+    Read {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
+    Write {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+        buffer: UserBuffer,
+        fail_at: Option<Lblk>,
+        allocation: WriteAllocation,
+    },
+    Truncate {
+        file: Ino,
+        size: Lblk,
+    },
+    PunchHole {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
+    CollapseRange {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
+    InsertRange {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
+    ZeroRange {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
+    Fallocate {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
+    Readahead {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
+    Writeback {
+        file: Ino,
+    },
+    Fsync {
+        file: Ino,
+    },
+    Msync {
+        file: Ino,
+    },
+    Reclaim {
+        file: Ino,
+    },
+    /// O_DIRECT write; `asynchronous`: the syscall returns at submission (AIO), the completion
+    /// comes after.
+    DioWrite {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+        buffer: UserBuffer,
+        asynchronous: bool,
+    },
+    DioRead {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
 }
 
 impl Operation {
@@ -88,6 +159,8 @@ impl Operation {
             Operation::Fsync { .. } => "fsync",
             Operation::Msync { .. } => "msync",
             Operation::Reclaim { .. } => "reclaim",
+            Operation::DioWrite { .. } => "dio_write",
+            Operation::DioRead { .. } => "dio_read",
         }
     }
 
@@ -109,7 +182,9 @@ impl Operation {
             | Operation::Writeback { file }
             | Operation::Fsync { file }
             | Operation::Msync { file }
-            | Operation::Reclaim { file } => file,
+            | Operation::Reclaim { file }
+            | Operation::DioWrite { file, .. }
+            | Operation::DioRead { file, .. } => file,
         }
     }
 }
@@ -133,6 +208,8 @@ impl<C: Cpu> Task<'_, C> {
     pub fn run_operation(&mut self, op_index: u16, op: &Operation, write: WriteId) -> Outcome {
         let actor = self.actor;
         self.cpu.step(|m| m.emit(actor, op.name(), Change::OpBegin { op: op_index }));
+        // An asynchronous direct IO's bio completes after the operation returned.
+        let mut in_flight = None;
         let outcome = match *op {
             Operation::Mmap { file } => self.mmap(file),
             Operation::Munmap { file } => self.munmap(file),
@@ -153,8 +230,27 @@ impl<C: Cpu> Task<'_, C> {
                 self.fsync(file, op.name())
             }
             Operation::Reclaim { file } => self.reclaim(file),
+            Operation::DioWrite { file, page, pages, buffer, asynchronous } => {
+                match self.dio_submit(file, page, pages, buffer, Some(write)) {
+                    Err(outcome) => outcome,
+                    Ok(bio) if asynchronous => {
+                        in_flight = Some(bio);
+                        Outcome::Pages(pages)
+                    }
+                    Ok(bio) => Outcome::Pages(self.dio_complete(bio)),
+                }
+            }
+            Operation::DioRead { file, page, pages } => {
+                match self.dio_submit(file, page, pages, UserBuffer::Anonymous, None) {
+                    Err(outcome) => outcome,
+                    Ok(bio) => Outcome::Pages(self.dio_complete(bio)),
+                }
+            }
         };
         self.cpu.step(|m| m.emit(actor, op.name(), Change::OpEnd { op: op_index, outcome }));
+        if let Some(bio) = in_flight {
+            self.dio_complete(bio);
+        }
         outcome
     }
 }

@@ -195,6 +195,10 @@ fn run_actor(world: SharedWorld, plan: &Plan, actor: ActorId) {
 fn quiesce(world: &mut World, policy: &Policy) {
     let World { machine, judge, violation, .. } = world;
     let first = machine.log.len();
+    *violation = judge.check_orphans(&machine.kernel, first.saturating_sub(1));
+    if violation.is_some() {
+        return;
+    }
     {
         let mut cpu = SerialCpu::new(machine);
         let mut task = Task { cpu: &mut cpu, actor: SYNC_ACTOR, mm: 0, policy };

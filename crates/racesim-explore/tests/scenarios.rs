@@ -82,6 +82,8 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::Deadlock, "write_from_mmap", "range_lock_whole_write", "range_lock"),
         (Oracle::Deadlock, "fair_rwsem_deadlock", "legacy_copy_may_fault", "legacy"),
         (Oracle::LockOrder, "lock_order_range_mmap", "range_lock_whole_write", "range_lock"),
+        (Oracle::TornWrite, "torn_write_punch", "range_lock_parallel_writes", "range_lock"),
+        (Oracle::OrphanDirtyPage, "delalloc_punch", "legacy_delalloc", "mmaplock_delalloc"),
     ];
     let all = scenarios();
     for oracle in Oracle::ALL {

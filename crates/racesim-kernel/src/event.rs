@@ -302,6 +302,7 @@ fn token_name(token: Token, names: &dyn Names) -> String {
 fn extent_name(extent: Extent) -> String {
     match extent {
         Extent::Hole => "hole".into(),
+        Extent::Delalloc => "delalloc reservation".into(),
         Extent::Unwritten(p) => format!("unwritten block {p}"),
         Extent::Written(p) => format!("block {p}"),
     }

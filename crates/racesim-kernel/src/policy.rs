@@ -71,6 +71,18 @@ pub enum DaxFaultLock {
 pub enum AllocKind {
     Written,
     Unwritten,
+    /// Delayed allocation: writes reserve space; writeback allocates written blocks.
+    Delalloc,
+}
+
+impl AllocKind {
+    /// The extent a block allocated now becomes.
+    pub fn allocated(self, pblk: crate::types::Pblk) -> crate::types::Extent {
+        match self {
+            AllocKind::Unwritten => crate::types::Extent::Unwritten(pblk),
+            AllocKind::Written | AllocKind::Delalloc => crate::types::Extent::Written(pblk),
+        }
+    }
 }
 
 /// A locking policy. See the module docs for the built-ins.
@@ -94,6 +106,9 @@ pub struct Policy {
     /// truncate; commit d00806b18315 territory).
     pub fault_recheck_i_size: bool,
     pub write_range_lock: WriteRangeLock,
+    /// write(2) takes `i_rwsem` exclusive; false where the range lock replaces it for writes
+    /// (Kara's motivation (c): parallel writes to different parts of a file).
+    pub write_i_rwsem: bool,
     /// write(2) copies from the user buffer with page faults enabled while it holds the page
     /// lock, instead of faulting the buffer in first and copying atomically: Linux before
     /// 2.6.24 (fixed by 08291429cfa6 "mm: fix pagecache write deadlocks", whose message

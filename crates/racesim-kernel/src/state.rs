@@ -199,7 +199,7 @@ impl Kernel {
         let extent = self.inode(ino).blocks[lblk as usize];
         let token = match extent {
             Extent::Written(p) => self.disk[p as usize],
-            Extent::Hole | Extent::Unwritten(_) => Token::Zero,
+            Extent::Hole | Extent::Delalloc | Extent::Unwritten(_) => Token::Zero,
         };
         (extent, token)
     }

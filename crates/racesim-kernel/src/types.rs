@@ -52,6 +52,8 @@ impl std::fmt::Display for Token {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Extent {
     Hole,
+    /// Delayed allocation: space reserved, no block yet; writeback allocates one.
+    Delalloc,
     /// Allocated, but reads return zeroes until IO completion converts it.
     Unwritten(Pblk),
     Written(Pblk),
@@ -60,7 +62,7 @@ pub enum Extent {
 impl Extent {
     pub fn pblk(self) -> Option<Pblk> {
         match self {
-            Extent::Hole => None,
+            Extent::Hole | Extent::Delalloc => None,
             Extent::Unwritten(p) | Extent::Written(p) => Some(p),
         }
     }

@@ -13,6 +13,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("collapse_mmap", 1),
     ("dax_punch", 1),
     ("dax_truncate", 1),
+    ("delalloc_punch", 2),
     ("dio_punch", 1),
     ("failed_write", 0),
     ("fair_rwsem_deadlock", 2),
@@ -23,6 +24,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("lock_order_range_mmap", 0),
     ("mkwrite_punch", 2),
     ("read_punch", 2),
+    ("torn_write_punch", 1),
     ("write_from_mmap", 0),
 ];
 

@@ -30,16 +30,20 @@ pub enum Oracle {
     MappingBeyondEof,
     Deadlock,
     LockOrder,
+    TornWrite,
+    OrphanDirtyPage,
 }
 
 impl Oracle {
-    pub const ALL: [Oracle; 6] = [
+    pub const ALL: [Oracle; 8] = [
         Oracle::StaleData,
         Oracle::WriteToFreedBlock,
         Oracle::LostWrite,
         Oracle::MappingBeyondEof,
         Oracle::Deadlock,
         Oracle::LockOrder,
+        Oracle::TornWrite,
+        Oracle::OrphanDirtyPage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +54,8 @@ impl Oracle {
             Oracle::MappingBeyondEof => "mapping_beyond_eof",
             Oracle::Deadlock => "deadlock",
             Oracle::LockOrder => "lock_order",
+            Oracle::TornWrite => "torn_write",
+            Oracle::OrphanDirtyPage => "orphan_dirty_page",
         }
     }
 
@@ -269,6 +275,9 @@ impl Judge {
         let inodes = 0..kernel.inodes.len() as Ino;
         let persistent: Vec<RefFile> = inodes.clone().map(|ino| RefFile::from_kernel(kernel, ino)).collect();
         let at = log.len().saturating_sub(1);
+        if let Some(v) = self.torn_write(log, &persistent, at) {
+            return Some(v);
+        }
         if let Err(mismatch) = reference::check_lost_write(&self.initial, &history, &persistent) {
             return Some(Violation {
                 oracle: Oracle::LostWrite,
@@ -287,6 +296,110 @@ impl Judge {
             });
         }
         None
+    }
+}
+
+impl Judge {
+    /// Before the final sync: a dirty page in the page cache with no block, no delalloc
+    /// reservation and no unwritten extent behind it (writeback would have to allocate for data
+    /// the filesystem no longer accounts for).
+    pub fn check_orphans(&self, kernel: &Kernel, at: usize) -> Option<Violation> {
+        for (i, inode) in kernel.inodes.iter().enumerate() {
+            for (index, page) in inode.cache.iter().enumerate() {
+                let Some(page) = *page else { continue };
+                let p = kernel.page(page);
+                let backed = p.buffer_pblk.is_some() || inode.blocks[index] != racesim_kernel::types::Extent::Hole;
+                if p.attached && p.dirty && !backed {
+                    return Some(Violation {
+                        oracle: Oracle::OrphanDirtyPage,
+                        event: at,
+                        actors: Vec::new(),
+                        message: format!(
+                            "page#{page} ({}:{index}) is dirty, but no block, reservation or unwritten extent is behind it",
+                            self.names.file(i as Ino)
+                        ),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// A write(2) and a punch (or zero range) over the same pages, both complete, and nothing
+    /// else touching those pages: the result must be all written or all punched.
+    fn torn_write(&self, log: &[Event], persistent: &[RefFile], at: usize) -> Option<Violation> {
+        let ended: Vec<(ActorId, u16, Outcome)> = log
+            .iter()
+            .filter_map(|e| match e.change {
+                Change::OpEnd { op, outcome } => Some((e.actor, op, outcome)),
+                _ => None,
+            })
+            .collect();
+        let done = |info: &OpInfo| ended.iter().find(|(a, o, _)| *a == info.actor && *o == info.op_index).map(|e| e.2);
+        for write in &self.ops {
+            let Operation::Write { file, page, pages, .. } = write.op else { continue };
+            if done(write) != Some(Outcome::Pages(pages)) {
+                continue;
+            }
+            for punch in &self.ops {
+                let (Operation::PunchHole { file: f, page: p, pages: n }
+                | Operation::ZeroRange { file: f, page: p, pages: n }) = punch.op
+                else {
+                    continue;
+                };
+                if f != file || done(punch).is_none() {
+                    continue;
+                }
+                let (start, end) = (page.max(p), (page + pages).min(p + n));
+                if start >= end {
+                    continue;
+                }
+                // Only when nothing else writes, truncates or moves these pages.
+                let others = self.ops.iter().any(|o| {
+                    o.write != write.write
+                        && o.write != punch.write
+                        && o.op.file() == file
+                        && touches(&o.op, start, end)
+                });
+                if others {
+                    continue;
+                }
+                let contents = &persistent[file as usize];
+                let written = (start..end)
+                    .filter(|&l| matches!(contents.pages.get(l as usize), Some(Token::Data { write: w, .. }) if *w == write.write))
+                    .count();
+                let zero = (start..end).filter(|&l| contents.pages.get(l as usize) == Some(&Token::Zero)).count();
+                if written > 0 && zero > 0 {
+                    return Some(Violation {
+                        oracle: Oracle::TornWrite,
+                        event: at,
+                        actors: vec![write.actor, punch.actor],
+                        message: format!(
+                            "{} of {} [{start}, {end}) and {} of the same pages both completed, but {written} page(s) hold the \
+                             write and {zero} are punched: neither all-written nor all-punched",
+                            write.op.name(),
+                            self.names.file(file),
+                            punch.op.name()
+                        ),
+                    });
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Whether `op` can change the content of pages `[start, end)` of its file.
+fn touches(op: &Operation, start: Lblk, end: Lblk) -> bool {
+    let overlaps = |p: Lblk, n: Lblk| p < end && start < p + n;
+    match *op {
+        Operation::Store { page, .. } => overlaps(page, 1),
+        Operation::Write { page, pages, .. }
+        | Operation::DioWrite { page, pages, .. }
+        | Operation::PunchHole { page, pages, .. }
+        | Operation::ZeroRange { page, pages, .. } => overlaps(page, pages),
+        Operation::Truncate { .. } | Operation::CollapseRange { .. } | Operation::InsertRange { .. } => true,
+        _ => false,
     }
 }
 

@@ -139,6 +139,7 @@ pub fn describe_state(kernel: &Kernel, names: &dyn Names) -> Vec<String> {
         let blocks: Vec<String> = (0..shown)
             .map(|l| match inode.blocks[l as usize] {
                 Extent::Hole => format!("{l}:hole"),
+                Extent::Delalloc => format!("{l}:delalloc"),
                 Extent::Unwritten(p) => format!("{l}:b{p}(unwritten)"),
                 Extent::Written(p) => format!("{l}:b{p}"),
             })

@@ -12,7 +12,6 @@ use super::{Task, UserBuffer};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::lock::LockMode;
-use crate::policy::AllocKind;
 use crate::types::{Extent, Ino, Lblk, PageRange, Pblk, Token, WriteId};
 
 /// A submitted bio: the blocks it covers, page by page (`None`: a hole, for a read).
@@ -79,18 +78,14 @@ impl<C: Cpu> Task<'_, C> {
                 let extent = m.kernel.inode(file).blocks[lblk as usize];
                 let pblk = match (extent, write) {
                     (Extent::Written(p) | Extent::Unwritten(p), _) => Some(p),
-                    (Extent::Hole, None) => None,
-                    (Extent::Hole, Some(_)) => match m.kernel.alloc_block(file, lblk) {
+                    (Extent::Hole | Extent::Delalloc, None) => None,
+                    (Extent::Hole | Extent::Delalloc, Some(_)) => match m.kernel.alloc_block(file, lblk) {
                         None => {
                             m.emit(actor, "ext4_map_blocks", Change::NoSpace { ino: file, lblk });
                             return Err(());
                         }
                         Some(p) => {
-                            // DIO into a hole allocates unwritten, converted at completion.
-                            let extent = match alloc {
-                                AllocKind::Written => Extent::Written(p),
-                                AllocKind::Unwritten => Extent::Unwritten(p),
-                            };
+                            let extent = alloc.allocated(p);
                             m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
                             Some(p)
                         }
@@ -104,7 +99,7 @@ impl<C: Cpu> Task<'_, C> {
                         ino: file,
                         lblk,
                         extent: shown,
-                        allocated: extent == Extent::Hole && pblk.is_some(),
+                        allocated: extent.pblk().is_none() && pblk.is_some(),
                     },
                 );
                 blocks.push(pblk);

@@ -589,16 +589,18 @@ pub(crate) fn map_page_buffers(
     }
     let extent = m.kernel.inode(file).blocks[index as usize];
     let (extent, allocated) = match extent {
-        Extent::Written(_) | Extent::Unwritten(_) => (extent, false),
+        Extent::Written(_) | Extent::Unwritten(_) | Extent::Delalloc => (extent, false),
+        Extent::Hole if alloc == AllocKind::Delalloc => {
+            // ext4_da_get_block_prep: reserve, allocate at writeback.
+            m.kernel.inode_mut(file).blocks[index as usize] = Extent::Delalloc;
+            (Extent::Delalloc, false)
+        }
         Extent::Hole => {
             let Some(pblk) = m.kernel.alloc_block(file, index) else {
                 m.emit(actor, function, Change::NoSpace { ino: file, lblk: index });
                 return None;
             };
-            let extent = match alloc {
-                AllocKind::Written => Extent::Written(pblk),
-                AllocKind::Unwritten => Extent::Unwritten(pblk),
-            };
+            let extent = alloc.allocated(pblk);
             m.kernel.inode_mut(file).blocks[index as usize] = extent;
             (extent, true)
         }

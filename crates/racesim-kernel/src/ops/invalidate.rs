@@ -116,9 +116,10 @@ impl<C: Cpu> Task<'_, C> {
                 let extent = m.kernel.inode(file).blocks[lblk as usize];
                 if let Some(pblk) = extent.pblk() {
                     m.kernel.free_block(pblk);
-                    m.kernel.inode_mut(file).blocks[lblk as usize] = Extent::Hole;
                     count += 1;
                 }
+                // A delalloc reservation is released too.
+                m.kernel.inode_mut(file).blocks[lblk as usize] = Extent::Hole;
             }
             m.emit(actor, function, Change::BlocksFreed { ino: file, range, count });
         });
@@ -332,7 +333,7 @@ impl<C: Cpu> Task<'_, C> {
             for lblk in range.start..end {
                 let extent = match m.kernel.inode(file).blocks[lblk as usize] {
                     Extent::Written(p) | Extent::Unwritten(p) => Extent::Unwritten(p),
-                    Extent::Hole => match m.kernel.alloc_block(file, lblk) {
+                    Extent::Hole | Extent::Delalloc => match m.kernel.alloc_block(file, lblk) {
                         Some(p) => Extent::Unwritten(p),
                         None => continue,
                     },

@@ -38,7 +38,12 @@ impl<C: Cpu> Task<'_, C> {
             let inode = m.kernel.inode(file);
             (inode.i_rwsem, inode.range_lock, inode.dax)
         });
-        let i_rwsem = self.acquire("inode_lock", i_rwsem, LockMode::Exclusive, PageRange::WHOLE);
+        // Where the range lock replaces i_rwsem for writes, write(2) serialises on the range
+        // lock alone, per page or per syscall as the policy says.
+        let i_rwsem = self
+            .policy
+            .write_i_rwsem
+            .then(|| self.acquire("inode_lock", i_rwsem, LockMode::Exclusive, PageRange::WHOLE));
         let whole = (self.policy.write_range_lock == WriteRangeLock::WholeSyscall)
             .then(|| self.acquire("range_lock", range_lock, LockMode::Exclusive, PageRange::new(page, page + pages)));
         if allocation == WriteAllocation::WholeRange {
@@ -78,7 +83,9 @@ impl<C: Cpu> Task<'_, C> {
         if let Some(h) = whole {
             self.release("range_unlock", h);
         }
-        self.release("inode_unlock", i_rwsem);
+        if let Some(h) = i_rwsem {
+            self.release("inode_unlock", h);
+        }
         if written == 0 { Outcome::Efault } else { Outcome::Pages(written) }
     }
 
@@ -93,14 +100,21 @@ impl<C: Cpu> Task<'_, C> {
                 if m.kernel.inode(file).blocks[lblk as usize] != Extent::Hole {
                     continue;
                 }
+                if alloc == AllocKind::Delalloc {
+                    m.kernel.inode_mut(file).blocks[lblk as usize] = Extent::Delalloc;
+                    let extent = Extent::Delalloc;
+                    m.emit(
+                        actor,
+                        "ext4_da_map_blocks",
+                        Change::BlockMapped { ino: file, lblk, extent, allocated: false },
+                    );
+                    continue;
+                }
                 let Some(pblk) = m.kernel.alloc_block(file, lblk) else {
                     m.emit(actor, "ext4_map_blocks", Change::NoSpace { ino: file, lblk });
                     return;
                 };
-                let extent = match alloc {
-                    AllocKind::Written => Extent::Written(pblk),
-                    AllocKind::Unwritten => Extent::Unwritten(pblk),
-                };
+                let extent = alloc.allocated(pblk);
                 m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
                 m.emit(actor, "ext4_map_blocks", Change::BlockMapped { ino: file, lblk, extent, allocated: true });
             }

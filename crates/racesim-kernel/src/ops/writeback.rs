@@ -8,7 +8,6 @@
 use super::Task;
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome};
-use crate::policy::AllocKind;
 use crate::state::FILE_PAGES_MAX;
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange};
 
@@ -68,17 +67,16 @@ impl<C: Cpu> Task<'_, C> {
                     Some(pblk) => pblk,
                     None => match m.kernel.inode(file).blocks[index as usize] {
                         Extent::Written(p) | Extent::Unwritten(p) => p,
-                        Extent::Hole => {
+                        // Delayed allocation happens here; a hole behind a dirty page (an orphan,
+                        // which the oracles report) gets a block the same way.
+                        Extent::Hole | Extent::Delalloc => {
                             let Some(p) = m.kernel.alloc_block(file, index) else {
                                 // ENOSPC at writeback: the page stays dirty (and keeps its data).
                                 m.kernel.page_mut(page).dirty = true;
                                 m.emit(actor, "ext4_writepage", Change::NoSpace { ino: file, lblk: index });
                                 return;
                             };
-                            let extent = match alloc {
-                                AllocKind::Written => Extent::Written(p),
-                                AllocKind::Unwritten => Extent::Unwritten(p),
-                            };
+                            let extent = alloc.allocated(p);
                             m.kernel.inode_mut(file).blocks[index as usize] = extent;
                             m.emit(
                                 actor,

@@ -120,6 +120,8 @@ struct Plan {
     policy: Policy,
     /// Per actor: its operations with their write ids.
     actors: Vec<Vec<(Operation, WriteId)>>,
+    /// Per actor: the mm (process) it runs in.
+    mms: Vec<u16>,
 }
 
 fn plan(scenario: &Scenario, policy: &Policy) -> (Arc<Plan>, Vec<OpInfo>) {
@@ -135,7 +137,8 @@ fn plan(scenario: &Scenario, policy: &Policy) -> (Arc<Plan>, Vec<OpInfo>) {
         }
         actors.push(list);
     }
-    let plan = Plan { initial: scenario.build_kernel(), policy: policy.clone(), actors };
+    let mms = scenario.actors.iter().map(|a| a.process as u16).collect();
+    let plan = Plan { initial: scenario.build_kernel(), policy: policy.clone(), actors, mms };
     (Arc::new(plan), ops)
 }
 
@@ -184,7 +187,7 @@ fn execution_body(world: SharedWorld, plan: Arc<Plan>) -> impl Fn() + Send + Syn
 
 fn run_actor(world: SharedWorld, plan: &Plan, actor: ActorId) {
     let mut cpu = ShuttleCpu { world: world.clone(), actor };
-    let mut task = Task { cpu: &mut cpu, actor, mm: 0, policy: &plan.policy };
+    let mut task = Task { cpu: &mut cpu, actor, mm: plan.mms[actor as usize], policy: &plan.policy };
     for (index, (op, write)) in plan.actors[actor as usize].iter().enumerate() {
         task.run_operation(index as u16, op, *write);
     }

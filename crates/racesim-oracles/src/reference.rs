@@ -32,6 +32,9 @@ use racesim_kernel::{Kernel, Names, Operation};
 pub struct RefFile {
     pub size: Lblk,
     pub pages: Vec<Token>,
+    /// A truncate has shrunk the size to this and not yet removed the pages past it: until it
+    /// does, stores through PTEs it has not zapped yet may still land there.
+    pub zap_pending_from: Option<Lblk>,
 }
 
 impl RefFile {
@@ -41,7 +44,7 @@ impl RefFile {
         let pages = (0..FILE_PAGES_MAX)
             .map(|l| if l < size { kernel.persistent_content(ino, l) } else { Token::Zero })
             .collect();
-        RefFile { size, pages }
+        RefFile { size, pages, zap_pending_from: None }
     }
 
     /// What a reader would see now: the uptodate cached page where there is one, else the disk.
@@ -86,6 +89,12 @@ enum Effect {
         ino: Ino,
         lblk: Lblk,
     },
+    /// Truncate's `i_size_write`: the new size is visible from this point on.
+    TruncateSize {
+        ino: Ino,
+        size: Lblk,
+    },
+    /// Truncate's removal of the data past the new size, somewhere in the operation.
     Truncate {
         ino: Ino,
         size: Lblk,
@@ -141,7 +150,15 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                 let interval = |effect| Item { effect, begin, end: at, actor: event.actor, op };
                 match (op, outcome) {
                     (Operation::Truncate { file, size }, _) => {
-                        items.push(interval(Effect::Truncate { ino: file, size }))
+                        // The removal follows the size change (ext4_setattr's order): start its
+                        // interval there, so no order puts it first.
+                        let size_point = items
+                            .iter()
+                            .rev()
+                            .find(|i| i.actor == event.actor && matches!(i.effect, Effect::TruncateSize { .. }))
+                            .map_or(begin, |i| i.begin.max(begin));
+                        let effect = Effect::Truncate { ino: file, size };
+                        items.push(Item { effect, begin: size_point, end: at, actor: event.actor, op })
                     }
                     (Operation::PunchHole { file, page, pages } | Operation::ZeroRange { file, page, pages }, _) => {
                         items.push(interval(Effect::Punch { ino: file, page, pages }))
@@ -158,6 +175,11 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                         items.push(interval(Effect::Sigbus { ino: file, lblk: page }))
                     }
                     _ => {}
+                }
+            }
+            Change::ISizeSet { ino, i_size } => {
+                if let Some((op @ Operation::Truncate { .. }, _)) = running {
+                    items.push(point(Effect::TruncateSize { ino, size: i_size }, op));
                 }
             }
             Change::StoreRetired { ino, index, token } => {
@@ -229,25 +251,42 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
     match item.effect {
         Effect::Wrote { ino, lblk, token } => {
             let f = &mut files[ino as usize];
-            // A store lands only inside EOF; a write(2) may extend the file.
-            if matches!(item.op, Operation::Store { .. }) && lblk >= f.size {
-                return false;
+            // A store lands inside EOF, or past a size that a truncate in progress has just
+            // shrunk, through a PTE it has not zapped yet (the data then goes with the
+            // truncate's removal). write(2) may extend the file.
+            if matches!(item.op, Operation::Store { .. }) {
+                let pending = f.zap_pending_from.is_some_and(|from| lblk >= from);
+                if lblk >= f.size && !pending {
+                    return false;
+                }
+            } else {
+                f.size = f.size.max(lblk + 1);
             }
             f.pages[lblk as usize] = token;
-            f.size = f.size.max(lblk + 1);
             true
         }
         Effect::Saw { ino, lblk, token } => {
             let f = &files[ino as usize];
-            strictness == Strictness::WrittenDataOnly || (lblk < f.size && f.pages[lblk as usize] == token)
+            // Content only: whether an access past EOF could happen at all is the mapping and
+            // SIGBUS business of other checks; a load through a PTE that truncate has not zapped
+            // yet legally sees the old data after i_size shrank.
+            strictness == Strictness::WrittenDataOnly || f.pages[lblk as usize] == token
         }
         Effect::Sigbus { ino, lblk } => lblk >= files[ino as usize].size,
+        Effect::TruncateSize { ino, size } => {
+            let f = &mut files[ino as usize];
+            if size < f.size {
+                f.zap_pending_from = Some(size);
+            }
+            f.size = size;
+            true
+        }
         Effect::Truncate { ino, size } => {
             let f = &mut files[ino as usize];
             for lblk in size..FILE_PAGES_MAX {
                 f.pages[lblk as usize] = Token::Zero;
             }
-            f.size = size;
+            f.zap_pending_from = None;
             true
         }
         Effect::Punch { ino, page, pages } => {

@@ -72,6 +72,8 @@ pub struct FileSetup {
 pub struct Actor {
     pub name: String,
     pub ops: Vec<Operation>,
+    /// The process (address space) the actor runs in: an index into [`Scenario::processes`].
+    pub process: usize,
 }
 
 /// A validated scenario.
@@ -92,6 +94,9 @@ pub struct Scenario {
     pub expect: Vec<(String, Expect)>,
     /// The racy window: what exploration must reach for a clean verdict to mean anything.
     pub window: Option<Window>,
+    /// Process names, in order of first appearance; each is an `mm` with its own mappings of
+    /// every file that has `mmap = true`. One process, "p0", unless actors say otherwise.
+    pub processes: Vec<String>,
     /// Oracles this scenario is not about: their findings are not reported (deadlock cannot be
     /// ignored: actors that wait forever stop the schedule).
     pub ignore: Vec<Oracle>,
@@ -208,7 +213,7 @@ impl Scenario {
     /// The kernel state at the start of every execution.
     pub fn build_kernel(&self) -> Kernel {
         let mut kernel = Kernel::new(self.disk_blocks);
-        let mm = kernel.add_mm();
+        let mms: Vec<_> = self.processes.iter().map(|_| kernel.add_mm()).collect();
         for (i, file) in self.files.iter().enumerate() {
             let ino = kernel.add_inode(file.dax);
             debug_assert_eq!(ino as usize, i);
@@ -248,7 +253,9 @@ impl Scenario {
                     let writable = dirty && target != PteTarget::ZeroPage;
                     vma.ptes[lblk as usize] = Some(Pte { target, writable, dirty: writable });
                 }
-                kernel.mms[mm as usize].vmas.push(Some(vma));
+                for &mm in &mms {
+                    kernel.mms[mm as usize].vmas.push(Some(vma.clone()));
+                }
             }
         }
         kernel
@@ -336,7 +343,11 @@ impl Scenario {
             ));
         }
         for actor in &self.actors {
-            out.push_str(&format!("\n[[actor]]\nname = {}\nops = [\n", quote(&actor.name)));
+            out.push_str(&format!(
+                "\n[[actor]]\nname = {}\nprocess = {}\nops = [\n",
+                quote(&actor.name),
+                quote(&self.processes[actor.process])
+            ));
             for op in &actor.ops {
                 let fields = match *op {
                     Operation::Mmap { file: f }

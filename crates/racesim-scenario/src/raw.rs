@@ -95,6 +95,9 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 struct RawActor {
     name: Spanned<String>,
+    /// The process the actor runs in (default "p0"); actors of one process share its mappings.
+    #[serde(default)]
+    process: Option<String>,
     ops: Vec<Spanned<RawOp>>,
 }
 
@@ -184,6 +187,7 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         return Err(cx.error(raw.actors[ACTORS_MAX].span(), format!("at most {ACTORS_MAX} actors are supported")));
     }
     let mut actors: Vec<Actor> = Vec::new();
+    let mut processes: Vec<String> = Vec::new();
     for actor in &raw.actors {
         let name = actor.get_ref().name.get_ref().clone();
         if actors.iter().any(|a| a.name == name) {
@@ -193,7 +197,15 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
             return Err(cx.error(actor.span(), format!("an actor needs 1 to {OPS_PER_ACTOR_MAX} ops")));
         }
         let ops = actor.get_ref().ops.iter().map(|op| validate_op(&cx, &files, op)).collect::<Result<Vec<_>, _>>()?;
-        actors.push(Actor { name, ops });
+        let process_name = actor.get_ref().process.clone().unwrap_or_else(|| "p0".to_string());
+        let process = match processes.iter().position(|p| p == &process_name) {
+            Some(i) => i,
+            None => {
+                processes.push(process_name);
+                processes.len() - 1
+            }
+        };
+        actors.push(Actor { name, ops, process });
     }
     let variants = validate_variants(&cx, &raw.variants)?;
     let mut expect = Vec::new();
@@ -288,7 +300,11 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
             }
         }
     }
+    if processes.is_empty() {
+        processes.push("p0".into());
+    }
     Ok(Scenario {
+        processes,
         ignore,
         window,
         name: raw.name.get_ref().clone(),

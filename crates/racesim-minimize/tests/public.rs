@@ -18,6 +18,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("failed_write", 0),
     ("fair_rwsem_deadlock", 2),
     ("fault_truncate", 1),
+    ("fault_truncate_processes", 1),
     ("insert_mmap", 1),
     ("readahead_punch", 2),
     ("zero_range_fault", 2),

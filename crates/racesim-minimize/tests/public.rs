@@ -11,6 +11,7 @@ use std::path::Path;
 /// operations breaks it.
 const ESSENTIAL: &[(&str, usize)] = &[
     ("collapse_mmap", 1),
+    ("dax_prezero", 2),
     ("dax_punch", 1),
     ("dax_truncate", 1),
     ("delalloc_punch", 2),

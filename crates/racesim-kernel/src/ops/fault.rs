@@ -487,12 +487,18 @@ impl<C: Cpu> Task<'_, C> {
                 },
             };
             m.emit(actor, "dax_iomap_begin", Change::BlockMapped { ino: file, lblk: index, extent, allocated });
-            Some(target)
+            Some((target, allocated))
         });
-        let Some(target) = target else {
+        let Some((target, allocated)) = target else {
             self.release_all("dax_fault", held);
             return Err(FaultError::Sigbus);
         };
+        if allocated {
+            // The hole may be mapped with the zero page elsewhere: evict those mappings, so
+            // that every process refaults onto the new block (4.x __dax_fault's
+            // unmap_mapping_range of the hole; dax_insert_entry today).
+            self.unmap_mapping_range(file, PageRange::page(index));
+        }
         if self.policy.dax_fault_lock == DaxFaultLock::IMmapShared {
             held.push(self.acquire("dax_insert_mapping", i_mmap, LockMode::Shared, PageRange::WHOLE));
         }

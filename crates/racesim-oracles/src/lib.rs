@@ -182,7 +182,7 @@ impl Judge {
             return None;
         }
         let whose = match owner {
-            None => "free".to_string(),
+            None => "is free".to_string(),
             Some((o, l)) => format!("now belongs to {}:{l}", self.names.file(o)),
         };
         let what = match token {
@@ -194,7 +194,7 @@ impl Judge {
             event: at,
             actors: vec![event.actor],
             message: format!(
-                "{} ({}) writes {what} for {}:{lblk} to block {pblk}, which is {whose}",
+                "{} ({}) writes {what} for {}:{lblk} to block {pblk}, which {whose}",
                 self.names.actor(event.actor),
                 event.function,
                 self.names.file(ino)

@@ -257,16 +257,7 @@ pub fn explore(
     };
     let control = run(scenario, policy, strategy, options);
     let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
-    RunReport {
-        policy: policy.name.clone(),
-        progress: control.progress,
-        step_limited: control.step_limited,
-        finding: control.finding,
-        findings: control.findings,
-        stopped_by_budget: control.stopped_by_budget,
-        window_hits: control.window_hits,
-        log_digest: control.digest.map(|h| std::hash::Hasher::finish(&h)),
-    }
+    report(policy, control)
 }
 
 /// Everything a run needs besides the scenario, the policy and the strategy.
@@ -326,6 +317,20 @@ fn run(
     control
 }
 
+/// The report of a finished run.
+fn report(policy: &Policy, control: Control) -> RunReport {
+    RunReport {
+        policy: policy.name.clone(),
+        progress: control.progress,
+        step_limited: control.step_limited,
+        finding: control.finding,
+        findings: control.findings,
+        stopped_by_budget: control.stopped_by_budget,
+        window_hits: control.window_hits,
+        log_digest: control.digest.map(|h| std::hash::Hasher::finish(&h)),
+    }
+}
+
 /// Explores with a strategy of the caller's (the minimizer's and explainer's searches).
 pub fn explore_with(
     scenario: &Scenario,
@@ -348,16 +353,7 @@ pub fn explore_with(
     };
     let control = run(scenario, policy, strategy, options);
     let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
-    RunReport {
-        policy: policy.name.clone(),
-        progress: control.progress,
-        step_limited: control.step_limited,
-        finding: control.finding,
-        findings: control.findings,
-        stopped_by_budget: control.stopped_by_budget,
-        window_hits: control.window_hits,
-        log_digest: None,
-    }
+    report(policy, control)
 }
 
 /// What re-executing recorded decisions produced.

@@ -24,21 +24,9 @@ const ROW: usize = 40;
 const HEAD: usize = 32;
 const TRACK: usize = 16;
 
-/// HTML-escapes text for element content and quoted attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escaping for element content and quoted attributes: the SVG renderer's XML escaping is
+/// valid HTML escaping too, so both pictures share it.
+use crate::svg::escape;
 
 /// The timeline as JSON that is safe inside `<script type="application/json">`: a `<` can only
 /// occur inside JSON strings, where `\u003c` means the same, so `</script>` and `<!--` in a

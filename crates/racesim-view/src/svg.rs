@@ -85,7 +85,7 @@ pub(crate) fn shorten(text: &str, max: usize) -> String {
 
 /// XML-escapes text for element content and double- or single-quoted attributes. Control
 /// characters other than tab and newline are not allowed in XML 1.0 at all, so they are dropped.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

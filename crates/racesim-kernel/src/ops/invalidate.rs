@@ -153,18 +153,32 @@ impl<C: Cpu> Task<'_, C> {
         Outcome::Ok
     }
 
-    /// fallocate(FALLOC_FL_PUNCH_HOLE) of `pages` pages at `page`.
-    pub fn punch_hole(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
-        let range = PageRange::new(page, page + pages);
+    /// The shape punch hole and zero range share: `i_rwsem`, wait for direct IO, the policy's
+    /// invalidation lock over the range, evict the range, `change` the blocks, unlock.
+    fn invalidate_range(
+        &mut self,
+        file: Ino,
+        range: PageRange,
+        function: &'static str,
+        change: impl FnOnce(&mut Self),
+    ) {
         let i_rwsem = self.lock_i_rwsem(file);
         self.inode_dio_wait(file);
         let invalidation = self.lock_invalidation(file, range);
         self.truncate_pagecache_range(file, range);
-        self.remove_space(file, range, "ext4_ext_remove_space");
+        change(self);
         if let Some(h) = invalidation {
-            self.release("ext4_punch_hole", h);
+            self.release(function, h);
         }
         self.release("inode_unlock", i_rwsem);
+    }
+
+    /// fallocate(FALLOC_FL_PUNCH_HOLE) of `pages` pages at `page`.
+    pub fn punch_hole(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let range = PageRange::new(page, page + pages);
+        self.invalidate_range(file, range, "ext4_punch_hole", |task| {
+            task.remove_space(file, range, "ext4_ext_remove_space")
+        });
         Outcome::Ok
     }
 
@@ -280,15 +294,9 @@ impl<C: Cpu> Task<'_, C> {
     /// them for holes), so it reads back as zeroes with the space kept.
     pub fn zero_range(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let range = PageRange::new(page, page + pages);
-        let i_rwsem = self.lock_i_rwsem(file);
-        self.inode_dio_wait(file);
-        let invalidation = self.lock_invalidation(file, range);
-        self.truncate_pagecache_range(file, range);
-        self.convert_to_unwritten(file, range, "ext4_zero_range");
-        if let Some(h) = invalidation {
-            self.release("ext4_zero_range", h);
-        }
-        self.release("inode_unlock", i_rwsem);
+        self.invalidate_range(file, range, "ext4_zero_range", |task| {
+            task.convert_to_unwritten(file, range, "ext4_zero_range")
+        });
         Outcome::Ok
     }
 

@@ -2,7 +2,7 @@
 //! this shard's share, runs them on worker threads, prints one line per case (or JSON), a
 //! summary table, writes the traces of unexpected findings and an optional JUnit report.
 
-use crate::output::{line, shell_quote, thousands};
+use crate::output::{line, shell_quote, thousands, write_atomically};
 use crate::{Format, bad_input};
 use racesim_check::{Case, CaseResult, Settings, Status};
 use racesim_explore::StrategyKind;
@@ -26,12 +26,14 @@ pub struct CheckArgs {
     /// Schedules per expectation case.
     #[arg(long, short = 'n', default_value_t = Settings::default().schedules)]
     schedules: u64,
+    /// Seed of every expectation case's exploration (as for `run`).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// How expectation cases pick the next actor: `random`, `pct` or `pct:N`.
     #[arg(long, default_value = "random")]
     strategy: String,
     /// Where the traces of unexpected findings go.
-    #[arg(long, default_value = "racesim-out/check")]
+    #[arg(long, default_value = crate::CHECK_OUT)]
     out: PathBuf,
     /// Also write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
@@ -115,7 +117,13 @@ pub fn check(args: CheckArgs) -> u8 {
         let xml = racesim_check::junit::render(&results, &replays);
         if let Err(e) = write_atomically(path, &xml) {
             eprintln!("racesim: error: cannot write {}: {e}", path.display());
-            return crate::exit::BAD_INPUT;
+            // A failed case or nondeterminism says more than the lost report.
+            let code = racesim_check::exit_code(&results);
+            return if code == racesim_check::exit::FAILED || code == racesim_check::exit::NONDETERMINISTIC {
+                code
+            } else {
+                crate::exit::BAD_INPUT
+            };
         }
     }
     racesim_check::exit_code(&results)
@@ -141,18 +149,6 @@ fn write_failure_traces(results: &[CaseResult], out: &std::path::Path) -> Vec<Op
             }
         })
         .collect()
-}
-
-fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(folder)?;
-    let temporary = folder.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("report"),
-        std::process::id()
-    ));
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, path)
 }
 
 fn print_human(results: &[CaseResult], replays: &[Option<String>], seconds: f64, shard: Option<(usize, usize)>) {

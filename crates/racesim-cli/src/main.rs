@@ -1,4 +1,5 @@
-//! `racesim`: explore, replay and benchmark race scenarios of the Linux page cache.
+//! `racesim`: explore, replay, check, minimize, explain, draw and benchmark race scenarios of
+//! the Linux page cache.
 //!
 //! This crate owns the command line (arguments parsed by clap, then validated into plans),
 //! printing (human and JSON), files (reading scenarios and traces, writing traces) and the
@@ -118,6 +119,10 @@ pub fn bad_input(message: impl std::fmt::Display) -> u8 {
 }
 
 /// Where traces go unless `--out` says otherwise.
+pub const OUT: &str = "racesim-out";
+/// Where `racesim check` writes the traces of unexpected findings.
+pub const CHECK_OUT: &str = "racesim-out/check";
+
 pub fn default_out() -> PathBuf {
-    PathBuf::from("racesim-out")
+    PathBuf::from(OUT)
 }

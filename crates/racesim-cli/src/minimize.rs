@@ -2,8 +2,9 @@
 //! preemptions, steps, operations and actors; write it (and the reduced scenario, if
 //! operations went) and report before and after.
 
+use crate::output::write_atomically;
 use crate::output::{line, shell_quote};
-use crate::show::{load, write_atomically};
+use crate::show::load;
 use crate::{Format, bad_input, exit};
 use racesim_explore::ExploreConfig;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,9 @@ pub fn minimize(args: MinimizeArgs) -> u8 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    if let Err(code) = crate::show::require_replay(&args.trace, &scenario, &trace) {
+        return code;
+    }
     let Some(policy) = scenario.policy(&trace.policy) else {
         return bad_input(format!(
             "trace {} names policy '{}', which {} does not define",

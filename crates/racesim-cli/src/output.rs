@@ -1,18 +1,47 @@
-//! Printing: stdout lines that treat a closed pipe as success (`racesim ... | head` is
-//! normal use), and the progress indicator on stderr.
+//! Printing: stdout lines that survive a closed pipe (`racesim ... | head` is normal use: the
+//! command goes on, writes its files and exits with its own code), atomic file writes, and the
+//! progress indicator on stderr.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Writes a line to stdout; exits quietly with success if the reader went away.
+/// The reader of stdout went away: stop printing, keep working.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes a line to stdout, unless the reader has gone away.
 pub fn line(text: impl AsRef<str>) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
     let mut stdout = std::io::stdout().lock();
     if let Err(error) = writeln!(stdout, "{}", text.as_ref()).and_then(|_| stdout.flush()) {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            return;
         }
         panic!("cannot write to stdout: {error}");
     }
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same folder, flushed to disk,
+/// renamed over `path`; on failure the temporary file goes. Nobody sees a half-written file.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let temporary = folder.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
 }
 
 /// A one-line progress indicator on stderr, shown only when stderr is a terminal.

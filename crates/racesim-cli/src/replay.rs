@@ -25,10 +25,13 @@ pub fn replay(args: ReplayArgs) -> u8 {
         Err(e) => return bad_input(e),
     };
     let scenario_path = args.scenario.clone().unwrap_or_else(|| PathBuf::from(&trace.scenario.path));
-    let scenario = match Scenario::load(&scenario_path) {
+    let mut scenario = match Scenario::load(&scenario_path) {
         Ok(s) => s,
         Err(e) => return bad_input(format!("{e} (the scenario of trace {})", args.trace.display())),
     };
+    if let Err(e) = racesim_explore::adopt_trace_policy(&mut scenario, &trace) {
+        return bad_input(format!("{}: {e}", args.trace.display()));
+    }
     let Some(TraceReplay { events, verdict, comparison, scenario_changed: stale }) =
         racesim_explore::replay_trace(&scenario, &trace)
     else {

@@ -42,7 +42,7 @@ pub struct RunArgs {
     time_budget: Option<f64>,
     /// Folder for the traces of findings. `--save-trace traces/` promotes them into the
     /// regression suite that `racesim check` replays.
-    #[arg(long, visible_alias = "save-trace", default_value = "racesim-out")]
+    #[arg(long, visible_alias = "save-trace", default_value = crate::OUT)]
     out: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -56,7 +56,13 @@ pub fn choose_policies(scenario: &Scenario, wanted: Option<&str>) -> Result<Vec<
             .map(|s| s.to_string())
             .chain(scenario.variants.iter().map(|v| v.name.clone()))
             .collect(),
-        Some(list) => list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        Some(list) => {
+            let names: Vec<String> = list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            if names.is_empty() {
+                return Err(format!("--policy '{list}' names no policy"));
+            }
+            names
+        }
         None if scenario.expect.is_empty() => BUILTIN_POLICIES.iter().map(|s| s.to_string()).collect(),
         None => scenario.expect.iter().map(|(p, _)| p.clone()).collect(),
     };
@@ -83,40 +89,51 @@ pub fn resolve(path: &Path, policy: Option<&str>, strategy: &str) -> Result<(Sce
 }
 
 pub fn run(args: RunArgs) -> u8 {
-    let (mut scenario, mut policies, strategy) = match resolve(&args.scenario, args.policy.as_deref(), &args.strategy) {
-        Ok(resolved) => resolved,
-        Err(code) => return code,
+    let mut scenario = match Scenario::load(&args.scenario) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
     };
+    // Policy files first, so that --policy can name them.
     let mut from_files: Vec<String> = Vec::new();
-    if !args.policy_file.is_empty() {
-        if args.policy.is_none() {
-            policies.clear();
+    for path in &args.policy_file {
+        let policy = match racesim_scenario::policy_file::load(path) {
+            Ok(p) => p,
+            Err(e) => return bad_input(e),
+        };
+        if scenario.policy(&policy.name).is_some() {
+            return bad_input(format!("{}: policy name '{}' is already taken", path.display(), policy.name));
         }
-        for path in &args.policy_file {
-            let policy = match racesim_scenario::policy_file::load(path) {
-                Ok(p) => p,
-                Err(e) => return bad_input(e),
-            };
-            if scenario.policy(&policy.name).is_some() {
-                return bad_input(format!("{}: policy name '{}' is already taken", path.display(), policy.name));
-            }
-            // Known to the scenario from now on; its traces carry the definition (below), so
-            // they replay without the file.
-            scenario.variants.push(policy.clone());
-            from_files.push(policy.name.clone());
-            policies.push(policy);
-        }
+        // Known to the scenario from now on; its traces carry the definition (below), so they
+        // replay without the file.
+        scenario.variants.push(policy.clone());
+        from_files.push(policy.name.clone());
     }
-    if args.time_budget.is_some_and(|t| t.is_nan() || t <= 0.0) {
-        return bad_input("--time-budget must be a positive number of seconds");
+    let policies = match (args.policy.as_deref(), from_files.is_empty()) {
+        // Without --policy, a policy file means "explore this one".
+        (None, false) => from_files.iter().filter_map(|name| scenario.policy(name)).collect(),
+        (wanted, _) => match choose_policies(&scenario, wanted) {
+            Ok(p) => p,
+            Err(e) => return bad_input(e),
+        },
+    };
+    let Some(strategy) = StrategyKind::parse(&args.strategy) else {
+        return bad_input(format!("unknown strategy '{}'; expected random, pct or pct:N (N >= 1)", args.strategy));
+    };
+    if args.schedules == 0 {
+        return bad_input("--schedules must be at least 1");
     }
+    let time_budget = match args.time_budget.map(Duration::try_from_secs_f64) {
+        None => None,
+        Some(Ok(d)) if !d.is_zero() => Some(d),
+        Some(_) => return bad_input("--time-budget must be a positive number of seconds"),
+    };
     let config = ExploreConfig::new(strategy, args.seed, args.schedules);
     if args.format == Format::Human {
         line(format!("{}: {}  ({})", scenario.name, scenario.description, scenario.path));
     }
     let mut any_violation = false;
     for policy in &policies {
-        let report = explore_with_clock(&scenario, policy, &config, args.time_budget, args.format == Format::Human);
+        let report = explore_with_clock(&scenario, policy, &config, time_budget, args.format == Format::Human);
         let trace_path = match &report.finding {
             Some(finding) => {
                 let mut trace = racesim_explore::to_trace(&scenario, &policy.name, &config, finding);
@@ -147,11 +164,11 @@ pub fn explore_with_clock(
     scenario: &Scenario,
     policy: &Policy,
     config: &ExploreConfig,
-    time_budget: Option<f64>,
+    time_budget: Option<Duration>,
     show_progress: bool,
 ) -> RunReport {
     let started = Instant::now();
-    let limit = time_budget.map(Duration::from_secs_f64);
+    let limit = time_budget;
     let mut progress = Progress::new(policy.name.clone(), show_progress);
     let budget = Box::new(move |p: &racesim_explore::Progress| {
         progress.update(p.schedules, p.steps);

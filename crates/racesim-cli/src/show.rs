@@ -1,6 +1,7 @@
 //! `racesim show`: pictures of a trace: a self-contained interactive HTML swimlane timeline,
 //! a static SVG, or the timeline data as JSON.
 
+use crate::output::write_atomically;
 use crate::{bad_input, exit};
 use racesim_scenario::Scenario;
 use racesim_trace::Trace;
@@ -36,13 +37,23 @@ pub fn load(trace_path: &Path, scenario: Option<&Path>) -> Result<(Trace, Scenar
     Ok((trace, scenario))
 }
 
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let temporary = folder.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, path)
+/// Requires the trace to replay to its recorded log and verdict, as `racesim replay` does;
+/// pictures and explanations of a trace that no longer replays would mislead.
+pub fn require_replay(trace_path: &Path, scenario: &Scenario, trace: &Trace) -> Result<(), u8> {
+    match racesim_explore::replay_trace(scenario, trace).map(|r| r.comparison) {
+        Some(racesim_explore::Comparison::Matches) => Ok(()),
+        Some(racesim_explore::Comparison::Diverged(reason)) => {
+            eprintln!(
+                "racesim: error: {}: the trace does not replay ({reason}); see racesim replay {}",
+                trace_path.display(),
+                trace_path.display()
+            );
+            Err(exit::DIVERGED)
+        }
+        None => {
+            Err(bad_input(format!("{}: names policy '{}', which is not defined", trace_path.display(), trace.policy)))
+        }
+    }
 }
 
 pub fn show(args: ShowArgs) -> u8 {
@@ -53,6 +64,9 @@ pub fn show(args: ShowArgs) -> u8 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    if let Err(code) = require_replay(&args.trace, &scenario, &trace) {
+        return code;
+    }
     let timeline = match racesim_view::assemble::timeline(&scenario, &trace) {
         Ok(t) => t,
         Err(e) => {
@@ -94,6 +108,9 @@ pub fn explain(args: ExplainArgs) -> u8 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    if let Err(code) = require_replay(&args.trace, &scenario, &trace) {
+        return code;
+    }
     match racesim_view::explain::explain(&scenario, &trace) {
         Ok(text) => {
             for line in text.lines() {

@@ -309,3 +309,81 @@ fn a_policy_file_of_ones_own_is_explored_and_its_traces_replay_without_it() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("operation read fault, phase page creation"), "{}", stderr(&bad));
 }
+
+#[test]
+fn a_closed_pipe_does_not_change_the_exit_code() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_racesim"))
+        .args(["run", "scenarios/collapse_mmap.toml", "--policy", "legacy,mmaplock", "--out"])
+        .arg(scratch("pipe"))
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    // The reader is gone (like `| head -1`): racesim goes on and still reports the violation.
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn more_bad_arguments_and_inputs_exit_two_without_panicking() {
+    for args in [
+        vec!["run", "scenarios/collapse_mmap.toml", "--schedules", "0"],
+        vec!["run", "scenarios/collapse_mmap.toml", "--time-budget", "inf"],
+        vec!["run", "scenarios/collapse_mmap.toml", "--time-budget", "0"],
+        vec!["run", "scenarios/collapse_mmap.toml", "--policy", ","],
+        vec!["run", "scenarios"],
+    ] {
+        let o = racesim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+    }
+    let twice = format!("{}holes = [1, 1]\n", GOOD_HEAD.replace("pages = 4\n", "pages = 4\n"));
+    assert_bad_scenario(
+        "twiceholes",
+        &format!("{twice}\n[[actor]]\nname = \"a\"\nops = [{{ op = \"load\", file = \"data\", page = 0 }}]\n"),
+        8,
+        "listed twice",
+    );
+    let huge = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"read\", file = \"data\", page = 4294967295, pages = 2 }}]\n"
+    );
+    assert_bad_scenario("hugepage", &huge, 10, "page");
+    let dio = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"dio_write\", file = \"data\", page = 0, pages = 1, from_mmap = \"data\", from_page = 50 }}]\n"
+    );
+    assert_bad_scenario("diobuffer", &dio, 10, "beyond the mapping");
+}
+
+#[test]
+fn a_policy_file_can_be_named_with_policy() {
+    let dir = scratch("policyname");
+    let file = dir.join("mine.toml");
+    std::fs::write(&file, "name = \"mine\"\nbase = \"mmaplock\"\n").unwrap();
+    let o = racesim(&[
+        "run",
+        "scenarios/collapse_mmap.toml",
+        "--policy",
+        "mine,legacy",
+        "--policy-file",
+        file.to_str().unwrap(),
+        "--schedules",
+        "200",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("mine") && stdout(&o).contains("legacy"), "{}", stdout(&o));
+}
+
+#[test]
+fn explain_and_show_refuse_a_trace_that_no_longer_replays() {
+    let (path, mut trace) = recorded_trace("explaintamper");
+    trace["verdict"]["event"] = serde_json::json!(0);
+    std::fs::write(&path, serde_json::to_string_pretty(&trace).unwrap()).unwrap();
+    assert_eq!(racesim(&["explain", path.to_str().unwrap()]).status.code(), Some(3));
+    let html = path.with_extension("html");
+    assert_eq!(racesim(&["show", path.to_str().unwrap(), "--html", html.to_str().unwrap()]).status.code(), Some(3));
+    assert_eq!(racesim(&["replay", path.to_str().unwrap()]).status.code(), Some(3));
+}

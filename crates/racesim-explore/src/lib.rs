@@ -196,9 +196,11 @@ fn run_actor(world: SharedWorld, plan: &Plan, actor: ActorId) {
 
 /// The final `sync` (every dirty page written back, serially) and the end-state oracles.
 fn quiesce(world: &mut World, policy: &Policy) {
-    let World { machine, judge, violation, .. } = world;
+    let World { machine, judge, violation, ignore, .. } = world;
     let first = machine.log.len();
-    *violation = judge.check_orphans(&machine.kernel, first.saturating_sub(1));
+    // Each end-state check in turn; the first finding the scenario does not ignore wins.
+    let kept = |v: Option<racesim_oracles::Violation>| v.filter(|v| !ignore.contains(&v.oracle));
+    *violation = kept(judge.check_orphans(&machine.kernel, first.saturating_sub(1)));
     if violation.is_some() {
         return;
     }
@@ -210,12 +212,9 @@ fn quiesce(world: &mut World, policy: &Policy) {
             task.filemap_write_and_wait_range(ino as u16, PageRange::WHOLE, "sync");
         }
     }
-    *violation = judge.check_events(&machine.kernel, &machine.log, first);
+    *violation = kept(judge.check_events(&machine.kernel, &machine.log, first));
     if violation.is_none() {
-        *violation = judge.check_quiescent(&machine.kernel, &machine.log);
-    }
-    if violation.as_ref().is_some_and(|v| world.ignore.contains(&v.oracle)) {
-        world.violation = None;
+        *violation = kept(judge.check_quiescent(&machine.kernel, &machine.log));
     }
     if let Some(snapshots) = world.snapshots.as_mut() {
         snapshots.push((world.machine.log.len(), world.machine.kernel.clone()));
@@ -475,7 +474,7 @@ impl<S: strategy::Strategy> strategy::Strategy for Shared<S> {
 }
 
 /// Re-executes one schedule from its recorded decisions.
-pub fn replay(scenario: &Scenario, policy: &Policy, decisions: &[u32], _steps_max: u64) -> ReplayReport {
+pub fn replay(scenario: &Scenario, policy: &Policy, decisions: &[u32]) -> ReplayReport {
     replay_with_states(scenario, policy, decisions, &[], false).0
 }
 
@@ -617,7 +616,9 @@ pub struct TraceReplay {
 /// if the scenario does not define the trace's policy.
 pub fn replay_trace(scenario: &Scenario, trace: &racesim_trace::Trace) -> Option<TraceReplay> {
     let mut adopted = scenario.clone();
-    adopt_trace_policy(&mut adopted, trace).ok()?;
+    // A malformed definition leaves the policy undefined; callers adopt it themselves first
+    // (racesim_explore::adopt_trace_policy) to report why.
+    let _ = adopt_trace_policy(&mut adopted, trace);
     let policy = adopted.policy(&trace.policy)?;
     let (report, _) = replay_with_states(scenario, &policy, &trace.decisions, &lock_orders_of(trace), false);
     let events = render_events(scenario, &report.events);

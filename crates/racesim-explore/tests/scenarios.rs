@@ -2,7 +2,7 @@
 //! with the default exploration settings, every finding must replay, and the same seed must give
 //! the same trace byte for byte.
 
-use racesim_explore::{ExploreConfig, RunReport, STEPS_PER_SCHEDULE_MAX, StrategyKind};
+use racesim_explore::{ExploreConfig, RunReport, StrategyKind};
 use racesim_oracles::Oracle;
 use racesim_scenario::{Expect, Scenario};
 use std::path::{Path, PathBuf};
@@ -121,7 +121,7 @@ fn every_finding_replays_to_the_same_verdict_and_event_log() {
             }
             let policy = scenario.policy(policy_name).unwrap();
             let finding = explore(&scenario, policy_name, &config()).finding.expect("a finding");
-            let replayed = racesim_explore::replay(&scenario, &policy, &finding.decisions, STEPS_PER_SCHEDULE_MAX);
+            let replayed = racesim_explore::replay(&scenario, &policy, &finding.decisions);
             assert_eq!(replayed.diverged, None, "{} under {policy_name}", scenario.path);
             assert_eq!(replayed.events, finding.events, "{} under {policy_name}: event log differs", scenario.path);
             assert_eq!(replayed.violation.as_ref(), Some(&finding.violation), "{} under {policy_name}", scenario.path);
@@ -137,10 +137,10 @@ fn a_wrong_decision_is_a_divergence_not_a_crash() {
     let mut decisions = finding.decisions.clone();
     // Name a task that does not exist.
     decisions[0] = 99;
-    let replayed = racesim_explore::replay(&scenario, &policy, &decisions, STEPS_PER_SCHEDULE_MAX);
+    let replayed = racesim_explore::replay(&scenario, &policy, &decisions);
     assert!(replayed.diverged.is_some());
     // Too few decisions.
-    let replayed = racesim_explore::replay(&scenario, &policy, &finding.decisions[..1], STEPS_PER_SCHEDULE_MAX);
+    let replayed = racesim_explore::replay(&scenario, &policy, &finding.decisions[..1]);
     assert!(replayed.diverged.is_some());
 }
 

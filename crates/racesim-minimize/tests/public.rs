@@ -77,7 +77,7 @@ fn every_public_failing_trace_minimizes_to_its_essential_race() {
         let oracle = outcome.best.run.violation.as_ref().unwrap().oracle;
         assert_eq!(oracle.name(), trace.verdict.oracle, "{}", path.display());
         // The minimized schedule is an ordinary one: a strict replay reproduces it.
-        let replayed = racesim_explore::replay(&outcome.best.scenario, &policy, &outcome.best.run.decisions, 0);
+        let replayed = racesim_explore::replay(&outcome.best.scenario, &policy, &outcome.best.run.decisions);
         assert_eq!(replayed.diverged, None, "{}", path.display());
         assert_eq!(replayed.events, outcome.best.run.events, "{}", path.display());
         checked += 1;

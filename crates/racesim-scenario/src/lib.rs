@@ -9,7 +9,7 @@
 pub mod policy_file;
 mod raw;
 
-use racesim_kernel::state::{FILE_PAGES_MAX, Pte, PteTarget, Vma};
+use racesim_kernel::state::{Pte, PteTarget, Vma};
 use racesim_kernel::types::{Extent, Ino, Lblk, Token};
 use racesim_kernel::{Kernel, Names, Operation, Policy};
 use racesim_oracles::Oracle;
@@ -22,6 +22,7 @@ pub use raw::FORMAT_VERSION;
 pub const ACTORS_MAX: usize = 16;
 pub const OPS_PER_ACTOR_MAX: usize = 64;
 pub const DISK_BLOCKS_DEFAULT: u32 = 64;
+pub const DISK_BLOCKS_MAX: u32 = 4096;
 
 /// What a scenario expects under one policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -493,6 +494,3 @@ pub fn content_hash(bytes: &[u8]) -> String {
     let digest = sha2::Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
-
-/// The largest file a scenario may describe.
-pub const FILE_PAGES_LIMIT: Lblk = FILE_PAGES_MAX;

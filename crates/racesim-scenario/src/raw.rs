@@ -2,7 +2,8 @@
 //! [`crate::Scenario`]. Every error carries the span of the value it is about.
 
 use crate::{
-    ACTORS_MAX, Actor, DISK_BLOCKS_DEFAULT, Expect, FileSetup, OPS_PER_ACTOR_MAX, Scenario, ScenarioError, line_column,
+    ACTORS_MAX, Actor, DISK_BLOCKS_DEFAULT, DISK_BLOCKS_MAX, Expect, FileSetup, OPS_PER_ACTOR_MAX, Scenario,
+    ScenarioError, line_column,
 };
 use racesim_kernel::policy::BUILTIN_POLICIES;
 use racesim_kernel::state::FILE_PAGES_MAX;
@@ -175,6 +176,10 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
     }
     let files = validate_files(&cx, &raw.files)?;
     let disk_blocks = raw.disk_blocks.as_ref().map_or(DISK_BLOCKS_DEFAULT, |d| *d.get_ref());
+    if disk_blocks > DISK_BLOCKS_MAX {
+        let span = raw.disk_blocks.as_ref().map_or(0..0, |d| d.span());
+        return Err(cx.error(span, format!("disk_blocks is at most {DISK_BLOCKS_MAX}")));
+    }
     let needed: u32 = files.iter().map(|f| f.pages - f.holes.len() as u32).sum();
     if needed > disk_blocks {
         let span = raw.disk_blocks.as_ref().map_or(0..0, |d| d.span());
@@ -349,6 +354,11 @@ fn validate_files(cx: &Ctx, raw: &[Spanned<RawFile>]) -> Result<Vec<FileSetup>, 
                 ));
             }
         }
+        let mut holes = f.holes.get_ref().clone();
+        holes.sort_unstable();
+        if holes.windows(2).any(|w| w[0] == w[1]) {
+            return Err(cx.error(f.holes.span(), format!("holes: a page is listed twice in '{name}'")));
+        }
         let dax = *f.dax.get_ref();
         if dax && (!f.cached.get_ref().is_empty() || !f.dirty.get_ref().is_empty()) {
             return Err(cx.error(f.dax.span(), "a DAX file has no page cache: leave 'cached' and 'dirty' empty"));
@@ -416,13 +426,33 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         if n == 0 {
             return Err(cx.error(pages.span(), "'pages' must be at least 1"));
         }
-        if p + n > FILE_PAGES_MAX {
+        if p.checked_add(n).is_none_or(|end| end > FILE_PAGES_MAX) {
             return Err(cx.error(
                 pages.span(),
-                format!("the range [{p}, {}) goes past the model's {FILE_PAGES_MAX}-page limit", p + n),
+                format!("the range [{p}, {}) goes past the model's {FILE_PAGES_MAX}-page limit", p.saturating_add(n)),
             ));
         }
         Ok((p, n))
+    };
+    // The user buffer of write and dio_write: anonymous memory, or the mapping of `from_mmap`
+    // starting at `from_page` (by default, the same pages as the ones written).
+    let user_buffer = |p: Lblk, n: Lblk| -> Result<UserBuffer, ScenarioError> {
+        let Some(source) = &raw.from_mmap else { return Ok(UserBuffer::Anonymous) };
+        let (source_ino, source_file) = resolve(source)?;
+        let first = raw.from_page.as_ref().map_or(p, |s| *s.get_ref());
+        if first.checked_add(n).is_none_or(|end| end > source_file.pages) {
+            let span = raw.from_page.as_ref().map_or(source.span(), |s| s.span());
+            return Err(cx.error(
+                span,
+                format!(
+                    "the user buffer [{first}, {}) is beyond the mapping of '{}' ({} pages)",
+                    first.saturating_add(n),
+                    source_file.name,
+                    source_file.pages
+                ),
+            ));
+        }
+        Ok(UserBuffer::Mapped { file: source_ino, page: first })
     };
     let page = raw.page.as_ref();
     let pages = raw.pages.as_ref();
@@ -431,10 +461,6 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         "munmap" => Operation::Munmap { file: ino },
         "load" | "store" => {
             let p = page_in_file(page.ok_or_else(|| missing("page"))?)?;
-            if !file.mmap {
-                // An mmap op earlier in some actor may create the mapping; the check here is
-                // only for files that can never be mapped.
-            }
             if name == "load" {
                 Operation::Load { file: ino, page: p }
             } else {
@@ -469,42 +495,14 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             if name == "dio_read" {
                 Operation::DioRead { file: ino, page: p, pages: n }
             } else {
-                let buffer = match &raw.from_mmap {
-                    None => UserBuffer::Anonymous,
-                    Some(source) => {
-                        let (source_ino, _) = resolve(source)?;
-                        UserBuffer::Mapped {
-                            file: source_ino,
-                            page: raw.from_page.as_ref().map_or(0, |s| *s.get_ref()),
-                        }
-                    }
-                };
+                let buffer = user_buffer(p, n)?;
                 let asynchronous = raw.asynchronous.as_ref().is_some_and(|a| *a.get_ref());
                 Operation::DioWrite { file: ino, page: p, pages: n, buffer, asynchronous }
             }
         }
         "write" => {
             let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
-            let buffer = match &raw.from_mmap {
-                None => UserBuffer::Anonymous,
-                Some(source) => {
-                    let (source_ino, source_file) = resolve(source)?;
-                    let first = raw.from_page.as_ref().map_or(p, |s| *s.get_ref());
-                    if first + n > source_file.pages {
-                        let span = raw.from_page.as_ref().map_or(source.span(), |s| s.span());
-                        return Err(cx.error(
-                            span,
-                            format!(
-                                "the user buffer [{first}, {}) is beyond the mapping of '{}' ({} pages)",
-                                first + n,
-                                source_file.name,
-                                source_file.pages
-                            ),
-                        ));
-                    }
-                    UserBuffer::Mapped { file: source_ino, page: first }
-                }
-            };
+            let buffer = user_buffer(p, n)?;
             let fail_at = match &raw.fail_at {
                 None => None,
                 Some(k) if *k.get_ref() < n => Some(*k.get_ref()),

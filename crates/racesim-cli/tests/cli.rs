@@ -339,7 +339,7 @@ fn more_bad_arguments_and_inputs_exit_two_without_panicking() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
     }
-    let twice = format!("{}holes = [1, 1]\n", GOOD_HEAD.replace("pages = 4\n", "pages = 4\n"));
+    let twice = format!("{GOOD_HEAD}holes = [1, 1]\n");
     assert_bad_scenario(
         "twiceholes",
         &format!("{twice}\n[[actor]]\nname = \"a\"\nops = [{{ op = \"load\", file = \"data\", page = 0 }}]\n"),

@@ -10,6 +10,7 @@ mod bench;
 mod check;
 mod minimize;
 mod output;
+mod policy;
 mod replay;
 mod run;
 mod show;
@@ -88,6 +89,8 @@ enum Command {
     Explain(show::ExplainArgs),
     /// Draw a trace: an interactive HTML swimlane timeline, a static SVG, or JSON.
     Show(show::ShowArgs),
+    /// Read a policy as a lock table: each operation and phase, lock, mode, range, taken/released.
+    Policy(policy::PolicyArgs),
     /// Measure schedules per second and cost per step against plain shuttle.
     Bench(bench::BenchArgs),
 }
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
         Command::Minimize(args) => minimize::minimize(args),
         Command::Explain(args) => show::explain(args),
         Command::Show(args) => show::show(args),
+        Command::Policy(args) => policy::policy(args),
         Command::Bench(args) => bench::bench(args),
     };
     ExitCode::from(code)

@@ -387,3 +387,17 @@ fn explain_and_show_refuse_a_trace_that_no_longer_replays() {
     assert_eq!(racesim(&["show", path.to_str().unwrap(), "--html", html.to_str().unwrap()]).status.code(), Some(3));
     assert_eq!(racesim(&["replay", path.to_str().unwrap()]).status.code(), Some(3));
 }
+
+#[test]
+fn a_policy_reads_as_a_lock_table() {
+    let o = racesim(&["policy", "mmaplock", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(rows.iter().any(|r| r["lock"] == "i_mmap_sem" && r["operation"] == "write fault" && r["mode"] == "shared"));
+    assert!(rows.iter().any(|r| r["lock"] == "i_mmap_sem" && r["mode"] == "exclusive"));
+    let legacy = stdout(&racesim(&["policy", "legacy"]));
+    assert!(!legacy.contains("fault lock") && !legacy.contains("range lock"), "{legacy}");
+    let variant = racesim(&["policy", "range_lock_mkwrite", "--scenario", "scenarios/collapse_mmap.toml"]);
+    assert!(stdout(&variant).contains("page_mkwrite") && stdout(&variant).contains("range lock"));
+    assert_eq!(racesim(&["policy", "ext5"]).status.code(), Some(2));
+}

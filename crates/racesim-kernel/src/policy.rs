@@ -139,3 +139,237 @@ pub struct Policy {
 /// files in `policies/` at the root of the repository, loaded by `racesim-scenario` through the
 /// same parser as a user's policy file.
 pub const BUILTIN_POLICIES: [&str; 4] = ["legacy", "mmaplock", "range_lock", "invalidate_lock"];
+
+/// One row of a policy read as a lock table: in `operation`, during `phase`, the kernel
+/// function holds `lock` in `mode` over `range`, from `taken` to `released`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockRule {
+    pub operation: &'static str,
+    pub phase: &'static str,
+    pub lock: &'static str,
+    pub mode: &'static str,
+    pub range: &'static str,
+    pub taken: &'static str,
+    pub released: &'static str,
+}
+
+impl Policy {
+    /// The policy as a table: every lock each operation takes under it, in which phase, mode
+    /// and range, and where it is taken and released. Derived from the fields; the functions in
+    /// `ops` take and release exactly these (page locks, `mmap_sem` and `i_dio_count`, which no
+    /// policy changes, are left out).
+    pub fn lock_table(&self) -> Vec<LockRule> {
+        let fault_lock = if self.fault_lock_name == "(none)" { "fault lock" } else { self.fault_lock_name_static() };
+        let mut rules = Vec::new();
+        let mut rule = |operation, phase, lock, mode, range, taken, released| {
+            rules.push(LockRule { operation, phase, lock, mode, range, taken, released })
+        };
+        if self.fault_lock_whole_fault {
+            rule(
+                "read/write fault",
+                "filemap_fault",
+                fault_lock,
+                "shared",
+                "file",
+                "ext4_filemap_fault",
+                "before finish_fault",
+            );
+        }
+        match self.page_create_lock {
+            PageCreateLock::None => {}
+            PageCreateLock::RangeLock => rule(
+                "read fault, read(2), readahead",
+                "page creation",
+                "range lock",
+                "exclusive",
+                "the index",
+                "page_cache_read",
+                "after the page is read",
+            ),
+            PageCreateLock::FaultLockShared => rule(
+                "read fault, read(2), readahead",
+                "page creation or read-in",
+                fault_lock,
+                "shared",
+                "file",
+                "page_cache_read / filemap_read_page",
+                "after the page is read",
+            ),
+        }
+        if self.mkwrite_fault_lock {
+            rule(
+                "write fault",
+                "page_mkwrite",
+                fault_lock,
+                "shared",
+                "file",
+                "ext4_page_mkwrite",
+                "end of page_mkwrite",
+            );
+        }
+        if self.mkwrite_range_lock {
+            rule(
+                "write fault",
+                "page_mkwrite",
+                "range lock",
+                "exclusive",
+                "the index",
+                "page_mkwrite",
+                "end of page_mkwrite",
+            );
+        }
+        if self.write_i_rwsem {
+            rule("write(2)", "whole syscall", "i_rwsem", "exclusive", "file", "inode_lock", "inode_unlock");
+        }
+        match self.write_range_lock {
+            WriteRangeLock::None => {}
+            WriteRangeLock::PerPage => rule(
+                "write(2)",
+                "write_begin, per page",
+                "range lock",
+                "exclusive",
+                "the page",
+                "before grab_cache_page_write_begin",
+                "once the locked page is in the cache",
+            ),
+            WriteRangeLock::WholeSyscall => rule(
+                "write(2)",
+                "whole syscall, across the user copy",
+                "range lock",
+                "exclusive",
+                "the written range",
+                "after inode_lock",
+                "before inode_unlock",
+            ),
+        }
+        rule(
+            "truncate, punch, collapse, insert, zero",
+            "whole operation",
+            "i_rwsem",
+            "exclusive",
+            "file",
+            "inode_lock",
+            "inode_unlock",
+        );
+        if self.wait_for_dio {
+            rule(
+                "truncate, punch, collapse, insert, zero",
+                "inode_dio_wait",
+                "i_dio_count",
+                "exclusive (instant)",
+                "file",
+                "after inode_lock",
+                "at once",
+            );
+        }
+        match self.invalidation_lock {
+            InvalidationLock::None => {}
+            InvalidationLock::FaultLockExclusive => rule(
+                "truncate, punch, collapse, insert, zero",
+                if self.collapse_flush_outside_lock {
+                    "eviction and block changes"
+                } else {
+                    "flush, eviction and block changes"
+                },
+                fault_lock,
+                "exclusive",
+                "file",
+                "filemap_invalidate_lock",
+                "before inode_unlock",
+            ),
+            InvalidationLock::RangeLock => rule(
+                "truncate, punch, collapse, insert, zero",
+                if self.collapse_flush_outside_lock {
+                    "eviction and block changes"
+                } else {
+                    "flush, eviction and block changes"
+                },
+                "range lock",
+                "exclusive",
+                if self.collapse_lock_to_eof {
+                    "the range; collapse and insert: [offset, EOF)"
+                } else {
+                    "the range; collapse: [offset, offset+len)"
+                },
+                "after inode_lock",
+                "before inode_unlock",
+            ),
+        }
+        if self.dio_read_i_rwsem {
+            rule(
+                "direct read",
+                "until submission",
+                "i_rwsem",
+                "shared",
+                "file",
+                "inode_lock_shared",
+                "after submit_bio",
+            );
+        }
+        rule("direct write", "until submission", "i_rwsem", "exclusive", "file", "inode_lock", "after submit_bio");
+        if self.dio_range_lock {
+            rule(
+                "direct IO",
+                "bio, submission to completion",
+                "range lock",
+                "exclusive",
+                "the bio",
+                "before the flush",
+                "dio_bio_end_io",
+            );
+        }
+        match self.dax_fault_lock {
+            DaxFaultLock::IMmapShared => rule(
+                "DAX fault",
+                "i_size check and PTE insertion",
+                "i_mmap_rwsem",
+                "shared",
+                "file",
+                "dax_insert_mapping",
+                "after vm_insert_mixed",
+            ),
+            DaxFaultLock::FaultLockShared => {
+                rule("DAX fault", "whole fault", fault_lock, "shared", "file", "ext4_dax_fault", "end of the fault")
+            }
+            DaxFaultLock::RangeLockExclusive => rule(
+                "DAX fault",
+                "whole fault",
+                "range lock",
+                "exclusive",
+                "the index",
+                "dax_fault",
+                "end of the fault",
+            ),
+            DaxFaultLock::FaultLockSharedAndEntryLock => {
+                rule(
+                    "DAX fault",
+                    "whole fault",
+                    fault_lock,
+                    "shared",
+                    "file",
+                    "ext4_dax_huge_fault",
+                    "end of the fault",
+                );
+                rule(
+                    "DAX fault",
+                    "whole fault",
+                    "DAX entry lock",
+                    "exclusive",
+                    "the index",
+                    "grab_mapping_entry",
+                    "end of the fault",
+                );
+            }
+        }
+        rules
+    }
+
+    fn fault_lock_name_static(&self) -> &'static str {
+        match self.fault_lock_name.as_str() {
+            "i_mmap_sem" => "i_mmap_sem",
+            "invalidate_lock" => "invalidate_lock",
+            "MMAPLOCK" => "MMAPLOCK",
+            _ => "fault lock",
+        }
+    }
+}

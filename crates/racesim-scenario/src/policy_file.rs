@@ -72,12 +72,17 @@ pub(crate) fn from_table(mut table: toml::Table) -> Result<Policy, String> {
         }
         Some(_) => return Err(format!("policy '{name}': 'base' must be a string")),
     };
-    let known = toml::Table::try_from(builtin_shape()).expect("a policy serialises to a table");
-    for (key, value) in table {
-        if !known.contains_key(&key) {
-            let fields: Vec<&str> = known.keys().map(|k| k.as_str()).filter(|k| *k != "name").collect();
-            return Err(format!("policy '{name}': unknown field '{key}'; expected one of {}", fields.join(", ")));
+    if let Some(rules) = table.remove("lock") {
+        let toml::Value::Array(rules) = rules else {
+            return Err(format!("policy '{name}': 'lock' must be a list of [[lock]] tables"));
+        };
+        let derived = lock_fields(&name, &rules)?;
+        for (key, value) in derived {
+            merged.insert(key, value);
         }
+    }
+    // Unknown fields are refused by Policy's deserializer, which names the known ones.
+    for (key, value) in table {
         merged.insert(key, value);
     }
     merged.insert("name".into(), toml::Value::String(name.clone()));
@@ -89,9 +94,184 @@ pub(crate) fn from_table(mut table: toml::Table) -> Result<Policy, String> {
     Ok(policy)
 }
 
-/// Any complete policy, for the list of field names.
-fn builtin_shape() -> Policy {
-    toml::from_str(BUILTIN_FILES[0].1).expect("the legacy policy file is complete")
+/// A lock a kernel function can take at a point, as (lock, mode, range), with the policy field
+/// values it means.
+type LockChoice = (&'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+/// One point: (operation, phase) and the locks that can be taken there.
+type LockPoint = (&'static str, &'static str, &'static [LockChoice]);
+
+/// The points where a kernel function takes a lock a policy decides, as (operation, phase),
+/// with the locks each can take there: (lock, mode, range) and the field values they mean.
+/// The rows are the lock table `racesim policy` prints; where each lock is taken and released
+/// follows from the phase (docs/scenario-format.md, "Policies as lock tables").
+const LOCK_POINTS: &[LockPoint] = &[
+    ("fault", "filemap_fault", &[("fault_lock", "shared", "file", &[("fault_lock_whole_fault", "true")])]),
+    (
+        "page cache fill",
+        "page creation",
+        &[
+            ("range_lock", "exclusive", "index", &[("page_create_lock", "range_lock")]),
+            ("fault_lock", "shared", "file", &[("page_create_lock", "fault_lock_shared")]),
+        ],
+    ),
+    (
+        "write fault",
+        "page_mkwrite",
+        &[
+            ("fault_lock", "shared", "file", &[("mkwrite_fault_lock", "true")]),
+            ("range_lock", "exclusive", "index", &[("mkwrite_range_lock", "true")]),
+        ],
+    ),
+    (
+        "write",
+        "whole syscall",
+        &[
+            ("i_rwsem", "exclusive", "file", &[("write_i_rwsem", "true")]),
+            ("range_lock", "exclusive", "range", &[("write_range_lock", "whole_syscall")]),
+        ],
+    ),
+    ("write", "write_begin", &[("range_lock", "exclusive", "page", &[("write_range_lock", "per_page")])]),
+    (
+        "invalidation",
+        "flush, eviction and block changes",
+        &[
+            (
+                "fault_lock",
+                "exclusive",
+                "file",
+                &[("invalidation_lock", "fault_lock_exclusive"), ("collapse_flush_outside_lock", "false")],
+            ),
+            (
+                "range_lock",
+                "exclusive",
+                "range",
+                &[("invalidation_lock", "range_lock"), ("collapse_flush_outside_lock", "false")],
+            ),
+            (
+                "range_lock",
+                "exclusive",
+                "range, collapse and insert to EOF",
+                &[
+                    ("invalidation_lock", "range_lock"),
+                    ("collapse_lock_to_eof", "true"),
+                    ("collapse_flush_outside_lock", "false"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "invalidation",
+        "eviction and block changes",
+        &[
+            ("fault_lock", "exclusive", "file", &[("invalidation_lock", "fault_lock_exclusive")]),
+            ("range_lock", "exclusive", "range", &[("invalidation_lock", "range_lock")]),
+            (
+                "range_lock",
+                "exclusive",
+                "range, collapse and insert to EOF",
+                &[("invalidation_lock", "range_lock"), ("collapse_lock_to_eof", "true")],
+            ),
+        ],
+    ),
+    ("invalidation", "inode_dio_wait", &[("i_dio_count", "exclusive", "file", &[("wait_for_dio", "true")])]),
+    ("direct read", "until submission", &[("i_rwsem", "shared", "file", &[("dio_read_i_rwsem", "true")])]),
+    ("direct IO", "bio", &[("range_lock", "exclusive", "bio", &[("dio_range_lock", "true")])]),
+    (
+        "DAX fault",
+        "i_size check and insertion",
+        &[("i_mmap_rwsem", "shared", "file", &[("dax_fault_lock", "i_mmap_shared")])],
+    ),
+    (
+        "DAX fault",
+        "whole fault",
+        &[
+            ("fault_lock", "shared", "file", &[("dax_fault_lock", "fault_lock_shared")]),
+            ("range_lock", "exclusive", "index", &[("dax_fault_lock", "range_lock_exclusive")]),
+            ("dax_entry", "exclusive", "index", &[("dax_entry_lock", "true")]),
+        ],
+    ),
+];
+
+/// The policy fields a lock table sets: every lock a policy decides, off unless a rule says so.
+fn lock_fields(name: &str, rules: &[toml::Value]) -> Result<toml::Table, String> {
+    let mut fields = toml::Table::new();
+    for (key, value) in [
+        ("fault_lock_whole_fault", "false"),
+        ("page_create_lock", "none"),
+        ("mkwrite_fault_lock", "false"),
+        ("mkwrite_range_lock", "false"),
+        ("write_i_rwsem", "false"),
+        ("write_range_lock", "none"),
+        ("invalidation_lock", "none"),
+        ("collapse_lock_to_eof", "false"),
+        // Without a lock across it, the flush cannot be inside one: it comes first.
+        ("collapse_flush_outside_lock", "true"),
+        ("wait_for_dio", "false"),
+        ("dio_read_i_rwsem", "false"),
+        ("dio_range_lock", "false"),
+        // A DAX fault takes at least i_mmap_rwsem around its i_size check and insertion (4.x).
+        ("dax_fault_lock", "i_mmap_shared"),
+    ] {
+        fields.insert(key.into(), typed(value));
+    }
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut entry_lock = false;
+    for (i, rule) in rules.iter().enumerate() {
+        let text = |key: &str| rule.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let where_ = format!("policy '{name}', [[lock]] number {}", i + 1);
+        let (Some(operation), Some(phase), Some(lock), Some(mode), Some(range)) =
+            (text("operation"), text("phase"), text("lock"), text("mode"), text("range"))
+        else {
+            return Err(format!("{where_}: needs string fields operation, phase, lock, mode and range"));
+        };
+        let Some((_, _, choices)) = LOCK_POINTS.iter().find(|(o, p, _)| *o == operation && *p == phase) else {
+            let points: Vec<String> = LOCK_POINTS.iter().map(|(o, p, _)| format!("\"{o}\" / \"{p}\"")).collect();
+            return Err(format!(
+                "{where_}: operation \"{operation}\", phase \"{phase}\" is not a point where a kernel function takes a \
+                 lock the policy decides; expected one of {}",
+                points.join(", ")
+            ));
+        };
+        let Some((_, _, _, sets)) = choices.iter().find(|(l, m, r, _)| *l == lock && *m == mode && *r == range) else {
+            let options: Vec<String> = choices.iter().map(|(l, m, r, _)| format!("{l} {m} over {r}")).collect();
+            return Err(format!(
+                "{where_}: in operation {operation}, phase {phase}, the kernel function cannot take {lock} {mode} over \
+                 {range}; it can take {}",
+                options.join(", or ")
+            ));
+        };
+        let key = (operation.clone(), lock.clone());
+        if seen.contains(&key) {
+            return Err(format!("{where_}: operation {operation} takes {lock} twice"));
+        }
+        seen.push(key);
+        for (field, value) in sets.iter() {
+            if *field == "dax_entry_lock" {
+                entry_lock = true;
+                continue;
+            }
+            fields.insert((*field).into(), typed(value));
+        }
+    }
+    if entry_lock {
+        // The DAX entry lock comes with the fault lock (invalidate_lock, Linux 5.15).
+        if fields.get("dax_fault_lock").and_then(|v| v.as_str()) != Some("fault_lock_shared") {
+            return Err(format!(
+                "policy '{name}': the DAX entry lock is modelled only together with the fault lock shared across the \
+                 whole DAX fault"
+            ));
+        }
+        fields.insert("dax_fault_lock".into(), typed("fault_lock_shared_and_entry_lock"));
+    }
+    Ok(fields)
+}
+
+fn typed(value: &str) -> toml::Value {
+    match value {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        other => toml::Value::String(other.into()),
+    }
 }
 
 /// Refuses policies whose kernel functions would take a lock they already hold.
@@ -135,6 +315,6 @@ mod tests {
     #[test]
     fn unknown_fields_are_named() {
         let error = parse("name = \"x\"\nbase = \"legacy\"\nfault_lokc = true\n", "p.toml").unwrap_err();
-        assert!(error.message.contains("unknown field 'fault_lokc'"), "{error}");
+        assert!(error.message.contains("unknown field `fault_lokc`"), "{error}");
     }
 }

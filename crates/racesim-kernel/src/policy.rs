@@ -146,7 +146,8 @@ pub const BUILTIN_POLICIES: [&str; 4] = ["legacy", "mmaplock", "range_lock", "in
 pub struct LockRule {
     pub operation: &'static str,
     pub phase: &'static str,
-    pub lock: &'static str,
+    /// The lock's name; the fault lock goes by the name the policy gives it.
+    pub lock: String,
     pub mode: &'static str,
     pub range: &'static str,
     pub taken: &'static str,
@@ -159,10 +160,10 @@ impl Policy {
     /// `ops` take and release exactly these (page locks, `mmap_sem` and `i_dio_count`, which no
     /// policy changes, are left out).
     pub fn lock_table(&self) -> Vec<LockRule> {
-        let fault_lock = if self.fault_lock_name == "(none)" { "fault lock" } else { self.fault_lock_name_static() };
+        let fault_lock = if self.fault_lock_name == "(none)" { "fault lock" } else { self.fault_lock_name.as_str() };
         let mut rules = Vec::new();
-        let mut rule = |operation, phase, lock, mode, range, taken, released| {
-            rules.push(LockRule { operation, phase, lock, mode, range, taken, released })
+        let mut rule = |operation, phase, lock: &str, mode, range, taken, released| {
+            rules.push(LockRule { operation, phase, lock: lock.to_string(), mode, range, taken, released })
         };
         if self.fault_lock_whole_fault {
             rule(
@@ -362,14 +363,5 @@ impl Policy {
             }
         }
         rules
-    }
-
-    fn fault_lock_name_static(&self) -> &'static str {
-        match self.fault_lock_name.as_str() {
-            "i_mmap_sem" => "i_mmap_sem",
-            "invalidate_lock" => "invalidate_lock",
-            "MMAPLOCK" => "MMAPLOCK",
-            _ => "fault lock",
-        }
     }
 }

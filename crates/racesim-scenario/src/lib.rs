@@ -318,6 +318,13 @@ impl Scenario {
         let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
         let list = |v: &[Lblk]| format!("[{}]", v.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "));
         let file = |ino: Ino| quote(&self.files[ino as usize].name);
+        // A write's or direct write's source, when it is a mapping rather than plain memory.
+        let from_mmap = |buffer: racesim_kernel::UserBuffer| match buffer {
+            racesim_kernel::UserBuffer::Mapped { file: source, page: first } => {
+                format!(", from_mmap = {}, from_page = {first}", file(source))
+            }
+            racesim_kernel::UserBuffer::Anonymous => String::new(),
+        };
         let mut out = String::new();
         out.push_str(&format!(
             "format = {}\nname = {}\ndescription = {}\n",
@@ -366,28 +373,22 @@ impl Scenario {
                     | Operation::InsertRange { file: f, page, pages }
                     | Operation::ZeroRange { file: f, page, pages }
                     | Operation::Fallocate { file: f, page, pages }
-                    | Operation::Readahead { file: f, page, pages } => {
+                    | Operation::Readahead { file: f, page, pages }
+                    | Operation::DioRead { file: f, page, pages } => {
                         format!("file = {}, page = {page}, pages = {pages}", file(f))
                     }
                     Operation::Truncate { file: f, size } => format!("file = {}, size = {size}", file(f)),
-                    Operation::DioRead { file: f, page, pages } => {
-                        format!("file = {}, page = {page}, pages = {pages}", file(f))
-                    }
                     Operation::DioWrite { file: f, page, pages, buffer, asynchronous } => {
-                        let mut text = format!("file = {}, page = {page}, pages = {pages}", file(f));
-                        if let racesim_kernel::UserBuffer::Mapped { file: source, page: first } = buffer {
-                            text.push_str(&format!(", from_mmap = {}, from_page = {first}", file(source)));
-                        }
+                        let mut text =
+                            format!("file = {}, page = {page}, pages = {pages}{}", file(f), from_mmap(buffer));
                         if asynchronous {
                             text.push_str(", async = true");
                         }
                         text
                     }
                     Operation::Write { file: f, page, pages, buffer, fail_at, allocation } => {
-                        let mut text = format!("file = {}, page = {page}, pages = {pages}", file(f));
-                        if let racesim_kernel::UserBuffer::Mapped { file: source, page: first } = buffer {
-                            text.push_str(&format!(", from_mmap = {}, from_page = {first}", file(source)));
-                        }
+                        let mut text =
+                            format!("file = {}, page = {page}, pages = {pages}{}", file(f), from_mmap(buffer));
                         if let Some(k) = fail_at {
                             text.push_str(&format!(", fail_at = {k}"));
                         }

@@ -73,69 +73,69 @@ impl<C: Cpu> Task<'_, C> {
     /// A load from page `index` of the mapping of `file`.
     pub fn load(&mut self, file: Ino, index: Lblk) -> Outcome {
         let (actor, mm) = (self.actor, self.mm);
-        for _ in 0..RETRIES_MAX {
-            let loaded = self.cpu.step(|m| {
-                if m.kernel.vma_of(mm, file).is_none_or(|(_, v)| index < v.pgoff || index >= v.pgoff + v.npages) {
-                    m.emit(actor, "load", Change::PteProbe { mm, ino: file, index, usable: false });
-                    return Err(());
-                }
-                let token = pte_load(m, mm, file, index);
-                match token {
-                    Some(token) => {
-                        m.emit(actor, "load", Change::UserRead { ino: file, index, token, path: ReadPath::MmapLoad })
-                    }
-                    None => m.emit(actor, "load", Change::PteProbe { mm, ino: file, index, usable: false }),
-                }
-                Ok(token)
-            });
-            match loaded {
-                Err(()) => return Outcome::Sigsegv,
-                Ok(Some(_)) => return Outcome::Ok,
-                Ok(None) => {}
+        self.user_access("load", file, index, false, |m| match pte_load(m, mm, file, index) {
+            Some(token) => {
+                m.emit(actor, "load", Change::UserRead { ino: file, index, token, path: ReadPath::MmapLoad });
+                true
             }
-            match self.handle_mm_fault(file, index, false) {
-                Err(FaultError::Sigbus) => return Outcome::Sigbus,
-                Err(FaultError::Segv) => return Outcome::Sigsegv,
-                _ => {}
-            }
-        }
-        panic!("model bug: load of {file}:{index} retried {RETRIES_MAX} times");
+            None => false,
+        })
     }
 
     /// A store to page `index` of the mapping of `file`. The store writes this operation's
     /// token; it retires in the step where it lands.
     pub fn store(&mut self, file: Ino, index: Lblk, write: WriteId) -> Outcome {
-        let (actor, mm) = (self.actor, self.mm);
+        let actor = self.actor;
+        let mm = self.mm;
         let token = Token::Data { ino: file, lblk: index, write };
-        for _ in 0..RETRIES_MAX {
-            let landed = self.cpu.step(|m| {
-                if m.kernel.vma_of(mm, file).is_none_or(|(_, v)| index < v.pgoff || index >= v.pgoff + v.npages) {
-                    m.emit(actor, "store", Change::PteProbe { mm, ino: file, index, usable: false });
-                    return Err(());
-                }
-                let landed = pte_store(m, mm, file, index, token);
-                match landed {
-                    Some(Some(pblk)) => {
-                        m.emit(actor, "store", Change::DiskWrite { pblk, ino: file, lblk: index, token });
-                        m.emit(actor, "store", Change::StoreRetired { ino: file, index, token });
-                    }
-                    Some(None) => m.emit(actor, "store", Change::StoreRetired { ino: file, index, token }),
-                    None => m.emit(actor, "store", Change::PteProbe { mm, ino: file, index, usable: false }),
-                }
-                Ok(landed)
-            });
-            match landed {
-                Err(()) => return Outcome::Sigsegv,
-                Ok(Some(_)) => return Outcome::Ok,
-                Ok(None) => {}
+        self.user_access("store", file, index, true, |m| match pte_store(m, mm, file, index, token) {
+            Some(Some(pblk)) => {
+                m.emit(actor, "store", Change::DiskWrite { pblk, ino: file, lblk: index, token });
+                m.emit(actor, "store", Change::StoreRetired { ino: file, index, token });
+                true
             }
-            match self.handle_mm_fault(file, index, true) {
+            Some(None) => {
+                m.emit(actor, "store", Change::StoreRetired { ino: file, index, token });
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// What the CPU does for every user access to a mapped page: try it through the PTE in one
+    /// step (`access` returns whether the PTE was usable and the access done); if it was not,
+    /// `handle_mm_fault` and try again. No VMA there is SIGSEGV, a fault beyond EOF SIGBUS.
+    fn user_access(
+        &mut self,
+        function: &'static str,
+        file: Ino,
+        index: Lblk,
+        write_fault: bool,
+        mut access: impl FnMut(&mut Machine) -> bool,
+    ) -> Outcome {
+        let (actor, mm) = (self.actor, self.mm);
+        for _ in 0..RETRIES_MAX {
+            let done = self.cpu.step(|m| {
+                let mapped =
+                    m.kernel.vma_of(mm, file).is_some_and(|(_, v)| index >= v.pgoff && index < v.pgoff + v.npages);
+                let done = mapped && access(m);
+                if !done {
+                    m.emit(actor, function, Change::PteProbe { mm, ino: file, index, usable: false });
+                }
+                if mapped { Ok(done) } else { Err(()) }
+            });
+            match done {
+                Err(()) => return Outcome::Sigsegv,
+                Ok(true) => return Outcome::Ok,
+                Ok(false) => {}
+            }
+            match self.handle_mm_fault(file, index, write_fault) {
                 Err(FaultError::Sigbus) => return Outcome::Sigbus,
                 Err(FaultError::Segv) => return Outcome::Sigsegv,
                 _ => {}
             }
         }
-        panic!("model bug: store to {file}:{index} retried {RETRIES_MAX} times");
+        panic!("model bug: {function} at {file}:{index} retried {RETRIES_MAX} times");
     }
 
     /// `handle_mm_fault` under `mmap_sem` shared. `Ok` means the access can be retried.

@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex};
 /// How cases explore.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    pub strategy: StrategyKind,
+    /// Overrides every scenario's own strategy (`strategy = ...` in the file) when set.
+    pub strategy: Option<StrategyKind>,
     pub seed: u64,
     /// Schedules per expectation case (the same default as `racesim run`).
     pub schedules: u64,
@@ -33,7 +34,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { strategy: StrategyKind::Random, seed: 1, schedules: 10_000, determinism_schedules: 50 }
+        Settings { strategy: None, seed: 1, schedules: 10_000, determinism_schedules: 50 }
     }
 }
 
@@ -327,9 +328,10 @@ fn check_expectation(
     let Some(policy) = scenario.policy(policy_name) else {
         return result(case, Status::BadInput, format!("unknown policy '{policy_name}'"), 0, None);
     };
+    let strategy = scenario.strategy_or(settings.strategy);
     let config = ExploreConfig {
         window: scenario.window.clone(),
-        ..ExploreConfig::new(settings.strategy, settings.seed, settings.schedules)
+        ..ExploreConfig::new(strategy, settings.seed, settings.schedules)
     };
     let report = racesim_explore::explore(scenario, &policy, &config, Box::new(|_| true));
     let schedules = report.progress.schedules;
@@ -342,7 +344,7 @@ fn check_expectation(
                     "expected {expect}, found {} in schedule {} ({}, seed {}): {}",
                     finding.violation.oracle,
                     finding.schedule,
-                    settings.strategy.label(),
+                    strategy.label(),
                     settings.seed,
                     finding.violation.message
                 );
@@ -353,7 +355,7 @@ fn check_expectation(
                 Status::Fail,
                 format!(
                     "expected {expect}, found nothing in {schedules} schedules ({}, seed {})",
-                    settings.strategy.label(),
+                    strategy.label(),
                     settings.seed
                 ),
                 schedules,
@@ -398,7 +400,7 @@ fn check_determinism(case: &Case, scenario: &Scenario, settings: &Settings) -> C
     let config = ExploreConfig {
         stop_at_first_finding: false,
         digest_logs: true,
-        ..ExploreConfig::new(settings.strategy, settings.seed, settings.determinism_schedules)
+        ..ExploreConfig::new(scenario.strategy_or(settings.strategy), settings.seed, settings.determinism_schedules)
     };
     let first = racesim_explore::explore(scenario, &policy, &config, Box::new(|_| true));
     let second = racesim_explore::explore(scenario, &policy, &config, Box::new(|_| true));

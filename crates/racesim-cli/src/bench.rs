@@ -21,8 +21,9 @@ pub struct BenchArgs {
     /// Complete schedules to run per policy (violations do not stop the measurement).
     #[arg(long, short = 'n', default_value_t = 20_000)]
     schedules: u64,
-    #[arg(long, default_value = "random")]
-    strategy: String,
+    /// `random`, `pct` or `pct:N`. Default: the scenario's `strategy`, else random.
+    #[arg(long)]
+    strategy: Option<String>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -91,7 +92,8 @@ fn plain_shuttle(tasks: usize, yields: u64, schedules: u64, seed: u64) -> (f64, 
 }
 
 pub fn bench(args: BenchArgs) -> u8 {
-    let (scenario, policies, strategy) = match resolve(&args.scenario, args.policy.as_deref(), &args.strategy) {
+    let (scenario, policies, strategy) = match resolve(&args.scenario, args.policy.as_deref(), args.strategy.as_deref())
+    {
         Ok(resolved) => resolved,
         Err(code) => return code,
     };

@@ -29,9 +29,10 @@ pub struct CheckArgs {
     /// Seed of every expectation case's exploration (as for `run`).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// How expectation cases pick the next actor: `random`, `pct` or `pct:N`.
-    #[arg(long, default_value = "random")]
-    strategy: String,
+    /// How expectation cases pick the next actor: `random`, `pct` or `pct:N`. Default: what
+    /// each scenario asks for (`strategy = ...`), random if it asks for nothing.
+    #[arg(long)]
+    strategy: Option<String>,
     /// Where the traces of unexpected findings go.
     #[arg(long, default_value = crate::CHECK_OUT)]
     out: PathBuf,
@@ -55,8 +56,10 @@ Cases: for each scenario, one per policy in its [expect] table and one determini
 for each *.trace.json, one replay. Documentation (*.md) and hidden files are skipped.";
 
 pub fn check(args: CheckArgs) -> u8 {
-    let Some(strategy) = StrategyKind::parse(&args.strategy) else {
-        return bad_input(format!("unknown strategy '{}'; expected random, pct or pct:N", args.strategy));
+    let strategy = match args.strategy.as_deref().map(|s| (s, StrategyKind::parse(s))) {
+        None => None,
+        Some((_, Some(strategy))) => Some(strategy),
+        Some((text, None)) => return bad_input(format!("unknown strategy '{text}'; expected random, pct or pct:N")),
     };
     let shard = match args.shard.as_deref().map(racesim_check::parse_shard) {
         None => None,

@@ -70,7 +70,10 @@ pub fn policy(args: PolicyArgs) -> u8 {
                     w4 = widths[4]
                 ));
             }
-            line(format!("  dax_prezero = {}, write_alloc = {:?}", policy.dax_prezero, policy.write_alloc));
+            line(format!(
+                "  dax_prezero = {}, write_alloc = {:?}, reclaim_skips_pinned = {}",
+                policy.dax_prezero, policy.write_alloc, policy.reclaim_skips_pinned
+            ));
         }
         Format::Json => {
             for r in &table {

@@ -27,9 +27,10 @@ pub struct RunArgs {
     /// repeatable. Without --policy, only the policies of these files are explored.
     #[arg(long, value_name = "FILE")]
     policy_file: Vec<PathBuf>,
-    /// How to pick the next actor: `random`, `pct` (PCT of depth 3) or `pct:N`.
-    #[arg(long, default_value = "random")]
-    strategy: String,
+    /// How to pick the next actor: `random`, `pct` (PCT of depth 3) or `pct:N`. Default: the
+    /// scenario's `strategy`, else random.
+    #[arg(long)]
+    strategy: Option<String>,
     /// Seed of the exploration. The same seed gives the same schedules, findings and traces.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -80,12 +81,25 @@ pub fn choose_policies(scenario: &Scenario, wanted: Option<&str>) -> Result<Vec<
 
 /// Loads the scenario and resolves `--policy` and `--strategy` against it; on bad input,
 /// prints the error and returns the exit code.
-pub fn resolve(path: &Path, policy: Option<&str>, strategy: &str) -> Result<(Scenario, Vec<Policy>, StrategyKind), u8> {
+pub fn resolve(
+    path: &Path,
+    policy: Option<&str>,
+    strategy: Option<&str>,
+) -> Result<(Scenario, Vec<Policy>, StrategyKind), u8> {
     let scenario = Scenario::load(path).map_err(bad_input)?;
     let policies = choose_policies(&scenario, policy).map_err(bad_input)?;
-    let strategy = StrategyKind::parse(strategy)
-        .ok_or_else(|| bad_input(format!("unknown strategy '{strategy}'; expected random, pct or pct:N (N >= 1)")))?;
+    let strategy = scenario.strategy_or(parse_strategy(strategy).map_err(bad_input)?);
     Ok((scenario, policies, strategy))
+}
+
+/// The `--strategy` argument: `None` when absent (the scenario's own strategy applies).
+pub fn parse_strategy(text: Option<&str>) -> Result<Option<StrategyKind>, String> {
+    match text {
+        None => Ok(None),
+        Some(text) => StrategyKind::parse(text)
+            .map(Some)
+            .ok_or_else(|| format!("unknown strategy '{text}'; expected random, pct or pct:N (N >= 1)")),
+    }
 }
 
 pub fn run(args: RunArgs) -> u8 {
@@ -116,8 +130,9 @@ pub fn run(args: RunArgs) -> u8 {
             Err(e) => return bad_input(e),
         },
     };
-    let Some(strategy) = StrategyKind::parse(&args.strategy) else {
-        return bad_input(format!("unknown strategy '{}'; expected random, pct or pct:N (N >= 1)", args.strategy));
+    let strategy = match parse_strategy(args.strategy.as_deref()) {
+        Ok(requested) => scenario.strategy_or(requested),
+        Err(e) => return bad_input(e),
     };
     if args.schedules == 0 {
         return bad_input("--schedules must be at least 1");

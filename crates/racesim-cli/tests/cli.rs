@@ -169,6 +169,26 @@ fn unknown_policy_in_expect_is_refused() {
 }
 
 #[test]
+fn unknown_strategy_in_a_scenario_is_refused() {
+    let text = GOOD_HEAD.replace("name = \"t\"\n", "name = \"t\"\nstrategy = \"dfs\"\n")
+        + "[[actor]]\nname = \"a\"\nops = [{ op = \"load\", file = \"data\", page = 1 }]\n";
+    assert_bad_scenario("badstrategy", &text, 3, "unknown strategy 'dfs'; expected random, pct or pct:N");
+}
+
+/// A scenario that names a strategy is explored with it; `--strategy` overrides it.
+#[test]
+fn the_scenario_strategy_applies_unless_the_command_line_overrides_it() {
+    let scenario = "scenarios/dio_read_pinned_reclaim.toml";
+    let o =
+        racesim(&["run", scenario, "--policy", "invalidate_lock", "--out", scratch("own_strategy").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("(pct:3, seed 1)"), "{}", stdout(&o));
+    let o = racesim(&["run", scenario, "--policy", "invalidate_lock", "--strategy", "random", "-n", "50"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("clean after 50 schedules"), "{}", stdout(&o));
+}
+
+#[test]
 fn unknown_policy_on_the_command_line_is_bad_input() {
     let o = racesim(&["run", "scenarios/collapse_mmap.toml", "--policy", "ext5"]);
     assert_eq!(o.status.code(), Some(2));

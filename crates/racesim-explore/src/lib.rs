@@ -38,33 +38,9 @@ pub const STEPS_PER_SCHEDULE_MAX: u64 = 100_000;
 /// ample room over shuttle's 60 KiB default.
 const TASK_STACK_BYTES: usize = 0x20000;
 
-/// How to choose among runnable actors.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StrategyKind {
-    Random,
-    Pct { depth: usize },
-}
-
-impl StrategyKind {
-    pub fn label(&self) -> String {
-        match self {
-            StrategyKind::Random => "random".into(),
-            StrategyKind::Pct { depth } => format!("pct:{depth}"),
-        }
-    }
-
-    /// Parses `random`, `pct` (depth 3) or `pct:N`.
-    pub fn parse(text: &str) -> Option<StrategyKind> {
-        match text {
-            "random" => Some(StrategyKind::Random),
-            "pct" => Some(StrategyKind::Pct { depth: 3 }),
-            _ => {
-                let depth = text.strip_prefix("pct:")?.parse().ok()?;
-                (depth >= 1).then_some(StrategyKind::Pct { depth })
-            }
-        }
-    }
-}
+/// How to choose among runnable actors: defined with the scenario language, which lets a
+/// scenario name the strategy its race needs.
+pub use racesim_scenario::StrategyKind;
 
 #[derive(Clone, Debug)]
 pub struct ExploreConfig {

@@ -1,6 +1,6 @@
 //! Policies are data: a policy file a user writes is explored exactly like a built-in.
 
-use racesim_explore::{ExploreConfig, StrategyKind};
+use racesim_explore::ExploreConfig;
 use racesim_scenario::Scenario;
 use std::path::Path;
 
@@ -15,7 +15,7 @@ fn a_user_written_policy_file_reproduces_the_mmaplock_verdicts_on_every_scenario
     for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
         let scenario = Scenario::load(path).unwrap();
         let Some(expected) = scenario.expectation("mmaplock") else { continue };
-        let config = ExploreConfig::new(StrategyKind::Random, 1, 10_000);
+        let config = ExploreConfig::new(scenario.strategy_or(None), 1, 10_000);
         let report = racesim_explore::explore(&scenario, &policy, &config, Box::new(|_| true));
         let found = report.finding.as_ref().map(|f| f.violation.oracle);
         assert!(

@@ -29,6 +29,11 @@ fn config() -> ExploreConfig {
     ExploreConfig::new(StrategyKind::Random, SEED, SCHEDULES)
 }
 
+/// The defaults of `racesim run` for this scenario: its own strategy if it names one.
+fn config_for(scenario: &Scenario) -> ExploreConfig {
+    ExploreConfig::new(scenario.strategy_or(None), SEED, SCHEDULES)
+}
+
 fn explore(scenario: &Scenario, policy: &str, config: &ExploreConfig) -> RunReport {
     let policy = scenario.policy(policy).unwrap_or_else(|| panic!("{}: policy {policy}", scenario.path));
     racesim_explore::explore(scenario, &policy, config, Box::new(|_| true))
@@ -45,7 +50,7 @@ fn every_scenario_meets_its_expectations() {
     for scenario in scenarios() {
         assert!(!scenario.expect.is_empty(), "{} states no expectation", scenario.path);
         for (policy, expected) in &scenario.expect {
-            let report = explore(&scenario, policy, &config());
+            let report = explore(&scenario, policy, &config_for(&scenario));
             checked += 1;
             let got = verdict(&report);
             if !expected.accepts(got) {
@@ -78,6 +83,7 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::WriteToFreedBlock, "mkwrite_punch", "legacy", "mmaplock"),
         (Oracle::WriteToFreedBlock, "dax_punch", "legacy", "invalidate_lock"),
         (Oracle::LostWrite, "collapse_mmap", "legacy", "invalidate_lock"),
+        (Oracle::LostWrite, "dio_read_pinned_reclaim", "invalidate_lock", "invalidate_lock_6_4"),
         (Oracle::MappingBeyondEof, "fault_truncate", "legacy_without_recheck", "legacy"),
         (Oracle::Deadlock, "write_from_mmap", "range_lock_whole_write", "range_lock"),
         (Oracle::Deadlock, "fair_rwsem_deadlock", "legacy_copy_may_fault", "legacy"),
@@ -91,8 +97,8 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
     }
     for (oracle, name, racy, fixed) in pairs {
         let scenario = all.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no scenario {name}"));
-        assert_eq!(verdict(&explore(scenario, racy, &config())), Some(oracle), "{name} under {racy}");
-        assert_eq!(verdict(&explore(scenario, fixed, &config())), None, "{name} under {fixed}");
+        assert_eq!(verdict(&explore(scenario, racy, &config_for(scenario))), Some(oracle), "{name} under {racy}");
+        assert_eq!(verdict(&explore(scenario, fixed, &config_for(scenario))), None, "{name} under {fixed}");
     }
 }
 
@@ -103,10 +109,11 @@ fn the_same_seed_gives_a_byte_identical_trace() {
             if *expected == Expect::Clean {
                 continue;
             }
-            let first = explore(&scenario, policy, &config()).finding.expect("a finding");
-            let second = explore(&scenario, policy, &config()).finding.expect("a finding");
-            let a = racesim_explore::to_trace(&scenario, policy, &config(), &first).to_json();
-            let b = racesim_explore::to_trace(&scenario, policy, &config(), &second).to_json();
+            let config = config_for(&scenario);
+            let first = explore(&scenario, policy, &config).finding.expect("a finding");
+            let second = explore(&scenario, policy, &config).finding.expect("a finding");
+            let a = racesim_explore::to_trace(&scenario, policy, &config, &first).to_json();
+            let b = racesim_explore::to_trace(&scenario, policy, &config, &second).to_json();
             assert_eq!(a, b, "{} under {policy}: two runs with seed {SEED} differ", scenario.path);
         }
     }
@@ -120,7 +127,7 @@ fn every_finding_replays_to_the_same_verdict_and_event_log() {
                 continue;
             }
             let policy = scenario.policy(policy_name).unwrap();
-            let finding = explore(&scenario, policy_name, &config()).finding.expect("a finding");
+            let finding = explore(&scenario, policy_name, &config_for(&scenario)).finding.expect("a finding");
             let replayed = racesim_explore::replay(&scenario, &policy, &finding.decisions);
             assert_eq!(replayed.diverged, None, "{} under {policy_name}", scenario.path);
             assert_eq!(replayed.events, finding.events, "{} under {policy_name}: event log differs", scenario.path);

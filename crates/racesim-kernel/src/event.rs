@@ -181,6 +181,35 @@ pub enum Change {
         ino: Ino,
         range: PageRange,
     },
+    /// `get_user_pages` (FOLL_PIN) pinned the page that `mm`'s PTE for `ino:index` maps.
+    PagePinned {
+        mm: MmId,
+        ino: Ino,
+        index: Lblk,
+        page: PageId,
+    },
+    /// `unpin_user_pages` at the end of a direct IO.
+    PageUnpinned {
+        page: PageId,
+    },
+    /// A direct read's DMA put `token` into the pinned user page `page` (file page
+    /// `ino:index`), whether or not the page is still in the page cache.
+    DmaIntoPage {
+        ino: Ino,
+        index: Lblk,
+        page: PageId,
+        token: Token,
+    },
+    /// `try_to_release_page` freed the buffer heads of a clean page.
+    BuffersReleased {
+        page: PageId,
+    },
+    /// Writeback found a dirty page without buffers and dropped its dirty bit unwritten.
+    DirtyPageWithoutBuffers {
+        ino: Ino,
+        index: Lblk,
+        page: PageId,
+    },
     /// Reclaim took a clean, unmapped page out of the page cache.
     PageReclaimed {
         ino: Ino,
@@ -387,6 +416,18 @@ impl Change {
             Change::PageReclaimed { ino, index, page } => {
                 format!("reclaims clean page#{page} ({}:{index}) from the page cache", file(ino))
             }
+            Change::PagePinned { mm, ino, index, page } => {
+                format!("pins page#{page}, mapped by mm{mm} at {}:{index}, for DMA", file(ino))
+            }
+            Change::PageUnpinned { page } => format!("unpins page#{page}"),
+            Change::DmaIntoPage { ino, index, page, token } => {
+                format!("DMA puts {} into pinned page#{page} ({}:{index})", token_name(token, names), file(ino))
+            }
+            Change::BuffersReleased { page } => format!("strips the buffer heads of clean page#{page}"),
+            Change::DirtyPageWithoutBuffers { ino, index, page } => format!(
+                "page#{page} ({}:{index}) is dirty but has no buffers attached: warns, clears dirty, skips it",
+                file(ino)
+            ),
             Change::ExtentsShifted { ino, from, by } => {
                 format!("shifts extents of {} from {from} left by {by}", file(ino))
             }
@@ -540,6 +581,13 @@ impl Change {
             Change::PageReclaimed { ino, index, page } => {
                 out.extend([write(CacheSlots(ino, one(index))), write(Page(page))]);
             }
+            Change::PagePinned { mm, ino, index, page } => {
+                out.extend([read(Ptes(ino, one(index))), read(Vmas(mm)), write(Page(page))]);
+            }
+            Change::PageUnpinned { page }
+            | Change::DmaIntoPage { page, .. }
+            | Change::BuffersReleased { page }
+            | Change::DirtyPageWithoutBuffers { page, .. } => out.push(write(Page(page))),
             Change::BioSubmitted { ino, range } => out.push(read(Extents(ino, range))),
             Change::ExtentsShifted { ino, from, .. } => {
                 out.extend([write(Extents(ino, PageRange::to_eof(0))), write(Allocator)]);

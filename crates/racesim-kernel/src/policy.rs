@@ -133,6 +133,10 @@ pub struct Policy {
     pub dax_prezero: bool,
     /// Extent kind that buffered writes allocate.
     pub write_alloc: AllocKind,
+    /// Reclaim leaves a page pinned for DMA alone instead of stripping its buffers before it
+    /// finds the page cannot be freed: Linux 6.4 (d824ec2a1546 "mm: do not reclaim private
+    /// data from pinned page"), backported to stable kernels.
+    pub reclaim_skips_pinned: bool,
 }
 
 /// Names of the built-in policies, in the order reports list them. Their definitions are the

@@ -60,6 +60,15 @@ pub struct Page {
     /// `write_begin`/`page_mkwrite`. Writeback writes here without consulting the block map,
     /// which is exactly why a page that outlives its block corrupts the disk.
     pub buffer_pblk: Option<Pblk>,
+    /// `page_has_buffers`: buffer heads are attached. `write_begin` and `page_mkwrite` attach
+    /// them before they dirty the page; reclaim strips them from a clean page
+    /// (`try_to_release_page`) and truncation drops them. ext4 tracks dirtiness and delalloc
+    /// reservations in them, so a dirty page without buffers is one ext4 cannot write back.
+    pub buffers: bool,
+    /// `page_maybe_dma_pinned`: direct IOs holding the page pinned (`get_user_pages` /
+    /// FOLL_PIN) until their completion. A pin keeps the frame alive, not the page in the
+    /// cache: truncation still removes it, reclaim cannot free it.
+    pub pins: u8,
     pub lock: LockId,
 }
 
@@ -186,6 +195,8 @@ impl Kernel {
             writeback: false,
             content: Token::Zero,
             buffer_pblk: None,
+            buffers: false,
+            pins: 0,
             lock,
         });
         let slot = &mut self.inodes[ino as usize].cache[index as usize];

@@ -5,7 +5,8 @@
 //! *items*, each with the interval of event indices in which it took effect:
 //! - a store is atomic where it retired; each page a write(2) copied takes effect somewhere
 //!   between its copy and the syscall's return (write(2) is not atomic as a whole against mmap
-//!   stores, and a direct reader does not see the page cache);
+//!   stores, and a direct reader does not see the page cache); each page a direct read's DMA
+//!   put into a pinned mapping takes effect between the start of the read and the DMA;
 //! - each page a load returned is atomic where it was loaded; each page read(2) returned took
 //!   its value somewhere between the start of the syscall and the copy to the user (read(2)
 //!   copies from a page it looked up earlier, which may have been truncated since);
@@ -213,6 +214,21 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                     items.push(point(Effect::Wrote { ino, lblk, token }, info.op));
                 }
             }
+            Change::DmaIntoPage { ino, index, token, .. } => {
+                // A direct read into a pinned mapping writes that file's page like a store that
+                // lands somewhere between the pin and the DMA (the pin was taken after the start
+                // of the syscall); a truncate may have removed the page in between, and then the
+                // data went with it.
+                if let Some((op @ Operation::DioRead { .. }, begin)) = running {
+                    items.push(Item {
+                        effect: Effect::Wrote { ino, lblk: index, token },
+                        begin,
+                        end: at,
+                        actor: event.actor,
+                        op,
+                    });
+                }
+            }
             Change::UserRead { ino, index, token, .. } => match running {
                 // A load reads through its PTE in one step.
                 Some((op @ Operation::Load { .. }, _)) => {
@@ -251,10 +267,10 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
     match item.effect {
         Effect::Wrote { ino, lblk, token } => {
             let f = &mut files[ino as usize];
-            // A store lands inside EOF, or past a size that a truncate in progress has just
-            // shrunk, through a PTE it has not zapped yet (the data then goes with the
-            // truncate's removal). write(2) may extend the file.
-            if matches!(item.op, Operation::Store { .. }) {
+            // A store (or a direct read's DMA into a mapping) lands inside EOF, or past a size
+            // that a truncate in progress has just shrunk, through a PTE it has not zapped yet
+            // (the data then goes with the truncate's removal). write(2) may extend the file.
+            if matches!(item.op, Operation::Store { .. } | Operation::DioRead { .. }) {
                 let pending = f.zap_pending_from.is_some_and(|from| lblk >= from);
                 if lblk >= f.size && !pending {
                     return false;

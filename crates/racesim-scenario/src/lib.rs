@@ -11,7 +11,7 @@ mod raw;
 
 use racesim_kernel::state::{Pte, PteTarget, Vma};
 use racesim_kernel::types::{Extent, Ino, Lblk, Token};
-use racesim_kernel::{Kernel, Names, Operation, Policy};
+use racesim_kernel::{Kernel, Names, Operation, Policy, UserBuffer};
 use racesim_oracles::Oracle;
 use sha2::Digest;
 use std::path::Path;
@@ -23,6 +23,38 @@ pub const ACTORS_MAX: usize = 16;
 pub const OPS_PER_ACTOR_MAX: usize = 64;
 pub const DISK_BLOCKS_DEFAULT: u32 = 64;
 pub const DISK_BLOCKS_MAX: u32 = 4096;
+
+/// How the explorer chooses among runnable actors. A scenario may name the one its race needs
+/// (`strategy = "pct"`); `--strategy` on the command line overrides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrategyKind {
+    /// Uniformly random at every scheduling point.
+    Random,
+    /// Probabilistic concurrency testing: finds a bug that needs `depth - 1` preemptions at
+    /// given points with a probability bounded from below, however long the other actors run.
+    Pct { depth: usize },
+}
+
+impl StrategyKind {
+    pub fn label(&self) -> String {
+        match self {
+            StrategyKind::Random => "random".into(),
+            StrategyKind::Pct { depth } => format!("pct:{depth}"),
+        }
+    }
+
+    /// Parses `random`, `pct` (depth 3) or `pct:N`.
+    pub fn parse(text: &str) -> Option<StrategyKind> {
+        match text {
+            "random" => Some(StrategyKind::Random),
+            "pct" => Some(StrategyKind::Pct { depth: 3 }),
+            _ => {
+                let depth = text.strip_prefix("pct:")?.parse().ok()?;
+                (depth >= 1).then_some(StrategyKind::Pct { depth })
+            }
+        }
+    }
+}
 
 /// What a scenario expects under one policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +133,17 @@ pub struct Scenario {
     /// Oracles this scenario is not about: their findings are not reported (deadlock cannot be
     /// ignored: actors that wait forever stop the schedule).
     pub ignore: Vec<Oracle>,
+    /// The exploration strategy the scenario asks for, if not random (a race that needs a
+    /// long uninterrupted prefix of one actor is out of reach of random walks; PCT finds it).
+    pub strategy: Option<StrategyKind>,
+}
+
+impl Scenario {
+    /// The strategy to explore with: the one asked for on the command line, else the
+    /// scenario's, else random.
+    pub fn strategy_or(&self, requested: Option<StrategyKind>) -> StrategyKind {
+        requested.or(self.strategy).unwrap_or(StrategyKind::Random)
+    }
 }
 
 /// Matches events of one actor, optionally of one kernel function.
@@ -236,6 +279,7 @@ impl Scenario {
                 p.dirty = file.dirty.contains(&lblk);
                 // A page dirtied through write(2) or a fault has its buffers mapped.
                 p.buffer_pblk = if p.dirty { extent.pblk() } else { None };
+                p.buffers = p.dirty;
             }
             if file.mmap && file.pages > 0 {
                 let mut vma = Vma { ino, pgoff: 0, npages: file.pages, ptes: vec![None; file.pages as usize] };
@@ -300,8 +344,14 @@ impl Scenario {
                     page + pages
                 )
             }
-            Operation::DioRead { file: f, page, pages } => {
-                format!("direct read {} [{page}, {})", file(f), page + pages)
+            Operation::DioRead { file: f, page, pages, buffer } => {
+                let into = match buffer {
+                    UserBuffer::Mapped { file: m, page: first } => {
+                        format!(" into the mapping of {} [{first}, {})", file(m), first + pages)
+                    }
+                    UserBuffer::Anonymous => String::new(),
+                };
+                format!("direct read {} [{page}, {}){into}", file(f), page + pages)
             }
             Operation::Writeback { file: f }
             | Operation::Fsync { file: f }
@@ -319,11 +369,11 @@ impl Scenario {
         let list = |v: &[Lblk]| format!("[{}]", v.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "));
         let file = |ino: Ino| quote(&self.files[ino as usize].name);
         // A write's or direct write's source, when it is a mapping rather than plain memory.
-        let from_mmap = |buffer: racesim_kernel::UserBuffer| match buffer {
-            racesim_kernel::UserBuffer::Mapped { file: source, page: first } => {
+        let from_mmap = |buffer: UserBuffer| match buffer {
+            UserBuffer::Mapped { file: source, page: first } => {
                 format!(", from_mmap = {}, from_page = {first}", file(source))
             }
-            racesim_kernel::UserBuffer::Anonymous => String::new(),
+            UserBuffer::Anonymous => String::new(),
         };
         let mut out = String::new();
         out.push_str(&format!(
@@ -336,6 +386,9 @@ impl Scenario {
         if !self.ignore.is_empty() {
             let names: Vec<String> = self.ignore.iter().map(|o| quote(o.name())).collect();
             out.push_str(&format!("ignore = [{}]\n", names.join(", ")));
+        }
+        if let Some(strategy) = self.strategy {
+            out.push_str(&format!("strategy = {}\n", quote(&strategy.label())));
         }
         for f in &self.files {
             out.push_str(&format!(
@@ -373,9 +426,17 @@ impl Scenario {
                     | Operation::InsertRange { file: f, page, pages }
                     | Operation::ZeroRange { file: f, page, pages }
                     | Operation::Fallocate { file: f, page, pages }
-                    | Operation::Readahead { file: f, page, pages }
-                    | Operation::DioRead { file: f, page, pages } => {
+                    | Operation::Readahead { file: f, page, pages } => {
                         format!("file = {}, page = {page}, pages = {pages}", file(f))
+                    }
+                    Operation::DioRead { file: f, page, pages, buffer } => {
+                        let into = match buffer {
+                            UserBuffer::Mapped { file: m, page: first } => {
+                                format!(", into_mmap = {}, into_page = {first}", file(m))
+                            }
+                            UserBuffer::Anonymous => String::new(),
+                        };
+                        format!("file = {}, page = {page}, pages = {pages}{into}", file(f))
                     }
                     Operation::Truncate { file: f, size } => format!("file = {}, size = {size}", file(f)),
                     Operation::DioWrite { file: f, page, pages, buffer, asynchronous } => {

@@ -3,7 +3,7 @@
 
 use crate::{
     ACTORS_MAX, Actor, DISK_BLOCKS_DEFAULT, DISK_BLOCKS_MAX, Expect, FileSetup, OPS_PER_ACTOR_MAX, Scenario,
-    ScenarioError, line_column,
+    ScenarioError, StrategyKind, line_column,
 };
 use racesim_kernel::policy::BUILTIN_POLICIES;
 use racesim_kernel::state::FILE_PAGES_MAX;
@@ -28,6 +28,8 @@ struct RawScenario {
     disk_blocks: Option<Spanned<u32>>,
     #[serde(default = "unspanned")]
     ignore: Spanned<Vec<String>>,
+    #[serde(default)]
+    strategy: Option<Spanned<String>>,
     #[serde(default, rename = "file")]
     files: Vec<Spanned<RawFile>>,
     #[serde(default, rename = "actor")]
@@ -114,6 +116,10 @@ struct RawOp {
     from_mmap: Option<Spanned<String>>,
     /// write(2): first page of that mapping (default: the written page).
     from_page: Option<Spanned<Lblk>>,
+    /// dio_read: the user buffer the data goes to is the shared mapping of this file.
+    into_mmap: Option<Spanned<String>>,
+    /// dio_read: first page of that mapping (default: the page read).
+    into_page: Option<Spanned<Lblk>>,
     /// write(2): the copy of this page (relative to the write) fails with EFAULT.
     fail_at: Option<Spanned<Lblk>>,
     /// write(2): "per_page" (default) or "whole_range".
@@ -143,7 +149,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("msync", "file"),
     ("reclaim", "file"),
     ("dio_write", "file, page, pages, from_mmap?, from_page?, async?"),
-    ("dio_read", "file, page, pages"),
+    ("dio_read", "file, page, pages, into_mmap?, into_page?"),
 ];
 
 struct Ctx<'a> {
@@ -308,9 +314,19 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
     if processes.is_empty() {
         processes.push("p0".into());
     }
+    let strategy = match &raw.strategy {
+        None => None,
+        Some(text) => Some(StrategyKind::parse(text.get_ref()).ok_or_else(|| {
+            cx.error(
+                text.span(),
+                format!("unknown strategy '{}'; expected random, pct or pct:N (N >= 1)", text.get_ref()),
+            )
+        })?),
+    };
     Ok(Scenario {
         processes,
         ignore,
+        strategy,
         window,
         name: raw.name.get_ref().clone(),
         description: raw.description,
@@ -434,14 +450,19 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         }
         Ok((p, n))
     };
-    // The user buffer of write and dio_write: anonymous memory, or the mapping of `from_mmap`
-    // starting at `from_page` (by default, the same pages as the ones written).
-    let user_buffer = |p: Lblk, n: Lblk| -> Result<UserBuffer, ScenarioError> {
-        let Some(source) = &raw.from_mmap else { return Ok(UserBuffer::Anonymous) };
+    // The user buffer of write, dio_write (`from_mmap`, `from_page`) and dio_read
+    // (`into_mmap`, `into_page`): anonymous memory, or the mapping of that file starting at
+    // that page (by default, the same pages as the ones the operation covers).
+    let user_buffer = |p: Lblk,
+                       n: Lblk,
+                       mapping: &Option<Spanned<String>>,
+                       first_page: &Option<Spanned<Lblk>>|
+     -> Result<UserBuffer, ScenarioError> {
+        let Some(source) = mapping else { return Ok(UserBuffer::Anonymous) };
         let (source_ino, source_file) = resolve(source)?;
-        let first = raw.from_page.as_ref().map_or(p, |s| *s.get_ref());
+        let first = first_page.as_ref().map_or(p, |s| *s.get_ref());
         if first.checked_add(n).is_none_or(|end| end > source_file.pages) {
-            let span = raw.from_page.as_ref().map_or(source.span(), |s| s.span());
+            let span = first_page.as_ref().map_or(source.span(), |s| s.span());
             return Err(cx.error(
                 span,
                 format!(
@@ -493,16 +514,17 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 ));
             }
             if name == "dio_read" {
-                Operation::DioRead { file: ino, page: p, pages: n }
+                let buffer = user_buffer(p, n, &raw.into_mmap, &raw.into_page)?;
+                Operation::DioRead { file: ino, page: p, pages: n, buffer }
             } else {
-                let buffer = user_buffer(p, n)?;
+                let buffer = user_buffer(p, n, &raw.from_mmap, &raw.from_page)?;
                 let asynchronous = raw.asynchronous.as_ref().is_some_and(|a| *a.get_ref());
                 Operation::DioWrite { file: ino, page: p, pages: n, buffer, asynchronous }
             }
         }
         "write" => {
             let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
-            let buffer = user_buffer(p, n)?;
+            let buffer = user_buffer(p, n, &raw.from_mmap, &raw.from_page)?;
             let fail_at = match &raw.fail_at {
                 None => None,
                 Some(k) if *k.get_ref() < n => Some(*k.get_ref()),

@@ -3,6 +3,13 @@
 //! (Kara), flushing and invalidating the page-cache range, mapping or allocating the blocks,
 //! submitting the bio, its completion (`dio_bio_end_io`), and `inode_dio_end`.
 //!
+//! A user buffer that is a shared mapping (of this file or another) is pinned at submission
+//! and stays pinned until completion, as FOLL_PIN pins do: the DMA of a read lands in the
+//! pinned pages at completion, which then re-dirties them (`bio_check_pages_dirty` →
+//! `set_page_dirty_lock`) and unpins them. A pin keeps the frame, not its place in the page
+//! cache: truncation may remove a pinned page meanwhile, and the DMA then lands in a page no
+//! file holds any more.
+//!
 //! An asynchronous DIO returns to the user after submission; its completion runs later. The
 //! model runs the completion as the same actor's next steps, after the operation has returned
 //! and before its next operation begins (docs/model.md).
@@ -12,14 +19,30 @@ use super::{Task, UserBuffer};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::lock::LockMode;
-use crate::types::{Extent, Ino, Lblk, PageRange, Pblk, Token, WriteId};
+use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk, Token, WriteId};
+
+/// Which way the data of a direct IO moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Disk to user memory (O_DIRECT read).
+    Read,
+    /// User memory to disk (O_DIRECT write).
+    Write,
+}
 
 /// A submitted bio: the blocks it covers, page by page (`None`: a hole, for a read).
 pub struct Bio {
     file: Ino,
     page: Lblk,
     blocks: Vec<Option<Pblk>>,
-    write: Option<WriteId>,
+    direction: Direction,
+    /// The operation, which names the data it writes: to the disk for a write, to the user
+    /// buffer for a read.
+    id: WriteId,
+    /// The user buffer, and the pages `get_user_pages` pinned in it (one per bio page for a
+    /// shared mapping of a page-cache file, none otherwise).
+    buffer: UserBuffer,
+    pinned: Vec<PageId>,
     held: Vec<Held>,
 }
 
@@ -32,9 +55,11 @@ impl<C: Cpu> Task<'_, C> {
         page: Lblk,
         pages: Lblk,
         buffer: UserBuffer,
-        write: Option<WriteId>,
+        direction: Direction,
+        id: WriteId,
     ) -> Result<Bio, Outcome> {
         let actor = self.actor;
+        let write = (direction == Direction::Write).then_some(id);
         let range = PageRange::new(page, page + pages);
         let (i_rwsem, dio_count, range_lock) = self.cpu.peek(|m| {
             (m.kernel.inode(file).i_rwsem, m.kernel.inode(file).i_dio_count, m.kernel.inode(file).range_lock)
@@ -49,11 +74,13 @@ impl<C: Cpu> Task<'_, C> {
             None
         };
         held.push(self.acquire("inode_dio_begin", dio_count, LockMode::Shared, PageRange::WHOLE));
-        // get_user_pages: fault the user buffer in under mmap_sem, before any range lock
-        // (mmap_sem > range lock).
-        if let UserBuffer::Mapped { file: source, page: first } = buffer {
-            for i in 0..pages {
-                if self.handle_mm_fault(source, first + i, write.is_none()).is_err() {
+        // get_user_pages: pin the user buffer under mmap_sem, faulting it in as needed, before
+        // any range lock (mmap_sem > range lock). A read's DMA writes the buffer: FOLL_WRITE.
+        let mut pinned = Vec::new();
+        if let UserBuffer::Mapped { file: user_file, page: first } = buffer {
+            match self.get_user_pages(user_file, first, pages, direction == Direction::Read) {
+                Ok(pages) => pinned = pages,
+                Err(_) => {
                     self.release_all("inode_dio_end", held);
                     if let Some(h) = i_rwsem {
                         self.release("inode_unlock", h);
@@ -107,6 +134,7 @@ impl<C: Cpu> Task<'_, C> {
             Ok(blocks)
         });
         let Ok(blocks) = blocks else {
+            self.unpin_user_pages(&pinned);
             self.release_all("inode_dio_end", held);
             if let Some(h) = i_rwsem {
                 self.release("inode_unlock", h);
@@ -117,20 +145,28 @@ impl<C: Cpu> Task<'_, C> {
         if let Some(h) = i_rwsem {
             self.release("inode_unlock", h);
         }
-        Ok(Bio { file, page, blocks, write, held })
+        Ok(Bio { file, page, blocks, direction, id, buffer, pinned, held })
     }
 
     /// Completes a direct IO: the data moves (`dio_bio_end_io`), unwritten extents are
-    /// converted, and `inode_dio_end` drops the count.
+    /// converted, a read's pinned user pages are re-dirtied (`bio_check_pages_dirty`) and every
+    /// pin dropped, and `inode_dio_end` drops the count.
     pub fn dio_complete(&mut self, bio: Bio) -> u32 {
         let actor = self.actor;
-        let Bio { file, page, blocks, write, held } = bio;
+        let Bio { file, page, blocks, direction, id, buffer, pinned, held } = bio;
         let mut moved = 0;
         for (i, pblk) in blocks.iter().enumerate() {
             let lblk = page + i as Lblk;
-            self.cpu.step(|m| match (write, *pblk) {
-                (Some(write), Some(pblk)) => {
-                    let token = Token::Data { ino: file, lblk, write };
+            // The user page the DMA of a read fills, if the buffer is a pinned mapping.
+            let user_page = match buffer {
+                UserBuffer::Mapped { file: user_file, page: first } => {
+                    pinned.get(i).map(|&pinned_page| (user_file, first + i as Lblk, pinned_page))
+                }
+                UserBuffer::Anonymous => None,
+            };
+            self.cpu.step(|m| match (direction, *pblk) {
+                (Direction::Write, Some(pblk)) => {
+                    let token = Token::Data { ino: file, lblk, write: id };
                     m.kernel.disk[pblk as usize] = token;
                     m.emit(actor, "dio_bio_end_io", Change::DiskWrite { pblk, ino: file, lblk, token });
                     let blocks = &mut m.kernel.inode_mut(file).blocks;
@@ -138,7 +174,7 @@ impl<C: Cpu> Task<'_, C> {
                         blocks[lblk as usize] = Extent::Written(pblk);
                     }
                 }
-                (None, pblk) => {
+                (Direction::Read, pblk) => {
                     let extent = m.kernel.inode(file).blocks[lblk as usize];
                     // The bio reads the block it was mapped to, whoever owns it by now.
                     let token = match (pblk, extent) {
@@ -150,11 +186,41 @@ impl<C: Cpu> Task<'_, C> {
                         "dio_bio_end_io",
                         Change::UserRead { ino: file, index: lblk, token, path: ReadPath::ReadSyscall },
                     );
+                    // Tokens name the writer: for the file behind the buffer, the data this
+                    // read put there is this operation's.
+                    if let Some((user_file, index, user_page)) = user_page {
+                        let token = Token::Data { ino: user_file, lblk: index, write: id };
+                        let p = m.kernel.page_mut(user_page);
+                        p.content = token;
+                        p.uptodate = true;
+                        m.emit(
+                            actor,
+                            "dio_bio_end_io",
+                            Change::DmaIntoPage { ino: user_file, index, page: user_page, token },
+                        );
+                    }
                 }
-                (Some(_), None) => m.emit(actor, "dio_bio_end_io", Change::Nothing),
+                (Direction::Write, None) => m.emit(actor, "dio_bio_end_io", Change::Nothing),
             });
             moved += 1;
         }
+        if direction == Direction::Read {
+            // bio_check_pages_dirty: the DMA wrote the pages behind the kernel's back; any the
+            // writeback cleaned meanwhile are dirtied again, under their page lock.
+            for &user_page in &pinned {
+                let page_lock = self.lock_page("set_page_dirty_lock", user_page);
+                self.cpu.step(|m| {
+                    if m.kernel.page(user_page).dirty {
+                        m.emit(actor, "bio_check_pages_dirty", Change::Nothing);
+                    } else {
+                        m.kernel.page_mut(user_page).dirty = true;
+                        m.emit(actor, "set_page_dirty_lock", Change::PageDirtied { page: user_page });
+                    }
+                });
+                self.unlock_page("set_page_dirty_lock", page_lock);
+            }
+        }
+        self.unpin_user_pages(&pinned);
         self.release_all("inode_dio_end", held);
         moved
     }

@@ -142,10 +142,94 @@ impl<C: Cpu> Task<'_, C> {
     pub fn handle_mm_fault(&mut self, file: Ino, index: Lblk, write: bool) -> Result<(), FaultError> {
         let mmap_sem = self.cpu.peek(|m| m.kernel.mms[self.mm as usize].mmap_sem);
         let held = self.acquire("handle_mm_fault", mmap_sem, LockMode::Shared, PageRange::WHOLE);
-        let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
-        let result = if dax { self.dax_fault(file, index, write) } else { self.do_fault(file, index, write) };
+        let result = self.handle_mm_fault_locked(file, index, write);
         self.release("handle_mm_fault", held);
         result
+    }
+
+    /// The fault itself, for a caller that already holds `mmap_sem` shared.
+    fn handle_mm_fault_locked(&mut self, file: Ino, index: Lblk, write: bool) -> Result<(), FaultError> {
+        let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
+        if dax { self.dax_fault(file, index, write) } else { self.do_fault(file, index, write) }
+    }
+
+    /// `pin_user_pages` (`__get_user_pages` with FOLL_PIN) on `pages` pages of the shared
+    /// mapping of `file` from page `first`, under `mmap_sem` shared: per page, `follow_page_mask`
+    /// takes the pin if the PTE is there (and writable, for `write`: FOLL_WRITE, the DMA will
+    /// write the page), else `faultin_page` faults it in and the walk retries. Returns the
+    /// pinned pages in order (none for a DAX mapping), or the fault that failed (the syscall's
+    /// EFAULT) with every pin dropped again.
+    pub fn get_user_pages(
+        &mut self,
+        file: Ino,
+        first: Lblk,
+        pages: Lblk,
+        write: bool,
+    ) -> Result<Vec<PageId>, FaultError> {
+        let (actor, mm) = (self.actor, self.mm);
+        let mmap_sem = self.cpu.peek(|m| m.kernel.mms[mm as usize].mmap_sem);
+        let held = self.acquire("get_user_pages", mmap_sem, LockMode::Shared, PageRange::WHOLE);
+        let mut pinned = Vec::new();
+        let mut failed = None;
+        'pages: for index in first..first + pages {
+            for _ in 0..RETRIES_MAX {
+                let found = self.cpu.step(|m| {
+                    let slot = m.kernel.vma_of(mm, file).map(|(slot, _)| slot);
+                    let pte = slot.and_then(|slot| m.kernel.pte(mm, slot, index));
+                    match pte {
+                        Some(Pte { target: PteTarget::Page(page), writable, .. }) if writable || !write => {
+                            m.kernel.page_mut(page).pins += 1;
+                            m.emit(actor, "follow_page_mask", Change::PagePinned { mm, ino: file, index, page });
+                            Some(Some(page))
+                        }
+                        // DAX memory is not page cache; its pins (dax_layout_busy_page) are not
+                        // modelled (docs/model.md): the walk only needs the PTE.
+                        Some(Pte { target: PteTarget::Pfn(_) | PteTarget::ZeroPage, writable, .. })
+                            if writable || !write =>
+                        {
+                            m.emit(actor, "follow_page_mask", Change::PteProbe { mm, ino: file, index, usable: true });
+                            Some(None)
+                        }
+                        _ => {
+                            m.emit(actor, "follow_page_mask", Change::PteProbe { mm, ino: file, index, usable: false });
+                            None
+                        }
+                    }
+                });
+                if let Some(page) = found {
+                    pinned.extend(page);
+                    continue 'pages;
+                }
+                match self.handle_mm_fault_locked(file, index, write) {
+                    Ok(()) | Err(FaultError::Retry) => {}
+                    Err(error) => {
+                        failed = Some(error);
+                        break 'pages;
+                    }
+                }
+            }
+            panic!("model bug: get_user_pages at {file}:{index} retried {RETRIES_MAX} times");
+        }
+        self.release("get_user_pages", held);
+        if let Some(error) = failed {
+            self.unpin_user_pages(&pinned);
+            return Err(error);
+        }
+        Ok(pinned)
+    }
+
+    /// `unpin_user_pages`: drops the pins a direct IO took, in one step.
+    pub fn unpin_user_pages(&mut self, pinned: &[PageId]) {
+        if pinned.is_empty() {
+            return;
+        }
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            for &page in pinned {
+                m.kernel.page_mut(page).pins -= 1;
+                m.emit(actor, "unpin_user_pages", Change::PageUnpinned { page });
+            }
+        });
     }
 
     /// The page-cache fault paths: `do_read_fault`, `do_shared_fault`, `do_wp_page`.
@@ -611,7 +695,9 @@ pub(crate) fn map_page_buffers(
             (extent, true)
         }
     };
-    m.kernel.page_mut(page).buffer_pblk = extent.pblk();
+    let p = m.kernel.page_mut(page);
+    p.buffer_pblk = extent.pblk();
+    p.buffers = true;
     m.emit(actor, function, Change::BlockMapped { ino: file, lblk: index, extent, allocated });
     Some(allocated)
 }

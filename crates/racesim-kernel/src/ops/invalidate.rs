@@ -93,6 +93,7 @@ impl<C: Cpu> Task<'_, C> {
                     p.attached = false;
                     p.dirty = false;
                     p.buffer_pblk = None;
+                    p.buffers = false;
                     m.kernel.inode_mut(file).cache[index as usize] = None;
                     m.emit(
                         actor,

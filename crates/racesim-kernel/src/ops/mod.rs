@@ -22,9 +22,11 @@ use crate::cpu::Cpu;
 use crate::event::{Change, Outcome};
 use crate::policy::Policy;
 use crate::types::{ActorId, Ino, Lblk, MmId, WriteId};
+use dio::Direction;
 use serde::{Deserialize, Serialize};
 
-/// Where write(2) takes its data from.
+/// The user memory of a write(2) or direct IO: where a write takes its data from, where a
+/// direct read puts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UserBuffer {
     /// Ordinary anonymous memory, already present.
@@ -131,10 +133,12 @@ pub enum Operation {
         buffer: UserBuffer,
         asynchronous: bool,
     },
+    /// O_DIRECT read into `buffer`.
     DioRead {
         file: Ino,
         page: Lblk,
         pages: Lblk,
+        buffer: UserBuffer,
     },
 }
 
@@ -231,7 +235,7 @@ impl<C: Cpu> Task<'_, C> {
             }
             Operation::Reclaim { file } => self.reclaim(file),
             Operation::DioWrite { file, page, pages, buffer, asynchronous } => {
-                match self.dio_submit(file, page, pages, buffer, Some(write)) {
+                match self.dio_submit(file, page, pages, buffer, Direction::Write, write) {
                     Err(outcome) => outcome,
                     Ok(bio) if asynchronous => {
                         in_flight = Some(bio);
@@ -240,8 +244,8 @@ impl<C: Cpu> Task<'_, C> {
                     Ok(bio) => Outcome::Pages(self.dio_complete(bio)),
                 }
             }
-            Operation::DioRead { file, page, pages } => {
-                match self.dio_submit(file, page, pages, UserBuffer::Anonymous, None) {
+            Operation::DioRead { file, page, pages, buffer } => {
+                match self.dio_submit(file, page, pages, buffer, Direction::Read, write) {
                     Err(outcome) => outcome,
                     Ok(bio) => Outcome::Pages(self.dio_complete(bio)),
                 }

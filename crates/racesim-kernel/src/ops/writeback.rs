@@ -52,6 +52,19 @@ impl<C: Cpu> Task<'_, C> {
                 m.emit(actor, "clear_page_dirty_for_io", Change::Nothing);
                 return false;
             }
+            if !p.buffers {
+                // Dirtied without write_begin or page_mkwrite (set_page_dirty_lock at the end
+                // of a direct IO into a pinned page whose buffers reclaim stripped): ext4 has
+                // no reservation or block state for it, warns "page does not have buffers
+                // attached", clears the dirty bit and skips it (cc5095747edf; a BUG_ON before).
+                m.kernel.page_mut(page).dirty = false;
+                m.emit(
+                    actor,
+                    "mpage_prepare_extent_to_map",
+                    Change::DirtyPageWithoutBuffers { ino: file, index, page },
+                );
+                return false;
+            }
             let ptes_write_protected = m.kernel.page_mkclean(page);
             let p = m.kernel.page_mut(page);
             p.dirty = false;
@@ -106,9 +119,12 @@ impl<C: Cpu> Task<'_, C> {
 impl<C: Cpu> Task<'_, C> {
     /// Memory pressure on `file` (`shrink_page_list` → `__remove_mapping`): every cached page
     /// that is clean, not under writeback, not mapped and not locked (reclaim only trylocks)
-    /// leaves the page cache. One step per page.
+    /// leaves the page cache. One step per page. A page pinned by a direct IO stays; before
+    /// Linux 6.4 reclaim first strips its buffers (`try_to_release_page`), the policy's
+    /// `reclaim_skips_pinned` says whether it still does.
     pub fn reclaim(&mut self, file: Ino) -> Outcome {
         let actor = self.actor;
+        let skips_pinned = self.policy.reclaim_skips_pinned;
         let candidates: Vec<(Lblk, PageId)> = self.cpu.step(|m| {
             let inode = m.kernel.inode(file);
             let found: Vec<(Lblk, PageId)> =
@@ -125,6 +141,24 @@ impl<C: Cpu> Task<'_, C> {
                 let mapped = !m.kernel.ptes_of(file, index).is_empty();
                 if !p.attached || p.dirty || p.writeback || locked || mapped {
                     m.emit(actor, "__remove_mapping", Change::Nothing);
+                    return false;
+                }
+                if p.pins > 0 {
+                    if skips_pinned {
+                        // Linux 6.4+ (d824ec2a1546): a pinned page is left alone, buffers and all.
+                        m.emit(actor, "folio_maybe_dma_pinned", Change::Nothing);
+                    } else {
+                        // try_to_release_page strips the clean buffers, then __remove_mapping
+                        // cannot freeze the page's reference count and leaves it in the cache.
+                        let had_buffers = p.buffers;
+                        let p = m.kernel.page_mut(page);
+                        p.buffers = false;
+                        p.buffer_pblk = None;
+                        if had_buffers {
+                            m.emit(actor, "try_to_release_page", Change::BuffersReleased { page });
+                        }
+                        m.emit(actor, "__remove_mapping", Change::Nothing);
+                    }
                     return false;
                 }
                 m.kernel.page_mut(page).attached = false;

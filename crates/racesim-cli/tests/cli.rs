@@ -175,6 +175,31 @@ fn unknown_strategy_in_a_scenario_is_refused() {
     assert_bad_scenario("badstrategy", &text, 3, "unknown strategy 'dfs'; expected random, pct or pct:N");
 }
 
+#[test]
+fn a_user_buffer_field_on_the_wrong_operation_is_refused() {
+    let text = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"dio_read\", file = \"data\", page = 0, pages = 1, from_mmap = \"data\" }}]\n"
+    );
+    assert_bad_scenario(
+        "misplacedbuffer",
+        &text,
+        10,
+        "'from_mmap' is not a field of dio_read; only write and dio_write take it",
+    );
+    let text = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"dio_read\", file = \"data\", page = 0, pages = 1, into_page = 2 }}]\n"
+    );
+    assert_bad_scenario("pagewithoutmapping", &text, 10, "'into_page' needs 'into_mmap'");
+}
+
+#[test]
+fn a_direct_read_into_a_dax_mapping_is_refused() {
+    let text = format!(
+        "{GOOD_HEAD}[[file]]\nname = \"pmem\"\npages = 2\ndax = true\n\n[[actor]]\nname = \"a\"\nops = [{{ op = \"dio_read\", file = \"data\", page = 0, pages = 1, into_mmap = \"pmem\" }}]\n"
+    );
+    assert_bad_scenario("daxbuffer", &text, 15, "'pmem' is a DAX file: a direct read into a DAX mapping");
+}
+
 /// A scenario that names a strategy is explored with it; `--strategy` overrides it.
 #[test]
 fn the_scenario_strategy_applies_unless_the_command_line_overrides_it() {

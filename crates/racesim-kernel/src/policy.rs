@@ -134,8 +134,10 @@ pub struct Policy {
     /// Extent kind that buffered writes allocate.
     pub write_alloc: AllocKind,
     /// Reclaim leaves a page pinned for DMA alone instead of stripping its buffers before it
-    /// finds the page cannot be freed: Linux 6.4 (d824ec2a1546 "mm: do not reclaim private
-    /// data from pinned page"), backported to stable kernels.
+    /// finds the page cannot be freed: Linux 6.4, where d824ec2a1546 ("mm: do not reclaim
+    /// private data from pinned page") checks `folio_maybe_dma_pinned` and direct IO pins its
+    /// buffer with FOLL_PIN (`iov_iter_extract_pages`); before, direct IO took plain page
+    /// references that such a check cannot see.
     pub reclaim_skips_pinned: bool,
 }
 

@@ -16,6 +16,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("dax_truncate", 1),
     ("delalloc_punch", 2),
     ("dio_punch", 1),
+    ("dio_read_pinned_reclaim", 1),
     ("failed_write", 0),
     ("fair_rwsem_deadlock", 2),
     ("fault_truncate", 1),

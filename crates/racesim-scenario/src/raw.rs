@@ -475,6 +475,34 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         }
         Ok(UserBuffer::Mapped { file: source_ino, page: first })
     };
+    // The user-buffer fields belong to the operations that have a user buffer: a misplaced one
+    // would silently leave the buffer anonymous.
+    const WRITES: &[&str] = &["write", "dio_write"];
+    const DIRECT_READ: &[&str] = &["dio_read"];
+    let buffer_fields = [
+        ("from_mmap", raw.from_mmap.as_ref().map(|f| f.span()), WRITES),
+        ("from_page", raw.from_page.as_ref().map(|f| f.span()), WRITES),
+        ("into_mmap", raw.into_mmap.as_ref().map(|f| f.span()), DIRECT_READ),
+        ("into_page", raw.into_page.as_ref().map(|f| f.span()), DIRECT_READ),
+    ];
+    for (field, span, owners) in buffer_fields {
+        let Some(span) = span else { continue };
+        if !owners.contains(&name) {
+            return Err(
+                cx.error(span, format!("'{field}' is not a field of {name}; only {} take it", owners.join(" and ")))
+            );
+        }
+    }
+    for (first_page, mapping, span) in [
+        ("from_page", "from_mmap", raw.from_page.as_ref().filter(|_| raw.from_mmap.is_none()).map(|f| f.span())),
+        ("into_page", "into_mmap", raw.into_page.as_ref().filter(|_| raw.into_mmap.is_none()).map(|f| f.span())),
+    ] {
+        if let Some(span) = span {
+            return Err(
+                cx.error(span, format!("'{first_page}' needs '{mapping}': the file whose mapping is the buffer"))
+            );
+        }
+    }
     let page = raw.page.as_ref();
     let pages = raw.pages.as_ref();
     let op = match name {
@@ -515,6 +543,18 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             }
             if name == "dio_read" {
                 let buffer = user_buffer(p, n, &raw.into_mmap, &raw.into_page)?;
+                if let (UserBuffer::Mapped { file: target, .. }, Some(field)) = (buffer, &raw.into_mmap)
+                    && files[target as usize].dax
+                {
+                    return Err(cx.error(
+                        field.span(),
+                        format!(
+                            "'{}' is a DAX file: a direct read into a DAX mapping (DMA straight to pmem, \
+                             dax_layout_busy_page) is not modelled",
+                            field.get_ref()
+                        ),
+                    ));
+                }
                 Operation::DioRead { file: ino, page: p, pages: n, buffer }
             } else {
                 let buffer = user_buffer(p, n, &raw.from_mmap, &raw.from_page)?;

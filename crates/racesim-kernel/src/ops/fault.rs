@@ -155,7 +155,7 @@ impl<C: Cpu> Task<'_, C> {
 
     /// `pin_user_pages` (`__get_user_pages` with FOLL_PIN) on `pages` pages of the shared
     /// mapping of `file` from page `first`, under `mmap_sem` shared: per page, `follow_page_mask`
-    /// takes the pin if the PTE is there (and writable, for `write`: FOLL_WRITE, the DMA will
+    /// looks at the PTE and `try_grab_page` takes the pin if it is there (and writable, for `write`: FOLL_WRITE, the DMA will
     /// write the page), else `faultin_page` faults it in and the walk retries. Returns the
     /// pinned pages in order (none for a DAX mapping), or the fault that failed (the syscall's
     /// EFAULT) with every pin dropped again.
@@ -179,7 +179,7 @@ impl<C: Cpu> Task<'_, C> {
                     match pte {
                         Some(Pte { target: PteTarget::Page(page), writable, .. }) if writable || !write => {
                             m.kernel.page_mut(page).pins += 1;
-                            m.emit(actor, "follow_page_mask", Change::PagePinned { mm, ino: file, index, page });
+                            m.emit(actor, "try_grab_page", Change::PagePinned { mm, ino: file, index, page });
                             Some(Some(page))
                         }
                         // DAX memory is not page cache; its pins (dax_layout_busy_page) are not
@@ -671,6 +671,8 @@ pub(crate) fn map_page_buffers(
     page: PageId,
     alloc: AllocKind,
 ) -> Option<bool> {
+    // create_empty_buffers comes first: the page has buffers even if get_block then fails.
+    m.kernel.page_mut(page).buffers = true;
     if let Some(pblk) = m.kernel.page(page).buffer_pblk {
         let extent = m.kernel.inode(file).blocks[index as usize];
         let shown = if extent.pblk() == Some(pblk) { extent } else { Extent::Written(pblk) };
@@ -695,9 +697,7 @@ pub(crate) fn map_page_buffers(
             (extent, true)
         }
     };
-    let p = m.kernel.page_mut(page);
-    p.buffer_pblk = extent.pblk();
-    p.buffers = true;
+    m.kernel.page_mut(page).buffer_pblk = extent.pblk();
     m.emit(actor, function, Change::BlockMapped { ino: file, lblk: index, extent, allocated });
     Some(allocated)
 }

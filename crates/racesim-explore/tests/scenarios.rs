@@ -173,3 +173,26 @@ fn many_runs_in_one_process_do_not_poison_each_other() {
         assert_eq!(clean.progress.schedules, 200);
     }
 }
+
+/// `write_begin` attaches buffer heads before `get_block`, so a page it dirties after ENOSPC
+/// is an orphan (no block behind it), not a dirty page without buffers that writeback drops.
+#[test]
+fn a_write_into_a_hole_on_a_full_disk_leaves_an_orphan_not_a_page_without_buffers() {
+    let text = r#"
+format = 1
+name = "full_disk"
+disk_blocks = 2
+[[file]]
+name = "data"
+pages = 3
+holes = [2]
+[[actor]]
+name = "writer"
+ops = [{ op = "write", file = "data", page = 2, pages = 1 }, { op = "fsync", file = "data" }]
+"#;
+    let scenario = Scenario::parse(text, "full_disk.toml").unwrap();
+    for policy in racesim_kernel::policy::BUILTIN_POLICIES {
+        let report = explore(&scenario, policy, &ExploreConfig { schedules_max: 5, ..config() });
+        assert_eq!(verdict(&report), Some(Oracle::OrphanDirtyPage), "under {policy}");
+    }
+}

@@ -5,7 +5,6 @@
 use crate::output::{line, shell_quote, thousands, write_atomically};
 use crate::{Format, bad_input};
 use racesim_check::{Case, CaseResult, Settings, Status};
-use racesim_explore::StrategyKind;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -56,10 +55,9 @@ Cases: for each scenario, one per policy in its [expect] table and one determini
 for each *.trace.json, one replay. Documentation (*.md) and hidden files are skipped.";
 
 pub fn check(args: CheckArgs) -> u8 {
-    let strategy = match args.strategy.as_deref().map(|s| (s, StrategyKind::parse(s))) {
-        None => None,
-        Some((_, Some(strategy))) => Some(strategy),
-        Some((text, None)) => return bad_input(format!("unknown strategy '{text}'; expected random, pct or pct:N")),
+    let strategy = match crate::run::parse_strategy(args.strategy.as_deref()) {
+        Ok(strategy) => strategy,
+        Err(e) => return bad_input(e),
     };
     let shard = match args.shard.as_deref().map(racesim_check::parse_shard) {
         None => None,

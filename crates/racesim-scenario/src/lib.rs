@@ -368,10 +368,11 @@ impl Scenario {
         let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
         let list = |v: &[Lblk]| format!("[{}]", v.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "));
         let file = |ino: Ino| quote(&self.files[ino as usize].name);
-        // A write's or direct write's source, when it is a mapping rather than plain memory.
-        let from_mmap = |buffer: UserBuffer| match buffer {
-            UserBuffer::Mapped { file: source, page: first } => {
-                format!(", from_mmap = {}, from_page = {first}", file(source))
+        // A user buffer that is a mapping rather than plain memory: `from_*` for a write's
+        // source, `into_*` for a direct read's destination.
+        let mapped_buffer = |buffer: UserBuffer, prefix: &str| match buffer {
+            UserBuffer::Mapped { file: mapped, page: first } => {
+                format!(", {prefix}_mmap = {}, {prefix}_page = {first}", file(mapped))
             }
             UserBuffer::Anonymous => String::new(),
         };
@@ -430,26 +431,26 @@ impl Scenario {
                         format!("file = {}, page = {page}, pages = {pages}", file(f))
                     }
                     Operation::DioRead { file: f, page, pages, buffer } => {
-                        let into = match buffer {
-                            UserBuffer::Mapped { file: m, page: first } => {
-                                format!(", into_mmap = {}, into_page = {first}", file(m))
-                            }
-                            UserBuffer::Anonymous => String::new(),
-                        };
-                        format!("file = {}, page = {page}, pages = {pages}{into}", file(f))
+                        format!("file = {}, page = {page}, pages = {pages}{}", file(f), mapped_buffer(buffer, "into"))
                     }
                     Operation::Truncate { file: f, size } => format!("file = {}, size = {size}", file(f)),
                     Operation::DioWrite { file: f, page, pages, buffer, asynchronous } => {
-                        let mut text =
-                            format!("file = {}, page = {page}, pages = {pages}{}", file(f), from_mmap(buffer));
+                        let mut text = format!(
+                            "file = {}, page = {page}, pages = {pages}{}",
+                            file(f),
+                            mapped_buffer(buffer, "from")
+                        );
                         if asynchronous {
                             text.push_str(", async = true");
                         }
                         text
                     }
                     Operation::Write { file: f, page, pages, buffer, fail_at, allocation } => {
-                        let mut text =
-                            format!("file = {}, page = {page}, pages = {pages}{}", file(f), from_mmap(buffer));
+                        let mut text = format!(
+                            "file = {}, page = {page}, pages = {pages}{}",
+                            file(f),
+                            mapped_buffer(buffer, "from")
+                        );
                         if let Some(k) = fail_at {
                             text.push_str(&format!(", fail_at = {k}"));
                         }

@@ -81,10 +81,7 @@ impl<C: Cpu> Task<'_, C> {
             match self.get_user_pages(user_file, first, pages, direction == Direction::Read) {
                 Ok(pages) => pinned = pages,
                 Err(_) => {
-                    self.release_all("inode_dio_end", held);
-                    if let Some(h) = i_rwsem {
-                        self.release("inode_unlock", h);
-                    }
+                    self.abandon_submission(&[], held, i_rwsem);
                     return Err(Outcome::Efault);
                 }
             }
@@ -134,11 +131,7 @@ impl<C: Cpu> Task<'_, C> {
             Ok(blocks)
         });
         let Ok(blocks) = blocks else {
-            self.unpin_user_pages(&pinned);
-            self.release_all("inode_dio_end", held);
-            if let Some(h) = i_rwsem {
-                self.release("inode_unlock", h);
-            }
+            self.abandon_submission(&pinned, held, i_rwsem);
             return Err(Outcome::Enospc);
         };
         self.cpu.step(|m| m.emit(actor, "submit_bio", Change::BioSubmitted { ino: file, range }));
@@ -146,6 +139,16 @@ impl<C: Cpu> Task<'_, C> {
             self.release("inode_unlock", h);
         }
         Ok(Bio { file, page, blocks, direction, id, buffer, pinned, held })
+    }
+
+    /// Undoes a submission that failed before its bio went out: drops the pins, `inode_dio_end`,
+    /// and `i_rwsem` if the direct IO took it.
+    fn abandon_submission(&mut self, pinned: &[PageId], held: Vec<Held>, i_rwsem: Option<Held>) {
+        self.unpin_user_pages(pinned);
+        self.release_all("inode_dio_end", held);
+        if let Some(h) = i_rwsem {
+            self.release("inode_unlock", h);
+        }
     }
 
     /// Completes a direct IO: the data moves (`dio_bio_end_io`), unwritten extents are

@@ -85,6 +85,7 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::LostWrite, "collapse_mmap", "legacy", "invalidate_lock"),
         (Oracle::LostWrite, "dio_read_pinned_reclaim", "invalidate_lock", "invalidate_lock_6_4"),
         (Oracle::MappingBeyondEof, "fault_truncate", "legacy_without_recheck", "legacy"),
+        (Oracle::MappingBeyondEof, "fault_second_truncate", "legacy_without_recheck", "legacy"),
         (Oracle::Deadlock, "write_from_mmap", "range_lock_whole_write", "range_lock"),
         (Oracle::Deadlock, "fair_rwsem_deadlock", "legacy_copy_may_fault", "legacy"),
         (Oracle::LockOrder, "lock_order_range_mmap", "range_lock_whole_write", "range_lock"),

@@ -95,8 +95,8 @@ pub struct OpInfo {
 pub struct Judge {
     ops: Vec<OpInfo>,
     initial: Vec<RefFile>,
-    /// Per inode: a truncate or collapse has finished (arms the mapping-beyond-EOF oracle).
-    truncated: Vec<bool>,
+    /// Per inode: which offsets a finished truncate or collapse has fenced off (see [`EofFence`]).
+    fences: Vec<EofFence>,
     /// Per inode: operations that shrink `i_size` (truncate, collapse) now in progress. A load
     /// through a PTE that such an operation has not yet zapped may legally see the old data:
     /// it is ordered before the operation.
@@ -105,16 +105,83 @@ pub struct Judge {
     names: Box<dyn Names + Send>,
 }
 
+/// What the mapping-beyond-EOF oracle knows of one inode: the rule is "a PTE maps an offset
+/// beyond EOF after the truncate that moved EOF below it has finished".
+///
+/// A truncate that shrinks the file writes `i_size` first and unmaps and evicts the pages past
+/// it afterwards (`truncate_pagecache`); a fault that passed its `i_size` checks before the
+/// write may install a PTE in between, and the truncate's own unmapping removes it. So a PTE
+/// beyond the current `i_size` is a violation only once the operation that moved EOF below it
+/// has finished, and only while `i_size` has stayed below it since (a later extension brings
+/// the offset back inside the file, legally mappable again).
+#[derive(Clone, Debug, Default)]
+struct EofFence {
+    /// Offsets at or past this have been beyond EOF ever since a finished truncate or collapse
+    /// unmapped them; `None`: nothing is fenced (no shrink has finished).
+    fenced_from: Option<Lblk>,
+    /// `i_size` as the last `i_size` write left it (the initial size before any).
+    i_size: Lblk,
+    /// Shrinking operations in progress, as (actor, operation index, the size they shrank the
+    /// file to, raised by any later extension): `None` until their own `i_size` write.
+    in_flight: Vec<(ActorId, u16, Option<Lblk>)>,
+    /// A truncate or collapse has finished: arms the check that no PTE maps a page that left
+    /// the page cache.
+    armed: bool,
+}
+
+impl EofFence {
+    fn new(i_size: Lblk) -> Self {
+        EofFence { i_size, ..EofFence::default() }
+    }
+
+    /// `i_size` written by `actor`.
+    fn size_written(&mut self, actor: ActorId, i_size: Lblk) {
+        let shrank = i_size < self.i_size;
+        for (who, _, shrunk_to) in &mut self.in_flight {
+            if *who == actor {
+                if shrank {
+                    *shrunk_to = Some(i_size);
+                }
+            } else if let Some(size) = shrunk_to {
+                *size = (*size).max(i_size);
+            }
+        }
+        if let Some(from) = &mut self.fenced_from {
+            *from = (*from).max(i_size);
+        }
+        self.i_size = i_size;
+    }
+
+    /// A truncate or collapse of `actor` finished: everything past the size it shrank the file to
+    /// (or past what the file grew back to since) is now unmapped for good.
+    fn shrink_finished(&mut self, actor: ActorId, op: u16) {
+        if let Some(at) = self.in_flight.iter().position(|&(a, o, _)| a == actor && o == op) {
+            let (_, _, shrunk_to) = self.in_flight.remove(at);
+            if let Some(size) = shrunk_to {
+                self.fenced_from = Some(self.fenced_from.map_or(size, |from| from.min(size)));
+            }
+        }
+        self.armed = true;
+    }
+
+    fn fenced(&self, index: Lblk) -> bool {
+        self.fenced_from.is_some_and(|from| index >= from)
+    }
+}
+
 impl Judge {
     pub fn new(initial: &Kernel, ops: Vec<OpInfo>, names: Box<dyn Names + Send>) -> Self {
         let initial: Vec<RefFile> =
             (0..initial.inodes.len() as Ino).map(|ino| RefFile::from_kernel(initial, ino)).collect();
         let files = initial.len();
-        Judge { ops, initial, truncated: vec![false; files], shrinking: vec![0; files], names }
+        let fences = initial.iter().map(|f| EofFence::new(f.size)).collect();
+        Judge { ops, initial, fences, shrinking: vec![0; files], names }
     }
 
     pub fn reset(&mut self) {
-        self.truncated.iter_mut().for_each(|t| *t = false);
+        for (fence, file) in self.fences.iter_mut().zip(&self.initial) {
+            *fence = EofFence::new(file.size);
+        }
         self.shrinking.iter_mut().for_each(|s| *s = 0);
     }
 
@@ -137,24 +204,24 @@ impl Judge {
                         self.op(event.actor, op).map(|o| o.op)
                     {
                         self.shrinking[file as usize] += 1;
+                        self.fences[file as usize].in_flight.push((event.actor, op, None));
                     }
                     None
                 }
+                Change::ISizeSet { ino, i_size } => {
+                    self.fences[ino as usize].size_written(event.actor, i_size);
+                    None
+                }
+                // Collapse shrinks the file too: nothing may stay mapped past the new EOF.
                 Change::OpEnd { op, .. } => match self.op(event.actor, op).map(|o| o.op) {
-                    Some(Operation::Truncate { file, .. }) => {
+                    Some(Operation::Truncate { file, .. } | Operation::CollapseRange { file, .. }) => {
                         self.shrinking[file as usize] -= 1;
-                        self.truncated[file as usize] = true;
-                        self.ptes_beyond_eof(kernel, file, at, event.actor)
-                    }
-                    Some(Operation::CollapseRange { file, .. }) => {
-                        // Collapse shrinks the file too: nothing may stay mapped past the new EOF.
-                        self.shrinking[file as usize] -= 1;
-                        self.truncated[file as usize] = true;
+                        self.fences[file as usize].shrink_finished(event.actor, op);
                         self.ptes_beyond_eof(kernel, file, at, event.actor)
                     }
                     _ => None,
                 },
-                Change::PteInstalled { ino, .. } if self.truncated[ino as usize] => {
+                Change::PteInstalled { ino, .. } if self.fences[ino as usize].armed => {
                     self.ptes_beyond_eof(kernel, ino, at, event.actor)
                 }
                 _ => None,
@@ -231,15 +298,18 @@ impl Judge {
         })
     }
 
+    /// A PTE of `ino` that maps an offset a finished truncate or collapse fenced off, or a page
+    /// that left the page cache.
     fn ptes_beyond_eof(&self, kernel: &Kernel, ino: Ino, at: usize, actor: ActorId) -> Option<Violation> {
         let i_size = kernel.inode(ino).i_size;
+        let fence = &self.fences[ino as usize];
         for (mm_id, mm) in kernel.mms.iter().enumerate() {
             for vma in mm.vmas.iter().flatten().filter(|v| v.ino == ino) {
                 for (slot, pte) in vma.ptes.iter().enumerate() {
                     let Some(pte) = pte else { continue };
                     let index = vma.pgoff + slot as Lblk;
                     let detached = matches!(pte.target, PteTarget::Page(p) if !kernel.page(p).attached);
-                    if index >= i_size || detached {
+                    if fence.fenced(index) || detached {
                         let why =
                             if detached { "a page that left the page cache" } else { "an offset at or past i_size" };
                         return Some(Violation {
@@ -264,7 +334,7 @@ impl Judge {
     /// consistent with their real-time order and with what each returned, produces.
     pub fn check_quiescent(&mut self, kernel: &Kernel, log: &[Event]) -> Option<Violation> {
         for ino in 0..kernel.inodes.len() as Ino {
-            if self.truncated[ino as usize]
+            if self.fences[ino as usize].armed
                 && let Some(v) =
                     self.ptes_beyond_eof(kernel, ino, log.len().saturating_sub(1), racesim_kernel::SYNC_ACTOR)
             {

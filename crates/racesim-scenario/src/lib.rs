@@ -151,11 +151,43 @@ impl Scenario {
 pub struct EventPattern {
     pub actor: racesim_kernel::types::ActorId,
     pub function: Option<String>,
+    /// Only events of this operation of the actor (its index in the actor's `ops`, 0-based):
+    /// an actor that runs the same kernel function twice (two truncates) names which one.
+    pub op: Option<u16>,
 }
 
 impl EventPattern {
-    pub fn matches(&self, event: &racesim_kernel::Event) -> bool {
-        event.actor == self.actor && self.function.as_deref().is_none_or(|f| f == event.function)
+    /// Whether `event` matches, given the operation each actor is running (`running`, fed the
+    /// same events in order).
+    pub fn matches(&self, event: &racesim_kernel::Event, running: &RunningOps) -> bool {
+        event.actor == self.actor
+            && self.function.as_deref().is_none_or(|f| f == event.function)
+            && self.op.is_none_or(|op| running.op_of(event.actor) == Some(op))
+    }
+}
+
+/// Which operation each actor is running, followed through an event log: what an
+/// [`EventPattern`] with `op` needs. Feed it every event before matching that event.
+#[derive(Clone, Debug, Default)]
+pub struct RunningOps {
+    current: Vec<Option<u16>>,
+}
+
+impl RunningOps {
+    pub fn observe(&mut self, event: &racesim_kernel::Event) {
+        if let racesim_kernel::Change::OpBegin { op } = event.change {
+            let actor = event.actor as usize;
+            if self.current.len() <= actor {
+                self.current.resize(actor + 1, None);
+            }
+            self.current[actor] = Some(op);
+        }
+    }
+
+    /// The operation `actor` began last (an asynchronous direct IO's completion runs after its
+    /// operation returned and still counts as that operation).
+    pub fn op_of(&self, actor: racesim_kernel::types::ActorId) -> Option<u16> {
+        self.current.get(actor as usize).copied().flatten()
     }
 }
 
@@ -174,16 +206,18 @@ pub struct Window {
 impl Window {
     pub fn reached(&self, log: &[racesim_kernel::Event]) -> bool {
         let mut open = false;
+        let mut running = RunningOps::default();
         for event in log {
+            running.observe(event);
             if open {
                 // `inside` is checked first so that an event matching both counts as inside.
-                if self.inside.matches(event) {
+                if self.inside.matches(event, &running) {
                     return true;
                 }
-                if self.closes.matches(event) {
+                if self.closes.matches(event, &running) {
                     open = false;
                 }
-            } else if self.opens.matches(event) {
+            } else if self.opens.matches(event, &running) {
                 open = true;
             }
         }
@@ -471,11 +505,15 @@ impl Scenario {
             out.push_str(&format!("\n[[policy]]\n{}", toml::to_string(&table).expect("a table serialises")));
         }
         if let Some(w) = &self.window {
-            let pattern = |p: &EventPattern| match &p.function {
-                Some(f) => {
-                    format!("{{ actor = {}, function = {} }}", quote(&self.actors[p.actor as usize].name), quote(f))
+            let pattern = |p: &EventPattern| {
+                let mut fields = vec![format!("actor = {}", quote(&self.actors[p.actor as usize].name))];
+                if let Some(op) = p.op {
+                    fields.push(format!("op = {op}"));
                 }
-                None => format!("{{ actor = {} }}", quote(&self.actors[p.actor as usize].name)),
+                if let Some(f) = &p.function {
+                    fields.push(format!("function = {}", quote(f)));
+                }
+                format!("{{ {} }}", fields.join(", "))
             };
             out.push_str(&format!(
                 "\n[window]\ndescription = {}\nopens = {}\ncloses = {}\ninside = {}\n",
@@ -509,6 +547,24 @@ impl Scenario {
     pub fn without_op(&self, actor: usize, op: usize) -> Scenario {
         let mut reduced = self.clone();
         reduced.actors[actor].ops.remove(op);
+        // A window pattern that names the removed operation goes with it; one that names a
+        // later operation of the same actor follows its new index.
+        if let Some(w) = reduced.window.as_mut() {
+            let names_removed =
+                [&w.opens, &w.closes, &w.inside].iter().any(|p| p.actor as usize == actor && p.op == Some(op as u16));
+            if names_removed {
+                reduced.window = None;
+            } else {
+                for p in [&mut w.opens, &mut w.closes, &mut w.inside] {
+                    if p.actor as usize == actor
+                        && let Some(index) = p.op.as_mut()
+                        && *index > op as u16
+                    {
+                        *index -= 1;
+                    }
+                }
+            }
+        }
         if reduced.actors[actor].ops.is_empty() {
             reduced.actors.remove(actor);
             let names_gone = |p: &EventPattern| p.actor as usize == actor;

@@ -56,6 +56,7 @@ struct RawWindow {
 struct RawPattern {
     actor: String,
     function: Option<String>,
+    op: Option<u16>,
 }
 
 /// An expectation: `"clean"`, an oracle name, or a list of oracle names (any of them).
@@ -281,7 +282,19 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
                         format!("unknown actor '{name}' in [window]; expected one of {}", known.join(", ")),
                     )
                 })?;
-                Ok(crate::EventPattern { actor: actor as u8, function: p.get_ref().function.clone() })
+                let op = p.get_ref().op;
+                if let Some(index) = op
+                    && index as usize >= actors[actor].ops.len()
+                {
+                    return Err(cx.error(
+                        p.span(),
+                        format!(
+                            "op {index} in [window]: actor '{name}' has {} operation(s) (numbered from 0)",
+                            actors[actor].ops.len()
+                        ),
+                    ));
+                }
+                Ok(crate::EventPattern { actor: actor as u8, function: p.get_ref().function.clone(), op })
             };
             let w = w.get_ref();
             Some(crate::Window {

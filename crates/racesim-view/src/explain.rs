@@ -166,12 +166,14 @@ fn closing(
     // preemption to the sealing step.
     let declared = scenario.window.as_ref().and_then(|w| {
         let mut open = None;
+        let mut running = racesim_scenario::RunningOps::default();
         for (i, e) in events.iter().enumerate() {
+            running.observe(e);
             match open {
-                None if w.opens.matches(e) => open = Some((i, false)),
+                None if w.opens.matches(e, &running) => open = Some((i, false)),
                 Some((start, reached)) => {
-                    let reached = reached || w.inside.matches(e);
-                    if w.closes.matches(e) {
+                    let reached = reached || w.inside.matches(e, &running);
+                    if w.closes.matches(e, &running) {
                         if reached {
                             return Some((w.description.clone(), start, i));
                         }

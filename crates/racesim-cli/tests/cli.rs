@@ -155,9 +155,27 @@ fn unknown_operation_is_named_with_the_known_ones() {
 }
 
 #[test]
-fn page_beyond_the_file_is_refused() {
-    let text = format!("{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"store\", file = \"data\", page = 9 }}]\n");
-    assert_bad_scenario("beyond", &text, 10, "page 9 is beyond the file 'data' (4 pages; pages are 0 to 3)");
+fn page_beyond_the_model_is_refused() {
+    let text =
+        format!("{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"store\", file = \"data\", page = 64 }}]\n");
+    assert_bad_scenario("beyond", &text, 10, "page 64 is past the model's 64-page limit (pages are 0 to 63)");
+}
+
+/// Where EOF is when an operation runs is the model's business: a page past the file's
+/// initial size is accepted (an earlier write may have grown the file), and the kernel answers
+/// as Linux does (here: a zero range past EOF extends the file).
+#[test]
+fn pages_past_the_initial_size_are_accepted() {
+    let text = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"write\", file = \"data\", page = 4, pages = 2 }}, \
+         {{ op = \"zero_range\", file = \"data\", page = 5, pages = 1 }}, {{ op = \"dio_write\", file = \"data\", page = 7, pages = 1 }}]\n"
+    );
+    let dir = scratch("grown");
+    let path = dir.join("grown.toml");
+    std::fs::write(&path, text).unwrap();
+    let out_dir = dir.join("out");
+    let o = racesim(&["run", path.to_str().unwrap(), "--schedules", "20", "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
 }
 
 #[test]

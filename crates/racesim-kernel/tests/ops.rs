@@ -204,3 +204,40 @@ fn the_state_is_comparable_and_hashable_and_runs_are_deterministic() {
     assert_eq!(la, lb);
     let _ = (SYNC_ACTOR, PageRange::WHOLE);
 }
+
+/// Bounds follow EOF as it is when the operation runs: a punch past EOF is cut one page past
+/// it (`ext4_punch_hole`) or does nothing, zero range extends the file, a direct read stops at
+/// EOF, a direct write past EOF extends the file once its data is on disk.
+#[test]
+fn operations_follow_eof_at_run_time() {
+    let policy = policy("invalidate_lock");
+    let (mut m, ino) = machine(2);
+    // Punch from EOF on: nothing to do, not even the locks beyond i_rwsem.
+    let before = m.log.len();
+    assert_eq!(run(&mut m, &policy, Operation::PunchHole { file: ino, page: 2, pages: 4 }, 1), Outcome::Ok);
+    assert!(!m.log[before..].iter().any(|e| matches!(e.change, Change::BlocksFreed { .. })));
+    // A direct read of [1, 5) of a 2-page file reads one page.
+    let read = Operation::DioRead { file: ino, page: 1, pages: 4, buffer: UserBuffer::Anonymous };
+    assert_eq!(run(&mut m, &policy, read, 2), Outcome::Pages(1));
+    // Zero range [3, 4) extends the file to 4 pages.
+    assert_eq!(run(&mut m, &policy, Operation::ZeroRange { file: ino, page: 3, pages: 1 }, 3), Outcome::Ok);
+    assert_eq!(m.kernel.inode(ino).i_size, 4);
+    assert!(matches!(m.kernel.inode(ino).blocks[3], Extent::Unwritten(_)));
+    // A direct write of page 5 extends it to 6 pages.
+    let write = Operation::DioWrite { file: ino, page: 5, pages: 1, buffer: UserBuffer::Anonymous, asynchronous: true };
+    assert_eq!(run(&mut m, &policy, write, 4), Outcome::Pages(1));
+    assert_eq!(m.kernel.inode(ino).i_size, 6);
+    assert_eq!(m.kernel.persistent_content(ino, 5), Token::Data { ino, lblk: 5, write: 4 });
+    // A punch of [5, 9) reaches past EOF: cut at one page past it, it frees block 5 only.
+    let before = m.log.len();
+    run(&mut m, &policy, Operation::PunchHole { file: ino, page: 5, pages: 4 }, 5);
+    let freed: Vec<_> = m.log[before..]
+        .iter()
+        .filter_map(|e| match e.change {
+            Change::BlocksFreed { range, count, .. } => Some((range, count)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(freed, vec![(PageRange::new(5, 7), 1)]);
+    assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()), "every lock was released");
+}

@@ -19,6 +19,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("dio_read_pinned_reclaim", 1),
     ("failed_write", 0),
     ("fair_rwsem_deadlock", 2),
+    ("fault_second_truncate", 1),
     ("fault_truncate", 1),
     ("fault_truncate_processes", 1),
     ("insert_mmap", 1),

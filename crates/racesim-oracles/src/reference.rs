@@ -100,10 +100,13 @@ enum Effect {
         ino: Ino,
         size: Lblk,
     },
+    /// Punch hole (nothing from EOF on: `ext4_punch_hole` stops one page past `i_size`) or
+    /// zero range (which extends `i_size` to its end, without FALLOC_FL_KEEP_SIZE).
     Punch {
         ino: Ino,
         page: Lblk,
         pages: Lblk,
+        zero_range: bool,
     },
     Collapse {
         ino: Ino,
@@ -161,8 +164,11 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                         let effect = Effect::Truncate { ino: file, size };
                         items.push(Item { effect, begin: size_point, end: at, actor: event.actor, op })
                     }
-                    (Operation::PunchHole { file, page, pages } | Operation::ZeroRange { file, page, pages }, _) => {
-                        items.push(interval(Effect::Punch { ino: file, page, pages }))
+                    (Operation::PunchHole { file, page, pages }, _) => {
+                        items.push(interval(Effect::Punch { ino: file, page, pages, zero_range: false }))
+                    }
+                    (Operation::ZeroRange { file, page, pages }, _) => {
+                        items.push(interval(Effect::Punch { ino: file, page, pages, zero_range: true }))
                     }
                     (Operation::InsertRange { file, page, pages }, outcome) => {
                         let refused = outcome == Outcome::Einval;
@@ -305,9 +311,17 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
             f.zap_pending_from = None;
             true
         }
-        Effect::Punch { ino, page, pages } => {
+        Effect::Punch { ino, page, pages, zero_range } => {
             let f = &mut files[ino as usize];
-            for lblk in page..(page + pages).min(FILE_PAGES_MAX) {
+            let end = if zero_range {
+                f.size = f.size.max(page + pages);
+                page + pages
+            } else if page < f.size {
+                (page + pages).min(f.size + 1)
+            } else {
+                page
+            };
+            for lblk in page..end.min(FILE_PAGES_MAX) {
                 f.pages[lblk as usize] = Token::Zero;
             }
             true
@@ -341,28 +355,40 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
     }
 }
 
-/// The first page where `actual` differs from the reference in a way `strictness` cares about.
-fn first_mismatch(
-    reference: &[RefFile],
-    actual: &[RefFile],
-    strictness: Strictness,
-) -> Option<(Ino, Lblk, Token, Token)> {
+/// Where an end state differs from the reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Difference {
+    ino: Ino,
+    /// The page that differs; `None` when only the sizes do.
+    lblk: Option<Lblk>,
+    expected: Token,
+    got: Token,
+    /// `i_size` of the reference and of the end state, in pages.
+    size_expected: Lblk,
+    size_got: Lblk,
+}
+
+/// The first place where `actual` differs from the reference in a way `strictness` cares
+/// about: a page, or (when every page agrees) the size.
+fn first_mismatch(reference: &[RefFile], actual: &[RefFile], strictness: Strictness) -> Option<Difference> {
     for (ino, (r, a)) in reference.iter().zip(actual).enumerate() {
         let ino = ino as Ino;
         let pages = match strictness {
             Strictness::WrittenDataOnly => r.size,
             Strictness::Everything => r.size.max(a.size),
         };
+        let difference =
+            |lblk, expected, got| Difference { ino, lblk, expected, got, size_expected: r.size, size_got: a.size };
         for lblk in 0..pages.min(FILE_PAGES_MAX) {
             let expected = if lblk < r.size { r.pages[lblk as usize] } else { Token::Zero };
             let got = if lblk < a.size { a.pages[lblk as usize] } else { Token::Zero };
             let judged = strictness == Strictness::Everything || matches!(expected, Token::Data { .. });
             if judged && got != expected {
-                return Some((ino, lblk, expected, got));
+                return Some(difference(Some(lblk), expected, got));
             }
         }
         if strictness == Strictness::Everything && r.size != a.size {
-            return Some((ino, r.size.min(a.size), Token::Zero, Token::Zero));
+            return Some(difference(None, Token::Zero, Token::Zero));
         }
     }
     None
@@ -373,10 +399,7 @@ fn first_mismatch(
 #[derive(Debug)]
 pub struct Mismatch {
     pub actors: Vec<ActorId>,
-    ino: Ino,
-    lblk: Lblk,
-    expected: Token,
-    got: Token,
+    difference: Difference,
     writer: Option<(ActorId, Operation)>,
     /// A read in the history that no order explains, if that is what failed.
     read: Option<(ActorId, Ino, Lblk, Token)>,
@@ -400,7 +423,8 @@ impl Mismatch {
                 token(seen)
             );
         }
-        if let (Some((actor, op)), Token::Zero, Token::Zero) = (self.outcome, self.expected, self.got) {
+        let Difference { ino, lblk, expected, got, size_expected, size_got } = self.difference;
+        if let (Some((actor, op)), Token::Zero, Token::Zero) = (self.outcome, expected, got) {
             return format!(
                 "no serial order of the operations reproduces what {} of {} returned",
                 op.name(),
@@ -411,13 +435,25 @@ impl Mismatch {
             Some((actor, op)) => format!(" ({} by {})", op.name(), names.actor(actor)),
             None => String::new(),
         };
-        format!(
-            "after sync, {}:{} holds {} where the reference holds {}{who}; no serial order of the operations explains it",
-            names.file(self.ino),
-            self.lblk,
-            token(self.got),
-            token(self.expected)
-        )
+        let file = names.file(ino);
+        match lblk {
+            // Only the size differs: say so, rather than compare zeroes with zeroes.
+            None => format!(
+                "after sync, {file} is {size_got} page(s) long where the reference is {size_expected} page(s) long; \
+                 no serial order of the operations explains that size"
+            ),
+            Some(lblk) if lblk >= size_got => format!(
+                "after sync, {file} is {size_got} page(s) long, so {file}:{lblk} lies beyond EOF, where the reference \
+                 holds {}{who} in a file of {size_expected} page(s); no serial order of the operations explains it",
+                token(expected)
+            ),
+            Some(lblk) => format!(
+                "after sync, {file}:{lblk} holds {} where the reference holds {}{who}; no serial order of the \
+                 operations explains it",
+                token(got),
+                token(expected)
+            ),
+        }
     }
 }
 
@@ -477,16 +513,22 @@ fn explain(
             }
         }
     }
-    let (ino, lblk, expected, got) =
-        first_mismatch(&files, actual, strictness).unwrap_or((0, 0, Token::Zero, Token::Zero));
-    let writer = match expected {
+    let difference = first_mismatch(&files, actual, strictness).unwrap_or(Difference {
+        ino: 0,
+        lblk: Some(0),
+        expected: Token::Zero,
+        got: Token::Zero,
+        size_expected: 0,
+        size_got: 0,
+    });
+    let writer = match difference.expected {
         Token::Data { write, .. } if write > 0 => history
             .iter()
             .find(|h| matches!(h.effect, Effect::Wrote { token: Token::Data { write: w, .. }, .. } if w == write))
             .map(|h| (h.actor, h.op)),
         _ => None,
     };
-    Mismatch { actors, ino, lblk, expected, got, writer, read, outcome }
+    Mismatch { actors, difference, writer, read, outcome }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -530,4 +572,39 @@ fn search(
         *files = saved;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use racesim_kernel::event::NumericNames;
+
+    fn file(size: Lblk, data: &[Token]) -> RefFile {
+        let mut pages = vec![Token::Zero; FILE_PAGES_MAX as usize];
+        pages[..data.len()].copy_from_slice(data);
+        RefFile { size, pages, zap_pending_from: None }
+    }
+
+    /// A file that ends shorter than the reference, with zeroes everywhere: the message names
+    /// the sizes, not "zeroes where the reference holds zeroes".
+    #[test]
+    fn a_size_difference_is_named_as_such() {
+        let initial = [file(3, &[])];
+        let actual = [file(1, &[])];
+        let mismatch = check_stale_data(&initial, &[], &actual).expect_err("sizes differ");
+        let message = mismatch.describe(&NumericNames);
+        assert!(message.contains("ino0 is 1 page(s) long where the reference is 3 page(s) long"), "{message}");
+    }
+
+    /// Written data the end state lost because its file is shorter: the message says the page
+    /// lies beyond EOF.
+    #[test]
+    fn data_lost_past_a_short_eof_names_the_eof() {
+        let data = Token::Data { ino: 0, lblk: 2, write: 0 };
+        let initial = [file(3, &[Token::Zero, Token::Zero, data])];
+        let actual = [file(1, &[])];
+        let mismatch = check_lost_write(&initial, &[], &actual).expect_err("the data is gone");
+        let message = mismatch.describe(&NumericNames);
+        assert!(message.contains("ino0 is 1 page(s) long, so ino0:2 lies beyond EOF"), "{message}");
+    }
 }

@@ -98,6 +98,9 @@ pub struct FileSetup {
     pub dirty: Vec<Lblk>,
     pub mapped: Vec<Lblk>,
     pub mmap: bool,
+    /// Pages of each process's shared mapping of the file (`map_pages`; default: `pages`).
+    /// Past it an access gets SIGSEGV; inside it but past EOF, SIGBUS.
+    pub map_pages: Lblk,
     pub dax: bool,
 }
 
@@ -315,8 +318,9 @@ impl Scenario {
                 p.buffer_pblk = if p.dirty { extent.pblk() } else { None };
                 p.buffers = p.dirty;
             }
-            if file.mmap && file.pages > 0 {
-                let mut vma = Vma { ino, pgoff: 0, npages: file.pages, ptes: vec![None; file.pages as usize] };
+            if file.mmap && file.map_pages > 0 {
+                let npages = file.map_pages;
+                let mut vma = Vma { ino, pgoff: 0, npages, ptes: vec![None; npages as usize] };
                 for &lblk in &file.mapped {
                     let dirty = file.dirty.contains(&lblk);
                     let target = if file.dax {
@@ -437,6 +441,9 @@ impl Scenario {
                 f.mmap,
                 f.dax
             ));
+            if f.map_pages != f.pages {
+                out.push_str(&format!("map_pages = {}\n", f.map_pages));
+            }
         }
         for actor in &self.actors {
             out.push_str(&format!(

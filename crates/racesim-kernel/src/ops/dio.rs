@@ -44,6 +44,21 @@ pub struct Bio {
     buffer: UserBuffer,
     pinned: Vec<PageId>,
     held: Vec<Held>,
+    /// A write that ends past `i_size`: the size it extends the file to at completion, and
+    /// the `i_rwsem` it holds until then (see [`Bio::extends_file`]).
+    extension: Option<(Lblk, Held)>,
+}
+
+impl Bio {
+    /// A direct write past EOF extends `i_size` only once its data is on disk, and is waited
+    /// for in the syscall even when it was submitted as AIO: fs/direct-io.c "For file
+    /// extending writes updating i_size before data writeouts complete can expose
+    /// uninitialized blocks ... we need to wait for I/O completion even if asked for an
+    /// asynchronous write"; ext4 keeps `i_rwsem` across it (`ext4_direct_IO_write`, later
+    /// `ext4_dio_write_iter` with `ext4_handle_inode_extension`).
+    pub fn extends_file(&self) -> bool {
+        self.extension.is_some()
+    }
 }
 
 impl<C: Cpu> Task<'_, C> {
@@ -97,8 +112,14 @@ impl<C: Cpu> Task<'_, C> {
         }
         let alloc = self.policy.write_alloc;
         let blocks = self.cpu.step(|m| {
+            // Past EOF, a write extends the file at completion (`end > i_size_read(inode)`).
+            let i_size = m.kernel.inode(file).i_size;
+            let extends_to = (write.is_some() && page + pages > i_size).then_some(page + pages);
+            // A read stops at EOF as it is now (`dio->i_size = i_size_read(inode)`): a short
+            // read, or none at all from EOF on.
+            let end = if write.is_some() { page + pages } else { (page + pages).min(i_size).max(page) };
             let mut blocks = Vec::new();
-            for lblk in page..page + pages {
+            for lblk in page..end {
                 let extent = m.kernel.inode(file).blocks[lblk as usize];
                 let pblk = match (extent, write) {
                     (Extent::Written(p) | Extent::Unwritten(p), _) => Some(p),
@@ -128,17 +149,24 @@ impl<C: Cpu> Task<'_, C> {
                 );
                 blocks.push(pblk);
             }
-            Ok(blocks)
+            Ok((blocks, extends_to))
         });
-        let Ok(blocks) = blocks else {
+        let Ok((blocks, extends_to)) = blocks else {
             self.abandon_submission(&pinned, held, i_rwsem);
             return Err(Outcome::Enospc);
         };
         self.cpu.step(|m| m.emit(actor, "submit_bio", Change::BioSubmitted { ino: file, range }));
-        if let Some(h) = i_rwsem {
-            self.release("inode_unlock", h);
-        }
-        Ok(Bio { file, page, blocks, direction, id, buffer, pinned, held })
+        // An extending write keeps i_rwsem until it has updated i_size at completion.
+        let extension = match (extends_to, i_rwsem) {
+            (Some(size), Some(h)) => Some((size, h)),
+            (_, i_rwsem) => {
+                if let Some(h) = i_rwsem {
+                    self.release("inode_unlock", h);
+                }
+                None
+            }
+        };
+        Ok(Bio { file, page, blocks, direction, id, buffer, pinned, held, extension })
     }
 
     /// Undoes a submission that failed before its bio went out: drops the pins, `inode_dio_end`,
@@ -156,7 +184,7 @@ impl<C: Cpu> Task<'_, C> {
     /// pin dropped, and `inode_dio_end` drops the count.
     pub fn dio_complete(&mut self, bio: Bio) -> u32 {
         let actor = self.actor;
-        let Bio { file, page, blocks, direction, id, buffer, pinned, held } = bio;
+        let Bio { file, page, blocks, direction, id, buffer, pinned, held, extension } = bio;
         let mut moved = 0;
         for (i, pblk) in blocks.iter().enumerate() {
             let lblk = page + i as Lblk;
@@ -210,7 +238,8 @@ impl<C: Cpu> Task<'_, C> {
         if direction == Direction::Read {
             // bio_check_pages_dirty: the DMA wrote the pages behind the kernel's back; any the
             // writeback cleaned meanwhile are dirtied again, under their page lock.
-            for &user_page in &pinned {
+            // Only the pages the DMA filled (a read that stopped at EOF filled fewer).
+            for &user_page in pinned.iter().take(blocks.len()) {
                 let page_lock = self.lock_page("set_page_dirty_lock", user_page);
                 self.cpu.step(|m| {
                     if m.kernel.page(user_page).dirty {
@@ -225,6 +254,20 @@ impl<C: Cpu> Task<'_, C> {
         }
         self.unpin_user_pages(&pinned);
         self.release_all("inode_dio_end", held);
+        if let Some((size, i_rwsem)) = extension {
+            // After the data and inode_dio_end, under i_rwsem: `i_size_write(inode, end)` in
+            // ext4_direct_IO_write (up to 5.4), ext4_handle_inode_extension (5.5+).
+            self.cpu.step(|m| {
+                let inode = m.kernel.inode_mut(file);
+                if size > inode.i_size {
+                    inode.i_size = size;
+                    m.emit(actor, "ext4_handle_inode_extension", Change::ISizeSet { ino: file, i_size: size });
+                } else {
+                    m.emit(actor, "ext4_handle_inode_extension", Change::Nothing);
+                }
+            });
+            self.release("inode_unlock", i_rwsem);
+        }
         moved
     }
 

@@ -154,20 +154,35 @@ impl<C: Cpu> Task<'_, C> {
         Outcome::Ok
     }
 
-    /// The shape punch hole and zero range share: `i_rwsem`, wait for direct IO, the policy's
-    /// invalidation lock over the range, evict the range, `change` the blocks, unlock.
+    /// The shape punch hole and zero range share: `i_rwsem`, `bound` the range by EOF (under
+    /// `i_rwsem`; `None`: nothing to do), wait for direct IO, the policy's invalidation lock over
+    /// the range, evict the range, `change` the blocks, unlock.
     fn invalidate_range(
         &mut self,
         file: Ino,
         range: PageRange,
         function: &'static str,
-        change: impl FnOnce(&mut Self),
+        bound: Option<fn(PageRange, Lblk) -> Option<PageRange>>,
+        change: impl FnOnce(&mut Self, PageRange),
     ) {
+        let actor = self.actor;
         let i_rwsem = self.lock_i_rwsem(file);
+        let range = match bound {
+            None => Some(range),
+            Some(bound) => self.cpu.step(|m| {
+                let i_size = m.kernel.inode(file).i_size;
+                m.emit(actor, function, Change::ISizeCheck { ino: file, index: range.start, i_size });
+                bound(range, i_size)
+            }),
+        };
+        let Some(range) = range else {
+            self.release("inode_unlock", i_rwsem);
+            return;
+        };
         self.inode_dio_wait(file);
         let invalidation = self.lock_invalidation(file, range);
         self.truncate_pagecache_range(file, range);
-        change(self);
+        change(self, range);
         if let Some(h) = invalidation {
             self.release(function, h);
         }
@@ -177,7 +192,12 @@ impl<C: Cpu> Task<'_, C> {
     /// fallocate(FALLOC_FL_PUNCH_HOLE) of `pages` pages at `page`.
     pub fn punch_hole(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let range = PageRange::new(page, page + pages);
-        self.invalidate_range(file, range, "ext4_punch_hole", |task| {
+        // ext4_punch_hole: "No need to punch hole beyond i_size"; a hole that extends past it
+        // is cut to "end after the page that contains i_size", which for a page-aligned i_size
+        // is one page past EOF.
+        let bound: fn(PageRange, Lblk) -> Option<PageRange> =
+            |range, i_size| (range.start < i_size).then(|| PageRange::new(range.start, range.end.min(i_size + 1)));
+        self.invalidate_range(file, range, "ext4_punch_hole", Some(bound), |task, range| {
             task.remove_space(file, range, "ext4_ext_remove_space")
         });
         Outcome::Ok
@@ -295,7 +315,7 @@ impl<C: Cpu> Task<'_, C> {
     /// them for holes), so it reads back as zeroes with the space kept.
     pub fn zero_range(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let range = PageRange::new(page, page + pages);
-        self.invalidate_range(file, range, "ext4_zero_range", |task| {
+        self.invalidate_range(file, range, "ext4_zero_range", None, |task, range| {
             task.convert_to_unwritten(file, range, "ext4_zero_range")
         });
         Outcome::Ok
@@ -334,7 +354,10 @@ impl<C: Cpu> Task<'_, C> {
         if full { Outcome::Enospc } else { Outcome::Ok }
     }
 
-    /// Marks the blocks of `range` unwritten, allocating unwritten blocks for holes.
+    /// Marks the blocks of `range` unwritten, allocating unwritten blocks for holes, and
+    /// extends `i_size` to the end of the range if it lies past EOF (zero range without
+    /// FALLOC_FL_KEEP_SIZE: `ext4_alloc_file_blocks` calls `ext4_update_inode_size` as it
+    /// allocates).
     fn convert_to_unwritten(&mut self, file: Ino, range: PageRange, function: &'static str) {
         let actor = self.actor;
         self.cpu.step(|m| {
@@ -350,6 +373,10 @@ impl<C: Cpu> Task<'_, C> {
                 m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
             }
             m.emit(actor, function, Change::ExtentsUnwritten { ino: file, range });
+            if range.end != u32::MAX && range.end > m.kernel.inode(file).i_size {
+                m.kernel.inode_mut(file).i_size = range.end;
+                m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: range.end });
+            }
         });
     }
 }

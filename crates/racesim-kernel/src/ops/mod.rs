@@ -237,7 +237,7 @@ impl<C: Cpu> Task<'_, C> {
             Operation::DioWrite { file, page, pages, buffer, asynchronous } => {
                 match self.dio_submit(file, page, pages, buffer, Direction::Write, write) {
                     Err(outcome) => outcome,
-                    Ok(bio) if asynchronous => {
+                    Ok(bio) if asynchronous && !bio.extends_file() => {
                         in_flight = Some(bio);
                         Outcome::Pages(pages)
                     }

@@ -204,3 +204,28 @@ fn the_state_is_comparable_and_hashable_and_runs_are_deterministic() {
     assert_eq!(la, lb);
     let _ = (SYNC_ACTOR, PageRange::WHOLE);
 }
+
+#[test]
+fn dax_zeroing_happens_where_the_policy_says() {
+    for (name, zeroed_in_insert_mapping) in [("legacy", true), ("mmaplock", false), ("invalidate_lock", false)] {
+        let policy = policy(name);
+        let mut kernel = Kernel::new(8);
+        let mm = kernel.add_mm();
+        let ino = kernel.add_inode(true);
+        kernel.inode_mut(ino).i_size = 2;
+        kernel.mms[mm as usize].vmas.push(Some(Vma { ino, pgoff: 0, npages: 2, ptes: vec![None; 2] }));
+        let mut m = Machine::new(kernel);
+        assert_eq!(run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 4), Outcome::Ok);
+        let zeroing = m.log.iter().position(|e| {
+            e.function == "dax_insert_mapping" && matches!(e.change, Change::DiskWrite { token: Token::Zero, .. })
+        });
+        assert_eq!(zeroing.is_some(), zeroed_in_insert_mapping, "{name}");
+        if let Some(at) = zeroing {
+            // After the i_size check, before the PTE goes in.
+            let insert = m.log.iter().position(|e| e.function == "vm_insert_mixed").unwrap();
+            let check = m.log.iter().position(|e| matches!(e.change, Change::ISizeCheck { .. })).unwrap();
+            assert!(check < at && at < insert, "{name}");
+        }
+        assert_eq!(m.kernel.persistent_content(ino, 1), Token::Data { ino, lblk: 1, write: 4 }, "{name}");
+    }
+}

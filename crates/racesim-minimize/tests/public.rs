@@ -30,6 +30,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("fault_truncate_processes", 1),
     ("insert_mmap", 1),
     ("readahead_punch", 2),
+    ("readahead_mkwrite_punch", 2),
     ("zero_range_fault", 2),
     ("lock_order_range_mmap", 0),
     ("mkwrite_punch", 2),

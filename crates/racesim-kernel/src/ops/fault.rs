@@ -424,17 +424,62 @@ impl<C: Cpu> Task<'_, C> {
         }
     }
 
-    /// `mpage_readpage`: reads the page from whatever the block map says now. Does not attach
-    /// buffer heads: the block is looked up again at `page_mkwrite`/writeback time.
+    /// `->readpage` as ext4 does it (`ext4_readpage` → `ext4_mpage_readpages`, a copy of
+    /// `do_mpage_readpage` in fs/mpage.c), which picks one of two paths:
+    ///
+    /// - The page has no buffer heads: map its blocks. With page size equal to block size,
+    ///   one mapped block is always "contiguous", so a written block is read with a bio and a
+    ///   hole (or an unwritten extent: `EXT4_MAP_MAPPED` is not set) is zeroed and marked
+    ///   uptodate (`first_hole == 0`); neither attaches buffer heads. The mapping is looked up
+    ///   again at `page_mkwrite`, `write_begin` or writeback.
+    /// - The page already has buffers (`page_has_buffers` → `confused`): `block_read_full_page`
+    ///   reads each buffer from the block it caches (`b_blocknr`, BH_Mapped) without looking at
+    ///   the block map, and calls `get_block(create = 0)` only for an unmapped buffer, caching
+    ///   what it finds. A hole leaves the buffer unmapped and the page zeroed.
+    ///
+    /// The other reasons to fall back (a hole followed by a mapped block, discontiguous blocks
+    /// within one page) need several blocks per page, which the model does not have: that is
+    /// where a page read in during a punch caches the soon-freed block in its buffers
+    /// (docs/model.md).
     pub fn readpage(&mut self, page: PageId) {
         let actor = self.actor;
         self.cpu.step(|m| {
-            let (ino, index) = (m.kernel.page(page).ino, m.kernel.page(page).index);
-            let (extent, token) = m.kernel.read_block(ino, index);
+            let (ino, index, buffers) = {
+                let p = m.kernel.page(page);
+                (p.ino, p.index, p.buffers)
+            };
+            if !buffers {
+                let (extent, token) = m.kernel.read_block(ino, index);
+                let p = m.kernel.page_mut(page);
+                p.content = token;
+                p.uptodate = true;
+                m.emit(actor, "mpage_readpage", Change::PageRead { ino, index, page, extent, token });
+                return;
+            }
+            let cached = m.kernel.page(page).buffer_pblk;
+            let pblk = cached.or_else(|| match m.kernel.inode(ino).blocks[index as usize] {
+                // ext4_get_block(create = 0) maps the buffer: BH_Mapped, b_blocknr.
+                Extent::Written(p) => Some(p),
+                // Simplification: an unwritten extent reads as zeroes here as it does in the
+                // mpage path; a delayed one has no block yet.
+                Extent::Hole | Extent::Delalloc | Extent::Unwritten(_) => None,
+            });
+            let map = m.kernel.inode(ino).blocks[index as usize];
+            let (extent, token) = match pblk {
+                // A buffer over an unwritten extent (BH_Unwritten, which the model does not
+                // record: it takes the block map's word) reads as zeroes, as in the mpage path.
+                Some(p) if map == Extent::Unwritten(p) => (map, Token::Zero),
+                Some(p) => {
+                    let shown = if map.pblk() == Some(p) { map } else { Extent::Written(p) };
+                    (shown, m.kernel.disk[p as usize])
+                }
+                None => (m.kernel.inode(ino).blocks[index as usize], Token::Zero),
+            };
             let p = m.kernel.page_mut(page);
+            p.buffer_pblk = pblk;
             p.content = token;
             p.uptodate = true;
-            m.emit(actor, "mpage_readpage", Change::PageRead { ino, index, page, extent, token });
+            m.emit(actor, "block_read_full_page", Change::PageRead { ino, index, page, extent, token });
         });
     }
 

@@ -71,8 +71,10 @@ pub fn policy(args: PolicyArgs) -> u8 {
                 ));
             }
             line(format!(
-                "  dax_prezero = {}, write_alloc = {:?}, reclaim_skips_pinned = {}",
-                policy.dax_prezero, policy.write_alloc, policy.reclaim_skips_pinned
+                "  dax_zeroing = {}, write_alloc = {:?}, reclaim_skips_pinned = {}",
+                policy.dax_zeroing.name(),
+                policy.write_alloc,
+                policy.reclaim_skips_pinned
             ));
         }
         Format::Json => {

@@ -80,7 +80,9 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
     let pairs = [
         (Oracle::StaleData, "failed_write", "legacy", "invalidate_lock_unwritten"),
         (Oracle::StaleData, "read_punch", "mmaplock", "invalidate_lock"),
+        (Oracle::StaleData, "dax_write_race", "legacy", "mmaplock"),
         (Oracle::WriteToFreedBlock, "mkwrite_punch", "legacy", "mmaplock"),
+        (Oracle::WriteToFreedBlock, "readahead_mkwrite_punch", "legacy", "mmaplock"),
         (Oracle::WriteToFreedBlock, "dax_punch", "legacy", "invalidate_lock"),
         (Oracle::LostWrite, "collapse_mmap", "legacy", "invalidate_lock"),
         (Oracle::LostWrite, "dio_read_pinned_reclaim", "invalidate_lock", "invalidate_lock_6_4"),

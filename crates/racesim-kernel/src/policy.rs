@@ -65,6 +65,40 @@ pub enum DaxFaultLock {
     FaultLockSharedAndEntryLock,
 }
 
+/// Where a DAX fault zeroes a block it allocated for a write fault (and, in 4.0-4.4, an
+/// unwritten extent it is about to map).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DaxZeroing {
+    /// Inside `get_block`, as part of the allocation, before the block is visible in the block
+    /// map: ext4 `EXT4_GET_BLOCKS_ZERO` (c86d8db33a92 "ext4: implement allocation of pre-zeroed
+    /// blocks", used for DAX faults by ba5843f51d46, Linux 4.5; `ext4_issue_zeroout` runs under
+    /// `i_data_sem` before the extent status tree learns of the block), XFS `XFS_BMAPI_ZERO`
+    /// (4.5). Nobody can map the block before it is zeroed.
+    #[default]
+    Allocation,
+    /// In `dax_insert_mapping`, after `get_block` returned `buffer_new` (or `buffer_unwritten`):
+    /// `clear_pmem` under `i_mmap_lock_read`, after the `i_size` check and before
+    /// `vm_insert_mixed` (Linux 4.0-4.4; 843172978bb9 serialised it in 4.3-rc1 and
+    /// 0f90cc6609c7 reverted that before 4.3). A second fault that finds the block already
+    /// allocated maps it and its store can be wiped by the first fault's zeroing (xfstests
+    /// generic/340, `src/holetest.c`).
+    InsertMapping,
+    /// Never zeroed: a known-bad variant that maps whatever the block held before.
+    Never,
+}
+
+impl DaxZeroing {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DaxZeroing::Allocation => "allocation",
+            DaxZeroing::InsertMapping => "insert_mapping",
+            DaxZeroing::Never => "never",
+        }
+    }
+}
+
 /// Which kind of extent buffered writes and DAX write faults allocate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -129,8 +163,11 @@ pub struct Policy {
     pub dio_read_i_rwsem: bool,
     /// Direct IO takes the range lock over each bio from submission to completion (Kara).
     pub dio_range_lock: bool,
-    /// DAX block allocation zeroes the block before it is mapped.
-    pub dax_prezero: bool,
+    /// Where a DAX fault zeroes a newly allocated block. Policy files written before this field
+    /// said `dax_prezero = true/false`; the policy-file parser reads that as `allocation` /
+    /// `never` (what the model did with it).
+    #[serde(default)]
+    pub dax_zeroing: DaxZeroing,
     /// Extent kind that buffered writes allocate.
     pub write_alloc: AllocKind,
     /// Reclaim leaves a page pinned for DMA alone instead of stripping its buffers before it

@@ -241,3 +241,62 @@ fn operations_follow_eof_at_run_time() {
     assert_eq!(freed, vec![(PageRange::new(5, 7), 1)]);
     assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()), "every lock was released");
 }
+
+#[test]
+fn readpage_gives_a_fresh_page_no_buffers_and_a_page_with_buffers_reads_its_cached_block() {
+    let policy = policy("legacy");
+    let (mut m, ino) = machine(4);
+    // A fresh page goes through the mpage path: read with a bio, no buffer heads.
+    run(&mut m, &policy, Operation::Read { file: ino, page: 1, pages: 1 }, 1);
+    let fresh = m.kernel.inode(ino).cache[1].unwrap();
+    assert!(!m.kernel.page(fresh).buffers && m.kernel.page(fresh).buffer_pblk.is_none());
+    assert!(m.log.iter().any(|e| e.function == "mpage_readpage"));
+    // A failed copy over a written block leaves the page cached, not uptodate, with its buffer
+    // mapped to the block (write_begin's get_block).
+    let op = Operation::Write {
+        file: ino,
+        page: 2,
+        pages: 1,
+        buffer: UserBuffer::Anonymous,
+        fail_at: Some(0),
+        allocation: WriteAllocation::PerPage,
+    };
+    assert_eq!(run(&mut m, &policy, op, 2), Outcome::Efault);
+    let page = m.kernel.inode(ino).cache[2].unwrap();
+    let cached = m.kernel.page(page).buffer_pblk.expect("write_begin mapped the buffer");
+    assert!(m.kernel.page(page).buffers && !m.kernel.page(page).uptodate);
+    // Point the block map elsewhere behind the page's back: block_read_full_page reads the
+    // block the buffer caches (b_blocknr), not the one the map names now.
+    let elsewhere = m.kernel.alloc_block(ino, 2).unwrap();
+    m.kernel.inode_mut(ino).blocks[2] = Extent::Written(elsewhere);
+    let before = m.log.len();
+    run(&mut m, &policy, Operation::Read { file: ino, page: 2, pages: 1 }, 3);
+    assert!(m.log[before..].iter().any(|e| e.function == "block_read_full_page"));
+    assert_eq!(m.kernel.page(page).content, Token::Data { ino, lblk: 2, write: 0 });
+    assert_eq!(m.kernel.page(page).buffer_pblk, Some(cached));
+}
+
+#[test]
+fn dax_zeroing_happens_where_the_policy_says() {
+    for (name, zeroed_in_insert_mapping) in [("legacy", true), ("mmaplock", false), ("invalidate_lock", false)] {
+        let policy = policy(name);
+        let mut kernel = Kernel::new(8);
+        let mm = kernel.add_mm();
+        let ino = kernel.add_inode(true);
+        kernel.inode_mut(ino).i_size = 2;
+        kernel.mms[mm as usize].vmas.push(Some(Vma { ino, pgoff: 0, npages: 2, ptes: vec![None; 2] }));
+        let mut m = Machine::new(kernel);
+        assert_eq!(run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 4), Outcome::Ok);
+        let zeroing = m.log.iter().position(|e| {
+            e.function == "dax_insert_mapping" && matches!(e.change, Change::DiskWrite { token: Token::Zero, .. })
+        });
+        assert_eq!(zeroing.is_some(), zeroed_in_insert_mapping, "{name}");
+        if let Some(at) = zeroing {
+            // After the i_size check, before the PTE goes in.
+            let insert = m.log.iter().position(|e| e.function == "vm_insert_mixed").unwrap();
+            let check = m.log.iter().position(|e| matches!(e.change, Change::ISizeCheck { .. })).unwrap();
+            assert!(check < at && at < insert, "{name}");
+        }
+        assert_eq!(m.kernel.persistent_content(ino, 1), Token::Data { ino, lblk: 1, write: 4 }, "{name}");
+    }
+}

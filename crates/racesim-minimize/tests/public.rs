@@ -13,7 +13,14 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("collapse_mmap", 1),
     ("dax_prezero", 2),
     ("dax_punch", 1),
-    ("dax_truncate", 1),
+    // The write to a freed block needs 1; the unzeroed block left past EOF (4.0-4.4 zeroing in
+    // dax_insert_mapping) needs truncate inside the fault twice: down before get_block, up only
+    // after the fault's i_size recheck.
+    ("dax_truncate", 2),
+    // The store-wiping race needs three (A allocates; B maps and stores; A zeroes; B loads
+    // before A stores), but the minimizer drops B's store and keeps the cheaper race on the same
+    // oracle: B's read fault maps the block between A's allocation and its zeroing.
+    ("dax_write_race", 1),
     ("delalloc_punch", 2),
     ("dio_punch", 1),
     ("dio_read_pinned_reclaim", 1),
@@ -24,6 +31,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("fault_truncate_processes", 1),
     ("insert_mmap", 1),
     ("readahead_punch", 2),
+    ("readahead_mkwrite_punch", 2),
     ("zero_range_fault", 2),
     ("lock_order_range_mmap", 0),
     ("mkwrite_punch", 2),

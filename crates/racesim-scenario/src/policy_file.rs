@@ -81,6 +81,7 @@ pub(crate) fn from_table(mut table: toml::Table) -> Result<Policy, String> {
             merged.insert(key, value);
         }
     }
+    migrate_dax_prezero(&name, &mut table)?;
     // Unknown fields are refused by Policy's deserializer, which names the known ones.
     for (key, value) in table {
         merged.insert(key, value);
@@ -92,6 +93,27 @@ pub(crate) fn from_table(mut table: toml::Table) -> Result<Policy, String> {
     })?;
     check_consistency(&policy)?;
     Ok(policy)
+}
+
+/// Policy files (and the policies that traces carry) written before `dax_zeroing` said
+/// `dax_prezero = true` ("zeroed at allocation", what the model then did for every policy that
+/// zeroed) or `false` (never zeroed): read them as `dax_zeroing = "allocation"` / `"never"`.
+/// A file that gives both is refused.
+fn migrate_dax_prezero(name: &str, table: &mut toml::Table) -> Result<(), String> {
+    let Some(old) = table.remove("dax_prezero") else { return Ok(()) };
+    let toml::Value::Boolean(prezero) = old else {
+        return Err(format!("policy '{name}': 'dax_prezero' must be true or false (or write dax_zeroing instead)"));
+    };
+    if table.contains_key("dax_zeroing") {
+        return Err(format!(
+            "policy '{name}': give dax_zeroing or the older dax_prezero, not both (dax_prezero = {prezero} means \
+             dax_zeroing = \"{}\")",
+            if prezero { "allocation" } else { "never" }
+        ));
+    }
+    let value = if prezero { "allocation" } else { "never" };
+    table.insert("dax_zeroing".into(), toml::Value::String(value.into()));
+    Ok(())
 }
 
 /// A lock a kernel function can take at a point, as (lock, mode, range), with the policy field

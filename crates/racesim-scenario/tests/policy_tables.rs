@@ -28,3 +28,26 @@ fn a_lock_the_kernel_function_cannot_take_there_is_refused_naming_operation_and_
     let nowhere = "name = \"x\"\nbase = \"legacy\"\n[[lock]]\noperation = \"read\"\nphase = \"copy\"\nlock = \"i_rwsem\"\nmode = \"shared\"\nrange = \"file\"\n";
     assert!(policy_file::parse(nowhere, "x.toml").unwrap_err().message.contains("is not a point where"));
 }
+
+#[test]
+fn policy_files_that_say_dax_prezero_still_load() {
+    use racesim_kernel::policy::DaxZeroing;
+    // A variant written before dax_zeroing existed, on a base that now zeroes elsewhere.
+    let off = policy_file::parse("name = \"a\"\nbase = \"legacy\"\ndax_prezero = false\n", "a.toml").unwrap();
+    assert_eq!(off.dax_zeroing, DaxZeroing::Never);
+    let on = policy_file::parse("name = \"b\"\nbase = \"legacy\"\ndax_prezero = true\n", "b.toml").unwrap();
+    assert_eq!(on.dax_zeroing, DaxZeroing::Allocation);
+    // A complete file from before (what a trace's policy_definition holds): true meant zeroed
+    // in get_block, which is what it still means.
+    let mut table = toml::Table::try_from(policy_file::builtin("mmaplock").unwrap()).unwrap();
+    table.remove("dax_zeroing");
+    table.insert("dax_prezero".into(), toml::Value::Boolean(true));
+    let old = policy_file::parse(&toml::to_string(&table).unwrap(), "old.toml").unwrap();
+    assert_eq!(old, policy_file::builtin("mmaplock").unwrap());
+    // A complete file that names neither gets the default, today's allocation-time zeroing.
+    table.remove("dax_prezero");
+    let silent = policy_file::parse(&toml::to_string(&table).unwrap(), "silent.toml").unwrap();
+    assert_eq!(silent.dax_zeroing, DaxZeroing::Allocation);
+    let both = "name = \"c\"\nbase = \"legacy\"\ndax_prezero = true\ndax_zeroing = \"never\"\n";
+    assert!(policy_file::parse(both, "c.toml").unwrap_err().message.contains("not both"));
+}

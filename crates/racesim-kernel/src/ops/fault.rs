@@ -11,7 +11,7 @@ use crate::cpu::Cpu;
 use crate::cpu::Machine;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::lock::LockMode;
-use crate::policy::{AllocKind, DaxFaultLock, PageCreateLock};
+use crate::policy::{AllocKind, DaxFaultLock, DaxZeroing, PageCreateLock};
 use crate::state::{Pte, PteTarget, Vma};
 use crate::types::{Extent, Ino, Lblk, MmId, PageId, PageRange, Pblk, Token, WriteId};
 
@@ -424,17 +424,62 @@ impl<C: Cpu> Task<'_, C> {
         }
     }
 
-    /// `mpage_readpage`: reads the page from whatever the block map says now. Does not attach
-    /// buffer heads: the block is looked up again at `page_mkwrite`/writeback time.
+    /// `->readpage` as ext4 does it (`ext4_readpage` → `ext4_mpage_readpages`, a copy of
+    /// `do_mpage_readpage` in fs/mpage.c), which picks one of two paths:
+    ///
+    /// - The page has no buffer heads: map its blocks. With page size equal to block size,
+    ///   one mapped block is always "contiguous", so a written block is read with a bio and a
+    ///   hole (or an unwritten extent: `EXT4_MAP_MAPPED` is not set) is zeroed and marked
+    ///   uptodate (`first_hole == 0`); neither attaches buffer heads. The mapping is looked up
+    ///   again at `page_mkwrite`, `write_begin` or writeback.
+    /// - The page already has buffers (`page_has_buffers` → `confused`): `block_read_full_page`
+    ///   reads each buffer from the block it caches (`b_blocknr`, BH_Mapped) without looking at
+    ///   the block map, and calls `get_block(create = 0)` only for an unmapped buffer, caching
+    ///   what it finds. A hole leaves the buffer unmapped and the page zeroed.
+    ///
+    /// The other reasons to fall back (a hole followed by a mapped block, discontiguous blocks
+    /// within one page) need several blocks per page, which the model does not have: that is
+    /// where a page read in during a punch caches the soon-freed block in its buffers
+    /// (docs/model.md).
     pub fn readpage(&mut self, page: PageId) {
         let actor = self.actor;
         self.cpu.step(|m| {
-            let (ino, index) = (m.kernel.page(page).ino, m.kernel.page(page).index);
-            let (extent, token) = m.kernel.read_block(ino, index);
+            let (ino, index, buffers) = {
+                let p = m.kernel.page(page);
+                (p.ino, p.index, p.buffers)
+            };
+            if !buffers {
+                let (extent, token) = m.kernel.read_block(ino, index);
+                let p = m.kernel.page_mut(page);
+                p.content = token;
+                p.uptodate = true;
+                m.emit(actor, "mpage_readpage", Change::PageRead { ino, index, page, extent, token });
+                return;
+            }
+            let cached = m.kernel.page(page).buffer_pblk;
+            let pblk = cached.or_else(|| match m.kernel.inode(ino).blocks[index as usize] {
+                // ext4_get_block(create = 0) maps the buffer: BH_Mapped, b_blocknr.
+                Extent::Written(p) => Some(p),
+                // Simplification: an unwritten extent reads as zeroes here as it does in the
+                // mpage path; a delayed one has no block yet.
+                Extent::Hole | Extent::Delalloc | Extent::Unwritten(_) => None,
+            });
+            let map = m.kernel.inode(ino).blocks[index as usize];
+            let (extent, token) = match pblk {
+                // A buffer over an unwritten extent (BH_Unwritten, which the model does not
+                // record: it takes the block map's word) reads as zeroes, as in the mpage path.
+                Some(p) if map == Extent::Unwritten(p) => (map, Token::Zero),
+                Some(p) => {
+                    let shown = if map.pblk() == Some(p) { map } else { Extent::Written(p) };
+                    (shown, m.kernel.disk[p as usize])
+                }
+                None => (m.kernel.inode(ino).blocks[index as usize], Token::Zero),
+            };
             let p = m.kernel.page_mut(page);
+            p.buffer_pblk = pblk;
             p.content = token;
             p.uptodate = true;
-            m.emit(actor, "mpage_readpage", Change::PageRead { ino, index, page, extent, token });
+            m.emit(actor, "block_read_full_page", Change::PageRead { ino, index, page, extent, token });
         });
     }
 
@@ -542,38 +587,56 @@ impl<C: Cpu> Task<'_, C> {
                 held.push(self.acquire("grab_mapping_entry", entry_lock, LockMode::Exclusive, PageRange::page(index)));
             }
         }
-        let prezero = self.policy.dax_prezero;
+        // 4.x __dax_fault and today's dax_iomap_pte_fault refuse a fault beyond EOF before
+        // they look at the block map; the check under i_mmap_lock (or the fault lock) later is
+        // what catches a truncate that lands after this one.
+        if let Err(e) = self.check_i_size("dax_iomap_pte_fault", file, index) {
+            self.release_all("dax_fault", held);
+            return Err(e);
+        }
+        let zeroing = self.policy.dax_zeroing;
         let alloc = self.policy.write_alloc;
-        // get_block: find or (for a write) allocate the block.
+        // get_block: find or (for a write) allocate the block. Where the policy zeroes in the
+        // allocation (EXT4_GET_BLOCKS_ZERO, XFS_BMAPI_ZERO), the zeroing is part of this step:
+        // the filesystem zeroes before it publishes the block (under i_data_sem / ILOCK).
+        // Otherwise get_block hands back buffer_new (or buffer_unwritten) and
+        // dax_insert_mapping zeroes later (4.0-4.4).
         let target = self.cpu.step(|m| {
             let extent = m.kernel.inode(file).blocks[index as usize];
-            let (target, extent, allocated) = match extent {
-                Extent::Written(p) => (PteTarget::Pfn(p), extent, false),
+            let (target, extent, allocated, zero_later) = match extent {
+                Extent::Written(p) => (PteTarget::Pfn(p), extent, false, false),
+                Extent::Unwritten(p) if write && zeroing == DaxZeroing::InsertMapping => {
+                    // buffer_unwritten: dax_insert_mapping clears it, complete_unwritten
+                    // converts it once the PTE is in.
+                    (PteTarget::Pfn(p), extent, false, true)
+                }
                 Extent::Unwritten(p) if write => {
                     // Converting on a write fault: zero it first (ext4 does, via iomap zeroing).
                     m.kernel.disk[p as usize] = Token::Zero;
                     m.kernel.inode_mut(file).blocks[index as usize] = Extent::Written(p);
-                    (PteTarget::Pfn(p), Extent::Written(p), false)
+                    (PteTarget::Pfn(p), Extent::Written(p), false, false)
                 }
-                Extent::Hole | Extent::Unwritten(_) if !write => (PteTarget::ZeroPage, extent, false),
+                Extent::Hole | Extent::Unwritten(_) if !write => (PteTarget::ZeroPage, extent, false, false),
                 _ => match m.kernel.alloc_block(file, index) {
                     None => {
                         m.emit(actor, "dax_iomap_begin", Change::NoSpace { ino: file, lblk: index });
                         return None;
                     }
                     Some(p) => {
-                        if prezero || alloc == AllocKind::Unwritten {
+                        if zeroing == DaxZeroing::Allocation
+                            || (zeroing == DaxZeroing::Never && alloc == AllocKind::Unwritten)
+                        {
                             m.kernel.disk[p as usize] = Token::Zero;
                         }
                         m.kernel.inode_mut(file).blocks[index as usize] = Extent::Written(p);
-                        (PteTarget::Pfn(p), Extent::Written(p), true)
+                        (PteTarget::Pfn(p), Extent::Written(p), true, zeroing == DaxZeroing::InsertMapping)
                     }
                 },
             };
             m.emit(actor, "dax_iomap_begin", Change::BlockMapped { ino: file, lblk: index, extent, allocated });
-            Some((target, allocated))
+            Some((target, allocated, zero_later))
         });
-        let Some((target, allocated)) = target else {
+        let Some((target, allocated, zero_later)) = target else {
             self.release_all("dax_fault", held);
             return Err(FaultError::Sigbus);
         };
@@ -590,6 +653,21 @@ impl<C: Cpu> Task<'_, C> {
             self.release_all("dax_fault", held);
             return Err(e);
         }
+        if zero_later && let PteTarget::Pfn(pblk) = target {
+            // 4.0-4.4 dax_insert_mapping: "if (buffer_unwritten(bh) || buffer_new(bh))
+            // clear_pmem(addr, PAGE_SIZE)", under i_mmap_lock_read only: a second fault on the
+            // same index that found the block allocated may have mapped it and stored already,
+            // and this wipes the store (xfstests generic/340). The block is the one get_block
+            // returned, whoever owns it now.
+            self.cpu.step(|m| {
+                m.kernel.disk[pblk as usize] = Token::Zero;
+                m.emit(
+                    actor,
+                    "dax_insert_mapping",
+                    Change::DiskWrite { pblk, ino: file, lblk: index, token: Token::Zero },
+                );
+            });
+        }
         self.cpu.step(|m| {
             let slot = m.kernel.vma_of(mm, file).map(|(slot, _)| slot);
             let Some(entry) = slot.and_then(|slot| m.kernel.pte_mut(mm, slot, index)) else {
@@ -599,6 +677,26 @@ impl<C: Cpu> Task<'_, C> {
             *entry = Some(Pte { target, writable: write, dirty: write });
             m.emit(actor, "vm_insert_mixed", Change::PteInstalled { mm, ino: file, index, target, writable: write });
         });
+        if zero_later
+            && !allocated
+            && let PteTarget::Pfn(pblk) = target
+        {
+            // __dax_fault: "if (buffer_unwritten(&bh)) complete_unwritten(&bh, !error)": the
+            // extent becomes written after the PTE went in (if it is still this block).
+            self.cpu.step(|m| {
+                let blocks = &mut m.kernel.inode_mut(file).blocks;
+                let converted = blocks[index as usize] == Extent::Unwritten(pblk);
+                if converted {
+                    blocks[index as usize] = Extent::Written(pblk);
+                }
+                let change = if converted {
+                    Change::BlockMapped { ino: file, lblk: index, extent: Extent::Written(pblk), allocated: false }
+                } else {
+                    Change::Nothing
+                };
+                m.emit(actor, "complete_unwritten", change);
+            });
+        }
         self.release_all("dax_fault", held);
         Ok(())
     }

@@ -8,7 +8,7 @@ use super::{RETRIES_MAX, Task, UserBuffer, WriteAllocation};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::lock::LockMode;
-use crate::policy::{AllocKind, WriteRangeLock};
+use crate::policy::{AllocKind, DaxZeroing, WriteRangeLock};
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Token, WriteId};
 
 /// What one page's copy did.
@@ -241,7 +241,9 @@ impl<C: Cpu> Task<'_, C> {
     /// DAX write(2) of one page: map or allocate the block and copy straight into it.
     fn dax_write_page(&mut self, file: Ino, index: Lblk, write: WriteId) {
         let actor = self.actor;
-        let prezero = self.policy.dax_prezero;
+        // dax_io writes the whole page in the same step, so where the policy zeroes a new block
+        // cannot be observed here; zero it where get_block would.
+        let prezero = self.policy.dax_zeroing == DaxZeroing::Allocation;
         self.cpu.step(|m| {
             let extent = m.kernel.inode(file).blocks[index as usize];
             let pblk = match extent.pblk() {

@@ -74,6 +74,10 @@ pub fn policy(args: PolicyArgs) -> u8 {
                 "  dax_prezero = {}, write_alloc = {:?}, reclaim_skips_pinned = {}",
                 policy.dax_prezero, policy.write_alloc, policy.reclaim_skips_pinned
             ));
+            line(format!(
+                "  dio_read_fence = {}, dio_read_delalloc = {:?}, dio_write_post_invalidate = {:?}",
+                policy.dio_read_fence, policy.dio_read_delalloc, policy.dio_write_post_invalidate
+            ));
         }
         Format::Json => {
             for r in &table {

@@ -5,8 +5,15 @@
 set -euo pipefail
 rm -f traces/*.trace.json
 for s in scenarios/*.toml; do ./target/release/racesim run "$s" --save-trace traces >/dev/null || true; done
-# dio_read_pinned_reclaim: one trace (invalidate_lock) stands for the four built-ins.
+# One trace stands for the policies that fail the same way:
+# dio_read_pinned_reclaim (invalidate_lock), dio_write_buffered_read (mmaplock),
+# dio_read_mkwrite_delalloc (legacy), dio_read_punch_fence (legacy_no_fence, recorded with pct:4,
+# whose schedule minimizes to the race's three preemptions).
 rm -f traces/dio_read_pinned_reclaim.{legacy,mmaplock,range_lock}.*.trace.json
+rm -f traces/dio_write_buffered_read.legacy*.trace.json
+rm -f traces/dio_read_mkwrite_delalloc.{mmaplock,range_lock,invalidate_lock}.*.trace.json
+rm -f traces/dio_read_punch_fence.*.trace.json
+./target/release/racesim run scenarios/dio_read_punch_fence.toml --policy legacy_no_fence --strategy pct:4 --save-trace traces >/dev/null || true
 # dax_truncate under legacy reaches two oracles; seed 2 records the write to a freed block.
 ./target/release/racesim run scenarios/dax_truncate.toml --policy legacy --seed 2 --save-trace traces >/dev/null || true
 ./target/release/racesim minimize traces/collapse_mmap.legacy.seed1.*.trace.json --out traces/collapse_mmap.legacy.minimized.trace.json >/dev/null || true

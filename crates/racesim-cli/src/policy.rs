@@ -76,6 +76,10 @@ pub fn policy(args: PolicyArgs) -> u8 {
                 policy.write_alloc,
                 policy.reclaim_skips_pinned
             ));
+            line(format!(
+                "  dio_read_fence = {}, dio_read_delalloc = {:?}, dio_write_post_invalidate = {:?}",
+                policy.dio_read_fence, policy.dio_read_delalloc, policy.dio_write_post_invalidate
+            ));
         }
         Format::Json => {
             for r in &table {

@@ -81,6 +81,8 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::StaleData, "failed_write", "legacy", "invalidate_lock_unwritten"),
         (Oracle::StaleData, "read_punch", "mmaplock", "invalidate_lock"),
         (Oracle::StaleData, "dax_write_race", "legacy", "mmaplock"),
+        (Oracle::StaleData, "dio_read_punch_fence", "legacy_no_fence", "legacy"),
+        (Oracle::StaleData, "dio_write_buffered_read", "mmaplock", "mmaplock_4_14"),
         (Oracle::WriteToFreedBlock, "mkwrite_punch", "legacy", "mmaplock"),
         (Oracle::WriteToFreedBlock, "readahead_mkwrite_punch", "legacy", "mmaplock"),
         (Oracle::WriteToFreedBlock, "dax_punch", "legacy", "invalidate_lock"),
@@ -198,4 +200,30 @@ ops = [{ op = "write", file = "data", page = 2, pages = 1 }, { op = "fsync", fil
         let report = explore(&scenario, policy, &ExploreConfig { schedules_max: 5, ..config() });
         assert_eq!(verdict(&report), Some(Oracle::OrphanDirtyPage), "under {policy}");
     }
+}
+
+/// XFS fails a direct read that finds a delayed allocation with EIO (04197b341f23); ext4 reads
+/// it as a hole. The EIO is the syscall's outcome, which the oracles accept (no data returned):
+/// check that exploration does reach it, and only under the XFS behaviour.
+#[test]
+fn a_direct_read_of_a_delayed_allocation_fails_with_eio_only_where_the_policy_says() {
+    let all = scenarios();
+    let scenario = all.iter().find(|s| s.name == "dio_read_mkwrite_delalloc").expect("the scenario exists");
+    // From the refusal to the end of the read, the read gives up its i_dio_count reference.
+    let reader = scenario.actors.iter().position(|a| a.name == "dio-reader").expect("a reader")
+        as racesim_kernel::types::ActorId;
+    let at =
+        |function: &str| racesim_scenario::EventPattern { actor: reader, function: Some(function.into()), op: None };
+    let window = racesim_scenario::Window {
+        description: "the direct read is refused".into(),
+        opens: at("__xfs_get_blocks"),
+        closes: at("dio_read"),
+        inside: at("inode_dio_end"),
+    };
+    let config = ExploreConfig { window: Some(window), ..config_for(scenario) };
+    let xfs = explore(scenario, "xfs_delalloc_eio", &config);
+    assert_eq!(verdict(&xfs), None);
+    assert!(xfs.window_hits > 0, "no schedule ended the read with EIO");
+    let ext4 = explore(scenario, "mmaplock_delalloc", &config);
+    assert_eq!(ext4.window_hits, 0, "ext4 reads a delayed extent as a hole");
 }

@@ -28,6 +28,9 @@ pub enum Outcome {
     Einval,
     /// ENOSPC.
     Enospc,
+    /// EIO: the IO failed and returned no data (XFS refusing a direct read of a delayed
+    /// allocation).
+    Eio,
 }
 
 impl std::fmt::Display for Outcome {
@@ -40,6 +43,7 @@ impl std::fmt::Display for Outcome {
             Outcome::Efault => write!(f, "EFAULT"),
             Outcome::Einval => write!(f, "EINVAL"),
             Outcome::Enospc => write!(f, "ENOSPC"),
+            Outcome::Eio => write!(f, "EIO"),
         }
     }
 }
@@ -231,6 +235,24 @@ pub enum Change {
     },
     DioWait {
         ino: Ino,
+    },
+    /// `ext4_inode_block_unlocked_dio` (`set`) or `ext4_inode_resume_unlocked_dio`.
+    DioreadLockSet {
+        ino: Ino,
+        set: bool,
+    },
+    /// An unlocked direct read tested `EXT4_STATE_DIOREAD_LOCK` and found it `set` (then it
+    /// falls back to locked DIO).
+    DioreadLockTest {
+        ino: Ino,
+        set: bool,
+    },
+    /// `invalidate_complete_page2` left a dirty page in the cache (-EBUSY; Linux warns with
+    /// `dio_warn_stale_pagecache` since 5.x).
+    InvalidateBusy {
+        ino: Ino,
+        index: Lblk,
+        page: PageId,
     },
     Mapped {
         mm: MmId,
@@ -434,6 +456,21 @@ impl Change {
             Change::ISizeSet { ino, i_size } => format!("i_size of {} = {i_size}", file(ino)),
             Change::CopyFailed { ino, index } => format!("copy from user fails at {}:{index}", file(ino)),
             Change::DioWait { ino } => format!("no direct IO in flight on {}", file(ino)),
+            Change::DioreadLockSet { ino, set: true } => {
+                format!("sets EXT4_STATE_DIOREAD_LOCK on {}: new direct reads take i_rwsem", file(ino))
+            }
+            Change::DioreadLockSet { ino, set: false } => {
+                format!("clears EXT4_STATE_DIOREAD_LOCK on {}: direct reads may run unlocked again", file(ino))
+            }
+            Change::DioreadLockTest { ino, set: true } => {
+                format!("EXT4_STATE_DIOREAD_LOCK is set on {}: falls back to locked DIO", file(ino))
+            }
+            Change::DioreadLockTest { ino, set: false } => {
+                format!("EXT4_STATE_DIOREAD_LOCK is clear on {}: reads unlocked", file(ino))
+            }
+            Change::InvalidateBusy { ino, index, page } => {
+                format!("page#{page} ({}:{index}) is dirty: cannot invalidate it (-EBUSY)", file(ino))
+            }
             Change::Mapped { mm, ino, pages } => format!("mm{mm} maps {} ({pages} pages, shared)", file(ino)),
             Change::Unmapped { mm, ino } => format!("mm{mm} unmaps {}", file(ino)),
             Change::PteProbe { mm, ino, index, usable: true } => {
@@ -488,6 +525,8 @@ pub enum Object {
     AllPtes,
     /// An mm's VMA list.
     Vmas(MmId),
+    /// The inode's `EXT4_STATE_DIOREAD_LOCK` bit.
+    DioreadLock(Ino),
 }
 
 /// One object and whether the step writes it.
@@ -595,6 +634,11 @@ impl Change {
             }
             Change::CopyFailed { ino, index } => out.push(read(Ptes(ino, one(index)))),
             Change::DioWait { ino } => out.push(read(ISize(ino))),
+            Change::DioreadLockSet { ino, .. } => out.push(write(DioreadLock(ino))),
+            Change::DioreadLockTest { ino, .. } => out.push(read(DioreadLock(ino))),
+            Change::InvalidateBusy { ino, index, page } => {
+                out.extend([read(Page(page)), write(Ptes(ino, one(index)))]);
+            }
             Change::Mapped { mm, .. } | Change::Unmapped { mm, .. } => out.extend([write(Vmas(mm)), write(AllPtes)]),
             Change::PagesFound { ino, range, .. } => out.push(read(CacheSlots(ino, range))),
             Change::NoSpace { .. } => out.push(read(Allocator)),

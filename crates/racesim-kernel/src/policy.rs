@@ -119,6 +119,42 @@ impl AllocKind {
     }
 }
 
+/// What a direct read does when the block map hands it a delayed-allocation extent: a
+/// `page_mkwrite` reserved the block after the read flushed the page cache, so the data is in a
+/// dirty page and nowhere on disk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DioReadDelalloc {
+    /// The mapping reports no block and the read zero-fills it as a hole (ext4: `ext4_map_blocks`
+    /// returns 0 for a delayed extent, `get_block` leaves the buffer unmapped, and since 5.5
+    /// `ext4_iomap_begin` reports `IOMAP_HOLE`).
+    #[default]
+    Hole,
+    /// The read fails with EIO (XFS since 04197b341f23 "xfs: don't BUG() on mixed direct and
+    /// mapped I/O", before it an `ASSERT`/`BUG`; the iomap direct IO path's `IOMAP_DELALLOC`
+    /// case returns -EIO likewise).
+    Eio,
+}
+
+/// Whether, and where, a direct write invalidates the page cache over its range again after
+/// the data is on disk (the invalidation before submission always happens).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DioWritePostInvalidate {
+    /// No second invalidation (no Linux release; kept as the default so that policies and
+    /// traces written before the field load unchanged).
+    #[default]
+    None,
+    /// `generic_file_direct_write` calls `invalidate_inode_pages2_range` once `->direct_IO`
+    /// returns: after completion for a synchronous write, right after submission for an
+    /// asynchronous one (Linux before 4.14).
+    AfterDirectIo,
+    /// Also at completion: `dio_complete` / `iomap_dio_complete` invalidate after the
+    /// unwritten conversion and before `inode_dio_end` (332391a9935d, with the order of
+    /// c771c14baa33 and 5e25c269e17d; Linux 4.14+; `kiocb_invalidate_post_direct_write` today).
+    AtCompletion,
+}
+
 /// A locking policy. See the module docs for the built-ins.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -176,6 +212,22 @@ pub struct Policy {
     /// buffer with FOLL_PIN (`iov_iter_extract_pages`); before, direct IO took plain page
     /// references that such a check cannot see.
     pub reclaim_skips_pinned: bool,
+    /// ext4's fence for unlocked direct reads (3.7-4.8, 17335dcc4711 and 1b65007e9870): a
+    /// direct read that runs without `i_rwsem` tests `EXT4_STATE_DIOREAD_LOCK` under its
+    /// `i_dio_count` reference and, if set, drops the reference and falls back to locked DIO
+    /// (`i_rwsem` until submission). Punch, zero, collapse and insert range set the bit
+    /// (`ext4_inode_block_unlocked_dio`) before `inode_dio_wait` and clear it when done;
+    /// truncate sets it around `inode_dio_wait` only. Has no effect on reads that take
+    /// `i_rwsem` anyway (`dio_read_i_rwsem`).
+    #[serde(default)]
+    pub dio_read_fence: bool,
+    /// What a direct read does with a delayed-allocation extent.
+    #[serde(default)]
+    pub dio_read_delalloc: DioReadDelalloc,
+    /// Whether, and where, a direct write invalidates its page-cache range after the data is on
+    /// disk.
+    #[serde(default)]
+    pub dio_write_post_invalidate: DioWritePostInvalidate,
 }
 
 /// Names of the built-in policies, in the order reports list them. Their definitions are the

@@ -39,6 +39,9 @@ pub struct Inode {
     pub cache: Vec<Option<PageId>>,
     /// In-flight direct IOs (`i_dio_count`), as a lock each DIO holds shared.
     pub i_dio_count: LockId,
+    /// `EXT4_STATE_DIOREAD_LOCK`: unlocked direct reads must fall back to locked DIO (set by
+    /// `ext4_inode_block_unlocked_dio`, cleared by `ext4_inode_resume_unlocked_dio`).
+    pub dioread_lock: bool,
     pub i_rwsem: LockId,
     pub fault_lock: LockId,
     pub range_lock: LockId,
@@ -138,6 +141,7 @@ impl Kernel {
             blocks: vec![Extent::Hole; FILE_PAGES_MAX as usize],
             cache: vec![None; FILE_PAGES_MAX as usize],
             i_dio_count: self.new_lock(LockClass::DioCount(ino)),
+            dioread_lock: false,
             i_rwsem: self.new_lock(LockClass::IRwsem(ino)),
             fault_lock: self.new_lock(LockClass::FaultLock(ino)),
             range_lock: self.new_lock(LockClass::RangeLock(ino)),

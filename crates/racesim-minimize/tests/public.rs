@@ -24,6 +24,11 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("delalloc_punch", 2),
     ("dio_punch", 1),
     ("dio_read_pinned_reclaim", 1),
+    ("dio_read_mkwrite_delalloc", 1),
+    // The read slips in after inode_dio_wait and stops after submit_bio; the allocator then
+    // has to run before the bio completes.
+    ("dio_read_punch_fence", 3),
+    ("dio_write_buffered_read", 1),
     ("failed_write", 0),
     ("fair_rwsem_deadlock", 2),
     ("fault_second_truncate", 1),

@@ -13,12 +13,20 @@
 //! An asynchronous DIO returns to the user after submission; its completion runs later. The
 //! model runs the completion as the same actor's next steps, after the operation has returned
 //! and before its next operation begins (docs/model.md).
+//!
+//! Three things differ between kernels here, each a policy field: whether a direct read that
+//! runs without `i_rwsem` checks ext4's `EXT4_STATE_DIOREAD_LOCK` fence first
+//! (`dio_read_fence`); what a read does with a delayed-allocation extent that a racing
+//! `page_mkwrite` reserved after its flush (`dio_read_delalloc`: zeroes on ext4, EIO on XFS);
+//! and whether a write invalidates its page-cache range again after the data is on disk, and
+//! where (`dio_write_post_invalidate`).
 
 use super::locking::Held;
 use super::{Task, UserBuffer};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::lock::LockMode;
+use crate::policy::{DioReadDelalloc, DioWritePostInvalidate};
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk, Token, WriteId};
 
 /// Which way the data of a direct IO moves.
@@ -82,13 +90,21 @@ impl<C: Cpu> Task<'_, C> {
         let mut held = Vec::new();
         // ext4 takes i_rwsem exclusive for every write, direct or not, until the bio is
         // submitted; direct reads take it shared only where the policy says so.
-        let i_rwsem = if write.is_some() || self.policy.dio_read_i_rwsem {
+        let i_rwsem_lock = i_rwsem;
+        let mut i_rwsem = if write.is_some() || self.policy.dio_read_i_rwsem {
             let mode = if write.is_some() { LockMode::Exclusive } else { LockMode::Shared };
-            Some(self.acquire("inode_lock", i_rwsem, mode, PageRange::WHOLE))
+            Some(self.acquire("inode_lock", i_rwsem_lock, mode, PageRange::WHOLE))
         } else {
             None
         };
         held.push(self.acquire("inode_dio_begin", dio_count, LockMode::Shared, PageRange::WHOLE));
+        if i_rwsem.is_none() && self.policy.dio_read_fence && self.dioread_lock_set(file) {
+            // Locked DIO instead: __blockdev_direct_IO with DIO_LOCKING takes i_mutex for a
+            // read until its bios are submitted, then counts itself in i_dio_count.
+            self.release_all("inode_dio_end", std::mem::take(&mut held));
+            i_rwsem = Some(self.acquire("inode_lock", i_rwsem_lock, LockMode::Exclusive, PageRange::WHOLE));
+            held.push(self.acquire("inode_dio_begin", dio_count, LockMode::Shared, PageRange::WHOLE));
+        }
         // get_user_pages: pin the user buffer under mmap_sem, faulting it in as needed, before
         // any range lock (mmap_sem > range lock). A read's DMA writes the buffer: FOLL_WRITE.
         let mut pinned = Vec::new();
@@ -111,6 +127,7 @@ impl<C: Cpu> Task<'_, C> {
             self.truncate_pagecache_range(file, range);
         }
         let alloc = self.policy.write_alloc;
+        let delalloc_eio = self.policy.dio_read_delalloc == DioReadDelalloc::Eio;
         let blocks = self.cpu.step(|m| {
             // Past EOF, a write extends the file at completion (`end > i_size_read(inode)`).
             let i_size = m.kernel.inode(file).i_size;
@@ -123,11 +140,18 @@ impl<C: Cpu> Task<'_, C> {
                 let extent = m.kernel.inode(file).blocks[lblk as usize];
                 let pblk = match (extent, write) {
                     (Extent::Written(p) | Extent::Unwritten(p), _) => Some(p),
+                    // A page_mkwrite reserved the block after our flush: XFS refuses the read
+                    // (04197b341f23); ext4 reads the reservation as a hole.
+                    (Extent::Delalloc, None) if delalloc_eio => {
+                        let change = Change::BlockMapped { ino: file, lblk, extent, allocated: false };
+                        m.emit(actor, "__xfs_get_blocks", change);
+                        return Err(Outcome::Eio);
+                    }
                     (Extent::Hole | Extent::Delalloc, None) => None,
                     (Extent::Hole | Extent::Delalloc, Some(_)) => match m.kernel.alloc_block(file, lblk) {
                         None => {
                             m.emit(actor, "ext4_map_blocks", Change::NoSpace { ino: file, lblk });
-                            return Err(());
+                            return Err(Outcome::Enospc);
                         }
                         Some(p) => {
                             let extent = alloc.allocated(p);
@@ -151,9 +175,12 @@ impl<C: Cpu> Task<'_, C> {
             }
             Ok((blocks, extends_to))
         });
-        let Ok((blocks, extends_to)) = blocks else {
-            self.abandon_submission(&pinned, held, i_rwsem);
-            return Err(Outcome::Enospc);
+        let (blocks, extends_to) = match blocks {
+            Ok(mapped) => mapped,
+            Err(outcome) => {
+                self.abandon_submission(&pinned, held, i_rwsem);
+                return Err(outcome);
+            }
         };
         self.cpu.step(|m| m.emit(actor, "submit_bio", Change::BioSubmitted { ino: file, range }));
         // An extending write keeps i_rwsem until it has updated i_size at completion.
@@ -252,6 +279,14 @@ impl<C: Cpu> Task<'_, C> {
                 self.unlock_page("set_page_dirty_lock", page_lock);
             }
         }
+        if direction == Direction::Write
+            && self.policy.dio_write_post_invalidate == DioWritePostInvalidate::AtCompletion
+        {
+            // dio_complete / iomap_dio_complete (4.14+): after the unwritten conversion, before
+            // inode_dio_end, so that a buffered read that cached the old data meanwhile does
+            // not keep it (332391a9935d, 5e25c269e17d).
+            self.invalidate_inode_pages2_range(file, PageRange::new(page, page + blocks.len() as Lblk));
+        }
         self.unpin_user_pages(&pinned);
         self.release_all("inode_dio_end", held);
         if let Some((size, i_rwsem)) = extension {
@@ -269,6 +304,42 @@ impl<C: Cpu> Task<'_, C> {
             self.release("inode_unlock", i_rwsem);
         }
         moved
+    }
+
+    /// `generic_file_direct_write` after `->direct_IO` returned, where that is the only second
+    /// invalidation (Linux before 4.14): invalidates the written range again. For an
+    /// asynchronous write that is right after submission, before the data is on disk. (4.14-5.4
+    /// kept this pass besides the one at completion; the model leaves it out there, as it
+    /// changes nothing the completion pass does not redo, and iomap dropped it.)
+    pub fn dio_write_after_direct_io(&mut self, file: Ino, page: Lblk, pages: Lblk) {
+        if self.policy.dio_write_post_invalidate == DioWritePostInvalidate::AfterDirectIo {
+            self.invalidate_inode_pages2_range(file, PageRange::new(page, page + pages));
+        }
+    }
+
+    /// Tests `EXT4_STATE_DIOREAD_LOCK` (`ext4_test_inode_state`), as an unlocked direct read
+    /// does under its `i_dio_count` reference.
+    fn dioread_lock_set(&mut self, file: Ino) -> bool {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let set = m.kernel.inode(file).dioread_lock;
+            m.emit(actor, "ext4_test_inode_state", Change::DioreadLockTest { ino: file, set });
+            set
+        })
+    }
+
+    /// `ext4_inode_block_unlocked_dio` (`block`) or `ext4_inode_resume_unlocked_dio`, where
+    /// the policy has the fence.
+    pub fn fence_unlocked_dio(&mut self, file: Ino, block: bool) {
+        if !self.policy.dio_read_fence {
+            return;
+        }
+        let actor = self.actor;
+        let function = if block { "ext4_inode_block_unlocked_dio" } else { "ext4_inode_resume_unlocked_dio" };
+        self.cpu.step(|m| {
+            m.kernel.inode_mut(file).dioread_lock = block;
+            m.emit(actor, function, Change::DioreadLockSet { ino: file, set: block });
+        });
     }
 
     /// `inode_dio_wait`: waits until no direct IO is in flight on `file`.

@@ -1,7 +1,11 @@
 //! Operations that invalidate page cache and free or move blocks: truncate (`ext4_setattr` →
 //! `truncate_pagecache` → `ext4_truncate`), punch hole (`ext4_punch_hole`), collapse range
 //! (`ext4_collapse_range`), and the page-cache helpers they share
-//! (`unmap_mapping_range`, `truncate_inode_pages_range`).
+//! (`unmap_mapping_range`, `truncate_inode_pages_range`, and `invalidate_inode_pages2_range`,
+//! which a direct write calls after its data is on disk).
+//!
+//! Where the policy has ext4's fence for unlocked direct reads (`dio_read_fence`), each of them
+//! raises `EXT4_STATE_DIOREAD_LOCK` around its `inode_dio_wait`.
 //!
 //! Every one of them holds `i_rwsem` exclusive; what else they hold across eviction and block
 //! freeing is the policy's [`InvalidationLock`].
@@ -107,6 +111,49 @@ impl<C: Cpu> Task<'_, C> {
         self.unmap_mapping_range(file, range);
     }
 
+    /// `invalidate_inode_pages2_range`, as a direct write calls it after its data is on disk:
+    /// each cached page of the range is locked, unmapped, and removed unless it is dirty
+    /// (`invalidate_complete_page2` fails with -EBUSY then, and the page stays).
+    pub fn invalidate_inode_pages2_range(&mut self, file: Ino, range: PageRange) {
+        let actor = self.actor;
+        // pagevec_lookup_entries, once: the caller does not loop until the range is empty.
+        let batch: Vec<(Lblk, PageId)> = self.cpu.step(|m| {
+            let end = range.end.min(FILE_PAGES_MAX);
+            let inode = m.kernel.inode(file);
+            let found: Vec<(Lblk, PageId)> =
+                (range.start..end).filter_map(|i| inode.cache[i as usize].map(|p| (i, p))).collect();
+            let count = found.len() as u32;
+            m.emit(actor, "invalidate_inode_pages2_range", Change::PagesFound { ino: file, range, count });
+            found
+        });
+        for (index, page) in batch {
+            let page_lock = self.lock_page("invalidate_inode_pages2_range", page);
+            self.cpu.step(|m| {
+                if !m.kernel.page(page).attached {
+                    m.emit(actor, "invalidate_inode_pages2_range", Change::Nothing);
+                    return;
+                }
+                // page_mapped: unmap_mapping_range for this page first.
+                m.kernel.zap_ptes(file, index, index + 1);
+                let p = m.kernel.page_mut(page);
+                if p.dirty {
+                    m.emit(actor, "invalidate_complete_page2", Change::InvalidateBusy { ino: file, index, page });
+                    return;
+                }
+                p.attached = false;
+                p.buffer_pblk = None;
+                p.buffers = false;
+                m.kernel.inode_mut(file).cache[index as usize] = None;
+                m.emit(
+                    actor,
+                    "invalidate_complete_page2",
+                    Change::PageDeleted { ino: file, index, page, dirty_discarded: false },
+                );
+            });
+            self.unlock_page("invalidate_inode_pages2_range", page_lock);
+        }
+    }
+
     /// Frees the blocks of `range` (`ext4_ext_remove_space`), leaving holes.
     fn remove_space(&mut self, file: Ino, range: PageRange, function: &'static str) {
         let actor = self.actor;
@@ -139,7 +186,11 @@ impl<C: Cpu> Task<'_, C> {
     /// truncate(2) to `size` pages (down or up).
     pub fn truncate(&mut self, file: Ino, size: Lblk) -> Outcome {
         let i_rwsem = self.lock_i_rwsem(file);
+        // ext4_setattr fences unlocked direct reads only while it waits (1b65007e9870: so that
+        // new ones cannot starve inode_dio_wait).
+        self.fence_unlocked_dio(file, true);
         self.inode_dio_wait(file);
+        self.fence_unlocked_dio(file, false);
         // ext4_setattr: i_size first, then the page cache and the blocks beyond it.
         let old = self.set_i_size(file, size, "i_size_write");
         let invalidation = self.lock_invalidation(file, PageRange::to_eof(size));
@@ -179,6 +230,9 @@ impl<C: Cpu> Task<'_, C> {
             self.release("inode_unlock", i_rwsem);
             return;
         };
+        // "Wait all existing dio workers, newcomers will block on i_mutex" (ext4_punch_hole,
+        // ext4_zero_range up to 5.4): the fence stays up until the blocks have changed.
+        self.fence_unlocked_dio(file, true);
         self.inode_dio_wait(file);
         let invalidation = self.lock_invalidation(file, range);
         self.truncate_pagecache_range(file, range);
@@ -186,6 +240,7 @@ impl<C: Cpu> Task<'_, C> {
         if let Some(h) = invalidation {
             self.release(function, h);
         }
+        self.fence_unlocked_dio(file, false);
         self.release("inode_unlock", i_rwsem);
     }
 
@@ -212,6 +267,7 @@ impl<C: Cpu> Task<'_, C> {
             self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
         }
         let i_rwsem = self.lock_i_rwsem(file);
+        self.fence_unlocked_dio(file, true);
         self.inode_dio_wait(file);
         // "if (offset + len >= i_size_read(inode)) return -EINVAL;"
         let refused = self.cpu.step(|m| {
@@ -220,6 +276,7 @@ impl<C: Cpu> Task<'_, C> {
             end >= i_size
         });
         if refused {
+            self.fence_unlocked_dio(file, false);
             self.release("inode_unlock", i_rwsem);
             return Outcome::Einval;
         }
@@ -253,6 +310,7 @@ impl<C: Cpu> Task<'_, C> {
         if let Some(h) = invalidation {
             self.release("ext4_collapse_range", h);
         }
+        self.fence_unlocked_dio(file, false);
         self.release("inode_unlock", i_rwsem);
         Outcome::Ok
     }
@@ -268,6 +326,7 @@ impl<C: Cpu> Task<'_, C> {
             self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
         }
         let i_rwsem = self.lock_i_rwsem(file);
+        self.fence_unlocked_dio(file, true);
         self.inode_dio_wait(file);
         // "if (offset >= i_size_read(inode)) return -EINVAL;" and the file must fit.
         let refused = self.cpu.step(|m| {
@@ -276,6 +335,7 @@ impl<C: Cpu> Task<'_, C> {
             page >= i_size || i_size + pages > FILE_PAGES_MAX
         });
         if refused {
+            self.fence_unlocked_dio(file, false);
             self.release("inode_unlock", i_rwsem);
             return Outcome::Einval;
         }
@@ -306,6 +366,7 @@ impl<C: Cpu> Task<'_, C> {
         if let Some(h) = invalidation {
             self.release("ext4_insert_range", h);
         }
+        self.fence_unlocked_dio(file, false);
         self.release("inode_unlock", i_rwsem);
         Outcome::Ok
     }

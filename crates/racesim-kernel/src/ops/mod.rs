@@ -235,14 +235,18 @@ impl<C: Cpu> Task<'_, C> {
             }
             Operation::Reclaim { file } => self.reclaim(file),
             Operation::DioWrite { file, page, pages, buffer, asynchronous } => {
-                match self.dio_submit(file, page, pages, buffer, Direction::Write, write) {
+                let outcome = match self.dio_submit(file, page, pages, buffer, Direction::Write, write) {
                     Err(outcome) => outcome,
                     Ok(bio) if asynchronous && !bio.extends_file() => {
                         in_flight = Some(bio);
                         Outcome::Pages(pages)
                     }
                     Ok(bio) => Outcome::Pages(self.dio_complete(bio)),
-                }
+                };
+                // generic_file_direct_write invalidates again once ->direct_IO returned, whatever
+                // it returned ("if (mapping->nrpages)").
+                self.dio_write_after_direct_io(file, page, pages);
+                outcome
             }
             Operation::DioRead { file, page, pages, buffer } => {
                 match self.dio_submit(file, page, pages, buffer, Direction::Read, write) {

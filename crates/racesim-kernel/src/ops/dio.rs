@@ -251,10 +251,11 @@ impl<C: Cpu> Task<'_, C> {
                         let p = m.kernel.page_mut(user_page);
                         p.content = token;
                         p.uptodate = true;
+                        let attached = p.attached;
                         m.emit(
                             actor,
                             "dio_bio_end_io",
-                            Change::DmaIntoPage { ino: user_file, index, page: user_page, token },
+                            Change::DmaIntoPage { attached, ino: user_file, index, page: user_page, token },
                         );
                     }
                 }

@@ -172,14 +172,24 @@ impl<C: Cpu> Task<'_, C> {
         let result = self.cpu.step(|m| {
             if copy_fails {
                 m.emit(actor, "iov_iter_copy_from_user_atomic", Change::CopyFailed { ino: file, index });
-                // block_write_end with copied == 0: page_zero_new_buffers, so that a freshly
-                // allocated block never exposes what it held before.
-                if new_block && !m.kernel.page(page).uptodate {
+                // A freshly allocated block must never expose what it held before, so its
+                // buffer is dirtied whatever the copy did (fs/buffer.c). On a page that is not
+                // uptodate, block_write_end with copied == 0 calls page_zero_new_buffers, which
+                // zeroes the new buffer and marks it dirty "so they'll be written out (in order
+                // to prevent uninitialised block data from leaking)". On an uptodate page (a
+                // cached hole: its zeroes are the file's data) __block_write_begin_int already
+                // did clear_buffer_new, set_buffer_uptodate and mark_buffer_dirty; the page
+                // lock, held from write_begin to here, makes that the same as doing it now.
+                if new_block {
                     let p = m.kernel.page_mut(page);
-                    p.content = Token::Zero;
-                    p.uptodate = true;
                     p.dirty = true;
-                    m.emit(actor, "page_zero_new_buffers", Change::PageZeroed { page });
+                    if p.uptodate {
+                        m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page });
+                    } else {
+                        p.content = Token::Zero;
+                        p.uptodate = true;
+                        m.emit(actor, "page_zero_new_buffers", Change::PageZeroed { page });
+                    }
                 }
                 return PageWrite::Failed;
             }

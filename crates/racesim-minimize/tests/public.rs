@@ -17,6 +17,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // dax_insert_mapping) needs truncate inside the fault twice: down before get_block, up only
     // after the fault's i_size recheck.
     ("dax_truncate", 2),
+    ("dax_zero_page_fault", 1),
     // The store-wiping race needs three (A allocates; B maps and stores; A zeroes; B loads
     // before A stores), but the minimizer drops B's store and keeps the cheaper race on the same
     // oracle: B's read fault maps the block between A's allocation and its zeroing.

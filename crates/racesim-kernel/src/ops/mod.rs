@@ -24,6 +24,7 @@ use crate::policy::Policy;
 use crate::types::{ActorId, Ino, Lblk, MmId, WriteId};
 use dio::Direction;
 use serde::{Deserialize, Serialize};
+use writeback::SyncMode;
 
 /// The user memory of a write(2) or direct IO: where a write takes its data from, where a
 /// direct read puts it.
@@ -230,9 +231,8 @@ impl<C: Cpu> Task<'_, C> {
             Operation::ZeroRange { file, page, pages } => self.zero_range(file, page, pages),
             Operation::Fallocate { file, page, pages } => self.fallocate(file, page, pages),
             Operation::Readahead { file, page, pages } => self.readahead(file, page, pages),
-            Operation::Writeback { file } | Operation::Fsync { file } | Operation::Msync { file } => {
-                self.fsync(file, op.name())
-            }
+            Operation::Writeback { file } => self.fsync(file, op.name(), SyncMode::None),
+            Operation::Fsync { file } | Operation::Msync { file } => self.fsync(file, op.name(), SyncMode::All),
             Operation::Reclaim { file } => self.reclaim(file),
             Operation::DioWrite { file, page, pages, buffer, asynchronous } => {
                 let outcome = match self.dio_submit(file, page, pages, buffer, Direction::Write, write) {

@@ -8,7 +8,7 @@ use super::{RETRIES_MAX, Task, UserBuffer, WriteAllocation};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::lock::LockMode;
-use crate::policy::{AllocKind, DaxZeroing, WriteRangeLock};
+use crate::policy::{AllocKind, DaxFaultLock, DaxZeroing, WriteRangeLock};
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Token, WriteId};
 
 /// What one page's copy did.
@@ -172,14 +172,24 @@ impl<C: Cpu> Task<'_, C> {
         let result = self.cpu.step(|m| {
             if copy_fails {
                 m.emit(actor, "iov_iter_copy_from_user_atomic", Change::CopyFailed { ino: file, index });
-                // block_write_end with copied == 0: page_zero_new_buffers, so that a freshly
-                // allocated block never exposes what it held before.
-                if new_block && !m.kernel.page(page).uptodate {
+                // A freshly allocated block must never expose what it held before, so its
+                // buffer is dirtied whatever the copy did (fs/buffer.c). On a page that is not
+                // uptodate, block_write_end with copied == 0 calls page_zero_new_buffers, which
+                // zeroes the new buffer and marks it dirty "so they'll be written out (in order
+                // to prevent uninitialised block data from leaking)". On an uptodate page (a
+                // cached hole: its zeroes are the file's data) __block_write_begin_int already
+                // did clear_buffer_new, set_buffer_uptodate and mark_buffer_dirty; the page
+                // lock, held from write_begin to here, makes that the same as doing it now.
+                if new_block {
                     let p = m.kernel.page_mut(page);
-                    p.content = Token::Zero;
-                    p.uptodate = true;
                     p.dirty = true;
-                    m.emit(actor, "page_zero_new_buffers", Change::PageZeroed { page });
+                    if p.uptodate {
+                        m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page });
+                    } else {
+                        p.content = Token::Zero;
+                        p.uptodate = true;
+                        m.emit(actor, "page_zero_new_buffers", Change::PageZeroed { page });
+                    }
                 }
                 return PageWrite::Failed;
             }
@@ -238,33 +248,18 @@ impl<C: Cpu> Task<'_, C> {
         panic!("model bug: write_begin of {file}:{index} retried {RETRIES_MAX} times");
     }
 
-    /// DAX write(2) of one page: map or allocate the block and copy straight into it.
+    /// DAX write(2) of one page (`dax_iomap_actor`): map or allocate the block and copy
+    /// straight into it. Over an existing block, mapping and copy are one step. A block it
+    /// allocates was a hole, which a load may have mapped with the zero page: those mappings
+    /// go between the allocation and the copy, as `dax_iomap_actor` does on IOMAP_F_NEW.
     fn dax_write_page(&mut self, file: Ino, index: Lblk, write: WriteId) {
         let actor = self.actor;
-        // dax_io writes the whole page in the same step, so where the policy zeroes a new block
-        // cannot be observed here; zero it where get_block would.
+        // A block allocated here is zeroed by get_block only where the policy zeroes at
+        // allocation; otherwise it holds its leftovers until the copy overwrites the whole page
+        // (4.0-4.4 dax_io zeroed only the parts of a buffer_new block it did not write).
         let prezero = self.policy.dax_zeroing == DaxZeroing::Allocation;
-        self.cpu.step(|m| {
-            let extent = m.kernel.inode(file).blocks[index as usize];
-            let pblk = match extent.pblk() {
-                Some(p) => p,
-                None => {
-                    let Some(p) = m.kernel.alloc_block(file, index) else {
-                        m.emit(actor, "dax_iomap_actor", Change::NoSpace { ino: file, lblk: index });
-                        return;
-                    };
-                    if prezero {
-                        m.kernel.disk[p as usize] = Token::Zero;
-                    }
-                    m.emit(
-                        actor,
-                        "dax_iomap_actor",
-                        Change::BlockMapped { ino: file, lblk: index, extent: Extent::Written(p), allocated: true },
-                    );
-                    p
-                }
-            };
-            m.kernel.inode_mut(file).blocks[index as usize] = Extent::Written(pblk);
+        // dax_copy_from_iter into `pblk`, which iomap_begin mapped.
+        let copy = move |m: &mut crate::cpu::Machine, pblk| {
             let token = Token::Data { ino: file, lblk: index, write };
             m.kernel.disk[pblk as usize] = token;
             m.emit(actor, "dax_iomap_actor", Change::DiskWrite { pblk, ino: file, lblk: index, token });
@@ -273,7 +268,71 @@ impl<C: Cpu> Task<'_, C> {
                 inode.i_size = index + 1;
                 m.emit(actor, "dax_iomap_actor", Change::ISizeSet { ino: file, i_size: index + 1 });
             }
+        };
+        // DAX read(2) and write(2) were the direct IO path when the range lock was designed
+        // (ext4_direct_IO -> dax_do_io, 4.0-4.9), so where direct IO takes the range lock over
+        // each bio (Kara's RFC), a DAX write takes it over each page it writes.
+        let range_lock = self.cpu.peek(|m| m.kernel.inode(file).range_lock);
+        let bio_lock = self
+            .policy
+            .dio_range_lock
+            .then(|| self.acquire("range_lock", range_lock, LockMode::Exclusive, PageRange::page(index)));
+        let allocated = self.cpu.step(|m| {
+            let extent = m.kernel.inode(file).blocks[index as usize];
+            if let Some(pblk) = extent.pblk() {
+                m.kernel.inode_mut(file).blocks[index as usize] = Extent::Written(pblk);
+                copy(m, pblk);
+                return None;
+            }
+            let Some(p) = m.kernel.alloc_block(file, index) else {
+                m.emit(actor, "dax_iomap_actor", Change::NoSpace { ino: file, lblk: index });
+                return None;
+            };
+            if prezero {
+                m.kernel.disk[p as usize] = Token::Zero;
+            }
+            m.kernel.inode_mut(file).blocks[index as usize] = Extent::Written(p);
+            m.emit(
+                actor,
+                "dax_iomap_actor",
+                Change::BlockMapped { ino: file, lblk: index, extent: Extent::Written(p), allocated: true },
+            );
+            Some(p)
         });
+        if let Some(pblk) = allocated {
+            self.dax_invalidate_hole(file, index);
+            self.cpu.step(|m| copy(m, pblk));
+        }
+        if let Some(h) = bio_lock {
+            self.release("range_unlock", h);
+        }
+    }
+
+    /// The invalidation after a DAX write(2) allocated `file:index`: a load may have mapped the
+    /// hole's zero page, which would hide the data from mmap. 4.10+ `dax_iomap_actor`: "Write
+    /// can allocate block for an area which has a hole page mapped into page tables. We have
+    /// to tear down these mappings so that data written by write(2) is visible in mmap", with
+    /// `invalidate_inode_pages2_range` on IOMAP_F_NEW, which for a DAX mapping waits for the
+    /// entry lock of each entry it drops (`dax_invalidate_mapping_entry_sync`) and then zaps
+    /// the range's PTEs (`unmap_mapping_pages`, cd656375f946). 4.0-4.9 went through
+    /// `generic_file_direct_write`, whose `invalidate_inode_pages2_range` unmapped the hole's
+    /// page after the copy rather than before; the model invalidates before the copy, as
+    /// 4.10+ does, under every policy. The entry lock is not held across the zap, so a fault that looked up the hole
+    /// before the allocation and inserts the zero page afterwards is fenced only if it holds
+    /// the entry lock across the fault (ac401cc78242; `scenarios/dax_zero_page_write.toml`,
+    /// `scenarios/dax_zero_page_fault.toml`).
+    fn dax_invalidate_hole(&mut self, file: Ino, index: Lblk) {
+        if self.policy.dax_fault_lock == DaxFaultLock::FaultLockSharedAndEntryLock {
+            let entry_lock = self.cpu.peek(|m| m.kernel.inode(file).dax_entry);
+            let held = self.acquire(
+                "dax_invalidate_mapping_entry_sync",
+                entry_lock,
+                LockMode::Exclusive,
+                PageRange::page(index),
+            );
+            self.release("dax_invalidate_mapping_entry_sync", held);
+        }
+        self.unmap_mapping_range(file, PageRange::page(index));
     }
 
     /// Buffered read(2) of `pages` pages at `page` (`generic_file_buffered_read`), filling the

@@ -23,6 +23,53 @@ pub const ACTORS_MAX: usize = 16;
 pub const OPS_PER_ACTOR_MAX: usize = 64;
 pub const DISK_BLOCKS_DEFAULT: u32 = 64;
 pub const DISK_BLOCKS_MAX: u32 = 4096;
+/// Scenario and policy names go into trace file names (`NAME.POLICY.seedS.scheduleN.trace.json`),
+/// so they are short, printable, and can neither climb out of `--out` nor hide a file.
+pub const NAME_BYTES_MAX: usize = 64;
+/// `strategy = "pct:N"`: PCT keeps N priority change points per schedule and walks them at
+/// every step; a depth past the number of steps a schedule can have buys nothing.
+pub const PCT_DEPTH_MAX: usize = 64;
+
+/// What a scenario or policy name may be, for messages.
+pub const NAME_RULE: &str = "1 to 64 ASCII letters, digits, '_', '-', '.' or '+', starting with a letter or digit";
+
+/// Checks a scenario or policy name against [`NAME_RULE`]: no path separator, no NUL, no
+/// leading dot (a hidden trace `racesim check` would skip) or dash (an option), not empty,
+/// at most [`NAME_BYTES_MAX`] bytes. Returns what is wrong.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let shown = name.escape_debug().to_string();
+    let shown: String =
+        if shown.chars().count() > 80 { shown.chars().take(80).chain("...".chars()).collect() } else { shown };
+    if name.is_empty() {
+        return Err(format!("the name is empty; a name is {NAME_RULE}"));
+    }
+    if name.len() > NAME_BYTES_MAX {
+        return Err(format!("the name '{shown}' is {} bytes long; a name is {NAME_RULE}", name.len()));
+    }
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "_-.+".contains(*c))) {
+        return Err(format!("the name '{shown}' contains {:?}; a name is {NAME_RULE}", bad));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(format!("the name '{shown}' does not start with a letter or digit; a name is {NAME_RULE}"));
+    }
+    Ok(())
+}
+
+/// Checks the top-level `name` of a policy file (or of a policy definition embedded in a
+/// trace), with its position: a policy name ends up in trace file names.
+pub fn check_policy_file_name(text: &str, path: &str) -> Result<(), ScenarioError> {
+    #[derive(serde::Deserialize)]
+    struct NameOnly {
+        name: Option<toml::Spanned<toml::Value>>,
+    }
+    // Syntax errors are the policy parser's to report.
+    let Ok(NameOnly { name: Some(name) }) = toml::from_str::<NameOnly>(text) else { return Ok(()) };
+    let toml::Value::String(value) = name.get_ref() else { return Ok(()) };
+    check_name(value).map_err(|message| {
+        let (line, column) = line_column(text, name.span().start);
+        ScenarioError { path: path.to_string(), line, column, message: format!("policy 'name': {message}") }
+    })
+}
 
 /// How the explorer chooses among runnable actors. A scenario may name the one its race needs
 /// (`strategy = "pct"`); `--strategy` on the command line overrides it.
@@ -43,14 +90,14 @@ impl StrategyKind {
         }
     }
 
-    /// Parses `random`, `pct` (depth 3) or `pct:N`.
+    /// Parses `random`, `pct` (depth 3) or `pct:N` with `1 <= N <=` [`PCT_DEPTH_MAX`].
     pub fn parse(text: &str) -> Option<StrategyKind> {
         match text {
             "random" => Some(StrategyKind::Random),
             "pct" => Some(StrategyKind::Pct { depth: 3 }),
             _ => {
                 let depth = text.strip_prefix("pct:")?.parse().ok()?;
-                (depth >= 1).then_some(StrategyKind::Pct { depth })
+                (1..=PCT_DEPTH_MAX).contains(&depth).then_some(StrategyKind::Pct { depth })
             }
         }
     }

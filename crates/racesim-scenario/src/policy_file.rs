@@ -27,6 +27,7 @@ pub fn builtin(name: &str) -> Option<Policy> {
 
 /// Parses a policy file.
 pub fn parse(text: &str, path: &str) -> Result<Policy, ScenarioError> {
+    crate::check_policy_file_name(text, path)?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         let (line, column) = e.span().map_or((0, 0), |s| line_column(text, s.start));
         ScenarioError { path: path.to_string(), line, column, message: e.message().trim_end().to_string() }

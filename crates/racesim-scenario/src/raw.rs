@@ -182,6 +182,9 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
             ),
         ));
     }
+    // Names go into trace file names: check them before anything is explored.
+    crate::check_name(raw.name.get_ref()).map_err(|m| cx.error(raw.name.span(), format!("scenario 'name': {m}")))?;
+    check_variant_names(&cx)?;
     let files = validate_files(&cx, &raw.files)?;
     let disk_blocks = raw.disk_blocks.as_ref().map_or(DISK_BLOCKS_DEFAULT, |d| *d.get_ref());
     if disk_blocks > DISK_BLOCKS_MAX {
@@ -333,7 +336,11 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         Some(text) => Some(StrategyKind::parse(text.get_ref()).ok_or_else(|| {
             cx.error(
                 text.span(),
-                format!("unknown strategy '{}'; expected random, pct or pct:N (N >= 1)", text.get_ref()),
+                format!(
+                    "unknown strategy '{}'; expected random, pct or pct:N (1 <= N <= {})",
+                    text.get_ref(),
+                    crate::PCT_DEPTH_MAX
+                ),
             )
         })?),
     };
@@ -352,6 +359,27 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         variants,
         expect,
     })
+}
+
+/// The `name` of every `[[policy]]` table, with its position (the tables themselves are read
+/// as plain tables, which keep no positions inside them).
+fn check_variant_names(cx: &Ctx) -> Result<(), ScenarioError> {
+    #[derive(Deserialize)]
+    struct Names {
+        #[serde(default)]
+        policy: Vec<Named>,
+    }
+    #[derive(Deserialize)]
+    struct Named {
+        name: Option<Spanned<toml::Value>>,
+    }
+    let Ok(names) = toml::from_str::<Names>(cx.text) else { return Ok(()) };
+    for name in names.policy.iter().filter_map(|n| n.name.as_ref()) {
+        if let toml::Value::String(value) = name.get_ref() {
+            crate::check_name(value).map_err(|m| cx.error(name.span(), format!("[[policy]] 'name': {m}")))?;
+        }
+    }
+    Ok(())
 }
 
 fn variant_list(variants: &[Policy]) -> String {

@@ -393,7 +393,7 @@ fn a_closed_pipe_does_not_change_the_exit_code() {
 fn more_bad_arguments_and_inputs_exit_two_without_panicking() {
     for args in [
         vec!["run", "scenarios/collapse_mmap.toml", "--schedules", "0"],
-        vec!["run", "scenarios/collapse_mmap.toml", "--time-budget", "inf"],
+        vec!["run", "scenarios/collapse_mmap.toml", "--time-budget", "nan"],
         vec!["run", "scenarios/collapse_mmap.toml", "--time-budget", "0"],
         vec!["run", "scenarios/collapse_mmap.toml", "--policy", ","],
         vec!["run", "scenarios"],

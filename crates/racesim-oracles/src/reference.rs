@@ -201,7 +201,8 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                 // A copied page is in the page cache, visible to buffered readers, but reaches
                 // the disk (and direct readers) only later: it takes effect somewhere between
                 // the copy and the syscall's return (end filled in at OpEnd).
-                if let Some((op @ Operation::Write { .. }, _)) = running {
+                // A direct write that fell back to a buffered write copies the same way.
+                if let Some((op @ (Operation::Write { .. } | Operation::DioWrite { .. }), _)) = running {
                     items.push(Item {
                         effect: Effect::Wrote { ino, lblk, token },
                         begin: at,

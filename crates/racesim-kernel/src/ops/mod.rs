@@ -22,7 +22,7 @@ use crate::cpu::Cpu;
 use crate::event::{Change, Outcome};
 use crate::policy::Policy;
 use crate::types::{ActorId, Ino, Lblk, MmId, WriteId};
-use dio::Direction;
+use dio::{Direction, NotSubmitted};
 use serde::{Deserialize, Serialize};
 use writeback::SyncMode;
 
@@ -269,21 +269,31 @@ impl<C: Cpu> Task<'_, C> {
             Operation::Reclaim { file } => self.reclaim(file),
             Operation::DioWrite { file, page, pages, buffer, asynchronous } => {
                 let outcome = match self.dio_submit(file, page, pages, buffer, Direction::Write, write) {
-                    Err(outcome) => outcome,
+                    Err(NotSubmitted::Failed(outcome)) => Some(outcome),
+                    // ->direct_IO never ran: no invalidation after it.
+                    Err(NotSubmitted::InvalidationBusy) => None,
                     Ok(bio) if asynchronous && !bio.extends_file() => {
                         in_flight = Some(bio);
-                        Outcome::Pages(pages)
+                        Some(Outcome::Pages(pages))
                     }
-                    Ok(bio) => Outcome::Pages(self.dio_complete(bio)),
+                    Ok(bio) => Some(Outcome::Pages(self.dio_complete(bio))),
                 };
-                // generic_file_direct_write invalidates again once ->direct_IO returned, whatever
-                // it returned ("if (mapping->nrpages)").
-                self.dio_write_after_direct_io(file, page, pages);
-                outcome
+                match outcome {
+                    Some(outcome) => {
+                        // generic_file_direct_write invalidates again once ->direct_IO returned,
+                        // whatever it returned ("if (mapping->nrpages)").
+                        self.dio_write_after_direct_io(file, page, pages);
+                        outcome
+                    }
+                    None => self.dio_write_buffered_fallback(file, page, pages, buffer, write),
+                }
             }
             Operation::DioRead { file, page, pages, buffer } => {
                 match self.dio_submit(file, page, pages, buffer, Direction::Read, write) {
-                    Err(outcome) => outcome,
+                    Err(NotSubmitted::Failed(outcome)) => outcome,
+                    Err(NotSubmitted::InvalidationBusy) => {
+                        unreachable!("only a direct write invalidates before its IO")
+                    }
                     Ok(bio) => Outcome::Pages(self.dio_complete(bio)),
                 }
             }

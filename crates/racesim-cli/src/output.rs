@@ -36,13 +36,19 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     racesim_trace::write_file(path, text.as_bytes())
 }
 
-/// Makes sure traces can be written into `folder` before any work is done: creates it and
-/// writes (then removes) a probe file in it.
+/// Makes sure traces can be written into `folder` before any work is done: creates it, writes
+/// and removes a probe file in it, and removes again the folders it had to create (a clean
+/// run leaves nothing behind; the first trace creates them for good).
 pub fn check_out_folder(folder: &Path) -> std::io::Result<()> {
+    let missing: Vec<&Path> = folder.ancestors().take_while(|p| !p.as_os_str().is_empty() && !p.exists()).collect();
     std::fs::create_dir_all(folder)?;
     let probe = folder.join(format!(".racesim-probe.{}.tmp", std::process::id()));
-    std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&probe)?;
-    std::fs::remove_file(&probe)
+    let result = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&probe).map(drop);
+    let _ = std::fs::remove_file(&probe);
+    for created in missing {
+        let _ = std::fs::remove_dir(created);
+    }
+    result
 }
 
 /// A one-line progress indicator on stderr, shown only when stderr is a terminal.

@@ -229,6 +229,46 @@ fn trace_case(rng: &mut ChaCha8Rng, traces: &[(String, String)], deep: bool) -> 
     Outcome::Accepted("trace")
 }
 
+/// Every `BINARY_EVERY`-th case also goes through the racesim binary, as a user would run it:
+/// what the library returns must become an exit code and a message, never a crash.
+const BINARY_EVERY: u64 = 50;
+
+/// Runs the racesim commands a user would on a mutated input file; returns a problem, if any.
+fn through_binary(case: u64, kind: u32, text: &str) -> Option<String> {
+    let dir = std::env::temp_dir().join(format!("racesim-fuzz-{}-{case}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(match kind {
+        0 => "mutant.toml",
+        1 => "mutant-policy.toml",
+        _ => "mutant.trace.json",
+    });
+    std::fs::write(&file, text).unwrap();
+    let (file_text, out) = (file.display().to_string(), dir.join("out").display().to_string());
+    let commands: Vec<Vec<&str>> = match kind {
+        0 => vec![vec!["run", &file_text, "-n", "3", "--out", &out]],
+        1 => vec![
+            vec!["policy", &file_text],
+            vec!["run", "scenarios/collapse_mmap.toml", "--policy-file", &file_text, "-n", "3", "--out", &out],
+        ],
+        _ => vec![vec!["replay", &file_text], vec!["show", &file_text, "--json", "/dev/null"]],
+    };
+    let mut problem = None;
+    for args in commands {
+        let o =
+            std::process::Command::new(env!("CARGO_BIN_EXE_racesim")).args(&args).current_dir(repo()).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        let code = o.status.code();
+        if code.is_none() || code == Some(101) || err.contains("panicked") {
+            problem = Some(format!("case {case}: racesim {args:?}: {:?}: {err}", o.status));
+        } else if code == Some(2) && !err.contains(&file_text) && !err.contains("scenarios/") {
+            problem = Some(format!("case {case}: racesim {args:?}: a rejection that names no file: {err}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    problem
+}
+
 #[test]
 fn fuzz_mutated_inputs_never_panic_and_rejections_name_the_file() {
     #[allow(clippy::disallowed_methods)] // a test knob, never read by racesim itself
@@ -242,12 +282,28 @@ fn fuzz_mutated_inputs_never_panic_and_rejections_name_the_file() {
     let mut histogram: BTreeMap<String, u64> = BTreeMap::new();
     let mut panics = Vec::new();
     let mut slow = Vec::new();
+    let mut binary_problems = Vec::new();
     // Panics are counted, not printed case by case.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     for case in first..first + cases {
         let mut rng = ChaCha8Rng::seed_from_u64(0x5eed_0000 ^ case);
         let kind = rng.random_range(0..3);
+        if case % BINARY_EVERY == 0 {
+            // The same mutant as the in-process case below: same seed, same draws.
+            let mut again = rng.clone();
+            let corpus = match kind {
+                0 => &scenarios,
+                1 => &policies,
+                _ => &traces,
+            };
+            let _deep = again.random_range(0..8);
+            let (_, original) = &corpus[again.random_range(0..corpus.len())];
+            let text = mutate(&mut again, original);
+            if let Some(problem) = through_binary(case, kind, &text) {
+                binary_problems.push(problem);
+            }
+        }
         // explain and minimize replay hundreds of continuations: one trace case in eight.
         let deep = rng.random_range(0..8) == 0;
         let started = Instant::now();
@@ -294,5 +350,7 @@ fn fuzz_mutated_inputs_never_panic_and_rejections_name_the_file() {
     for (case, seconds) in &slow {
         eprintln!("  slow: case {case} took {seconds:.1} s");
     }
+    eprintln!("  {} cases also went through the racesim binary", cases.div_ceil(BINARY_EVERY));
+    assert!(binary_problems.is_empty(), "{binary_problems:#?}");
     assert!(panics.is_empty(), "panics (reproduce with RACESIM_FUZZ_FIRST=N RACESIM_FUZZ_CASES=1): {panics:#?}");
 }

@@ -370,3 +370,17 @@ fn issue14_unknown_policy_names_the_scenario_and_its_variants() {
     assert!(err.contains("scenarios/collapse_mmap.toml"), "{err}");
     assert!(err.contains("legacy") && err.contains("range_lock_mkwrite_collapse_range_only"), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn issue14_an_endless_input_is_refused_not_read_forever() {
+    for (args, needle) in [
+        (vec!["run", "/dev/zero"], "/dev/zero: too large for a scenario: at most 4 MiB"),
+        (vec!["replay", "/dev/zero"], "/dev/zero: a trace file is at most 64 MiB"),
+        (vec!["run", "scenarios/collapse_mmap.toml", "--policy-file", "/dev/zero"], "too large for a policy file"),
+    ] {
+        let o = racesim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+}

@@ -305,17 +305,29 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Largest scenario or policy file racesim reads: a scenario at every limit is a few hundred
+/// KiB; the bound keeps `racesim run /dev/zero` from reading forever.
+pub const INPUT_BYTES_MAX: u64 = 4 << 20;
+
+/// Reads a scenario or policy file (`what` names it in messages), at most [`INPUT_BYTES_MAX`]
+/// bytes of UTF-8.
+pub fn read_input(path: &Path, what: &str) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let error = |message: String| ScenarioError { path: path.display().to_string(), line: 0, column: 0, message };
+    let file = std::fs::File::open(path).map_err(|e| error(format!("cannot read {what}: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(INPUT_BYTES_MAX + 1).read_to_end(&mut bytes).map_err(|e| error(format!("cannot read {what}: {e}")))?;
+    if bytes.len() as u64 > INPUT_BYTES_MAX {
+        return Err(error(format!("too large for a {what}: at most {} MiB", INPUT_BYTES_MAX >> 20)));
+    }
+    String::from_utf8(bytes).map_err(|e| error(format!("cannot read {what}: not UTF-8 text ({e})")))
+}
+
 impl Scenario {
     /// Reads and parses a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            path: shown.clone(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read scenario: {e}"),
-        })?;
-        Scenario::parse(&text, &shown)
+        let text = read_input(path, "scenario")?;
+        Scenario::parse(&text, &path.display().to_string())
     }
 
     /// Parses scenario text; `path` is used in messages only.

@@ -38,12 +38,7 @@ pub fn parse(text: &str, path: &str) -> Result<Policy, ScenarioError> {
 /// Reads a policy file from disk.
 pub fn load(path: &std::path::Path) -> Result<Policy, ScenarioError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        path: shown.clone(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read policy file: {e}"),
-    })?;
+    let text = crate::read_input(path, "policy file")?;
     parse(&text, &shown)
 }
 

@@ -19,6 +19,10 @@ use std::path::{Path, PathBuf};
 
 pub const TRACE_FORMAT_VERSION: u32 = 2;
 
+/// Largest trace file racesim reads. A trace of the longest schedule the explorer's step bound
+/// allows is a few MiB.
+pub const TRACE_BYTES_MAX: u64 = 64 << 20;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trace {
@@ -150,8 +154,19 @@ impl Trace {
         serde_json::from_str(text).map_err(malformed)
     }
 
+    /// Reads a trace file of at most [`TRACE_BYTES_MAX`] bytes (a device or a FIFO that never
+    /// ends is an error, not an endless read).
     pub fn load(path: &Path) -> Result<Trace, TraceError> {
-        let text = std::fs::read_to_string(path).map_err(|error| TraceError::Io { path: path.to_path_buf(), error })?;
+        use std::io::Read;
+        let io = |error| TraceError::Io { path: path.to_path_buf(), error };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path).and_then(|f| f.take(TRACE_BYTES_MAX + 1).read_to_end(&mut bytes)).map_err(io)?;
+        if bytes.len() as u64 > TRACE_BYTES_MAX {
+            let message = format!("a trace file is at most {} MiB", TRACE_BYTES_MAX >> 20);
+            return Err(io(std::io::Error::new(std::io::ErrorKind::InvalidData, message)));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text ({e})"))))?;
         Trace::from_json(&text, path)
     }
 

@@ -416,7 +416,7 @@ fn more_bad_arguments_and_inputs_exit_two_without_panicking() {
     let dio = format!(
         "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"dio_write\", file = \"data\", page = 0, pages = 1, from_mmap = \"data\", from_page = 50 }}]\n"
     );
-    assert_bad_scenario("diobuffer", &dio, 10, "beyond the mapping");
+    assert_bad_scenario("diobuffer", &dio, 10, "outside the mapping");
 }
 
 #[test]

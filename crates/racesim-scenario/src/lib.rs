@@ -145,9 +145,12 @@ pub struct FileSetup {
     pub dirty: Vec<Lblk>,
     pub mapped: Vec<Lblk>,
     pub mmap: bool,
-    /// Pages of each process's shared mapping of the file (`map_pages`; default: `pages`).
-    /// Past it an access gets SIGSEGV; inside it but past EOF, SIGBUS.
+    /// Pages of each process's shared mapping of the file (`map_pages`; default: from
+    /// `map_offset` to the end of the file). Past it an access gets SIGSEGV; inside it but past
+    /// EOF, SIGBUS.
     pub map_pages: Lblk,
+    /// The file page the mapping starts at (`map_offset`, the mmap offset in pages; default 0).
+    pub map_offset: Lblk,
     pub dax: bool,
 }
 
@@ -379,7 +382,8 @@ impl Scenario {
             }
             if file.mmap && file.map_pages > 0 {
                 let npages = file.map_pages;
-                let mut vma = Vma { ino, pgoff: 0, npages, ptes: vec![None; npages as usize] };
+                let pgoff = file.map_offset;
+                let mut vma = Vma { ino, pgoff, npages, ptes: vec![None; npages as usize] };
                 for &lblk in &file.mapped {
                     let dirty = file.dirty.contains(&lblk);
                     let target = if file.dax {
@@ -393,7 +397,7 @@ impl Scenario {
                         )
                     };
                     let writable = dirty && target != PteTarget::ZeroPage;
-                    vma.ptes[lblk as usize] = Some(Pte { target, writable, dirty: writable });
+                    vma.ptes[(lblk - pgoff) as usize] = Some(Pte { target, writable, dirty: writable });
                 }
                 for &mm in &mms {
                     kernel.mms[mm as usize].vmas.push(Some(vma.clone()));
@@ -424,7 +428,7 @@ impl Scenario {
             | Operation::CollapseRange { file: f, page, pages }
             | Operation::InsertRange { file: f, page, pages }
             | Operation::ZeroRange { file: f, page, pages }
-            | Operation::Fallocate { file: f, page, pages }
+            | Operation::Fallocate { file: f, page, pages, .. }
             | Operation::Readahead { file: f, page, pages } => {
                 format!("{} {} [{page}, {})", op.name(), file(f), page + pages)
             }
@@ -500,7 +504,10 @@ impl Scenario {
                 f.mmap,
                 f.dax
             ));
-            if f.map_pages != f.pages {
+            if f.map_offset != 0 {
+                out.push_str(&format!("map_offset = {}\n", f.map_offset));
+            }
+            if f.map_pages != f.pages.saturating_sub(f.map_offset) {
                 out.push_str(&format!("map_pages = {}\n", f.map_pages));
             }
         }
@@ -526,9 +533,12 @@ impl Scenario {
                     | Operation::CollapseRange { file: f, page, pages }
                     | Operation::InsertRange { file: f, page, pages }
                     | Operation::ZeroRange { file: f, page, pages }
-                    | Operation::Fallocate { file: f, page, pages }
                     | Operation::Readahead { file: f, page, pages } => {
                         format!("file = {}, page = {page}, pages = {pages}", file(f))
+                    }
+                    Operation::Fallocate { file: f, page, pages, keep_size } => {
+                        let keep = if keep_size { "" } else { ", keep_size = false" };
+                        format!("file = {}, page = {page}, pages = {pages}{keep}", file(f))
                     }
                     Operation::DioRead { file: f, page, pages, buffer } => {
                         format!("file = {}, page = {page}, pages = {pages}{}", file(f), mapped_buffer(buffer, "into"))

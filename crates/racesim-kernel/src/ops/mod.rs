@@ -103,10 +103,13 @@ pub enum Operation {
         page: Lblk,
         pages: Lblk,
     },
+    /// fallocate(2) mode 0: allocate the range; `keep_size` is FALLOC_FL_KEEP_SIZE (otherwise a
+    /// range past EOF extends the file).
     Fallocate {
         file: Ino,
         page: Lblk,
         pages: Lblk,
+        keep_size: bool,
     },
     Readahead {
         file: Ino,
@@ -262,7 +265,7 @@ impl<C: Cpu> Task<'_, C> {
             Operation::CollapseRange { file, page, pages } => self.collapse_range(file, page, pages),
             Operation::InsertRange { file, page, pages } => self.insert_range(file, page, pages),
             Operation::ZeroRange { file, page, pages } => self.zero_range(file, page, pages),
-            Operation::Fallocate { file, page, pages } => self.fallocate(file, page, pages),
+            Operation::Fallocate { file, page, pages, keep_size } => self.fallocate(file, page, pages, keep_size),
             Operation::Readahead { file, page, pages } => self.readahead(file, page, pages),
             Operation::Writeback { file } => self.fsync(file, op.name(), SyncMode::None),
             Operation::Fsync { file } | Operation::Msync { file } => self.fsync(file, op.name(), SyncMode::All),

@@ -384,3 +384,14 @@ fn issue14_an_endless_input_is_refused_not_read_forever() {
         assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn issue14_a_huge_map_pages_with_an_offset_does_not_wrap_around() {
+    let dir = scratch("map-offset");
+    let text = "format = 1\nname = \"wrap\"\n[[file]]\nname = \"f\"\npages = 4\nmap_offset = 1\n\
+                map_pages = 4294967295\n[[actor]]\nname = \"a\"\nops = [ { op = \"load\", file = \"f\", page = 1 } ]\n";
+    let path = scenario_file(&dir, "wrap", text);
+    let o = racesim(&["run", s(&path), "-n", "1", "--out", s(&dir.join("out"))]);
+    assert_eq!(o.status.code(), Some(2), "{}", self::text(&o));
+    assert!(stderr(&o).contains(&format!("{}:7:13: map_pages", path.display())), "{}", stderr(&o));
+}

@@ -445,12 +445,13 @@ fn validate_files(cx: &Ctx, raw: &[Spanned<RawFile>]) -> Result<Vec<FileSetup>, 
         };
         let map_pages = match &f.map_pages {
             None => pages.saturating_sub(map_offset),
-            Some(n) if map_offset + *n.get_ref() > FILE_PAGES_MAX => {
+            // Saturating: map_pages = 4294967295 must not wrap around past the check.
+            Some(n) if map_offset.saturating_add(*n.get_ref()) > FILE_PAGES_MAX => {
                 return Err(cx.error(
                     n.span(),
                     format!(
                         "map_pages: the mapping [{map_offset}, {}) goes past the model's {FILE_PAGES_MAX}-page limit",
-                        map_offset + *n.get_ref()
+                        map_offset.saturating_add(*n.get_ref())
                     ),
                 ));
             }

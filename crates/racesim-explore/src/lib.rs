@@ -14,6 +14,7 @@
 //! `Scheduler` that ties them together).
 
 pub mod cpu;
+pub mod exhaustive;
 pub mod scheduler;
 pub mod strategy;
 pub mod world;
@@ -55,6 +56,12 @@ pub struct ExploreConfig {
     pub window: Option<racesim_scenario::Window>,
     /// Fold every schedule's event log into [`RunReport::log_digest`], for determinism checks.
     pub digest_logs: bool,
+    /// Collect [`RunReport::outcomes`].
+    pub collect_outcomes: bool,
+    /// For the exhaustive strategy: explore only this shard of the search tree.
+    pub shard: Option<exhaustive::Shard>,
+    /// For the exhaustive strategy: count distinct traces ([`exhaustive::Summary`]).
+    pub count_traces: bool,
 }
 
 impl ExploreConfig {
@@ -68,6 +75,9 @@ impl ExploreConfig {
             stop_at_first_finding: true,
             window: None,
             digest_logs: false,
+            collect_outcomes: false,
+            shard: None,
+            count_traces: false,
         }
     }
 }
@@ -88,6 +98,10 @@ pub struct RunReport {
     pub window_hits: u64,
     /// Digest of every schedule's event log, if asked for.
     pub log_digest: Option<u64>,
+    /// What an exhaustive search covered (`None` for sampling strategies).
+    pub exhaustive: Option<exhaustive::Summary>,
+    /// Distinct (verdict, final state digest) pairs, if asked for.
+    pub outcomes: Option<std::collections::BTreeSet<(String, u64)>>,
 }
 
 /// What every task of the run needs, shared read-only.
@@ -100,18 +114,24 @@ struct Plan {
     mms: Vec<u16>,
 }
 
-fn plan(scenario: &Scenario, policy: &Policy) -> (Arc<Plan>, Vec<OpInfo>) {
+/// The scenario's operations as the oracles know them, numbered as their writes are.
+fn ops_of(scenario: &Scenario) -> Vec<OpInfo> {
     let mut ops = Vec::new();
-    let mut actors = Vec::new();
     let mut write: WriteId = 0;
     for (actor, spec) in scenario.actors.iter().enumerate() {
-        let mut list = Vec::new();
         for (index, op) in spec.ops.iter().enumerate() {
             write += 1;
             ops.push(OpInfo { actor: actor as ActorId, op_index: index as u16, op: *op, write });
-            list.push((*op, write));
         }
-        actors.push(list);
+    }
+    ops
+}
+
+fn plan(scenario: &Scenario, policy: &Policy) -> (Arc<Plan>, Vec<OpInfo>) {
+    let ops = ops_of(scenario);
+    let mut actors: Vec<Vec<(Operation, WriteId)>> = vec![Vec::new(); scenario.actors.len()];
+    for info in &ops {
+        actors[info.actor as usize].push((info.op, info.write));
     }
     let mms = scenario.actors.iter().map(|a| a.process as u16).collect();
     let plan = Plan { initial: scenario.build_kernel(), policy: policy.clone(), actors, mms };
@@ -206,6 +226,28 @@ fn shuttle_config() -> Config {
     config
 }
 
+/// Explores exhaustively in `mode` (the naive modes are not on the command line: tests compare
+/// the reduction against them), with `config`'s limits and collection settings.
+pub fn explore_mode(scenario: &Scenario, policy: &Policy, mode: exhaustive::Mode, config: &ExploreConfig) -> RunReport {
+    let strategy = Box::new(exhaustive_strategy(scenario, mode, config.shard, config.count_traces));
+    let options = RunOptions {
+        seed: config.seed,
+        schedules_max: config.schedules_max,
+        steps_max: config.steps_per_schedule_max,
+        keep_last_log: false,
+        stop_at_first_finding: config.stop_at_first_finding,
+        window: config.window.clone(),
+        digest_logs: config.digest_logs,
+        snapshots: false,
+        lock_orders: Vec::new(),
+        budget: Box::new(|_| true),
+        collect_outcomes: config.collect_outcomes,
+    };
+    let control = run(scenario, policy, strategy, options);
+    let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
+    report(policy, control)
+}
+
 /// Explores `scenario` under `policy`. `budget` is asked before each schedule whether to go on
 /// (it is where a caller puts a time limit or a progress indicator).
 pub fn explore(
@@ -217,6 +259,13 @@ pub fn explore(
     let strategy: Box<dyn strategy::Strategy> = match config.strategy {
         StrategyKind::Random => Box::new(strategy::RandomWalk::new(config.seed)),
         StrategyKind::Pct { depth } => Box::new(strategy::Pct::new(config.seed, depth)),
+        StrategyKind::Exhaustive { preemption_bound } => {
+            let mode = match preemption_bound {
+                None => exhaustive::Mode::Dpor,
+                Some(b) => exhaustive::Mode::Naive { bound: Some(b) },
+            };
+            Box::new(exhaustive_strategy(scenario, mode, config.shard, config.count_traces))
+        }
     };
     let options = RunOptions {
         seed: config.seed,
@@ -229,10 +278,21 @@ pub fn explore(
         snapshots: false,
         lock_orders: Vec::new(),
         budget,
+        collect_outcomes: config.collect_outcomes,
     };
     let control = run(scenario, policy, strategy, options);
     let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
     report(policy, control)
+}
+
+/// The exhaustive strategy for `scenario` (its footprints need the scenario's operations).
+pub fn exhaustive_strategy(
+    scenario: &Scenario,
+    mode: exhaustive::Mode,
+    shard: Option<exhaustive::Shard>,
+    count_traces: bool,
+) -> exhaustive::Exhaustive {
+    exhaustive::Exhaustive::new(mode, ops_of(scenario), shard, count_traces)
 }
 
 /// Everything a run needs besides the scenario, the policy and the strategy.
@@ -249,6 +309,7 @@ struct RunOptions {
     /// Lock orders to start from (replaying a lock-order finding).
     lock_orders: Vec<racesim_oracles::lockdep::Order>,
     budget: Box<dyn FnMut(&Progress) -> bool>,
+    collect_outcomes: bool,
 }
 
 fn run(
@@ -283,6 +344,7 @@ fn run(
         window: options.window,
         window_hits: 0,
         digest: options.digest_logs.then(std::hash::DefaultHasher::new),
+        outcomes: options.collect_outcomes.then(Default::default),
     }));
     let scheduler = RacesimScheduler { world: world.clone(), control: control.clone() };
     Runner::new(scheduler, shuttle_config()).run(execution_body(world.clone(), plan));
@@ -303,6 +365,8 @@ fn report(policy: &Policy, control: Control) -> RunReport {
         stopped_by_budget: control.stopped_by_budget,
         window_hits: control.window_hits,
         log_digest: control.digest.map(|h| std::hash::Hasher::finish(&h)),
+        exhaustive: control.strategy.summary(),
+        outcomes: control.outcomes,
     }
 }
 
@@ -325,6 +389,7 @@ pub fn explore_with(
         snapshots: false,
         lock_orders: Vec::new(),
         budget: Box::new(|_| true),
+        collect_outcomes: false,
     };
     let control = run(scenario, policy, strategy, options);
     let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
@@ -404,6 +469,7 @@ pub fn run_one_seeded(
         snapshots,
         lock_orders,
         budget: Box::new(|_| true),
+        collect_outcomes: false,
     };
     let control = run(scenario, policy, strategy, options);
     let mut control = control.borrow_mut();
@@ -446,6 +512,30 @@ impl<S: strategy::Strategy> strategy::Strategy for Shared<S> {
     }
     fn next_u64(&mut self) -> u64 {
         self.0.borrow_mut().next_u64()
+    }
+    fn observe_length(&mut self, choices: usize) {
+        self.0.borrow_mut().observe_length(choices)
+    }
+    fn sees_every_point(&self) -> bool {
+        self.0.borrow().sees_every_point()
+    }
+    fn at_point(
+        &mut self,
+        log: &[Event],
+        kernel: &Kernel,
+        runnable: &[shuttle_engine::scheduler::TaskId],
+        current: Option<shuttle_engine::scheduler::TaskId>,
+    ) -> Option<shuttle_engine::scheduler::TaskId> {
+        self.0.borrow_mut().at_point(log, kernel, runnable, current)
+    }
+    fn execution_ended(&mut self, log: &[Event], kernel: &Kernel) {
+        self.0.borrow_mut().execution_ended(log, kernel)
+    }
+    fn exhausted(&self) -> bool {
+        self.0.borrow().exhausted()
+    }
+    fn summary(&self) -> Option<exhaustive::Summary> {
+        self.0.borrow().summary()
     }
 }
 

@@ -71,6 +71,9 @@ pub struct Control {
     pub window_hits: u64,
     /// Running digest of every schedule's event log (determinism self-check).
     pub digest: Option<std::hash::DefaultHasher>,
+    /// When collected: every distinct outcome, as (first verdict, digest of the final kernel
+    /// state). Soundness tests compare these between a reduced and a naive search.
+    pub outcomes: Option<std::collections::BTreeSet<(String, u64)>>,
 }
 
 pub struct RacesimScheduler {
@@ -90,6 +93,13 @@ impl RacesimScheduler {
         }
         let choices = control.decisions.len();
         control.strategy.observe_length(choices);
+        control.strategy.execution_ended(&world.machine.log, &world.machine.kernel);
+        if let Some(outcomes) = control.outcomes.as_mut() {
+            let verdict = world.violation.as_ref().map_or("clean", |v| v.oracle.name()).to_string();
+            let mut hasher = std::hash::DefaultHasher::new();
+            std::hash::Hash::hash(&world.machine.kernel, &mut hasher);
+            outcomes.insert((verdict, std::hash::Hasher::finish(&hasher)));
+        }
         if control.keep_last_log {
             control.last_log.clone_from(&world.machine.log);
         }
@@ -136,7 +146,7 @@ impl Scheduler for RacesimScheduler {
         }
         let mut control = self.control.borrow_mut();
         let found = control.finding.is_some() && control.stop_at_first_finding;
-        if found || control.progress.schedules >= control.schedules_max {
+        if found || control.strategy.exhausted() || control.progress.schedules >= control.schedules_max {
             return None;
         }
         let progress = control.progress;
@@ -156,7 +166,10 @@ impl Scheduler for RacesimScheduler {
     fn next_task(&mut self, runnable: &[&Task], current: Option<TaskId>, _is_yielding: bool) -> Option<TaskId> {
         let mut world = lock(&self.world);
         let stop_now = world.halt || world.step_limit_hit;
-        if stop_now || (world.violation.is_some() && self.control.borrow().stop_at_first_finding) {
+        let every_point = self.control.borrow().strategy.sees_every_point();
+        // An exhaustive search runs a violating execution to its end (stopping one halfway
+        // leaks its task stacks in shuttle) and stops the run after it.
+        if stop_now || (world.violation.is_some() && self.control.borrow().stop_at_first_finding && !every_point) {
             return None;
         }
         // Task 0 is main; task k is actor k - 1.
@@ -181,12 +194,22 @@ impl Scheduler for RacesimScheduler {
             return None;
         }
         let position = world.machine.log.len();
-        drop(world);
-        if count == 1 {
-            return Some(choices[0]);
-        }
         let mut control = self.control.borrow_mut();
-        let chosen = control.strategy.choose(&choices[..count], current)?;
+        let chosen = if every_point {
+            let chosen =
+                control.strategy.at_point(&world.machine.log, &world.machine.kernel, &choices[..count], current)?;
+            drop(world);
+            if count == 1 {
+                return Some(chosen);
+            }
+            chosen
+        } else {
+            drop(world);
+            if count == 1 {
+                return Some(choices[0]);
+            }
+            control.strategy.choose(&choices[..count], current)?
+        };
         let preempted = current.is_some_and(|c| c != chosen && choices[..count].contains(&c));
         control.decisions.push(usize::from(chosen) as u32);
         control.preempted.push(preempted);

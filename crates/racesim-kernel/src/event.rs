@@ -527,6 +527,24 @@ pub enum Object {
     Vmas(MmId),
     /// The inode's `EXT4_STATE_DIOREAD_LOCK` bit.
     DioreadLock(Ino),
+    /// Not kernel memory: the oracles' record of the operations on one file that ended, per
+    /// actor (`Some`), or all of them (`None`, overlapping every actor's). The end-state oracles
+    /// respect real-time order (an item that ended before another began comes first), so
+    /// the order of one actor's item end and another's item begin matters, while two begins
+    /// or two ends of different actors commute: an end writes its actor's object, a begin reads
+    /// them all. Events never name it themselves ([`Change::accesses`]); the oracles add it
+    /// (`racesim_oracles::judge_accesses`), so that a partial-order reduction never reorders
+    /// two steps whose order a verdict depends on.
+    ItemEnds(Ino, Option<ActorId>),
+    /// Not kernel memory: the oracles' EOF fence of one file (shrinks in progress and the sizes
+    /// they shrank to, what a finished one fenced off), read when judging PTEs and reads.
+    Fence(Ino),
+    /// Not kernel memory: whether a truncate or collapse of the file has finished, which arms
+    /// the oracles' check of every PTE installation.
+    FenceArmed(Ino),
+    /// Everything: what a step that logs [`Change::Nothing`] read to decide there was nothing
+    /// to do is not said, so it is taken to have read every object.
+    Anything,
 }
 
 /// One object and whether the step writes it.
@@ -544,7 +562,9 @@ impl Object {
             (CacheSlots(a, r), CacheSlots(b, s)) | (Extents(a, r), Extents(b, s)) | (Ptes(a, r), Ptes(b, s)) => {
                 a == b && r.overlaps(s)
             }
+            (Anything, _) | (_, Anything) => true,
             (AllPtes, Ptes(..)) | (Ptes(..), AllPtes) => true,
+            (ItemEnds(a, x), ItemEnds(b, y)) => a == b && (x.is_none() || y.is_none() || x == y),
             _ => self == other,
         }
     }
@@ -558,7 +578,9 @@ impl Change {
         let write = |object| Access { object, write: true };
         let one = PageRange::page;
         match *self {
-            Change::OpBegin { .. } | Change::OpEnd { .. } | Change::Nothing => {}
+            Change::OpBegin { .. } | Change::OpEnd { .. } => {}
+            // It looked at something (a page's flags, a lock, the PTEs) and found nothing to do.
+            Change::Nothing => out.push(read(Anything)),
             Change::LockWait { class, .. }
             | Change::LockAcquired { class, .. }
             | Change::LockReleased { class, .. } => out.push(write(Lock(class))),
@@ -618,7 +640,13 @@ impl Change {
                 out.extend([write(Extents(ino, PageRange::to_eof(0))), write(Allocator)])
             }
             Change::PageReclaimed { ino, index, page } => {
-                out.extend([write(CacheSlots(ino, one(index))), write(Page(page))]);
+                // Reclaim took it because it was unlocked and unmapped: it read both.
+                out.extend([
+                    write(CacheSlots(ino, one(index))),
+                    write(Page(page)),
+                    read(Ptes(ino, one(index))),
+                    read(Lock(LockClass::Page(page))),
+                ]);
             }
             Change::PagePinned { mm, ino, index, page } => {
                 out.extend([read(Ptes(ino, one(index))), read(Vmas(mm)), write(Page(page))]);

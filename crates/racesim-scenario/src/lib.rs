@@ -33,6 +33,10 @@ pub enum StrategyKind {
     /// Probabilistic concurrency testing: finds a bug that needs `depth - 1` preemptions at
     /// given points with a probability bounded from below, however long the other actors run.
     Pct { depth: usize },
+    /// Every distinct interleaving (dynamic partial-order reduction), or with a bound every
+    /// interleaving with at most that many preemptions: a clean verdict is then a proof for
+    /// the scenario, not a sample.
+    Exhaustive { preemption_bound: Option<usize> },
 }
 
 impl StrategyKind {
@@ -40,14 +44,26 @@ impl StrategyKind {
         match self {
             StrategyKind::Random => "random".into(),
             StrategyKind::Pct { depth } => format!("pct:{depth}"),
+            StrategyKind::Exhaustive { preemption_bound: None } => "exhaustive".into(),
+            StrategyKind::Exhaustive { preemption_bound: Some(b) } => format!("exhaustive:{b}"),
         }
     }
 
-    /// Parses `random`, `pct` (depth 3) or `pct:N`.
+    pub fn is_exhaustive(&self) -> bool {
+        matches!(self, StrategyKind::Exhaustive { .. })
+    }
+
+    /// Parses `random`, `pct` (depth 3), `pct:N`, `exhaustive` or `exhaustive:B` (at most B
+    /// preemptions).
     pub fn parse(text: &str) -> Option<StrategyKind> {
         match text {
             "random" => Some(StrategyKind::Random),
             "pct" => Some(StrategyKind::Pct { depth: 3 }),
+            "exhaustive" => Some(StrategyKind::Exhaustive { preemption_bound: None }),
+            _ if text.starts_with("exhaustive:") => {
+                let bound = text.strip_prefix("exhaustive:")?.parse().ok()?;
+                Some(StrategyKind::Exhaustive { preemption_bound: Some(bound) })
+            }
             _ => {
                 let depth = text.strip_prefix("pct:")?.parse().ok()?;
                 (depth >= 1).then_some(StrategyKind::Pct { depth })

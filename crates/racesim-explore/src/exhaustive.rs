@@ -49,6 +49,45 @@ pub struct Summary {
     pub complete: bool,
     /// Distinct Mazurkiewicz traces among the explored executions, when counted.
     pub distinct_traces: Option<u64>,
+    /// The preemption bound of the search, if any.
+    pub preemption_bound: Option<usize>,
+    /// Shard of the search tree this covered, if sharded.
+    pub shard: Option<Shard>,
+}
+
+/// What a clean exhaustive run showed, and no more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every distinct interleaving explored.
+    Verified,
+    /// Every interleaving with at most this many preemptions explored.
+    VerifiedWithin(usize),
+    /// A budget (schedules, time) or the step bound stopped the search after this many
+    /// executions.
+    Incomplete(u64),
+}
+
+impl std::fmt::Display for Coverage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Coverage::Verified => write!(f, "verified"),
+            Coverage::VerifiedWithin(b) => {
+                write!(f, "verified within {b} preemption{}", if *b == 1 { "" } else { "s" })
+            }
+            Coverage::Incomplete(n) => write!(f, "incomplete after {n} executions"),
+        }
+    }
+}
+
+impl Summary {
+    /// The coverage claim; `cut` says whether any execution was cut at the step bound.
+    pub fn coverage(&self, cut: bool) -> Coverage {
+        match (self.complete && !cut, self.preemption_bound) {
+            (true, None) => Coverage::Verified,
+            (true, Some(b)) => Coverage::VerifiedWithin(b),
+            (false, _) => Coverage::Incomplete(self.executions),
+        }
+    }
 }
 
 /// Where this search sits in a sharded one: shard `index` of `count` (0-based).
@@ -125,9 +164,9 @@ impl Exhaustive {
     pub fn new(mode: Mode, ops: Vec<OpInfo>, shard: Option<Shard>, count_traces: bool) -> Self {
         let split_depth = match shard {
             Some(s) if s.count > 1 => {
-                // Enough binary-or-wider branchings for about eight prefixes per shard.
+                // Enough binary-or-wider branchings for about two prefixes per shard (each is explored without reduction).
                 let mut depth = 0;
-                while (1u64 << depth) < 8 * s.count as u64 {
+                while (1u64 << depth) < 2 * s.count as u64 {
                     depth += 1;
                 }
                 depth
@@ -150,8 +189,15 @@ impl Exhaustive {
             branching_seen: 0,
             prefix_hash: 0xcbf2_9ce4_8422_2325,
             exhausted: false,
-            summary: Summary::default(),
             traces: count_traces.then(Default::default),
+            summary: Summary {
+                preemption_bound: match mode {
+                    Mode::Naive { bound } => bound,
+                    Mode::Dpor => None,
+                },
+                shard: shard.filter(|s| s.count > 1),
+                ..Summary::default()
+            },
             scratch: Vec::new(),
             width: ops.iter().map(|o| o.actor as usize + 2).max().unwrap_or(1),
             ops,

@@ -104,6 +104,14 @@ pub struct RunReport {
     pub outcomes: Option<std::collections::BTreeSet<(String, u64)>>,
 }
 
+impl RunReport {
+    /// For an exhaustive run, what it showed ("verified", "verified within B preemptions",
+    /// "incomplete after N executions"); `None` for a sampling strategy.
+    pub fn coverage(&self) -> Option<exhaustive::Coverage> {
+        Some(self.exhaustive.as_ref()?.coverage(self.step_limited > 0 || self.stopped_by_budget))
+    }
+}
+
 /// What every task of the run needs, shared read-only.
 struct Plan {
     initial: Kernel,
@@ -146,12 +154,14 @@ fn new_world(scenario: &Scenario, plan: &Plan, ops: Vec<OpInfo>, steps_max: u64)
         waits: vec![None; plan.actors.len()],
         finished: vec![false; plan.actors.len()],
         violation: None,
+        violation_end: usize::MAX,
         steps: 0,
         steps_max,
         step_limit_hit: false,
         halt: false,
         ignore: scenario.ignore.clone(),
         lock_graph: racesim_oracles::lockdep::LockGraph::new(),
+        lock_orders_per_execution: None,
         held: Default::default(),
         executions: 0,
         snapshots: None,
@@ -248,6 +258,38 @@ pub fn explore_mode(scenario: &Scenario, policy: &Policy, mode: exhaustive::Mode
     report(policy, control)
 }
 
+/// The shortest schedule breaking `oracle` among every interleaving with at most `bound`
+/// preemptions (complete unless more than `executions_max` executions are needed; the second
+/// value says whether it was complete). Every run starts from `lock_orders` (a lock-order
+/// finding's prior orders). The minimizer's search.
+pub fn shortest_within_bound(
+    scenario: &Scenario,
+    policy: &Policy,
+    bound: usize,
+    oracle: racesim_oracles::Oracle,
+    lock_orders: &[racesim_oracles::lockdep::Order],
+    executions_max: u64,
+) -> (Option<Finding>, bool) {
+    let strategy = Box::new(exhaustive_strategy(scenario, exhaustive::Mode::Naive { bound: Some(bound) }, None, false));
+    let options = RunOptions {
+        seed: 0,
+        schedules_max: executions_max,
+        steps_max: STEPS_PER_SCHEDULE_MAX,
+        keep_last_log: false,
+        stop_at_first_finding: false,
+        window: None,
+        digest_logs: false,
+        snapshots: false,
+        lock_orders: lock_orders.to_vec(),
+        budget: Box::new(|_| true),
+        collect_outcomes: false,
+    };
+    let control = run_with(scenario, policy, strategy, options, Some(oracle));
+    let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
+    let complete = control.strategy.exhausted();
+    (control.finding, complete)
+}
+
 /// Explores `scenario` under `policy`. `budget` is asked before each schedule whether to go on
 /// (it is where a caller puts a time limit or a progress indicator).
 pub fn explore(
@@ -318,12 +360,27 @@ fn run(
     strategy: Box<dyn strategy::Strategy>,
     options: RunOptions,
 ) -> Rc<RefCell<Control>> {
+    run_with(scenario, policy, strategy, options, None)
+}
+
+/// [`run`]; with `shortest`, the finding kept is the shortest that breaks that oracle.
+fn run_with(
+    scenario: &Scenario,
+    policy: &Policy,
+    strategy: Box<dyn strategy::Strategy>,
+    options: RunOptions,
+    shortest: Option<racesim_oracles::Oracle>,
+) -> Rc<RefCell<Control>> {
     let (plan, ops) = plan(scenario, policy);
     let world = new_world(scenario, &plan, ops, options.steps_max);
     if options.snapshots {
         lock(&world).snapshots = Some(Vec::new());
     }
     lock(&world).lock_graph.seed(&options.lock_orders);
+    if shortest.is_some() {
+        // The minimizer wants a schedule that reproduces from the given orders alone.
+        lock(&world).lock_orders_per_execution = Some(options.lock_orders.clone());
+    }
     let control = Rc::new(RefCell::new(Control {
         strategy,
         seed: options.seed,
@@ -345,6 +402,7 @@ fn run(
         window_hits: 0,
         digest: options.digest_logs.then(std::hash::DefaultHasher::new),
         outcomes: options.collect_outcomes.then(Default::default),
+        shortest,
     }));
     let scheduler = RacesimScheduler { world: world.clone(), control: control.clone() };
     Runner::new(scheduler, shuttle_config()).run(execution_body(world.clone(), plan));

@@ -74,6 +74,9 @@ pub struct Control {
     /// When collected: every distinct outcome, as (first verdict, digest of the final kernel
     /// state). Soundness tests compare these between a reduced and a naive search.
     pub outcomes: Option<std::collections::BTreeSet<(String, u64)>>,
+    /// Keep, instead of the first finding, the one with the fewest steps that breaks this
+    /// oracle (the minimizer's search).
+    pub shortest: Option<racesim_oracles::Oracle>,
 }
 
 pub struct RacesimScheduler {
@@ -112,13 +115,24 @@ impl RacesimScheduler {
         }
         if let Some(violation) = world.violation.take() {
             control.findings += 1;
-            if control.finding.is_some() {
+            let replaces = match (&control.finding, control.shortest) {
+                (None, None) => true,
+                (_, Some(oracle)) if violation.oracle != oracle => false,
+                (None, Some(_)) => true,
+                (Some(kept), Some(_)) => violation.event < kept.violation.event,
+                (Some(_), None) => false,
+            };
+            if !replaces {
                 return;
             }
             let schedule = control.progress.schedules - 1;
-            let decisions = control.decisions.clone();
-            let preempted = control.preempted.clone();
-            let decision_positions = control.decision_positions.clone();
+            // An exhaustive search ran the execution past the violation; a replay stops at
+            // the end of the violating step: keep what comes before.
+            let end = world.violation_end.min(world.machine.log.len());
+            let kept = control.decision_positions.iter().take_while(|&&p| p < end).count();
+            let decisions = control.decisions[..kept].to_vec();
+            let preempted = control.preempted[..kept].to_vec();
+            let decision_positions = control.decision_positions[..kept].to_vec();
             let prior_lock_orders = if violation.oracle == racesim_oracles::Oracle::LockOrder {
                 world.lock_graph.orders_before(world.executions.saturating_sub(1))
             } else {
@@ -130,7 +144,7 @@ impl RacesimScheduler {
                 preempted,
                 decision_positions,
                 prior_lock_orders,
-                events: world.machine.log.clone(),
+                events: world.machine.log[..end].to_vec(),
                 violation,
             });
         }

@@ -155,6 +155,10 @@ pub struct Scenario {
     /// The exploration strategy the scenario asks for, if not random (a race that needs a
     /// long uninterrupted prefix of one actor is out of reach of random walks; PCT finds it).
     pub strategy: Option<StrategyKind>,
+    /// How `racesim check` must establish this scenario's clean expectations: exhaustively
+    /// (every distinct interleaving, or every one with at most B preemptions), not by sampling.
+    /// Always a [`StrategyKind::Exhaustive`].
+    pub verify: Option<StrategyKind>,
 }
 
 impl Scenario {
@@ -444,6 +448,13 @@ impl Scenario {
         }
         if let Some(strategy) = self.strategy {
             out.push_str(&format!("strategy = {}\n", quote(&strategy.label())));
+        }
+        match self.verify {
+            Some(StrategyKind::Exhaustive { preemption_bound: Some(b) }) => {
+                out.push_str(&format!("verify = {{ preemption_bound = {b} }}\n"))
+            }
+            Some(_) => out.push_str("verify = \"exhaustive\"\n"),
+            None => {}
         }
         for f in &self.files {
             out.push_str(&format!(

@@ -393,16 +393,12 @@ fn check_expectation_with(
         && report.finding.is_none()
         && expect.accepts(None)
     {
+        // A verified clean covers every interleaving, those inside the window included; the
+        // explored executions represent classes of equivalent ones, and a window defined by
+        // the order of independent steps need not show in the representatives, so it is
+        // reported, not required.
         let window = match (&scenario.window, report.window_hits) {
-            (Some(_), 0) => {
-                return with_coverage(result(
-                    case,
-                    Status::Fail,
-                    format!("{coverage} clean, but no interleaving reaches the window"),
-                    schedules,
-                    None,
-                ));
-            }
+            (Some(_), 0) => "; window order not among the representatives".to_string(),
             (Some(_), hits) => format!("; window reached in {hits}"),
             (None, _) => String::new(),
         };

@@ -178,7 +178,13 @@ pub fn bench(args: BenchArgs) -> u8 {
         if let Some(summary) = &report.exhaustive {
             let distinct = summary.distinct_traces.unwrap_or(0);
             let per_trace = summary.executions as f64 / distinct.max(1) as f64;
-            let what = report.coverage().map(|c| c.to_string()).unwrap_or_default();
+            // Coverage words are a clean run's; with violations, say how many and whether
+            // the search finished.
+            let what = match report.coverage() {
+                Some(c) if report.findings == 0 => c.to_string(),
+                _ if summary.complete => format!("complete, {} violating", thousands(report.findings)),
+                _ => format!("incomplete, {} violating", thousands(report.findings)),
+            };
             match args.format {
                 Format::Human => line(format!(
                     "  {:<32} exhaustive: {} executions ({what}), {} distinct traces, {:.0} executions/s, {:.2} executions per distinct trace, {} redundant",

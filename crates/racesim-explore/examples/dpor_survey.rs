@@ -9,14 +9,16 @@ fn main() {
     let policy = scenario.policy(&args[2]).unwrap();
     let mut config = ExploreConfig::new(StrategyKind::Exhaustive { preemption_bound: None }, 0, cap);
     config.stop_at_first_finding = false;
-    config.collect_outcomes = true;
-    config.count_traces = true;
+    // A fifth argument: measure memory only (no outcome or trace sets, which grow).
+    let measure_memory = args.get(5).is_some();
+    config.collect_outcomes = !measure_memory;
+    config.count_traces = !measure_memory;
     let modes = if args.get(4).is_some() { vec![Mode::Dpor] } else { vec![Mode::Dpor, Mode::Naive { bound: None }] };
     for mode in modes {
         let t = std::time::Instant::now();
         let r = racesim_explore::explore_mode(&scenario, &policy, mode, &config);
         let s = r.exhaustive.unwrap();
-        let outcomes = r.outcomes.unwrap();
+        let outcomes = r.outcomes.unwrap_or_default();
         println!(
             "steps {} limited {} {mode:?}: execs {} redundant {} complete {} traces {:?} outcomes {} {:?} in {:?}",
             r.progress.steps,
@@ -30,4 +32,11 @@ fn main() {
             t.elapsed()
         );
     }
+}
+
+/// Resident set size in KiB (Linux), printed by the memory measurement.
+#[allow(dead_code)]
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
 }

@@ -105,8 +105,9 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// For an exhaustive run, what it showed ("verified", "verified within B preemptions",
-    /// "incomplete after N executions"); `None` for a sampling strategy.
+    /// For an exhaustive run, what it showed if it found nothing ("verified", "verified within
+    /// B preemptions", "incomplete after N executions"); `None` for a sampling strategy. A run
+    /// with a finding is a violation whatever this says.
     pub fn coverage(&self) -> Option<exhaustive::Coverage> {
         Some(self.exhaustive.as_ref()?.coverage(self.step_limited > 0 || self.stopped_by_budget))
     }

@@ -542,6 +542,9 @@ pub enum Object {
     /// Not kernel memory: whether a truncate or collapse of the file has finished, which arms
     /// the oracles' check of every PTE installation.
     FenceArmed(Ino),
+    /// The flags (dirty, writeback) of the pages cached in a range of a file: which frames
+    /// those are is state, so it overlaps every [`Object::Page`].
+    CachedPages(Ino, PageRange),
     /// Everything: what a step that logs [`Change::Nothing`] read to decide there was nothing
     /// to do is not said, so it is taken to have read every object.
     Anything,
@@ -563,6 +566,7 @@ impl Object {
                 a == b && r.overlaps(s)
             }
             (Anything, _) | (_, Anything) => true,
+            (CachedPages(..), Page(_)) | (Page(_), CachedPages(..)) => true,
             (AllPtes, Ptes(..)) | (Ptes(..), AllPtes) => true,
             (ItemEnds(a, x), ItemEnds(b, y)) => a == b && (x.is_none() || y.is_none() || x == y),
             _ => self == other,
@@ -668,7 +672,10 @@ impl Change {
                 out.extend([read(Page(page)), write(Ptes(ino, one(index)))]);
             }
             Change::Mapped { mm, .. } | Change::Unmapped { mm, .. } => out.extend([write(Vmas(mm)), write(AllPtes)]),
-            Change::PagesFound { ino, range, .. } => out.push(read(CacheSlots(ino, range))),
+            // A batch lookup may select by page flags (writeback looks up the dirty ones).
+            Change::PagesFound { ino, range, .. } => {
+                out.extend([read(CacheSlots(ino, range)), read(CachedPages(ino, range))])
+            }
             Change::NoSpace { .. } => out.push(read(Allocator)),
         }
     }

@@ -495,7 +495,30 @@ impl Change {
     }
 }
 
+/// Batch lookups that take every cached page of their range whatever its flags
+/// (`pagevec_lookup` in truncate, `pagevec_lookup_entries` in invalidation, reclaim's scan):
+/// their `PagesFound` reads the cache slots only. Any other caller is taken to select by flags.
+const LOOKUPS_OF_EVERY_PAGE: [&str; 3] =
+    ["truncate_inode_pages_range", "invalidate_inode_pages2_range", "shrink_page_list"];
+
 impl Event {
+    /// The objects this event read or wrote: [`Change::accesses`], refined where the kernel
+    /// function says more than the change (a batch lookup that does not look at page flags).
+    pub fn accesses(&self, out: &mut Vec<Access>) {
+        let first = out.len();
+        self.change.accesses(out);
+        if matches!(self.change, Change::PagesFound { .. }) && LOOKUPS_OF_EVERY_PAGE.contains(&self.function) {
+            let mut i = first;
+            while i < out.len() {
+                if matches!(out[i].object, Object::CachedPages(..)) {
+                    out.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+
     pub fn describe(&self, names: &dyn Names) -> String {
         format!("{} {}: {}", names.actor(self.actor), self.function, self.change.describe(names))
     }
@@ -672,7 +695,8 @@ impl Change {
                 out.extend([read(Page(page)), write(Ptes(ino, one(index)))]);
             }
             Change::Mapped { mm, .. } | Change::Unmapped { mm, .. } => out.extend([write(Vmas(mm)), write(AllPtes)]),
-            // A batch lookup may select by page flags (writeback looks up the dirty ones).
+            // A batch lookup may select by page flags (writeback looks up the dirty ones);
+            // `Event::accesses` drops that read for the lookups known to take every page.
             Change::PagesFound { ino, range, .. } => {
                 out.extend([read(CacheSlots(ino, range)), read(CachedPages(ino, range))])
             }

@@ -500,7 +500,7 @@ pub fn completed(outcome: Outcome) -> bool {
 }
 
 /// The complete footprint of `event` for a partial-order reduction: the kernel objects it
-/// names ([`Change::accesses`]) plus what the oracles read or update when they judge it.
+/// names ([`Event::accesses`]) plus what the oracles read or update when they judge it.
 /// Two steps whose footprints do not conflict may be swapped without changing any verdict,
 /// so everything a verdict depends on must be here (the argument: docs/exhaustive.md):
 /// - the end-state oracles cut the log into items with intervals ([`reference::history`]) and
@@ -530,7 +530,7 @@ pub fn judge_accesses(
 ) {
     use racesim_kernel::event::{Access, Object};
     use racesim_kernel::types::PageRange;
-    event.change.accesses(out);
+    event.accesses(out);
     let read = |object| Access { object, write: false };
     let write = |object| Access { object, write: true };
     let begin = |ino: Ino| read(Object::ItemEnds(ino, None));

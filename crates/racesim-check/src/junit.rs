@@ -50,10 +50,14 @@ pub fn render(results: &[CaseResult], replay_commands: &[Option<String>]) -> Str
                 Some(command) => format!("{}\nreproduce with: {command}", r.message),
                 None => r.message.clone(),
             };
+            let properties = r.coverage.as_ref().map_or(String::new(), |c| {
+                format!("      <properties><property name=\"coverage\" value=\"{}\" /></properties>\n", escape(c))
+            });
             match r.status {
-                Status::Pass => xml.push_str(" />\n"),
+                Status::Pass if properties.is_empty() => xml.push_str(" />\n"),
+                Status::Pass => xml.push_str(&format!(">\n{properties}    </testcase>\n")),
                 Status::Fail | Status::Nondeterministic => xml.push_str(&format!(
-                    ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
+                    ">\n{properties}      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
                     r.status.name(),
                     escape(&r.message),
                     escape(&body)
@@ -85,6 +89,7 @@ mod tests {
             message: message.into(),
             schedules: 1,
             trace: None,
+            coverage: None,
         }
     }
 

@@ -26,15 +26,18 @@ pub struct Settings {
     /// Overrides every scenario's own strategy (`strategy = ...` in the file) when set.
     pub strategy: Option<StrategyKind>,
     pub seed: u64,
-    /// Schedules per expectation case (the same default as `racesim run`).
+    /// Schedules per expectation case (the same default as `racesim run`) for sampling
+    /// strategies.
     pub schedules: u64,
+    /// Executions an exhaustive case may take before it is reported incomplete.
+    pub executions_max: u64,
     /// Schedules the determinism case runs twice.
     pub determinism_schedules: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { strategy: None, seed: 1, schedules: 10_000, determinism_schedules: 50 }
+        Settings { strategy: None, seed: 1, schedules: 10_000, executions_max: 5_000_000, determinism_schedules: 50 }
     }
 }
 
@@ -104,6 +107,10 @@ pub struct CaseResult {
     pub schedules: u64,
     /// A trace of the unexpected finding, to be written by the caller.
     pub trace: Option<Trace>,
+    /// For an expectation case: how the verdict was established, `sampled` or what the
+    /// exhaustive search showed (`verified`, `verified within B preemptions`, `incomplete
+    /// after N executions`).
+    pub coverage: Option<String>,
 }
 
 /// Exit codes of `racesim check`, by the most severe status present.
@@ -301,6 +308,17 @@ fn result(case: &Case, status: Status, message: String, schedules: u64, trace: O
         message,
         schedules,
         trace,
+        coverage: None,
+    }
+}
+
+/// The strategy of an expectation case: the command line's, else for a clean expectation the
+/// scenario's `verify`, else the scenario's own strategy.
+pub fn case_strategy(scenario: &Scenario, expect: &Expect, settings: &Settings) -> StrategyKind {
+    match (settings.strategy, scenario.verify) {
+        (Some(strategy), _) => strategy,
+        (None, Some(verify)) if expect.accepts(None) => verify,
+        (None, _) => scenario.strategy_or(None),
     }
 }
 
@@ -328,13 +346,70 @@ fn check_expectation(
     let Some(policy) = scenario.policy(policy_name) else {
         return result(case, Status::BadInput, format!("unknown policy '{policy_name}'"), 0, None);
     };
-    let strategy = scenario.strategy_or(settings.strategy);
-    let config = ExploreConfig {
-        window: scenario.window.clone(),
-        ..ExploreConfig::new(strategy, settings.seed, settings.schedules)
-    };
-    let report = racesim_explore::explore(scenario, &policy, &config, Box::new(|_| true));
+    let mut outcome = check_expectation_with(case, scenario, &policy, policy_name, expect, settings);
+    if outcome.coverage.is_none() {
+        // A violation found (or not) by sampling, or by a search that stopped at it.
+        let exhaustive = case_strategy(scenario, expect, settings).is_exhaustive();
+        outcome.coverage = Some(if exhaustive { "exhaustive search" } else { "sampled" }.into());
+    }
+    outcome
+}
+
+fn check_expectation_with(
+    case: &Case,
+    scenario: &Scenario,
+    policy: &racesim_kernel::Policy,
+    policy_name: &str,
+    expect: &Expect,
+    settings: &Settings,
+) -> CaseResult {
+    let strategy = case_strategy(scenario, expect, settings);
+    let schedules_max = if strategy.is_exhaustive() { settings.executions_max } else { settings.schedules };
+    let config =
+        ExploreConfig { window: scenario.window.clone(), ..ExploreConfig::new(strategy, settings.seed, schedules_max) };
+    let report = racesim_explore::explore(scenario, policy, &config, Box::new(|_| true));
     let schedules = report.progress.schedules;
+    let coverage = report.coverage();
+    let with_coverage = |mut r: CaseResult| {
+        r.coverage = coverage.as_ref().map(|c| c.to_string());
+        r
+    };
+    if let Some(coverage) = &coverage
+        && report.finding.is_none()
+        && !matches!(
+            coverage,
+            racesim_explore::exhaustive::Coverage::Verified | racesim_explore::exhaustive::Coverage::VerifiedWithin(_)
+        )
+    {
+        return with_coverage(result(
+            case,
+            Status::Fail,
+            format!("expected {expect}, but the exhaustive search is {coverage}: nothing is verified"),
+            schedules,
+            None,
+        ));
+    }
+    if let Some(coverage) = &coverage
+        && report.finding.is_none()
+        && expect.accepts(None)
+    {
+        // A verified clean covers every interleaving, those inside the window included; the
+        // explored executions represent classes of equivalent ones, and a window defined by
+        // the order of independent steps need not show in the representatives, so it is
+        // reported, not required.
+        let window = match (&scenario.window, report.window_hits) {
+            (Some(_), 0) => "; window order not among the representatives".to_string(),
+            (Some(_), hits) => format!("; window reached in {hits}"),
+            (None, _) => String::new(),
+        };
+        return with_coverage(result(
+            case,
+            Status::Pass,
+            format!("clean, {coverage} ({schedules} executions{window})"),
+            schedules,
+            None,
+        ));
+    }
     let found = report.finding.as_ref().map(|f| f.violation.oracle);
     if !expect.accepts(found) {
         return match &report.finding {

@@ -22,9 +22,14 @@ pub struct BenchArgs {
     #[arg(long, short = 'n', default_value_t = 20_000,
           value_parser = clap::value_parser!(u64).range(1..=crate::run::SCHEDULES_MAX))]
     schedules: u64,
-    /// `random`, `pct` or `pct:N`. Default: the scenario's `strategy`, else random.
+    /// `random`, `pct`, `pct:N` or `exhaustive` (then also: executions, distinct traces,
+    /// executions per distinct trace; the search stops when complete or at --schedules).
+    /// Default: the scenario's `strategy`, else random.
     #[arg(long)]
     strategy: Option<String>,
+    /// With `exhaustive` (implied): at most B preemptions.
+    #[arg(long, value_name = "B")]
+    preemption_bound: Option<usize>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -98,6 +103,13 @@ pub fn bench(args: BenchArgs) -> u8 {
         Ok(resolved) => resolved,
         Err(code) => return code,
     };
+    let strategy = match (args.preemption_bound, args.strategy.as_deref()) {
+        (None, _) => strategy,
+        (Some(b), None | Some("exhaustive")) => racesim_explore::StrategyKind::Exhaustive { preemption_bound: Some(b) },
+        (Some(_), Some(other)) => {
+            return bad_input(format!("--preemption-bound goes with --strategy exhaustive, not {other}"));
+        }
+    };
     if args.schedules == 0 {
         return bad_input("--schedules must be at least 1");
     }
@@ -117,8 +129,11 @@ pub fn bench(args: BenchArgs) -> u8 {
         ));
     }
     for policy in &policies {
-        let config =
-            ExploreConfig { stop_at_first_finding: false, ..ExploreConfig::new(strategy, args.seed, args.schedules) };
+        let config = ExploreConfig {
+            stop_at_first_finding: false,
+            count_traces: strategy.is_exhaustive(),
+            ..ExploreConfig::new(strategy, args.seed, args.schedules)
+        };
         let rss_early = std::rc::Rc::new(std::cell::Cell::new(None));
         let probe = rss_early.clone();
         let started = Instant::now();
@@ -161,6 +176,42 @@ pub fn bench(args: BenchArgs) -> u8 {
         let shuttle_ns = 1e9 / (shuttle_rate * shuttle_decisions.max(1.0));
         let ratio = rate / shuttle_rate;
         let rss_early = rss_early.get();
+        if let Some(summary) = &report.exhaustive {
+            let distinct = summary.distinct_traces.unwrap_or(0);
+            let per_trace = summary.executions as f64 / distinct.max(1) as f64;
+            // Coverage words are a clean run's; with violations, say how many and whether
+            // the search finished.
+            let what = match report.coverage() {
+                Some(c) if report.findings == 0 => c.to_string(),
+                _ if summary.complete => format!("complete, {} violating", thousands(report.findings)),
+                _ => format!("incomplete, {} violating", thousands(report.findings)),
+            };
+            match args.format {
+                Format::Human => line(format!(
+                    "  {:<32} exhaustive: {} executions ({what}), {} distinct traces, {:.0} executions/s, {:.2} executions per distinct trace, {} redundant",
+                    policy.name,
+                    thousands(summary.executions),
+                    thousands(distinct),
+                    rate,
+                    per_trace,
+                    thousands(summary.redundant)
+                )),
+                Format::Json => line(
+                    serde_json::json!({
+                        "scenario": scenario.name,
+                        "policy": policy.name,
+                        "exhaustive": true,
+                        "coverage": what,
+                        "executions": summary.executions,
+                        "distinct_traces": distinct,
+                        "redundant_executions": summary.redundant,
+                        "executions_per_second": rate,
+                        "executions_per_distinct_trace": per_trace,
+                    })
+                    .to_string(),
+                ),
+            }
+        }
         match args.format {
             Format::Human => line(format!(
                 "  {:<32} {:>12.0} {:>10.1} {:>9.0} {:>12.0} {:>12.0} {:>8.2}x {:>10} {:>10}",

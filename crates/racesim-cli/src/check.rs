@@ -29,10 +29,14 @@ pub struct CheckArgs {
     /// Seed of every expectation case's exploration (as for `run`).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// How expectation cases pick the next actor: `random`, `pct` or `pct:N`. Default: what
-    /// each scenario asks for (`strategy = ...`), random if it asks for nothing.
+    /// How expectation cases pick the next actor: `random`, `pct`, `pct:N` or `exhaustive`.
+    /// Default: what each scenario asks for (`verify = ...` for its clean expectations, else
+    /// `strategy = ...`), random if it asks for nothing.
     #[arg(long)]
     strategy: Option<String>,
+    /// Every case exhaustively, with at most B preemptions (implies `--strategy exhaustive`).
+    #[arg(long, value_name = "B")]
+    preemption_bound: Option<usize>,
     /// Where the traces of unexpected findings go.
     #[arg(long, default_value = crate::CHECK_OUT)]
     out: PathBuf,
@@ -57,7 +61,9 @@ Cases: for each scenario, one per policy in its [expect] table and one determini
 for each *.trace.json, one replay. Documentation (*.md) and hidden files are skipped.";
 
 pub fn check(args: CheckArgs) -> u8 {
-    let strategy = match crate::run::parse_strategy(args.strategy.as_deref()) {
+    let strategy = match crate::run::parse_strategy(args.strategy.as_deref())
+        .and_then(|s| crate::run::with_bound(s, args.preemption_bound))
+    {
         Ok(strategy) => strategy,
         Err(e) => return bad_input(e),
     };
@@ -112,6 +118,7 @@ pub fn check(args: CheckArgs) -> u8 {
                     "status": r.status.name().to_lowercase(),
                     "message": r.message,
                     "schedules": r.schedules,
+                    "coverage": r.coverage,
                     "replay": replay,
                 });
                 line(object.to_string());
@@ -162,7 +169,8 @@ fn write_failure_traces(results: &[CaseResult], out: &std::path::Path) -> Vec<Op
 fn print_human(results: &[CaseResult], replays: &[Option<String>], seconds: f64, shard: Option<(usize, usize)>) {
     let width = results.iter().map(|r| r.id.len()).max().unwrap_or(20).min(70);
     for (r, replay) in results.iter().zip(replays) {
-        line(format!("{:<7} {:<width$}  {}", r.status.name(), r.id, r.message));
+        let coverage = r.coverage.as_deref().map_or(String::new(), |c| format!("[{c}] "));
+        line(format!("{:<7} {:<width$}  {coverage}{}", r.status.name(), r.id, r.message));
         if let Some(command) = replay {
             line(format!("{:<7} {:<width$}  reproduce: {command}", "", ""));
         }
@@ -180,5 +188,16 @@ fn print_human(results: &[CaseResult], replays: &[Option<String>], seconds: f64,
     line("  status             cases");
     for status in [Status::Pass, Status::Fail, Status::Stale, Status::BadInput, Status::Nondeterministic] {
         line(format!("  {:<18} {:>5}", status.name(), count(status)));
+    }
+    // How the expectations were established: sampled, or what the exhaustive search showed.
+    let mut coverages: Vec<&str> = results.iter().filter_map(|r| r.coverage.as_deref()).collect();
+    coverages.sort_unstable();
+    coverages.dedup();
+    if !coverages.is_empty() {
+        line("  expectations by coverage");
+        for coverage in coverages {
+            let n = results.iter().filter(|r| r.coverage.as_deref() == Some(coverage)).count();
+            line(format!("  {coverage:<40} {n:>5}"));
+        }
     }
 }

@@ -27,17 +27,28 @@ pub struct RunArgs {
     /// repeatable. Without --policy, only the policies of these files are explored.
     #[arg(long, value_name = "FILE")]
     policy_file: Vec<PathBuf>,
-    /// How to pick the next actor: `random`, `pct` (PCT of depth 3) or `pct:N`. Default: the
-    /// scenario's `strategy`, else random.
+    /// How to pick the next actor: `random`, `pct` (PCT of depth 3), `pct:N`, or
+    /// `exhaustive` (every distinct interleaving, by dynamic partial-order reduction: a clean
+    /// result is then `verified`). Default: the scenario's `strategy`, else random.
     #[arg(long)]
     strategy: Option<String>,
+    /// With `exhaustive` (implied): every interleaving with at most B preemptions instead
+    /// (no reduction); a clean result is `verified within B preemptions`.
+    #[arg(long, value_name = "B")]
+    preemption_bound: Option<usize>,
+    /// With `exhaustive`: explore only part K of N of the search tree (by decision prefixes);
+    /// parts 1/N..N/N together cover the whole search, so a CI matrix can split one.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
     /// Seed of the exploration. The same seed gives the same schedules, findings and traces.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Schedules to explore per policy (stops earlier at the first violation); 1 to 10^12.
-    #[arg(long, visible_alias = "iterations", short = 'n', default_value_t = SCHEDULES_DEFAULT,
+    /// Default: 10,000; unlimited for `exhaustive` (which stops when the search is complete).
+    /// An exhaustive search cut by it is `incomplete`, never `verified`.
+    #[arg(long, visible_alias = "iterations", short = 'n',
           value_parser = clap::value_parser!(u64).range(1..=SCHEDULES_MAX))]
-    schedules: u64,
+    schedules: Option<u64>,
     /// Wall-clock limit per policy, in seconds (up to 10^9), or `inf` for none. Checked between
     /// schedules and every few thousand steps inside one: a schedule cut short gives no
     /// verdict. The verdict of a time-limited run depends on the machine's speed; use
@@ -126,7 +137,7 @@ pub fn parse_strategy(text: Option<&str>) -> Result<Option<StrategyKind>, String
         None => Ok(None),
         Some(text) => StrategyKind::parse(text).map(Some).ok_or_else(|| {
             format!(
-                "unknown strategy '{text}'; expected random, pct or pct:N (1 <= N <= {})",
+                "unknown strategy '{text}'; expected random, pct, pct:N (1 <= N <= {}), exhaustive or exhaustive:B",
                 racesim_scenario::PCT_DEPTH_MAX
             )
         }),
@@ -161,17 +172,22 @@ pub fn run(args: RunArgs) -> u8 {
             Err(e) => return bad_input(e),
         },
     };
-    let strategy = match parse_strategy(args.strategy.as_deref()) {
+    let strategy = match parse_strategy(args.strategy.as_deref()).and_then(|s| with_bound(s, args.preemption_bound)) {
         Ok(requested) => scenario.strategy_or(requested),
         Err(e) => return bad_input(e),
     };
+    let shard = match parse_search_shard(args.shard.as_deref(), strategy) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let schedules = args.schedules.unwrap_or(if strategy.is_exhaustive() { u64::MAX } else { SCHEDULES_DEFAULT });
     let time_budget = args.time_budget.and_then(|b| b.0);
     // Discover an unwritable --out before exploring: finding it after the first policy would
     // lose every verdict.
     if let Err(e) = crate::output::check_out_folder(&args.out) {
         return bad_input(format!("--out {}: cannot write traces there: {e}", args.out.display()));
     }
-    let config = ExploreConfig::new(strategy, args.seed, args.schedules);
+    let config = ExploreConfig { shard, ..ExploreConfig::new(strategy, args.seed, schedules) };
     if args.format == Format::Human {
         line(format!("{}: {}  ({})", scenario.name, scenario.description, scenario.path));
     }
@@ -202,6 +218,42 @@ pub fn run(args: RunArgs) -> u8 {
         }
     }
     if any_violation { exit::VIOLATION } else { exit::CLEAN }
+}
+
+/// Applies `--preemption-bound` to the requested strategy: it implies the exhaustive strategy
+/// (over the scenario's own) and goes with no other.
+pub fn with_bound(requested: Option<StrategyKind>, bound: Option<usize>) -> Result<Option<StrategyKind>, String> {
+    match (requested, bound) {
+        (s, None) => Ok(s),
+        (None | Some(StrategyKind::Exhaustive { .. }), Some(b)) => {
+            Ok(Some(StrategyKind::Exhaustive { preemption_bound: Some(b) }))
+        }
+        (Some(s), Some(_)) => Err(format!("--preemption-bound goes with --strategy exhaustive, not {}", s.label())),
+    }
+}
+
+/// Parses `--shard K/N` of an exhaustive search.
+pub fn parse_search_shard(
+    text: Option<&str>,
+    strategy: StrategyKind,
+) -> Result<Option<racesim_explore::exhaustive::Shard>, String> {
+    let Some(text) = text else { return Ok(None) };
+    if !strategy.is_exhaustive() {
+        return Err("--shard splits an exhaustive search: use it with --strategy exhaustive".into());
+    }
+    let (k, n) =
+        racesim_check::parse_shard(text).ok_or_else(|| format!("--shard wants K/N with 1 <= K <= N, got '{text}'"))?;
+    Ok(Some(racesim_explore::exhaustive::Shard { index: k as u32 - 1, count: n as u32 }))
+}
+
+/// The coverage words of a clean exhaustive run, with its shard if any.
+pub fn coverage_text(report: &RunReport) -> Option<String> {
+    let coverage = report.coverage()?;
+    let shard = report.exhaustive.as_ref().and_then(|s| s.shard);
+    Some(match shard {
+        Some(s) => format!("{coverage} (shard {}/{} of the search)", s.index + 1, s.count),
+        None => coverage.to_string(),
+    })
 }
 
 /// Explores with the wall clock in charge of the time budget and the progress indicator.
@@ -296,6 +348,18 @@ fn print_human(report: &RunReport, expected: Option<Expect>, trace: Option<&Path
             } else {
                 String::new()
             };
+            if let Some(coverage) = coverage_text(report) {
+                let summary = report.exhaustive.clone().unwrap_or_default();
+                line(format!(
+                    "  {:<32} clean, {coverage}: {} executions ({} redundant), {} steps{cut}{undecided}{budget}{}",
+                    report.policy,
+                    thousands(summary.executions - summary.foreign),
+                    thousands(summary.redundant),
+                    thousands(report.progress.steps),
+                    expected_note(expected, None)
+                ));
+                return;
+            }
             line(format!(
                 "  {:<32} clean after {schedules} schedules, {} steps{cut}{undecided}{budget}{}",
                 report.policy,
@@ -330,6 +394,8 @@ fn print_json(
         "seed": config.seed,
         "stopped_by_time_budget": report.stopped_by_budget,
         "undecided": report.undecided,
+        "coverage": if finding.is_none() { coverage_text(report) } else { None },
+        "executions": report.exhaustive.as_ref().map(|s| s.executions - s.foreign),
         "trace": trace_text,
         "replay": trace_text.as_ref().map(|t| format!("racesim replay {}", shell_quote(t))),
     });

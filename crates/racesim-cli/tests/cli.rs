@@ -190,7 +190,12 @@ fn unknown_policy_in_expect_is_refused() {
 fn unknown_strategy_in_a_scenario_is_refused() {
     let text = GOOD_HEAD.replace("name = \"t\"\n", "name = \"t\"\nstrategy = \"dfs\"\n")
         + "[[actor]]\nname = \"a\"\nops = [{ op = \"load\", file = \"data\", page = 1 }]\n";
-    assert_bad_scenario("badstrategy", &text, 3, "unknown strategy 'dfs'; expected random, pct or pct:N");
+    assert_bad_scenario(
+        "badstrategy",
+        &text,
+        3,
+        "unknown strategy 'dfs'; expected random, pct, pct:N (1 <= N <= 64), exhaustive",
+    );
 }
 
 #[test]
@@ -487,4 +492,22 @@ fn hundreds_of_operations_do_not_overflow_the_end_state_search() {
         out_dir.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn an_exhaustive_run_says_exactly_what_it_showed() {
+    let scenario = repo().join("scenarios/fault_truncate.toml");
+    let scenario = scenario.to_str().unwrap();
+    let coverage = |extra: &[&str]| {
+        let mut args = vec!["run", scenario, "-p", "invalidate_lock", "--format", "json"];
+        args.extend_from_slice(extra);
+        let o = racesim(&args);
+        let json: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        (json["coverage"].as_str().unwrap_or("").to_string(), json["executions"].as_u64())
+    };
+    assert_eq!(coverage(&["--strategy", "exhaustive"]), ("verified".into(), Some(38)));
+    assert_eq!(coverage(&["--preemption-bound", "1"]), ("verified within 1 preemption".into(), Some(33)));
+    assert_eq!(coverage(&["--strategy", "exhaustive", "-n", "5"]), ("incomplete after 5 executions".into(), Some(5)));
+    let sampled = coverage(&[]);
+    assert_eq!(sampled, (String::new(), None));
 }

@@ -29,6 +29,7 @@ fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
         executions,
         names,
         ignore,
+        violation_end,
         ..
     } = world;
     let first = machine.log.len();
@@ -48,6 +49,9 @@ fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
     }
     if violation.as_ref().is_some_and(|v| ignore.contains(&v.oracle)) {
         *violation = None;
+    }
+    if violation.is_some() && *violation_end == usize::MAX {
+        *violation_end = machine.log.len();
     }
     if let Some(snapshots) = snapshots {
         snapshots.push((machine.log.len(), machine.kernel.clone()));

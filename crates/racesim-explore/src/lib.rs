@@ -14,6 +14,7 @@
 //! `Scheduler` that ties them together).
 
 pub mod cpu;
+pub mod exhaustive;
 pub mod scheduler;
 pub mod strategy;
 pub mod world;
@@ -55,6 +56,12 @@ pub struct ExploreConfig {
     pub window: Option<racesim_scenario::Window>,
     /// Fold every schedule's event log into [`RunReport::log_digest`], for determinism checks.
     pub digest_logs: bool,
+    /// Collect [`RunReport::outcomes`].
+    pub collect_outcomes: bool,
+    /// For the exhaustive strategy: explore only this shard of the search tree.
+    pub shard: Option<exhaustive::Shard>,
+    /// For the exhaustive strategy: count distinct traces ([`exhaustive::Summary`]).
+    pub count_traces: bool,
 }
 
 impl ExploreConfig {
@@ -68,6 +75,9 @@ impl ExploreConfig {
             stop_at_first_finding: true,
             window: None,
             digest_logs: false,
+            collect_outcomes: false,
+            shard: None,
+            count_traces: false,
         }
     }
 }
@@ -91,6 +101,19 @@ pub struct RunReport {
     pub undecided: u64,
     /// Digest of every schedule's event log, if asked for.
     pub log_digest: Option<u64>,
+    /// What an exhaustive search covered (`None` for sampling strategies).
+    pub exhaustive: Option<exhaustive::Summary>,
+    /// Distinct (verdict, final state digest) pairs, if asked for.
+    pub outcomes: Option<std::collections::BTreeSet<(String, u64)>>,
+}
+
+impl RunReport {
+    /// For an exhaustive run, what it showed if it found nothing ("verified", "verified within
+    /// B preemptions", "incomplete after N executions"); `None` for a sampling strategy. A run
+    /// with a finding is a violation whatever this says.
+    pub fn coverage(&self) -> Option<exhaustive::Coverage> {
+        Some(self.exhaustive.as_ref()?.coverage(self.step_limited > 0 || self.stopped_by_budget))
+    }
 }
 
 /// What every task of the run needs, shared read-only.
@@ -103,18 +126,24 @@ struct Plan {
     mms: Vec<u16>,
 }
 
-fn plan(scenario: &Scenario, policy: &Policy) -> (Arc<Plan>, Vec<OpInfo>) {
+/// The scenario's operations as the oracles know them, numbered as their writes are.
+fn ops_of(scenario: &Scenario) -> Vec<OpInfo> {
     let mut ops = Vec::new();
-    let mut actors = Vec::new();
     let mut write: WriteId = 0;
     for (actor, spec) in scenario.actors.iter().enumerate() {
-        let mut list = Vec::new();
         for (index, op) in spec.ops.iter().enumerate() {
             write += 1;
             ops.push(OpInfo { actor: actor as ActorId, op_index: index as u16, op: *op, write });
-            list.push((*op, write));
         }
-        actors.push(list);
+    }
+    ops
+}
+
+fn plan(scenario: &Scenario, policy: &Policy) -> (Arc<Plan>, Vec<OpInfo>) {
+    let ops = ops_of(scenario);
+    let mut actors: Vec<Vec<(Operation, WriteId)>> = vec![Vec::new(); scenario.actors.len()];
+    for info in &ops {
+        actors[info.actor as usize].push((info.op, info.write));
     }
     let mms = scenario.actors.iter().map(|a| a.process as u16).collect();
     let plan = Plan { initial: scenario.build_kernel(), policy: policy.clone(), actors, mms };
@@ -130,12 +159,14 @@ fn new_world(scenario: &Scenario, plan: &Plan, ops: Vec<OpInfo>, steps_max: u64)
         waits: vec![None; plan.actors.len()],
         finished: vec![false; plan.actors.len()],
         violation: None,
+        violation_end: usize::MAX,
         steps: 0,
         steps_max,
         step_limit_hit: false,
         halt: false,
         ignore: scenario.ignore.clone(),
         lock_graph: racesim_oracles::lockdep::LockGraph::new(),
+        lock_orders_per_execution: None,
         held: Default::default(),
         executions: 0,
         snapshots: None,
@@ -210,6 +241,60 @@ fn shuttle_config() -> Config {
     config
 }
 
+/// Explores exhaustively in `mode` (the naive modes are not on the command line: tests compare
+/// the reduction against them), with `config`'s limits and collection settings.
+pub fn explore_mode(scenario: &Scenario, policy: &Policy, mode: exhaustive::Mode, config: &ExploreConfig) -> RunReport {
+    let strategy = Box::new(exhaustive_strategy(scenario, mode, config.shard, config.count_traces));
+    let options = RunOptions {
+        seed: config.seed,
+        schedules_max: config.schedules_max,
+        steps_max: config.steps_per_schedule_max,
+        keep_last_log: false,
+        stop_at_first_finding: config.stop_at_first_finding,
+        window: config.window.clone(),
+        digest_logs: config.digest_logs,
+        snapshots: false,
+        lock_orders: Vec::new(),
+        budget: Box::new(|_| true),
+        collect_outcomes: config.collect_outcomes,
+    };
+    let control = run(scenario, policy, strategy, options);
+    let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
+    report(policy, control)
+}
+
+/// The shortest schedule breaking `oracle` among every interleaving with at most `bound`
+/// preemptions (complete unless more than `executions_max` executions are needed; the second
+/// value says whether it was complete). Every run starts from `lock_orders` (a lock-order
+/// finding's prior orders). The minimizer's search.
+pub fn shortest_within_bound(
+    scenario: &Scenario,
+    policy: &Policy,
+    bound: usize,
+    oracle: racesim_oracles::Oracle,
+    lock_orders: &[racesim_oracles::lockdep::Order],
+    executions_max: u64,
+) -> (Option<Finding>, bool) {
+    let strategy = Box::new(exhaustive_strategy(scenario, exhaustive::Mode::Naive { bound: Some(bound) }, None, false));
+    let options = RunOptions {
+        seed: 0,
+        schedules_max: executions_max,
+        steps_max: STEPS_PER_SCHEDULE_MAX,
+        keep_last_log: false,
+        stop_at_first_finding: false,
+        window: None,
+        digest_logs: false,
+        snapshots: false,
+        lock_orders: lock_orders.to_vec(),
+        budget: Box::new(|_| true),
+        collect_outcomes: false,
+    };
+    let control = run_with(scenario, policy, strategy, options, Some(oracle));
+    let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
+    let complete = control.strategy.exhausted();
+    (control.finding, complete)
+}
+
 /// Explores `scenario` under `policy`. `budget` is asked before each schedule whether to go on
 /// (it is where a caller puts a time limit or a progress indicator).
 pub fn explore(
@@ -221,6 +306,13 @@ pub fn explore(
     let strategy: Box<dyn strategy::Strategy> = match config.strategy {
         StrategyKind::Random => Box::new(strategy::RandomWalk::new(config.seed)),
         StrategyKind::Pct { depth } => Box::new(strategy::Pct::new(config.seed, depth)),
+        StrategyKind::Exhaustive { preemption_bound } => {
+            let mode = match preemption_bound {
+                None => exhaustive::Mode::Dpor,
+                Some(b) => exhaustive::Mode::Naive { bound: Some(b) },
+            };
+            Box::new(exhaustive_strategy(scenario, mode, config.shard, config.count_traces))
+        }
     };
     let options = RunOptions {
         seed: config.seed,
@@ -233,10 +325,21 @@ pub fn explore(
         snapshots: false,
         lock_orders: Vec::new(),
         budget,
+        collect_outcomes: config.collect_outcomes,
     };
     let control = run(scenario, policy, strategy, options);
     let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
     report(policy, control)
+}
+
+/// The exhaustive strategy for `scenario` (its footprints need the scenario's operations).
+pub fn exhaustive_strategy(
+    scenario: &Scenario,
+    mode: exhaustive::Mode,
+    shard: Option<exhaustive::Shard>,
+    count_traces: bool,
+) -> exhaustive::Exhaustive {
+    exhaustive::Exhaustive::new(mode, ops_of(scenario), shard, count_traces)
 }
 
 /// Everything a run needs besides the scenario, the policy and the strategy.
@@ -253,6 +356,7 @@ struct RunOptions {
     /// Lock orders to start from (replaying a lock-order finding).
     lock_orders: Vec<racesim_oracles::lockdep::Order>,
     budget: Box<dyn FnMut(&Progress) -> bool>,
+    collect_outcomes: bool,
 }
 
 fn run(
@@ -261,12 +365,27 @@ fn run(
     strategy: Box<dyn strategy::Strategy>,
     options: RunOptions,
 ) -> Rc<RefCell<Control>> {
+    run_with(scenario, policy, strategy, options, None)
+}
+
+/// [`run`]; with `shortest`, the finding kept is the shortest that breaks that oracle.
+fn run_with(
+    scenario: &Scenario,
+    policy: &Policy,
+    strategy: Box<dyn strategy::Strategy>,
+    options: RunOptions,
+    shortest: Option<racesim_oracles::Oracle>,
+) -> Rc<RefCell<Control>> {
     let (plan, ops) = plan(scenario, policy);
     let world = new_world(scenario, &plan, ops, options.steps_max);
     if options.snapshots {
         lock(&world).snapshots = Some(Vec::new());
     }
     lock(&world).lock_graph.seed(&options.lock_orders);
+    if shortest.is_some() {
+        // The minimizer wants a schedule that reproduces from the given orders alone.
+        lock(&world).lock_orders_per_execution = Some(options.lock_orders.clone());
+    }
     let control = Rc::new(RefCell::new(Control {
         strategy,
         seed: options.seed,
@@ -290,6 +409,8 @@ fn run(
         window_hits: 0,
         undecided: 0,
         digest: options.digest_logs.then(std::hash::DefaultHasher::new),
+        outcomes: options.collect_outcomes.then(Default::default),
+        shortest,
     }));
     let scheduler = RacesimScheduler { world: world.clone(), control: control.clone() };
     Runner::new(scheduler, shuttle_config()).run(execution_body(world.clone(), plan));
@@ -311,6 +432,8 @@ fn report(policy: &Policy, control: Control) -> RunReport {
         window_hits: control.window_hits,
         undecided: control.undecided,
         log_digest: control.digest.map(|h| std::hash::Hasher::finish(&h)),
+        exhaustive: control.strategy.summary(),
+        outcomes: control.outcomes,
     }
 }
 
@@ -333,6 +456,7 @@ pub fn explore_with(
         snapshots: false,
         lock_orders: Vec::new(),
         budget: Box::new(|_| true),
+        collect_outcomes: false,
     };
     let control = run(scenario, policy, strategy, options);
     let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
@@ -412,6 +536,7 @@ pub fn run_one_seeded(
         snapshots,
         lock_orders,
         budget: Box::new(|_| true),
+        collect_outcomes: false,
     };
     let control = run(scenario, policy, strategy, options);
     let mut control = control.borrow_mut();
@@ -454,6 +579,30 @@ impl<S: strategy::Strategy> strategy::Strategy for Shared<S> {
     }
     fn next_u64(&mut self) -> u64 {
         self.0.borrow_mut().next_u64()
+    }
+    fn observe_length(&mut self, choices: usize) {
+        self.0.borrow_mut().observe_length(choices)
+    }
+    fn sees_every_point(&self) -> bool {
+        self.0.borrow().sees_every_point()
+    }
+    fn at_point(
+        &mut self,
+        log: &[Event],
+        kernel: &Kernel,
+        runnable: &[shuttle_engine::scheduler::TaskId],
+        current: Option<shuttle_engine::scheduler::TaskId>,
+    ) -> Option<shuttle_engine::scheduler::TaskId> {
+        self.0.borrow_mut().at_point(log, kernel, runnable, current)
+    }
+    fn execution_ended(&mut self, log: &[Event], kernel: &Kernel) {
+        self.0.borrow_mut().execution_ended(log, kernel)
+    }
+    fn exhausted(&self) -> bool {
+        self.0.borrow().exhausted()
+    }
+    fn summary(&self) -> Option<exhaustive::Summary> {
+        self.0.borrow().summary()
     }
 }
 

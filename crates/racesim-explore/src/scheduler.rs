@@ -77,6 +77,12 @@ pub struct Control {
     pub undecided: u64,
     /// Running digest of every schedule's event log (determinism self-check).
     pub digest: Option<std::hash::DefaultHasher>,
+    /// When collected: every distinct outcome, as (first verdict, digest of the final kernel
+    /// state). Soundness tests compare these between a reduced and a naive search.
+    pub outcomes: Option<std::collections::BTreeSet<(String, u64)>>,
+    /// Keep, instead of the first finding, the one with the fewest steps that breaks this
+    /// oracle (the minimizer's search).
+    pub shortest: Option<racesim_oracles::Oracle>,
 }
 
 /// Scheduling points between two budget checks inside one schedule (a few milliseconds).
@@ -104,6 +110,13 @@ impl RacesimScheduler {
         }
         let choices = control.decisions.len();
         control.strategy.observe_length(choices);
+        control.strategy.execution_ended(&world.machine.log, &world.machine.kernel);
+        if let Some(outcomes) = control.outcomes.as_mut() {
+            let verdict = world.violation.as_ref().map_or("clean", |v| v.oracle.name()).to_string();
+            let mut hasher = std::hash::DefaultHasher::new();
+            std::hash::Hash::hash(&world.machine.kernel, &mut hasher);
+            outcomes.insert((verdict, std::hash::Hasher::finish(&hasher)));
+        }
         if control.keep_last_log {
             control.last_log.clone_from(&world.machine.log);
         }
@@ -119,13 +132,24 @@ impl RacesimScheduler {
         }
         if let Some(violation) = world.violation.take() {
             control.findings += 1;
-            if control.finding.is_some() {
+            let replaces = match (&control.finding, control.shortest) {
+                (None, None) => true,
+                (_, Some(oracle)) if violation.oracle != oracle => false,
+                (None, Some(_)) => true,
+                (Some(kept), Some(_)) => violation.event < kept.violation.event,
+                (Some(_), None) => false,
+            };
+            if !replaces {
                 return;
             }
             let schedule = control.progress.schedules - 1;
-            let decisions = control.decisions.clone();
-            let preempted = control.preempted.clone();
-            let decision_positions = control.decision_positions.clone();
+            // An exhaustive search ran the execution past the violation; a replay stops at
+            // the end of the violating step: keep what comes before.
+            let end = world.violation_end.min(world.machine.log.len());
+            let kept = control.decision_positions.iter().take_while(|&&p| p < end).count();
+            let decisions = control.decisions[..kept].to_vec();
+            let preempted = control.preempted[..kept].to_vec();
+            let decision_positions = control.decision_positions[..kept].to_vec();
             let prior_lock_orders = if violation.oracle == racesim_oracles::Oracle::LockOrder {
                 world.lock_graph.orders_before(world.executions.saturating_sub(1))
             } else {
@@ -137,7 +161,7 @@ impl RacesimScheduler {
                 preempted,
                 decision_positions,
                 prior_lock_orders,
-                events: world.machine.log.clone(),
+                events: world.machine.log[..end].to_vec(),
                 violation,
             });
         }
@@ -153,7 +177,11 @@ impl Scheduler for RacesimScheduler {
         }
         let mut control = self.control.borrow_mut();
         let found = control.finding.is_some() && control.stop_at_first_finding;
-        if found || control.stopped_mid_schedule || control.progress.schedules >= control.schedules_max {
+        if found
+            || control.stopped_mid_schedule
+            || control.strategy.exhausted()
+            || control.progress.schedules >= control.schedules_max
+        {
             return None;
         }
         let progress = control.progress;
@@ -174,7 +202,10 @@ impl Scheduler for RacesimScheduler {
     fn next_task(&mut self, runnable: &[&Task], current: Option<TaskId>, _is_yielding: bool) -> Option<TaskId> {
         let mut world = lock(&self.world);
         let stop_now = world.halt || world.step_limit_hit;
-        if stop_now || (world.violation.is_some() && self.control.borrow().stop_at_first_finding) {
+        let every_point = self.control.borrow().strategy.sees_every_point();
+        // An exhaustive search runs a violating execution to its end (stopping one halfway
+        // leaks its task stacks in shuttle) and stops the run after it.
+        if stop_now || (world.violation.is_some() && self.control.borrow().stop_at_first_finding && !every_point) {
             return None;
         }
         // The budget is asked between schedules and, for a schedule that runs long, every
@@ -216,12 +247,22 @@ impl Scheduler for RacesimScheduler {
             return None;
         }
         let position = world.machine.log.len();
-        drop(world);
-        if count == 1 {
-            return Some(choices[0]);
-        }
         let mut control = self.control.borrow_mut();
-        let chosen = control.strategy.choose(&choices[..count], current)?;
+        let chosen = if every_point {
+            let chosen =
+                control.strategy.at_point(&world.machine.log, &world.machine.kernel, &choices[..count], current)?;
+            drop(world);
+            if count == 1 {
+                return Some(chosen);
+            }
+            chosen
+        } else {
+            drop(world);
+            if count == 1 {
+                return Some(choices[0]);
+            }
+            control.strategy.choose(&choices[..count], current)?
+        };
         let preempted = current.is_some_and(|c| c != chosen && choices[..count].contains(&c));
         control.decisions.push(usize::from(chosen) as u32);
         control.preempted.push(preempted);

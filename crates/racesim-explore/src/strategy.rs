@@ -3,6 +3,7 @@
 //! `s` is the same whatever ran before it, on any machine, and shuttle's `SHUTTLE_RANDOM_SEED`
 //! (which overrides the seed of shuttle's own random schedulers) has no say.
 
+use racesim_kernel::{Event, Kernel};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use shuttle_engine::scheduler::TaskId;
@@ -15,6 +16,32 @@ pub trait Strategy {
     fn next_u64(&mut self) -> u64;
     /// The schedule just run had `choices` decisions (for strategies that calibrate).
     fn observe_length(&mut self, _choices: usize) {}
+    /// A strategy that wants every scheduling point, forced ones included, with the event log
+    /// so far ([`crate::exhaustive`]): the scheduler then calls [`Strategy::at_point`] instead
+    /// of [`Strategy::choose`], and never stops an execution halfway for a violation.
+    fn sees_every_point(&self) -> bool {
+        false
+    }
+    fn at_point(
+        &mut self,
+        _log: &[Event],
+        _kernel: &Kernel,
+        runnable: &[TaskId],
+        current: Option<TaskId>,
+    ) -> Option<TaskId> {
+        self.choose(runnable, current)
+    }
+    /// The execution just run produced `log` and left `kernel` (for strategies that see every
+    /// point).
+    fn execution_ended(&mut self, _log: &[Event], _kernel: &Kernel) {}
+    /// Nothing is left to explore: the run ends, complete.
+    fn exhausted(&self) -> bool {
+        false
+    }
+    /// What an exhaustive search did.
+    fn summary(&self) -> Option<crate::exhaustive::Summary> {
+        None
+    }
 }
 
 fn rng_for(seed: u64, schedule: u64) -> ChaCha8Rng {

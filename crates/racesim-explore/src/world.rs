@@ -21,6 +21,9 @@ pub struct World {
     /// Per actor: finished all its operations.
     pub finished: Vec<bool>,
     pub violation: Option<Violation>,
+    /// The log length at the end of the step that broke an oracle (`usize::MAX` if none did,
+    /// or not in a step): where a replay, which stops there, ends.
+    pub violation_end: usize,
     /// Steps taken in this execution, and the bound.
     pub steps: u64,
     pub steps_max: u64,
@@ -31,6 +34,9 @@ pub struct World {
     pub ignore: Vec<racesim_oracles::Oracle>,
     /// Lock orders seen in this run, across schedules (the lock-order oracle's memory).
     pub lock_graph: racesim_oracles::lockdep::LockGraph,
+    /// When set, every execution starts from these lock orders only, forgetting what earlier
+    /// executions of the run saw (a search for a schedule that reproduces on its own).
+    pub lock_orders_per_execution: Option<Vec<racesim_oracles::lockdep::Order>>,
     /// Lock classes each actor holds in this execution.
     pub held: racesim_oracles::lockdep::Held,
     /// Executions begun in this run (numbers schedules in lock-order reports).
@@ -59,10 +65,15 @@ impl World {
         self.waits.iter_mut().for_each(|w| *w = None);
         self.finished.iter_mut().for_each(|f| *f = false);
         self.violation = None;
+        self.violation_end = usize::MAX;
         self.steps = 0;
         self.step_limit_hit = false;
         self.halt = false;
         self.held.reset();
+        if let Some(orders) = &self.lock_orders_per_execution {
+            self.lock_graph = racesim_oracles::lockdep::LockGraph::new();
+            self.lock_graph.seed(orders);
+        }
         self.executions += 1;
         if let Some(snapshots) = self.snapshots.as_mut() {
             snapshots.clear();

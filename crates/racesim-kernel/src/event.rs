@@ -497,7 +497,30 @@ impl Change {
     }
 }
 
+/// Batch lookups that take every cached page of their range whatever its flags
+/// (`pagevec_lookup` in truncate, `pagevec_lookup_entries` in invalidation, reclaim's scan):
+/// their `PagesFound` reads the cache slots only. Any other caller is taken to select by flags.
+const LOOKUPS_OF_EVERY_PAGE: [&str; 3] =
+    ["truncate_inode_pages_range", "invalidate_inode_pages2_range", "shrink_page_list"];
+
 impl Event {
+    /// The objects this event read or wrote: [`Change::accesses`], refined where the kernel
+    /// function says more than the change (a batch lookup that does not look at page flags).
+    pub fn accesses(&self, out: &mut Vec<Access>) {
+        let first = out.len();
+        self.change.accesses(out);
+        if matches!(self.change, Change::PagesFound { .. }) && LOOKUPS_OF_EVERY_PAGE.contains(&self.function) {
+            let mut i = first;
+            while i < out.len() {
+                if matches!(out[i].object, Object::CachedPages(..)) {
+                    out.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+
     pub fn describe(&self, names: &dyn Names) -> String {
         format!("{} {}: {}", names.actor(self.actor), self.function, self.change.describe(names))
     }
@@ -529,6 +552,27 @@ pub enum Object {
     Vmas(MmId),
     /// The inode's `EXT4_STATE_DIOREAD_LOCK` bit.
     DioreadLock(Ino),
+    /// Not kernel memory: the oracles' record of the operations on one file that ended, per
+    /// actor (`Some`), or all of them (`None`, overlapping every actor's). The end-state oracles
+    /// respect real-time order (an item that ended before another began comes first), so
+    /// the order of one actor's item end and another's item begin matters, while two begins
+    /// or two ends of different actors commute: an end writes its actor's object, a begin reads
+    /// them all. Events never name it themselves ([`Change::accesses`]); the oracles add it
+    /// (`racesim_oracles::judge_accesses`), so that a partial-order reduction never reorders
+    /// two steps whose order a verdict depends on.
+    ItemEnds(Ino, Option<ActorId>),
+    /// Not kernel memory: the oracles' EOF fence of one file (shrinks in progress and the sizes
+    /// they shrank to, what a finished one fenced off), read when judging PTEs and reads.
+    Fence(Ino),
+    /// Not kernel memory: whether a truncate or collapse of the file has finished, which arms
+    /// the oracles' check of every PTE installation.
+    FenceArmed(Ino),
+    /// The flags (dirty, writeback) of the pages cached in a range of a file: which frames
+    /// those are is state, so it overlaps every [`Object::Page`].
+    CachedPages(Ino, PageRange),
+    /// Everything: what a step that logs [`Change::Nothing`] read to decide there was nothing
+    /// to do is not said, so it is taken to have read every object.
+    Anything,
 }
 
 /// One object and whether the step writes it.
@@ -546,7 +590,10 @@ impl Object {
             (CacheSlots(a, r), CacheSlots(b, s)) | (Extents(a, r), Extents(b, s)) | (Ptes(a, r), Ptes(b, s)) => {
                 a == b && r.overlaps(s)
             }
+            (Anything, _) | (_, Anything) => true,
+            (CachedPages(..), Page(_)) | (Page(_), CachedPages(..)) => true,
             (AllPtes, Ptes(..)) | (Ptes(..), AllPtes) => true,
+            (ItemEnds(a, x), ItemEnds(b, y)) => a == b && (x.is_none() || y.is_none() || x == y),
             _ => self == other,
         }
     }
@@ -560,7 +607,9 @@ impl Change {
         let write = |object| Access { object, write: true };
         let one = PageRange::page;
         match *self {
-            Change::OpBegin { .. } | Change::OpEnd { .. } | Change::Nothing => {}
+            Change::OpBegin { .. } | Change::OpEnd { .. } => {}
+            // It looked at something (a page's flags, a lock, the PTEs) and found nothing to do.
+            Change::Nothing => out.push(read(Anything)),
             Change::LockWait { class, .. }
             | Change::LockAcquired { class, .. }
             | Change::LockReleased { class, .. } => out.push(write(Lock(class))),
@@ -620,7 +669,13 @@ impl Change {
                 out.extend([write(Extents(ino, PageRange::to_eof(0))), write(Allocator)])
             }
             Change::PageReclaimed { ino, index, page } => {
-                out.extend([write(CacheSlots(ino, one(index))), write(Page(page))]);
+                // Reclaim took it because it was unlocked and unmapped: it read both.
+                out.extend([
+                    write(CacheSlots(ino, one(index))),
+                    write(Page(page)),
+                    read(Ptes(ino, one(index))),
+                    read(Lock(LockClass::Page(page))),
+                ]);
             }
             Change::PagePinned { mm, ino, index, page } => {
                 out.extend([read(Ptes(ino, one(index))), read(Vmas(mm)), write(Page(page))]);
@@ -642,7 +697,11 @@ impl Change {
                 out.extend([read(Page(page)), write(Ptes(ino, one(index)))]);
             }
             Change::Mapped { mm, .. } | Change::Unmapped { mm, .. } => out.extend([write(Vmas(mm)), write(AllPtes)]),
-            Change::PagesFound { ino, range, .. } => out.push(read(CacheSlots(ino, range))),
+            // A batch lookup may select by page flags (writeback looks up the dirty ones);
+            // `Event::accesses` drops that read for the lookups known to take every page.
+            Change::PagesFound { ino, range, .. } => {
+                out.extend([read(CacheSlots(ino, range)), read(CachedPages(ino, range))])
+            }
             Change::NoSpace { .. } => out.push(read(Allocator)),
         }
     }

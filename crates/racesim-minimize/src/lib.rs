@@ -2,10 +2,10 @@
 //!
 //! Given a scenario, a policy and the decisions of a schedule that breaks oracle `O`, the
 //! minimizer looks for a schedule that still breaks `O` and is smaller, preferring in order:
-//! 1. fewer preemptions (switches away from an actor that could have gone on): first an
-//!    exhaustive search of every schedule with at most [`EXHAUSTIVE_PREEMPTIONS_MAX`]
-//!    preemptions (iterative context bounding, in the spirit of Musuvathi and Qadeer's CHESS),
-//!    smallest bound first; if none breaks the oracle, a greedy pass over the original schedule
+//! 1. fewer preemptions (switches away from an actor that could have gone on): first the
+//!    explorer's complete search of every schedule with at most `b` preemptions for `b` up to
+//!    [`EXHAUSTIVE_PREEMPTIONS_MAX`] (iterative context bounding, Musuvathi and Qadeer's CHESS),
+//!    smallest bound first, so the count found is the true minimum; if none breaks the oracle, a greedy pass over the original schedule
 //!    replaces its preemptions one at a time by "keep running" ([`Guided`] follows the old
 //!    decisions where they still fit and never preempts where they do not);
 //! 2. fewer steps up to the violation: among the schedules with the fewest preemptions, the
@@ -17,22 +17,20 @@
 //! Everything is deterministic: the same input gives the same result. This crate owns the
 //! search; writing the reduced scenario and the trace is the caller's.
 
-use racesim_explore::strategy::{Guided, KEEP_RUNNING, Planned, RandomWalk};
-use racesim_explore::{OneRun, Shared, run_one_seeded};
+use racesim_explore::strategy::{Guided, KEEP_RUNNING, RandomWalk};
+use racesim_explore::{OneRun, run_one_seeded};
 use racesim_kernel::Policy;
 use racesim_oracles::Oracle;
 use racesim_oracles::lockdep::Order;
 use racesim_scenario::Scenario;
-use std::cell::RefCell;
-use std::rc::Rc;
 
 /// Schedules explored to find the race again in a scenario with one operation fewer, when the
 /// exhaustive search does not find it.
 pub const RESEARCH_SCHEDULES: u64 = 3_000;
 /// Preemption bound of the exhaustive search.
 pub const EXHAUSTIVE_PREEMPTIONS_MAX: usize = 2;
-/// Runs one exhaustive search may take before giving up to the greedy pass.
-pub const EXHAUSTIVE_RUNS_MAX: usize = 20_000;
+/// Executions one bound of the exhaustive search may take before giving up to the greedy pass.
+pub const EXHAUSTIVE_RUNS_MAX: u64 = 200_000;
 /// Bound on shrinking passes over the preemptions (each pass removes at least one).
 const PREEMPTION_PASSES_MAX: usize = 256;
 
@@ -96,67 +94,37 @@ fn guided(runs: &Runs, scenario: &Scenario, decisions: Vec<u32>) -> OneRun {
     run_one_seeded(scenario, runs.policy, Box::new(Guided::new(decisions)), false, runs.orders.to_vec())
 }
 
-/// Per choice point of a run: the task that was running, and the tasks that could run.
-type ChoicePoints = Vec<(Option<u32>, Vec<u32>)>;
-
-/// Runs one preemption plan; returns the run, what the planner saw at each choice point, and
-/// whether every planned preemption happened.
-fn planned(runs: &Runs, scenario: &Scenario, plan: Vec<(usize, u32)>) -> (OneRun, ChoicePoints, bool) {
-    let wanted = plan.len();
-    let planner = Rc::new(RefCell::new(Planned::new(plan)));
-    let run = run_one_seeded(scenario, runs.policy, Box::new(Shared(planner.clone())), false, runs.orders.to_vec());
-    let planner = planner.borrow();
-    (run, planner.seen.clone(), planner.applied == wanted)
-}
-
-/// Every schedule with at most `bound` preemptions, fewest first; returns the shortest one
-/// that breaks `oracle` at the smallest bound that has one.
+/// The shortest schedule breaking `oracle` among those with the fewest preemptions, up to
+/// `bound`: the complete preemption-bounded search of the explorer
+/// ([`racesim_explore::shortest_within_bound`], every interleaving with at most `b`
+/// preemptions for `b = 0, 1, ...`), so the first bound with a finding is the true minimum.
 fn exhaustive(runs: &Runs, scenario: &Scenario, oracle: Oracle, bound: usize) -> Option<OneRun> {
-    struct Search<'a> {
-        scenario: &'a Scenario,
-        runs: &'a Runs<'a>,
-        oracle: Oracle,
-        runs_taken: usize,
-        best: Option<OneRun>,
-    }
-    impl Search<'_> {
-        /// Extends `plan` by `left` more preemptions after its last one.
-        fn level(&mut self, plan: Vec<(usize, u32)>, left: usize) {
-            if self.runs_taken >= EXHAUSTIVE_RUNS_MAX {
-                return;
-            }
-            self.runs_taken += 1;
-            let (run, seen, complete) = planned(self.runs, self.scenario, plan.clone());
-            if !complete {
-                return;
-            }
-            if left == 0 {
-                if run.violation.as_ref().map(|v| v.oracle) == Some(self.oracle)
-                    && self.best.as_ref().is_none_or(|b| run.steps() < b.steps())
-                {
-                    self.best = Some(run);
-                }
-                return;
-            }
-            let after = plan.last().map_or(0, |(at, _)| at + 1);
-            for (at, (current, runnable)) in seen.iter().enumerate().skip(after) {
-                let Some(current) = current.filter(|c| runnable.contains(c)) else { continue };
-                for &task in runnable.iter().filter(|&&t| t != current && t != 0) {
-                    let mut longer = plan.clone();
-                    longer.push((at, task));
-                    self.level(longer, left - 1);
-                }
-            }
-        }
-    }
-    let mut search = Search { scenario, runs, oracle, runs_taken: 0, best: None };
     for preemptions in 0..=bound {
-        search.level(Vec::new(), preemptions);
-        if search.best.is_some() || search.runs_taken >= EXHAUSTIVE_RUNS_MAX {
+        let (found, complete) = racesim_explore::shortest_within_bound(
+            scenario,
+            runs.policy,
+            preemptions,
+            oracle,
+            runs.orders,
+            EXHAUSTIVE_RUNS_MAX,
+        );
+        if let Some(finding) = found {
+            return Some(OneRun {
+                events: finding.events,
+                violation: Some(finding.violation),
+                decisions: finding.decisions,
+                preempted: finding.preempted,
+                decision_positions: finding.decision_positions,
+                prior_lock_orders: finding.prior_lock_orders,
+                snapshots: Vec::new(),
+            });
+        }
+        if !complete {
+            // Too large to finish this bound: larger ones will not finish either.
             break;
         }
     }
-    search.best
+    None
 }
 
 /// Shrinks the preemptions, then the steps, of a failing schedule of one scenario.

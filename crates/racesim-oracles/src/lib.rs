@@ -515,7 +515,129 @@ pub fn deadlock(at: usize, actors: Vec<ActorId>, waits: &[String], names: &dyn N
     }
 }
 
+/// Whether `event` arms the PTE check of its file for the rest of the execution (the end of
+/// a truncate or collapse): the `armed` of [`judge_accesses`].
+pub fn arms_fence(ops: &[OpInfo], event: &Event) -> Option<Ino> {
+    let Change::OpEnd { op, .. } = event.change else { return None };
+    match ops.iter().find(|o| o.actor == event.actor && o.op_index == op)?.op {
+        Operation::Truncate { file, .. } | Operation::CollapseRange { file, .. } => Some(file),
+        _ => None,
+    }
+}
+
 /// Whether an operation's outcome counts as completed for the lost-write oracle.
 pub fn completed(outcome: Outcome) -> bool {
     matches!(outcome, Outcome::Ok | Outcome::Pages(_))
+}
+
+/// The complete footprint of `event` for a partial-order reduction: the kernel objects it
+/// names ([`Event::accesses`]) plus what the oracles read or update when they judge it.
+/// Two steps whose footprints do not conflict may be swapped without changing any verdict,
+/// so everything a verdict depends on must be here (the argument: docs/exhaustive.md):
+/// - the end-state oracles cut the log into items with intervals ([`reference::history`]) and
+///   respect real-time order: an event where an item of the file may begin reads every
+///   actor's `ItemEnds(file)`, an event where one may end writes its own actor's (a point
+///   event does both). Operation begins are begins, operation ends are ends; `i_size`
+///   writes, stores, disk writes and user reads are points; a copy begins a write(2)'s item;
+///   DMA into a pinned page ends a direct read's;
+/// - the per-step oracles' EOF fence (`Fence(file)`) is written where a truncate or collapse
+///   begins or ends and where `i_size` is written, and read by user reads (data beyond EOF
+///   while no shrink is in flight) and PTE installations;
+/// - the end of a truncate or collapse, and a PTE installation once a shrink has finished
+///   (`armed`: the caller says whether a truncate or collapse of the event's file ended
+///   earlier in the execution; that end wrote the `Fence` the installation reads, so the two
+///   are ordered whichever way), scan every PTE of the file and whether the pages they map
+///   are still cached; a read compares with `i_size`.
+///
+/// `kernel` is the state after the step (the judge's view): a read of data within EOF, or
+/// of zeroes, does not consult the fence (anything that moves EOF writes the `ISize` the read
+/// reads, so the condition holds in every reordering that keeps the read's dependencies).
+pub fn judge_accesses(
+    ops: &[OpInfo],
+    event: &Event,
+    armed: bool,
+    kernel: &Kernel,
+    out: &mut Vec<racesim_kernel::event::Access>,
+) {
+    use racesim_kernel::event::{Access, Object};
+    use racesim_kernel::types::PageRange;
+    event.accesses(out);
+    let read = |object| Access { object, write: false };
+    let write = |object| Access { object, write: true };
+    let begin = |ino: Ino| read(Object::ItemEnds(ino, None));
+    let end = |ino: Ino| write(Object::ItemEnds(ino, Some(event.actor)));
+    let scan = |ino: Ino| {
+        [
+            read(Object::Ptes(ino, PageRange::WHOLE)),
+            read(Object::CacheSlots(ino, PageRange::WHOLE)),
+            read(Object::ISize(ino)),
+        ]
+    };
+    let op_of = |op: u16| ops.iter().find(|o| o.actor == event.actor && o.op_index == op).map(|o| o.op);
+    match event.change {
+        Change::OpBegin { op } | Change::OpEnd { op, .. } => {
+            // Every operation boundary names an operation of the scenario.
+            debug_assert!(op_of(op).is_some(), "racesim bug: an operation boundary of an unknown operation");
+            if let Some(operation) = op_of(op) {
+                let file = operation.file();
+                use Operation as Op;
+                // Where an item of `reference::history` may begin or end (anything not listed
+                // counts as both, conservatively): a write(2)'s items begin at its copies, a
+                // read's end where it read; a load or store is an interval only when it ends
+                // in SIGBUS, which its end event says; the rest have no items.
+                let no_items = matches!(
+                    operation,
+                    Op::Mmap { .. }
+                        | Op::Munmap { .. }
+                        | Op::Fallocate { .. }
+                        | Op::Readahead { .. }
+                        | Op::Writeback { .. }
+                        | Op::Fsync { .. }
+                        | Op::Msync { .. }
+                        | Op::Reclaim { .. }
+                        | Op::DioWrite { .. }
+                );
+                let ends = match event.change {
+                    Change::OpEnd { outcome, .. } => Some(match operation {
+                        Op::Load { .. } | Op::Store { .. } => outcome == Outcome::Sigbus,
+                        Op::Read { .. } | Op::DioRead { .. } => false,
+                        _ => !no_items,
+                    }),
+                    _ => None,
+                };
+                match ends {
+                    Some(true) => out.push(end(file)),
+                    Some(false) => {}
+                    None if no_items || matches!(operation, Op::Write { .. }) => {}
+                    None => out.push(begin(file)),
+                }
+                let ends = ends.is_some();
+                if matches!(operation, Operation::Truncate { .. } | Operation::CollapseRange { .. }) {
+                    out.push(write(Object::Fence(file)));
+                    if ends {
+                        out.push(write(Object::FenceArmed(file)));
+                        out.extend(scan(file));
+                    }
+                }
+            }
+        }
+        Change::ISizeSet { ino, .. } => out.extend([begin(ino), end(ino), write(Object::Fence(ino))]),
+        Change::StoreRetired { ino, .. } | Change::DiskWrite { ino, .. } => out.extend([begin(ino), end(ino)]),
+        Change::DmaIntoPage { ino, .. } => out.push(end(ino)),
+        Change::PageCopied { token: Token::Data { ino, .. }, .. } => out.push(begin(ino)),
+        Change::UserRead { ino, index, token, .. } => {
+            out.extend([begin(ino), end(ino), read(Object::ISize(ino))]);
+            if matches!(token, Token::Data { .. }) && index >= kernel.inode(ino).i_size {
+                out.push(read(Object::Fence(ino)));
+            }
+        }
+        Change::PteInstalled { ino, .. } => {
+            out.push(read(Object::FenceArmed(ino)));
+            if armed {
+                out.push(read(Object::Fence(ino)));
+                out.extend(scan(ino));
+            }
+        }
+        _ => {}
+    }
 }

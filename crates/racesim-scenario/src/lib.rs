@@ -80,6 +80,10 @@ pub enum StrategyKind {
     /// Probabilistic concurrency testing: finds a bug that needs `depth - 1` preemptions at
     /// given points with a probability bounded from below, however long the other actors run.
     Pct { depth: usize },
+    /// Every distinct interleaving (dynamic partial-order reduction), or with a bound every
+    /// interleaving with at most that many preemptions: a clean verdict is then a proof for
+    /// the scenario, not a sample.
+    Exhaustive { preemption_bound: Option<usize> },
 }
 
 impl StrategyKind {
@@ -87,14 +91,26 @@ impl StrategyKind {
         match self {
             StrategyKind::Random => "random".into(),
             StrategyKind::Pct { depth } => format!("pct:{depth}"),
+            StrategyKind::Exhaustive { preemption_bound: None } => "exhaustive".into(),
+            StrategyKind::Exhaustive { preemption_bound: Some(b) } => format!("exhaustive:{b}"),
         }
     }
 
-    /// Parses `random`, `pct` (depth 3) or `pct:N` with `1 <= N <=` [`PCT_DEPTH_MAX`].
+    pub fn is_exhaustive(&self) -> bool {
+        matches!(self, StrategyKind::Exhaustive { .. })
+    }
+
+    /// Parses `random`, `pct` (depth 3), `pct:N` with `1 <= N <=` [`PCT_DEPTH_MAX`],
+    /// `exhaustive` or `exhaustive:B` (at most B preemptions).
     pub fn parse(text: &str) -> Option<StrategyKind> {
         match text {
             "random" => Some(StrategyKind::Random),
             "pct" => Some(StrategyKind::Pct { depth: 3 }),
+            "exhaustive" => Some(StrategyKind::Exhaustive { preemption_bound: None }),
+            _ if text.starts_with("exhaustive:") => {
+                let bound = text.strip_prefix("exhaustive:")?.parse().ok()?;
+                Some(StrategyKind::Exhaustive { preemption_bound: Some(bound) })
+            }
             _ => {
                 let depth = text.strip_prefix("pct:")?.parse().ok()?;
                 (1..=PCT_DEPTH_MAX).contains(&depth).then_some(StrategyKind::Pct { depth })
@@ -189,6 +205,10 @@ pub struct Scenario {
     /// The exploration strategy the scenario asks for, if not random (a race that needs a
     /// long uninterrupted prefix of one actor is out of reach of random walks; PCT finds it).
     pub strategy: Option<StrategyKind>,
+    /// How `racesim check` must establish this scenario's clean expectations: exhaustively
+    /// (every distinct interleaving, or every one with at most B preemptions), not by sampling.
+    /// Always a [`StrategyKind::Exhaustive`].
+    pub verify: Option<StrategyKind>,
 }
 
 impl Scenario {
@@ -491,6 +511,13 @@ impl Scenario {
         }
         if let Some(strategy) = self.strategy {
             out.push_str(&format!("strategy = {}\n", quote(&strategy.label())));
+        }
+        match self.verify {
+            Some(StrategyKind::Exhaustive { preemption_bound: Some(b) }) => {
+                out.push_str(&format!("verify = {{ preemption_bound = {b} }}\n"))
+            }
+            Some(_) => out.push_str("verify = \"exhaustive\"\n"),
+            None => {}
         }
         for f in &self.files {
             out.push_str(&format!(

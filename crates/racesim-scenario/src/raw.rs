@@ -30,6 +30,8 @@ struct RawScenario {
     ignore: Spanned<Vec<String>>,
     #[serde(default)]
     strategy: Option<Spanned<String>>,
+    #[serde(default)]
+    verify: Option<Spanned<RawVerify>>,
     #[serde(default, rename = "file")]
     files: Vec<Spanned<RawFile>>,
     #[serde(default, rename = "actor")]
@@ -40,6 +42,14 @@ struct RawScenario {
     expect: Spanned<BTreeMap<String, Spanned<Verdicts>>>,
     #[serde(default)]
     window: Option<Spanned<RawWindow>>,
+}
+
+/// `verify = "exhaustive"` or `verify = { preemption_bound = 2 }`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawVerify {
+    Name(String),
+    Bounded { preemption_bound: usize },
 }
 
 #[derive(Deserialize)]
@@ -340,17 +350,33 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
             cx.error(
                 text.span(),
                 format!(
-                    "unknown strategy '{}'; expected random, pct or pct:N (1 <= N <= {})",
+                    "unknown strategy '{}'; expected random, pct, pct:N (1 <= N <= {}), exhaustive or exhaustive:B",
                     text.get_ref(),
                     crate::PCT_DEPTH_MAX
                 ),
             )
         })?),
     };
+    let verify = match &raw.verify {
+        None => None,
+        Some(spanned) => match spanned.get_ref() {
+            RawVerify::Name(name) if name == "exhaustive" => Some(StrategyKind::Exhaustive { preemption_bound: None }),
+            RawVerify::Name(name) => {
+                return Err(cx.error(
+                    spanned.span(),
+                    format!("verify: unknown '{name}'; expected \"exhaustive\" or {{ preemption_bound = B }}"),
+                ));
+            }
+            RawVerify::Bounded { preemption_bound } => {
+                Some(StrategyKind::Exhaustive { preemption_bound: Some(*preemption_bound) })
+            }
+        },
+    };
     Ok(Scenario {
         processes,
         ignore,
         strategy,
+        verify,
         window,
         name: raw.name.get_ref().clone(),
         description: raw.description,

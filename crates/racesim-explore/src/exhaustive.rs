@@ -1,0 +1,597 @@
+//! Complete exploration: every distinct interleaving of the actors' steps, either reduced by
+//! dynamic partial-order reduction (source sets and sleep sets, Abdulla, Aronis, Jonsson and
+//! Sagonas, POPL 2014), or every interleaving with at most `B` preemptions (iterative context
+//! bounding, Musuvathi and Qadeer, PLDI 2007), or every interleaving at all (the naive search
+//! the reduction is tested against).
+//!
+//! The search is stateless: each execution re-runs the scenario from its initial kernel,
+//! following the choices of the previous execution down to a node with an alternative left,
+//! then takes that alternative and continues with fresh choices. One shuttle `Runner` runs all
+//! executions (the strategy keeps returning them), and no execution is abandoned halfway: a
+//! violation is recorded and the execution runs to its end (abandoning one leaks its task
+//! stacks in shuttle).
+//!
+//! A *step* is what one actor does between two scheduling points (one kernel step, or nothing
+//! at an actor's start); its footprint is the objects its events name plus what the oracles
+//! read when judging them ([`racesim_oracles::judge_accesses`]). The main task (spawning and
+//! joining the actors, then the final sync) touches nothing the actors touch and always runs
+//! first when it can. Why the reduction is sound for racesim's semantics: docs/exhaustive.md.
+
+use racesim_kernel::Kernel;
+use racesim_kernel::event::{Access, Change, Event};
+use racesim_kernel::lock::LockClass;
+use racesim_oracles::OpInfo;
+use shuttle_engine::scheduler::TaskId;
+use std::rc::Rc;
+
+/// How complete the search is meant to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Dynamic partial-order reduction: one execution per class of equivalent interleavings
+    /// (sometimes a few), every reachable end state and verdict.
+    Dpor,
+    /// Every interleaving with at most `bound` preemptions (`None`: every interleaving), no
+    /// reduction.
+    Naive { bound: Option<usize> },
+}
+
+/// What the search did, for verdicts and benchmarks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Executions run, redundant and foreign ones included.
+    pub executions: u64,
+    /// Executions the sleep sets showed equivalent to one explored before (stopped being
+    /// analysed at that point, but run to their end).
+    pub redundant: u64,
+    /// Executions whose decision prefix belongs to another shard (run only to learn the tree).
+    pub foreign: u64,
+    /// Every execution the mode asks for was explored.
+    pub complete: bool,
+    /// Distinct Mazurkiewicz traces among the explored executions, when counted.
+    pub distinct_traces: Option<u64>,
+    /// The preemption bound of the search, if any.
+    pub preemption_bound: Option<usize>,
+    /// Shard of the search tree this covered, if sharded.
+    pub shard: Option<Shard>,
+}
+
+/// What a clean exhaustive run showed, and no more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every distinct interleaving explored.
+    Verified,
+    /// Every interleaving with at most this many preemptions explored.
+    VerifiedWithin(usize),
+    /// A budget (schedules, time) or the step bound stopped the search after this many
+    /// executions.
+    Incomplete(u64),
+}
+
+impl std::fmt::Display for Coverage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Coverage::Verified => write!(f, "verified"),
+            Coverage::VerifiedWithin(b) => {
+                write!(f, "verified within {b} preemption{}", if *b == 1 { "" } else { "s" })
+            }
+            Coverage::Incomplete(n) => write!(f, "incomplete after {n} executions"),
+        }
+    }
+}
+
+impl Summary {
+    /// The coverage claim; `cut` says whether any execution was cut at the step bound.
+    pub fn coverage(&self, cut: bool) -> Coverage {
+        match (self.complete && !cut, self.preemption_bound) {
+            (true, None) => Coverage::Verified,
+            (true, Some(b)) => Coverage::VerifiedWithin(b),
+            (false, _) => Coverage::Incomplete(self.executions),
+        }
+    }
+}
+
+/// Where this search sits in a sharded one: shard `index` of `count` (0-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+struct Node {
+    /// Actors (task ids) that could run here, ascending.
+    enabled: Vec<u32>,
+    /// The actor that ran the step before, if it could go on (switching away is a preemption).
+    current: Option<u32>,
+    chosen: u32,
+    /// The chosen step's footprint, and the lock class it was granted after sleeping.
+    footprint: Rc<[Access]>,
+    granted_after_wait: Option<LockClass>,
+    released: Vec<LockClass>,
+    /// Actors to explore from here (those explored included).
+    backtrack: Vec<u32>,
+    /// Actors not to run from here, with the footprint of their next step: the sleep set
+    /// inherited from the parent, plus the alternatives explored here already.
+    sleep: Vec<(u32, Rc<[Access]>)>,
+    /// Preemptions before this node.
+    preemptions: usize,
+    /// One of the first branching nodes that decide the shard (explored without reduction).
+    split: bool,
+    /// Vector clock of the step (happens-before), filled by the race analysis.
+    clock: Vec<u32>,
+    /// Earlier steps of other actors whose footprints conflict with this one's.
+    deps: Vec<u32>,
+}
+
+/// The exhaustive strategy (see the module doc).
+pub struct Exhaustive {
+    mode: Mode,
+    ops: Vec<OpInfo>,
+    shard: Option<Shard>,
+    /// Branching nodes that form the shard prefix.
+    split_depth: usize,
+    nodes: Vec<Node>,
+    /// Nodes replayed from the previous execution (the last of them takes a new choice).
+    replay_len: usize,
+    /// Next node index in this execution.
+    depth: usize,
+    /// Node whose step is running (its events follow `last_pos` in the log).
+    pending: Option<usize>,
+    last_pos: usize,
+    /// Per actor: the lock class it went to sleep on.
+    waiting: Vec<Option<LockClass>>,
+    /// Files whose truncate or collapse has ended in this execution (the judge's PTE check
+    /// on installation is armed).
+    armed: Vec<racesim_kernel::types::Ino>,
+    /// This execution stopped being analysed: sleep-set blocked, or another shard's.
+    blocked: bool,
+    foreign: bool,
+    branching_seen: usize,
+    prefix_hash: u64,
+    exhausted: bool,
+    pub summary: Summary,
+    /// Fingerprints of the explored traces, when counting them.
+    traces: Option<std::collections::BTreeSet<u64>>,
+    scratch: Vec<Access>,
+    /// Task ids are below this (main and the actors).
+    width: usize,
+}
+
+fn conflict(a: &[Access], b: &[Access]) -> bool {
+    a.iter().any(|x| b.iter().any(|y| (x.write || y.write) && x.object.overlaps(y.object)))
+}
+
+impl Exhaustive {
+    pub fn new(mode: Mode, ops: Vec<OpInfo>, shard: Option<Shard>, count_traces: bool) -> Self {
+        let split_depth = match shard {
+            Some(s) if s.count > 1 => {
+                // Enough binary-or-wider branchings for about two prefixes per shard (each is explored without reduction).
+                let mut depth = 0;
+                while (1u64 << depth) < 2 * s.count as u64 {
+                    depth += 1;
+                }
+                depth
+            }
+            _ => 0,
+        };
+        Exhaustive {
+            mode,
+            shard: shard.filter(|s| s.count > 1),
+            split_depth,
+            nodes: Vec::new(),
+            replay_len: 0,
+            depth: 0,
+            pending: None,
+            last_pos: 0,
+            waiting: Vec::new(),
+            armed: Vec::new(),
+            blocked: false,
+            foreign: false,
+            branching_seen: 0,
+            prefix_hash: 0xcbf2_9ce4_8422_2325,
+            exhausted: false,
+            traces: count_traces.then(Default::default),
+            summary: Summary {
+                preemption_bound: match mode {
+                    Mode::Naive { bound } => bound,
+                    Mode::Dpor => None,
+                },
+                shard: shard.filter(|s| s.count > 1),
+                ..Summary::default()
+            },
+            scratch: Vec::new(),
+            width: ops.iter().map(|o| o.actor as usize + 2).max().unwrap_or(1),
+            ops,
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn exhausted(&self) -> bool {
+        self.exhausted
+    }
+
+    fn reduce(&self) -> bool {
+        self.mode == Mode::Dpor
+    }
+
+    /// Attributes the events since the last scheduling point to the step that produced them.
+    fn close_pending(&mut self, log: &[Event], kernel: &Kernel) {
+        let Some(i) = self.pending.take() else {
+            self.last_pos = log.len();
+            return;
+        };
+        self.scratch.clear();
+        let mut granted = None;
+        let mut released = Vec::new();
+        for event in &log[self.last_pos.min(log.len())..] {
+            let armed = match event.change {
+                Change::PteInstalled { ino, .. } => self.armed.contains(&ino),
+                _ => false,
+            };
+            racesim_oracles::judge_accesses(&self.ops, event, armed, kernel, &mut self.scratch);
+            if let Some(ino) = racesim_oracles::arms_fence(&self.ops, event)
+                && !self.armed.contains(&ino)
+            {
+                self.armed.push(ino);
+            }
+            let actor = event.actor as usize;
+            if self.waiting.len() <= actor && actor < 4096 {
+                self.waiting.resize(actor + 1, None);
+            }
+            match event.change {
+                Change::LockWait { class, .. } => {
+                    if let Some(w) = self.waiting.get_mut(actor) {
+                        *w = Some(class);
+                    }
+                }
+                Change::LockAcquired { class, .. } => {
+                    if let Some(w) = self.waiting.get_mut(actor)
+                        && *w == Some(class)
+                    {
+                        *w = None;
+                        granted = Some(class);
+                    }
+                }
+                Change::LockReleased { class, .. } => released.push(class),
+                _ => {}
+            }
+        }
+        self.scratch.sort_by_key(|a| (a.object, !a.write));
+        self.scratch.dedup_by_key(|a| a.object);
+        let node = &mut self.nodes[i];
+        node.footprint = Rc::from(&self.scratch[..]);
+        node.granted_after_wait = granted;
+        node.released = released;
+        self.last_pos = log.len();
+    }
+
+    /// The choice at one scheduling point. `runnable` holds the tasks that can run (sleepers
+    /// hidden), main (task 0) included.
+    pub fn at_point(
+        &mut self,
+        log: &[Event],
+        kernel: &Kernel,
+        runnable: &[TaskId],
+        current: Option<TaskId>,
+    ) -> Option<TaskId> {
+        self.close_pending(log, kernel);
+        if runnable.iter().any(|t| usize::from(*t) == 0) {
+            // Main's steps touch nothing an actor touches: run them first, never branch on them.
+            return Some(TaskId::from(0));
+        }
+        let enabled: Vec<u32> = runnable.iter().map(|t| usize::from(*t) as u32).collect();
+        let current = current.map(|c| usize::from(c) as u32).filter(|c| enabled.contains(c));
+        if self.blocked || self.foreign {
+            return Some(TaskId::from(current.unwrap_or(enabled[0]) as usize));
+        }
+        let i = self.depth;
+        self.depth += 1;
+        if i < self.replay_len {
+            let node = &self.nodes[i];
+            assert!(
+                node.enabled == enabled,
+                "racesim bug: exploration is not deterministic (at step {i}, {:?} could run before, {:?} now)",
+                node.enabled,
+                enabled
+            );
+            let chosen = node.chosen;
+            let branching = node.enabled.len() > 1;
+            if branching {
+                self.note_branching(chosen);
+            }
+            self.pending = Some(i);
+            return Some(TaskId::from(chosen as usize));
+        }
+        // A fresh node.
+        let preemptions = match i.checked_sub(1).map(|p| &self.nodes[p]) {
+            Some(parent) => parent.preemptions + usize::from(parent.current.is_some_and(|c| c != parent.chosen)),
+            None => 0,
+        };
+        let split = enabled.len() > 1 && self.branching_seen < self.split_depth;
+        let sleep: Vec<(u32, Rc<[Access]>)> = match i.checked_sub(1).map(|p| &self.nodes[p]) {
+            Some(parent) if self.reduce() && !parent.split => parent
+                .sleep
+                .iter()
+                .filter(|(p, fp)| *p != parent.chosen && !conflict(fp, &parent.footprint))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        let awake: Vec<u32> = enabled.iter().copied().filter(|p| !sleep.iter().any(|(s, _)| s == p)).collect();
+        let Some(&first) = awake.first() else {
+            // Sleep-set blocked: every continuation is equivalent to one explored already.
+            self.blocked = true;
+            self.summary.redundant += 1;
+            return Some(TaskId::from(current.unwrap_or(enabled[0]) as usize));
+        };
+        let chosen = current.filter(|c| awake.contains(c)).unwrap_or(first);
+        let cost = |p: u32| preemptions + usize::from(current.is_some_and(|c| c != p));
+        let backtrack = match self.mode {
+            Mode::Dpor if !split => vec![chosen],
+            Mode::Dpor => awake.clone(),
+            Mode::Naive { bound } => enabled.iter().copied().filter(|&p| bound.is_none_or(|b| cost(p) <= b)).collect(),
+        };
+        self.nodes.push(Node {
+            enabled,
+            current,
+            chosen,
+            footprint: Rc::from(Vec::new()),
+            granted_after_wait: None,
+            released: Vec::new(),
+            backtrack,
+            sleep,
+            preemptions,
+            split,
+            clock: Vec::new(),
+            deps: Vec::new(),
+        });
+        if self.nodes[i].enabled.len() > 1 {
+            self.note_branching(chosen);
+        }
+        self.pending = Some(i);
+        Some(TaskId::from(chosen as usize))
+    }
+
+    /// A choice at a branching node: part of the shard prefix while it is being formed.
+    fn note_branching(&mut self, chosen: u32) {
+        if self.shard.is_none() || self.branching_seen >= self.split_depth {
+            return;
+        }
+        self.branching_seen += 1;
+        self.prefix_hash = (self.prefix_hash ^ chosen as u64).wrapping_mul(0x0100_0000_01b3);
+        if self.branching_seen == self.split_depth {
+            self.decide_shard();
+        }
+    }
+
+    fn decide_shard(&mut self) {
+        if let Some(shard) = self.shard
+            && (self.prefix_hash % shard.count as u64) as u32 != shard.index
+        {
+            self.foreign = true;
+        }
+    }
+
+    /// A new execution begins.
+    pub fn begin(&mut self) {
+        self.depth = 0;
+        self.pending = None;
+        self.last_pos = 0;
+        self.waiting.clear();
+        self.armed.clear();
+        self.blocked = false;
+        self.foreign = false;
+        self.branching_seen = 0;
+        self.prefix_hash = 0xcbf2_9ce4_8422_2325;
+    }
+
+    /// The execution ended with `log`: analyse its new steps, then pick the next execution.
+    pub fn ended(&mut self, log: &[Event], kernel: &Kernel) {
+        self.close_pending(log, kernel);
+        self.summary.executions += 1;
+        if self.shard.is_some() && self.branching_seen < self.split_depth {
+            // Fewer branchings than the prefix length: the prefix is what there was.
+            self.decide_shard();
+        }
+        // Nodes past the point of a blocked or foreign execution were never created.
+        let first_new = self.replay_len.saturating_sub(1);
+        self.clocks(first_new);
+        if self.foreign {
+            self.summary.foreign += 1;
+        } else {
+            if self.reduce() {
+                self.races(first_new);
+            }
+            if !self.blocked
+                && let Some(traces) = self.traces.as_mut()
+            {
+                traces.insert(fingerprint(&self.nodes, log));
+            }
+        }
+        self.summary.distinct_traces = self.traces.as_ref().map(|t| t.len() as u64);
+        self.next_execution();
+    }
+
+    /// Vector clocks of steps `from..`: a step happens after its actor's previous step and
+    /// after every earlier step it conflicts with.
+    fn clocks(&mut self, from: usize) {
+        let width = self.width.max(self.nodes.iter().map(|n| n.chosen as usize + 1).max().unwrap_or(0));
+        for j in from..self.nodes.len() {
+            let mut clock = vec![0u32; width];
+            let mut deps = Vec::new();
+            let me = self.nodes[j].chosen as usize;
+            if let Some(k) = (0..j).rev().find(|&k| self.nodes[k].chosen as usize == me) {
+                clock.copy_from_slice(&self.nodes[k].clock[..width.min(self.nodes[k].clock.len())]);
+            }
+            let own = clock[me];
+            let footprint = self.nodes[j].footprint.clone();
+            if !footprint.is_empty() {
+                for i in 0..j {
+                    let earlier = &self.nodes[i];
+                    if earlier.chosen as usize != me && conflict(&earlier.footprint, &footprint) {
+                        deps.push(i as u32);
+                        for (c, e) in clock.iter_mut().zip(&earlier.clock) {
+                            *c = (*c).max(*e);
+                        }
+                    }
+                }
+            }
+            clock[me] = own + 1;
+            self.nodes[j].clock = clock;
+            self.nodes[j].deps = deps;
+        }
+    }
+
+    /// `i` happens before `j` (`i < j`).
+    fn hb(&self, i: usize, j: usize) -> bool {
+        let p = self.nodes[i].chosen as usize;
+        self.nodes[j].clock.get(p).copied().unwrap_or(0) >= self.nodes[i].clock[p]
+    }
+
+    /// For every race `i ⋖ j` with `j` new in this execution: make sure some actor that can
+    /// start the reversed order `notdep(i).j` is explored at node `i`.
+    fn races(&mut self, from: usize) {
+        for j in from..self.nodes.len() {
+            let q = self.nodes[j].chosen;
+            let pred = (0..j).rev().find(|&k| self.nodes[k].chosen == q);
+            let dependent: Vec<usize> = self.nodes[j].deps.iter().map(|&i| i as usize).collect();
+            for &i in &dependent {
+                if pred.is_some_and(|k| k > i && self.hb(i, k)) {
+                    continue;
+                }
+                if dependent.iter().any(|&d| d > i && self.hb(i, d)) {
+                    continue;
+                }
+                // A wake-up cannot come before the release that made it possible: not a race
+                // (the order of the two requests is, and is reversed where they were queued).
+                if let Some(class) = self.nodes[j].granted_after_wait
+                    && self.nodes[i].released.contains(&class)
+                {
+                    continue;
+                }
+                self.reverse(i, j);
+            }
+        }
+    }
+
+    fn reverse(&mut self, i: usize, j: usize) {
+        if self.nodes[i].split {
+            return; // Every alternative is explored there already.
+        }
+        // v = the steps after i that do not happen after it, then j; its initials are the
+        // actors whose first step in v happens after no other step of v.
+        let mut v: Vec<usize> = ((i + 1)..j).filter(|&k| !self.hb(i, k)).collect();
+        v.push(j);
+        let mut initials: Vec<u32> = Vec::new();
+        for (n, &x) in v.iter().enumerate() {
+            let actor = self.nodes[x].chosen;
+            if initials.contains(&actor) || v[..n].iter().any(|&y| self.nodes[y].chosen == actor) {
+                continue;
+            }
+            if !v[..n].iter().any(|&y| self.hb(y, x)) {
+                initials.push(actor);
+            }
+        }
+        let node = &mut self.nodes[i];
+        if initials.iter().any(|p| node.backtrack.contains(p)) {
+            return;
+        }
+        let q = self.nodes[j].chosen;
+        let node = &mut self.nodes[i];
+        let pick = if initials.contains(&q) && node.enabled.contains(&q) {
+            Some(q)
+        } else {
+            initials.iter().copied().find(|p| node.enabled.contains(p))
+        };
+        match pick {
+            Some(p) => node.backtrack.push(p),
+            None => {
+                // None of them can run there (a sleeper): be conservative, explore them all.
+                for p in node.enabled.clone() {
+                    if !node.backtrack.contains(&p) {
+                        node.backtrack.push(p);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Backtracks to the deepest node with an alternative left.
+    fn next_execution(&mut self) {
+        loop {
+            let Some(node) = self.nodes.last_mut() else {
+                self.exhausted = true;
+                self.summary.complete = true;
+                self.replay_len = 0;
+                return;
+            };
+            let explored = (node.chosen, node.footprint.clone());
+            node.sleep.push(explored);
+            let next = node.backtrack.iter().copied().find(|p| !node.sleep.iter().any(|(s, _)| s == p));
+            if let Some(p) = next {
+                node.chosen = p;
+                node.footprint = Rc::from(Vec::new());
+                node.clock.clear();
+                node.deps.clear();
+                self.replay_len = self.nodes.len();
+                return;
+            }
+            self.nodes.pop();
+        }
+    }
+}
+
+/// A trace's identity: each step's events with its happens-before clock, in per-actor order
+/// (equivalent interleavings give the same).
+fn fingerprint(nodes: &[Node], log: &[Event]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut steps: Vec<(u32, &[u32], &[Access])> =
+        nodes.iter().map(|n| (n.chosen, &n.clock[..], &n.footprint[..])).collect();
+    steps.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut hasher = std::hash::DefaultHasher::new();
+    for (actor, clock, footprint) in steps {
+        actor.hash(&mut hasher);
+        clock.hash(&mut hasher);
+        footprint.hash(&mut hasher);
+    }
+    // The final state's log tail (the sync) follows from the trace; the length separates
+    // executions cut short.
+    log.len().hash(&mut hasher);
+    hasher.finish()
+}
+
+impl crate::strategy::Strategy for Exhaustive {
+    fn begin(&mut self, _schedule: u64) {
+        Exhaustive::begin(self)
+    }
+    fn choose(&mut self, runnable: &[TaskId], current: Option<TaskId>) -> Option<TaskId> {
+        // Only reached through `at_point` (the scheduler asks at every point).
+        current.filter(|c| runnable.contains(c)).or_else(|| runnable.first().copied())
+    }
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+    fn sees_every_point(&self) -> bool {
+        true
+    }
+    fn at_point(
+        &mut self,
+        log: &[Event],
+        kernel: &Kernel,
+        runnable: &[TaskId],
+        current: Option<TaskId>,
+    ) -> Option<TaskId> {
+        Exhaustive::at_point(self, log, kernel, runnable, current)
+    }
+    fn execution_ended(&mut self, log: &[Event], kernel: &Kernel) {
+        self.ended(log, kernel)
+    }
+    fn exhausted(&self) -> bool {
+        self.exhausted
+    }
+    fn summary(&self) -> Option<Summary> {
+        Some(self.summary.clone())
+    }
+}

@@ -12,8 +12,9 @@ use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    /// Scenario files, traces, or folders of them (searched recursively). Default: scenarios/
-    /// and traces/.
+    /// Scenario files, policy files, traces, or folders of them (searched recursively).
+    /// Default: scenarios/ and traces/ of the project (the nearest folder, here or above, that
+    /// holds a scenarios/ folder).
     paths: Vec<PathBuf>,
     /// Worker threads. Results are identical for any number.
     #[arg(long, short, default_value_t = 1)]
@@ -52,7 +53,8 @@ Exit codes of check (the most severe wins):
   101 internal error
 
 Cases: for each scenario, one per policy in its [expect] table and one determinism check;
-for each *.trace.json, one replay. Documentation (*.md) and hidden files are skipped.";
+for each *.trace.json, one replay; for each policy file, one load. In folders, only what racesim
+reads (*.toml, *.trace.json) is a case: a README, a JUnit report or notes beside them are skipped.";
 
 pub fn check(args: CheckArgs) -> u8 {
     let strategy = match crate::run::parse_strategy(args.strategy.as_deref()) {

@@ -8,6 +8,7 @@
 
 mod bench;
 mod check;
+mod migrate;
 mod minimize;
 mod output;
 mod policy;
@@ -91,6 +92,8 @@ enum Command {
     Show(show::ShowArgs),
     /// Read a policy as a lock table: each operation and phase, lock, mode, range, taken/released.
     Policy(policy::PolicyArgs),
+    /// Rewrite traces of an older trace format in the current one (embedding their scenario).
+    Migrate(migrate::MigrateArgs),
     /// Measure schedules per second and cost per step against plain shuttle.
     Bench(bench::BenchArgs),
 }
@@ -111,6 +114,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => show::explain(args),
         Command::Show(args) => show::show(args),
         Command::Policy(args) => policy::policy(args),
+        Command::Migrate(args) => migrate::migrate(args),
         Command::Bench(args) => bench::bench(args),
     };
     ExitCode::from(code)

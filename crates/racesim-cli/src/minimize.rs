@@ -16,7 +16,7 @@ pub struct MinimizeArgs {
     /// Where to write the minimized trace (default: racesim-out/<name>.min.trace.json).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// The scenario to replay against (default: the path recorded in the trace).
+    /// The scenario to replay against (default: the scenario embedded in the trace).
     #[arg(long)]
     scenario: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -73,6 +73,7 @@ pub fn minimize(args: MinimizeArgs) -> u8 {
         }
         best_scenario.path = path.display().to_string();
         best_scenario.content_hash = racesim_scenario::content_hash(text.as_bytes());
+        best_scenario.text = text;
     }
     let strategy =
         racesim_explore::StrategyKind::parse(&trace.strategy).unwrap_or(racesim_explore::StrategyKind::Random);
@@ -112,5 +113,7 @@ pub fn minimize(args: MinimizeArgs) -> u8 {
             );
         }
     }
-    exit::VIOLATION
+    // Success: the minimized trace is written. (Exit 1 means "a violation was found" for run
+    // and replay; a minimize that worked is not a failure to a script.)
+    exit::CLEAN
 }

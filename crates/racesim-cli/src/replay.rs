@@ -4,7 +4,6 @@
 use crate::output::line;
 use crate::{Format, bad_input, exit};
 use racesim_explore::{Comparison, TraceReplay};
-use racesim_scenario::Scenario;
 use racesim_trace::{Trace, TraceEvent};
 use std::path::PathBuf;
 
@@ -12,7 +11,7 @@ use std::path::PathBuf;
 pub struct ReplayArgs {
     /// A trace written by `racesim run`.
     trace: PathBuf,
-    /// The scenario to replay against (default: the path recorded in the trace).
+    /// The scenario to replay against (default: the scenario embedded in the trace).
     #[arg(long)]
     scenario: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -24,17 +23,13 @@ pub fn replay(args: ReplayArgs) -> u8 {
         Ok(t) => t,
         Err(e) => return bad_input(e),
     };
-    let scenario_path = args.scenario.clone().unwrap_or_else(|| PathBuf::from(&trace.scenario.path));
-    let mut scenario = match Scenario::load(&scenario_path) {
-        Ok(s) => s,
-        Err(e) => return bad_input(format!("{e} (the scenario of trace {})", args.trace.display())),
+    let found = match racesim_check::scenario_of_trace(&args.trace, &trace, args.scenario.as_deref()) {
+        Ok(found) => found,
+        Err(e) => return bad_input(e),
     };
-    if let Err(e) = racesim_explore::adopt_trace_policy(&mut scenario, &trace) {
-        return bad_input(format!("{}: {e}", args.trace.display()));
-    }
-    let Some(TraceReplay { events, verdict, comparison, scenario_changed: stale }) =
-        racesim_explore::replay_trace(&scenario, &trace)
-    else {
+    let scenario = found.scenario;
+    let stale = found.stale;
+    let Some(TraceReplay { events, verdict, comparison, .. }) = racesim_explore::replay_trace(&scenario, &trace) else {
         return bad_input(format!(
             "trace {} names policy '{}', which {} does not define",
             args.trace.display(),
@@ -43,7 +38,7 @@ pub fn replay(args: ReplayArgs) -> u8 {
         ));
     };
     match args.format {
-        Format::Human => print_human(&args, &trace, &events, &verdict, &comparison, stale),
+        Format::Human => print_human(&args, &trace, &events, &verdict, &comparison, &stale),
         Format::Json => {
             let (matches, reason) = match &comparison {
                 Comparison::Matches => (true, None),
@@ -58,7 +53,8 @@ pub fn replay(args: ReplayArgs) -> u8 {
                 "message": verdict.message,
                 "matches": matches,
                 "diverged": reason,
-                "scenario_changed": stale,
+                "scenario_changed": stale.is_some(),
+                "stale": stale,
                 "events": events.iter().map(|e| serde_json::json!({"actor": e.actor, "function": e.function, "change": e.change})).collect::<Vec<_>>(),
             });
             line(object.to_string());
@@ -77,7 +73,7 @@ fn print_human(
     events: &[TraceEvent],
     verdict: &racesim_trace::Verdict,
     comparison: &Comparison,
-    stale: bool,
+    stale: &Option<String>,
 ) {
     line(format!(
         "{}: scenario {} under {}, {} seed {}, schedule {} ({} decisions)",
@@ -103,8 +99,8 @@ fn print_human(
         Some(at) => line(format!("verdict: {} at step {at}: {}", verdict.oracle, verdict.message)),
         None => line("verdict: clean"),
     }
-    if stale {
-        line("note: the scenario file changed since this trace was recorded (content hash differs)");
+    if let Some(stale) = stale {
+        line(format!("note: {stale}"));
     }
     match comparison {
         Comparison::Matches => line(format!("replay matches the recorded trace ({} events)", trace.events.len())),

@@ -503,6 +503,8 @@ pub fn to_trace(scenario: &Scenario, policy: &str, config: &ExploreConfig, findi
             name: scenario.name.clone(),
             path: scenario.path.clone(),
             content_hash: scenario.content_hash.clone(),
+            // The trace replays alone: a scenario built in memory (no text) cannot be embedded.
+            text: (!scenario.text.is_empty()).then(|| scenario.text.clone()),
         },
         policy: policy.to_string(),
         strategy: config.strategy.label(),
@@ -590,7 +592,9 @@ pub struct TraceReplay {
     pub events: Vec<racesim_trace::TraceEvent>,
     pub verdict: racesim_trace::Verdict,
     pub comparison: Comparison,
-    /// The scenario file changed since the trace was recorded (its content hash differs).
+    /// The scenario replayed against means something else than the one the trace was recorded
+    /// with: judged on the parsed scenarios when the trace embeds its scenario's text (a new
+    /// comment changes nothing), on the file's content hash for a format-2 trace.
     pub scenario_changed: bool,
 }
 
@@ -606,12 +610,20 @@ pub fn replay_trace(scenario: &Scenario, trace: &racesim_trace::Trace) -> Option
     let events = render_events(scenario, &report.events);
     let verdict = verdict_of(report.violation.as_ref(), &scenario.names());
     let comparison = compare(trace, &events, &verdict, report.diverged.as_deref());
-    Some(TraceReplay {
-        events,
-        verdict,
-        comparison,
-        scenario_changed: scenario.content_hash != trace.scenario.content_hash,
-    })
+    Some(TraceReplay { events, verdict, comparison, scenario_changed: scenario_changed(scenario, trace) })
+}
+
+/// Whether `scenario` means something else than the scenario `trace` was recorded with (see
+/// [`TraceReplay::scenario_changed`]).
+pub fn scenario_changed(scenario: &Scenario, trace: &racesim_trace::Trace) -> bool {
+    match &trace.scenario.text {
+        Some(text) => match Scenario::parse(text, &trace.scenario.path) {
+            Ok(recorded) => !recorded.same_meaning(scenario),
+            // The embedded text no longer parses: the format of scenarios changed under it.
+            Err(_) => true,
+        },
+        None => scenario.content_hash != trace.scenario.content_hash,
+    }
 }
 
 fn compare(

@@ -119,8 +119,10 @@ pub struct Scenario {
     pub description: String,
     /// Where it was loaded from, as given (for messages and replay commands).
     pub path: String,
-    /// SHA-256 of the file's bytes, hex. Traces record it to detect a changed scenario.
+    /// SHA-256 of the file's bytes, hex (traces of trace format 2 judged staleness by it).
     pub content_hash: String,
+    /// The file's text as read: traces embed it, so that a trace replays without the file.
+    pub text: String,
     pub disk_blocks: u32,
     pub files: Vec<FileSetup>,
     pub actors: Vec<Actor>,
@@ -275,7 +277,25 @@ impl Scenario {
     pub fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         let mut scenario = raw::parse(text, path)?;
         scenario.content_hash = content_hash(text.as_bytes());
+        scenario.text = text.to_string();
         Ok(scenario)
+    }
+
+    /// Whether two scenarios mean the same: equal once parsed, whatever their comments,
+    /// layout, description or path. A trace is stale only when its scenario's meaning changed;
+    /// a comment added to a scenario leaves its traces valid. Both sides are parsed by this
+    /// racesim, so comparing the parsed values' debug form is exact and deterministic (no
+    /// hash maps anywhere in a scenario).
+    pub fn same_meaning(&self, other: &Scenario) -> bool {
+        let normal = |s: &Scenario| {
+            let mut s = s.clone();
+            s.path.clear();
+            s.content_hash.clear();
+            s.text.clear();
+            s.description.clear();
+            format!("{s:?}")
+        };
+        normal(self) == normal(other)
     }
 
     pub fn file_ino(&self, name: &str) -> Option<Ino> {

@@ -346,6 +346,7 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         description: raw.description,
         path: path.to_string(),
         content_hash: String::new(),
+        text: String::new(),
         disk_blocks,
         files,
         actors,

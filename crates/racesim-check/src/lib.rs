@@ -109,6 +109,9 @@ pub struct CaseResult {
     pub schedules: u64,
     /// A trace of the unexpected finding, to be written by the caller.
     pub trace: Option<Trace>,
+    /// Wall-clock time the case took (for reports only: JUnit `time`, JSON `seconds`; no
+    /// verdict depends on it).
+    pub duration: std::time::Duration,
 }
 
 /// Exit codes of `racesim check`, by the most severe status present.
@@ -325,7 +328,9 @@ pub fn run_cases(
         loop {
             let index = next.fetch_add(1, Ordering::SeqCst);
             let Some(case) = cases.get(index) else { break };
-            let result = run_case(case, settings);
+            let started = std::time::Instant::now();
+            let mut result = run_case(case, settings);
+            result.duration = started.elapsed();
             let total_schedules = {
                 let mut s = schedules.lock().unwrap_or_else(|p| p.into_inner());
                 *s += result.schedules;
@@ -353,6 +358,7 @@ fn result(case: &Case, status: Status, message: String, schedules: u64, trace: O
         message,
         schedules,
         trace,
+        duration: std::time::Duration::ZERO,
     }
 }
 

@@ -2,7 +2,7 @@
 //! this shard's share, runs them on worker threads, prints one line per case (or JSON), a
 //! summary table, writes the traces of unexpected findings and an optional JUnit report.
 
-use crate::output::{line, shell_quote, thousands, write_atomically};
+use crate::output::{line, record, shell_quote, thousands, write_atomically};
 use crate::{Format, bad_input};
 use racesim_check::{Case, CaseResult, Settings, Status};
 use std::io::IsTerminal;
@@ -111,9 +111,26 @@ pub fn check(args: CheckArgs) -> u8 {
                     "message": r.message,
                     "schedules": r.schedules,
                     "replay": replay,
+                    "seconds": r.duration.as_secs_f64(),
                 });
-                line(object.to_string());
+                record("check.case", object);
             }
+            let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+            record(
+                "check.summary",
+                serde_json::json!({
+                    "cases": results.len(),
+                    "pass": count(Status::Pass),
+                    "fail": count(Status::Fail),
+                    "stale": count(Status::Stale),
+                    "bad_input": count(Status::BadInput),
+                    "nondeterministic": count(Status::Nondeterministic),
+                    "schedules": results.iter().map(|r| r.schedules).sum::<u64>(),
+                    "seconds": started.elapsed().as_secs_f64(),
+                    "shard": shard.map(|(k, n)| format!("{k}/{n}")),
+                    "exit_code": racesim_check::exit_code(&results),
+                }),
+            );
         }
     }
     if let Some(path) = &args.junit {

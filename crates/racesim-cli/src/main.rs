@@ -34,11 +34,12 @@ pub mod exit {
 }
 
 const AFTER_HELP: &str = "\
-Exit codes:
-  0    no violation found (run); trace replayed clean and identical (replay)
+Exit codes (README.md has them per command; check has its own, see racesim check --help):
+  0    no violation found (run); trace replayed clean and identical (replay); minimize,
+       explain, show, migrate succeeded
   1    a violation was found (run) or reproduced (replay)
   2    bad input or usage: malformed scenario or trace, unknown policy, bad arguments
-  3    replay diverged from the recorded trace
+  3    the trace no longer replays (replay diverged; minimize, explain, show refuse it)
   101  internal error (a racesim bug; please report it with the command that caused it)
 
 Examples:

@@ -3,7 +3,7 @@
 //! operations went) and report before and after.
 
 use crate::output::write_atomically;
-use crate::output::{line, shell_quote};
+use crate::output::{line, record, shell_quote};
 use crate::show::load;
 use crate::{Format, bad_input, exit};
 use racesim_explore::ExploreConfig;
@@ -100,7 +100,8 @@ pub fn minimize(args: MinimizeArgs) -> u8 {
         }
         Format::Json => {
             let size = |s: racesim_minimize::Size| serde_json::json!({"preemptions": s.preemptions, "steps": s.steps, "operations": s.operations, "actors": s.actors});
-            line(
+            record(
+                "minimize",
                 serde_json::json!({
                     "trace": args.trace.display().to_string(),
                     "oracle": finding.violation.oracle.name(),
@@ -108,8 +109,8 @@ pub fn minimize(args: MinimizeArgs) -> u8 {
                     "after": size(outcome.after),
                     "minimized": out.display().to_string(),
                     "scenario": best_scenario.path,
-                })
-                .to_string(),
+                    "scenario_reduced": outcome.scenario_reduced,
+                }),
             );
         }
     }

@@ -25,6 +25,23 @@ pub fn line(text: impl AsRef<str>) {
     }
 }
 
+/// The version of the JSON records `--format json` prints (docs/json.md). Bumped when a field
+/// changes meaning or goes away; adding a field does not bump it.
+pub const JSON_SCHEMA: u32 = 1;
+
+/// Prints one JSON record: the object `fields` with its `type` (what kind of record it is) and
+/// the `schema` version first, so that a reader can dispatch on `type` and refuse an unknown
+/// `schema` before reading anything else.
+pub fn record(kind: &str, fields: serde_json::Value) {
+    let mut object = serde_json::Map::new();
+    object.insert("type".into(), kind.into());
+    object.insert("schema".into(), JSON_SCHEMA.into());
+    if let serde_json::Value::Object(fields) = fields {
+        object.extend(fields);
+    }
+    line(serde_json::Value::Object(object).to_string());
+}
+
 /// Writes `text` to `path` atomically: a temporary file in the same folder, flushed to disk,
 /// renamed over `path`; on failure the temporary file goes. Nobody sees a half-written file.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {

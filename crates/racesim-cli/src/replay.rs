@@ -1,7 +1,7 @@
 //! `racesim replay`: re-execute a trace's decisions, print the interleaving one line per
 //! step, mark where the oracle fired, and check the replay against the recorded log.
 
-use crate::output::line;
+use crate::output::{line, record};
 use crate::{Format, bad_input, exit};
 use racesim_explore::{Comparison, TraceReplay};
 use racesim_trace::{Trace, TraceEvent};
@@ -57,7 +57,7 @@ pub fn replay(args: ReplayArgs) -> u8 {
                 "stale": stale,
                 "events": events.iter().map(|e| serde_json::json!({"actor": e.actor, "function": e.function, "change": e.change})).collect::<Vec<_>>(),
             });
-            line(object.to_string());
+            record("replay", object);
         }
     }
     match comparison {

@@ -1,7 +1,7 @@
 //! `racesim run`: explore one scenario under each chosen policy, write a trace for each
 //! finding, and print verdicts.
 
-use crate::output::{Progress, line, shell_quote, thousands};
+use crate::output::{Progress, line, record, shell_quote, thousands};
 use crate::{Format, bad_input, exit};
 use racesim_explore::{ExploreConfig, RunReport, StrategyKind};
 use racesim_kernel::Policy;
@@ -147,6 +147,8 @@ pub fn run(args: RunArgs) -> u8 {
         line(format!("{}: {}  ({})", scenario.name, scenario.description, scenario.path));
     }
     let mut any_violation = false;
+    let mut mismatches = 0;
+    let mut policies_with_violation = 0;
     for policy in &policies {
         let report = explore_with_clock(&scenario, policy, &config, time_budget, args.format == Format::Human);
         let trace_path = match &report.finding {
@@ -165,13 +167,38 @@ pub fn run(args: RunArgs) -> u8 {
             None => None,
         };
         any_violation |= report.finding.is_some();
+        policies_with_violation += usize::from(report.finding.is_some());
         let expected = scenario.expectation(&policy.name);
+        if expected.as_ref().is_some_and(|e| !e.accepts(report.finding.as_ref().map(|f| f.violation.oracle))) {
+            mismatches += 1;
+        }
         match args.format {
             Format::Human => print_human(&report, expected, trace_path.as_deref(), &config),
             Format::Json => print_json(&scenario, &report, expected, trace_path.as_deref(), &config),
         }
     }
-    if any_violation { exit::VIOLATION } else { exit::CLEAN }
+    let code = if any_violation { exit::VIOLATION } else { exit::CLEAN };
+    if args.format == Format::Json {
+        record(
+            "run.summary",
+            serde_json::json!({
+                "scenario": scenario.name,
+                "policies": policies.len(),
+                "violations": policies_with_violation,
+                "mismatches": mismatches,
+                "exit_code": code,
+            }),
+        );
+    }
+    code
+}
+
+/// An expectation as a JSON list: `["clean"]`, or the oracles any one of which is expected.
+pub fn expected_list(expected: &Expect) -> Vec<&'static str> {
+    match expected {
+        Expect::Clean => vec!["clean"],
+        Expect::Violation(any) => any.iter().map(|o| o.name()).collect(),
+    }
 }
 
 /// Explores with the wall clock in charge of the time budget and the progress indicator.
@@ -268,6 +295,7 @@ fn print_json(
 ) {
     let finding = report.finding.as_ref();
     let trace_text = trace.map(|p| p.display().to_string());
+    let found = finding.map(|f| f.violation.oracle);
     let object = serde_json::json!({
         "scenario": scenario.name,
         "path": scenario.path,
@@ -275,7 +303,8 @@ fn print_json(
         "verdict": if finding.is_some() { "violation" } else { "clean" },
         "oracle": finding.map(|f| f.violation.oracle.name()),
         "message": finding.map(|f| f.violation.message.clone()),
-        "expected": expected.map(|e| e.to_string()),
+        "expected": expected.as_ref().map(expected_list),
+        "matches_expected": expected.as_ref().map(|e| e.accepts(found)),
         "schedules": report.progress.schedules,
         "steps": report.progress.steps,
         "schedule": finding.map(|f| f.schedule),
@@ -286,5 +315,5 @@ fn print_json(
         "trace": trace_text,
         "replay": trace_text.as_ref().map(|t| format!("racesim replay {}", shell_quote(t))),
     });
-    line(object.to_string());
+    record("run.policy", object);
 }

@@ -98,6 +98,12 @@ pub fn show(args: ShowArgs) -> u8 {
 pub struct ExplainArgs {
     /// A trace written by `racesim run` or `racesim minimize`.
     trace: PathBuf,
+    /// Fit the text to N columns (default: the terminal's width, 80 when stdout is not a
+    /// terminal: `--width 72` for a mail).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
+    width: Option<u16>,
+    #[arg(long, value_enum, default_value_t = crate::Format::Human)]
+    format: crate::Format,
     /// The scenario to replay against (default: the scenario embedded in the trace).
     #[arg(long)]
     scenario: Option<PathBuf>,
@@ -113,17 +119,37 @@ pub fn explain(args: ExplainArgs) -> u8 {
     if let Err(code) = require_replay(&args.trace, &scenario, &trace) {
         return code;
     }
-    match racesim_view::explain::explain(&scenario, &trace) {
-        Ok(text) => {
-            for line in text.lines() {
-                crate::output::line(line);
-            }
-            // Success: the explanation is printed, whatever the trace's verdict.
-            exit::CLEAN
-        }
+    let analysis = match racesim_view::explain::analyse(&scenario, &trace) {
+        Ok(analysis) => analysis,
         Err(e) => {
             eprintln!("racesim: error: {}: {e}", args.trace.display());
-            exit::DIVERGED
+            return exit::DIVERGED;
+        }
+    };
+    match args.format {
+        crate::Format::Human => {
+            let width = args.width.map(usize::from).unwrap_or_else(terminal_width);
+            for line in racesim_view::explain::render(&analysis, width).lines() {
+                crate::output::line(line);
+            }
+        }
+        crate::Format::Json => {
+            let mut fields = serde_json::to_value(&analysis).expect("an analysis serialises");
+            if let serde_json::Value::Object(map) = &mut fields {
+                map.insert("trace".into(), args.trace.display().to_string().into());
+            }
+            crate::output::record("explain", fields);
         }
     }
+    // Success: the explanation is printed, whatever the trace's verdict.
+    exit::CLEAN
+}
+
+/// The terminal's width when stdout is one, else the width of a mailing-list post.
+fn terminal_width() -> usize {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return racesim_view::explain::DEFAULT_WIDTH;
+    }
+    terminal_size::terminal_size().map_or(racesim_view::explain::DEFAULT_WIDTH, |(w, _)| usize::from(w.0))
 }

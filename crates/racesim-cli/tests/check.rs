@@ -71,7 +71,8 @@ fn a_wrong_expectation_fails_with_a_clear_message_exit_code_and_junit_failure() 
     assert!(out.contains("FAIL    scenarios/collapse_mmap.toml [mmaplock]"), "{out}");
     assert!(out.contains("expected lost_write, found nothing in 300 schedules"), "{out}");
     let junit = std::fs::read_to_string(dir.join("report.xml")).unwrap();
-    assert!(junit.contains("<failure type=\"FAIL\" message=\"expected lost_write, found nothing"), "{junit}");
+    assert!(junit.contains("<failure message=\"expected lost_write, found nothing"), "{junit}");
+    assert!(junit.contains("type=\"FAIL\""), "{junit}");
     assert!(junit.contains("name=\"mmaplock\""), "{junit}");
 }
 
@@ -155,7 +156,9 @@ fn bad_inputs_are_named_and_the_other_cases_still_run() {
     assert_eq!(o.status.code(), Some(2), "{out}");
     let rows: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let row = |needle: &str| {
-        rows.iter().find(|r| r["case"].as_str().unwrap().contains(needle)).unwrap_or_else(|| panic!("{needle}: {out}"))
+        rows.iter()
+            .find(|r| r["type"] == "check.case" && r["case"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("{needle}: {out}"))
     };
     assert_eq!(row("broken.toml")["status"], "bad input");
     assert!(row("broken.toml")["message"].as_str().unwrap().contains("broken.toml:1"));
@@ -167,8 +170,34 @@ fn bad_inputs_are_named_and_the_other_cases_still_run() {
     assert_eq!(row("dax_punch.legacy")["status"], "pass");
 }
 
+/// The case records of a JSON run, without their wall-clock times (the one thing that may
+/// differ between two runs).
 fn json_lines(o: &Output) -> Vec<String> {
-    text(&o.stdout).lines().map(str::to_string).collect()
+    text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "check.case")
+        .map(|mut v| {
+            v.as_object_mut().unwrap().remove("seconds");
+            v.to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn json_records_are_typed_versioned_and_end_with_a_summary() {
+    let dir = suite("json", &["dax_punch"], true);
+    let o = racesim_in(&dir, &["check", "--schedules", "200", "--format", "json", "--junit", "j.xml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let rows: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(rows.iter().all(|r| r["schema"] == 1 && r["type"].is_string()), "{rows:?}");
+    let summary = rows.last().unwrap();
+    assert_eq!(summary["type"], "check.summary");
+    assert_eq!(summary["cases"].as_u64().unwrap() as usize, rows.len() - 1);
+    assert_eq!(summary["exit_code"], 0);
+    let xml = std::fs::read_to_string(dir.join("j.xml")).unwrap();
+    assert!(xml.contains("classname=\"scenarios/dax_punch\""), "{xml}");
+    assert!(xml.contains(" time=\""), "JUnit cases carry their time: {xml}");
 }
 
 #[test]
@@ -187,6 +216,7 @@ fn shards_cover_every_case_exactly_once() {
         json_lines(o)
             .iter()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["case"].as_str().unwrap().to_string())
+            .filter(|id| !id.is_empty())
             .collect()
     };
     let all = case_ids(&racesim_in(&dir, &["check", "--schedules", "100", "--format", "json"]));

@@ -67,17 +67,27 @@ fn json_output_is_one_object_per_policy_and_nothing_else() {
     assert_eq!(o.status.code(), Some(1));
     let text = stdout(&o);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 6, "{lines:?}");
-    for line in &lines {
+    assert_eq!(lines.len(), 7, "six policies and a summary: {lines:?}");
+    for line in &lines[..6] {
         let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
-        for key in ["scenario", "policy", "verdict", "oracle", "schedules", "trace"] {
+        for key in ["type", "schema", "scenario", "policy", "verdict", "oracle", "schedules", "trace", "expected"] {
             assert!(v.get(key).is_some(), "{key} missing in {line}");
         }
+        assert_eq!(v["type"], "run.policy");
+        assert_eq!(v["schema"], 1);
+        assert!(v["expected"].is_array(), "expected is a list: {line}");
     }
+    assert!(lines[0].starts_with("{\"type\":\"run.policy\",\"schema\":1,"), "type and schema first: {}", lines[0]);
     let legacy: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
     assert_eq!(legacy["policy"], "legacy");
     assert_eq!(legacy["oracle"], "lost_write");
+    assert_eq!(legacy["matches_expected"], true);
+    assert!(legacy["expected"].as_array().unwrap().iter().any(|o| o == "lost_write"));
     assert!(legacy["trace"].as_str().unwrap().ends_with(".trace.json"));
+    let summary: serde_json::Value = serde_json::from_str(lines[6]).unwrap();
+    assert_eq!(summary["type"], "run.summary");
+    assert_eq!(summary["policies"], 6);
+    assert_eq!(summary["exit_code"], 1);
 }
 
 #[test]
@@ -299,6 +309,7 @@ fn replay_json_reports_the_match() {
     let o = racesim(&["replay", path.to_str().unwrap(), "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["type"], "replay");
     assert_eq!(v["matches"], true);
     assert_eq!(v["oracle"], "lost_write");
 }
@@ -456,6 +467,7 @@ fn a_policy_reads_as_a_lock_table() {
     let o = racesim(&["policy", "mmaplock", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let rows: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(rows.iter().all(|r| r["type"] == "policy.lock"));
     assert!(rows.iter().any(|r| r["lock"] == "i_mmap_sem" && r["operation"] == "write fault" && r["mode"] == "shared"));
     assert!(rows.iter().any(|r| r["lock"] == "i_mmap_sem" && r["mode"] == "exclusive"));
     let legacy = stdout(&racesim(&["policy", "legacy"]));
@@ -547,4 +559,20 @@ fn a_format_2_trace_still_reads_and_migrate_embeds_its_scenario() {
     assert_eq!(r.status.code(), Some(1), "{}", stderr(&r));
     let again = racesim(&["migrate", path.to_str().unwrap()]);
     assert!(stdout(&again).contains("already trace format 3"), "{}", stdout(&again));
+}
+
+#[test]
+fn explain_has_json_and_fits_a_width() {
+    let trace = "traces/collapse_mmap.legacy.minimized.trace.json";
+    let o = racesim(&["explain", trace, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["type"], "explain");
+    assert_eq!(v["verdict"]["oracle"], "lost_write");
+    assert_eq!(v["sealing"]["step"], 28);
+    assert!(v["window"]["from"].as_u64().unwrap() < v["window"]["to"].as_u64().unwrap());
+    let narrow = racesim(&["explain", trace, "--width", "64"]);
+    assert_eq!(narrow.status.code(), Some(0));
+    assert!(stdout(&narrow).lines().all(|l| l.chars().count() <= 64), "{}", stdout(&narrow));
+    assert_eq!(racesim(&["explain", trace, "--width", "5"]).status.code(), Some(2));
 }

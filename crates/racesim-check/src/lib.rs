@@ -437,13 +437,17 @@ fn check_expectation(
             schedules,
             None,
         ),
-        Some(window) if report.window_hits == 0 => result(
-            case,
-            Status::Fail,
-            format!("window never reached: \"{}\" (0 of {schedules} schedules)", window.description),
-            schedules,
-            None,
-        ),
+        Some(window) if report.window_hits == 0 => {
+            let problems = racesim_explore::window_problems(scenario, &policy);
+            let why = if problems.is_empty() { String::new() } else { format!("; {}", problems.join("; ")) };
+            result(
+                case,
+                Status::Fail,
+                format!("window never reached: \"{}\" (0 of {schedules} schedules){why}", window.description),
+                schedules,
+                None,
+            )
+        }
         Some(_) => {
             // Undecided end states are neither clean nor violating: say how many there were.
             let undecided = if report.undecided > 0 {

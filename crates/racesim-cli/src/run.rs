@@ -20,7 +20,8 @@ pub struct RunArgs {
     scenario: PathBuf,
     /// Policies to explore, comma-separated: legacy, mmaplock, range_lock, invalidate_lock, a
     /// variant the scenario defines, or `all`. Default: every policy the scenario's [expect]
-    /// names (all four built-ins if it names none).
+    /// names and every variant the scenario defines (all four built-ins if [expect] names
+    /// none).
     #[arg(long, short)]
     policy: Option<String>,
     /// A policy file of your own (see policies/*.toml for the built-ins in the same form);
@@ -65,7 +66,15 @@ pub fn choose_policies(scenario: &Scenario, wanted: Option<&str>) -> Result<Vec<
             names
         }
         None if scenario.expect.is_empty() => BUILTIN_POLICIES.iter().map(|s| s.to_string()).collect(),
-        None => scenario.expect.iter().map(|(p, _)| p.clone()).collect(),
+        // Every policy [expect] names, then every variant it does not: a variant is defined
+        // to be explored, and skipping it silently hid its verdict. Without an expectation it
+        // is reported, not judged.
+        None => scenario
+            .expect
+            .iter()
+            .map(|(p, _)| p.clone())
+            .chain(scenario.variants.iter().map(|v| v.name.clone()).filter(|v| scenario.expectation(v).is_none()))
+            .collect(),
     };
     names
         .iter()
@@ -142,7 +151,23 @@ pub fn run(args: RunArgs) -> u8 {
         Some(Ok(d)) if !d.is_zero() => Some(d),
         Some(_) => return bad_input("--time-budget must be a positive number of seconds"),
     };
-    let config = ExploreConfig::new(strategy, args.seed, args.schedules);
+    // Counting window hits lets a clean verdict say whether it ever met the race.
+    let config =
+        ExploreConfig { window: scenario.window.clone(), ..ExploreConfig::new(strategy, args.seed, args.schedules) };
+    if let Some(policy) = policies.first() {
+        for problem in racesim_explore::window_problems(&scenario, policy) {
+            eprintln!("racesim: warning: {}: {problem}", scenario.path);
+        }
+    }
+    if scenario.window.is_none()
+        && policies.iter().any(|p| matches!(scenario.expectation(&p.name), Some(Expect::Clean)))
+    {
+        eprintln!(
+            "racesim: warning: {}: expects clean but declares no [window]: a clean verdict that never reached \
+             the race proves nothing (racesim check fails it; see docs/scenario-format.md)",
+            scenario.path
+        );
+    }
     if args.format == Format::Human {
         line(format!("{}: {}  ({})", scenario.name, scenario.description, scenario.path));
     }
@@ -166,6 +191,15 @@ pub fn run(args: RunArgs) -> u8 {
             }
             None => None,
         };
+        if report.finding.is_none()
+            && report.window_hits == 0
+            && let Some(window) = &scenario.window
+        {
+            eprintln!(
+                "racesim: warning: {} under {}: clean, but the window was never reached: \"{}\"",
+                scenario.path, policy.name, window.description
+            );
+        }
         any_violation |= report.finding.is_some();
         policies_with_violation += usize::from(report.finding.is_some());
         let expected = scenario.expectation(&policy.name);
@@ -233,7 +267,7 @@ pub fn trace_file_name(scenario: &str, policy: &str, config: &ExploreConfig, sch
 
 fn expected_note(expected: Option<Expect>, found: Option<Oracle>) -> String {
     match expected {
-        None => String::new(),
+        None => "  (no expectation in [expect])".into(),
         Some(e) if e.accepts(found) => format!("  (expected {e})"),
         Some(e) => format!("  (expected {e}: MISMATCH)"),
     }
@@ -312,6 +346,7 @@ fn print_json(
         "seed": config.seed,
         "stopped_by_time_budget": report.stopped_by_budget,
         "undecided": report.undecided,
+        "window_hits": scenario.window.as_ref().map(|_| report.window_hits),
         "trace": trace_text,
         "replay": trace_text.as_ref().map(|t| format!("racesim replay {}", shell_quote(t))),
     });

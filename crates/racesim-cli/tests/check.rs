@@ -104,6 +104,16 @@ fn a_clean_verdict_that_never_reached_its_window_fails() {
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("window never reached"), "{out}");
+    assert!(out.contains("actor 'collapse' never runs kernel function 'no_such_function'"), "{out}");
+    // A typo gets the function that was meant.
+    let typo = std::fs::read_to_string(&path).unwrap().replace("no_such_function", "filemap_write_and_wait_rnage");
+    std::fs::write(&path, typo).unwrap();
+    let o = racesim_in(&dir, &["check", "--schedules", "200"]);
+    let out = text(&o.stdout);
+    assert!(out.contains("did you mean 'filemap_write_and_wait_range'?"), "{out}");
+    let o = racesim_in(&dir, &["run", "scenarios/collapse_mmap.toml", "--policy", "invalidate_lock", "-n", "100"]);
+    assert!(text(&o.stderr).contains("did you mean 'filemap_write_and_wait_range'?"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("the window was never reached"), "{}", text(&o.stderr));
 }
 
 #[test]

@@ -576,3 +576,28 @@ fn explain_has_json_and_fits_a_width() {
     assert!(stdout(&narrow).lines().all(|l| l.chars().count() <= 64), "{}", stdout(&narrow));
     assert_eq!(racesim(&["explain", trace, "--width", "5"]).status.code(), Some(2));
 }
+
+#[test]
+fn misspelt_names_get_a_did_you_mean() {
+    let text =
+        format!("{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"truncat\", file = \"data\", size = 1 }}]\n");
+    assert_bad_scenario("didyoumean-op", &text, 10, "did you mean 'truncate'?");
+    let text = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"truncate\", file = \"data\", size = 1 }}]\n\n[expect]\nmmaplok = \"clean\"\n"
+    );
+    assert_bad_scenario("didyoumean-policy", &text, 13, "did you mean 'mmaplock'?");
+}
+
+#[test]
+fn run_warns_about_a_clean_expectation_without_a_window_and_explores_unnamed_variants() {
+    let text = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"truncate\", file = \"data\", size = 1 }}]\n\n\
+         [[policy]]\nname = \"legacy_plain\"\nbase = \"legacy\"\n\n[expect]\nlegacy = \"clean\"\n"
+    );
+    let path = write_scenario("nowindow", &text);
+    let o = racesim(&["run", path.to_str().unwrap(), "-n", "10", "--out", scratch("nowindow-out").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("expects clean but declares no [window]"), "{}", stderr(&o));
+    // The variant [expect] does not name is explored too, and said to have no expectation.
+    assert!(stdout(&o).contains("legacy_plain") && stdout(&o).contains("no expectation"), "{}", stdout(&o));
+}

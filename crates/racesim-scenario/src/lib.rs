@@ -636,6 +636,22 @@ impl Names for ScenarioNames {
     }
 }
 
+/// The known name closest to a misspelt one, when one is close enough to be what was meant:
+/// " (did you mean 'x'?)", else empty. For error messages about names.
+pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    let best = known
+        .into_iter()
+        // Edits (with transpositions) relative to length: a typo or two, not a different word.
+        .map(|k| (strsim::normalized_damerau_levenshtein(name, k), k))
+        .filter(|(score, _)| *score >= 0.7)
+        // Highest score first; ties go to the first listed (deterministic).
+        .fold(None::<(f64, &str)>, |best, (score, k)| match best {
+            Some((b, _)) if b >= score => best,
+            _ => Some((score, k)),
+        });
+    best.map_or(String::new(), |(_, k)| format!(" (did you mean '{k}'?)"))
+}
+
 pub fn content_hash(bytes: &[u8]) -> String {
     let digest = sha2::Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()

@@ -2,7 +2,7 @@
 //! this shard's share, runs them on worker threads, prints one line per case (or JSON), a
 //! summary table, writes the traces of unexpected findings and an optional JUnit report.
 
-use crate::output::{line, record, shell_quote, thousands, write_atomically};
+use crate::output::{line, paint, record, shell_quote, style, thousands, write_atomically};
 use crate::{Format, bad_input};
 use racesim_check::{Case, CaseResult, Settings, Status};
 use std::io::IsTerminal;
@@ -174,7 +174,13 @@ fn write_failure_traces(results: &[CaseResult], out: &std::path::Path) -> Vec<Op
 fn print_human(results: &[CaseResult], replays: &[Option<String>], seconds: f64, shard: Option<(usize, usize)>) {
     let width = results.iter().map(|r| r.id.len()).max().unwrap_or(20).min(70);
     for (r, replay) in results.iter().zip(replays) {
-        line(format!("{:<7} {:<width$}  {}", r.status.name(), r.id, r.message));
+        let status = format!("{:<7}", r.status.name());
+        let status = match r.status {
+            Status::Pass => paint(style::GOOD, status),
+            Status::Stale => paint(style::WARN, status),
+            _ => paint(style::BAD, status),
+        };
+        line(format!("{status} {:<width$}  {}", r.id, r.message));
         if let Some(command) = replay {
             line(format!("{:<7} {:<width$}  reproduce: {command}", "", ""));
         }

@@ -95,6 +95,13 @@ enum Command {
     Policy(policy::PolicyArgs),
     /// Rewrite traces of an older trace format in the current one (embedding their scenario).
     Migrate(migrate::MigrateArgs),
+    /// Print a shell completion script: `racesim completions bash > /etc/bash_completion.d/racesim`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `racesim man > racesim.1 && man ./racesim.1`.
+    Man,
     /// Measure schedules per second and cost per step against plain shuttle.
     Bench(bench::BenchArgs),
 }
@@ -117,6 +124,22 @@ fn main() -> ExitCode {
         Command::Policy(args) => policy::policy(args),
         Command::Migrate(args) => migrate::migrate(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Completions { shell } => {
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "racesim", &mut text);
+            output::line(String::from_utf8_lossy(&text).trim_end_matches('\n'));
+            exit::CLEAN
+        }
+        Command::Man => {
+            let mut text = Vec::new();
+            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut text) {
+                Ok(()) => {
+                    output::line(String::from_utf8_lossy(&text).trim_end_matches('\n'));
+                    exit::CLEAN
+                }
+                Err(e) => bad_input(format!("cannot render the man page: {e}")),
+            }
+        }
     };
     ExitCode::from(code)
 }

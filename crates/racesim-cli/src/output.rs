@@ -10,13 +10,38 @@ use std::time::{Duration, Instant};
 /// The reader of stdout went away: stop printing, keep working.
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
-/// Writes a line to stdout, unless the reader has gone away.
+/// Whether stdout gets colour: anstream's choice (a terminal, unless `NO_COLOR` is set;
+/// `CLICOLOR_FORCE` forces it).
+fn stdout_colour() -> bool {
+    static CHOICE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *CHOICE.get_or_init(|| anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never)
+}
+
+/// Styles for the words a reader looks for first.
+pub mod style {
+    use anstyle::{AnsiColor, Style};
+    pub const BAD: Style = AnsiColor::Red.on_default().bold();
+    pub const GOOD: Style = AnsiColor::Green.on_default();
+    pub const WARN: Style = AnsiColor::Yellow.on_default().bold();
+    pub const MARK: Style = AnsiColor::Red.on_default().bold();
+}
+
+/// `text` in `style`; [`line`] strips the styling again where colour is off.
+pub fn paint(style: anstyle::Style, text: impl std::fmt::Display) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// Writes a line to stdout, unless the reader has gone away. Colour from [`paint`] goes out
+/// only where stdout takes it.
 pub fn line(text: impl AsRef<str>) {
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
     }
+    let text = text.as_ref();
+    let text: std::borrow::Cow<str> =
+        if stdout_colour() { text.into() } else { anstream::adapter::strip_str(text).to_string().into() };
     let mut stdout = std::io::stdout().lock();
-    if let Err(error) = writeln!(stdout, "{}", text.as_ref()).and_then(|_| stdout.flush()) {
+    if let Err(error) = writeln!(stdout, "{text}").and_then(|_| stdout.flush()) {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
             STDOUT_CLOSED.store(true, Ordering::Relaxed);
             return;

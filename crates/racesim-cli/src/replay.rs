@@ -89,7 +89,11 @@ fn print_human(
     let function_width = events.iter().map(|e| e.function.len()).max().unwrap_or(8).clamp(8, 34);
     line(format!("  step  {:<actor_width$}  {:<function_width$}  what changed", "actor", "function"));
     for (i, event) in events.iter().enumerate() {
-        let mark = if verdict.event == Some(i) { ">>" } else { "  " };
+        let mark = if verdict.event == Some(i) {
+            crate::output::paint(crate::output::style::MARK, ">>")
+        } else {
+            "  ".to_string()
+        };
         line(format!(
             "{mark}{i:>4}  {:<actor_width$}  {:<function_width$}  {}",
             event.actor, event.function, event.change

@@ -1,7 +1,7 @@
 //! `racesim run`: explore one scenario under each chosen policy, write a trace for each
 //! finding, and print verdicts.
 
-use crate::output::{Progress, line, record, shell_quote, thousands};
+use crate::output::{Progress, line, paint, record, shell_quote, style, thousands};
 use crate::{Format, bad_input, exit};
 use racesim_explore::{ExploreConfig, RunReport, StrategyKind};
 use racesim_kernel::Policy;
@@ -114,6 +114,13 @@ pub fn parse_strategy(text: Option<&str>) -> Result<Option<StrategyKind>, String
 pub fn run(args: RunArgs) -> u8 {
     let mut scenario = match Scenario::load(&args.scenario) {
         Ok(s) => s,
+        Err(_) if looks_like_a_trace(&args.scenario) => {
+            let shown = shell_quote(&args.scenario.display().to_string());
+            return bad_input(format!(
+                "{} is a trace, not a scenario: replay it with racesim replay {shown} (or explain, show, minimize it)",
+                args.scenario.display()
+            ));
+        }
         Err(e) => return bad_input(e),
     };
     // Policy files first, so that --policy can name them.
@@ -235,6 +242,15 @@ pub fn expected_list(expected: &Expect) -> Vec<&'static str> {
     }
 }
 
+/// A trace given where a scenario belongs: named `*.json`, or JSON with a `decisions` field.
+fn looks_like_a_trace(path: &Path) -> bool {
+    path.to_string_lossy().ends_with(".json")
+        || std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|v| v.get("decisions").is_some())
+}
+
 /// Explores with the wall clock in charge of the time budget and the progress indicator.
 pub fn explore_with_clock(
     scenario: &Scenario,
@@ -269,7 +285,7 @@ fn expected_note(expected: Option<Expect>, found: Option<Oracle>) -> String {
     match expected {
         None => "  (no expectation in [expect])".into(),
         Some(e) if e.accepts(found) => format!("  (expected {e})"),
-        Some(e) => format!("  (expected {e}: MISMATCH)"),
+        Some(e) => format!("  (expected {e}: {})", paint(style::BAD, "MISMATCH")),
     }
 }
 
@@ -279,8 +295,9 @@ fn print_human(report: &RunReport, expected: Option<Expect>, trace: Option<&Path
         Some(finding) => {
             let got = Some(finding.violation.oracle);
             line(format!(
-                "  {:<32} VIOLATION {} in schedule {} of {} ({}, seed {}){}",
+                "  {:<32} {} {} in schedule {} of {} ({}, seed {}){}",
                 report.policy,
+                paint(style::BAD, "VIOLATION"),
                 finding.violation.oracle,
                 finding.schedule,
                 schedules,
@@ -311,8 +328,9 @@ fn print_human(report: &RunReport, expected: Option<Expect>, trace: Option<&Path
                 String::new()
             };
             line(format!(
-                "  {:<32} clean after {schedules} schedules, {} steps{cut}{undecided}{budget}{}",
+                "  {:<32} {} after {schedules} schedules, {} steps{cut}{undecided}{budget}{}",
                 report.policy,
+                paint(style::GOOD, "clean"),
                 thousands(report.progress.steps),
                 expected_note(expected, None)
             ));

@@ -11,14 +11,15 @@ use std::path::{Path, PathBuf};
 pub struct ShowArgs {
     /// A trace written by `racesim run` (or `racesim minimize`).
     trace: PathBuf,
-    /// Write a self-contained HTML page (no network, no external assets): one lane per actor,
+    /// Write a self-contained HTML page (`-`: to stdout) (no network, no external assets): one lane per actor,
     /// lock holding as bars, the violating step highlighted, kernel state on hover or click.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
-    /// Write a static SVG swimlane picture, for a mailing-list post or a bug report.
+    /// Write a static SVG swimlane picture, for a mailing-list post or a bug report (`-`: to
+    /// stdout).
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
-    /// Write the timeline (lanes, steps, lock bars, state per step) as JSON.
+    /// Write the timeline (lanes, steps, lock bars, state per step) as JSON (`-`: to stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// The scenario to replay against (default: the scenario embedded in the trace).
@@ -83,8 +84,16 @@ pub fn show(args: ShowArgs) -> u8 {
             serde_json::to_string_pretty(t).expect("a timeline serialises")
         }),
     ];
+    if outputs.iter().filter(|(path, _)| path.is_some_and(|p| p.as_os_str() == "-")).count() > 1 {
+        return bad_input("only one of --html, --svg and --json can go to stdout ('-')");
+    }
     for (path, render) in outputs {
         let Some(path) = path else { continue };
+        if path.as_os_str() == "-" {
+            // `-` is stdout, as for every Unix tool: `racesim show T --svg - | ...`.
+            crate::output::line(render(&timeline).trim_end_matches('\n'));
+            continue;
+        }
         if let Err(e) = write_atomically(path, &render(&timeline)) {
             eprintln!("racesim: error: cannot write {}: {e}", path.display());
             return exit::BAD_INPUT;

@@ -601,3 +601,40 @@ fn run_warns_about_a_clean_expectation_without_a_window_and_explores_unnamed_var
     // The variant [expect] does not name is explored too, and said to have no expectation.
     assert!(stdout(&o).contains("legacy_plain") && stdout(&o).contains("no expectation"), "{}", stdout(&o));
 }
+
+#[test]
+fn unix_conventions_dash_is_stdout_no_color_completions_and_man() {
+    let trace = "traces/collapse_mmap.legacy.minimized.trace.json";
+    let o = racesim(&["show", trace, "--svg", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).trim_start().starts_with("<svg") || stdout(&o).contains("<svg"), "{}", stdout(&o));
+    assert!(!repo().join("-").exists(), "no file named '-'");
+    assert_eq!(racesim(&["show", trace, "--svg", "-", "--html", "-"]).status.code(), Some(2));
+    // Colour only where asked for: never in a pipe, never with NO_COLOR, even when forced.
+    let forced = Command::new(env!("CARGO_BIN_EXE_racesim"))
+        .args(["replay", trace])
+        .current_dir(repo())
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(stdout(&forced).contains("\x1b["), "CLICOLOR_FORCE colours: {}", stdout(&forced));
+    let no_color = Command::new(env!("CARGO_BIN_EXE_racesim"))
+        .args(["replay", trace])
+        .current_dir(repo())
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&no_color).contains("\x1b["), "NO_COLOR wins: {}", stdout(&no_color));
+    assert!(!stdout(&racesim(&["replay", trace])).contains("\x1b["), "no colour in a pipe");
+    // run on a trace points at replay.
+    let o = racesim(&["run", trace]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is a trace, not a scenario: replay it with racesim replay"), "{}", stderr(&o));
+    let bash = racesim(&["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0));
+    assert!(stdout(&bash).contains("racesim") && stdout(&bash).contains("replay"), "{}", stdout(&bash));
+    let man = racesim(&["man"]);
+    assert_eq!(man.status.code(), Some(0));
+    assert!(stdout(&man).contains(".TH racesim"), "{}", stdout(&man));
+}

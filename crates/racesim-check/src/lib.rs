@@ -438,7 +438,7 @@ fn check_expectation(
             None,
         ),
         Some(window) if report.window_hits == 0 => {
-            let problems = racesim_explore::window_problems(scenario, &policy);
+            let problems = racesim_explore::window_problems(scenario, std::slice::from_ref(&policy));
             let why = if problems.is_empty() { String::new() } else { format!("; {}", problems.join("; ")) };
             result(
                 case,

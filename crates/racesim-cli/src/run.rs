@@ -161,11 +161,6 @@ pub fn run(args: RunArgs) -> u8 {
     // Counting window hits lets a clean verdict say whether it ever met the race.
     let config =
         ExploreConfig { window: scenario.window.clone(), ..ExploreConfig::new(strategy, args.seed, args.schedules) };
-    if let Some(policy) = policies.first() {
-        for problem in racesim_explore::window_problems(&scenario, policy) {
-            eprintln!("racesim: warning: {}: {problem}", scenario.path);
-        }
-    }
     if scenario.window.is_none()
         && policies.iter().any(|p| matches!(scenario.expectation(&p.name), Some(Expect::Clean)))
     {
@@ -202,8 +197,10 @@ pub fn run(args: RunArgs) -> u8 {
             && report.window_hits == 0
             && let Some(window) = &scenario.window
         {
+            let problems = racesim_explore::window_problems(&scenario, std::slice::from_ref(policy));
+            let why = if problems.is_empty() { String::new() } else { format!("; {}", problems.join("; ")) };
             eprintln!(
-                "racesim: warning: {} under {}: clean, but the window was never reached: \"{}\"",
+                "racesim: warning: {} under {}: clean, but the window was never reached: \"{}\"{why}",
                 scenario.path, policy.name, window.description
             );
         }

@@ -104,7 +104,7 @@ fn a_clean_verdict_that_never_reached_its_window_fails() {
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("window never reached"), "{out}");
-    assert!(out.contains("actor 'collapse' never runs kernel function 'no_such_function'"), "{out}");
+    assert!(out.contains("actor 'collapse' never ran kernel function 'no_such_function'"), "{out}");
     // A typo gets the function that was meant.
     let typo = std::fs::read_to_string(&path).unwrap().replace("no_such_function", "filemap_write_and_wait_rnage");
     std::fs::write(&path, typo).unwrap();

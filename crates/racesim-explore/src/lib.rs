@@ -439,18 +439,22 @@ pub fn run_one_seeded(
 /// Schedules [`window_problems`] samples to learn which kernel functions each actor runs.
 pub const WINDOW_SAMPLE_SCHEDULES: u64 = 64;
 
-/// Problems of the scenario's `[window]` that would make it unreachable whatever the schedule:
-/// a pattern naming a kernel function its actor never runs (in [`WINDOW_SAMPLE_SCHEDULES`]
-/// seeded random schedules; kernel functions are only known by running the model), with the
-/// closest function it does run. A typo in a function name otherwise shows only as "window
-/// never reached". Empty when the scenario declares no window or every pattern can match.
-pub fn window_problems(scenario: &Scenario, policy: &Policy) -> Vec<String> {
+/// Why the scenario's `[window]` may never be reached: a pattern naming a kernel function its actor never runs under any of `policies` (in
+/// [`WINDOW_SAMPLE_SCHEDULES`] seeded random schedules each; kernel functions are only known
+/// by running the model, and some run only under some policies), with the closest function
+/// it does run. A typo in a function name otherwise shows only as "window never reached".
+/// Empty when the scenario declares no window or every pattern matched. A function that runs
+/// only inside the race itself may be missed by the sample: callers ask only once a window
+/// was never reached, and the message says it is a sample.
+pub fn window_problems(scenario: &Scenario, policies: &[Policy]) -> Vec<String> {
     let Some(window) = &scenario.window else { return Vec::new() };
     // (actor, function) pairs seen, in a sorted set: deterministic order for the suggestions.
     let mut seen: std::collections::BTreeSet<(ActorId, &'static str)> = std::collections::BTreeSet::new();
-    for seed in 0..WINDOW_SAMPLE_SCHEDULES {
-        let run = run_one(scenario, policy, Box::new(strategy::RandomWalk::new(seed)), false);
-        seen.extend(run.events.iter().map(|e| (e.actor, e.function)));
+    for policy in policies {
+        for seed in 0..WINDOW_SAMPLE_SCHEDULES {
+            let run = run_one(scenario, policy, Box::new(strategy::RandomWalk::new(seed)), false);
+            seen.extend(run.events.iter().map(|e| (e.actor, e.function)));
+        }
     }
     let names = scenario.names();
     let mut problems = Vec::new();
@@ -461,7 +465,9 @@ pub fn window_problems(scenario: &Scenario, policy: &Policy) -> Vec<String> {
         }
         let runs: Vec<&str> = seen.iter().filter(|(a, _)| *a == pattern.actor).map(|(_, f)| *f).collect();
         problems.push(format!(
-            "[window] {role}: actor '{}' never runs kernel function '{function}'{}",
+            "[window] {role}: in {} sampled schedules{}, actor '{}' never ran kernel function '{function}'{}",
+            WINDOW_SAMPLE_SCHEDULES * policies.len() as u64,
+            if policies.len() == 1 { format!(" under {}", policies[0].name) } else { String::new() },
             names.actor(pattern.actor),
             racesim_scenario::did_you_mean(function, runs.iter().copied())
         ));

@@ -85,6 +85,12 @@ enum Effect {
         pages: Lblk,
         refused: bool,
     },
+    /// fallocate without FALLOC_FL_KEEP_SIZE: the file grows to `size` pages if it is shorter
+    /// (the new pages read as zeroes: unwritten extents).
+    Grow {
+        ino: Ino,
+        size: Lblk,
+    },
     /// A load or store got SIGBUS: the page was beyond EOF at its turn.
     Sigbus {
         ino: Ino,
@@ -181,6 +187,9 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                         let refused = outcome == Outcome::Einval;
                         items.push(interval(Effect::Collapse { ino: file, page, pages, refused }))
                     }
+                    (Operation::Fallocate { file, page, pages, keep_size: false }, Outcome::Ok) => {
+                        items.push(interval(Effect::Grow { ino: file, size: page + pages }))
+                    }
                     (Operation::Store { file, page } | Operation::Load { file, page }, Outcome::Sigbus) => {
                         items.push(interval(Effect::Sigbus { ino: file, lblk: page }))
                     }
@@ -201,7 +210,8 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                 // A copied page is in the page cache, visible to buffered readers, but reaches
                 // the disk (and direct readers) only later: it takes effect somewhere between
                 // the copy and the syscall's return (end filled in at OpEnd).
-                if let Some((op @ Operation::Write { .. }, _)) = running {
+                // A direct write that fell back to a buffered write copies the same way.
+                if let Some((op @ (Operation::Write { .. } | Operation::DioWrite { .. }), _)) = running {
                     items.push(Item {
                         effect: Effect::Wrote { ino, lblk, token },
                         begin: at,
@@ -306,6 +316,11 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
             strictness == Strictness::WrittenDataOnly || f.pages[lblk as usize] == token
         }
         Effect::Sigbus { ino, lblk } => lblk >= files[ino as usize].size,
+        Effect::Grow { ino, size } => {
+            let f = &mut files[ino as usize];
+            f.size = f.size.max(size.min(FILE_PAGES_MAX));
+            true
+        }
         Effect::TruncateSize { ino, size } => {
             let f = &mut files[ino as usize];
             if size < f.size {

@@ -385,7 +385,7 @@ impl Scenario {
             | Operation::CollapseRange { file: f, page, pages }
             | Operation::InsertRange { file: f, page, pages }
             | Operation::ZeroRange { file: f, page, pages }
-            | Operation::Fallocate { file: f, page, pages }
+            | Operation::Fallocate { file: f, page, pages, .. }
             | Operation::Readahead { file: f, page, pages } => {
                 format!("{} {} [{page}, {})", op.name(), file(f), page + pages)
             }
@@ -487,9 +487,12 @@ impl Scenario {
                     | Operation::CollapseRange { file: f, page, pages }
                     | Operation::InsertRange { file: f, page, pages }
                     | Operation::ZeroRange { file: f, page, pages }
-                    | Operation::Fallocate { file: f, page, pages }
                     | Operation::Readahead { file: f, page, pages } => {
                         format!("file = {}, page = {page}, pages = {pages}", file(f))
+                    }
+                    Operation::Fallocate { file: f, page, pages, keep_size } => {
+                        let keep = if keep_size { "" } else { ", keep_size = false" };
+                        format!("file = {}, page = {page}, pages = {pages}{keep}", file(f))
                     }
                     Operation::DioRead { file: f, page, pages, buffer } => {
                         format!("file = {}, page = {page}, pages = {pages}{}", file(f), mapped_buffer(buffer, "into"))

@@ -129,6 +129,8 @@ struct RawOp {
     /// dio_write: the syscall returns at submission; the bio completes later.
     #[serde(rename = "async")]
     asynchronous: Option<Spanned<bool>>,
+    /// fallocate: FALLOC_FL_KEEP_SIZE (default true); false extends a file the range passes.
+    keep_size: Option<Spanned<bool>>,
 }
 
 /// Operation names, with the fields each takes, for messages.
@@ -144,7 +146,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("collapse_range", "file, page, pages"),
     ("insert_range", "file, page, pages"),
     ("zero_range", "file, page, pages"),
-    ("fallocate", "file, page, pages"),
+    ("fallocate", "file, page, pages, keep_size?"),
     ("readahead", "file, page, pages"),
     ("writeback", "file"),
     ("fsync", "file"),
@@ -538,6 +540,7 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         ("from_page", raw.from_page.as_ref().map(|f| f.span()), WRITES),
         ("into_mmap", raw.into_mmap.as_ref().map(|f| f.span()), DIRECT_READ),
         ("into_page", raw.into_page.as_ref().map(|f| f.span()), DIRECT_READ),
+        ("keep_size", raw.keep_size.as_ref().map(|f| f.span()), &["fallocate"]),
     ];
     for (field, span, owners) in buffer_fields {
         let Some(span) = span else { continue };
@@ -575,7 +578,12 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             match name {
                 "read" => Operation::Read { file: ino, page: p, pages: n },
                 "readahead" => Operation::Readahead { file: ino, page: p, pages: n },
-                _ => Operation::Fallocate { file: ino, page: p, pages: n },
+                _ => Operation::Fallocate {
+                    file: ino,
+                    page: p,
+                    pages: n,
+                    keep_size: raw.keep_size.as_ref().is_none_or(|k| *k.get_ref()),
+                },
             }
         }
         "dio_write" | "dio_read" => {

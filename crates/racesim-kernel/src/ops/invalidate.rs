@@ -111,10 +111,12 @@ impl<C: Cpu> Task<'_, C> {
         self.unmap_mapping_range(file, range);
     }
 
-    /// `invalidate_inode_pages2_range`, as a direct write calls it after its data is on disk:
-    /// each cached page of the range is locked, unmapped, and removed unless it is dirty
-    /// (`invalidate_complete_page2` fails with -EBUSY then, and the page stays).
-    pub fn invalidate_inode_pages2_range(&mut self, file: Ino, range: PageRange) {
+    /// `invalidate_inode_pages2_range`, as a direct write calls it before its IO and after its
+    /// data is on disk: each cached page of the range is locked, unmapped, and removed unless it
+    /// is dirty (`invalidate_complete_page2` fails with -EBUSY then, and the page stays).
+    /// Returns whether a page was busy.
+    pub fn invalidate_inode_pages2_range(&mut self, file: Ino, range: PageRange) -> bool {
+        let mut busy = false;
         let actor = self.actor;
         // pagevec_lookup_entries, once: the caller does not loop until the range is empty.
         let batch: Vec<(Lblk, PageId)> = self.cpu.step(|m| {
@@ -138,6 +140,7 @@ impl<C: Cpu> Task<'_, C> {
                 let p = m.kernel.page_mut(page);
                 if p.dirty {
                     m.emit(actor, "invalidate_complete_page2", Change::InvalidateBusy { ino: file, index, page });
+                    busy = true;
                     return;
                 }
                 p.attached = false;
@@ -152,6 +155,7 @@ impl<C: Cpu> Task<'_, C> {
             });
             self.unlock_page("invalidate_inode_pages2_range", page_lock);
         }
+        busy
     }
 
     /// Frees the blocks of `range` (`ext4_ext_remove_space`), leaving holes.
@@ -382,9 +386,11 @@ impl<C: Cpu> Task<'_, C> {
         Outcome::Ok
     }
 
-    /// fallocate(mode 0, FALLOC_FL_KEEP_SIZE) of `pages` pages at `page`: allocates unwritten
-    /// extents for the holes of the range; data already there stays.
-    pub fn fallocate(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+    /// fallocate(mode 0) of `pages` pages at `page`: allocates unwritten extents for the holes
+    /// of the range; data already there stays. Without FALLOC_FL_KEEP_SIZE a range past EOF
+    /// extends `i_size` to its end (`ext4_alloc_file_blocks` calls `ext4_update_inode_size` as it
+    /// allocates; same step).
+    pub fn fallocate(&mut self, file: Ino, page: Lblk, pages: Lblk, keep_size: bool) -> Outcome {
         let actor = self.actor;
         let i_rwsem = self.lock_i_rwsem(file);
         let full = self.cpu.step(|m| {
@@ -408,6 +414,11 @@ impl<C: Cpu> Task<'_, C> {
             }
             if allocated == 0 {
                 m.emit(actor, "ext4_alloc_file_blocks", Change::Nothing);
+            }
+            let end = (page + pages).min(FILE_PAGES_MAX);
+            if !keep_size && end > m.kernel.inode(file).i_size {
+                m.kernel.inode_mut(file).i_size = end;
+                m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: end });
             }
             false
         });

@@ -18,6 +18,8 @@ enum PageWrite {
     Failed,
     /// The user buffer's PTE vanished between fault-in and the atomic copy: fault in again.
     ShortCopy,
+    /// `write_begin` could not get a block (ENOSPC): the write stops before this page.
+    NoSpace,
 }
 
 impl<C: Cpu> Task<'_, C> {
@@ -50,6 +52,7 @@ impl<C: Cpu> Task<'_, C> {
             self.allocate_range(file, PageRange::new(page, page + pages));
         }
         let mut written = 0;
+        let mut no_space = false;
         'pages: for i in 0..pages {
             let index = page + i;
             if fail_at == Some(i) && dax {
@@ -64,8 +67,7 @@ impl<C: Cpu> Task<'_, C> {
                     break 'pages;
                 }
                 let result = if dax {
-                    self.dax_write_page(file, index, write);
-                    PageWrite::Copied
+                    self.dax_write_page(file, index, write)
                 } else {
                     self.write_one_page(file, index, buffer, i, fail_at == Some(i), write)
                 };
@@ -75,6 +77,10 @@ impl<C: Cpu> Task<'_, C> {
                         continue 'pages;
                     }
                     PageWrite::Failed => break 'pages,
+                    PageWrite::NoSpace => {
+                        no_space = true;
+                        break 'pages;
+                    }
                     PageWrite::ShortCopy => continue,
                 }
             }
@@ -86,7 +92,11 @@ impl<C: Cpu> Task<'_, C> {
         if let Some(h) = i_rwsem {
             self.release("inode_unlock", h);
         }
-        if written == 0 { Outcome::Efault } else { Outcome::Pages(written) }
+        match (written, no_space) {
+            (0, true) => Outcome::Enospc,
+            (0, false) => Outcome::Efault,
+            (n, _) => Outcome::Pages(n),
+        }
     }
 
     /// Allocates blocks for every hole of `range` in one go (`ext4_map_blocks` over the range /
@@ -156,10 +166,15 @@ impl<C: Cpu> Task<'_, C> {
             self.release("range_unlock", h);
         }
         let alloc = self.policy.write_alloc;
-        let new_block = self
-            .cpu
-            .step(|m| map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc))
-            .unwrap_or(false);
+        // ext4_write_begin fails with ENOSPC: the page is unlocked and the write returns what it
+        // copied so far (generic_perform_write), ENOSPC if nothing. The page stays cached, clean
+        // (ext4_truncate_failed_write only drops blocks past i_size, and none were allocated).
+        let Some(new_block) =
+            self.cpu.step(|m| map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc))
+        else {
+            self.unlock_page("ext4_write_begin", page_lock);
+            return PageWrite::NoSpace;
+        };
         let token = Token::Data { ino: file, lblk: index, write };
         // Before 2.6.24 the copy could fault, taking mmap_sem with the page still locked.
         if let UserBuffer::Mapped { file: source, page: source_page } = buffer
@@ -252,7 +267,7 @@ impl<C: Cpu> Task<'_, C> {
     /// straight into it. Over an existing block, mapping and copy are one step. A block it
     /// allocates was a hole, which a load may have mapped with the zero page: those mappings
     /// go between the allocation and the copy, as `dax_iomap_actor` does on IOMAP_F_NEW.
-    fn dax_write_page(&mut self, file: Ino, index: Lblk, write: WriteId) {
+    fn dax_write_page(&mut self, file: Ino, index: Lblk, write: WriteId) -> PageWrite {
         let actor = self.actor;
         // A block allocated here is zeroed by get_block only where the policy zeroes at
         // allocation; otherwise it holds its leftovers until the copy overwrites the whole page
@@ -277,16 +292,17 @@ impl<C: Cpu> Task<'_, C> {
             .policy
             .dio_range_lock
             .then(|| self.acquire("range_lock", range_lock, LockMode::Exclusive, PageRange::page(index)));
+        // Some(block allocated here), or None when the copy already happened; Err on ENOSPC.
         let allocated = self.cpu.step(|m| {
             let extent = m.kernel.inode(file).blocks[index as usize];
             if let Some(pblk) = extent.pblk() {
                 m.kernel.inode_mut(file).blocks[index as usize] = Extent::Written(pblk);
                 copy(m, pblk);
-                return None;
+                return Ok(None);
             }
             let Some(p) = m.kernel.alloc_block(file, index) else {
                 m.emit(actor, "dax_iomap_actor", Change::NoSpace { ino: file, lblk: index });
-                return None;
+                return Err(());
             };
             if prezero {
                 m.kernel.disk[p as usize] = Token::Zero;
@@ -297,15 +313,16 @@ impl<C: Cpu> Task<'_, C> {
                 "dax_iomap_actor",
                 Change::BlockMapped { ino: file, lblk: index, extent: Extent::Written(p), allocated: true },
             );
-            Some(p)
+            Ok(Some(p))
         });
-        if let Some(pblk) = allocated {
+        if let Ok(Some(pblk)) = allocated {
             self.dax_invalidate_hole(file, index);
             self.cpu.step(|m| copy(m, pblk));
         }
         if let Some(h) = bio_lock {
             self.release("range_unlock", h);
         }
+        if allocated.is_ok() { PageWrite::Copied } else { PageWrite::NoSpace }
     }
 
     /// The invalidation after a DAX write(2) allocated `file:index`: a load may have mapped the

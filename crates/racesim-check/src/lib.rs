@@ -186,10 +186,25 @@ fn is_policy_file(path: &Path) -> bool {
         && !table.contains_key("file")
 }
 
-/// Hidden files live next to cases and are never cases.
+/// TOML files of other tools that share a project with scenarios: never scenarios.
+const OTHER_TOOLS_TOML: [&str; 8] = [
+    "Cargo.toml",
+    "rustfmt.toml",
+    "clippy.toml",
+    "rust-toolchain.toml",
+    "deny.toml",
+    "taplo.toml",
+    "pyproject.toml",
+    "config.toml",
+];
+
+/// Inside folders: hidden files and folders, build output (`target/`) and other tools' TOML
+/// files live next to cases and are never cases.
 fn is_ignored(path: &Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     name.starts_with('.')
+        || (name == "target" && path.is_dir())
+        || (OTHER_TOOLS_TOML.contains(&name.as_str()) && path.is_file())
 }
 
 fn files_under(path: &Path, found: &mut Vec<PathBuf>, invalid: &mut Vec<(PathBuf, String)>) {

@@ -252,6 +252,9 @@ fn a_folder_of_what_racesim_reads_and_what_it_does_not_passes_from_anywhere_in_t
     std::fs::write(dir.join("policies/mine.toml"), "name = \"mine\"\nbase = \"legacy\"\n").unwrap();
     std::fs::write(dir.join("scenarios/README.md"), "# Our scenarios\n").unwrap();
     std::fs::write(dir.join("traces/notes.txt"), "not a trace\n").unwrap();
+    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"mine\"\n").unwrap();
+    std::fs::create_dir_all(dir.join("target/debug")).unwrap();
+    std::fs::write(dir.join("target/debug/junk.toml"), "not = [toml").unwrap();
     // The first run writes its JUnit report into the folder it checks; the second must not
     // mistake it for input.
     for _ in 0..2 {
@@ -259,7 +262,9 @@ fn a_folder_of_what_racesim_reads_and_what_it_does_not_passes_from_anywhere_in_t
         let out = text(&o.stdout);
         assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
         assert!(out.contains("policies/mine.toml [policy file]"), "{out}");
-        assert!(!out.contains("README") && !out.contains("junit.xml") && !out.contains("notes.txt"), "{out}");
+        for skipped in ["README", "junit.xml", "notes.txt", "Cargo.toml", "junk.toml"] {
+            assert!(!out.contains(skipped), "{skipped} is not a case: {out}");
+        }
     }
     // From a subdirectory, check finds the project's scenarios/ and traces/.
     let o = racesim_in(&dir.join("traces"), &["check", "--schedules", "200"]);

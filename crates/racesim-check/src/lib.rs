@@ -674,28 +674,78 @@ fn check_trace(case: &Case, path: &Path) -> CaseResult {
     }
 }
 
+/// The checks of one scenario file that did not pass ([`check_scenario`]).
+#[derive(Clone, Debug)]
+pub struct ScenarioFailure {
+    /// The scenario file, as resolved.
+    pub path: PathBuf,
+    /// Every check that ran, passed or not.
+    pub results: Vec<CaseResult>,
+}
+
+impl ScenarioFailure {
+    pub fn failures(&self) -> impl Iterator<Item = &CaseResult> {
+        self.results.iter().filter(|r| r.status != Status::Pass)
+    }
+}
+
+impl std::fmt::Display for ScenarioFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} of {} checks failed:", self.path.display(), self.failures().count(), self.results.len())?;
+        for r in self.failures() {
+            write!(f, "\n  {} {}: {}", r.status.name(), r.id, r.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioFailure {}
+
+/// A relative scenario path as a crate's test means it: as given when it exists (relative to
+/// the crate's directory, where `cargo test` runs), else relative to the nearest folder above
+/// that has it (the workspace root, where `scenarios/` usually is).
+pub fn resolve_scenario_path(path: &Path) -> PathBuf {
+    if path.is_absolute() || path.exists() {
+        return path.to_path_buf();
+    }
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    here.ancestors().map(|dir| dir.join(path)).find(|p| p.exists()).unwrap_or_else(|| path.to_path_buf())
+}
+
+/// Runs every expectation of the scenario file at `path` (and its determinism check) with
+/// `settings`; `Err` lists what failed. For a crate's own tests and tools.
+pub fn check_scenario(path: impl AsRef<Path>, settings: &Settings) -> Result<Vec<CaseResult>, ScenarioFailure> {
+    let path = resolve_scenario_path(path.as_ref());
+    let cases = discover(std::slice::from_ref(&path));
+    let results = run_cases(&cases, settings, 1, &|_| {});
+    if results.iter().all(|r| r.status == Status::Pass) {
+        Ok(results)
+    } else {
+        Err(ScenarioFailure { path, results })
+    }
+}
+
 /// Runs every expectation of the scenario file at `path` (and its determinism check), and
-/// panics with a readable list of what failed. For a crate's own tests:
+/// fails the test with a readable list of what failed. For a crate's own tests:
 ///
 /// ```no_run
 /// racesim_check::assert_scenario("scenarios/collapse_mmap.toml");
 /// ```
-#[track_caller]
+///
+/// A relative path is tried in the crate's directory, then in the folders above it.
 pub fn assert_scenario(path: impl AsRef<Path>) {
-    let path = path.as_ref();
-    let cases = discover(&[path.to_path_buf()]);
-    let results = run_cases(&cases, &Settings::default(), 1, &|_| {});
-    let failures: Vec<String> = results
-        .iter()
-        .filter(|r| r.status != Status::Pass)
-        .map(|r| format!("  {} {}: {}", r.status.name(), r.id, r.message))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{}: {} of {} checks failed:\n{}",
-        path.display(),
-        failures.len(),
-        results.len(),
-        failures.join("\n")
-    );
+    assert_scenario_with(path, &Settings::default());
+}
+
+/// [`assert_scenario`] with settings (schedules, seed, strategy).
+pub fn assert_scenario_with(path: impl AsRef<Path>, settings: &Settings) {
+    if let Err(failure) = check_scenario(path, settings) {
+        let message = failure.to_string();
+        eprintln!("{message}");
+        // Unwinding without the panic hook: once shuttle has run in a process, its hook
+        // prints "Task failed, serializing schedule" before any panic, which reads like a
+        // crash of racesim rather than a failed expectation. The test still fails, with the
+        // message as its payload (`#[should_panic(expected = ...)]` sees it).
+        std::panic::resume_unwind(Box::new(message));
+    }
 }

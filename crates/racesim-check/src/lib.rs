@@ -718,11 +718,7 @@ pub fn check_scenario(path: impl AsRef<Path>, settings: &Settings) -> Result<Vec
     let path = resolve_scenario_path(path.as_ref());
     let cases = discover(std::slice::from_ref(&path));
     let results = run_cases(&cases, settings, 1, &|_| {});
-    if results.iter().all(|r| r.status == Status::Pass) {
-        Ok(results)
-    } else {
-        Err(ScenarioFailure { path, results })
-    }
+    if results.iter().all(|r| r.status == Status::Pass) { Ok(results) } else { Err(ScenarioFailure { path, results }) }
 }
 
 /// Runs every expectation of the scenario file at `path` (and its determinism check), and

@@ -281,9 +281,11 @@ impl Scenario {
         Ok(scenario)
     }
 
-    /// Whether two scenarios mean the same: equal once parsed, whatever their comments,
-    /// layout, description or path. A trace is stale only when its scenario's meaning changed;
-    /// a comment added to a scenario leaves its traces valid. Both sides are parsed by this
+    /// Whether two scenarios mean the same for a trace: equal once parsed, whatever their
+    /// comments, layout, description or path, and whatever they expect (`[expect]`) or call
+    /// the race window (`[window]`): those judge runs but do not change one. A trace is stale
+    /// only when what it replays changed; a comment, or a first `[expect]`ation written after
+    /// recording the trace, leaves it valid. Both sides are parsed by this
     /// racesim, so comparing the parsed values' debug form is exact and deterministic (no
     /// hash maps anywhere in a scenario).
     pub fn same_meaning(&self, other: &Scenario) -> bool {
@@ -293,6 +295,8 @@ impl Scenario {
             s.content_hash.clear();
             s.text.clear();
             s.description.clear();
+            s.expect.clear();
+            s.window = None;
             format!("{s:?}")
         };
         normal(self) == normal(other)

@@ -674,6 +674,40 @@ fn check_trace(case: &Case, path: &Path) -> CaseResult {
     }
 }
 
+/// Every case found in `paths` as a test of the caller's own test harness (libtest-mimic):
+/// a `[[test]]` target with `harness = false` whose `main` runs these trials becomes one test
+/// per expectation, determinism check and trace, which `cargo test` and `cargo nextest` list,
+/// filter, run in parallel, partition, retry and report like any other test. Relative paths
+/// are found from the crate directory upwards, as for [`assert_scenario`].
+///
+/// ```no_run
+/// // The `main` of tests/scenarios.rs, with `[[test]] name = "scenarios" harness = false`.
+/// let args = libtest_mimic::Arguments::from_args();
+/// let trials = racesim_check::trials(&["scenarios".into(), "traces".into()], &Default::default());
+/// libtest_mimic::run(&args, trials).exit();
+/// ```
+pub fn trials(paths: &[PathBuf], settings: &Settings) -> Vec<libtest_mimic::Trial> {
+    let mut trials = Vec::new();
+    for given in paths {
+        let resolved = resolve_scenario_path(given);
+        // Test names use the path as given, not where it was found: the same on every machine,
+        // so nextest's partitions and filters do not depend on the checkout's location.
+        let (found, shown) = (resolved.display().to_string(), given.display().to_string());
+        for case in discover(std::slice::from_ref(&resolved)) {
+            let settings = settings.clone();
+            let name = case.id.replacen(&found, &shown, 1);
+            trials.push(libtest_mimic::Trial::test(name, move || {
+                let result = run_case(&case, &settings);
+                match result.status {
+                    Status::Pass => Ok(()),
+                    status => Err(format!("{}: {}", status.name(), result.message).into()),
+                }
+            }));
+        }
+    }
+    trials
+}
+
 /// The checks of one scenario file that did not pass ([`check_scenario`]).
 #[derive(Clone, Debug)]
 pub struct ScenarioFailure {

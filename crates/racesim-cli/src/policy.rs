@@ -18,11 +18,15 @@ pub struct PolicyArgs {
 }
 
 pub fn policy(args: PolicyArgs) -> u8 {
-    let from_scenario = match &args.scenario {
+    let scenario = match &args.scenario {
         Some(path) => match racesim_scenario::Scenario::load(path) {
-            Ok(s) => s.policy(&args.policy),
+            Ok(s) => Some(s),
             Err(e) => return bad_input(e),
         },
+        None => None,
+    };
+    let from_scenario = match &scenario {
+        Some(s) => s.policy(&args.policy),
         None => racesim_scenario::policy_file::builtin(&args.policy),
     };
     let policy = match from_scenario {
@@ -33,7 +37,19 @@ pub fn policy(args: PolicyArgs) -> u8 {
                 Err(e) => return bad_input(e),
             }
         }
-        None => return bad_input(format!("'{}' is neither a known policy nor a policy file", args.policy)),
+        None => {
+            // Say where we looked and what is there, so the user can pick.
+            let mut known: Vec<String> =
+                racesim_kernel::policy::BUILTIN_POLICIES.iter().map(|s| s.to_string()).collect();
+            let place = match &scenario {
+                Some(s) => {
+                    known.extend(s.variants.iter().map(|v| v.name.clone()));
+                    format!("a policy of {} (", s.path)
+                }
+                None => "a built-in policy (".to_string(),
+            };
+            return bad_input(format!("'{}' is neither {place}{}) nor a policy file", args.policy, known.join(", ")));
+        }
     };
     let table = policy.lock_table();
     match args.format {

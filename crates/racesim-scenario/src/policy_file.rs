@@ -27,6 +27,7 @@ pub fn builtin(name: &str) -> Option<Policy> {
 
 /// Parses a policy file.
 pub fn parse(text: &str, path: &str) -> Result<Policy, ScenarioError> {
+    crate::check_policy_file_name(text, path)?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         let (line, column) = e.span().map_or((0, 0), |s| line_column(text, s.start));
         ScenarioError { path: path.to_string(), line, column, message: e.message().trim_end().to_string() }
@@ -37,12 +38,7 @@ pub fn parse(text: &str, path: &str) -> Result<Policy, ScenarioError> {
 /// Reads a policy file from disk.
 pub fn load(path: &std::path::Path) -> Result<Policy, ScenarioError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        path: shown.clone(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read policy file: {e}"),
-    })?;
+    let text = crate::read_input(path, "policy file")?;
     parse(&text, &shown)
 }
 

@@ -54,6 +54,11 @@ pub enum CaseKind {
     Replay {
         path: PathBuf,
     },
+    /// A policy file found among the cases: it must load (a policy file that no longer parses
+    /// would break every `--policy-file` run that names it).
+    Policy {
+        path: PathBuf,
+    },
     /// A file that could not become a case: reported as bad input, the rest still run.
     Invalid {
         path: PathBuf,
@@ -67,7 +72,7 @@ pub struct Case {
     pub id: String,
     /// The file the case comes from.
     pub file: String,
-    /// The policy, `determinism`, `replay` or `input`.
+    /// The policy, `determinism`, `replay`, `policy file` or `input`.
     pub name: String,
     pub kind: CaseKind,
 }
@@ -111,6 +116,9 @@ pub struct CaseResult {
     /// exhaustive search showed (`verified`, `verified within B preemptions`, `incomplete
     /// after N executions`).
     pub coverage: Option<String>,
+    /// Wall-clock time the case took (for reports only: JUnit `time`, JSON `seconds`; no
+    /// verdict depends on it).
+    pub duration: std::time::Duration,
 }
 
 /// Exit codes of `racesim check`, by the most severe status present.
@@ -137,9 +145,26 @@ pub fn exit_code(results: &[CaseResult]) -> u8 {
     }
 }
 
-/// The folders `racesim check` looks in when given none.
+/// The folders `racesim check` looks in when given none: `scenarios/` and `traces/` of the
+/// project root, the nearest of the current folder and its parents that holds a `scenarios/`
+/// folder (so `check` works from any subdirectory of a project). Falls back to the current
+/// folder's, which then are named as missing.
 pub fn default_paths() -> Vec<PathBuf> {
-    vec![PathBuf::from("scenarios"), PathBuf::from("traces")]
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let root = here.ancestors().find(|dir| dir.join("scenarios").is_dir()).map(Path::to_path_buf);
+    let relative = |name: &str| match &root {
+        // Paths as short as they can be: relative to the current folder when it is the root.
+        Some(root) if *root == here => PathBuf::from(name),
+        Some(root) => root.join(name),
+        None => PathBuf::from(name),
+    };
+    let mut paths = vec![relative("scenarios")];
+    let traces = relative("traces");
+    // A project without recorded traces is fine; a missing scenarios/ is worth saying.
+    if traces.is_dir() || root.is_none() {
+        paths.push(traces);
+    }
+    paths
 }
 
 fn is_trace(path: &Path) -> bool {
@@ -150,10 +175,43 @@ fn is_scenario(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "toml")
 }
 
-/// Documentation and hidden files live next to cases and are not cases.
+/// What racesim reads: scenarios and policy files (`*.toml`) and traces (`*.trace.json`).
+/// Inside a folder, everything else (a README, the JUnit report `check` wrote itself, notes,
+/// hidden files) is not a case and is skipped; a file named on the command line is always
+/// judged.
+fn is_read_by_racesim(path: &Path) -> bool {
+    is_trace(path) || is_scenario(path)
+}
+
+/// A policy file rather than a scenario: a TOML table with lock rows or a `base` policy and
+/// no files or actors (policies/*.toml, or a user's own, as `--policy-file` reads them).
+fn is_policy_file(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    let Ok(table) = text.parse::<toml::Table>() else { return false };
+    (table.contains_key("lock") || table.contains_key("base"))
+        && !table.contains_key("actor")
+        && !table.contains_key("file")
+}
+
+/// TOML files of other tools that share a project with scenarios: never scenarios.
+const OTHER_TOOLS_TOML: [&str; 8] = [
+    "Cargo.toml",
+    "rustfmt.toml",
+    "clippy.toml",
+    "rust-toolchain.toml",
+    "deny.toml",
+    "taplo.toml",
+    "pyproject.toml",
+    "config.toml",
+];
+
+/// Inside folders: hidden files and folders, build output (`target/`) and other tools' TOML
+/// files live next to cases and are never cases.
 fn is_ignored(path: &Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    name.starts_with('.') || name.ends_with(".md")
+    name.starts_with('.')
+        || (name == "target" && path.is_dir())
+        || (OTHER_TOOLS_TOML.contains(&name.as_str()) && path.is_file())
 }
 
 fn files_under(path: &Path, found: &mut Vec<PathBuf>, invalid: &mut Vec<(PathBuf, String)>) {
@@ -167,8 +225,13 @@ fn files_under(path: &Path, found: &mut Vec<PathBuf>, invalid: &mut Vec<(PathBuf
         };
         entries.sort();
         for entry in entries {
-            if !is_ignored(&entry) {
+            if is_ignored(&entry) {
+                continue;
+            }
+            if entry.is_dir() {
                 files_under(&entry, found, invalid);
+            } else if is_read_by_racesim(&entry) {
+                found.push(entry);
             }
         }
     } else if path.exists() {
@@ -194,6 +257,13 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Case> {
                 file: shown,
                 name: "replay".into(),
                 kind: CaseKind::Replay { path: file },
+            });
+        } else if is_scenario(&file) && is_policy_file(&file) {
+            cases.push(Case {
+                id: format!("{shown} [policy file]"),
+                file: shown,
+                name: "policy file".into(),
+                kind: CaseKind::Policy { path: file },
             });
         } else if is_scenario(&file) {
             match Scenario::load(&file) {
@@ -224,7 +294,7 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Case> {
                 Err(error) => invalid.push((file.clone(), error.to_string())),
             }
         } else {
-            invalid.push((file.clone(), "not a scenario (*.toml) or a trace (*.trace.json)".into()));
+            invalid.push((file.clone(), "not a scenario or policy file (*.toml) or a trace (*.trace.json)".into()));
         }
     }
     for (path, error) in invalid {
@@ -280,7 +350,9 @@ pub fn run_cases(
         loop {
             let index = next.fetch_add(1, Ordering::SeqCst);
             let Some(case) = cases.get(index) else { break };
-            let result = run_case(case, settings);
+            let started = std::time::Instant::now();
+            let mut result = run_case(case, settings);
+            result.duration = started.elapsed();
             let total_schedules = {
                 let mut s = schedules.lock().unwrap_or_else(|p| p.into_inner());
                 *s += result.schedules;
@@ -309,6 +381,7 @@ fn result(case: &Case, status: Status, message: String, schedules: u64, trace: O
         schedules,
         trace,
         coverage: None,
+        duration: std::time::Duration::ZERO,
     }
 }
 
@@ -333,6 +406,10 @@ pub fn run_case(case: &Case, settings: &Settings) -> CaseResult {
         }
         CaseKind::Determinism { scenario } => check_determinism(case, scenario, settings),
         CaseKind::Replay { path } => check_trace(case, path),
+        CaseKind::Policy { path } => match racesim_scenario::policy_file::load(path) {
+            Ok(policy) => result(case, Status::Pass, format!("policy '{}' loads", policy.name), 0, None),
+            Err(e) => result(case, Status::BadInput, e.to_string(), 0, None),
+        },
     }
 }
 
@@ -450,13 +527,17 @@ fn check_expectation_with(
             schedules,
             None,
         ),
-        Some(window) if report.window_hits == 0 => result(
-            case,
-            Status::Fail,
-            format!("window never reached: \"{}\" (0 of {schedules} schedules)", window.description),
-            schedules,
-            None,
-        ),
+        Some(window) if report.window_hits == 0 => {
+            let problems = racesim_explore::window_problems(scenario, std::slice::from_ref(policy));
+            let why = if problems.is_empty() { String::new() } else { format!("; {}", problems.join("; ")) };
+            result(
+                case,
+                Status::Fail,
+                format!("window never reached: \"{}\" (0 of {schedules} schedules){why}", window.description),
+                schedules,
+                None,
+            )
+        }
         Some(_) => {
             // Undecided end states are neither clean nor violating: say how many there were.
             let undecided = if report.undecided > 0 {
@@ -509,15 +590,130 @@ fn check_determinism(case: &Case, scenario: &Scenario, settings: &Settings) -> C
     )
 }
 
-/// Where the scenario a trace names is: as recorded (relative to where racesim ran), or
+/// Where the scenario a trace names is: as recorded (relative to where racesim runs), or
 /// relative to the folder above the trace's folder (a checkout's `traces/../scenarios/...`).
-fn locate_scenario(trace_path: &Path, recorded: &str) -> PathBuf {
+/// `None` when neither exists (a trace mailed on its own).
+pub fn locate_scenario(trace_path: &Path, recorded: &str) -> Option<PathBuf> {
     let recorded = PathBuf::from(recorded);
-    if recorded.exists() {
-        return recorded;
+    if recorded.is_file() {
+        return Some(recorded);
     }
     let beside = trace_path.parent().and_then(|p| p.parent()).map(|root| root.join(&recorded));
-    beside.filter(|p| p.exists()).unwrap_or(recorded)
+    beside.filter(|p| p.is_file())
+}
+
+/// The scenario a trace replays against, and whether the trace is stale.
+#[derive(Clone, Debug)]
+pub struct TraceScenario {
+    /// The scenario, with the trace's own policy definition adopted.
+    pub scenario: Scenario,
+    /// Why the trace is stale, with the command that re-records it; `None` if it is current
+    /// (or its scenario file is not around to compare with).
+    pub stale: Option<String>,
+}
+
+/// Finds the scenario of `trace`: `given` (`--scenario`) when set; else the scenario text the
+/// trace embeds (so a trace replays alone, anywhere); else (a format-2 trace) the scenario
+/// file at its recorded path. The trace is stale when the scenario file (given, or found at
+/// the recorded path) means something else than what the trace was recorded with: judged on
+/// the parsed scenarios, so comments and layout do not count.
+pub fn scenario_of_trace(trace_path: &Path, trace: &Trace, given: Option<&Path>) -> Result<TraceScenario, String> {
+    let on_disk = match given {
+        Some(path) => Some(Scenario::load(path).map_err(|e| e.to_string())?),
+        None => match locate_scenario(trace_path, &trace.scenario.path) {
+            Some(path) => match Scenario::load(&path) {
+                Ok(s) => Some(s),
+                // A broken scenario file cannot be replayed against, but the embedded text can.
+                Err(e) if trace.scenario.text.is_some() => {
+                    return resolved_embedded(trace_path, trace, Some(e.to_string()));
+                }
+                Err(e) => return Err(format!("{e} (the scenario of trace {})", trace_path.display())),
+            },
+            None => None,
+        },
+    };
+    let stale_of = |scenario: &Scenario| {
+        racesim_explore::scenario_changed(scenario, trace).then(|| stale_message(trace_path, trace, &scenario.path))
+    };
+    if given.is_some() || trace.scenario.text.is_none() {
+        match on_disk {
+            Some(scenario) => {
+                let stale = stale_of(&scenario);
+                adopt(trace_path, trace, scenario, stale)
+            }
+            None => Err(format!(
+                "{}: cannot read scenario (the trace is in format {}, which does not embed its scenario; \
+                 give it with --scenario FILE, or run racesim migrate {} where the scenario is)",
+                trace.scenario.path,
+                trace.format,
+                trace_path.display()
+            )),
+        }
+    } else {
+        let stale = on_disk.as_ref().and_then(stale_of);
+        resolved_embedded(trace_path, trace, stale)
+    }
+}
+
+fn resolved_embedded(trace_path: &Path, trace: &Trace, stale: Option<String>) -> Result<TraceScenario, String> {
+    let text = trace.scenario.text.as_deref().unwrap_or_default();
+    let scenario = Scenario::parse(text, &trace.scenario.path)
+        .map_err(|e| format!("{e} (the scenario embedded in trace {})", trace_path.display()))?;
+    adopt(trace_path, trace, scenario, stale)
+}
+
+fn adopt(
+    trace_path: &Path,
+    trace: &Trace,
+    mut scenario: Scenario,
+    stale: Option<String>,
+) -> Result<TraceScenario, String> {
+    racesim_explore::adopt_trace_policy(&mut scenario, trace).map_err(|e| format!("{}: {e}", trace_path.display()))?;
+    Ok(TraceScenario { scenario, stale })
+}
+
+fn stale_message(trace_path: &Path, trace: &Trace, scenario_path: &str) -> String {
+    format!(
+        "{scenario_path} changed since this trace was recorded (the parsed scenario differs); \
+         re-record it deliberately: {}",
+        rerecord_command(trace_path, trace, scenario_path)
+    )
+}
+
+/// The command that records `trace` again from `scenario_path`, into the trace's own folder
+/// (and, for a minimized trace, minimizes the new one onto the old one's file).
+pub fn rerecord_command(trace_path: &Path, trace: &Trace, scenario_path: &str) -> String {
+    let folder = trace_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let folder = folder.display().to_string();
+    let policy_file = if trace.policy_definition.is_some() { " --policy-file FILE-DEFINING-THE-POLICY" } else { "" };
+    let (strategy, minimized) = match trace.strategy.strip_prefix("minimized from ") {
+        Some(strategy) => (strategy, true),
+        None => (trace.strategy.as_str(), false),
+    };
+    let run = format!(
+        "racesim run {} --policy {}{policy_file} --strategy {} --seed {} --save-trace {}",
+        quote(scenario_path),
+        quote(&trace.policy),
+        quote(strategy),
+        trace.seed,
+        quote(&folder)
+    );
+    if !minimized {
+        return run;
+    }
+    // The run names its trace after the scenario, policy, seed and (unknown in advance) schedule.
+    let recorded =
+        format!("{}/{}.{}.seed{}.schedule*.trace.json", folder, trace.scenario.name, trace.policy, trace.seed);
+    format!("{run} && racesim minimize {} --out {}", quote(&recorded), quote(&trace_path.display().to_string()))
+}
+
+/// Quotes a word for a shell command line when it needs it (a `*` stays a glob).
+fn quote(text: &str) -> String {
+    if text.chars().all(|c| c.is_ascii_alphanumeric() || "/._-:+=,*".contains(c)) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 fn check_trace(case: &Case, path: &Path) -> CaseResult {
@@ -525,11 +721,13 @@ fn check_trace(case: &Case, path: &Path) -> CaseResult {
         Ok(t) => t,
         Err(e) => return result(case, Status::BadInput, e.to_string(), 0, None),
     };
-    let scenario_path = locate_scenario(path, &trace.scenario.path);
-    let scenario = match Scenario::load(&scenario_path) {
-        Ok(s) => s,
-        Err(e) => return result(case, Status::BadInput, format!("{e} (the scenario of this trace)"), 0, None),
+    let TraceScenario { scenario, stale } = match scenario_of_trace(path, &trace, None) {
+        Ok(found) => found,
+        Err(e) => return result(case, Status::BadInput, e, 0, None),
     };
+    if let Some(message) = stale {
+        return result(case, Status::Stale, message, 1, None);
+    }
     let Some(replay) = racesim_explore::replay_trace(&scenario, &trace) else {
         return result(
             case,
@@ -539,18 +737,6 @@ fn check_trace(case: &Case, path: &Path) -> CaseResult {
             None,
         );
     };
-    if replay.scenario_changed {
-        return result(
-            case,
-            Status::Stale,
-            format!(
-                "{} changed since this trace was recorded; replay it by hand, then re-record it deliberately (racesim run --save-trace traces/)",
-                scenario.path
-            ),
-            1,
-            None,
-        );
-    }
     match replay.comparison {
         Comparison::Matches => result(
             case,
@@ -563,28 +749,108 @@ fn check_trace(case: &Case, path: &Path) -> CaseResult {
     }
 }
 
+/// Every case found in `paths` as a test of the caller's own test harness (libtest-mimic):
+/// a `[[test]]` target with `harness = false` whose `main` runs these trials becomes one test
+/// per expectation, determinism check and trace, which `cargo test` and `cargo nextest` list,
+/// filter, run in parallel, partition, retry and report like any other test. Relative paths
+/// are found from the crate directory upwards, as for [`assert_scenario`].
+///
+/// ```no_run
+/// // The `main` of tests/scenarios.rs, with `[[test]] name = "scenarios" harness = false`.
+/// let args = libtest_mimic::Arguments::from_args();
+/// let trials = racesim_check::trials(&["scenarios".into(), "traces".into()], &Default::default());
+/// libtest_mimic::run(&args, trials).exit();
+/// ```
+pub fn trials(paths: &[PathBuf], settings: &Settings) -> Vec<libtest_mimic::Trial> {
+    let mut trials = Vec::new();
+    for given in paths {
+        let resolved = resolve_scenario_path(given);
+        // Test names use the path as given, not where it was found: the same on every machine,
+        // so nextest's partitions and filters do not depend on the checkout's location.
+        let (found, shown) = (resolved.display().to_string(), given.display().to_string());
+        for case in discover(std::slice::from_ref(&resolved)) {
+            let settings = settings.clone();
+            let name = case.id.replacen(&found, &shown, 1);
+            trials.push(libtest_mimic::Trial::test(name, move || {
+                let result = run_case(&case, &settings);
+                match result.status {
+                    Status::Pass => Ok(()),
+                    status => Err(format!("{}: {}", status.name(), result.message).into()),
+                }
+            }));
+        }
+    }
+    trials
+}
+
+/// The checks of one scenario file that did not pass ([`check_scenario`]).
+#[derive(Clone, Debug)]
+pub struct ScenarioFailure {
+    /// The scenario file, as resolved.
+    pub path: PathBuf,
+    /// Every check that ran, passed or not.
+    pub results: Vec<CaseResult>,
+}
+
+impl ScenarioFailure {
+    pub fn failures(&self) -> impl Iterator<Item = &CaseResult> {
+        self.results.iter().filter(|r| r.status != Status::Pass)
+    }
+}
+
+impl std::fmt::Display for ScenarioFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} of {} checks failed:", self.path.display(), self.failures().count(), self.results.len())?;
+        for r in self.failures() {
+            write!(f, "\n  {} {}: {}", r.status.name(), r.id, r.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioFailure {}
+
+/// A relative scenario path as a crate's test means it: as given when it exists (relative to
+/// the crate's directory, where `cargo test` runs), else relative to the nearest folder above
+/// that has it (the workspace root, where `scenarios/` usually is).
+pub fn resolve_scenario_path(path: &Path) -> PathBuf {
+    if path.is_absolute() || path.exists() {
+        return path.to_path_buf();
+    }
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    here.ancestors().map(|dir| dir.join(path)).find(|p| p.exists()).unwrap_or_else(|| path.to_path_buf())
+}
+
+/// Runs every expectation of the scenario file at `path` (and its determinism check) with
+/// `settings`; `Err` lists what failed. For a crate's own tests and tools.
+pub fn check_scenario(path: impl AsRef<Path>, settings: &Settings) -> Result<Vec<CaseResult>, ScenarioFailure> {
+    let path = resolve_scenario_path(path.as_ref());
+    let cases = discover(std::slice::from_ref(&path));
+    let results = run_cases(&cases, settings, 1, &|_| {});
+    if results.iter().all(|r| r.status == Status::Pass) { Ok(results) } else { Err(ScenarioFailure { path, results }) }
+}
+
 /// Runs every expectation of the scenario file at `path` (and its determinism check), and
-/// panics with a readable list of what failed. For a crate's own tests:
+/// fails the test with a readable list of what failed. For a crate's own tests:
 ///
 /// ```no_run
 /// racesim_check::assert_scenario("scenarios/collapse_mmap.toml");
 /// ```
-#[track_caller]
+///
+/// A relative path is tried in the crate's directory, then in the folders above it.
 pub fn assert_scenario(path: impl AsRef<Path>) {
-    let path = path.as_ref();
-    let cases = discover(&[path.to_path_buf()]);
-    let results = run_cases(&cases, &Settings::default(), 1, &|_| {});
-    let failures: Vec<String> = results
-        .iter()
-        .filter(|r| r.status != Status::Pass)
-        .map(|r| format!("  {} {}: {}", r.status.name(), r.id, r.message))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{}: {} of {} checks failed:\n{}",
-        path.display(),
-        failures.len(),
-        results.len(),
-        failures.join("\n")
-    );
+    assert_scenario_with(path, &Settings::default());
+}
+
+/// [`assert_scenario`] with settings (schedules, seed, strategy).
+pub fn assert_scenario_with(path: impl AsRef<Path>, settings: &Settings) {
+    if let Err(failure) = check_scenario(path, settings) {
+        let message = failure.to_string();
+        eprintln!("{message}");
+        // Unwinding without the panic hook: once shuttle has run in a process, its hook
+        // prints "Task failed, serializing schedule" before any panic, which reads like a
+        // crash of racesim rather than a failed expectation. The test still fails, with the
+        // message as its payload (`#[should_panic(expected = ...)]` sees it).
+        std::panic::resume_unwind(Box::new(message));
+    }
 }

@@ -47,5 +47,5 @@ fn a_verification_cut_short_fails() {
     assert_eq!(invalidate.status, Status::Fail);
     assert_eq!(invalidate.coverage.as_deref(), Some("incomplete after 5 executions"));
     let junit = racesim_check::junit::render(&results, &vec![None; results.len()]);
-    assert!(junit.contains("<property name=\"coverage\" value=\"incomplete after 5 executions\" />"), "{junit}");
+    assert!(junit.contains("<property name=\"coverage\" value=\"incomplete after 5 executions\"/>"), "{junit}");
 }

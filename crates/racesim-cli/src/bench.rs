@@ -229,7 +229,8 @@ pub fn bench(args: BenchArgs) -> u8 {
                     _ => "n/a".into(),
                 }
             )),
-            Format::Json => line(
+            Format::Json => crate::output::record(
+                "bench",
                 serde_json::json!({
                     "scenario": scenario.name,
                     "policy": policy.name,
@@ -246,8 +247,7 @@ pub fn bench(args: BenchArgs) -> u8 {
                     "first_violation_seconds": found.finding.as_ref().map(|_| first_seconds),
                     "rss_kib_after_1000_schedules": rss_early,
                     "rss_kib_at_end": rss_end,
-                })
-                .to_string(),
+                }),
             ),
         }
     }

@@ -2,7 +2,7 @@
 //! this shard's share, runs them on worker threads, prints one line per case (or JSON), a
 //! summary table, writes the traces of unexpected findings and an optional JUnit report.
 
-use crate::output::{line, shell_quote, thousands, write_atomically};
+use crate::output::{line, paint, record, shell_quote, style, thousands, write_atomically};
 use crate::{Format, bad_input};
 use racesim_check::{Case, CaseResult, Settings, Status};
 use std::io::IsTerminal;
@@ -12,8 +12,9 @@ use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    /// Scenario files, traces, or folders of them (searched recursively). Default: scenarios/
-    /// and traces/.
+    /// Scenario files, policy files, traces, or folders of them (searched recursively).
+    /// Default: scenarios/ and traces/ of the project (the nearest folder, here or above, that
+    /// holds a scenarios/ folder).
     paths: Vec<PathBuf>,
     /// Worker threads (1 to 256). Results are identical for any number.
     #[arg(long, short, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=crate::JOBS_MAX as i64))]
@@ -58,7 +59,8 @@ Exit codes of check (the most severe wins):
   101 internal error
 
 Cases: for each scenario, one per policy in its [expect] table and one determinism check;
-for each *.trace.json, one replay. Documentation (*.md) and hidden files are skipped.";
+for each *.trace.json, one replay; for each policy file, one load. In folders, only what racesim
+reads (*.toml, *.trace.json) is a case: a README, a JUnit report or notes beside them are skipped.";
 
 pub fn check(args: CheckArgs) -> u8 {
     let strategy = match crate::run::parse_strategy(args.strategy.as_deref())
@@ -120,9 +122,26 @@ pub fn check(args: CheckArgs) -> u8 {
                     "schedules": r.schedules,
                     "coverage": r.coverage,
                     "replay": replay,
+                    "seconds": r.duration.as_secs_f64(),
                 });
-                line(object.to_string());
+                record("check.case", object);
             }
+            let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+            record(
+                "check.summary",
+                serde_json::json!({
+                    "cases": results.len(),
+                    "pass": count(Status::Pass),
+                    "fail": count(Status::Fail),
+                    "stale": count(Status::Stale),
+                    "bad_input": count(Status::BadInput),
+                    "nondeterministic": count(Status::Nondeterministic),
+                    "schedules": results.iter().map(|r| r.schedules).sum::<u64>(),
+                    "seconds": started.elapsed().as_secs_f64(),
+                    "shard": shard.map(|(k, n)| format!("{k}/{n}")),
+                    "exit_code": racesim_check::exit_code(&results),
+                }),
+            );
         }
     }
     if let Some(path) = &args.junit {
@@ -170,7 +189,13 @@ fn print_human(results: &[CaseResult], replays: &[Option<String>], seconds: f64,
     let width = results.iter().map(|r| r.id.len()).max().unwrap_or(20).min(70);
     for (r, replay) in results.iter().zip(replays) {
         let coverage = r.coverage.as_deref().map_or(String::new(), |c| format!("[{c}] "));
-        line(format!("{:<7} {:<width$}  {coverage}{}", r.status.name(), r.id, r.message));
+        let status = format!("{:<7}", r.status.name());
+        let status = match r.status {
+            Status::Pass => paint(style::GOOD, status),
+            Status::Stale => paint(style::WARN, status),
+            _ => paint(style::BAD, status),
+        };
+        line(format!("{status} {:<width$}  {coverage}{}", r.id, r.message));
         if let Some(command) = replay {
             line(format!("{:<7} {:<width$}  reproduce: {command}", "", ""));
         }

@@ -8,6 +8,7 @@
 
 mod bench;
 mod check;
+mod migrate;
 mod minimize;
 mod output;
 mod policy;
@@ -36,11 +37,12 @@ pub mod exit {
 }
 
 const AFTER_HELP: &str = "\
-Exit codes:
-  0    no violation found (run); trace replayed clean and identical (replay)
+Exit codes (README.md has them per command; check has its own, see racesim check --help):
+  0    no violation found (run); trace replayed clean and identical (replay); minimize,
+       explain, show, migrate succeeded
   1    a violation was found (run) or reproduced (replay)
   2    bad input or usage: malformed scenario or trace, unknown policy, bad arguments
-  3    replay diverged from the recorded trace
+  3    the trace no longer replays (replay diverged; minimize, explain, show refuse it)
   6    standard output could not be written (disk full, /dev/full); a closed pipe is not an error
   101  internal error (a racesim bug; please report it with the command that caused it)
 
@@ -95,6 +97,15 @@ enum Command {
     Show(show::ShowArgs),
     /// Read a policy as a lock table: each operation and phase, lock, mode, range, taken/released.
     Policy(policy::PolicyArgs),
+    /// Rewrite traces of an older trace format in the current one (embedding their scenario).
+    Migrate(migrate::MigrateArgs),
+    /// Print a shell completion script: `racesim completions bash > /etc/bash_completion.d/racesim`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `racesim man > racesim.1 && man ./racesim.1`.
+    Man,
     /// Measure schedules per second and cost per step against plain shuttle.
     Bench(bench::BenchArgs),
 }
@@ -115,7 +126,24 @@ fn main() -> ExitCode {
         Command::Explain(args) => show::explain(args),
         Command::Show(args) => show::show(args),
         Command::Policy(args) => policy::policy(args),
+        Command::Migrate(args) => migrate::migrate(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Completions { shell } => {
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "racesim", &mut text);
+            output::line(String::from_utf8_lossy(&text).trim_end_matches('\n'));
+            exit::CLEAN
+        }
+        Command::Man => {
+            let mut text = Vec::new();
+            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut text) {
+                Ok(()) => {
+                    output::line(String::from_utf8_lossy(&text).trim_end_matches('\n'));
+                    exit::CLEAN
+                }
+                Err(e) => bad_input(format!("cannot render the man page: {e}")),
+            }
+        }
     };
     ExitCode::from(code)
 }

@@ -3,7 +3,7 @@
 //! operations went) and report before and after.
 
 use crate::output::write_atomically;
-use crate::output::{line, shell_quote};
+use crate::output::{line, record, shell_quote};
 use crate::show::load;
 use crate::{Format, bad_input, exit};
 use racesim_explore::ExploreConfig;
@@ -16,7 +16,7 @@ pub struct MinimizeArgs {
     /// Where to write the minimized trace (default: racesim-out/<name>.min.trace.json).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// The scenario to replay against (default: the path recorded in the trace).
+    /// The scenario to replay against (default: the scenario embedded in the trace).
     #[arg(long)]
     scenario: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -77,6 +77,7 @@ pub fn minimize(args: MinimizeArgs) -> u8 {
         }
         best_scenario.path = path.display().to_string();
         best_scenario.content_hash = racesim_scenario::content_hash(text.as_bytes());
+        best_scenario.text = text;
     }
     let strategy =
         racesim_explore::StrategyKind::parse(&trace.strategy).unwrap_or(racesim_explore::StrategyKind::Random);
@@ -103,7 +104,8 @@ pub fn minimize(args: MinimizeArgs) -> u8 {
         }
         Format::Json => {
             let size = |s: racesim_minimize::Size| serde_json::json!({"preemptions": s.preemptions, "steps": s.steps, "operations": s.operations, "actors": s.actors});
-            line(
+            record(
+                "minimize",
                 serde_json::json!({
                     "trace": args.trace.display().to_string(),
                     "oracle": finding.violation.oracle.name(),
@@ -111,10 +113,12 @@ pub fn minimize(args: MinimizeArgs) -> u8 {
                     "after": size(outcome.after),
                     "minimized": out.display().to_string(),
                     "scenario": best_scenario.path,
-                })
-                .to_string(),
+                    "scenario_reduced": outcome.scenario_reduced,
+                }),
             );
         }
     }
-    exit::VIOLATION
+    // Success: the minimized trace is written. (Exit 1 means "a violation was found" for run
+    // and replay; a minimize that worked is not a failure to a script.)
+    exit::CLEAN
 }

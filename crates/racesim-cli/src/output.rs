@@ -10,16 +10,41 @@ use std::time::{Duration, Instant};
 /// The reader of stdout went away: stop printing, keep working.
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
+/// Whether stdout gets colour: anstream's choice (a terminal, unless `NO_COLOR` is set;
+/// `CLICOLOR_FORCE` forces it).
+fn stdout_colour() -> bool {
+    static CHOICE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *CHOICE.get_or_init(|| anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never)
+}
+
+/// Styles for the words a reader looks for first.
+pub mod style {
+    use anstyle::{AnsiColor, Style};
+    pub const BAD: Style = AnsiColor::Red.on_default().bold();
+    pub const GOOD: Style = AnsiColor::Green.on_default();
+    pub const WARN: Style = AnsiColor::Yellow.on_default().bold();
+    pub const MARK: Style = AnsiColor::Red.on_default().bold();
+}
+
+/// `text` in `style`; [`line`] strips the styling again where colour is off.
+pub fn paint(style: anstyle::Style, text: impl std::fmt::Display) -> String {
+    format!("{style}{text}{style:#}")
+}
+
 /// Writes a line to stdout, unless the reader has gone away (a broken pipe is normal use:
 /// `racesim ... | head`). Any other write error (`> /dev/full`, a full disk, a closed
 /// descriptor) stops racesim with a message and [`crate::exit::STDOUT`]: the output the user
-/// asked for is lost, and going on silently would hide it.
+/// asked for is lost, and going on silently would hide it. Colour from [`paint`] goes out
+/// only where stdout takes it.
 pub fn line(text: impl AsRef<str>) {
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
     }
+    let text = text.as_ref();
+    let text: std::borrow::Cow<str> =
+        if stdout_colour() { text.into() } else { anstream::adapter::strip_str(text).to_string().into() };
     let mut stdout = std::io::stdout().lock();
-    if let Err(error) = writeln!(stdout, "{}", text.as_ref()).and_then(|_| stdout.flush()) {
+    if let Err(error) = writeln!(stdout, "{text}").and_then(|_| stdout.flush()) {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
             STDOUT_CLOSED.store(true, Ordering::Relaxed);
             return;
@@ -28,6 +53,23 @@ pub fn line(text: impl AsRef<str>) {
         eprintln!("racesim: error: cannot write to stdout: {error}");
         std::process::exit(i32::from(crate::exit::STDOUT));
     }
+}
+
+/// The version of the JSON records `--format json` prints (docs/json.md). Bumped when a field
+/// changes meaning or goes away; adding a field does not bump it.
+pub const JSON_SCHEMA: u32 = 1;
+
+/// Prints one JSON record: the object `fields` with its `type` (what kind of record it is) and
+/// the `schema` version first, so that a reader can dispatch on `type` and refuse an unknown
+/// `schema` before reading anything else.
+pub fn record(kind: &str, fields: serde_json::Value) {
+    let mut object = serde_json::Map::new();
+    object.insert("type".into(), kind.into());
+    object.insert("schema".into(), JSON_SCHEMA.into());
+    if let serde_json::Value::Object(fields) = fields {
+        object.extend(fields);
+    }
+    line(serde_json::Value::Object(object).to_string());
 }
 
 /// Writes an output file: atomically for a regular file, in place for a character device or a

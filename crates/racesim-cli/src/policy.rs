@@ -99,12 +99,12 @@ pub fn policy(args: PolicyArgs) -> u8 {
         }
         Format::Json => {
             for r in &table {
-                line(
+                crate::output::record(
+                    "policy.lock",
                     serde_json::json!({
                         "policy": policy.name, "operation": r.operation, "phase": r.phase, "lock": r.lock,
                         "mode": r.mode, "range": r.range, "taken": r.taken, "released": r.released,
-                    })
-                    .to_string(),
+                    }),
                 );
             }
         }

@@ -1,10 +1,9 @@
 //! `racesim replay`: re-execute a trace's decisions, print the interleaving one line per
 //! step, mark where the oracle fired, and check the replay against the recorded log.
 
-use crate::output::line;
+use crate::output::{line, record};
 use crate::{Format, bad_input, exit};
 use racesim_explore::{Comparison, TraceReplay};
-use racesim_scenario::Scenario;
 use racesim_trace::{Trace, TraceEvent};
 use std::path::PathBuf;
 
@@ -12,7 +11,7 @@ use std::path::PathBuf;
 pub struct ReplayArgs {
     /// A trace written by `racesim run`.
     trace: PathBuf,
-    /// The scenario to replay against (default: the path recorded in the trace).
+    /// The scenario to replay against (default: the scenario embedded in the trace).
     #[arg(long)]
     scenario: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -24,17 +23,13 @@ pub fn replay(args: ReplayArgs) -> u8 {
         Ok(t) => t,
         Err(e) => return bad_input(e),
     };
-    let scenario_path = args.scenario.clone().unwrap_or_else(|| PathBuf::from(&trace.scenario.path));
-    let mut scenario = match Scenario::load(&scenario_path) {
-        Ok(s) => s,
-        Err(e) => return bad_input(format!("{e} (the scenario of trace {})", args.trace.display())),
+    let found = match racesim_check::scenario_of_trace(&args.trace, &trace, args.scenario.as_deref()) {
+        Ok(found) => found,
+        Err(e) => return bad_input(e),
     };
-    if let Err(e) = racesim_explore::adopt_trace_policy(&mut scenario, &trace) {
-        return bad_input(format!("{}: {e}", args.trace.display()));
-    }
-    let Some(TraceReplay { events, verdict, comparison, scenario_changed: stale }) =
-        racesim_explore::replay_trace(&scenario, &trace)
-    else {
+    let scenario = found.scenario;
+    let stale = found.stale;
+    let Some(TraceReplay { events, verdict, comparison, .. }) = racesim_explore::replay_trace(&scenario, &trace) else {
         return bad_input(format!(
             "trace {} names policy '{}', which {} does not define",
             args.trace.display(),
@@ -43,7 +38,7 @@ pub fn replay(args: ReplayArgs) -> u8 {
         ));
     };
     match args.format {
-        Format::Human => print_human(&args, &trace, &events, &verdict, &comparison, stale),
+        Format::Human => print_human(&args, &trace, &events, &verdict, &comparison, &stale),
         Format::Json => {
             let (matches, reason) = match &comparison {
                 Comparison::Matches => (true, None),
@@ -58,10 +53,11 @@ pub fn replay(args: ReplayArgs) -> u8 {
                 "message": verdict.message,
                 "matches": matches,
                 "diverged": reason,
-                "scenario_changed": stale,
+                "scenario_changed": stale.is_some(),
+                "stale": stale,
                 "events": events.iter().map(|e| serde_json::json!({"actor": e.actor, "function": e.function, "change": e.change})).collect::<Vec<_>>(),
             });
-            line(object.to_string());
+            record("replay", object);
         }
     }
     match comparison {
@@ -77,7 +73,7 @@ fn print_human(
     events: &[TraceEvent],
     verdict: &racesim_trace::Verdict,
     comparison: &Comparison,
-    stale: bool,
+    stale: &Option<String>,
 ) {
     line(format!(
         "{}: scenario {} under {}, {} seed {}, schedule {} ({} decisions)",
@@ -93,7 +89,11 @@ fn print_human(
     let function_width = events.iter().map(|e| e.function.len()).max().unwrap_or(8).clamp(8, 34);
     line(format!("  step  {:<actor_width$}  {:<function_width$}  what changed", "actor", "function"));
     for (i, event) in events.iter().enumerate() {
-        let mark = if verdict.event == Some(i) { ">>" } else { "  " };
+        let mark = if verdict.event == Some(i) {
+            crate::output::paint(crate::output::style::MARK, ">>")
+        } else {
+            "  ".to_string()
+        };
         line(format!(
             "{mark}{i:>4}  {:<actor_width$}  {:<function_width$}  {}",
             event.actor, event.function, event.change
@@ -103,8 +103,8 @@ fn print_human(
         Some(at) => line(format!("verdict: {} at step {at}: {}", verdict.oracle, verdict.message)),
         None => line("verdict: clean"),
     }
-    if stale {
-        line("note: the scenario file changed since this trace was recorded (content hash differs)");
+    if let Some(stale) = stale {
+        line(format!("note: {stale}"));
     }
     match comparison {
         Comparison::Matches => line(format!("replay matches the recorded trace ({} events)", trace.events.len())),

@@ -1,7 +1,7 @@
 //! `racesim run`: explore one scenario under each chosen policy, write a trace for each
 //! finding, and print verdicts.
 
-use crate::output::{Progress, line, shell_quote, thousands};
+use crate::output::{Progress, line, paint, record, shell_quote, style, thousands};
 use crate::{Format, bad_input, exit};
 use racesim_explore::{ExploreConfig, RunReport, StrategyKind};
 use racesim_kernel::Policy;
@@ -20,7 +20,8 @@ pub struct RunArgs {
     scenario: PathBuf,
     /// Policies to explore, comma-separated: legacy, mmaplock, range_lock, invalidate_lock, a
     /// variant the scenario defines, or `all`. Default: every policy the scenario's [expect]
-    /// names (all four built-ins if it names none).
+    /// names and every variant the scenario defines (all four built-ins if [expect] names
+    /// none).
     #[arg(long, short)]
     policy: Option<String>,
     /// A policy file of your own (see policies/*.toml for the built-ins in the same form);
@@ -104,7 +105,15 @@ pub fn choose_policies(scenario: &Scenario, wanted: Option<&str>) -> Result<Vec<
             names
         }
         None if scenario.expect.is_empty() => BUILTIN_POLICIES.iter().map(|s| s.to_string()).collect(),
-        None => scenario.expect.iter().map(|(p, _)| p.clone()).collect(),
+        // Every policy [expect] names, then every variant it does not: a variant is defined
+        // to be explored, and skipping it silently hid its verdict. Without an expectation it
+        // is reported, not judged.
+        None => scenario
+            .expect
+            .iter()
+            .map(|(p, _)| p.clone())
+            .chain(scenario.variants.iter().map(|v| v.name.clone()).filter(|v| scenario.expectation(v).is_none()))
+            .collect(),
     };
     names
         .iter()
@@ -147,6 +156,13 @@ pub fn parse_strategy(text: Option<&str>) -> Result<Option<StrategyKind>, String
 pub fn run(args: RunArgs) -> u8 {
     let mut scenario = match Scenario::load(&args.scenario) {
         Ok(s) => s,
+        Err(_) if looks_like_a_trace(&args.scenario) => {
+            let shown = shell_quote(&args.scenario.display().to_string());
+            return bad_input(format!(
+                "{} is a trace, not a scenario: replay it with racesim replay {shown} (or explain, show, minimize it)",
+                args.scenario.display()
+            ));
+        }
         Err(e) => return bad_input(e),
     };
     // Policy files first, so that --policy can name them.
@@ -187,11 +203,24 @@ pub fn run(args: RunArgs) -> u8 {
     if let Err(e) = crate::output::check_out_folder(&args.out) {
         return bad_input(format!("--out {}: cannot write traces there: {e}", args.out.display()));
     }
-    let config = ExploreConfig { shard, ..ExploreConfig::new(strategy, args.seed, schedules) };
+    // Counting window hits lets a clean verdict say whether it ever met the race.
+    let config =
+        ExploreConfig { window: scenario.window.clone(), shard, ..ExploreConfig::new(strategy, args.seed, schedules) };
+    if scenario.window.is_none()
+        && policies.iter().any(|p| matches!(scenario.expectation(&p.name), Some(Expect::Clean)))
+    {
+        eprintln!(
+            "racesim: warning: {}: expects clean but declares no [window]: a clean verdict that never reached \
+             the race proves nothing (racesim check fails it; see docs/scenario-format.md)",
+            scenario.path
+        );
+    }
     if args.format == Format::Human {
         line(format!("{}: {}  ({})", scenario.name, scenario.description, scenario.path));
     }
     let mut any_violation = false;
+    let mut mismatches = 0;
+    let mut policies_with_violation = 0;
     for policy in &policies {
         let report = explore_with_clock(&scenario, policy, &config, time_budget, args.format == Format::Human);
         let trace_path = match &report.finding {
@@ -210,14 +239,63 @@ pub fn run(args: RunArgs) -> u8 {
             }
             None => None,
         };
+        if report.finding.is_none()
+            && report.window_hits == 0
+            && let Some(window) = &scenario.window
+        {
+            let problems = racesim_explore::window_problems(&scenario, std::slice::from_ref(policy));
+            let why = if problems.is_empty() { String::new() } else { format!("; {}", problems.join("; ")) };
+            eprintln!(
+                "racesim: warning: {} under {}: clean, but the window was never reached: \"{}\"{why}",
+                scenario.path, policy.name, window.description
+            );
+        }
         any_violation |= report.finding.is_some();
+        policies_with_violation += usize::from(report.finding.is_some());
         let expected = scenario.expectation(&policy.name);
+        if expected.as_ref().is_some_and(|e| !e.accepts(report.finding.as_ref().map(|f| f.violation.oracle))) {
+            mismatches += 1;
+        }
         match args.format {
             Format::Human => print_human(&report, expected, trace_path.as_deref(), &config),
             Format::Json => print_json(&scenario, &report, expected, trace_path.as_deref(), &config),
         }
     }
-    if any_violation { exit::VIOLATION } else { exit::CLEAN }
+    let code = if any_violation { exit::VIOLATION } else { exit::CLEAN };
+    if args.format == Format::Json {
+        record(
+            "run.summary",
+            serde_json::json!({
+                "scenario": scenario.name,
+                "policies": policies.len(),
+                "violations": policies_with_violation,
+                "mismatches": mismatches,
+                "exit_code": code,
+            }),
+        );
+    }
+    code
+}
+
+/// An expectation as a JSON list: `["clean"]`, or the oracles any one of which is expected.
+pub fn expected_list(expected: &Expect) -> Vec<&'static str> {
+    match expected {
+        Expect::Clean => vec!["clean"],
+        Expect::Violation(any) => any.iter().map(|o| o.name()).collect(),
+    }
+}
+
+/// A trace given where a scenario belongs: named `*.json`, or a JSON object whose first
+/// kilobytes name a racesim version. Reads a bounded prefix only (`/dev/zero` is no trace).
+fn looks_like_a_trace(path: &Path) -> bool {
+    use std::io::Read;
+    if path.to_string_lossy().ends_with(".json") {
+        return true;
+    }
+    let mut prefix = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut prefix));
+    let text = String::from_utf8_lossy(&prefix);
+    read.is_ok() && text.trim_start().starts_with('{') && text.contains("\"racesim_version\"")
 }
 
 /// Applies `--preemption-bound` to the requested strategy: it implies the exhaustive strategy
@@ -305,9 +383,9 @@ pub fn safe_component(name: &str) -> String {
 
 fn expected_note(expected: Option<Expect>, found: Option<Oracle>) -> String {
     match expected {
-        None => String::new(),
+        None => "  (no expectation in [expect])".into(),
         Some(e) if e.accepts(found) => format!("  (expected {e})"),
-        Some(e) => format!("  (expected {e}: MISMATCH)"),
+        Some(e) => format!("  (expected {e}: {})", paint(style::BAD, "MISMATCH")),
     }
 }
 
@@ -317,8 +395,9 @@ fn print_human(report: &RunReport, expected: Option<Expect>, trace: Option<&Path
         Some(finding) => {
             let got = Some(finding.violation.oracle);
             line(format!(
-                "  {:<32} VIOLATION {} in schedule {} of {} ({}, seed {}){}",
+                "  {:<32} {} {} in schedule {} of {} ({}, seed {}){}",
                 report.policy,
+                paint(style::BAD, "VIOLATION"),
                 finding.violation.oracle,
                 finding.schedule,
                 schedules,
@@ -361,8 +440,9 @@ fn print_human(report: &RunReport, expected: Option<Expect>, trace: Option<&Path
                 return;
             }
             line(format!(
-                "  {:<32} clean after {schedules} schedules, {} steps{cut}{undecided}{budget}{}",
+                "  {:<32} {} after {schedules} schedules, {} steps{cut}{undecided}{budget}{}",
                 report.policy,
+                paint(style::GOOD, "clean"),
                 thousands(report.progress.steps),
                 expected_note(expected, None)
             ));
@@ -379,6 +459,7 @@ fn print_json(
 ) {
     let finding = report.finding.as_ref();
     let trace_text = trace.map(|p| p.display().to_string());
+    let found = finding.map(|f| f.violation.oracle);
     let object = serde_json::json!({
         "scenario": scenario.name,
         "path": scenario.path,
@@ -386,7 +467,8 @@ fn print_json(
         "verdict": if finding.is_some() { "violation" } else { "clean" },
         "oracle": finding.map(|f| f.violation.oracle.name()),
         "message": finding.map(|f| f.violation.message.clone()),
-        "expected": expected.map(|e| e.to_string()),
+        "expected": expected.as_ref().map(expected_list),
+        "matches_expected": expected.as_ref().map(|e| e.accepts(found)),
         "schedules": report.progress.schedules,
         "steps": report.progress.steps,
         "schedule": finding.map(|f| f.schedule),
@@ -396,8 +478,9 @@ fn print_json(
         "undecided": report.undecided,
         "coverage": if finding.is_none() { coverage_text(report) } else { None },
         "executions": report.exhaustive.as_ref().map(|s| s.executions - s.foreign),
+        "window_hits": scenario.window.as_ref().map(|_| report.window_hits),
         "trace": trace_text,
         "replay": trace_text.as_ref().map(|t| format!("racesim replay {}", shell_quote(t))),
     });
-    line(object.to_string());
+    record("run.policy", object);
 }

@@ -11,30 +11,33 @@ use std::path::{Path, PathBuf};
 pub struct ShowArgs {
     /// A trace written by `racesim run` (or `racesim minimize`).
     trace: PathBuf,
-    /// Write a self-contained HTML page (no network, no external assets): one lane per actor,
+    /// Write a self-contained HTML page (`-`: to stdout) (no network, no external assets): one lane per actor,
     /// lock holding as bars, the violating step highlighted, kernel state on hover or click.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
-    /// Write a static SVG swimlane picture, for a mailing-list post or a bug report.
+    /// Write a static SVG swimlane picture, for a mailing-list post or a bug report (`-`: to
+    /// stdout).
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
-    /// Write the timeline (lanes, steps, lock bars, state per step) as JSON.
+    /// Write the timeline (lanes, steps, lock bars, state per step) as JSON (`-`: to stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// The scenario to replay against (default: the path recorded in the trace).
+    /// The scenario to replay against (default: the scenario embedded in the trace).
     #[arg(long)]
     scenario: Option<PathBuf>,
 }
 
-/// Loads a trace and its scenario (the recorded path, or `--scenario`).
+/// Loads a trace and its scenario: `--scenario` when given, else the scenario the trace
+/// embeds (else, for a format-2 trace, the file at its recorded path). A stale trace (its
+/// scenario file now means something else) is said on stderr, with the command that
+/// re-records it.
 pub fn load(trace_path: &Path, scenario: Option<&Path>) -> Result<(Trace, Scenario), u8> {
     let trace = Trace::load(trace_path).map_err(bad_input)?;
-    let path = scenario.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(&trace.scenario.path));
-    let mut scenario = Scenario::load(&path)
-        .map_err(|e| bad_input(format!("{e} (the scenario of trace {})", trace_path.display())))?;
-    racesim_explore::adopt_trace_policy(&mut scenario, &trace)
-        .map_err(|e| bad_input(format!("{}: {e}", trace_path.display())))?;
-    Ok((trace, scenario))
+    let found = racesim_check::scenario_of_trace(trace_path, &trace, scenario).map_err(bad_input)?;
+    if let Some(stale) = &found.stale {
+        eprintln!("racesim: warning: {}: {stale}", trace_path.display());
+    }
+    Ok((trace, found.scenario))
 }
 
 /// Requires the trace to replay to its recorded log and verdict, as `racesim replay` does;
@@ -81,8 +84,16 @@ pub fn show(args: ShowArgs) -> u8 {
             serde_json::to_string_pretty(t).expect("a timeline serialises")
         }),
     ];
+    if outputs.iter().filter(|(path, _)| path.is_some_and(|p| p.as_os_str() == "-")).count() > 1 {
+        return bad_input("only one of --html, --svg and --json can go to stdout ('-')");
+    }
     for (path, render) in outputs {
         let Some(path) = path else { continue };
+        if path.as_os_str() == "-" {
+            // `-` is stdout, as for every Unix tool: `racesim show T --svg - | ...`.
+            crate::output::line(render(&timeline).trim_end_matches('\n'));
+            continue;
+        }
         if let Err(e) = write_atomically(path, &render(&timeline)) {
             eprintln!("racesim: error: cannot write {}: {e}", path.display());
             return exit::BAD_INPUT;
@@ -96,7 +107,13 @@ pub fn show(args: ShowArgs) -> u8 {
 pub struct ExplainArgs {
     /// A trace written by `racesim run` or `racesim minimize`.
     trace: PathBuf,
-    /// The scenario to replay against (default: the path recorded in the trace).
+    /// Fit the text to N columns (default: the terminal's width, 80 when stdout is not a
+    /// terminal: `--width 72` for a mail).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
+    width: Option<u16>,
+    #[arg(long, value_enum, default_value_t = crate::Format::Human)]
+    format: crate::Format,
+    /// The scenario to replay against (default: the scenario embedded in the trace).
     #[arg(long)]
     scenario: Option<PathBuf>,
 }
@@ -111,16 +128,37 @@ pub fn explain(args: ExplainArgs) -> u8 {
     if let Err(code) = require_replay(&args.trace, &scenario, &trace) {
         return code;
     }
-    match racesim_view::explain::explain(&scenario, &trace) {
-        Ok(text) => {
-            for line in text.lines() {
-                crate::output::line(line);
-            }
-            if trace.verdict.oracle == "clean" { exit::CLEAN } else { exit::VIOLATION }
-        }
+    let analysis = match racesim_view::explain::analyse(&scenario, &trace) {
+        Ok(analysis) => analysis,
         Err(e) => {
             eprintln!("racesim: error: {}: {e}", args.trace.display());
-            exit::DIVERGED
+            return exit::DIVERGED;
+        }
+    };
+    match args.format {
+        crate::Format::Human => {
+            let width = args.width.map(usize::from).unwrap_or_else(terminal_width);
+            for line in racesim_view::explain::render(&analysis, width).lines() {
+                crate::output::line(line);
+            }
+        }
+        crate::Format::Json => {
+            let mut fields = serde_json::to_value(&analysis).expect("an analysis serialises");
+            if let serde_json::Value::Object(map) = &mut fields {
+                map.insert("trace".into(), args.trace.display().to_string().into());
+            }
+            crate::output::record("explain", fields);
         }
     }
+    // Success: the explanation is printed, whatever the trace's verdict.
+    exit::CLEAN
+}
+
+/// The terminal's width when stdout is one, else the width of a mailing-list post.
+fn terminal_width() -> usize {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return racesim_view::explain::DEFAULT_WIDTH;
+    }
+    terminal_size::terminal_size().map_or(racesim_view::explain::DEFAULT_WIDTH, |(w, _)| usize::from(w.0))
 }

@@ -71,7 +71,8 @@ fn a_wrong_expectation_fails_with_a_clear_message_exit_code_and_junit_failure() 
     assert!(out.contains("FAIL    scenarios/collapse_mmap.toml [mmaplock]"), "{out}");
     assert!(out.contains("expected lost_write, found nothing in 300 schedules"), "{out}");
     let junit = std::fs::read_to_string(dir.join("report.xml")).unwrap();
-    assert!(junit.contains("<failure type=\"FAIL\" message=\"expected lost_write, found nothing"), "{junit}");
+    assert!(junit.contains("<failure message=\"expected lost_write, found nothing"), "{junit}");
+    assert!(junit.contains("type=\"FAIL\""), "{junit}");
     assert!(junit.contains("name=\"mmaplock\""), "{junit}");
 }
 
@@ -103,50 +104,110 @@ fn a_clean_verdict_that_never_reached_its_window_fails() {
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("window never reached"), "{out}");
+    assert!(out.contains("actor 'collapse' never ran kernel function 'no_such_function'"), "{out}");
+    // A typo gets the function that was meant.
+    let typo = std::fs::read_to_string(&path).unwrap().replace("no_such_function", "filemap_write_and_wait_rnage");
+    std::fs::write(&path, typo).unwrap();
+    let o = racesim_in(&dir, &["check", "--schedules", "200"]);
+    let out = text(&o.stdout);
+    assert!(out.contains("did you mean 'filemap_write_and_wait_range'?"), "{out}");
+    let o = racesim_in(&dir, &["run", "scenarios/collapse_mmap.toml", "--policy", "invalidate_lock", "-n", "100"]);
+    assert!(text(&o.stderr).contains("did you mean 'filemap_write_and_wait_range'?"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("the window was never reached"), "{}", text(&o.stderr));
 }
 
 #[test]
 fn a_trace_whose_scenario_changed_is_stale_not_a_failure() {
     let dir = suite("stale", &["dax_punch"], true);
     let path = dir.join("scenarios/dax_punch.toml");
-    let edited = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("description = \"DAX fault", "description = \"Edited: DAX fault");
+    // A different scenario: the allocator writes two pages instead of one.
+    let edited = std::fs::read_to_string(&path).unwrap().replace(
+        "{ op = \"write\", file = \"other\", page = 0, pages = 1 }",
+        "{ op = \"write\", file = \"other\", page = 0, pages = 2 }",
+    );
     std::fs::write(&path, edited).unwrap();
     let o = racesim_in(&dir, &["check", "--schedules", "200"]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(5), "{out}");
     assert!(out.contains("stale   traces/dax_punch.legacy"), "{out}");
     assert!(out.contains("changed since this trace was recorded"), "{out}");
+    // The message names the exact command that records the trace again.
+    assert!(
+        out.contains(
+            "racesim run scenarios/dax_punch.toml --policy legacy --strategy random --seed 1 --save-trace traces"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_comment_or_a_new_description_does_not_make_traces_stale() {
+    let dir = suite("comment", &["dax_punch"], true);
+    let path = dir.join("scenarios/dax_punch.toml");
+    let edited = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("description = \"DAX fault", "# A new comment.\ndescription = \"Edited: DAX fault");
+    std::fs::write(&path, edited).unwrap();
+    let o = racesim_in(&dir, &["check", "--schedules", "200", "traces"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
 }
 
 #[test]
 fn bad_inputs_are_named_and_the_other_cases_still_run() {
     let dir = suite("bad", &["dax_punch"], true);
-    std::fs::write(dir.join("scenarios/notes.txt"), "not a scenario").unwrap();
+    std::fs::write(dir.join("scenarios/broken.toml"), "not = [a scenario").unwrap();
     let trace = std::fs::read_dir(dir.join("traces")).unwrap().next().unwrap().unwrap().path();
     let full = std::fs::read_to_string(&trace).unwrap();
     std::fs::write(dir.join("traces/truncated.trace.json"), &full[..full.len() / 2]).unwrap();
-    std::fs::write(dir.join("traces/newer.trace.json"), full.replacen("\"format\": 2", "\"format\": 3", 1)).unwrap();
+    std::fs::write(dir.join("traces/newer.trace.json"), full.replacen("\"format\": 3", "\"format\": 99", 1)).unwrap();
     let o = racesim_in(&dir, &["check", "--schedules", "200", "--format", "json"]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(2), "{out}");
     let rows: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let row = |needle: &str| {
-        rows.iter().find(|r| r["case"].as_str().unwrap().contains(needle)).unwrap_or_else(|| panic!("{needle}: {out}"))
+        rows.iter()
+            .find(|r| r["type"] == "check.case" && r["case"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("{needle}: {out}"))
     };
-    assert_eq!(row("notes.txt")["status"], "bad input");
-    assert!(row("notes.txt")["message"].as_str().unwrap().contains("not a scenario (*.toml) or a trace"));
+    assert_eq!(row("broken.toml")["status"], "bad input");
+    assert!(row("broken.toml")["message"].as_str().unwrap().contains("broken.toml:1"));
     assert_eq!(row("truncated.trace.json")["status"], "bad input");
     assert!(row("truncated.trace.json")["message"].as_str().unwrap().contains("truncated.trace.json"));
-    assert!(row("newer.trace.json")["message"].as_str().unwrap().contains("trace format 3 is not supported"));
+    assert!(row("newer.trace.json")["message"].as_str().unwrap().contains("trace format 99 is newer"));
     // The good cases ran and passed.
     assert_eq!(row("dax_punch.toml [legacy]")["status"], "pass");
     assert_eq!(row("dax_punch.legacy")["status"], "pass");
 }
 
+/// The case records of a JSON run, without their wall-clock times (the one thing that may
+/// differ between two runs).
 fn json_lines(o: &Output) -> Vec<String> {
-    text(&o.stdout).lines().map(str::to_string).collect()
+    text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "check.case")
+        .map(|mut v| {
+            v.as_object_mut().unwrap().remove("seconds");
+            v.to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn json_records_are_typed_versioned_and_end_with_a_summary() {
+    let dir = suite("json", &["dax_punch"], true);
+    let o = racesim_in(&dir, &["check", "--schedules", "200", "--format", "json", "--junit", "j.xml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let rows: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(rows.iter().all(|r| r["schema"] == 1 && r["type"].is_string()), "{rows:?}");
+    let summary = rows.last().unwrap();
+    assert_eq!(summary["type"], "check.summary");
+    assert_eq!(summary["cases"].as_u64().unwrap() as usize, rows.len() - 1);
+    assert_eq!(summary["exit_code"], 0);
+    let xml = std::fs::read_to_string(dir.join("j.xml")).unwrap();
+    assert!(xml.contains("classname=\"scenarios/dax_punch\""), "{xml}");
+    assert!(xml.contains(" time=\""), "JUnit cases carry their time: {xml}");
 }
 
 #[test]
@@ -165,6 +226,7 @@ fn shards_cover_every_case_exactly_once() {
         json_lines(o)
             .iter()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["case"].as_str().unwrap().to_string())
+            .filter(|id| !id.is_empty())
             .collect()
     };
     let all = case_ids(&racesim_in(&dir, &["check", "--schedules", "100", "--format", "json"]));
@@ -180,4 +242,36 @@ fn shards_cover_every_case_exactly_once() {
     expected.sort();
     assert_eq!(union, expected, "shards must partition the cases");
     assert!(racesim_in(&dir, &["check", "--shard", "4/3"]).status.code() == Some(2));
+}
+
+#[test]
+fn a_folder_of_what_racesim_reads_and_what_it_does_not_passes_from_anywhere_in_the_project() {
+    let dir = suite("mixed", &["dax_punch"], true);
+    std::fs::create_dir_all(dir.join("policies")).unwrap();
+    std::fs::copy(repo().join("policies/mmaplock.toml"), dir.join("policies/mmaplock.toml")).unwrap();
+    std::fs::write(dir.join("policies/mine.toml"), "name = \"mine\"\nbase = \"legacy\"\n").unwrap();
+    std::fs::write(dir.join("scenarios/README.md"), "# Our scenarios\n").unwrap();
+    std::fs::write(dir.join("traces/notes.txt"), "not a trace\n").unwrap();
+    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"mine\"\n").unwrap();
+    std::fs::create_dir_all(dir.join("target/debug")).unwrap();
+    std::fs::write(dir.join("target/debug/junk.toml"), "not = [toml").unwrap();
+    // The first run writes its JUnit report into the folder it checks; the second must not
+    // mistake it for input.
+    for _ in 0..2 {
+        let o = racesim_in(&dir, &["check", "--schedules", "200", "--junit", "junit.xml", "."]);
+        let out = text(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+        assert!(out.contains("policies/mine.toml [policy file]"), "{out}");
+        for skipped in ["README", "junit.xml", "notes.txt", "Cargo.toml", "junk.toml"] {
+            assert!(!out.contains(skipped), "{skipped} is not a case: {out}");
+        }
+    }
+    // From a subdirectory, check finds the project's scenarios/ and traces/.
+    let o = racesim_in(&dir.join("traces"), &["check", "--schedules", "200"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert!(out.contains("dax_punch.toml [legacy]") && out.contains("[replay]"), "{out}");
+    // A file named on the command line is judged whatever it is.
+    let o = racesim_in(&dir, &["check", "traces/notes.txt"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
 }

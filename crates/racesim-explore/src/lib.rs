@@ -563,6 +563,45 @@ pub fn run_one_seeded(
     }
 }
 
+/// Schedules [`window_problems`] samples to learn which kernel functions each actor runs.
+pub const WINDOW_SAMPLE_SCHEDULES: u64 = 64;
+
+/// Why the scenario's `[window]` may never be reached: a pattern naming a kernel function its actor never runs under any of `policies` (in
+/// [`WINDOW_SAMPLE_SCHEDULES`] seeded random schedules each; kernel functions are only known
+/// by running the model, and some run only under some policies), with the closest function
+/// it does run. A typo in a function name otherwise shows only as "window never reached".
+/// Empty when the scenario declares no window or every pattern matched. A function that runs
+/// only inside the race itself may be missed by the sample: callers ask only once a window
+/// was never reached, and the message says it is a sample.
+pub fn window_problems(scenario: &Scenario, policies: &[Policy]) -> Vec<String> {
+    let Some(window) = &scenario.window else { return Vec::new() };
+    // (actor, function) pairs seen, in a sorted set: deterministic order for the suggestions.
+    let mut seen: std::collections::BTreeSet<(ActorId, &'static str)> = std::collections::BTreeSet::new();
+    for policy in policies {
+        for seed in 0..WINDOW_SAMPLE_SCHEDULES {
+            let run = run_one(scenario, policy, Box::new(strategy::RandomWalk::new(seed)), false);
+            seen.extend(run.events.iter().map(|e| (e.actor, e.function)));
+        }
+    }
+    let names = scenario.names();
+    let mut problems = Vec::new();
+    for (role, pattern) in [("opens", &window.opens), ("inside", &window.inside), ("closes", &window.closes)] {
+        let Some(function) = &pattern.function else { continue };
+        if seen.contains(&(pattern.actor, function.as_str())) {
+            continue;
+        }
+        let runs: Vec<&str> = seen.iter().filter(|(a, _)| *a == pattern.actor).map(|(_, f)| *f).collect();
+        problems.push(format!(
+            "[window] {role}: in {} sampled schedules{}, actor '{}' never ran kernel function '{function}'{}",
+            WINDOW_SAMPLE_SCHEDULES * policies.len() as u64,
+            if policies.len() == 1 { format!(" under {}", policies[0].name) } else { String::new() },
+            names.actor(pattern.actor),
+            racesim_scenario::did_you_mean(function, runs.iter().copied())
+        ));
+    }
+    problems
+}
+
 /// A strategy shared with the caller, so that it can be inspected after the run.
 pub struct Shared<S>(pub Rc<RefCell<S>>);
 
@@ -654,6 +693,8 @@ pub fn to_trace(scenario: &Scenario, policy: &str, config: &ExploreConfig, findi
             name: scenario.name.clone(),
             path: scenario.path.clone(),
             content_hash: scenario.content_hash.clone(),
+            // The trace replays alone: a scenario built in memory (no text) cannot be embedded.
+            text: (!scenario.text.is_empty()).then(|| scenario.text.clone()),
         },
         policy: policy.to_string(),
         strategy: config.strategy.label(),
@@ -741,7 +782,9 @@ pub struct TraceReplay {
     pub events: Vec<racesim_trace::TraceEvent>,
     pub verdict: racesim_trace::Verdict,
     pub comparison: Comparison,
-    /// The scenario file changed since the trace was recorded (its content hash differs).
+    /// The scenario replayed against means something else than the one the trace was recorded
+    /// with: judged on the parsed scenarios when the trace embeds its scenario's text (a new
+    /// comment changes nothing), on the file's content hash for a format-2 trace.
     pub scenario_changed: bool,
 }
 
@@ -757,12 +800,20 @@ pub fn replay_trace(scenario: &Scenario, trace: &racesim_trace::Trace) -> Option
     let events = render_events(scenario, &report.events);
     let verdict = verdict_of(report.violation.as_ref(), &scenario.names());
     let comparison = compare(trace, &events, &verdict, report.diverged.as_deref());
-    Some(TraceReplay {
-        events,
-        verdict,
-        comparison,
-        scenario_changed: scenario.content_hash != trace.scenario.content_hash,
-    })
+    Some(TraceReplay { events, verdict, comparison, scenario_changed: scenario_changed(scenario, trace) })
+}
+
+/// Whether `scenario` means something else than the scenario `trace` was recorded with (see
+/// [`TraceReplay::scenario_changed`]).
+pub fn scenario_changed(scenario: &Scenario, trace: &racesim_trace::Trace) -> bool {
+    match &trace.scenario.text {
+        Some(text) => match Scenario::parse(text, &trace.scenario.path) {
+            Ok(recorded) => !recorded.same_meaning(scenario),
+            // The embedded text no longer parses: the format of scenarios changed under it.
+            Err(_) => true,
+        },
+        None => scenario.content_hash != trace.scenario.content_hash,
+    }
 }
 
 fn compare(

@@ -1,6 +1,6 @@
 //! Every recorded trace in `traces/` must replay to the same verdict and the same event log.
 //! A trace whose scenario changed since it was recorded fails with that said plainly, so that
-//! re-recording it is a deliberate act.
+//! re-recording it is a deliberate act. Every trace embeds its scenario (so it replays alone).
 
 use racesim_explore::Comparison;
 use racesim_scenario::Scenario;
@@ -20,11 +20,20 @@ fn every_recorded_trace_replays_identically() {
     let mut failures = Vec::new();
     for path in &paths {
         let trace = Trace::load(path).unwrap_or_else(|e| panic!("{e}"));
+        if trace.is_old_format() || trace.scenario.text.is_none() {
+            failures.push(format!(
+                "{}: trace format {} does not embed its scenario; run racesim migrate {} (or re-record it)",
+                path.display(),
+                trace.format,
+                path.display()
+            ));
+            continue;
+        }
         let scenario = Scenario::load(&repo.join(&trace.scenario.path)).unwrap_or_else(|e| panic!("{e}"));
         let replay = racesim_explore::replay_trace(&scenario, &trace).expect("the trace's policy exists");
         if replay.scenario_changed {
             failures.push(format!(
-                "{}: stale: {} changed since the trace was recorded; re-record it with racesim run --out traces",
+                "{}: stale: {} changed since the trace was recorded; re-record it with racesim run --save-trace traces",
                 path.display(),
                 trace.scenario.path
             ));

@@ -185,8 +185,10 @@ pub struct Scenario {
     pub description: String,
     /// Where it was loaded from, as given (for messages and replay commands).
     pub path: String,
-    /// SHA-256 of the file's bytes, hex. Traces record it to detect a changed scenario.
+    /// SHA-256 of the file's bytes, hex (traces of trace format 2 judged staleness by it).
     pub content_hash: String,
+    /// The file's text as read: traces embed it, so that a trace replays without the file.
+    pub text: String,
     pub disk_blocks: u32,
     pub files: Vec<FileSetup>,
     pub actors: Vec<Actor>,
@@ -357,7 +359,29 @@ impl Scenario {
     pub fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         let mut scenario = raw::parse(text, path)?;
         scenario.content_hash = content_hash(text.as_bytes());
+        scenario.text = text.to_string();
         Ok(scenario)
+    }
+
+    /// Whether two scenarios mean the same for a trace: equal once parsed, whatever their
+    /// comments, layout, description or path, and whatever they expect (`[expect]`) or call
+    /// the race window (`[window]`): those judge runs but do not change one. A trace is stale
+    /// only when what it replays changed; a comment, or a first `[expect]`ation written after
+    /// recording the trace, leaves it valid. Both sides are parsed by this
+    /// racesim, so comparing the parsed values' debug form is exact and deterministic (no
+    /// hash maps anywhere in a scenario).
+    pub fn same_meaning(&self, other: &Scenario) -> bool {
+        let normal = |s: &Scenario| {
+            let mut s = s.clone();
+            s.path.clear();
+            s.content_hash.clear();
+            s.text.clear();
+            s.description.clear();
+            s.expect.clear();
+            s.window = None;
+            format!("{s:?}")
+        };
+        normal(self) == normal(other)
     }
 
     pub fn file_ino(&self, name: &str) -> Option<Ino> {
@@ -710,6 +734,22 @@ impl Names for ScenarioNames {
         }
         self.actors.get(actor as usize).cloned().unwrap_or_else(|| format!("actor{actor}"))
     }
+}
+
+/// The known name closest to a misspelt one, when one is close enough to be what was meant:
+/// " (did you mean 'x'?)", else empty. For error messages about names.
+pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    let best = known
+        .into_iter()
+        // Edits (with transpositions) relative to length: a typo or two, not a different word.
+        .map(|k| (strsim::normalized_damerau_levenshtein(name, k), k))
+        .filter(|(score, _)| *score >= 0.7)
+        // Highest score first; ties go to the first listed (deterministic).
+        .fold(None::<(f64, &str)>, |best, (score, k)| match best {
+            Some((b, _)) if b >= score => best,
+            _ => Some((score, k)),
+        });
+    best.map_or(String::new(), |(_, k)| format!(" (did you mean '{k}'?)"))
 }
 
 pub fn content_hash(bytes: &[u8]) -> String {

@@ -244,7 +244,11 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
             return Err(cx.error(
                 verdict.span(),
                 format!(
-                    "unknown policy '{policy}' in [expect]; expected one of {}{}",
+                    "unknown policy '{policy}' in [expect]{}; expected one of {}{}",
+                    crate::did_you_mean(
+                        policy,
+                        BUILTIN_POLICIES.iter().copied().chain(variants.iter().map(|v| v.name.as_str()))
+                    ),
                     BUILTIN_POLICIES.join(", "),
                     variant_list(&variants)
                 ),
@@ -296,7 +300,11 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
                     let known: Vec<&str> = actors.iter().map(|a| a.name.as_str()).collect();
                     cx.error(
                         p.span(),
-                        format!("unknown actor '{name}' in [window]; expected one of {}", known.join(", ")),
+                        format!(
+                            "unknown actor '{name}' in [window]{}; expected one of {}",
+                            crate::did_you_mean(name, known.iter().copied()),
+                            known.join(", ")
+                        ),
                     )
                 })?;
                 let op = p.get_ref().op;
@@ -382,6 +390,7 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         description: raw.description,
         path: path.to_string(),
         content_hash: String::new(),
+        text: String::new(),
         disk_blocks,
         files,
         actors,
@@ -519,16 +528,29 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
     let name = raw.op.get_ref().as_str();
     let Some((_, fields)) = OPERATIONS.iter().find(|(n, _)| *n == name) else {
         let known: Vec<&str> = OPERATIONS.iter().map(|(n, _)| *n).collect();
-        return Err(
-            cx.error(raw.op.span(), format!("unknown operation '{name}'; expected one of {}", known.join(", ")))
-        );
+        return Err(cx.error(
+            raw.op.span(),
+            format!(
+                "unknown operation '{name}'{}; expected one of {}",
+                crate::did_you_mean(name, known.iter().copied()),
+                known.join(", ")
+            ),
+        ));
     };
     let missing =
         |field: &str| cx.error(spanned.span(), format!("operation '{name}' needs '{field}' (it takes: {fields})"));
     let resolve = |file: &Spanned<String>| -> Result<(u16, &FileSetup), ScenarioError> {
         files.iter().position(|f| &f.name == file.get_ref()).map(|i| (i as u16, &files[i])).ok_or_else(|| {
             let known: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-            cx.error(file.span(), format!("unknown file '{}'; expected one of {}", file.get_ref(), known.join(", ")))
+            cx.error(
+                file.span(),
+                format!(
+                    "unknown file '{}'{}; expected one of {}",
+                    file.get_ref(),
+                    crate::did_you_mean(file.get_ref(), known.iter().copied()),
+                    known.join(", ")
+                ),
+            )
         })
     };
     let (ino, file) = resolve(raw.file.as_ref().ok_or_else(|| missing("file"))?)?;

@@ -1,12 +1,16 @@
 //! The trace file format.
 //!
 //! A trace records one schedule of one scenario under one policy: where it came from (racesim
-//! version, scenario path and content hash, policy, strategy, seed, which schedule of the run),
-//! racesim's own record of every scheduling decision, the event log rendered to text, and the
-//! verdict. `racesim replay` re-executes the decisions and requires the same event log.
+//! version, scenario path, content hash and text, policy, strategy, seed, which schedule of the
+//! run), racesim's own record of every scheduling decision, the event log rendered to text, and
+//! the verdict. `racesim replay` re-executes the decisions and requires the same event log.
+//! A trace is a bug report: it carries its scenario's text (format 3 on) and its policy's
+//! definition when that came from a user's file, so it replays alone, anywhere.
 //!
-//! Compatibility rule: a trace is read only by a racesim whose [`TRACE_FORMAT_VERSION`] equals
-//! the trace's `format`; any change to the fields or to their meaning bumps it. Decisions are
+//! Compatibility rule: any change to the fields or to their meaning bumps
+//! [`TRACE_FORMAT_VERSION`]; a racesim reads every format from [`OLDEST_READABLE_FORMAT`] to its
+//! own (`racesim migrate` rewrites an older trace in the current format). Format 2 lacks the
+//! scenario's text: it replays only where its scenario file is. Decisions are
 //! shuttle task numbers: 0 is the main task (it spawns the actors and runs the final sync),
 //! `k >= 1` is actor `k - 1`; one decision is recorded wherever more than one task could run.
 //!
@@ -17,7 +21,9 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const TRACE_FORMAT_VERSION: u32 = 2;
+pub const TRACE_FORMAT_VERSION: u32 = 3;
+/// The oldest format this racesim still reads (format 2: no embedded scenario text).
+pub const OLDEST_READABLE_FORMAT: u32 = 2;
 
 /// Largest trace file racesim reads. A trace of the longest schedule the explorer's step bound
 /// allows is a few MiB.
@@ -67,6 +73,10 @@ pub struct ScenarioRef {
     pub path: String,
     /// SHA-256 of the scenario file's bytes, hex.
     pub content_hash: String,
+    /// The scenario file's text (format 3 on; absent in format 2): replay, explain, show and
+    /// minimize use it when no `--scenario` is given, so the trace needs no file beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// One line of the event log.
@@ -117,10 +127,17 @@ impl std::fmt::Display for TraceError {
             TraceError::Malformed { path, line, column, message } => {
                 write!(f, "{}:{line}:{column}: not a racesim trace: {message}", path.display())
             }
+            TraceError::Version { path, found } if *found > TRACE_FORMAT_VERSION as u64 => write!(
+                f,
+                "{}: trace format {found} is newer than this racesim, which reads trace formats \
+                 {OLDEST_READABLE_FORMAT} to {TRACE_FORMAT_VERSION}; use a newer racesim",
+                path.display()
+            ),
             TraceError::Version { path, found } => write!(
                 f,
-                "{}: trace format {found} is not supported; this racesim reads trace format {TRACE_FORMAT_VERSION} \
-                 (re-record it with this version: racesim run ... --out DIR)",
+                "{}: trace format {found} is not supported; this racesim reads trace formats \
+                 {OLDEST_READABLE_FORMAT} to {TRACE_FORMAT_VERSION} (re-record it with this version: \
+                 racesim run ... --save-trace DIR)",
                 path.display()
             ),
         }
@@ -140,7 +157,7 @@ impl Trace {
         };
         let value: serde_json::Value = serde_json::from_str(text).map_err(malformed)?;
         match value.get("format").and_then(|f| f.as_u64()) {
-            Some(v) if v == TRACE_FORMAT_VERSION as u64 => {}
+            Some(v) if (OLDEST_READABLE_FORMAT as u64..=TRACE_FORMAT_VERSION as u64).contains(&v) => {}
             Some(found) => return Err(TraceError::Version { path: path.to_path_buf(), found }),
             None => {
                 return Err(TraceError::Malformed {
@@ -168,6 +185,11 @@ impl Trace {
         let text = String::from_utf8(bytes)
             .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text ({e})"))))?;
         Trace::from_json(&text, path)
+    }
+
+    /// Whether this trace is in an older format than the one this racesim writes.
+    pub fn is_old_format(&self) -> bool {
+        self.format < TRACE_FORMAT_VERSION
     }
 
     pub fn to_json(&self) -> String {
@@ -357,7 +379,12 @@ mod tests {
         Trace {
             format: TRACE_FORMAT_VERSION,
             racesim_version: "0.1.0".into(),
-            scenario: ScenarioRef { name: "s".into(), path: "s.toml".into(), content_hash: "ab".into() },
+            scenario: ScenarioRef {
+                name: "s".into(),
+                path: "s.toml".into(),
+                content_hash: "ab".into(),
+                text: Some("name = \"s\"\n".into()),
+            },
             policy: "legacy".into(),
             strategy: "random".into(),
             seed: 7,
@@ -394,7 +421,27 @@ mod tests {
         let text = sample().to_json().replacen(&current, "\"format\": 99", 1);
         let error = Trace::from_json(&text, Path::new("t.json")).unwrap_err();
         assert!(matches!(error, TraceError::Version { found: 99, .. }), "{error}");
-        assert!(error.to_string().contains("trace format 99 is not supported"));
+    }
+
+    #[test]
+    fn format_2_still_reads_without_scenario_text() {
+        let mut old = sample();
+        old.format = 2;
+        old.scenario.text = None;
+        let read = Trace::from_json(&old.to_json(), Path::new("t.json")).unwrap();
+        assert_eq!(read, old);
+        assert!(read.is_old_format());
+    }
+
+    #[test]
+    fn newer_format_says_so() {
+        let current = format!("\"format\": {TRACE_FORMAT_VERSION}");
+        let text = sample().to_json().replacen(&current, "\"format\": 99", 1);
+        let error = Trace::from_json(&text, Path::new("t.json")).unwrap_err();
+        assert!(error.to_string().contains("newer than this racesim"), "{error}");
+        let text = sample().to_json().replacen(&current, "\"format\": 1", 1);
+        let error = Trace::from_json(&text, Path::new("t.json")).unwrap_err();
+        assert!(error.to_string().contains("trace format 1 is not supported"), "{error}");
     }
 
     #[test]

@@ -24,7 +24,15 @@ pub fn timeline(scenario: &Scenario, trace: &Trace) -> Result<Timeline, String> 
     if let Some(reason) = report.diverged {
         return Err(format!("the trace no longer replays: {reason}"));
     }
-    Ok(layout(scenario, &trace.policy, &report.events, &snapshots, report.violation.as_ref()))
+    let mut timeline = layout(scenario, &trace.policy, &report.events, &snapshots, report.violation.as_ref());
+    // The window and the sealing step, as `explain` computes them, for the pictures to mark.
+    if report.violation.is_some() {
+        let analysis = crate::explain::analyse(scenario, trace)?;
+        timeline.window =
+            analysis.window.map(|w| crate::timeline::RaceWindow { from: w.from, to: w.to, description: w.description });
+        timeline.sealed = analysis.sealing.and_then(|s| s.step);
+    }
+    Ok(timeline)
 }
 
 /// Lays out an event log with its snapshots.
@@ -69,6 +77,8 @@ pub fn layout(
             step: v.event,
             message: v.message.clone(),
         }),
+        window: None,
+        sealed: None,
     }
 }
 

@@ -6,25 +6,78 @@
 //! sealed: from there, every continuation breaks the same oracle.
 
 use racesim_explore::strategy::{PrefixThenRandom, Replay};
+use racesim_kernel::Policy;
 use racesim_kernel::event::{Names, SYNC_ACTOR};
-use racesim_kernel::{Event, Policy};
 use racesim_scenario::Scenario;
 use racesim_trace::Trace;
+use serde::Serialize;
 
-/// Width of one actor's column, in characters.
-const COLUMN_WIDTH: usize = 46;
+/// The width `explain` fits when it is given none and stdout is no terminal: a mailing-list
+/// post (80 columns).
+pub const DEFAULT_WIDTH: usize = 80;
+/// Columns narrower than this wrap too much to read; wider output is preferred to that.
+const COLUMN_WIDTH_MIN: usize = 24;
+/// Width of the step-number gutter ("  >>  41  ").
+const GUTTER: usize = 8;
 /// Continuations tried from a prefix to call the outcome sealed.
 pub const SEALING_CONTINUATIONS: u64 = 200;
 /// Lines listing other actors' steps inside the window, at most.
 const WINDOW_LINES_MAX: usize = 16;
 
 /// Where the outcome was decided.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Sealing {
     /// Decisions of the schedule that had to be followed; 0 means every schedule fails.
     pub decisions_needed: usize,
+    /// The schedule's decisions in all.
+    pub decisions: usize,
     /// The step the last needed decision scheduled (None when none was needed).
     pub step: Option<usize>,
+}
+
+/// The race window as it occurred in one trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RaceWindow {
+    /// The scenario's `[window]` description, or how the window was inferred.
+    pub description: String,
+    /// True when it is the scenario's declared `[window]`; false when inferred (from the first
+    /// preemption to the sealing step).
+    pub declared: bool,
+    /// First and last step of the window (inclusive).
+    pub from: usize,
+    pub to: usize,
+    /// The lane whose two steps bound the window.
+    pub owner: usize,
+    /// Steps of other lanes that ran inside it.
+    pub inside: Vec<usize>,
+}
+
+/// One step of the explained interleaving.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExplainedStep {
+    pub index: usize,
+    pub lane: usize,
+    pub actor: String,
+    pub function: String,
+    pub change: String,
+}
+
+/// Everything `explain` says about a trace, as data (the text and the JSON are drawn from it;
+/// so are the race window and sealing marks of the pictures).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Analysis {
+    pub scenario: String,
+    pub policy: String,
+    /// Actor lanes in scenario order, then `sync` when the final sync has steps.
+    pub lanes: Vec<String>,
+    /// Whether the last lane is the final sync (run at quiescence, after every actor).
+    pub sync_lane: bool,
+    pub steps: Vec<ExplainedStep>,
+    pub verdict: Option<crate::timeline::Verdict>,
+    /// Where the outcome was sealed (None for a clean trace).
+    pub sealing: Option<Sealing>,
+    /// The race window (None for a clean trace).
+    pub window: Option<RaceWindow>,
 }
 
 /// The smallest prefix of `decisions` after which every one of [`SEALING_CONTINUATIONS`]
@@ -37,19 +90,32 @@ pub fn sealing(scenario: &Scenario, policy: &Policy, decisions: &[u32], position
     };
     let (mut low, mut high) = (0, decisions.len());
     if sealed(0) {
-        return Sealing { decisions_needed: 0, step: None };
+        return Sealing { decisions_needed: 0, decisions: decisions.len(), step: None };
     }
     // Invariant: sealed(high), !sealed(low).
     while high - low > 1 {
         let middle = (low + high) / 2;
         if sealed(middle) { high = middle } else { low = middle }
     }
-    Sealing { decisions_needed: high, step: positions.get(high - 1).copied() }
+    Sealing { decisions_needed: high, decisions: decisions.len(), step: positions.get(high - 1).copied() }
 }
 
+/// Wraps at spaces; a word longer than a line is cut (never a line wider than `width`).
 fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
     let mut lines = vec![String::new()];
+    let mut words: Vec<String> = Vec::new();
     for word in text.split(' ') {
+        let chars: Vec<char> = word.chars().collect();
+        if chars.is_empty() {
+            words.push(String::new());
+        }
+        for piece in chars.chunks(width) {
+            words.push(piece.iter().collect());
+        }
+    }
+    for word in words {
+        let word = word.as_str();
         let current = lines.last_mut().expect("starts with one line");
         if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > width {
             lines.push(String::new());
@@ -63,12 +129,13 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn describe(event: &Event, names: &dyn Names) -> String {
-    format!("{}: {}", event.function, event.change.describe(names))
+/// Explains `trace` (replayed against `scenario`) as text [`DEFAULT_WIDTH`] columns wide.
+pub fn explain(scenario: &Scenario, trace: &Trace) -> Result<String, String> {
+    Ok(render(&analyse(scenario, trace)?, DEFAULT_WIDTH))
 }
 
-/// Explains `trace` (replayed against `scenario`) as text.
-pub fn explain(scenario: &Scenario, trace: &Trace) -> Result<String, String> {
+/// Replays `trace` against `scenario` and works out the race window and the sealing step.
+pub fn analyse(scenario: &Scenario, trace: &Trace) -> Result<Analysis, String> {
     let policy = scenario
         .policy(&trace.policy)
         .ok_or_else(|| format!("the trace names policy '{}', which {} does not define", trace.policy, scenario.path))?;
@@ -81,89 +148,57 @@ pub fn explain(scenario: &Scenario, trace: &Trace) -> Result<String, String> {
     }
     let names = scenario.names();
     let mut lanes: Vec<String> = scenario.actors.iter().map(|a| a.name.clone()).collect();
-    let has_sync = run.events.iter().any(|e| e.actor == SYNC_ACTOR);
-    if has_sync {
+    let sync_lane = run.events.iter().any(|e| e.actor == SYNC_ACTOR);
+    if sync_lane {
         lanes.push("sync".into());
     }
     let lane_of = |actor: u8| if actor == SYNC_ACTOR { lanes.len() - 1 } else { actor as usize };
-    let mut out = String::new();
-    let verdict_step = run.violation.as_ref().map(|v| v.event);
-    match &run.violation {
-        Some(v) => out.push_str(&format!(
-            "{} under {}: {} at step {}\n  {}\n\n",
-            scenario.name, trace.policy, v.oracle, v.event, v.message
-        )),
-        None => out.push_str(&format!("{} under {}: clean\n\n", scenario.name, trace.policy)),
-    }
-    // Header: CPU columns.
-    let mut header = format!("{:>6}  ", "step");
-    let mut rule = format!("{:>6}  ", "");
-    for (i, lane) in lanes.iter().enumerate() {
-        let title = if has_sync && i == lanes.len() - 1 {
-            format!("{lane} (at quiescence)")
-        } else {
-            format!("CPU{i}: {lane}")
-        };
-        header.push_str(&format!("{:<COLUMN_WIDTH$} ", title));
-        rule.push_str(&format!("{:<COLUMN_WIDTH$} ", "-".repeat(COLUMN_WIDTH - 2)));
-    }
-    out.push_str(header.trim_end());
-    out.push('\n');
-    out.push_str(rule.trim_end());
-    out.push('\n');
-    for (index, event) in run.events.iter().enumerate() {
-        let lane = lane_of(event.actor);
-        let mark = if Some(index) == verdict_step { ">>" } else { "  " };
-        for (line_number, text) in wrap(&describe(event, &names), COLUMN_WIDTH - 1).iter().enumerate() {
-            let number = if line_number == 0 { format!("{mark}{index:>4}") } else { String::new() };
-            let indent = (COLUMN_WIDTH + 1) * lane;
-            let row = format!("{number:>6}  {}{text}", " ".repeat(indent));
-            out.push_str(row.trim_end());
-            out.push('\n');
+    let steps = run
+        .events
+        .iter()
+        .enumerate()
+        .map(|(index, e)| ExplainedStep {
+            index,
+            lane: lane_of(e.actor),
+            actor: names.actor(e.actor),
+            function: e.function.to_string(),
+            change: e.change.describe(&names),
+        })
+        .collect();
+    let verdict = run.violation.as_ref().map(|v| crate::timeline::Verdict {
+        oracle: v.oracle.name().to_string(),
+        step: v.event,
+        message: v.message.clone(),
+    });
+    let (sealing, window) = match &run.violation {
+        None => (None, None),
+        Some(violation) => {
+            let sealing = sealing(scenario, &policy, &trace.decisions, &run.decision_positions, trace.seed);
+            let window = race_window(scenario, &run, sealing.step.unwrap_or(violation.event), &lane_of);
+            (Some(sealing), Some(window))
         }
-    }
-    out.push('\n');
-    out.push_str(&closing(scenario, &policy, trace, &run, &names, &lanes));
-    Ok(out)
+    };
+    Ok(Analysis {
+        scenario: scenario.name.clone(),
+        policy: trace.policy.clone(),
+        lanes,
+        sync_lane,
+        steps,
+        verdict,
+        sealing,
+        window,
+    })
 }
 
-/// The closing paragraph: the race window and where the outcome was sealed.
-fn closing(
+/// The scenario's declared window as it occurred in `run`, else from the first preemption to
+/// the sealing step (`sealed_or_verdict`).
+fn race_window(
     scenario: &Scenario,
-    policy: &Policy,
-    trace: &Trace,
     run: &racesim_explore::OneRun,
-    names: &dyn Names,
-    lanes: &[String],
-) -> String {
-    let mut out = String::new();
+    sealed_or_verdict: usize,
+    lane_of: &dyn Fn(u8) -> usize,
+) -> RaceWindow {
     let events = &run.events;
-    let show = |i: usize| {
-        let e = &events[i];
-        format!("step {i} ({} {})", names.actor(e.actor), describe(e, names))
-    };
-    let Some(violation) = &run.violation else {
-        return "No oracle fired in this schedule.\n".into();
-    };
-    let sealing = sealing(scenario, policy, &trace.decisions, &run.decision_positions, trace.seed);
-    let sealed_at = sealing.step;
-    match sealed_at {
-        None => out.push_str(&format!(
-            "The outcome was sealed before any scheduling choice: every one of {SEALING_CONTINUATIONS} random schedules \
-             tried breaks {}. No interleaving is needed for this bug; the operations alone cause it.\n",
-            violation.oracle
-        )),
-        Some(step) => out.push_str(&format!(
-            "The outcome was sealed at {}: the first {} of the schedule's {} decisions suffice, and every one of \
-             {SEALING_CONTINUATIONS} random continuations from there breaks {}.\n",
-            show(step),
-            sealing.decisions_needed,
-            trace.decisions.len(),
-            violation.oracle
-        )),
-    }
-    // The window: the scenario's declared one as it occurred here, else from the first
-    // preemption to the sealing step.
     let declared = scenario.window.as_ref().and_then(|w| {
         let mut open = None;
         let mut running = racesim_scenario::RunningOps::default();
@@ -191,31 +226,133 @@ fn closing(
             _ => None,
         }
     });
+    let is_declared = declared.is_some();
     let (description, from, to) = match declared {
         Some(found) => found,
         None => {
             let first_preemption =
                 run.preempted.iter().position(|p| *p).and_then(|i| run.decision_positions.get(i).copied());
-            let to = sealed_at.unwrap_or(violation.event);
+            let to = sealed_or_verdict;
             ("from the first preemption to the sealing step".to_string(), first_preemption.unwrap_or(0).min(to), to)
         }
     };
-    out.push_str(&format!("The race window ({description}) runs from {} to {}.\n", show(from), show(to)));
     let owner = events[from].actor;
-    let inside: Vec<usize> = (from + 1..to).filter(|&i| events[i].actor != owner).collect();
-    if inside.is_empty() {
-        out.push_str("No other actor ran inside it.\n");
-    } else {
-        out.push_str(&format!(
-            "Inside it, {} step(s) of other actors ran while {} was between those two steps:\n",
-            inside.len(),
-            lanes.get(owner as usize).cloned().unwrap_or_else(|| names.actor(owner))
-        ));
-        for &i in inside.iter().take(WINDOW_LINES_MAX) {
-            out.push_str(&format!("  {}\n", show(i)));
+    let inside = (from + 1..to).filter(|&i| events[i].actor != owner).collect();
+    RaceWindow { description, declared: is_declared, from, to, owner: lane_of(owner), inside }
+}
+
+/// The analysis as text at most `width` columns wide where it can be: one column per actor
+/// (CPU0, CPU1, ...), the final sync's steps across the full width below them (they run at
+/// quiescence, after every actor), and the closing paragraph wrapped to the width.
+pub fn render(analysis: &Analysis, width: usize) -> String {
+    let actor_lanes = if analysis.sync_lane { analysis.lanes.len() - 1 } else { analysis.lanes.len() }.max(1);
+    let column = (width.saturating_sub(GUTTER) / actor_lanes).saturating_sub(1).max(COLUMN_WIDTH_MIN);
+    let full = (column + 1) * actor_lanes - 1;
+    let mut out = String::new();
+    match &analysis.verdict {
+        Some(v) => {
+            out.push_str(&format!(
+                "{} under {}: {} at step {}\n",
+                analysis.scenario, analysis.policy, v.oracle, v.step
+            ));
+            for line in wrap(&v.message, width.saturating_sub(2).max(COLUMN_WIDTH_MIN)) {
+                out.push_str(&format!("  {line}\n"));
+            }
+            out.push('\n');
         }
-        if inside.len() > WINDOW_LINES_MAX {
-            out.push_str(&format!("  ... and {} more\n", inside.len() - WINDOW_LINES_MAX));
+        None => out.push_str(&format!("{} under {}: clean\n\n", analysis.scenario, analysis.policy)),
+    }
+    let mut header = format!("{:>6}  ", "step");
+    let mut rule = format!("{:>6}  ", "");
+    for (i, lane) in analysis.lanes.iter().take(actor_lanes).enumerate() {
+        let title: String = format!("CPU{i}: {lane}").chars().take(column).collect();
+        header.push_str(&format!("{title:<column$} "));
+        rule.push_str(&format!("{:<column$} ", "-".repeat(column.saturating_sub(2))));
+    }
+    out.push_str(header.trim_end());
+    out.push('\n');
+    out.push_str(rule.trim_end());
+    out.push('\n');
+    let verdict_step = analysis.verdict.as_ref().map(|v| v.step);
+    let mut sync_started = false;
+    for step in &analysis.steps {
+        let is_sync = analysis.sync_lane && step.lane == analysis.lanes.len() - 1;
+        let (text, indent, room) = if is_sync {
+            if !sync_started {
+                out.push_str(&format!("{:>6}  {}\n", "", "sync (at quiescence, after every actor):"));
+                sync_started = true;
+            }
+            (format!("{}: {}", step.function, step.change), 0, full)
+        } else {
+            (format!("{}: {}", step.function, step.change), (column + 1) * step.lane, column)
+        };
+        let mark = if Some(step.index) == verdict_step { ">>" } else { "  " };
+        for (line_number, text) in wrap(&text, room).iter().enumerate() {
+            let number = if line_number == 0 { format!("{mark}{:>4}", step.index) } else { String::new() };
+            let row = format!("{number:>6}  {}{text}", " ".repeat(indent));
+            out.push_str(row.trim_end());
+            out.push('\n');
+        }
+    }
+    out.push('\n');
+    for paragraph in closing(analysis) {
+        for line in wrap(&paragraph.text, width.saturating_sub(paragraph.indent).max(COLUMN_WIDTH_MIN)) {
+            out.push_str(&format!("{}{line}\n", " ".repeat(paragraph.indent)));
+        }
+    }
+    out
+}
+
+struct Paragraph {
+    indent: usize,
+    text: String,
+}
+
+/// The closing paragraphs: where the outcome was sealed and the race window.
+fn closing(analysis: &Analysis) -> Vec<Paragraph> {
+    let plain = |text: String| Paragraph { indent: 0, text };
+    let show = |i: usize| {
+        let s = &analysis.steps[i];
+        format!("step {i} ({} {}: {})", s.actor, s.function, s.change)
+    };
+    let (Some(verdict), Some(sealing), Some(window)) = (&analysis.verdict, &analysis.sealing, &analysis.window) else {
+        return vec![plain("No oracle fired in this schedule.".into())];
+    };
+    let mut out = Vec::new();
+    match sealing.step {
+        None => out.push(plain(format!(
+            "The outcome was sealed before any scheduling choice: every one of {SEALING_CONTINUATIONS} random schedules \
+             tried breaks {}. No interleaving is needed for this bug; the operations alone cause it.",
+            verdict.oracle
+        ))),
+        Some(step) => out.push(plain(format!(
+            "The outcome was sealed at {}: the first {} of the schedule's {} decisions suffice, and every one of \
+             {SEALING_CONTINUATIONS} random continuations from there breaks {}.",
+            show(step),
+            sealing.decisions_needed,
+            sealing.decisions,
+            verdict.oracle
+        ))),
+    }
+    out.push(plain(format!(
+        "The race window ({}) runs from {} to {}.",
+        window.description,
+        show(window.from),
+        show(window.to)
+    )));
+    if window.inside.is_empty() {
+        out.push(plain("No other actor ran inside it.".into()));
+    } else {
+        out.push(plain(format!(
+            "Inside it, {} step(s) of other actors ran while {} was between those two steps:",
+            window.inside.len(),
+            analysis.lanes[window.owner]
+        )));
+        for &i in window.inside.iter().take(WINDOW_LINES_MAX) {
+            out.push(Paragraph { indent: 2, text: show(i) });
+        }
+        if window.inside.len() > WINDOW_LINES_MAX {
+            out.push(Paragraph { indent: 2, text: format!("... and {} more", window.inside.len() - WINDOW_LINES_MAX) });
         }
     }
     out

@@ -2,8 +2,10 @@
 //!
 //! Owns the interactive page: one column per lane (CPU0/CPU1 style, time flowing down), one
 //! row per step, lock bars in a strip at the left of each lane (hatched while waiting), the
-//! violating step highlighted and the verdict at the top, and a side panel with the kernel
-//! state after the step under the pointer (or the pinned one).
+//! violating step highlighted and the verdict at the top, the race window shaded and the
+//! sealing step marked (as `explain` computes them), the window's steps shown whole, every
+//! lock's full name in a key, and a side panel with the kernel state after the step under the
+//! pointer (or the pinned one). The page opens scrolled to the race window.
 //!
 //! Everything visible is rendered here, server-side, so the page reads without JavaScript and
 //! tests can inspect it as text. The script only adds the side panel's behaviour; it reads the
@@ -89,9 +91,40 @@ pub fn render(timeline: &Timeline) -> String {
     s.push_str(
         "<div class=\"legend\"><span class=\"swatch held\"></span>lock held \
          <span class=\"swatch waiting\"></span>waiting for lock \
-         <span class=\"swatch bad\"></span>violating step \
+         <span class=\"swatch bad\"></span>oracle's step \
+         <span class=\"swatch window\"></span>race window \
+         <span class=\"swatch sealed\"></span>outcome sealed \
          <span class=\"keys\">hover a step to see the kernel state after it · click to pin · ↑/↓ or j/k to move · v: violation</span></div>\n",
     );
+    if let Some(w) = &timeline.window {
+        let sealed = timeline.sealed.map_or(String::new(), |st| {
+            format!(" · the outcome was sealed at <a href=\"#step-{st}\" data-goto=\"{st}\">step {st}</a>")
+        });
+        let _ = writeln!(
+            s,
+            "<div class=\"window-note\"><a href=\"#step-{}\" data-goto=\"{}\">race window, steps {}–{}</a>: {}{sealed}</div>",
+            w.from,
+            w.from,
+            w.from,
+            w.to,
+            escape(&w.description)
+        );
+    }
+    // Lock names in full, one colour each: the bars' vertical labels are cut to their height.
+    let mut lock_names: Vec<(&str, &str)> = Vec::new();
+    for (bar, colour) in timeline.locks.iter().zip(&colours) {
+        let identity = bar.lock.find(')').map_or(bar.lock.as_str(), |end| &bar.lock[..=end]);
+        if !lock_names.iter().any(|(name, _)| *name == identity) {
+            lock_names.push((identity, colour));
+        }
+    }
+    if !lock_names.is_empty() {
+        s.push_str("<div class=\"lock-names\">locks:");
+        for (name, colour) in &lock_names {
+            let _ = write!(s, " <span class=\"lock-name\" style=\"--c:{colour}\">{}</span>", escape(name));
+        }
+        s.push_str("</div>\n");
+    }
     s.push_str("</header>\n<main>\n<div class=\"scroll\" id=\"scroll\">\n");
     let _ = writeln!(s, "<div class=\"timeline\" style=\"--rows:{rows}\">");
 
@@ -132,10 +165,29 @@ pub fn render(timeline: &Timeline) -> String {
         }
         for step in timeline.steps.iter().filter(|st| st.lane == lane) {
             let bad = violation == Some(step.index);
+            let sealed = timeline.sealed == Some(step.index);
+            // Key steps (the window's, the sealing one, the oracle's) show their whole text.
+            let mut classes = String::new();
+            if bad {
+                classes.push_str(" violation");
+            }
+            if sealed {
+                classes.push_str(" sealed");
+            }
+            if timeline.is_key_step(step.index) {
+                classes.push_str(" key");
+            }
+            let badge = if bad {
+                "<span class=\"badge bad\">oracle fired</span>"
+            } else if sealed {
+                "<span class=\"badge sealed\">outcome sealed</span>"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 s,
-                "<div class=\"step{}\" id=\"step-{}\" data-step=\"{}\" tabindex=\"0\" style=\"top:{}px\" title=\"step {}: {}\"><span class=\"fn\">{}</span><span class=\"chg\">{}</span></div>",
-                if bad { " violation" } else { "" },
+                "<div class=\"step{}\" id=\"step-{}\" data-step=\"{}\" tabindex=\"0\" style=\"top:{}px\" title=\"step {}: {}\">{badge}<span class=\"fn\">{}</span><span class=\"chg\">{}</span></div>",
+                classes,
                 step.index,
                 step.index,
                 step.index * ROW + 3,
@@ -146,6 +198,15 @@ pub fn render(timeline: &Timeline) -> String {
             );
         }
         s.push_str("</div>\n</section>\n");
+    }
+    if let Some(w) = &timeline.window {
+        let _ = writeln!(
+            s,
+            "<div class=\"band window\" id=\"race-window\" style=\"top:{}px;height:{}px\" title=\"race window: {}\"></div>",
+            HEAD + w.from * ROW,
+            (w.to.saturating_sub(w.from) + 1) * ROW,
+            escape(&w.description)
+        );
     }
     if let Some(step) = violation {
         let _ = writeln!(s, "<div class=\"band bad\" style=\"top:{}px\"></div>", HEAD + step * ROW);
@@ -186,6 +247,13 @@ h1 { font-size: 18px; margin: 0 0 2px; }
 .swatch.held { background: #4e79a7; }
 .swatch.waiting { background: repeating-linear-gradient(135deg, #4e79a7 0 2px, #fff 2px 5px); border: 1px dashed #4e79a7; }
 .swatch.bad { background: #fce8e6; border: 2px solid #c5221f; }
+.swatch.window { background: #fff3d1; border: 1px solid #e8a317; }
+.swatch.sealed { background: #fff; border: 2px solid #b45f06; }
+.window-note { font-size: 12px; color: #7a4100; margin: 4px 0 2px; }
+.window-note a { color: #7a4100; font-weight: 700; }
+.lock-names { font-size: 12px; color: #5f6368; margin-top: 4px; }
+.lock-name { color: #202124; margin-left: 8px; white-space: nowrap; }
+.lock-name::before { content: ""; display: inline-block; width: 12px; height: 10px; border-radius: 2px; background: var(--c); margin-right: 4px; vertical-align: -1px; }
 main { flex: 1; min-height: 0; display: flex; }
 .scroll { flex: 1; min-width: 0; overflow: auto; }
 /* clip, not hidden: hidden would make this a scroll container and unstick the lane headers.
@@ -205,17 +273,22 @@ main { flex: 1; min-height: 0; display: flex; }
 .step .chg { font-size: 12px; color: #3c4043; }
 .step.violation { background: #fce8e6; border: 2px solid #c5221f; border-left-width: 4px; }
 .step.violation .chg { color: #a50e0e; font-weight: 600; }
+.step.sealed { border: 2px solid #b45f06; border-left-width: 4px; }
+.badge { float: right; margin-left: 8px; font: 700 9px/15px system-ui, sans-serif; text-transform: uppercase; letter-spacing: 0.04em; }
+.badge.bad { color: #c5221f; }
+.badge.sealed { color: #b45f06; }
 .step.selected { outline: 2px solid #1a73e8; outline-offset: 1px; }
 /* A step is the only one in its row, so the one under the pointer, the pinned one and the
    violation may grow over the lanes to their right to show their whole text. */
-.step:hover, .step.selected, .step.violation { right: auto; width: max-content; min-width: calc(100% - var(--tracks) * var(--track) - 12px); z-index: 3; }
+.step:hover, .step.selected, .step.key { right: auto; width: max-content; min-width: calc(100% - var(--tracks) * var(--track) - 12px); z-index: 3; }
 /* In the last lane they grow leftwards instead, over their own lock strip, not off the page. */
-section.lane:last-of-type .step:hover, section.lane:last-of-type .step.selected, section.lane:last-of-type .step.violation { left: auto; right: 6px; }
+section.lane:last-of-type .step:hover, section.lane:last-of-type .step.selected, section.lane:last-of-type .step.key { left: auto; right: 6px; }
 .step:focus-visible { outline: 2px solid #1a73e8; }
 .lock { position: absolute; z-index: 2; width: calc(var(--track) - 4px); border-radius: 3px; background: var(--c); color: #fff; writing-mode: vertical-rl; font-size: 10px; line-height: calc(var(--track) - 4px); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; padding: 3px 0; cursor: default; }
 .lock.waiting { background: repeating-linear-gradient(135deg, var(--c) 0 2px, #fff 2px 5px); border: 1px dashed var(--c); color: #202124; font-weight: 700; text-shadow: 0 0 2px #fff, 0 0 2px #fff; }
 .lock.current { box-shadow: 0 0 0 2px #1a73e8; }
 .band { position: absolute; left: 0; right: 0; height: var(--row); z-index: 1; pointer-events: none; }
+.band.window { background: rgba(255, 200, 60, 0.22); border-left: 5px solid #e8a317; }
 .band.bad { background: rgba(197, 34, 31, 0.10); border-top: 1px solid rgba(197, 34, 31, 0.5); border-bottom: 1px solid rgba(197, 34, 31, 0.5); }
 .band.cursor { background: rgba(26, 115, 232, 0.10); border-top: 1px solid rgba(26, 115, 232, 0.45); border-bottom: 1px solid rgba(26, 115, 232, 0.45); }
 .band[hidden] { display: none; }
@@ -351,9 +424,10 @@ const JS: &str = r#"(function () {
     if (elements[next]) { elements[next].focus({ preventScroll: true }); }
   });
 
-  // Start on the violating step (or the first one), without scrolling: the page opens at the
-  // beginning of the interleaving with the state at the violation already in the panel.
+  // Start on the violating step (or the first one) in the panel, and open on the race: the
+  // race window at the top of the view (a step before it for context), not the beginning.
   if (order.length) { pin(violation !== null && byIndex[violation] !== undefined ? violation : order[0], false); }
+  if (data.window) { scroll.scrollTop = Math.max(0, (data.window.from - 1) * row); }
   document.body.dataset.ready = "1";
 })();
 "#;
@@ -393,8 +467,12 @@ mod tests {
     #[test]
     fn the_violation_is_marked_and_the_verdict_is_on_top() {
         let html = render(&small());
-        assert_eq!(html.matches("violation\"").count(), 1);
-        assert!(html.contains("<div class=\"step violation\" id=\"step-3\" data-step=\"3\""));
+        assert_eq!(html.matches("class=\"step violation").count(), 1);
+        assert!(html.contains("<div class=\"step violation key\" id=\"step-3\" data-step=\"3\""));
+        // The sealing step and the window are marked too.
+        assert!(html.contains("<div class=\"step sealed key\" id=\"step-2\""));
+        assert!(html.contains("class=\"band window\" id=\"race-window\""));
+        assert!(html.contains("race window, steps 1–3</a>: between &lt;lock&gt; &amp; read"));
         let verdict = html.find("class=\"verdict\"").unwrap();
         assert!(verdict < html.find("class=\"lane\"").unwrap(), "the verdict comes before the lanes");
         assert!(html.contains("✗ stale_data at step 3</a> <span class=\"message\">reader sees &lt;leftovers&gt; &amp; &quot;junk&quot;</span>"));
@@ -440,8 +518,10 @@ mod tests {
     fn a_timeline_without_verdict_or_steps_still_renders() {
         let mut t = small();
         t.verdict = None;
+        t.window = None;
+        t.sealed = None;
         let html = render(&t);
-        assert!(!html.contains("violation\""));
+        assert!(!html.contains("step violation"));
         assert!(html.contains("No violation"));
         t.steps.clear();
         t.locks.clear();

@@ -14,4 +14,4 @@ pub mod html;
 pub mod svg;
 pub mod timeline;
 
-pub use timeline::{LockBar, Step, Timeline, Verdict};
+pub use timeline::{LockBar, RaceWindow, Step, Timeline, Verdict};

@@ -5,8 +5,12 @@
 //! interactive page and the static picture look alike.
 //!
 //! The picture is one column per lane with time flowing down, one row per step, lock bars in a
-//! strip at the left of each lane (hatched and dashed while waiting), the violating step on a
-//! red band and the verdict under the title. No scripts, no CSS, no external references:
+//! strip at the left of each lane (hatched and dashed while waiting), the race window shaded
+//! amber across every lane, the sealing step outlined in orange and the oracle's step on a red
+//! band, each with a badge, the verdict and the window under the title, and every lock's full
+//! name in a key. The steps a reader of the race needs (the window's, the sealing one, the
+//! oracle's) are never cut: their text wraps and their rows grow. Cards narrow so that the
+//! picture fits [`TARGET_WIDTH`] (a mailing-list post) where the lanes allow. No scripts, no CSS, no external references:
 //! presentation attributes only, so any viewer or converter draws the same thing.
 
 use crate::Timeline;
@@ -129,18 +133,38 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 const PAD: usize = 16;
 const GUTTER: usize = 40;
 const TRACK: usize = 14;
-const CARD: usize = 300;
+/// Step cards are as wide as fits the picture into [`TARGET_WIDTH`], within these bounds.
+const CARD_MIN: usize = 180;
+const CARD_MAX: usize = 300;
+/// The width of a mailing-list post's picture: an 800-pixel SVG shows at full size in mail
+/// clients and list archives without being scaled down to unreadable text.
+pub const TARGET_WIDTH: usize = 800;
 const ROW: usize = 34;
+/// Extra height per wrapped line of a key step's text.
+const WRAP_LINE: usize = 13;
 const HEAD: usize = 28;
 const LINE: usize = 17;
-const CHANGE_CHARS: usize = (CARD - 14) * 10 / 63; // 10.5px text
-const FUNCTION_CHARS: usize = (CARD - 14) * 10 / 66; // 11px text
+/// The race window's shade and the sealing step's mark.
+const WINDOW_FILL: &str = "#fff3d1";
+const WINDOW_EDGE: &str = "#e8a317";
+const SEALED: &str = "#b45f06";
+
+/// Characters of 10.5px change text and of 11px function text that fit a card.
+fn change_chars(card: usize) -> usize {
+    (card - 14) * 10 / 63
+}
+fn function_chars(card: usize) -> usize {
+    (card - 14) * 10 / 66
+}
 
 /// Renders the timeline as a standalone SVG document.
 pub fn render(timeline: &Timeline) -> String {
     let (track_of, tracks) = lock_tracks(timeline);
     let colours = lock_colours(timeline);
-    let lane_width = |lane: usize| tracks.get(lane).copied().unwrap_or(0) * TRACK + 8 + CARD + 6;
+    let lanes = timeline.lanes.len().max(1);
+    let strips: usize = (0..lanes).map(|lane| tracks.get(lane).copied().unwrap_or(0) * TRACK + 18).sum();
+    let card = (TARGET_WIDTH.saturating_sub(2 * PAD + GUTTER + strips) / lanes).clamp(CARD_MIN, CARD_MAX);
+    let lane_width = |lane: usize| tracks.get(lane).copied().unwrap_or(0) * TRACK + 8 + card + 6;
     let mut lane_x = Vec::with_capacity(timeline.lanes.len());
     let mut x = PAD + GUTTER;
     for lane in 0..timeline.lanes.len() {
@@ -149,6 +173,18 @@ pub fn render(timeline: &Timeline) -> String {
     }
     let width = (x + PAD).max(480);
     let rows = timeline.steps.iter().map(|s| s.index + 1).max().unwrap_or(0).max(1);
+    // Key steps (the window's, the sealing one, the oracle's) are never cut: their change
+    // text wraps, and their row grows to hold it.
+    let mut change_lines: Vec<Vec<String>> = vec![Vec::new(); rows];
+    for step in &timeline.steps {
+        change_lines[step.index] = if timeline.is_key_step(step.index) {
+            wrap(&step.change, change_chars(card))
+        } else {
+            vec![shorten(&step.change, change_chars(card))]
+        };
+    }
+    let row_height: Vec<usize> =
+        change_lines.iter().map(|lines| ROW + lines.len().saturating_sub(1) * WRAP_LINE).collect();
 
     // The caption: title, what was explored, the verdict, each wrapped to the picture's width
     // (a monospace glyph is 0.6 em wide, so a 12px line holds width / 7.2 characters).
@@ -177,11 +213,48 @@ pub fn render(timeline: &Timeline) -> String {
     for line in wrap(&verdict, chars(12)) {
         caption.push((line, 12, "bold", verdict_colour));
     }
+    if let Some(w) = &timeline.window {
+        let sealed = timeline.sealed.map_or(String::new(), |st| format!("; the outcome was sealed at step {st}"));
+        for line in wrap(&format!("race window, steps {}-{}: {}{sealed}", w.from, w.to, w.description), chars(12)) {
+            caption.push((line, 12, "normal", SEALED));
+        }
+    }
+    // Lock names in full (the bars' own labels are cut to their height), one colour each.
+    let mut lock_names: Vec<(&str, &str)> = Vec::new();
+    for (bar, colour) in timeline.locks.iter().zip(&colours) {
+        let identity = lock_identity(&bar.lock);
+        if !lock_names.iter().any(|(name, _)| *name == identity) {
+            lock_names.push((identity, colour));
+        }
+    }
+    let mut lock_rows: Vec<Vec<(&str, &str)>> = vec![Vec::new()];
+    let mut used = 0;
+    for &(name, colour) in &lock_names {
+        let needed = 20 + name.chars().count() * 66 / 10 + 12;
+        if used + needed > width - 2 * PAD - 50 && !lock_rows.last().is_some_and(Vec::is_empty) {
+            lock_rows.push(Vec::new());
+            used = 0;
+        }
+        lock_rows.last_mut().expect("a row").push((name, colour));
+        used += needed;
+    }
+    if lock_names.is_empty() {
+        lock_rows.clear();
+    }
     let caption_top = PAD + 16;
     let legend_top = caption_top + caption.len() * LINE + 6;
-    let lanes_top = legend_top + LINE + 4;
+    let locks_top = legend_top + LINE + 2;
+    let lanes_top = locks_top + lock_rows.len() * LINE + 4;
     let rows_top = lanes_top + HEAD;
-    let height = rows_top + rows * ROW + PAD;
+    let mut row_y = Vec::with_capacity(rows + 1);
+    let mut y = rows_top;
+    for h in &row_height {
+        row_y.push(y);
+        y += h;
+    }
+    row_y.push(y);
+    let rows_bottom = y;
+    let height = rows_bottom + PAD;
 
     let mut s = String::with_capacity(4096 + timeline.steps.len() * 700);
     let _ = writeln!(s, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
@@ -211,44 +284,82 @@ pub fn render(timeline: &Timeline) -> String {
     let ly = legend_top - 10;
     let _ = writeln!(
         s,
-        r##"<g font-size="11"><rect x="{PAD}" y="{ly}" width="22" height="11" rx="2" fill="#4e79a7"/><text x="{}" y="{}">lock held</text><rect x="{}" y="{ly}" width="22" height="11" rx="2" fill="url(#hatch)" stroke="#4e79a7" stroke-dasharray="3 2"/><text x="{}" y="{}">waiting for lock</text><rect x="{}" y="{ly}" width="22" height="11" rx="2" fill="#fce8e6" stroke="#c5221f" stroke-width="2"/><text x="{}" y="{}">violating step</text></g>"##,
+        r##"<g font-size="11"><rect x="{PAD}" y="{ly}" width="22" height="11" rx="2" fill="#4e79a7"/><text x="{}" y="{}">lock held</text><rect x="{}" y="{ly}" width="22" height="11" rx="2" fill="url(#hatch)" stroke="#4e79a7" stroke-dasharray="3 2"/><text x="{}" y="{}">waiting for lock</text><rect x="{}" y="{ly}" width="22" height="11" rx="2" fill="#fce8e6" stroke="#c5221f" stroke-width="2"/><text x="{}" y="{}">oracle's step</text><rect x="{}" y="{ly}" width="22" height="11" rx="2" fill="{WINDOW_FILL}" stroke="{WINDOW_EDGE}"/><text x="{}" y="{}">race window</text><rect x="{}" y="{ly}" width="22" height="11" rx="2" fill="#ffffff" stroke="{SEALED}" stroke-width="2.5"/><text x="{}" y="{}">outcome sealed</text></g>"##,
         PAD + 28,
         legend_top,
-        PAD + 120,
-        PAD + 148,
+        PAD + 108,
+        PAD + 136,
         legend_top,
-        PAD + 280,
-        PAD + 308,
+        PAD + 256,
+        PAD + 284,
+        legend_top,
+        PAD + 388,
+        PAD + 416,
+        legend_top,
+        PAD + 502,
+        PAD + 530,
         legend_top
     );
+    for (i, row) in lock_rows.iter().enumerate() {
+        let ty = locks_top + i * LINE;
+        let mut lx = PAD;
+        let _ = write!(
+            s,
+            r##"<g font-size="11"><text x="{lx}" y="{ty}" fill="#5f6368">{}</text>"##,
+            if i == 0 { "locks:" } else { "" }
+        );
+        lx += 50;
+        for (name, colour) in row {
+            let _ = write!(
+                s,
+                r##"<rect x="{lx}" y="{}" width="14" height="11" rx="2" fill="{colour}"/><text x="{}" y="{ty}">{}</text>"##,
+                ty - 10,
+                lx + 18,
+                escape(name)
+            );
+            lx += 20 + name.chars().count() * 66 / 10 + 12;
+        }
+        let _ = writeln!(s, "</g>");
+    }
 
     // Row stripes across the whole width, so a step can be followed across lanes.
     let right = x;
     for row in (1..rows).step_by(2) {
         let _ = writeln!(
             s,
-            r##"<rect x="{PAD}" y="{}" width="{}" height="{ROW}" fill="#f4f5f7"/>"##,
-            rows_top + row * ROW,
-            right - PAD
+            r##"<rect x="{PAD}" y="{}" width="{}" height="{}" fill="#f4f5f7"/>"##,
+            row_y[row],
+            right - PAD,
+            row_height[row]
         );
     }
-    if let Some(v) = &timeline.verdict {
+    // The race window: shaded across every lane, with a bracket in the gutter.
+    if let Some(w) = timeline.window.as_ref().filter(|w| w.from <= w.to && w.to < rows) {
+        let (top, bottom) = (row_y[w.from], row_y[w.to + 1]);
         let _ = writeln!(
             s,
-            r##"<rect x="{PAD}" y="{}" width="{}" height="{ROW}" fill="#fce8e6"/>"##,
-            rows_top + v.step * ROW,
-            right - PAD
+            r##"<g><title>race window: {}</title><rect x="{PAD}" y="{top}" width="{}" height="{}" fill="{WINDOW_FILL}" fill-opacity="0.85"/><rect x="{}" y="{top}" width="4" height="{}" fill="{WINDOW_EDGE}"/></g>"##,
+            escape(&w.description),
+            right - PAD,
+            bottom - top,
+            PAD + 2,
+            bottom - top
+        );
+    }
+    if let Some(v) = timeline.verdict.as_ref().filter(|v| v.step < rows) {
+        let _ = writeln!(
+            s,
+            r##"<rect x="{PAD}" y="{}" width="{}" height="{}" fill="#fce8e6"/>"##,
+            row_y[v.step],
+            right - PAD,
+            row_height[v.step]
         );
     }
     // Lane separators and headers.
     for (lane, name) in timeline.lanes.iter().enumerate() {
         let lx = lane_x[lane];
         let w = lane_width(lane);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{lx}" y1="{lanes_top}" x2="{lx}" y2="{}" stroke="#dadce0"/>"##,
-            rows_top + rows * ROW
-        );
+        let _ = writeln!(s, r##"<line x1="{lx}" y1="{lanes_top}" x2="{lx}" y2="{rows_bottom}" stroke="#dadce0"/>"##);
         let _ = writeln!(
             s,
             r##"<rect x="{lx}" y="{lanes_top}" width="{w}" height="{HEAD}" fill="#f1f3f4"/><rect x="{lx}" y="{}" width="{w}" height="3" fill="{}"/><text x="{}" y="{}" font-size="13" font-weight="bold" text-anchor="middle">{}</text>"##,
@@ -270,8 +381,9 @@ pub fn render(timeline: &Timeline) -> String {
     for (i, bar) in timeline.locks.iter().enumerate() {
         let Some(&lx) = lane_x.get(bar.lane) else { continue };
         let bx = lx + 4 + track_of[i] * TRACK;
-        let top = rows_top + bar.from * ROW + 2;
-        let h = (bar.to.saturating_sub(bar.from) + 1) * ROW - 4;
+        let (from, to) = (bar.from.min(rows - 1), bar.to.min(rows - 1));
+        let top = row_y[from] + 2;
+        let h = (row_y[to + 1] - row_y[from]).saturating_sub(4);
         let colour = colours[i];
         let what = if bar.waiting { "waits for" } else { "holds" };
         let _ = write!(
@@ -314,25 +426,63 @@ pub fn render(timeline: &Timeline) -> String {
 
     // Steps: the number in the gutter, the card in its lane.
     let violation = timeline.verdict.as_ref().map(|v| v.step);
-    for step in &timeline.steps {
-        let y = rows_top + step.index * ROW;
+    for step in timeline.steps.iter().filter(|st| st.index < rows) {
+        let y = row_y[step.index];
+        let h = row_height[step.index];
         let bad = violation == Some(step.index);
+        let sealed = timeline.sealed == Some(step.index);
+        let number_colour = if bad {
+            "#c5221f"
+        } else if sealed {
+            SEALED
+        } else {
+            "#5f6368"
+        };
         let _ = writeln!(
             s,
-            r##"<text x="{}" y="{}" font-size="11" text-anchor="end" fill="{}"{}>{}</text>"##,
+            r##"<text x="{}" y="{}" font-size="11" text-anchor="end" fill="{number_colour}"{}>{}</text>"##,
             PAD + GUTTER - 6,
-            y + ROW / 2 + 4,
-            if bad { "#c5221f" } else { "#5f6368" },
-            if bad { r#" font-weight="bold""# } else { "" },
+            y + 19,
+            if bad || sealed { r#" font-weight="bold""# } else { "" },
             step.index
         );
         let Some(&lx) = lane_x.get(step.lane) else { continue };
         let cx = lx + 4 + tracks.get(step.lane).copied().unwrap_or(0) * TRACK + 4;
-        let (fill, stroke, stroke_width) = if bad { ("#fce8e6", "#c5221f", "2") } else { ("#ffffff", "#c8ccd4", "1") };
-        let _ = writeln!(
+        let (fill, stroke, stroke_width) = if bad {
+            ("#fce8e6", "#c5221f", "2")
+        } else if sealed {
+            ("#ffffff", SEALED, "2.5")
+        } else {
+            ("#ffffff", "#c8ccd4", "1")
+        };
+        // A badge says what the mark means, at the card's top right.
+        let badge = if bad {
+            Some(("oracle fired", "#c5221f"))
+        } else if sealed {
+            Some(("outcome sealed", SEALED))
+        } else {
+            None
+        };
+        let badge_chars = badge.map_or(0, |(text, _)| text.chars().count() + 1);
+        let function_room = function_chars(card).saturating_sub(badge_chars * 9 / 11);
+        let key = timeline.is_key_step(step.index);
+        // A key step's function is never cut either: its font shrinks to fit instead.
+        let function_len = step.function.chars().count();
+        let (function_text, function_size) = if key && function_len > function_room {
+            (step.function.clone(), (11.0 * function_room as f64 / function_len as f64).max(7.0))
+        } else {
+            (shorten(&step.function, function_room), 11.0)
+        };
+        let _ = write!(
             s,
-            r#"<g{}><title>{}</title><rect x="{cx}" y="{}" width="{CARD}" height="{}" rx="3" fill="{fill}" stroke="{stroke}" stroke-width="{stroke_width}"/><rect x="{cx}" y="{}" width="3" height="{}" fill="{}"/><text x="{}" y="{}" font-weight="bold">{}</text><text x="{}" y="{}" font-size="10.5" fill="{}">{}</text></g>"#,
-            if bad { r#" class="violation""# } else { "" },
+            r#"<g{}><title>{}</title><rect x="{cx}" y="{}" width="{card}" height="{}" rx="3" fill="{fill}" stroke="{stroke}" stroke-width="{stroke_width}"/><rect x="{cx}" y="{}" width="3" height="{}" fill="{}"/><text x="{}" y="{}" font-weight="bold" font-size="{function_size:.1}">{}</text>"#,
+            if bad {
+                r#" class="violation""#
+            } else if sealed {
+                r#" class="sealed""#
+            } else {
+                ""
+            },
             escape(&format!(
                 "step {} · {} · {}: {}",
                 step.index,
@@ -341,18 +491,34 @@ pub fn render(timeline: &Timeline) -> String {
                 step.change
             )),
             y + 3,
-            ROW - 6,
+            h - 6,
             y + 3,
-            ROW - 6,
+            h - 6,
             lane_colour(step.lane),
             cx + 8,
             y + 15,
-            escape(&shorten(&step.function, FUNCTION_CHARS)),
-            cx + 8,
-            y + 28,
-            if bad { "#a50e0e" } else { "#3c4043" },
-            escape(&shorten(&step.change, CHANGE_CHARS))
+            escape(&function_text),
         );
+        if let Some((text, colour)) = badge {
+            let _ = write!(
+                s,
+                r#"<text x="{}" y="{}" font-size="9" font-weight="bold" text-anchor="end" fill="{colour}">{}</text>"#,
+                cx + card - 5,
+                y + 13,
+                text.to_uppercase()
+            );
+        }
+        for (i, line) in change_lines[step.index].iter().enumerate() {
+            let _ = write!(
+                s,
+                r#"<text x="{}" y="{}" font-size="10.5" fill="{}">{}</text>"#,
+                cx + 8,
+                y + 28 + i * WRAP_LINE,
+                if bad { "#a50e0e" } else { "#3c4043" },
+                escape(line)
+            );
+        }
+        let _ = writeln!(s, "</g>");
     }
     s.push_str("</svg>\n");
     s
@@ -401,6 +567,8 @@ pub(crate) mod tests {
                 step: 3,
                 message: "reader sees <leftovers> & \"junk\"".into(),
             }),
+            window: Some(crate::RaceWindow { from: 1, to: 3, description: "between <lock> & read".into() }),
+            sealed: Some(2),
         }
     }
 

@@ -18,6 +18,31 @@ pub struct Timeline {
     pub steps: Vec<Step>,
     pub locks: Vec<LockBar>,
     pub verdict: Option<Verdict>,
+    /// The race window `explain` finds (the scenario's `[window]` as it occurred, else from the
+    /// first preemption to the sealing step): the pictures shade it and open on it.
+    pub window: Option<RaceWindow>,
+    /// The step after which every continuation breaks the same oracle (`explain`'s sealing
+    /// step); `None` for a clean trace or one that needs no scheduling choice.
+    pub sealed: Option<usize>,
+}
+
+/// The race window, as steps of the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RaceWindow {
+    /// First and last step (inclusive).
+    pub from: usize,
+    pub to: usize,
+    pub description: String,
+}
+
+impl Timeline {
+    /// Steps whose text the pictures never cut: the window's, the sealing step and the
+    /// oracle's step (the ones a reader of the race needs whole).
+    pub fn is_key_step(&self, index: usize) -> bool {
+        self.window.as_ref().is_some_and(|w| (w.from..=w.to).contains(&index))
+            || self.sealed == Some(index)
+            || self.verdict.as_ref().is_some_and(|v| v.step == index)
+    }
 }
 
 /// One event of the log.

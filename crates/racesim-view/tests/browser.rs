@@ -3,6 +3,11 @@
 //! element per lane, every step, the violation on the verdict's step, and the ready marker in
 //! the DOM it dumps.
 //!
+//! The pictures are also looked at, not only read as DOM: Chromium takes screenshots of the
+//! minimized collapse trace's page and SVG, and the pixels must show the race window's shade,
+//! the sealing step's mark and (in the SVG) the oracle's step. The screenshots are kept in
+//! `target/tmp/racesim-screenshots/` for people to look at.
+//!
 //! Needs `/usr/bin/chromium` (Debian package `chromium`). Without it the tests fail under CI
 //! (`CI` set: `.ci/run` must install it) and are skipped with a note elsewhere.
 
@@ -253,4 +258,115 @@ fn a_console_error_is_noticed() {
     let console = console_lines(&run.log);
     assert!(console.iter().any(|l| l.contains("deliberate console error")), "console.error not seen in:\n{}", run.log);
     assert!(console.iter().any(|l| l.contains("Uncaught")), "the uncaught exception not seen in:\n{}", run.log);
+}
+
+/// Takes a `width` x `height` screenshot of `file` in headless Chromium; returns RGB pixels.
+fn screenshot(file: &Path, width: u32, height: u32, scratch: &Scratch, keep_as: &str) -> (u32, u32, Vec<u8>) {
+    let png_path = scratch.0.join("shot.png");
+    let log = std::fs::File::create(scratch.0.join("shot.log")).expect("log file");
+    let status = Command::new(CHROMIUM)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run"])
+        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .arg("--virtual-time-budget=2000")
+        .arg(format!("--window-size={width},{height}"))
+        .arg(format!("--user-data-dir={}", scratch.0.join("profile").display()))
+        .arg(format!("--screenshot={}", png_path.display()))
+        .arg(format!("file://{}", file.canonicalize().expect("the file exists").display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot start {CHROMIUM}: {e}"));
+    assert!(status.success(), "{CHROMIUM} --screenshot failed ({status})");
+    let kept = Path::new(env!("CARGO_TARGET_TMPDIR")).join("racesim-screenshots");
+    std::fs::create_dir_all(&kept).expect("screenshot folder");
+    std::fs::copy(&png_path, kept.join(keep_as)).expect("keep the screenshot");
+    let decoder = png::Decoder::new(std::fs::File::open(&png_path).expect("the screenshot"));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).expect("a frame");
+    pixels.truncate(info.buffer_size());
+    let channels = info.color_type.samples();
+    let rgb: Vec<u8> = pixels.chunks(channels).flat_map(|p| [p[0], p[1], p[2]]).collect();
+    (info.width, info.height, rgb)
+}
+
+/// Pixels close to `colour` (each channel within `tolerance`).
+fn count_near(rgb: &[u8], colour: (u8, u8, u8), tolerance: u8) -> usize {
+    rgb.chunks(3)
+        .filter(|p| {
+            p[0].abs_diff(colour.0) <= tolerance
+                && p[1].abs_diff(colour.1) <= tolerance
+                && p[2].abs_diff(colour.2) <= tolerance
+        })
+        .count()
+}
+
+/// The pale amber of the race window's shade (over white or the row stripes).
+fn count_window_shade(rgb: &[u8]) -> usize {
+    rgb.chunks(3)
+        .filter(|p| p[0] >= 240 && (225..=248).contains(&p[1]) && (185..=225).contains(&p[2]) && p[0] - p[2] > 20)
+        .count()
+}
+
+const SEALED_ORANGE: (u8, u8, u8) = (0xb4, 0x5f, 0x06);
+const ORACLE_RED: (u8, u8, u8) = (0xc5, 0x22, 0x1f);
+
+#[test]
+fn the_collapse_pictures_show_the_race_in_screenshots() {
+    if !chromium_available() {
+        return;
+    }
+    let timeline = timeline("collapse_mmap.legacy.minimized");
+    let window = timeline.window.clone().expect("the minimized collapse trace has a race window");
+    let store = timeline.steps.iter().find(|s| s.change.contains("user store to data:6 lands")).map(|s| s.index);
+    assert_eq!(timeline.sealed, store, "the store landing seals the outcome");
+    let scratch = Scratch::new("screenshots");
+    // The page opens on the race: its first screen (a laptop's) has the shaded window and the
+    // sealing step's mark, though the log starts 13 steps earlier.
+    let page = scratch.0.join("collapse.html");
+    std::fs::write(&page, racesim_view::html::render(&timeline)).unwrap();
+    let (w, h, rgb) = screenshot(&page, 1280, 1000, &scratch, "collapse.minimized.html.png");
+    assert_eq!((w, h), (1280, 1000));
+    let shade = count_window_shade(&rgb);
+    assert!(shade > 50_000, "the race window's shade is not on the first screen ({shade} pixels)");
+    let sealed = count_near(&rgb, SEALED_ORANGE, 24);
+    assert!(sealed > 300, "the sealing step's mark is not on the first screen ({sealed} pixels)");
+    // The key step is not cut: its whole text is in the DOM, in a card that may widen.
+    let html = racesim_view::html::render(&timeline);
+    assert!(html.contains("removes page#0 (data:6) from the page cache, discarding dirty data"));
+    assert!(html.contains(&format!("race window, steps {}–{}", window.from, window.to)));
+
+    // The SVG at the width of a mailing-list post: it fits, and shows window, sealing and oracle.
+    let svg = racesim_view::svg::render(&timeline);
+    let svg_width: usize = svg.split("width=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().parse().unwrap();
+    assert!(svg_width <= racesim_view::svg::TARGET_WIDTH, "the SVG is {svg_width} pixels wide");
+    assert!(svg.contains("discarding dirty data") && !svg.contains("the page c…"), "a key step was cut");
+    let picture = scratch.0.join("collapse.svg");
+    std::fs::write(&picture, &svg).unwrap();
+    let svg_height: u32 = svg.split("height=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().parse().unwrap();
+    let (_, _, rgb) = screenshot(&picture, svg_width as u32, svg_height, &scratch, "collapse.minimized.svg.png");
+    assert!(count_window_shade(&rgb) > 50_000, "the race window is not shaded in the SVG");
+    assert!(count_near(&rgb, SEALED_ORANGE, 24) > 300, "the sealing step is not marked in the SVG");
+    assert!(count_near(&rgb, ORACLE_RED, 24) > 300, "the oracle's step is not marked in the SVG");
+}
+
+#[test]
+fn a_four_actor_picture_is_screenshotted_too() {
+    if !chromium_available() {
+        return;
+    }
+    let timeline = timeline("mkwrite_punch.legacy.seed1.");
+    let scratch = Scratch::new("four");
+    let page = scratch.0.join("four.html");
+    std::fs::write(&page, racesim_view::html::render(&timeline)).unwrap();
+    let (_, _, rgb) = screenshot(&page, 1280, 1000, &scratch, "mkwrite_punch.html.png");
+    assert!(count_window_shade(&rgb) > 20_000, "the race window is not on the first screen");
+    let picture = scratch.0.join("four.svg");
+    let svg = racesim_view::svg::render(&timeline);
+    std::fs::write(&picture, &svg).unwrap();
+    let width: u32 = svg.split("width=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().parse().unwrap();
+    let height: u32 = svg.split("height=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().parse().unwrap();
+    let (_, _, rgb) = screenshot(&picture, width, height.min(4000), &scratch, "mkwrite_punch.svg.png");
+    assert!(count_near(&rgb, ORACLE_RED, 24) > 300, "the oracle's step is not marked in the SVG");
 }

@@ -24,3 +24,24 @@ fn explain_of_the_minimized_collapse_trace_matches_its_snapshot() {
     assert!(text.contains("The outcome was sealed at step"));
     assert!(text.contains("user store to data:6 lands"));
 }
+
+#[test]
+fn explain_fits_the_width_it_is_given() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let trace = Trace::load(&repo.join("traces/collapse_mmap.legacy.minimized.trace.json")).unwrap();
+    let scenario = Scenario::load(&repo.join(&trace.scenario.path)).unwrap();
+    let analysis = racesim_view::explain::analyse(&scenario, &trace).unwrap();
+    for width in [60, 72, 80, 132] {
+        let text = racesim_view::explain::render(&analysis, width);
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
+        assert!(widest <= width, "{width} columns asked, {widest} used:\n{text}");
+        // Words are not cut where they fit: the key step reads whole.
+        assert!(text.contains("discarding dirty") || width < 72, "{text}");
+    }
+    // No empty sync column: the final sync's steps run across the width, below the actors.
+    let text = racesim_view::explain::render(&analysis, 80);
+    assert!(!text.contains("CPU2") && text.contains("sync (at quiescence"), "{text}");
+    let window = analysis.window.as_ref().expect("a failing trace has a window");
+    assert!(window.declared && window.from < window.to);
+    assert_eq!(analysis.sealing.as_ref().and_then(|s| s.step), Some(28));
+}

@@ -43,5 +43,8 @@ fn explain_fits_the_width_it_is_given() {
     assert!(!text.contains("CPU2") && text.contains("sync (at quiescence"), "{text}");
     let window = analysis.window.as_ref().expect("a failing trace has a window");
     assert!(window.declared && window.from < window.to);
-    assert_eq!(analysis.sealing.as_ref().and_then(|s| s.step), Some(28));
+    // The outcome is sealed by the store landing, inside the window.
+    let store = trace.events.iter().position(|e| e.change.contains("user store to data:6 lands"));
+    assert_eq!(analysis.sealing.as_ref().and_then(|s| s.step), store);
+    assert!(store.is_some_and(|s| window.from <= s && s <= window.to));
 }

@@ -127,7 +127,7 @@ fn bad_inputs_are_named_and_the_other_cases_still_run() {
     let trace = std::fs::read_dir(dir.join("traces")).unwrap().next().unwrap().unwrap().path();
     let full = std::fs::read_to_string(&trace).unwrap();
     std::fs::write(dir.join("traces/truncated.trace.json"), &full[..full.len() / 2]).unwrap();
-    std::fs::write(dir.join("traces/newer.trace.json"), full.replacen("\"format\": 2", "\"format\": 3", 1)).unwrap();
+    std::fs::write(dir.join("traces/newer.trace.json"), full.replacen("\"format\": 3", "\"format\": 4", 1)).unwrap();
     let o = racesim_in(&dir, &["check", "--schedules", "200", "--format", "json"]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(2), "{out}");
@@ -139,7 +139,7 @@ fn bad_inputs_are_named_and_the_other_cases_still_run() {
     assert!(row("notes.txt")["message"].as_str().unwrap().contains("not a scenario (*.toml) or a trace"));
     assert_eq!(row("truncated.trace.json")["status"], "bad input");
     assert!(row("truncated.trace.json")["message"].as_str().unwrap().contains("truncated.trace.json"));
-    assert!(row("newer.trace.json")["message"].as_str().unwrap().contains("trace format 3 is not supported"));
+    assert!(row("newer.trace.json")["message"].as_str().unwrap().contains("trace format 4 is not supported"));
     // The good cases ran and passed.
     assert_eq!(row("dax_punch.toml [legacy]")["status"], "pass");
     assert_eq!(row("dax_punch.legacy")["status"], "pass");

@@ -320,6 +320,7 @@ fn lock_name(class: LockClass, names: &dyn Names) -> String {
         LockClass::DaxEntry(i) => format!("dax_entry({})", names.file(i)),
         LockClass::Page(p) => format!("page_lock(#{p})"),
         LockClass::DioCount(i) => format!("i_dio_count({})", names.file(i)),
+        LockClass::Journal => "journal".to_string(),
     }
 }
 

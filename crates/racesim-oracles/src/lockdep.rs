@@ -42,6 +42,7 @@ const ALL_KINDS: [LockKind; N] = [
     LockKind::DaxEntry,
     LockKind::Page,
     LockKind::DioCount,
+    LockKind::Journal,
 ];
 
 /// The class named `name` (as [`LockKind::name`] spells it).

@@ -506,10 +506,8 @@ impl Scenario {
             out.push_str("]\n");
         }
         for variant in &self.variants {
-            // Every field given explicitly, so the base does not matter.
-            let mut table = toml::Table::try_from(variant).expect("a policy serialises to a table");
-            table.insert("base".into(), toml::Value::String("legacy".into()));
-            out.push_str(&format!("\n[[policy]]\n{}", toml::to_string(&table).expect("a table serialises")));
+            // Every field and every placement given explicitly: no base.
+            out.push_str(&format!("\n[[policy]]\n{}", policy_file::to_toml_body(variant, "policy.")));
         }
         if let Some(w) = &self.window {
             let pattern = |p: &EventPattern| {

@@ -645,7 +645,13 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
 fn validate_variants(cx: &Ctx, raw: &[Spanned<toml::Table>]) -> Result<Vec<Policy>, ScenarioError> {
     let mut variants: Vec<Policy> = Vec::new();
     for table in raw {
-        let policy = crate::policy_file::from_table(table.get_ref().clone()).map_err(|e| cx.error(table.span(), e))?;
+        let policy = crate::policy_file::from_table(table.get_ref().clone()).map_err(|e| {
+            let at = e
+                .entry
+                .and_then(|(n, field)| crate::policy_file::locate(cx.text, table.span(), n, field))
+                .map_or(table.span(), |o| o..o);
+            cx.error(at, e.message)
+        })?;
         if BUILTIN_POLICIES.contains(&policy.name.as_str()) || variants.iter().any(|v| v.name == policy.name) {
             return Err(cx.error(table.span(), format!("policy name '{}' is already taken", policy.name)));
         }

@@ -6,7 +6,10 @@
 //! verdict. `racesim replay` re-executes the decisions and requires the same event log.
 //!
 //! Compatibility rule: a trace is read only by a racesim whose [`TRACE_FORMAT_VERSION`] equals
-//! the trace's `format`; any change to the fields or to their meaning bumps it. Decisions are
+//! the trace's `format`, or is one of the [`READABLE_FORMATS`] it still reads; any change to the
+//! fields or to their meaning bumps it. Format 3 (lock placements) writes `policy_definition`
+//! in the policy language of placements; format 2 wrote it in the field-per-lock form, which
+//! the policy parser still reads, so format 2 traces still load. Decisions are
 //! shuttle task numbers: 0 is the main task (it spawns the actors and runs the final sync),
 //! `k >= 1` is actor `k - 1`; one decision is recorded wherever more than one task could run.
 //!
@@ -16,7 +19,10 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const TRACE_FORMAT_VERSION: u32 = 2;
+pub const TRACE_FORMAT_VERSION: u32 = 3;
+
+/// Every format this racesim reads (older ones differ only in what the policy parser reads).
+pub const READABLE_FORMATS: [u32; 2] = [2, 3];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,7 +141,7 @@ impl Trace {
         };
         let value: serde_json::Value = serde_json::from_str(text).map_err(malformed)?;
         match value.get("format").and_then(|f| f.as_u64()) {
-            Some(v) if v == TRACE_FORMAT_VERSION as u64 => {}
+            Some(v) if READABLE_FORMATS.iter().any(|&f| f as u64 == v) => {}
             Some(found) => return Err(TraceError::Version { path: path.to_path_buf(), found }),
             None => {
                 return Err(TraceError::Malformed {
@@ -217,6 +223,14 @@ mod tests {
     fn round_trips() {
         let trace = sample();
         assert_eq!(Trace::from_json(&trace.to_json(), Path::new("t")).unwrap(), trace);
+    }
+
+    #[test]
+    fn format_2_traces_still_load() {
+        let current = format!("\"format\": {TRACE_FORMAT_VERSION}");
+        let text = sample().to_json().replacen(&current, "\"format\": 2", 1);
+        let trace = Trace::from_json(&text, Path::new("old.trace.json")).unwrap();
+        assert_eq!(trace.format, 2);
     }
 
     #[test]

@@ -200,6 +200,18 @@ pub struct Task<'a, C: Cpu> {
     pub actor: ActorId,
     pub mm: MmId,
     pub policy: &'a Policy,
+    /// The placements this actor holds, in the order it took them.
+    placed: Vec<locking::Placed>,
+    /// Frames entered so far (each frame's id).
+    frames: u32,
+    /// [`Policy::functions_mask`], computed once.
+    mask: u32,
+}
+
+impl<'a, C: Cpu> Task<'a, C> {
+    pub fn new(cpu: &'a mut C, actor: ActorId, mm: MmId, policy: &'a Policy) -> Self {
+        Task { cpu, actor, mm, policy, placed: Vec::new(), frames: 0, mask: policy.functions_mask() }
+    }
 }
 
 /// Bound on retries of a fault or copy loop. Each retry means another actor made progress

@@ -317,9 +317,9 @@ pub const POINTS: &[(Point, Func, &str, &str)] = &[
     ),
     (Point::DioWriteDioEnd, Func::DioWrite, "inode_dio_end", "bio completed, before inode_dio_end"),
     (Point::DioWriteEnd, Func::DioWrite, "end", "after inode_dio_end (and the i_size update of an extending write)"),
-    (Point::MadviseStart, Func::MadviseRemove, "start", "mmap_sem held shared, before vfs_fallocate"),
-    (Point::MadvisePunch, Func::MadviseRemove, "punch", "before the punch (which takes i_rwsem)"),
-    (Point::MadviseEnd, Func::MadviseRemove, "end", "after the punch, mmap_sem still held"),
+    (Point::MadviseStart, Func::MadviseRemove, "start", "do_madvise entry, before the VMA is checked"),
+    (Point::MadvisePunch, Func::MadviseRemove, "punch", "before vfs_fallocate (the punch takes i_rwsem)"),
+    (Point::MadviseEnd, Func::MadviseRemove, "end", "after the punch"),
 ];
 
 impl Point {
@@ -781,7 +781,8 @@ pub fn fixed_locks(func: Func) -> &'static [(LockName, Point, Point)] {
         Func::ZeroRange => &[(LockName::IRwsem, Point::ZeroStart, Point::ZeroEnd)],
         Func::CollapseRange => &[(LockName::IRwsem, Point::CollapseStart, Point::CollapseEnd)],
         Func::InsertRange => &[(LockName::IRwsem, Point::InsertStart, Point::InsertEnd)],
-        Func::MadviseRemove => &[(LockName::MmapSem, Point::MadviseStart, Point::MadviseEnd)],
+        // The punch takes i_rwsem inside.
+        Func::MadviseRemove => &[(LockName::IRwsem, Point::MadvisePunch, Point::MadviseEnd)],
         Func::Readpage => &[(LockName::PageLock, Point::ReadpageStart, Point::ReadpageEnd)],
         Func::PageCacheRead => &[(LockName::PageLock, Point::PageCacheReadReadpage, Point::PageCacheReadEnd)],
         _ => &[],

@@ -362,6 +362,7 @@ impl Scenario {
             }
             Operation::Read { file: f, page, pages }
             | Operation::PunchHole { file: f, page, pages }
+            | Operation::MadviseRemove { file: f, page, pages }
             | Operation::CollapseRange { file: f, page, pages }
             | Operation::InsertRange { file: f, page, pages }
             | Operation::ZeroRange { file: f, page, pages }
@@ -464,6 +465,7 @@ impl Scenario {
                     }
                     Operation::Read { file: f, page, pages }
                     | Operation::PunchHole { file: f, page, pages }
+                    | Operation::MadviseRemove { file: f, page, pages }
                     | Operation::CollapseRange { file: f, page, pages }
                     | Operation::InsertRange { file: f, page, pages }
                     | Operation::ZeroRange { file: f, page, pages }
@@ -538,10 +540,10 @@ impl Scenario {
                         format!("[{}]", any.iter().map(|o| quote(o.name())).collect::<Vec<_>>().join(", "))
                     }
                 };
-                out.push_str(&format!(
-                    "{} = {value}\n",
-                    toml::Value::String(policy.clone()).to_string().trim_matches('"')
-                ));
+                // A bare key unless the name needs quotes (xfs-5.3: a dot would make it dotted).
+                let bare = policy.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                let key = if bare { policy.clone() } else { toml::Value::String(policy.clone()).to_string() };
+                out.push_str(&format!("{key} = {value}\n"));
             }
         }
         out

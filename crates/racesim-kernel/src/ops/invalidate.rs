@@ -250,6 +250,36 @@ impl<C: Cpu> Task<'_, C> {
         Outcome::Ok
     }
 
+    /// madvise(MADV_REMOVE) of `pages` pages at `page` of the actor's shared mapping of `file`:
+    /// `madvise_remove` checks the VMA under `mmap_sem` (taken shared by do_madvise), then calls
+    /// `vfs_fallocate(PUNCH_HOLE | KEEP_SIZE)`. Whether `mmap_sem` is still held across the
+    /// punch is the policy's placement of `mmap_sem` in `madvise_remove`: today's Linux drops it
+    /// first (mm/madvise.c: "Filesystem's fallocate may need to take i_rwsem. We need to
+    /// explicitly grab a reference because the vma (and hence the vma's reference to the file)
+    /// can go away as soon as we drop mmap_lock"), from `start` to `punch`.
+    pub fn madvise_remove(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let (actor, mm) = (self.actor, self.mm);
+        let frame = self.enter(Func::MadviseRemove, file, page, PageRange::new(page, page + pages));
+        // "if (!vma->vm_file || !(vma->vm_flags & VM_SHARED)) return -EINVAL" (the model's
+        // mappings are all shared): the range must be mapped.
+        let mapped = self.cpu.step(|m| {
+            let mapped = m
+                .kernel
+                .vma_of(mm, file)
+                .is_some_and(|(_, vma)| page >= vma.pgoff && page + pages <= vma.pgoff + vma.npages);
+            m.emit(actor, "madvise_remove", Change::Nothing);
+            mapped
+        });
+        if !mapped {
+            self.leave(frame);
+            return Outcome::Einval;
+        }
+        self.at(&frame, Point::MadvisePunch);
+        self.punch_hole(file, page, pages);
+        self.leave(frame);
+        Outcome::Ok
+    }
+
     /// fallocate(FALLOC_FL_COLLAPSE_RANGE) of `pages` pages at `page`: removes the range and
     /// shifts everything after it down, renumbering pages.
     pub fn collapse_range(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {

@@ -87,6 +87,13 @@ pub enum Operation {
         page: Lblk,
         pages: Lblk,
     },
+    /// madvise(MADV_REMOVE) over pages of a shared mapping of `file`: a punch hole entered
+    /// from the mm (`madvise_remove` → `vfs_fallocate(PUNCH_HOLE | KEEP_SIZE)`).
+    MadviseRemove {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
     CollapseRange {
         file: Ino,
         page: Lblk,
@@ -154,6 +161,7 @@ impl Operation {
             Operation::Write { .. } => "write",
             Operation::Truncate { .. } => "truncate",
             Operation::PunchHole { .. } => "punch_hole",
+            Operation::MadviseRemove { .. } => "madvise_remove",
             Operation::CollapseRange { .. } => "collapse_range",
             Operation::InsertRange { .. } => "insert_range",
             Operation::ZeroRange { .. } => "zero_range",
@@ -178,6 +186,7 @@ impl Operation {
             | Operation::Write { file, .. }
             | Operation::Truncate { file, .. }
             | Operation::PunchHole { file, .. }
+            | Operation::MadviseRemove { file, .. }
             | Operation::CollapseRange { file, .. }
             | Operation::InsertRange { file, .. }
             | Operation::ZeroRange { file, .. }
@@ -237,6 +246,7 @@ impl<C: Cpu> Task<'_, C> {
             }
             Operation::Truncate { file, size } => self.truncate(file, size),
             Operation::PunchHole { file, page, pages } => self.punch_hole(file, page, pages),
+            Operation::MadviseRemove { file, page, pages } => self.madvise_remove(file, page, pages),
             Operation::CollapseRange { file, page, pages } => self.collapse_range(file, page, pages),
             Operation::InsertRange { file, page, pages } => self.insert_range(file, page, pages),
             Operation::ZeroRange { file, page, pages } => self.zero_range(file, page, pages),

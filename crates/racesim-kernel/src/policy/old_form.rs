@@ -227,7 +227,8 @@ const INVALIDATORS: [(Func, Point, Point); 5] = [
 
 impl OldLockFields {
     /// The placements these fields mean. Direct writes take `i_rwsem` exclusive until
-    /// submission whatever the fields say (the form had no field for it).
+    /// submission, and madvise(MADV_REMOVE) holds `mmap_sem` until its punch, whatever the
+    /// fields say (the form had no field for them).
     pub fn placements(&self) -> Vec<Placement> {
         let mut lock = Vec::new();
         for field in FIELDS {
@@ -249,6 +250,9 @@ impl OldLockFields {
             apply_field(&mut lock, field, &value).expect("a typed field has a valid value");
             if field == "dio_read_i_rwsem" {
                 lock.push(dio_write_i_rwsem());
+            }
+            if field == "dax_fault_lock" {
+                lock.push(madvise_mmap_sem());
             }
         }
         lock
@@ -300,6 +304,13 @@ impl DaxFaultLock {
 pub fn dio_write_i_rwsem() -> Placement {
     Placement::new(LockName::IRwsem, Mode::Exclusive, RangeSpec::File, Point::DioWriteStart, Point::DioWriteSubmitted)
         .with_code("ext4_file_write_iter / ext4_dio_write_iter: inode_lock until the bio is submitted")
+}
+
+/// do_madvise takes `mmap_sem` shared for MADV_REMOVE; madvise_remove drops it before
+/// `vfs_fallocate` (the form had no field for it: madvise(MADV_REMOVE) came with placements).
+pub fn madvise_mmap_sem() -> Placement {
+    Placement::new(LockName::MmapSem, Mode::Shared, RangeSpec::File, Point::MadviseStart, Point::MadvisePunch)
+        .with_code("do_madvise: mmap_read_lock; madvise_remove: mmap_read_unlock before vfs_fallocate")
 }
 
 /// Whether `field` is a field of the form before placements.

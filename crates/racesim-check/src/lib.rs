@@ -382,13 +382,21 @@ fn check_expectation(
             schedules,
             None,
         ),
-        Some(_) => result(
-            case,
-            Status::Pass,
-            format!("clean in {schedules} schedules; window reached in {}", report.window_hits),
-            schedules,
-            None,
-        ),
+        Some(_) => {
+            // Undecided end states are neither clean nor violating: say how many there were.
+            let undecided = if report.undecided > 0 {
+                format!("; {} end state(s) undecided (reference search bound)", report.undecided)
+            } else {
+                String::new()
+            };
+            result(
+                case,
+                Status::Pass,
+                format!("clean in {schedules} schedules; window reached in {}{undecided}", report.window_hits),
+                schedules,
+                None,
+            )
+        }
     }
 }
 

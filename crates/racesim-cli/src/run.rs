@@ -246,8 +246,16 @@ fn print_human(report: &RunReport, expected: Option<Expect>, trace: Option<&Path
                 String::new()
             };
             let budget = if report.stopped_by_budget { " (time budget reached)" } else { "" };
+            let undecided = if report.undecided > 0 {
+                format!(
+                    ", {} end state(s) undecided (the reference search reached its bound)",
+                    thousands(report.undecided)
+                )
+            } else {
+                String::new()
+            };
             line(format!(
-                "  {:<32} clean after {schedules} schedules, {} steps{cut}{budget}{}",
+                "  {:<32} clean after {schedules} schedules, {} steps{cut}{undecided}{budget}{}",
                 report.policy,
                 thousands(report.progress.steps),
                 expected_note(expected, None)
@@ -279,6 +287,7 @@ fn print_json(
         "strategy": config.strategy.label(),
         "seed": config.seed,
         "stopped_by_time_budget": report.stopped_by_budget,
+        "undecided": report.undecided,
         "trace": trace_text,
         "replay": trace_text.as_ref().map(|t| format!("racesim replay {}", shell_quote(t))),
     });

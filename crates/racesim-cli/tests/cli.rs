@@ -504,3 +504,27 @@ fn every_builtin_round_trips_through_racesim_policy() {
         assert_eq!(stdout(&again), stdout(&printed), "{name}");
     }
 }
+
+/// Regression: 9 actors of 64 loads (inside the documented 16 x 64 limits) died with SIGSEGV,
+/// the recursive serial-order search overflowing the task's stack.
+#[test]
+fn hundreds_of_operations_do_not_overflow_the_end_state_search() {
+    let loads = vec!["{ op = \"load\", file = \"data\", page = 0 }"; 64].join(", ");
+    let actors: String = (0..9).map(|i| format!("\n[[actor]]\nname = \"a{i}\"\nops = [{loads}]\n")).collect();
+    let text = format!("format = 1\nname = \"many_loads\"\n\n[[file]]\nname = \"data\"\npages = 1\n{actors}");
+    let dir = scratch("many-loads");
+    let path = dir.join("many_loads.toml");
+    std::fs::write(&path, text).unwrap();
+    let out_dir = dir.join("out");
+    let o = racesim(&[
+        "run",
+        path.to_str().unwrap(),
+        "--policy",
+        "legacy",
+        "--schedules",
+        "5",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}

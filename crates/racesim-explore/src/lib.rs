@@ -86,6 +86,9 @@ pub struct RunReport {
     pub stopped_by_budget: bool,
     /// Schedules that reached the configured window.
     pub window_hits: u64,
+    /// Schedules whose end state no verdict could be given for: the serial-order search of the
+    /// reference model reached its node bound. They count as neither clean nor violating.
+    pub undecided: u64,
     /// Digest of every schedule's event log, if asked for.
     pub log_digest: Option<u64>,
 }
@@ -119,7 +122,8 @@ fn plan(scenario: &Scenario, policy: &Policy) -> (Arc<Plan>, Vec<OpInfo>) {
 }
 
 fn new_world(scenario: &Scenario, plan: &Plan, ops: Vec<OpInfo>, steps_max: u64) -> SharedWorld {
-    let judge = Judge::new(&plan.initial, ops, Box::new(scenario.names()));
+    let mut judge = Judge::new(&plan.initial, ops, Box::new(scenario.names()));
+    judge.ignore(&scenario.ignore);
     Arc::new(Mutex::new(World {
         machine: Machine::new(plan.initial.clone()),
         judge,
@@ -282,6 +286,7 @@ fn run(
         stopped_by_budget: false,
         window: options.window,
         window_hits: 0,
+        undecided: 0,
         digest: options.digest_logs.then(std::hash::DefaultHasher::new),
     }));
     let scheduler = RacesimScheduler { world: world.clone(), control: control.clone() };
@@ -302,6 +307,7 @@ fn report(policy: &Policy, control: Control) -> RunReport {
         findings: control.findings,
         stopped_by_budget: control.stopped_by_budget,
         window_hits: control.window_hits,
+        undecided: control.undecided,
         log_digest: control.digest.map(|h| std::hash::Hasher::finish(&h)),
     }
 }

@@ -69,6 +69,8 @@ pub struct Control {
     /// The racy window to watch for, and how many schedules reached it.
     pub window: Option<racesim_scenario::Window>,
     pub window_hits: u64,
+    /// Schedules whose end state the reference search could not decide (its node bound).
+    pub undecided: u64,
     /// Running digest of every schedule's event log (determinism self-check).
     pub digest: Option<std::hash::DefaultHasher>,
 }
@@ -92,6 +94,9 @@ impl RacesimScheduler {
         control.strategy.observe_length(choices);
         if control.keep_last_log {
             control.last_log.clone_from(&world.machine.log);
+        }
+        if world.judge.undecided() {
+            control.undecided += 1;
         }
         if control.window.as_ref().is_some_and(|w| w.reached(&world.machine.log)) {
             control.window_hits += 1;

@@ -197,8 +197,9 @@ pub enum Change {
         page: PageId,
     },
     /// A direct read's DMA put `token` into the pinned user page `page` (file page
-    /// `ino:index`), whether or not the page is still in the page cache.
+    /// `ino:index`), whether or not the page is still in the page cache (`attached`).
     DmaIntoPage {
+        attached: bool,
         ino: Ino,
         index: Lblk,
         page: PageId,
@@ -443,8 +444,9 @@ impl Change {
                 format!("pins page#{page}, mapped by mm{mm} at {}:{index}, for DMA", file(ino))
             }
             Change::PageUnpinned { page } => format!("unpins page#{page}"),
-            Change::DmaIntoPage { ino, index, page, token } => {
-                format!("DMA puts {} into pinned page#{page} ({}:{index})", token_name(token, names), file(ino))
+            Change::DmaIntoPage { attached, ino, index, page, token } => {
+                let whose = if attached { "" } else { ", a page no file holds any more" };
+                format!("DMA puts {} into pinned page#{page} ({}:{index}{whose})", token_name(token, names), file(ino))
             }
             Change::BuffersReleased { page } => format!("strips the buffer heads of clean page#{page}"),
             Change::DirtyPageWithoutBuffers { ino, index, page } => format!(

@@ -41,10 +41,12 @@ pub enum Func {
     DioRead,
     DioWrite,
     MadviseRemove,
+    DaxWrite,
+    DaxInvalidateEntry,
 }
 
 /// Number of [`Func`] variants (for bit masks).
-pub const FUNC_COUNT: usize = 20;
+pub const FUNC_COUNT: usize = 22;
 
 /// The functions, with their names as policy files write them and what each stands for.
 pub const FUNCTIONS: [(Func, &str, &str); FUNC_COUNT] = [
@@ -86,7 +88,17 @@ pub const FUNCTIONS: [(Func, &str, &str); FUNC_COUNT] = [
     (
         Func::MadviseRemove,
         "madvise_remove",
-        "madvise(MADV_REMOVE): vfs_fallocate(PUNCH_HOLE) entered with mmap_sem held",
+        "madvise(MADV_REMOVE): do_madvise, the VMA check, vfs_fallocate(PUNCH_HOLE)",
+    ),
+    (
+        Func::DaxWrite,
+        "dax_write",
+        "one page of a DAX write(2) (dax_iomap_actor; 4.0-4.9 dax_do_io, the direct IO path)",
+    ),
+    (
+        Func::DaxInvalidateEntry,
+        "dax_invalidate_mapping_entry_sync",
+        "a DAX write(2) that allocated a hole drops its mapping entry, waiting for the entry's lock (4.10+)",
     ),
 ];
 
@@ -185,6 +197,10 @@ pub enum Point {
     MadviseStart,
     MadvisePunch,
     MadviseEnd,
+    DaxWriteStart,
+    DaxWriteEnd,
+    DaxInvalidateStart,
+    DaxInvalidateEnd,
 }
 
 /// Every point: the point, its function, its name, and where in the function it is. Within a
@@ -320,6 +336,10 @@ pub const POINTS: &[(Point, Func, &str, &str)] = &[
     (Point::MadviseStart, Func::MadviseRemove, "start", "do_madvise entry, before the VMA is checked"),
     (Point::MadvisePunch, Func::MadviseRemove, "punch", "before vfs_fallocate (the punch takes i_rwsem)"),
     (Point::MadviseEnd, Func::MadviseRemove, "end", "after the punch"),
+    (Point::DaxWriteStart, Func::DaxWrite, "start", "before the block is looked up or allocated"),
+    (Point::DaxWriteEnd, Func::DaxWrite, "end", "the page's data copied to the block"),
+    (Point::DaxInvalidateStart, Func::DaxInvalidateEntry, "start", "before the entry is dropped"),
+    (Point::DaxInvalidateEnd, Func::DaxInvalidateEntry, "end", "before the hole's PTEs are zapped"),
 ];
 
 impl Point {
@@ -738,7 +758,13 @@ pub fn calls(func: Func) -> &'static [(Func, Point, Point)] {
         Func::Write => &[(Func::GenericPerformWrite, WriteStart, WriteEnd)],
         // iov_iter_fault_in_readable faults the user buffer in before write_begin (and, in
         // kernels before 2.6.24, the copy itself could fault).
-        Func::GenericPerformWrite => &[(Func::DoFault, GpwStart, GpwWriteBegin), (Func::DoFault, GpwCopy, GpwEnd)],
+        Func::GenericPerformWrite => &[
+            (Func::DoFault, GpwStart, GpwWriteBegin),
+            (Func::DoFault, GpwCopy, GpwEnd),
+            // A DAX file takes dax_write where a page-cache file would take write_begin.
+            (Func::DaxWrite, GpwStart, GpwWriteBegin),
+        ],
+        Func::DaxWrite => &[(Func::DaxInvalidateEntry, DaxWriteStart, DaxWriteEnd)],
         Func::DoFault => &[
             (Func::FilemapFault, DoFaultStart, DoFaultPageMkwrite),
             (Func::PageMkwrite, DoFaultPageMkwrite, DoFaultFinishFault),
@@ -757,7 +783,7 @@ pub fn calls(func: Func) -> &'static [(Func, Point, Point)] {
         Func::DioRead => &[(Func::DoFault, DioReadGup, DioReadFlush)],
         Func::DioWrite => &[(Func::DoFault, DioWriteGup, DioWriteFlush)],
         Func::MadviseRemove => &[(Func::PunchHole, MadvisePunch, MadviseEnd)],
-        Func::Readpage | Func::PageMkwrite | Func::DaxFault | Func::InodeDioWait => &[],
+        Func::Readpage | Func::PageMkwrite | Func::DaxFault | Func::InodeDioWait | Func::DaxInvalidateEntry => &[],
     }
 }
 

@@ -17,6 +17,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // dax_insert_mapping) needs truncate inside the fault twice: down before get_block, up only
     // after the fault's i_size recheck.
     ("dax_truncate", 2),
+    ("dax_zero_page_fault", 1),
     // The store-wiping race needs three (A allocates; B maps and stores; A zeroes; B loads
     // before A stores), but the minimizer drops B's store and keeps the cheaper race on the same
     // oracle: B's read fault maps the block between A's allocation and its zeroing.
@@ -43,6 +44,11 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("read_punch", 2),
     ("torn_write_punch", 1),
     ("write_from_mmap", 0),
+    // Designs the placement language can write (docs/policy-language.md).
+    ("madvise_remove_mmap_sem", 0),
+    ("mkwrite_i_rwsem", 0),
+    ("dio_range_lock_before_gup", 0),
+    ("fault_lock_whole_fault", 1),
 ];
 
 #[test]

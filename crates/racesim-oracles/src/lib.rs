@@ -18,6 +18,7 @@ use racesim_kernel::types::{ActorId, Ino, Lblk, Token, WriteId};
 use racesim_kernel::{Kernel, Names, Operation};
 use serde::{Deserialize, Serialize};
 
+use reference::Judgement;
 pub use reference::RefFile;
 
 /// The invariants (MODEL.md section 4) racesim checks today.
@@ -103,6 +104,10 @@ pub struct Judge {
     shrinking: Vec<u32>,
     /// Text for messages.
     names: Box<dyn Names + Send>,
+    /// Oracles the scenario ignores (their searches are skipped).
+    ignored: Vec<Oracle>,
+    /// The last execution's end state was left undecided.
+    undecided: bool,
 }
 
 /// What the mapping-beyond-EOF oracle knows of one inode: the rule is "a PTE maps an offset
@@ -175,7 +180,7 @@ impl Judge {
             (0..initial.inodes.len() as Ino).map(|ino| RefFile::from_kernel(initial, ino)).collect();
         let files = initial.len();
         let fences = initial.iter().map(|f| EofFence::new(f.size)).collect();
-        Judge { ops, initial, fences, shrinking: vec![0; files], names }
+        Judge { ops, initial, fences, shrinking: vec![0; files], names, ignored: Vec::new(), undecided: false }
     }
 
     pub fn reset(&mut self) {
@@ -183,6 +188,7 @@ impl Judge {
             *fence = EofFence::new(file.size);
         }
         self.shrinking.iter_mut().for_each(|s| *s = 0);
+        self.undecided = false;
     }
 
     fn op(&self, actor: ActorId, op_index: u16) -> Option<&OpInfo> {
@@ -348,24 +354,49 @@ impl Judge {
         if let Some(v) = self.torn_write(log, &persistent, at) {
             return Some(v);
         }
-        if let Err(mismatch) = reference::check_lost_write(&self.initial, &history, &persistent) {
-            return Some(Violation {
-                oracle: Oracle::LostWrite,
-                event: at,
-                actors: mismatch.actors.clone(),
-                message: mismatch.describe(&*self.names),
-            });
+        // An oracle the scenario ignores costs no search. A search that gives up decides
+        // nothing: the end state is counted as undecided, never reported as a violation.
+        if !self.ignored.contains(&Oracle::LostWrite) {
+            match reference::check_lost_write(&self.initial, &history, &persistent) {
+                Judgement::Explained => {}
+                Judgement::Undecided => self.undecided = true,
+                Judgement::Unexplained(mismatch) => {
+                    return Some(Violation {
+                        oracle: Oracle::LostWrite,
+                        event: at,
+                        actors: mismatch.actors.clone(),
+                        message: mismatch.describe(&*self.names),
+                    });
+                }
+            }
         }
-        let visible: Vec<RefFile> = inodes.map(|ino| RefFile::visible(kernel, ino)).collect();
-        if let Err(mismatch) = reference::check_stale_data(&self.initial, &history, &visible) {
-            return Some(Violation {
-                oracle: Oracle::StaleData,
-                event: at,
-                actors: mismatch.actors.clone(),
-                message: mismatch.describe(&*self.names),
-            });
+        if !self.ignored.contains(&Oracle::StaleData) {
+            let visible: Vec<RefFile> = inodes.map(|ino| RefFile::visible(kernel, ino)).collect();
+            match reference::check_stale_data(&self.initial, &history, &visible) {
+                Judgement::Explained => {}
+                Judgement::Undecided => self.undecided = true,
+                Judgement::Unexplained(mismatch) => {
+                    return Some(Violation {
+                        oracle: Oracle::StaleData,
+                        event: at,
+                        actors: mismatch.actors.clone(),
+                        message: mismatch.describe(&*self.names),
+                    });
+                }
+            }
         }
         None
+    }
+
+    /// Oracles the scenario ignores: their end-state searches are not run at all.
+    pub fn ignore(&mut self, oracles: &[Oracle]) {
+        self.ignored = oracles.to_vec();
+    }
+
+    /// Whether the last execution's end state was left undecided: a serial-order search gave up
+    /// (its node bound) before finding an order or ruling every order out.
+    pub fn undecided(&self) -> bool {
+        self.undecided
     }
 }
 

@@ -39,6 +39,16 @@ pub enum Direction {
     Write,
 }
 
+/// Why a direct IO did not submit its bio.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotSubmitted {
+    /// The syscall fails with this outcome (EFAULT, ENOSPC, EIO).
+    Failed(Outcome),
+    /// A direct write found a page of its range dirtied since its flush and cannot invalidate
+    /// it: it falls back to a buffered write.
+    InvalidationBusy,
+}
+
 /// A submitted bio: the blocks it covers, page by page (`None`: a hole, for a read).
 pub struct Bio {
     file: Ino,
@@ -86,7 +96,7 @@ impl<C: Cpu> Task<'_, C> {
         buffer: UserBuffer,
         direction: Direction,
         id: WriteId,
-    ) -> Result<Bio, Outcome> {
+    ) -> Result<Bio, NotSubmitted> {
         let actor = self.actor;
         let write = (direction == Direction::Write).then_some(id);
         let range = PageRange::new(page, page + pages);
@@ -118,7 +128,7 @@ impl<C: Cpu> Task<'_, C> {
                 Ok(pages) => pinned = pages,
                 Err(_) => {
                     self.abandon_submission(&[], frame, dio_count_held, fallback);
-                    return Err(Outcome::Efault);
+                    return Err(NotSubmitted::Failed(Outcome::Efault));
                 }
             }
         }
@@ -126,8 +136,13 @@ impl<C: Cpu> Task<'_, C> {
         // Write back and invalidate the page cache over the range, so that buffered and
         // direct IO see the same data.
         self.filemap_write_and_wait_range(file, range, "filemap_write_and_wait_range");
-        if write.is_some() {
-            self.truncate_pagecache_range(file, range);
+        // generic_file_direct_write / kiocb_invalidate_pages: invalidate_inode_pages2_range,
+        // which leaves a page dirtied since the flush in place (-EBUSY); the write then falls
+        // back to a buffered write ("If a page can not be invalidated, return 0 to fall back to
+        // buffered write"; iomap returns -ENOTBLK, and ext4 and XFS fall back on it).
+        if write.is_some() && self.invalidate_inode_pages2_range(file, range) {
+            self.abandon_submission(&pinned, frame, dio_count_held, fallback);
+            return Err(NotSubmitted::InvalidationBusy);
         }
         let alloc = self.policy.write_alloc;
         let delalloc_eio = self.policy.dio_read_delalloc == DioReadDelalloc::Eio;
@@ -182,7 +197,7 @@ impl<C: Cpu> Task<'_, C> {
             Ok(mapped) => mapped,
             Err(outcome) => {
                 self.abandon_submission(&pinned, frame, dio_count_held, fallback);
-                return Err(outcome);
+                return Err(NotSubmitted::Failed(outcome));
             }
         };
         self.cpu.step(|m| m.emit(actor, "submit_bio", Change::BioSubmitted { ino: file, range }));
@@ -269,10 +284,11 @@ impl<C: Cpu> Task<'_, C> {
                         let p = m.kernel.page_mut(user_page);
                         p.content = token;
                         p.uptodate = true;
+                        let attached = p.attached;
                         m.emit(
                             actor,
                             "dio_bio_end_io",
-                            Change::DmaIntoPage { ino: user_file, index, page: user_page, token },
+                            Change::DmaIntoPage { attached, ino: user_file, index, page: user_page, token },
                         );
                     }
                 }
@@ -335,6 +351,27 @@ impl<C: Cpu> Task<'_, C> {
         if self.policy.dio_write_post_invalidate == DioWritePostInvalidate::AfterDirectIo {
             self.invalidate_inode_pages2_range(file, PageRange::new(page, page + pages));
         }
+    }
+
+    /// The buffered write a direct write falls back to when a page of its range could not be
+    /// invalidated (`__generic_file_write_iter` after `generic_file_direct_write` returned 0;
+    /// `ext4_buffered_write_iter` / XFS on -ENOTBLK since iomap): write(2)'s own path, then the
+    /// range is written back before the syscall returns, as O_DIRECT promises. Linux keeps
+    /// `i_rwsem` from the direct attempt to the buffered write; the model releases it in
+    /// between (the direct attempt changed nothing, so the write as a whole still takes effect
+    /// inside the syscall), and leaves the clean pages cached (`invalidate_mapping_pages` only
+    /// drops clean unmapped ones, which hold the new data anyway).
+    pub fn dio_write_buffered_fallback(
+        &mut self,
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+        buffer: UserBuffer,
+        write: WriteId,
+    ) -> Outcome {
+        let outcome = self.write(file, page, pages, buffer, None, super::WriteAllocation::PerPage, write);
+        self.filemap_write_and_wait_range(file, PageRange::new(page, page + pages), "filemap_write_and_wait_range");
+        outcome
     }
 
     /// Tests `EXT4_STATE_DIOREAD_LOCK` (`ext4_test_inode_state`), as an unlocked direct read

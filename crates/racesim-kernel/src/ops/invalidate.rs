@@ -98,10 +98,12 @@ impl<C: Cpu> Task<'_, C> {
         self.unmap_mapping_range(file, range);
     }
 
-    /// `invalidate_inode_pages2_range`, as a direct write calls it after its data is on disk:
-    /// each cached page of the range is locked, unmapped, and removed unless it is dirty
-    /// (`invalidate_complete_page2` fails with -EBUSY then, and the page stays).
-    pub fn invalidate_inode_pages2_range(&mut self, file: Ino, range: PageRange) {
+    /// `invalidate_inode_pages2_range`, as a direct write calls it before its IO and after its
+    /// data is on disk: each cached page of the range is locked, unmapped, and removed unless it
+    /// is dirty (`invalidate_complete_page2` fails with -EBUSY then, and the page stays).
+    /// Returns whether a page was busy.
+    pub fn invalidate_inode_pages2_range(&mut self, file: Ino, range: PageRange) -> bool {
+        let mut busy = false;
         let actor = self.actor;
         // pagevec_lookup_entries, once: the caller does not loop until the range is empty.
         let batch: Vec<(Lblk, PageId)> = self.cpu.step(|m| {
@@ -125,6 +127,7 @@ impl<C: Cpu> Task<'_, C> {
                 let p = m.kernel.page_mut(page);
                 if p.dirty {
                     m.emit(actor, "invalidate_complete_page2", Change::InvalidateBusy { ino: file, index, page });
+                    busy = true;
                     return;
                 }
                 p.attached = false;
@@ -139,6 +142,7 @@ impl<C: Cpu> Task<'_, C> {
             });
             self.unlock_page("invalidate_inode_pages2_range", page_lock);
         }
+        busy
     }
 
     /// Frees the blocks of `range` (`ext4_ext_remove_space`), leaving holes.

@@ -10,7 +10,7 @@
 //! functions.
 
 use super::Task;
-use crate::cpu::Cpu;
+use crate::cpu::{Cpu, Machine};
 use crate::event::Change;
 use crate::lock::{LockId, LockMode, RequestRef};
 use crate::placement::{Func, LockName, Point};
@@ -29,8 +29,28 @@ pub struct Held {
 impl<C: Cpu> Task<'_, C> {
     /// Takes `lock` in `mode` over `range`, sleeping as long as the fair lock says so.
     pub fn acquire(&mut self, function: &'static str, lock: LockId, mode: LockMode, range: PageRange) -> Held {
+        self.acquire_if(function, lock, mode, range, |_| true).expect("an unconditional request is always made")
+    }
+
+    /// [`Task::acquire`], but only if `wanted` holds in the step that would queue the request;
+    /// otherwise that step logs nothing happening and no lock is taken. For waits on a
+    /// condition that a lock holder clears (`wait_on_page_writeback`): the test and the
+    /// queueing are one step, so the waiter queues only while the condition holds, never on a
+    /// lock taken afterwards for another reason.
+    pub fn acquire_if(
+        &mut self,
+        function: &'static str,
+        lock: LockId,
+        mode: LockMode,
+        range: PageRange,
+        wanted: impl FnOnce(&Machine) -> bool,
+    ) -> Option<Held> {
         let actor = self.actor;
         let (ticket, granted) = self.cpu.step(|m| {
+            if !wanted(m) {
+                m.emit(actor, function, Change::Nothing);
+                return None;
+            }
             let fair = &mut m.kernel.locks[lock as usize];
             let class = fair.class;
             let (ticket, granted) = fair.enqueue(actor, mode, range);
@@ -40,8 +60,8 @@ impl<C: Cpu> Task<'_, C> {
                 Change::LockWait { class, mode, range }
             };
             m.emit(actor, function, change);
-            (ticket, granted)
-        });
+            Some((ticket, granted))
+        })?;
         if !granted {
             self.cpu.block_until_grantable(RequestRef { lock, ticket }, |m| {
                 let fair = &mut m.kernel.locks[lock as usize];
@@ -50,7 +70,7 @@ impl<C: Cpu> Task<'_, C> {
                 m.emit(actor, function, Change::LockAcquired { class, mode, range });
             });
         }
-        Held { lock, ticket, mode, range }
+        Some(Held { lock, ticket, mode, range })
     }
 
     pub fn release(&mut self, function: &'static str, held: Held) {

@@ -22,8 +22,9 @@ use crate::cpu::Cpu;
 use crate::event::{Change, Outcome};
 use crate::policy::Policy;
 use crate::types::{ActorId, Ino, Lblk, MmId, WriteId};
-use dio::Direction;
+use dio::{Direction, NotSubmitted};
 use serde::{Deserialize, Serialize};
+use writeback::SyncMode;
 
 /// The user memory of a write(2) or direct IO: where a write takes its data from, where a
 /// direct read puts it.
@@ -252,27 +253,36 @@ impl<C: Cpu> Task<'_, C> {
             Operation::ZeroRange { file, page, pages } => self.zero_range(file, page, pages),
             Operation::Fallocate { file, page, pages } => self.fallocate(file, page, pages),
             Operation::Readahead { file, page, pages } => self.readahead(file, page, pages),
-            Operation::Writeback { file } | Operation::Fsync { file } | Operation::Msync { file } => {
-                self.fsync(file, op.name())
-            }
+            Operation::Writeback { file } => self.fsync(file, op.name(), SyncMode::None),
+            Operation::Fsync { file } | Operation::Msync { file } => self.fsync(file, op.name(), SyncMode::All),
             Operation::Reclaim { file } => self.reclaim(file),
             Operation::DioWrite { file, page, pages, buffer, asynchronous } => {
                 let outcome = match self.dio_submit(file, page, pages, buffer, Direction::Write, write) {
-                    Err(outcome) => outcome,
+                    Err(NotSubmitted::Failed(outcome)) => Some(outcome),
+                    // ->direct_IO never ran: no invalidation after it.
+                    Err(NotSubmitted::InvalidationBusy) => None,
                     Ok(bio) if asynchronous && !bio.extends_file() => {
                         in_flight = Some(bio);
-                        Outcome::Pages(pages)
+                        Some(Outcome::Pages(pages))
                     }
-                    Ok(bio) => Outcome::Pages(self.dio_complete(bio)),
+                    Ok(bio) => Some(Outcome::Pages(self.dio_complete(bio))),
                 };
-                // generic_file_direct_write invalidates again once ->direct_IO returned, whatever
-                // it returned ("if (mapping->nrpages)").
-                self.dio_write_after_direct_io(file, page, pages);
-                outcome
+                match outcome {
+                    Some(outcome) => {
+                        // generic_file_direct_write invalidates again once ->direct_IO returned,
+                        // whatever it returned ("if (mapping->nrpages)").
+                        self.dio_write_after_direct_io(file, page, pages);
+                        outcome
+                    }
+                    None => self.dio_write_buffered_fallback(file, page, pages, buffer, write),
+                }
             }
             Operation::DioRead { file, page, pages, buffer } => {
                 match self.dio_submit(file, page, pages, buffer, Direction::Read, write) {
-                    Err(outcome) => outcome,
+                    Err(NotSubmitted::Failed(outcome)) => outcome,
+                    Err(NotSubmitted::InvalidationBusy) => {
+                        unreachable!("only a direct write invalidates before its IO")
+                    }
                     Ok(bio) => Outcome::Pages(self.dio_complete(bio)),
                 }
             }

@@ -18,6 +18,8 @@ enum PageWrite {
     Failed,
     /// The user buffer's PTE vanished between fault-in and the atomic copy: fault in again.
     ShortCopy,
+    /// `write_begin` could not get a block (ENOSPC): the write stops before this page.
+    NoSpace,
 }
 
 impl<C: Cpu> Task<'_, C> {
@@ -42,6 +44,7 @@ impl<C: Cpu> Task<'_, C> {
             self.allocate_range(file, PageRange::new(page, page + pages));
         }
         let mut written = 0;
+        let mut no_space = false;
         'pages: for i in 0..pages {
             let index = page + i;
             if fail_at == Some(i) && dax {
@@ -58,8 +61,7 @@ impl<C: Cpu> Task<'_, C> {
                     break 'pages;
                 }
                 let result = if dax {
-                    self.dax_write_page(file, index, write);
-                    PageWrite::Copied
+                    self.dax_write_page(file, index, write)
                 } else {
                     self.write_one_page(&one, file, index, buffer, i, fail_at == Some(i), write)
                 };
@@ -70,13 +72,21 @@ impl<C: Cpu> Task<'_, C> {
                         continue 'pages;
                     }
                     PageWrite::Failed => break 'pages,
+                    PageWrite::NoSpace => {
+                        no_space = true;
+                        break 'pages;
+                    }
                     PageWrite::ShortCopy => continue,
                 }
             }
             panic!("model bug: write of {file}:{index} retried {RETRIES_MAX} times");
         }
         self.leave(frame);
-        if written == 0 { Outcome::Efault } else { Outcome::Pages(written) }
+        match (written, no_space) {
+            (0, true) => Outcome::Enospc,
+            (0, false) => Outcome::Efault,
+            (n, _) => Outcome::Pages(n),
+        }
     }
 
     /// Allocates blocks for every hole of `range` in one go (`ext4_map_blocks` over the range /
@@ -142,10 +152,15 @@ impl<C: Cpu> Task<'_, C> {
         let (page, page_lock) = self.grab_cache_page_write_begin(file, index);
         self.at(frame, Point::GpwGetBlock);
         let alloc = self.policy.write_alloc;
-        let new_block = self
-            .cpu
-            .step(|m| map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc))
-            .unwrap_or(false);
+        // ext4_write_begin fails with ENOSPC: the page is unlocked and the write returns what it
+        // copied so far (generic_perform_write), ENOSPC if nothing. The page stays cached, clean
+        // (ext4_truncate_failed_write only drops blocks past i_size, and none were allocated).
+        let Some(new_block) =
+            self.cpu.step(|m| map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc))
+        else {
+            self.unlock_page("ext4_write_begin", page_lock);
+            return PageWrite::NoSpace;
+        };
         let token = Token::Data { ino: file, lblk: index, write };
         self.at(frame, Point::GpwCopy);
         // Before 2.6.24 the copy could fault, taking mmap_sem with the page still locked.
@@ -159,14 +174,24 @@ impl<C: Cpu> Task<'_, C> {
         let result = self.cpu.step(|m| {
             if copy_fails {
                 m.emit(actor, "iov_iter_copy_from_user_atomic", Change::CopyFailed { ino: file, index });
-                // block_write_end with copied == 0: page_zero_new_buffers, so that a freshly
-                // allocated block never exposes what it held before.
-                if new_block && !m.kernel.page(page).uptodate {
+                // A freshly allocated block must never expose what it held before, so its
+                // buffer is dirtied whatever the copy did (fs/buffer.c). On a page that is not
+                // uptodate, block_write_end with copied == 0 calls page_zero_new_buffers, which
+                // zeroes the new buffer and marks it dirty "so they'll be written out (in order
+                // to prevent uninitialised block data from leaking)". On an uptodate page (a
+                // cached hole: its zeroes are the file's data) __block_write_begin_int already
+                // did clear_buffer_new, set_buffer_uptodate and mark_buffer_dirty; the page
+                // lock, held from write_begin to here, makes that the same as doing it now.
+                if new_block {
                     let p = m.kernel.page_mut(page);
-                    p.content = Token::Zero;
-                    p.uptodate = true;
                     p.dirty = true;
-                    m.emit(actor, "page_zero_new_buffers", Change::PageZeroed { page });
+                    if p.uptodate {
+                        m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page });
+                    } else {
+                        p.content = Token::Zero;
+                        p.uptodate = true;
+                        m.emit(actor, "page_zero_new_buffers", Change::PageZeroed { page });
+                    }
                 }
                 return PageWrite::Failed;
             }
@@ -225,33 +250,18 @@ impl<C: Cpu> Task<'_, C> {
         panic!("model bug: write_begin of {file}:{index} retried {RETRIES_MAX} times");
     }
 
-    /// DAX write(2) of one page: map or allocate the block and copy straight into it.
-    fn dax_write_page(&mut self, file: Ino, index: Lblk, write: WriteId) {
+    /// DAX write(2) of one page (`dax_iomap_actor`): map or allocate the block and copy
+    /// straight into it. Over an existing block, mapping and copy are one step. A block it
+    /// allocates was a hole, which a load may have mapped with the zero page: those mappings
+    /// go between the allocation and the copy, as `dax_iomap_actor` does on IOMAP_F_NEW.
+    fn dax_write_page(&mut self, file: Ino, index: Lblk, write: WriteId) -> PageWrite {
         let actor = self.actor;
-        // dax_io writes the whole page in the same step, so where the policy zeroes a new block
-        // cannot be observed here; zero it where get_block would.
+        // A block allocated here is zeroed by get_block only where the policy zeroes at
+        // allocation; otherwise it holds its leftovers until the copy overwrites the whole page
+        // (4.0-4.4 dax_io zeroed only the parts of a buffer_new block it did not write).
         let prezero = self.policy.dax_zeroing == DaxZeroing::Allocation;
-        self.cpu.step(|m| {
-            let extent = m.kernel.inode(file).blocks[index as usize];
-            let pblk = match extent.pblk() {
-                Some(p) => p,
-                None => {
-                    let Some(p) = m.kernel.alloc_block(file, index) else {
-                        m.emit(actor, "dax_iomap_actor", Change::NoSpace { ino: file, lblk: index });
-                        return;
-                    };
-                    if prezero {
-                        m.kernel.disk[p as usize] = Token::Zero;
-                    }
-                    m.emit(
-                        actor,
-                        "dax_iomap_actor",
-                        Change::BlockMapped { ino: file, lblk: index, extent: Extent::Written(p), allocated: true },
-                    );
-                    p
-                }
-            };
-            m.kernel.inode_mut(file).blocks[index as usize] = Extent::Written(pblk);
+        // dax_copy_from_iter into `pblk`, which iomap_begin mapped.
+        let copy = move |m: &mut crate::cpu::Machine, pblk| {
             let token = Token::Data { ino: file, lblk: index, write };
             m.kernel.disk[pblk as usize] = token;
             m.emit(actor, "dax_iomap_actor", Change::DiskWrite { pblk, ino: file, lblk: index, token });
@@ -260,7 +270,62 @@ impl<C: Cpu> Task<'_, C> {
                 inode.i_size = index + 1;
                 m.emit(actor, "dax_iomap_actor", Change::ISizeSet { ino: file, i_size: index + 1 });
             }
+        };
+        // DAX read(2) and write(2) were the direct IO path when the range lock was designed
+        // (ext4_direct_IO -> dax_do_io, 4.0-4.9), so where direct IO takes the range lock over
+        // each bio (Kara's RFC), a DAX write takes it over each page it writes: a placement in
+        // dax_write.
+        let frame = self.enter(Func::DaxWrite, file, index, PageRange::page(index));
+        // Some(block allocated here), or None when the copy already happened; Err on ENOSPC.
+        let allocated = self.cpu.step(|m| {
+            let extent = m.kernel.inode(file).blocks[index as usize];
+            if let Some(pblk) = extent.pblk() {
+                m.kernel.inode_mut(file).blocks[index as usize] = Extent::Written(pblk);
+                copy(m, pblk);
+                return Ok(None);
+            }
+            let Some(p) = m.kernel.alloc_block(file, index) else {
+                m.emit(actor, "dax_iomap_actor", Change::NoSpace { ino: file, lblk: index });
+                return Err(());
+            };
+            if prezero {
+                m.kernel.disk[p as usize] = Token::Zero;
+            }
+            m.kernel.inode_mut(file).blocks[index as usize] = Extent::Written(p);
+            m.emit(
+                actor,
+                "dax_iomap_actor",
+                Change::BlockMapped { ino: file, lblk: index, extent: Extent::Written(p), allocated: true },
+            );
+            Ok(Some(p))
         });
+        if let Ok(Some(pblk)) = allocated {
+            self.dax_invalidate_hole(file, index);
+            self.cpu.step(|m| copy(m, pblk));
+        }
+        self.leave(frame);
+        if allocated.is_ok() { PageWrite::Copied } else { PageWrite::NoSpace }
+    }
+
+    /// The invalidation after a DAX write(2) allocated `file:index`: a load may have mapped the
+    /// hole's zero page, which would hide the data from mmap. 4.10+ `dax_iomap_actor`: "Write
+    /// can allocate block for an area which has a hole page mapped into page tables. We have
+    /// to tear down these mappings so that data written by write(2) is visible in mmap", with
+    /// `invalidate_inode_pages2_range` on IOMAP_F_NEW, which for a DAX mapping waits for the
+    /// entry lock of each entry it drops (`dax_invalidate_mapping_entry_sync`) and then zaps
+    /// the range's PTEs (`unmap_mapping_pages`, cd656375f946). 4.0-4.9 went through
+    /// `generic_file_direct_write`, whose `invalidate_inode_pages2_range` unmapped the hole's
+    /// page after the copy rather than before; the model invalidates before the copy, as
+    /// 4.10+ does, under every policy. The entry lock is not held across the zap, so a fault that looked up the hole
+    /// before the allocation and inserts the zero page afterwards is fenced only if it holds
+    /// the entry lock across the fault (ac401cc78242; `scenarios/dax_zero_page_write.toml`,
+    /// `scenarios/dax_zero_page_fault.toml`).
+    fn dax_invalidate_hole(&mut self, file: Ino, index: Lblk) {
+        // Waiting for the entry lock is a placement (dax_entry in
+        // dax_invalidate_mapping_entry_sync), where the policy's DAX faults have entry locks.
+        let frame = self.enter(Func::DaxInvalidateEntry, file, index, PageRange::page(index));
+        self.leave(frame);
+        self.unmap_mapping_range(file, PageRange::page(index));
     }
 
     /// Buffered read(2) of `pages` pages at `page` (`generic_file_buffered_read`), filling the

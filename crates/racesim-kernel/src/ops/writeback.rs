@@ -8,36 +8,81 @@
 use super::Task;
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome};
+use crate::lock::LockMode;
 use crate::state::FILE_PAGES_MAX;
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange};
 
+/// `wbc->sync_mode`: whether a flush owes its caller the data that was dirty when it started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncMode {
+    /// `WB_SYNC_NONE`: background writeback (the `writeback` operation). `write_cache_pages`
+    /// skips a page someone else is writing back, and nobody waits for it.
+    None,
+    /// `WB_SYNC_ALL`: fsync, msync(MS_SYNC), `filemap_write_and_wait_range`. Pages already
+    /// under writeback are waited for (`__filemap_fdatawait_range`).
+    All,
+}
+
 impl<C: Cpu> Task<'_, C> {
-    /// fsync / writeback of the whole file.
-    pub fn fsync(&mut self, file: Ino, function: &'static str) -> Outcome {
+    /// fsync / msync / background writeback of the whole file.
+    pub fn fsync(&mut self, file: Ino, function: &'static str, mode: SyncMode) -> Outcome {
         let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
         if !dax {
-            self.filemap_write_and_wait_range(file, PageRange::WHOLE, function);
+            self.write_and_wait_range(file, PageRange::WHOLE, function, mode);
         }
         Outcome::Ok
     }
 
-    /// Writes back every dirty page of `range` and waits for it.
+    /// `filemap_write_and_wait_range`: writes back every dirty page of `range` and waits for
+    /// it and for every page of the range that someone else is writing back.
     pub fn filemap_write_and_wait_range(&mut self, file: Ino, range: PageRange, function: &'static str) {
+        self.write_and_wait_range(file, range, function, SyncMode::All);
+    }
+
+    /// `__filemap_fdatawrite_range` then, for `WB_SYNC_ALL`, `__filemap_fdatawait_range`.
+    ///
+    /// Linux's wait looks the range up again (PAGECACHE_TAG_WRITEBACK) after its own writes;
+    /// here the one lookup also collects the pages under writeback. A page neither dirty nor
+    /// under writeback at that lookup had its data on disk already, and a page dirtied after it
+    /// holds data the flush does not owe; a page found dirty is locked by `writeback_page`,
+    /// which waits for any writeback in flight on it. Because the model's writeback holds the
+    /// page lock from `clear_page_dirty_for_io` to `end_page_writeback`, waiting for
+    /// `PG_writeback` is queueing on that page lock, and only while the flag is still set.
+    fn write_and_wait_range(&mut self, file: Ino, range: PageRange, function: &'static str, mode: SyncMode) {
         let actor = self.actor;
-        // pagevec_lookup_tag(PAGECACHE_TAG_DIRTY): the dirty pages at the time of the lookup.
-        let dirty: Vec<(Lblk, PageId)> = self.cpu.step(|m| {
+        // pagevec_lookup_tag(PAGECACHE_TAG_DIRTY) (and PAGECACHE_TAG_WRITEBACK for the wait):
+        // the pages in either state at the time of the lookup.
+        let (dirty, under_writeback) = self.cpu.step(|m| {
             let inode = m.kernel.inode(file);
             let end = range.end.min(FILE_PAGES_MAX);
-            let found: Vec<(Lblk, PageId)> = (range.start..end)
-                .filter_map(|i| inode.cache[i as usize].map(|p| (i, p)))
-                .filter(|&(_, p)| m.kernel.page(p).dirty)
-                .collect();
-            let count = found.len() as u32;
+            let cached = (range.start..end).filter_map(|i| inode.cache[i as usize].map(|p| (i, p)));
+            let (dirty, under_writeback): (Vec<_>, Vec<_>) = cached
+                .filter(|&(_, p)| m.kernel.page(p).dirty || m.kernel.page(p).writeback)
+                .partition(|&(_, p)| m.kernel.page(p).dirty);
+            let count = dirty.len() as u32;
             m.emit(actor, function, Change::PagesFound { ino: file, range, count });
-            found
+            (dirty, under_writeback)
         });
         for (index, page) in dirty {
             self.writeback_page(file, index, page);
+        }
+        if mode == SyncMode::All {
+            for (_, page) in under_writeback {
+                self.wait_on_page_writeback(page);
+            }
+        }
+    }
+
+    /// `wait_on_page_writeback`: sleeps until the writeback in flight on `page` ended. The
+    /// writer holds the page lock until `end_page_writeback`, so this queues on the page lock
+    /// if the page is still under writeback, and lets it go at once.
+    fn wait_on_page_writeback(&mut self, page: PageId) {
+        let lock = self.cpu.peek(|m| m.kernel.page(page).lock);
+        let waited = self.acquire_if("wait_on_page_writeback", lock, LockMode::Exclusive, PageRange::WHOLE, |m| {
+            m.kernel.page(page).writeback
+        });
+        if let Some(held) = waited {
+            self.release("wait_on_page_writeback", held);
         }
     }
 

@@ -332,8 +332,8 @@ fn slot(field: &str) -> (&'static [LockName], &'static [Func]) {
         "invalidation_lock" => (&[FaultLock, RangeLock], &[Truncate, PunchHole, ZeroRange, CollapseRange, InsertRange]),
         "wait_for_dio" => (&[IDioCount], &[InodeDioWait]),
         "dio_read_i_rwsem" => (&[IRwsem], &[DioRead]),
-        "dio_range_lock" => (&[RangeLock], &[DioRead, DioWrite]),
-        "dax_fault_lock" => (&[FaultLock, RangeLock, IMmapRwsem, DaxEntry], &[DaxFault]),
+        "dio_range_lock" => (&[RangeLock], &[DioRead, DioWrite, DaxWrite]),
+        "dax_fault_lock" => (&[FaultLock, RangeLock, IMmapRwsem, DaxEntry], &[DaxFault, DaxInvalidateEntry]),
         _ => (&[], &[]),
     }
 }
@@ -445,6 +445,8 @@ pub fn apply_field(lock: &mut Vec<Placement>, field: &str, value: &str) -> Resul
                     .with_code("Kara: DIO takes the range lock when it submits the bio, unlocks at completion"),
                 Placement::new(RangeLock, Exclusive, Bio, Point::DioWriteFlush, Point::DioWriteDioEnd)
                     .with_code("Kara: DIO takes the range lock when it submits the bio, unlocks at completion"),
+                Placement::new(RangeLock, Exclusive, Page, Point::DaxWriteStart, Point::DaxWriteEnd)
+                    .with_code("DAX write(2) was the direct IO path (dax_do_io): the range lock per page"),
             ],
             Some(false) => vec![],
             None => return Err(bad(field, value)),
@@ -467,6 +469,8 @@ pub fn apply_field(lock: &mut Vec<Placement>, field: &str, value: &str) -> Resul
                 "fault_lock_shared_and_entry_lock" => vec![
                     whole(FaultLock, Shared, File).with_code("ext4_dax_huge_fault: filemap_invalidate_lock_shared"),
                     whole(DaxEntry, Exclusive, Page).with_code("grab_mapping_entry: the DAX entry lock of the index"),
+                    Placement::new(DaxEntry, Exclusive, Page, Point::DaxInvalidateStart, Point::DaxInvalidateEnd)
+                        .with_code("dax_invalidate_mapping_entry_sync: waits for the entry lock"),
                 ],
                 _ => return Err(bad(field, value)),
             }

@@ -31,6 +31,8 @@ pub enum Outcome {
     /// EIO: the IO failed and returned no data (XFS refusing a direct read of a delayed
     /// allocation).
     Eio,
+    /// ENOMEM: the range is not mapped (mlock).
+    Enomem,
 }
 
 impl std::fmt::Display for Outcome {
@@ -44,6 +46,7 @@ impl std::fmt::Display for Outcome {
             Outcome::Einval => write!(f, "EINVAL"),
             Outcome::Enospc => write!(f, "ENOSPC"),
             Outcome::Eio => write!(f, "EIO"),
+            Outcome::Enomem => write!(f, "ENOMEM"),
         }
     }
 }

@@ -49,6 +49,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("mkwrite_i_rwsem", 0),
     ("dio_range_lock_before_gup", 0),
     ("fault_lock_whole_fault", 1),
+    ("mlock_truncate", 1),
 ];
 
 #[test]

@@ -363,6 +363,7 @@ impl Scenario {
             Operation::Read { file: f, page, pages }
             | Operation::PunchHole { file: f, page, pages }
             | Operation::MadviseRemove { file: f, page, pages }
+            | Operation::Mlock { file: f, page, pages }
             | Operation::CollapseRange { file: f, page, pages }
             | Operation::InsertRange { file: f, page, pages }
             | Operation::ZeroRange { file: f, page, pages }
@@ -466,6 +467,7 @@ impl Scenario {
                     Operation::Read { file: f, page, pages }
                     | Operation::PunchHole { file: f, page, pages }
                     | Operation::MadviseRemove { file: f, page, pages }
+                    | Operation::Mlock { file: f, page, pages }
                     | Operation::CollapseRange { file: f, page, pages }
                     | Operation::InsertRange { file: f, page, pages }
                     | Operation::ZeroRange { file: f, page, pages }

@@ -142,6 +142,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("truncate", "file, size"),
     ("punch_hole", "file, page, pages"),
     ("madvise_remove", "file, page, pages"),
+    ("mlock", "file, page, pages"),
     ("collapse_range", "file, page, pages"),
     ("insert_range", "file, page, pages"),
     ("zero_range", "file, page, pages"),
@@ -624,11 +625,12 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             }
             Operation::Truncate { file: ino, size: *size.get_ref() }
         }
-        "punch_hole" | "madvise_remove" | "collapse_range" | "insert_range" | "zero_range" => {
+        "punch_hole" | "madvise_remove" | "mlock" | "collapse_range" | "insert_range" | "zero_range" => {
             let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
             match name {
                 "punch_hole" => Operation::PunchHole { file: ino, page: p, pages: n },
                 "madvise_remove" => Operation::MadviseRemove { file: ino, page: p, pages: n },
+                "mlock" => Operation::Mlock { file: ino, page: p, pages: n },
                 "collapse_range" => Operation::CollapseRange { file: ino, page: p, pages: n },
                 "insert_range" => Operation::InsertRange { file: ino, page: p, pages: n },
                 _ => Operation::ZeroRange { file: ino, page: p, pages: n },

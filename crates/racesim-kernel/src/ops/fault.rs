@@ -154,6 +154,37 @@ impl<C: Cpu> Task<'_, C> {
         if dax { self.dax_fault(file, index, write) } else { self.do_fault(file, index, write) }
     }
 
+    /// mlock(2) of `pages` pages at `page` of the shared mapping of `file`: `do_mlock` marks the
+    /// VMA locked under `mmap_sem` exclusive (ENOMEM if the range is not mapped), then
+    /// `__mm_populate` faults every page of the range in under `mmap_sem` shared, with read
+    /// faults ("We want to touch writable mappings with a write fault in order to break COW,
+    /// except for shared mappings because these don't COW", populate_vma_page_range) and
+    /// ignoring the errors of single pages, as mlock does (a page past EOF stays unmapped).
+    pub fn mlock(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let (actor, mm) = (self.actor, self.mm);
+        let mmap_sem = self.cpu.peek(|m| m.kernel.mms[mm as usize].mmap_sem);
+        let held = self.acquire("do_mlock", mmap_sem, LockMode::Exclusive, PageRange::WHOLE);
+        let mapped = self.cpu.step(|m| {
+            let mapped = m
+                .kernel
+                .vma_of(mm, file)
+                .is_some_and(|(_, vma)| page >= vma.pgoff && page + pages <= vma.pgoff + vma.npages);
+            m.emit(actor, "apply_vma_lock_flags", Change::Nothing);
+            mapped
+        });
+        self.release("do_mlock", held);
+        if !mapped {
+            return Outcome::Enomem;
+        }
+        let held = self.acquire("__mm_populate", mmap_sem, LockMode::Shared, PageRange::WHOLE);
+        for index in page..page + pages {
+            // populate_vma_page_range ignores a page that cannot be faulted in.
+            let _ = self.handle_mm_fault_locked(file, index, false);
+        }
+        self.release("__mm_populate", held);
+        Outcome::Ok
+    }
+
     /// `pin_user_pages` (`__get_user_pages` with FOLL_PIN) on `pages` pages of the shared
     /// mapping of `file` from page `first`, under `mmap_sem` shared: per page, `follow_page_mask`
     /// looks at the PTE and `try_grab_page` takes the pin if it is there (and writable, for `write`: FOLL_WRITE, the DMA will

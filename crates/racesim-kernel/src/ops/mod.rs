@@ -95,6 +95,13 @@ pub enum Operation {
         page: Lblk,
         pages: Lblk,
     },
+    /// mlock(2) over pages of the process's shared mapping of `file`: marks the VMA locked
+    /// and populates it (`do_mlock` → `__mm_populate`).
+    Mlock {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
     CollapseRange {
         file: Ino,
         page: Lblk,
@@ -163,6 +170,7 @@ impl Operation {
             Operation::Truncate { .. } => "truncate",
             Operation::PunchHole { .. } => "punch_hole",
             Operation::MadviseRemove { .. } => "madvise_remove",
+            Operation::Mlock { .. } => "mlock",
             Operation::CollapseRange { .. } => "collapse_range",
             Operation::InsertRange { .. } => "insert_range",
             Operation::ZeroRange { .. } => "zero_range",
@@ -188,6 +196,7 @@ impl Operation {
             | Operation::Truncate { file, .. }
             | Operation::PunchHole { file, .. }
             | Operation::MadviseRemove { file, .. }
+            | Operation::Mlock { file, .. }
             | Operation::CollapseRange { file, .. }
             | Operation::InsertRange { file, .. }
             | Operation::ZeroRange { file, .. }
@@ -248,6 +257,7 @@ impl<C: Cpu> Task<'_, C> {
             Operation::Truncate { file, size } => self.truncate(file, size),
             Operation::PunchHole { file, page, pages } => self.punch_hole(file, page, pages),
             Operation::MadviseRemove { file, page, pages } => self.madvise_remove(file, page, pages),
+            Operation::Mlock { file, page, pages } => self.mlock(file, page, pages),
             Operation::CollapseRange { file, page, pages } => self.collapse_range(file, page, pages),
             Operation::InsertRange { file, page, pages } => self.insert_range(file, page, pages),
             Operation::ZeroRange { file, page, pages } => self.zero_range(file, page, pages),

@@ -18,8 +18,9 @@ pub struct BenchArgs {
     /// Policies (as for `run`); default: the scenario's.
     #[arg(long, short)]
     policy: Option<String>,
-    /// Complete schedules to run per policy (violations do not stop the measurement).
-    #[arg(long, short = 'n', default_value_t = 20_000)]
+    /// Complete schedules to run per policy (violations do not stop the measurement); 1 to 10^12.
+    #[arg(long, short = 'n', default_value_t = 20_000,
+          value_parser = clap::value_parser!(u64).range(1..=crate::run::SCHEDULES_MAX))]
     schedules: u64,
     /// `random`, `pct` or `pct:N`. Default: the scenario's `strategy`, else random.
     #[arg(long)]

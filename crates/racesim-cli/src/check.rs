@@ -15,15 +15,16 @@ pub struct CheckArgs {
     /// Scenario files, traces, or folders of them (searched recursively). Default: scenarios/
     /// and traces/.
     paths: Vec<PathBuf>,
-    /// Worker threads. Results are identical for any number.
-    #[arg(long, short, default_value_t = 1)]
-    jobs: usize,
+    /// Worker threads (1 to 256). Results are identical for any number.
+    #[arg(long, short, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=crate::JOBS_MAX as i64))]
+    jobs: u16,
     /// Run only shard K of N (e.g. 2/3): every N-th case of the sorted list. Shards 1/N..N/N
     /// together run every case exactly once, so a CI matrix of N machines covers the suite.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
-    /// Schedules per expectation case.
-    #[arg(long, short = 'n', default_value_t = Settings::default().schedules)]
+    /// Schedules per expectation case (1 to 10^12).
+    #[arg(long, short = 'n', default_value_t = Settings::default().schedules,
+          value_parser = clap::value_parser!(u64).range(1..=crate::run::SCHEDULES_MAX))]
     schedules: u64,
     /// Seed of every expectation case's exploration (as for `run`).
     #[arg(long, default_value_t = 1)]
@@ -49,6 +50,7 @@ Exit codes of check (the most severe wins):
   1  a case failed: wrong verdict, window never reached, or a trace that no longer replays
   2  bad input: a file that is not a scenario or trace, a malformed scenario or trace
   5  stale traces only: a trace's scenario changed since it was recorded
+  6  standard output could not be written (disk full, /dev/full)
   101 internal error
 
 Cases: for each scenario, one per policy in its [expect] table and one determinism check;
@@ -66,7 +68,9 @@ pub fn check(args: CheckArgs) -> u8 {
             return bad_input(format!("--shard wants K/N with 1 <= K <= N, got '{}'", args.shard.unwrap_or_default()));
         }
     };
-    if args.jobs == 0 {
+    if args.jobs == 0
+    /* refused by clap too */
+    {
         return bad_input("--jobs must be at least 1");
     }
     let settings = Settings { strategy, seed: args.seed, schedules: args.schedules, ..Settings::default() };
@@ -92,7 +96,7 @@ pub fn check(args: CheckArgs) -> u8 {
             started.elapsed().as_secs_f64()
         );
     };
-    let results = racesim_check::run_cases(&cases, &settings, args.jobs, &progress);
+    let results = racesim_check::run_cases(&cases, &settings, usize::from(args.jobs), &progress);
     if show_progress {
         eprint!("\r\x1b[2K");
     }
@@ -138,7 +142,10 @@ fn write_failure_traces(results: &[CaseResult], out: &std::path::Path) -> Vec<Op
             let trace = r.trace.as_ref()?;
             let name = format!(
                 "{}.{}.seed{}.schedule{}.trace.json",
-                trace.scenario.name, trace.policy, trace.seed, trace.schedule
+                crate::run::safe_component(&trace.scenario.name),
+                crate::run::safe_component(&trace.policy),
+                trace.seed,
+                trace.schedule
             );
             let path = out.join(name);
             match trace.save(&path) {

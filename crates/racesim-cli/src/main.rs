@@ -29,6 +29,9 @@ pub mod exit {
     pub const BAD_INPUT: u8 = 2;
     /// The replay did not reproduce the recorded trace.
     pub const DIVERGED: u8 = 3;
+    /// Standard output could not be written (`> /dev/full`, a full disk); a closed pipe is not
+    /// an error. 4 and 5 are `racesim check`'s own.
+    pub const STDOUT: u8 = 6;
     // 101: internal error (a racesim bug; Rust's exit code for a panic).
 }
 
@@ -38,6 +41,7 @@ Exit codes:
   1    a violation was found (run) or reproduced (replay)
   2    bad input or usage: malformed scenario or trace, unknown policy, bad arguments
   3    replay diverged from the recorded trace
+  6    standard output could not be written (disk full, /dev/full); a closed pipe is not an error
   101  internal error (a racesim bug; please report it with the command that caused it)
 
 Examples:
@@ -121,6 +125,9 @@ pub fn bad_input(message: impl std::fmt::Display) -> u8 {
     eprintln!("racesim: error: {message}");
     exit::BAD_INPUT
 }
+
+/// Upper bound of `--jobs`: worker threads beyond this only cost memory.
+pub const JOBS_MAX: u16 = 256;
 
 /// Where traces go unless `--out` says otherwise.
 pub const OUT: &str = "racesim-out";

@@ -61,9 +61,13 @@ pub fn minimize(args: MinimizeArgs) -> u8 {
     let mut best_scenario = outcome.best.scenario.clone();
     if outcome.scenario_reduced {
         // The schedule belongs to a smaller scenario: write it beside the trace.
-        let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("min");
+        // Beside the trace, unless the trace goes to a device or FIFO (`--out /dev/null`): then
+        // into racesim-out, not into /dev.
+        let special = std::fs::symlink_metadata(&out).is_ok_and(|m| !m.file_type().is_file());
+        let beside = if special { default_out(&args.trace) } else { out.clone() };
+        let name = beside.file_name().and_then(|n| n.to_str()).unwrap_or("min");
         let stem = name.strip_suffix(".trace.json").unwrap_or(name);
-        let path = out.with_file_name(format!("{stem}.scenario.toml"));
+        let path = beside.with_file_name(format!("{stem}.scenario.toml"));
         let mut text =
             format!("# Reduced by racesim minimize from {} (trace {}).\n", scenario.path, args.trace.display());
         text.push_str(&best_scenario.to_toml());

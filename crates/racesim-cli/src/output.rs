@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 /// The reader of stdout went away: stop printing, keep working.
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
-/// Writes a line to stdout, unless the reader has gone away.
+/// Writes a line to stdout, unless the reader has gone away (a broken pipe is normal use:
+/// `racesim ... | head`). Any other write error (`> /dev/full`, a full disk, a closed
+/// descriptor) stops racesim with a message and [`crate::exit::STDOUT`]: the output the user
+/// asked for is lost, and going on silently would hide it.
 pub fn line(text: impl AsRef<str>) {
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
@@ -21,25 +24,29 @@ pub fn line(text: impl AsRef<str>) {
             STDOUT_CLOSED.store(true, Ordering::Relaxed);
             return;
         }
-        panic!("cannot write to stdout: {error}");
+        drop(stdout);
+        eprintln!("racesim: error: cannot write to stdout: {error}");
+        std::process::exit(i32::from(crate::exit::STDOUT));
     }
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same folder, flushed to disk,
-/// renamed over `path`; on failure the temporary file goes. Nobody sees a half-written file.
+/// Writes an output file: atomically for a regular file, in place for a character device or a
+/// FIFO, refused for a symbolic link or another special file (see [`racesim_trace::write_file`]).
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    racesim_trace::write_file(path, text.as_bytes())
+}
+
+/// Makes sure traces can be written into `folder` before any work is done: creates it, writes
+/// and removes a probe file in it, and removes again the folders it had to create (a clean
+/// run leaves nothing behind; the first trace creates them for good).
+pub fn check_out_folder(folder: &Path) -> std::io::Result<()> {
+    let missing: Vec<&Path> = folder.ancestors().take_while(|p| !p.as_os_str().is_empty() && !p.exists()).collect();
     std::fs::create_dir_all(folder)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let temporary = folder.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
+    let probe = folder.join(format!(".racesim-probe.{}.tmp", std::process::id()));
+    let result = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&probe).map(drop);
+    let _ = std::fs::remove_file(&probe);
+    for created in missing {
+        let _ = std::fs::remove_dir(created);
     }
     result
 }

@@ -54,11 +54,15 @@ pub fn policy(args: PolicyArgs) -> u8 {
         }
         racesim_scenario::policy_file::parse_with_warnings(&text, "<stdin>").map_err(|e| e.to_string())
     } else {
-        let from_scenario = match &args.scenario {
+        let scenario = match &args.scenario {
             Some(path) => match racesim_scenario::Scenario::load(path) {
-                Ok(s) => s.policy(&wanted),
+                Ok(s) => Some(s),
                 Err(e) => return bad_input(e),
             },
+            None => None,
+        };
+        let from_scenario = match &scenario {
+            Some(s) => s.policy(&wanted),
             None => racesim_scenario::policy_file::builtin(&wanted),
         };
         match from_scenario {
@@ -81,7 +85,20 @@ pub fn policy(args: PolicyArgs) -> u8 {
                 racesim_scenario::policy_file::load_with_warnings(std::path::Path::new(&wanted))
                     .map_err(|e| e.to_string())
             }
-            None => Err(format!("'{wanted}' is neither a known policy nor a policy file (racesim policy --list)")),
+            None => {
+                // Say where we looked and what is there, so the user can pick.
+                let mut known: Vec<String> =
+                    racesim_scenario::policy_file::builtin_names().map(|s| s.to_string()).collect();
+                known.extend(racesim_kernel::policy::LIBRARY.iter().map(|(a, _)| a.to_string()));
+                let place = match &scenario {
+                    Some(s) => {
+                        known.extend(s.variants.iter().map(|v| v.name.clone()));
+                        format!("a policy of {} (", s.path)
+                    }
+                    None => "a built-in policy (".to_string(),
+                };
+                Err(format!("'{wanted}' is neither {place}{}) nor a policy file", known.join(", ")))
+            }
         }
     };
     let (policy, warnings) = match loaded {
@@ -93,7 +110,7 @@ pub fn policy(args: PolicyArgs) -> u8 {
     }
     match args.format {
         Format::Human => {
-            print!("{}", racesim_scenario::policy_file::to_toml(&policy));
+            line(racesim_scenario::policy_file::to_toml(&policy).trim_end_matches('\n'));
         }
         Format::Json => {
             for p in &policy.lock {

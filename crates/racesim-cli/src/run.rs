@@ -34,19 +34,47 @@ pub struct RunArgs {
     /// Seed of the exploration. The same seed gives the same schedules, findings and traces.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Schedules to explore per policy (stops earlier at the first violation).
-    #[arg(long, visible_alias = "iterations", short = 'n', default_value_t = SCHEDULES_DEFAULT)]
+    /// Schedules to explore per policy (stops earlier at the first violation); 1 to 10^12.
+    #[arg(long, visible_alias = "iterations", short = 'n', default_value_t = SCHEDULES_DEFAULT,
+          value_parser = clap::value_parser!(u64).range(1..=SCHEDULES_MAX))]
     schedules: u64,
-    /// Wall-clock limit per policy, in seconds (checked between schedules). The verdict of a
-    /// time-limited run depends on the machine's speed; use --schedules for reproducible runs.
-    #[arg(long, value_name = "SECONDS")]
-    time_budget: Option<f64>,
+    /// Wall-clock limit per policy, in seconds (up to 10^9), or `inf` for none. Checked between
+    /// schedules and every few thousand steps inside one: a schedule cut short gives no
+    /// verdict. The verdict of a time-limited run depends on the machine's speed; use
+    /// --schedules for reproducible runs.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_time_budget)]
+    time_budget: Option<TimeBudget>,
     /// Folder for the traces of findings. `--save-trace traces/` promotes them into the
     /// regression suite that `racesim check` replays.
     #[arg(long, visible_alias = "save-trace", default_value = crate::OUT)]
     out: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+}
+
+/// Upper bound of `--schedules` (run, check, bench): far beyond any useful run, small enough
+/// that counters and per-schedule seeds never overflow.
+pub const SCHEDULES_MAX: u64 = 1_000_000_000_000;
+/// Upper bound of `--time-budget`, in seconds (about 31 years); `inf` means no limit.
+pub const TIME_BUDGET_MAX_SECONDS: f64 = 1e9;
+
+/// A parsed `--time-budget`: `None` inside means no limit (`inf`).
+#[derive(Clone, Copy, Debug)]
+pub struct TimeBudget(pub Option<Duration>);
+
+/// `--time-budget`: a positive number of seconds up to [`TIME_BUDGET_MAX_SECONDS`], or `inf`.
+pub fn parse_time_budget(text: &str) -> Result<TimeBudget, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds; give a positive number (at most 1e9) or inf"))?;
+    if seconds == f64::INFINITY {
+        return Ok(TimeBudget(None));
+    }
+    if !(seconds > 0.0 && seconds <= TIME_BUDGET_MAX_SECONDS) {
+        return Err(format!("{text} seconds: give a positive number of seconds (at most 1e9), or inf for no limit"));
+    }
+    Ok(TimeBudget(Some(Duration::from_secs_f64(seconds))))
 }
 
 /// Resolves the `--policy` argument against the scenario.
@@ -96,9 +124,12 @@ pub fn resolve(
 pub fn parse_strategy(text: Option<&str>) -> Result<Option<StrategyKind>, String> {
     match text {
         None => Ok(None),
-        Some(text) => StrategyKind::parse(text)
-            .map(Some)
-            .ok_or_else(|| format!("unknown strategy '{text}'; expected random, pct or pct:N (N >= 1)")),
+        Some(text) => StrategyKind::parse(text).map(Some).ok_or_else(|| {
+            format!(
+                "unknown strategy '{text}'; expected random, pct or pct:N (1 <= N <= {})",
+                racesim_scenario::PCT_DEPTH_MAX
+            )
+        }),
     }
 }
 
@@ -139,14 +170,12 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(requested) => scenario.strategy_or(requested),
         Err(e) => return bad_input(e),
     };
-    if args.schedules == 0 {
-        return bad_input("--schedules must be at least 1");
+    let time_budget = args.time_budget.and_then(|b| b.0);
+    // Discover an unwritable --out before exploring: finding it after the first policy would
+    // lose every verdict.
+    if let Err(e) = crate::output::check_out_folder(&args.out) {
+        return bad_input(format!("--out {}: cannot write traces there: {e}", args.out.display()));
     }
-    let time_budget = match args.time_budget.map(Duration::try_from_secs_f64) {
-        None => None,
-        Some(Ok(d)) if !d.is_zero() => Some(d),
-        Some(_) => return bad_input("--time-budget must be a positive number of seconds"),
-    };
     let config = ExploreConfig::new(strategy, args.seed, args.schedules);
     if args.format == Format::Human {
         line(format!("{}: {}  ({})", scenario.name, scenario.description, scenario.path));
@@ -160,7 +189,8 @@ pub fn run(args: RunArgs) -> u8 {
                 if from_files.contains(&policy.name) {
                     trace.policy_definition = Some(racesim_scenario::policy_file::to_toml(policy));
                 }
-                let path = args.out.join(trace_file_name(&scenario.name, &policy.name, &config, finding.schedule));
+                let name = trace_file_name(&scenario.name, &policy.name, &config, finding.schedule);
+                let path = args.out.join(name);
                 if let Err(e) = trace.save(&path) {
                     eprintln!("racesim: error: cannot write trace {}: {e}", path.display());
                     return exit::BAD_INPUT;
@@ -205,8 +235,25 @@ pub fn explore_with_clock(
     report
 }
 
+/// `SCENARIO.POLICY.seedS.scheduleN.trace.json`: one component, whatever the names hold.
+/// Names are validated at load (`racesim_scenario::check_name`); this makes the file name
+/// safe on its own too, as a second line of defence: every byte outside the name alphabet
+/// becomes `_`, a leading dot or dash is prefixed, a long name is cut.
 pub fn trace_file_name(scenario: &str, policy: &str, config: &ExploreConfig, schedule: u64) -> String {
-    format!("{scenario}.{policy}.seed{}.schedule{schedule}.trace.json", config.seed)
+    format!("{}.{}.seed{}.schedule{schedule}.trace.json", safe_component(scenario), safe_component(policy), config.seed)
+}
+
+/// A name made safe as part of one file name: no separator, NUL, `..` climbing or hiding.
+pub fn safe_component(name: &str) -> String {
+    let mut safe: String = name
+        .chars()
+        .take(racesim_scenario::NAME_BYTES_MAX)
+        .map(|c| if c.is_ascii_alphanumeric() || "_-.+".contains(c) { c } else { '_' })
+        .collect();
+    if !safe.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        safe.insert(0, '_');
+    }
+    safe
 }
 
 fn expected_note(expected: Option<Expect>, found: Option<Oracle>) -> String {

@@ -406,7 +406,7 @@ fn a_closed_pipe_does_not_change_the_exit_code() {
 fn more_bad_arguments_and_inputs_exit_two_without_panicking() {
     for args in [
         vec!["run", "scenarios/collapse_mmap.toml", "--schedules", "0"],
-        vec!["run", "scenarios/collapse_mmap.toml", "--time-budget", "inf"],
+        vec!["run", "scenarios/collapse_mmap.toml", "--time-budget", "nan"],
         vec!["run", "scenarios/collapse_mmap.toml", "--time-budget", "0"],
         vec!["run", "scenarios/collapse_mmap.toml", "--policy", ","],
         vec!["run", "scenarios"],
@@ -429,7 +429,7 @@ fn more_bad_arguments_and_inputs_exit_two_without_panicking() {
     let dio = format!(
         "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"dio_write\", file = \"data\", page = 0, pages = 1, from_mmap = \"data\", from_page = 50 }}]\n"
     );
-    assert_bad_scenario("diobuffer", &dio, 10, "beyond the mapping");
+    assert_bad_scenario("diobuffer", &dio, 10, "outside the mapping");
 }
 
 #[test]

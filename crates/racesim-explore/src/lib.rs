@@ -284,6 +284,8 @@ fn run(
         snapshots: Vec::new(),
         budget: options.budget,
         stopped_by_budget: false,
+        stopped_mid_schedule: false,
+        points_since_budget: 0,
         window: options.window,
         window_hits: 0,
         undecided: 0,

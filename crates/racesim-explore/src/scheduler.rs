@@ -66,6 +66,10 @@ pub struct Control {
     pub snapshots: Vec<(usize, racesim_kernel::Kernel)>,
     pub budget: Box<dyn FnMut(&Progress) -> bool>,
     pub stopped_by_budget: bool,
+    /// The budget stopped a schedule before its end: it is not counted and gives no verdict.
+    pub stopped_mid_schedule: bool,
+    /// Scheduling points since the budget was last asked, within a schedule.
+    pub points_since_budget: u32,
     /// The racy window to watch for, and how many schedules reached it.
     pub window: Option<racesim_scenario::Window>,
     pub window_hits: u64,
@@ -74,6 +78,9 @@ pub struct Control {
     /// Running digest of every schedule's event log (determinism self-check).
     pub digest: Option<std::hash::DefaultHasher>,
 }
+
+/// Scheduling points between two budget checks inside one schedule (a few milliseconds).
+const BUDGET_POINTS: u32 = 4096;
 
 pub struct RacesimScheduler {
     pub world: SharedWorld,
@@ -85,6 +92,11 @@ impl RacesimScheduler {
     fn finish_schedule(&mut self) {
         let mut control = self.control.borrow_mut();
         let mut world = lock(&self.world);
+        if control.stopped_mid_schedule {
+            // Cut by the time budget: whatever it saw so far is no verdict on the schedule.
+            world.violation = None;
+            return;
+        }
         control.progress.schedules += 1;
         control.progress.steps += world.steps;
         if world.step_limit_hit {
@@ -141,7 +153,7 @@ impl Scheduler for RacesimScheduler {
         }
         let mut control = self.control.borrow_mut();
         let found = control.finding.is_some() && control.stop_at_first_finding;
-        if found || control.progress.schedules >= control.schedules_max {
+        if found || control.stopped_mid_schedule || control.progress.schedules >= control.schedules_max {
             return None;
         }
         let progress = control.progress;
@@ -151,6 +163,7 @@ impl Scheduler for RacesimScheduler {
         }
         let schedule = control.progress.schedules;
         control.strategy.begin(schedule);
+        control.points_since_budget = 0;
         control.decisions.clear();
         control.preempted.clear();
         control.decision_positions.clear();
@@ -163,6 +176,23 @@ impl Scheduler for RacesimScheduler {
         let stop_now = world.halt || world.step_limit_hit;
         if stop_now || (world.violation.is_some() && self.control.borrow().stop_at_first_finding) {
             return None;
+        }
+        // The budget is asked between schedules and, for a schedule that runs long, every
+        // BUDGET_POINTS scheduling points: one pathological schedule cannot outlive
+        // --time-budget. Which schedules run and what they find does not depend on it.
+        {
+            let mut control = self.control.borrow_mut();
+            control.points_since_budget += 1;
+            if control.points_since_budget >= BUDGET_POINTS {
+                control.points_since_budget = 0;
+                let progress = control.progress;
+                if !(control.budget)(&progress) {
+                    control.stopped_by_budget = true;
+                    control.stopped_mid_schedule = true;
+                    world.halt = true;
+                    return None;
+                }
+            }
         }
         // Task 0 is main; task k is actor k - 1.
         let mut choices: [TaskId; 32] = [TaskId::from(0); 32];

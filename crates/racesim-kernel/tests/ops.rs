@@ -300,3 +300,16 @@ fn dax_zeroing_happens_where_the_policy_says() {
         assert_eq!(m.kernel.persistent_content(ino, 1), Token::Data { ino, lblk: 1, write: 4 }, "{name}");
     }
 }
+
+/// fallocate mode 0 keeps the size with FALLOC_FL_KEEP_SIZE and extends it without.
+#[test]
+fn fallocate_extends_the_file_only_without_keep_size() {
+    let policy = policy("legacy");
+    let (mut m, ino) = machine(2);
+    run(&mut m, &policy, Operation::Fallocate { file: ino, page: 2, pages: 2, keep_size: true }, 1);
+    assert_eq!(m.kernel.inode(ino).i_size, 2);
+    assert!(matches!(m.kernel.inode(ino).blocks[3], Extent::Unwritten(_)));
+    run(&mut m, &policy, Operation::Fallocate { file: ino, page: 3, pages: 2, keep_size: false }, 2);
+    assert_eq!(m.kernel.inode(ino).i_size, 5);
+    assert!(matches!(m.kernel.inode(ino).blocks[4], Extent::Unwritten(_)));
+}

@@ -34,6 +34,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("fair_rwsem_deadlock", 2),
     ("fault_second_truncate", 1),
     ("fault_truncate", 1),
+    ("fault_truncate_offset", 1),
     ("fault_truncate_processes", 1),
     ("insert_mmap", 1),
     ("readahead_punch", 2),

@@ -85,6 +85,12 @@ enum Effect {
         pages: Lblk,
         refused: bool,
     },
+    /// fallocate without FALLOC_FL_KEEP_SIZE: the file grows to `size` pages if it is shorter
+    /// (the new pages read as zeroes: unwritten extents).
+    Grow {
+        ino: Ino,
+        size: Lblk,
+    },
     /// A load or store got SIGBUS: the page was beyond EOF at its turn.
     Sigbus {
         ino: Ino,
@@ -184,6 +190,9 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                     (Operation::CollapseRange { file, page, pages }, outcome) => {
                         let refused = outcome == Outcome::Einval;
                         items.push(interval(Effect::Collapse { ino: file, page, pages, refused }))
+                    }
+                    (Operation::Fallocate { file, page, pages, keep_size: false }, Outcome::Ok) => {
+                        items.push(interval(Effect::Grow { ino: file, size: page + pages }))
                     }
                     (Operation::Store { file, page } | Operation::Load { file, page }, Outcome::Sigbus) => {
                         items.push(interval(Effect::Sigbus { ino: file, lblk: page }))
@@ -311,6 +320,11 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
             strictness == Strictness::WrittenDataOnly || f.pages[lblk as usize] == token
         }
         Effect::Sigbus { ino, lblk } => lblk >= files[ino as usize].size,
+        Effect::Grow { ino, size } => {
+            let f = &mut files[ino as usize];
+            f.size = f.size.max(size.min(FILE_PAGES_MAX));
+            true
+        }
         Effect::TruncateSize { ino, size } => {
             let f = &mut files[ino as usize];
             if size < f.size {

@@ -23,6 +23,53 @@ pub const ACTORS_MAX: usize = 16;
 pub const OPS_PER_ACTOR_MAX: usize = 64;
 pub const DISK_BLOCKS_DEFAULT: u32 = 64;
 pub const DISK_BLOCKS_MAX: u32 = 4096;
+/// Scenario and policy names go into trace file names (`NAME.POLICY.seedS.scheduleN.trace.json`),
+/// so they are short, printable, and can neither climb out of `--out` nor hide a file.
+pub const NAME_BYTES_MAX: usize = 64;
+/// `strategy = "pct:N"`: PCT keeps N priority change points per schedule and walks them at
+/// every step; a depth past the number of steps a schedule can have buys nothing.
+pub const PCT_DEPTH_MAX: usize = 64;
+
+/// What a scenario or policy name may be, for messages.
+pub const NAME_RULE: &str = "1 to 64 ASCII letters, digits, '_', '-', '.' or '+', starting with a letter or digit";
+
+/// Checks a scenario or policy name against [`NAME_RULE`]: no path separator, no NUL, no
+/// leading dot (a hidden trace `racesim check` would skip) or dash (an option), not empty,
+/// at most [`NAME_BYTES_MAX`] bytes. Returns what is wrong.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let shown = name.escape_debug().to_string();
+    let shown: String =
+        if shown.chars().count() > 80 { shown.chars().take(80).chain("...".chars()).collect() } else { shown };
+    if name.is_empty() {
+        return Err(format!("the name is empty; a name is {NAME_RULE}"));
+    }
+    if name.len() > NAME_BYTES_MAX {
+        return Err(format!("the name '{shown}' is {} bytes long; a name is {NAME_RULE}", name.len()));
+    }
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "_-.+".contains(*c))) {
+        return Err(format!("the name '{shown}' contains {:?}; a name is {NAME_RULE}", bad));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(format!("the name '{shown}' does not start with a letter or digit; a name is {NAME_RULE}"));
+    }
+    Ok(())
+}
+
+/// Checks the top-level `name` of a policy file (or of a policy definition embedded in a
+/// trace), with its position: a policy name ends up in trace file names.
+pub fn check_policy_file_name(text: &str, path: &str) -> Result<(), ScenarioError> {
+    #[derive(serde::Deserialize)]
+    struct NameOnly {
+        name: Option<toml::Spanned<toml::Value>>,
+    }
+    // Syntax errors are the policy parser's to report.
+    let Ok(NameOnly { name: Some(name) }) = toml::from_str::<NameOnly>(text) else { return Ok(()) };
+    let toml::Value::String(value) = name.get_ref() else { return Ok(()) };
+    check_name(value).map_err(|message| {
+        let (line, column) = line_column(text, name.span().start);
+        ScenarioError { path: path.to_string(), line, column, message: format!("policy 'name': {message}") }
+    })
+}
 
 /// How the explorer chooses among runnable actors. A scenario may name the one its race needs
 /// (`strategy = "pct"`); `--strategy` on the command line overrides it.
@@ -43,14 +90,14 @@ impl StrategyKind {
         }
     }
 
-    /// Parses `random`, `pct` (depth 3) or `pct:N`.
+    /// Parses `random`, `pct` (depth 3) or `pct:N` with `1 <= N <=` [`PCT_DEPTH_MAX`].
     pub fn parse(text: &str) -> Option<StrategyKind> {
         match text {
             "random" => Some(StrategyKind::Random),
             "pct" => Some(StrategyKind::Pct { depth: 3 }),
             _ => {
                 let depth = text.strip_prefix("pct:")?.parse().ok()?;
-                (depth >= 1).then_some(StrategyKind::Pct { depth })
+                (1..=PCT_DEPTH_MAX).contains(&depth).then_some(StrategyKind::Pct { depth })
             }
         }
     }
@@ -98,9 +145,12 @@ pub struct FileSetup {
     pub dirty: Vec<Lblk>,
     pub mapped: Vec<Lblk>,
     pub mmap: bool,
-    /// Pages of each process's shared mapping of the file (`map_pages`; default: `pages`).
-    /// Past it an access gets SIGSEGV; inside it but past EOF, SIGBUS.
+    /// Pages of each process's shared mapping of the file (`map_pages`; default: from
+    /// `map_offset` to the end of the file). Past it an access gets SIGSEGV; inside it but past
+    /// EOF, SIGBUS.
     pub map_pages: Lblk,
+    /// The file page the mapping starts at (`map_offset`, the mmap offset in pages; default 0).
+    pub map_offset: Lblk,
     pub dax: bool,
 }
 
@@ -258,17 +308,29 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Largest scenario or policy file racesim reads: a scenario at every limit is a few hundred
+/// KiB; the bound keeps `racesim run /dev/zero` from reading forever.
+pub const INPUT_BYTES_MAX: u64 = 4 << 20;
+
+/// Reads a scenario or policy file (`what` names it in messages), at most [`INPUT_BYTES_MAX`]
+/// bytes of UTF-8.
+pub fn read_input(path: &Path, what: &str) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let error = |message: String| ScenarioError { path: path.display().to_string(), line: 0, column: 0, message };
+    let file = std::fs::File::open(path).map_err(|e| error(format!("cannot read {what}: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(INPUT_BYTES_MAX + 1).read_to_end(&mut bytes).map_err(|e| error(format!("cannot read {what}: {e}")))?;
+    if bytes.len() as u64 > INPUT_BYTES_MAX {
+        return Err(error(format!("too large for a {what}: at most {} MiB", INPUT_BYTES_MAX >> 20)));
+    }
+    String::from_utf8(bytes).map_err(|e| error(format!("cannot read {what}: not UTF-8 text ({e})")))
+}
+
 impl Scenario {
     /// Reads and parses a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            path: shown.clone(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read scenario: {e}"),
-        })?;
-        Scenario::parse(&text, &shown)
+        let text = read_input(path, "scenario")?;
+        Scenario::parse(&text, &path.display().to_string())
     }
 
     /// Parses scenario text; `path` is used in messages only.
@@ -320,7 +382,8 @@ impl Scenario {
             }
             if file.mmap && file.map_pages > 0 {
                 let npages = file.map_pages;
-                let mut vma = Vma { ino, pgoff: 0, npages, ptes: vec![None; npages as usize] };
+                let pgoff = file.map_offset;
+                let mut vma = Vma { ino, pgoff, npages, ptes: vec![None; npages as usize] };
                 for &lblk in &file.mapped {
                     let dirty = file.dirty.contains(&lblk);
                     let target = if file.dax {
@@ -334,7 +397,7 @@ impl Scenario {
                         )
                     };
                     let writable = dirty && target != PteTarget::ZeroPage;
-                    vma.ptes[lblk as usize] = Some(Pte { target, writable, dirty: writable });
+                    vma.ptes[(lblk - pgoff) as usize] = Some(Pte { target, writable, dirty: writable });
                 }
                 for &mm in &mms {
                     kernel.mms[mm as usize].vmas.push(Some(vma.clone()));
@@ -367,7 +430,7 @@ impl Scenario {
             | Operation::CollapseRange { file: f, page, pages }
             | Operation::InsertRange { file: f, page, pages }
             | Operation::ZeroRange { file: f, page, pages }
-            | Operation::Fallocate { file: f, page, pages }
+            | Operation::Fallocate { file: f, page, pages, .. }
             | Operation::Readahead { file: f, page, pages } => {
                 format!("{} {} [{page}, {})", op.name(), file(f), page + pages)
             }
@@ -443,7 +506,10 @@ impl Scenario {
                 f.mmap,
                 f.dax
             ));
-            if f.map_pages != f.pages {
+            if f.map_offset != 0 {
+                out.push_str(&format!("map_offset = {}\n", f.map_offset));
+            }
+            if f.map_pages != f.pages.saturating_sub(f.map_offset) {
                 out.push_str(&format!("map_pages = {}\n", f.map_pages));
             }
         }
@@ -471,9 +537,12 @@ impl Scenario {
                     | Operation::CollapseRange { file: f, page, pages }
                     | Operation::InsertRange { file: f, page, pages }
                     | Operation::ZeroRange { file: f, page, pages }
-                    | Operation::Fallocate { file: f, page, pages }
                     | Operation::Readahead { file: f, page, pages } => {
                         format!("file = {}, page = {page}, pages = {pages}", file(f))
+                    }
+                    Operation::Fallocate { file: f, page, pages, keep_size } => {
+                        let keep = if keep_size { "" } else { ", keep_size = false" };
+                        format!("file = {}, page = {page}, pages = {pages}{keep}", file(f))
                     }
                     Operation::DioRead { file: f, page, pages, buffer } => {
                         format!("file = {}, page = {page}, pages = {pages}{}", file(f), mapped_buffer(buffer, "into"))

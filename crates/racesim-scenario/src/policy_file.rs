@@ -70,6 +70,7 @@ pub fn parse(text: &str, path: &str) -> Result<Policy, ScenarioError> {
 /// Parses a policy file; also returns the warnings about placements that can deadlock, with
 /// their positions.
 pub fn parse_with_warnings(text: &str, path: &str) -> Result<(Policy, Vec<ScenarioError>), ScenarioError> {
+    crate::check_policy_file_name(text, path)?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         let (line, column) = e.span().map_or((0, 0), |s| line_column(text, s.start));
         ScenarioError { path: path.to_string(), line, column, message: e.message().trim_end().to_string() }
@@ -94,12 +95,7 @@ pub fn load(path: &std::path::Path) -> Result<Policy, ScenarioError> {
 /// Reads a policy file from disk, with its warnings.
 pub fn load_with_warnings(path: &std::path::Path) -> Result<(Policy, Vec<ScenarioError>), ScenarioError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        path: shown.clone(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read policy file: {e}"),
-    })?;
+    let text = crate::read_input(path, "policy file")?;
     parse_with_warnings(&text, &shown)
 }
 

@@ -83,6 +83,7 @@ struct RawFile {
     #[serde(default = "yes")]
     mmap: bool,
     map_pages: Option<Spanned<Lblk>>,
+    map_offset: Option<Spanned<Lblk>>,
     #[serde(default = "unspanned")]
     dax: Spanned<bool>,
 }
@@ -129,6 +130,8 @@ struct RawOp {
     /// dio_write: the syscall returns at submission; the bio completes later.
     #[serde(rename = "async")]
     asynchronous: Option<Spanned<bool>>,
+    /// fallocate: FALLOC_FL_KEEP_SIZE (default true); false extends a file the range passes.
+    keep_size: Option<Spanned<bool>>,
 }
 
 /// Operation names, with the fields each takes, for messages.
@@ -146,7 +149,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("collapse_range", "file, page, pages"),
     ("insert_range", "file, page, pages"),
     ("zero_range", "file, page, pages"),
-    ("fallocate", "file, page, pages"),
+    ("fallocate", "file, page, pages, keep_size?"),
     ("readahead", "file, page, pages"),
     ("writeback", "file"),
     ("fsync", "file"),
@@ -184,6 +187,9 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
             ),
         ));
     }
+    // Names go into trace file names: check them before anything is explored.
+    crate::check_name(raw.name.get_ref()).map_err(|m| cx.error(raw.name.span(), format!("scenario 'name': {m}")))?;
+    check_variant_names(&cx)?;
     let files = validate_files(&cx, &raw.files)?;
     let disk_blocks = raw.disk_blocks.as_ref().map_or(DISK_BLOCKS_DEFAULT, |d| *d.get_ref());
     if disk_blocks > DISK_BLOCKS_MAX {
@@ -335,7 +341,11 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         Some(text) => Some(StrategyKind::parse(text.get_ref()).ok_or_else(|| {
             cx.error(
                 text.span(),
-                format!("unknown strategy '{}'; expected random, pct or pct:N (N >= 1)", text.get_ref()),
+                format!(
+                    "unknown strategy '{}'; expected random, pct or pct:N (1 <= N <= {})",
+                    text.get_ref(),
+                    crate::PCT_DEPTH_MAX
+                ),
             )
         })?),
     };
@@ -354,6 +364,27 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         variants,
         expect,
     })
+}
+
+/// The `name` of every `[[policy]]` table, with its position (the tables themselves are read
+/// as plain tables, which keep no positions inside them).
+fn check_variant_names(cx: &Ctx) -> Result<(), ScenarioError> {
+    #[derive(Deserialize)]
+    struct Names {
+        #[serde(default)]
+        policy: Vec<Named>,
+    }
+    #[derive(Deserialize)]
+    struct Named {
+        name: Option<Spanned<toml::Value>>,
+    }
+    let Ok(names) = toml::from_str::<Names>(cx.text) else { return Ok(()) };
+    for name in names.policy.iter().filter_map(|n| n.name.as_ref()) {
+        if let toml::Value::String(value) = name.get_ref() {
+            crate::check_name(value).map_err(|m| cx.error(name.span(), format!("[[policy]] 'name': {m}")))?;
+        }
+    }
+    Ok(())
 }
 
 fn variant_list(variants: &[Policy]) -> String {
@@ -406,8 +437,26 @@ fn validate_files(cx: &Ctx, raw: &[Spanned<RawFile>]) -> Result<Vec<FileSetup>, 
         if !f.mmap && !f.mapped.get_ref().is_empty() {
             return Err(cx.error(f.mapped.span(), "'mapped' pages need 'mmap = true'"));
         }
+        let map_offset = match &f.map_offset {
+            None => 0,
+            Some(n) if *n.get_ref() >= FILE_PAGES_MAX => {
+                return Err(cx.error(n.span(), format!("map_offset: pages are 0 to {}", FILE_PAGES_MAX - 1)));
+            }
+            Some(n) if !f.mmap => return Err(cx.error(n.span(), "'map_offset' needs 'mmap = true'")),
+            Some(n) => *n.get_ref(),
+        };
         let map_pages = match &f.map_pages {
-            None => pages,
+            None => pages.saturating_sub(map_offset),
+            // Saturating: map_pages = 4294967295 must not wrap around past the check.
+            Some(n) if map_offset.saturating_add(*n.get_ref()) > FILE_PAGES_MAX => {
+                return Err(cx.error(
+                    n.span(),
+                    format!(
+                        "map_pages: the mapping [{map_offset}, {}) goes past the model's {FILE_PAGES_MAX}-page limit",
+                        map_offset.saturating_add(*n.get_ref())
+                    ),
+                ));
+            }
             Some(n) if *n.get_ref() > FILE_PAGES_MAX => {
                 return Err(cx.error(n.span(), format!("map_pages: a mapping has at most {FILE_PAGES_MAX} pages")));
             }
@@ -416,16 +465,20 @@ fn validate_files(cx: &Ctx, raw: &[Spanned<RawFile>]) -> Result<Vec<FileSetup>, 
             }
             Some(n) => *n.get_ref(),
         };
-        if let Some(bad) = f.mapped.get_ref().iter().find(|&&p| p >= map_pages) {
+        if let Some(bad) = f.mapped.get_ref().iter().find(|&&p| p < map_offset || p >= map_offset + map_pages) {
             return Err(cx.error(
                 f.mapped.span(),
-                format!("mapped: page {bad} is beyond the mapping of '{name}' ({map_pages} pages)"),
+                format!(
+                    "mapped: page {bad} is outside the mapping of '{name}' (file pages [{map_offset}, {}))",
+                    map_offset + map_pages
+                ),
             ));
         }
         files.push(FileSetup {
             name,
             pages,
             map_pages,
+            map_offset,
             holes: f.holes.get_ref().clone(),
             cached,
             dirty: f.dirty.get_ref().clone(),
@@ -495,15 +548,16 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         let Some(source) = mapping else { return Ok(UserBuffer::Anonymous) };
         let (source_ino, source_file) = resolve(source)?;
         let first = first_page.as_ref().map_or(p, |s| *s.get_ref());
-        if first.checked_add(n).is_none_or(|end| end > source_file.map_pages) {
+        let mapping_end = source_file.map_offset + source_file.map_pages;
+        if first < source_file.map_offset || first.checked_add(n).is_none_or(|end| end > mapping_end) {
             let span = first_page.as_ref().map_or(source.span(), |s| s.span());
             return Err(cx.error(
                 span,
                 format!(
-                    "the user buffer [{first}, {}) is beyond the mapping of '{}' ({} pages)",
+                    "the user buffer [{first}, {}) is outside the mapping of '{}' (file pages [{}, {mapping_end}))",
                     first.saturating_add(n),
                     source_file.name,
-                    source_file.map_pages
+                    source_file.map_offset
                 ),
             ));
         }
@@ -518,6 +572,7 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         ("from_page", raw.from_page.as_ref().map(|f| f.span()), WRITES),
         ("into_mmap", raw.into_mmap.as_ref().map(|f| f.span()), DIRECT_READ),
         ("into_page", raw.into_page.as_ref().map(|f| f.span()), DIRECT_READ),
+        ("keep_size", raw.keep_size.as_ref().map(|f| f.span()), &["fallocate"]),
     ];
     for (field, span, owners) in buffer_fields {
         let Some(span) = span else { continue };
@@ -555,7 +610,12 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             match name {
                 "read" => Operation::Read { file: ino, page: p, pages: n },
                 "readahead" => Operation::Readahead { file: ino, page: p, pages: n },
-                _ => Operation::Fallocate { file: ino, page: p, pages: n },
+                _ => Operation::Fallocate {
+                    file: ino,
+                    page: p,
+                    pages: n,
+                    keep_size: raw.keep_size.as_ref().is_none_or(|k| *k.get_ref()),
+                },
             }
         }
         "dio_write" | "dio_read" => {

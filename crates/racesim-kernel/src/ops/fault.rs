@@ -6,7 +6,7 @@
 //! else faults; the fault runs under `mmap_sem` shared and takes what the policy says.
 
 use super::locking::Held;
-use super::{RETRIES_MAX, Task};
+use super::{RETRIES_MAX, Retries, Task};
 use crate::cpu::Cpu;
 use crate::cpu::Machine;
 use crate::event::{Change, Outcome, ReadPath};
@@ -115,7 +115,8 @@ impl<C: Cpu> Task<'_, C> {
         mut access: impl FnMut(&mut Machine) -> bool,
     ) -> Outcome {
         let (actor, mm) = (self.actor, self.mm);
-        for _ in 0..RETRIES_MAX {
+        let mut retries = Retries::new(self);
+        while retries.again(self) {
             let done = self.cpu.step(|m| {
                 let mapped =
                     m.kernel.vma_of(mm, file).is_some_and(|(_, v)| index >= v.pgoff && index < v.pgoff + v.npages);
@@ -151,7 +152,23 @@ impl<C: Cpu> Task<'_, C> {
     /// The fault itself, for a caller that already holds `mmap_sem` shared.
     fn handle_mm_fault_locked(&mut self, file: Ino, index: Lblk, write: bool) -> Result<(), FaultError> {
         let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
-        if dax { self.dax_fault(file, index, write) } else { self.do_fault(file, index, write) }
+        if dax {
+            // find_vma before handle_mm_fault: no VMA over the address is SIGSEGV for a user
+            // access and EFAULT for a syscall's copy or get_user_pages (do_user_addr_fault,
+            // __get_user_pages). do_fault looks in its own first step; the DAX path must not
+            // fault a page into a mapping that is not there (never mapped, or munmapped).
+            // The caller holds mmap_sem shared, so no munmap can change the answer meanwhile.
+            let mm = self.mm;
+            let mapped = self.cpu.peek(|m| {
+                m.kernel.vma_of(mm, file).is_some_and(|(_, v)| index >= v.pgoff && index < v.pgoff + v.npages)
+            });
+            if !mapped {
+                return Err(FaultError::Segv);
+            }
+            self.dax_fault(file, index, write)
+        } else {
+            self.do_fault(file, index, write)
+        }
     }
 
     /// mlock(2) of `pages` pages at `page` of the shared mapping of `file`: `do_mlock` marks the
@@ -204,7 +221,8 @@ impl<C: Cpu> Task<'_, C> {
         let mut pinned = Vec::new();
         let mut failed = None;
         'pages: for index in first..first + pages {
-            for _ in 0..RETRIES_MAX {
+            let mut retries = Retries::new(self);
+            while retries.again(self) {
                 let found = self.cpu.step(|m| {
                     let slot = m.kernel.vma_of(mm, file).map(|(slot, _)| slot);
                     let pte = slot.and_then(|slot| m.kernel.pte(mm, slot, index));
@@ -267,7 +285,8 @@ impl<C: Cpu> Task<'_, C> {
     /// The page-cache fault paths: `do_read_fault`, `do_shared_fault`, `do_wp_page`.
     fn do_fault(&mut self, file: Ino, index: Lblk, write: bool) -> Result<(), FaultError> {
         let (actor, mm) = (self.actor, self.mm);
-        for _ in 0..RETRIES_MAX {
+        let mut retries = Retries::new(self);
+        while retries.again(self) {
             // Walk the page table: is there a PTE already?
             let present = self.cpu.step(|m| {
                 let found = m.kernel.vma_of(mm, file).map(|(slot, vma)| (slot, vma.pgoff, vma.npages));

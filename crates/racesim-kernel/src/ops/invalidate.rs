@@ -409,9 +409,11 @@ impl<C: Cpu> Task<'_, C> {
         Outcome::Ok
     }
 
-    /// fallocate(mode 0, FALLOC_FL_KEEP_SIZE) of `pages` pages at `page`: allocates unwritten
-    /// extents for the holes of the range; data already there stays.
-    pub fn fallocate(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+    /// fallocate(mode 0) of `pages` pages at `page`: allocates unwritten extents for the holes
+    /// of the range; data already there stays. Without FALLOC_FL_KEEP_SIZE a range past EOF
+    /// extends `i_size` to its end (`ext4_alloc_file_blocks` calls `ext4_update_inode_size` as it
+    /// allocates; same step).
+    pub fn fallocate(&mut self, file: Ino, page: Lblk, pages: Lblk, keep_size: bool) -> Outcome {
         let actor = self.actor;
         let i_rwsem = self.lock_i_rwsem(file);
         let full = self.cpu.step(|m| {
@@ -435,6 +437,11 @@ impl<C: Cpu> Task<'_, C> {
             }
             if allocated == 0 {
                 m.emit(actor, "ext4_alloc_file_blocks", Change::Nothing);
+            }
+            let end = (page + pages).min(FILE_PAGES_MAX);
+            if !keep_size && end > m.kernel.inode(file).i_size {
+                m.kernel.inode_mut(file).i_size = end;
+                m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: end });
             }
             false
         });

@@ -117,10 +117,13 @@ pub enum Operation {
         page: Lblk,
         pages: Lblk,
     },
+    /// fallocate(2) mode 0: allocate the range; `keep_size` is FALLOC_FL_KEEP_SIZE (otherwise a
+    /// range past EOF extends the file).
     Fallocate {
         file: Ino,
         page: Lblk,
         pages: Lblk,
+        keep_size: bool,
     },
     Readahead {
         file: Ino,
@@ -233,10 +236,43 @@ impl<'a, C: Cpu> Task<'a, C> {
     }
 }
 
-/// Bound on retries of a fault or copy loop. Each retry means another actor made progress
-/// (truncated the page, zapped the PTE), so a correct model never comes near it; hitting it is
-/// a model bug.
+/// Bound on the retries of a fault or copy loop that no other actor's progress explains.
+///
+/// Linux bounds none of these loops: `generic_perform_write` faults the user page in and
+/// copies again for as long as the fault-in succeeds, `filemap_fault` and `do_wp_page` retry
+/// after every truncate or invalidation that races with them. Each retry follows another
+/// actor's step (it truncated the page, zapped the PTE), and a scenario's actors do finitely
+/// many steps, so a legal race can make a loop retry any number of times (a write(2) from a
+/// mapping of `src` against 3 actors of 32 punches of `src` retries about 96 times). Only
+/// retries with no step of any other actor in between count towards the bound: such a loop
+/// would spin forever, which is a model bug. (Two actors that keep each other retrying are a
+/// livelock; the explorer's step bound cuts that schedule and reports it.)
 pub const RETRIES_MAX: u32 = 64;
+
+/// The retry count of one fault or copy loop, per [`RETRIES_MAX`].
+pub struct Retries {
+    idle: u32,
+    seen: usize,
+}
+
+impl Retries {
+    pub fn new<C: Cpu>(task: &mut Task<'_, C>) -> Self {
+        Retries { idle: 0, seen: task.cpu.peek(|m| m.log.len()) }
+    }
+
+    /// Counts one more try; false when [`RETRIES_MAX`] tries in a row happened with no other
+    /// actor stepping in between. Reads only the event log (which actors stepped), never
+    /// state the model decides on.
+    pub fn again<C: Cpu>(&mut self, task: &mut Task<'_, C>) -> bool {
+        let actor = task.actor;
+        let seen = self.seen;
+        let (others, len) =
+            task.cpu.peek(|m| (m.log[seen.min(m.log.len())..].iter().any(|e| e.actor != actor), m.log.len()));
+        self.seen = len;
+        self.idle = if others { 1 } else { self.idle + 1 };
+        self.idle <= RETRIES_MAX
+    }
+}
 
 impl<C: Cpu> Task<'_, C> {
     /// Runs one user operation from start to end, logging its begin and end.
@@ -261,7 +297,7 @@ impl<C: Cpu> Task<'_, C> {
             Operation::CollapseRange { file, page, pages } => self.collapse_range(file, page, pages),
             Operation::InsertRange { file, page, pages } => self.insert_range(file, page, pages),
             Operation::ZeroRange { file, page, pages } => self.zero_range(file, page, pages),
-            Operation::Fallocate { file, page, pages } => self.fallocate(file, page, pages),
+            Operation::Fallocate { file, page, pages, keep_size } => self.fallocate(file, page, pages, keep_size),
             Operation::Readahead { file, page, pages } => self.readahead(file, page, pages),
             Operation::Writeback { file } => self.fsync(file, op.name(), SyncMode::None),
             Operation::Fsync { file } | Operation::Msync { file } => self.fsync(file, op.name(), SyncMode::All),

@@ -4,7 +4,7 @@
 
 use super::fault::{FaultError, find_or_add_locked_page, map_page_buffers};
 use super::locking::{Frame, Held};
-use super::{RETRIES_MAX, Task, UserBuffer, WriteAllocation};
+use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::placement::{Func, Point};
@@ -50,7 +50,8 @@ impl<C: Cpu> Task<'_, C> {
             if fail_at == Some(i) && dax {
                 break;
             }
-            for _ in 0..RETRIES_MAX {
+            let mut retries = Retries::new(self);
+            while retries.again(self) {
                 let one = self.enter(Func::GenericPerformWrite, file, index, PageRange::page(index));
                 // iov_iter_fault_in_readable: touch the user page (takes mmap_sem if it faults).
                 if let UserBuffer::Mapped { file: source, page: source_page } = buffer
@@ -229,7 +230,8 @@ impl<C: Cpu> Task<'_, C> {
     /// in the mapping.
     fn grab_cache_page_write_begin(&mut self, file: Ino, index: Lblk) -> (PageId, Held) {
         let actor = self.actor;
-        for _ in 0..RETRIES_MAX {
+        let mut retries = Retries::new(self);
+        while retries.again(self) {
             let found =
                 self.cpu.step(|m| find_or_add_locked_page(m, actor, "grab_cache_page_write_begin", file, index));
             let page = match found {
@@ -341,11 +343,15 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
         let mut copied = 0;
-        let mut retries = 0;
+        // Per page: a copied page is progress.
+        let mut retries = Retries::new(self);
+        let mut retries_for = 0;
         'pages: while copied < pages {
             let index = page + copied;
-            retries += 1;
-            assert!(retries <= RETRIES_MAX * pages, "model bug: read of {file}:{index} retried {RETRIES_MAX} times");
+            if retries_for != copied {
+                (retries, retries_for) = (Retries::new(self), copied);
+            }
+            assert!(retries.again(self), "model bug: read of {file}:{index} retried {RETRIES_MAX} times");
             if self.check_i_size("generic_file_buffered_read", file, index).is_err() {
                 break;
             }

@@ -1,109 +1,125 @@
-//! `racesim policy`: a policy read as a lock table: for each operation and phase, which lock,
-//! in which mode, over which range, taken and released where.
+//! `racesim policy`: prints a policy as the policy file it is, in exactly the form the parser
+//! reads (`racesim policy X | racesim policy -` prints X again), with warnings about placements
+//! that can deadlock on stderr; `--points` lists the kernel functions and their named points,
+//! `--list` the built-ins and their library names.
 
 use crate::output::line;
 use crate::{Format, bad_input, exit};
+use racesim_kernel::placement::{FUNCTIONS, POINTS, PlacementForm};
+use std::io::Read;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct PolicyArgs {
-    /// A built-in policy (legacy, mmaplock, range_lock, invalidate_lock), a variant of
-    /// `--scenario`, or a policy file.
-    policy: String,
+    /// A built-in policy or library name (legacy, ext4-4.4, xfs-5.3, ...), a variant of
+    /// `--scenario`, a policy file, or `-` for a policy file on stdin.
+    #[arg(required_unless_present_any = ["points", "list"])]
+    policy: Option<String>,
     /// The scenario whose `[[policy]]` variants may be named.
     #[arg(long)]
     scenario: Option<PathBuf>,
+    /// List the kernel functions and the points a placement can name.
+    #[arg(long)]
+    points: bool,
+    /// List the built-in policies and their library names.
+    #[arg(long)]
+    list: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
 
 pub fn policy(args: PolicyArgs) -> u8 {
-    let scenario = match &args.scenario {
-        Some(path) => match racesim_scenario::Scenario::load(path) {
-            Ok(s) => Some(s),
-            Err(e) => return bad_input(e),
-        },
-        None => None,
-    };
-    let from_scenario = match &scenario {
-        Some(s) => s.policy(&args.policy),
-        None => racesim_scenario::policy_file::builtin(&args.policy),
-    };
-    let policy = match from_scenario {
-        Some(p) => p,
-        None if std::path::Path::new(&args.policy).is_file() => {
-            match racesim_scenario::policy_file::load(std::path::Path::new(&args.policy)) {
-                Ok(p) => p,
-                Err(e) => return bad_input(e),
+    if args.points {
+        for (func, name, what) in FUNCTIONS {
+            line(format!("{name}: {what}"));
+            for (_, _, point, description) in POINTS.iter().filter(|(_, f, _, _)| *f == func) {
+                line(format!("  {point:<30} {description}"));
             }
         }
-        None => {
-            // Say where we looked and what is there, so the user can pick.
-            let mut known: Vec<String> =
-                racesim_kernel::policy::BUILTIN_POLICIES.iter().map(|s| s.to_string()).collect();
-            let place = match &scenario {
-                Some(s) => {
-                    known.extend(s.variants.iter().map(|v| v.name.clone()));
-                    format!("a policy of {} (", s.path)
-                }
-                None => "a built-in policy (".to_string(),
-            };
-            return bad_input(format!("'{}' is neither {place}{}) nor a policy file", args.policy, known.join(", ")));
+        return exit::CLEAN;
+    }
+    if args.list {
+        for name in racesim_scenario::policy_file::builtin_names() {
+            let aliases: Vec<&str> =
+                racesim_kernel::policy::LIBRARY.iter().filter(|(_, n)| *n == name).map(|(a, _)| *a).collect();
+            line(format!("{name:<16} {}", aliases.join(", ")));
+        }
+        return exit::CLEAN;
+    }
+    let wanted = args.policy.clone().unwrap_or_default();
+    let loaded = if wanted == "-" {
+        let mut text = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+            return bad_input(format!("cannot read stdin: {e}"));
+        }
+        racesim_scenario::policy_file::parse_with_warnings(&text, "<stdin>").map_err(|e| e.to_string())
+    } else {
+        let scenario = match &args.scenario {
+            Some(path) => match racesim_scenario::Scenario::load(path) {
+                Ok(s) => Some(s),
+                Err(e) => return bad_input(e),
+            },
+            None => None,
+        };
+        let from_scenario = match &scenario {
+            Some(s) => s.policy(&wanted),
+            None => racesim_scenario::policy_file::builtin(&wanted),
+        };
+        match from_scenario {
+            Some(p) => {
+                let warnings = racesim_scenario::policy_file::warnings(&p);
+                Ok((
+                    p,
+                    warnings
+                        .into_iter()
+                        .map(|m| racesim_scenario::ScenarioError {
+                            path: wanted.clone(),
+                            line: 0,
+                            column: 0,
+                            message: m,
+                        })
+                        .collect(),
+                ))
+            }
+            None if std::path::Path::new(&wanted).is_file() => {
+                racesim_scenario::policy_file::load_with_warnings(std::path::Path::new(&wanted))
+                    .map_err(|e| e.to_string())
+            }
+            None => {
+                // Say where we looked and what is there, so the user can pick.
+                let mut known: Vec<String> =
+                    racesim_scenario::policy_file::builtin_names().map(|s| s.to_string()).collect();
+                known.extend(racesim_kernel::policy::LIBRARY.iter().map(|(a, _)| a.to_string()));
+                let place = match &scenario {
+                    Some(s) => {
+                        known.extend(s.variants.iter().map(|v| v.name.clone()));
+                        format!("a policy of {} (", s.path)
+                    }
+                    None => "a built-in policy (".to_string(),
+                };
+                Err(format!("'{wanted}' is neither {place}{}) nor a policy file", known.join(", ")))
+            }
         }
     };
-    let table = policy.lock_table();
+    let (policy, warnings) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => return bad_input(e),
+    };
+    for w in &warnings {
+        eprintln!("{w}");
+    }
     match args.format {
         Format::Human => {
-            line(format!("policy {}: the locks it adds to page locks, mmap_sem and i_dio_count", policy.name));
-            let widths = [38, 36, 16, 19, 30];
-            line(format!(
-                "  {:<w0$} {:<w1$} {:<w2$} {:<w3$} {:<w4$} taken / released",
-                "operation",
-                "phase",
-                "lock",
-                "mode",
-                "range",
-                w0 = widths[0],
-                w1 = widths[1],
-                w2 = widths[2],
-                w3 = widths[3],
-                w4 = widths[4]
-            ));
-            for r in &table {
-                line(format!(
-                    "  {:<w0$} {:<w1$} {:<w2$} {:<w3$} {:<w4$} {} / {}",
-                    r.operation,
-                    r.phase,
-                    r.lock,
-                    r.mode,
-                    r.range,
-                    r.taken,
-                    r.released,
-                    w0 = widths[0],
-                    w1 = widths[1],
-                    w2 = widths[2],
-                    w3 = widths[3],
-                    w4 = widths[4]
-                ));
-            }
-            line(format!(
-                "  dax_zeroing = {}, write_alloc = {:?}, reclaim_skips_pinned = {}",
-                policy.dax_zeroing.name(),
-                policy.write_alloc,
-                policy.reclaim_skips_pinned
-            ));
-            line(format!(
-                "  dio_read_fence = {}, dio_read_delalloc = {:?}, dio_write_post_invalidate = {:?}",
-                policy.dio_read_fence, policy.dio_read_delalloc, policy.dio_write_post_invalidate
-            ));
+            line(racesim_scenario::policy_file::to_toml(&policy).trim_end_matches('\n'));
         }
         Format::Json => {
-            for r in &table {
+            for p in &policy.lock {
+                let form = PlacementForm::from(p);
                 crate::output::record(
                     "policy.lock",
                     serde_json::json!({
-                        "policy": policy.name, "operation": r.operation, "phase": r.phase, "lock": r.lock,
-                        "mode": r.mode, "range": r.range, "taken": r.taken, "released": r.released,
+                        "policy": policy.name, "lock": form.lock, "mode": form.mode, "range": form.range,
+                        "function": form.function, "from": form.from, "to": form.to, "code": form.code,
                     }),
                 );
             }

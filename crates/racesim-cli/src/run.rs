@@ -168,8 +168,13 @@ pub fn run(args: RunArgs) -> u8 {
     // Policy files first, so that --policy can name them.
     let mut from_files: Vec<String> = Vec::new();
     for path in &args.policy_file {
-        let policy = match racesim_scenario::policy_file::load(path) {
-            Ok(p) => p,
+        let policy = match racesim_scenario::policy_file::load_with_warnings(path) {
+            Ok((p, warnings)) => {
+                for w in warnings {
+                    eprintln!("{w}");
+                }
+                p
+            }
             Err(e) => return bad_input(e),
         };
         if scenario.policy(&policy.name).is_some() {

@@ -382,11 +382,24 @@ fn a_policy_file_of_ones_own_is_explored_and_its_traces_replay_without_it() {
     let trace = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
     let r = racesim(&["replay", trace.to_str().unwrap()]);
     assert_eq!(r.status.code(), Some(1), "{}{}", stdout(&r), stderr(&r));
-    // An inconsistent policy is refused at load time, naming operation and phase.
+    // A policy that takes the fault lock shared again inside a fault loads with a warning
+    // naming the recursive read; the run shows what it leads to.
     std::fs::write(&file, "name = \"twice\"\nbase = \"mmaplock\"\npage_create_lock = \"fault_lock_shared\"\n").unwrap();
+    let warned = racesim(&["run", "scenarios/collapse_mmap.toml", "--policy-file", file.to_str().unwrap()]);
+    assert!(stderr(&warned).contains("recursive read of a fair rwsem"), "{}", stderr(&warned));
+    // A placement that cannot be is refused with its line and column.
+    std::fs::write(
+        &file,
+        "name = \"bad\"\nbase = \"legacy\"\n[[lock]]\nlock = \"i_rwsem\"\nmode = \"shared\"\nrange = \"file\"\nfunction = \"read\"\nfrom = \"copy\"\nto = \"end\"\n",
+    )
+    .unwrap();
     let bad = racesim(&["run", "scenarios/collapse_mmap.toml", "--policy-file", file.to_str().unwrap()]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("operation read fault, phase page creation"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("mine.toml:8:1") && stderr(&bad).contains("read has no point 'copy'"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
@@ -468,18 +481,45 @@ fn explain_and_show_refuse_a_trace_that_no_longer_replays() {
 }
 
 #[test]
-fn a_policy_reads_as_a_lock_table() {
+fn a_policy_prints_as_the_policy_file_it_is() {
     let o = racesim(&["policy", "mmaplock", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let rows: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(rows.iter().all(|r| r["type"] == "policy.lock"));
-    assert!(rows.iter().any(|r| r["lock"] == "i_mmap_sem" && r["operation"] == "write fault" && r["mode"] == "shared"));
-    assert!(rows.iter().any(|r| r["lock"] == "i_mmap_sem" && r["mode"] == "exclusive"));
+    assert!(rows.iter().any(|r| r["lock"] == "fault_lock" && r["function"] == "page_mkwrite" && r["mode"] == "shared"));
+    assert!(rows.iter().any(|r| r["lock"] == "fault_lock" && r["mode"] == "exclusive"));
     let legacy = stdout(&racesim(&["policy", "legacy"]));
-    assert!(!legacy.contains("fault lock") && !legacy.contains("range lock"), "{legacy}");
+    assert!(!legacy.contains("lock = \"fault_lock\"") && !legacy.contains("lock = \"range_lock\""), "{legacy}");
     let variant = racesim(&["policy", "range_lock_mkwrite", "--scenario", "scenarios/collapse_mmap.toml"]);
-    assert!(stdout(&variant).contains("page_mkwrite") && stdout(&variant).contains("range lock"));
+    assert!(stdout(&variant).contains("page_mkwrite") && stdout(&variant).contains("range_lock"));
     assert_eq!(racesim(&["policy", "ext5"]).status.code(), Some(2));
+    assert_eq!(racesim(&["policy", "--points"]).status.code(), Some(0));
+}
+
+/// `racesim policy X | racesim policy -` prints X again, for every built-in and library name.
+#[test]
+fn every_builtin_round_trips_through_racesim_policy() {
+    use std::io::Write;
+    let list = stdout(&racesim(&["policy", "--list"]));
+    let mut names: Vec<&str> = list.split_whitespace().map(|n| n.trim_end_matches(',')).collect();
+    names.sort();
+    assert!(names.contains(&"xfs-5.3") && names.contains(&"ext4-4.4") && names.contains(&"legacy"), "{list}");
+    for name in names {
+        let printed = racesim(&["policy", name]);
+        assert_eq!(printed.status.code(), Some(0), "{name}: {}", stderr(&printed));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_racesim"))
+            .args(["policy", "-"])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&printed.stdout).unwrap();
+        let again = child.wait_with_output().unwrap();
+        assert_eq!(again.status.code(), Some(0), "{name}: {}", stderr(&again));
+        assert_eq!(stdout(&again), stdout(&printed), "{name}");
+    }
 }
 
 /// Regression: 9 actors of 64 loads (inside the documented 16 x 64 limits) died with SIGSEGV,

@@ -198,7 +198,7 @@ fn execution_body(world: SharedWorld, plan: Arc<Plan>) -> impl Fn() + Send + Syn
 
 fn run_actor(world: SharedWorld, plan: &Plan, actor: ActorId) {
     let mut cpu = ShuttleCpu { world: world.clone(), actor };
-    let mut task = Task { cpu: &mut cpu, actor, mm: plan.mms[actor as usize], policy: &plan.policy };
+    let mut task = Task::new(&mut cpu, actor, plan.mms[actor as usize], &plan.policy);
     for (index, (op, write)) in plan.actors[actor as usize].iter().enumerate() {
         task.run_operation(index as u16, op, *write);
     }
@@ -217,7 +217,7 @@ fn quiesce(world: &mut World, policy: &Policy) {
     }
     {
         let mut cpu = SerialCpu::new(machine);
-        let mut task = Task { cpu: &mut cpu, actor: SYNC_ACTOR, mm: 0, policy };
+        let mut task = Task::new(&mut cpu, SYNC_ACTOR, 0, policy);
         let inodes = task.cpu.machine.kernel.inodes.len();
         for ino in 0..inodes {
             task.filemap_write_and_wait_range(ino as u16, PageRange::WHOLE, "sync");

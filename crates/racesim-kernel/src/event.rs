@@ -31,6 +31,8 @@ pub enum Outcome {
     /// EIO: the IO failed and returned no data (XFS refusing a direct read of a delayed
     /// allocation).
     Eio,
+    /// ENOMEM: the range is not mapped (mlock).
+    Enomem,
 }
 
 impl std::fmt::Display for Outcome {
@@ -44,6 +46,7 @@ impl std::fmt::Display for Outcome {
             Outcome::Einval => write!(f, "EINVAL"),
             Outcome::Enospc => write!(f, "ENOSPC"),
             Outcome::Eio => write!(f, "EIO"),
+            Outcome::Enomem => write!(f, "ENOMEM"),
         }
     }
 }
@@ -321,6 +324,7 @@ fn lock_name(class: LockClass, names: &dyn Names) -> String {
         LockClass::DaxEntry(i) => format!("dax_entry({})", names.file(i)),
         LockClass::Page(p) => format!("page_lock(#{p})"),
         LockClass::DioCount(i) => format!("i_dio_count({})", names.file(i)),
+        LockClass::Journal => "journal".to_string(),
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`state`]: [`Kernel`], the whole state, `Clone + Eq + Hash`.
 //! - [`event`]: the event log, one entry per step.
 //! - [`policy`]: locking policies as values.
+//! - [`placement`]: lock placements, the named points of kernel functions they sit between.
 //! - [`cpu`]: the scheduler seam and [`Machine`] (state + log).
 //! - [`ops`]: the kernel functions and the user [`Operation`]s built from them.
 
@@ -19,6 +20,7 @@ pub mod cpu;
 pub mod event;
 pub mod lock;
 pub mod ops;
+pub mod placement;
 pub mod policy;
 pub mod state;
 pub mod types;

@@ -41,6 +41,9 @@ pub enum LockClass {
     /// `i_dio_count`: every in-flight direct IO holds it shared from `inode_dio_begin` to
     /// `inode_dio_end`; `inode_dio_wait` takes it exclusive for an instant, waiting them out.
     DioCount(Ino),
+    /// The jbd2 journal: a handle (`ext4_journal_start` .. `ext4_journal_stop`) holds it
+    /// shared; one per filesystem.
+    Journal,
 }
 
 impl std::fmt::Display for LockClass {
@@ -54,6 +57,7 @@ impl std::fmt::Display for LockClass {
             LockClass::DaxEntry(i) => write!(f, "dax_entry(ino {i})"),
             LockClass::Page(p) => write!(f, "page_lock(page#{p})"),
             LockClass::DioCount(i) => write!(f, "i_dio_count(ino {i})"),
+            LockClass::Journal => write!(f, "journal"),
         }
     }
 }
@@ -71,10 +75,11 @@ pub enum LockKind {
     Page,
     /// Not a lock to lockdep; orders with it are not recorded.
     DioCount,
+    Journal,
 }
 
 impl LockKind {
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 9;
 
     pub fn index(self) -> usize {
         self as usize
@@ -90,6 +95,7 @@ impl LockKind {
             LockKind::DaxEntry => "dax_entry",
             LockKind::Page => "page_lock",
             LockKind::DioCount => "i_dio_count",
+            LockKind::Journal => "journal",
         }
     }
 }
@@ -105,6 +111,7 @@ impl LockClass {
             LockClass::DaxEntry(_) => LockKind::DaxEntry,
             LockClass::Page(_) => LockKind::Page,
             LockClass::DioCount(_) => LockKind::DioCount,
+            LockClass::Journal => LockKind::Journal,
         }
     }
 }

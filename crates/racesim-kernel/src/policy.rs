@@ -12,58 +12,9 @@
 //! | `range_lock` | Kara's mapping range lock (2012-13): page creation and invalidation lock index ranges |
 //! | `invalidate_lock` | Linux 5.15+ `mapping->invalidate_lock` |
 
+use crate::placement::{Placement, PlacementForm};
+pub use old_form::{DaxFaultLock, InvalidationLock, PageCreateLock, WriteRangeLock};
 use serde::{Deserialize, Serialize};
-
-/// Which lock, if any, guards the creation of a page-cache page (read fault, read(2)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PageCreateLock {
-    None,
-    /// The range lock on the index, exclusive, while the page is created and read (Kara).
-    RangeLock,
-    /// The fault lock, shared, around page creation only (`invalidate_lock`).
-    FaultLockShared,
-}
-
-/// How write(2) takes the range lock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WriteRangeLock {
-    None,
-    /// Per page in `write_begin`, after the user buffer was faulted in (Kara's design, forced
-    /// by the lock order `mmap_sem > range lock`).
-    PerPage,
-    /// Over the whole syscall range, across the user copy: deadlocks against a fault on the
-    /// buffer when the buffer maps the same range.
-    WholeSyscall,
-}
-
-/// What truncate, punch hole and collapse range hold across page-cache eviction and block
-/// freeing, besides `i_rwsem`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InvalidationLock {
-    None,
-    /// The fault lock, exclusive (`i_mmap_sem`, `MMAPLOCK`, `invalidate_lock`).
-    FaultLockExclusive,
-    /// The range lock over the affected range.
-    RangeLock,
-}
-
-/// What a DAX fault holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DaxFaultLock {
-    /// `i_mmap_lock` shared around the `i_size` check and the PTE insertion only (4.0-4.4
-    /// `dax_insert_mapping`); `get_block` runs unlocked before it.
-    IMmapShared,
-    /// The fault lock, shared, across the whole fault.
-    FaultLockShared,
-    /// The range lock on the index, exclusive, across the whole fault.
-    RangeLockExclusive,
-    /// The fault lock shared plus the per-index DAX entry lock, across the whole fault.
-    FaultLockSharedAndEntryLock,
-}
 
 /// Where a DAX fault zeroes a block it allocated for a write fault (and, in 4.0-4.4, an
 /// unwritten extent it is about to map).
@@ -156,53 +107,31 @@ pub enum DioWritePostInvalidate {
 }
 
 /// A locking policy. See the module docs for the built-ins.
+///
+/// The locks a policy decides are its [`Placement`]s; the other fields switch behaviour that
+/// is not lock taking. The serialised form (policy files, traces) writes the placements as a
+/// `lock` array of [`PlacementForm`]s; the form before placements (a field per lock decision,
+/// see [`old_form`]) is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "PolicyWire", into = "PolicyWire")]
 pub struct Policy {
     pub name: String,
     /// What kernel developers call the fault lock under this policy (for messages).
     pub fault_lock_name: String,
-    /// `filemap_fault` runs entirely under the fault lock, shared.
-    pub fault_lock_whole_fault: bool,
-    pub page_create_lock: PageCreateLock,
-    /// `page_mkwrite` takes the fault lock, shared.
-    pub mkwrite_fault_lock: bool,
-    /// `page_mkwrite` takes the range lock on the page's index, exclusive. Not part of Kara's
-    /// RFC (which fences page creation only); it is Chinner's reading of the design in seed
-    /// 000, "locking the range ... will cause the refault to block until the range is
-    /// unlocked", and what it takes to fence writes to already-cached pages.
-    pub mkwrite_range_lock: bool,
     /// `filemap_fault` rechecks `i_size` under the page lock (the legacy fence against
     /// truncate; commit d00806b18315 territory).
     pub fault_recheck_i_size: bool,
-    pub write_range_lock: WriteRangeLock,
-    /// write(2) takes `i_rwsem` exclusive; false where the range lock replaces it for writes
-    /// (Kara's motivation (c): parallel writes to different parts of a file).
-    pub write_i_rwsem: bool,
     /// write(2) copies from the user buffer with page faults enabled while it holds the page
     /// lock, instead of faulting the buffer in first and copying atomically: Linux before
     /// 2.6.24 (fixed by 08291429cfa6 "mm: fix pagecache write deadlocks", whose message
     /// describes the mmap_sem fairness deadlock this allows).
     pub write_copy_may_fault: bool,
-    pub invalidation_lock: InvalidationLock,
-    /// The range lock of collapse range covers `[offset, EOF)` rather than `[offset, offset+len)`.
-    pub collapse_lock_to_eof: bool,
-    /// Collapse range flushes dirty pages before taking `i_rwsem` and the invalidation lock
-    /// (ext4 3.15-4.4), rather than under them.
+    /// Collapse and insert range flush dirty pages before taking `i_rwsem` (ext4 3.15-4.4),
+    /// rather than at their `invalidate` point.
     pub collapse_flush_outside_lock: bool,
-    pub dax_fault_lock: DaxFaultLock,
-    /// Truncate, punch, collapse, insert and zero range wait for in-flight direct IO
-    /// (`inode_dio_wait`) before they evict and free.
-    pub wait_for_dio: bool,
-    /// Direct IO reads take `i_rwsem` shared until submission (writes always take it exclusive,
-    /// as ext4 does for every write).
-    pub dio_read_i_rwsem: bool,
-    /// Direct IO takes the range lock over each bio from submission to completion (Kara).
-    pub dio_range_lock: bool,
     /// Where a DAX fault zeroes a newly allocated block. Policy files written before this field
     /// said `dax_prezero = true/false`; the policy-file parser reads that as `allocation` /
     /// `never` (what the model did with it).
-    #[serde(default)]
     pub dax_zeroing: DaxZeroing,
     /// Extent kind that buffered writes allocate.
     pub write_alloc: AllocKind,
@@ -217,17 +146,167 @@ pub struct Policy {
     /// `i_dio_count` reference and, if set, drops the reference and falls back to locked DIO
     /// (`i_rwsem` until submission). Punch, zero, collapse and insert range set the bit
     /// (`ext4_inode_block_unlocked_dio`) before `inode_dio_wait` and clear it when done;
-    /// truncate sets it around `inode_dio_wait` only. Has no effect on reads that take
-    /// `i_rwsem` anyway (`dio_read_i_rwsem`).
-    #[serde(default)]
+    /// truncate sets it around `inode_dio_wait` only. Has no effect on reads whose placements
+    /// take `i_rwsem` anyway.
     pub dio_read_fence: bool,
     /// What a direct read does with a delayed-allocation extent.
-    #[serde(default)]
     pub dio_read_delalloc: DioReadDelalloc,
     /// Whether, and where, a direct write invalidates its page-cache range after the data is on
     /// disk.
+    pub dio_write_post_invalidate: DioWritePostInvalidate,
+    /// The locks kernel functions take, in the order they take the ones that begin at one point.
+    pub lock: Vec<Placement>,
+}
+
+/// A policy as it is serialised: today's form (`lock` placements), or the form before
+/// placements (one field per lock decision, [`old_form::OldLockFields`]), which traces
+/// recorded before still carry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyWire {
+    pub name: String,
+    pub fault_lock_name: String,
+    pub fault_recheck_i_size: bool,
+    pub write_copy_may_fault: bool,
+    #[serde(default)]
+    pub collapse_flush_outside_lock: bool,
+    #[serde(default)]
+    pub dax_zeroing: DaxZeroing,
+    pub write_alloc: AllocKind,
+    pub reclaim_skips_pinned: bool,
+    #[serde(default)]
+    pub dio_read_fence: bool,
+    #[serde(default)]
+    pub dio_read_delalloc: DioReadDelalloc,
     #[serde(default)]
     pub dio_write_post_invalidate: DioWritePostInvalidate,
+    // The form before placements: one field per lock decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault_lock_whole_fault: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_create_lock: Option<PageCreateLock>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mkwrite_fault_lock: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mkwrite_range_lock: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_range_lock: Option<WriteRangeLock>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_i_rwsem: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalidation_lock: Option<InvalidationLock>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collapse_lock_to_eof: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dax_fault_lock: Option<DaxFaultLock>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_for_dio: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dio_read_i_rwsem: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dio_range_lock: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<Vec<PlacementForm>>,
+}
+
+impl TryFrom<PolicyWire> for Policy {
+    type Error = String;
+
+    fn try_from(w: PolicyWire) -> Result<Policy, String> {
+        let old = old_form::OptionalOldLockFields {
+            fault_lock_whole_fault: w.fault_lock_whole_fault,
+            page_create_lock: w.page_create_lock,
+            mkwrite_fault_lock: w.mkwrite_fault_lock,
+            mkwrite_range_lock: w.mkwrite_range_lock,
+            write_range_lock: w.write_range_lock,
+            write_i_rwsem: w.write_i_rwsem,
+            invalidation_lock: w.invalidation_lock,
+            collapse_lock_to_eof: w.collapse_lock_to_eof,
+            dax_fault_lock: w.dax_fault_lock,
+            wait_for_dio: w.wait_for_dio,
+            dio_read_i_rwsem: w.dio_read_i_rwsem,
+            dio_range_lock: w.dio_range_lock,
+        };
+        let lock = match (w.lock, old.complete()) {
+            (Some(forms), None) if old.is_empty() => forms
+                .iter()
+                .enumerate()
+                .map(|(i, f)| f.placement().map_err(|e| format!("lock number {}: {}", i + 1, e.message)))
+                .collect::<Result<Vec<_>, _>>()?,
+            (None, Some(old)) => old.placements(),
+            (Some(_), _) => {
+                return Err(format!(
+                    "policy '{}' gives both [[lock]] placements and the older per-lock fields ({}); give one form",
+                    w.name,
+                    old.given().join(", ")
+                ));
+            }
+            (None, None) => {
+                let missing = old.missing();
+                return Err(format!(
+                    "policy '{}': no [[lock]] placements{}",
+                    w.name,
+                    if old.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" and an incomplete older per-lock form: missing field `{}`", missing.join("`, `"))
+                    }
+                ));
+            }
+        };
+        Ok(Policy {
+            name: w.name,
+            fault_lock_name: w.fault_lock_name,
+            fault_recheck_i_size: w.fault_recheck_i_size,
+            write_copy_may_fault: w.write_copy_may_fault,
+            collapse_flush_outside_lock: w.collapse_flush_outside_lock,
+            dax_zeroing: w.dax_zeroing,
+            write_alloc: w.write_alloc,
+            reclaim_skips_pinned: w.reclaim_skips_pinned,
+            dio_read_fence: w.dio_read_fence,
+            dio_read_delalloc: w.dio_read_delalloc,
+            dio_write_post_invalidate: w.dio_write_post_invalidate,
+            lock,
+        })
+    }
+}
+
+impl From<Policy> for PolicyWire {
+    fn from(p: Policy) -> PolicyWire {
+        PolicyWire {
+            name: p.name,
+            fault_lock_name: p.fault_lock_name,
+            fault_recheck_i_size: p.fault_recheck_i_size,
+            write_copy_may_fault: p.write_copy_may_fault,
+            collapse_flush_outside_lock: p.collapse_flush_outside_lock,
+            dax_zeroing: p.dax_zeroing,
+            write_alloc: p.write_alloc,
+            reclaim_skips_pinned: p.reclaim_skips_pinned,
+            dio_read_fence: p.dio_read_fence,
+            dio_read_delalloc: p.dio_read_delalloc,
+            dio_write_post_invalidate: p.dio_write_post_invalidate,
+            fault_lock_whole_fault: None,
+            page_create_lock: None,
+            mkwrite_fault_lock: None,
+            mkwrite_range_lock: None,
+            write_range_lock: None,
+            write_i_rwsem: None,
+            invalidation_lock: None,
+            collapse_lock_to_eof: None,
+            dax_fault_lock: None,
+            wait_for_dio: None,
+            dio_read_i_rwsem: None,
+            dio_range_lock: None,
+            lock: Some(p.lock.iter().map(PlacementForm::from).collect()),
+        }
+    }
+}
+
+impl Policy {
+    /// Bit `f` set: some placement lies in function `f` (the engine skips the others).
+    pub fn functions_mask(&self) -> u32 {
+        self.lock.iter().fold(0, |mask, p| mask | (1 << p.func() as u32))
+    }
 }
 
 /// Names of the built-in policies, in the order reports list them. Their definitions are the
@@ -235,228 +314,30 @@ pub struct Policy {
 /// same parser as a user's policy file.
 pub const BUILTIN_POLICIES: [&str; 4] = ["legacy", "mmaplock", "range_lock", "invalidate_lock"];
 
-/// One row of a policy read as a lock table: in `operation`, during `phase`, the kernel
-/// function holds `lock` in `mode` over `range`, from `taken` to `released`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LockRule {
-    pub operation: &'static str,
-    pub phase: &'static str,
-    /// The lock's name; the fault lock goes by the name the policy gives it.
-    pub lock: String,
-    pub mode: &'static str,
-    pub range: &'static str,
-    pub taken: &'static str,
-    pub released: &'static str,
+/// The library of real kernels: every built-in by the name users guess, with the policy it is.
+/// The four names above stay the names of their policies (scenario expectations and traces use
+/// them); the kernel names are aliases of them. The XFS policies are built-ins of their own.
+pub const LIBRARY: [(&str, &str); 8] = [
+    ("ext4-4.4", "legacy"),
+    ("ext4-4.5", "mmaplock"),
+    ("xfs-4.1", "xfs-4.1"),
+    ("xfs-5.3", "xfs-5.3"),
+    ("linux-5.15", "invalidate_lock"),
+    ("kara-rfc-2013", "range_lock"),
+    ("ext4-5.15", "invalidate_lock"),
+    ("range-lock-rfc", "range_lock"),
+];
+
+/// Every built-in by its own name: the four above, then the kernels that have no older name.
+pub const ALL_BUILTINS: [&str; 6] = ["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1", "xfs-5.3"];
+
+/// The built-in a name (a built-in's own name or a library alias) stands for.
+pub fn resolve_builtin(name: &str) -> Option<&'static str> {
+    ALL_BUILTINS
+        .iter()
+        .copied()
+        .find(|n| *n == name)
+        .or_else(|| LIBRARY.iter().find(|(alias, _)| *alias == name).map(|(_, n)| *n))
 }
 
-impl Policy {
-    /// The policy as a table: every lock each operation takes under it, in which phase, mode
-    /// and range, and where it is taken and released. Derived from the fields; the functions in
-    /// `ops` take and release exactly these (page locks, `mmap_sem` and `i_dio_count`, which no
-    /// policy changes, are left out).
-    pub fn lock_table(&self) -> Vec<LockRule> {
-        let fault_lock = if self.fault_lock_name == "(none)" { "fault lock" } else { self.fault_lock_name.as_str() };
-        let mut rules = Vec::new();
-        let mut rule = |operation, phase, lock: &str, mode, range, taken, released| {
-            rules.push(LockRule { operation, phase, lock: lock.to_string(), mode, range, taken, released })
-        };
-        if self.fault_lock_whole_fault {
-            rule(
-                "read/write fault",
-                "filemap_fault",
-                fault_lock,
-                "shared",
-                "file",
-                "ext4_filemap_fault",
-                "before finish_fault",
-            );
-        }
-        match self.page_create_lock {
-            PageCreateLock::None => {}
-            PageCreateLock::RangeLock => rule(
-                "read fault, read(2), readahead",
-                "page creation",
-                "range lock",
-                "exclusive",
-                "the index",
-                "page_cache_read",
-                "after the page is read",
-            ),
-            PageCreateLock::FaultLockShared => rule(
-                "read fault, read(2), readahead",
-                "page creation or read-in",
-                fault_lock,
-                "shared",
-                "file",
-                "page_cache_read / filemap_read_page",
-                "after the page is read",
-            ),
-        }
-        if self.mkwrite_fault_lock {
-            rule(
-                "write fault",
-                "page_mkwrite",
-                fault_lock,
-                "shared",
-                "file",
-                "ext4_page_mkwrite",
-                "end of page_mkwrite",
-            );
-        }
-        if self.mkwrite_range_lock {
-            rule(
-                "write fault",
-                "page_mkwrite",
-                "range lock",
-                "exclusive",
-                "the index",
-                "page_mkwrite",
-                "end of page_mkwrite",
-            );
-        }
-        if self.write_i_rwsem {
-            rule("write(2)", "whole syscall", "i_rwsem", "exclusive", "file", "inode_lock", "inode_unlock");
-        }
-        match self.write_range_lock {
-            WriteRangeLock::None => {}
-            WriteRangeLock::PerPage => rule(
-                "write(2)",
-                "write_begin, per page",
-                "range lock",
-                "exclusive",
-                "the page",
-                "before grab_cache_page_write_begin",
-                "once the locked page is in the cache",
-            ),
-            WriteRangeLock::WholeSyscall => rule(
-                "write(2)",
-                "whole syscall, across the user copy",
-                "range lock",
-                "exclusive",
-                "the written range",
-                "after inode_lock",
-                "before inode_unlock",
-            ),
-        }
-        rule(
-            "truncate, punch, collapse, insert, zero",
-            "whole operation",
-            "i_rwsem",
-            "exclusive",
-            "file",
-            "inode_lock",
-            "inode_unlock",
-        );
-        if self.wait_for_dio {
-            rule(
-                "truncate, punch, collapse, insert, zero",
-                "inode_dio_wait",
-                "i_dio_count",
-                "exclusive (instant)",
-                "file",
-                "after inode_lock",
-                "at once",
-            );
-        }
-        match self.invalidation_lock {
-            InvalidationLock::None => {}
-            InvalidationLock::FaultLockExclusive => rule(
-                "truncate, punch, collapse, insert, zero",
-                if self.collapse_flush_outside_lock {
-                    "eviction and block changes"
-                } else {
-                    "flush, eviction and block changes"
-                },
-                fault_lock,
-                "exclusive",
-                "file",
-                "filemap_invalidate_lock",
-                "before inode_unlock",
-            ),
-            InvalidationLock::RangeLock => rule(
-                "truncate, punch, collapse, insert, zero",
-                if self.collapse_flush_outside_lock {
-                    "eviction and block changes"
-                } else {
-                    "flush, eviction and block changes"
-                },
-                "range lock",
-                "exclusive",
-                if self.collapse_lock_to_eof {
-                    "the range; collapse and insert: [offset, EOF)"
-                } else {
-                    "the range; collapse: [offset, offset+len)"
-                },
-                "after inode_lock",
-                "before inode_unlock",
-            ),
-        }
-        if self.dio_read_i_rwsem {
-            rule(
-                "direct read",
-                "until submission",
-                "i_rwsem",
-                "shared",
-                "file",
-                "inode_lock_shared",
-                "after submit_bio",
-            );
-        }
-        rule("direct write", "until submission", "i_rwsem", "exclusive", "file", "inode_lock", "after submit_bio");
-        if self.dio_range_lock {
-            rule(
-                "direct IO",
-                "bio, submission to completion",
-                "range lock",
-                "exclusive",
-                "the bio",
-                "before the flush",
-                "dio_bio_end_io",
-            );
-        }
-        match self.dax_fault_lock {
-            DaxFaultLock::IMmapShared => rule(
-                "DAX fault",
-                "i_size check and PTE insertion",
-                "i_mmap_rwsem",
-                "shared",
-                "file",
-                "dax_insert_mapping",
-                "after vm_insert_mixed",
-            ),
-            DaxFaultLock::FaultLockShared => {
-                rule("DAX fault", "whole fault", fault_lock, "shared", "file", "ext4_dax_fault", "end of the fault")
-            }
-            DaxFaultLock::RangeLockExclusive => rule(
-                "DAX fault",
-                "whole fault",
-                "range lock",
-                "exclusive",
-                "the index",
-                "dax_fault",
-                "end of the fault",
-            ),
-            DaxFaultLock::FaultLockSharedAndEntryLock => {
-                rule(
-                    "DAX fault",
-                    "whole fault",
-                    fault_lock,
-                    "shared",
-                    "file",
-                    "ext4_dax_huge_fault",
-                    "end of the fault",
-                );
-                rule(
-                    "DAX fault",
-                    "whole fault",
-                    "DAX entry lock",
-                    "exclusive",
-                    "the index",
-                    "grab_mapping_entry",
-                    "end of the fault",
-                );
-            }
-        }
-        rules
-    }
-}
+pub mod old_form;

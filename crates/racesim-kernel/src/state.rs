@@ -25,6 +25,8 @@ pub struct Kernel {
     pub pages: Vec<Page>,
     pub mms: Vec<Mm>,
     pub locks: Vec<FairLock>,
+    /// The jbd2 journal, for placements of journal handles (one filesystem in the model).
+    pub journal: LockId,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -124,7 +126,8 @@ impl Kernel {
             inodes: Vec::new(),
             pages: Vec::new(),
             mms: Vec::new(),
-            locks: Vec::new(),
+            locks: vec![FairLock::new(LockClass::Journal)],
+            journal: 0,
         }
     }
 

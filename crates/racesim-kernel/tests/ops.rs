@@ -36,7 +36,7 @@ fn machine(pages: u32) -> (Machine, Ino) {
 
 fn run(machine: &mut Machine, policy: &Policy, op: Operation, write: u32) -> Outcome {
     let mut cpu = SerialCpu::new(machine);
-    let mut task = Task { cpu: &mut cpu, actor: 0, mm: 0, policy };
+    let mut task = Task::new(&mut cpu, 0, 0, policy);
     let outcome = task.run_operation(0, &op, write);
     assert!(!cpu.stuck, "a serial run never waits on a lock");
     outcome

@@ -45,6 +45,12 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("read_punch", 2),
     ("torn_write_punch", 1),
     ("write_from_mmap", 0),
+    // Designs the placement language can write (docs/policy-language.md).
+    ("madvise_remove_mmap_sem", 0),
+    ("mkwrite_i_rwsem", 0),
+    ("dio_range_lock_before_gup", 0),
+    ("fault_lock_whole_fault", 1),
+    ("mlock_truncate", 1),
 ];
 
 #[test]

@@ -444,6 +444,7 @@ impl Judge {
             }
             for punch in &self.ops {
                 let (Operation::PunchHole { file: f, page: p, pages: n }
+                | Operation::MadviseRemove { file: f, page: p, pages: n }
                 | Operation::ZeroRange { file: f, page: p, pages: n }) = punch.op
                 else {
                     continue;
@@ -498,6 +499,7 @@ fn touches(op: &Operation, start: Lblk, end: Lblk) -> bool {
         Operation::Write { page, pages, .. }
         | Operation::DioWrite { page, pages, .. }
         | Operation::PunchHole { page, pages, .. }
+        | Operation::MadviseRemove { page, pages, .. }
         | Operation::ZeroRange { page, pages, .. } => overlaps(page, pages),
         Operation::Truncate { .. } | Operation::CollapseRange { .. } | Operation::InsertRange { .. } => true,
         _ => false,

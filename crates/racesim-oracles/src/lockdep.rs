@@ -6,10 +6,14 @@
 //!
 //! Classes, not instances: every inode's `i_rwsem` is one class, as in lockdep. Nesting two
 //! objects of one class is taken as annotated (`mutex_lock_nested()`), so it records no order.
+//! Taking the same object again while holding it is lockdep's "possible recursive locking
+//! detected" (a recursive read of a fair rwsem deadlocks as soon as a writer queues between the
+//! two reads), reported whether or not a writer queued. Every report lists the locks the actor
+//! holds, oldest first, with the events that took them.
 
 use crate::{Oracle, Violation};
 use racesim_kernel::event::{Change, Event, Names, SYNC_ACTOR};
-use racesim_kernel::lock::LockKind;
+use racesim_kernel::lock::{LockClass, LockKind};
 use racesim_kernel::types::ActorId;
 
 const N: usize = LockKind::COUNT;
@@ -42,6 +46,7 @@ const ALL_KINDS: [LockKind; N] = [
     LockKind::DaxEntry,
     LockKind::Page,
     LockKind::DioCount,
+    LockKind::Journal,
 ];
 
 /// The class named `name` (as [`LockKind::name`] spells it).
@@ -55,10 +60,11 @@ pub struct LockGraph {
     edges: Vec<Option<Example>>,
 }
 
-/// Per execution: which lock classes each actor holds, with the event that took them.
+/// Per execution: which locks each actor holds (class and object), with the event that took
+/// them.
 #[derive(Clone, Debug, Default)]
 pub struct Held {
-    per_actor: Vec<Vec<(LockKind, usize)>>,
+    per_actor: Vec<Vec<(LockKind, Option<LockClass>, usize)>>,
 }
 
 impl Held {
@@ -145,22 +151,42 @@ impl LockGraph {
                 held.per_actor.resize(actor + 1, Vec::new());
             }
             let taken = match event.change {
-                Change::LockAcquired { class, .. } => Some(class.kind()),
+                Change::LockAcquired { class, .. } => Some((class.kind(), Some(class))),
                 // A new page enters the cache locked by its creator.
-                Change::PageAdded { .. } => Some(LockKind::Page),
+                Change::PageAdded { page, .. } => Some((LockKind::Page, Some(LockClass::Page(page)))),
                 Change::LockReleased { class, .. } => {
-                    let kind = class.kind();
                     let list = &mut held.per_actor[actor];
-                    if let Some(i) = list.iter().rposition(|(k, _)| *k == kind) {
+                    if let Some(i) = list.iter().rposition(|(_, c, _)| *c == Some(class)) {
+                        list.remove(i);
+                    } else if let Some(i) = list.iter().rposition(|(k, _, _)| *k == class.kind()) {
                         list.remove(i);
                     }
                     None
                 }
                 _ => None,
             };
-            let Some(new) = taken else { continue };
+            let Some((new, object)) = taken else { continue };
+            // Lockdep's "possible recursive locking detected": the same lock object taken again
+            // by its holder. Range locks (disjoint ranges of one tree nest), DAX entries (one
+            // per index), i_dio_count (a counter) and journal handles (jbd2 nests them) are
+            // not recursive in that sense.
+            let recursive_kind =
+                !matches!(new, LockKind::RangeLock | LockKind::DaxEntry | LockKind::DioCount | LockKind::Journal);
+            if recursive_kind
+                && let Some(object) = object
+                && let Some(&(_, _, first_at)) = held.per_actor[actor].iter().find(|(_, c, _)| *c == Some(object))
+            {
+                let message = format!(
+                    "possible recursive locking detected: {} takes {} again, already holding it since {}; {}",
+                    names.actor(event.actor),
+                    describe(event, names),
+                    describe(&log[first_at], names),
+                    held_list(&held.per_actor[actor], log, names)
+                );
+                return Some(Violation { oracle: Oracle::LockOrder, event: at, actors: vec![event.actor], message });
+            }
             for i in 0..held.per_actor[actor].len() {
-                let (old, taken_at) = held.per_actor[actor][i];
+                let (old, _, taken_at) = held.per_actor[actor][i];
                 // Two objects of one class nested (two inodes' range locks, say) are taken as
                 // annotated, as kernel code does with mutex_lock_nested(); the same object twice
                 // is a deadlock, which the deadlock oracle reports.
@@ -171,7 +197,9 @@ impl LockGraph {
                 }
                 // Does the reverse order exist already (directly or through other classes)?
                 if let Some(cycle) = self.path(new, old) {
-                    return Some(self.report(&cycle, old, new, taken_at, at, event.actor, log, names));
+                    let mut violation = self.report(&cycle, old, new, taken_at, at, event.actor, log, names);
+                    violation.message.push_str(&format!("; {}", held_list(&held.per_actor[actor], log, names)));
+                    return Some(violation);
                 }
                 self.edges[old.index() * N + new.index()] = Some(Example {
                     actor: names.actor(event.actor),
@@ -180,7 +208,7 @@ impl LockGraph {
                     schedule,
                 });
             }
-            held.per_actor[actor].push((new, at));
+            held.per_actor[actor].push((new, object, at));
         }
         None
     }
@@ -236,6 +264,12 @@ impl LockGraph {
     }
 }
 
+/// "locks held: ...", as lockdep lists them, oldest first.
+fn held_list(held: &[(LockKind, Option<LockClass>, usize)], log: &[Event], names: &dyn Names) -> String {
+    let locks: Vec<String> = held.iter().map(|&(_, _, at)| format!("#{at} {}", describe(&log[at], names))).collect();
+    format!("{} lock{} held: {}", locks.len(), if locks.len() == 1 { "" } else { "s" }, locks.join(", "))
+}
+
 fn describe(event: &Event, names: &dyn Names) -> String {
     format!("{}: {}", event.function, event.change.describe(names))
 }
@@ -244,7 +278,7 @@ fn describe(event: &Event, names: &dyn Names) -> String {
 mod tests {
     use super::*;
     use racesim_kernel::event::NumericNames;
-    use racesim_kernel::lock::{LockClass, LockMode};
+    use racesim_kernel::lock::LockMode;
     use racesim_kernel::types::PageRange;
 
     fn take(actor: u8, class: LockClass) -> Event {
@@ -286,6 +320,24 @@ mod tests {
         let mut seeded = LockGraph::new();
         seeded.seed(&prior);
         assert!(seeded.observe(&mut Held::default(), &second, 0, 0, &NumericNames).is_some());
+    }
+
+    #[test]
+    fn a_lock_taken_again_by_its_holder_is_recursive_locking_with_the_held_locks_listed() {
+        let sem = LockClass::FaultLock(0);
+        let shared = |class| Event {
+            actor: 0,
+            function: "f",
+            change: Change::LockAcquired { class, mode: LockMode::Shared, range: PageRange::WHOLE },
+        };
+        let log = vec![take(0, LockClass::MmapSem(0)), shared(sem), shared(sem)];
+        let found = LockGraph::new().observe(&mut Held::default(), &log, 0, 0, &NumericNames).expect("recursion");
+        assert_eq!((found.oracle, found.event), (Oracle::LockOrder, 2));
+        assert!(found.message.contains("possible recursive locking detected"), "{}", found.message);
+        assert!(found.message.contains("2 locks held: #0"), "{}", found.message);
+        // Two range locks of one tree nest.
+        let ranges = vec![take(0, LockClass::RangeLock(0)), take(0, LockClass::RangeLock(0))];
+        assert!(LockGraph::new().observe(&mut Held::default(), &ranges, 0, 0, &NumericNames).is_none());
     }
 
     #[test]

@@ -176,6 +176,10 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                     (Operation::PunchHole { file, page, pages }, _) => {
                         items.push(interval(Effect::Punch { ino: file, page, pages, zero_range: false }))
                     }
+                    // MADV_REMOVE punches unless the range was not mapped (EINVAL).
+                    (Operation::MadviseRemove { file, page, pages }, outcome) if outcome != Outcome::Einval => {
+                        items.push(interval(Effect::Punch { ino: file, page, pages, zero_range: false }))
+                    }
                     (Operation::ZeroRange { file, page, pages }, _) => {
                         items.push(interval(Effect::Punch { ino: file, page, pages, zero_range: true }))
                     }

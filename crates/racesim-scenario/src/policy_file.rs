@@ -1,84 +1,381 @@
 //! Policy files: the form in which every locking policy is written, built-in or not.
 //!
-//! A policy is a TOML table: `name`, every field of [`Policy`] (see docs/scenario-format.md),
-//! or a `base` built-in plus the fields that differ. The four built-ins are the files in
+//! A policy is a TOML table: `name`, the behaviour fields (docs/scenario-format.md), and its
+//! lock placements as `[[lock]]` tables (`lock`, `mode`, `range`, `function`, `from`, `to`,
+//! optional `code`; docs/policy-language.md). A `base` built-in supplies whatever the file does
+//! not say; a placement replaces the base's placements of the same lock in the same function
+//! and adds to the others (`remove = true` drops them). The built-ins are the files in
 //! `policies/` at the root of the repository, embedded at build time and loaded through the
-//! same parser a user's file goes through. A policy that asks a kernel function to take a lock
-//! it already holds is refused at load time, naming the operation and the phase.
+//! same parser a user's file goes through.
+//!
+//! Two older forms still load: the lock table of `operation`/`phase` rows, and the field per
+//! lock decision (`fault_lock_whole_fault = true`, ...); both are translated into placements
+//! ([`racesim_kernel::policy::old_form`]). Errors carry the line and column of the field at
+//! fault; placements that can deadlock load with warnings ([`warnings`]).
 
 use crate::{ScenarioError, line_column};
 use racesim_kernel::Policy;
-use racesim_kernel::policy::{BUILTIN_POLICIES, PageCreateLock};
+use racesim_kernel::placement::{self, Func, LockName, Placement, PlacementForm};
+#[cfg(test)]
+use racesim_kernel::policy::BUILTIN_POLICIES;
+use racesim_kernel::policy::{old_form, resolve_builtin};
 
 /// The built-in policy files, by name.
-const BUILTIN_FILES: [(&str, &str); 4] = [
+const BUILTIN_FILES: [(&str, &str); 6] = [
     ("legacy", include_str!("../../../policies/legacy.toml")),
     ("mmaplock", include_str!("../../../policies/mmaplock.toml")),
     ("range_lock", include_str!("../../../policies/range_lock.toml")),
     ("invalidate_lock", include_str!("../../../policies/invalidate_lock.toml")),
+    ("xfs-4.1", include_str!("../../../policies/xfs-4.1.toml")),
+    ("xfs-5.3", include_str!("../../../policies/xfs-5.3.toml")),
 ];
 
-/// A built-in policy, loaded from its file.
+/// Every built-in by its own name, in the order `racesim policy --list` shows them.
+pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    BUILTIN_FILES.iter().map(|(n, _)| *n)
+}
+
+/// The text of a built-in policy file (by name or library alias).
+pub fn builtin_text(name: &str) -> Option<&'static str> {
+    let name = resolve_builtin(name)?;
+    BUILTIN_FILES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// A built-in policy (by its name or a library alias such as `ext4-4.4`), loaded from its file.
 pub fn builtin(name: &str) -> Option<Policy> {
-    let (_, text) = BUILTIN_FILES.iter().find(|(n, _)| *n == name)?;
-    let path = format!("policies/{name}.toml");
+    let text = builtin_text(name)?;
+    let path = format!("policies/{}.toml", resolve_builtin(name)?);
     Some(parse(text, &path).unwrap_or_else(|e| panic!("built-in policy file is broken: {e}")))
+}
+
+/// What is wrong with a policy table, and where: the `[[lock]]` entry (0 based, in the file's
+/// order) and field, when it is about one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyError {
+    pub message: String,
+    pub entry: Option<(usize, &'static str)>,
+}
+
+impl From<String> for PolicyError {
+    fn from(message: String) -> Self {
+        PolicyError { message, entry: None }
+    }
 }
 
 /// Parses a policy file.
 pub fn parse(text: &str, path: &str) -> Result<Policy, ScenarioError> {
+    parse_with_warnings(text, path).map(|(policy, _)| policy)
+}
+
+/// Parses a policy file; also returns the warnings about placements that can deadlock, with
+/// their positions.
+pub fn parse_with_warnings(text: &str, path: &str) -> Result<(Policy, Vec<ScenarioError>), ScenarioError> {
     crate::check_policy_file_name(text, path)?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         let (line, column) = e.span().map_or((0, 0), |s| line_column(text, s.start));
         ScenarioError { path: path.to_string(), line, column, message: e.message().trim_end().to_string() }
     })?;
-    from_table(table).map_err(|message| ScenarioError { path: path.to_string(), line: 0, column: 0, message })
+    let at = |entry: Option<(usize, &str)>, message: String| {
+        let (line, column) = match entry {
+            Some((n, field)) => locate(text, 0..text.len(), n, field).map_or((0, 0), |o| line_column(text, o)),
+            None => (0, 0),
+        };
+        ScenarioError { path: path.to_string(), line, column, message }
+    };
+    let (policy, origins) = from_table_traced(table).map_err(|e| at(e.entry, e.message))?;
+    let warnings = warnings_of(&policy, &origins).into_iter().map(|(entry, message)| at(entry, message)).collect();
+    Ok((policy, warnings))
 }
 
 /// Reads a policy file from disk.
 pub fn load(path: &std::path::Path) -> Result<Policy, ScenarioError> {
-    let shown = path.display().to_string();
-    let text = crate::read_input(path, "policy file")?;
-    parse(&text, &shown)
+    load_with_warnings(path).map(|(p, _)| p)
 }
 
-/// The policy as a complete policy file.
+/// Reads a policy file from disk, with its warnings.
+pub fn load_with_warnings(path: &std::path::Path) -> Result<(Policy, Vec<ScenarioError>), ScenarioError> {
+    let shown = path.display().to_string();
+    let text = crate::read_input(path, "policy file")?;
+    parse_with_warnings(&text, &shown)
+}
+
+/// The byte offset of `field` in the `n`-th `[[...lock]]` table of `text[span]`, or of the
+/// table's header if the field is not written there.
+pub fn locate(text: &str, span: std::ops::Range<usize>, n: usize, field: &str) -> Option<usize> {
+    let region = &text[span.start.min(text.len())..span.end.min(text.len())];
+    let mut offset = 0;
+    let mut seen = 0;
+    let mut header = None;
+    for line in region.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("[[") && trimmed.trim_end().ends_with("lock]]") {
+            if seen == n {
+                header = Some(offset);
+            } else if header.is_some() {
+                break;
+            }
+            seen += 1;
+        } else if header.is_some() && trimmed.starts_with('[') {
+            break;
+        } else if let Some(_h) = header
+            && let Some(rest) = trimmed.strip_prefix(field)
+            && rest.trim_start().starts_with('=')
+        {
+            let indent = line.len() - trimmed.len();
+            return Some(span.start + offset + indent);
+        }
+        offset += line.len();
+    }
+    header.map(|h| span.start + h)
+}
+
+/// The policy as a complete policy file in today's form: what `racesim policy NAME` prints,
+/// and what the parser reads back as the same policy.
 pub fn to_toml(policy: &Policy) -> String {
-    toml::to_string(&toml::Table::try_from(policy).expect("a policy serialises to a table"))
-        .expect("a table serialises")
+    let body = to_toml_body(policy, "");
+    format!("# racesim policy {}: every field and every lock placement (docs/policy-language.md).\n{body}", policy.name)
+}
+
+/// The policy's fields, then its placements as `[[{prefix}lock]]` tables (`prefix` is
+/// `policy.` inside a scenario).
+pub fn to_toml_body(policy: &Policy, prefix: &str) -> String {
+    let mut table = toml::Table::try_from(policy).expect("a policy serialises to a table");
+    table.remove("lock");
+    let mut out = toml::to_string(&table).expect("a table serialises");
+    for p in &policy.lock {
+        let form = toml::Table::try_from(PlacementForm::from(p)).expect("a placement serialises");
+        out.push_str(&format!("\n[[{prefix}lock]]\n{}", toml::to_string(&form).expect("a table serialises")));
+    }
+    out
+}
+
+/// The warnings of a policy (placements that can deadlock), as messages.
+pub fn warnings(policy: &Policy) -> Vec<String> {
+    warnings_of(policy, &vec![None; policy.lock.len()]).into_iter().map(|(_, m)| m).collect()
+}
+
+fn warnings_of(policy: &Policy, origins: &[Option<usize>]) -> Vec<(Option<(usize, &'static str)>, String)> {
+    match placement::check(&policy.lock) {
+        Ok(warnings) => warnings
+            .into_iter()
+            .map(|(i, m)| {
+                (
+                    origins.get(i).copied().flatten().map(|n| (n, "from")),
+                    format!("policy '{}': warning: {m}", policy.name),
+                )
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// A policy from a table: `name`, and either every field or a `base` and some fields.
-pub(crate) fn from_table(mut table: toml::Table) -> Result<Policy, String> {
+pub(crate) fn from_table(table: toml::Table) -> Result<Policy, PolicyError> {
+    from_table_traced(table).map(|(p, _)| p)
+}
+
+/// A policy from a table, with the `[[lock]]` entry each placement came from (`None`: from
+/// the base or an older-form field).
+pub(crate) fn from_table_traced(mut table: toml::Table) -> Result<(Policy, Vec<Option<usize>>), PolicyError> {
     let name = match table.remove("name") {
         Some(toml::Value::String(s)) => s,
-        _ => return Err("a policy needs a string 'name'".into()),
+        _ => return Err("a policy needs a string 'name'".to_string().into()),
     };
-    let mut merged = match table.remove("base") {
-        None => toml::Table::new(),
+    let base = match table.remove("base") {
+        None => None,
         Some(toml::Value::String(base)) => {
-            if !BUILTIN_POLICIES.contains(&base.as_str()) {
+            let Some(resolved) = resolve_builtin(&base) else {
+                let mut known: Vec<&str> = builtin_names().collect();
+                known.extend(racesim_kernel::policy::LIBRARY.iter().map(|(a, _)| *a));
                 return Err(format!(
-                    "policy '{name}': unknown base '{base}'; expected one of {}",
-                    BUILTIN_POLICIES.join(", ")
-                ));
-            }
-            let base_policy = builtin(&base).expect("a listed built-in has a file");
-            toml::Table::try_from(&base_policy).expect("a policy serialises to a table")
+                    "policy '{name}': unknown base '{base}'{}; expected one of {}",
+                    placement::nearest(&base, &known),
+                    known.join(", ")
+                )
+                .into());
+            };
+            Some(builtin(resolved).expect("a listed built-in has a file"))
         }
-        Some(_) => return Err(format!("policy '{name}': 'base' must be a string")),
+        Some(_) => return Err(format!("policy '{name}': 'base' must be a string").into()),
     };
+    let mut merged = match &base {
+        None => toml::Table::new(),
+        Some(b) => {
+            let mut t = toml::Table::try_from(b).expect("a policy serialises to a table");
+            t.remove("lock");
+            t
+        }
+    };
+    let mut lock: Vec<Placement> = base.as_ref().map(|b| b.lock.clone()).unwrap_or_default();
+    let mut origins: Vec<Option<usize>> = vec![None; lock.len()];
+    let mut wrote_placements = false;
     if let Some(rules) = table.remove("lock") {
         let toml::Value::Array(rules) = rules else {
-            return Err(format!("policy '{name}': 'lock' must be a list of [[lock]] tables"));
+            return Err(format!("policy '{name}': 'lock' must be a list of [[lock]] tables").into());
         };
-        let derived = lock_fields(&name, &rules)?;
-        for (key, value) in derived {
-            merged.insert(key, value);
+        let mut entries = Vec::new();
+        for (n, rule) in rules.iter().enumerate() {
+            let toml::Value::Table(rule) = rule else {
+                return Err(format!("policy '{name}': 'lock' must be a list of [[lock]] tables").into());
+            };
+            entries.push((n, rule));
+        }
+        let older: Vec<&toml::Table> = entries
+            .iter()
+            .filter(|(_, r)| r.contains_key("operation") || r.contains_key("phase"))
+            .map(|(_, r)| *r)
+            .collect();
+        if !older.is_empty() && older.len() != entries.len() {
+            let n =
+                entries.iter().find(|(_, r)| r.contains_key("operation") || r.contains_key("phase")).map(|(n, _)| *n);
+            return Err(PolicyError {
+                message: format!(
+                    "policy '{name}': mixes [[lock]] placements (function, from, to) with rows of the older \
+                     operation/phase form; write every lock as a placement (racesim policy prints the placements)"
+                ),
+                entry: n.map(|n| (n, "operation")),
+            });
+        }
+        if !older.is_empty() {
+            let (fields, set) = lock_fields(&name, &older)?;
+            if base.is_none() {
+                // A complete lock table: every lock decision, off unless a row takes it.
+                for (key, value) in fields {
+                    table.entry(key).or_insert(value);
+                }
+            } else {
+                for field in set {
+                    let value = fields.get(&field).expect("a set field has a value").clone();
+                    table.entry(field).or_insert(value);
+                }
+            }
+        } else {
+            wrote_placements = true;
+            for (n, rule) in entries {
+                let mut rule = rule.clone();
+                let remove = match rule.remove("remove") {
+                    None => false,
+                    Some(toml::Value::Boolean(b)) => b,
+                    Some(_) => {
+                        return Err(PolicyError {
+                            message: format!("policy '{name}': 'remove' must be true or false"),
+                            entry: Some((n, "remove")),
+                        });
+                    }
+                };
+                if remove {
+                    let text = |key: &str| rule.get(key).and_then(|v| v.as_str()).map(str::to_string);
+                    let (Some(l), Some(f)) = (text("lock"), text("function")) else {
+                        return Err(PolicyError {
+                            message: format!("policy '{name}': a removal names the 'lock' and the 'function'"),
+                            entry: Some((n, "remove")),
+                        });
+                    };
+                    let (Some(l), Some(f)) = (LockName::named(&l), Func::named(&f)) else {
+                        return Err(PolicyError {
+                            message: format!("policy '{name}': no lock '{l}' in a function '{f}' to remove"),
+                            entry: Some((n, "lock")),
+                        });
+                    };
+                    let before = lock.len();
+                    let keep: Vec<bool> = lock.iter().map(|p| !(p.lock == l && p.func() == f)).collect();
+                    let mut k = keep.iter();
+                    lock.retain(|_| *k.next().expect("one flag per placement"));
+                    let mut k = keep.iter();
+                    origins.retain(|_| *k.next().expect("one flag per placement"));
+                    if lock.len() == before {
+                        return Err(PolicyError {
+                            message: format!(
+                                "policy '{name}': the base takes no {} in {}; nothing to remove",
+                                l.name(),
+                                f.name()
+                            ),
+                            entry: Some((n, "remove")),
+                        });
+                    }
+                    continue;
+                }
+                let form: PlacementForm =
+                    toml::Value::Table(rule).try_into().map_err(|e: toml::de::Error| PolicyError {
+                        message: format!("policy '{name}', lock placement: {}", e.message().trim_end()),
+                        entry: Some((n, "lock")),
+                    })?;
+                let p = form.placement().map_err(|e| PolicyError {
+                    message: format!("policy '{name}': {}", e.message),
+                    entry: Some((n, e.field)),
+                })?;
+                // Replaces the base's placements of this lock in this function (the first
+                // placement of the file for that pair takes the place of the first replaced).
+                let key = (p.lock, p.func());
+                let from_file = |o: &Option<usize>| o.is_some();
+                let first_of_key =
+                    lock.iter().zip(origins.iter()).position(|(q, o)| (q.lock, q.func()) == key && !from_file(o));
+                match first_of_key {
+                    Some(at) => {
+                        let mut i = 0;
+                        while i < lock.len() {
+                            if (lock[i].lock, lock[i].func()) == key && !from_file(&origins[i]) && i != at {
+                                lock.remove(i);
+                                origins.remove(i);
+                            } else {
+                                i += 1;
+                            }
+                        }
+                        let at = lock
+                            .iter()
+                            .zip(origins.iter())
+                            .position(|(q, o)| (q.lock, q.func()) == key && !from_file(o))
+                            .expect("kept the first");
+                        lock[at] = p;
+                        origins[at] = Some(n);
+                    }
+                    None => {
+                        // After the last placement of this function from the file, else at
+                        // the end.
+                        lock.push(p);
+                        origins.push(Some(n));
+                    }
+                }
+            }
         }
     }
     migrate_dax_prezero(&name, &mut table)?;
-    // Unknown fields are refused by Policy's deserializer, which names the known ones.
+    // Fields of the older per-lock form: on a base (or next to placements), each replaces its
+    // slot; a complete set without a base is read as that form.
+    let old_fields: Vec<&str> = old_form::FIELDS.iter().copied().filter(|f| table.contains_key(*f)).collect();
+    if !old_fields.is_empty() && wrote_placements {
+        return Err(format!(
+            "policy '{name}': gives [[lock]] placements and the older per-lock field{} {}; write the locks as \
+             placements only",
+            if old_fields.len() > 1 { "s" } else { "" },
+            old_fields.join(", ")
+        )
+        .into());
+    }
+    let complete_old_form = base.is_none() && !old_fields.is_empty();
+    if !complete_old_form {
+        for field in old_fields {
+            let value = table.remove(field).expect("present");
+            let text = match &value {
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let before: Vec<Placement> = lock.clone();
+            old_form::apply_field(&mut lock, field, &text).map_err(|e| format!("policy '{name}': {e}"))?;
+            // Placements that survived keep their origin; new ones come from the field.
+            origins = lock
+                .iter()
+                .map(|p| before.iter().position(|q| q == p).and_then(|i| origins.get(i).copied().flatten()))
+                .collect();
+        }
+        merged.insert(
+            "lock".into(),
+            toml::Value::try_from(lock.iter().map(PlacementForm::from).collect::<Vec<_>>())
+                .expect("placements serialise"),
+        );
+    }
+    // Unknown fields are refused by the policy's deserializer, which names the known ones.
     for (key, value) in table {
         merged.insert(key, value);
     }
@@ -87,8 +384,16 @@ pub(crate) fn from_table(mut table: toml::Table) -> Result<Policy, String> {
         let missing = e.message().trim_end().to_string();
         format!("policy '{name}': {missing} (give every field, or a 'base' policy to start from)")
     })?;
-    check_consistency(&policy)?;
-    Ok(policy)
+    if complete_old_form {
+        origins = vec![None; policy.lock.len()];
+    }
+    if let Err((i, message)) = placement::check(&policy.lock) {
+        return Err(PolicyError {
+            message: format!("policy '{name}': {message}"),
+            entry: origins.get(i).copied().flatten().map(|n| (n, "from")),
+        });
+    }
+    Ok((policy, origins))
 }
 
 /// Policy files (and the policies that traces carry) written before `dax_zeroing` said
@@ -118,10 +423,10 @@ type LockChoice = (&'static str, &'static str, &'static str, &'static [(&'static
 /// One point: (operation, phase) and the locks that can be taken there.
 type LockPoint = (&'static str, &'static str, &'static [LockChoice]);
 
-/// The points where a kernel function takes a lock a policy decides, as (operation, phase),
-/// with the locks each can take there: (lock, mode, range) and the field values they mean.
-/// The rows are the lock table `racesim policy` prints; where each lock is taken and released
-/// follows from the phase (docs/scenario-format.md, "Policies as lock tables").
+/// The vocabulary of the lock-table form that came before placements (`[[lock]]` with
+/// `operation` and `phase`): each (operation, phase) point with the locks it could take there,
+/// as (lock, mode, range), and the older policy fields each meant. Only for reading files in
+/// that form; [`racesim_kernel::placement::POINTS`] describes the points of today's form.
 const LOCK_POINTS: &[LockPoint] = &[
     ("fault", "filemap_fault", &[("fault_lock", "shared", "file", &[("fault_lock_whole_fault", "true")])]),
     (
@@ -210,8 +515,9 @@ const LOCK_POINTS: &[LockPoint] = &[
     ),
 ];
 
-/// The policy fields a lock table sets: every lock a policy decides, off unless a rule says so.
-fn lock_fields(name: &str, rules: &[toml::Value]) -> Result<toml::Table, String> {
+/// The older policy fields a lock table in the older form sets: every lock a policy decides,
+/// off unless a rule says so; with the names of the fields the rules set explicitly.
+fn lock_fields(name: &str, rules: &[&toml::Table]) -> Result<(toml::Table, Vec<String>), String> {
     let mut fields = toml::Table::new();
     for (key, value) in [
         ("fault_lock_whole_fault", "false"),
@@ -234,9 +540,10 @@ fn lock_fields(name: &str, rules: &[toml::Value]) -> Result<toml::Table, String>
     }
     let mut seen: Vec<(String, String)> = Vec::new();
     let mut entry_lock = false;
+    let mut set: Vec<String> = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         let text = |key: &str| rule.get(key).and_then(|v| v.as_str()).map(str::to_string);
-        let where_ = format!("policy '{name}', [[lock]] number {}", i + 1);
+        let where_ = format!("policy '{name}', [[lock]] number {} (older operation/phase form)", i + 1);
         let (Some(operation), Some(phase), Some(lock), Some(mode), Some(range)) =
             (text("operation"), text("phase"), text("lock"), text("mode"), text("range"))
         else {
@@ -269,6 +576,9 @@ fn lock_fields(name: &str, rules: &[toml::Value]) -> Result<toml::Table, String>
                 continue;
             }
             fields.insert((*field).into(), typed(value));
+            if !set.iter().any(|s| s == field) {
+                set.push((*field).to_string());
+            }
         }
     }
     if entry_lock {
@@ -281,7 +591,7 @@ fn lock_fields(name: &str, rules: &[toml::Value]) -> Result<toml::Table, String>
         }
         fields.insert("dax_fault_lock".into(), typed("fault_lock_shared_and_entry_lock"));
     }
-    Ok(fields)
+    Ok((fields, set))
 }
 
 fn typed(value: &str) -> toml::Value {
@@ -290,19 +600,6 @@ fn typed(value: &str) -> toml::Value {
         "false" => toml::Value::Boolean(false),
         other => toml::Value::String(other.into()),
     }
-}
-
-/// Refuses policies whose kernel functions would take a lock they already hold.
-pub fn check_consistency(policy: &Policy) -> Result<(), String> {
-    if policy.fault_lock_whole_fault && policy.page_create_lock == PageCreateLock::FaultLockShared {
-        return Err(format!(
-            "policy '{}': operation read fault, phase page creation: takes the fault lock shared while already \
-             holding it for the whole fault (fault_lock_whole_fault); a recursive read of a fair rwsem deadlocks \
-             behind a waiting writer. Choose one of the two.",
-            policy.name
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -314,14 +611,71 @@ mod tests {
         for name in BUILTIN_POLICIES {
             assert_eq!(builtin(name).unwrap().name, name);
         }
+        for (alias, name) in racesim_kernel::policy::LIBRARY {
+            assert_eq!(builtin(alias).unwrap().name, name, "{alias}");
+        }
     }
 
     #[test]
-    fn a_policy_that_takes_the_fault_lock_twice_is_refused_naming_operation_and_phase() {
-        let error =
-            parse("name = \"twice\"\nbase = \"mmaplock\"\npage_create_lock = \"fault_lock_shared\"\n", "p.toml")
-                .unwrap_err();
-        assert!(error.message.contains("operation read fault, phase page creation"), "{error}");
+    fn every_builtin_round_trips_through_its_printed_form() {
+        for name in builtin_names() {
+            let policy = builtin(name).unwrap();
+            let printed = to_toml(&policy);
+            assert_eq!(parse(&printed, "printed.toml").unwrap(), policy, "{name}:\n{printed}");
+        }
+    }
+
+    #[test]
+    fn a_placement_on_a_base_keeps_every_other_placement() {
+        let legacy = builtin("legacy").unwrap();
+        let text = "name = \"x\"\nbase = \"legacy\"\n[[lock]]\nlock = \"range_lock\"\nmode = \"exclusive\"\nrange = \"bio\"\nfunction = \"dio_read\"\nfrom = \"start\"\nto = \"end\"\n";
+        let policy = parse(text, "x.toml").unwrap();
+        assert_eq!(policy.lock.len(), legacy.lock.len() + 1);
+        assert!(legacy.lock.iter().all(|p| policy.lock.contains(p)));
+        // One of the same lock in the same function replaces the base's.
+        let text = "name = \"y\"\nbase = \"legacy\"\n[[lock]]\nlock = \"i_rwsem\"\nmode = \"shared\"\nrange = \"file\"\nfunction = \"write\"\nfrom = \"start\"\nto = \"end\"\n";
+        let policy = parse(text, "y.toml").unwrap();
+        assert_eq!(policy.lock.len(), legacy.lock.len());
+        assert_eq!(policy.lock.iter().filter(|p| p.func() == Func::Write).count(), 1);
+        // remove = true drops them.
+        let text =
+            "name = \"z\"\nbase = \"legacy\"\n[[lock]]\nlock = \"i_rwsem\"\nfunction = \"write\"\nremove = true\n";
+        let policy = parse(text, "z.toml").unwrap();
+        assert_eq!(policy.lock.len(), legacy.lock.len() - 1);
+    }
+
+    #[test]
+    fn errors_name_line_column_and_the_nearest_point() {
+        let text = "name = \"x\"\nbase = \"legacy\"\n\n[[lock]]\nlock = \"range_lock\"\nmode = \"exclusive\"\nrange = \"bio\"\nfunction = \"dio_read\"\nfrom = \"get_user_page\"\nto = \"end\"\n";
+        let error = parse(text, "x.toml").unwrap_err();
+        assert_eq!((error.line, error.column), (9, 1), "{error}");
+        assert!(error.message.contains("did you mean 'get_user_pages'"), "{error}");
+        let backwards = text.replace("get_user_page\"", "end\"").replace("to = \"end\"", "to = \"start\"");
+        let error = parse(&backwards, "x.toml").unwrap_err();
+        assert!(error.message.contains("a release without an acquisition"), "{error}");
+        assert_eq!(error.line, 10, "{error}");
+        let twice = "name = \"t\"\nbase = \"legacy\"\n[[lock]]\nlock = \"range_lock\"\nmode = \"exclusive\"\nrange = \"page\"\nfunction = \"page_mkwrite\"\nfrom = \"start\"\nto = \"end\"\n[[lock]]\nlock = \"range_lock\"\nmode = \"exclusive\"\nrange = \"page\"\nfunction = \"page_mkwrite\"\nfrom = \"lock_page\"\nto = \"end\"\n";
+        let error = parse(twice, "t.toml").unwrap_err();
+        assert!(error.message.contains("overlapping placements of one lock"), "{error}");
+        assert_eq!(error.line, 15, "{error}");
+    }
+
+    #[test]
+    fn a_recursive_read_of_the_fault_lock_loads_with_a_warning() {
+        let (policy, warnings) = parse_with_warnings(
+            "name = \"twice\"\nbase = \"mmaplock\"\npage_create_lock = \"fault_lock_shared\"\n",
+            "p.toml",
+        )
+        .unwrap();
+        assert_eq!(policy.name, "twice");
+        assert!(warnings.iter().any(|w| w.message.contains("recursive read of a fair rwsem")), "{warnings:?}");
+    }
+
+    #[test]
+    fn the_builtins_have_no_warnings() {
+        for name in builtin_names() {
+            assert_eq!(warnings(&builtin(name).unwrap()), Vec::<String>::new(), "{name}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::{
     ACTORS_MAX, Actor, DISK_BLOCKS_DEFAULT, DISK_BLOCKS_MAX, Expect, FileSetup, OPS_PER_ACTOR_MAX, Scenario,
     ScenarioError, StrategyKind, line_column,
 };
-use racesim_kernel::policy::BUILTIN_POLICIES;
+use racesim_kernel::policy::ALL_BUILTINS;
 use racesim_kernel::state::FILE_PAGES_MAX;
 use racesim_kernel::types::Lblk;
 use racesim_kernel::{Operation, Policy, UserBuffer, WriteAllocation};
@@ -154,6 +154,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("write", "file, page, pages, from_mmap?, from_page?, fail_at?, alloc?"),
     ("truncate", "file, size"),
     ("punch_hole", "file, page, pages"),
+    ("madvise_remove", "file, page, pages"),
+    ("mlock", "file, page, pages"),
     ("collapse_range", "file, page, pages"),
     ("insert_range", "file, page, pages"),
     ("zero_range", "file, page, pages"),
@@ -239,7 +241,7 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
     let variants = validate_variants(&cx, &raw.variants)?;
     let mut expect = Vec::new();
     for (policy, verdict) in raw.expect.get_ref() {
-        let known = BUILTIN_POLICIES.contains(&policy.as_str()) || variants.iter().any(|v: &Policy| &v.name == policy);
+        let known = ALL_BUILTINS.contains(&policy.as_str()) || variants.iter().any(|v: &Policy| &v.name == policy);
         if !known {
             return Err(cx.error(
                 verdict.span(),
@@ -247,9 +249,9 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
                     "unknown policy '{policy}' in [expect]{}; expected one of {}{}",
                     crate::did_you_mean(
                         policy,
-                        BUILTIN_POLICIES.iter().copied().chain(variants.iter().map(|v| v.name.as_str()))
+                        ALL_BUILTINS.iter().copied().chain(variants.iter().map(|v| v.name.as_str()))
                     ),
-                    BUILTIN_POLICIES.join(", "),
+                    ALL_BUILTINS.join(", "),
                     variant_list(&variants)
                 ),
             ));
@@ -286,10 +288,10 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
     }
     // List expectations in the canonical policy order, then variants in file order.
     expect.sort_by_key(|(p, _)| {
-        BUILTIN_POLICIES
+        ALL_BUILTINS
             .iter()
             .position(|b| b == p)
-            .unwrap_or(BUILTIN_POLICIES.len() + variants.iter().position(|v| &v.name == p).unwrap_or(0))
+            .unwrap_or(ALL_BUILTINS.len() + variants.iter().position(|v| &v.name == p).unwrap_or(0))
     });
     let window = match &raw.window {
         None => None,
@@ -731,10 +733,12 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             }
             Operation::Truncate { file: ino, size: *size.get_ref() }
         }
-        "punch_hole" | "collapse_range" | "insert_range" | "zero_range" => {
+        "punch_hole" | "madvise_remove" | "mlock" | "collapse_range" | "insert_range" | "zero_range" => {
             let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
             match name {
                 "punch_hole" => Operation::PunchHole { file: ino, page: p, pages: n },
+                "madvise_remove" => Operation::MadviseRemove { file: ino, page: p, pages: n },
+                "mlock" => Operation::Mlock { file: ino, page: p, pages: n },
                 "collapse_range" => Operation::CollapseRange { file: ino, page: p, pages: n },
                 "insert_range" => Operation::InsertRange { file: ino, page: p, pages: n },
                 _ => Operation::ZeroRange { file: ino, page: p, pages: n },
@@ -753,8 +757,16 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
 fn validate_variants(cx: &Ctx, raw: &[Spanned<toml::Table>]) -> Result<Vec<Policy>, ScenarioError> {
     let mut variants: Vec<Policy> = Vec::new();
     for table in raw {
-        let policy = crate::policy_file::from_table(table.get_ref().clone()).map_err(|e| cx.error(table.span(), e))?;
-        if BUILTIN_POLICIES.contains(&policy.name.as_str()) || variants.iter().any(|v| v.name == policy.name) {
+        let policy = crate::policy_file::from_table(table.get_ref().clone()).map_err(|e| {
+            let at = e
+                .entry
+                .and_then(|(n, field)| crate::policy_file::locate(cx.text, table.span(), n, field))
+                .map_or(table.span(), |o| o..o);
+            cx.error(at, e.message)
+        })?;
+        if racesim_kernel::policy::resolve_builtin(&policy.name).is_some()
+            || variants.iter().any(|v| v.name == policy.name)
+        {
             return Err(cx.error(table.span(), format!("policy name '{}' is already taken", policy.name)));
         }
         variants.push(policy);

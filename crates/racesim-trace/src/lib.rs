@@ -9,8 +9,10 @@
 //!
 //! Compatibility rule: any change to the fields or to their meaning bumps
 //! [`TRACE_FORMAT_VERSION`]; a racesim reads every format from [`OLDEST_READABLE_FORMAT`] to its
-//! own (`racesim migrate` rewrites an older trace in the current format). Format 2 lacks the
-//! scenario's text: it replays only where its scenario file is. Decisions are
+//! own (`racesim migrate` rewrites an older trace in the current format). Format 3 carries the
+//! scenario's text and writes `policy_definition` in the policy language of placements; format 2
+//! lacks the scenario's text (it replays only where its scenario file is) and wrote
+//! `policy_definition` in the field-per-lock form, which the policy parser still reads. Decisions are
 //! shuttle task numbers: 0 is the main task (it spawns the actors and runs the final sync),
 //! `k >= 1` is actor `k - 1`; one decision is recorded wherever more than one task could run.
 //!
@@ -413,6 +415,14 @@ mod tests {
     fn round_trips() {
         let trace = sample();
         assert_eq!(Trace::from_json(&trace.to_json(), Path::new("t")).unwrap(), trace);
+    }
+
+    #[test]
+    fn format_2_traces_still_load() {
+        let current = format!("\"format\": {TRACE_FORMAT_VERSION}");
+        let text = sample().to_json().replacen(&current, "\"format\": 2", 1);
+        let trace = Trace::from_json(&text, Path::new("old.trace.json")).unwrap();
+        assert_eq!(trace.format, 2);
     }
 
     #[test]

@@ -21,11 +21,12 @@
 //! and whether a write invalidates its page-cache range again after the data is on disk, and
 //! where (`dio_write_post_invalidate`).
 
-use super::locking::Held;
+use super::locking::{Frame, Held};
 use super::{Task, UserBuffer};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::lock::LockMode;
+use crate::placement::{Func, LockName, Point};
 use crate::policy::{DioReadDelalloc, DioWritePostInvalidate};
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk, Token, WriteId};
 
@@ -61,10 +62,15 @@ pub struct Bio {
     /// shared mapping of a page-cache file, none otherwise).
     buffer: UserBuffer,
     pinned: Vec<PageId>,
-    held: Vec<Held>,
-    /// A write that ends past `i_size`: the size it extends the file to at completion, and
-    /// the `i_rwsem` it holds until then (see [`Bio::extends_file`]).
-    extension: Option<(Lblk, Held)>,
+    /// The `i_dio_count` reference (`inode_dio_begin`).
+    dio_count: Held,
+    /// The `i_rwsem` of locked DIO that ext4's fence fell back to, held until submission.
+    fallback: Option<Held>,
+    /// The direct IO's placements: the frame of `dio_read` / `dio_write`.
+    frame: Frame,
+    /// A write that ends past `i_size`: the size it extends the file to at completion. It keeps
+    /// the `i_rwsem` its placements take until then (see [`Bio::extends_file`]).
+    extension: Option<Lblk>,
 }
 
 impl Bio {
@@ -94,27 +100,26 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         let write = (direction == Direction::Write).then_some(id);
         let range = PageRange::new(page, page + pages);
-        let (i_rwsem, dio_count, range_lock) = self.cpu.peek(|m| {
-            (m.kernel.inode(file).i_rwsem, m.kernel.inode(file).i_dio_count, m.kernel.inode(file).range_lock)
-        });
-        let mut held = Vec::new();
-        // ext4 takes i_rwsem exclusive for every write, direct or not, until the bio is
-        // submitted; direct reads take it shared only where the policy says so.
-        let i_rwsem_lock = i_rwsem;
-        let mut i_rwsem = if write.is_some() || self.policy.dio_read_i_rwsem {
-            let mode = if write.is_some() { LockMode::Exclusive } else { LockMode::Shared };
-            Some(self.acquire("inode_lock", i_rwsem_lock, mode, PageRange::WHOLE))
-        } else {
-            None
-        };
-        held.push(self.acquire("inode_dio_begin", dio_count, LockMode::Shared, PageRange::WHOLE));
-        if i_rwsem.is_none() && self.policy.dio_read_fence && self.dioread_lock_set(file) {
+        let (i_rwsem_lock, dio_count) =
+            self.cpu.peek(|m| (m.kernel.inode(file).i_rwsem, m.kernel.inode(file).i_dio_count));
+        // What a direct IO holds (i_rwsem until submission: ext4 takes it exclusive for every
+        // write, direct or not; a range lock over the bio) is the policy's placements.
+        let func = if write.is_some() { Func::DioWrite } else { Func::DioRead };
+        let frame = self.enter(func, file, page, range);
+        let mut dio_count_held = self.acquire("inode_dio_begin", dio_count, LockMode::Shared, PageRange::WHOLE);
+        let mut fallback = None;
+        if !self.frame_holds(&frame, LockName::IRwsem) && self.policy.dio_read_fence && self.dioread_lock_set(file) {
             // Locked DIO instead: __blockdev_direct_IO with DIO_LOCKING takes i_mutex for a
             // read until its bios are submitted, then counts itself in i_dio_count.
-            self.release_all("inode_dio_end", std::mem::take(&mut held));
-            i_rwsem = Some(self.acquire("inode_lock", i_rwsem_lock, LockMode::Exclusive, PageRange::WHOLE));
-            held.push(self.acquire("inode_dio_begin", dio_count, LockMode::Shared, PageRange::WHOLE));
+            self.release("inode_dio_end", dio_count_held);
+            fallback = Some(self.acquire("inode_lock", i_rwsem_lock, LockMode::Exclusive, PageRange::WHOLE));
+            dio_count_held = self.acquire("inode_dio_begin", dio_count, LockMode::Shared, PageRange::WHOLE);
         }
+        let (gup, flush, submitted) = match func {
+            Func::DioWrite => (Point::DioWriteGup, Point::DioWriteFlush, Point::DioWriteSubmitted),
+            _ => (Point::DioReadGup, Point::DioReadFlush, Point::DioReadSubmitted),
+        };
+        self.at(&frame, gup);
         // get_user_pages: pin the user buffer under mmap_sem, faulting it in as needed, before
         // any range lock (mmap_sem > range lock). A read's DMA writes the buffer: FOLL_WRITE.
         let mut pinned = Vec::new();
@@ -122,14 +127,12 @@ impl<C: Cpu> Task<'_, C> {
             match self.get_user_pages(user_file, first, pages, direction == Direction::Read) {
                 Ok(pages) => pinned = pages,
                 Err(_) => {
-                    self.abandon_submission(&[], held, i_rwsem);
+                    self.abandon_submission(&[], frame, dio_count_held, fallback);
                     return Err(NotSubmitted::Failed(Outcome::Efault));
                 }
             }
         }
-        if self.policy.dio_range_lock {
-            held.push(self.acquire("range_lock", range_lock, LockMode::Exclusive, range));
-        }
+        self.at(&frame, flush);
         // Write back and invalidate the page cache over the range, so that buffered and
         // direct IO see the same data.
         self.filemap_write_and_wait_range(file, range, "filemap_write_and_wait_range");
@@ -138,7 +141,7 @@ impl<C: Cpu> Task<'_, C> {
         // back to a buffered write ("If a page can not be invalidated, return 0 to fall back to
         // buffered write"; iomap returns -ENOTBLK, and ext4 and XFS fall back on it).
         if write.is_some() && self.invalidate_inode_pages2_range(file, range) {
-            self.abandon_submission(&pinned, held, i_rwsem);
+            self.abandon_submission(&pinned, frame, dio_count_held, fallback);
             return Err(NotSubmitted::InvalidationBusy);
         }
         let alloc = self.policy.write_alloc;
@@ -193,32 +196,46 @@ impl<C: Cpu> Task<'_, C> {
         let (blocks, extends_to) = match blocks {
             Ok(mapped) => mapped,
             Err(outcome) => {
-                self.abandon_submission(&pinned, held, i_rwsem);
+                self.abandon_submission(&pinned, frame, dio_count_held, fallback);
                 return Err(NotSubmitted::Failed(outcome));
             }
         };
         self.cpu.step(|m| m.emit(actor, "submit_bio", Change::BioSubmitted { ino: file, range }));
         // An extending write keeps i_rwsem until it has updated i_size at completion.
-        let extension = match (extends_to, i_rwsem) {
-            (Some(size), Some(h)) => Some((size, h)),
-            (_, i_rwsem) => {
-                if let Some(h) = i_rwsem {
-                    self.release("inode_unlock", h);
-                }
-                None
-            }
-        };
-        Ok(Bio { file, page, blocks, direction, id, buffer, pinned, held, extension })
+        let extension = extends_to;
+        if extension.is_some() {
+            self.extend_hold(&frame, LockName::IRwsem, submitted, Point::DioWriteEnd);
+        }
+        self.at(&frame, submitted);
+        if let Some(h) = fallback.take() {
+            self.release("inode_unlock", h);
+        }
+        Ok(Bio {
+            file,
+            page,
+            blocks,
+            direction,
+            id,
+            buffer,
+            pinned,
+            dio_count: dio_count_held,
+            fallback,
+            frame,
+            extension,
+        })
     }
 
     /// Undoes a submission that failed before its bio went out: drops the pins, `inode_dio_end`,
     /// and `i_rwsem` if the direct IO took it.
-    fn abandon_submission(&mut self, pinned: &[PageId], held: Vec<Held>, i_rwsem: Option<Held>) {
+    fn abandon_submission(&mut self, pinned: &[PageId], frame: Frame, dio_count: Held, fallback: Option<Held>) {
         self.unpin_user_pages(pinned);
-        self.release_all("inode_dio_end", held);
-        if let Some(h) = i_rwsem {
+        let dio_end = if frame.func == Func::DioWrite { Point::DioWriteDioEnd } else { Point::DioReadDioEnd };
+        self.at(&frame, dio_end);
+        self.release("inode_dio_end", dio_count);
+        if let Some(h) = fallback {
             self.release("inode_unlock", h);
         }
+        self.leave(frame);
     }
 
     /// Completes a direct IO: the data moves (`dio_bio_end_io`), unwritten extents are
@@ -226,7 +243,8 @@ impl<C: Cpu> Task<'_, C> {
     /// pin dropped, and `inode_dio_end` drops the count.
     pub fn dio_complete(&mut self, bio: Bio) -> u32 {
         let actor = self.actor;
-        let Bio { file, page, blocks, direction, id, buffer, pinned, held, extension } = bio;
+        let Bio { file, page, blocks, direction, id, buffer, pinned, dio_count, fallback, frame, extension } = bio;
+        debug_assert!(fallback.is_none(), "the fallback i_rwsem is released at submission");
         let mut moved = 0;
         for (i, pblk) in blocks.iter().enumerate() {
             let lblk = page + i as Lblk;
@@ -304,8 +322,10 @@ impl<C: Cpu> Task<'_, C> {
             self.invalidate_inode_pages2_range(file, PageRange::new(page, page + blocks.len() as Lblk));
         }
         self.unpin_user_pages(&pinned);
-        self.release_all("inode_dio_end", held);
-        if let Some((size, i_rwsem)) = extension {
+        let dio_end = if frame.func == Func::DioWrite { Point::DioWriteDioEnd } else { Point::DioReadDioEnd };
+        self.at(&frame, dio_end);
+        self.release("inode_dio_end", dio_count);
+        if let Some(size) = extension {
             // After the data and inode_dio_end, under i_rwsem: `i_size_write(inode, end)` in
             // ext4_direct_IO_write (up to 5.4), ext4_handle_inode_extension (5.5+).
             self.cpu.step(|m| {
@@ -317,8 +337,8 @@ impl<C: Cpu> Task<'_, C> {
                     m.emit(actor, "ext4_handle_inode_extension", Change::Nothing);
                 }
             });
-            self.release("inode_unlock", i_rwsem);
         }
+        self.leave(frame);
         moved
     }
 
@@ -381,11 +401,9 @@ impl<C: Cpu> Task<'_, C> {
 
     /// `inode_dio_wait`: waits until no direct IO is in flight on `file`.
     pub fn inode_dio_wait(&mut self, file: Ino) {
-        if !self.policy.wait_for_dio {
-            return;
-        }
-        let dio_count = self.cpu.peek(|m| m.kernel.inode(file).i_dio_count);
-        let held = self.acquire("inode_dio_wait", dio_count, LockMode::Exclusive, PageRange::WHOLE);
-        self.release("inode_dio_wait", held);
+        // Whether the function waits at all is the policy's: a placement of i_dio_count,
+        // exclusive, from its start to its end.
+        let frame = self.enter(Func::InodeDioWait, file, 0, PageRange::WHOLE);
+        self.leave(frame);
     }
 }

@@ -11,7 +11,8 @@ use crate::cpu::Cpu;
 use crate::cpu::Machine;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::lock::LockMode;
-use crate::policy::{AllocKind, DaxFaultLock, DaxZeroing, PageCreateLock};
+use crate::placement::{Func, Point};
+use crate::policy::{AllocKind, DaxZeroing};
 use crate::state::{Pte, PteTarget, Vma};
 use crate::types::{Extent, Ino, Lblk, MmId, PageId, PageRange, Pblk, Token, WriteId};
 
@@ -170,6 +171,37 @@ impl<C: Cpu> Task<'_, C> {
         }
     }
 
+    /// mlock(2) of `pages` pages at `page` of the shared mapping of `file`: `do_mlock` marks the
+    /// VMA locked under `mmap_sem` exclusive (ENOMEM if the range is not mapped), then
+    /// `__mm_populate` faults every page of the range in under `mmap_sem` shared, with read
+    /// faults ("We want to touch writable mappings with a write fault in order to break COW,
+    /// except for shared mappings because these don't COW", populate_vma_page_range) and
+    /// ignoring the errors of single pages, as mlock does (a page past EOF stays unmapped).
+    pub fn mlock(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let (actor, mm) = (self.actor, self.mm);
+        let mmap_sem = self.cpu.peek(|m| m.kernel.mms[mm as usize].mmap_sem);
+        let held = self.acquire("do_mlock", mmap_sem, LockMode::Exclusive, PageRange::WHOLE);
+        let mapped = self.cpu.step(|m| {
+            let mapped = m
+                .kernel
+                .vma_of(mm, file)
+                .is_some_and(|(_, vma)| page >= vma.pgoff && page + pages <= vma.pgoff + vma.npages);
+            m.emit(actor, "apply_vma_lock_flags", Change::Nothing);
+            mapped
+        });
+        self.release("do_mlock", held);
+        if !mapped {
+            return Outcome::Enomem;
+        }
+        let held = self.acquire("__mm_populate", mmap_sem, LockMode::Shared, PageRange::WHOLE);
+        for index in page..page + pages {
+            // populate_vma_page_range ignores a page that cannot be faulted in.
+            let _ = self.handle_mm_fault_locked(file, index, false);
+        }
+        self.release("__mm_populate", held);
+        Outcome::Ok
+    }
+
     /// `pin_user_pages` (`__get_user_pages` with FOLL_PIN) on `pages` pages of the shared
     /// mapping of `file` from page `first`, under `mmap_sem` shared: per page, `follow_page_mask`
     /// looks at the PTE and `try_grab_page` takes the pin if it is there (and writable, for `write`: FOLL_WRITE, the DMA will
@@ -282,29 +314,38 @@ impl<C: Cpu> Task<'_, C> {
                 None => {}
             }
             // __do_fault -> ->fault
-            let fault_lock = self.cpu.peek(|m| m.kernel.inode(file).fault_lock);
-            let whole = self
-                .policy
-                .fault_lock_whole_fault
-                .then(|| self.acquire("ext4_filemap_fault", fault_lock, LockMode::Shared, PageRange::WHOLE));
+            let frame = self.enter(Func::DoFault, file, index, PageRange::page(index));
+            let fault = self.enter(Func::FilemapFault, file, index, PageRange::page(index));
             let faulted = self.filemap_fault(file, index);
-            if let Some(h) = whole {
-                self.release("ext4_filemap_fault", h);
-            }
+            self.leave(fault);
             let (page, mut page_lock) = match faulted {
                 Ok(locked) => locked,
-                Err(FaultError::Retry) => continue,
-                Err(e) => return Err(e),
+                Err(FaultError::Retry) => {
+                    self.leave(frame);
+                    continue;
+                }
+                Err(e) => {
+                    self.leave(frame);
+                    return Err(e);
+                }
             };
             if write {
                 // do_shared_fault: unlock the page, let the filesystem prepare it for writing.
                 self.unlock_page("do_shared_fault", page_lock);
+                self.at(&frame, Point::DoFaultPageMkwrite);
                 page_lock = match self.page_mkwrite(file, index, page) {
                     Ok(locked) => locked,
-                    Err(FaultError::Retry) => continue,
-                    Err(e) => return Err(e),
+                    Err(FaultError::Retry) => {
+                        self.leave(frame);
+                        continue;
+                    }
+                    Err(e) => {
+                        self.leave(frame);
+                        return Err(e);
+                    }
                 };
             }
+            self.at(&frame, Point::DoFaultFinishFault);
             // finish_fault: install the PTE under the page lock (unless somebody beat us to it).
             self.cpu.step(|m| {
                 let slot = m.kernel.vma_of(mm, file).map(|(slot, _)| slot);
@@ -324,6 +365,7 @@ impl<C: Cpu> Task<'_, C> {
                 }
             });
             self.unlock_page("finish_fault", page_lock);
+            self.leave(frame);
             return Ok(());
         }
         panic!("model bug: fault on {file}:{index} retried {RETRIES_MAX} times");
@@ -377,12 +419,17 @@ impl<C: Cpu> Task<'_, C> {
     /// page lock is dropped, the invalidate lock taken, the page locked and checked again.
     /// Returns the page lock, or `Retry` if the page was truncated meanwhile.
     pub fn read_existing_page(&mut self, file: Ino, page: PageId, page_lock: Held) -> Result<Held, FaultError> {
-        if self.policy.page_create_lock != PageCreateLock::FaultLockShared {
+        let index = self.cpu.peek(|m| m.kernel.page(page).index);
+        if !self.placements_begin_at(Point::FilemapReadPageStart) {
+            let frame = self.enter(Func::FilemapReadPage, file, index, PageRange::page(index));
             self.readpage(page);
+            self.leave(frame);
             return Ok(page_lock);
         }
+        // A sleeping lock ordered above the page lock: drop the page lock to take it, then
+        // lock the page again and check it is still there (filemap_update_page, 5.15+).
         self.unlock_page("filemap_fault", page_lock);
-        let creation = self.take_page_create_lock(file, 0);
+        let frame = self.enter(Func::FilemapReadPage, file, index, PageRange::page(index));
         let page_lock = self.lock_page("lock_page", page);
         let attached = self.still_attached("filemap_fault", page);
         if attached {
@@ -390,9 +437,7 @@ impl<C: Cpu> Task<'_, C> {
         } else {
             self.unlock_page("filemap_fault", page_lock);
         }
-        if let Some(h) = creation {
-            self.release("filemap_invalidate_unlock_shared", h);
-        }
+        self.leave(frame);
         if attached { Ok(page_lock) } else { Err(FaultError::Retry) }
     }
 
@@ -410,10 +455,11 @@ impl<C: Cpu> Task<'_, C> {
     /// locked. If another actor created it first, locks theirs instead.
     pub fn page_cache_read(&mut self, file: Ino, index: Lblk) -> Result<(PageId, Held), FaultError> {
         let actor = self.actor;
-        let creation = self.take_page_create_lock(file, index);
+        let frame = self.enter(Func::PageCacheRead, file, index, PageRange::page(index));
         let created = self.cpu.step(|m| find_or_add_locked_page(m, actor, "add_to_page_cache_lru", file, index));
         let result = match created {
             Ok((page, held)) => {
+                self.at(&frame, Point::PageCacheReadReadpage);
                 self.readpage(page);
                 (page, held)
             }
@@ -422,25 +468,8 @@ impl<C: Cpu> Task<'_, C> {
                 (existing, held)
             }
         };
-        if let Some(h) = creation {
-            self.release("page_cache_read", h);
-        }
+        self.leave(frame);
         Ok(result)
-    }
-
-    /// The lock a policy takes around the creation of a page-cache page.
-    pub fn take_page_create_lock(&mut self, file: Ino, index: Lblk) -> Option<Held> {
-        match self.policy.page_create_lock {
-            PageCreateLock::None => None,
-            PageCreateLock::RangeLock => {
-                let lock = self.cpu.peek(|m| m.kernel.inode(file).range_lock);
-                Some(self.acquire("range_lock", lock, LockMode::Exclusive, PageRange::page(index)))
-            }
-            PageCreateLock::FaultLockShared => {
-                let lock = self.cpu.peek(|m| m.kernel.inode(file).fault_lock);
-                Some(self.acquire("filemap_invalidate_lock_shared", lock, LockMode::Shared, PageRange::WHOLE))
-            }
-        }
     }
 
     /// `->readpage` as ext4 does it (`ext4_readpage` → `ext4_mpage_readpages`, a copy of
@@ -462,6 +491,17 @@ impl<C: Cpu> Task<'_, C> {
     /// (docs/model.md).
     pub fn readpage(&mut self, page: PageId) {
         let actor = self.actor;
+        let frame = (self.mask & (1 << Func::Readpage as u32) != 0).then(|| {
+            let (file, index) = self.cpu.peek(|m| (m.kernel.page(page).ino, m.kernel.page(page).index));
+            self.enter(Func::Readpage, file, index, PageRange::page(index))
+        });
+        self.readpage_step(page, actor);
+        if let Some(frame) = frame {
+            self.leave(frame);
+        }
+    }
+
+    fn readpage_step(&mut self, page: PageId, actor: crate::types::ActorId) {
         self.cpu.step(|m| {
             let (ino, index, buffers) = {
                 let p = m.kernel.page(page);
@@ -506,16 +546,8 @@ impl<C: Cpu> Task<'_, C> {
     /// Returns the page locked, dirty and backed by a block.
     pub fn page_mkwrite(&mut self, file: Ino, index: Lblk, page: PageId) -> Result<Held, FaultError> {
         let actor = self.actor;
-        let fault_lock = self.cpu.peek(|m| m.kernel.inode(file).fault_lock);
-        let shared = self
-            .policy
-            .mkwrite_fault_lock
-            .then(|| self.acquire("ext4_page_mkwrite", fault_lock, LockMode::Shared, PageRange::WHOLE));
-        let range_lock = self.cpu.peek(|m| m.kernel.inode(file).range_lock);
-        let ranged = self
-            .policy
-            .mkwrite_range_lock
-            .then(|| self.acquire("range_lock", range_lock, LockMode::Exclusive, PageRange::page(index)));
+        let frame = self.enter(Func::PageMkwrite, file, index, PageRange::page(index));
+        self.at(&frame, Point::PageMkwriteLockPage);
         let page_lock = self.lock_page("block_page_mkwrite", page);
         // "if ((page->mapping != inode->i_mapping) || (page_offset(page) > size))": a truncated
         // page is refaulted; a page beyond EOF will be zapped by the truncate that moved EOF,
@@ -536,26 +568,17 @@ impl<C: Cpu> Task<'_, C> {
         });
         if let Err(error) = verdict {
             self.unlock_page("block_page_mkwrite", page_lock);
-            if let Some(h) = ranged {
-                self.release("range_unlock", h);
-            }
-            if let Some(h) = shared {
-                self.release("ext4_page_mkwrite", h);
-            }
+            self.leave(frame);
             return Err(error);
         }
+        self.at(&frame, Point::PageMkwriteGetBlock);
         let alloc = self.policy.write_alloc;
         self.cpu.step(|m| map_page_buffers(m, actor, "block_page_mkwrite", file, index, page, alloc));
         self.cpu.step(|m| {
             m.kernel.page_mut(page).dirty = true;
             m.emit(actor, "set_page_dirty", Change::PageDirtied { page });
         });
-        if let Some(h) = ranged {
-            self.release("range_unlock", h);
-        }
-        if let Some(h) = shared {
-            self.release("ext4_page_mkwrite", h);
-        }
+        self.leave(frame);
         Ok(page_lock)
     }
 
@@ -588,31 +611,15 @@ impl<C: Cpu> Task<'_, C> {
     /// points at the block itself.
     fn dax_fault(&mut self, file: Ino, index: Lblk, write: bool) -> Result<(), FaultError> {
         let (actor, mm) = (self.actor, self.mm);
-        let (fault_lock, range_lock, entry_lock, i_mmap) = self.cpu.peek(|m| {
-            let inode = m.kernel.inode(file);
-            (inode.fault_lock, inode.range_lock, inode.dax_entry, inode.i_mmap_rwsem)
-        });
-        let mut held = Vec::new();
-        match self.policy.dax_fault_lock {
-            DaxFaultLock::IMmapShared => {}
-            DaxFaultLock::FaultLockShared => {
-                held.push(self.acquire("ext4_dax_fault", fault_lock, LockMode::Shared, PageRange::WHOLE))
-            }
-            DaxFaultLock::RangeLockExclusive => {
-                held.push(self.acquire("dax_fault", range_lock, LockMode::Exclusive, PageRange::page(index)))
-            }
-            DaxFaultLock::FaultLockSharedAndEntryLock => {
-                held.push(self.acquire("ext4_dax_huge_fault", fault_lock, LockMode::Shared, PageRange::WHOLE));
-                held.push(self.acquire("grab_mapping_entry", entry_lock, LockMode::Exclusive, PageRange::page(index)));
-            }
-        }
+        let frame = self.enter(Func::DaxFault, file, index, PageRange::page(index));
         // 4.x __dax_fault and today's dax_iomap_pte_fault refuse a fault beyond EOF before
         // they look at the block map; the check under i_mmap_lock (or the fault lock) later is
         // what catches a truncate that lands after this one.
         if let Err(e) = self.check_i_size("dax_iomap_pte_fault", file, index) {
-            self.release_all("dax_fault", held);
+            self.leave(frame);
             return Err(e);
         }
+        self.at(&frame, Point::DaxFaultGetBlock);
         let zeroing = self.policy.dax_zeroing;
         let alloc = self.policy.write_alloc;
         // get_block: find or (for a write) allocate the block. Where the policy zeroes in the
@@ -656,7 +663,7 @@ impl<C: Cpu> Task<'_, C> {
             Some((target, allocated, zero_later))
         });
         let Some((target, allocated, zero_later)) = target else {
-            self.release_all("dax_fault", held);
+            self.leave(frame);
             return Err(FaultError::Sigbus);
         };
         if allocated {
@@ -665,11 +672,9 @@ impl<C: Cpu> Task<'_, C> {
             // unmap_mapping_range of the hole; dax_insert_entry today).
             self.unmap_mapping_range(file, PageRange::page(index));
         }
-        if self.policy.dax_fault_lock == DaxFaultLock::IMmapShared {
-            held.push(self.acquire("dax_insert_mapping", i_mmap, LockMode::Shared, PageRange::WHOLE));
-        }
+        self.at(&frame, Point::DaxFaultInsertMapping);
         if let Err(e) = self.check_i_size("dax_insert_mapping", file, index) {
-            self.release_all("dax_fault", held);
+            self.leave(frame);
             return Err(e);
         }
         if zero_later && let PteTarget::Pfn(pblk) = target {
@@ -716,7 +721,7 @@ impl<C: Cpu> Task<'_, C> {
                 m.emit(actor, "complete_unwritten", change);
             });
         }
-        self.release_all("dax_fault", held);
+        self.leave(frame);
         Ok(())
     }
 }

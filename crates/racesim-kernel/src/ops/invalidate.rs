@@ -15,7 +15,7 @@ use super::locking::Held;
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome};
 use crate::lock::LockMode;
-use crate::policy::InvalidationLock;
+use crate::placement::{Func, Point};
 use crate::state::FILE_PAGES_MAX;
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange};
 
@@ -24,19 +24,6 @@ use crate::types::{Extent, Ino, Lblk, PageId, PageRange};
 const TRUNCATE_PASSES_MAX: u32 = 8;
 
 impl<C: Cpu> Task<'_, C> {
-    /// Takes the policy's invalidation lock over `range`.
-    fn lock_invalidation(&mut self, file: Ino, range: PageRange) -> Option<Held> {
-        let (fault_lock, range_lock) =
-            self.cpu.peek(|m| (m.kernel.inode(file).fault_lock, m.kernel.inode(file).range_lock));
-        match self.policy.invalidation_lock {
-            InvalidationLock::None => None,
-            InvalidationLock::FaultLockExclusive => {
-                Some(self.acquire("filemap_invalidate_lock", fault_lock, LockMode::Exclusive, PageRange::WHOLE))
-            }
-            InvalidationLock::RangeLock => Some(self.acquire("range_lock", range_lock, LockMode::Exclusive, range)),
-        }
-    }
-
     fn lock_i_rwsem(&mut self, file: Ino) -> Held {
         let lock = self.cpu.peek(|m| m.kernel.inode(file).i_rwsem);
         self.acquire("inode_lock", lock, LockMode::Exclusive, PageRange::WHOLE)
@@ -190,6 +177,7 @@ impl<C: Cpu> Task<'_, C> {
     /// truncate(2) to `size` pages (down or up).
     pub fn truncate(&mut self, file: Ino, size: Lblk) -> Outcome {
         let i_rwsem = self.lock_i_rwsem(file);
+        let frame = self.enter(Func::Truncate, file, size, PageRange::to_eof(size));
         // ext4_setattr fences unlocked direct reads only while it waits (1b65007e9870: so that
         // new ones cannot starve inode_dio_wait).
         self.fence_unlocked_dio(file, true);
@@ -197,14 +185,13 @@ impl<C: Cpu> Task<'_, C> {
         self.fence_unlocked_dio(file, false);
         // ext4_setattr: i_size first, then the page cache and the blocks beyond it.
         let old = self.set_i_size(file, size, "i_size_write");
-        let invalidation = self.lock_invalidation(file, PageRange::to_eof(size));
+        self.at(&frame, Point::TruncateInvalidate);
         if size < old {
             self.truncate_pagecache_range(file, PageRange::to_eof(size));
+            self.at(&frame, Point::TruncateRemoveSpace);
             self.remove_space(file, PageRange::to_eof(size), "ext4_truncate");
         }
-        if let Some(h) = invalidation {
-            self.release("truncate", h);
-        }
+        self.leave(frame);
         self.release("inode_unlock", i_rwsem);
         Outcome::Ok
     }
@@ -217,6 +204,7 @@ impl<C: Cpu> Task<'_, C> {
         file: Ino,
         range: PageRange,
         function: &'static str,
+        func: Func,
         bound: Option<fn(PageRange, Lblk) -> Option<PageRange>>,
         change: impl FnOnce(&mut Self, PageRange),
     ) {
@@ -234,16 +222,20 @@ impl<C: Cpu> Task<'_, C> {
             self.release("inode_unlock", i_rwsem);
             return;
         };
+        let frame = self.enter(func, file, range.start, range);
         // "Wait all existing dio workers, newcomers will block on i_mutex" (ext4_punch_hole,
         // ext4_zero_range up to 5.4): the fence stays up until the blocks have changed.
         self.fence_unlocked_dio(file, true);
         self.inode_dio_wait(file);
-        let invalidation = self.lock_invalidation(file, range);
+        let (invalidate, changing) = match func {
+            Func::PunchHole => (Point::PunchInvalidate, Point::PunchRemoveSpace),
+            _ => (Point::ZeroInvalidate, Point::ZeroConvert),
+        };
+        self.at(&frame, invalidate);
         self.truncate_pagecache_range(file, range);
+        self.at(&frame, changing);
         change(self, range);
-        if let Some(h) = invalidation {
-            self.release(function, h);
-        }
+        self.leave(frame);
         self.fence_unlocked_dio(file, false);
         self.release("inode_unlock", i_rwsem);
     }
@@ -256,9 +248,39 @@ impl<C: Cpu> Task<'_, C> {
         // is one page past EOF.
         let bound: fn(PageRange, Lblk) -> Option<PageRange> =
             |range, i_size| (range.start < i_size).then(|| PageRange::new(range.start, range.end.min(i_size + 1)));
-        self.invalidate_range(file, range, "ext4_punch_hole", Some(bound), |task, range| {
+        self.invalidate_range(file, range, "ext4_punch_hole", Func::PunchHole, Some(bound), |task, range| {
             task.remove_space(file, range, "ext4_ext_remove_space")
         });
+        Outcome::Ok
+    }
+
+    /// madvise(MADV_REMOVE) of `pages` pages at `page` of the actor's shared mapping of `file`:
+    /// `madvise_remove` checks the VMA under `mmap_sem` (taken shared by do_madvise), then calls
+    /// `vfs_fallocate(PUNCH_HOLE | KEEP_SIZE)`. Whether `mmap_sem` is still held across the
+    /// punch is the policy's placement of `mmap_sem` in `madvise_remove`: today's Linux drops it
+    /// first (mm/madvise.c: "Filesystem's fallocate may need to take i_rwsem. We need to
+    /// explicitly grab a reference because the vma (and hence the vma's reference to the file)
+    /// can go away as soon as we drop mmap_lock"), from `start` to `punch`.
+    pub fn madvise_remove(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let (actor, mm) = (self.actor, self.mm);
+        let frame = self.enter(Func::MadviseRemove, file, page, PageRange::new(page, page + pages));
+        // "if (!vma->vm_file || !(vma->vm_flags & VM_SHARED)) return -EINVAL" (the model's
+        // mappings are all shared): the range must be mapped.
+        let mapped = self.cpu.step(|m| {
+            let mapped = m
+                .kernel
+                .vma_of(mm, file)
+                .is_some_and(|(_, vma)| page >= vma.pgoff && page + pages <= vma.pgoff + vma.npages);
+            m.emit(actor, "madvise_remove", Change::Nothing);
+            mapped
+        });
+        if !mapped {
+            self.leave(frame);
+            return Outcome::Einval;
+        }
+        self.at(&frame, Point::MadvisePunch);
+        self.punch_hole(file, page, pages);
+        self.leave(frame);
         Outcome::Ok
     }
 
@@ -271,6 +293,7 @@ impl<C: Cpu> Task<'_, C> {
             self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
         }
         let i_rwsem = self.lock_i_rwsem(file);
+        let frame = self.enter(Func::CollapseRange, file, page, PageRange::new(page, end));
         self.fence_unlocked_dio(file, true);
         self.inode_dio_wait(file);
         // "if (offset + len >= i_size_read(inode)) return -EINVAL;"
@@ -280,18 +303,18 @@ impl<C: Cpu> Task<'_, C> {
             end >= i_size
         });
         if refused {
+            self.leave(frame);
             self.fence_unlocked_dio(file, false);
             self.release("inode_unlock", i_rwsem);
             return Outcome::Einval;
         }
-        let lock_range =
-            if self.policy.collapse_lock_to_eof { PageRange::to_eof(page) } else { PageRange::new(page, end) };
-        let invalidation = self.lock_invalidation(file, lock_range);
+        self.at(&frame, Point::CollapseInvalidate);
         if !self.policy.collapse_flush_outside_lock {
             self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
         }
         // Everything from the offset on is renumbered, so all of it leaves the page cache.
         self.truncate_pagecache_range(file, PageRange::to_eof(page));
+        self.at(&frame, Point::CollapseRemoveSpace);
         self.remove_space(file, PageRange::new(page, end), "ext4_ext_remove_space");
         self.cpu.step(|m| {
             let blocks = &mut m.kernel.inode_mut(file).blocks;
@@ -311,9 +334,7 @@ impl<C: Cpu> Task<'_, C> {
         let old = self.cpu.peek(|m| m.kernel.inode(file).i_size);
         // i_size is stable here: we hold i_rwsem, and every i_size writer takes it.
         self.set_i_size(file, old - pages, "i_size_write");
-        if let Some(h) = invalidation {
-            self.release("ext4_collapse_range", h);
-        }
+        self.leave(frame);
         self.fence_unlocked_dio(file, false);
         self.release("inode_unlock", i_rwsem);
         Outcome::Ok
@@ -330,6 +351,7 @@ impl<C: Cpu> Task<'_, C> {
             self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
         }
         let i_rwsem = self.lock_i_rwsem(file);
+        let frame = self.enter(Func::InsertRange, file, page, PageRange::new(page, page + pages));
         self.fence_unlocked_dio(file, true);
         self.inode_dio_wait(file);
         // "if (offset >= i_size_read(inode)) return -EINVAL;" and the file must fit.
@@ -339,16 +361,19 @@ impl<C: Cpu> Task<'_, C> {
             page >= i_size || i_size + pages > FILE_PAGES_MAX
         });
         if refused {
+            self.leave(frame);
             self.fence_unlocked_dio(file, false);
             self.release("inode_unlock", i_rwsem);
             return Outcome::Einval;
         }
-        // Insert renumbers everything from the offset up: its range lock covers [offset, EOF).
-        let invalidation = self.lock_invalidation(file, PageRange::to_eof(page));
+        // Insert renumbers everything from the offset up: a range lock for it covers
+        // [offset, EOF) (`to_eof`).
+        self.at(&frame, Point::InsertInvalidate);
         if !self.policy.collapse_flush_outside_lock {
             self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
         }
         self.truncate_pagecache_range(file, PageRange::to_eof(page));
+        self.at(&frame, Point::InsertShift);
         // i_size grows first, then the extents move up (ext4_insert_range's order).
         let old = self.cpu.peek(|m| m.kernel.inode(file).i_size);
         self.set_i_size(file, old + pages, "i_size_write");
@@ -367,9 +392,7 @@ impl<C: Cpu> Task<'_, C> {
             }
             m.emit(actor, "ext4_ext_shift_extents", Change::ExtentsShiftedUp { ino: file, from: page, by: pages });
         });
-        if let Some(h) = invalidation {
-            self.release("ext4_insert_range", h);
-        }
+        self.leave(frame);
         self.fence_unlocked_dio(file, false);
         self.release("inode_unlock", i_rwsem);
         Outcome::Ok
@@ -380,7 +403,7 @@ impl<C: Cpu> Task<'_, C> {
     /// them for holes), so it reads back as zeroes with the space kept.
     pub fn zero_range(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let range = PageRange::new(page, page + pages);
-        self.invalidate_range(file, range, "ext4_zero_range", None, |task, range| {
+        self.invalidate_range(file, range, "ext4_zero_range", Func::ZeroRange, None, |task, range| {
             task.convert_to_unwritten(file, range, "ext4_zero_range")
         });
         Outcome::Ok

@@ -4,12 +4,17 @@
 //! Acquisition is one step that queues the request (and takes the lock when nothing conflicts);
 //! if the request must wait, the actor sleeps until the lock can be granted and takes it in the
 //! step where it wakes. Release is one step.
+//!
+//! The placement engine lives here too: [`Task::enter`], [`Task::at`] and [`Task::leave`] take
+//! and release the policy's [`crate::placement::Placement`]s at the named points of kernel
+//! functions.
 
 use super::Task;
 use crate::cpu::{Cpu, Machine};
 use crate::event::Change;
 use crate::lock::{LockId, LockMode, RequestRef};
-use crate::types::{PageId, PageRange};
+use crate::placement::{Func, LockName, Point};
+use crate::types::{Ino, Lblk, PageId, PageRange};
 
 /// A lock an actor holds; give it back to [`Task::release`].
 #[must_use = "a held lock must be released"]
@@ -94,5 +99,128 @@ impl<C: Cpu> Task<'_, C> {
 
     pub fn unlock_page(&mut self, function: &'static str, held: Held) {
         self.release(function, held);
+    }
+}
+
+/// A placement a task holds: which frame took it, which placement, the lock, and the point it
+/// ends at (usually the placement's `to`; an extending direct write moves its `i_rwsem` on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placed {
+    frame: u32,
+    placement: u16,
+    to: Point,
+    held: Held,
+}
+
+/// One activation of a kernel function with points: which function, and what its placements'
+/// ranges resolve against (the file, the page it works on, the operation's range).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Frame {
+    id: u32,
+    pub func: Func,
+    pub file: Ino,
+    pub index: Lblk,
+    pub range: PageRange,
+}
+
+impl<C: Cpu> Task<'_, C> {
+    /// Enters `func` working on `file` (page `index`, operation range `range`): takes the
+    /// placements that begin at its start.
+    pub fn enter(&mut self, func: Func, file: Ino, index: Lblk, range: PageRange) -> Frame {
+        self.frames += 1;
+        let frame = Frame { id: self.frames, func, file, index, range };
+        self.at(&frame, func.start());
+        frame
+    }
+
+    /// Whether any placement lies in `func` (the engine has nothing to do otherwise).
+    fn placed_in(&self, func: Func) -> bool {
+        self.mask & (1 << func as u32) != 0
+    }
+
+    /// Whether some placement begins at `point`.
+    pub fn placements_begin_at(&self, point: Point) -> bool {
+        self.placed_in(point.func()) && self.policy.lock.iter().any(|p| p.from == point)
+    }
+
+    /// The function reached `point`: release the placements of this frame that end here (last
+    /// taken first), then take those that begin here, in the policy's order.
+    pub fn at(&mut self, frame: &Frame, point: Point) {
+        if !self.placed_in(frame.func) {
+            return;
+        }
+        let mut i = self.placed.len();
+        while i > 0 {
+            i -= 1;
+            let placed = self.placed[i];
+            if placed.frame == frame.id && placed.to == point {
+                self.placed.remove(i);
+                let lock = self.policy.lock[placed.placement as usize].lock;
+                self.release(lock.call(placed.held.mode, true), placed.held);
+            }
+        }
+        let policy = self.policy;
+        for (k, p) in policy.lock.iter().enumerate() {
+            if p.from != point {
+                continue;
+            }
+            let id = self.lock_of(p.lock, frame.file);
+            let mode = p.mode.lock_mode();
+            let held = self.acquire(p.lock.call(mode, false), id, mode, p.range.resolve(frame.index, frame.range));
+            self.placed.push(Placed { frame: frame.id, placement: k as u16, to: p.to, held });
+        }
+    }
+
+    /// Leaves the function: its `end` point, then whatever an early return skipped the release
+    /// point of, last taken first.
+    pub fn leave(&mut self, frame: Frame) {
+        if !self.placed_in(frame.func) {
+            return;
+        }
+        self.at(&frame, frame.func.end());
+        let mut i = self.placed.len();
+        while i > 0 {
+            i -= 1;
+            let placed = self.placed[i];
+            if placed.frame == frame.id {
+                self.placed.remove(i);
+                let lock = self.policy.lock[placed.placement as usize].lock;
+                self.release(lock.call(placed.held.mode, true), placed.held);
+            }
+        }
+    }
+
+    /// Whether this frame holds a placement of `lock`.
+    pub fn frame_holds(&self, frame: &Frame, lock: LockName) -> bool {
+        self.placed.iter().any(|p| p.frame == frame.id && self.policy.lock[p.placement as usize].lock == lock)
+    }
+
+    /// Moves the release of this frame's placements of `lock` that end at `from` to `to`.
+    pub fn extend_hold(&mut self, frame: &Frame, lock: LockName, from: Point, to: Point) {
+        let policy = self.policy;
+        for p in self.placed.iter_mut() {
+            if p.frame == frame.id && p.to == from && policy.lock[p.placement as usize].lock == lock {
+                p.to = to;
+            }
+        }
+    }
+
+    /// The lock object `lock` names for `file` (and this task's address space).
+    fn lock_of(&mut self, lock: LockName, file: Ino) -> LockId {
+        let mm = self.mm;
+        self.cpu.peek(|m| {
+            let inode = m.kernel.inode(file);
+            match lock {
+                LockName::IRwsem => inode.i_rwsem,
+                LockName::MmapSem => m.kernel.mms[mm as usize].mmap_sem,
+                LockName::FaultLock => inode.fault_lock,
+                LockName::RangeLock => inode.range_lock,
+                LockName::IMmapRwsem => inode.i_mmap_rwsem,
+                LockName::DaxEntry => inode.dax_entry,
+                LockName::IDioCount => inode.i_dio_count,
+                LockName::Journal => m.kernel.journal,
+                LockName::PageLock => unreachable!("page locks are not placeable"),
+            }
+        })
     }
 }

@@ -88,6 +88,20 @@ pub enum Operation {
         page: Lblk,
         pages: Lblk,
     },
+    /// madvise(MADV_REMOVE) over pages of a shared mapping of `file`: a punch hole entered
+    /// from the mm (`madvise_remove` → `vfs_fallocate(PUNCH_HOLE | KEEP_SIZE)`).
+    MadviseRemove {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
+    /// mlock(2) over pages of the process's shared mapping of `file`: marks the VMA locked
+    /// and populates it (`do_mlock` → `__mm_populate`).
+    Mlock {
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+    },
     CollapseRange {
         file: Ino,
         page: Lblk,
@@ -158,6 +172,8 @@ impl Operation {
             Operation::Write { .. } => "write",
             Operation::Truncate { .. } => "truncate",
             Operation::PunchHole { .. } => "punch_hole",
+            Operation::MadviseRemove { .. } => "madvise_remove",
+            Operation::Mlock { .. } => "mlock",
             Operation::CollapseRange { .. } => "collapse_range",
             Operation::InsertRange { .. } => "insert_range",
             Operation::ZeroRange { .. } => "zero_range",
@@ -182,6 +198,8 @@ impl Operation {
             | Operation::Write { file, .. }
             | Operation::Truncate { file, .. }
             | Operation::PunchHole { file, .. }
+            | Operation::MadviseRemove { file, .. }
+            | Operation::Mlock { file, .. }
             | Operation::CollapseRange { file, .. }
             | Operation::InsertRange { file, .. }
             | Operation::ZeroRange { file, .. }
@@ -204,6 +222,18 @@ pub struct Task<'a, C: Cpu> {
     pub actor: ActorId,
     pub mm: MmId,
     pub policy: &'a Policy,
+    /// The placements this actor holds, in the order it took them.
+    placed: Vec<locking::Placed>,
+    /// Frames entered so far (each frame's id).
+    frames: u32,
+    /// [`Policy::functions_mask`], computed once.
+    mask: u32,
+}
+
+impl<'a, C: Cpu> Task<'a, C> {
+    pub fn new(cpu: &'a mut C, actor: ActorId, mm: MmId, policy: &'a Policy) -> Self {
+        Task { cpu, actor, mm, policy, placed: Vec::new(), frames: 0, mask: policy.functions_mask() }
+    }
 }
 
 /// Bound on the retries of a fault or copy loop that no other actor's progress explains.
@@ -262,6 +292,8 @@ impl<C: Cpu> Task<'_, C> {
             }
             Operation::Truncate { file, size } => self.truncate(file, size),
             Operation::PunchHole { file, page, pages } => self.punch_hole(file, page, pages),
+            Operation::MadviseRemove { file, page, pages } => self.madvise_remove(file, page, pages),
+            Operation::Mlock { file, page, pages } => self.mlock(file, page, pages),
             Operation::CollapseRange { file, page, pages } => self.collapse_range(file, page, pages),
             Operation::InsertRange { file, page, pages } => self.insert_range(file, page, pages),
             Operation::ZeroRange { file, page, pages } => self.zero_range(file, page, pages),

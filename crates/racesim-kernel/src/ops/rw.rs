@@ -3,12 +3,12 @@
 //! cache, and the DAX read/write path that goes straight to the blocks.
 
 use super::fault::{FaultError, find_or_add_locked_page, map_page_buffers};
-use super::locking::Held;
+use super::locking::{Frame, Held};
 use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadPath};
-use crate::lock::LockMode;
-use crate::policy::{AllocKind, DaxFaultLock, DaxZeroing, WriteRangeLock};
+use crate::placement::{Func, Point};
+use crate::policy::{AllocKind, DaxZeroing};
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Token, WriteId};
 
 /// What one page's copy did.
@@ -36,18 +36,10 @@ impl<C: Cpu> Task<'_, C> {
         allocation: WriteAllocation,
         write: WriteId,
     ) -> Outcome {
-        let (i_rwsem, range_lock, dax) = self.cpu.peek(|m| {
-            let inode = m.kernel.inode(file);
-            (inode.i_rwsem, inode.range_lock, inode.dax)
-        });
-        // Where the range lock replaces i_rwsem for writes, write(2) serialises on the range
-        // lock alone, per page or per syscall as the policy says.
-        let i_rwsem = self
-            .policy
-            .write_i_rwsem
-            .then(|| self.acquire("inode_lock", i_rwsem, LockMode::Exclusive, PageRange::WHOLE));
-        let whole = (self.policy.write_range_lock == WriteRangeLock::WholeSyscall)
-            .then(|| self.acquire("range_lock", range_lock, LockMode::Exclusive, PageRange::new(page, page + pages)));
+        let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
+        // What write(2) holds (i_rwsem, or a range lock per syscall or per page) is the
+        // policy's placements.
+        let frame = self.enter(Func::Write, file, page, PageRange::new(page, page + pages));
         if allocation == WriteAllocation::WholeRange {
             self.allocate_range(file, PageRange::new(page, page + pages));
         }
@@ -60,18 +52,21 @@ impl<C: Cpu> Task<'_, C> {
             }
             let mut retries = Retries::new(self);
             while retries.again(self) {
+                let one = self.enter(Func::GenericPerformWrite, file, index, PageRange::page(index));
                 // iov_iter_fault_in_readable: touch the user page (takes mmap_sem if it faults).
                 if let UserBuffer::Mapped { file: source, page: source_page } = buffer
                     && !self.policy.write_copy_may_fault
                     && self.fault_in_readable(source, source_page + i).is_err()
                 {
+                    self.leave(one);
                     break 'pages;
                 }
                 let result = if dax {
                     self.dax_write_page(file, index, write)
                 } else {
-                    self.write_one_page(file, index, buffer, i, fail_at == Some(i), write)
+                    self.write_one_page(&one, file, index, buffer, i, fail_at == Some(i), write)
                 };
+                self.leave(one);
                 match result {
                     PageWrite::Copied => {
                         written += 1;
@@ -87,12 +82,7 @@ impl<C: Cpu> Task<'_, C> {
             }
             panic!("model bug: write of {file}:{index} retried {RETRIES_MAX} times");
         }
-        if let Some(h) = whole {
-            self.release("range_unlock", h);
-        }
-        if let Some(h) = i_rwsem {
-            self.release("inode_unlock", h);
-        }
+        self.leave(frame);
         match (written, no_space) {
             (0, true) => Outcome::Enospc,
             (0, false) => Outcome::Efault,
@@ -147,8 +137,10 @@ impl<C: Cpu> Task<'_, C> {
     }
 
     /// `write_begin` → copy → `write_end` for one page of a buffered write.
+    #[allow(clippy::too_many_arguments)]
     fn write_one_page(
         &mut self,
+        frame: &Frame,
         file: Ino,
         index: Lblk,
         buffer: UserBuffer,
@@ -157,15 +149,9 @@ impl<C: Cpu> Task<'_, C> {
         write: WriteId,
     ) -> PageWrite {
         let (actor, mm) = (self.actor, self.mm);
-        let range_lock = self.cpu.peek(|m| m.kernel.inode(file).range_lock);
-        let per_page = (self.policy.write_range_lock == WriteRangeLock::PerPage)
-            .then(|| self.acquire("range_lock", range_lock, LockMode::Exclusive, PageRange::page(index)));
+        self.at(frame, Point::GpwWriteBegin);
         let (page, page_lock) = self.grab_cache_page_write_begin(file, index);
-        // Kara: take the range lock, insert the locked page, "and finally unlock the range";
-        // from here on the page lock alone protects the page.
-        if let Some(h) = per_page {
-            self.release("range_unlock", h);
-        }
+        self.at(frame, Point::GpwGetBlock);
         let alloc = self.policy.write_alloc;
         // ext4_write_begin fails with ENOSPC: the page is unlocked and the write returns what it
         // copied so far (generic_perform_write), ENOSPC if nothing. The page stays cached, clean
@@ -177,6 +163,7 @@ impl<C: Cpu> Task<'_, C> {
             return PageWrite::NoSpace;
         };
         let token = Token::Data { ino: file, lblk: index, write };
+        self.at(frame, Point::GpwCopy);
         // Before 2.6.24 the copy could fault, taking mmap_sem with the page still locked.
         if let UserBuffer::Mapped { file: source, page: source_page } = buffer
             && self.policy.write_copy_may_fault
@@ -288,12 +275,9 @@ impl<C: Cpu> Task<'_, C> {
         };
         // DAX read(2) and write(2) were the direct IO path when the range lock was designed
         // (ext4_direct_IO -> dax_do_io, 4.0-4.9), so where direct IO takes the range lock over
-        // each bio (Kara's RFC), a DAX write takes it over each page it writes.
-        let range_lock = self.cpu.peek(|m| m.kernel.inode(file).range_lock);
-        let bio_lock = self
-            .policy
-            .dio_range_lock
-            .then(|| self.acquire("range_lock", range_lock, LockMode::Exclusive, PageRange::page(index)));
+        // each bio (Kara's RFC), a DAX write takes it over each page it writes: a placement in
+        // dax_write.
+        let frame = self.enter(Func::DaxWrite, file, index, PageRange::page(index));
         // Some(block allocated here), or None when the copy already happened; Err on ENOSPC.
         let allocated = self.cpu.step(|m| {
             let extent = m.kernel.inode(file).blocks[index as usize];
@@ -321,9 +305,7 @@ impl<C: Cpu> Task<'_, C> {
             self.dax_invalidate_hole(file, index);
             self.cpu.step(|m| copy(m, pblk));
         }
-        if let Some(h) = bio_lock {
-            self.release("range_unlock", h);
-        }
+        self.leave(frame);
         if allocated.is_ok() { PageWrite::Copied } else { PageWrite::NoSpace }
     }
 
@@ -341,22 +323,23 @@ impl<C: Cpu> Task<'_, C> {
     /// the entry lock across the fault (ac401cc78242; `scenarios/dax_zero_page_write.toml`,
     /// `scenarios/dax_zero_page_fault.toml`).
     fn dax_invalidate_hole(&mut self, file: Ino, index: Lblk) {
-        if self.policy.dax_fault_lock == DaxFaultLock::FaultLockSharedAndEntryLock {
-            let entry_lock = self.cpu.peek(|m| m.kernel.inode(file).dax_entry);
-            let held = self.acquire(
-                "dax_invalidate_mapping_entry_sync",
-                entry_lock,
-                LockMode::Exclusive,
-                PageRange::page(index),
-            );
-            self.release("dax_invalidate_mapping_entry_sync", held);
-        }
+        // Waiting for the entry lock is a placement (dax_entry in
+        // dax_invalidate_mapping_entry_sync), where the policy's DAX faults have entry locks.
+        let frame = self.enter(Func::DaxInvalidateEntry, file, index, PageRange::page(index));
+        self.leave(frame);
         self.unmap_mapping_range(file, PageRange::page(index));
     }
 
     /// Buffered read(2) of `pages` pages at `page` (`generic_file_buffered_read`), filling the
     /// page cache through `page_cache_read` where pages are missing.
     pub fn read(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let frame = self.enter(Func::Read, file, page, PageRange::new(page, page + pages));
+        let outcome = self.read_locked(file, page, pages);
+        self.leave(frame);
+        outcome
+    }
+
+    fn read_locked(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let actor = self.actor;
         let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
         let mut copied = 0;
@@ -451,6 +434,13 @@ impl<C: Cpu> Task<'_, C> {
     /// (`page_cache_ra_unbounded`): creates and reads the missing pages within EOF, under the
     /// policy's page-creation lock, and copies nothing to the user.
     pub fn readahead(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+        let frame = self.enter(Func::Readahead, file, page, PageRange::new(page, page + pages));
+        let outcome = self.readahead_locked(file, page, pages);
+        self.leave(frame);
+        outcome
+    }
+
+    fn readahead_locked(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let actor = self.actor;
         let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
         if dax {

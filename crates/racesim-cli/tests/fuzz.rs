@@ -285,7 +285,9 @@ fn fuzz_mutated_inputs_never_panic_and_rejections_name_the_file() {
     let mut binary_problems = Vec::new();
     // Panics are counted, not printed case by case.
     let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    if std::env::var_os("RACESIM_FUZZ_SHOW_PANICS").is_none() {
+        std::panic::set_hook(Box::new(|_| {}));
+    }
     for case in first..first + cases {
         let mut rng = ChaCha8Rng::seed_from_u64(0x5eed_0000 ^ case);
         let kind = rng.random_range(0..3);

@@ -97,7 +97,9 @@ pub fn sealing(scenario: &Scenario, policy: &Policy, decisions: &[u32], position
         let middle = (low + high) / 2;
         if sealed(middle) { high = middle } else { low = middle }
     }
-    Sealing { decisions_needed: high, decisions: decisions.len(), step: positions.get(high - 1).copied() }
+    // A trace with no decisions whose run does not fail (a tampered one) is sealed nowhere.
+    let step = high.checked_sub(1).and_then(|i| positions.get(i)).copied();
+    Sealing { decisions_needed: high, decisions: decisions.len(), step }
 }
 
 /// Wraps at spaces; a word longer than a line is cut (never a line wider than `width`).

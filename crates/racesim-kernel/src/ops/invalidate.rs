@@ -46,6 +46,20 @@ impl<C: Cpu> Task<'_, C> {
         }
     }
 
+    /// `pagevec_lookup`: the pages cached in `range` of `file` right now, in one step.
+    fn pagevec_lookup(&mut self, file: Ino, range: PageRange, function: &'static str) -> Vec<(Lblk, PageId)> {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let end = range.end.min(FILE_PAGES_MAX);
+            let inode = m.kernel.inode(file);
+            let found: Vec<(Lblk, PageId)> =
+                (range.start..end).filter_map(|i| inode.cache[i as usize].map(|p| (i, p))).collect();
+            let count = found.len() as u32;
+            m.emit(actor, function, Change::PagesFound { ino: file, range, count });
+            found
+        })
+    }
+
     /// `truncate_pagecache_range` = unmap, `truncate_inode_pages_range`, unmap again (the second
     /// unmap catches PTEs that faults installed on pages we had not yet removed).
     pub fn truncate_pagecache_range(&mut self, file: Ino, range: PageRange) {
@@ -56,16 +70,7 @@ impl<C: Cpu> Task<'_, C> {
             return;
         }
         for _ in 0..TRUNCATE_PASSES_MAX {
-            // pagevec_lookup: the pages cached in the range right now.
-            let batch: Vec<(Lblk, PageId)> = self.cpu.step(|m| {
-                let end = range.end.min(FILE_PAGES_MAX);
-                let inode = m.kernel.inode(file);
-                let found: Vec<(Lblk, PageId)> =
-                    (range.start..end).filter_map(|i| inode.cache[i as usize].map(|p| (i, p))).collect();
-                let count = found.len() as u32;
-                m.emit(actor, "truncate_inode_pages_range", Change::PagesFound { ino: file, range, count });
-                found
-            });
+            let batch = self.pagevec_lookup(file, range, "truncate_inode_pages_range");
             if batch.is_empty() {
                 break;
             }
@@ -106,15 +111,7 @@ impl<C: Cpu> Task<'_, C> {
         let mut busy = false;
         let actor = self.actor;
         // pagevec_lookup_entries, once: the caller does not loop until the range is empty.
-        let batch: Vec<(Lblk, PageId)> = self.cpu.step(|m| {
-            let end = range.end.min(FILE_PAGES_MAX);
-            let inode = m.kernel.inode(file);
-            let found: Vec<(Lblk, PageId)> =
-                (range.start..end).filter_map(|i| inode.cache[i as usize].map(|p| (i, p))).collect();
-            let count = found.len() as u32;
-            m.emit(actor, "invalidate_inode_pages2_range", Change::PagesFound { ino: file, range, count });
-            found
-        });
+        let batch = self.pagevec_lookup(file, range, "invalidate_inode_pages2_range");
         for (index, page) in batch {
             let page_lock = self.lock_page("invalidate_inode_pages2_range", page);
             self.cpu.step(|m| {

@@ -258,9 +258,7 @@ pub fn explore_mode(scenario: &Scenario, policy: &Policy, mode: exhaustive::Mode
         budget: Box::new(|_| true),
         collect_outcomes: config.collect_outcomes,
     };
-    let control = run(scenario, policy, strategy, options);
-    let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
-    report(policy, control)
+    run_to_report(scenario, policy, strategy, options)
 }
 
 /// The shortest schedule breaking `oracle` among every interleaving with at most `bound`
@@ -327,9 +325,7 @@ pub fn explore(
         budget,
         collect_outcomes: config.collect_outcomes,
     };
-    let control = run(scenario, policy, strategy, options);
-    let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
-    report(policy, control)
+    run_to_report(scenario, policy, strategy, options)
 }
 
 /// The exhaustive strategy for `scenario` (its footprints need the scenario's operations).
@@ -420,6 +416,18 @@ fn run_with(
     control
 }
 
+/// Runs to the end and reports: what every entry point that wants a [`RunReport`] does.
+fn run_to_report(
+    scenario: &Scenario,
+    policy: &Policy,
+    strategy: Box<dyn strategy::Strategy>,
+    options: RunOptions,
+) -> RunReport {
+    let control = run(scenario, policy, strategy, options);
+    let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
+    report(policy, control)
+}
+
 /// The report of a finished run.
 fn report(policy: &Policy, control: Control) -> RunReport {
     RunReport {
@@ -458,9 +466,7 @@ pub fn explore_with(
         budget: Box::new(|_| true),
         collect_outcomes: false,
     };
-    let control = run(scenario, policy, strategy, options);
-    let control = Rc::try_unwrap(control).ok().expect("the runner is gone").into_inner();
-    report(policy, control)
+    run_to_report(scenario, policy, strategy, options)
 }
 
 /// What re-executing recorded decisions produced.

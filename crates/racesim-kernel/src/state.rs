@@ -212,6 +212,20 @@ impl Kernel {
         id
     }
 
+    /// `delete_from_page_cache` after truncation or invalidation removed the page: it leaves
+    /// its slot with its buffer heads and dirty bit. Returns whether it was dirty (data lost).
+    pub fn delete_from_page_cache(&mut self, page: PageId) -> bool {
+        let p = &mut self.pages[page as usize];
+        let dirty = p.dirty;
+        p.attached = false;
+        p.dirty = false;
+        p.buffer_pblk = None;
+        p.buffers = false;
+        let (ino, index) = (p.ino, p.index);
+        self.inodes[ino as usize].cache[index as usize] = None;
+        dirty
+    }
+
     /// What a read of the block map at `lblk` returns: zeroes for holes and unwritten extents.
     pub fn read_block(&self, ino: Ino, lblk: Lblk) -> (Extent, Token) {
         let extent = self.inode(ino).blocks[lblk as usize];

@@ -84,13 +84,7 @@ impl<C: Cpu> Task<'_, C> {
                     }
                     // truncate_inode_page: unmap_mapping_page, then delete_from_page_cache.
                     m.kernel.zap_ptes(file, index, index + 1);
-                    let p = m.kernel.page_mut(page);
-                    let dirty_discarded = p.dirty;
-                    p.attached = false;
-                    p.dirty = false;
-                    p.buffer_pblk = None;
-                    p.buffers = false;
-                    m.kernel.inode_mut(file).cache[index as usize] = None;
+                    let dirty_discarded = m.kernel.delete_from_page_cache(page);
                     m.emit(
                         actor,
                         "truncate_inode_page",
@@ -127,10 +121,7 @@ impl<C: Cpu> Task<'_, C> {
                     busy = true;
                     return;
                 }
-                p.attached = false;
-                p.buffer_pblk = None;
-                p.buffers = false;
-                m.kernel.inode_mut(file).cache[index as usize] = None;
+                m.kernel.delete_from_page_cache(page);
                 m.emit(
                     actor,
                     "invalidate_complete_page2",

@@ -146,7 +146,11 @@ fn plan(scenario: &Scenario, policy: &Policy) -> (Arc<Plan>, Vec<OpInfo>) {
         actors[info.actor as usize].push((info.op, info.write));
     }
     let mms = scenario.actors.iter().map(|a| a.process as u16).collect();
-    let plan = Plan { initial: scenario.build_kernel(), policy: policy.clone(), actors, mms };
+    let mut initial = scenario.build_kernel();
+    // The objects of the policy's declared lock classes, after every other lock (none: no
+    // change).
+    initial.declare_locks(&policy.declared_locks());
+    let plan = Plan { initial, policy: policy.clone(), actors, mms };
     (Arc::new(plan), ops)
 }
 
@@ -742,13 +746,20 @@ pub fn adopt_trace_policy(scenario: &mut Scenario, trace: &racesim_trace::Trace)
 /// they cannot have come from this racesim's format).
 pub fn lock_orders_of(trace: &racesim_trace::Trace) -> Vec<racesim_oracles::lockdep::Order> {
     use racesim_oracles::lockdep::{Example, Order, kind_named};
+    // Classes the trace's policy declares, looked up only if an order names one.
+    let builtin = |name: &str| kind_named(name, &[]).is_some();
+    let declared = if trace.lock_orders.iter().all(|o| builtin(&o.from) && builtin(&o.to)) {
+        Vec::new()
+    } else {
+        declared_locks_of(trace)
+    };
     trace
         .lock_orders
         .iter()
         .filter_map(|o| {
             Some(Order {
-                from: kind_named(&o.from)?,
-                to: kind_named(&o.to)?,
+                from: kind_named(&o.from, &declared)?,
+                to: kind_named(&o.to, &declared)?,
                 example: Example {
                     actor: o.actor.clone(),
                     first: o.first.clone(),
@@ -758,6 +769,24 @@ pub fn lock_orders_of(trace: &racesim_trace::Trace) -> Vec<racesim_oracles::lock
             })
         })
         .collect()
+}
+
+/// The lock classes the policy of a trace declares: from its `policy_definition`, else from
+/// the variant of its embedded scenario text (none if neither says).
+fn declared_locks_of(trace: &racesim_trace::Trace) -> Vec<racesim_kernel::lock::DeclaredLock> {
+    if let Some(text) = &trace.policy_definition {
+        return racesim_scenario::policy_file::parse(text, "the trace's policy_definition")
+            .map(|p| p.declared_locks())
+            .unwrap_or_default();
+    }
+    trace
+        .scenario
+        .text
+        .as_ref()
+        .and_then(|text| Scenario::parse(text, &trace.scenario.path).ok())
+        .and_then(|s| s.policy(&trace.policy))
+        .map(|p| p.declared_locks())
+        .unwrap_or_default()
 }
 
 /// A trace verdict from a violation (or clean).

@@ -95,6 +95,9 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::LockOrder, "lock_order_range_mmap", "range_lock_whole_write", "range_lock"),
         (Oracle::LockOrder, "mkwrite_i_rwsem", "legacy_mkwrite_i_rwsem", "legacy"),
         (Oracle::LockOrder, "madvise_remove_mmap_sem", "legacy_madvise_holds_mmap_sem", "legacy"),
+        // A journal handle, and a lock class the policy declares, ordered against the page lock.
+        (Oracle::LockOrder, "journal_page_lock", "handle_under_page_lock", "ext4_handle_outside_page_lock"),
+        (Oracle::LockOrder, "i_data_sem_readpage_punch", "i_data_sem_across_eviction", "ext4_i_data_sem"),
         (Oracle::Deadlock, "fault_lock_whole_fault", "invalidate_lock_whole_fault", "invalidate_lock"),
         (Oracle::Deadlock, "dio_range_lock_before_gup", "range_lock_before_gup", "range_lock"),
         (Oracle::TornWrite, "torn_write_punch", "range_lock_parallel_writes", "range_lock"),
@@ -109,6 +112,20 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         assert_eq!(verdict(&explore(scenario, racy, &config_for(scenario))), Some(oracle), "{name} under {racy}");
         assert_eq!(verdict(&explore(scenario, fixed, &config_for(scenario))), None, "{name} under {fixed}");
     }
+}
+
+/// A lock class a policy declares takes part in the lock-order oracle by its declared name, and
+/// its placement inside ->readpage is seen under the page lock ("page_lock -> i_data_sem").
+#[test]
+fn a_declared_lock_is_reported_by_its_name_under_the_page_lock() {
+    let scenario = scenarios().into_iter().find(|s| s.name == "i_data_sem_readpage_punch").unwrap();
+    let variant = scenario.policy("i_data_sem_across_eviction").unwrap();
+    assert_eq!(variant.declared.len(), 1);
+    assert_eq!(variant.declared[0].lock.name, "i_data_sem");
+    let report = explore(&scenario, "i_data_sem_across_eviction", &config_for(&scenario));
+    let message = &report.finding.as_ref().expect("a lock-order report").violation.message;
+    assert!(message.contains("i_data_sem -> page_lock -> i_data_sem"), "{message}");
+    assert!(message.contains("took page_lock") && message.contains("then i_data_sem (down_read"), "{message}");
 }
 
 /// Lockdep's "possible recursive locking detected": the fault lock read twice by one fault is

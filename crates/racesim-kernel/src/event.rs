@@ -5,7 +5,7 @@
 //! Oracles read events too: a disk write, a user-visible read or the end of an operation is an
 //! event, and [`racesim_oracles`] judges it against the state.
 
-use crate::lock::{LockClass, LockMode};
+use crate::lock::{DeclaredKind, LockClass, LockMode};
 use crate::state::PteTarget;
 use crate::types::{ActorId, Extent, Ino, Lblk, MmId, PageId, PageRange, Pblk, Token};
 
@@ -325,6 +325,7 @@ fn lock_name(class: LockClass, names: &dyn Names) -> String {
         LockClass::Page(p) => format!("page_lock(#{p})"),
         LockClass::DioCount(i) => format!("i_dio_count({})", names.file(i)),
         LockClass::Journal => "journal".to_string(),
+        LockClass::Declared(d, i) => format!("{}({})", d.name, names.file(i)),
     }
 }
 
@@ -334,6 +335,8 @@ fn lock_text(class: LockClass, mode: LockMode, range: PageRange, names: &dyn Nam
     let name = lock_name(class, names);
     match class {
         LockClass::Page(_) => name,
+        LockClass::Declared(d, _) if d.kind == DeclaredKind::Mutex => name,
+        LockClass::Declared(d, _) if d.kind == DeclaredKind::Range => format!("{name} {} {range}", mode_name(mode)),
         LockClass::RangeLock(_) | LockClass::DaxEntry(_) => format!("{name} {} {range}", mode_name(mode)),
         _ => format!("{name} {}", mode_name(mode)),
     }

@@ -11,6 +11,10 @@
 //!
 //! This module owns the queue discipline and the wait-for relation; it does not block anybody.
 //! Blocking is the scheduler's business (see [`crate::Cpu`]).
+//!
+//! Besides the kernel's own locks, a policy may declare filesystem-internal lock classes (ext4's
+//! `i_data_sem`, XFS's `ILOCK`, ...): [`DeclaredLock`], one object per inode, built on the same
+//! fair lock, named by the policy.
 
 use crate::types::{ActorId, Ino, MmId, PageId, PageRange};
 
@@ -18,6 +22,63 @@ use crate::types::{ActorId, Ino, MmId, PageId, PageRange};
 pub enum LockMode {
     Shared,
     Exclusive,
+}
+
+/// How a declared lock behaves: an rwsem (both modes, fair as the model's rwsems are), a mutex
+/// (exclusive only), or a range lock (both modes, over page ranges, as Kara's range lock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeclaredKind {
+    Rwsem,
+    Mutex,
+    Range,
+}
+
+impl DeclaredKind {
+    pub const ALL: [DeclaredKind; 3] = [DeclaredKind::Rwsem, DeclaredKind::Mutex, DeclaredKind::Range];
+
+    /// As policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeclaredKind::Rwsem => "rwsem",
+            DeclaredKind::Mutex => "mutex",
+            DeclaredKind::Range => "range",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<DeclaredKind> {
+        DeclaredKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// A lock class a policy declares (a filesystem-internal lock: ext4 `i_data_sem`, XFS `ILOCK`,
+/// btrfs's extent io tree lock), one object per inode. `slot` is its place among the policy's
+/// declarations (at most [`DECLARED_MAX`]); `name` is interned ([`intern`]) so that the class
+/// stays `Copy` and events, traces and reports name it as the policy does; `rank` is its place
+/// in the lock order, if the policy gives one (see `racesim_kernel::placement::LockName::rank`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DeclaredLock {
+    pub slot: u8,
+    pub name: &'static str,
+    pub kind: DeclaredKind,
+    pub rank: Option<u8>,
+}
+
+/// How many lock classes one policy may declare (the lock-order oracle keeps a fixed table of
+/// classes).
+pub const DECLARED_MAX: usize = 8;
+
+/// The one `&'static str` for a declared lock's name. Each distinct name is stored once for the
+/// life of the process (policies are loaded a bounded number of times, and names are checked
+/// short identifiers), so that declared classes are `Copy` like the built-in ones.
+pub fn intern(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = names.iter().find(|n| **n == name) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.push(leaked);
+    leaked
 }
 
 /// Which lock an object is, for messages and for lock-order classes.
@@ -44,6 +105,8 @@ pub enum LockClass {
     /// The jbd2 journal: a handle (`ext4_journal_start` .. `ext4_journal_stop`) holds it
     /// shared; one per filesystem.
     Journal,
+    /// A lock class the policy declares, of one inode.
+    Declared(DeclaredLock, Ino),
 }
 
 impl std::fmt::Display for LockClass {
@@ -58,6 +121,7 @@ impl std::fmt::Display for LockClass {
             LockClass::Page(p) => write!(f, "page_lock(page#{p})"),
             LockClass::DioCount(i) => write!(f, "i_dio_count(ino {i})"),
             LockClass::Journal => write!(f, "journal"),
+            LockClass::Declared(d, i) => write!(f, "{}(ino {i})", d.name),
         }
     }
 }
@@ -76,13 +140,40 @@ pub enum LockKind {
     /// Not a lock to lockdep; orders with it are not recorded.
     DioCount,
     Journal,
+    /// A declared class: every inode's object of it is one class.
+    Declared(DeclaredLock),
 }
 
 impl LockKind {
-    pub const COUNT: usize = 9;
+    /// The built-in classes.
+    pub const BUILTIN: [LockKind; 9] = [
+        LockKind::IRwsem,
+        LockKind::MmapSem,
+        LockKind::FaultLock,
+        LockKind::RangeLock,
+        LockKind::IMmapRwsem,
+        LockKind::DaxEntry,
+        LockKind::Page,
+        LockKind::DioCount,
+        LockKind::Journal,
+    ];
+
+    /// Built-in classes and the most a policy may declare: the size of a table by class.
+    pub const COUNT: usize = 9 + DECLARED_MAX;
 
     pub fn index(self) -> usize {
-        self as usize
+        match self {
+            LockKind::IRwsem => 0,
+            LockKind::MmapSem => 1,
+            LockKind::FaultLock => 2,
+            LockKind::RangeLock => 3,
+            LockKind::IMmapRwsem => 4,
+            LockKind::DaxEntry => 5,
+            LockKind::Page => 6,
+            LockKind::DioCount => 7,
+            LockKind::Journal => 8,
+            LockKind::Declared(d) => 9 + d.slot as usize,
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -96,6 +187,7 @@ impl LockKind {
             LockKind::Page => "page_lock",
             LockKind::DioCount => "i_dio_count",
             LockKind::Journal => "journal",
+            LockKind::Declared(d) => d.name,
         }
     }
 }
@@ -112,6 +204,7 @@ impl LockClass {
             LockClass::Page(_) => LockKind::Page,
             LockClass::DioCount(_) => LockKind::DioCount,
             LockClass::Journal => LockKind::Journal,
+            LockClass::Declared(d, _) => LockKind::Declared(d),
         }
     }
 }

@@ -14,7 +14,7 @@
 //! `get_user_pages` paths, `i_dio_count`'s shared count of direct IO in flight, and `i_rwsem`
 //! in truncate and fallocate (every filesystem takes it there).
 
-use crate::lock::{LockClass, LockMode};
+use crate::lock::{DECLARED_MAX, DeclaredKind, DeclaredLock, LockClass, LockMode, intern};
 use crate::types::PageRange;
 use serde::{Deserialize, Serialize};
 
@@ -367,8 +367,7 @@ impl Point {
 
 /// A lock class a placement can take. Each resolves, for the file an operation works on (or
 /// the actor's address space), to one lock object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LockName {
     /// `inode->i_rwsem` (`i_mutex`; XFS `IOLOCK`).
     IRwsem,
@@ -389,8 +388,11 @@ pub enum LockName {
     /// journal held shared; one per filesystem.
     Journal,
     /// `PG_locked`: not placeable (the kernel functions lock their pages themselves); named
-    /// here so that the lock-order checks know where the code holds it.
+    /// here so that the lock-order checks know where the code holds it, and so that a declared
+    /// class can be ordered after it.
     PageLock,
+    /// A lock class the policy declares (`[[lock_class]]`), per inode.
+    Declared(DeclaredLock),
 }
 
 impl LockName {
@@ -417,11 +419,18 @@ impl LockName {
             LockName::IDioCount => "i_dio_count",
             LockName::Journal => "journal",
             LockName::PageLock => "page_lock",
+            LockName::Declared(d) => d.name,
         }
     }
 
+    /// A built-in class by name.
     pub fn named(name: &str) -> Option<LockName> {
         LockName::ALL.into_iter().find(|l| l.name() == name)
+    }
+
+    /// A built-in class, or one of `declared`, by name.
+    pub fn named_in(name: &str, declared: &[DeclaredLock]) -> Option<LockName> {
+        LockName::named(name).or_else(|| declared.iter().find(|d| d.name == name).map(|d| LockName::Declared(*d)))
     }
 
     /// Rank in the lock order Linux documents: a lock may be taken while holding only locks
@@ -431,16 +440,19 @@ impl LockName {
     /// -> invalidate_lock (r) -> transaction start -> page lock"; "i_mutex -> invalidate_lock
     /// (w) -> i_mmap_rwsem (w) -> page lock") and Kara's range lock RFC ("mmap_sem > range
     /// lock", the range lock taken before the page lock). `None`: not ordered (i_dio_count is
-    /// not a lock to lockdep).
+    /// not a lock to lockdep). The built-in ranks are even; a declared class ordered `after` a
+    /// class ranks one above it (odd), between it and the next. A declared class without
+    /// `after` is not ordered.
     pub fn rank(self) -> Option<u8> {
         match self {
             LockName::IRwsem => Some(0),
-            LockName::MmapSem => Some(1),
-            LockName::FaultLock | LockName::RangeLock => Some(2),
-            LockName::Journal | LockName::IMmapRwsem => Some(3),
-            LockName::DaxEntry => Some(4),
-            LockName::PageLock => Some(5),
+            LockName::MmapSem => Some(2),
+            LockName::FaultLock | LockName::RangeLock => Some(4),
+            LockName::Journal | LockName::IMmapRwsem => Some(6),
+            LockName::DaxEntry => Some(8),
+            LockName::PageLock => Some(10),
             LockName::IDioCount => None,
+            LockName::Declared(d) => d.rank,
         }
     }
 
@@ -474,6 +486,18 @@ impl LockName {
             (LockName::Journal, _, true) => "ext4_journal_stop",
             (LockName::PageLock, _, false) => "lock_page",
             (LockName::PageLock, _, true) => "unlock_page",
+            (LockName::Declared(d), _, _) => match (d.kind, shared, release) {
+                (DeclaredKind::Rwsem, false, false) => "down_write",
+                (DeclaredKind::Rwsem, true, false) => "down_read",
+                (DeclaredKind::Rwsem, false, true) => "up_write",
+                (DeclaredKind::Rwsem, true, true) => "up_read",
+                (DeclaredKind::Mutex, _, false) => "mutex_lock",
+                (DeclaredKind::Mutex, _, true) => "mutex_unlock",
+                (DeclaredKind::Range, false, false) => "range_write_lock",
+                (DeclaredKind::Range, true, false) => "range_read_lock",
+                (DeclaredKind::Range, false, true) => "range_write_unlock",
+                (DeclaredKind::Range, true, true) => "range_read_unlock",
+            },
         }
     }
 
@@ -490,7 +514,7 @@ impl LockName {
                 | (LockName::IDioCount, LockClass::DioCount(_))
                 | (LockName::Journal, LockClass::Journal)
                 | (LockName::PageLock, LockClass::Page(_))
-        )
+        ) || matches!((self, class), (LockName::Declared(d), LockClass::Declared(e, _)) if d == e)
     }
 }
 
@@ -638,26 +662,61 @@ impl From<&Placement> for PlacementForm {
 }
 
 impl PlacementForm {
-    /// The placement this form describes, or what is wrong with it.
+    /// The placement this form describes, or what is wrong with it (built-in classes only).
     pub fn placement(&self) -> Result<Placement, PlacementError> {
+        self.placement_in(&[])
+    }
+
+    /// The placement this form describes, its lock one of the built-in classes or of
+    /// `declared`, or what is wrong with it.
+    pub fn placement_in(&self, declared: &[DeclaredLock]) -> Result<Placement, PlacementError> {
         let err = |field, message: String| PlacementError { field, message };
-        let lock = LockName::named(&self.lock).filter(|l| *l != LockName::PageLock).ok_or_else(|| {
-            let names: Vec<&str> =
-                LockName::ALL.iter().filter(|l| **l != LockName::PageLock).map(|l| l.name()).collect();
-            let hint = if self.lock == "page_lock" {
-                " (page locks are taken by the kernel functions themselves; place a lock between the points \
-                 around them instead)"
-                    .to_string()
-            } else {
-                nearest(&self.lock, &names)
-            };
-            err("lock", format!("unknown lock '{}'{hint}; the locks are {}", self.lock, names.join(", ")))
+        if self.lock == LockName::PageLock.name() {
+            return Err(err("lock", page_lock_refusal(Func::named(&self.function))));
+        }
+        let lock = LockName::named_in(&self.lock, declared).ok_or_else(|| {
+            let names: Vec<&str> = LockName::ALL
+                .iter()
+                .filter(|l| **l != LockName::PageLock)
+                .map(|l| l.name())
+                .chain(declared.iter().map(|d| d.name))
+                .collect();
+            err(
+                "lock",
+                format!(
+                    "unknown lock '{}'{}; the locks are {} (declare a filesystem's own lock with a [[lock_class]] \
+                     table)",
+                    self.lock,
+                    nearest(&self.lock, &names),
+                    names.join(", ")
+                ),
+            )
         })?;
         let mode = match self.mode.as_str() {
             "shared" => Mode::Shared,
             "exclusive" => Mode::Exclusive,
             other => return Err(err("mode", format!("mode must be \"shared\" or \"exclusive\", not '{other}'"))),
         };
+        if let LockName::Declared(d) = lock {
+            if d.kind == DeclaredKind::Mutex && mode == Mode::Shared {
+                return Err(err(
+                    "mode",
+                    format!("{} is declared a mutex: it is taken exclusive only (mutex_lock), not shared", d.name),
+                ));
+            }
+            if d.kind != DeclaredKind::Range && self.range != "file" {
+                return Err(err(
+                    "range",
+                    format!(
+                        "{} is declared a{} {}, which locks the whole inode: write range = \"file\" (declare it \
+                         kind = \"range\" to lock page ranges)",
+                        d.name,
+                        if d.kind == DeclaredKind::Rwsem { "n" } else { "" },
+                        d.kind.name()
+                    ),
+                ));
+            }
+        }
         let range = match self.range.as_str() {
             "page" | "index" => RangeSpec::Page,
             "bio" => RangeSpec::Bio,
@@ -721,6 +780,150 @@ impl PlacementForm {
         }
         Ok(Placement { lock, mode, range, from, to, code: self.code.clone() })
     }
+}
+
+/// Where each kernel function holds a page lock of its own (`lock_page` in its code), as
+/// (function, first point, last point): a placement of the page lock there would take it twice.
+pub const OWN_PAGE_LOCKS: &[(Func, Point, Point)] = &[
+    (Func::PageCacheRead, Point::PageCacheReadReadpage, Point::PageCacheReadEnd),
+    (Func::Readpage, Point::ReadpageStart, Point::ReadpageEnd),
+    (Func::FilemapReadPage, Point::FilemapReadPageStart, Point::FilemapReadPageEnd),
+    (Func::GenericPerformWrite, Point::GpwGetBlock, Point::GpwEnd),
+    (Func::PageMkwrite, Point::PageMkwriteGetBlock, Point::PageMkwriteEnd),
+    (Func::DoFault, Point::DoFaultFinishFault, Point::DoFaultEnd),
+    (Func::FilemapFault, Point::FilemapFaultStart, Point::FilemapFaultEnd),
+];
+
+/// Why a placement of the page lock is refused: every kernel function that works on a page
+/// locks it itself (`lock_page` is per page, in the function's own code), so a placement would
+/// take the page lock a second time, a self-deadlock, or lock a page the function does not
+/// have. The message names where `func` (if known) holds its own page lock, and how to put a
+/// lock under it instead.
+fn page_lock_refusal(func: Option<Func>) -> String {
+    let own: Vec<String> = OWN_PAGE_LOCKS
+        .iter()
+        .filter(|(f, _, _)| func.is_none_or(|g| g == *f))
+        .map(|(f, a, b)| format!("{} from '{}' to '{}'", f.name(), a.name(), b.name()))
+        .collect();
+    let here = match func {
+        Some(f) if !own.is_empty() => format!(
+            "{} holds the page lock itself ({}, its own lock_page): a placement would take it a second time",
+            f.name(),
+            own.join(", ")
+        ),
+        Some(f) => format!("{} works on no locked page a placement could name", f.name()),
+        None => format!("the kernel functions lock their pages themselves ({})", own.join("; ")),
+    };
+    format!(
+        "page_lock cannot be placed: {here}. Page locks are per page and taken by the kernel functions' own code; \
+         place your lock between points where the page is held (readpage 'start' to 'end' is inside ->readpage) \
+         and the lock-order oracle records page_lock -> your lock; a [[lock_class]] can name page_lock in 'after'"
+    )
+}
+
+/// A lock class as a policy declares it: `[[lock_class]]` with `name`, `kind` (`rwsem`,
+/// `mutex`, `range`), optionally `after` (the class it ranks after in the lock order) and
+/// `code` (what it stands for).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockClassForm {
+    pub name: String,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// A declared lock class: the class, the class it is ordered after (if any), and the comment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Declaration {
+    pub lock: DeclaredLock,
+    pub after: Option<LockName>,
+    pub code: Option<String>,
+}
+
+impl From<&Declaration> for LockClassForm {
+    fn from(d: &Declaration) -> Self {
+        LockClassForm {
+            name: d.lock.name.to_string(),
+            kind: d.lock.kind.name().to_string(),
+            after: d.after.map(|a| a.name().to_string()),
+            code: d.code.clone(),
+        }
+    }
+}
+
+/// The classes `forms` declare, in order (slot = position), or the first thing wrong with one:
+/// its number (0 based) and the field at fault.
+pub fn declare(forms: &[LockClassForm]) -> Result<Vec<Declaration>, (usize, PlacementError)> {
+    let mut out: Vec<Declaration> = Vec::new();
+    for (n, form) in forms.iter().enumerate() {
+        let err = |field, message: String| (n, PlacementError { field, message });
+        let name = form.name.as_str();
+        if name.is_empty()
+            || name.len() > 32
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || name.starts_with(|c: char| c.is_ascii_digit())
+        {
+            return Err(err(
+                "name",
+                format!("lock class name '{name}' must be an identifier (letters, digits, '_'; at most 32)"),
+            ));
+        }
+        if LockName::named(name).is_some() {
+            return Err(err(
+                "name",
+                format!("'{name}' is a built-in lock class; a declared lock class needs a name of its own"),
+            ));
+        }
+        if let Some(first) = out.iter().position(|d| d.lock.name == name) {
+            return Err(err(
+                "name",
+                format!("lock class '{name}' is declared twice (first as lock class number {})", first + 1),
+            ));
+        }
+        if out.len() == DECLARED_MAX {
+            return Err(err("name", format!("a policy declares at most {DECLARED_MAX} lock classes")));
+        }
+        let kind = DeclaredKind::named(&form.kind).ok_or_else(|| {
+            let kinds: Vec<&str> = DeclaredKind::ALL.iter().map(|k| k.name()).collect();
+            err(
+                "kind",
+                format!(
+                    "lock class '{name}': unknown kind '{}'{}; the kinds are rwsem (fair, shared and exclusive), \
+                     mutex (exclusive) and range (a range lock, shared and exclusive over page ranges)",
+                    form.kind,
+                    nearest(&form.kind, &kinds)
+                ),
+            )
+        })?;
+        let known: Vec<DeclaredLock> = out.iter().map(|d| d.lock).collect();
+        let after = match &form.after {
+            None => None,
+            Some(a) => Some(LockName::named_in(a, &known).filter(|l| l.rank().is_some()).ok_or_else(|| {
+                let names: Vec<&str> = LockName::ALL
+                    .iter()
+                    .filter(|l| l.rank().is_some())
+                    .map(|l| l.name())
+                    .chain(known.iter().filter(|d| d.rank.is_some()).map(|d| d.name))
+                    .collect();
+                err(
+                    "after",
+                    format!(
+                        "lock class '{name}': 'after' names '{a}', not an ordered lock class{} (a declared class \
+                         must be declared, and ordered, before it is named); the ordered classes are {}",
+                        nearest(a, &names),
+                        names.join(", ")
+                    ),
+                )
+            })?),
+        };
+        let rank = after.and_then(|a| a.rank()).map(|r| r.saturating_add(1));
+        let lock = DeclaredLock { slot: out.len() as u8, name: intern(name), kind, rank };
+        out.push(Declaration { lock, after, code: form.code.clone() });
+    }
+    Ok(out)
 }
 
 /// ", did you mean 'x'?" for the name in `names` closest to `name`, if any is close.
@@ -795,13 +998,21 @@ pub fn fixed_locks(func: Func) -> &'static [(LockName, Point, Point)] {
         // Faults run under mmap_sem, taken by the caller (handle_mm_fault).
         Func::DoFault => &[(LockName::MmapSem, Point::DoFaultStart, Point::DoFaultEnd)],
         Func::FilemapFault => &[(LockName::MmapSem, Point::FilemapFaultStart, Point::FilemapFaultEnd)],
-        Func::PageMkwrite => &[(LockName::MmapSem, Point::PageMkwriteStart, Point::PageMkwriteEnd)],
+        // ->page_mkwrite returns the page locked (lock_page before its checks).
+        Func::PageMkwrite => &[
+            (LockName::MmapSem, Point::PageMkwriteStart, Point::PageMkwriteEnd),
+            (LockName::PageLock, Point::PageMkwriteGetBlock, Point::PageMkwriteEnd),
+        ],
         Func::DaxFault => &[(LockName::MmapSem, Point::DaxFaultStart, Point::DaxFaultEnd)],
         // get_user_pages takes mmap_sem between its points.
         Func::DioRead => &[(LockName::MmapSem, Point::DioReadGup, Point::DioReadFlush)],
         Func::DioWrite => &[(LockName::MmapSem, Point::DioWriteGup, Point::DioWriteFlush)],
-        // iov_iter_fault_in_readable may fault, taking mmap_sem.
-        Func::GenericPerformWrite => &[(LockName::MmapSem, Point::GpwStart, Point::GpwWriteBegin)],
+        // iov_iter_fault_in_readable may fault, taking mmap_sem; write_begin returns the page
+        // locked and write_end unlocks it.
+        Func::GenericPerformWrite => &[
+            (LockName::MmapSem, Point::GpwStart, Point::GpwWriteBegin),
+            (LockName::PageLock, Point::GpwGetBlock, Point::GpwEnd),
+        ],
         Func::Truncate => &[(LockName::IRwsem, Point::TruncateStart, Point::TruncateEnd)],
         Func::PunchHole => &[(LockName::IRwsem, Point::PunchStart, Point::PunchEnd)],
         Func::ZeroRange => &[(LockName::IRwsem, Point::ZeroStart, Point::ZeroEnd)],
@@ -814,6 +1025,17 @@ pub fn fixed_locks(func: Func) -> &'static [(LockName, Point, Point)] {
         _ => &[],
     }
 }
+
+/// The points where a function evicts the page cache of its range (truncate_inode_pages_range
+/// locks every cached page in turn), after the placements that begin there are taken: a
+/// placement held across one orders itself before the page lock.
+pub const EVICTIONS: &[Point] = &[
+    Point::TruncateInvalidate,
+    Point::PunchInvalidate,
+    Point::ZeroInvalidate,
+    Point::CollapseInvalidate,
+    Point::InsertInvalidate,
+];
 
 /// Whether a fixed lock spans its whole function (its caller holds it), rather than being
 /// taken inside at its first point.
@@ -903,6 +1125,29 @@ pub fn check(lock: &[Placement]) -> Result<Vec<(usize, String)>, (usize, String)
                         from.name(),
                         f.name(),
                         f.name(),
+                        p.lock.name()
+                    ),
+                ));
+            }
+        }
+        // An eviction inside the span of p locks pages after p.
+        for &at in EVICTIONS {
+            if at.func() == func
+                && p.from <= at
+                && p.to > at
+                && let (Some(a), Some(b)) = (LockName::PageLock.rank(), p.lock.rank())
+                && a < b
+            {
+                warnings.push((
+                    i,
+                    format!(
+                        "{} holds {} from '{}' to '{}' across the eviction at '{}', which locks every cached page of \
+                         the range: the documented order is page_lock before {}",
+                        func.name(),
+                        p.lock.name(),
+                        p.from.name(),
+                        p.to.name(),
+                        at.name(),
                         p.lock.name()
                     ),
                 ));

@@ -12,7 +12,7 @@
 //! | `range_lock` | Kara's mapping range lock (2012-13): page creation and invalidation lock index ranges |
 //! | `invalidate_lock` | Linux 5.15+ `mapping->invalidate_lock` |
 
-use crate::placement::{Placement, PlacementForm};
+use crate::placement::{Declaration, LockClassForm, Placement, PlacementForm};
 pub use old_form::{DaxFaultLock, InvalidationLock, PageCreateLock, WriteRangeLock};
 use serde::{Deserialize, Serialize};
 
@@ -154,6 +154,9 @@ pub struct Policy {
     /// Whether, and where, a direct write invalidates its page-cache range after the data is on
     /// disk.
     pub dio_write_post_invalidate: DioWritePostInvalidate,
+    /// The lock classes this policy declares (filesystem-internal locks: `i_data_sem`,
+    /// `ILOCK`, ...), in slot order; none in the built-ins.
+    pub declared: Vec<Declaration>,
     /// The locks kernel functions take, in the order they take the ones that begin at one point.
     pub lock: Vec<Placement>,
 }
@@ -205,6 +208,9 @@ pub struct PolicyWire {
     pub dio_read_i_rwsem: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dio_range_lock: Option<bool>,
+    /// Declared lock classes (`[[lock_class]]`); absent in policies written before them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lock_class: Vec<LockClassForm>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock: Option<Vec<PlacementForm>>,
 }
@@ -227,11 +233,14 @@ impl TryFrom<PolicyWire> for Policy {
             dio_read_i_rwsem: w.dio_read_i_rwsem,
             dio_range_lock: w.dio_range_lock,
         };
+        let declared = crate::placement::declare(&w.lock_class)
+            .map_err(|(i, e)| format!("lock class number {}: {}", i + 1, e.message))?;
+        let classes: Vec<_> = declared.iter().map(|d| d.lock).collect();
         let lock = match (w.lock, old.complete()) {
             (Some(forms), None) if old.is_empty() => forms
                 .iter()
                 .enumerate()
-                .map(|(i, f)| f.placement().map_err(|e| format!("lock number {}: {}", i + 1, e.message)))
+                .map(|(i, f)| f.placement_in(&classes).map_err(|e| format!("lock number {}: {}", i + 1, e.message)))
                 .collect::<Result<Vec<_>, _>>()?,
             (None, Some(old)) => old.placements(),
             (Some(_), _) => {
@@ -266,6 +275,7 @@ impl TryFrom<PolicyWire> for Policy {
             dio_read_fence: w.dio_read_fence,
             dio_read_delalloc: w.dio_read_delalloc,
             dio_write_post_invalidate: w.dio_write_post_invalidate,
+            declared,
             lock,
         })
     }
@@ -297,6 +307,7 @@ impl From<Policy> for PolicyWire {
             wait_for_dio: None,
             dio_read_i_rwsem: None,
             dio_range_lock: None,
+            lock_class: p.declared.iter().map(LockClassForm::from).collect(),
             lock: Some(p.lock.iter().map(PlacementForm::from).collect()),
         }
     }
@@ -306,6 +317,11 @@ impl Policy {
     /// Bit `f` set: some placement lies in function `f` (the engine skips the others).
     pub fn functions_mask(&self) -> u32 {
         self.lock.iter().fold(0, |mask, p| mask | (1 << p.func() as u32))
+    }
+
+    /// The lock classes this policy declares.
+    pub fn declared_locks(&self) -> Vec<crate::lock::DeclaredLock> {
+        self.declared.iter().map(|d| d.lock).collect()
     }
 }
 

@@ -7,7 +7,7 @@
 //! plain owned data in `Vec`s indexed by small integers, so the whole state is `Clone + Eq +
 //! Hash` (for state caching by a future exhaustive explorer) and cheap to reset per schedule.
 
-use crate::lock::{FairLock, LockClass, LockId};
+use crate::lock::{DeclaredLock, FairLock, LockClass, LockId};
 use crate::types::{Extent, Ino, Lblk, MmId, PageId, Pblk, Token};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -49,6 +49,9 @@ pub struct Inode {
     pub range_lock: LockId,
     pub i_mmap_rwsem: LockId,
     pub dax_entry: LockId,
+    /// The objects of the lock classes the policy declares, by slot (empty when it declares
+    /// none: no cost).
+    pub declared: Vec<LockId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -150,9 +153,22 @@ impl Kernel {
             range_lock: self.new_lock(LockClass::RangeLock(ino)),
             i_mmap_rwsem: self.new_lock(LockClass::IMmapRwsem(ino)),
             dax_entry: self.new_lock(LockClass::DaxEntry(ino)),
+            declared: Vec::new(),
         };
         self.inodes.push(inode);
         ino
+    }
+
+    /// Gives every inode an object of each lock class the policy declares. Called once the
+    /// scenario's files exist; the new locks come after every lock already made, so a policy
+    /// that declares nothing leaves the kernel as it was.
+    pub fn declare_locks(&mut self, declared: &[DeclaredLock]) {
+        for ino in 0..self.inodes.len() {
+            for d in declared {
+                let id = self.new_lock(LockClass::Declared(*d, ino as Ino));
+                self.inodes[ino].declared.push(id);
+            }
+        }
     }
 
     pub fn add_mm(&mut self) -> MmId {

@@ -13,7 +13,7 @@
 
 use crate::{Oracle, Violation};
 use racesim_kernel::event::{Change, Event, Names, SYNC_ACTOR};
-use racesim_kernel::lock::{LockClass, LockKind};
+use racesim_kernel::lock::{DeclaredKind, DeclaredLock, LockClass, LockKind};
 use racesim_kernel::types::ActorId;
 
 const N: usize = LockKind::COUNT;
@@ -37,27 +37,22 @@ pub struct Order {
     pub example: Example,
 }
 
-const ALL_KINDS: [LockKind; N] = [
-    LockKind::IRwsem,
-    LockKind::MmapSem,
-    LockKind::FaultLock,
-    LockKind::RangeLock,
-    LockKind::IMmapRwsem,
-    LockKind::DaxEntry,
-    LockKind::Page,
-    LockKind::DioCount,
-    LockKind::Journal,
-];
-
-/// The class named `name` (as [`LockKind::name`] spells it).
-pub fn kind_named(name: &str) -> Option<LockKind> {
-    ALL_KINDS.into_iter().find(|k| k.name() == name)
+/// The class named `name` (as [`LockKind::name`] spells it): a built-in class or one of
+/// `declared`.
+pub fn kind_named(name: &str, declared: &[DeclaredLock]) -> Option<LockKind> {
+    LockKind::BUILTIN
+        .into_iter()
+        .find(|k| k.name() == name)
+        .or_else(|| declared.iter().find(|d| d.name == name).map(|d| LockKind::Declared(*d)))
 }
 
-/// Orders between lock classes seen so far in a run (kept across schedules).
-#[derive(Clone, Debug, Default)]
+/// Orders between lock classes seen so far in a run (kept across schedules). Classes are
+/// indexed by [`LockKind::index`]; `kinds` remembers which class each index of a declared
+/// class stands for (a run has one policy, so one class per slot).
+#[derive(Clone, Debug)]
 pub struct LockGraph {
     edges: Vec<Option<Example>>,
+    kinds: Vec<Option<LockKind>>,
 }
 
 /// Per execution: which locks each actor holds (class and object), with the event that took
@@ -73,9 +68,30 @@ impl Held {
     }
 }
 
+impl Default for LockGraph {
+    fn default() -> Self {
+        LockGraph::new()
+    }
+}
+
 impl LockGraph {
     pub fn new() -> Self {
-        LockGraph { edges: vec![None; N * N] }
+        let mut kinds = vec![None; N];
+        for k in LockKind::BUILTIN {
+            kinds[k.index()] = Some(k);
+        }
+        LockGraph { edges: vec![None; N * N], kinds }
+    }
+
+    /// Every class seen so far (built-in and declared), in index order.
+    fn all_kinds(&self) -> impl Iterator<Item = LockKind> + '_ {
+        self.kinds.iter().flatten().copied()
+    }
+
+    fn add_edge(&mut self, from: LockKind, to: LockKind, example: Example) {
+        self.kinds[from.index()] = Some(from);
+        self.kinds[to.index()] = Some(to);
+        self.edges[from.index() * N + to.index()] = Some(example);
     }
 
     fn edge(&self, from: LockKind, to: LockKind) -> Option<&Example> {
@@ -85,8 +101,8 @@ impl LockGraph {
     /// The orders first seen in schedules before `schedule`.
     pub fn orders_before(&self, schedule: u64) -> Vec<Order> {
         let mut orders = Vec::new();
-        for from in ALL_KINDS {
-            for to in ALL_KINDS {
+        for from in self.all_kinds() {
+            for to in self.all_kinds() {
                 if let Some(example) = self.edge(from, to).filter(|e| e.schedule < schedule) {
                     orders.push(Order { from, to, example: example.clone() });
                 }
@@ -98,13 +114,12 @@ impl LockGraph {
     /// Starts from orders recorded elsewhere (replaying a lock-order finding).
     pub fn seed(&mut self, orders: &[Order]) {
         for order in orders {
-            self.edges[order.from.index() * N + order.to.index()] = Some(order.example.clone());
+            self.add_edge(order.from, order.to, order.example.clone());
         }
     }
 
     /// A path of recorded orders from `from` to `to`, as classes.
     fn path(&self, from: LockKind, to: LockKind) -> Option<Vec<LockKind>> {
-        const ALL: [LockKind; N] = ALL_KINDS;
         let mut previous: [Option<LockKind>; N] = [None; N];
         let mut seen = [false; N];
         let mut queue = std::collections::VecDeque::from([from]);
@@ -120,7 +135,7 @@ impl LockGraph {
                 path.reverse();
                 return Some(path);
             }
-            for next in ALL {
+            for next in self.kinds.iter().flatten().copied() {
                 if self.edge(at, next).is_some() && !seen[next.index()] {
                     seen[next.index()] = true;
                     previous[next.index()] = Some(at);
@@ -170,8 +185,10 @@ impl LockGraph {
             // by its holder. Range locks (disjoint ranges of one tree nest), DAX entries (one
             // per index), i_dio_count (a counter) and journal handles (jbd2 nests them) are
             // not recursive in that sense.
+            // A declared range lock nests as the range lock does.
             let recursive_kind =
-                !matches!(new, LockKind::RangeLock | LockKind::DaxEntry | LockKind::DioCount | LockKind::Journal);
+                !matches!(new, LockKind::RangeLock | LockKind::DaxEntry | LockKind::DioCount | LockKind::Journal)
+                    && !matches!(new, LockKind::Declared(d) if d.kind == DeclaredKind::Range);
             if recursive_kind
                 && let Some(object) = object
                 && let Some(&(_, _, first_at)) = held.per_actor[actor].iter().find(|(_, c, _)| *c == Some(object))
@@ -201,12 +218,13 @@ impl LockGraph {
                     violation.message.push_str(&format!("; {}", held_list(&held.per_actor[actor], log, names)));
                     return Some(violation);
                 }
-                self.edges[old.index() * N + new.index()] = Some(Example {
+                let example = Example {
                     actor: names.actor(event.actor),
                     first: describe(&log[taken_at], names),
                     second: describe(event, names),
                     schedule,
-                });
+                };
+                self.add_edge(old, new, example);
             }
             held.per_actor[actor].push((new, object, at));
         }

@@ -15,7 +15,8 @@
 
 use crate::{ScenarioError, line_column};
 use racesim_kernel::Policy;
-use racesim_kernel::placement::{self, Func, LockName, Placement, PlacementForm};
+use racesim_kernel::lock::DeclaredLock;
+use racesim_kernel::placement::{self, Func, LockClassForm, LockName, Placement, PlacementForm};
 #[cfg(test)]
 use racesim_kernel::policy::BUILTIN_POLICIES;
 use racesim_kernel::policy::{old_form, resolve_builtin};
@@ -49,7 +50,8 @@ pub fn builtin(name: &str) -> Option<Policy> {
 }
 
 /// What is wrong with a policy table, and where: the `[[lock]]` entry (0 based, in the file's
-/// order) and field, when it is about one.
+/// order) and field, when it is about one. A field written `lock_class.NAME` is field `NAME` of
+/// the `[[lock_class]]` entry of that number.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyError {
     pub message: String,
@@ -77,7 +79,7 @@ pub fn parse_with_warnings(text: &str, path: &str) -> Result<(Policy, Vec<Scenar
     })?;
     let at = |entry: Option<(usize, &str)>, message: String| {
         let (line, column) = match entry {
-            Some((n, field)) => locate(text, 0..text.len(), n, field).map_or((0, 0), |o| line_column(text, o)),
+            Some((n, field)) => locate_entry(text, 0..text.len(), n, field).map_or((0, 0), |o| line_column(text, o)),
             None => (0, 0),
         };
         ScenarioError { path: path.to_string(), line, column, message }
@@ -102,13 +104,34 @@ pub fn load_with_warnings(path: &std::path::Path) -> Result<(Policy, Vec<Scenari
 /// The byte offset of `field` in the `n`-th `[[...lock]]` table of `text[span]`, or of the
 /// table's header if the field is not written there.
 pub fn locate(text: &str, span: std::ops::Range<usize>, n: usize, field: &str) -> Option<usize> {
+    locate_in(text, span, "lock", n, field)
+}
+
+/// [`locate`] for a [`PolicyError`]'s entry: `lock_class.FIELD` is in the `n`-th
+/// `[[...lock_class]]` table, any other field in the `n`-th `[[...lock]]` table.
+pub fn locate_entry(text: &str, span: std::ops::Range<usize>, n: usize, field: &str) -> Option<usize> {
+    match field.strip_prefix("lock_class.") {
+        Some(field) => locate_in(text, span, "lock_class", n, field),
+        None => locate_in(text, span, "lock", n, field),
+    }
+}
+
+/// The byte offset of `field` in the `n`-th `[[table]]` (or `[[policy.table]]`) of
+/// `text[span]`, or of that table's header if the field is not written there.
+fn locate_in(text: &str, span: std::ops::Range<usize>, table: &str, n: usize, field: &str) -> Option<usize> {
     let region = &text[span.start.min(text.len())..span.end.min(text.len())];
     let mut offset = 0;
     let mut seen = 0;
     let mut header = None;
+    let is_header = |trimmed: &str| {
+        let Some(rest) = trimmed.strip_prefix("[[") else { return false };
+        let Some(end) = rest.find("]]") else { return false };
+        let name = rest[..end].trim();
+        name == table || name.strip_suffix(table).is_some_and(|p| p.ends_with('.'))
+    };
     for line in region.split_inclusive('\n') {
         let trimmed = line.trim_start();
-        if trimmed.starts_with("[[") && trimmed.trim_end().ends_with("lock]]") {
+        if is_header(trimmed) {
             if seen == n {
                 header = Some(offset);
             } else if header.is_some() {
@@ -141,7 +164,12 @@ pub fn to_toml(policy: &Policy) -> String {
 pub fn to_toml_body(policy: &Policy, prefix: &str) -> String {
     let mut table = toml::Table::try_from(policy).expect("a policy serialises to a table");
     table.remove("lock");
+    table.remove("lock_class");
     let mut out = toml::to_string(&table).expect("a table serialises");
+    for d in &policy.declared {
+        let form = toml::Table::try_from(LockClassForm::from(d)).expect("a declaration serialises");
+        out.push_str(&format!("\n[[{prefix}lock_class]]\n{}", toml::to_string(&form).expect("a table serialises")));
+    }
     for p in &policy.lock {
         let form = toml::Table::try_from(PlacementForm::from(p)).expect("a placement serialises");
         out.push_str(&format!("\n[[{prefix}lock]]\n{}", toml::to_string(&form).expect("a table serialises")));
@@ -203,9 +231,44 @@ pub(crate) fn from_table_traced(mut table: toml::Table) -> Result<(Policy, Vec<O
         Some(b) => {
             let mut t = toml::Table::try_from(b).expect("a policy serialises to a table");
             t.remove("lock");
+            t.remove("lock_class");
             t
         }
     };
+    // Declared lock classes: the base's, then the file's (a name twice is an error).
+    let mut class_forms: Vec<LockClassForm> =
+        base.as_ref().map(|b| b.declared.iter().map(LockClassForm::from).collect()).unwrap_or_default();
+    let from_base = class_forms.len();
+    if let Some(classes) = table.remove("lock_class") {
+        let toml::Value::Array(classes) = classes else {
+            return Err(format!("policy '{name}': 'lock_class' must be a list of [[lock_class]] tables").into());
+        };
+        for (n, class) in classes.into_iter().enumerate() {
+            let form: LockClassForm = class.try_into().map_err(|e: toml::de::Error| PolicyError {
+                message: format!(
+                    "policy '{name}', lock class: {} (a [[lock_class]] has name, kind, and optionally after and code)",
+                    e.message().trim_end()
+                ),
+                entry: Some((n, "lock_class.name")),
+            })?;
+            class_forms.push(form);
+        }
+    }
+    let declarations = placement::declare(&class_forms).map_err(|(i, e)| PolicyError {
+        message: format!("policy '{name}': {}", e.message),
+        entry: i.checked_sub(from_base).map(|n| {
+            let field = match e.field {
+                "kind" => "lock_class.kind",
+                "after" => "lock_class.after",
+                _ => "lock_class.name",
+            };
+            (n, field)
+        }),
+    })?;
+    let classes: Vec<DeclaredLock> = declarations.iter().map(|d| d.lock).collect();
+    if !class_forms.is_empty() {
+        merged.insert("lock_class".into(), toml::Value::try_from(&class_forms).expect("declarations serialise"));
+    }
     let mut lock: Vec<Placement> = base.as_ref().map(|b| b.lock.clone()).unwrap_or_default();
     let mut origins: Vec<Option<usize>> = vec![None; lock.len()];
     let mut wrote_placements = false;
@@ -271,7 +334,7 @@ pub(crate) fn from_table_traced(mut table: toml::Table) -> Result<(Policy, Vec<O
                             entry: Some((n, "remove")),
                         });
                     };
-                    let (Some(l), Some(f)) = (LockName::named(&l), Func::named(&f)) else {
+                    let (Some(l), Some(f)) = (LockName::named_in(&l, &classes), Func::named(&f)) else {
                         return Err(PolicyError {
                             message: format!("policy '{name}': no lock '{l}' in a function '{f}' to remove"),
                             entry: Some((n, "lock")),
@@ -300,7 +363,7 @@ pub(crate) fn from_table_traced(mut table: toml::Table) -> Result<(Policy, Vec<O
                         message: format!("policy '{name}', lock placement: {}", e.message().trim_end()),
                         entry: Some((n, "lock")),
                     })?;
-                let p = form.placement().map_err(|e| PolicyError {
+                let p = form.placement_in(&classes).map_err(|e| PolicyError {
                     message: format!("policy '{name}': {}", e.message),
                     entry: Some((n, e.field)),
                 })?;
@@ -696,6 +759,97 @@ mod tests {
         assert!(!old.dio_read_fence);
         assert_eq!(old.dio_read_delalloc, racesim_kernel::policy::DioReadDelalloc::Hole);
         assert_eq!(old.dio_write_post_invalidate, racesim_kernel::policy::DioWritePostInvalidate::None);
+    }
+
+    /// A policy with a declared lock class, as the tests below vary it.
+    const DECLARED: &str = "name = \"d\"\nbase = \"ext4-4.5\"\n\n[[lock_class]]\nname = \"i_data_sem\"\nkind = \"rwsem\"\nafter = \"page_lock\"\ncode = \"EXT4_I(inode)->i_data_sem\"\n\n[[lock]]\nlock = \"i_data_sem\"\nmode = \"shared\"\nrange = \"file\"\nfunction = \"readpage\"\nfrom = \"start\"\nto = \"end\"\n";
+
+    #[test]
+    fn a_declared_lock_class_is_placed_by_name_and_round_trips() {
+        let policy = parse(DECLARED, "d.toml").unwrap();
+        assert_eq!(policy.declared.len(), 1);
+        let d = policy.declared[0].lock;
+        assert_eq!((d.name, d.kind, d.slot), ("i_data_sem", racesim_kernel::lock::DeclaredKind::Rwsem, 0));
+        // Ranked just after the page lock.
+        assert_eq!(d.rank, LockName::PageLock.rank().map(|r| r + 1));
+        let base = builtin("ext4-4.5").unwrap();
+        assert_eq!(policy.lock.len(), base.lock.len() + 1);
+        assert!(policy.lock.iter().any(|p| p.lock == LockName::Declared(d) && p.func() == Func::Readpage));
+        // racesim policy X | racesim policy -: the declaration is kept.
+        let printed = to_toml(&policy);
+        assert!(printed.contains("[[lock_class]]"), "{printed}");
+        assert_eq!(parse(&printed, "printed.toml").unwrap(), policy, "{printed}");
+        // The serialised form traces embed (serde) keeps it too.
+        let table = toml::Table::try_from(&policy).unwrap();
+        let back: Policy = table.try_into().unwrap();
+        assert_eq!(back, policy);
+        // A file on top of it with no declarations of its own... removal by declared name works.
+        let removed = format!("{DECLARED}\n[[lock]]\nlock = \"i_data_sem\"\nfunction = \"readpage\"\nremove = true\n");
+        assert!(parse(&removed, "r.toml").is_ok());
+    }
+
+    #[test]
+    fn policies_without_declarations_serialise_as_before() {
+        for name in builtin_names() {
+            let table = toml::Table::try_from(builtin(name).unwrap()).unwrap();
+            assert!(!table.contains_key("lock_class"), "{name}");
+        }
+    }
+
+    #[test]
+    fn declaration_errors_name_line_column() {
+        let err = |text: &str| parse(text, "d.toml").unwrap_err();
+        // An unknown class in a placement, with the nearest declared name.
+        let e = err(&DECLARED.replace("lock = \"i_data_sem\"", "lock = \"i_data_sme\""));
+        assert!(e.message.contains("did you mean 'i_data_sem'"), "{e}");
+        assert_eq!((e.line, e.column), (11, 1), "{e}");
+        // Declared twice.
+        let twice = DECLARED.replace("[[lock]]", "[[lock_class]]\nname = \"i_data_sem\"\nkind = \"mutex\"\n\n[[lock]]");
+        let e = err(&twice);
+        assert!(e.message.contains("declared twice"), "{e}");
+        assert_eq!((e.line, e.column), (11, 1), "{e}");
+        // A built-in's name.
+        let e = err(&DECLARED.replace("name = \"i_data_sem\"", "name = \"journal\""));
+        assert!(e.message.contains("built-in lock class"), "{e}");
+        assert_eq!((e.line, e.column), (5, 1), "{e}");
+        // An unknown kind, with the nearest.
+        let e = err(&DECLARED.replace("kind = \"rwsem\"", "kind = \"rwsme\""));
+        assert!(e.message.contains("did you mean 'rwsem'"), "{e}");
+        assert_eq!((e.line, e.column), (6, 1), "{e}");
+        // A shared placement of a mutex.
+        let e = err(&DECLARED.replace("kind = \"rwsem\"", "kind = \"mutex\""));
+        assert!(e.message.contains("mutex"), "{e}");
+        assert_eq!((e.line, e.column), (12, 1), "{e}");
+        // An rwsem over a page range.
+        let e = err(&DECLARED.replace("range = \"file\"", "range = \"page\""));
+        assert!(e.message.contains("range = \"file\""), "{e}");
+        // A range kind may lock pages.
+        let ranged =
+            DECLARED.replace("kind = \"rwsem\"", "kind = \"range\"").replace("range = \"file\"", "range = \"page\"");
+        assert!(parse(&ranged, "d.toml").is_ok());
+        // 'after' naming nothing ordered.
+        let e = err(&DECLARED.replace("after = \"page_lock\"", "after = \"page_lokc\""));
+        assert!(e.message.contains("did you mean 'page_lock'"), "{e}");
+        assert_eq!((e.line, e.column), (7, 1), "{e}");
+    }
+
+    #[test]
+    fn the_page_lock_is_refused_as_a_placement_with_where_the_kernel_takes_it() {
+        let e = parse(&DECLARED.replace("lock = \"i_data_sem\"", "lock = \"page_lock\""), "d.toml").unwrap_err();
+        assert!(e.message.contains("readpage holds the page lock itself"), "{e}");
+        assert!(e.message.contains("a second time"), "{e}");
+        assert_eq!((e.line, e.column), (11, 1), "{e}");
+    }
+
+    #[test]
+    fn a_declared_lock_held_across_an_eviction_warns() {
+        let text = DECLARED
+            .replace("function = \"readpage\"", "function = \"punch_hole\"")
+            .replace("from = \"start\"", "from = \"invalidate\"");
+        let (_, warnings) = parse_with_warnings(&text, "d.toml").unwrap();
+        assert!(warnings.iter().any(|w| w.message.contains("page_lock before i_data_sem")), "{warnings:?}");
+        let (_, warnings) = parse_with_warnings(DECLARED, "d.toml").unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]

@@ -760,7 +760,7 @@ fn validate_variants(cx: &Ctx, raw: &[Spanned<toml::Table>]) -> Result<Vec<Polic
         let policy = crate::policy_file::from_table(table.get_ref().clone()).map_err(|e| {
             let at = e
                 .entry
-                .and_then(|(n, field)| crate::policy_file::locate(cx.text, table.span(), n, field))
+                .and_then(|(n, field)| crate::policy_file::locate_entry(cx.text, table.span(), n, field))
                 .map_or(table.span(), |o| o..o);
             cx.error(at, e.message)
         })?;

@@ -121,7 +121,7 @@ fn a_declared_lock_is_reported_by_its_name_under_the_page_lock() {
     let scenario = scenarios().into_iter().find(|s| s.name == "i_data_sem_readpage_punch").unwrap();
     let variant = scenario.policy("i_data_sem_across_eviction").unwrap();
     assert_eq!(variant.declared.len(), 1);
-    assert_eq!(variant.declared[0].lock.name, "i_data_sem");
+    assert_eq!(variant.declared[0].lock.name(), "i_data_sem");
     let report = explore(&scenario, "i_data_sem_across_eviction", &config_for(&scenario));
     let message = &report.finding.as_ref().expect("a lock-order report").violation.message;
     assert!(message.contains("i_data_sem -> page_lock -> i_data_sem"), "{message}");

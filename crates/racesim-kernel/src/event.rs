@@ -325,7 +325,7 @@ fn lock_name(class: LockClass, names: &dyn Names) -> String {
         LockClass::Page(p) => format!("page_lock(#{p})"),
         LockClass::DioCount(i) => format!("i_dio_count({})", names.file(i)),
         LockClass::Journal => "journal".to_string(),
-        LockClass::Declared(d, i) => format!("{}({})", d.name, names.file(i)),
+        LockClass::Declared(d, i) => format!("{}({})", d.name(), names.file(i)),
     }
 }
 
@@ -335,8 +335,8 @@ fn lock_text(class: LockClass, mode: LockMode, range: PageRange, names: &dyn Nam
     let name = lock_name(class, names);
     match class {
         LockClass::Page(_) => name,
-        LockClass::Declared(d, _) if d.kind == DeclaredKind::Mutex => name,
-        LockClass::Declared(d, _) if d.kind == DeclaredKind::Range => format!("{name} {} {range}", mode_name(mode)),
+        LockClass::Declared(d, _) if d.kind() == DeclaredKind::Mutex => name,
+        LockClass::Declared(d, _) if d.kind() == DeclaredKind::Range => format!("{name} {} {range}", mode_name(mode)),
         LockClass::RangeLock(_) | LockClass::DaxEntry(_) => format!("{name} {} {range}", mode_name(mode)),
         _ => format!("{name} {}", mode_name(mode)),
     }

@@ -51,35 +51,107 @@ impl DeclaredKind {
 }
 
 /// A lock class a policy declares (a filesystem-internal lock: ext4 `i_data_sem`, XFS `ILOCK`,
-/// btrfs's extent io tree lock), one object per inode. `slot` is its place among the policy's
-/// declarations (at most [`DECLARED_MAX`]); `name` is interned ([`intern`]) so that the class
-/// stays `Copy` and events, traces and reports name it as the policy does; `rank` is its place
-/// in the lock order, if the policy gives one (see `racesim_kernel::placement::LockName::rank`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DeclaredLock {
-    pub slot: u8,
-    pub name: &'static str,
-    pub kind: DeclaredKind,
-    pub rank: Option<u8>,
+/// btrfs's extent io tree lock), one object per inode: its `slot` among the policy's
+/// declarations (at most [`DECLARED_MAX`]), its `name`, its `kind`, and its `rank` in the lock
+/// order if the policy gives one (see `racesim_kernel::placement::LockName::rank`).
+///
+/// A handle, two bytes: the declaration lives in a process-wide table that only grows
+/// ([`DeclaredLock::new`] returns the same handle for the same declaration), so that lock
+/// classes, events and footprints stay as small as they are without declared classes (the
+/// event log and the explorer's footprints are the hot path) and reads need no lock. Equality
+/// is the declaration's; order is by (slot, name, kind, rank), never by the handle, so that it
+/// does not depend on what the process declared before.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DeclaredLock(u16);
+
+/// A declaration in the table of [`DeclaredLock`]s.
+#[derive(Debug, PartialEq, Eq)]
+struct Declared {
+    slot: u8,
+    name: &'static str,
+    kind: DeclaredKind,
+    rank: Option<u8>,
+}
+
+/// How many distinct declarations one process can hold (a few KiB; a run declares at most
+/// [`DECLARED_MAX`]).
+const DECLARATIONS_MAX: usize = 4096;
+
+static DECLARATIONS: [std::sync::OnceLock<Declared>; DECLARATIONS_MAX] =
+    [const { std::sync::OnceLock::new() }; DECLARATIONS_MAX];
+
+/// How many entries of [`DECLARATIONS`] are in use; held while adding one.
+static DECLARED_COUNT: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+
+impl DeclaredLock {
+    /// The handle of this declaration (the same for the same declaration), or `None` if the
+    /// process has made [`DECLARATIONS_MAX`] distinct ones already.
+    pub fn new(slot: u8, name: &str, kind: DeclaredKind, rank: Option<u8>) -> Option<DeclaredLock> {
+        let mut count = DECLARED_COUNT.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, entry) in DECLARATIONS.iter().take(*count).enumerate() {
+            let d = entry.get().expect("entries below the count are set");
+            if (d.slot, d.name, d.kind, d.rank) == (slot, name, kind, rank) {
+                return Some(DeclaredLock(i as u16));
+            }
+        }
+        if *count == DECLARATIONS_MAX {
+            return None;
+        }
+        // Names are checked identifiers of at most 32 bytes, stored once per declaration.
+        let name: &'static str = Box::leak(name.to_string().into_boxed_str());
+        let set = DECLARATIONS[*count].set(Declared { slot, name, kind, rank });
+        debug_assert!(set.is_ok(), "the entry at the count is free");
+        *count += 1;
+        Some(DeclaredLock((*count - 1) as u16))
+    }
+
+    fn entry(self) -> &'static Declared {
+        DECLARATIONS[self.0 as usize].get().expect("a handle is only made for a set entry")
+    }
+
+    pub fn slot(self) -> u8 {
+        self.entry().slot
+    }
+
+    pub fn name(self) -> &'static str {
+        self.entry().name
+    }
+
+    pub fn kind(self) -> DeclaredKind {
+        self.entry().kind
+    }
+
+    pub fn rank(self) -> Option<u8> {
+        self.entry().rank
+    }
+
+    fn key(self) -> (u8, &'static str, DeclaredKind, Option<u8>) {
+        let d = self.entry();
+        (d.slot, d.name, d.kind, d.rank)
+    }
+}
+
+impl PartialOrd for DeclaredLock {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DeclaredLock {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl std::fmt::Debug for DeclaredLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DeclaredLock").field(self.entry()).finish()
+    }
 }
 
 /// How many lock classes one policy may declare (the lock-order oracle keeps a fixed table of
 /// classes).
 pub const DECLARED_MAX: usize = 8;
-
-/// The one `&'static str` for a declared lock's name. Each distinct name is stored once for the
-/// life of the process (policies are loaded a bounded number of times, and names are checked
-/// short identifiers), so that declared classes are `Copy` like the built-in ones.
-pub fn intern(name: &str) -> &'static str {
-    static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
-    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(n) = names.iter().find(|n| **n == name) {
-        return n;
-    }
-    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
-    names.push(leaked);
-    leaked
-}
 
 /// Which lock an object is, for messages and for lock-order classes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -121,7 +193,7 @@ impl std::fmt::Display for LockClass {
             LockClass::Page(p) => write!(f, "page_lock(page#{p})"),
             LockClass::DioCount(i) => write!(f, "i_dio_count(ino {i})"),
             LockClass::Journal => write!(f, "journal"),
-            LockClass::Declared(d, i) => write!(f, "{}(ino {i})", d.name),
+            LockClass::Declared(d, i) => write!(f, "{}(ino {i})", d.name()),
         }
     }
 }
@@ -172,7 +244,7 @@ impl LockKind {
             LockKind::Page => 6,
             LockKind::DioCount => 7,
             LockKind::Journal => 8,
-            LockKind::Declared(d) => 9 + d.slot as usize,
+            LockKind::Declared(d) => 9 + d.slot() as usize,
         }
     }
 
@@ -187,7 +259,7 @@ impl LockKind {
             LockKind::Page => "page_lock",
             LockKind::DioCount => "i_dio_count",
             LockKind::Journal => "journal",
-            LockKind::Declared(d) => d.name,
+            LockKind::Declared(d) => d.name(),
         }
     }
 }
@@ -333,6 +405,20 @@ mod tests {
         assert!(!r2_granted, "a new reader must not overtake a waiting writer");
         assert_eq!(sem.blockers(r2).collect::<Vec<_>>(), vec![1]);
         assert_eq!(sem.blockers(w).collect::<Vec<_>>(), vec![0]);
+    }
+
+    /// Events and footprints carry lock classes on the hot path: declared classes must not make
+    /// them bigger than the built-in ones do.
+    #[test]
+    fn a_lock_class_stays_eight_bytes_and_declarations_are_shared() {
+        assert_eq!(std::mem::size_of::<LockClass>(), 8);
+        let a = DeclaredLock::new(0, "i_data_sem", DeclaredKind::Rwsem, Some(11)).unwrap();
+        let b = DeclaredLock::new(0, "i_data_sem", DeclaredKind::Rwsem, Some(11)).unwrap();
+        let c = DeclaredLock::new(1, "ILOCK", DeclaredKind::Mutex, None).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!((c.slot(), c.name(), c.kind(), c.rank()), (1, "ILOCK", DeclaredKind::Mutex, None));
+        assert!(a < c, "ordered by slot first, whatever the handles");
     }
 
     #[test]

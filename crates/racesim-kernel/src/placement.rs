@@ -14,7 +14,7 @@
 //! `get_user_pages` paths, `i_dio_count`'s shared count of direct IO in flight, and `i_rwsem`
 //! in truncate and fallocate (every filesystem takes it there).
 
-use crate::lock::{DECLARED_MAX, DeclaredKind, DeclaredLock, LockClass, LockMode, intern};
+use crate::lock::{DECLARED_MAX, DeclaredKind, DeclaredLock, LockClass, LockMode};
 use crate::types::PageRange;
 use serde::{Deserialize, Serialize};
 
@@ -419,7 +419,7 @@ impl LockName {
             LockName::IDioCount => "i_dio_count",
             LockName::Journal => "journal",
             LockName::PageLock => "page_lock",
-            LockName::Declared(d) => d.name,
+            LockName::Declared(d) => d.name(),
         }
     }
 
@@ -430,7 +430,7 @@ impl LockName {
 
     /// A built-in class, or one of `declared`, by name.
     pub fn named_in(name: &str, declared: &[DeclaredLock]) -> Option<LockName> {
-        LockName::named(name).or_else(|| declared.iter().find(|d| d.name == name).map(|d| LockName::Declared(*d)))
+        LockName::named(name).or_else(|| declared.iter().find(|d| d.name() == name).map(|d| LockName::Declared(*d)))
     }
 
     /// Rank in the lock order Linux documents: a lock may be taken while holding only locks
@@ -452,7 +452,7 @@ impl LockName {
             LockName::DaxEntry => Some(8),
             LockName::PageLock => Some(10),
             LockName::IDioCount => None,
-            LockName::Declared(d) => d.rank,
+            LockName::Declared(d) => d.rank(),
         }
     }
 
@@ -486,7 +486,7 @@ impl LockName {
             (LockName::Journal, _, true) => "ext4_journal_stop",
             (LockName::PageLock, _, false) => "lock_page",
             (LockName::PageLock, _, true) => "unlock_page",
-            (LockName::Declared(d), _, _) => match (d.kind, shared, release) {
+            (LockName::Declared(d), _, _) => match (d.kind(), shared, release) {
                 (DeclaredKind::Rwsem, false, false) => "down_write",
                 (DeclaredKind::Rwsem, true, false) => "down_read",
                 (DeclaredKind::Rwsem, false, true) => "up_write",
@@ -679,7 +679,7 @@ impl PlacementForm {
                 .iter()
                 .filter(|l| **l != LockName::PageLock)
                 .map(|l| l.name())
-                .chain(declared.iter().map(|d| d.name))
+                .chain(declared.iter().map(|d| d.name()))
                 .collect();
             err(
                 "lock",
@@ -698,21 +698,21 @@ impl PlacementForm {
             other => return Err(err("mode", format!("mode must be \"shared\" or \"exclusive\", not '{other}'"))),
         };
         if let LockName::Declared(d) = lock {
-            if d.kind == DeclaredKind::Mutex && mode == Mode::Shared {
+            if d.kind() == DeclaredKind::Mutex && mode == Mode::Shared {
                 return Err(err(
                     "mode",
-                    format!("{} is declared a mutex: it is taken exclusive only (mutex_lock), not shared", d.name),
+                    format!("{} is declared a mutex: it is taken exclusive only (mutex_lock), not shared", d.name()),
                 ));
             }
-            if d.kind != DeclaredKind::Range && self.range != "file" {
+            if d.kind() != DeclaredKind::Range && self.range != "file" {
                 return Err(err(
                     "range",
                     format!(
                         "{} is declared a{} {}, which locks the whole inode: write range = \"file\" (declare it \
                          kind = \"range\" to lock page ranges)",
-                        d.name,
-                        if d.kind == DeclaredKind::Rwsem { "n" } else { "" },
-                        d.kind.name()
+                        d.name(),
+                        if d.kind() == DeclaredKind::Rwsem { "n" } else { "" },
+                        d.kind().name()
                     ),
                 ));
             }
@@ -846,8 +846,8 @@ pub struct Declaration {
 impl From<&Declaration> for LockClassForm {
     fn from(d: &Declaration) -> Self {
         LockClassForm {
-            name: d.lock.name.to_string(),
-            kind: d.lock.kind.name().to_string(),
+            name: d.lock.name().to_string(),
+            kind: d.lock.kind().name().to_string(),
             after: d.after.map(|a| a.name().to_string()),
             code: d.code.clone(),
         }
@@ -877,7 +877,7 @@ pub fn declare(forms: &[LockClassForm]) -> Result<Vec<Declaration>, (usize, Plac
                 format!("'{name}' is a built-in lock class; a declared lock class needs a name of its own"),
             ));
         }
-        if let Some(first) = out.iter().position(|d| d.lock.name == name) {
+        if let Some(first) = out.iter().position(|d| d.lock.name() == name) {
             return Err(err(
                 "name",
                 format!("lock class '{name}' is declared twice (first as lock class number {})", first + 1),
@@ -906,7 +906,7 @@ pub fn declare(forms: &[LockClassForm]) -> Result<Vec<Declaration>, (usize, Plac
                     .iter()
                     .filter(|l| l.rank().is_some())
                     .map(|l| l.name())
-                    .chain(known.iter().filter(|d| d.rank.is_some()).map(|d| d.name))
+                    .chain(known.iter().filter(|d| d.rank().is_some()).map(|d| d.name()))
                     .collect();
                 err(
                     "after",
@@ -920,7 +920,8 @@ pub fn declare(forms: &[LockClassForm]) -> Result<Vec<Declaration>, (usize, Plac
             })?),
         };
         let rank = after.and_then(|a| a.rank()).map(|r| r.saturating_add(1));
-        let lock = DeclaredLock { slot: out.len() as u8, name: intern(name), kind, rank };
+        let lock = DeclaredLock::new(out.len() as u8, name, kind, rank)
+            .ok_or_else(|| err("name", "too many distinct lock class declarations in this process".to_string()))?;
         out.push(Declaration { lock, after, code: form.code.clone() });
     }
     Ok(out)

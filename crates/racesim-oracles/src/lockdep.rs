@@ -43,7 +43,7 @@ pub fn kind_named(name: &str, declared: &[DeclaredLock]) -> Option<LockKind> {
     LockKind::BUILTIN
         .into_iter()
         .find(|k| k.name() == name)
-        .or_else(|| declared.iter().find(|d| d.name == name).map(|d| LockKind::Declared(*d)))
+        .or_else(|| declared.iter().find(|d| d.name() == name).map(|d| LockKind::Declared(*d)))
 }
 
 /// Orders between lock classes seen so far in a run (kept across schedules). Classes are
@@ -188,7 +188,7 @@ impl LockGraph {
             // A declared range lock nests as the range lock does.
             let recursive_kind =
                 !matches!(new, LockKind::RangeLock | LockKind::DaxEntry | LockKind::DioCount | LockKind::Journal)
-                    && !matches!(new, LockKind::Declared(d) if d.kind == DeclaredKind::Range);
+                    && !matches!(new, LockKind::Declared(d) if d.kind() == DeclaredKind::Range);
             if recursive_kind
                 && let Some(object) = object
                 && let Some(&(_, _, first_at)) = held.per_actor[actor].iter().find(|(_, c, _)| *c == Some(object))

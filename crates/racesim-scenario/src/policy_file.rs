@@ -769,9 +769,9 @@ mod tests {
         let policy = parse(DECLARED, "d.toml").unwrap();
         assert_eq!(policy.declared.len(), 1);
         let d = policy.declared[0].lock;
-        assert_eq!((d.name, d.kind, d.slot), ("i_data_sem", racesim_kernel::lock::DeclaredKind::Rwsem, 0));
+        assert_eq!((d.name(), d.kind(), d.slot()), ("i_data_sem", racesim_kernel::lock::DeclaredKind::Rwsem, 0));
         // Ranked just after the page lock.
-        assert_eq!(d.rank, LockName::PageLock.rank().map(|r| r + 1));
+        assert_eq!(d.rank(), LockName::PageLock.rank().map(|r| r + 1));
         let base = builtin("ext4-4.5").unwrap();
         assert_eq!(policy.lock.len(), base.lock.len() + 1);
         assert!(policy.lock.iter().any(|p| p.lock == LockName::Declared(d) && p.func() == Func::Readpage));

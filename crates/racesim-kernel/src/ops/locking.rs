@@ -220,7 +220,7 @@ impl<C: Cpu> Task<'_, C> {
                 LockName::IDioCount => inode.i_dio_count,
                 LockName::Journal => m.kernel.journal,
                 LockName::PageLock => unreachable!("page locks are not placeable"),
-                LockName::Declared(d) => inode.declared[d.slot as usize],
+                LockName::Declared(d) => inode.declared[d.slot() as usize],
             }
         })
     }

@@ -323,6 +323,13 @@ impl Policy {
     pub fn declared_locks(&self) -> Vec<crate::lock::DeclaredLock> {
         self.declared.iter().map(|d| d.lock).collect()
     }
+
+    /// The points at which some placement begins.
+    pub fn begin_points(&self) -> crate::placement::PointSet {
+        let mut set = crate::placement::PointSet::default();
+        self.lock.iter().for_each(|p| set.insert(p.from));
+        set
+    }
 }
 
 /// Names of the built-in policies, in the order reports list them. Their definitions are the

@@ -113,6 +113,17 @@ pub fn policy(args: PolicyArgs) -> u8 {
             line(racesim_scenario::policy_file::to_toml(&policy).trim_end_matches('\n'));
         }
         Format::Json => {
+            // Declared lock classes first: the placements name them.
+            for d in &policy.declared {
+                let form = racesim_kernel::placement::LockClassForm::from(d);
+                crate::output::record(
+                    "policy.lock_class",
+                    serde_json::json!({
+                        "policy": policy.name, "name": form.name, "kind": form.kind, "after": form.after,
+                        "code": form.code,
+                    }),
+                );
+            }
             for p in &policy.lock {
                 let form = PlacementForm::from(p);
                 crate::output::record(

@@ -51,6 +51,10 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("dio_range_lock_before_gup", 0),
     ("fault_lock_whole_fault", 1),
     ("mlock_truncate", 1),
+    // A journal handle and a declared lock class against the page lock: both orders run one
+    // after the other, no preemption needed.
+    ("journal_page_lock", 0),
+    ("i_data_sem_readpage_punch", 0),
 ];
 
 #[test]

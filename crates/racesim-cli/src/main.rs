@@ -8,6 +8,7 @@
 
 mod bench;
 mod check;
+mod interrupt;
 mod migrate;
 mod minimize;
 mod output;
@@ -33,6 +34,9 @@ pub mod exit {
     /// Standard output could not be written (`> /dev/full`, a full disk); a closed pipe is not
     /// an error. 4 and 5 are `racesim check`'s own.
     pub const STDOUT: u8 = 6;
+    /// Ctrl-C (SIGINT) stopped `run`, `check` or `bench` early: what was explored so far was
+    /// printed, and is no verdict. 128 + SIGINT, as shells report a process ended by it.
+    pub const INTERRUPTED: u8 = 130;
     // 101: internal error (a racesim bug; Rust's exit code for a panic).
 }
 
@@ -44,6 +48,8 @@ Exit codes (README.md has them per command; check has its own, see racesim check
   2    bad input or usage: malformed scenario or trace, unknown policy, bad arguments
   3    the trace no longer replays (replay diverged; minimize, explain, show refuse it)
   6    standard output could not be written (disk full, /dev/full); a closed pipe is not an error
+  130  interrupted by Ctrl-C (run, check, bench): the partial summary was printed; a second
+       Ctrl-C quits at once
   101  internal error (a racesim bug; please report it with the command that caused it)
 
 Examples:

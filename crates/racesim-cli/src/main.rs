@@ -160,6 +160,42 @@ pub fn bad_input(message: impl std::fmt::Display) -> u8 {
     exit::BAD_INPUT
 }
 
+/// Prints a bad scenario or policy file: the `file:line:column: message` line, then (when the
+/// error has a position and the file can be read) the source line with a caret under the
+/// column, as compilers show it. Returns the bad-input exit code.
+pub fn bad_file(error: &racesim_scenario::ScenarioError) -> u8 {
+    eprintln!("racesim: error: {error}");
+    if let Some(snippet) = snippet(error) {
+        eprintln!("{snippet}");
+    }
+    exit::BAD_INPUT
+}
+
+/// The source line of `error` with a caret under its column; `None` without a position or a
+/// readable file.
+fn snippet(error: &racesim_scenario::ScenarioError) -> Option<String> {
+    if error.line == 0 {
+        return None;
+    }
+    let text = racesim_scenario::read_input(std::path::Path::new(&error.path), "file").ok()?;
+    let source = text.lines().nth(error.line - 1)?;
+    // A long line is shown around the column: the caret must stay on screen.
+    const SHOWN_CHARS_MAX: usize = 100;
+    let chars: Vec<char> = source.chars().collect();
+    let column = error.column.saturating_sub(1).min(chars.len());
+    let start = column.saturating_sub(SHOWN_CHARS_MAX / 2);
+    let end = (start + SHOWN_CHARS_MAX).min(chars.len());
+    let shown: String = chars[start..end].iter().collect();
+    let lead = if start > 0 { "..." } else { "" };
+    let tail = if end < chars.len() { "..." } else { "" };
+    // Tabs stay tabs under the caret, so it lines up however the terminal expands them.
+    let pad: String =
+        lead.chars().chain(chars[start..column].iter().copied()).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    let number = error.line.to_string();
+    let gutter = " ".repeat(number.len());
+    Some(format!("{gutter} |\n{number} | {lead}{shown}{tail}\n{gutter} | {pad}^"))
+}
+
 /// Upper bound of `--jobs`: worker threads beyond this only cost memory.
 pub const JOBS_MAX: u16 = 256;
 

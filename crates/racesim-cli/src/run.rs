@@ -134,7 +134,7 @@ pub fn resolve(
     policy: Option<&str>,
     strategy: Option<&str>,
 ) -> Result<(Scenario, Vec<Policy>, StrategyKind), u8> {
-    let scenario = Scenario::load(path).map_err(bad_input)?;
+    let scenario = Scenario::load(path).map_err(|e| crate::bad_file(&e))?;
     let policies = choose_policies(&scenario, policy).map_err(bad_input)?;
     let strategy = scenario.strategy_or(parse_strategy(strategy).map_err(bad_input)?);
     Ok((scenario, policies, strategy))
@@ -164,7 +164,7 @@ pub fn run(args: RunArgs) -> u8 {
                 args.scenario.display()
             ));
         }
-        Err(e) => return bad_input(e),
+        Err(e) => return crate::bad_file(&e),
     };
     // Policy files first, so that --policy can name them.
     let mut from_files: Vec<String> = Vec::new();
@@ -176,7 +176,7 @@ pub fn run(args: RunArgs) -> u8 {
                 }
                 p
             }
-            Err(e) => return bad_input(e),
+            Err(e) => return crate::bad_file(&e),
         };
         if scenario.policy(&policy.name).is_some() {
             return bad_input(format!("{}: policy name '{}' is already taken", path.display(), policy.name));

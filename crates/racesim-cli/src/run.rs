@@ -231,9 +231,8 @@ pub fn run(args: RunArgs) -> u8 {
     let mut finished = 0;
     let mut cut: Option<(String, RunReport)> = None;
     for policy in &policies {
-        if crate::interrupt::requested() {
-            break;
-        }
+        // Started even after Ctrl-C: the explorer asks the budget before its first schedule
+        // and stops there, so the policy shows as cut short after 0 schedules.
         let report = explore_with_clock(&scenario, policy, &config, time_budget, args.format == Format::Human);
         // Cut short by Ctrl-C: no verdict (a clean run that stopped early proves nothing), no
         // window warning; what it explored goes into the partial summary.

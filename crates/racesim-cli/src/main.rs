@@ -3,7 +3,8 @@
 //!
 //! This crate owns the command line (arguments parsed by clap, then validated into plans),
 //! printing (human and JSON), files (reading scenarios and traces, writing traces) and the
-//! clock (time budgets, progress, benchmarks). Everything it prints comes from values the
+//! clock (time budgets, progress, benchmarks) and signals (Ctrl-C, [`interrupt`]). Everything
+//! it prints comes from values the
 //! library crates return.
 
 mod bench;

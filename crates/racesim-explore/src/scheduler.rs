@@ -75,6 +75,9 @@ pub struct Control {
     pub window_hits: u64,
     /// Schedules whose end state the reference search could not decide (its node bound).
     pub undecided: u64,
+    /// End-state search cost: the costliest schedule's configurations, and the sum.
+    pub search_nodes_max: u64,
+    pub search_nodes_total: u64,
     /// Running digest of every schedule's event log (determinism self-check).
     pub digest: Option<std::hash::DefaultHasher>,
     /// When collected: every distinct outcome, as (first verdict, digest of the final kernel
@@ -123,6 +126,9 @@ impl RacesimScheduler {
         if world.judge.undecided() {
             control.undecided += 1;
         }
+        let nodes = world.judge.search_nodes();
+        control.search_nodes_max = control.search_nodes_max.max(nodes);
+        control.search_nodes_total += nodes;
         if control.window.as_ref().is_some_and(|w| w.reached(&world.machine.log)) {
             control.window_hits += 1;
         }

@@ -10,6 +10,7 @@ mod bench;
 mod check;
 mod migrate;
 mod minimize;
+mod mutants;
 mod output;
 mod policy;
 mod replay;
@@ -52,6 +53,7 @@ Examples:
   racesim run scenarios/mkwrite_punch.toml --policy all --strategy pct:3 --format json
   racesim replay racesim-out/collapse_mmap.legacy.seed1.schedule3.trace.json
   racesim check --jobs 2 --junit racesim-out/junit.xml
+  racesim mutants --jobs 2
   racesim bench scenarios/collapse_mmap.toml --schedules 20000";
 
 #[derive(Parser)]
@@ -95,6 +97,10 @@ enum Command {
     Explain(show::ExplainArgs),
     /// Draw a trace: an interactive HTML swimlane timeline, a static SVG, or JSON.
     Show(show::ShowArgs),
+    /// Oracle sensitivity: mutate every fixing policy one change at a time and check that a
+    /// scenario notices each mutant (or that the survivors list says why none does).
+    #[command(after_help = mutants::AFTER_HELP)]
+    Mutants(mutants::MutantsArgs),
     /// Read a policy as a lock table: each operation and phase, lock, mode, range, taken/released.
     Policy(policy::PolicyArgs),
     /// Rewrite traces of an older trace format in the current one (embedding their scenario).
@@ -126,6 +132,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => show::explain(args),
         Command::Show(args) => show::show(args),
         Command::Policy(args) => policy::policy(args),
+        Command::Mutants(args) => mutants::mutants(args),
         Command::Migrate(args) => migrate::migrate(args),
         Command::Bench(args) => bench::bench(args),
         Command::Completions { shell } => {
@@ -150,7 +157,7 @@ fn main() -> ExitCode {
 
 /// Prints a bad-input error and returns its exit code.
 pub fn bad_input(message: impl std::fmt::Display) -> u8 {
-    eprintln!("racesim: error: {message}");
+    crate::output::stderr_line(format!("racesim: error: {message}"));
     exit::BAD_INPUT
 }
 

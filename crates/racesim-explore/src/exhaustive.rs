@@ -30,9 +30,25 @@ pub enum Mode {
     /// Dynamic partial-order reduction: one execution per class of equivalent interleavings
     /// (sometimes a few), every reachable end state and verdict.
     Dpor,
+    /// Bounded partial-order reduction (Coons, Musuvathi and McKinley, OOPSLA 2013): at least
+    /// one execution of every class of equivalent interleavings that has a member with at most
+    /// `bound` preemptions, every explored execution within the bound.
+    Bpor { bound: usize },
     /// Every interleaving with at most `bound` preemptions (`None`: every interleaving), no
-    /// reduction.
+    /// reduction: the oracle the reduced modes are tested against, and the minimizer's search
+    /// (it wants the shortest schedule, which a reduced search need not run).
     Naive { bound: Option<usize> },
+}
+
+impl Mode {
+    /// The preemption bound of the search, if any.
+    pub fn bound(self) -> Option<usize> {
+        match self {
+            Mode::Dpor => None,
+            Mode::Bpor { bound } => Some(bound),
+            Mode::Naive { bound } => bound,
+        }
+    }
 }
 
 /// What the search did, for verdicts and benchmarks.
@@ -110,7 +126,8 @@ struct Node {
     /// Actors to explore from here (those explored included).
     backtrack: Vec<u32>,
     /// Actors not to run from here, with the footprint of their next step: the sleep set
-    /// inherited from the parent, plus the alternatives explored here already.
+    /// inherited from the parent (unbounded DPOR only), plus the alternatives explored here
+    /// already.
     sleep: Vec<(u32, Rc<[Access]>)>,
     /// Preemptions before this node.
     preemptions: usize,
@@ -191,10 +208,7 @@ impl Exhaustive {
             exhausted: false,
             traces: count_traces.then(Default::default),
             summary: Summary {
-                preemption_bound: match mode {
-                    Mode::Naive { bound } => bound,
-                    Mode::Dpor => None,
-                },
+                preemption_bound: mode.bound(),
                 shard: shard.filter(|s| s.count > 1),
                 ..Summary::default()
             },
@@ -213,7 +227,13 @@ impl Exhaustive {
     }
 
     fn reduce(&self) -> bool {
-        self.mode == Mode::Dpor
+        matches!(self.mode, Mode::Dpor | Mode::Bpor { .. })
+    }
+
+    /// Whether choosing `actor` at node `i` keeps the execution within the preemption bound.
+    fn within_bound(&self, i: usize, actor: u32) -> bool {
+        let node = &self.nodes[i];
+        self.mode.bound().is_none_or(|b| node.preemptions + usize::from(node.current.is_some_and(|c| c != actor)) <= b)
     }
 
     /// Attributes the events since the last scheduling point to the step that produced them.
@@ -311,7 +331,9 @@ impl Exhaustive {
         };
         let split = enabled.len() > 1 && self.branching_seen < self.split_depth;
         let sleep: Vec<(u32, Rc<[Access]>)> = match i.checked_sub(1).map(|p| &self.nodes[p]) {
-            Some(parent) if self.reduce() && !parent.split => parent
+            // Sleep sets only without a bound: under one, an execution a sleeper stands for may
+            // need more preemptions than the one explored (docs/exhaustive.md).
+            Some(parent) if self.mode == Mode::Dpor && !parent.split => parent
                 .sleep
                 .iter()
                 .filter(|(p, fp)| *p != parent.chosen && !conflict(fp, &parent.footprint))
@@ -326,11 +348,14 @@ impl Exhaustive {
             self.summary.redundant += 1;
             return Some(TaskId::from(current.unwrap_or(enabled[0]) as usize));
         };
+        // Keeping the running actor costs nothing, so the first choice is always within the
+        // bound (no sleep set under a bound: `awake` holds every enabled actor).
         let chosen = current.filter(|c| awake.contains(c)).unwrap_or(first);
         let cost = |p: u32| preemptions + usize::from(current.is_some_and(|c| c != p));
         let backtrack = match self.mode {
-            Mode::Dpor if !split => vec![chosen],
+            Mode::Dpor | Mode::Bpor { .. } if !split => vec![chosen],
             Mode::Dpor => awake.clone(),
+            Mode::Bpor { bound } => awake.iter().copied().filter(|&p| cost(p) <= bound).collect(),
             Mode::Naive { bound } => enabled.iter().copied().filter(|&p| bound.is_none_or(|b| cost(p) <= b)).collect(),
         };
         self.nodes.push(Node {
@@ -494,26 +519,66 @@ impl Exhaustive {
                 initials.push(actor);
             }
         }
-        let node = &mut self.nodes[i];
-        if initials.iter().any(|p| node.backtrack.contains(p)) {
+        let q = self.nodes[j].chosen;
+        if let Mode::Bpor { .. } = self.mode {
+            // Under a bound one initial of the reversal is not as good as another (only some
+            // may start it within the bound). Flanagan and Godefroid's rule, as Coons et al.
+            // use it: the racing actor itself at `i` (every actor if it cannot run there),
+            // within the bound; and since that may need a preemption the bound does not allow
+            // while an equivalent execution within it starts where the actor running before
+            // `i` was switched to, the same at that conservative backtracking point.
+            self.add_backtrack(i, q);
+            if let Some(k) = self.block_start(i) {
+                self.add_backtrack(k, q);
+            }
             return;
         }
-        let q = self.nodes[j].chosen;
-        let node = &mut self.nodes[i];
+        if initials.iter().any(|p| self.nodes[i].backtrack.contains(p)) {
+            return;
+        }
+        let node = &self.nodes[i];
         let pick = if initials.contains(&q) && node.enabled.contains(&q) {
             Some(q)
         } else {
             initials.iter().copied().find(|p| node.enabled.contains(p))
         };
         match pick {
-            Some(p) => node.backtrack.push(p),
-            None => {
-                // None of them can run there (a sleeper): be conservative, explore them all.
-                for p in node.enabled.clone() {
-                    if !node.backtrack.contains(&p) {
-                        node.backtrack.push(p);
-                    }
-                }
+            Some(p) => self.nodes[i].backtrack.push(p),
+            // None of them can run there (a sleeper): be conservative, explore them all.
+            None => self.add_all(i),
+        }
+    }
+
+    /// The node where the block of steps of the actor that ran before node `i` began (the
+    /// last context switch before `i`), if `i` is not the first node.
+    fn block_start(&self, i: usize) -> Option<usize> {
+        let before = i.checked_sub(1)?;
+        let actor = self.nodes[before].chosen;
+        let mut k = before;
+        while k > 0 && self.nodes[k - 1].chosen == actor {
+            k -= 1;
+        }
+        Some(k)
+    }
+
+    /// Makes sure `p` is explored at node `k` if it can run there within the bound; if it
+    /// cannot run there at all, every actor that can.
+    fn add_backtrack(&mut self, k: usize, p: u32) {
+        if self.nodes[k].split || self.nodes[k].backtrack.contains(&p) {
+            return;
+        }
+        if !self.nodes[k].enabled.contains(&p) {
+            self.add_all(k);
+        } else if self.within_bound(k, p) {
+            self.nodes[k].backtrack.push(p);
+        }
+    }
+
+    /// Every actor that can run at node `k` within the bound joins its backtrack set.
+    fn add_all(&mut self, k: usize) {
+        for p in self.nodes[k].enabled.clone() {
+            if !self.nodes[k].backtrack.contains(&p) && self.within_bound(k, p) {
+                self.nodes[k].backtrack.push(p);
             }
         }
     }

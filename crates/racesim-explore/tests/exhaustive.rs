@@ -176,6 +176,70 @@ fn dpor_reaches_every_outcome_of_the_naive_search() {
     assert!(mismatches.is_empty(), "execution counts moved:\n{}", mismatches.join("\n"));
 }
 
+/// Bounded partial-order reduction against the naive bounded enumeration: at every bound,
+/// the same outcomes and the same distinct Mazurkiewicz traces (every trace that has an
+/// interleaving within the bound is explored, and nothing outside the bound is), with both
+/// execution counts pinned.
+#[test]
+fn bounded_por_covers_every_trace_of_the_naive_bounded_search() {
+    // (scenario, policy, [(bound, BPOR executions, naive executions, distinct traces)]).
+    let cases: Vec<(Scenario, &str, Vec<(usize, u64, u64, u64)>)> = vec![
+        (
+            shipped("fault_truncate"),
+            "invalidate_lock",
+            vec![(0, 2, 2, 2), (1, 18, 33, 16), (2, 92, 407, 31), (3, 280, 2_878, 37)],
+        ),
+        (
+            shipped("collapse_mmap"),
+            "invalidate_lock",
+            vec![(0, 2, 2, 2), (1, 18, 42, 16), (2, 96, 626, 35), (3, 326, 5_672, 64)],
+        ),
+        (shipped("reclaim_fault"), "legacy", vec![(0, 2, 2, 2), (1, 10, 21, 8), (2, 24, 162, 8), (3, 45, 770, 8)]),
+        (
+            shipped("reclaim_fault"),
+            "invalidate_lock",
+            vec![(0, 2, 2, 2), (1, 10, 21, 8), (2, 24, 164, 8), (3, 45, 786, 8)],
+        ),
+        (load_vs_truncate(), "legacy", vec![(0, 2, 2, 2), (1, 10, 22, 8), (2, 33, 160, 12), (3, 65, 835, 13)]),
+        (stores_and_load(), "legacy", vec![(0, 6, 6, 6), (1, 42, 60, 24), (2, 192, 402, 36), (3, 552, 1_752, 36)]),
+        (read_vs_reclaim(), "legacy", vec![(0, 2, 2, 2), (1, 5, 12, 3), (2, 9, 65, 3), (3, 10, 174, 3)]),
+        (load_vs_munmap(), "legacy", vec![(0, 2, 2, 2), (1, 5, 13, 3), (2, 9, 73, 3), (3, 10, 208, 3)]),
+    ];
+    let mut mismatches = Vec::new();
+    for (scenario, policy, pinned) in &cases {
+        for bound in pinned.iter().map(|p| p.0) {
+            let (reduced, naive) = bounded_pair(scenario, policy, bound);
+            let (r, n) = (reduced.exhaustive.clone().unwrap(), naive.exhaustive.clone().unwrap());
+            assert!(r.complete && n.complete, "{} under {policy}: a search was cut", scenario.name);
+            assert_eq!(
+                reduced.outcomes, naive.outcomes,
+                "{} under {policy} within {bound}: bounded POR misses or invents outcomes",
+                scenario.name
+            );
+            assert_eq!(
+                r.distinct_traces, n.distinct_traces,
+                "{} under {policy} within {bound}: bounded POR misses or invents traces",
+                scenario.name
+            );
+            let got = (bound, r.executions, n.executions, n.distinct_traces.unwrap());
+            if !pinned.contains(&got) {
+                mismatches.push(format!("{} {policy}: {got:?}", scenario.name));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "execution counts moved:\n{}", mismatches.join("\n"));
+}
+
+/// Both bounded searches of `scenario` under `policy`, counting traces.
+fn bounded_pair(scenario: &Scenario, policy: &str, bound: usize) -> (RunReport, RunReport) {
+    let policy = scenario.policy(policy).unwrap_or_else(|| panic!("policy {policy}"));
+    let mut config = config(5_000_000);
+    config.count_traces = true;
+    let reduced = racesim_explore::explore_mode(scenario, &policy, Mode::Bpor { bound }, &config);
+    let naive = racesim_explore::explore_mode(scenario, &policy, Mode::Naive { bound: Some(bound) }, &config);
+    (reduced, naive)
+}
+
 #[test]
 fn fault_truncate_is_verified_and_the_bug_is_found() {
     let scenario = shipped("fault_truncate");

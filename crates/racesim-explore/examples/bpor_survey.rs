@@ -34,6 +34,12 @@ fn main() {
                 parts.push((s.executions, s.foreign));
                 union.extend(o);
             }
+            for missing in outcomes.difference(&union) {
+                println!("  missing from the shards: {missing:?}");
+            }
+            for extra in union.difference(&outcomes) {
+                println!("  extra in the shards: {extra:?}");
+            }
             let total: u64 = parts.iter().map(|p| p.0).sum();
             let own: u64 = parts.iter().map(|p| p.0 - p.1).sum();
             println!(

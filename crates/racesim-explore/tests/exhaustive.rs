@@ -268,24 +268,60 @@ fn preemption_bounded_search_enumerates_every_schedule_within_the_bound() {
 
 #[test]
 fn shards_partition_the_search() {
-    let scenario = stores_and_load();
-    for mode in [Mode::Dpor, Mode::Naive { bound: Some(2) }] {
-        let whole = search(&scenario, "legacy", mode, None);
-        let mut union = BTreeSet::new();
-        let mut executions = 0;
-        for index in 0..3 {
-            let part = search(&scenario, "legacy", mode, Some(Shard { index, count: 3 }));
-            let summary = part.exhaustive.unwrap();
-            assert!(summary.complete);
-            executions += summary.executions - summary.foreign;
-            union.extend(part.outcomes.unwrap());
-        }
-        assert_eq!(union, whole.outcomes.unwrap(), "{mode:?}");
-        if let Mode::Naive { .. } = mode {
-            // Without reduction the shards are an exact partition of the executions.
-            assert_eq!(executions, whole.exhaustive.unwrap().executions);
+    // The union of the shards' outcomes is the unsharded search's, reduced (unbounded and
+    // bounded) or not; without reduction the shards' own executions partition the unsharded
+    // ones exactly, and with it they add no more than the pinned duplication (races below the
+    // frontier that need alternatives above it are explored by the shard that found them).
+    let cases: Vec<(Scenario, &str)> =
+        vec![(stores_and_load(), "legacy"), (shipped("collapse_mmap"), "invalidate_lock")];
+    let mut counts = Vec::new();
+    for (scenario, policy) in &cases {
+        for mode in [Mode::Dpor, Mode::Bpor { bound: 1 }, Mode::Bpor { bound: 2 }, Mode::Naive { bound: Some(2) }] {
+            let whole = search(scenario, policy, mode, None);
+            let whole_executions = whole.exhaustive.unwrap().executions;
+            for count in [2, 3] {
+                let mut union = BTreeSet::new();
+                let (mut own, mut total) = (0, 0);
+                for index in 0..count {
+                    let part = search(scenario, policy, mode, Some(Shard { index, count }));
+                    let summary = part.exhaustive.unwrap();
+                    assert!(summary.complete);
+                    own += summary.executions - summary.foreign;
+                    total += summary.executions;
+                    union.extend(part.outcomes.unwrap());
+                }
+                assert_eq!(&union, whole.outcomes.as_ref().unwrap(), "{} {mode:?} {count} shards", scenario.name);
+                if let Mode::Naive { .. } = mode {
+                    assert_eq!(own, whole_executions, "{mode:?}");
+                }
+                counts.push(format!(
+                    "{} {mode:?} {count}: whole {whole_executions} own {own} total {total}",
+                    scenario.name
+                ));
+            }
         }
     }
+    // Pinned: own executions (duplication over `whole` comes from races below the frontier
+    // found by more than one shard) and total executions (foreign ones run the shared top).
+    let expected = [
+        "stores_and_load Dpor 2: whole 36 own 36 total 45",
+        "stores_and_load Dpor 3: whole 36 own 48 total 66",
+        "stores_and_load Bpor { bound: 1 } 2: whole 42 own 46 total 68",
+        "stores_and_load Bpor { bound: 1 } 3: whole 42 own 58 total 101",
+        "stores_and_load Bpor { bound: 2 } 2: whole 192 own 257 total 292",
+        "stores_and_load Bpor { bound: 2 } 3: whole 192 own 337 total 408",
+        "stores_and_load Naive { bound: Some(2) } 2: whole 402 own 402 total 495",
+        "stores_and_load Naive { bound: Some(2) } 3: whole 402 own 402 total 588",
+        "collapse_mmap Dpor 2: whole 195 own 195 total 222",
+        "collapse_mmap Dpor 3: whole 195 own 195 total 249",
+        "collapse_mmap Bpor { bound: 1 } 2: whole 18 own 18 total 31",
+        "collapse_mmap Bpor { bound: 1 } 3: whole 18 own 18 total 44",
+        "collapse_mmap Bpor { bound: 2 } 2: whole 96 own 113 total 153",
+        "collapse_mmap Bpor { bound: 2 } 3: whole 96 own 113 total 192",
+        "collapse_mmap Naive { bound: Some(2) } 2: whole 626 own 626 total 1024",
+        "collapse_mmap Naive { bound: Some(2) } 3: whole 626 own 626 total 1422",
+    ];
+    assert_eq!(counts, expected);
 }
 
 #[test]

@@ -183,7 +183,7 @@ fn dpor_reaches_every_outcome_of_the_naive_search() {
 #[test]
 fn bounded_por_covers_every_trace_of_the_naive_bounded_search() {
     // (scenario, policy, [(bound, BPOR executions, naive executions, distinct traces)]).
-    let cases: Vec<(Scenario, &str, Vec<(usize, u64, u64, u64)>)> = vec![
+    let cases: Vec<(Scenario, &str, Vec<BoundedCount>)> = vec![
         (
             shipped("fault_truncate"),
             "invalidate_lock",
@@ -229,6 +229,9 @@ fn bounded_por_covers_every_trace_of_the_naive_bounded_search() {
     }
     assert!(mismatches.is_empty(), "execution counts moved:\n{}", mismatches.join("\n"));
 }
+
+/// (bound, bounded POR executions, naive executions, distinct traces).
+type BoundedCount = (usize, u64, u64, u64);
 
 /// Both bounded searches of `scenario` under `policy`, counting traces.
 fn bounded_pair(scenario: &Scenario, policy: &str, bound: usize) -> (RunReport, RunReport) {

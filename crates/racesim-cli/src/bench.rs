@@ -124,8 +124,17 @@ pub fn bench(args: BenchArgs) -> u8 {
             !cfg!(debug_assertions)
         ));
         line(format!(
-            "  {:<32} {:>12} {:>10} {:>9} {:>12} {:>12} {:>9} {:>10} {:>10}",
-            "policy", "schedules/s", "steps/sch", "ns/step", "shuttle/s", "shuttle ns", "ratio", "1st found", "RSS KiB"
+            "  {:<32} {:>12} {:>10} {:>9} {:>12} {:>12} {:>9} {:>10} {:>10} {:>13}",
+            "policy",
+            "schedules/s",
+            "steps/sch",
+            "ns/step",
+            "shuttle/s",
+            "shuttle ns",
+            "ratio",
+            "1st found",
+            "RSS KiB",
+            "ref mean/max"
         ));
     }
     for policy in &policies {
@@ -176,6 +185,8 @@ pub fn bench(args: BenchArgs) -> u8 {
         let shuttle_ns = 1e9 / (shuttle_rate * shuttle_decisions.max(1.0));
         let ratio = rate / shuttle_rate;
         let rss_early = rss_early.get();
+        // The end-state (reference model) searches: configurations per schedule.
+        let search_mean = report.search_nodes_total as f64 / schedules as f64;
         if let Some(summary) = &report.exhaustive {
             let distinct = summary.distinct_traces.unwrap_or(0);
             let per_trace = summary.executions as f64 / distinct.max(1) as f64;
@@ -214,7 +225,7 @@ pub fn bench(args: BenchArgs) -> u8 {
         }
         match args.format {
             Format::Human => line(format!(
-                "  {:<32} {:>12.0} {:>10.1} {:>9.0} {:>12.0} {:>12.0} {:>8.2}x {:>10} {:>10}",
+                "  {:<32} {:>12.0} {:>10.1} {:>9.0} {:>12.0} {:>12.0} {:>8.2}x {:>10} {:>10} {:>13}",
                 policy.name,
                 rate,
                 steps_per_schedule,
@@ -227,7 +238,8 @@ pub fn bench(args: BenchArgs) -> u8 {
                     (Some(a), Some(b)) => format!("{a}->{b}"),
                     (None, Some(b)) => b.to_string(),
                     _ => "n/a".into(),
-                }
+                },
+                format!("{search_mean:.1}/{}", report.search_nodes_max)
             )),
             Format::Json => crate::output::record(
                 "bench",
@@ -247,6 +259,8 @@ pub fn bench(args: BenchArgs) -> u8 {
                     "first_violation_seconds": found.finding.as_ref().map(|_| first_seconds),
                     "rss_kib_after_1000_schedules": rss_early,
                     "rss_kib_at_end": rss_end,
+                    "reference_search_nodes_mean": search_mean,
+                    "reference_search_nodes_max": report.search_nodes_max,
                 }),
             ),
         }
@@ -254,6 +268,9 @@ pub fn bench(args: BenchArgs) -> u8 {
     if args.format == Format::Human {
         line(
             "  ratio = racesim schedules/s over plain shuttle's with the same tasks and scheduling points; target >= 0.5",
+        );
+        line(
+            "  ref = configurations the end-state searches (lost write, stale data) visited per schedule: mean/costliest",
         );
     }
     exit::CLEAN

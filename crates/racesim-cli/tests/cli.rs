@@ -723,3 +723,28 @@ fn unix_conventions_dash_is_stdout_no_color_completions_and_man() {
     assert_eq!(man.status.code(), Some(0));
     assert!(stdout(&man).contains(".TH racesim"), "{}", stdout(&man));
 }
+
+/// `bench --format json` reports, per policy, the end-state searches' cost next to the speed
+/// figures (a deterministic count: the same on every machine).
+#[test]
+fn bench_json_reports_the_reference_search_cost() {
+    let o = racesim(&[
+        "bench",
+        "scenarios/read_many_truncates.toml",
+        "--schedules",
+        "50",
+        "--policy",
+        "legacy",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let record: serde_json::Value = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["type"] == "bench")
+        .expect("a bench record");
+    let max = record["reference_search_nodes_max"].as_u64().expect("a count");
+    let mean = record["reference_search_nodes_mean"].as_f64().expect("a mean");
+    assert!(max >= 33 && mean >= 33.0 && mean <= max as f64, "{record}");
+}

@@ -99,6 +99,10 @@ pub struct RunReport {
     /// Schedules whose end state no verdict could be given for: the serial-order search of the
     /// reference model reached its node bound. They count as neither clean nor violating.
     pub undecided: u64,
+    /// The end-state searches' cost: configurations visited by the costliest schedule's, and
+    /// by all schedules' together (`racesim bench` reports them).
+    pub search_nodes_max: u64,
+    pub search_nodes_total: u64,
     /// Digest of every schedule's event log, if asked for.
     pub log_digest: Option<u64>,
     /// What an exhaustive search covered (`None` for sampling strategies).
@@ -404,6 +408,8 @@ fn run_with(
         window: options.window,
         window_hits: 0,
         undecided: 0,
+        search_nodes_max: 0,
+        search_nodes_total: 0,
         digest: options.digest_logs.then(std::hash::DefaultHasher::new),
         outcomes: options.collect_outcomes.then(Default::default),
         shortest,
@@ -439,6 +445,8 @@ fn report(policy: &Policy, control: Control) -> RunReport {
         stopped_by_budget: control.stopped_by_budget,
         window_hits: control.window_hits,
         undecided: control.undecided,
+        search_nodes_max: control.search_nodes_max,
+        search_nodes_total: control.search_nodes_total,
         log_digest: control.digest.map(|h| std::hash::Hasher::finish(&h)),
         exhaustive: control.strategy.summary(),
         outcomes: control.outcomes,

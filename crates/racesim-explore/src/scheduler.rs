@@ -75,6 +75,9 @@ pub struct Control {
     pub window_hits: u64,
     /// Schedules whose end state the reference search could not decide (its node bound).
     pub undecided: u64,
+    /// End-state search cost: the costliest schedule's configurations, and the sum.
+    pub search_nodes_max: u64,
+    pub search_nodes_total: u64,
     /// Running digest of every schedule's event log (determinism self-check).
     pub digest: Option<std::hash::DefaultHasher>,
     /// When collected: every distinct outcome, as (first verdict, digest of the final kernel
@@ -123,6 +126,9 @@ impl RacesimScheduler {
         if world.judge.undecided() {
             control.undecided += 1;
         }
+        let nodes = world.judge.search_nodes();
+        control.search_nodes_max = control.search_nodes_max.max(nodes);
+        control.search_nodes_total += nodes;
         if control.window.as_ref().is_some_and(|w| w.reached(&world.machine.log)) {
             control.window_hits += 1;
         }
@@ -201,18 +207,20 @@ impl Scheduler for RacesimScheduler {
 
     fn next_task(&mut self, runnable: &[&Task], current: Option<TaskId>, _is_yielding: bool) -> Option<TaskId> {
         let mut world = lock(&self.world);
+        // One borrow of the run's bookkeeping for the whole decision: this runs at every
+        // scheduling point.
+        let mut control = self.control.borrow_mut();
         let stop_now = world.halt || world.step_limit_hit;
-        let every_point = self.control.borrow().strategy.sees_every_point();
+        let every_point = control.strategy.sees_every_point();
         // An exhaustive search runs a violating execution to its end (stopping one halfway
         // leaks its task stacks in shuttle) and stops the run after it.
-        if stop_now || (world.violation.is_some() && self.control.borrow().stop_at_first_finding && !every_point) {
+        if stop_now || (world.violation.is_some() && control.stop_at_first_finding && !every_point) {
             return None;
         }
         // The budget is asked between schedules and, for a schedule that runs long, every
         // BUDGET_POINTS scheduling points: one pathological schedule cannot outlive
         // --time-budget. Which schedules run and what they find does not depend on it.
         {
-            let mut control = self.control.borrow_mut();
             control.points_since_budget += 1;
             if control.points_since_budget >= BUDGET_POINTS {
                 control.points_since_budget = 0;
@@ -247,7 +255,6 @@ impl Scheduler for RacesimScheduler {
             return None;
         }
         let position = world.machine.log.len();
-        let mut control = self.control.borrow_mut();
         let chosen = if every_point {
             let chosen =
                 control.strategy.at_point(&world.machine.log, &world.machine.kernel, &choices[..count], current)?;

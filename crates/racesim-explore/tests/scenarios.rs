@@ -252,3 +252,21 @@ fn a_direct_read_of_a_delayed_allocation_fails_with_eio_only_where_the_policy_sa
     let ext4 = explore(scenario, "mmaplock_delalloc", &config);
     assert_eq!(ext4.window_hits, 0, "ext4 reads a delayed extent as a hole");
 }
+
+/// The reference search's cost stays small where it used to give up (issue 14: one read(2)
+/// against 16 pairs of truncates ran into the 2,000,000-node bound and was reported as stale
+/// data). Its cost is a deterministic count of configurations, so the bound here is exact on
+/// every machine: 444 today under PCT, with room for harmless growth, and far below the bound.
+#[test]
+fn issue14_reference_search_on_sixteen_truncate_pairs_stays_cheap() {
+    let scenario = Scenario::load(&repo().join("scenarios/read_many_truncates.toml")).unwrap();
+    for policy_name in ["legacy", "invalidate_lock"] {
+        let policy = scenario.policy(policy_name).unwrap();
+        let config = ExploreConfig::new(StrategyKind::Pct { depth: 3 }, 1, 500);
+        let report = racesim_explore::explore(&scenario, &policy, &config, Box::new(|_| true));
+        assert!(report.finding.is_none(), "{policy_name}: {:?}", report.finding.map(|f| f.violation));
+        assert_eq!(report.undecided, 0, "{policy_name}");
+        assert!(report.search_nodes_total >= 500, "{policy_name}: every schedule's end state is searched");
+        assert!(report.search_nodes_max <= 5_000, "{policy_name}: {} configurations", report.search_nodes_max);
+    }
+}

@@ -123,12 +123,62 @@ impl Func {
         POINTS.iter().filter(move |(_, f, _, _)| *f == self).map(|(p, _, _, _)| *p)
     }
 
+    /// The first point of the function. Every function entry asks for it, so it is read from
+    /// a table built at compile time rather than found by scanning [`POINTS`].
     pub fn start(self) -> Point {
-        self.points().next().expect("every function has a start")
+        FUNC_BOUNDS[self as usize].0
     }
 
+    /// The last point of the function (from the same table as [`Func::start`]).
     pub fn end(self) -> Point {
-        self.points().last().expect("every function has an end")
+        FUNC_BOUNDS[self as usize].1
+    }
+}
+
+/// Each function's first and last point, in [`Func`] order, computed from [`POINTS`] at
+/// compile time (a function with no row fails the build).
+const FUNC_BOUNDS: [(Point, Point); FUNC_COUNT] = {
+    let mut bounds: [Option<(Point, Point)>; FUNC_COUNT] = [None; FUNC_COUNT];
+    let mut i = 0;
+    while i < POINTS.len() {
+        let (point, func, _, _) = POINTS[i];
+        let f = func as usize;
+        bounds[f] = match bounds[f] {
+            None => Some((point, point)),
+            Some((first, _)) => Some((first, point)),
+        };
+        i += 1;
+    }
+    let mut out: [(Point, Point); FUNC_COUNT] = [(POINTS[0].0, POINTS[0].0); FUNC_COUNT];
+    let mut f = 0;
+    while f < FUNC_COUNT {
+        out[f] = match bounds[f] {
+            Some(b) => b,
+            None => panic!("a kernel function has no points"),
+        };
+        f += 1;
+    }
+    out
+};
+
+/// A set of points, one bit per [`Point`] (the placement engine's "does any placement begin
+/// here" test, asked at every point a task passes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PointSet([u64; POINT_WORDS]);
+
+/// Words of a [`PointSet`]; the assertion below keeps it large enough as points are added.
+const POINT_WORDS: usize = 2;
+const _: () = assert!(POINTS.len() <= POINT_WORDS * 64, "PointSet needs more words");
+
+impl PointSet {
+    pub fn insert(&mut self, point: Point) {
+        let i = point as usize;
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    pub fn contains(&self, point: Point) -> bool {
+        let i = point as usize;
+        self.0[i / 64] & (1 << (i % 64)) != 0
     }
 }
 
@@ -1025,6 +1075,22 @@ mod tests {
             assert_eq!(f.end().name(), "end", "{f:?}");
             let points: Vec<Point> = f.points().collect();
             assert!(points.windows(2).all(|w| w[0] < w[1]), "{f:?} points in order");
+        }
+    }
+
+    /// The compile-time bounds table agrees with the point table, and a point set holds
+    /// exactly what was put in it.
+    #[test]
+    fn start_end_table_and_point_sets_agree_with_the_points() {
+        for &(func, _, _) in FUNCTIONS.iter() {
+            assert_eq!(Some(func.start()), func.points().next(), "{}", func.name());
+            assert_eq!(Some(func.end()), func.points().last(), "{}", func.name());
+        }
+        let mut set = PointSet::default();
+        let chosen: Vec<Point> = POINTS.iter().map(|row| row.0).step_by(7).collect();
+        chosen.iter().for_each(|&p| set.insert(p));
+        for &(point, _, _, _) in POINTS {
+            assert_eq!(set.contains(point), chosen.contains(&point), "{point:?}");
         }
     }
 

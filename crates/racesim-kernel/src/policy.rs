@@ -307,6 +307,13 @@ impl Policy {
     pub fn functions_mask(&self) -> u32 {
         self.lock.iter().fold(0, |mask, p| mask | (1 << p.func() as u32))
     }
+
+    /// The points at which some placement begins.
+    pub fn begin_points(&self) -> crate::placement::PointSet {
+        let mut set = crate::placement::PointSet::default();
+        self.lock.iter().for_each(|p| set.insert(p.from));
+        set
+    }
 }
 
 /// Names of the built-in policies, in the order reports list them. Their definitions are the

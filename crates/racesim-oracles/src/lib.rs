@@ -108,6 +108,8 @@ pub struct Judge {
     ignored: Vec<Oracle>,
     /// The last execution's end state was left undecided.
     undecided: bool,
+    /// Configurations the last execution's end-state searches visited (their cost).
+    search_nodes: u64,
 }
 
 /// What the mapping-beyond-EOF oracle knows of one inode: the rule is "a PTE maps an offset
@@ -180,7 +182,16 @@ impl Judge {
             (0..initial.inodes.len() as Ino).map(|ino| RefFile::from_kernel(initial, ino)).collect();
         let files = initial.len();
         let fences = initial.iter().map(|f| EofFence::new(f.size)).collect();
-        Judge { ops, initial, fences, shrinking: vec![0; files], names, ignored: Vec::new(), undecided: false }
+        Judge {
+            ops,
+            initial,
+            fences,
+            shrinking: vec![0; files],
+            names,
+            ignored: Vec::new(),
+            undecided: false,
+            search_nodes: 0,
+        }
     }
 
     pub fn reset(&mut self) {
@@ -189,6 +200,7 @@ impl Judge {
         }
         self.shrinking.iter_mut().for_each(|s| *s = 0);
         self.undecided = false;
+        self.search_nodes = 0;
     }
 
     fn op(&self, actor: ActorId, op_index: u16) -> Option<&OpInfo> {
@@ -357,7 +369,7 @@ impl Judge {
         // An oracle the scenario ignores costs no search. A search that gives up decides
         // nothing: the end state is counted as undecided, never reported as a violation.
         if !self.ignored.contains(&Oracle::LostWrite) {
-            match reference::check_lost_write(&self.initial, &history, &persistent) {
+            match reference::check_lost_write(&self.initial, &history, &persistent, &mut self.search_nodes) {
                 Judgement::Explained => {}
                 Judgement::Undecided => self.undecided = true,
                 Judgement::Unexplained(mismatch) => {
@@ -372,7 +384,7 @@ impl Judge {
         }
         if !self.ignored.contains(&Oracle::StaleData) {
             let visible: Vec<RefFile> = inodes.map(|ino| RefFile::visible(kernel, ino)).collect();
-            match reference::check_stale_data(&self.initial, &history, &visible) {
+            match reference::check_stale_data(&self.initial, &history, &visible, &mut self.search_nodes) {
                 Judgement::Explained => {}
                 Judgement::Undecided => self.undecided = true,
                 Judgement::Unexplained(mismatch) => {
@@ -397,6 +409,12 @@ impl Judge {
     /// (its node bound) before finding an order or ruling every order out.
     pub fn undecided(&self) -> bool {
         self.undecided
+    }
+
+    /// Configurations the last execution's end-state searches (lost write, stale data) visited:
+    /// the cost of deciding its end state, deterministic and machine-independent.
+    pub fn search_nodes(&self) -> u64 {
+        self.search_nodes
     }
 }
 

@@ -140,7 +140,7 @@ impl<C: Cpu> Task<'_, C> {
 
     /// Whether some placement begins at `point`.
     pub fn placements_begin_at(&self, point: Point) -> bool {
-        self.placed_in(point.func()) && self.policy.lock.iter().any(|p| p.from == point)
+        self.begins.contains(point)
     }
 
     /// The function reached `point`: release the placements of this frame that end here (last
@@ -158,6 +158,9 @@ impl<C: Cpu> Task<'_, C> {
                 let lock = self.policy.lock[placed.placement as usize].lock;
                 self.release(lock.call(placed.held.mode, true), placed.held);
             }
+        }
+        if !self.begins.contains(point) {
+            return;
         }
         let policy = self.policy;
         for (k, p) in policy.lock.iter().enumerate() {

@@ -231,11 +231,23 @@ pub struct Task<'a, C: Cpu> {
     frames: u32,
     /// [`Policy::functions_mask`], computed once.
     mask: u32,
+    /// [`Policy::begin_points`], computed once: most points begin no placement, and this
+    /// answers that without scanning the policy's placements.
+    begins: crate::placement::PointSet,
 }
 
 impl<'a, C: Cpu> Task<'a, C> {
     pub fn new(cpu: &'a mut C, actor: ActorId, mm: MmId, policy: &'a Policy) -> Self {
-        Task { cpu, actor, mm, policy, placed: Vec::new(), frames: 0, mask: policy.functions_mask() }
+        Task {
+            cpu,
+            actor,
+            mm,
+            policy,
+            placed: Vec::new(),
+            frames: 0,
+            mask: policy.functions_mask(),
+            begins: policy.begin_points(),
+        }
     }
 }
 

@@ -101,6 +101,7 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::LockOrder, "read_into_mmap_range_lock", "range_lock_whole_read", "range_lock"),
         (Oracle::Deadlock, "fault_lock_whole_fault", "invalidate_lock_whole_fault", "invalidate_lock"),
         (Oracle::Deadlock, "dio_range_lock_before_gup", "range_lock_before_gup", "range_lock"),
+        (Oracle::Deadlock, "read_into_mmap_range_lock_deadlock", "range_lock_mkwrite_whole_read", "range_lock_mkwrite"),
         (Oracle::TornWrite, "torn_write_punch", "range_lock_parallel_writes", "range_lock"),
         (Oracle::OrphanDirtyPage, "delalloc_punch", "legacy_delalloc", "mmaplock_delalloc"),
     ];

@@ -55,6 +55,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("read_into_mmap_punch", 1),
     ("read_into_mmap_collapse", 1),
     ("read_into_mmap_range_lock", 0),
+    ("read_into_mmap_range_lock_deadlock", 0),
 ];
 
 #[test]

@@ -17,7 +17,7 @@ use racesim_explore::{Comparison, ExploreConfig, StrategyKind};
 use racesim_scenario::{Expect, Scenario};
 use racesim_trace::Trace;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How cases explore.
@@ -33,11 +33,34 @@ pub struct Settings {
     pub executions_max: u64,
     /// Schedules the determinism case runs twice.
     pub determinism_schedules: u64,
+    /// Set by the caller to stop the suite early (the CLI sets it on Ctrl-C): no case starts
+    /// once it is set, a running one stops at its next schedule boundary, and [`run_cases`]
+    /// returns only the cases that finished before it was set (a case cut short is no result).
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl Settings {
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+    }
+
+    /// The explorer's budget callback: go on unless [`Settings::stop`] is set.
+    fn budget(&self) -> Box<dyn FnMut(&racesim_explore::Progress) -> bool> {
+        let stop = self.stop.clone();
+        Box::new(move |_| stop.as_ref().is_none_or(|s| !s.load(Ordering::SeqCst)))
+    }
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { strategy: None, seed: 1, schedules: 10_000, executions_max: 5_000_000, determinism_schedules: 50 }
+        Settings {
+            strategy: None,
+            seed: 1,
+            schedules: 10_000,
+            executions_max: 5_000_000,
+            determinism_schedules: 50,
+            stop: None,
+        }
     }
 }
 
@@ -335,7 +358,8 @@ pub struct Progress {
 }
 
 /// Runs `cases` on `jobs` worker threads; results come back in case order, identical for any
-/// number of jobs.
+/// number of jobs. With [`Settings::stop`] set during the run, only the cases that finished
+/// before it come back.
 pub fn run_cases(
     cases: &[Case],
     settings: &Settings,
@@ -350,9 +374,16 @@ pub fn run_cases(
         loop {
             let index = next.fetch_add(1, Ordering::SeqCst);
             let Some(case) = cases.get(index) else { break };
+            if settings.stopped() {
+                break;
+            }
             let started = std::time::Instant::now();
             let mut result = run_case(case, settings);
             result.duration = started.elapsed();
+            if settings.stopped() {
+                // It may have been cut short: not a result.
+                break;
+            }
             let total_schedules = {
                 let mut s = schedules.lock().unwrap_or_else(|p| p.into_inner());
                 *s += result.schedules;
@@ -368,7 +399,8 @@ pub fn run_cases(
             scope.spawn(worker);
         }
     });
-    results.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().map(|r| r.expect("every case ran")).collect()
+    // Every case, unless `settings.stop` ended the run early: then the ones that finished.
+    results.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().flatten().collect()
 }
 
 fn result(case: &Case, status: Status, message: String, schedules: u64, trace: Option<Trace>) -> CaseResult {
@@ -444,7 +476,7 @@ fn check_expectation_with(
     let schedules_max = if strategy.is_exhaustive() { settings.executions_max } else { settings.schedules };
     let config =
         ExploreConfig { window: scenario.window.clone(), ..ExploreConfig::new(strategy, settings.seed, schedules_max) };
-    let report = racesim_explore::explore(scenario, policy, &config, Box::new(|_| true));
+    let report = racesim_explore::explore(scenario, policy, &config, settings.budget());
     let schedules = report.progress.schedules;
     let coverage = report.coverage();
     let with_coverage = |mut r: CaseResult| {
@@ -566,8 +598,8 @@ fn check_determinism(case: &Case, scenario: &Scenario, settings: &Settings) -> C
         digest_logs: true,
         ..ExploreConfig::new(scenario.strategy_or(settings.strategy), settings.seed, settings.determinism_schedules)
     };
-    let first = racesim_explore::explore(scenario, &policy, &config, Box::new(|_| true));
-    let second = racesim_explore::explore(scenario, &policy, &config, Box::new(|_| true));
+    let first = racesim_explore::explore(scenario, &policy, &config, settings.budget());
+    let second = racesim_explore::explore(scenario, &policy, &config, settings.budget());
     let schedules = first.progress.schedules + second.progress.schedules;
     if first.log_digest != second.log_digest || first.findings != second.findings {
         return result(

@@ -98,6 +98,7 @@ fn plain_shuttle(tasks: usize, yields: u64, schedules: u64, seed: u64) -> (f64, 
 }
 
 pub fn bench(args: BenchArgs) -> u8 {
+    crate::interrupt::install();
     let (scenario, policies, strategy) = match resolve(&args.scenario, args.policy.as_deref(), args.strategy.as_deref())
     {
         Ok(resolved) => resolved,
@@ -154,10 +155,36 @@ pub fn bench(args: BenchArgs) -> u8 {
                 if p.schedules == 1_000 {
                     probe.set(rss_kib());
                 }
-                true
+                !crate::interrupt::requested()
             }),
         );
         let seconds = started.elapsed().as_secs_f64();
+        if crate::interrupt::requested() {
+            // Ctrl-C: what was measured so far, and no baseline runs after it.
+            let text = format!(
+                "{} schedules in {seconds:.1}s ({:.0} schedules/s), {} violating",
+                thousands(report.progress.schedules),
+                report.progress.schedules as f64 / seconds.max(1e-9),
+                thousands(report.findings)
+            );
+            match args.format {
+                Format::Human => {
+                    line(format!("  {:<32} interrupted (Ctrl-C) after {text}", policy.name));
+                }
+                Format::Json => crate::output::record(
+                    "bench",
+                    serde_json::json!({
+                        "scenario": scenario.name,
+                        "policy": policy.name,
+                        "interrupted": true,
+                        "schedules": report.progress.schedules,
+                        "seconds": seconds,
+                        "violating_schedules": report.findings,
+                    }),
+                ),
+            }
+            return exit::INTERRUPTED;
+        }
         let rss_end = rss_kib();
         let schedules = report.progress.schedules.max(1);
         let rate = schedules as f64 / seconds;
@@ -169,9 +196,15 @@ pub fn bench(args: BenchArgs) -> u8 {
             &scenario,
             policy,
             &ExploreConfig { stop_at_first_finding: true, ..config.clone() },
-            Box::new(|_| true),
+            Box::new(|_| !crate::interrupt::requested()),
         );
         let first_seconds = first.elapsed().as_secs_f64();
+        if crate::interrupt::requested() {
+            if args.format == Format::Human {
+                line(format!("  {:<32} interrupted (Ctrl-C) while timing the first violation", policy.name));
+            }
+            return exit::INTERRUPTED;
+        }
         let first_text = match &found.finding {
             Some(f) => format!("#{} {:.1}ms", f.schedule, first_seconds * 1e3),
             None => "none".to_string(),

@@ -56,6 +56,7 @@ Exit codes of check (the most severe wins):
   2  bad input: a file that is not a scenario or trace, a malformed scenario or trace
   5  stale traces only: a trace's scenario changed since it was recorded
   6  standard output could not be written (disk full, /dev/full)
+  130 interrupted by Ctrl-C: the cases finished so far and a partial summary were printed
   101 internal error
 
 Cases: for each scenario, one per policy in its [expect] table and one determinism check;
@@ -81,9 +82,27 @@ pub fn check(args: CheckArgs) -> u8 {
     {
         return bad_input("--jobs must be at least 1");
     }
-    let settings = Settings { strategy, seed: args.seed, schedules: args.schedules, ..Settings::default() };
+    crate::interrupt::install();
+    let settings = Settings {
+        strategy,
+        seed: args.seed,
+        schedules: args.schedules,
+        stop: Some(crate::interrupt::stop_flag()),
+        ..Settings::default()
+    };
     let paths = if args.paths.is_empty() { racesim_check::default_paths() } else { args.paths.clone() };
     let cases: Vec<Case> = racesim_check::select_shard(racesim_check::discover(&paths), shard);
+    if args.format == Format::Human {
+        // Before the cases run (their lines come at the end): what is about to run, and a sign
+        // that it started.
+        line(format!(
+            "checking {} cases{} with {} job{}",
+            cases.len(),
+            shard.map_or(String::new(), |(k, n)| format!(" (shard {k}/{n})")),
+            args.jobs,
+            if args.jobs == 1 { "" } else { "s" }
+        ));
+    }
     let started = Instant::now();
     let show_progress = args.format == Format::Human && std::io::stderr().is_terminal();
     let last_drawn = Mutex::new(Instant::now());
@@ -108,9 +127,22 @@ pub fn check(args: CheckArgs) -> u8 {
     if show_progress {
         eprint!("\r\x1b[2K");
     }
+    // Ctrl-C: the cases that finished are reported as usual, the rest did not run.
+    let interrupted = crate::interrupt::requested();
     let replays = write_failure_traces(&results, &args.out);
     match args.format {
-        Format::Human => print_human(&results, &replays, started.elapsed().as_secs_f64(), shard),
+        Format::Human => {
+            print_human(&results, &replays, started.elapsed().as_secs_f64(), shard);
+            if interrupted {
+                line(format!(
+                    "{}: {} of {} cases finished; the other {} did not run",
+                    paint(style::WARN, "interrupted (Ctrl-C)"),
+                    results.len(),
+                    cases.len(),
+                    cases.len() - results.len()
+                ));
+            }
+        }
         Format::Json => {
             for (r, replay) in results.iter().zip(&replays) {
                 let object = serde_json::json!({
@@ -139,7 +171,9 @@ pub fn check(args: CheckArgs) -> u8 {
                     "schedules": results.iter().map(|r| r.schedules).sum::<u64>(),
                     "seconds": started.elapsed().as_secs_f64(),
                     "shard": shard.map(|(k, n)| format!("{k}/{n}")),
-                    "exit_code": racesim_check::exit_code(&results),
+                    "interrupted": interrupted,
+                    "selected": cases.len(),
+                    "exit_code": if interrupted { crate::exit::INTERRUPTED } else { racesim_check::exit_code(&results) },
                 }),
             );
         }
@@ -156,6 +190,9 @@ pub fn check(args: CheckArgs) -> u8 {
                 crate::exit::BAD_INPUT
             };
         }
+    }
+    if interrupted {
+        return crate::exit::INTERRUPTED;
     }
     racesim_check::exit_code(&results)
 }

@@ -3,11 +3,13 @@
 //!
 //! This crate owns the command line (arguments parsed by clap, then validated into plans),
 //! printing (human and JSON), files (reading scenarios and traces, writing traces) and the
-//! clock (time budgets, progress, benchmarks). Everything it prints comes from values the
+//! clock (time budgets, progress, benchmarks) and signals (Ctrl-C, [`interrupt`]). Everything
+//! it prints comes from values the
 //! library crates return.
 
 mod bench;
 mod check;
+mod interrupt;
 mod migrate;
 mod minimize;
 mod output;
@@ -33,6 +35,9 @@ pub mod exit {
     /// Standard output could not be written (`> /dev/full`, a full disk); a closed pipe is not
     /// an error. 4 and 5 are `racesim check`'s own.
     pub const STDOUT: u8 = 6;
+    /// Ctrl-C (SIGINT) stopped `run`, `check` or `bench` early: what was explored so far was
+    /// printed, and is no verdict. 128 + SIGINT, as shells report a process ended by it.
+    pub const INTERRUPTED: u8 = 130;
     // 101: internal error (a racesim bug; Rust's exit code for a panic).
 }
 
@@ -44,6 +49,8 @@ Exit codes (README.md has them per command; check has its own, see racesim check
   2    bad input or usage: malformed scenario or trace, unknown policy, bad arguments
   3    the trace no longer replays (replay diverged; minimize, explain, show refuse it)
   6    standard output could not be written (disk full, /dev/full); a closed pipe is not an error
+  130  interrupted by Ctrl-C (run, check, bench): the partial summary was printed; a second
+       Ctrl-C quits at once
   101  internal error (a racesim bug; please report it with the command that caused it)
 
 Examples:
@@ -152,6 +159,42 @@ fn main() -> ExitCode {
 pub fn bad_input(message: impl std::fmt::Display) -> u8 {
     eprintln!("racesim: error: {message}");
     exit::BAD_INPUT
+}
+
+/// Prints a bad scenario or policy file: the `file:line:column: message` line, then (when the
+/// error has a position and the file can be read) the source line with a caret under the
+/// column, as compilers show it. Returns the bad-input exit code.
+pub fn bad_file(error: &racesim_scenario::ScenarioError) -> u8 {
+    eprintln!("racesim: error: {error}");
+    if let Some(snippet) = snippet(error) {
+        eprintln!("{snippet}");
+    }
+    exit::BAD_INPUT
+}
+
+/// The source line of `error` with a caret under its column; `None` without a position or a
+/// readable file.
+fn snippet(error: &racesim_scenario::ScenarioError) -> Option<String> {
+    if error.line == 0 {
+        return None;
+    }
+    let text = racesim_scenario::read_input(std::path::Path::new(&error.path), "file").ok()?;
+    let source = text.lines().nth(error.line - 1)?;
+    // A long line is shown around the column: the caret must stay on screen.
+    const SHOWN_CHARS_MAX: usize = 100;
+    let chars: Vec<char> = source.chars().collect();
+    let column = error.column.saturating_sub(1).min(chars.len());
+    let start = column.saturating_sub(SHOWN_CHARS_MAX / 2);
+    let end = (start + SHOWN_CHARS_MAX).min(chars.len());
+    let shown: String = chars[start..end].iter().collect();
+    let lead = if start > 0 { "..." } else { "" };
+    let tail = if end < chars.len() { "..." } else { "" };
+    // Tabs stay tabs under the caret, so it lines up however the terminal expands them.
+    let pad: String =
+        lead.chars().chain(chars[start..column].iter().copied()).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    let number = error.line.to_string();
+    let gutter = " ".repeat(number.len());
+    Some(format!("{gutter} |\n{number} | {lead}{shown}{tail}\n{gutter} | {pad}^"))
 }
 
 /// Upper bound of `--jobs`: worker threads beyond this only cost memory.

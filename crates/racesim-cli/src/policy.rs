@@ -57,7 +57,7 @@ pub fn policy(args: PolicyArgs) -> u8 {
         let scenario = match &args.scenario {
             Some(path) => match racesim_scenario::Scenario::load(path) {
                 Ok(s) => Some(s),
-                Err(e) => return bad_input(e),
+                Err(e) => return crate::bad_file(&e),
             },
             None => None,
         };

@@ -134,7 +134,7 @@ pub fn resolve(
     policy: Option<&str>,
     strategy: Option<&str>,
 ) -> Result<(Scenario, Vec<Policy>, StrategyKind), u8> {
-    let scenario = Scenario::load(path).map_err(bad_input)?;
+    let scenario = Scenario::load(path).map_err(|e| crate::bad_file(&e))?;
     let policies = choose_policies(&scenario, policy).map_err(bad_input)?;
     let strategy = scenario.strategy_or(parse_strategy(strategy).map_err(bad_input)?);
     Ok((scenario, policies, strategy))
@@ -154,6 +154,7 @@ pub fn parse_strategy(text: Option<&str>) -> Result<Option<StrategyKind>, String
 }
 
 pub fn run(args: RunArgs) -> u8 {
+    crate::interrupt::install();
     let mut scenario = match Scenario::load(&args.scenario) {
         Ok(s) => s,
         Err(_) if looks_like_a_trace(&args.scenario) => {
@@ -163,7 +164,7 @@ pub fn run(args: RunArgs) -> u8 {
                 args.scenario.display()
             ));
         }
-        Err(e) => return bad_input(e),
+        Err(e) => return crate::bad_file(&e),
     };
     // Policy files first, so that --policy can name them.
     let mut from_files: Vec<String> = Vec::new();
@@ -175,7 +176,7 @@ pub fn run(args: RunArgs) -> u8 {
                 }
                 p
             }
-            Err(e) => return bad_input(e),
+            Err(e) => return crate::bad_file(&e),
         };
         if scenario.policy(&policy.name).is_some() {
             return bad_input(format!("{}: policy name '{}' is already taken", path.display(), policy.name));
@@ -226,8 +227,20 @@ pub fn run(args: RunArgs) -> u8 {
     let mut any_violation = false;
     let mut mismatches = 0;
     let mut policies_with_violation = 0;
+    // Ctrl-C: policies explored to their end, and the one it cut short (with its report).
+    let mut finished = 0;
+    let mut cut: Option<(String, RunReport)> = None;
     for policy in &policies {
+        // Started even after Ctrl-C: the explorer asks the budget before its first schedule
+        // and stops there, so the policy shows as cut short after 0 schedules.
         let report = explore_with_clock(&scenario, policy, &config, time_budget, args.format == Format::Human);
+        // Cut short by Ctrl-C: no verdict (a clean run that stopped early proves nothing), no
+        // window warning; what it explored goes into the partial summary.
+        if report.finding.is_none() && report.stopped_by_budget && crate::interrupt::requested() {
+            cut = Some((policy.name.clone(), report));
+            break;
+        }
+        finished += 1;
         let trace_path = match &report.finding {
             Some(finding) => {
                 let mut trace = racesim_explore::to_trace(&scenario, &policy.name, &config, finding);
@@ -266,20 +279,94 @@ pub fn run(args: RunArgs) -> u8 {
             Format::Json => print_json(&scenario, &report, expected, trace_path.as_deref(), &config),
         }
     }
-    let code = if any_violation { exit::VIOLATION } else { exit::CLEAN };
-    if args.format == Format::Json {
-        record(
-            "run.summary",
-            serde_json::json!({
-                "scenario": scenario.name,
-                "policies": policies.len(),
-                "violations": policies_with_violation,
-                "mismatches": mismatches,
-                "exit_code": code,
-            }),
-        );
+    let interrupted = crate::interrupt::requested();
+    let code = if interrupted {
+        exit::INTERRUPTED
+    } else if any_violation {
+        exit::VIOLATION
+    } else {
+        exit::CLEAN
+    };
+    let not_explored: Vec<&str> =
+        policies.iter().skip(finished + usize::from(cut.is_some())).map(|p| p.name.as_str()).collect();
+    match args.format {
+        Format::Human if interrupted => {
+            if let Some((policy, report)) = &cut {
+                line(format!("  {policy:<32} {}", interrupted_text(report)));
+            }
+            let rest = if not_explored.is_empty() {
+                String::new()
+            } else {
+                format!("; not explored: {}", not_explored.join(", "))
+            };
+            line(format!(
+                "{}: {finished} of {} policies explored to the end, {policies_with_violation} with a violation{rest}",
+                paint(style::WARN, "interrupted (Ctrl-C)"),
+                policies.len()
+            ));
+        }
+        Format::Human => {}
+        Format::Json => {
+            if let Some((policy, report)) = &cut {
+                record(
+                    "run.policy",
+                    serde_json::json!({
+                        "scenario": scenario.name,
+                        "path": scenario.path,
+                        "policy": policy,
+                        "verdict": "interrupted",
+                        "oracle": null,
+                        "message": interrupted_text(report),
+                        "expected": scenario.expectation(policy).as_ref().map(expected_list),
+                        "matches_expected": null,
+                        "schedules": report.progress.schedules,
+                        "steps": report.progress.steps,
+                        "schedule": null,
+                        "strategy": config.strategy.label(),
+                        "seed": config.seed,
+                        "stopped_by_time_budget": false,
+                        "undecided": report.undecided,
+                        "coverage": coverage_text(report),
+                        "executions": report.exhaustive.as_ref().map(|s| s.executions - s.foreign),
+                        "window_hits": scenario.window.as_ref().map(|_| report.window_hits),
+                        "trace": null,
+                        "replay": null,
+                    }),
+                );
+            }
+            record(
+                "run.summary",
+                serde_json::json!({
+                    "scenario": scenario.name,
+                    "policies": policies.len(),
+                    "violations": policies_with_violation,
+                    "mismatches": mismatches,
+                    "interrupted": interrupted,
+                    "finished": finished,
+                    "not_explored": not_explored,
+                    "exit_code": code,
+                }),
+            );
+        }
     }
     code
+}
+
+/// What a policy cut short by Ctrl-C explored: never a verdict. An exhaustive search says
+/// "incomplete after N executions" (never "verified").
+pub fn interrupted_text(report: &RunReport) -> String {
+    let interrupted = paint(style::WARN, "interrupted");
+    match coverage_text(report) {
+        Some(coverage) => format!(
+            "{interrupted}: {coverage}, {} steps: no violation so far, not verified",
+            thousands(report.progress.steps)
+        ),
+        None => format!(
+            "{interrupted} after {} schedules, {} steps: no violation so far, no verdict",
+            thousands(report.progress.schedules),
+            thousands(report.progress.steps)
+        ),
+    }
 }
 
 /// An expectation as a JSON list: `["clean"]`, or the oracles any one of which is expected.
@@ -352,7 +439,7 @@ pub fn explore_with_clock(
     let mut progress = Progress::new(policy.name.clone(), show_progress);
     let budget = Box::new(move |p: &racesim_explore::Progress| {
         progress.update(p.schedules, p.steps);
-        let within = limit.is_none_or(|l| started.elapsed() < l);
+        let within = limit.is_none_or(|l| started.elapsed() < l) && !crate::interrupt::requested();
         if !within {
             progress.finish();
         }

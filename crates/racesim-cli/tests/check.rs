@@ -94,26 +94,31 @@ fn an_unexpected_finding_comes_with_its_replay_command() {
 fn a_clean_verdict_that_never_reached_its_window_fails() {
     let dir = suite("window", &["collapse_mmap"], false);
     let path = dir.join("scenarios/collapse_mmap.toml");
-    // A window that cannot open: collapse never runs a function by this name.
-    let planted = std::fs::read_to_string(&path).unwrap().replace(
-        "opens = { actor = \"collapse\", function = \"filemap_write_and_wait_range\" }",
-        "opens = { actor = \"collapse\", function = \"no_such_function\" }",
-    );
+    let original = std::fs::read_to_string(&path).unwrap();
+    let opens = "opens = { actor = \"collapse\", function = \"filemap_write_and_wait_range\" }";
+    assert!(original.contains(opens));
+    // A window that cannot open: a kernel function collapse never runs (faults do). Only
+    // running the model can tell.
+    let planted = original.replace(opens, "opens = { actor = \"collapse\", function = \"filemap_fault\" }");
     std::fs::write(&path, planted).unwrap();
     let o = racesim_in(&dir, &["check", "--schedules", "200"]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("window never reached"), "{out}");
-    assert!(out.contains("actor 'collapse' never ran kernel function 'no_such_function'"), "{out}");
-    // A typo gets the function that was meant.
-    let typo = std::fs::read_to_string(&path).unwrap().replace("no_such_function", "filemap_write_and_wait_rnage");
+    assert!(out.contains("actor 'collapse' never ran kernel function 'filemap_fault'"), "{out}");
+    let o = racesim_in(&dir, &["run", "scenarios/collapse_mmap.toml", "--policy", "invalidate_lock", "-n", "100"]);
+    assert!(text(&o.stderr).contains("the window was never reached"), "{}", text(&o.stderr));
+    // A name no event carries is refused when the scenario is read, with the name meant.
+    let typo = original.replace("filemap_write_and_wait_range\" }", "filemap_write_and_wait_rnage\" }");
     std::fs::write(&path, typo).unwrap();
     let o = racesim_in(&dir, &["check", "--schedules", "200"]);
     let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("unknown kernel function 'filemap_write_and_wait_rnage' in [window] opens"), "{out}");
     assert!(out.contains("did you mean 'filemap_write_and_wait_range'?"), "{out}");
     let o = racesim_in(&dir, &["run", "scenarios/collapse_mmap.toml", "--policy", "invalidate_lock", "-n", "100"]);
+    assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("did you mean 'filemap_write_and_wait_range'?"), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("the window was never reached"), "{}", text(&o.stderr));
 }
 
 #[test]

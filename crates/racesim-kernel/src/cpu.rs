@@ -27,6 +27,12 @@ impl Machine {
 
     #[inline]
     pub fn emit(&mut self, actor: ActorId, function: &'static str, change: Change) {
+        // Scenario windows are checked against this list at load: a function logged but not
+        // listed would make a correct window unloadable.
+        debug_assert!(
+            crate::event::is_logged_function(function),
+            "kernel function '{function}' is not in racesim_kernel::event::LOGGED_FUNCTIONS; add it there"
+        );
         self.log.push(Event { actor, function, change });
     }
 }

@@ -65,7 +65,7 @@ struct RawWindow {
 #[serde(deny_unknown_fields)]
 struct RawPattern {
     actor: String,
-    function: Option<String>,
+    function: Option<Spanned<String>>,
     op: Option<u16>,
 }
 
@@ -296,7 +296,7 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
     let window = match &raw.window {
         None => None,
         Some(w) => {
-            let pattern = |p: &Spanned<RawPattern>| -> Result<crate::EventPattern, ScenarioError> {
+            let pattern = |role: &str, p: &Spanned<RawPattern>| -> Result<crate::EventPattern, ScenarioError> {
                 let name = &p.get_ref().actor;
                 let actor = actors.iter().position(|a| &a.name == name).ok_or_else(|| {
                     let known: Vec<&str> = actors.iter().map(|a| a.name.as_str()).collect();
@@ -321,14 +321,33 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
                         ),
                     ));
                 }
-                Ok(crate::EventPattern { actor: actor as u8, function: p.get_ref().function.clone(), op })
+                // Kernel function names are known without running the model: a misspelt one
+                // would otherwise only show as "window never reached".
+                if let Some(function) = &p.get_ref().function
+                    && !racesim_kernel::event::is_logged_function(function.get_ref())
+                {
+                    let name = function.get_ref();
+                    return Err(cx.error(
+                        function.span(),
+                        format!(
+                            "unknown kernel function '{name}' in [window] {role}{}; events name the Linux \
+                             functions racesim models (listed in docs/scenario-format.md, [window])",
+                            crate::did_you_mean(name, racesim_kernel::event::LOGGED_FUNCTIONS.iter().copied())
+                        ),
+                    ));
+                }
+                Ok(crate::EventPattern {
+                    actor: actor as u8,
+                    function: p.get_ref().function.as_ref().map(|f| f.get_ref().clone()),
+                    op,
+                })
             };
             let w = w.get_ref();
             Some(crate::Window {
                 description: w.description.clone(),
-                opens: pattern(&w.opens)?,
-                closes: pattern(&w.closes)?,
-                inside: pattern(&w.inside)?,
+                opens: pattern("opens", &w.opens)?,
+                closes: pattern("closes", &w.closes)?,
+                inside: pattern("inside", &w.inside)?,
             })
         }
     };

@@ -1,7 +1,7 @@
-//! Snapshot of `racesim explain` on the minimized collapse_mmap trace: the text a kernel
-//! developer reads is part of the product, so a change to it must be deliberate. To accept a
-//! new output, regenerate the snapshot with:
-//! `racesim explain traces/collapse_mmap.legacy.minimized.trace.json > crates/racesim-view/tests/snapshots/collapse_mmap.legacy.minimized.explain.txt`
+//! Snapshot of `racesim explain` on the minimized collapse_mmap trace (insta): the text a
+//! kernel developer reads is part of the product, so a change to it must be deliberate. Look
+//! at the diff a mismatch prints and accept it with `cargo insta review` (or
+//! `INSTA_UPDATE=always cargo test -p racesim-view --test explain`); in CI a mismatch fails.
 
 use racesim_scenario::Scenario;
 use racesim_trace::Trace;
@@ -13,11 +13,7 @@ fn explain_of_the_minimized_collapse_trace_matches_its_snapshot() {
     let trace = Trace::load(&repo.join("traces/collapse_mmap.legacy.minimized.trace.json")).unwrap();
     let scenario = Scenario::load(&repo.join(&trace.scenario.path)).unwrap();
     let text = racesim_view::explain::explain(&scenario, &trace).unwrap();
-    let snapshot = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/collapse_mmap.legacy.minimized.explain.txt"),
-    )
-    .unwrap();
-    assert_eq!(text, snapshot, "explain output changed; see this file's docs to accept it");
+    insta::assert_snapshot!("collapse_mmap.legacy.minimized", text);
     // What the snapshot must keep saying: one preemption is enough, the store lands inside the
     // window between flush and page-cache removal, and that seals the lost write.
     assert!(text.contains("CPU0: mmap-writer") && text.contains("CPU1: collapse"));

@@ -12,6 +12,7 @@
 //! printing and files belong to the CLI ([`junit`] renders a report to a string).
 
 pub mod junit;
+pub mod mutants;
 
 use racesim_explore::{Comparison, ExploreConfig, StrategyKind};
 use racesim_scenario::{Expect, Scenario};

@@ -115,17 +115,17 @@ pub fn check(args: CheckArgs) -> u8 {
             return;
         }
         *last = Instant::now();
-        eprint!(
+        crate::output::stderr_text(format!(
             "\r\x1b[2K  check: {}/{} cases, {} schedules, {:.1}s",
             p.done,
             p.total,
             thousands(p.schedules),
             started.elapsed().as_secs_f64()
-        );
+        ));
     };
     let results = racesim_check::run_cases(&cases, &settings, usize::from(args.jobs), &progress);
     if show_progress {
-        eprint!("\r\x1b[2K");
+        crate::output::stderr_text("\r\x1b[2K");
     }
     // Ctrl-C: the cases that finished are reported as usual, the rest did not run.
     let interrupted = crate::interrupt::requested();
@@ -181,7 +181,7 @@ pub fn check(args: CheckArgs) -> u8 {
     if let Some(path) = &args.junit {
         let xml = racesim_check::junit::render(&results, &replays);
         if let Err(e) = write_atomically(path, &xml) {
-            eprintln!("racesim: error: cannot write {}: {e}", path.display());
+            crate::output::stderr_line(format!("racesim: error: cannot write {}: {e}", path.display()));
             // A failed case or nondeterminism says more than the lost report.
             let code = racesim_check::exit_code(&results);
             return if code == racesim_check::exit::FAILED || code == racesim_check::exit::NONDETERMINISTIC {
@@ -214,7 +214,7 @@ fn write_failure_traces(results: &[CaseResult], out: &std::path::Path) -> Vec<Op
             match trace.save(&path) {
                 Ok(()) => Some(format!("racesim replay {}", shell_quote(&path.display().to_string()))),
                 Err(e) => {
-                    eprintln!("racesim: warning: cannot write trace {}: {e}", path.display());
+                    crate::output::stderr_line(format!("racesim: warning: cannot write trace {}: {e}", path.display()));
                     None
                 }
             }

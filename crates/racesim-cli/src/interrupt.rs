@@ -42,7 +42,9 @@ pub fn requested() -> bool {
     if requested && !SAID.swap(true, Ordering::SeqCst) {
         // On a terminal, over the progress line.
         let clear = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { "\r\x1b[2K" } else { "" };
-        eprintln!("{clear}racesim: interrupted: stopping at the next schedule (Ctrl-C again to quit at once)");
+        crate::output::stderr_line(format!(
+            "{clear}racesim: interrupted: stopping at the next schedule (Ctrl-C again to quit at once)"
+        ));
     }
     requested
 }

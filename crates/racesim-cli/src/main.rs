@@ -12,6 +12,7 @@ mod check;
 mod interrupt;
 mod migrate;
 mod minimize;
+mod mutants;
 mod output;
 mod policy;
 mod replay;
@@ -59,6 +60,7 @@ Examples:
   racesim run scenarios/mkwrite_punch.toml --policy all --strategy pct:3 --format json
   racesim replay racesim-out/collapse_mmap.legacy.seed1.schedule3.trace.json
   racesim check --jobs 2 --junit racesim-out/junit.xml
+  racesim mutants --jobs 2
   racesim bench scenarios/collapse_mmap.toml --schedules 20000";
 
 #[derive(Parser)]
@@ -102,6 +104,10 @@ enum Command {
     Explain(show::ExplainArgs),
     /// Draw a trace: an interactive HTML swimlane timeline, a static SVG, or JSON.
     Show(show::ShowArgs),
+    /// Oracle sensitivity: mutate every fixing policy one change at a time and check that a
+    /// scenario notices each mutant (or that the survivors list says why none does).
+    #[command(after_help = mutants::AFTER_HELP)]
+    Mutants(mutants::MutantsArgs),
     /// Read a policy as a lock table: each operation and phase, lock, mode, range, taken/released.
     Policy(policy::PolicyArgs),
     /// Rewrite traces of an older trace format in the current one (embedding their scenario).
@@ -133,6 +139,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => show::explain(args),
         Command::Show(args) => show::show(args),
         Command::Policy(args) => policy::policy(args),
+        Command::Mutants(args) => mutants::mutants(args),
         Command::Migrate(args) => migrate::migrate(args),
         Command::Bench(args) => bench::bench(args),
         Command::Completions { shell } => {
@@ -157,7 +164,7 @@ fn main() -> ExitCode {
 
 /// Prints a bad-input error and returns its exit code.
 pub fn bad_input(message: impl std::fmt::Display) -> u8 {
-    eprintln!("racesim: error: {message}");
+    crate::output::stderr_line(format!("racesim: error: {message}"));
     exit::BAD_INPUT
 }
 
@@ -165,9 +172,9 @@ pub fn bad_input(message: impl std::fmt::Display) -> u8 {
 /// error has a position and the file can be read) the source line with a caret under the
 /// column, as compilers show it. Returns the bad-input exit code.
 pub fn bad_file(error: &racesim_scenario::ScenarioError) -> u8 {
-    eprintln!("racesim: error: {error}");
+    crate::output::stderr_line(format!("racesim: error: {error}"));
     if let Some(snippet) = snippet(error) {
-        eprintln!("{snippet}");
+        crate::output::stderr_line(snippet);
     }
     exit::BAD_INPUT
 }

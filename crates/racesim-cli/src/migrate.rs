@@ -45,11 +45,11 @@ pub fn migrate(args: MigrateArgs) -> u8 {
         match racesim_explore::replay_trace(&found.scenario, &trace).map(|r| r.comparison) {
             Some(Comparison::Matches) => {}
             Some(Comparison::Diverged(reason)) => {
-                eprintln!(
+                crate::output::stderr_line(format!(
                     "racesim: error: {}: does not replay against {} ({reason}); re-record it instead",
                     path.display(),
                     found.scenario.path
-                );
+                ));
                 code = code.max(exit::DIVERGED);
                 continue;
             }
@@ -63,7 +63,7 @@ pub fn migrate(args: MigrateArgs) -> u8 {
         trace.scenario.text = Some(found.scenario.text.clone());
         trace.scenario.content_hash = found.scenario.content_hash.clone();
         if let Err(e) = trace.save(path) {
-            eprintln!("racesim: error: cannot write {}: {e}", path.display());
+            crate::output::stderr_line(format!("racesim: error: cannot write {}: {e}", path.display()));
             code = code.max(exit::BAD_INPUT);
             continue;
         }

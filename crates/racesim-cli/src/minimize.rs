@@ -72,7 +72,7 @@ pub fn minimize(args: MinimizeArgs) -> u8 {
             format!("# Reduced by racesim minimize from {} (trace {}).\n", scenario.path, args.trace.display());
         text.push_str(&best_scenario.to_toml());
         if let Err(e) = write_atomically(&path, &text) {
-            eprintln!("racesim: error: cannot write {}: {e}", path.display());
+            crate::output::stderr_line(format!("racesim: error: cannot write {}: {e}", path.display()));
             return exit::BAD_INPUT;
         }
         best_scenario.path = path.display().to_string();
@@ -86,7 +86,7 @@ pub fn minimize(args: MinimizeArgs) -> u8 {
     let mut minimized = racesim_explore::to_trace(&best_scenario, &trace.policy, &config, &finding);
     minimized.strategy = format!("minimized from {}", trace.strategy);
     if let Err(e) = minimized.save(&out) {
-        eprintln!("racesim: error: cannot write {}: {e}", out.display());
+        crate::output::stderr_line(format!("racesim: error: cannot write {}: {e}", out.display()));
         return exit::BAD_INPUT;
     }
     let shown = shell_quote(&out.display().to_string());

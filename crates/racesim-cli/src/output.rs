@@ -50,9 +50,24 @@ pub fn line(text: impl AsRef<str>) {
             return;
         }
         drop(stdout);
-        eprintln!("racesim: error: cannot write to stdout: {error}");
+        stderr_line(format!("racesim: error: cannot write to stdout: {error}"));
         std::process::exit(i32::from(crate::exit::STDOUT));
     }
+}
+
+/// Writes a line to stderr. A failing stderr (`2>/dev/full`, a closed descriptor) is ignored:
+/// messages there are for a person who is not listening, and the exit code must stay the
+/// verdict's (`eprintln!` would panic and exit 101 instead).
+pub fn stderr_line(text: impl AsRef<str>) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{}", text.as_ref()).and_then(|_| stderr.flush());
+}
+
+/// Writes `text` to stderr without a newline (progress redraws), ignoring write errors as
+/// [`stderr_line`] does.
+pub fn stderr_text(text: impl AsRef<str>) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "{}", text.as_ref()).and_then(|_| stderr.flush());
 }
 
 /// The version of the JSON records `--format json` prints (docs/json.md). Bumped when a field
@@ -115,18 +130,18 @@ impl Progress {
         }
         self.last_drawn = Instant::now();
         let elapsed = self.started.elapsed().as_secs_f64();
-        eprint!(
+        stderr_text(format!(
             "\r\x1b[2K  {}: {} schedules, {} steps, {:.1}s",
             self.label,
             thousands(schedules),
             thousands(steps),
             elapsed
-        );
+        ));
     }
 
     pub fn finish(&self) {
         if self.enabled {
-            eprint!("\r\x1b[2K");
+            stderr_text("\r\x1b[2K");
         }
     }
 }

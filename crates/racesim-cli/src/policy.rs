@@ -106,7 +106,7 @@ pub fn policy(args: PolicyArgs) -> u8 {
         Err(e) => return bad_input(e),
     };
     for w in &warnings {
-        eprintln!("{w}");
+        crate::output::stderr_line(w.to_string());
     }
     match args.format {
         Format::Human => {

@@ -172,7 +172,7 @@ pub fn run(args: RunArgs) -> u8 {
         let policy = match racesim_scenario::policy_file::load_with_warnings(path) {
             Ok((p, warnings)) => {
                 for w in warnings {
-                    eprintln!("{w}");
+                    crate::output::stderr_line(w.to_string());
                 }
                 p
             }
@@ -215,11 +215,11 @@ pub fn run(args: RunArgs) -> u8 {
     if scenario.window.is_none()
         && policies.iter().any(|p| matches!(scenario.expectation(&p.name), Some(Expect::Clean)))
     {
-        eprintln!(
+        crate::output::stderr_line(format!(
             "racesim: warning: {}: expects clean but declares no [window]: a clean verdict that never reached \
              the race proves nothing (racesim check fails it; see docs/scenario-format.md)",
             scenario.path
-        );
+        ));
     }
     if args.format == Format::Human {
         line(format!("{}: {}  ({})", scenario.name, scenario.description, scenario.path));
@@ -250,7 +250,7 @@ pub fn run(args: RunArgs) -> u8 {
                 let name = trace_file_name(&scenario.name, &policy.name, &config, finding.schedule);
                 let path = args.out.join(name);
                 if let Err(e) = trace.save(&path) {
-                    eprintln!("racesim: error: cannot write trace {}: {e}", path.display());
+                    crate::output::stderr_line(format!("racesim: error: cannot write trace {}: {e}", path.display()));
                     return exit::BAD_INPUT;
                 }
                 Some(path)
@@ -263,10 +263,10 @@ pub fn run(args: RunArgs) -> u8 {
         {
             let problems = racesim_explore::window_problems(&scenario, std::slice::from_ref(policy));
             let why = if problems.is_empty() { String::new() } else { format!("; {}", problems.join("; ")) };
-            eprintln!(
+            crate::output::stderr_line(format!(
                 "racesim: warning: {} under {}: clean, but the window was never reached: \"{}\"{why}",
                 scenario.path, policy.name, window.description
-            );
+            ));
         }
         any_violation |= report.finding.is_some();
         policies_with_violation += usize::from(report.finding.is_some());

@@ -35,7 +35,7 @@ pub fn load(trace_path: &Path, scenario: Option<&Path>) -> Result<(Trace, Scenar
     let trace = Trace::load(trace_path).map_err(bad_input)?;
     let found = racesim_check::scenario_of_trace(trace_path, &trace, scenario).map_err(bad_input)?;
     if let Some(stale) = &found.stale {
-        eprintln!("racesim: warning: {}: {stale}", trace_path.display());
+        crate::output::stderr_line(format!("racesim: warning: {}: {stale}", trace_path.display()));
     }
     Ok((trace, found.scenario))
 }
@@ -46,11 +46,11 @@ pub fn require_replay(trace_path: &Path, scenario: &Scenario, trace: &Trace) -> 
     match racesim_explore::replay_trace(scenario, trace).map(|r| r.comparison) {
         Some(racesim_explore::Comparison::Matches) => Ok(()),
         Some(racesim_explore::Comparison::Diverged(reason)) => {
-            eprintln!(
+            crate::output::stderr_line(format!(
                 "racesim: error: {}: the trace does not replay ({reason}); see racesim replay {}",
                 trace_path.display(),
                 trace_path.display()
-            );
+            ));
             Err(exit::DIVERGED)
         }
         None => {
@@ -73,7 +73,7 @@ pub fn show(args: ShowArgs) -> u8 {
     let timeline = match racesim_view::assemble::timeline(&scenario, &trace) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("racesim: error: {}: {e}", args.trace.display());
+            crate::output::stderr_line(format!("racesim: error: {}: {e}", args.trace.display()));
             return exit::DIVERGED;
         }
     };
@@ -95,10 +95,10 @@ pub fn show(args: ShowArgs) -> u8 {
             continue;
         }
         if let Err(e) = write_atomically(path, &render(&timeline)) {
-            eprintln!("racesim: error: cannot write {}: {e}", path.display());
+            crate::output::stderr_line(format!("racesim: error: cannot write {}: {e}", path.display()));
             return exit::BAD_INPUT;
         }
-        eprintln!("wrote {}", path.display());
+        crate::output::stderr_line(format!("wrote {}", path.display()));
     }
     exit::CLEAN
 }
@@ -131,7 +131,7 @@ pub fn explain(args: ExplainArgs) -> u8 {
     let analysis = match racesim_view::explain::analyse(&scenario, &trace) {
         Ok(analysis) => analysis,
         Err(e) => {
-            eprintln!("racesim: error: {}: {e}", args.trace.display());
+            crate::output::stderr_line(format!("racesim: error: {}: {e}", args.trace.display()));
             return exit::DIVERGED;
         }
     };

@@ -395,3 +395,50 @@ fn issue14_a_huge_map_pages_with_an_offset_does_not_wrap_around() {
     assert_eq!(o.status.code(), Some(2), "{}", self::text(&o));
     assert!(stderr(&o).contains(&format!("{}:7:13: map_pages", path.display())), "{}", stderr(&o));
 }
+
+/// `eprintln!` panics when stderr cannot be written: `racesim run ... 2>/dev/full` died with
+/// exit 101. Every message to stderr now ignores a failing stderr, and the exit code stays the
+/// verdict's (a failing stdout is still exit 6).
+#[cfg(unix)]
+#[test]
+fn issue14_stderr_full() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = scratch("stderr-full");
+    let trace = fresh_trace(&dir);
+    let out = dir.join("out");
+    let html = dir.join("t.html");
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        // A violation: the trace hint and the warnings go to stderr.
+        (vec!["run", "scenarios/collapse_mmap.toml", "--policy", "legacy", "--out", s(&out)], 1),
+        (vec!["run", "scenarios/collapse_mmap.toml", "--policy", "legacy", "--format", "json", "--out", s(&out)], 1),
+        // Bad input: the error message goes to stderr.
+        (vec!["run", "scenarios/no-such-scenario.toml"], 2),
+        (vec!["replay", "no-such.trace.json"], 2),
+        // "wrote FILE" goes to stderr.
+        (vec!["show", s(&trace), "--html", s(&html)], 0),
+        (vec!["replay", s(&trace)], 1),
+        (vec!["policy", "no-such-policy"], 2),
+    ];
+    for (args, code) in cases {
+        let o = Command::new(env!("CARGO_BIN_EXE_racesim"))
+            .args(&args)
+            .current_dir(repo())
+            .stdout(Stdio::null())
+            .stderr(full())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(code), "{args:?}");
+    }
+    // Both full: the lost stdout still says so with its own exit code.
+    let o = Command::new(env!("CARGO_BIN_EXE_racesim"))
+        .args(["policy", "legacy"])
+        .current_dir(repo())
+        .stdout(full())
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(6));
+}

@@ -36,7 +36,9 @@ fn clean_expectations_are_verified_when_the_scenario_asks() {
     let results = run(write_scenario("bounded", "verify = { preemption_bound = 1 }"), &Settings::default());
     let invalidate = results.iter().find(|r| r.name == "invalidate_lock").unwrap();
     assert_eq!(invalidate.coverage.as_deref(), Some("verified within 1 preemption"));
-    assert_eq!(invalidate.schedules, 33);
+    // Bounded partial-order reduction: 18 executions where enumerating every schedule within
+    // one preemption takes 33.
+    assert_eq!(invalidate.schedules, 18);
 }
 
 #[test]

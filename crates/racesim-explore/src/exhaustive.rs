@@ -1,8 +1,9 @@
-//! Complete exploration: every distinct interleaving of the actors' steps, either reduced by
-//! dynamic partial-order reduction (source sets and sleep sets, Abdulla, Aronis, Jonsson and
-//! Sagonas, POPL 2014), or every interleaving with at most `B` preemptions (iterative context
-//! bounding, Musuvathi and Qadeer, PLDI 2007), or every interleaving at all (the naive search
-//! the reduction is tested against).
+//! Complete exploration: every distinct interleaving of the actors' steps, reduced by dynamic
+//! partial-order reduction (source sets and sleep sets, Abdulla, Aronis, Jonsson and Sagonas,
+//! POPL 2014); or every interleaving with at most `B` preemptions, reduced by bounded
+//! partial-order reduction (Coons, Musuvathi and McKinley, OOPSLA 2013); or, without reduction,
+//! every interleaving (within a bound or not: iterative context bounding, Musuvathi and Qadeer,
+//! PLDI 2007), which the reduced searches are tested against and the minimizer uses.
 //!
 //! The search is stateless: each execution re-runs the scenario from its initial kernel,
 //! following the choices of the previous execution down to a node with an alternative left,
@@ -30,9 +31,25 @@ pub enum Mode {
     /// Dynamic partial-order reduction: one execution per class of equivalent interleavings
     /// (sometimes a few), every reachable end state and verdict.
     Dpor,
+    /// Bounded partial-order reduction (Coons, Musuvathi and McKinley, OOPSLA 2013): at least
+    /// one execution of every class of equivalent interleavings that has a member with at most
+    /// `bound` preemptions, every explored execution within the bound.
+    Bpor { bound: usize },
     /// Every interleaving with at most `bound` preemptions (`None`: every interleaving), no
-    /// reduction.
+    /// reduction: the oracle the reduced modes are tested against, and the minimizer's search
+    /// (it wants the shortest schedule, which a reduced search need not run).
     Naive { bound: Option<usize> },
+}
+
+impl Mode {
+    /// The preemption bound of the search, if any.
+    pub fn bound(self) -> Option<usize> {
+        match self {
+            Mode::Dpor => None,
+            Mode::Bpor { bound } => Some(bound),
+            Mode::Naive { bound } => bound,
+        }
+    }
 }
 
 /// What the search did, for verdicts and benchmarks.
@@ -43,7 +60,8 @@ pub struct Summary {
     /// Executions the sleep sets showed equivalent to one explored before (stopped being
     /// analysed at that point, but run to their end).
     pub redundant: u64,
-    /// Executions whose decision prefix belongs to another shard (run only to learn the tree).
+    /// Executions whose subtree belongs to another shard (run only down to the frontier, to
+    /// learn the shared top of the tree).
     pub foreign: u64,
     /// Every execution the mode asks for was explored.
     pub complete: bool,
@@ -90,7 +108,11 @@ impl Summary {
     }
 }
 
-/// Where this search sits in a sharded one: shard `index` of `count` (0-based).
+/// Where this search sits in a sharded one: shard `index` of `count` (0-based). Every shard
+/// explores the top of the reduced tree alike, down to a frontier (an execution's second
+/// deviation from a node's first choice); the subtrees below it are dealt out by a hash of the
+/// deviations; an alternative above the frontier that only a race below it calls for is
+/// explored by the shard that found it (docs/exhaustive.md, "Sharding").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
     pub index: u32,
@@ -110,12 +132,20 @@ struct Node {
     /// Actors to explore from here (those explored included).
     backtrack: Vec<u32>,
     /// Actors not to run from here, with the footprint of their next step: the sleep set
-    /// inherited from the parent, plus the alternatives explored here already.
+    /// inherited from the parent (unbounded DPOR only), plus the alternatives explored here
+    /// already.
     sleep: Vec<(u32, Rc<[Access]>)>,
     /// Preemptions before this node.
     preemptions: usize,
-    /// One of the first branching nodes that decide the shard (explored without reduction).
-    split: bool,
+    /// The first choice made here (taking another is a deviation, see [`Shard`]).
+    first: u32,
+    /// Sharded search only, at nodes above the frontier: alternatives this shard found needed
+    /// by races below the frontier (its *local* layer), which it explores itself with their
+    /// whole subtrees; and those explored already. They never join a sleep set.
+    local: Vec<u32>,
+    local_done: Vec<u32>,
+    /// The current choice is a local one.
+    chosen_local: bool,
     /// Vector clock of the step (happens-before), filled by the race analysis.
     clock: Vec<u32>,
     /// Earlier steps of other actors whose footprints conflict with this one's.
@@ -127,8 +157,6 @@ pub struct Exhaustive {
     mode: Mode,
     ops: Vec<OpInfo>,
     shard: Option<Shard>,
-    /// Branching nodes that form the shard prefix.
-    split_depth: usize,
     nodes: Vec<Node>,
     /// Nodes replayed from the previous execution (the last of them takes a new choice).
     replay_len: usize,
@@ -145,8 +173,13 @@ pub struct Exhaustive {
     /// This execution stopped being analysed: sleep-set blocked, or another shard's.
     blocked: bool,
     foreign: bool,
-    branching_seen: usize,
+    /// Deviations so far in this execution, and a hash of where they were.
+    deviations_seen: usize,
     prefix_hash: u64,
+    /// Node where this execution crossed the frontier (its last node above it).
+    frontier: Option<usize>,
+    /// First node of this execution whose choice is a local one (`usize::MAX`: none).
+    local_from: usize,
     exhausted: bool,
     pub summary: Summary,
     /// Fingerprints of the explored traces, when counting them.
@@ -156,27 +189,21 @@ pub struct Exhaustive {
     width: usize,
 }
 
+/// Deviations from a node's first choice after which a sharded search deals subtrees out
+/// (the frontier). One leaves few subtrees to deal (poor balance); three makes every shard run
+/// many more prefixes of the others (measured in docs/exhaustive.md).
+const FRONTIER_DEVIATIONS: usize = 2;
+const PREFIX_HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
 fn conflict(a: &[Access], b: &[Access]) -> bool {
     a.iter().any(|x| b.iter().any(|y| (x.write || y.write) && x.object.overlaps(y.object)))
 }
 
 impl Exhaustive {
     pub fn new(mode: Mode, ops: Vec<OpInfo>, shard: Option<Shard>, count_traces: bool) -> Self {
-        let split_depth = match shard {
-            Some(s) if s.count > 1 => {
-                // Enough binary-or-wider branchings for about two prefixes per shard (each is explored without reduction).
-                let mut depth = 0;
-                while (1u64 << depth) < 2 * s.count as u64 {
-                    depth += 1;
-                }
-                depth
-            }
-            _ => 0,
-        };
         Exhaustive {
             mode,
             shard: shard.filter(|s| s.count > 1),
-            split_depth,
             nodes: Vec::new(),
             replay_len: 0,
             depth: 0,
@@ -186,15 +213,14 @@ impl Exhaustive {
             armed: Vec::new(),
             blocked: false,
             foreign: false,
-            branching_seen: 0,
-            prefix_hash: 0xcbf2_9ce4_8422_2325,
+            deviations_seen: 0,
+            prefix_hash: PREFIX_HASH_SEED,
+            frontier: None,
+            local_from: usize::MAX,
             exhausted: false,
             traces: count_traces.then(Default::default),
             summary: Summary {
-                preemption_bound: match mode {
-                    Mode::Naive { bound } => bound,
-                    Mode::Dpor => None,
-                },
+                preemption_bound: mode.bound(),
                 shard: shard.filter(|s| s.count > 1),
                 ..Summary::default()
             },
@@ -213,7 +239,13 @@ impl Exhaustive {
     }
 
     fn reduce(&self) -> bool {
-        self.mode == Mode::Dpor
+        matches!(self.mode, Mode::Dpor | Mode::Bpor { .. })
+    }
+
+    /// Whether choosing `actor` at node `i` keeps the execution within the preemption bound.
+    fn within_bound(&self, i: usize, actor: u32) -> bool {
+        let node = &self.nodes[i];
+        self.mode.bound().is_none_or(|b| node.preemptions + usize::from(node.current.is_some_and(|c| c != actor)) <= b)
     }
 
     /// Attributes the events since the last scheduling point to the step that produced them.
@@ -297,10 +329,10 @@ impl Exhaustive {
                 enabled
             );
             let chosen = node.chosen;
-            let branching = node.enabled.len() > 1;
-            if branching {
-                self.note_branching(chosen);
+            if node.chosen_local && self.local_from == usize::MAX {
+                self.local_from = i;
             }
+            self.note_choice(i);
             self.pending = Some(i);
             return Some(TaskId::from(chosen as usize));
         }
@@ -309,9 +341,10 @@ impl Exhaustive {
             Some(parent) => parent.preemptions + usize::from(parent.current.is_some_and(|c| c != parent.chosen)),
             None => 0,
         };
-        let split = enabled.len() > 1 && self.branching_seen < self.split_depth;
         let sleep: Vec<(u32, Rc<[Access]>)> = match i.checked_sub(1).map(|p| &self.nodes[p]) {
-            Some(parent) if self.reduce() && !parent.split => parent
+            // Sleep sets only without a bound: under one, an execution a sleeper stands for may
+            // need more preemptions than the one explored (docs/exhaustive.md).
+            Some(parent) if self.mode == Mode::Dpor => parent
                 .sleep
                 .iter()
                 .filter(|(p, fp)| *p != parent.chosen && !conflict(fp, &parent.footprint))
@@ -326,11 +359,12 @@ impl Exhaustive {
             self.summary.redundant += 1;
             return Some(TaskId::from(current.unwrap_or(enabled[0]) as usize));
         };
+        // Keeping the running actor costs nothing, so the first choice is always within the
+        // bound (no sleep set under a bound: `awake` holds every enabled actor).
         let chosen = current.filter(|c| awake.contains(c)).unwrap_or(first);
         let cost = |p: u32| preemptions + usize::from(current.is_some_and(|c| c != p));
         let backtrack = match self.mode {
-            Mode::Dpor if !split => vec![chosen],
-            Mode::Dpor => awake.clone(),
+            Mode::Dpor | Mode::Bpor { .. } => vec![chosen],
             Mode::Naive { bound } => enabled.iter().copied().filter(|&p| bound.is_none_or(|b| cost(p) <= b)).collect(),
         };
         self.nodes.push(Node {
@@ -343,32 +377,43 @@ impl Exhaustive {
             backtrack,
             sleep,
             preemptions,
-            split,
+            first: chosen,
+            local: Vec::new(),
+            local_done: Vec::new(),
+            chosen_local: false,
             clock: Vec::new(),
             deps: Vec::new(),
         });
-        if self.nodes[i].enabled.len() > 1 {
-            self.note_branching(chosen);
-        }
+        self.note_choice(i);
         self.pending = Some(i);
         Some(TaskId::from(chosen as usize))
     }
 
-    /// A choice at a branching node: part of the shard prefix while it is being formed.
-    fn note_branching(&mut self, chosen: u32) {
-        if self.shard.is_none() || self.branching_seen >= self.split_depth {
+    /// The choice at node `i`: a deviation from its first choice counts towards the frontier.
+    fn note_choice(&mut self, i: usize) {
+        if self.shard.is_none() || self.frontier.is_some() {
             return;
         }
-        self.branching_seen += 1;
-        self.prefix_hash = (self.prefix_hash ^ chosen as u64).wrapping_mul(0x0100_0000_01b3);
-        if self.branching_seen == self.split_depth {
-            self.decide_shard();
+        let node = &self.nodes[i];
+        if node.chosen == node.first {
+            return;
+        }
+        self.deviations_seen += 1;
+        for x in [i as u64, node.chosen as u64] {
+            self.prefix_hash = (self.prefix_hash ^ x).wrapping_mul(0x0100_0000_01b3);
+        }
+        if self.deviations_seen == FRONTIER_DEVIATIONS {
+            self.decide_shard(i);
         }
     }
 
-    fn decide_shard(&mut self) {
+    /// The execution crossed the frontier after node `i`: whose subtree is this? Its prefix's
+    /// by hash, unless the path took a local choice (then it is this shard's alone).
+    fn decide_shard(&mut self, i: usize) {
+        self.frontier = Some(i);
         if let Some(shard) = self.shard
             && (self.prefix_hash % shard.count as u64) as u32 != shard.index
+            && self.local_from == usize::MAX
         {
             self.foreign = true;
         }
@@ -383,27 +428,31 @@ impl Exhaustive {
         self.armed.clear();
         self.blocked = false;
         self.foreign = false;
-        self.branching_seen = 0;
-        self.prefix_hash = 0xcbf2_9ce4_8422_2325;
+        self.deviations_seen = 0;
+        self.prefix_hash = PREFIX_HASH_SEED;
+        self.frontier = None;
+        self.local_from = usize::MAX;
     }
 
     /// The execution ended with `log`: analyse its new steps, then pick the next execution.
     pub fn ended(&mut self, log: &[Event], kernel: &Kernel) {
         self.close_pending(log, kernel);
         self.summary.executions += 1;
-        if self.shard.is_some() && self.branching_seen < self.split_depth {
-            // Fewer branchings than the prefix length: the prefix is what there was.
-            self.decide_shard();
+        if self.shard.is_some() && self.frontier.is_none() {
+            // Fewer deviations than the frontier needs: the whole execution is above it.
+            self.decide_shard(usize::MAX);
         }
         // Nodes past the point of a blocked or foreign execution were never created.
         let first_new = self.replay_len.saturating_sub(1);
         self.clocks(first_new);
+        if self.reduce() {
+            // A foreign execution's nodes are those above the frontier: every shard analyses
+            // them alike, which keeps the top of the reduced tree the same in every shard.
+            self.races(first_new);
+        }
         if self.foreign {
             self.summary.foreign += 1;
         } else {
-            if self.reduce() {
-                self.races(first_new);
-            }
             if !self.blocked
                 && let Some(traces) = self.traces.as_mut()
             {
@@ -471,15 +520,15 @@ impl Exhaustive {
                 {
                     continue;
                 }
-                self.reverse(i, j);
+                // Sharded: a race whose later step is above the frontier, on a path of shared
+                // choices, is found by every shard alike; any other is this shard's own.
+                let shared = j <= self.frontier.unwrap_or(usize::MAX) && j < self.local_from;
+                self.reverse(i, j, shared);
             }
         }
     }
 
-    fn reverse(&mut self, i: usize, j: usize) {
-        if self.nodes[i].split {
-            return; // Every alternative is explored there already.
-        }
+    fn reverse(&mut self, i: usize, j: usize, shared: bool) {
         // v = the steps after i that do not happen after it, then j; its initials are the
         // actors whose first step in v happens after no other step of v.
         let mut v: Vec<usize> = ((i + 1)..j).filter(|&k| !self.hb(i, k)).collect();
@@ -494,27 +543,86 @@ impl Exhaustive {
                 initials.push(actor);
             }
         }
-        let node = &mut self.nodes[i];
-        if initials.iter().any(|p| node.backtrack.contains(p)) {
+        let q = self.nodes[j].chosen;
+        if let Mode::Bpor { .. } = self.mode {
+            // Under a bound one initial of the reversal is not as good as another (only some
+            // may start it within the bound). Flanagan and Godefroid's rule, as Coons et al.
+            // use it: the racing actor itself at `i` (every actor if it cannot run there),
+            // within the bound; and since that may need a preemption the bound does not allow
+            // while an equivalent execution within it starts where the actor running before
+            // `i` was switched to, the same at that conservative backtracking point.
+            self.add_backtrack(i, q, shared);
+            if let Some(k) = self.block_start(i) {
+                self.add_backtrack(k, q, shared);
+            }
             return;
         }
-        let q = self.nodes[j].chosen;
-        let node = &mut self.nodes[i];
+        let local = self.local_layer(i, shared);
+        let node = &self.nodes[i];
+        if initials.iter().any(|p| node.backtrack.contains(p) || (local && node.local.contains(p))) {
+            return;
+        }
+        let node = &self.nodes[i];
         let pick = if initials.contains(&q) && node.enabled.contains(&q) {
             Some(q)
         } else {
             initials.iter().copied().find(|p| node.enabled.contains(p))
         };
         match pick {
-            Some(p) => node.backtrack.push(p),
-            None => {
-                // None of them can run there (a sleeper): be conservative, explore them all.
-                for p in node.enabled.clone() {
-                    if !node.backtrack.contains(&p) {
-                        node.backtrack.push(p);
-                    }
-                }
+            Some(p) => self.add_backtrack(i, p, shared),
+            // None of them can run there (a sleeper): be conservative, explore them all.
+            None => self.add_all(i, shared),
+        }
+    }
+
+    /// Whether an alternative at node `k` found by a race of this shard's own (`!shared`)
+    /// goes to the local layer: `k` is above the frontier on a path of shared choices, where
+    /// the backtrack sets must stay the same in every shard.
+    fn local_layer(&self, k: usize, shared: bool) -> bool {
+        self.shard.is_some() && !shared && k <= self.frontier.unwrap_or(usize::MAX) && k < self.local_from
+    }
+
+    /// The node where the block of steps of the actor that ran before node `i` began (the
+    /// last context switch before `i`), if `i` is not the first node.
+    fn block_start(&self, i: usize) -> Option<usize> {
+        let before = i.checked_sub(1)?;
+        let actor = self.nodes[before].chosen;
+        let mut k = before;
+        while k > 0 && self.nodes[k - 1].chosen == actor {
+            k -= 1;
+        }
+        Some(k)
+    }
+
+    /// Makes sure `p` is explored at node `k` if it can run there within the bound; if it
+    /// cannot run there at all, every actor that can.
+    fn add_backtrack(&mut self, k: usize, p: u32, shared: bool) {
+        if !self.nodes[k].enabled.contains(&p) {
+            self.add_all(k, shared);
+        } else if self.within_bound(k, p) {
+            self.add_one(k, p, shared);
+        }
+    }
+
+    /// Every actor that can run at node `k` within the bound joins its backtrack set.
+    fn add_all(&mut self, k: usize, shared: bool) {
+        for p in self.nodes[k].enabled.clone() {
+            if self.within_bound(k, p) {
+                self.add_one(k, p, shared);
             }
+        }
+    }
+
+    fn add_one(&mut self, k: usize, p: u32, shared: bool) {
+        let local = self.local_layer(k, shared);
+        let node = &mut self.nodes[k];
+        if node.backtrack.contains(&p) {
+            return;
+        }
+        if !local {
+            node.backtrack.push(p);
+        } else if !node.local.contains(&p) {
+            node.local.push(p);
         }
     }
 
@@ -527,11 +635,24 @@ impl Exhaustive {
                 self.replay_len = 0;
                 return;
             };
-            let explored = (node.chosen, node.footprint.clone());
-            node.sleep.push(explored);
-            let next = node.backtrack.iter().copied().find(|p| !node.sleep.iter().any(|(s, _)| s == p));
-            if let Some(p) = next {
+            if node.chosen_local {
+                node.local_done.push(node.chosen);
+            } else {
+                let explored = (node.chosen, node.footprint.clone());
+                node.sleep.push(explored);
+            }
+            let asleep = |p: &u32| node.sleep.iter().any(|(s, _)| s == p);
+            // The shared alternatives first (in the same order in every shard), then the local
+            // ones, which do not sleep in their siblings' subtrees.
+            let next = match node.backtrack.iter().copied().find(|p| !asleep(p)) {
+                Some(p) => Some((p, false)),
+                None => {
+                    node.local.iter().copied().find(|p| !asleep(p) && !node.local_done.contains(p)).map(|p| (p, true))
+                }
+            };
+            if let Some((p, local)) = next {
                 node.chosen = p;
+                node.chosen_local = local;
                 node.footprint = Rc::from(Vec::new());
                 node.clock.clear();
                 node.deps.clear();

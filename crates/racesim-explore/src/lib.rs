@@ -315,7 +315,7 @@ pub fn explore(
         StrategyKind::Exhaustive { preemption_bound } => {
             let mode = match preemption_bound {
                 None => exhaustive::Mode::Dpor,
-                Some(b) => exhaustive::Mode::Naive { bound: Some(b) },
+                Some(bound) => exhaustive::Mode::Bpor { bound },
             };
             Box::new(exhaustive_strategy(scenario, mode, config.shard, config.count_traces))
         }

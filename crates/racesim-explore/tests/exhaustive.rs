@@ -127,6 +127,29 @@ ops = [{ op = "reclaim", file = "data" }]
     )
 }
 
+/// read(2) into a shared mapping (its copy faults on the destination and stores) against a
+/// load of the destination page.
+fn read_into_mapping_vs_load() -> Scenario {
+    inline(
+        "read_into_mapping_vs_load",
+        r#"
+[[file]]
+name = "data"
+pages = 2
+cached = [0, 1]
+mapped = [1]
+
+[[actor]]
+name = "reader"
+ops = [{ op = "read", file = "data", page = 0, pages = 1, into_mmap = "data", into_page = 1 }]
+
+[[actor]]
+name = "loader"
+ops = [{ op = "load", file = "data", page = 1 }]
+"#,
+    )
+}
+
 /// munmap against a load through the mapping it removes.
 fn load_vs_munmap() -> Scenario {
     inline(
@@ -160,6 +183,7 @@ fn dpor_reaches_every_outcome_of_the_naive_search() {
         (stores_and_load(), "legacy", 36, 34_650, 2),
         (read_vs_reclaim(), "legacy", 3, 1_092, 2),
         (load_vs_munmap(), "legacy", 3, 1_716, 1),
+        (read_into_mapping_vs_load(), "legacy", 5, 4_845, 1),
     ];
     let mut mismatches = Vec::new();
     for (scenario, policy, dpor, naive, distinct) in &cases {
@@ -174,6 +198,73 @@ fn dpor_reaches_every_outcome_of_the_naive_search() {
         }
     }
     assert!(mismatches.is_empty(), "execution counts moved:\n{}", mismatches.join("\n"));
+}
+
+/// Bounded partial-order reduction against the naive bounded enumeration: at every bound,
+/// the same outcomes and the same distinct Mazurkiewicz traces (every trace that has an
+/// interleaving within the bound is explored, and nothing outside the bound is), with both
+/// execution counts pinned.
+#[test]
+fn bounded_por_covers_every_trace_of_the_naive_bounded_search() {
+    // (scenario, policy, [(bound, BPOR executions, naive executions, distinct traces)]).
+    let cases: Vec<(Scenario, &str, Vec<BoundedCount>)> = vec![
+        (
+            shipped("fault_truncate"),
+            "invalidate_lock",
+            vec![(0, 2, 2, 2), (1, 18, 33, 16), (2, 92, 407, 31), (3, 280, 2_878, 37)],
+        ),
+        (
+            shipped("collapse_mmap"),
+            "invalidate_lock",
+            vec![(0, 2, 2, 2), (1, 18, 42, 16), (2, 96, 626, 35), (3, 326, 5_672, 64)],
+        ),
+        (shipped("reclaim_fault"), "legacy", vec![(0, 2, 2, 2), (1, 10, 21, 8), (2, 24, 162, 8), (3, 45, 770, 8)]),
+        (
+            shipped("reclaim_fault"),
+            "invalidate_lock",
+            vec![(0, 2, 2, 2), (1, 10, 21, 8), (2, 24, 164, 8), (3, 45, 786, 8)],
+        ),
+        (load_vs_truncate(), "legacy", vec![(0, 2, 2, 2), (1, 10, 22, 8), (2, 33, 160, 12), (3, 65, 835, 13)]),
+        (stores_and_load(), "legacy", vec![(0, 6, 6, 6), (1, 42, 60, 24), (2, 192, 402, 36), (3, 552, 1_752, 36)]),
+        (read_vs_reclaim(), "legacy", vec![(0, 2, 2, 2), (1, 5, 12, 3), (2, 9, 65, 3), (3, 10, 174, 3)]),
+        (load_vs_munmap(), "legacy", vec![(0, 2, 2, 2), (1, 5, 13, 3), (2, 9, 73, 3), (3, 10, 208, 3)]),
+    ];
+    let mut mismatches = Vec::new();
+    for (scenario, policy, pinned) in &cases {
+        for bound in pinned.iter().map(|p| p.0) {
+            let (reduced, naive) = bounded_pair(scenario, policy, bound);
+            let (r, n) = (reduced.exhaustive.clone().unwrap(), naive.exhaustive.clone().unwrap());
+            assert!(r.complete && n.complete, "{} under {policy}: a search was cut", scenario.name);
+            assert_eq!(
+                reduced.outcomes, naive.outcomes,
+                "{} under {policy} within {bound}: bounded POR misses or invents outcomes",
+                scenario.name
+            );
+            assert_eq!(
+                r.distinct_traces, n.distinct_traces,
+                "{} under {policy} within {bound}: bounded POR misses or invents traces",
+                scenario.name
+            );
+            let got = (bound, r.executions, n.executions, n.distinct_traces.unwrap());
+            if !pinned.contains(&got) {
+                mismatches.push(format!("{} {policy}: {got:?}", scenario.name));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "execution counts moved:\n{}", mismatches.join("\n"));
+}
+
+/// (bound, bounded POR executions, naive executions, distinct traces).
+type BoundedCount = (usize, u64, u64, u64);
+
+/// Both bounded searches of `scenario` under `policy`, counting traces.
+fn bounded_pair(scenario: &Scenario, policy: &str, bound: usize) -> (RunReport, RunReport) {
+    let policy = scenario.policy(policy).unwrap_or_else(|| panic!("policy {policy}"));
+    let mut config = config(5_000_000);
+    config.count_traces = true;
+    let reduced = racesim_explore::explore_mode(scenario, &policy, Mode::Bpor { bound }, &config);
+    let naive = racesim_explore::explore_mode(scenario, &policy, Mode::Naive { bound: Some(bound) }, &config);
+    (reduced, naive)
 }
 
 #[test]
@@ -204,24 +295,60 @@ fn preemption_bounded_search_enumerates_every_schedule_within_the_bound() {
 
 #[test]
 fn shards_partition_the_search() {
-    let scenario = stores_and_load();
-    for mode in [Mode::Dpor, Mode::Naive { bound: Some(2) }] {
-        let whole = search(&scenario, "legacy", mode, None);
-        let mut union = BTreeSet::new();
-        let mut executions = 0;
-        for index in 0..3 {
-            let part = search(&scenario, "legacy", mode, Some(Shard { index, count: 3 }));
-            let summary = part.exhaustive.unwrap();
-            assert!(summary.complete);
-            executions += summary.executions - summary.foreign;
-            union.extend(part.outcomes.unwrap());
-        }
-        assert_eq!(union, whole.outcomes.unwrap(), "{mode:?}");
-        if let Mode::Naive { .. } = mode {
-            // Without reduction the shards are an exact partition of the executions.
-            assert_eq!(executions, whole.exhaustive.unwrap().executions);
+    // The union of the shards' outcomes is the unsharded search's, reduced (unbounded and
+    // bounded) or not; without reduction the shards' own executions partition the unsharded
+    // ones exactly, and with it they add no more than the pinned duplication (races below the
+    // frontier that need alternatives above it are explored by the shard that found them).
+    let cases: Vec<(Scenario, &str)> =
+        vec![(stores_and_load(), "legacy"), (shipped("collapse_mmap"), "invalidate_lock")];
+    let mut counts = Vec::new();
+    for (scenario, policy) in &cases {
+        for mode in [Mode::Dpor, Mode::Bpor { bound: 1 }, Mode::Bpor { bound: 2 }, Mode::Naive { bound: Some(2) }] {
+            let whole = search(scenario, policy, mode, None);
+            let whole_executions = whole.exhaustive.unwrap().executions;
+            for count in [2, 3] {
+                let mut union = BTreeSet::new();
+                let (mut own, mut total) = (0, 0);
+                for index in 0..count {
+                    let part = search(scenario, policy, mode, Some(Shard { index, count }));
+                    let summary = part.exhaustive.unwrap();
+                    assert!(summary.complete);
+                    own += summary.executions - summary.foreign;
+                    total += summary.executions;
+                    union.extend(part.outcomes.unwrap());
+                }
+                assert_eq!(&union, whole.outcomes.as_ref().unwrap(), "{} {mode:?} {count} shards", scenario.name);
+                if let Mode::Naive { .. } = mode {
+                    assert_eq!(own, whole_executions, "{mode:?}");
+                }
+                counts.push(format!(
+                    "{} {mode:?} {count}: whole {whole_executions} own {own} total {total}",
+                    scenario.name
+                ));
+            }
         }
     }
+    // Pinned: own executions (duplication over `whole` comes from races below the frontier
+    // found by more than one shard) and total executions (foreign ones run the shared top).
+    let expected = [
+        "stores_and_load Dpor 2: whole 36 own 36 total 45",
+        "stores_and_load Dpor 3: whole 36 own 48 total 66",
+        "stores_and_load Bpor { bound: 1 } 2: whole 42 own 46 total 68",
+        "stores_and_load Bpor { bound: 1 } 3: whole 42 own 58 total 101",
+        "stores_and_load Bpor { bound: 2 } 2: whole 192 own 257 total 292",
+        "stores_and_load Bpor { bound: 2 } 3: whole 192 own 337 total 408",
+        "stores_and_load Naive { bound: Some(2) } 2: whole 402 own 402 total 495",
+        "stores_and_load Naive { bound: Some(2) } 3: whole 402 own 402 total 588",
+        "collapse_mmap Dpor 2: whole 195 own 195 total 222",
+        "collapse_mmap Dpor 3: whole 195 own 195 total 249",
+        "collapse_mmap Bpor { bound: 1 } 2: whole 18 own 18 total 31",
+        "collapse_mmap Bpor { bound: 1 } 3: whole 18 own 18 total 44",
+        "collapse_mmap Bpor { bound: 2 } 2: whole 96 own 113 total 153",
+        "collapse_mmap Bpor { bound: 2 } 3: whole 96 own 113 total 192",
+        "collapse_mmap Naive { bound: Some(2) } 2: whole 626 own 626 total 1024",
+        "collapse_mmap Naive { bound: Some(2) } 3: whole 626 own 626 total 1422",
+    ];
+    assert_eq!(counts, expected);
 }
 
 #[test]

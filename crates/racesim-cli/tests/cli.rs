@@ -233,6 +233,24 @@ fn a_direct_read_into_a_dax_mapping_is_refused() {
     assert_bad_scenario("daxbuffer", &text, 15, "'pmem' is a DAX file: a direct read into a DAX mapping");
 }
 
+/// read(2) into a mapping: the buffer must be a mapping the process has, inside its pages; the
+/// read of a DAX file (which copies from the blocks) into a mapping is not modelled.
+#[test]
+fn a_read_into_a_mapping_nobody_has_or_from_a_dax_file_is_refused() {
+    let text = format!(
+        "{GOOD_HEAD}[[file]]\nname = \"unmapped\"\npages = 2\nmmap = false\n\n[[actor]]\nname = \"a\"\nops = [{{ op = \"read\", file = \"data\", page = 0, pages = 1, into_mmap = \"unmapped\" }}]\n"
+    );
+    assert_bad_scenario("readunmapped", &text, 15, "'unmapped' is not mapped (mmap = false)");
+    let text = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"read\", file = \"data\", page = 0, pages = 2, into_mmap = \"data\", into_page = 3 }}]\n"
+    );
+    assert_bad_scenario("readoutside", &text, 10, "the user buffer [3, 5) is outside the mapping of 'data'");
+    let text = format!(
+        "{GOOD_HEAD}[[file]]\nname = \"pmem\"\npages = 2\ndax = true\n\n[[actor]]\nname = \"a\"\nops = [{{ op = \"read\", file = \"pmem\", page = 0, pages = 1, into_mmap = \"data\" }}]\n"
+    );
+    assert_bad_scenario("readdax", &text, 15, "'pmem' is a DAX file: its read(2) copies from the blocks");
+}
+
 /// A scenario that names a strategy is explored with it; `--strategy` overrides it.
 #[test]
 fn the_scenario_strategy_applies_unless_the_command_line_overrides_it() {

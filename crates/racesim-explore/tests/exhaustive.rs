@@ -150,6 +150,29 @@ ops = [{ op = "readahead", file = "data", page = 1, pages = 1 }]
     )
 }
 
+/// read(2) into a shared mapping (its copy faults on the destination and stores) against a
+/// load of the destination page.
+fn read_into_mapping_vs_load() -> Scenario {
+    inline(
+        "read_into_mapping_vs_load",
+        r#"
+[[file]]
+name = "data"
+pages = 2
+cached = [0, 1]
+mapped = [1]
+
+[[actor]]
+name = "reader"
+ops = [{ op = "read", file = "data", page = 0, pages = 1, into_mmap = "data", into_page = 1 }]
+
+[[actor]]
+name = "loader"
+ops = [{ op = "load", file = "data", page = 1 }]
+"#,
+    )
+}
+
 /// munmap against a load through the mapping it removes.
 fn load_vs_munmap() -> Scenario {
     inline(
@@ -184,6 +207,7 @@ fn dpor_reaches_every_outcome_of_the_naive_search() {
         (read_vs_reclaim(), "legacy", 3, 1_092, 2),
         (load_vs_munmap(), "legacy", 3, 1_716, 1),
         (two_readaheads(), "legacy", 1, 12_870, 1),
+        (read_into_mapping_vs_load(), "legacy", 5, 4_845, 1),
     ];
     let mut mismatches = Vec::new();
     for (scenario, policy, dpor, naive, distinct) in &cases {

@@ -88,6 +88,9 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::WriteToFreedBlock, "dax_punch", "legacy", "invalidate_lock"),
         (Oracle::LostWrite, "collapse_mmap", "legacy", "invalidate_lock"),
         (Oracle::LostWrite, "dio_read_pinned_reclaim", "invalidate_lock", "invalidate_lock_6_4"),
+        // read(2)'s copy into a shared mapping is a store by the read, which the reference
+        // model must find lost.
+        (Oracle::LostWrite, "read_into_mmap_collapse", "range_lock", "range_lock_mkwrite"),
         (Oracle::MappingBeyondEof, "fault_truncate", "legacy_without_recheck", "legacy"),
         (Oracle::MappingBeyondEof, "fault_second_truncate", "legacy_without_recheck", "legacy"),
         (Oracle::Deadlock, "write_from_mmap", "range_lock_whole_write", "range_lock"),
@@ -95,8 +98,10 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::LockOrder, "lock_order_range_mmap", "range_lock_whole_write", "range_lock"),
         (Oracle::LockOrder, "mkwrite_i_rwsem", "legacy_mkwrite_i_rwsem", "legacy"),
         (Oracle::LockOrder, "madvise_remove_mmap_sem", "legacy_madvise_holds_mmap_sem", "legacy"),
+        (Oracle::LockOrder, "read_into_mmap_range_lock", "range_lock_whole_read", "range_lock"),
         (Oracle::Deadlock, "fault_lock_whole_fault", "invalidate_lock_whole_fault", "invalidate_lock"),
         (Oracle::Deadlock, "dio_range_lock_before_gup", "range_lock_before_gup", "range_lock"),
+        (Oracle::Deadlock, "read_into_mmap_range_lock_deadlock", "range_lock_mkwrite_whole_read", "range_lock_mkwrite"),
         (Oracle::TornWrite, "torn_write_punch", "range_lock_parallel_writes", "range_lock"),
         (Oracle::OrphanDirtyPage, "delalloc_punch", "legacy_delalloc", "mmaplock_delalloc"),
     ];

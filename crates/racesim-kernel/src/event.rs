@@ -522,6 +522,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "collapse_range",
     "complete_unwritten",
     "copy_page_to_user",
+    "copy_to_user",
     "dax_insert_mapping",
     "dax_iomap_actor",
     "dax_iomap_begin",

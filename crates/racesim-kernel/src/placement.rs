@@ -43,10 +43,11 @@ pub enum Func {
     MadviseRemove,
     DaxWrite,
     DaxInvalidateEntry,
+    CopyPageToUser,
 }
 
 /// Number of [`Func`] variants (for bit masks).
-pub const FUNC_COUNT: usize = 22;
+pub const FUNC_COUNT: usize = 23;
 
 /// The functions, with their names as policy files write them and what each stands for.
 pub const FUNCTIONS: [(Func, &str, &str); FUNC_COUNT] = [
@@ -99,6 +100,12 @@ pub const FUNCTIONS: [(Func, &str, &str); FUNC_COUNT] = [
         Func::DaxInvalidateEntry,
         "dax_invalidate_mapping_entry_sync",
         "a DAX write(2) that allocated a hole drops its mapping entry, waiting for the entry's lock (4.10+)",
+    ),
+    (
+        Func::CopyPageToUser,
+        "copy_page_to_user",
+        "one page's copy to the user in read(2) (filemap_read: copy_page_to_iter -> copy_to_user), the page \
+         unlocked; a store that may fault on the user buffer (handle_mm_fault, page_mkwrite)",
     ),
 ];
 
@@ -251,6 +258,8 @@ pub enum Point {
     DaxWriteEnd,
     DaxInvalidateStart,
     DaxInvalidateEnd,
+    CopyPageToUserStart,
+    CopyPageToUserEnd,
 }
 
 /// Every point: the point, its function, its name, and where in the function it is. Within a
@@ -390,6 +399,18 @@ pub const POINTS: &[(Point, Func, &str, &str)] = &[
     (Point::DaxWriteEnd, Func::DaxWrite, "end", "the page's data copied to the block"),
     (Point::DaxInvalidateStart, Func::DaxInvalidateEntry, "start", "before the entry is dropped"),
     (Point::DaxInvalidateEnd, Func::DaxInvalidateEntry, "end", "before the hole's PTEs are zapped"),
+    (
+        Point::CopyPageToUserStart,
+        Func::CopyPageToUser,
+        "start",
+        "the page looked up, uptodate and unlocked, before the i_size recheck and the copy",
+    ),
+    (
+        Point::CopyPageToUserEnd,
+        Func::CopyPageToUser,
+        "end",
+        "the page copied (after any fault on the user buffer), or the copy failed",
+    ),
 ];
 
 impl Point {
@@ -803,7 +824,18 @@ fn levenshtein(a: &str, b: &str) -> usize {
 pub fn calls(func: Func) -> &'static [(Func, Point, Point)] {
     use Point::*;
     match func {
-        Func::Read => &[(Func::PageCacheRead, ReadStart, ReadEnd), (Func::FilemapReadPage, ReadStart, ReadEnd)],
+        Func::Read => &[
+            (Func::PageCacheRead, ReadStart, ReadEnd),
+            (Func::FilemapReadPage, ReadStart, ReadEnd),
+            (Func::CopyPageToUser, ReadStart, ReadEnd),
+        ],
+        // copy_to_user may fault on the user buffer: a write fault on a shared mapping.
+        Func::CopyPageToUser => &[
+            (Func::DoFault, CopyPageToUserStart, CopyPageToUserEnd),
+            // A read-only PTE: do_wp_page -> page_mkwrite.
+            (Func::PageMkwrite, CopyPageToUserStart, CopyPageToUserEnd),
+            (Func::DaxFault, CopyPageToUserStart, CopyPageToUserEnd),
+        ],
         Func::Readahead => &[(Func::PageCacheRead, ReadaheadStart, ReadaheadEnd)],
         Func::Write => &[(Func::GenericPerformWrite, WriteStart, WriteEnd)],
         // iov_iter_fault_in_readable faults the user buffer in before write_begin (and, in

@@ -157,7 +157,7 @@ fn every_event_of_a_kernel_step_names_what_it_touched() {
     let (mut m, ino) = machine(8);
     for (i, op) in [
         Operation::Store { file: ino, page: 6 },
-        Operation::Read { file: ino, page: 0, pages: 3 },
+        Operation::Read { file: ino, page: 0, pages: 3, buffer: UserBuffer::Anonymous },
         Operation::Writeback { file: ino },
         Operation::CollapseRange { file: ino, page: 2, pages: 2 },
         Operation::PunchHole { file: ino, page: 0, pages: 1 },
@@ -247,7 +247,7 @@ fn readpage_gives_a_fresh_page_no_buffers_and_a_page_with_buffers_reads_its_cach
     let policy = policy("legacy");
     let (mut m, ino) = machine(4);
     // A fresh page goes through the mpage path: read with a bio, no buffer heads.
-    run(&mut m, &policy, Operation::Read { file: ino, page: 1, pages: 1 }, 1);
+    run(&mut m, &policy, Operation::Read { file: ino, page: 1, pages: 1, buffer: UserBuffer::Anonymous }, 1);
     let fresh = m.kernel.inode(ino).cache[1].unwrap();
     assert!(!m.kernel.page(fresh).buffers && m.kernel.page(fresh).buffer_pblk.is_none());
     assert!(m.log.iter().any(|e| e.function == "mpage_readpage"));
@@ -270,7 +270,7 @@ fn readpage_gives_a_fresh_page_no_buffers_and_a_page_with_buffers_reads_its_cach
     let elsewhere = m.kernel.alloc_block(ino, 2).unwrap();
     m.kernel.inode_mut(ino).blocks[2] = Extent::Written(elsewhere);
     let before = m.log.len();
-    run(&mut m, &policy, Operation::Read { file: ino, page: 2, pages: 1 }, 3);
+    run(&mut m, &policy, Operation::Read { file: ino, page: 2, pages: 1, buffer: UserBuffer::Anonymous }, 3);
     assert!(m.log[before..].iter().any(|e| e.function == "block_read_full_page"));
     assert_eq!(m.kernel.page(page).content, Token::Data { ino, lblk: 2, write: 0 });
     assert_eq!(m.kernel.page(page).buffer_pblk, Some(cached));
@@ -312,4 +312,48 @@ fn fallocate_extends_the_file_only_without_keep_size() {
     run(&mut m, &policy, Operation::Fallocate { file: ino, page: 3, pages: 2, keep_size: false }, 2);
     assert_eq!(m.kernel.inode(ino).i_size, 5);
     assert!(matches!(m.kernel.inode(ino).blocks[4], Extent::Unwritten(_)));
+}
+
+/// read(2) into a shared mapping of the pages it reads: each page is read in and unlocked, then
+/// copied; the copy faults on the destination (no PTE yet) for writing, page_mkwrite locks the
+/// very page the read just unlocked, and the copy stores the read's data through the new PTE.
+#[test]
+fn a_read_into_a_mapping_of_the_same_pages_faults_and_stores_its_data() {
+    for policy in [policy("legacy"), policy("mmaplock"), policy("range_lock"), policy("invalidate_lock")] {
+        let (mut m, ino) = machine(4);
+        let op = Operation::Read { file: ino, page: 0, pages: 2, buffer: UserBuffer::Mapped { file: ino, page: 0 } };
+        assert_eq!(run(&mut m, &policy, op, 5), Outcome::Pages(2), "{}", policy.name);
+        for lblk in 0..2 {
+            let page = m.kernel.inode(ino).cache[lblk as usize].expect("read cached it");
+            let p = m.kernel.page(page);
+            assert!(p.dirty && p.uptodate, "{}", policy.name);
+            assert_eq!(p.content, Token::Data { ino, lblk, write: 5 }, "{}", policy.name);
+            assert!(pte(&m, ino, lblk).is_some_and(|pte| pte.writable));
+        }
+        // What the read returned is what the page held before its own store.
+        let seen: Vec<Token> = m
+            .log
+            .iter()
+            .filter_map(|e| match e.change {
+                Change::UserRead { token, .. } => Some(token),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(seen, vec![Token::Data { ino, lblk: 0, write: 0 }, Token::Data { ino, lblk: 1, write: 0 }]);
+        let probe = m.log.iter().position(|e| e.function == "copy_to_user").unwrap();
+        let mkwrite = m.log.iter().position(|e| e.function == "block_page_mkwrite").unwrap();
+        let copied = m.log.iter().position(|e| e.function == "copy_page_to_user").unwrap();
+        assert!(probe < mkwrite && mkwrite < copied, "{}", policy.name);
+        assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()), "every lock was released");
+    }
+}
+
+/// A copy into a buffer that is not mapped fails: EFAULT when nothing was copied.
+#[test]
+fn a_read_into_an_unmapped_buffer_fails_with_efault() {
+    let policy = policy("legacy");
+    let (mut m, ino) = machine(2);
+    m.kernel.mms[0].vmas.clear();
+    let op = Operation::Read { file: ino, page: 0, pages: 1, buffer: UserBuffer::Mapped { file: ino, page: 0 } };
+    assert_eq!(run(&mut m, &policy, op, 1), Outcome::Efault);
 }

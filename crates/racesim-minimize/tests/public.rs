@@ -51,6 +51,11 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("dio_range_lock_before_gup", 0),
     ("fault_lock_whole_fault", 1),
     ("mlock_truncate", 1),
+    // read(2) into a shared mapping: its copy faults and stores as a store does.
+    ("read_into_mmap_punch", 1),
+    ("read_into_mmap_collapse", 1),
+    ("read_into_mmap_range_lock", 0),
+    ("read_into_mmap_range_lock_deadlock", 0),
 ];
 
 #[test]

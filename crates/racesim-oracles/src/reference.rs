@@ -3,7 +3,8 @@
 //!
 //! Each file is a size and one token per page. The history of an execution is cut into
 //! *items*, each with the interval of event indices in which it took effect:
-//! - a store is atomic where it retired; each page a write(2) copied takes effect somewhere
+//! - a store is atomic where it retired, and so is each page read(2) copied into a shared
+//!   mapping (a store by the read, into the mapped file); each page a write(2) copied takes effect somewhere
 //!   between its copy and the syscall's return (write(2) is not atomic as a whole against mmap
 //!   stores, and a direct reader does not see the page cache); each page a direct read's DMA
 //!   put into a pinned mapping takes effect between the start of the read and the DMA;
@@ -206,7 +207,9 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                 }
             }
             Change::StoreRetired { ino, index, token } => {
-                if let Some((op @ Operation::Store { .. }, _)) = running {
+                // A store, or read(2)'s copy into a shared mapping (a store by the read, of
+                // the mapped file's page), lands where it retired.
+                if let Some((op @ (Operation::Store { .. } | Operation::Read { .. }), _)) = running {
                     items.push(point(Effect::Wrote { ino, lblk: index, token }, op));
                 }
             }
@@ -298,10 +301,10 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
     match item.effect {
         Effect::Wrote { ino, lblk, token } => {
             let f = &mut files[ino as usize];
-            // A store (or a direct read's DMA into a mapping) lands inside EOF, or past a size
+            // A store (or a read's copy or a direct read's DMA into a mapping) lands inside EOF, or past a size
             // that a truncate in progress has just shrunk, through a PTE it has not zapped yet
             // (the data then goes with the truncate's removal). write(2) may extend the file.
-            if matches!(item.op, Operation::Store { .. } | Operation::DioRead { .. }) {
+            if matches!(item.op, Operation::Store { .. } | Operation::Read { .. } | Operation::DioRead { .. }) {
                 let pending = f.zap_pending_from.is_some_and(|from| lblk >= from);
                 if lblk >= f.size && !pending {
                     return false;
@@ -731,7 +734,7 @@ mod tests {
             begin,
             end,
             actor: 0,
-            op: Operation::Read { file: 0, page: lblk, pages: 1 },
+            op: Operation::Read { file: 0, page: lblk, pages: 1, buffer: racesim_kernel::UserBuffer::Anonymous },
         }
     }
 

@@ -467,7 +467,16 @@ impl Scenario {
             Operation::Load { file: f, page } | Operation::Store { file: f, page } => {
                 format!("{} {}:{page}", op.name(), file(f))
             }
-            Operation::Read { file: f, page, pages }
+            Operation::Read { file: f, page, pages, buffer: UserBuffer::Mapped { file: m, page: first } } => {
+                format!(
+                    "read {} [{page}, {}) into the mapping of {} [{first}, {})",
+                    file(f),
+                    page + pages,
+                    file(m),
+                    first + pages
+                )
+            }
+            Operation::Read { file: f, page, pages, buffer: UserBuffer::Anonymous }
             | Operation::PunchHole { file: f, page, pages }
             | Operation::MadviseRemove { file: f, page, pages }
             | Operation::Mlock { file: f, page, pages }
@@ -581,8 +590,10 @@ impl Scenario {
                     Operation::Load { file: f, page } | Operation::Store { file: f, page } => {
                         format!("file = {}, page = {page}", file(f))
                     }
-                    Operation::Read { file: f, page, pages }
-                    | Operation::PunchHole { file: f, page, pages }
+                    Operation::Read { file: f, page, pages, buffer } => {
+                        format!("file = {}, page = {page}, pages = {pages}{}", file(f), mapped_buffer(buffer, "into"))
+                    }
+                    Operation::PunchHole { file: f, page, pages }
                     | Operation::MadviseRemove { file: f, page, pages }
                     | Operation::Mlock { file: f, page, pages }
                     | Operation::CollapseRange { file: f, page, pages }

@@ -129,9 +129,9 @@ struct RawOp {
     from_mmap: Option<Spanned<String>>,
     /// write(2): first page of that mapping (default: the written page).
     from_page: Option<Spanned<Lblk>>,
-    /// dio_read: the user buffer the data goes to is the shared mapping of this file.
+    /// read, dio_read: the user buffer the data goes to is the shared mapping of this file.
     into_mmap: Option<Spanned<String>>,
-    /// dio_read: first page of that mapping (default: the page read).
+    /// read, dio_read: first page of that mapping (default: the page read).
     into_page: Option<Spanned<Lblk>>,
     /// write(2): the copy of this page (relative to the write) fails with EFAULT.
     fail_at: Option<Spanned<Lblk>>,
@@ -150,7 +150,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("munmap", "file"),
     ("load", "file, page"),
     ("store", "file, page"),
-    ("read", "file, page, pages"),
+    ("read", "file, page, pages, into_mmap?, into_page?"),
     ("write", "file, page, pages, from_mmap?, from_page?, fail_at?, alloc?"),
     ("truncate", "file, size"),
     ("punch_hole", "file, page, pages"),
@@ -633,12 +633,12 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
     // The user-buffer fields belong to the operations that have a user buffer: a misplaced one
     // would silently leave the buffer anonymous.
     const WRITES: &[&str] = &["write", "dio_write"];
-    const DIRECT_READ: &[&str] = &["dio_read"];
+    const READS: &[&str] = &["read", "dio_read"];
     let buffer_fields = [
         ("from_mmap", raw.from_mmap.as_ref().map(|f| f.span()), WRITES),
         ("from_page", raw.from_page.as_ref().map(|f| f.span()), WRITES),
-        ("into_mmap", raw.into_mmap.as_ref().map(|f| f.span()), DIRECT_READ),
-        ("into_page", raw.into_page.as_ref().map(|f| f.span()), DIRECT_READ),
+        ("into_mmap", raw.into_mmap.as_ref().map(|f| f.span()), READS),
+        ("into_page", raw.into_page.as_ref().map(|f| f.span()), READS),
         ("keep_size", raw.keep_size.as_ref().map(|f| f.span()), &["fallocate"]),
     ];
     for (field, span, owners) in buffer_fields {
@@ -675,7 +675,34 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         "read" | "readahead" | "fallocate" => {
             let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
             match name {
-                "read" => Operation::Read { file: ino, page: p, pages: n },
+                "read" => {
+                    let buffer = user_buffer(p, n, &raw.into_mmap, &raw.into_page)?;
+                    if let (UserBuffer::Mapped { file: target, .. }, Some(field)) = (buffer, &raw.into_mmap) {
+                        // Every process maps every file that says `mmap = true` at setup; a
+                        // buffer in a file nobody maps would only ever fail with EFAULT.
+                        if !files[target as usize].mmap {
+                            return Err(cx.error(
+                                field.span(),
+                                format!(
+                                    "'{}' is not mapped (mmap = false): the buffer of a read must be a shared \
+                                     mapping the actor's process has",
+                                    field.get_ref()
+                                ),
+                            ));
+                        }
+                        if file.dax {
+                            return Err(cx.error(
+                                field.span(),
+                                format!(
+                                    "'{}' is a DAX file: its read(2) copies from the blocks (dax_iomap_actor); \
+                                     a copy from there into a mapping is not modelled",
+                                    file.name
+                                ),
+                            ));
+                        }
+                    }
+                    Operation::Read { file: ino, page: p, pages: n, buffer }
+                }
                 "readahead" => Operation::Readahead { file: ino, page: p, pages: n },
                 _ => Operation::Fallocate {
                     file: ino,

@@ -764,7 +764,7 @@ fn pte_load(m: &Machine, mm: MmId, file: Ino, index: Lblk) -> Option<Token> {
 
 /// A store through the PTE for `file:index`, if one is present and writable. Returns the
 /// disk block written directly (DAX), if any.
-fn pte_store(m: &mut Machine, mm: MmId, file: Ino, index: Lblk, token: Token) -> Option<Option<Pblk>> {
+pub(crate) fn pte_store(m: &mut Machine, mm: MmId, file: Ino, index: Lblk, token: Token) -> Option<Option<Pblk>> {
     let (slot, _) = m.kernel.vma_of(mm, file)?;
     let pte = m.kernel.pte_mut(mm, slot, index)?.as_mut().filter(|p| p.writable)?;
     pte.dirty = true;

@@ -26,8 +26,8 @@ use dio::{Direction, NotSubmitted};
 use serde::{Deserialize, Serialize};
 use writeback::SyncMode;
 
-/// The user memory of a write(2) or direct IO: where a write takes its data from, where a
-/// direct read puts it.
+/// The user memory of a read(2), write(2) or direct IO: where a write takes its data from,
+/// where a read puts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UserBuffer {
     /// Ordinary anonymous memory, already present.
@@ -66,10 +66,13 @@ pub enum Operation {
         file: Ino,
         page: Lblk,
     },
+    /// Buffered read(2) into `buffer`: anonymous memory, or a shared mapping, whose copy is
+    /// a store through that mapping (and may fault on it).
     Read {
         file: Ino,
         page: Lblk,
         pages: Lblk,
+        buffer: UserBuffer,
     },
     Write {
         file: Ino,
@@ -298,7 +301,7 @@ impl<C: Cpu> Task<'_, C> {
             Operation::Munmap { file } => self.munmap(file),
             Operation::Load { file, page } => self.load(file, page),
             Operation::Store { file, page } => self.store(file, page, write),
-            Operation::Read { file, page, pages } => self.read(file, page, pages),
+            Operation::Read { file, page, pages, buffer } => self.read(file, page, pages, buffer, write),
             Operation::Write { file, page, pages, buffer, fail_at, allocation } => {
                 self.write(file, page, pages, buffer, fail_at, allocation, write)
             }

@@ -1,8 +1,9 @@
 //! read(2) and write(2): `generic_perform_write` (fault in the user buffer, `write_begin`,
 //! atomic copy, `write_end`, page by page, under `i_rwsem`), buffered read through the page
-//! cache, and the DAX read/write path that goes straight to the blocks.
+//! cache (whose copy to a user buffer that is a shared mapping is a store that may fault), and
+//! the DAX read/write path that goes straight to the blocks.
 
-use super::fault::{FaultError, find_or_add_locked_page, map_page_buffers};
+use super::fault::{FaultError, find_or_add_locked_page, map_page_buffers, pte_store};
 use super::locking::{Frame, Held};
 use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation};
 use crate::cpu::Cpu;
@@ -331,15 +332,16 @@ impl<C: Cpu> Task<'_, C> {
     }
 
     /// Buffered read(2) of `pages` pages at `page` (`generic_file_buffered_read`), filling the
-    /// page cache through `page_cache_read` where pages are missing.
-    pub fn read(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+    /// page cache through `page_cache_read` where pages are missing, into `buffer`. The copy to
+    /// a mapped buffer is a store by this operation (`write` names its data).
+    pub fn read(&mut self, file: Ino, page: Lblk, pages: Lblk, buffer: UserBuffer, write: WriteId) -> Outcome {
         let frame = self.enter(Func::Read, file, page, PageRange::new(page, page + pages));
-        let outcome = self.read_locked(file, page, pages);
+        let outcome = self.read_locked(file, page, pages, buffer, write);
         self.leave(frame);
         outcome
     }
 
-    fn read_locked(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
+    fn read_locked(&mut self, file: Ino, page: Lblk, pages: Lblk, buffer: UserBuffer, write: WriteId) -> Outcome {
         let actor = self.actor;
         let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
         let mut copied = 0;
@@ -402,31 +404,119 @@ impl<C: Cpu> Task<'_, C> {
                     Err(_) => break,
                 },
             };
-            // copy_page_to_user, after rechecking i_size as the kernel does.
-            let inside = self.cpu.step(|m| {
-                if index >= m.kernel.inode(file).i_size {
-                    m.emit(
-                        actor,
-                        "generic_file_buffered_read",
-                        Change::ISizeCheck { ino: file, index, i_size: m.kernel.inode(file).i_size },
-                    );
-                    return false;
-                }
-                let token = m.kernel.page(page_id).content;
-                m.emit(
-                    actor,
-                    "copy_page_to_user",
-                    Change::UserRead { ino: file, index, token, path: ReadPath::ReadSyscall },
-                );
-                true
-            });
-            if !inside {
-                break;
+            // The copy runs with the page unlocked (filemap_read copies from an uptodate page it
+            // holds a reference to, not its lock), so a fault on a buffer that maps this very
+            // page can lock it.
+            let frame = self.enter(Func::CopyPageToUser, file, index, PageRange::page(index));
+            let copy = self.copy_page_to_user(file, index, page_id, buffer, copied, write);
+            self.leave(frame);
+            match copy {
+                CopyToUser::Copied => copied += 1,
+                CopyToUser::BeyondEof => break,
+                // copy_to_user could not fault the user page in (no VMA there, or beyond the
+                // mapped file's EOF): a short read, or EFAULT if nothing was copied.
+                CopyToUser::Fault if copied == 0 => return Outcome::Efault,
+                CopyToUser::Fault => break,
             }
-            copied += 1;
         }
         Outcome::Pages(copied)
     }
+
+    /// `copy_page_to_iter` of one page of a read(2), after rechecking `i_size` as the kernel
+    /// does: to anonymous memory one step; to a shared mapping (`buffer`) a store through the
+    /// user's PTE for page `offset` of the buffer, which `copy_to_user` takes with page faults
+    /// enabled: a PTE that is absent or read-only faults (`handle_mm_fault` for writing:
+    /// `do_shared_fault` or `do_wp_page`, both through `page_mkwrite`) and the copy resumes,
+    /// without a second `i_size` check. Unlike write(2), which holds the destination page
+    /// locked and so copies atomically after faulting in (08291429cfa6), read(2) holds no page
+    /// lock across the copy.
+    fn copy_page_to_user(
+        &mut self,
+        file: Ino,
+        index: Lblk,
+        page: PageId,
+        buffer: UserBuffer,
+        offset: Lblk,
+        write: WriteId,
+    ) -> CopyToUser {
+        let (actor, mm) = (self.actor, self.mm);
+        let target = match buffer {
+            UserBuffer::Mapped { file: dst, page: first } => Some((dst, first + offset)),
+            UserBuffer::Anonymous => None,
+        };
+        let mut checked = false;
+        let mut retries = Retries::new(self);
+        while retries.again(self) {
+            let attempt = self.cpu.step(|m| {
+                let i_size = m.kernel.inode(file).i_size;
+                if !checked && index >= i_size {
+                    m.emit(actor, "generic_file_buffered_read", Change::ISizeCheck { ino: file, index, i_size });
+                    return CopyAttempt::BeyondEof;
+                }
+                let token = m.kernel.page(page).content;
+                let read = Change::UserRead { ino: file, index, token, path: ReadPath::ReadSyscall };
+                let Some((dst, dst_index)) = target else {
+                    m.emit(actor, "copy_page_to_user", read);
+                    return CopyAttempt::Copied;
+                };
+                // Tokens name the writer: what this read puts into the destination file's page
+                // is that file's data, written by this read.
+                let stored = Token::Data { ino: dst, lblk: dst_index, write };
+                let mapped = m
+                    .kernel
+                    .vma_of(mm, dst)
+                    .is_some_and(|(_, v)| dst_index >= v.pgoff && dst_index < v.pgoff + v.npages);
+                if mapped && let Some(block) = pte_store(m, mm, dst, dst_index, stored) {
+                    m.emit(actor, "copy_page_to_user", read);
+                    if let Some(pblk) = block {
+                        m.emit(
+                            actor,
+                            "copy_to_user",
+                            Change::DiskWrite { pblk, ino: dst, lblk: dst_index, token: stored },
+                        );
+                    }
+                    m.emit(actor, "copy_to_user", Change::StoreRetired { ino: dst, index: dst_index, token: stored });
+                    return CopyAttempt::Copied;
+                }
+                if !checked {
+                    m.emit(actor, "generic_file_buffered_read", Change::ISizeCheck { ino: file, index, i_size });
+                }
+                m.emit(actor, "copy_to_user", Change::PteProbe { mm, ino: dst, index: dst_index, usable: false });
+                if mapped { CopyAttempt::Fault(dst, dst_index) } else { CopyAttempt::NoVma }
+            });
+            checked = true;
+            match attempt {
+                CopyAttempt::Copied => return CopyToUser::Copied,
+                CopyAttempt::BeyondEof => return CopyToUser::BeyondEof,
+                CopyAttempt::NoVma => return CopyToUser::Fault,
+                // The exception fixup of a kernel access: a fault that cannot be resolved
+                // (SIGBUS beyond the mapped file's EOF, no VMA) makes copy_to_user fail.
+                CopyAttempt::Fault(dst, dst_index) => match self.handle_mm_fault(dst, dst_index, true) {
+                    Err(FaultError::Sigbus | FaultError::Segv) => return CopyToUser::Fault,
+                    Ok(()) | Err(FaultError::Retry) => {}
+                },
+            }
+        }
+        panic!("model bug: copy of {file}:{index} to the user retried {RETRIES_MAX} times");
+    }
+}
+
+/// What one page's copy to the user did.
+enum CopyToUser {
+    Copied,
+    /// `i_size` shrank below the page since it was looked up: the read stops.
+    BeyondEof,
+    /// The user buffer could not be faulted in: EFAULT.
+    Fault,
+}
+
+/// One attempt of [`Task::copy_page_to_user`]'s step.
+enum CopyAttempt {
+    Copied,
+    BeyondEof,
+    NoVma,
+    /// The destination PTE is absent or read-only: fault on that file page.
+    Fault(Ino, Lblk),
 }
 
 impl<C: Cpu> Task<'_, C> {

@@ -107,7 +107,8 @@ pub struct RunReport {
     pub log_digest: Option<u64>,
     /// What an exhaustive search covered (`None` for sampling strategies).
     pub exhaustive: Option<exhaustive::Summary>,
-    /// Distinct (verdict, final state digest) pairs, if asked for.
+    /// Distinct (verdict, digest of the final state's canonical form) pairs, if asked for
+    /// ([`racesim_kernel::Kernel::canonical`]).
     pub outcomes: Option<std::collections::BTreeSet<(String, u64)>>,
 }
 

@@ -81,7 +81,7 @@ pub struct Control {
     /// Running digest of every schedule's event log (determinism self-check).
     pub digest: Option<std::hash::DefaultHasher>,
     /// When collected: every distinct outcome, as (first verdict, digest of the final kernel
-    /// state). Soundness tests compare these between a reduced and a naive search.
+    /// state in its canonical form, [`racesim_kernel::Kernel::canonical`]). Soundness tests compare these between a reduced and a naive search.
     pub outcomes: Option<std::collections::BTreeSet<(String, u64)>>,
     /// Keep, instead of the first finding, the one with the fewest steps that breaks this
     /// oracle (the minimizer's search).
@@ -116,8 +116,10 @@ impl RacesimScheduler {
         control.strategy.execution_ended(&world.machine.log, &world.machine.kernel);
         if let Some(outcomes) = control.outcomes.as_mut() {
             let verdict = world.violation.as_ref().map_or("clean", |v| v.oracle.name()).to_string();
+            // The canonical form: equivalent interleavings may number the page frames
+            // differently (`Kernel::canonical`).
             let mut hasher = std::hash::DefaultHasher::new();
-            std::hash::Hash::hash(&world.machine.kernel, &mut hasher);
+            std::hash::Hash::hash(&world.machine.kernel.canonical(), &mut hasher);
             outcomes.insert((verdict, std::hash::Hasher::finish(&hasher)));
         }
         if control.keep_last_log {

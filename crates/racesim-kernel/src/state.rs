@@ -178,6 +178,106 @@ impl Kernel {
         mm
     }
 
+    /// The state with its page frames (and their page locks) renumbered in a canonical order:
+    /// by file, then index, then allocation order. Frame numbers are handed out in allocation
+    /// order, and two page-cache insertions into different slots by different actors commute
+    /// (their footprints do not conflict), so equivalent interleavings can end with the same
+    /// pages under different numbers. The order of the insertions into one slot is fixed by
+    /// their conflict on it, so this form is the same for every member of a trace; comparing
+    /// outcomes of different searches compares it (docs/exhaustive.md, "Soundness").
+    pub fn canonical(&self) -> Kernel {
+        let mut order: Vec<usize> = (0..self.pages.len()).collect();
+        order.sort_by_key(|&p| (self.pages[p].ino, self.pages[p].index, p));
+        let mut page_to = vec![0 as PageId; self.pages.len()];
+        for (new, &old) in order.iter().enumerate() {
+            page_to[old] = new as PageId;
+        }
+        // The other locks keep their order; the page locks follow them in the new page order.
+        let is_page_lock = |l: &FairLock| matches!(l.class, LockClass::Page(_));
+        let mut lock_order: Vec<usize> = (0..self.locks.len()).filter(|&l| !is_page_lock(&self.locks[l])).collect();
+        lock_order.extend(order.iter().map(|&p| self.pages[p].lock as usize));
+        assert_eq!(lock_order.len(), self.locks.len(), "model bug: a page lock without its page");
+        let mut lock_to = vec![0 as LockId; self.locks.len()];
+        for (new, &old) in lock_order.iter().enumerate() {
+            lock_to[old] = new as LockId;
+        }
+        let page = |p: PageId| page_to[p as usize];
+        let lock = |l: LockId| lock_to[l as usize];
+        // Every field that holds a frame or lock number is renumbered below; these patterns
+        // stop compiling when a field is added, so that a new reference is not forgotten.
+        let Kernel { disk: _, block_owner: _, free_blocks: _, inodes: _, pages: _, mms: _, locks: _, journal: _ } =
+            self;
+        let mut k = self.clone();
+        k.pages = order
+            .iter()
+            .map(|&p| {
+                let Page {
+                    ino: _,
+                    index: _,
+                    attached: _,
+                    uptodate: _,
+                    dirty: _,
+                    writeback: _,
+                    content: _,
+                    buffer_pblk: _,
+                    buffers: _,
+                    pins: _,
+                    lock: l,
+                } = self.pages[p];
+                Page { lock: lock(l), ..self.pages[p].clone() }
+            })
+            .collect();
+        k.locks = lock_order
+            .iter()
+            .map(|&l| {
+                let mut fair = self.locks[l].clone();
+                if let LockClass::Page(p) = fair.class {
+                    fair.class = LockClass::Page(page(p));
+                }
+                fair
+            })
+            .collect();
+        k.journal = lock(self.journal);
+        for inode in &mut k.inodes {
+            let Inode {
+                i_size: _,
+                dax: _,
+                blocks: _,
+                cache: _,
+                i_dio_count: _,
+                dioread_lock: _,
+                i_rwsem: _,
+                fault_lock: _,
+                range_lock: _,
+                i_mmap_rwsem: _,
+                dax_entry: _,
+            } = inode;
+            for slot in inode.cache.iter_mut().flatten() {
+                *slot = page(*slot);
+            }
+            for l in [
+                &mut inode.i_dio_count,
+                &mut inode.i_rwsem,
+                &mut inode.fault_lock,
+                &mut inode.range_lock,
+                &mut inode.i_mmap_rwsem,
+                &mut inode.dax_entry,
+            ] {
+                *l = lock(*l);
+            }
+        }
+        for mm in &mut k.mms {
+            let Mm { mmap_sem: _, vmas: _ } = mm;
+            mm.mmap_sem = lock(mm.mmap_sem);
+            for pte in mm.vmas.iter_mut().flatten().flat_map(|v| v.ptes.iter_mut().flatten()) {
+                if let PteTarget::Page(p) = pte.target {
+                    pte.target = PteTarget::Page(page(p));
+                }
+            }
+        }
+        k
+    }
+
     pub fn inode(&self, ino: Ino) -> &Inode {
         &self.inodes[ino as usize]
     }
@@ -348,5 +448,36 @@ impl Kernel {
     /// what the block map points at on disk (DAX and buffered files alike after a sync).
     pub fn persistent_content(&self, ino: Ino, lblk: Lblk) -> Token {
         self.read_block(ino, lblk).1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_form_ignores_the_order_of_frame_allocation() {
+        let setup = || {
+            let mut k = Kernel::new(8);
+            let ino = k.add_inode(false);
+            k.add_mm();
+            (k, ino)
+        };
+        // The same two pages added in either order, one of them dirtied.
+        let (mut a, ino) = setup();
+        let p0 = a.add_page(ino, 0);
+        a.add_page(ino, 1);
+        a.page_mut(p0).dirty = true;
+        let (mut b, _) = setup();
+        b.add_page(ino, 1);
+        let q0 = b.add_page(ino, 0);
+        b.page_mut(q0).dirty = true;
+        assert_ne!(a, b);
+        assert_eq!(a.canonical(), b.canonical());
+        // Already in canonical order: unchanged.
+        assert_eq!(a.canonical(), a);
+        // A real difference stays one.
+        b.page_mut(q0).dirty = false;
+        assert_ne!(a.canonical(), b.canonical());
     }
 }

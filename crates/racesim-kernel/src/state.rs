@@ -251,6 +251,7 @@ impl Kernel {
                 range_lock: _,
                 i_mmap_rwsem: _,
                 dax_entry: _,
+                declared: _,
             } = inode;
             for slot in inode.cache.iter_mut().flatten() {
                 *slot = page(*slot);
@@ -263,6 +264,9 @@ impl Kernel {
                 &mut inode.i_mmap_rwsem,
                 &mut inode.dax_entry,
             ] {
+                *l = lock(*l);
+            }
+            for l in inode.declared.iter_mut() {
                 *l = lock(*l);
             }
         }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Re-records every trace in traces/ and the explain snapshot of the minimized collapse trace.
+# Re-records every trace in traces/, then the explain snapshot of the minimized collapse trace
+# (an insta snapshot: review its diff as the traces').
 # Run from the repository root after `cargo build --release`; review the diff before committing
 # (traces/README.md says when and why).
 set -euo pipefail
@@ -17,5 +18,5 @@ rm -f traces/dio_read_punch_fence.*.trace.json
 # dax_truncate under legacy reaches two oracles; seed 2 records the write to a freed block.
 ./target/release/racesim run scenarios/dax_truncate.toml --policy legacy --seed 2 --save-trace traces >/dev/null || true
 ./target/release/racesim minimize traces/collapse_mmap.legacy.seed1.*.trace.json --out traces/collapse_mmap.legacy.minimized.trace.json >/dev/null || true
-./target/release/racesim explain traces/collapse_mmap.legacy.minimized.trace.json > crates/racesim-view/tests/snapshots/collapse_mmap.legacy.minimized.explain.txt || true
+INSTA_UPDATE=always cargo test --release -q -p racesim-view --test explain >/dev/null || true
 git status --short traces crates/racesim-view/tests/snapshots | head -50

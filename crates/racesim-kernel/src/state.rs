@@ -107,6 +107,18 @@ pub struct Vma {
     pub ptes: Vec<Option<Pte>>,
 }
 
+impl Vma {
+    /// Whether the VMA maps file page `index` (through its `vm_pgoff`).
+    pub fn maps(&self, index: Lblk) -> bool {
+        index >= self.pgoff && index < self.pgoff + self.npages
+    }
+
+    /// Whether the VMA maps every page of `[page, page + pages)`.
+    pub fn maps_range(&self, page: Lblk, pages: Lblk) -> bool {
+        page >= self.pgoff && page + pages <= self.pgoff + self.npages
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Mm {
     pub mmap_sem: LockId,
@@ -362,7 +374,7 @@ impl Kernel {
         for (mm_id, mm) in self.mms.iter().enumerate() {
             for (vma_slot, vma) in mm.vmas.iter().enumerate() {
                 let Some(vma) = vma else { continue };
-                if vma.ino != ino || index < vma.pgoff || index >= vma.pgoff + vma.npages {
+                if vma.ino != ino || !vma.maps(index) {
                     continue;
                 }
                 let pte_slot = (index - vma.pgoff) as usize;
@@ -434,7 +446,7 @@ impl Kernel {
 
     pub fn pte(&self, mm: MmId, vma_slot: usize, index: Lblk) -> Option<Pte> {
         let vma = self.mms[mm as usize].vmas[vma_slot].as_ref()?;
-        if index < vma.pgoff || index >= vma.pgoff + vma.npages {
+        if !vma.maps(index) {
             return None;
         }
         vma.ptes[(index - vma.pgoff) as usize]
@@ -442,7 +454,7 @@ impl Kernel {
 
     pub fn pte_mut(&mut self, mm: MmId, vma_slot: usize, index: Lblk) -> Option<&mut Option<Pte>> {
         let vma = self.mms[mm as usize].vmas[vma_slot].as_mut()?;
-        if index < vma.pgoff || index >= vma.pgoff + vma.npages {
+        if !vma.maps(index) {
             return None;
         }
         Some(&mut vma.ptes[(index - vma.pgoff) as usize])

@@ -118,8 +118,7 @@ impl<C: Cpu> Task<'_, C> {
         let mut retries = Retries::new(self);
         while retries.again(self) {
             let done = self.cpu.step(|m| {
-                let mapped =
-                    m.kernel.vma_of(mm, file).is_some_and(|(_, v)| index >= v.pgoff && index < v.pgoff + v.npages);
+                let mapped = m.kernel.vma_of(mm, file).is_some_and(|(_, v)| v.maps(index));
                 let done = mapped && access(m);
                 if !done {
                     m.emit(actor, function, Change::PteProbe { mm, ino: file, index, usable: false });
@@ -159,9 +158,7 @@ impl<C: Cpu> Task<'_, C> {
             // fault a page into a mapping that is not there (never mapped, or munmapped).
             // The caller holds mmap_sem shared, so no munmap can change the answer meanwhile.
             let mm = self.mm;
-            let mapped = self.cpu.peek(|m| {
-                m.kernel.vma_of(mm, file).is_some_and(|(_, v)| index >= v.pgoff && index < v.pgoff + v.npages)
-            });
+            let mapped = self.cpu.peek(|m| m.kernel.vma_of(mm, file).is_some_and(|(_, v)| v.maps(index)));
             if !mapped {
                 return Err(FaultError::Segv);
             }
@@ -182,10 +179,7 @@ impl<C: Cpu> Task<'_, C> {
         let mmap_sem = self.cpu.peek(|m| m.kernel.mms[mm as usize].mmap_sem);
         let held = self.acquire("do_mlock", mmap_sem, LockMode::Exclusive, PageRange::WHOLE);
         let mapped = self.cpu.step(|m| {
-            let mapped = m
-                .kernel
-                .vma_of(mm, file)
-                .is_some_and(|(_, vma)| page >= vma.pgoff && page + pages <= vma.pgoff + vma.npages);
+            let mapped = m.kernel.vma_of(mm, file).is_some_and(|(_, vma)| vma.maps_range(page, pages));
             m.emit(actor, "apply_vma_lock_flags", Change::Nothing);
             mapped
         });

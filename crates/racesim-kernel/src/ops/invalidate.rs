@@ -255,10 +255,7 @@ impl<C: Cpu> Task<'_, C> {
         // "if (!vma->vm_file || !(vma->vm_flags & VM_SHARED)) return -EINVAL" (the model's
         // mappings are all shared): the range must be mapped.
         let mapped = self.cpu.step(|m| {
-            let mapped = m
-                .kernel
-                .vma_of(mm, file)
-                .is_some_and(|(_, vma)| page >= vma.pgoff && page + pages <= vma.pgoff + vma.npages);
+            let mapped = m.kernel.vma_of(mm, file).is_some_and(|(_, vma)| vma.maps_range(page, pages));
             m.emit(actor, "madvise_remove", Change::Nothing);
             mapped
         });

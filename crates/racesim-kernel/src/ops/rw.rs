@@ -462,10 +462,7 @@ impl<C: Cpu> Task<'_, C> {
                 // Tokens name the writer: what this read puts into the destination file's page
                 // is that file's data, written by this read.
                 let stored = Token::Data { ino: dst, lblk: dst_index, write };
-                let mapped = m
-                    .kernel
-                    .vma_of(mm, dst)
-                    .is_some_and(|(_, v)| dst_index >= v.pgoff && dst_index < v.pgoff + v.npages);
+                let mapped = m.kernel.vma_of(mm, dst).is_some_and(|(_, v)| v.maps(dst_index));
                 if mapped && let Some(block) = pte_store(m, mm, dst, dst_index, stored) {
                     m.emit(actor, "copy_page_to_user", read);
                     if let Some(pblk) = block {

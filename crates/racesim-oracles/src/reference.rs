@@ -228,8 +228,11 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                     });
                 }
             }
-            Change::DiskWrite { token: token @ Token::Data { ino, lblk, write }, .. } => {
-                // DAX write(2) copies straight to the block (stores log StoreRetired instead).
+            Change::DiskWrite {
+                token: token @ Token::Data { ino, lblk, write }, ino: at_ino, lblk: at_lblk, ..
+            } => {
+                // DAX write(2) copies straight to the block (stores log StoreRetired instead), as
+                // does a direct read's DMA into a pinned DAX page (its `dio_bio_end_io`).
                 // A direct write takes effect somewhere between the start of its syscall and
                 // its bio's completion (for an asynchronous one, after the syscall returned):
                 // a write(2) of the same page that runs entirely inside that interval may be
@@ -237,6 +240,9 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                 if let Some((op @ Operation::Write { .. }, _)) = running {
                     items.push(point(Effect::Wrote { ino, lblk, token }, op));
                 } else if event.function == "dio_bio_end_io"
+                    // A direct write whose DMA read a DAX page that changed hands sends another
+                    // file's data: no operation's write of this page, nothing to explain it.
+                    && (ino, lblk) == (at_ino, at_lblk)
                     && let Some(info) = ops.iter().find(|o| o.write == write)
                 {
                     let begin = began.iter().rev().find(|(w, _)| *w == write).map_or(at, |&(_, b)| b);

@@ -19,7 +19,7 @@
 //! first when it can. Why the reduction is sound for racesim's semantics: docs/exhaustive.md.
 
 use racesim_kernel::Kernel;
-use racesim_kernel::event::{Access, Change, Event};
+use racesim_kernel::event::{Access, Change, Event, Object};
 use racesim_kernel::lock::LockClass;
 use racesim_oracles::OpInfo;
 use shuttle_engine::scheduler::TaskId;
@@ -125,8 +125,12 @@ struct Node {
     /// The actor that ran the step before, if it could go on (switching away is a preemption).
     current: Option<u32>,
     chosen: u32,
-    /// The chosen step's footprint, and the lock class it was granted after sleeping.
-    footprint: Rc<[Access]>,
+    /// The chosen step's footprint (sorted by object, one access per object), its
+    /// [`signature`]s (every object, the written ones), and the lock class it was granted after
+    /// sleeping.
+    footprint: Vec<Access>,
+    touches: u64,
+    writes: u64,
     granted_after_wait: Option<LockClass>,
     released: Vec<LockClass>,
     /// Actors to explore from here (those explored included).
@@ -146,10 +150,97 @@ struct Node {
     local_done: Vec<u32>,
     /// The current choice is a local one.
     chosen_local: bool,
-    /// Vector clock of the step (happens-before), filled by the race analysis.
+    /// Vector clock of the step (happens-before), filled by the race analysis: per actor, how
+    /// many of its steps happen before this one or are it.
     clock: Vec<u32>,
-    /// Earlier steps of other actors whose footprints conflict with this one's.
-    deps: Vec<u32>,
+}
+
+impl Node {
+    fn empty() -> Self {
+        Node {
+            enabled: Vec::new(),
+            current: None,
+            chosen: 0,
+            footprint: Vec::new(),
+            touches: 0,
+            writes: 0,
+            granted_after_wait: None,
+            released: Vec::new(),
+            backtrack: Vec::new(),
+            sleep: Vec::new(),
+            preemptions: 0,
+            first: 0,
+            local: Vec::new(),
+            local_done: Vec::new(),
+            chosen_local: false,
+            clock: Vec::new(),
+        }
+    }
+
+    /// Forgets the step (keeping the vectors' memory for the next node that takes this one's
+    /// place: a search allocates nothing per execution once its deepest path has been seen).
+    fn clear(&mut self) {
+        self.enabled.clear();
+        self.footprint.clear();
+        self.touches = 0;
+        self.writes = 0;
+        self.granted_after_wait = None;
+        self.released.clear();
+        self.backtrack.clear();
+        self.sleep.clear();
+        self.local.clear();
+        self.local_done.clear();
+        self.chosen_local = false;
+        self.clock.clear();
+    }
+
+    /// Whether this step's footprint conflicts with `other`'s: the signatures rule most
+    /// pairs out without looking at the objects.
+    fn conflicts_with(&self, other: &Node) -> bool {
+        (self.writes & other.touches) | (self.touches & other.writes) != 0 && conflict(&self.footprint, &other.footprint)
+    }
+}
+
+/// A 64-bit signature of an object: two objects that may overlap ([`Object::overlaps`]) share
+/// a bit, so two footprints whose signatures (written objects' against every object's) share
+/// none cannot conflict. Objects that overlap only themselves get a bit by hash; ranges of a
+/// file a bit by file (ranges of one file may overlap); page frames one of eight bits that
+/// `CachedPages` covers whole (it overlaps every frame); PTE ranges one of eight bits by file
+/// that `AllPtes` covers whole; `Anything` every bit.
+fn signature(object: Object) -> u64 {
+    const PAGES: u64 = 0xff << 48;
+    const PTES: u64 = 0xff << 56;
+    let general = |key: u64| 1u64 << (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) % 48;
+    let by_file = |tag: u64, ino: u16| general(tag << 16 | u64::from(ino));
+    match object {
+        Object::Anything => u64::MAX,
+        Object::Page(p) => 1u64 << (48 + p % 8),
+        Object::CachedPages(ino, range) => PAGES | general(hash_object(Object::CachedPages(ino, range))),
+        Object::Ptes(ino, _) => 1u64 << (56 + u32::from(ino) % 8),
+        Object::AllPtes => PTES,
+        Object::CacheSlots(ino, _) => by_file(1, ino),
+        Object::Extents(ino, _) => by_file(2, ino),
+        Object::ItemEnds(ino, _) => by_file(3, ino),
+        other => general(hash_object(other)),
+    }
+}
+
+/// A deterministic hash of an object (FNV-1a over its `Hash` feed).
+fn hash_object(object: Object) -> u64 {
+    struct Fnv(u64);
+    impl std::hash::Hasher for Fnv {
+        fn write(&mut self, bytes: &[u8]) {
+            for b in bytes {
+                self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        fn finish(&self) -> u64 {
+            self.0
+        }
+    }
+    let mut h = Fnv(PREFIX_HASH_SEED);
+    std::hash::Hash::hash(&object, &mut h);
+    std::hash::Hasher::finish(&h)
 }
 
 /// The exhaustive strategy (see the module doc).
@@ -158,6 +249,8 @@ pub struct Exhaustive {
     ops: Vec<OpInfo>,
     shard: Option<Shard>,
     nodes: Vec<Node>,
+    /// Popped nodes, kept for their vectors' memory.
+    spare: Vec<Node>,
     /// Nodes replayed from the previous execution (the last of them takes a new choice).
     replay_len: usize,
     /// Next node index in this execution.
@@ -185,6 +278,12 @@ pub struct Exhaustive {
     /// Fingerprints of the explored traces, when counting them.
     traces: Option<std::collections::BTreeSet<u64>>,
     scratch: Vec<Access>,
+    /// The race analysis's scratch: per actor, its last node (or first in a reversal); races
+    /// of one step; initials of one reversal.
+    per_actor: Vec<usize>,
+    first_in_v: Vec<usize>,
+    races: Vec<usize>,
+    initials: Vec<u32>,
     /// Task ids are below this (main and the actors).
     width: usize,
 }
@@ -205,6 +304,7 @@ impl Exhaustive {
             mode,
             shard: shard.filter(|s| s.count > 1),
             nodes: Vec::new(),
+            spare: Vec::new(),
             replay_len: 0,
             depth: 0,
             pending: None,
@@ -225,6 +325,10 @@ impl Exhaustive {
                 ..Summary::default()
             },
             scratch: Vec::new(),
+            per_actor: Vec::new(),
+            first_in_v: Vec::new(),
+            races: Vec::new(),
+            initials: Vec::new(),
             width: ops.iter().map(|o| o.actor as usize + 2).max().unwrap_or(1),
             ops,
         }
@@ -255,14 +359,22 @@ impl Exhaustive {
             return;
         };
         self.scratch.clear();
+        // A replayed step (not the one that takes a new choice) did what it did the last time:
+        // its footprint is known; only the state later steps depend on is brought up to date.
+        let known = i + 1 < self.replay_len;
         let mut granted = None;
-        let mut released = Vec::new();
+        let node = &mut self.nodes[i];
+        if !known {
+            node.released.clear();
+        }
         for event in &log[self.last_pos.min(log.len())..] {
-            let armed = match event.change {
-                Change::PteInstalled { ino, .. } => self.armed.contains(&ino),
-                _ => false,
-            };
-            racesim_oracles::judge_accesses(&self.ops, event, armed, kernel, &mut self.scratch);
+            if !known {
+                let armed = match event.change {
+                    Change::PteInstalled { ino, .. } => self.armed.contains(&ino),
+                    _ => false,
+                };
+                racesim_oracles::judge_accesses(&self.ops, event, armed, kernel, &mut self.scratch);
+            }
             if let Some(ino) = racesim_oracles::arms_fence(&self.ops, event)
                 && !self.armed.contains(&ino)
             {
@@ -286,17 +398,22 @@ impl Exhaustive {
                         granted = Some(class);
                     }
                 }
-                Change::LockReleased { class, .. } => released.push(class),
+                Change::LockReleased { class, .. } if !known => node.released.push(class),
                 _ => {}
             }
         }
+        self.last_pos = log.len();
+        if known {
+            return;
+        }
         self.scratch.sort_by_key(|a| (a.object, !a.write));
         self.scratch.dedup_by_key(|a| a.object);
-        let node = &mut self.nodes[i];
-        node.footprint = Rc::from(&self.scratch[..]);
+        node.touches = self.scratch.iter().fold(0, |m, a| m | signature(a.object));
+        node.writes = self.scratch.iter().filter(|a| a.write).fold(0, |m, a| m | signature(a.object));
+        // The node's (cleared) vector becomes the next step's scratch.
+        node.footprint.clear();
+        std::mem::swap(&mut node.footprint, &mut self.scratch);
         node.granted_after_wait = granted;
-        node.released = released;
-        self.last_pos = log.len();
     }
 
     /// The choice at one scheduling point. `runnable` holds the tasks that can run (sleepers
@@ -313,20 +430,20 @@ impl Exhaustive {
             // Main's steps touch nothing an actor touches: run them first, never branch on them.
             return Some(TaskId::from(0));
         }
-        let enabled: Vec<u32> = runnable.iter().map(|t| usize::from(*t) as u32).collect();
-        let current = current.map(|c| usize::from(c) as u32).filter(|c| enabled.contains(c));
+        let id = |t: &TaskId| usize::from(*t) as u32;
+        let current = current.filter(|c| runnable.contains(c)).map(|c| id(&c));
         if self.blocked || self.foreign {
-            return Some(TaskId::from(current.unwrap_or(enabled[0]) as usize));
+            return Some(TaskId::from(current.unwrap_or_else(|| id(&runnable[0])) as usize));
         }
         let i = self.depth;
         self.depth += 1;
         if i < self.replay_len {
             let node = &self.nodes[i];
             assert!(
-                node.enabled == enabled,
+                node.enabled.iter().copied().eq(runnable.iter().map(id)),
                 "racesim bug: exploration is not deterministic (at step {i}, {:?} could run before, {:?} now)",
                 node.enabled,
-                enabled
+                runnable.iter().map(id).collect::<Vec<_>>()
             );
             let chosen = node.chosen;
             if node.chosen_local && self.local_from == usize::MAX {
@@ -341,49 +458,46 @@ impl Exhaustive {
             Some(parent) => parent.preemptions + usize::from(parent.current.is_some_and(|c| c != parent.chosen)),
             None => 0,
         };
-        let sleep: Vec<(u32, Rc<[Access]>)> = match i.checked_sub(1).map(|p| &self.nodes[p]) {
+        let mut node = self.spare.pop().unwrap_or_else(Node::empty);
+        node.clear();
+        node.enabled.extend(runnable.iter().map(id));
+        match i.checked_sub(1).map(|p| &self.nodes[p]) {
             // Sleep sets only without a bound: under one, an execution a sleeper stands for may
             // need more preemptions than the one explored (docs/exhaustive.md).
-            Some(parent) if self.mode == Mode::Dpor => parent
-                .sleep
-                .iter()
-                .filter(|(p, fp)| *p != parent.chosen && !conflict(fp, &parent.footprint))
-                .cloned()
-                .collect(),
-            _ => Vec::new(),
-        };
-        let awake: Vec<u32> = enabled.iter().copied().filter(|p| !sleep.iter().any(|(s, _)| s == p)).collect();
-        let Some(&first) = awake.first() else {
+            Some(parent) if self.mode == Mode::Dpor => node.sleep.extend(
+                parent
+                    .sleep
+                    .iter()
+                    .filter(|(p, fp)| *p != parent.chosen && !conflict(fp, &parent.footprint))
+                    .cloned(),
+            ),
+            _ => {}
+        }
+        let asleep = |p: u32| node.sleep.iter().any(|(s, _)| *s == p);
+        let Some(first) = node.enabled.iter().copied().find(|&p| !asleep(p)) else {
             // Sleep-set blocked: every continuation is equivalent to one explored already.
             self.blocked = true;
             self.summary.redundant += 1;
-            return Some(TaskId::from(current.unwrap_or(enabled[0]) as usize));
+            let fallback = current.unwrap_or(node.enabled[0]);
+            self.spare.push(node);
+            return Some(TaskId::from(fallback as usize));
         };
         // Keeping the running actor costs nothing, so the first choice is always within the
-        // bound (no sleep set under a bound: `awake` holds every enabled actor).
-        let chosen = current.filter(|c| awake.contains(c)).unwrap_or(first);
+        // bound (no sleep set under a bound: every enabled actor is awake).
+        let chosen = current.filter(|&c| !asleep(c)).unwrap_or(first);
         let cost = |p: u32| preemptions + usize::from(current.is_some_and(|c| c != p));
-        let backtrack = match self.mode {
-            Mode::Dpor | Mode::Bpor { .. } => vec![chosen],
-            Mode::Naive { bound } => enabled.iter().copied().filter(|&p| bound.is_none_or(|b| cost(p) <= b)).collect(),
-        };
-        self.nodes.push(Node {
-            enabled,
-            current,
-            chosen,
-            footprint: Rc::from(Vec::new()),
-            granted_after_wait: None,
-            released: Vec::new(),
-            backtrack,
-            sleep,
-            preemptions,
-            first: chosen,
-            local: Vec::new(),
-            local_done: Vec::new(),
-            chosen_local: false,
-            clock: Vec::new(),
-            deps: Vec::new(),
-        });
+        match self.mode {
+            Mode::Dpor | Mode::Bpor { .. } => node.backtrack.push(chosen),
+            Mode::Naive { bound } => {
+                let Node { enabled, backtrack, .. } = &mut node;
+                backtrack.extend(enabled.iter().copied().filter(|&p| bound.is_none_or(|b| cost(p) <= b)));
+            }
+        }
+        node.current = current;
+        node.chosen = chosen;
+        node.preemptions = preemptions;
+        node.first = chosen;
+        self.nodes.push(node);
         self.note_choice(i);
         self.pending = Some(i);
         Some(TaskId::from(chosen as usize))
@@ -444,12 +558,9 @@ impl Exhaustive {
         }
         // Nodes past the point of a blocked or foreign execution were never created.
         let first_new = self.replay_len.saturating_sub(1);
-        self.clocks(first_new);
-        if self.reduce() {
-            // A foreign execution's nodes are those above the frontier: every shard analyses
-            // them alike, which keeps the top of the reduced tree the same in every shard.
-            self.races(first_new);
-        }
+        // A foreign execution's nodes are those above the frontier: every shard analyses them
+        // alike, which keeps the top of the reduced tree the same in every shard.
+        self.analyse(first_new);
         if self.foreign {
             self.summary.foreign += 1;
         } else {
@@ -463,56 +574,59 @@ impl Exhaustive {
         self.next_execution();
     }
 
-    /// Vector clocks of steps `from..`: a step happens after its actor's previous step and
-    /// after every earlier step it conflicts with.
-    fn clocks(&mut self, from: usize) {
+    /// The analysis of steps `from..` (the new suffix of the execution), one step at a time:
+    /// its vector clock (a step happens after its actor's previous step and after every earlier
+    /// step it conflicts with), and, when reducing, its races.
+    ///
+    /// Near-linear in the execution per step: the earlier steps are visited latest first while
+    /// the clock accumulates, and a step the clock already covers (it happens before the
+    /// actor's previous step, or before a conflicting step visited already) is neither compared
+    /// nor joined: it cannot change the clock, and it is not a race (a step `i` conflicting with
+    /// `j` races with it exactly when no step after `i` and before `j` is ordered between them,
+    /// i.e. when the clock built from the later ones does not cover `i`). The races of a step
+    /// are then reversed earliest first, the order the backtrack sets were always filled in.
+    fn analyse(&mut self, from: usize) {
         let width = self.width.max(self.nodes.iter().map(|n| n.chosen as usize + 1).max().unwrap_or(0));
+        let mut last = std::mem::take(&mut self.per_actor);
+        last.clear();
+        last.resize(width, usize::MAX);
+        for (k, node) in self.nodes[..from.min(self.nodes.len())].iter().enumerate() {
+            last[node.chosen as usize] = k;
+        }
+        let mut races = std::mem::take(&mut self.races);
         for j in from..self.nodes.len() {
-            let mut clock = vec![0u32; width];
-            let mut deps = Vec::new();
             let me = self.nodes[j].chosen as usize;
-            if let Some(k) = (0..j).rev().find(|&k| self.nodes[k].chosen as usize == me) {
-                clock.copy_from_slice(&self.nodes[k].clock[..width.min(self.nodes[k].clock.len())]);
+            let mut clock = std::mem::take(&mut self.nodes[j].clock);
+            clock.clear();
+            clock.resize(width, 0);
+            if let Some(k) = last.get(me).copied().filter(|&k| k != usize::MAX) {
+                let before = &self.nodes[k].clock;
+                let n = width.min(before.len());
+                clock[..n].copy_from_slice(&before[..n]);
             }
             let own = clock[me];
-            let footprint = self.nodes[j].footprint.clone();
-            if !footprint.is_empty() {
-                for i in 0..j {
+            races.clear();
+            let step = &self.nodes[j];
+            if !step.footprint.is_empty() {
+                for i in (0..j).rev() {
                     let earlier = &self.nodes[i];
-                    if earlier.chosen as usize != me && conflict(&earlier.footprint, &footprint) {
-                        deps.push(i as u32);
-                        for (c, e) in clock.iter_mut().zip(&earlier.clock) {
-                            *c = (*c).max(*e);
-                        }
+                    let p = earlier.chosen as usize;
+                    if p == me || clock[p] >= earlier.clock[p] || !earlier.conflicts_with(step) {
+                        continue;
+                    }
+                    races.push(i);
+                    for (c, e) in clock.iter_mut().zip(&earlier.clock) {
+                        *c = (*c).max(*e);
                     }
                 }
             }
             clock[me] = own + 1;
             self.nodes[j].clock = clock;
-            self.nodes[j].deps = deps;
-        }
-    }
-
-    /// `i` happens before `j` (`i < j`).
-    fn hb(&self, i: usize, j: usize) -> bool {
-        let p = self.nodes[i].chosen as usize;
-        self.nodes[j].clock.get(p).copied().unwrap_or(0) >= self.nodes[i].clock[p]
-    }
-
-    /// For every race `i ⋖ j` with `j` new in this execution: make sure some actor that can
-    /// start the reversed order `notdep(i).j` is explored at node `i`.
-    fn races(&mut self, from: usize) {
-        for j in from..self.nodes.len() {
-            let q = self.nodes[j].chosen;
-            let pred = (0..j).rev().find(|&k| self.nodes[k].chosen == q);
-            let dependent: Vec<usize> = self.nodes[j].deps.iter().map(|&i| i as usize).collect();
-            for &i in &dependent {
-                if pred.is_some_and(|k| k > i && self.hb(i, k)) {
-                    continue;
-                }
-                if dependent.iter().any(|&d| d > i && self.hb(i, d)) {
-                    continue;
-                }
+            last[me] = j;
+            if !self.reduce() {
+                continue;
+            }
+            for &i in races.iter().rev() {
                 // A wake-up cannot come before the release that made it possible: not a race
                 // (the order of the two requests is, and is reversed where they were queued).
                 if let Some(class) = self.nodes[j].granted_after_wait
@@ -526,23 +640,19 @@ impl Exhaustive {
                 self.reverse(i, j, shared);
             }
         }
+        self.per_actor = last;
+        self.races = races;
     }
 
+    /// `i` happens before `j` (`i < j`).
+    fn hb(&self, i: usize, j: usize) -> bool {
+        let p = self.nodes[i].chosen as usize;
+        self.nodes[j].clock.get(p).copied().unwrap_or(0) >= self.nodes[i].clock[p]
+    }
+
+    /// Makes sure the race `i ⋖ j` is reversed: some actor that can start the reversed order
+    /// `notdep(i).j` is explored at node `i`.
     fn reverse(&mut self, i: usize, j: usize, shared: bool) {
-        // v = the steps after i that do not happen after it, then j; its initials are the
-        // actors whose first step in v happens after no other step of v.
-        let mut v: Vec<usize> = ((i + 1)..j).filter(|&k| !self.hb(i, k)).collect();
-        v.push(j);
-        let mut initials: Vec<u32> = Vec::new();
-        for (n, &x) in v.iter().enumerate() {
-            let actor = self.nodes[x].chosen;
-            if initials.contains(&actor) || v[..n].iter().any(|&y| self.nodes[y].chosen == actor) {
-                continue;
-            }
-            if !v[..n].iter().any(|&y| self.hb(y, x)) {
-                initials.push(actor);
-            }
-        }
         let q = self.nodes[j].chosen;
         if let Mode::Bpor { .. } = self.mode {
             // Under a bound one initial of the reversal is not as good as another (only some
@@ -557,21 +667,42 @@ impl Exhaustive {
             }
             return;
         }
+        // v = the steps after i that do not happen after it, then j; its initials are the
+        // actors whose first step in v happens after no other step of v. A step of v happens
+        // after some earlier step of v of actor b exactly when it happens after b's first step
+        // in v (program order), so each candidate is checked against the actors' first steps.
+        let mut first = std::mem::take(&mut self.first_in_v);
+        first.clear();
+        first.resize(self.nodes[j].clock.len(), usize::MAX);
+        let mut initials = std::mem::take(&mut self.initials);
+        initials.clear();
+        for x in ((i + 1)..j).filter(|&k| !self.hb(i, k)).chain([j]) {
+            let actor = self.nodes[x].chosen as usize;
+            if first[actor] != usize::MAX {
+                continue;
+            }
+            let clock = &self.nodes[x].clock;
+            if !first.iter().enumerate().any(|(b, &y)| y != usize::MAX && clock[b] >= self.nodes[y].clock[b]) {
+                initials.push(actor as u32);
+            }
+            first[actor] = x;
+        }
+        self.first_in_v = first;
         let local = self.local_layer(i, shared);
         let node = &self.nodes[i];
-        if initials.iter().any(|p| node.backtrack.contains(p) || (local && node.local.contains(p))) {
-            return;
-        }
-        let node = &self.nodes[i];
-        let pick = if initials.contains(&q) && node.enabled.contains(&q) {
-            Some(q)
+        let pick = if initials.iter().any(|p| node.backtrack.contains(p) || (local && node.local.contains(p))) {
+            None
+        } else if initials.contains(&q) && node.enabled.contains(&q) {
+            Some(Some(q))
         } else {
-            initials.iter().copied().find(|p| node.enabled.contains(p))
+            Some(initials.iter().copied().find(|p| node.enabled.contains(p)))
         };
+        self.initials = initials;
         match pick {
-            Some(p) => self.add_backtrack(i, p, shared),
+            None => {}
+            Some(Some(p)) => self.add_backtrack(i, p, shared),
             // None of them can run there (a sleeper): be conservative, explore them all.
-            None => self.add_all(i, shared),
+            Some(None) => self.add_all(i, shared),
         }
     }
 
@@ -635,13 +766,14 @@ impl Exhaustive {
                 self.replay_len = 0;
                 return;
             };
-            if node.chosen_local {
-                node.local_done.push(node.chosen);
-            } else {
-                let explored = (node.chosen, node.footprint.clone());
-                node.sleep.push(explored);
+            // The choice just explored sleeps in its siblings' subtrees (a local one does not);
+            // its footprint is copied into the sleep set only if a sibling follows.
+            let explored = node.chosen;
+            let shared = !node.chosen_local;
+            if !shared {
+                node.local_done.push(explored);
             }
-            let asleep = |p: &u32| node.sleep.iter().any(|(s, _)| s == p);
+            let asleep = |p: &u32| (shared && *p == explored) || node.sleep.iter().any(|(s, _)| s == p);
             // The shared alternatives first (in the same order in every shard), then the local
             // ones, which do not sleep in their siblings' subtrees.
             let next = match node.backtrack.iter().copied().find(|p| !asleep(p)) {
@@ -651,15 +783,23 @@ impl Exhaustive {
                 }
             };
             if let Some((p, local)) = next {
+                if shared {
+                    node.sleep.push((explored, Rc::from(&node.footprint[..])));
+                }
                 node.chosen = p;
                 node.chosen_local = local;
-                node.footprint = Rc::from(Vec::new());
+                node.footprint.clear();
+                node.touches = 0;
+                node.writes = 0;
                 node.clock.clear();
-                node.deps.clear();
                 self.replay_len = self.nodes.len();
                 return;
             }
-            self.nodes.pop();
+            if let Some(mut done) = self.nodes.pop() {
+                // Its sleep set holds footprints other nodes share: let them go now.
+                done.sleep.clear();
+                self.spare.push(done);
+            }
         }
     }
 }

@@ -608,10 +608,30 @@ impl Exhaustive {
             races.clear();
             let step = &self.nodes[j];
             if !step.footprint.is_empty() {
+                // Once one step of an actor is covered, so are its earlier ones: the scan ends
+                // when every other actor that ran has a covered step.
+                let others: u64 = if width <= 64 {
+                    last.iter().enumerate().filter(|&(p, &k)| p != me && k != usize::MAX).fold(0, |m, (p, _)| m | 1 << p)
+                } else {
+                    u64::MAX
+                };
+                let mut covered = 0u64;
                 for i in (0..j).rev() {
                     let earlier = &self.nodes[i];
                     let p = earlier.chosen as usize;
-                    if p == me || clock[p] >= earlier.clock[p] || !earlier.conflicts_with(step) {
+                    if p == me {
+                        continue;
+                    }
+                    if clock[p] >= earlier.clock[p] {
+                        if width <= 64 {
+                            covered |= 1 << p;
+                            if covered == others {
+                                break;
+                            }
+                        }
+                        continue;
+                    }
+                    if !earlier.conflicts_with(step) {
                         continue;
                     }
                     races.push(i);
@@ -808,14 +828,16 @@ impl Exhaustive {
 /// (equivalent interleavings give the same).
 fn fingerprint(nodes: &[Node], log: &[Event]) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut steps: Vec<(u32, &[u32], &[Access])> =
-        nodes.iter().map(|n| (n.chosen, &n.clock[..], &n.footprint[..])).collect();
-    steps.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     let mut hasher = std::hash::DefaultHasher::new();
-    for (actor, clock, footprint) in steps {
-        actor.hash(&mut hasher);
-        clock.hash(&mut hasher);
-        footprint.hash(&mut hasher);
+    // Actor by actor, each in its own order (which is its steps' clock order): no sort, no
+    // allocation.
+    let actors = nodes.iter().map(|n| n.chosen + 1).max().unwrap_or(0);
+    for actor in 0..actors {
+        for n in nodes.iter().filter(|n| n.chosen == actor) {
+            actor.hash(&mut hasher);
+            n.clock[..].hash(&mut hasher);
+            n.footprint[..].hash(&mut hasher);
+        }
     }
     // The final state's log tail (the sync) follows from the trace; the length separates
     // executions cut short.

@@ -153,6 +153,13 @@ struct Node {
     /// Vector clock of the step (happens-before), filled by the race analysis: per actor, how
     /// many of its steps happen before this one or are it.
     clock: Vec<u32>,
+    /// The earlier steps this one races with, ascending (filled with the clock).
+    races: Vec<u32>,
+    /// Key of the trace of the steps up to this one (a sum of per-step keys, so equivalent
+    /// interleavings have the same), and the actors that ran up to here (a bit per task id,
+    /// all set beyond 64).
+    key: u128,
+    seen: u64,
 }
 
 impl Node {
@@ -174,6 +181,9 @@ impl Node {
             local_done: Vec::new(),
             chosen_local: false,
             clock: Vec::new(),
+            races: Vec::new(),
+            key: 0,
+            seen: 0,
         }
     }
 
@@ -192,6 +202,9 @@ impl Node {
         self.local_done.clear();
         self.chosen_local = false;
         self.clock.clear();
+        self.races.clear();
+        self.key = 0;
+        self.seen = 0;
     }
 
     /// Whether this step's footprint conflicts with `other`'s: the signatures rule most
@@ -278,11 +291,9 @@ pub struct Exhaustive {
     /// Fingerprints of the explored traces, when counting them.
     traces: Option<std::collections::BTreeSet<u64>>,
     scratch: Vec<Access>,
-    /// The race analysis's scratch: per actor, its last node (or first in a reversal); races
-    /// of one step; initials of one reversal.
-    per_actor: Vec<usize>,
+    /// The race analysis's scratch: per actor, its first step in a reversal; the reversal's
+    /// initials.
     first_in_v: Vec<usize>,
-    races: Vec<usize>,
     initials: Vec<u32>,
     /// Task ids are below this (main and the actors).
     width: usize,
@@ -293,6 +304,21 @@ pub struct Exhaustive {
 /// many more prefixes of the others (measured in docs/exhaustive.md).
 const FRONTIER_DEVIATIONS: usize = 2;
 const PREFIX_HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// The key of one step in a trace: its actor, its clock and its footprint, hashed twice
+/// (128 bits).
+fn step_key(actor: u32, clock: &[u32], footprint: &[Access]) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u64| {
+        let mut h = std::hash::DefaultHasher::new();
+        salt.hash(&mut h);
+        actor.hash(&mut h);
+        clock.hash(&mut h);
+        footprint.hash(&mut h);
+        h.finish()
+    };
+    u128::from(half(1)) << 64 | u128::from(half(2))
+}
 
 fn conflict(a: &[Access], b: &[Access]) -> bool {
     a.iter().any(|x| b.iter().any(|y| (x.write || y.write) && x.object.overlaps(y.object)))
@@ -325,9 +351,7 @@ impl Exhaustive {
                 ..Summary::default()
             },
             scratch: Vec::new(),
-            per_actor: Vec::new(),
             first_in_v: Vec::new(),
-            races: Vec::new(),
             initials: Vec::new(),
             width: ops.iter().map(|o| o.actor as usize + 2).max().unwrap_or(1),
             ops,
@@ -414,6 +438,7 @@ impl Exhaustive {
         node.footprint.clear();
         std::mem::swap(&mut node.footprint, &mut self.scratch);
         node.granted_after_wait = granted;
+        self.clock_step(i);
     }
 
     /// The choice at one scheduling point. `runnable` holds the tasks that can run (sleepers
@@ -574,79 +599,82 @@ impl Exhaustive {
         self.next_execution();
     }
 
-    /// The analysis of steps `from..` (the new suffix of the execution), one step at a time:
-    /// its vector clock (a step happens after its actor's previous step and after every earlier
-    /// step it conflicts with), and, when reducing, its races.
+    /// The happens-before analysis of the step at node `j`, once its footprint is known: its
+    /// vector clock (it happens after its actor's previous step and after every earlier step
+    /// it conflicts with), the earlier steps it races with, and the key of the trace so far.
     ///
-    /// Near-linear in the execution per step: the earlier steps are visited latest first while
-    /// the clock accumulates, and a step the clock already covers (it happens before the
-    /// actor's previous step, or before a conflicting step visited already) is neither compared
-    /// nor joined: it cannot change the clock, and it is not a race (a step `i` conflicting with
-    /// `j` races with it exactly when no step after `i` and before `j` is ordered between them,
-    /// i.e. when the clock built from the later ones does not cover `i`). The races of a step
-    /// are then reversed earliest first, the order the backtrack sets were always filled in.
-    fn analyse(&mut self, from: usize) {
-        let width = self.width.max(self.nodes.iter().map(|n| n.chosen as usize + 1).max().unwrap_or(0));
-        let mut last = std::mem::take(&mut self.per_actor);
-        last.clear();
-        last.resize(width, usize::MAX);
-        for (k, node) in self.nodes[..from.min(self.nodes.len())].iter().enumerate() {
-            last[node.chosen as usize] = k;
+    /// Near-linear in the execution: the earlier steps are visited latest first while the clock
+    /// accumulates, and a step the clock already covers (it happens before the actor's previous
+    /// step, or before a conflicting step visited already) is neither compared nor joined: it
+    /// cannot change the clock, and it is not a race (a step `i` conflicting with `j` races with
+    /// it exactly when no step after `i` and before `j` is ordered between them, i.e. when the
+    /// clock built from the later ones does not cover `i`). Once one step of an actor is
+    /// covered so are its earlier ones, so the scan ends when every other actor that ran has a
+    /// covered step.
+    fn clock_step(&mut self, j: usize) {
+        let me = self.nodes[j].chosen as usize;
+        let width = self.width.max(me + 1);
+        let mut clock = std::mem::take(&mut self.nodes[j].clock);
+        clock.clear();
+        clock.resize(width, 0);
+        if let Some(k) = (0..j).rev().find(|&k| self.nodes[k].chosen as usize == me) {
+            let before = &self.nodes[k].clock;
+            let n = width.min(before.len());
+            clock[..n].copy_from_slice(&before[..n]);
         }
-        let mut races = std::mem::take(&mut self.races);
-        for j in from..self.nodes.len() {
-            let me = self.nodes[j].chosen as usize;
-            let mut clock = std::mem::take(&mut self.nodes[j].clock);
-            clock.clear();
-            clock.resize(width, 0);
-            if let Some(k) = last.get(me).copied().filter(|&k| k != usize::MAX) {
-                let before = &self.nodes[k].clock;
-                let n = width.min(before.len());
-                clock[..n].copy_from_slice(&before[..n]);
-            }
-            let own = clock[me];
-            races.clear();
-            let step = &self.nodes[j];
-            if !step.footprint.is_empty() {
-                // Once one step of an actor is covered, so are its earlier ones: the scan ends
-                // when every other actor that ran has a covered step.
-                let others: u64 = if width <= 64 {
-                    last.iter().enumerate().filter(|&(p, &k)| p != me && k != usize::MAX).fold(0, |m, (p, _)| m | 1 << p)
-                } else {
-                    u64::MAX
-                };
-                let mut covered = 0u64;
-                for i in (0..j).rev() {
-                    let earlier = &self.nodes[i];
-                    let p = earlier.chosen as usize;
-                    if p == me {
-                        continue;
-                    }
-                    if clock[p] >= earlier.clock[p] {
-                        if width <= 64 {
-                            covered |= 1 << p;
-                            if covered == others {
-                                break;
-                            }
+        let own = clock[me];
+        let mut races = std::mem::take(&mut self.nodes[j].races);
+        races.clear();
+        let seen_before = j.checked_sub(1).map_or(0, |k| self.nodes[k].seen);
+        let step = &self.nodes[j];
+        if !step.footprint.is_empty() {
+            let others = if width <= 64 { seen_before & !(1u64 << me) } else { u64::MAX };
+            let mut covered = 0u64;
+            for i in (0..j).rev() {
+                let earlier = &self.nodes[i];
+                let p = earlier.chosen as usize;
+                if p == me {
+                    continue;
+                }
+                if clock[p] >= earlier.clock[p] {
+                    if width <= 64 {
+                        covered |= 1 << p;
+                        if covered == others {
+                            break;
                         }
-                        continue;
                     }
-                    if !earlier.conflicts_with(step) {
-                        continue;
-                    }
-                    races.push(i);
-                    for (c, e) in clock.iter_mut().zip(&earlier.clock) {
-                        *c = (*c).max(*e);
-                    }
+                    continue;
+                }
+                if !earlier.conflicts_with(step) {
+                    continue;
+                }
+                races.push(i as u32);
+                for (c, e) in clock.iter_mut().zip(&earlier.clock) {
+                    *c = (*c).max(*e);
                 }
             }
-            clock[me] = own + 1;
-            self.nodes[j].clock = clock;
-            last[me] = j;
-            if !self.reduce() {
-                continue;
-            }
-            for &i in races.iter().rev() {
+        }
+        // Reversed earliest first, the order the backtrack sets were always filled in.
+        races.reverse();
+        clock[me] = own + 1;
+        let key = j.checked_sub(1).map_or(0, |k| self.nodes[k].key).wrapping_add(step_key(me as u32, &clock, &step.footprint));
+        let node = &mut self.nodes[j];
+        node.clock = clock;
+        node.races = races;
+        node.key = key;
+        node.seen = if width <= 64 { seen_before | 1 << me } else { u64::MAX };
+    }
+
+    /// Reverses the races of steps `from..` (the new suffix of the execution; their clocks and
+    /// races are known, [`Exhaustive::clock_step`]).
+    fn analyse(&mut self, from: usize) {
+        if !self.reduce() {
+            return;
+        }
+        for j in from..self.nodes.len() {
+            let races = std::mem::take(&mut self.nodes[j].races);
+            for &i in &races {
+                let i = i as usize;
                 // A wake-up cannot come before the release that made it possible: not a race
                 // (the order of the two requests is, and is reversed where they were queued).
                 if let Some(class) = self.nodes[j].granted_after_wait
@@ -659,9 +687,8 @@ impl Exhaustive {
                 let shared = j <= self.frontier.unwrap_or(usize::MAX) && j < self.local_from;
                 self.reverse(i, j, shared);
             }
+            self.nodes[j].races = races;
         }
-        self.per_actor = last;
-        self.races = races;
     }
 
     /// `i` happens before `j` (`i < j`).

@@ -57,9 +57,10 @@ impl Mode {
 pub struct Summary {
     /// Executions run, redundant and foreign ones included.
     pub executions: u64,
-    /// Executions the sleep sets showed equivalent to one explored before (stopped being
-    /// analysed at that point, but run to their end).
+    /// Executions the sleep sets (or, under a bound, a finished subtree) showed equivalent to
+    /// one explored before (stopped being analysed at that point, but run to their end).
     pub redundant: u64,
+
     /// Executions whose subtree belongs to another shard (run only down to the frontier, to
     /// learn the shared top of the tree).
     pub foreign: u64,
@@ -160,7 +161,41 @@ struct Node {
     /// all set beyond 64).
     key: u128,
     seen: u64,
+    /// Bounded POR: the node's configuration ([`Exhaustive::configuration`]), and where its
+    /// subtree's requests begin in the request log.
+    config: u128,
+    log_start: usize,
 }
+
+/// Bounded POR: a backtracking request made by a race reversal (rule 2 or 3 of
+/// docs/exhaustive.md): actor `q` at node `target`, for the race whose earlier step is at node
+/// `i` and later step at node `j` (a request replayed from the cache: `j` is the node where it
+/// was replayed, `i` too for an [`Escape::EntryBlock`]).
+#[derive(Clone, Copy)]
+struct Request {
+    target: usize,
+    i: usize,
+    j: usize,
+    block: bool,
+    q: u32,
+}
+
+/// A request that left a finished subtree, in terms that hold at any node with the same
+/// configuration: a step is named by its actor and its place in the actor's order (the same
+/// step in every equivalent prefix).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Escape {
+    /// `q` at the node of that step.
+    At { actor: u32, index: u32, q: u32 },
+    /// `q` where the block of the actor that ran before that step began.
+    BlockOf { actor: u32, index: u32, q: u32 },
+    /// `q` where the block that runs into the subtree's root began.
+    EntryBlock { q: u32 },
+}
+
+/// Finished subtrees remembered by bounded POR at most (then no more are remembered: the
+/// search goes on without skipping new ones).
+const CACHE_MAX: usize = 1 << 20;
 
 impl Node {
     fn empty() -> Self {
@@ -184,6 +219,8 @@ impl Node {
             races: Vec::new(),
             key: 0,
             seen: 0,
+            config: 0,
+            log_start: 0,
         }
     }
 
@@ -297,6 +334,11 @@ pub struct Exhaustive {
     initials: Vec<u32>,
     /// Task ids are below this (main and the actors).
     width: usize,
+    /// Bounded POR, unsharded: the requests of the subtrees on the current path, and the
+    /// requests that left each finished subtree, by configuration (docs/exhaustive.md,
+    /// "Finished subtrees").
+    requests: Vec<Request>,
+    finished: std::collections::BTreeMap<u128, Rc<[Escape]>>,
 }
 
 /// Deviations from a node's first choice after which a sharded search deals subtrees out
@@ -304,6 +346,15 @@ pub struct Exhaustive {
 /// many more prefixes of the others (measured in docs/exhaustive.md).
 const FRONTIER_DEVIATIONS: usize = 2;
 const PREFIX_HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// A node's configuration (see [`Exhaustive::configuration`]) from the trace key and actor of
+/// the step before it, if any.
+fn configuration(parent: Option<(u128, u32)>, preemptions: usize, current: Option<u32>) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    (parent, preemptions, current).hash(&mut h);
+    parent.map_or(0, |p| p.0) ^ u128::from(h.finish())
+}
 
 /// The key of one step in a trace: its actor, its clock and its footprint, hashed twice
 /// (128 bits).
@@ -353,6 +404,8 @@ impl Exhaustive {
             scratch: Vec::new(),
             first_in_v: Vec::new(),
             initials: Vec::new(),
+            requests: Vec::new(),
+            finished: std::collections::BTreeMap::new(),
             width: ops.iter().map(|o| o.actor as usize + 2).max().unwrap_or(1),
             ops,
         }
@@ -368,6 +421,98 @@ impl Exhaustive {
 
     fn reduce(&self) -> bool {
         matches!(self.mode, Mode::Dpor | Mode::Bpor { .. })
+    }
+
+    /// Bounded POR remembers finished subtrees (not when sharded: a shard's subtrees depend on
+    /// the other shards' frontier).
+    fn caching(&self) -> bool {
+        matches!(self.mode, Mode::Bpor { .. }) && self.shard.is_none()
+    }
+
+    /// What decides a subtree's exploration under bounded POR: the trace of the steps before
+    /// it (which fixes the kernel state and every actor's progress), the actor that ran last
+    /// (where the running block began, and the next preemption), the preemptions so far.
+    fn configuration(&self, i: usize, preemptions: usize, current: Option<u32>) -> u128 {
+        configuration(i.checked_sub(1).map(|k| (self.nodes[k].key, self.nodes[k].chosen)), preemptions, current)
+    }
+
+    /// Records a request of a race reversal, for the summaries of finished subtrees.
+    fn log_request(&mut self, request: Request) {
+        if self.caching() {
+            self.requests.push(request);
+        }
+    }
+
+    /// The node of the `index`-th step of `actor` (1-based, as clocks count) before node `n`.
+    fn node_of(&self, actor: u32, index: u32, n: usize) -> usize {
+        (0..n)
+            .filter(|&k| self.nodes[k].chosen == actor)
+            .nth(index as usize - 1)
+            .expect("racesim bug: a remembered subtree's prefix is not equivalent to this one")
+    }
+
+    /// Node `m`'s subtree is finished: the requests it made to nodes above it stay in the log
+    /// (for the subtrees above) and, those its own races made, are remembered under its
+    /// configuration.
+    fn remember(&mut self, m: usize) {
+        let start = self.nodes[m].log_start.min(self.requests.len());
+        let mut escapes = Vec::new();
+        let mut kept = start;
+        for r in start..self.requests.len() {
+            let e = self.requests[r];
+            if e.target >= m {
+                continue;
+            }
+            self.requests[kept] = e;
+            kept += 1;
+            if e.j < m {
+                // A race of the prefix, not of the subtree: the prefix's own analysis finds it.
+                continue;
+            }
+            let label = |k: usize| (self.nodes[k].chosen, self.nodes[k].clock[self.nodes[k].chosen as usize]);
+            escapes.push(if !e.block {
+                let (actor, index) = label(e.i);
+                Escape::At { actor, index, q: e.q }
+            } else if e.i < m {
+                let (actor, index) = label(e.i);
+                Escape::BlockOf { actor, index, q: e.q }
+            } else {
+                Escape::EntryBlock { q: e.q }
+            });
+        }
+        self.requests.truncate(kept);
+        if self.finished.len() < CACHE_MAX {
+            escapes.sort();
+            escapes.dedup();
+            self.finished.insert(self.nodes[m].config, Rc::from(escapes));
+        }
+    }
+
+    /// Node `n` would root a subtree equivalent to a finished one: make its requests here, as
+    /// running it would.
+    fn replay(&mut self, n: usize, escapes: &[Escape]) {
+        for &escape in escapes {
+            match escape {
+                Escape::At { actor, index, q } => {
+                    let i = self.node_of(actor, index, n);
+                    self.add_backtrack(i, q, false);
+                    self.log_request(Request { target: i, i, j: n, block: false, q });
+                }
+                Escape::BlockOf { actor, index, q } => {
+                    let i = self.node_of(actor, index, n);
+                    if let Some(k) = self.block_start(i) {
+                        self.add_backtrack(k, q, false);
+                        self.log_request(Request { target: k, i, j: n, block: true, q });
+                    }
+                }
+                Escape::EntryBlock { q } => {
+                    if let Some(k) = self.block_start(n) {
+                        self.add_backtrack(k, q, false);
+                        self.log_request(Request { target: k, i: n, j: n, block: true, q });
+                    }
+                }
+            }
+        }
     }
 
     /// Whether choosing `actor` at node `i` keeps the execution within the preemption bound.
@@ -497,6 +642,21 @@ impl Exhaustive {
                     .cloned(),
             ),
             _ => {}
+        }
+        if self.caching() {
+            let config = self.configuration(i, preemptions, current);
+            if let Some(escapes) = self.finished.get(&config).cloned() {
+                // Equivalent to a finished subtree: its requests are made here, and the rest of
+                // this execution is not analysed.
+                self.replay(i, &escapes);
+                self.blocked = true;
+                self.summary.redundant += 1;
+                let fallback = current.unwrap_or(node.enabled[0]);
+                self.spare.push(node);
+                return Some(TaskId::from(fallback as usize));
+            }
+            node.config = config;
+            node.log_start = self.requests.len();
         }
         let asleep = |p: u32| node.sleep.iter().any(|(s, _)| *s == p);
         let Some(first) = node.enabled.iter().copied().find(|&p| !asleep(p)) else {
@@ -709,8 +869,10 @@ impl Exhaustive {
             // while an equivalent execution within it starts where the actor running before
             // `i` was switched to, the same at that conservative backtracking point.
             self.add_backtrack(i, q, shared);
+            self.log_request(Request { target: i, i, j, block: false, q });
             if let Some(k) = self.block_start(i) {
                 self.add_backtrack(k, q, shared);
+                self.log_request(Request { target: k, i, j, block: true, q });
             }
             return;
         }
@@ -841,6 +1003,9 @@ impl Exhaustive {
                 node.clock.clear();
                 self.replay_len = self.nodes.len();
                 return;
+            }
+            if self.caching() {
+                self.remember(self.nodes.len() - 1);
             }
             if let Some(mut done) = self.nodes.pop() {
                 // Its sleep set holds footprints other nodes share: let them go now.

@@ -235,21 +235,22 @@ fn bounded_por_covers_every_trace_of_the_naive_bounded_search() {
         (
             shipped("fault_truncate"),
             "invalidate_lock",
-            vec![(0, 2, 2, 2), (1, 18, 33, 16), (2, 92, 407, 31), (3, 280, 2_878, 37)],
+            vec![(0, 2, 2, 2), (1, 18, 33, 16), (2, 92, 407, 31), (3, 173, 2_878, 37), (4, 246, 17_385, 38)],
         ),
         (
             shipped("collapse_mmap"),
             "invalidate_lock",
-            vec![(0, 2, 2, 2), (1, 18, 42, 16), (2, 96, 626, 35), (3, 326, 5_672, 64)],
+            // Bound 4: where a restricted sleep-set rule once missed 2 of the 109 traces.
+            vec![(0, 2, 2, 2), (1, 18, 42, 16), (2, 96, 626, 35), (3, 207, 5_672, 64), (4, 382, 45_892, 109)],
         ),
-        (shipped("reclaim_fault"), "legacy", vec![(0, 2, 2, 2), (1, 10, 21, 8), (2, 24, 162, 8), (3, 45, 770, 8)]),
+        (shipped("reclaim_fault"), "legacy", vec![(0, 2, 2, 2), (1, 10, 21, 8), (2, 24, 162, 8), (3, 30, 770, 8)]),
         (
             shipped("reclaim_fault"),
             "invalidate_lock",
-            vec![(0, 2, 2, 2), (1, 10, 21, 8), (2, 24, 164, 8), (3, 45, 786, 8)],
+            vec![(0, 2, 2, 2), (1, 10, 21, 8), (2, 24, 164, 8), (3, 30, 786, 8)],
         ),
-        (load_vs_truncate(), "legacy", vec![(0, 2, 2, 2), (1, 10, 22, 8), (2, 33, 160, 12), (3, 65, 835, 13)]),
-        (stores_and_load(), "legacy", vec![(0, 6, 6, 6), (1, 42, 60, 24), (2, 192, 402, 36), (3, 552, 1_752, 36)]),
+        (load_vs_truncate(), "legacy", vec![(0, 2, 2, 2), (1, 10, 22, 8), (2, 33, 160, 12), (3, 51, 835, 13)]),
+        (stores_and_load(), "legacy", vec![(0, 6, 6, 6), (1, 42, 60, 24), (2, 156, 402, 36), (3, 288, 1_752, 36)]),
         (read_vs_reclaim(), "legacy", vec![(0, 2, 2, 2), (1, 5, 12, 3), (2, 9, 65, 3), (3, 10, 174, 3)]),
         (load_vs_munmap(), "legacy", vec![(0, 2, 2, 2), (1, 5, 13, 3), (2, 9, 73, 3), (3, 10, 208, 3)]),
     ];
@@ -354,13 +355,15 @@ fn shards_partition_the_search() {
     }
     // Pinned: own executions (duplication over `whole` comes from races below the frontier
     // found by more than one shard) and total executions (foreign ones run the shared top).
+    // Sharded bounded POR does not skip finished subtrees (unsharded does): its `own` can
+    // exceed `whole` by more than the frontier's duplication.
     let expected = [
         "stores_and_load Dpor 2: whole 36 own 36 total 45",
         "stores_and_load Dpor 3: whole 36 own 48 total 66",
         "stores_and_load Bpor { bound: 1 } 2: whole 42 own 46 total 68",
         "stores_and_load Bpor { bound: 1 } 3: whole 42 own 58 total 101",
-        "stores_and_load Bpor { bound: 2 } 2: whole 192 own 257 total 292",
-        "stores_and_load Bpor { bound: 2 } 3: whole 192 own 337 total 408",
+        "stores_and_load Bpor { bound: 2 } 2: whole 156 own 257 total 292",
+        "stores_and_load Bpor { bound: 2 } 3: whole 156 own 337 total 408",
         "stores_and_load Naive { bound: Some(2) } 2: whole 402 own 402 total 495",
         "stores_and_load Naive { bound: Some(2) } 3: whole 402 own 402 total 588",
         "collapse_mmap Dpor 2: whole 195 own 195 total 222",

@@ -35,7 +35,10 @@ fn main() {
         }
         let te = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let random = ExploreConfig { schedules_max: if only == Some("only=exhaustive") { 1 } else { SAMPLED }, ..random.clone() };
+        let random = ExploreConfig {
+            schedules_max: if only == Some("only=exhaustive") { 1 } else { SAMPLED },
+            ..random.clone()
+        };
         let r = racesim_explore::explore(&scenario, &policy, &random, Box::new(|_| true));
         let tr = t.elapsed().as_secs_f64();
         let (e_us, r_us) = (te * 1e6 / execs as f64, tr * 1e6 / r.progress.schedules as f64);

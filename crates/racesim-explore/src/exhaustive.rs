@@ -247,7 +247,8 @@ impl Node {
     /// Whether this step's footprint conflicts with `other`'s: the signatures rule most
     /// pairs out without looking at the objects.
     fn conflicts_with(&self, other: &Node) -> bool {
-        (self.writes & other.touches) | (self.touches & other.writes) != 0 && conflict(&self.footprint, &other.footprint)
+        (self.writes & other.touches) | (self.touches & other.writes) != 0
+            && conflict(&self.footprint, &other.footprint)
     }
 }
 
@@ -635,11 +636,7 @@ impl Exhaustive {
             // Sleep sets only without a bound: under one, an execution a sleeper stands for may
             // need more preemptions than the one explored (docs/exhaustive.md).
             Some(parent) if self.mode == Mode::Dpor => node.sleep.extend(
-                parent
-                    .sleep
-                    .iter()
-                    .filter(|(p, fp)| *p != parent.chosen && !conflict(fp, &parent.footprint))
-                    .cloned(),
+                parent.sleep.iter().filter(|(p, fp)| *p != parent.chosen && !conflict(fp, &parent.footprint)).cloned(),
             ),
             _ => {}
         }
@@ -752,7 +749,7 @@ impl Exhaustive {
             if !self.blocked
                 && let Some(traces) = self.traces.as_mut()
             {
-                traces.insert(fingerprint(&self.nodes, log));
+                traces.insert(fingerprint(&self.nodes, log, kernel));
             }
         }
         self.summary.distinct_traces = self.traces.as_ref().map(|t| t.len() as u64);
@@ -817,7 +814,11 @@ impl Exhaustive {
         // Reversed earliest first, the order the backtrack sets were always filled in.
         races.reverse();
         clock[me] = own + 1;
-        let key = j.checked_sub(1).map_or(0, |k| self.nodes[k].key).wrapping_add(step_key(me as u32, &clock, &step.footprint));
+        let key = j.checked_sub(1).map_or(0, |k| self.nodes[k].key).wrapping_add(step_key(
+            me as u32,
+            &clock,
+            &step.footprint,
+        ));
         let node = &mut self.nodes[j];
         node.clock = clock;
         node.races = races;
@@ -1016,19 +1017,40 @@ impl Exhaustive {
     }
 }
 
-/// A trace's identity: each step's events with its happens-before clock, in per-actor order
-/// (equivalent interleavings give the same).
-fn fingerprint(nodes: &[Node], log: &[Event]) -> u64 {
+/// A trace's identity: each step's footprint with its happens-before clock, in per-actor order
+/// (equivalent interleavings give the same), with page frames (and their locks) named as
+/// [`Kernel::canonical`] numbers them — by file, index and allocation order — since equivalent
+/// interleavings may allocate frames in another order (docs/exhaustive.md, "Equal up to the
+/// numbering of page frames").
+fn fingerprint(nodes: &[Node], log: &[Event], kernel: &Kernel) -> u64 {
     use std::hash::{Hash, Hasher};
+    let mut order: Vec<usize> = (0..kernel.pages.len()).collect();
+    order.sort_by_key(|&p| (kernel.pages[p].ino, kernel.pages[p].index, p));
+    let mut frame = vec![0; kernel.pages.len()];
+    for (canonical, &p) in order.iter().enumerate() {
+        frame[p] = canonical as racesim_kernel::types::PageId;
+    }
+    let rename = |p: racesim_kernel::types::PageId| frame.get(p as usize).copied().unwrap_or(p);
     let mut hasher = std::hash::DefaultHasher::new();
-    // Actor by actor, each in its own order (which is its steps' clock order): no sort, no
-    // allocation.
+    let mut renamed: Vec<(Object, bool)> = Vec::new();
+    // Actor by actor, each in its own order (which is its steps' clock order).
     let actors = nodes.iter().map(|n| n.chosen + 1).max().unwrap_or(0);
     for actor in 0..actors {
         for n in nodes.iter().filter(|n| n.chosen == actor) {
             actor.hash(&mut hasher);
             n.clock[..].hash(&mut hasher);
-            n.footprint[..].hash(&mut hasher);
+            // Renamed, a footprint's objects may sort differently: sorted again.
+            renamed.clear();
+            renamed.extend(n.footprint.iter().map(|access| {
+                let object = match access.object {
+                    Object::Page(p) => Object::Page(rename(p)),
+                    Object::Lock(LockClass::Page(p)) => Object::Lock(LockClass::Page(rename(p))),
+                    other => other,
+                };
+                (object, access.write)
+            }));
+            renamed.sort();
+            renamed.hash(&mut hasher);
         }
     }
     // The final state's log tail (the sync) follows from the trace; the length separates

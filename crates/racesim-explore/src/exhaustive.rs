@@ -326,6 +326,7 @@ pub struct Exhaustive {
     local_from: usize,
     exhausted: bool,
     pub summary: Summary,
+    last_trace: Option<u64>,
     /// Fingerprints of the explored traces, when counting them.
     traces: Option<std::collections::BTreeSet<u64>>,
     scratch: Vec<Access>,
@@ -397,6 +398,7 @@ impl Exhaustive {
             local_from: usize::MAX,
             exhausted: false,
             traces: count_traces.then(Default::default),
+            last_trace: None,
             summary: Summary {
                 preemption_bound: mode.bound(),
                 shard: shard.filter(|s| s.count > 1),
@@ -418,6 +420,12 @@ impl Exhaustive {
 
     pub fn exhausted(&self) -> bool {
         self.exhausted
+    }
+
+    /// The trace fingerprint of the last execution, when counting traces and it was analysed
+    /// to its end (development aid: examples/trace_probe.rs).
+    pub fn last_trace(&self) -> Option<u64> {
+        self.last_trace
     }
 
     fn reduce(&self) -> bool {
@@ -717,6 +725,7 @@ impl Exhaustive {
 
     /// A new execution begins.
     pub fn begin(&mut self) {
+        self.last_trace = None;
         self.depth = 0;
         self.pending = None;
         self.last_pos = 0;
@@ -749,7 +758,9 @@ impl Exhaustive {
             if !self.blocked
                 && let Some(traces) = self.traces.as_mut()
             {
-                traces.insert(fingerprint(&self.nodes, log, kernel));
+                let trace = fingerprint(&self.nodes, log, kernel);
+                traces.insert(trace);
+                self.last_trace = Some(trace);
             }
         }
         self.summary.distinct_traces = self.traces.as_ref().map(|t| t.len() as u64);

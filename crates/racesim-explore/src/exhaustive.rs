@@ -261,7 +261,7 @@ impl Node {
 fn signature(object: Object) -> u64 {
     const PAGES: u64 = 0xff << 48;
     const PTES: u64 = 0xff << 56;
-    let general = |key: u64| 1u64 << (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) % 48;
+    let general = |key: u64| 1u64 << ((key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) % 48);
     let by_file = |tag: u64, ino: u16| general(tag << 16 | u64::from(ino));
     match object {
         Object::Anything => u64::MAX,
@@ -825,11 +825,13 @@ impl Exhaustive {
         // Reversed earliest first, the order the backtrack sets were always filled in.
         races.reverse();
         clock[me] = own + 1;
-        let key = j.checked_sub(1).map_or(0, |k| self.nodes[k].key).wrapping_add(step_key(
-            me as u32,
-            &clock,
-            &step.footprint,
-        ));
+        // The trace key only serves bounded POR's finished subtrees.
+        let key = if self.caching() {
+            let before = j.checked_sub(1).map_or(0, |k| self.nodes[k].key);
+            before.wrapping_add(step_key(me as u32, &clock, &step.footprint))
+        } else {
+            0
+        };
         let node = &mut self.nodes[j];
         node.clock = clock;
         node.races = races;

@@ -193,9 +193,10 @@ enum Escape {
     EntryBlock { q: u32 },
 }
 
-/// Finished subtrees remembered by bounded POR at most (then no more are remembered: the
-/// search goes on without skipping new ones).
-const CACHE_MAX: usize = 1 << 20;
+/// Finished subtrees remembered by bounded POR at most; when full, it forgets them all and
+/// starts again. A cache of this size stays within about 20 MB however long the search
+/// (measured in docs/exhaustive.md).
+const CACHE_MAX: usize = 1 << 17;
 
 impl Node {
     fn empty() -> Self {
@@ -489,8 +490,30 @@ impl Exhaustive {
                 Escape::EntryBlock { q: e.q }
             });
         }
-        self.requests.truncate(kept);
-        if self.finished.len() < CACHE_MAX {
+        // The same request from several races needs keeping once, with its latest race: a
+        // subtree above takes it if that race is in the subtree (which the latest is whenever
+        // any is), and the conversion above depends on nothing else. This keeps the log as
+        // short as the distinct requests to the current path.
+        self.requests[start..kept].sort_by_key(|e| (e.target, e.i, e.block, e.q, std::cmp::Reverse(e.j)));
+        let mut write = start;
+        for r in start..kept {
+            let e = self.requests[r];
+            if write > start && {
+                let w = self.requests[write - 1];
+                (w.target, w.i, w.block, w.q) == (e.target, e.i, e.block, e.q)
+            } {
+                continue;
+            }
+            self.requests[write] = e;
+            write += 1;
+        }
+        self.requests.truncate(write);
+        if self.finished.len() >= CACHE_MAX {
+            // Full: start again (deterministically). Equivalent subtrees tend to finish near
+            // each other in the search, so the recent ones are the useful ones.
+            self.finished.clear();
+        }
+        {
             escapes.sort();
             escapes.dedup();
             self.finished.insert(self.nodes[m].config, Rc::from(escapes));

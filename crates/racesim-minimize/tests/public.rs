@@ -31,6 +31,9 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("dio_read_punch_fence", 3),
     ("dio_write_buffered_read", 1),
     ("failed_write", 0),
+    // The store (lost write) or the write fault (orphan page) slips into the failed write
+    // between its write_begin and its cleanup's punch.
+    ("failed_write_cleanup_fault", 1),
     ("fair_rwsem_deadlock", 1),
     ("fault_second_truncate", 1),
     ("fault_truncate", 1),

@@ -1,6 +1,5 @@
 //! The built-in policies are written as lock tables (policies/*.toml); each must mean exactly
-//! the policy its field-by-field form (tests/fixtures/*.fields.toml) spells out, plus the
-//! placements that form has no field for.
+//! the policy its field-by-field form (tests/fixtures/*.fields.toml) spells out.
 
 use racesim_scenario::policy_file;
 use std::path::Path;
@@ -25,13 +24,6 @@ fn every_builtin_lock_table_means_its_field_form() {
         table.lock.retain(|p| !dio_locking(p));
         let expected_dio_locking = usize::from(name != "invalidate_lock");
         assert_eq!(before - table.lock.len(), expected_dio_locking, "{name}: DIO_LOCKING placements");
-        // Nor the lock ext4_truncate_failed_write takes (i_mmap_sem, then invalidate_lock,
-        // exclusive), which came after the field form.
-        let failed_write = |p: &racesim_kernel::placement::Placement| p.from == Point::FailedWriteStart;
-        let before = table.lock.len();
-        table.lock.retain(|p| !failed_write(p));
-        let expected_failed_write = usize::from(matches!(name, "mmaplock" | "invalidate_lock"));
-        assert_eq!(before - table.lock.len(), expected_failed_write, "{name}: truncate_failed_write placements");
         assert_eq!(table, fields, "{name}");
     }
 }

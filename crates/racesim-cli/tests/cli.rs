@@ -577,9 +577,9 @@ fn an_exhaustive_run_says_exactly_what_it_showed() {
         let json: serde_json::Value = serde_json::from_str(&first).unwrap();
         (json["coverage"].as_str().unwrap_or("").to_string(), json["executions"].as_u64())
     };
-    assert_eq!(coverage(&["--strategy", "exhaustive"]), ("verified".into(), Some(38)));
+    assert_eq!(coverage(&["--strategy", "exhaustive"]), ("verified".into(), Some(28)));
     // Bounded partial-order reduction (every schedule within the bound: 33).
-    assert_eq!(coverage(&["--preemption-bound", "1"]), ("verified within 1 preemption".into(), Some(18)));
+    assert_eq!(coverage(&["--preemption-bound", "1"]), ("verified within 1 preemption".into(), Some(16)));
     assert_eq!(coverage(&["--strategy", "exhaustive", "-n", "5"]), ("incomplete after 5 executions".into(), Some(5)));
     let sampled = coverage(&[]);
     assert_eq!(sampled, (String::new(), None));

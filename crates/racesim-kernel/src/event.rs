@@ -818,7 +818,9 @@ impl Change {
             Change::PteProbe { mm, ino, index, .. } => {
                 out.extend([read(Ptes(ino, one(index))), read(Vmas(mm))]);
             }
-            Change::PtesZapped { ino, range, .. } => out.push(write(Ptes(ino, range))),
+            // A zap that found no PTE changed nothing: it only read the page tables (a PTE
+            // installed before it in another order writes them, which orders the two).
+            Change::PtesZapped { ino, range, count } => out.push(Access { object: Ptes(ino, range), write: count > 0 }),
             Change::PageDeleted { ino, index, page, .. } => {
                 out.extend([write(CacheSlots(ino, one(index))), write(Page(page)), write(Ptes(ino, one(index)))]);
             }

@@ -342,6 +342,13 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
                 f.pages[lblk as usize] = Token::Zero;
             }
             f.zap_pending_from = None;
+            // truncate(2) is atomic towards everything that changes the size: ext4_setattr and
+            // xfs_setattr_size hold i_rwsem from before i_size_write to after the blocks are
+            // freed, and every write(2), direct write and fallocate that could extend the file
+            // takes it too. The split into size and removal is for stores and reads through
+            // PTEs the truncate has not zapped yet; a write that extended the file between the
+            // two is undone here, so it explains nothing (dio_write_extends_truncate.toml).
+            f.size = size;
             true
         }
         Effect::Punch { ino, page, pages, zero_range } => {
@@ -784,6 +791,37 @@ mod tests {
             })
             .unwrap();
         assert!(handle.join().expect("no stack overflow"));
+    }
+
+    /// truncate(2) is atomic towards writes that extend the file: a direct write that extended
+    /// it between truncate's size change and its removal of the pages past the new size (no
+    /// kernel lets it: both hold i_rwsem) is undone by the removal, so a file that ends long but
+    /// with the written page a hole is unexplained (dio_write_extends_truncate.toml); the file
+    /// the two orders give is explained.
+    #[test]
+    fn truncate_undoes_a_size_extended_inside_it() {
+        let d0 = Token::Data { ino: 0, lblk: 0, write: 0 };
+        let d1 = Token::Data { ino: 0, lblk: 1, write: 0 };
+        let written = Token::Data { ino: 0, lblk: 2, write: 2 };
+        let truncate = Operation::Truncate { file: 0, size: 1 };
+        let dio = Operation::DioWrite {
+            file: 0,
+            page: 2,
+            pages: 1,
+            buffer: racesim_kernel::UserBuffer::Anonymous,
+            asynchronous: false,
+        };
+        let history = [
+            Item { effect: Effect::TruncateSize { ino: 0, size: 1 }, begin: 5, end: 5, actor: 0, op: truncate },
+            Item { effect: Effect::Wrote { ino: 0, lblk: 2, token: written }, begin: 6, end: 9, actor: 1, op: dio },
+            Item { effect: Effect::Truncate { ino: 0, size: 1 }, begin: 5, end: 20, actor: 0, op: truncate },
+        ];
+        let initial = [file(2, &[d0, d1])];
+        let long_with_a_hole = [file(3, &[d0])];
+        assert!(matches!(check_stale_data(&initial, &history, &long_with_a_hole, &mut 0), Judgement::Unexplained(_)));
+        for explained in [file(1, &[d0]), file(3, &[d0, Token::Zero, written])] {
+            assert!(matches!(check_stale_data(&initial, &history, &[explained], &mut 0), Judgement::Explained));
+        }
     }
 
     /// A direct read's DMA into a page that truncation removed before it landed went nowhere

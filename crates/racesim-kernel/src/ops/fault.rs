@@ -296,7 +296,11 @@ impl<C: Cpu> Task<'_, C> {
                     PteTarget::Page(page) => Some((page, p.writable)),
                     _ => None,
                 });
-                m.emit(actor, "handle_pte_fault", Change::PageLookup { ino: file, index, page: page.map(|p| p.0) });
+                // A page-table walk: it reads the PTE (and the VMA), not the page cache, and its
+                // event says so; the partial-order reduction orders it by that footprint against
+                // PTE installs and zaps.
+                let usable = page.is_some_and(|(_, writable)| !write || writable);
+                m.emit(actor, "handle_pte_fault", Change::PteProbe { mm, ino: file, index, usable });
                 Ok(page)
             })?;
             match present {

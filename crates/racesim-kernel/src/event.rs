@@ -607,6 +607,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "ext4_update_inode_size",
     "ext4_wait_dax_page",
     "ext4_write_begin",
+    "ext4_write_end",
     "ext4_writepage",
     "ext4_zero_range",
     "fallocate",
@@ -645,6 +646,8 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "insert_range",
     "invalidate_complete_page2",
     "invalidate_inode_pages2_range",
+    "iomap_write_delalloc_release",
+    "iomap_write_delalloc_scan",
     "iov_iter_copy_from_user_atomic",
     "load",
     "lock_page",
@@ -703,6 +706,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "write",
     "write_cache_pages",
     "writeback",
+    "xfs_bmap_punch_delalloc_range",
     "zero_range",
 ];
 

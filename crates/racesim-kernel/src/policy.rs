@@ -106,6 +106,49 @@ pub enum DioWritePostInvalidate {
     AtCompletion,
 }
 
+/// What a buffered write(2) that stopped short (a copy that failed, ENOSPC in `write_begin`)
+/// undoes of the allocation it made for the part it did not copy. Where it undoes anything, it
+/// does so in the kernel function `truncate_failed_write` (a placement point set: `start`,
+/// `truncate_pagecache`, `remove_space`, `end`), so a policy places the locks that cleanup
+/// takes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailedWriteCleanup {
+    /// Nothing is undone: blocks allocated for the pages not copied stay allocated, past EOF as
+    /// well (what the model did before this field; no Linux release).
+    #[default]
+    None,
+    /// If the write reached past `i_size`, the page cache and the blocks past `i_size` go:
+    /// `ext4_truncate_failed_write` (`truncate_inode_pages` + `ext4_truncate`, since b9a4207d5e91
+    /// "ext4: Avoid data / filesystem corruption when write fails to copy data", 2.6.32), the
+    /// `->write_failed` hooks of `block_write_begin` users (`ext2_write_failed`:
+    /// `truncate_pagecache` + `ext2_truncate_blocks`; `vmtruncate` inside `block_write_begin`
+    /// before 2.6.35), and XFS's `xfs_vm_write_end` / `xfs_vm_write_failed` up to 4.7
+    /// (`truncate_pagecache` + `xfs_vm_kill_delalloc_range` beyond EOF). Blocks inside EOF stay.
+    TruncatePastEof,
+    /// The delayed allocations this write reserved (IOMAP_F_NEW) over the part of its range it
+    /// did not copy are punched, inside EOF too: `truncate_pagecache_range` over that part, then
+    /// `xfs_bmap_punch_delalloc_range` (`xfs_file_iomap_end_delalloc` from 4.8,
+    /// `xfs_buffered_write_iomap_end` until 6.1). The page cache goes whoever dirtied it.
+    PunchDelalloc,
+    /// As `punch_delalloc`, without truncating the page cache: the range is walked and only the
+    /// delayed allocations under no dirty page are punched (f43dc4dc3eff "iomap: buffered write
+    /// failure should not truncate the page cache", 6.2: `iomap_file_buffered_write_punch_delalloc`).
+    PunchCleanDelalloc,
+}
+
+impl FailedWriteCleanup {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailedWriteCleanup::None => "none",
+            FailedWriteCleanup::TruncatePastEof => "truncate_past_eof",
+            FailedWriteCleanup::PunchDelalloc => "punch_delalloc",
+            FailedWriteCleanup::PunchCleanDelalloc => "punch_clean_delalloc",
+        }
+    }
+}
+
 /// A locking policy. See the module docs for the built-ins.
 ///
 /// The locks a policy decides are its [`Placement`]s; the other fields switch behaviour that
@@ -162,6 +205,8 @@ pub struct Policy {
     /// Whether, and where, a direct write invalidates its page-cache range after the data is on
     /// disk.
     pub dio_write_post_invalidate: DioWritePostInvalidate,
+    /// What a write(2) that stopped short undoes of its allocation (`truncate_failed_write`).
+    pub failed_write_cleanup: FailedWriteCleanup,
     /// The lock classes this policy declares (filesystem-internal locks: `i_data_sem`,
     /// `ILOCK`, ...), in slot order; none in the built-ins.
     pub declared: Vec<Declaration>,
@@ -193,6 +238,7 @@ pub struct PolicyWire {
     pub dio_write_post_invalidate: DioWritePostInvalidate,
     #[serde(default)]
     pub dax_break_layouts: bool,
+    pub failed_write_cleanup: FailedWriteCleanup,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -286,6 +332,7 @@ impl TryFrom<PolicyWire> for Policy {
             dio_read_delalloc: w.dio_read_delalloc,
             dio_write_post_invalidate: w.dio_write_post_invalidate,
             dax_break_layouts: w.dax_break_layouts,
+            failed_write_cleanup: w.failed_write_cleanup,
             declared,
             lock,
         })
@@ -307,6 +354,7 @@ impl From<Policy> for PolicyWire {
             dio_read_delalloc: p.dio_read_delalloc,
             dio_write_post_invalidate: p.dio_write_post_invalidate,
             dax_break_layouts: p.dax_break_layouts,
+            failed_write_cleanup: p.failed_write_cleanup,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

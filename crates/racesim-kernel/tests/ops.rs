@@ -151,6 +151,59 @@ fn a_failed_copy_after_whole_range_allocation_leaves_stale_blocks_and_per_page_d
     }
 }
 
+/// The failed write's cleanup, serially: ext4 (`truncate_past_eof`) frees what the write
+/// allocated past `i_size` and evicts its page, and leaves blocks inside EOF alone; iomap XFS
+/// (`punch_delalloc`) punches the reservations it made over what it did not copy, inside EOF too;
+/// `none` (policies from before the field) undoes nothing.
+#[test]
+fn a_failed_write_undoes_its_allocation_as_the_policy_says() {
+    use racesim_kernel::policy::{AllocKind, FailedWriteCleanup};
+    let write = |fail_at, pages| Operation::Write {
+        file: 0,
+        page: 0,
+        pages,
+        buffer: UserBuffer::Anonymous,
+        fail_at: Some(fail_at),
+        allocation: WriteAllocation::WholeRange,
+    };
+    let setup = |i_size: u32| {
+        let mut kernel = Kernel::new(16);
+        kernel.add_mm();
+        let ino = kernel.add_inode(false);
+        kernel.inode_mut(ino).i_size = i_size;
+        Machine::new(kernel)
+    };
+    // An extending write of 4 pages into an empty file, failing at page 2: i_size ends at 2.
+    for (cleanup, freed) in [(FailedWriteCleanup::TruncatePastEof, true), (FailedWriteCleanup::None, false)] {
+        let mut policy = policy("legacy");
+        policy.failed_write_cleanup = cleanup;
+        let mut m = setup(0);
+        assert_eq!(run(&mut m, &policy, write(2, 4), 1), Outcome::Pages(2));
+        assert_eq!(m.kernel.inode(0).i_size, 2);
+        let blocks = &m.kernel.inode(0).blocks;
+        assert!(matches!(blocks[0], Extent::Written(_)) && matches!(blocks[1], Extent::Written(_)), "{cleanup:?}");
+        assert_eq!(blocks[2] == Extent::Hole && blocks[3] == Extent::Hole, freed, "{cleanup:?}");
+        assert_eq!(m.kernel.inode(0).cache[2].is_none(), freed, "{cleanup:?}");
+    }
+    // Inside EOF ext4 keeps the blocks (failed_write.toml's stale data); XFS punches its
+    // reservations.
+    let mut ext4 = policy("legacy");
+    ext4.failed_write_cleanup = FailedWriteCleanup::TruncatePastEof;
+    let mut m = setup(4);
+    assert_eq!(run(&mut m, &ext4, write(2, 4), 1), Outcome::Pages(2));
+    assert!(matches!(m.kernel.inode(0).blocks[3], Extent::Written(_)));
+    let mut xfs = policy("legacy");
+    xfs.write_alloc = AllocKind::Delalloc;
+    xfs.failed_write_cleanup = FailedWriteCleanup::PunchDelalloc;
+    let mut m = setup(4);
+    assert_eq!(run(&mut m, &xfs, write(2, 4), 1), Outcome::Pages(2));
+    let blocks = &m.kernel.inode(0).blocks;
+    assert_eq!(
+        [blocks[0], blocks[1], blocks[2], blocks[3]],
+        [Extent::Delalloc, Extent::Delalloc, Extent::Hole, Extent::Hole]
+    );
+}
+
 #[test]
 fn every_event_of_a_kernel_step_names_what_it_touched() {
     let policy = policy("range_lock");

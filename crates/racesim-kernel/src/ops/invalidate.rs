@@ -229,7 +229,7 @@ impl<C: Cpu> Task<'_, C> {
     }
 
     /// Frees the blocks of `range` (`ext4_ext_remove_space`), leaving holes.
-    fn remove_space(&mut self, file: Ino, range: PageRange, function: &'static str) {
+    pub(super) fn remove_space(&mut self, file: Ino, range: PageRange, function: &'static str) {
         let actor = self.actor;
         self.cpu.step(|m| {
             let end = range.end.min(FILE_PAGES_MAX);

@@ -9,7 +9,7 @@ use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::placement::{Func, Point};
-use crate::policy::{AllocKind, DaxZeroing};
+use crate::policy::{AllocKind, DaxZeroing, FailedWriteCleanup};
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Token, WriteId};
 
 /// What one page's copy did.
@@ -41,11 +41,17 @@ impl<C: Cpu> Task<'_, C> {
         // What write(2) holds (i_rwsem, or a range lock per syscall or per page) is the
         // policy's placements.
         let frame = self.enter(Func::Write, file, page, PageRange::new(page, page + pages));
-        if allocation == WriteAllocation::WholeRange {
-            self.allocate_range(file, PageRange::new(page, page + pages));
+        let whole_range = allocation == WriteAllocation::WholeRange;
+        // The blocks (or delalloc reservations) this write itself made out of holes: what a
+        // failed write's cleanup may undo (iomap's IOMAP_F_NEW).
+        let mut new_blocks = Vec::new();
+        if whole_range {
+            new_blocks = self.allocate_range(file, PageRange::new(page, page + pages));
         }
         let mut written = 0;
         let mut no_space = false;
+        // The page at which write_begin or the copy failed, after write_begin had run.
+        let mut stopped_at = None;
         'pages: for i in 0..pages {
             let index = page + i;
             if fail_at == Some(i) && dax {
@@ -65,7 +71,8 @@ impl<C: Cpu> Task<'_, C> {
                 let result = if dax {
                     self.dax_write_page(file, index, write)
                 } else {
-                    self.write_one_page(&one, file, index, buffer, i, fail_at == Some(i), write)
+                    let copy_fails = fail_at == Some(i);
+                    self.write_one_page(&one, file, index, buffer, i, copy_fails, write, &mut new_blocks)
                 };
                 self.leave(one);
                 match result {
@@ -73,15 +80,26 @@ impl<C: Cpu> Task<'_, C> {
                         written += 1;
                         continue 'pages;
                     }
-                    PageWrite::Failed => break 'pages,
+                    PageWrite::Failed => {
+                        stopped_at = Some(index);
+                        break 'pages;
+                    }
                     PageWrite::NoSpace => {
                         no_space = true;
+                        stopped_at = Some(index);
                         break 'pages;
                     }
                     PageWrite::ShortCopy => continue,
                 }
             }
             panic!("model bug: write of {file}:{index} retried {RETRIES_MAX} times");
+        }
+        if let Some(index) = stopped_at {
+            // The end of what write_begin / iomap_begin was asked to map when the write failed:
+            // the failing page's, or the whole range's where the write mapped it at once.
+            let end = if whole_range { page + pages } else { index + 1 };
+            let unwritten = PageRange::new(page + written, end);
+            self.truncate_failed_write(file, unwritten, &new_blocks);
         }
         self.leave(frame);
         match (written, no_space) {
@@ -93,15 +111,17 @@ impl<C: Cpu> Task<'_, C> {
 
     /// Allocates blocks for every hole of `range` in one go (`ext4_map_blocks` over the range /
     /// `iomap_begin`), as the multi-page write design does before copying anything.
-    fn allocate_range(&mut self, file: Ino, range: PageRange) {
+    fn allocate_range(&mut self, file: Ino, range: PageRange) -> Vec<Lblk> {
         let actor = self.actor;
         let alloc = self.policy.write_alloc;
         self.cpu.step(|m| {
             let first = m.log.len();
+            let mut new_blocks = Vec::new();
             for lblk in range.start..range.end {
                 if m.kernel.inode(file).blocks[lblk as usize] != Extent::Hole {
                     continue;
                 }
+                new_blocks.push(lblk);
                 if alloc == AllocKind::Delalloc {
                     m.kernel.inode_mut(file).blocks[lblk as usize] = Extent::Delalloc;
                     let extent = Extent::Delalloc;
@@ -113,8 +133,9 @@ impl<C: Cpu> Task<'_, C> {
                     continue;
                 }
                 let Some(pblk) = m.kernel.alloc_block(file, lblk) else {
+                    new_blocks.pop();
                     m.emit(actor, "ext4_map_blocks", Change::NoSpace { ino: file, lblk });
-                    return;
+                    return new_blocks;
                 };
                 let extent = alloc.allocated(pblk);
                 m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
@@ -123,7 +144,103 @@ impl<C: Cpu> Task<'_, C> {
             if m.log.len() == first {
                 m.emit(actor, "ext4_map_blocks", Change::Nothing);
             }
-        });
+            new_blocks
+        })
+    }
+
+    /// The cleanup after a write(2) that stopped short: `unwritten` is the part of what
+    /// `write_begin` (or `iomap_begin`, for a write that mapped its whole range first) was
+    /// asked to map that the write did not copy, `new_blocks` what the write itself allocated or
+    /// reserved out of holes. What is undone is the policy's `failed_write_cleanup`; the locks
+    /// the cleanup takes are placements in `truncate_failed_write`.
+    ///
+    /// - `truncate_past_eof`: the callers test `pos + len > i_size` (ext4_write_begin /
+    ///   ext4_write_end / ext4_da_write_begin, ext2_write_failed, xfs_vm_write_end), and if so
+    ///   `ext4_truncate_failed_write` evicts the page cache past `i_size`
+    ///   (`truncate_inode_pages`) and frees every block past it (`ext4_truncate`). Nothing
+    ///   inside EOF is touched: a fault or read(2) beyond `i_size` gets SIGBUS or EOF, and the
+    ///   write's `i_rwsem` keeps `i_size` from growing over the blocks meanwhile.
+    /// - `punch_delalloc`: if the write reserved delalloc in the part it did not copy
+    ///   (IOMAP_F_NEW), `truncate_pagecache_range` over that part, then
+    ///   `xfs_bmap_punch_delalloc_range` (delalloc extents only), inside EOF too. Under
+    ///   `IOLOCK_EXCL` alone (until 198dd8aedee6), a write fault can dirty a page of the range
+    ///   after the eviction and before the punch, leaving it with no reservation; and eviction
+    ///   drops what a store put in a page of the range before it (f43dc4dc3eff).
+    /// - `punch_clean_delalloc`: 6.2's `iomap_file_buffered_write_punch_delalloc`: no eviction;
+    ///   a walk of the range up to EOF finds the dirty pages, and the punch that follows spares
+    ///   their delalloc (past EOF it spares nothing).
+    pub(super) fn truncate_failed_write(&mut self, file: Ino, unwritten: PageRange, new_blocks: &[Lblk]) {
+        let actor = self.actor;
+        match self.policy.failed_write_cleanup {
+            FailedWriteCleanup::None => {}
+            FailedWriteCleanup::TruncatePastEof => {
+                // if (pos + len > inode->i_size) ext4_truncate_failed_write(inode);
+                let i_size = self.cpu.step(|m| {
+                    let i_size = m.kernel.inode(file).i_size;
+                    let index = unwritten.end - 1;
+                    m.emit(actor, "ext4_write_end", Change::ISizeCheck { ino: file, index, i_size });
+                    i_size
+                });
+                if unwritten.end <= i_size {
+                    return;
+                }
+                let past_eof = PageRange::to_eof(i_size);
+                let frame = self.enter(Func::TruncateFailedWrite, file, i_size, past_eof);
+                self.at(&frame, Point::FailedWriteTruncatePagecache);
+                self.truncate_pagecache_range(file, past_eof);
+                self.at(&frame, Point::FailedWriteRemoveSpace);
+                self.remove_space(file, past_eof, "ext4_truncate");
+                self.leave(frame);
+            }
+            FailedWriteCleanup::PunchDelalloc | FailedWriteCleanup::PunchCleanDelalloc => {
+                // "If we didn't reserve the blocks, we're not allowed to punch them."
+                let reserved = self.policy.write_alloc == AllocKind::Delalloc
+                    && new_blocks.iter().any(|&b| unwritten.start <= b && b < unwritten.end);
+                if unwritten.start >= unwritten.end || !reserved {
+                    return;
+                }
+                let clean_only = self.policy.failed_write_cleanup == FailedWriteCleanup::PunchCleanDelalloc;
+                let frame = self.enter(Func::TruncateFailedWrite, file, unwritten.start, unwritten);
+                self.at(&frame, Point::FailedWriteTruncatePagecache);
+                if !clean_only {
+                    self.truncate_pagecache_range(file, unwritten);
+                }
+                // iomap_write_delalloc_release: the walk (mapping_seek_hole_data,
+                // iomap_write_delalloc_scan) finds the pages of the range that are dirty, which
+                // keep their reservations; the punch of the rest follows as its own step.
+                let punch: Vec<Lblk> = if clean_only {
+                    self.cpu.step(|m| {
+                        // The scan stops at EOF ("we always need to punch out delalloc beyond
+                        // EOF ... as writeback will never write back" a page there).
+                        let inode = m.kernel.inode(file);
+                        let i_size = inode.i_size;
+                        let (dirty, clean): (Vec<Lblk>, Vec<Lblk>) = (unwritten.start..unwritten.end).partition(|&i| {
+                            i < i_size && inode.cache[i as usize].is_some_and(|p| m.kernel.page(p).dirty)
+                        });
+                        let (range, count) = (unwritten, dirty.len() as u32);
+                        let index = unwritten.start;
+                        m.emit(actor, "iomap_write_delalloc_release", Change::ISizeCheck { ino: file, index, i_size });
+                        m.emit(actor, "iomap_write_delalloc_scan", Change::PagesFound { ino: file, range, count });
+                        clean
+                    })
+                } else {
+                    (unwritten.start..unwritten.end).collect()
+                };
+                self.at(&frame, Point::FailedWriteRemoveSpace);
+                // xfs_bmap_punch_delalloc_range: delalloc extents only.
+                self.cpu.step(|m| {
+                    for &lblk in &punch {
+                        let blocks = &mut m.kernel.inode_mut(file).blocks;
+                        if blocks[lblk as usize] == Extent::Delalloc {
+                            blocks[lblk as usize] = Extent::Hole;
+                        }
+                    }
+                    let range = unwritten;
+                    m.emit(actor, "xfs_bmap_punch_delalloc_range", Change::BlocksFreed { ino: file, range, count: 0 });
+                });
+                self.leave(frame);
+            }
+        }
     }
 
     /// Faults in one page of a mapped user buffer if its PTE is not present.
@@ -148,6 +265,7 @@ impl<C: Cpu> Task<'_, C> {
         offset_in_write: Lblk,
         copy_fails: bool,
         write: WriteId,
+        new_blocks: &mut Vec<Lblk>,
     ) -> PageWrite {
         let (actor, mm) = (self.actor, self.mm);
         self.at(frame, Point::GpwWriteBegin);
@@ -155,14 +273,19 @@ impl<C: Cpu> Task<'_, C> {
         self.at(frame, Point::GpwGetBlock);
         let alloc = self.policy.write_alloc;
         // ext4_write_begin fails with ENOSPC: the page is unlocked and the write returns what it
-        // copied so far (generic_perform_write), ENOSPC if nothing. The page stays cached, clean
-        // (ext4_truncate_failed_write only drops blocks past i_size, and none were allocated).
-        let Some(new_block) =
-            self.cpu.step(|m| map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc))
-        else {
+        // copied so far (generic_perform_write), ENOSPC if nothing. The page stays cached, clean,
+        // unless it lies past i_size, where the failed write's cleanup evicts it.
+        let (mapped, was_hole) = self.cpu.step(|m| {
+            let was_hole = m.kernel.inode(file).blocks[index as usize] == Extent::Hole;
+            (map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc), was_hole)
+        });
+        let Some(new_block) = mapped else {
             self.unlock_page("ext4_write_begin", page_lock);
             return PageWrite::NoSpace;
         };
+        if was_hole {
+            new_blocks.push(index);
+        }
         let token = Token::Data { ino: file, lblk: index, write };
         self.at(frame, Point::GpwCopy);
         // Before 2.6.24 the copy could fault, taking mmap_sem with the page still locked.

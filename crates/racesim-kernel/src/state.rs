@@ -27,6 +27,9 @@ pub struct Kernel {
     pub locks: Vec<FairLock>,
     /// The jbd2 journal, for placements of journal handles (one filesystem in the model).
     pub journal: LockId,
+    /// On-disk metadata and what the journal committed (`crate::journal`); off, and empty,
+    /// unless the scenario commits or crashes.
+    pub durable: crate::journal::Durability,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -143,6 +146,7 @@ impl Kernel {
             mms: Vec::new(),
             locks: vec![FairLock::new(LockClass::Journal)],
             journal: 0,
+            durable: crate::journal::Durability::default(),
         }
     }
 
@@ -217,8 +221,18 @@ impl Kernel {
         let lock = |l: LockId| lock_to[l as usize];
         // Every field that holds a frame or lock number is renumbered below; these patterns
         // stop compiling when a field is added, so that a new reference is not forgotten.
-        let Kernel { disk: _, block_owner: _, free_blocks: _, inodes: _, pages: _, mms: _, locks: _, journal: _ } =
-            self;
+        // `durable` holds no frame or lock numbers.
+        let Kernel {
+            disk: _,
+            block_owner: _,
+            free_blocks: _,
+            inodes: _,
+            pages: _,
+            mms: _,
+            locks: _,
+            journal: _,
+            durable: _,
+        } = self;
         let mut k = self.clone();
         k.pages = order
             .iter()
@@ -318,7 +332,12 @@ impl Kernel {
     pub fn free_block(&mut self, pblk: Pblk) {
         assert!(self.block_owner[pblk as usize].is_some(), "model bug: double free of block {pblk}");
         self.block_owner[pblk as usize] = None;
-        self.free_blocks.push(pblk);
+        if self.durable.enabled {
+            // Not reusable before the transaction that freed it commits (crate::journal).
+            self.durable.freed.push(pblk);
+        } else {
+            self.free_blocks.push(pblk);
+        }
     }
 
     /// Adds a new, locked-by-nobody, not-uptodate page to the cache.

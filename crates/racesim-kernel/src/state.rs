@@ -8,7 +8,7 @@
 //! Hash` (for state caching by a future exhaustive explorer) and cheap to reset per schedule.
 
 use crate::lock::{DeclaredLock, FairLock, LockClass, LockId};
-use crate::types::{Extent, Ino, Lblk, MmId, PageId, Pblk, Token};
+use crate::types::{Extent, Ino, Lblk, MmId, PageId, PageRange, Pblk, Token};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Kernel {
@@ -30,6 +30,8 @@ pub struct Kernel {
     /// On-disk metadata and what the journal committed (`crate::journal`); off, and empty,
     /// unless the scenario commits or crashes.
     pub durable: crate::journal::Durability,
+    /// The references `get_user_pages` holds on DAX pages, per block ([`LockClass::DaxPin`]).
+    pub dax_pin: LockId,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -144,9 +146,10 @@ impl Kernel {
             inodes: Vec::new(),
             pages: Vec::new(),
             mms: Vec::new(),
-            locks: vec![FairLock::new(LockClass::Journal)],
+            locks: vec![FairLock::new(LockClass::Journal), FairLock::new(LockClass::DaxPin)],
             journal: 0,
             durable: crate::journal::Durability::default(),
+            dax_pin: 1,
         }
     }
 
@@ -232,6 +235,7 @@ impl Kernel {
             locks: _,
             journal: _,
             durable: _,
+            dax_pin: _,
         } = self;
         let mut k = self.clone();
         k.pages = order
@@ -338,6 +342,15 @@ impl Kernel {
         } else {
             self.free_blocks.push(pblk);
         }
+    }
+
+    /// Whether `get_user_pages` holds a reference on the DAX page of block `pblk`
+    /// (`page_ref_count(page) > 1` in `dax_busy_page`).
+    pub fn dax_pinned(&self, pblk: Pblk) -> bool {
+        self.locks[self.dax_pin as usize]
+            .requests
+            .iter()
+            .any(|r| r.granted && r.mode == crate::lock::LockMode::Shared && r.range.overlaps(PageRange::page(pblk)))
     }
 
     /// Adds a new, locked-by-nobody, not-uptodate page to the cache.

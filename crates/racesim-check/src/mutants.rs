@@ -75,7 +75,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 8] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 9] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -88,6 +88,7 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 8] = [
         "after_direct_io",
         "332391a9935d: direct writes invalidate again at completion",
     ),
+    ("disksize_i_data_sem", "true", "false", "90e775b71ac4: truncate and writeback update i_disksize under i_data_sem"),
     ("dax_break_layouts", "true", "false", "5fac7408d828 / 430657b6be89: truncate and punch wait for DAX pins"),
 ];
 
@@ -99,6 +100,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "dax_zeroing" => policy.dax_zeroing.name().to_string(),
         "reclaim_skips_pinned" => policy.reclaim_skips_pinned.to_string(),
         "dio_read_fence" => policy.dio_read_fence.to_string(),
+        "disksize_i_data_sem" => policy.disksize_i_data_sem.to_string(),
         "dax_break_layouts" => policy.dax_break_layouts.to_string(),
         "dio_write_post_invalidate" => match policy.dio_write_post_invalidate {
             DioWritePostInvalidate::None => "none".into(),
@@ -117,6 +119,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "dax_zeroing" => policy.dax_zeroing = DaxZeroing::InsertMapping,
         "reclaim_skips_pinned" => policy.reclaim_skips_pinned = false,
         "dio_read_fence" => policy.dio_read_fence = false,
+        "disksize_i_data_sem" => policy.disksize_i_data_sem = false,
         "dax_break_layouts" => policy.dax_break_layouts = false,
         "dio_write_post_invalidate" => policy.dio_write_post_invalidate = DioWritePostInvalidate::AfterDirectIo,
         _ => unreachable!("a field of FIELD_MUTATIONS"),

@@ -310,6 +310,26 @@ pub enum Change {
         ino: Ino,
         lblk: Lblk,
     },
+    /// `i_disksize` of `ino` set to `disksize` (pages): what the inode in the running
+    /// transaction says (`crate::journal`). Where the kernel derives it from `i_size`
+    /// (writeback's `i_disksize` update) the step read `i_size` too.
+    DiskSizeSet {
+        ino: Ino,
+        disksize: Lblk,
+    },
+    /// jbd2 locked the running transaction (`T_LOCKED`, after waiting for its handles): the
+    /// metadata it commits is the metadata now; later changes go to the next transaction.
+    /// `ordered` blocks newly allocated in it have their page in the page cache: under
+    /// data=ordered those are written (if dirty) before the commit record.
+    TransactionLocked {
+        ordered: u32,
+    },
+    /// The commit record is on disk: the locked transaction's metadata is durable, and the
+    /// blocks it freed may be reused.
+    TransactionCommitted,
+    /// The machine crashed here: remount finds the committed metadata and the disk as they are
+    /// now (the oracles judge that image at this step).
+    Crash,
     /// The step looked and found nothing to do (e.g. a clean page at writeback).
     Nothing,
 }
@@ -536,6 +556,14 @@ impl Change {
             }
             Change::PagesFound { ino, range, count } => format!("finds {count} page(s) of {} {range}", file(ino)),
             Change::NoSpace { ino, lblk } => format!("no free block for {}:{lblk} (ENOSPC)", file(ino)),
+            Change::DiskSizeSet { ino, disksize } => format!("i_disksize of {} = {disksize}", file(ino)),
+            Change::TransactionLocked { ordered } => {
+                format!(
+                    "locks the running transaction; {ordered} cached page(s) over blocks it allocated to write first"
+                )
+            }
+            Change::TransactionCommitted => "commit record written: the transaction is durable".into(),
+            Change::Crash => "the machine crashes; remount finds what was committed".into(),
             Change::Nothing => "nothing to do".into(),
         }
     }
@@ -573,6 +601,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "complete_unwritten",
     "copy_page_to_user",
     "copy_to_user",
+    "crash",
     "dax_insert_mapping",
     "dax_iomap_actor",
     "dax_iomap_begin",
@@ -602,8 +631,10 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "ext4_journal_stop",
     "ext4_map_blocks",
     "ext4_punch_hole",
+    "ext4_setattr",
     "ext4_test_inode_state",
     "ext4_truncate",
+    "ext4_update_i_disksize",
     "ext4_update_inode_size",
     "ext4_wait_dax_page",
     "ext4_write_begin",
@@ -649,6 +680,8 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "iomap_write_delalloc_release",
     "iomap_write_delalloc_scan",
     "iov_iter_copy_from_user_atomic",
+    "jbd2_journal_commit_transaction",
+    "journal_commit",
     "load",
     "lock_page",
     "lock_page_killable",
@@ -662,6 +695,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "mmap_region",
     "mmap_write_lock",
     "mmap_write_unlock",
+    "mpage_map_and_submit_extent",
     "mpage_prepare_extent_to_map",
     "mpage_readpage",
     "msync",
@@ -788,6 +822,14 @@ pub enum Object {
     /// The flags (dirty, writeback) of the pages cached in a range of a file: which frames
     /// those are is state, so it overlaps every [`Object::Page`].
     CachedPages(Ino, PageRange),
+    /// `i_disksize` of an inode (`crate::journal`).
+    DiskSize(Ino),
+    /// The committed metadata of every inode, and the running transaction's freed blocks.
+    Committed,
+    /// Not kernel memory: the oracles' record of what the returned fsyncs of one file promised
+    /// (written where an fsync or an operation that changes the file begins or ends, in a
+    /// scenario that crashes; read by the crash, which reads everything).
+    FsyncPromise(Ino),
     /// Everything: what a step that logs [`Change::Nothing`] read to decide there was nothing
     /// to do is not said, so it is taken to have read every object.
     Anything,
@@ -932,6 +974,13 @@ impl Change {
                 out.extend([read(CacheSlots(ino, range)), read(CachedPages(ino, range))])
             }
             Change::NoSpace { .. } => out.push(read(Allocator)),
+            Change::DiskSizeSet { ino, .. } => out.extend([write(DiskSize(ino)), read(ISize(ino))]),
+            // It copied every inode's size, i_disksize and block map and looked at their pages:
+            // taken to have read everything (it runs once per commit).
+            Change::TransactionLocked { .. } => out.extend([read(Anything), write(Committed)]),
+            Change::TransactionCommitted => out.extend([write(Committed), write(Allocator)]),
+            // The remount image is every inode's committed metadata and every block.
+            Change::Crash => out.push(read(Anything)),
         }
     }
 }

@@ -149,6 +149,37 @@ impl FailedWriteCleanup {
     }
 }
 
+/// ext4's data journalling mode (the `data=` mount option): what a jbd2 commit does with the
+/// data of blocks the transaction allocated (Documentation/filesystems/ext4.rst, "Data Mode").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalData {
+    /// `data=ordered`, ext4's default: "all data are forced directly out to the main file
+    /// system prior to its metadata being committed to the journal". The commit writes the
+    /// dirty pages over blocks the transaction allocated before its commit record
+    /// (`journal_submit_data_buffers` for the inodes `ext4_jbd2_inode_add_write` filed).
+    #[default]
+    Ordered,
+    /// `data=writeback`: "data ordering is not preserved, data may be written into the main
+    /// file system after its metadata has been committed to the journal ... it can allow old
+    /// data to appear in files after a crash and journal recovery".
+    Writeback,
+}
+
+impl JournalData {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            JournalData::Ordered => "ordered",
+            JournalData::Writeback => "writeback",
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
 /// A locking policy. See the module docs for the built-ins.
 ///
 /// The locks a policy decides are its [`Placement`]s; the other fields switch behaviour that
@@ -207,6 +238,16 @@ pub struct Policy {
     pub dio_write_post_invalidate: DioWritePostInvalidate,
     /// What a write(2) that stopped short undoes of its allocation (`truncate_failed_write`).
     pub failed_write_cleanup: FailedWriteCleanup,
+    /// Writeback's `i_disksize` update and truncate's are serialised by `i_data_sem`
+    /// (90e775b71ac4 "ext4: fix lost truncate due to race with writeback", Linux 3.17):
+    /// `ext4_setattr` writes `i_disksize` and `i_size` together under it, and
+    /// `mpage_map_and_submit_extent` reads `i_size` and raises `i_disksize` under it. Before,
+    /// `ext4_setattr` wrote `i_disksize` and then `i_size`, and writeback could raise
+    /// `i_disksize` from the old `i_size` in between: a truncate lost on disk. Only consulted
+    /// where durability is modelled (a scenario that commits or crashes).
+    pub disksize_i_data_sem: bool,
+    /// ext4's `data=` mode: whether a journal commit writes newly allocated blocks' data first.
+    pub journal_data: JournalData,
     /// The lock classes this policy declares (filesystem-internal locks: `i_data_sem`,
     /// `ILOCK`, ...), in slot order; none in the built-ins.
     pub declared: Vec<Declaration>,
@@ -236,6 +277,10 @@ pub struct PolicyWire {
     pub dio_read_delalloc: DioReadDelalloc,
     #[serde(default)]
     pub dio_write_post_invalidate: DioWritePostInvalidate,
+    #[serde(default = "default_true")]
+    pub disksize_i_data_sem: bool,
+    #[serde(default)]
+    pub journal_data: JournalData,
     #[serde(default)]
     pub dax_break_layouts: bool,
     pub failed_write_cleanup: FailedWriteCleanup,
@@ -331,6 +376,8 @@ impl TryFrom<PolicyWire> for Policy {
             dio_read_fence: w.dio_read_fence,
             dio_read_delalloc: w.dio_read_delalloc,
             dio_write_post_invalidate: w.dio_write_post_invalidate,
+            disksize_i_data_sem: w.disksize_i_data_sem,
+            journal_data: w.journal_data,
             dax_break_layouts: w.dax_break_layouts,
             failed_write_cleanup: w.failed_write_cleanup,
             declared,
@@ -353,6 +400,8 @@ impl From<Policy> for PolicyWire {
             dio_read_fence: p.dio_read_fence,
             dio_read_delalloc: p.dio_read_delalloc,
             dio_write_post_invalidate: p.dio_write_post_invalidate,
+            disksize_i_data_sem: p.disksize_i_data_sem,
+            journal_data: p.journal_data,
             dax_break_layouts: p.dax_break_layouts,
             failed_write_cleanup: p.failed_write_cleanup,
             fault_lock_whole_fault: None,

@@ -4,6 +4,7 @@
 //! the DAX read/write path that goes straight to the blocks.
 
 use super::fault::{FaultError, find_or_add_locked_page, map_page_buffers, pte_store};
+use super::journal::disksize_follows;
 use super::locking::{Frame, Held};
 use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation};
 use crate::cpu::Cpu;
@@ -344,6 +345,18 @@ impl<C: Cpu> Task<'_, C> {
                     inode.i_size = index + 1;
                     m.emit(actor, "generic_write_end", Change::ISizeSet { ino: file, i_size: index + 1 });
                 }
+                // ext4_write_end / ext4_da_write_end: "if (pos + copied > EXT4_I(inode)->i_disksize)
+                // ext4_update_i_disksize(...)"; with delalloc only when the page's block is
+                // already allocated (ext4_da_should_update_i_disksize): a reserved block's
+                // i_disksize is writeback's to raise.
+                let allocated = m.kernel.inode(file).blocks[index as usize].pblk().is_some();
+                if m.kernel.durable.enabled
+                    && index + 1 > m.kernel.i_disksize(file)
+                    && (alloc != AllocKind::Delalloc || allocated)
+                {
+                    m.kernel.set_i_disksize(file, index + 1);
+                    m.emit(actor, "ext4_update_i_disksize", Change::DiskSizeSet { ino: file, disksize: index + 1 });
+                }
             });
         }
         self.unlock_page("generic_write_end", page_lock);
@@ -395,6 +408,7 @@ impl<C: Cpu> Task<'_, C> {
             if index + 1 > inode.i_size {
                 inode.i_size = index + 1;
                 m.emit(actor, "dax_iomap_actor", Change::ISizeSet { ino: file, i_size: index + 1 });
+                disksize_follows(m, actor, "dax_iomap_actor", file);
             }
         };
         // DAX read(2) and write(2) were the direct IO path when the range lock was designed

@@ -283,6 +283,7 @@ pub struct PolicyWire {
     pub journal_data: JournalData,
     #[serde(default)]
     pub dax_break_layouts: bool,
+    #[serde(default)]
     pub failed_write_cleanup: FailedWriteCleanup,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -891,8 +891,12 @@ impl Change {
                 }
             }
             Change::MappingCheck { page, .. } => out.push(read(Page(page))),
-            Change::BlockMapped { ino, lblk, allocated, .. } => {
-                out.push(Access { object: Extents(ino, one(lblk)), write: allocated });
+            Change::BlockMapped { ino, lblk, extent, allocated } => {
+                // A delayed allocation is reported with `allocated: false` (no block, no
+                // buffer_new) whether this step reserved it over a hole or found it: taken as a
+                // write of the extent either way (conservative; the reservation writes it).
+                let writes_extent = allocated || extent == Extent::Delalloc;
+                out.push(Access { object: Extents(ino, one(lblk)), write: writes_extent });
                 if allocated {
                     out.push(write(Allocator));
                 }
@@ -916,7 +920,12 @@ impl Change {
                 out.extend([write(CacheSlots(ino, one(index))), write(Page(page)), write(Ptes(ino, one(index)))]);
             }
             Change::PageCleaned { page, .. } => out.extend([write(Page(page)), write(AllPtes)]),
-            Change::DiskWrite { pblk, .. } => out.extend([write(Block(pblk)), read(Allocator)]),
+            // The write-out step also looked the block up in the block map when the page had no
+            // buffer, and its IO completion converts an unwritten extent (end_io): declared as
+            // a write of the extent, conservatively.
+            Change::DiskWrite { pblk, ino, lblk, .. } => {
+                out.extend([write(Block(pblk)), read(Allocator), write(Extents(ino, one(lblk)))])
+            }
             Change::UserRead { ino, index, .. } => {
                 // The data came through a PTE or the page cache: cover both, and the blocks.
                 out.extend([

@@ -2,71 +2,16 @@
 //! not. `trace_probe <scenario.toml> <policy> <bound>`: per missing trace fingerprint, the
 //! decisions of a naive execution with it, its preemptions, whether unbounded DPOR explores
 //! it, and its replayed event log.
-use racesim_explore::exhaustive::{Exhaustive, Mode};
-use racesim_explore::strategy::Strategy;
-use racesim_kernel::Kernel;
-use racesim_kernel::event::Event;
+mod probe_common;
+
+use racesim_explore::exhaustive::Mode;
 use racesim_scenario::Scenario;
-use shuttle_engine::scheduler::TaskId;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+/// Trace fingerprint -> the decisions and preemptions of the first execution with it.
 type Seen = BTreeMap<u64, (Vec<u32>, usize)>;
-
-struct Probe {
-    inner: Exhaustive,
-    decisions: Vec<u32>,
-    preemptions: usize,
-    seen: Rc<RefCell<Seen>>,
-}
-
-impl Strategy for Probe {
-    fn begin(&mut self, schedule: u64) {
-        self.decisions.clear();
-        self.preemptions = 0;
-        Strategy::begin(&mut self.inner, schedule)
-    }
-    fn choose(&mut self, runnable: &[TaskId], current: Option<TaskId>) -> Option<TaskId> {
-        self.inner.choose(runnable, current)
-    }
-    fn next_u64(&mut self) -> u64 {
-        0
-    }
-    fn sees_every_point(&self) -> bool {
-        true
-    }
-    fn at_point(
-        &mut self,
-        log: &[Event],
-        kernel: &Kernel,
-        runnable: &[TaskId],
-        current: Option<TaskId>,
-    ) -> Option<TaskId> {
-        let chosen = Strategy::at_point(&mut self.inner, log, kernel, runnable, current);
-        if runnable.len() > 1
-            && let Some(task) = chosen
-        {
-            self.decisions.push(usize::from(task) as u32);
-            if current.is_some_and(|c| runnable.contains(&c) && c != task) {
-                self.preemptions += 1;
-            }
-        }
-        chosen
-    }
-    fn execution_ended(&mut self, log: &[Event], kernel: &Kernel) {
-        self.inner.ended(log, kernel);
-        if let Some(trace) = self.inner.last_trace() {
-            self.seen.borrow_mut().entry(trace).or_insert_with(|| (self.decisions.clone(), self.preemptions));
-        }
-    }
-    fn exhausted(&self) -> bool {
-        self.inner.exhausted()
-    }
-    fn summary(&self) -> Option<racesim_explore::exhaustive::Summary> {
-        Some(self.inner.summary.clone())
-    }
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -76,7 +21,15 @@ fn main() {
     let run = |mode: Mode| {
         let seen = Rc::new(RefCell::new(Seen::new()));
         let inner = racesim_explore::exhaustive_strategy(&scenario, mode, None, true);
-        let probe = Probe { inner, decisions: Vec::new(), preemptions: 0, seen: seen.clone() };
+        let record = seen.clone();
+        let probe = probe_common::Recording::new(
+            inner,
+            Box::new(move |strategy, _, _, decisions: &[u32], preemptions| {
+                if let Some(trace) = strategy.last_trace() {
+                    record.borrow_mut().entry(trace).or_insert_with(|| (decisions.to_vec(), preemptions));
+                }
+            }),
+        );
         let report = racesim_explore::explore_with(&scenario, &policy, Box::new(probe), 5_000_000, false);
         println!("{mode:?}: {:?}", report.exhaustive.map(|s| (s.executions, s.distinct_traces)));
         Rc::try_unwrap(seen).ok().unwrap().into_inner()

@@ -88,6 +88,9 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::WriteToFreedBlock, "mkwrite_punch", "legacy", "mmaplock"),
         (Oracle::WriteToFreedBlock, "readahead_mkwrite_punch", "legacy", "mmaplock"),
         (Oracle::WriteToFreedBlock, "dax_punch", "legacy", "invalidate_lock"),
+        // DMA into a pinned DAX block that truncate freed, against 4.18's break layouts (the
+        // variant differs from mmaplock by `dax_break_layouts` alone).
+        (Oracle::WriteToFreedBlock, "dax_dio_pin_truncate", "mmaplock", "mmaplock_4_18"),
         (Oracle::LostWrite, "collapse_mmap", "legacy", "invalidate_lock"),
         (Oracle::LostWrite, "dio_read_pinned_reclaim", "invalidate_lock", "invalidate_lock_6_4"),
         // read(2)'s copy into a shared mapping is a store by the read, which the reference

@@ -285,6 +285,23 @@ pub enum Change {
         ino: Ino,
         lblk: Lblk,
     },
+    /// `->iomap_begin` of a buffered write mapped `range` of `ino` as one extent whose first
+    /// page is `extent` (pages of one kind); `new`: it reserved delayed allocations over holes
+    /// (`IOMAP_F_NEW`), which writes the block map.
+    IomapMapped {
+        ino: Ino,
+        range: PageRange,
+        extent: Extent,
+        new: bool,
+    },
+    /// `iomap_write_begin` asked `->iomap_valid` whether the map it holds for `range` of `ino`
+    /// is still valid: whether the file's block map changed since `->iomap_begin` (`false`:
+    /// stale, map again from the folio it locked). It reads the whole block map.
+    IomapValid {
+        ino: Ino,
+        range: PageRange,
+        valid: bool,
+    },
     /// The step looked and found nothing to do (e.g. a clean page at writeback).
     Nothing,
 }
@@ -490,6 +507,18 @@ impl Change {
             }
             Change::PagesFound { ino, range, count } => format!("finds {count} page(s) of {} {range}", file(ino)),
             Change::NoSpace { ino, lblk } => format!("no free block for {}:{lblk} (ENOSPC)", file(ino)),
+            Change::IomapMapped { ino, range, extent, new } => format!(
+                "maps {} {range} as {}{}",
+                file(ino),
+                extent_name(extent),
+                if new { " (new delayed allocation)" } else { "" }
+            ),
+            Change::IomapValid { ino, range, valid: true } => {
+                format!("the map of {} {range} is still valid", file(ino))
+            }
+            Change::IomapValid { ino, range, valid: false } => {
+                format!("the map of {} {range} is stale; map again", file(ino))
+            }
             Change::Nothing => "nothing to do".into(),
         }
     }
@@ -512,6 +541,7 @@ impl Change {
 /// neither miss a name nor keep a stale one.
 pub const LOGGED_FUNCTIONS: &[&str] = &[
     "__block_write_begin",
+    "__iomap_write_begin",
     "__mm_populate",
     "__remove_mapping",
     "__xfs_get_blocks",
@@ -596,6 +626,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "insert_range",
     "invalidate_complete_page2",
     "invalidate_inode_pages2_range",
+    "iomap_write_begin",
     "iov_iter_copy_from_user_atomic",
     "load",
     "lock_page",
@@ -654,6 +685,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "write",
     "write_cache_pages",
     "writeback",
+    "xfs_buffered_write_iomap_begin",
     "zero_range",
 ];
 
@@ -868,6 +900,9 @@ impl Change {
                 out.extend([read(CacheSlots(ino, range)), read(CachedPages(ino, range))])
             }
             Change::NoSpace { .. } => out.push(read(Allocator)),
+            Change::IomapMapped { ino, range, new, .. } => out.push(Access { object: Extents(ino, range), write: new }),
+            // The cookie covers the whole data fork (XFS's if_seq), not the map's range.
+            Change::IomapValid { ino, .. } => out.push(read(Extents(ino, PageRange::to_eof(0)))),
         }
     }
 }

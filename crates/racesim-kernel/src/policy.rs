@@ -106,6 +106,41 @@ pub enum DioWritePostInvalidate {
     AtCompletion,
 }
 
+/// How a buffered write(2) maps the blocks behind the pages it writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BufferedWriteMap {
+    /// Each page's `write_begin` maps (and reserves or allocates) that page's block itself,
+    /// under the page lock (`block_write_begin` with `get_block`): ext4 in every era
+    /// (`ext4_write_begin`, `ext4_da_write_begin`), XFS before 4.8 (`xfs_vm_write_begin` ->
+    /// `__xfs_get_blocks`). No map outlives the page lock.
+    #[default]
+    PerPage,
+    /// iomap (XFS 4.8-6.0, 68a9f5e7007c "xfs: implement iomap based buffered write path"):
+    /// `->iomap_begin` (`xfs_buffered_write_iomap_begin`) maps a run of pages once, reserving
+    /// delayed allocations over its holes, and `iomap_write_begin` uses that cached map for
+    /// every folio of the run. Writeback and reclaim, which take no lock the write holds, can
+    /// change the extents behind it in between (d7b64041164c's message).
+    Iomap,
+    /// iomap with the validity cookie: after locking each folio, `iomap_write_begin` asks
+    /// `->iomap_valid` (`xfs_iomap_valid`: the cookie against the data fork's sequence number)
+    /// and maps again from that folio when the map went stale (d7b64041164c "iomap: write iomap
+    /// validity checks", 304a68b9c63b "xfs: use iomap_valid method to detect stale cached
+    /// iomaps", Linux 6.1).
+    IomapRevalidate,
+}
+
+impl BufferedWriteMap {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BufferedWriteMap::PerPage => "per_page",
+            BufferedWriteMap::Iomap => "iomap",
+            BufferedWriteMap::IomapRevalidate => "iomap_revalidate",
+        }
+    }
+}
+
 /// A locking policy. See the module docs for the built-ins.
 ///
 /// The locks a policy decides are its [`Placement`]s; the other fields switch behaviour that
@@ -154,6 +189,9 @@ pub struct Policy {
     /// Whether, and where, a direct write invalidates its page-cache range after the data is on
     /// disk.
     pub dio_write_post_invalidate: DioWritePostInvalidate,
+    /// How buffered write(2) maps its pages' blocks: per page, or once per run of pages with
+    /// iomap, with or without the validity cookie.
+    pub buffered_write_map: BufferedWriteMap,
     /// The lock classes this policy declares (filesystem-internal locks: `i_data_sem`,
     /// `ILOCK`, ...), in slot order; none in the built-ins.
     pub declared: Vec<Declaration>,
@@ -183,6 +221,8 @@ pub struct PolicyWire {
     pub dio_read_delalloc: DioReadDelalloc,
     #[serde(default)]
     pub dio_write_post_invalidate: DioWritePostInvalidate,
+    #[serde(default)]
+    pub buffered_write_map: BufferedWriteMap,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -275,6 +315,7 @@ impl TryFrom<PolicyWire> for Policy {
             dio_read_fence: w.dio_read_fence,
             dio_read_delalloc: w.dio_read_delalloc,
             dio_write_post_invalidate: w.dio_write_post_invalidate,
+            buffered_write_map: w.buffered_write_map,
             declared,
             lock,
         })
@@ -295,6 +336,7 @@ impl From<Policy> for PolicyWire {
             dio_read_fence: p.dio_read_fence,
             dio_read_delalloc: p.dio_read_delalloc,
             dio_write_post_invalidate: p.dio_write_post_invalidate,
+            buffered_write_map: p.buffered_write_map,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

@@ -32,7 +32,7 @@ use racesim_kernel::placement::{LockName, Mode, Placement, RangeSpec};
 use racesim_kernel::policy::{BufferedWriteMap, DaxZeroing, DioWritePostInvalidate};
 use racesim_scenario::{Expect, Scenario};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A policy to mutate, with the scenarios that expect it clean.
@@ -338,6 +338,16 @@ pub struct MutantSettings {
     /// Mutants (by id) that get the sampled pass only (`cargo test` spares the listed
     /// survivors the exhaustive pass, which `racesim mutants` runs).
     pub sampled_only: Vec<String>,
+    /// Set by the caller to stop early (the CLI sets it on Ctrl-C): no mutant starts once it
+    /// is set, a running one stops at its next schedule boundary, and [`run_mutants`] returns
+    /// only the mutants that finished before it was set (one cut short is no result).
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl MutantSettings {
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+    }
 }
 
 impl Default for MutantSettings {
@@ -348,6 +358,7 @@ impl Default for MutantSettings {
             preemption_bound: Some(2),
             executions_max: 200_000,
             sampled_only: Vec::new(),
+            stop: None,
         }
     }
 }
@@ -425,7 +436,10 @@ pub fn run_mutant(mutant: &Mutant, settings: &MutantSettings) -> MutantResult {
         for (target, policy) in &mutant.runs {
             let strategy = strategy.unwrap_or_else(|| target.scenario.strategy_or(None));
             let config = ExploreConfig::new(strategy, settings.seed, budget);
-            let report = racesim_explore::explore(&target.scenario, policy.as_ref(), &config, Box::new(|_| true));
+            let stop = settings.stop.clone();
+            let go_on =
+                Box::new(move |_: &racesim_explore::Progress| stop.as_ref().is_none_or(|s| !s.load(Ordering::SeqCst)));
+            let report = racesim_explore::explore(&target.scenario, policy.as_ref(), &config, go_on);
             runs += 1;
             if let Some(finding) = &report.finding {
                 let killed = Outcome::Killed {
@@ -493,7 +507,8 @@ pub fn generate(all: &[Subject], selected: &[Subject]) -> Vec<Mutant> {
 }
 
 /// Runs `mutants` on `jobs` worker threads; results in the order given, identical for any
-/// number of jobs. `progress` hears (done, total) after each mutant.
+/// number of jobs. `progress` hears (done, total) after each mutant. When
+/// [`MutantSettings::stop`] is set midway, only the mutants finished before it are returned.
 pub fn run_mutants(
     mutants: &[Mutant],
     settings: &MutantSettings,
@@ -505,9 +520,16 @@ pub fn run_mutants(
     let done = AtomicUsize::new(0);
     let worker = || {
         loop {
+            if settings.stopped() {
+                break;
+            }
             let index = next.fetch_add(1, Ordering::SeqCst);
             let Some(mutant) = mutants.get(index) else { break };
             let result = run_mutant(mutant, settings);
+            if settings.stopped() {
+                // Its runs may have been cut short: a survivor here would be no result.
+                break;
+            }
             results.lock().unwrap_or_else(|p| p.into_inner())[index] = Some(result);
             progress(done.fetch_add(1, Ordering::SeqCst) + 1, mutants.len());
         }
@@ -517,7 +539,11 @@ pub fn run_mutants(
             scope.spawn(worker);
         }
     });
-    results.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().map(|r| r.expect("every mutant ran")).collect()
+    let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    if !settings.stopped() {
+        debug_assert!(results.iter().all(Option::is_some), "every mutant ran");
+    }
+    results.into_iter().flatten().collect()
 }
 
 /// One expected survivor, as `tests/mutants.toml` lists it.

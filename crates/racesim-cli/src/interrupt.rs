@@ -1,4 +1,4 @@
-//! Ctrl-C during `run`, `check` and `bench`: the first SIGINT asks the exploration to stop at
+//! Ctrl-C during `run`, `check`, `bench` and `mutants`: the first SIGINT asks the exploration to stop at
 //! the next schedule boundary (or at the mid-schedule check the time budget uses), and the
 //! command prints what it has so far and exits with [`crate::exit::INTERRUPTED`]; a second
 //! SIGINT exits at once with the same code. The explorer knows nothing of signals: the CLI

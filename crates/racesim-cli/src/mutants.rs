@@ -60,6 +60,7 @@ Exit codes of mutants:
   1  a mutant survived that the list does not name, or a listed survivor was killed
   2  bad input: unreadable survivors file, unknown policy, bad arguments
   6  standard output could not be written
+  130 interrupted by Ctrl-C: the mutants finished so far were reported
 
 A mutant changes one thing in a policy that some scenario expects clean: one lock placement
 removed, one exclusive placement taken shared, one range-lock range shrunk a step, or one
@@ -75,6 +76,7 @@ fn default_survivors(paths: &[PathBuf]) -> Option<PathBuf> {
 }
 
 pub fn mutants(args: MutantsArgs) -> u8 {
+    crate::interrupt::install();
     let shard = match args.shard.as_deref().map(racesim_check::parse_shard) {
         None => None,
         Some(Some(shard)) => Some(shard),
@@ -136,6 +138,7 @@ pub fn mutants(args: MutantsArgs) -> u8 {
         seed: args.seed,
         schedules: args.schedules,
         preemption_bound: (!args.no_exhaustive).then_some(usize::from(args.preemption_bound)),
+        stop: Some(crate::interrupt::stop_flag()),
         ..MutantSettings::default()
     };
     let started = Instant::now();
@@ -155,7 +158,10 @@ pub fn mutants(args: MutantsArgs) -> u8 {
     let empty = Survivors::default();
     let list = survivors.as_ref().unwrap_or(&empty);
     let subject_ids: Vec<String> = subjects.iter().map(|s| s.id.clone()).collect();
-    let judgement = mutants::judge(&results, list, &subject_ids, shard.is_none());
+    // Ctrl-C: the mutants finished so far are reported and judged (a listed survivor that was
+    // not run is not "absent"), and the exit code says the run was cut short.
+    let interrupted = crate::interrupt::requested();
+    let judgement = mutants::judge(&results, list, &subject_ids, shard.is_none() && !interrupted);
     let seconds = started.elapsed().as_secs_f64();
     match args.format {
         Format::Human => print_human(&results, list, &judgement, subjects.len(), total, shard, seconds),
@@ -165,6 +171,14 @@ pub fn mutants(args: MutantsArgs) -> u8 {
         crate::output::stderr_line(
             "racesim: note: no survivors file (tests/mutants.toml); every survivor counts as unexpected",
         );
+    }
+    if interrupted {
+        crate::output::stderr_line(format!(
+            "racesim: interrupted (Ctrl-C): {} of {} mutants ran",
+            results.len(),
+            selected.len()
+        ));
+        return crate::exit::INTERRUPTED;
     }
     if judgement.holds() { crate::exit::CLEAN } else { crate::exit::VIOLATION }
 }
@@ -280,7 +294,15 @@ fn print_json(
             "listed_but_absent": judgement.listed_but_absent,
             "shard": shard.map(|(k, n)| format!("{k}/{n}")),
             "seconds": seconds,
-            "exit_code": if judgement.holds() { crate::exit::CLEAN } else { crate::exit::VIOLATION },
+            // Ctrl-C: `mutants` counts only those that finished.
+            "interrupted": crate::interrupt::requested(),
+            "exit_code": if crate::interrupt::requested() {
+                crate::exit::INTERRUPTED
+            } else if judgement.holds() {
+                crate::exit::CLEAN
+            } else {
+                crate::exit::VIOLATION
+            },
         }),
     );
 }

@@ -287,7 +287,8 @@ pub enum Change {
     },
     /// `->iomap_begin` of a buffered write mapped `range` of `ino` as one extent whose first
     /// page is `extent` (pages of one kind); `new`: it reserved delayed allocations over holes
-    /// (`IOMAP_F_NEW`), which writes the block map.
+    /// (`IOMAP_F_NEW`), which writes the block map. It reads the whole block map (the validity
+    /// cookie).
     IomapMapped {
         ino: Ino,
         range: PageRange,
@@ -900,7 +901,13 @@ impl Change {
                 out.extend([read(CacheSlots(ino, range)), read(CachedPages(ino, range))])
             }
             Change::NoSpace { .. } => out.push(read(Allocator)),
-            Change::IomapMapped { ino, range, new, .. } => out.push(Access { object: Extents(ino, range), write: new }),
+            // It scanned past the run and took the whole block map as its validity cookie.
+            Change::IomapMapped { ino, range, new, .. } => {
+                out.push(read(Extents(ino, PageRange::to_eof(0))));
+                if new {
+                    out.push(write(Extents(ino, range)));
+                }
+            }
             // The cookie covers the whole data fork (XFS's if_seq), not the map's range.
             Change::IomapValid { ino, .. } => out.push(read(Extents(ino, PageRange::to_eof(0)))),
         }

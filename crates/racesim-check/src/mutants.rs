@@ -76,7 +76,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 8] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 9] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -95,6 +95,7 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 8] = [
         "iomap",
         "d7b64041164c / 304a68b9c63b: iomap rechecks its cached map after locking each folio",
     ),
+    ("dax_break_layouts", "true", "false", "5fac7408d828 / 430657b6be89: truncate and punch wait for DAX pins"),
 ];
 
 fn field_value(policy: &Policy, field: &str) -> String {
@@ -105,6 +106,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "dax_zeroing" => policy.dax_zeroing.name().to_string(),
         "reclaim_skips_pinned" => policy.reclaim_skips_pinned.to_string(),
         "dio_read_fence" => policy.dio_read_fence.to_string(),
+        "dax_break_layouts" => policy.dax_break_layouts.to_string(),
         "dio_write_post_invalidate" => match policy.dio_write_post_invalidate {
             DioWritePostInvalidate::None => "none".into(),
             DioWritePostInvalidate::AfterDirectIo => "after_direct_io".into(),
@@ -123,6 +125,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "dax_zeroing" => policy.dax_zeroing = DaxZeroing::InsertMapping,
         "reclaim_skips_pinned" => policy.reclaim_skips_pinned = false,
         "dio_read_fence" => policy.dio_read_fence = false,
+        "dax_break_layouts" => policy.dax_break_layouts = false,
         "dio_write_post_invalidate" => policy.dio_write_post_invalidate = DioWritePostInvalidate::AfterDirectIo,
         "buffered_write_map" => policy.buffered_write_map = BufferedWriteMap::Iomap,
         _ => unreachable!("a field of FIELD_MUTATIONS"),

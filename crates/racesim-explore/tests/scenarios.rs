@@ -83,6 +83,8 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::StaleData, "dax_write_race", "legacy", "mmaplock"),
         (Oracle::StaleData, "dio_read_punch_fence", "legacy_no_fence", "legacy"),
         (Oracle::StaleData, "dio_write_buffered_read", "mmaplock", "mmaplock_4_14"),
+        // The end state's size: truncate is atomic towards a write that extends the file.
+        (Oracle::StaleData, "dio_write_extends_truncate", "range_lock_no_dio_i_mutex", "range_lock"),
         (Oracle::WriteToFreedBlock, "mkwrite_punch", "legacy", "mmaplock"),
         (Oracle::WriteToFreedBlock, "readahead_mkwrite_punch", "legacy", "mmaplock"),
         (Oracle::WriteToFreedBlock, "dax_punch", "legacy", "invalidate_lock"),

@@ -199,6 +199,31 @@ pub enum Change {
     PageUnpinned {
         page: PageId,
     },
+    /// `get_user_pages` took a reference on the DAX page that `mm`'s PTE for `ino:index` maps:
+    /// the disk block `pblk` itself.
+    DaxPagePinned {
+        mm: MmId,
+        ino: Ino,
+        index: Lblk,
+        pblk: Pblk,
+    },
+    /// A direct write's DMA read its data from the pinned DAX page of block `pblk`: `token`, if
+    /// the block changed hands and content since the pin (`None`: the data the user put there).
+    DmaFromDaxPage {
+        pblk: Pblk,
+        token: Option<Token>,
+    },
+    /// `dax_layout_busy_page` looked for a DAX page of `ino` that somebody holds a reference on
+    /// (`page_ref_count > 1`): the first such block, if any.
+    DaxBusyPage {
+        ino: Ino,
+        pblk: Option<Pblk>,
+    },
+    /// `___wait_var_event`'s condition on the DAX page of block `pblk`: still referenced?
+    DaxPageRefCheck {
+        pblk: Pblk,
+        busy: bool,
+    },
     /// A direct read's DMA put `token` into the pinned user page `page` (file page
     /// `ino:index`), whether or not the page is still in the page cache (`attached`).
     DmaIntoPage {
@@ -344,6 +369,7 @@ fn lock_name(class: LockClass, names: &dyn Names) -> String {
         LockClass::DioCount(i) => format!("i_dio_count({})", names.file(i)),
         LockClass::Journal => "journal".to_string(),
         LockClass::Declared(d, i) => format!("{}({})", d.name(), names.file(i)),
+        LockClass::DaxPin => "dax_pin".to_string(),
     }
 }
 
@@ -356,6 +382,10 @@ fn lock_text(class: LockClass, mode: LockMode, range: PageRange, names: &dyn Nam
         LockClass::Declared(d, _) if d.kind() == DeclaredKind::Mutex => name,
         LockClass::Declared(d, _) if d.kind() == DeclaredKind::Range => format!("{name} {} {range}", mode_name(mode)),
         LockClass::RangeLock(_) | LockClass::DaxEntry(_) => format!("{name} {} {range}", mode_name(mode)),
+        // The references on one DAX page (the range is the block): a pin holds one, a
+        // filesystem breaking layouts waits for them all to drop.
+        LockClass::DaxPin if mode == LockMode::Shared => format!("a pin on the DAX page of block {}", range.start),
+        LockClass::DaxPin => format!("the pins on the DAX page of block {} to drop", range.start),
         _ => format!("{name} {}", mode_name(mode)),
     }
 }
@@ -468,6 +498,22 @@ impl Change {
                 format!("pins page#{page}, mapped by mm{mm} at {}:{index}, for DMA", file(ino))
             }
             Change::PageUnpinned { page } => format!("unpins page#{page}"),
+            Change::DaxPagePinned { mm, ino, index, pblk } => {
+                format!("pins the DAX page of block {pblk}, mapped by mm{mm} at {}:{index}, for DMA", file(ino))
+            }
+            Change::DmaFromDaxPage { pblk, token: None } => {
+                format!("DMA reads the user's data from the pinned DAX page of block {pblk}")
+            }
+            Change::DmaFromDaxPage { pblk, token: Some(token) } => format!(
+                "DMA reads {} from the pinned DAX page of block {pblk}, which changed hands since the pin",
+                token_name(token, names)
+            ),
+            Change::DaxBusyPage { ino, pblk: Some(pblk) } => {
+                format!("finds the DAX page of block {pblk} of {} pinned", file(ino))
+            }
+            Change::DaxBusyPage { ino, pblk: None } => format!("finds no pinned DAX page of {}", file(ino)),
+            Change::DaxPageRefCheck { pblk, busy: true } => format!("the DAX page of block {pblk} is still pinned"),
+            Change::DaxPageRefCheck { pblk, busy: false } => format!("the DAX page of block {pblk} is unpinned"),
             Change::DmaIntoPage { attached, ino, index, page, token } => {
                 let whose = if attached { "" } else { ", a page no file holds any more" };
                 format!("DMA puts {} into pinned page#{page} ({}:{index}{whose})", token_name(token, names), file(ino))
@@ -541,6 +587,7 @@ impl Change {
 /// built-in, and this crate's test checks each name against the source, so the list can
 /// neither miss a name nor keep a stale one.
 pub const LOGGED_FUNCTIONS: &[&str] = &[
+    "___wait_var_event",
     "__block_write_begin",
     "__iomap_write_begin",
     "__mm_populate",
@@ -561,6 +608,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "dax_iomap_actor",
     "dax_iomap_begin",
     "dax_iomap_pte_fault",
+    "dax_layout_busy_page",
     "dio_bio_end_io",
     "dio_read",
     "dio_write",
@@ -588,6 +636,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "ext4_test_inode_state",
     "ext4_truncate",
     "ext4_update_inode_size",
+    "ext4_wait_dax_page",
     "ext4_write_begin",
     "ext4_writepage",
     "ext4_zero_range",
@@ -847,7 +896,9 @@ impl Change {
             Change::PteProbe { mm, ino, index, .. } => {
                 out.extend([read(Ptes(ino, one(index))), read(Vmas(mm))]);
             }
-            Change::PtesZapped { ino, range, .. } => out.push(write(Ptes(ino, range))),
+            // A zap that found no PTE changed nothing: it only read the page tables (a PTE
+            // installed before it in another order writes them, which orders the two).
+            Change::PtesZapped { ino, range, count } => out.push(Access { object: Ptes(ino, range), write: count > 0 }),
             Change::PageDeleted { ino, index, page, .. } => {
                 out.extend([write(CacheSlots(ino, one(index))), write(Page(page)), write(Ptes(ino, one(index)))]);
             }
@@ -878,6 +929,15 @@ impl Change {
             Change::PagePinned { mm, ino, index, page } => {
                 out.extend([read(Ptes(ino, one(index))), read(Vmas(mm)), write(Page(page))]);
             }
+            Change::DaxPagePinned { mm, ino, index, pblk } => {
+                out.extend([read(Ptes(ino, one(index))), read(Vmas(mm)), read(Block(pblk))]);
+            }
+            Change::DmaFromDaxPage { pblk, .. } => out.extend([read(Block(pblk)), read(Allocator)]),
+            // mapping_mapped reads every mm's VMAs (covered by AllPtes, which map and unmap write).
+            Change::DaxBusyPage { ino, .. } => {
+                out.extend([read(Extents(ino, PageRange::to_eof(0))), read(Lock(LockClass::DaxPin)), read(AllPtes)])
+            }
+            Change::DaxPageRefCheck { .. } => out.push(read(Lock(LockClass::DaxPin))),
             Change::PageUnpinned { page }
             | Change::DmaIntoPage { page, .. }
             | Change::BuffersReleased { page }

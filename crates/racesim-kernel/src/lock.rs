@@ -179,6 +179,13 @@ pub enum LockClass {
     Journal,
     /// A lock class the policy declares, of one inode.
     Declared(DeclaredLock, Ino),
+    /// The references `get_user_pages` holds on DAX pages (the disk blocks a DAX mapping maps,
+    /// as `ZONE_DEVICE` pages): one interval object over the disk, whose "pages" are block
+    /// numbers. A pin holds it shared over its block; a filesystem breaking layouts waits on
+    /// it exclusive for an instant (`___wait_var_event` on `page->_refcount`). Not a lock:
+    /// grants ignore waiters queued ahead ([`FairLock::grantable`]), as taking a page
+    /// reference never waits for somebody waiting for the count to drop.
+    DaxPin,
 }
 
 impl std::fmt::Display for LockClass {
@@ -194,6 +201,7 @@ impl std::fmt::Display for LockClass {
             LockClass::DioCount(i) => write!(f, "i_dio_count(ino {i})"),
             LockClass::Journal => write!(f, "journal"),
             LockClass::Declared(d, i) => write!(f, "{}(ino {i})", d.name()),
+            LockClass::DaxPin => write!(f, "dax_pin"),
         }
     }
 }
@@ -212,13 +220,15 @@ pub enum LockKind {
     /// Not a lock to lockdep; orders with it are not recorded.
     DioCount,
     Journal,
+    /// Not a lock to lockdep either (page references); orders with it are not recorded.
+    DaxPin,
     /// A declared class: every inode's object of it is one class.
     Declared(DeclaredLock),
 }
 
 impl LockKind {
     /// The built-in classes.
-    pub const BUILTIN: [LockKind; 9] = [
+    pub const BUILTIN: [LockKind; 10] = [
         LockKind::IRwsem,
         LockKind::MmapSem,
         LockKind::FaultLock,
@@ -228,10 +238,11 @@ impl LockKind {
         LockKind::Page,
         LockKind::DioCount,
         LockKind::Journal,
+        LockKind::DaxPin,
     ];
 
     /// Built-in classes and the most a policy may declare: the size of a table by class.
-    pub const COUNT: usize = 9 + DECLARED_MAX;
+    pub const COUNT: usize = 10 + DECLARED_MAX;
 
     pub fn index(self) -> usize {
         match self {
@@ -244,7 +255,8 @@ impl LockKind {
             LockKind::Page => 6,
             LockKind::DioCount => 7,
             LockKind::Journal => 8,
-            LockKind::Declared(d) => 9 + d.slot() as usize,
+            LockKind::DaxPin => 9,
+            LockKind::Declared(d) => 10 + d.slot() as usize,
         }
     }
 
@@ -259,6 +271,7 @@ impl LockKind {
             LockKind::Page => "page_lock",
             LockKind::DioCount => "i_dio_count",
             LockKind::Journal => "journal",
+            LockKind::DaxPin => "dax_pin",
             LockKind::Declared(d) => d.name(),
         }
     }
@@ -276,6 +289,7 @@ impl LockClass {
             LockClass::Page(_) => LockKind::Page,
             LockClass::DioCount(_) => LockKind::DioCount,
             LockClass::Journal => LockKind::Journal,
+            LockClass::DaxPin => LockKind::DaxPin,
             LockClass::Declared(d, _) => LockKind::Declared(d),
         }
     }
@@ -336,15 +350,22 @@ impl FairLock {
             .unwrap_or_else(|| panic!("model bug: ticket {ticket} not queued on {}", self.class))
     }
 
-    /// A queued request may be granted when nothing granted, and nothing queued ahead of it,
-    /// conflicts with it.
+    /// Whether requests wait behind conflicting requests queued ahead of them. Every lock is
+    /// fair except [`LockClass::DaxPin`], which stands for page references: a new reference
+    /// never waits for somebody waiting for the count to drop.
+    fn fair(&self) -> bool {
+        self.class != LockClass::DaxPin
+    }
+
+    /// A queued request may be granted when nothing granted, and (for a fair lock) nothing
+    /// queued ahead of it, conflicts with it.
     pub fn grantable(&self, ticket: u32) -> bool {
         let position = self.position(ticket);
         let request = &self.requests[position];
-        self.requests
-            .iter()
-            .enumerate()
-            .all(|(i, other)| i == position || !(other.granted || i < position) || !other.conflicts_with(request))
+        let fair = self.fair();
+        self.requests.iter().enumerate().all(|(i, other)| {
+            i == position || !(other.granted || (fair && i < position)) || !other.conflicts_with(request)
+        })
     }
 
     /// Grants the request if it is grantable.
@@ -376,11 +397,12 @@ impl FairLock {
     pub fn blockers(&self, ticket: u32) -> impl Iterator<Item = ActorId> + '_ {
         let position = self.position(ticket);
         let request = &self.requests[position];
+        let fair = self.fair();
         self.requests
             .iter()
             .enumerate()
             .filter(move |(i, other)| {
-                *i != position && (other.granted || *i < position) && other.conflicts_with(request)
+                *i != position && (other.granted || (fair && *i < position)) && other.conflicts_with(request)
             })
             .map(|(_, other)| other.actor)
     }
@@ -419,6 +441,18 @@ mod tests {
         assert_ne!(a, c);
         assert_eq!((c.slot(), c.name(), c.kind(), c.rank()), (1, "ILOCK", DeclaredKind::Mutex, None));
         assert!(a < c, "ordered by slot first, whatever the handles");
+    }
+
+    /// A page reference never waits for a filesystem waiting for the references to drop, and
+    /// that waiter is blocked by the holders only (the deadlock oracle's wait-for edges).
+    #[test]
+    fn dax_pins_do_not_queue_behind_a_waiter() {
+        let mut pins = FairLock::new(LockClass::DaxPin);
+        let (_, a) = pins.enqueue(0, LockMode::Shared, PageRange::page(5));
+        let (w, w_granted) = pins.enqueue(1, LockMode::Exclusive, PageRange::page(5));
+        let (_, b) = pins.enqueue(2, LockMode::Shared, PageRange::page(5));
+        assert!(a && !w_granted && b, "a new pin is granted past the waiter");
+        assert_eq!(pins.blockers(w).collect::<Vec<_>>(), vec![0, 2]);
     }
 
     #[test]

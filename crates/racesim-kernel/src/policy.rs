@@ -186,6 +186,14 @@ pub struct Policy {
     pub dio_read_fence: bool,
     /// What a direct read does with a delayed-allocation extent.
     pub dio_read_delalloc: DioReadDelalloc,
+    /// Truncate, punch, zero, collapse and insert range of a DAX file break layouts before they
+    /// change the block map: under the fault lock held exclusive, `dax_layout_busy_page` unmaps
+    /// the file and finds a DAX page `get_user_pages` still holds, and the filesystem waits for
+    /// its references to drop, releasing the fault lock while it sleeps and looking again after
+    /// (`ext4_break_layouts` / `ext4_wait_dax_page`, `xfs_break_dax_layouts` /
+    /// `xfs_wait_dax_page`; 5fac7408d828, 430657b6be89, d6dc57e251a4, Linux 4.18). Without it
+    /// (Linux before 4.18), the blocks are freed while a DMA still targets them.
+    pub dax_break_layouts: bool,
     /// Whether, and where, a direct write invalidates its page-cache range after the data is on
     /// disk.
     pub dio_write_post_invalidate: DioWritePostInvalidate,
@@ -223,6 +231,7 @@ pub struct PolicyWire {
     pub dio_write_post_invalidate: DioWritePostInvalidate,
     #[serde(default)]
     pub buffered_write_map: BufferedWriteMap,
+    pub dax_break_layouts: bool,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -316,6 +325,7 @@ impl TryFrom<PolicyWire> for Policy {
             dio_read_delalloc: w.dio_read_delalloc,
             dio_write_post_invalidate: w.dio_write_post_invalidate,
             buffered_write_map: w.buffered_write_map,
+            dax_break_layouts: w.dax_break_layouts,
             declared,
             lock,
         })
@@ -337,6 +347,7 @@ impl From<Policy> for PolicyWire {
             dio_read_delalloc: p.dio_read_delalloc,
             dio_write_post_invalidate: p.dio_write_post_invalidate,
             buffered_write_map: p.buffered_write_map,
+            dax_break_layouts: p.dax_break_layouts,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

@@ -8,7 +8,7 @@
 //! Hash` (for state caching by a future exhaustive explorer) and cheap to reset per schedule.
 
 use crate::lock::{DeclaredLock, FairLock, LockClass, LockId};
-use crate::types::{Extent, Ino, Lblk, MmId, PageId, Pblk, Token};
+use crate::types::{Extent, Ino, Lblk, MmId, PageId, PageRange, Pblk, Token};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Kernel {
@@ -27,6 +27,8 @@ pub struct Kernel {
     pub locks: Vec<FairLock>,
     /// The jbd2 journal, for placements of journal handles (one filesystem in the model).
     pub journal: LockId,
+    /// The references `get_user_pages` holds on DAX pages, per block ([`LockClass::DaxPin`]).
+    pub dax_pin: LockId,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -141,8 +143,9 @@ impl Kernel {
             inodes: Vec::new(),
             pages: Vec::new(),
             mms: Vec::new(),
-            locks: vec![FairLock::new(LockClass::Journal)],
+            locks: vec![FairLock::new(LockClass::Journal), FairLock::new(LockClass::DaxPin)],
             journal: 0,
+            dax_pin: 1,
         }
     }
 
@@ -217,8 +220,17 @@ impl Kernel {
         let lock = |l: LockId| lock_to[l as usize];
         // Every field that holds a frame or lock number is renumbered below; these patterns
         // stop compiling when a field is added, so that a new reference is not forgotten.
-        let Kernel { disk: _, block_owner: _, free_blocks: _, inodes: _, pages: _, mms: _, locks: _, journal: _ } =
-            self;
+        let Kernel {
+            disk: _,
+            block_owner: _,
+            free_blocks: _,
+            inodes: _,
+            pages: _,
+            mms: _,
+            locks: _,
+            journal: _,
+            dax_pin: _,
+        } = self;
         let mut k = self.clone();
         k.pages = order
             .iter()
@@ -319,6 +331,15 @@ impl Kernel {
         assert!(self.block_owner[pblk as usize].is_some(), "model bug: double free of block {pblk}");
         self.block_owner[pblk as usize] = None;
         self.free_blocks.push(pblk);
+    }
+
+    /// Whether `get_user_pages` holds a reference on the DAX page of block `pblk`
+    /// (`page_ref_count(page) > 1` in `dax_busy_page`).
+    pub fn dax_pinned(&self, pblk: Pblk) -> bool {
+        self.locks[self.dax_pin as usize]
+            .requests
+            .iter()
+            .any(|r| r.granted && r.mode == crate::lock::LockMode::Shared && r.range.overlaps(PageRange::page(pblk)))
     }
 
     /// Adds a new, locked-by-nobody, not-uptodate page to the cache.

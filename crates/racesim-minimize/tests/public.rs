@@ -30,7 +30,12 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // has to run before the bio completes.
     ("dio_read_punch_fence", 3),
     ("dio_write_buffered_read", 1),
+    // The truncate stops after i_size_write; the direct write runs whole, extending the file.
+    ("dio_write_extends_truncate", 1),
     ("failed_write", 0),
+    // The minimizer drops the failed write and keeps read_punch's race: the punch stops after
+    // its eviction, and the whole read creates the page from the block about to be freed.
+    ("failed_write_read_punch", 1),
     ("fair_rwsem_deadlock", 1),
     ("fault_second_truncate", 1),
     ("fault_truncate", 1),

@@ -183,12 +183,13 @@ impl LockGraph {
             let Some((new, object)) = taken else { continue };
             // Lockdep's "possible recursive locking detected": the same lock object taken again
             // by its holder. Range locks (disjoint ranges of one tree nest), DAX entries (one
-            // per index), i_dio_count (a counter) and journal handles (jbd2 nests them) are
-            // not recursive in that sense.
+            // per index), i_dio_count (a counter), DAX page references (one per block) and
+            // journal handles (jbd2 nests them) are not recursive in that sense.
             // A declared range lock nests as the range lock does.
-            let recursive_kind =
-                !matches!(new, LockKind::RangeLock | LockKind::DaxEntry | LockKind::DioCount | LockKind::Journal)
-                    && !matches!(new, LockKind::Declared(d) if d.kind() == DeclaredKind::Range);
+            let recursive_kind = !matches!(
+                new,
+                LockKind::RangeLock | LockKind::DaxEntry | LockKind::DioCount | LockKind::DaxPin | LockKind::Journal
+            ) && !matches!(new, LockKind::Declared(d) if d.kind() == DeclaredKind::Range);
             if recursive_kind
                 && let Some(object) = object
                 && let Some(&(_, _, first_at)) = held.per_actor[actor].iter().find(|(_, c, _)| *c == Some(object))
@@ -207,9 +208,10 @@ impl LockGraph {
                 // Two objects of one class nested (two inodes' range locks, say) are taken as
                 // annotated, as kernel code does with mutex_lock_nested(); the same object twice
                 // is a deadlock, which the deadlock oracle reports.
-                // i_dio_count is a counter, not a lock lockdep tracks.
-                if old == new || old == LockKind::DioCount || new == LockKind::DioCount || self.edge(old, new).is_some()
-                {
+                // i_dio_count is a counter and a DAX pin a page reference, not locks lockdep
+                // tracks.
+                let untracked = |k| matches!(k, LockKind::DioCount | LockKind::DaxPin);
+                if old == new || untracked(old) || untracked(new) || self.edge(old, new).is_some() {
                     continue;
                 }
                 // Does the reverse order exist already (directly or through other classes)?

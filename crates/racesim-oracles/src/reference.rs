@@ -228,8 +228,11 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                     });
                 }
             }
-            Change::DiskWrite { token: token @ Token::Data { ino, lblk, write }, .. } => {
-                // DAX write(2) copies straight to the block (stores log StoreRetired instead).
+            Change::DiskWrite {
+                token: token @ Token::Data { ino, lblk, write }, ino: at_ino, lblk: at_lblk, ..
+            } => {
+                // DAX write(2) copies straight to the block (stores log StoreRetired instead), as
+                // does a direct read's DMA into a pinned DAX page (its `dio_bio_end_io`).
                 // A direct write takes effect somewhere between the start of its syscall and
                 // its bio's completion (for an asynchronous one, after the syscall returned):
                 // a write(2) of the same page that runs entirely inside that interval may be
@@ -237,6 +240,9 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                 if let Some((op @ Operation::Write { .. }, _)) = running {
                     items.push(point(Effect::Wrote { ino, lblk, token }, op));
                 } else if event.function == "dio_bio_end_io"
+                    // A direct write whose DMA read a DAX page that changed hands sends another
+                    // file's data: no operation's write of this page, nothing to explain it.
+                    && (ino, lblk) == (at_ino, at_lblk)
                     && let Some(info) = ops.iter().find(|o| o.write == write)
                 {
                     let begin = began.iter().rev().find(|(w, _)| *w == write).map_or(at, |&(_, b)| b);
@@ -342,6 +348,13 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
                 f.pages[lblk as usize] = Token::Zero;
             }
             f.zap_pending_from = None;
+            // truncate(2) is atomic towards everything that changes the size: ext4_setattr and
+            // xfs_setattr_size hold i_rwsem from before i_size_write to after the blocks are
+            // freed, and every write(2), direct write and fallocate that could extend the file
+            // takes it too. The split into size and removal is for stores and reads through
+            // PTEs the truncate has not zapped yet; a write that extended the file between the
+            // two is undone here, so it explains nothing (dio_write_extends_truncate.toml).
+            f.size = size;
             true
         }
         Effect::Punch { ino, page, pages, zero_range } => {
@@ -784,6 +797,37 @@ mod tests {
             })
             .unwrap();
         assert!(handle.join().expect("no stack overflow"));
+    }
+
+    /// truncate(2) is atomic towards writes that extend the file: a direct write that extended
+    /// it between truncate's size change and its removal of the pages past the new size (no
+    /// kernel lets it: both hold i_rwsem) is undone by the removal, so a file that ends long but
+    /// with the written page a hole is unexplained (dio_write_extends_truncate.toml); the file
+    /// the two orders give is explained.
+    #[test]
+    fn truncate_undoes_a_size_extended_inside_it() {
+        let d0 = Token::Data { ino: 0, lblk: 0, write: 0 };
+        let d1 = Token::Data { ino: 0, lblk: 1, write: 0 };
+        let written = Token::Data { ino: 0, lblk: 2, write: 2 };
+        let truncate = Operation::Truncate { file: 0, size: 1 };
+        let dio = Operation::DioWrite {
+            file: 0,
+            page: 2,
+            pages: 1,
+            buffer: racesim_kernel::UserBuffer::Anonymous,
+            asynchronous: false,
+        };
+        let history = [
+            Item { effect: Effect::TruncateSize { ino: 0, size: 1 }, begin: 5, end: 5, actor: 0, op: truncate },
+            Item { effect: Effect::Wrote { ino: 0, lblk: 2, token: written }, begin: 6, end: 9, actor: 1, op: dio },
+            Item { effect: Effect::Truncate { ino: 0, size: 1 }, begin: 5, end: 20, actor: 0, op: truncate },
+        ];
+        let initial = [file(2, &[d0, d1])];
+        let long_with_a_hole = [file(3, &[d0])];
+        assert!(matches!(check_stale_data(&initial, &history, &long_with_a_hole, &mut 0), Judgement::Unexplained(_)));
+        for explained in [file(1, &[d0]), file(3, &[d0, Token::Zero, written])] {
+            assert!(matches!(check_stale_data(&initial, &history, &[explained], &mut 0), Judgement::Explained));
+        }
     }
 
     /// A direct read's DMA into a page that truncation removed before it landed went nowhere

@@ -724,19 +724,8 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             }
             let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
             if name == "dio_read" {
+                // A buffer in a DAX mapping is pinned on its blocks (get_user_pages on DAX pfns).
                 let buffer = user_buffer(p, n, &raw.into_mmap, &raw.into_page)?;
-                if let (UserBuffer::Mapped { file: target, .. }, Some(field)) = (buffer, &raw.into_mmap)
-                    && files[target as usize].dax
-                {
-                    return Err(cx.error(
-                        field.span(),
-                        format!(
-                            "'{}' is a DAX file: a direct read into a DAX mapping (DMA straight to pmem, \
-                             dax_layout_busy_page) is not modelled",
-                            field.get_ref()
-                        ),
-                    ));
-                }
                 Operation::DioRead { file: ino, page: p, pages: n, buffer }
             } else {
                 let buffer = user_buffer(p, n, &raw.from_mmap, &raw.from_page)?;

@@ -21,6 +21,7 @@
 //! and whether a write invalidates its page-cache range again after the data is on disk, and
 //! where (`dio_write_post_invalidate`).
 
+use super::fault::Pin;
 use super::locking::{Frame, Held};
 use super::{Task, UserBuffer};
 use crate::cpu::Cpu;
@@ -28,7 +29,7 @@ use crate::event::{Change, Outcome, ReadPath};
 use crate::lock::LockMode;
 use crate::placement::{Func, LockName, Point};
 use crate::policy::{DioReadDelalloc, DioWritePostInvalidate};
-use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk, Token, WriteId};
+use crate::types::{Extent, Ino, Lblk, PageRange, Pblk, Token, WriteId};
 
 /// Which way the data of a direct IO moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,10 +59,10 @@ pub struct Bio {
     /// The operation, which names the data it writes: to the disk for a write, to the user
     /// buffer for a read.
     id: WriteId,
-    /// The user buffer, and the pages `get_user_pages` pinned in it (one per bio page for a
-    /// shared mapping of a page-cache file, none otherwise).
+    /// The user buffer, and the pins `get_user_pages` took in it (one per bio page for a
+    /// shared mapping, none for anonymous memory).
     buffer: UserBuffer,
-    pinned: Vec<PageId>,
+    pinned: Vec<Pin>,
     /// The `i_dio_count` reference (`inode_dio_begin`).
     dio_count: Held,
     /// The `i_rwsem` of locked DIO that ext4's fence fell back to, held until submission.
@@ -227,7 +228,7 @@ impl<C: Cpu> Task<'_, C> {
 
     /// Undoes a submission that failed before its bio went out: drops the pins, `inode_dio_end`,
     /// and `i_rwsem` if the direct IO took it.
-    fn abandon_submission(&mut self, pinned: &[PageId], frame: Frame, dio_count: Held, fallback: Option<Held>) {
+    fn abandon_submission(&mut self, pinned: &[Pin], frame: Frame, dio_count: Held, fallback: Option<Held>) {
         self.unpin_user_pages(pinned);
         let dio_end = if frame.func == Func::DioWrite { Point::DioWriteDioEnd } else { Point::DioReadDioEnd };
         self.at(&frame, dio_end);
@@ -248,16 +249,27 @@ impl<C: Cpu> Task<'_, C> {
         let mut moved = 0;
         for (i, pblk) in blocks.iter().enumerate() {
             let lblk = page + i as Lblk;
-            // The user page the DMA of a read fills, if the buffer is a pinned mapping.
-            let user_page = match buffer {
+            // The pin the DMA fills (a read) or reads (a write), if the buffer is a pinned mapping.
+            let user_pin = match buffer {
                 UserBuffer::Mapped { file: user_file, page: first } => {
-                    pinned.get(i).map(|&pinned_page| (user_file, first + i as Lblk, pinned_page))
+                    pinned.get(i).map(|&pin| (user_file, first + i as Lblk, pin))
                 }
                 UserBuffer::Anonymous => None,
             };
             self.cpu.step(|m| match (direction, *pblk) {
                 (Direction::Write, Some(pblk)) => {
-                    let token = Token::Data { ino: file, lblk, write: id };
+                    let mut token = Token::Data { ino: file, lblk, write: id };
+                    if let Some((user_file, index, Pin::Dax { pblk: source, token: pinned_token, .. })) = user_pin {
+                        // The DMA reads the DAX page it pinned, whoever owns the block by now.
+                        // Tokens name the writer, so the user's data is this operation's; a
+                        // block that changed hands and content since the pin (truncated,
+                        // reallocated, rewritten) sends its new owner's data instead.
+                        let now = m.kernel.disk[source as usize];
+                        let moved = m.kernel.block_owner[source as usize] != Some((user_file, index));
+                        let foreign = (moved && now != pinned_token).then_some(now);
+                        m.emit(actor, "dio_bio_end_io", Change::DmaFromDaxPage { pblk: source, token: foreign });
+                        token = foreign.unwrap_or(token);
+                    }
                     m.kernel.disk[pblk as usize] = token;
                     m.emit(actor, "dio_bio_end_io", Change::DiskWrite { pblk, ino: file, lblk, token });
                     let blocks = &mut m.kernel.inode_mut(file).blocks;
@@ -279,17 +291,31 @@ impl<C: Cpu> Task<'_, C> {
                     );
                     // Tokens name the writer: for the file behind the buffer, the data this
                     // read put there is this operation's.
-                    if let Some((user_file, index, user_page)) = user_page {
-                        let token = Token::Data { ino: user_file, lblk: index, write: id };
-                        let p = m.kernel.page_mut(user_page);
-                        p.content = token;
-                        p.uptodate = true;
-                        let attached = p.attached;
-                        m.emit(
-                            actor,
-                            "dio_bio_end_io",
-                            Change::DmaIntoPage { attached, ino: user_file, index, page: user_page, token },
-                        );
+                    match user_pin {
+                        Some((user_file, index, Pin::Page(user_page))) => {
+                            let token = Token::Data { ino: user_file, lblk: index, write: id };
+                            let p = m.kernel.page_mut(user_page);
+                            p.content = token;
+                            p.uptodate = true;
+                            let attached = p.attached;
+                            m.emit(
+                                actor,
+                                "dio_bio_end_io",
+                                Change::DmaIntoPage { attached, ino: user_file, index, page: user_page, token },
+                            );
+                        }
+                        // A DAX page is the block: the DMA writes the disk, whoever owns the
+                        // block by now (freed and reallocated if nothing broke the layout).
+                        Some((user_file, index, Pin::Dax { pblk: target, .. })) => {
+                            let token = Token::Data { ino: user_file, lblk: index, write: id };
+                            m.kernel.disk[target as usize] = token;
+                            m.emit(
+                                actor,
+                                "dio_bio_end_io",
+                                Change::DiskWrite { pblk: target, ino: user_file, lblk: index, token },
+                            );
+                        }
+                        Some((_, _, Pin::ZeroPage)) | None => {}
                     }
                 }
                 (Direction::Write, None) => m.emit(actor, "dio_bio_end_io", Change::Nothing),
@@ -300,7 +326,13 @@ impl<C: Cpu> Task<'_, C> {
             // bio_check_pages_dirty: the DMA wrote the pages behind the kernel's back; any the
             // writeback cleaned meanwhile are dirtied again, under their page lock.
             // Only the pages the DMA filled (a read that stopped at EOF filled fewer).
-            for &user_page in pinned.iter().take(blocks.len()) {
+            // A DAX page needs no dirtying: set_page_dirty of a DAX mapping does nothing
+            // (noop_set_page_dirty in ext4's and XFS's DAX address_space operations).
+            let pages = pinned.iter().take(blocks.len()).filter_map(|pin| match *pin {
+                Pin::Page(page) => Some(page),
+                Pin::Dax { .. } | Pin::ZeroPage => None,
+            });
+            for user_page in pages.collect::<Vec<_>>() {
                 let page_lock = self.lock_page("set_page_dirty_lock", user_page);
                 self.cpu.step(|m| {
                     if m.kernel.page(user_page).dirty {

@@ -10,7 +10,7 @@ use super::{RETRIES_MAX, Retries, Task};
 use crate::cpu::Cpu;
 use crate::cpu::Machine;
 use crate::event::{Change, Outcome, ReadPath};
-use crate::lock::LockMode;
+use crate::lock::{LockClass, LockMode};
 use crate::placement::{Func, Point};
 use crate::policy::{AllocKind, DaxZeroing};
 use crate::state::{Pte, PteTarget, Vma};
@@ -25,6 +25,19 @@ pub enum FaultError {
     Segv,
     /// `VM_FAULT_NOPAGE` / `VM_FAULT_RETRY`: the page went away under us; walk again.
     Retry,
+}
+
+/// A reference `get_user_pages` took for a direct IO, one per page of its user buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pin {
+    /// A page-cache page, pinned (FOLL_PIN) until the IO completes.
+    Page(PageId),
+    /// The DAX page of disk block `pblk`: the pin's `ticket` on the DAX pin object, and what the
+    /// block held when it was pinned (the data a direct write sends, unless the block changes
+    /// hands and content before the DMA reads it).
+    Dax { pblk: Pblk, ticket: u32, token: Token },
+    /// The zero page of a DAX hole (a direct write's source): nothing to pin.
+    ZeroPage,
 }
 
 impl<C: Cpu> Task<'_, C> {
@@ -198,17 +211,17 @@ impl<C: Cpu> Task<'_, C> {
 
     /// `pin_user_pages` (`__get_user_pages` with FOLL_PIN) on `pages` pages of the shared
     /// mapping of `file` from page `first`, under `mmap_sem` shared: per page, `follow_page_mask`
-    /// looks at the PTE and `try_grab_page` takes the pin if it is there (and writable, for `write`: FOLL_WRITE, the DMA will
-    /// write the page), else `faultin_page` faults it in and the walk retries. Returns the
-    /// pinned pages in order (none for a DAX mapping), or the fault that failed (the syscall's
-    /// EFAULT) with every pin dropped again.
-    pub fn get_user_pages(
-        &mut self,
-        file: Ino,
-        first: Lblk,
-        pages: Lblk,
-        write: bool,
-    ) -> Result<Vec<PageId>, FaultError> {
+    /// looks at the PTE and `try_grab_page` takes the pin if it is there (and writable, for
+    /// `write`: FOLL_WRITE, the DMA will write the page), else `faultin_page` faults it in and
+    /// the walk retries. Returns the pins in order, one per page, or the fault that failed (the
+    /// syscall's EFAULT) with every pin dropped again.
+    ///
+    /// A DAX PTE maps the disk block itself, whose `struct page` (a `ZONE_DEVICE` page) the walk
+    /// takes a reference on as it does on a page-cache page (`follow_devmap_pmd`,
+    /// `follow_page_pte` → `get_dev_pagemap`; `try_grab_page`): the pin is on the block, and
+    /// only `dax_layout_busy_page` looks at it ([`Pin::Dax`]). The zero page of a DAX hole is
+    /// not pinned: nothing frees it.
+    pub fn get_user_pages(&mut self, file: Ino, first: Lblk, pages: Lblk, write: bool) -> Result<Vec<Pin>, FaultError> {
         let (actor, mm) = (self.actor, self.mm);
         let mmap_sem = self.cpu.peek(|m| m.kernel.mms[mm as usize].mmap_sem);
         let held = self.acquire("get_user_pages", mmap_sem, LockMode::Shared, PageRange::WHOLE);
@@ -224,13 +237,23 @@ impl<C: Cpu> Task<'_, C> {
                         Some(Pte { target: PteTarget::Page(page), writable, .. }) if writable || !write => {
                             m.kernel.page_mut(page).pins += 1;
                             m.emit(actor, "try_grab_page", Change::PagePinned { mm, ino: file, index, page });
-                            Some(Some(page))
+                            Some(Some(Pin::Page(page)))
                         }
-                        // DAX memory is not page cache; its pins (dax_layout_busy_page) are not
-                        // modelled (docs/model.md): the walk only needs the PTE.
-                        Some(Pte { target: PteTarget::Pfn(_) | PteTarget::ZeroPage, writable, .. })
-                            if writable || !write =>
-                        {
+                        Some(Pte { target: PteTarget::Pfn(pblk), writable, .. }) if writable || !write => {
+                            // A page reference never waits (the DAX pin object is not fair).
+                            let lock = m.kernel.dax_pin;
+                            let range = PageRange::page(pblk);
+                            let (ticket, granted) =
+                                m.kernel.locks[lock as usize].enqueue(actor, LockMode::Shared, range);
+                            assert!(granted, "model bug: a DAX page reference had to wait");
+                            let token = m.kernel.disk[pblk as usize];
+                            m.emit(actor, "try_grab_page", Change::DaxPagePinned { mm, ino: file, index, pblk });
+                            let change =
+                                Change::LockAcquired { class: LockClass::DaxPin, mode: LockMode::Shared, range };
+                            m.emit(actor, "try_grab_page", change);
+                            Some(Some(Pin::Dax { pblk, ticket, token }))
+                        }
+                        Some(Pte { target: PteTarget::ZeroPage, writable, .. }) if writable || !write => {
                             m.emit(actor, "follow_page_mask", Change::PteProbe { mm, ino: file, index, usable: true });
                             Some(None)
                         }
@@ -240,8 +263,8 @@ impl<C: Cpu> Task<'_, C> {
                         }
                     }
                 });
-                if let Some(page) = found {
-                    pinned.extend(page);
+                if let Some(pin) = found {
+                    pinned.push(pin.unwrap_or(Pin::ZeroPage));
                     continue 'pages;
                 }
                 match self.handle_mm_fault_locked(file, index, write) {
@@ -263,15 +286,30 @@ impl<C: Cpu> Task<'_, C> {
     }
 
     /// `unpin_user_pages`: drops the pins a direct IO took, in one step.
-    pub fn unpin_user_pages(&mut self, pinned: &[PageId]) {
-        if pinned.is_empty() {
+    pub fn unpin_user_pages(&mut self, pinned: &[Pin]) {
+        if pinned.iter().all(|p| *p == Pin::ZeroPage) {
             return;
         }
         let actor = self.actor;
         self.cpu.step(|m| {
-            for &page in pinned {
-                m.kernel.page_mut(page).pins -= 1;
-                m.emit(actor, "unpin_user_pages", Change::PageUnpinned { page });
+            for &pin in pinned {
+                match pin {
+                    Pin::Page(page) => {
+                        m.kernel.page_mut(page).pins -= 1;
+                        m.emit(actor, "unpin_user_pages", Change::PageUnpinned { page });
+                    }
+                    // put_page: the last reference wakes a filesystem waiting in
+                    // ___wait_var_event (fsdax_pagefree → wake_up_var), which the scheduler
+                    // sees as the DAX pin object becoming grantable.
+                    Pin::Dax { pblk, ticket, .. } => {
+                        let lock = m.kernel.dax_pin;
+                        m.kernel.locks[lock as usize].release(ticket);
+                        let range = PageRange::page(pblk);
+                        let change = Change::LockReleased { class: LockClass::DaxPin, mode: LockMode::Shared, range };
+                        m.emit(actor, "unpin_user_pages", change);
+                    }
+                    Pin::ZeroPage => {}
+                }
             }
         });
     }
@@ -296,7 +334,11 @@ impl<C: Cpu> Task<'_, C> {
                     PteTarget::Page(page) => Some((page, p.writable)),
                     _ => None,
                 });
-                m.emit(actor, "handle_pte_fault", Change::PageLookup { ino: file, index, page: page.map(|p| p.0) });
+                // A page-table walk: it reads the PTE (and the VMA), not the page cache, and its
+                // event says so; the partial-order reduction orders it by that footprint against
+                // PTE installs and zaps.
+                let usable = page.is_some_and(|(_, writable)| !write || writable);
+                m.emit(actor, "handle_pte_fault", Change::PteProbe { mm, ino: file, index, usable });
                 Ok(page)
             })?;
             match present {

@@ -10,14 +10,14 @@
 //! Every one of them holds `i_rwsem` exclusive; what else they hold across eviction and block
 //! freeing is the policy's [`InvalidationLock`].
 
-use super::Task;
-use super::locking::Held;
-use crate::cpu::Cpu;
+use super::locking::{Frame, Held};
+use super::{RETRIES_MAX, Retries, Task};
+use crate::cpu::{Cpu, Machine};
 use crate::event::{Change, Outcome};
-use crate::lock::LockMode;
-use crate::placement::{Func, Point};
+use crate::lock::{LockClass, LockMode, RequestRef};
+use crate::placement::{Func, LockName, Point};
 use crate::state::FILE_PAGES_MAX;
-use crate::types::{Extent, Ino, Lblk, PageId, PageRange};
+use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk};
 
 /// Passes of `truncate_inode_pages_range` over its range; the kernel loops until a lookup finds
 /// nothing, and each further pass means another actor added a page meanwhile.
@@ -43,6 +43,101 @@ impl<C: Cpu> Task<'_, C> {
         });
         if let Some(h) = held {
             self.release("i_mmap_unlock_write", h);
+        }
+    }
+
+    /// Breaking the DAX layouts of `file` before its block map changes, where the policy does
+    /// (`ext4_break_layouts`, `xfs_break_dax_layouts`; 5fac7408d828, 430657b6be89,
+    /// d6dc57e251a4, Linux 4.18), called with the fault lock held exclusive by `frame`'s
+    /// placements. `dax_layout_busy_page` unmaps the whole file (so a new pin has to fault, and
+    /// the fault waits for the fault lock) and returns a DAX page somebody still holds a
+    /// reference on; `___wait_var_event` then waits for its references to drop, and each time it
+    /// sleeps it releases the fault lock and takes it again after (`ext4_wait_dax_page`,
+    /// `xfs_wait_dax_page`), so that the pinning side can make progress (a `get_user_pages`
+    /// that faults the next page of its buffer needs the fault lock shared). Once the page is
+    /// free the search starts over, as pages may have been pinned while the lock was dropped
+    /// (ext4's do/while, XFS's `retry`). Without the policy, or for a file that is not DAX,
+    /// nothing happens (no steps).
+    fn break_layouts(&mut self, frame: &Frame, file: Ino) {
+        let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
+        if !self.policy.dax_break_layouts || !dax {
+            return;
+        }
+        let mut retries = Retries::new(self);
+        while retries.again(self) {
+            let Some(pblk) = self.dax_layout_busy_page(file) else { return };
+            // ___wait_var_event(&page->_refcount, page_ref_count(page) == 1, ..., cmd): the
+            // condition, then cmd (unlock, schedule, lock), until the condition holds.
+            while self.dax_page_busy(pblk) {
+                self.without_placed(frame, LockName::FaultLock, |task| task.wait_dax_page_unpinned(pblk));
+            }
+        }
+        panic!("model bug: breaking the layouts of {file} retried {RETRIES_MAX} times");
+    }
+
+    /// `dax_layout_busy_page`: `unmap_mapping_range` over the whole file, then, unless the file
+    /// is mapped nowhere (`mapping_mapped`), the first block of the file whose DAX page is
+    /// pinned. The kernel looks at the DAX entries of the mapping; every block a fault mapped
+    /// has one, and a pinned block was mapped, so the model looks at the block map.
+    /// Simplified: Linux tests `mapping_mapped` before the unmap, the model after it (an unmap
+    /// of a file mapped nowhere changes nothing).
+    fn dax_layout_busy_page(&mut self, file: Ino) -> Option<Pblk> {
+        let actor = self.actor;
+        self.unmap_mapping_range(file, PageRange::WHOLE);
+        self.cpu.step(|m| {
+            let mapped = m.kernel.mms.iter().any(|mm| mm.vmas.iter().flatten().any(|v| v.ino == file));
+            let busy = if mapped {
+                m.kernel.inode(file).blocks.iter().filter_map(|e| e.pblk()).find(|&p| m.kernel.dax_pinned(p))
+            } else {
+                None
+            };
+            m.emit(actor, "dax_layout_busy_page", Change::DaxBusyPage { ino: file, pblk: busy });
+            busy
+        })
+    }
+
+    /// `___wait_var_event`'s condition: is the DAX page of `pblk` still pinned
+    /// (`page_ref_count(page) != 1`)?
+    fn dax_page_busy(&mut self, pblk: Pblk) -> bool {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let busy = m.kernel.dax_pinned(pblk);
+            m.emit(actor, "___wait_var_event", Change::DaxPageRefCheck { pblk, busy });
+            busy
+        })
+    }
+
+    /// `schedule()` in `ext4_wait_dax_page` until the last pin on the DAX page of `pblk` is
+    /// dropped (`wake_up_var` from the page's release). The wait is a request on the DAX pin
+    /// object that is granted and given back in the step that wakes: the scheduler does not
+    /// run the waiter before, and the deadlock oracle sees whom it waits for (the pinning
+    /// actors). Pins taken meanwhile do not queue behind it ([`LockClass::DaxPin`]).
+    fn wait_dax_page_unpinned(&mut self, pblk: Pblk) {
+        let actor = self.actor;
+        let (lock, class, mode, range) =
+            (self.cpu.peek(|m| m.kernel.dax_pin), LockClass::DaxPin, LockMode::Exclusive, PageRange::page(pblk));
+        let woken = |m: &mut Machine, ticket: u32| {
+            let pins = &mut m.kernel.locks[lock as usize];
+            pins.mark_granted(ticket);
+            pins.release(ticket);
+            m.emit(actor, "ext4_wait_dax_page", Change::LockAcquired { class, mode, range });
+            m.emit(actor, "ext4_wait_dax_page", Change::LockReleased { class, mode, range });
+        };
+        let waiting = self.cpu.step(|m| {
+            let (ticket, granted) = m.kernel.locks[lock as usize].enqueue(actor, mode, range);
+            if granted {
+                // Unpinned since the condition was tested: the wake-up came before schedule().
+                m.kernel.locks[lock as usize].release(ticket);
+                m.emit(actor, "ext4_wait_dax_page", Change::LockAcquired { class, mode, range });
+                m.emit(actor, "ext4_wait_dax_page", Change::LockReleased { class, mode, range });
+                None
+            } else {
+                m.emit(actor, "ext4_wait_dax_page", Change::LockWait { class, mode, range });
+                Some(ticket)
+            }
+        });
+        if let Some(ticket) = waiting {
+            self.cpu.block_until_grantable(RequestRef { lock, ticket }, |m| woken(m, ticket));
         }
     }
 
@@ -174,6 +269,10 @@ impl<C: Cpu> Task<'_, C> {
         // ext4_setattr: i_size first, then the page cache and the blocks beyond it.
         let old = self.set_i_size(file, size, "i_size_write");
         self.at(&frame, Point::TruncateInvalidate);
+        // ext4_setattr (4.18+): ext4_break_layouts right after down_write(i_mmap_sem), before
+        // truncate_pagecache, whichever way the size changes; xfs_vn_setattr_size the same
+        // under MMAPLOCK.
+        self.break_layouts(&frame, file);
         if size < old {
             self.truncate_pagecache_range(file, PageRange::to_eof(size));
             self.at(&frame, Point::TruncateRemoveSpace);
@@ -220,6 +319,9 @@ impl<C: Cpu> Task<'_, C> {
             _ => (Point::ZeroInvalidate, Point::ZeroConvert),
         };
         self.at(&frame, invalidate);
+        // ext4_punch_hole, ext4_zero_range (4.18+): ext4_break_layouts right after
+        // down_write(i_mmap_sem); xfs_file_fallocate under IOLOCK and MMAPLOCK.
+        self.break_layouts(&frame, file);
         self.truncate_pagecache_range(file, range);
         self.at(&frame, changing);
         change(self, range);
@@ -294,6 +396,8 @@ impl<C: Cpu> Task<'_, C> {
             return Outcome::Einval;
         }
         self.at(&frame, Point::CollapseInvalidate);
+        // ext4_collapse_range (4.18+): ext4_break_layouts after down_write(i_mmap_sem).
+        self.break_layouts(&frame, file);
         if !self.policy.collapse_flush_outside_lock {
             self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
         }
@@ -354,6 +458,8 @@ impl<C: Cpu> Task<'_, C> {
         // Insert renumbers everything from the offset up: a range lock for it covers
         // [offset, EOF) (`to_eof`).
         self.at(&frame, Point::InsertInvalidate);
+        // ext4_insert_range (4.18+): ext4_break_layouts after down_write(i_mmap_sem).
+        self.break_layouts(&frame, file);
         if !self.policy.collapse_flush_outside_lock {
             self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
         }

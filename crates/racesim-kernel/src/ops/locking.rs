@@ -198,6 +198,27 @@ impl<C: Cpu> Task<'_, C> {
         self.placed.iter().any(|p| p.frame == frame.id && self.policy.lock[p.placement as usize].lock == lock)
     }
 
+    /// Releases this frame's placements of `lock` (last taken first), runs `sleep`, and takes
+    /// them again in their order, as a kernel function that sleeps without its lock does
+    /// (`ext4_wait_dax_page`: `up_write`, `schedule`, `down_write`).
+    pub fn without_placed(&mut self, frame: &Frame, lock: LockName, sleep: impl FnOnce(&mut Self)) {
+        let policy = self.policy;
+        let mine: Vec<usize> = (0..self.placed.len())
+            .filter(|&i| {
+                self.placed[i].frame == frame.id && policy.lock[self.placed[i].placement as usize].lock == lock
+            })
+            .collect();
+        for &i in mine.iter().rev() {
+            let held = self.placed[i].held;
+            self.release(lock.call(held.mode, true), held);
+        }
+        sleep(self);
+        for &i in &mine {
+            let held = self.placed[i].held;
+            self.placed[i].held = self.acquire(lock.call(held.mode, false), held.lock, held.mode, held.range);
+        }
+    }
+
     /// Moves the release of this frame's placements of `lock` that end at `from` to `to`.
     pub fn extend_hold(&mut self, frame: &Frame, lock: LockName, from: Point, to: Point) {
         let policy = self.policy;

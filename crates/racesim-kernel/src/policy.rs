@@ -231,6 +231,7 @@ pub struct PolicyWire {
     pub dio_write_post_invalidate: DioWritePostInvalidate,
     #[serde(default)]
     pub buffered_write_map: BufferedWriteMap,
+    #[serde(default)]
     pub dax_break_layouts: bool,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]

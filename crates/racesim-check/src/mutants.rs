@@ -76,7 +76,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 9] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 10] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -95,6 +95,7 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 9] = [
         "iomap",
         "d7b64041164c / 304a68b9c63b: iomap rechecks its cached map after locking each folio",
     ),
+    ("disksize_i_data_sem", "true", "false", "90e775b71ac4: truncate and writeback update i_disksize under i_data_sem"),
     ("dax_break_layouts", "true", "false", "5fac7408d828 / 430657b6be89: truncate and punch wait for DAX pins"),
 ];
 
@@ -106,6 +107,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "dax_zeroing" => policy.dax_zeroing.name().to_string(),
         "reclaim_skips_pinned" => policy.reclaim_skips_pinned.to_string(),
         "dio_read_fence" => policy.dio_read_fence.to_string(),
+        "disksize_i_data_sem" => policy.disksize_i_data_sem.to_string(),
         "dax_break_layouts" => policy.dax_break_layouts.to_string(),
         "dio_write_post_invalidate" => match policy.dio_write_post_invalidate {
             DioWritePostInvalidate::None => "none".into(),
@@ -125,6 +127,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "dax_zeroing" => policy.dax_zeroing = DaxZeroing::InsertMapping,
         "reclaim_skips_pinned" => policy.reclaim_skips_pinned = false,
         "dio_read_fence" => policy.dio_read_fence = false,
+        "disksize_i_data_sem" => policy.disksize_i_data_sem = false,
         "dax_break_layouts" => policy.dax_break_layouts = false,
         "dio_write_post_invalidate" => policy.dio_write_post_invalidate = DioWritePostInvalidate::AfterDirectIo,
         "buffered_write_map" => policy.buffered_write_map = BufferedWriteMap::Iomap,
@@ -184,7 +187,7 @@ pub fn closest_primary(policy: &Policy) -> (&'static str, Policy) {
 
 /// The built-in a scenario variant is derived from: the closest of every built-in, primaries
 /// first on a tie, so that a variant of an XFS built-in (`iomap_stale_map_writeback`'s
-/// `xfs_6_1`, XFS 6.1 as `xfs-5.3` with one fix) is mutated only where it differs from that
+/// `xfs_6_2`, XFS 6.2 as `xfs-5.3` with that series' fixes) is mutated only where it differs from that
 /// built-in, whose own mutants run on the built-in's scenarios.
 pub fn closest_builtin(policy: &Policy) -> (&'static str, Policy) {
     racesim_kernel::policy::ALL_BUILTINS

@@ -6,75 +6,17 @@
 //! `log_<digest>.txt`), so that `diff` shows what differs. States are compared in their
 //! canonical form (`Kernel::canonical`), or as they are with `raw` (how the frame-numbering
 //! difference of docs/exhaustive.md, "Soundness", was found).
-use racesim_explore::exhaustive::{Exhaustive, Mode, Shard};
-use racesim_explore::strategy::Strategy;
+mod probe_common;
+
+use racesim_explore::exhaustive::{Mode, Shard};
 use racesim_kernel::Kernel;
-use racesim_kernel::event::Event;
 use racesim_scenario::Scenario;
-use shuttle_engine::scheduler::TaskId;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Final-state digest -> the decisions of the first execution that reached it, and the state.
 type Seen = BTreeMap<u64, (Vec<u32>, Kernel)>;
-
-/// The exhaustive strategy, recording each execution's decisions (as a replay takes them:
-/// wherever more than one task can run) and its final state.
-struct Probe {
-    inner: Exhaustive,
-    raw: bool,
-    decisions: Vec<u32>,
-    seen: Rc<RefCell<Seen>>,
-}
-
-impl Strategy for Probe {
-    fn begin(&mut self, schedule: u64) {
-        self.decisions.clear();
-        Strategy::begin(&mut self.inner, schedule)
-    }
-    fn choose(&mut self, runnable: &[TaskId], current: Option<TaskId>) -> Option<TaskId> {
-        self.inner.choose(runnable, current)
-    }
-    fn next_u64(&mut self) -> u64 {
-        0
-    }
-    fn sees_every_point(&self) -> bool {
-        true
-    }
-    fn at_point(
-        &mut self,
-        log: &[Event],
-        kernel: &Kernel,
-        runnable: &[TaskId],
-        current: Option<TaskId>,
-    ) -> Option<TaskId> {
-        let chosen = Strategy::at_point(&mut self.inner, log, kernel, runnable, current);
-        if runnable.len() > 1
-            && let Some(task) = chosen
-        {
-            self.decisions.push(usize::from(task) as u32);
-        }
-        chosen
-    }
-    fn execution_ended(&mut self, log: &[Event], kernel: &Kernel) {
-        self.inner.ended(log, kernel);
-        let mut hasher = std::hash::DefaultHasher::new();
-        if self.raw {
-            std::hash::Hash::hash(kernel, &mut hasher);
-        } else {
-            std::hash::Hash::hash(&kernel.canonical(), &mut hasher);
-        }
-        let digest = std::hash::Hasher::finish(&hasher);
-        self.seen.borrow_mut().entry(digest).or_insert_with(|| (self.decisions.clone(), kernel.clone()));
-    }
-    fn exhausted(&self) -> bool {
-        self.inner.exhausted()
-    }
-    fn summary(&self) -> Option<racesim_explore::exhaustive::Summary> {
-        Some(self.inner.summary.clone())
-    }
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -87,7 +29,20 @@ fn main() {
     let run = |shard: Option<Shard>| {
         let seen = Rc::new(RefCell::new(Seen::new()));
         let inner = racesim_explore::exhaustive_strategy(&scenario, Mode::Dpor, shard, false);
-        let probe = Probe { inner, raw, decisions: Vec::new(), seen: seen.clone() };
+        let record = seen.clone();
+        let probe = probe_common::Recording::new(
+            inner,
+            Box::new(move |_, _, kernel: &Kernel, decisions: &[u32], _| {
+                let mut hasher = std::hash::DefaultHasher::new();
+                if raw {
+                    std::hash::Hash::hash(kernel, &mut hasher);
+                } else {
+                    std::hash::Hash::hash(&kernel.canonical(), &mut hasher);
+                }
+                let digest = std::hash::Hasher::finish(&hasher);
+                record.borrow_mut().entry(digest).or_insert_with(|| (decisions.to_vec(), kernel.clone()));
+            }),
+        );
         let report = racesim_explore::explore_with(&scenario, &policy, Box::new(probe), 5_000_000, false);
         println!("{shard:?}: {:?}", report.exhaustive);
         Rc::try_unwrap(seen).ok().unwrap().into_inner()

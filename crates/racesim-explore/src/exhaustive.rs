@@ -19,7 +19,7 @@
 //! first when it can. Why the reduction is sound for racesim's semantics: docs/exhaustive.md.
 
 use racesim_kernel::Kernel;
-use racesim_kernel::event::{Access, Change, Event};
+use racesim_kernel::event::{Access, Change, Event, Object};
 use racesim_kernel::lock::LockClass;
 use racesim_oracles::OpInfo;
 use shuttle_engine::scheduler::TaskId;
@@ -57,9 +57,10 @@ impl Mode {
 pub struct Summary {
     /// Executions run, redundant and foreign ones included.
     pub executions: u64,
-    /// Executions the sleep sets showed equivalent to one explored before (stopped being
-    /// analysed at that point, but run to their end).
+    /// Executions the sleep sets (or, under a bound, a finished subtree) showed equivalent to
+    /// one explored before (stopped being analysed at that point, but run to their end).
     pub redundant: u64,
+
     /// Executions whose subtree belongs to another shard (run only down to the frontier, to
     /// learn the shared top of the tree).
     pub foreign: u64,
@@ -125,8 +126,12 @@ struct Node {
     /// The actor that ran the step before, if it could go on (switching away is a preemption).
     current: Option<u32>,
     chosen: u32,
-    /// The chosen step's footprint, and the lock class it was granted after sleeping.
-    footprint: Rc<[Access]>,
+    /// The chosen step's footprint (sorted by object, one access per object), its
+    /// [`signature`]s (every object, the written ones), and the lock class it was granted after
+    /// sleeping.
+    footprint: Vec<Access>,
+    touches: u64,
+    writes: u64,
     granted_after_wait: Option<LockClass>,
     released: Vec<LockClass>,
     /// Actors to explore from here (those explored included).
@@ -146,10 +151,148 @@ struct Node {
     local_done: Vec<u32>,
     /// The current choice is a local one.
     chosen_local: bool,
-    /// Vector clock of the step (happens-before), filled by the race analysis.
+    /// Vector clock of the step (happens-before), filled by the race analysis: per actor, how
+    /// many of its steps happen before this one or are it.
     clock: Vec<u32>,
-    /// Earlier steps of other actors whose footprints conflict with this one's.
-    deps: Vec<u32>,
+    /// The earlier steps this one races with, ascending (filled with the clock).
+    races: Vec<u32>,
+    /// Key of the trace of the steps up to this one (a sum of per-step keys, so equivalent
+    /// interleavings have the same), and the actors that ran up to here (a bit per task id,
+    /// all set beyond 64).
+    key: u128,
+    seen: u64,
+    /// Bounded POR: the node's configuration ([`Exhaustive::configuration`]), and where its
+    /// subtree's requests begin in the request log.
+    config: u128,
+    log_start: usize,
+}
+
+/// Bounded POR: a backtracking request made by a race reversal (rule 2 or 3 of
+/// docs/exhaustive.md): actor `q` at node `target`, for the race whose earlier step is at node
+/// `i` and later step at node `j` (a request replayed from the cache: `j` is the node where it
+/// was replayed, `i` too for an [`Escape::EntryBlock`]).
+#[derive(Clone, Copy)]
+struct Request {
+    target: usize,
+    i: usize,
+    j: usize,
+    block: bool,
+    q: u32,
+}
+
+/// A request that left a finished subtree, in terms that hold at any node with the same
+/// configuration: a step is named by its actor and its place in the actor's order (the same
+/// step in every equivalent prefix).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Escape {
+    /// `q` at the node of that step.
+    At { actor: u32, index: u32, q: u32 },
+    /// `q` where the block of the actor that ran before that step began.
+    BlockOf { actor: u32, index: u32, q: u32 },
+    /// `q` where the block that runs into the subtree's root began.
+    EntryBlock { q: u32 },
+}
+
+/// Finished subtrees remembered by bounded POR at most; when full, it forgets them all and
+/// starts again. A cache of this size stays within about 20 MB however long the search
+/// (measured in docs/exhaustive.md).
+const CACHE_MAX: usize = 1 << 17;
+
+impl Node {
+    fn empty() -> Self {
+        Node {
+            enabled: Vec::new(),
+            current: None,
+            chosen: 0,
+            footprint: Vec::new(),
+            touches: 0,
+            writes: 0,
+            granted_after_wait: None,
+            released: Vec::new(),
+            backtrack: Vec::new(),
+            sleep: Vec::new(),
+            preemptions: 0,
+            first: 0,
+            local: Vec::new(),
+            local_done: Vec::new(),
+            chosen_local: false,
+            clock: Vec::new(),
+            races: Vec::new(),
+            key: 0,
+            seen: 0,
+            config: 0,
+            log_start: 0,
+        }
+    }
+
+    /// Forgets the step (keeping the vectors' memory for the next node that takes this one's
+    /// place: a search allocates nothing per execution once its deepest path has been seen).
+    fn clear(&mut self) {
+        self.enabled.clear();
+        self.footprint.clear();
+        self.touches = 0;
+        self.writes = 0;
+        self.granted_after_wait = None;
+        self.released.clear();
+        self.backtrack.clear();
+        self.sleep.clear();
+        self.local.clear();
+        self.local_done.clear();
+        self.chosen_local = false;
+        self.clock.clear();
+        self.races.clear();
+        self.key = 0;
+        self.seen = 0;
+    }
+
+    /// Whether this step's footprint conflicts with `other`'s: the signatures rule most
+    /// pairs out without looking at the objects.
+    fn conflicts_with(&self, other: &Node) -> bool {
+        (self.writes & other.touches) | (self.touches & other.writes) != 0
+            && conflict(&self.footprint, &other.footprint)
+    }
+}
+
+/// A 64-bit signature of an object: two objects that may overlap ([`Object::overlaps`]) share
+/// a bit, so two footprints whose signatures (written objects' against every object's) share
+/// none cannot conflict. Objects that overlap only themselves get a bit by hash; ranges of a
+/// file a bit by file (ranges of one file may overlap); page frames one of eight bits that
+/// `CachedPages` covers whole (it overlaps every frame); PTE ranges one of eight bits by file
+/// that `AllPtes` covers whole; `Anything` every bit.
+fn signature(object: Object) -> u64 {
+    const PAGES: u64 = 0xff << 48;
+    const PTES: u64 = 0xff << 56;
+    let general = |key: u64| 1u64 << ((key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) % 48);
+    let by_file = |tag: u64, ino: u16| general(tag << 16 | u64::from(ino));
+    match object {
+        Object::Anything => u64::MAX,
+        Object::Page(p) => 1u64 << (48 + p % 8),
+        Object::CachedPages(ino, range) => PAGES | general(hash_object(Object::CachedPages(ino, range))),
+        Object::Ptes(ino, _) => 1u64 << (56 + u32::from(ino) % 8),
+        Object::AllPtes => PTES,
+        Object::CacheSlots(ino, _) => by_file(1, ino),
+        Object::Extents(ino, _) => by_file(2, ino),
+        Object::ItemEnds(ino, _) => by_file(3, ino),
+        other => general(hash_object(other)),
+    }
+}
+
+/// A deterministic hash of an object (FNV-1a over its `Hash` feed).
+fn hash_object(object: Object) -> u64 {
+    struct Fnv(u64);
+    impl std::hash::Hasher for Fnv {
+        fn write(&mut self, bytes: &[u8]) {
+            for b in bytes {
+                self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        fn finish(&self) -> u64 {
+            self.0
+        }
+    }
+    let mut h = Fnv(PREFIX_HASH_SEED);
+    std::hash::Hash::hash(&object, &mut h);
+    std::hash::Hasher::finish(&h)
 }
 
 /// The exhaustive strategy (see the module doc).
@@ -158,6 +301,8 @@ pub struct Exhaustive {
     ops: Vec<OpInfo>,
     shard: Option<Shard>,
     nodes: Vec<Node>,
+    /// Popped nodes, kept for their vectors' memory.
+    spare: Vec<Node>,
     /// Nodes replayed from the previous execution (the last of them takes a new choice).
     replay_len: usize,
     /// Next node index in this execution.
@@ -182,11 +327,21 @@ pub struct Exhaustive {
     local_from: usize,
     exhausted: bool,
     pub summary: Summary,
+    last_trace: Option<u64>,
     /// Fingerprints of the explored traces, when counting them.
     traces: Option<std::collections::BTreeSet<u64>>,
     scratch: Vec<Access>,
+    /// The race analysis's scratch: per actor, its first step in a reversal; the reversal's
+    /// initials.
+    first_in_v: Vec<usize>,
+    initials: Vec<u32>,
     /// Task ids are below this (main and the actors).
     width: usize,
+    /// Bounded POR, unsharded: the requests of the subtrees on the current path, and the
+    /// requests that left each finished subtree, by configuration (docs/exhaustive.md,
+    /// "Finished subtrees").
+    requests: Vec<Request>,
+    finished: std::collections::BTreeMap<u128, Rc<[Escape]>>,
 }
 
 /// Deviations from a node's first choice after which a sharded search deals subtrees out
@@ -194,6 +349,30 @@ pub struct Exhaustive {
 /// many more prefixes of the others (measured in docs/exhaustive.md).
 const FRONTIER_DEVIATIONS: usize = 2;
 const PREFIX_HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// A node's configuration (see [`Exhaustive::configuration`]) from the trace key and actor of
+/// the step before it, if any.
+fn configuration(parent: Option<(u128, u32)>, preemptions: usize, current: Option<u32>) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    (parent, preemptions, current).hash(&mut h);
+    parent.map_or(0, |p| p.0) ^ u128::from(h.finish())
+}
+
+/// The key of one step in a trace: its actor, its clock and its footprint, hashed twice
+/// (128 bits).
+fn step_key(actor: u32, clock: &[u32], footprint: &[Access]) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u64| {
+        let mut h = std::hash::DefaultHasher::new();
+        salt.hash(&mut h);
+        actor.hash(&mut h);
+        clock.hash(&mut h);
+        footprint.hash(&mut h);
+        h.finish()
+    };
+    u128::from(half(1)) << 64 | u128::from(half(2))
+}
 
 fn conflict(a: &[Access], b: &[Access]) -> bool {
     a.iter().any(|x| b.iter().any(|y| (x.write || y.write) && x.object.overlaps(y.object)))
@@ -205,6 +384,7 @@ impl Exhaustive {
             mode,
             shard: shard.filter(|s| s.count > 1),
             nodes: Vec::new(),
+            spare: Vec::new(),
             replay_len: 0,
             depth: 0,
             pending: None,
@@ -219,12 +399,17 @@ impl Exhaustive {
             local_from: usize::MAX,
             exhausted: false,
             traces: count_traces.then(Default::default),
+            last_trace: None,
             summary: Summary {
                 preemption_bound: mode.bound(),
                 shard: shard.filter(|s| s.count > 1),
                 ..Summary::default()
             },
             scratch: Vec::new(),
+            first_in_v: Vec::new(),
+            initials: Vec::new(),
+            requests: Vec::new(),
+            finished: std::collections::BTreeMap::new(),
             width: ops.iter().map(|o| o.actor as usize + 2).max().unwrap_or(1),
             ops,
         }
@@ -238,8 +423,128 @@ impl Exhaustive {
         self.exhausted
     }
 
+    /// The trace fingerprint of the last execution, when counting traces and it was analysed
+    /// to its end (development aid: examples/trace_probe.rs).
+    pub fn last_trace(&self) -> Option<u64> {
+        self.last_trace
+    }
+
     fn reduce(&self) -> bool {
         matches!(self.mode, Mode::Dpor | Mode::Bpor { .. })
+    }
+
+    /// Bounded POR remembers finished subtrees (not when sharded: a shard's subtrees depend on
+    /// the other shards' frontier).
+    fn caching(&self) -> bool {
+        matches!(self.mode, Mode::Bpor { .. }) && self.shard.is_none()
+    }
+
+    /// What decides a subtree's exploration under bounded POR: the trace of the steps before
+    /// it (which fixes the kernel state and every actor's progress), the actor that ran last
+    /// (where the running block began, and the next preemption), the preemptions so far.
+    fn configuration(&self, i: usize, preemptions: usize, current: Option<u32>) -> u128 {
+        configuration(i.checked_sub(1).map(|k| (self.nodes[k].key, self.nodes[k].chosen)), preemptions, current)
+    }
+
+    /// Records a request of a race reversal, for the summaries of finished subtrees.
+    fn log_request(&mut self, request: Request) {
+        if self.caching() {
+            self.requests.push(request);
+        }
+    }
+
+    /// The node of the `index`-th step of `actor` (1-based, as clocks count) before node `n`.
+    fn node_of(&self, actor: u32, index: u32, n: usize) -> usize {
+        (0..n)
+            .filter(|&k| self.nodes[k].chosen == actor)
+            .nth(index as usize - 1)
+            .expect("racesim bug: a remembered subtree's prefix is not equivalent to this one")
+    }
+
+    /// Node `m`'s subtree is finished: the requests it made to nodes above it stay in the log
+    /// (for the subtrees above) and, those its own races made, are remembered under its
+    /// configuration.
+    fn remember(&mut self, m: usize) {
+        let start = self.nodes[m].log_start.min(self.requests.len());
+        let mut escapes = Vec::new();
+        let mut kept = start;
+        for r in start..self.requests.len() {
+            let e = self.requests[r];
+            if e.target >= m {
+                continue;
+            }
+            self.requests[kept] = e;
+            kept += 1;
+            if e.j < m {
+                // A race of the prefix, not of the subtree: the prefix's own analysis finds it.
+                continue;
+            }
+            let label = |k: usize| (self.nodes[k].chosen, self.nodes[k].clock[self.nodes[k].chosen as usize]);
+            escapes.push(if !e.block {
+                let (actor, index) = label(e.i);
+                Escape::At { actor, index, q: e.q }
+            } else if e.i < m {
+                let (actor, index) = label(e.i);
+                Escape::BlockOf { actor, index, q: e.q }
+            } else {
+                Escape::EntryBlock { q: e.q }
+            });
+        }
+        // The same request from several races needs keeping once, with its latest race: a
+        // subtree above takes it if that race is in the subtree (which the latest is whenever
+        // any is), and the conversion above depends on nothing else. This keeps the log as
+        // short as the distinct requests to the current path.
+        self.requests[start..kept].sort_by_key(|e| (e.target, e.i, e.block, e.q, std::cmp::Reverse(e.j)));
+        let mut write = start;
+        for r in start..kept {
+            let e = self.requests[r];
+            if write > start && {
+                let w = self.requests[write - 1];
+                (w.target, w.i, w.block, w.q) == (e.target, e.i, e.block, e.q)
+            } {
+                continue;
+            }
+            self.requests[write] = e;
+            write += 1;
+        }
+        self.requests.truncate(write);
+        if self.finished.len() >= CACHE_MAX {
+            // Full: start again (deterministically). Equivalent subtrees tend to finish near
+            // each other in the search, so the recent ones are the useful ones.
+            self.finished.clear();
+        }
+        {
+            escapes.sort();
+            escapes.dedup();
+            self.finished.insert(self.nodes[m].config, Rc::from(escapes));
+        }
+    }
+
+    /// Node `n` would root a subtree equivalent to a finished one: make its requests here, as
+    /// running it would.
+    fn replay(&mut self, n: usize, escapes: &[Escape]) {
+        for &escape in escapes {
+            match escape {
+                Escape::At { actor, index, q } => {
+                    let i = self.node_of(actor, index, n);
+                    self.add_backtrack(i, q, false);
+                    self.log_request(Request { target: i, i, j: n, block: false, q });
+                }
+                Escape::BlockOf { actor, index, q } => {
+                    let i = self.node_of(actor, index, n);
+                    if let Some(k) = self.block_start(i) {
+                        self.add_backtrack(k, q, false);
+                        self.log_request(Request { target: k, i, j: n, block: true, q });
+                    }
+                }
+                Escape::EntryBlock { q } => {
+                    if let Some(k) = self.block_start(n) {
+                        self.add_backtrack(k, q, false);
+                        self.log_request(Request { target: k, i: n, j: n, block: true, q });
+                    }
+                }
+            }
+        }
     }
 
     /// Whether choosing `actor` at node `i` keeps the execution within the preemption bound.
@@ -255,14 +560,22 @@ impl Exhaustive {
             return;
         };
         self.scratch.clear();
+        // A replayed step (not the one that takes a new choice) did what it did the last time:
+        // its footprint is known; only the state later steps depend on is brought up to date.
+        let known = i + 1 < self.replay_len;
         let mut granted = None;
-        let mut released = Vec::new();
+        let node = &mut self.nodes[i];
+        if !known {
+            node.released.clear();
+        }
         for event in &log[self.last_pos.min(log.len())..] {
-            let armed = match event.change {
-                Change::PteInstalled { ino, .. } => self.armed.contains(&ino),
-                _ => false,
-            };
-            racesim_oracles::judge_accesses(&self.ops, event, armed, kernel, &mut self.scratch);
+            if !known {
+                let armed = match event.change {
+                    Change::PteInstalled { ino, .. } => self.armed.contains(&ino),
+                    _ => false,
+                };
+                racesim_oracles::judge_accesses(&self.ops, event, armed, kernel, &mut self.scratch);
+            }
             if let Some(ino) = racesim_oracles::arms_fence(&self.ops, event)
                 && !self.armed.contains(&ino)
             {
@@ -286,17 +599,23 @@ impl Exhaustive {
                         granted = Some(class);
                     }
                 }
-                Change::LockReleased { class, .. } => released.push(class),
+                Change::LockReleased { class, .. } if !known => node.released.push(class),
                 _ => {}
             }
         }
+        self.last_pos = log.len();
+        if known {
+            return;
+        }
         self.scratch.sort_by_key(|a| (a.object, !a.write));
         self.scratch.dedup_by_key(|a| a.object);
-        let node = &mut self.nodes[i];
-        node.footprint = Rc::from(&self.scratch[..]);
+        node.touches = self.scratch.iter().fold(0, |m, a| m | signature(a.object));
+        node.writes = self.scratch.iter().filter(|a| a.write).fold(0, |m, a| m | signature(a.object));
+        // The node's (cleared) vector becomes the next step's scratch.
+        node.footprint.clear();
+        std::mem::swap(&mut node.footprint, &mut self.scratch);
         node.granted_after_wait = granted;
-        node.released = released;
-        self.last_pos = log.len();
+        self.clock_step(i);
     }
 
     /// The choice at one scheduling point. `runnable` holds the tasks that can run (sleepers
@@ -313,20 +632,20 @@ impl Exhaustive {
             // Main's steps touch nothing an actor touches: run them first, never branch on them.
             return Some(TaskId::from(0));
         }
-        let enabled: Vec<u32> = runnable.iter().map(|t| usize::from(*t) as u32).collect();
-        let current = current.map(|c| usize::from(c) as u32).filter(|c| enabled.contains(c));
+        let id = |t: &TaskId| usize::from(*t) as u32;
+        let current = current.filter(|c| runnable.contains(c)).map(|c| id(&c));
         if self.blocked || self.foreign {
-            return Some(TaskId::from(current.unwrap_or(enabled[0]) as usize));
+            return Some(TaskId::from(current.unwrap_or_else(|| id(&runnable[0])) as usize));
         }
         let i = self.depth;
         self.depth += 1;
         if i < self.replay_len {
             let node = &self.nodes[i];
             assert!(
-                node.enabled == enabled,
+                node.enabled.iter().copied().eq(runnable.iter().map(id)),
                 "racesim bug: exploration is not deterministic (at step {i}, {:?} could run before, {:?} now)",
                 node.enabled,
-                enabled
+                runnable.iter().map(id).collect::<Vec<_>>()
             );
             let chosen = node.chosen;
             if node.chosen_local && self.local_from == usize::MAX {
@@ -341,49 +660,57 @@ impl Exhaustive {
             Some(parent) => parent.preemptions + usize::from(parent.current.is_some_and(|c| c != parent.chosen)),
             None => 0,
         };
-        let sleep: Vec<(u32, Rc<[Access]>)> = match i.checked_sub(1).map(|p| &self.nodes[p]) {
+        let mut node = self.spare.pop().unwrap_or_else(Node::empty);
+        node.clear();
+        node.enabled.extend(runnable.iter().map(id));
+        match i.checked_sub(1).map(|p| &self.nodes[p]) {
             // Sleep sets only without a bound: under one, an execution a sleeper stands for may
             // need more preemptions than the one explored (docs/exhaustive.md).
-            Some(parent) if self.mode == Mode::Dpor => parent
-                .sleep
-                .iter()
-                .filter(|(p, fp)| *p != parent.chosen && !conflict(fp, &parent.footprint))
-                .cloned()
-                .collect(),
-            _ => Vec::new(),
-        };
-        let awake: Vec<u32> = enabled.iter().copied().filter(|p| !sleep.iter().any(|(s, _)| s == p)).collect();
-        let Some(&first) = awake.first() else {
+            Some(parent) if self.mode == Mode::Dpor => node.sleep.extend(
+                parent.sleep.iter().filter(|(p, fp)| *p != parent.chosen && !conflict(fp, &parent.footprint)).cloned(),
+            ),
+            _ => {}
+        }
+        if self.caching() {
+            let config = self.configuration(i, preemptions, current);
+            if let Some(escapes) = self.finished.get(&config).cloned() {
+                // Equivalent to a finished subtree: its requests are made here, and the rest of
+                // this execution is not analysed.
+                self.replay(i, &escapes);
+                self.blocked = true;
+                self.summary.redundant += 1;
+                let fallback = current.unwrap_or(node.enabled[0]);
+                self.spare.push(node);
+                return Some(TaskId::from(fallback as usize));
+            }
+            node.config = config;
+            node.log_start = self.requests.len();
+        }
+        let asleep = |p: u32| node.sleep.iter().any(|(s, _)| *s == p);
+        let Some(first) = node.enabled.iter().copied().find(|&p| !asleep(p)) else {
             // Sleep-set blocked: every continuation is equivalent to one explored already.
             self.blocked = true;
             self.summary.redundant += 1;
-            return Some(TaskId::from(current.unwrap_or(enabled[0]) as usize));
+            let fallback = current.unwrap_or(node.enabled[0]);
+            self.spare.push(node);
+            return Some(TaskId::from(fallback as usize));
         };
         // Keeping the running actor costs nothing, so the first choice is always within the
-        // bound (no sleep set under a bound: `awake` holds every enabled actor).
-        let chosen = current.filter(|c| awake.contains(c)).unwrap_or(first);
+        // bound (no sleep set under a bound: every enabled actor is awake).
+        let chosen = current.filter(|&c| !asleep(c)).unwrap_or(first);
         let cost = |p: u32| preemptions + usize::from(current.is_some_and(|c| c != p));
-        let backtrack = match self.mode {
-            Mode::Dpor | Mode::Bpor { .. } => vec![chosen],
-            Mode::Naive { bound } => enabled.iter().copied().filter(|&p| bound.is_none_or(|b| cost(p) <= b)).collect(),
-        };
-        self.nodes.push(Node {
-            enabled,
-            current,
-            chosen,
-            footprint: Rc::from(Vec::new()),
-            granted_after_wait: None,
-            released: Vec::new(),
-            backtrack,
-            sleep,
-            preemptions,
-            first: chosen,
-            local: Vec::new(),
-            local_done: Vec::new(),
-            chosen_local: false,
-            clock: Vec::new(),
-            deps: Vec::new(),
-        });
+        match self.mode {
+            Mode::Dpor | Mode::Bpor { .. } => node.backtrack.push(chosen),
+            Mode::Naive { bound } => {
+                let Node { enabled, backtrack, .. } = &mut node;
+                backtrack.extend(enabled.iter().copied().filter(|&p| bound.is_none_or(|b| cost(p) <= b)));
+            }
+        }
+        node.current = current;
+        node.chosen = chosen;
+        node.preemptions = preemptions;
+        node.first = chosen;
+        self.nodes.push(node);
         self.note_choice(i);
         self.pending = Some(i);
         Some(TaskId::from(chosen as usize))
@@ -421,6 +748,7 @@ impl Exhaustive {
 
     /// A new execution begins.
     pub fn begin(&mut self) {
+        self.last_trace = None;
         self.depth = 0;
         self.pending = None;
         self.last_pos = 0;
@@ -444,75 +772,106 @@ impl Exhaustive {
         }
         // Nodes past the point of a blocked or foreign execution were never created.
         let first_new = self.replay_len.saturating_sub(1);
-        self.clocks(first_new);
-        if self.reduce() {
-            // A foreign execution's nodes are those above the frontier: every shard analyses
-            // them alike, which keeps the top of the reduced tree the same in every shard.
-            self.races(first_new);
-        }
+        // A foreign execution's nodes are those above the frontier: every shard analyses them
+        // alike, which keeps the top of the reduced tree the same in every shard.
+        self.analyse(first_new);
         if self.foreign {
             self.summary.foreign += 1;
         } else {
             if !self.blocked
                 && let Some(traces) = self.traces.as_mut()
             {
-                traces.insert(fingerprint(&self.nodes, log));
+                let trace = fingerprint(&self.nodes, log, kernel);
+                traces.insert(trace);
+                self.last_trace = Some(trace);
             }
         }
         self.summary.distinct_traces = self.traces.as_ref().map(|t| t.len() as u64);
         self.next_execution();
     }
 
-    /// Vector clocks of steps `from..`: a step happens after its actor's previous step and
-    /// after every earlier step it conflicts with.
-    fn clocks(&mut self, from: usize) {
-        let width = self.width.max(self.nodes.iter().map(|n| n.chosen as usize + 1).max().unwrap_or(0));
-        for j in from..self.nodes.len() {
-            let mut clock = vec![0u32; width];
-            let mut deps = Vec::new();
-            let me = self.nodes[j].chosen as usize;
-            if let Some(k) = (0..j).rev().find(|&k| self.nodes[k].chosen as usize == me) {
-                clock.copy_from_slice(&self.nodes[k].clock[..width.min(self.nodes[k].clock.len())]);
-            }
-            let own = clock[me];
-            let footprint = self.nodes[j].footprint.clone();
-            if !footprint.is_empty() {
-                for i in 0..j {
-                    let earlier = &self.nodes[i];
-                    if earlier.chosen as usize != me && conflict(&earlier.footprint, &footprint) {
-                        deps.push(i as u32);
-                        for (c, e) in clock.iter_mut().zip(&earlier.clock) {
-                            *c = (*c).max(*e);
+    /// The happens-before analysis of the step at node `j`, once its footprint is known: its
+    /// vector clock (it happens after its actor's previous step and after every earlier step
+    /// it conflicts with), the earlier steps it races with, and the key of the trace so far.
+    ///
+    /// Near-linear in the execution: the earlier steps are visited latest first while the clock
+    /// accumulates, and a step the clock already covers (it happens before the actor's previous
+    /// step, or before a conflicting step visited already) is neither compared nor joined: it
+    /// cannot change the clock, and it is not a race (a step `i` conflicting with `j` races with
+    /// it exactly when no step after `i` and before `j` is ordered between them, i.e. when the
+    /// clock built from the later ones does not cover `i`). Once one step of an actor is
+    /// covered so are its earlier ones, so the scan ends when every other actor that ran has a
+    /// covered step.
+    fn clock_step(&mut self, j: usize) {
+        let me = self.nodes[j].chosen as usize;
+        let width = self.width.max(me + 1);
+        let mut clock = std::mem::take(&mut self.nodes[j].clock);
+        clock.clear();
+        clock.resize(width, 0);
+        if let Some(k) = (0..j).rev().find(|&k| self.nodes[k].chosen as usize == me) {
+            let before = &self.nodes[k].clock;
+            let n = width.min(before.len());
+            clock[..n].copy_from_slice(&before[..n]);
+        }
+        let own = clock[me];
+        let mut races = std::mem::take(&mut self.nodes[j].races);
+        races.clear();
+        let seen_before = j.checked_sub(1).map_or(0, |k| self.nodes[k].seen);
+        let step = &self.nodes[j];
+        if !step.footprint.is_empty() {
+            let others = if width <= 64 { seen_before & !(1u64 << me) } else { u64::MAX };
+            let mut covered = 0u64;
+            for i in (0..j).rev() {
+                let earlier = &self.nodes[i];
+                let p = earlier.chosen as usize;
+                if p == me {
+                    continue;
+                }
+                if clock[p] >= earlier.clock[p] {
+                    if width <= 64 {
+                        covered |= 1 << p;
+                        if covered == others {
+                            break;
                         }
                     }
+                    continue;
+                }
+                if !earlier.conflicts_with(step) {
+                    continue;
+                }
+                races.push(i as u32);
+                for (c, e) in clock.iter_mut().zip(&earlier.clock) {
+                    *c = (*c).max(*e);
                 }
             }
-            clock[me] = own + 1;
-            self.nodes[j].clock = clock;
-            self.nodes[j].deps = deps;
         }
+        // Reversed earliest first, the order the backtrack sets were always filled in.
+        races.reverse();
+        clock[me] = own + 1;
+        // The trace key only serves bounded POR's finished subtrees.
+        let key = if self.caching() {
+            let before = j.checked_sub(1).map_or(0, |k| self.nodes[k].key);
+            before.wrapping_add(step_key(me as u32, &clock, &step.footprint))
+        } else {
+            0
+        };
+        let node = &mut self.nodes[j];
+        node.clock = clock;
+        node.races = races;
+        node.key = key;
+        node.seen = if width <= 64 { seen_before | 1 << me } else { u64::MAX };
     }
 
-    /// `i` happens before `j` (`i < j`).
-    fn hb(&self, i: usize, j: usize) -> bool {
-        let p = self.nodes[i].chosen as usize;
-        self.nodes[j].clock.get(p).copied().unwrap_or(0) >= self.nodes[i].clock[p]
-    }
-
-    /// For every race `i ⋖ j` with `j` new in this execution: make sure some actor that can
-    /// start the reversed order `notdep(i).j` is explored at node `i`.
-    fn races(&mut self, from: usize) {
+    /// Reverses the races of steps `from..` (the new suffix of the execution; their clocks and
+    /// races are known, [`Exhaustive::clock_step`]).
+    fn analyse(&mut self, from: usize) {
+        if !self.reduce() {
+            return;
+        }
         for j in from..self.nodes.len() {
-            let q = self.nodes[j].chosen;
-            let pred = (0..j).rev().find(|&k| self.nodes[k].chosen == q);
-            let dependent: Vec<usize> = self.nodes[j].deps.iter().map(|&i| i as usize).collect();
-            for &i in &dependent {
-                if pred.is_some_and(|k| k > i && self.hb(i, k)) {
-                    continue;
-                }
-                if dependent.iter().any(|&d| d > i && self.hb(i, d)) {
-                    continue;
-                }
+            let races = std::mem::take(&mut self.nodes[j].races);
+            for &i in &races {
+                let i = i as usize;
                 // A wake-up cannot come before the release that made it possible: not a race
                 // (the order of the two requests is, and is reversed where they were queued).
                 if let Some(class) = self.nodes[j].granted_after_wait
@@ -525,24 +884,19 @@ impl Exhaustive {
                 let shared = j <= self.frontier.unwrap_or(usize::MAX) && j < self.local_from;
                 self.reverse(i, j, shared);
             }
+            self.nodes[j].races = races;
         }
     }
 
+    /// `i` happens before `j` (`i < j`).
+    fn hb(&self, i: usize, j: usize) -> bool {
+        let p = self.nodes[i].chosen as usize;
+        self.nodes[j].clock.get(p).copied().unwrap_or(0) >= self.nodes[i].clock[p]
+    }
+
+    /// Makes sure the race `i ⋖ j` is reversed: some actor that can start the reversed order
+    /// `notdep(i).j` is explored at node `i`.
     fn reverse(&mut self, i: usize, j: usize, shared: bool) {
-        // v = the steps after i that do not happen after it, then j; its initials are the
-        // actors whose first step in v happens after no other step of v.
-        let mut v: Vec<usize> = ((i + 1)..j).filter(|&k| !self.hb(i, k)).collect();
-        v.push(j);
-        let mut initials: Vec<u32> = Vec::new();
-        for (n, &x) in v.iter().enumerate() {
-            let actor = self.nodes[x].chosen;
-            if initials.contains(&actor) || v[..n].iter().any(|&y| self.nodes[y].chosen == actor) {
-                continue;
-            }
-            if !v[..n].iter().any(|&y| self.hb(y, x)) {
-                initials.push(actor);
-            }
-        }
         let q = self.nodes[j].chosen;
         if let Mode::Bpor { .. } = self.mode {
             // Under a bound one initial of the reversal is not as good as another (only some
@@ -552,26 +906,49 @@ impl Exhaustive {
             // while an equivalent execution within it starts where the actor running before
             // `i` was switched to, the same at that conservative backtracking point.
             self.add_backtrack(i, q, shared);
+            self.log_request(Request { target: i, i, j, block: false, q });
             if let Some(k) = self.block_start(i) {
                 self.add_backtrack(k, q, shared);
+                self.log_request(Request { target: k, i, j, block: true, q });
             }
             return;
         }
+        // v = the steps after i that do not happen after it, then j; its initials are the
+        // actors whose first step in v happens after no other step of v. A step of v happens
+        // after some earlier step of v of actor b exactly when it happens after b's first step
+        // in v (program order), so each candidate is checked against the actors' first steps.
+        let mut first = std::mem::take(&mut self.first_in_v);
+        first.clear();
+        first.resize(self.nodes[j].clock.len(), usize::MAX);
+        let mut initials = std::mem::take(&mut self.initials);
+        initials.clear();
+        for x in ((i + 1)..j).filter(|&k| !self.hb(i, k)).chain([j]) {
+            let actor = self.nodes[x].chosen as usize;
+            if first[actor] != usize::MAX {
+                continue;
+            }
+            let clock = &self.nodes[x].clock;
+            if !first.iter().enumerate().any(|(b, &y)| y != usize::MAX && clock[b] >= self.nodes[y].clock[b]) {
+                initials.push(actor as u32);
+            }
+            first[actor] = x;
+        }
+        self.first_in_v = first;
         let local = self.local_layer(i, shared);
         let node = &self.nodes[i];
-        if initials.iter().any(|p| node.backtrack.contains(p) || (local && node.local.contains(p))) {
-            return;
-        }
-        let node = &self.nodes[i];
-        let pick = if initials.contains(&q) && node.enabled.contains(&q) {
-            Some(q)
+        let pick = if initials.iter().any(|p| node.backtrack.contains(p) || (local && node.local.contains(p))) {
+            None
+        } else if initials.contains(&q) && node.enabled.contains(&q) {
+            Some(Some(q))
         } else {
-            initials.iter().copied().find(|p| node.enabled.contains(p))
+            Some(initials.iter().copied().find(|p| node.enabled.contains(p)))
         };
+        self.initials = initials;
         match pick {
-            Some(p) => self.add_backtrack(i, p, shared),
+            None => {}
+            Some(Some(p)) => self.add_backtrack(i, p, shared),
             // None of them can run there (a sleeper): be conservative, explore them all.
-            None => self.add_all(i, shared),
+            Some(None) => self.add_all(i, shared),
         }
     }
 
@@ -635,13 +1012,14 @@ impl Exhaustive {
                 self.replay_len = 0;
                 return;
             };
-            if node.chosen_local {
-                node.local_done.push(node.chosen);
-            } else {
-                let explored = (node.chosen, node.footprint.clone());
-                node.sleep.push(explored);
+            // The choice just explored sleeps in its siblings' subtrees (a local one does not);
+            // its footprint is copied into the sleep set only if a sibling follows.
+            let explored = node.chosen;
+            let shared = !node.chosen_local;
+            if !shared {
+                node.local_done.push(explored);
             }
-            let asleep = |p: &u32| node.sleep.iter().any(|(s, _)| s == p);
+            let asleep = |p: &u32| (shared && *p == explored) || node.sleep.iter().any(|(s, _)| s == p);
             // The shared alternatives first (in the same order in every shard), then the local
             // ones, which do not sleep in their siblings' subtrees.
             let next = match node.backtrack.iter().copied().find(|p| !asleep(p)) {
@@ -651,31 +1029,65 @@ impl Exhaustive {
                 }
             };
             if let Some((p, local)) = next {
+                if shared {
+                    node.sleep.push((explored, Rc::from(&node.footprint[..])));
+                }
                 node.chosen = p;
                 node.chosen_local = local;
-                node.footprint = Rc::from(Vec::new());
+                node.footprint.clear();
+                node.touches = 0;
+                node.writes = 0;
                 node.clock.clear();
-                node.deps.clear();
                 self.replay_len = self.nodes.len();
                 return;
             }
-            self.nodes.pop();
+            if self.caching() {
+                self.remember(self.nodes.len() - 1);
+            }
+            if let Some(mut done) = self.nodes.pop() {
+                // Its sleep set holds footprints other nodes share: let them go now.
+                done.sleep.clear();
+                self.spare.push(done);
+            }
         }
     }
 }
 
-/// A trace's identity: each step's events with its happens-before clock, in per-actor order
-/// (equivalent interleavings give the same).
-fn fingerprint(nodes: &[Node], log: &[Event]) -> u64 {
+/// A trace's identity: each step's footprint with its happens-before clock, in per-actor order
+/// (equivalent interleavings give the same), with page frames (and their locks) named as
+/// [`Kernel::canonical`] numbers them — by file, index and allocation order — since equivalent
+/// interleavings may allocate frames in another order (docs/exhaustive.md, "Equal up to the
+/// numbering of page frames").
+fn fingerprint(nodes: &[Node], log: &[Event], kernel: &Kernel) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut steps: Vec<(u32, &[u32], &[Access])> =
-        nodes.iter().map(|n| (n.chosen, &n.clock[..], &n.footprint[..])).collect();
-    steps.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut order: Vec<usize> = (0..kernel.pages.len()).collect();
+    order.sort_by_key(|&p| (kernel.pages[p].ino, kernel.pages[p].index, p));
+    let mut frame = vec![0; kernel.pages.len()];
+    for (canonical, &p) in order.iter().enumerate() {
+        frame[p] = canonical as racesim_kernel::types::PageId;
+    }
+    let rename = |p: racesim_kernel::types::PageId| frame.get(p as usize).copied().unwrap_or(p);
     let mut hasher = std::hash::DefaultHasher::new();
-    for (actor, clock, footprint) in steps {
-        actor.hash(&mut hasher);
-        clock.hash(&mut hasher);
-        footprint.hash(&mut hasher);
+    let mut renamed: Vec<(Object, bool)> = Vec::new();
+    // Actor by actor, each in its own order (which is its steps' clock order).
+    let actors = nodes.iter().map(|n| n.chosen + 1).max().unwrap_or(0);
+    for actor in 0..actors {
+        for n in nodes.iter().filter(|n| n.chosen == actor) {
+            actor.hash(&mut hasher);
+            n.clock[..].hash(&mut hasher);
+            // Renamed, a footprint's objects may sort differently: sorted again.
+            renamed.clear();
+            renamed.extend(n.footprint.iter().map(|access| {
+                let object = match access.object {
+                    Object::Page(p) => Object::Page(rename(p)),
+                    Object::Lock(LockClass::Page(p)) => Object::Lock(LockClass::Page(rename(p))),
+                    other => other,
+                };
+                (object, access.write)
+            }));
+            renamed.sort();
+            renamed.hash(&mut hasher);
+        }
     }
     // The final state's log tail (the sync) follows from the trace; the length separates
     // executions cut short.

@@ -235,21 +235,22 @@ fn bounded_por_covers_every_trace_of_the_naive_bounded_search() {
         (
             shipped("fault_truncate"),
             "invalidate_lock",
-            vec![(0, 2, 2, 2), (1, 16, 33, 14), (2, 80, 407, 25), (3, 243, 2_878, 28)],
+            vec![(0, 2, 2, 2), (1, 16, 33, 14), (2, 80, 407, 25), (3, 147, 2_878, 28), (4, 207, 17_385, 28)],
         ),
         (
             shipped("collapse_mmap"),
             "invalidate_lock",
-            vec![(0, 2, 2, 2), (1, 15, 42, 13), (2, 73, 626, 26), (3, 234, 5_672, 48)],
+            // Bound 4: where a restricted sleep-set rule once missed 2 traces.
+            vec![(0, 2, 2, 2), (1, 15, 42, 13), (2, 73, 626, 26), (3, 154, 5_672, 48), (4, 285, 45_892, 85)],
         ),
-        (shipped("reclaim_fault"), "legacy", vec![(0, 2, 2, 2), (1, 9, 21, 7), (2, 21, 162, 7), (3, 36, 770, 7)]),
+        (shipped("reclaim_fault"), "legacy", vec![(0, 2, 2, 2), (1, 9, 21, 7), (2, 21, 162, 7), (3, 26, 770, 7)]),
         (
             shipped("reclaim_fault"),
             "invalidate_lock",
-            vec![(0, 2, 2, 2), (1, 9, 21, 7), (2, 21, 164, 7), (3, 36, 786, 7)],
+            vec![(0, 2, 2, 2), (1, 9, 21, 7), (2, 21, 164, 7), (3, 26, 786, 7)],
         ),
-        (load_vs_truncate(), "legacy", vec![(0, 2, 2, 2), (1, 9, 22, 7), (2, 28, 160, 10), (3, 50, 835, 11)]),
-        (stores_and_load(), "legacy", vec![(0, 6, 6, 6), (1, 42, 60, 24), (2, 192, 402, 36), (3, 552, 1_752, 36)]),
+        (load_vs_truncate(), "legacy", vec![(0, 2, 2, 2), (1, 9, 22, 7), (2, 28, 160, 10), (3, 42, 835, 11)]),
+        (stores_and_load(), "legacy", vec![(0, 6, 6, 6), (1, 42, 60, 24), (2, 156, 402, 36), (3, 288, 1_752, 36)]),
         (read_vs_reclaim(), "legacy", vec![(0, 2, 2, 2), (1, 5, 12, 3), (2, 9, 65, 3), (3, 10, 174, 3)]),
         (load_vs_munmap(), "legacy", vec![(0, 2, 2, 2), (1, 5, 13, 3), (2, 9, 73, 3), (3, 10, 208, 3)]),
     ];
@@ -354,13 +355,15 @@ fn shards_partition_the_search() {
     }
     // Pinned: own executions (duplication over `whole` comes from races below the frontier
     // found by more than one shard) and total executions (foreign ones run the shared top).
+    // Sharded bounded POR does not skip finished subtrees (unsharded does): its `own` can
+    // exceed `whole` by more than the frontier's duplication.
     let expected = [
         "stores_and_load Dpor 2: whole 36 own 36 total 45",
         "stores_and_load Dpor 3: whole 36 own 48 total 66",
         "stores_and_load Bpor { bound: 1 } 2: whole 42 own 46 total 68",
         "stores_and_load Bpor { bound: 1 } 3: whole 42 own 58 total 101",
-        "stores_and_load Bpor { bound: 2 } 2: whole 192 own 257 total 292",
-        "stores_and_load Bpor { bound: 2 } 3: whole 192 own 337 total 408",
+        "stores_and_load Bpor { bound: 2 } 2: whole 156 own 257 total 292",
+        "stores_and_load Bpor { bound: 2 } 3: whole 156 own 337 total 408",
         "stores_and_load Naive { bound: Some(2) } 2: whole 402 own 402 total 495",
         "stores_and_load Naive { bound: Some(2) } 3: whole 402 own 402 total 588",
         "collapse_mmap Dpor 2: whole 241 own 241 total 264",

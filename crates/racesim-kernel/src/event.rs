@@ -328,6 +328,26 @@ pub enum Change {
         range: PageRange,
         valid: bool,
     },
+    /// `i_disksize` of `ino` set to `disksize` (pages): what the inode in the running
+    /// transaction says (`crate::journal`). Where the kernel derives it from `i_size`
+    /// (writeback's `i_disksize` update) the step read `i_size` too.
+    DiskSizeSet {
+        ino: Ino,
+        disksize: Lblk,
+    },
+    /// jbd2 locked the running transaction (`T_LOCKED`, after waiting for its handles): the
+    /// metadata it commits is the metadata now; later changes go to the next transaction.
+    /// `ordered` blocks newly allocated in it have their page in the page cache: under
+    /// data=ordered those are written (if dirty) before the commit record.
+    TransactionLocked {
+        ordered: u32,
+    },
+    /// The commit record is on disk: the locked transaction's metadata is durable, and the
+    /// blocks it freed may be reused.
+    TransactionCommitted,
+    /// The machine crashed here: remount finds the committed metadata and the disk as they are
+    /// now (the oracles judge that image at this step).
+    Crash,
     /// The step looked and found nothing to do (e.g. a clean page at writeback).
     Nothing,
 }
@@ -566,6 +586,14 @@ impl Change {
             Change::IomapValid { ino, range, valid: false } => {
                 format!("the map of {} {range} is stale; map again", file(ino))
             }
+            Change::DiskSizeSet { ino, disksize } => format!("i_disksize of {} = {disksize}", file(ino)),
+            Change::TransactionLocked { ordered } => {
+                format!(
+                    "locks the running transaction; {ordered} cached page(s) over blocks it allocated to write first"
+                )
+            }
+            Change::TransactionCommitted => "commit record written: the transaction is durable".into(),
+            Change::Crash => "the machine crashes; remount finds what was committed".into(),
             Change::Nothing => "nothing to do".into(),
         }
     }
@@ -604,6 +632,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "complete_unwritten",
     "copy_page_to_user",
     "copy_to_user",
+    "crash",
     "dax_insert_mapping",
     "dax_iomap_actor",
     "dax_iomap_begin",
@@ -633,11 +662,14 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "ext4_journal_stop",
     "ext4_map_blocks",
     "ext4_punch_hole",
+    "ext4_setattr",
     "ext4_test_inode_state",
     "ext4_truncate",
+    "ext4_update_i_disksize",
     "ext4_update_inode_size",
     "ext4_wait_dax_page",
     "ext4_write_begin",
+    "ext4_write_end",
     "ext4_writepage",
     "ext4_zero_range",
     "fallocate",
@@ -677,7 +709,11 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "invalidate_complete_page2",
     "invalidate_inode_pages2_range",
     "iomap_write_begin",
+    "iomap_write_delalloc_release",
+    "iomap_write_delalloc_scan",
     "iov_iter_copy_from_user_atomic",
+    "jbd2_journal_commit_transaction",
+    "journal_commit",
     "load",
     "lock_page",
     "lock_page_killable",
@@ -691,6 +727,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "mmap_region",
     "mmap_write_lock",
     "mmap_write_unlock",
+    "mpage_map_and_submit_extent",
     "mpage_prepare_extent_to_map",
     "mpage_readpage",
     "msync",
@@ -735,6 +772,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "write",
     "write_cache_pages",
     "writeback",
+    "xfs_bmap_punch_delalloc_range",
     "xfs_buffered_write_iomap_begin",
     "zero_range",
 ];
@@ -817,6 +855,14 @@ pub enum Object {
     /// The flags (dirty, writeback) of the pages cached in a range of a file: which frames
     /// those are is state, so it overlaps every [`Object::Page`].
     CachedPages(Ino, PageRange),
+    /// `i_disksize` of an inode (`crate::journal`).
+    DiskSize(Ino),
+    /// The committed metadata of every inode, and the running transaction's freed blocks.
+    Committed,
+    /// Not kernel memory: the oracles' record of what the returned fsyncs of one file promised
+    /// (written where an fsync or an operation that changes the file begins or ends, in a
+    /// scenario that crashes; read by the crash, which reads everything).
+    FsyncPromise(Ino),
     /// Everything: what a step that logs [`Change::Nothing`] read to decide there was nothing
     /// to do is not said, so it is taken to have read every object.
     Anything,
@@ -878,8 +924,12 @@ impl Change {
                 }
             }
             Change::MappingCheck { page, .. } => out.push(read(Page(page))),
-            Change::BlockMapped { ino, lblk, allocated, .. } => {
-                out.push(Access { object: Extents(ino, one(lblk)), write: allocated });
+            Change::BlockMapped { ino, lblk, extent, allocated } => {
+                // A delayed allocation is reported with `allocated: false` (no block, no
+                // buffer_new) whether this step reserved it over a hole or found it: taken as a
+                // write of the extent either way (conservative; the reservation writes it).
+                let writes_extent = allocated || extent == Extent::Delalloc;
+                out.push(Access { object: Extents(ino, one(lblk)), write: writes_extent });
                 if allocated {
                     out.push(write(Allocator));
                 }
@@ -903,7 +953,12 @@ impl Change {
                 out.extend([write(CacheSlots(ino, one(index))), write(Page(page)), write(Ptes(ino, one(index)))]);
             }
             Change::PageCleaned { page, .. } => out.extend([write(Page(page)), write(AllPtes)]),
-            Change::DiskWrite { pblk, .. } => out.extend([write(Block(pblk)), read(Allocator)]),
+            // The write-out step also looked the block up in the block map when the page had no
+            // buffer, and its IO completion converts an unwritten extent (end_io): declared as
+            // a write of the extent, conservatively.
+            Change::DiskWrite { pblk, ino, lblk, .. } => {
+                out.extend([write(Block(pblk)), read(Allocator), write(Extents(ino, one(lblk)))])
+            }
             Change::UserRead { ino, index, .. } => {
                 // The data came through a PTE or the page cache: cover both, and the blocks.
                 out.extend([
@@ -970,6 +1025,13 @@ impl Change {
             }
             // The cookie covers the whole data fork (XFS's if_seq), not the map's range.
             Change::IomapValid { ino, .. } => out.push(read(Extents(ino, PageRange::to_eof(0)))),
+            Change::DiskSizeSet { ino, .. } => out.extend([write(DiskSize(ino)), read(ISize(ino))]),
+            // It copied every inode's size, i_disksize and block map and looked at their pages:
+            // taken to have read everything (it runs once per commit).
+            Change::TransactionLocked { .. } => out.extend([read(Anything), write(Committed)]),
+            Change::TransactionCommitted => out.extend([write(Committed), write(Allocator)]),
+            // The remount image is every inode's committed metadata and every block.
+            Change::Crash => out.push(read(Anything)),
         }
     }
 }

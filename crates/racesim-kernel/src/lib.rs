@@ -11,6 +11,7 @@
 //! - [`lock`]: the fair shared/exclusive interval lock behind every sleeping lock.
 //! - [`state`]: [`Kernel`], the whole state, `Clone + Eq + Hash`.
 //! - [`event`]: the event log, one entry per step.
+//! - [`journal`]: `i_disksize`, the committed metadata and deferred block reuse (crash consistency).
 //! - [`policy`]: locking policies as values.
 //! - [`placement`]: lock placements, the named points of kernel functions they sit between.
 //! - [`cpu`]: the scheduler seam and [`Machine`] (state + log).
@@ -18,6 +19,7 @@
 
 pub mod cpu;
 pub mod event;
+pub mod journal;
 pub mod lock;
 pub mod ops;
 pub mod placement;

@@ -44,10 +44,11 @@ pub enum Func {
     DaxWrite,
     DaxInvalidateEntry,
     CopyPageToUser,
+    TruncateFailedWrite,
 }
 
 /// Number of [`Func`] variants (for bit masks).
-pub const FUNC_COUNT: usize = 23;
+pub const FUNC_COUNT: usize = 24;
 
 /// The functions, with their names as policy files write them and what each stands for.
 pub const FUNCTIONS: [(Func, &str, &str); FUNC_COUNT] = [
@@ -106,6 +107,13 @@ pub const FUNCTIONS: [(Func, &str, &str); FUNC_COUNT] = [
         "copy_page_to_user",
         "one page's copy to the user in read(2) (filemap_read: copy_page_to_iter -> copy_to_user), the page \
          unlocked; a store that may fault on the user buffer (handle_mm_fault, page_mkwrite)",
+    ),
+    (
+        Func::TruncateFailedWrite,
+        "truncate_failed_write",
+        "the cleanup after a write(2) that failed partway (the policy's failed_write_cleanup): \
+         ext4_truncate_failed_write, the ->write_failed hooks (ext2_write_failed), xfs_vm_write_failed, \
+         xfs_buffered_write_iomap_end's delalloc punch",
     ),
 ];
 
@@ -260,6 +268,10 @@ pub enum Point {
     DaxInvalidateEnd,
     CopyPageToUserStart,
     CopyPageToUserEnd,
+    FailedWriteStart,
+    FailedWriteTruncatePagecache,
+    FailedWriteRemoveSpace,
+    FailedWriteEnd,
 }
 
 /// Every point: the point, its function, its name, and where in the function it is. Within a
@@ -411,6 +423,25 @@ pub const POINTS: &[(Point, Func, &str, &str)] = &[
         "end",
         "the page copied (after any fault on the user buffer), or the copy failed",
     ),
+    (
+        Point::FailedWriteStart,
+        Func::TruncateFailedWrite,
+        "start",
+        "the write stopped short and found blocks to undo (i_rwsem still held), before anything is evicted",
+    ),
+    (
+        Point::FailedWriteTruncatePagecache,
+        Func::TruncateFailedWrite,
+        "truncate_pagecache",
+        "before the pages of the range are evicted (truncate_inode_pages, truncate_pagecache_range)",
+    ),
+    (
+        Point::FailedWriteRemoveSpace,
+        Func::TruncateFailedWrite,
+        "remove_space",
+        "before the blocks are freed (ext4_truncate) or the delalloc reservations punched",
+    ),
+    (Point::FailedWriteEnd, Func::TruncateFailedWrite, "end", "blocks freed or punched, back in the write"),
 ];
 
 impl Point {
@@ -1041,7 +1072,11 @@ pub fn calls(func: Func) -> &'static [(Func, Point, Point)] {
             (Func::DaxFault, CopyPageToUserStart, CopyPageToUserEnd),
         ],
         Func::Readahead => &[(Func::PageCacheRead, ReadaheadStart, ReadaheadEnd)],
-        Func::Write => &[(Func::GenericPerformWrite, WriteStart, WriteEnd)],
+        Func::Write => &[
+            (Func::GenericPerformWrite, WriteStart, WriteEnd),
+            // The cleanup after a failed page, before write(2) returns.
+            (Func::TruncateFailedWrite, WriteStart, WriteEnd),
+        ],
         // iov_iter_fault_in_readable faults the user buffer in before write_begin (and, in
         // kernels before 2.6.24, the copy itself could fault).
         Func::GenericPerformWrite => &[
@@ -1069,7 +1104,12 @@ pub fn calls(func: Func) -> &'static [(Func, Point, Point)] {
         Func::DioRead => &[(Func::DoFault, DioReadGup, DioReadFlush)],
         Func::DioWrite => &[(Func::DoFault, DioWriteGup, DioWriteFlush)],
         Func::MadviseRemove => &[(Func::PunchHole, MadvisePunch, MadviseEnd)],
-        Func::Readpage | Func::PageMkwrite | Func::DaxFault | Func::InodeDioWait | Func::DaxInvalidateEntry => &[],
+        Func::Readpage
+        | Func::PageMkwrite
+        | Func::DaxFault
+        | Func::InodeDioWait
+        | Func::DaxInvalidateEntry
+        | Func::TruncateFailedWrite => &[],
     }
 }
 
@@ -1118,6 +1158,7 @@ pub const EVICTIONS: &[Point] = &[
     Point::ZeroInvalidate,
     Point::CollapseInvalidate,
     Point::InsertInvalidate,
+    Point::FailedWriteTruncatePagecache,
 ];
 
 /// Whether a fixed lock spans its whole function (its caller holds it), rather than being

@@ -116,7 +116,7 @@ pub enum BufferedWriteMap {
     /// `__xfs_get_blocks`). No map outlives the page lock.
     #[default]
     PerPage,
-    /// iomap (XFS 4.8-6.0, 68a9f5e7007c "xfs: implement iomap based buffered write path"):
+    /// iomap (XFS 4.8-6.1, 68a9f5e7007c "xfs: implement iomap based buffered write path"):
     /// `->iomap_begin` (`xfs_buffered_write_iomap_begin`) maps a run of pages once, reserving
     /// delayed allocations over its holes, and `iomap_write_begin` uses that cached map for
     /// every folio of the run. Writeback and reclaim, which take no lock the write holds, can
@@ -126,7 +126,7 @@ pub enum BufferedWriteMap {
     /// `->iomap_valid` (`xfs_iomap_valid`: the cookie against the data fork's sequence number)
     /// and maps again from that folio when the map went stale (d7b64041164c "iomap: write iomap
     /// validity checks", 304a68b9c63b "xfs: use iomap_valid method to detect stale cached
-    /// iomaps", Linux 6.1).
+    /// iomaps", Linux 6.2, with 198dd8aedee6 and f43dc4dc3eff of the same series).
     IomapRevalidate,
 }
 
@@ -139,6 +139,80 @@ impl BufferedWriteMap {
             BufferedWriteMap::IomapRevalidate => "iomap_revalidate",
         }
     }
+}
+
+/// What a buffered write(2) that stopped short (a copy that failed, ENOSPC in `write_begin`)
+/// undoes of the allocation it made for the part it did not copy. Where it undoes anything, it
+/// does so in the kernel function `truncate_failed_write` (a placement point set: `start`,
+/// `truncate_pagecache`, `remove_space`, `end`), so a policy places the locks that cleanup
+/// takes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailedWriteCleanup {
+    /// Nothing is undone: blocks allocated for the pages not copied stay allocated, past EOF as
+    /// well (what the model did before this field; no Linux release).
+    #[default]
+    None,
+    /// If the write reached past `i_size`, the page cache and the blocks past `i_size` go:
+    /// `ext4_truncate_failed_write` (`truncate_inode_pages` + `ext4_truncate`, since b9a4207d5e91
+    /// "ext4: Avoid data / filesystem corruption when write fails to copy data", 2.6.32), the
+    /// `->write_failed` hooks of `block_write_begin` users (`ext2_write_failed`:
+    /// `truncate_pagecache` + `ext2_truncate_blocks`; `vmtruncate` inside `block_write_begin`
+    /// before 2.6.35), and XFS's `xfs_vm_write_end` / `xfs_vm_write_failed` up to 4.7
+    /// (`truncate_pagecache` + `xfs_vm_kill_delalloc_range` beyond EOF). Blocks inside EOF stay.
+    TruncatePastEof,
+    /// The delayed allocations this write reserved (IOMAP_F_NEW) over the part of its range it
+    /// did not copy are punched, inside EOF too: `truncate_pagecache_range` over that part, then
+    /// `xfs_bmap_punch_delalloc_range` (`xfs_file_iomap_end_delalloc` from 4.8,
+    /// `xfs_buffered_write_iomap_end` until 6.1). The page cache goes whoever dirtied it.
+    PunchDelalloc,
+    /// As `punch_delalloc`, without truncating the page cache: the range is walked and only the
+    /// delayed allocations under no dirty page are punched (f43dc4dc3eff "iomap: buffered write
+    /// failure should not truncate the page cache", 6.2: `iomap_file_buffered_write_punch_delalloc`).
+    PunchCleanDelalloc,
+}
+
+impl FailedWriteCleanup {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailedWriteCleanup::None => "none",
+            FailedWriteCleanup::TruncatePastEof => "truncate_past_eof",
+            FailedWriteCleanup::PunchDelalloc => "punch_delalloc",
+            FailedWriteCleanup::PunchCleanDelalloc => "punch_clean_delalloc",
+        }
+    }
+}
+
+/// ext4's data journalling mode (the `data=` mount option): what a jbd2 commit does with the
+/// data of blocks the transaction allocated (Documentation/filesystems/ext4.rst, "Data Mode").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalData {
+    /// `data=ordered`, ext4's default: "all data are forced directly out to the main file
+    /// system prior to its metadata being committed to the journal". The commit writes the
+    /// dirty pages over blocks the transaction allocated before its commit record
+    /// (`journal_submit_data_buffers` for the inodes `ext4_jbd2_inode_add_write` filed).
+    #[default]
+    Ordered,
+    /// `data=writeback`: "data ordering is not preserved, data may be written into the main
+    /// file system after its metadata has been committed to the journal ... it can allow old
+    /// data to appear in files after a crash and journal recovery".
+    Writeback,
+}
+
+impl JournalData {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            JournalData::Ordered => "ordered",
+            JournalData::Writeback => "writeback",
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// A locking policy. See the module docs for the built-ins.
@@ -200,6 +274,18 @@ pub struct Policy {
     /// How buffered write(2) maps its pages' blocks: per page, or once per run of pages with
     /// iomap, with or without the validity cookie.
     pub buffered_write_map: BufferedWriteMap,
+    /// What a write(2) that stopped short undoes of its allocation (`truncate_failed_write`).
+    pub failed_write_cleanup: FailedWriteCleanup,
+    /// Writeback's `i_disksize` update and truncate's are serialised by `i_data_sem`
+    /// (90e775b71ac4 "ext4: fix lost truncate due to race with writeback", Linux 3.17):
+    /// `ext4_setattr` writes `i_disksize` and `i_size` together under it, and
+    /// `mpage_map_and_submit_extent` reads `i_size` and raises `i_disksize` under it. Before,
+    /// `ext4_setattr` wrote `i_disksize` and then `i_size`, and writeback could raise
+    /// `i_disksize` from the old `i_size` in between: a truncate lost on disk. Only consulted
+    /// where durability is modelled (a scenario that commits or crashes).
+    pub disksize_i_data_sem: bool,
+    /// ext4's `data=` mode: whether a journal commit writes newly allocated blocks' data first.
+    pub journal_data: JournalData,
     /// The lock classes this policy declares (filesystem-internal locks: `i_data_sem`,
     /// `ILOCK`, ...), in slot order; none in the built-ins.
     pub declared: Vec<Declaration>,
@@ -229,10 +315,16 @@ pub struct PolicyWire {
     pub dio_read_delalloc: DioReadDelalloc,
     #[serde(default)]
     pub dio_write_post_invalidate: DioWritePostInvalidate,
+    #[serde(default = "default_true")]
+    pub disksize_i_data_sem: bool,
+    #[serde(default)]
+    pub journal_data: JournalData,
     #[serde(default)]
     pub buffered_write_map: BufferedWriteMap,
     #[serde(default)]
     pub dax_break_layouts: bool,
+    #[serde(default)]
+    pub failed_write_cleanup: FailedWriteCleanup,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -326,7 +418,10 @@ impl TryFrom<PolicyWire> for Policy {
             dio_read_delalloc: w.dio_read_delalloc,
             dio_write_post_invalidate: w.dio_write_post_invalidate,
             buffered_write_map: w.buffered_write_map,
+            disksize_i_data_sem: w.disksize_i_data_sem,
+            journal_data: w.journal_data,
             dax_break_layouts: w.dax_break_layouts,
+            failed_write_cleanup: w.failed_write_cleanup,
             declared,
             lock,
         })
@@ -348,7 +443,10 @@ impl From<Policy> for PolicyWire {
             dio_read_delalloc: p.dio_read_delalloc,
             dio_write_post_invalidate: p.dio_write_post_invalidate,
             buffered_write_map: p.buffered_write_map,
+            disksize_i_data_sem: p.disksize_i_data_sem,
+            journal_data: p.journal_data,
             dax_break_layouts: p.dax_break_layouts,
+            failed_write_cleanup: p.failed_write_cleanup,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

@@ -27,6 +27,9 @@ pub struct Kernel {
     pub locks: Vec<FairLock>,
     /// The jbd2 journal, for placements of journal handles (one filesystem in the model).
     pub journal: LockId,
+    /// On-disk metadata and what the journal committed (`crate::journal`); off, and empty,
+    /// unless the scenario commits or crashes.
+    pub durable: crate::journal::Durability,
     /// The references `get_user_pages` holds on DAX pages, per block ([`LockClass::DaxPin`]).
     pub dax_pin: LockId,
 }
@@ -145,6 +148,7 @@ impl Kernel {
             mms: Vec::new(),
             locks: vec![FairLock::new(LockClass::Journal), FairLock::new(LockClass::DaxPin)],
             journal: 0,
+            durable: crate::journal::Durability::default(),
             dax_pin: 1,
         }
     }
@@ -220,6 +224,7 @@ impl Kernel {
         let lock = |l: LockId| lock_to[l as usize];
         // Every field that holds a frame or lock number is renumbered below; these patterns
         // stop compiling when a field is added, so that a new reference is not forgotten.
+        // `durable` holds no frame or lock numbers.
         let Kernel {
             disk: _,
             block_owner: _,
@@ -229,6 +234,7 @@ impl Kernel {
             mms: _,
             locks: _,
             journal: _,
+            durable: _,
             dax_pin: _,
         } = self;
         let mut k = self.clone();
@@ -330,7 +336,12 @@ impl Kernel {
     pub fn free_block(&mut self, pblk: Pblk) {
         assert!(self.block_owner[pblk as usize].is_some(), "model bug: double free of block {pblk}");
         self.block_owner[pblk as usize] = None;
-        self.free_blocks.push(pblk);
+        if self.durable.enabled {
+            // Not reusable before the transaction that freed it commits (crate::journal).
+            self.durable.freed.push(pblk);
+        } else {
+            self.free_blocks.push(pblk);
+        }
     }
 
     /// Whether `get_user_pages` holds a reference on the DAX page of block `pblk`

@@ -151,6 +151,59 @@ fn a_failed_copy_after_whole_range_allocation_leaves_stale_blocks_and_per_page_d
     }
 }
 
+/// The failed write's cleanup, serially: ext4 (`truncate_past_eof`) frees what the write
+/// allocated past `i_size` and evicts its page, and leaves blocks inside EOF alone; iomap XFS
+/// (`punch_delalloc`) punches the reservations it made over what it did not copy, inside EOF too;
+/// `none` (policies from before the field) undoes nothing.
+#[test]
+fn a_failed_write_undoes_its_allocation_as_the_policy_says() {
+    use racesim_kernel::policy::{AllocKind, FailedWriteCleanup};
+    let write = |fail_at, pages| Operation::Write {
+        file: 0,
+        page: 0,
+        pages,
+        buffer: UserBuffer::Anonymous,
+        fail_at: Some(fail_at),
+        allocation: WriteAllocation::WholeRange,
+    };
+    let setup = |i_size: u32| {
+        let mut kernel = Kernel::new(16);
+        kernel.add_mm();
+        let ino = kernel.add_inode(false);
+        kernel.inode_mut(ino).i_size = i_size;
+        Machine::new(kernel)
+    };
+    // An extending write of 4 pages into an empty file, failing at page 2: i_size ends at 2.
+    for (cleanup, freed) in [(FailedWriteCleanup::TruncatePastEof, true), (FailedWriteCleanup::None, false)] {
+        let mut policy = policy("legacy");
+        policy.failed_write_cleanup = cleanup;
+        let mut m = setup(0);
+        assert_eq!(run(&mut m, &policy, write(2, 4), 1), Outcome::Pages(2));
+        assert_eq!(m.kernel.inode(0).i_size, 2);
+        let blocks = &m.kernel.inode(0).blocks;
+        assert!(matches!(blocks[0], Extent::Written(_)) && matches!(blocks[1], Extent::Written(_)), "{cleanup:?}");
+        assert_eq!(blocks[2] == Extent::Hole && blocks[3] == Extent::Hole, freed, "{cleanup:?}");
+        assert_eq!(m.kernel.inode(0).cache[2].is_none(), freed, "{cleanup:?}");
+    }
+    // Inside EOF ext4 keeps the blocks (failed_write.toml's stale data); XFS punches its
+    // reservations.
+    let mut ext4 = policy("legacy");
+    ext4.failed_write_cleanup = FailedWriteCleanup::TruncatePastEof;
+    let mut m = setup(4);
+    assert_eq!(run(&mut m, &ext4, write(2, 4), 1), Outcome::Pages(2));
+    assert!(matches!(m.kernel.inode(0).blocks[3], Extent::Written(_)));
+    let mut xfs = policy("legacy");
+    xfs.write_alloc = AllocKind::Delalloc;
+    xfs.failed_write_cleanup = FailedWriteCleanup::PunchDelalloc;
+    let mut m = setup(4);
+    assert_eq!(run(&mut m, &xfs, write(2, 4), 1), Outcome::Pages(2));
+    let blocks = &m.kernel.inode(0).blocks;
+    assert_eq!(
+        [blocks[0], blocks[1], blocks[2], blocks[3]],
+        [Extent::Delalloc, Extent::Delalloc, Extent::Hole, Extent::Hole]
+    );
+}
+
 #[test]
 fn every_event_of_a_kernel_step_names_what_it_touched() {
     let policy = policy("range_lock");
@@ -360,7 +413,7 @@ fn a_read_into_an_unmapped_buffer_fails_with_efault() {
 
 /// iomap (XFS 4.8+): one `->iomap_begin` maps the holes of a two-page write as one delayed
 /// extent, both pages are written with that map, and writeback allocates their blocks; with
-/// the validity cookie (6.1+) each folio's check finds the map still valid when nothing
+/// the validity cookie (6.2+) each folio's check finds the map still valid when nothing
 /// changed the block map in between.
 #[test]
 fn an_iomap_write_maps_its_run_of_holes_once_and_writes_every_page_with_that_map() {
@@ -395,6 +448,46 @@ fn an_iomap_write_maps_its_run_of_holes_once_and_writes_every_page_with_that_map
         run(&mut m, &policy, Operation::Fsync { file: ino }, 2);
         for lblk in 0..2 {
             assert_eq!(m.kernel.persistent_content(ino, lblk), Token::Data { ino, lblk, write: 1 }, "{map:?}");
+        }
+    }
+}
+
+/// A cached-map write that fails still cleans up what it reserved, as the policy's
+/// `failed_write_cleanup` says, over what `->iomap_end` sees: the part of the map it did not
+/// write (`xfs_buffered_write_iomap_end` punches from the failed page to the end of the mapped
+/// extent), where a write that maps per page reserved only up to the failing page.
+#[test]
+fn a_failed_iomap_write_punches_the_rest_of_its_new_map() {
+    use racesim_kernel::policy::{AllocKind, BufferedWriteMap, FailedWriteCleanup};
+    for (map, reserved_past_failure) in [(BufferedWriteMap::Iomap, true), (BufferedWriteMap::PerPage, false)] {
+        for cleanup in [FailedWriteCleanup::PunchDelalloc, FailedWriteCleanup::PunchCleanDelalloc] {
+            let mut policy = policy("mmaplock");
+            policy.write_alloc = AllocKind::Delalloc;
+            policy.buffered_write_map = map;
+            policy.failed_write_cleanup = cleanup;
+            let mut kernel = Kernel::new(16);
+            kernel.add_mm();
+            let ino = kernel.add_inode(false);
+            let mut m = Machine::new(kernel);
+            let op = Operation::Write {
+                file: ino,
+                page: 0,
+                pages: 3,
+                buffer: UserBuffer::Anonymous,
+                fail_at: Some(1),
+                allocation: WriteAllocation::PerPage,
+            };
+            assert_eq!(run(&mut m, &policy, op, 1), Outcome::Pages(1), "{map:?} {cleanup:?}");
+            // Page 0 was written and keeps its reservation; pages 1-2 are holes again.
+            assert_eq!(m.kernel.inode(ino).blocks[..3], [Extent::Delalloc, Extent::Hole, Extent::Hole], "{map:?}");
+            let punched: Vec<Change> =
+                m.log.iter().filter(|e| e.function == "xfs_bmap_punch_delalloc_range").map(|e| e.change).collect();
+            let end = if reserved_past_failure { 3 } else { 2 };
+            assert_eq!(
+                punched,
+                [Change::BlocksFreed { ino, range: PageRange::new(1, end), count: 0 }],
+                "{map:?} {cleanup:?}"
+            );
         }
     }
 }

@@ -33,6 +33,9 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // The truncate stops after i_size_write; the direct write runs whole, extending the file.
     ("dio_write_extends_truncate", 1),
     ("failed_write", 0),
+    // The store (lost write) or the write fault (orphan page) slips into the failed write
+    // between its write_begin and its cleanup's punch.
+    ("failed_write_cleanup_fault", 1),
     // The minimizer drops the failed write and keeps read_punch's race: the punch stops after
     // its eviction, and the whole read creates the page from the block about to be freed.
     ("failed_write_read_punch", 1),

@@ -33,10 +33,11 @@ pub enum Oracle {
     LockOrder,
     TornWrite,
     OrphanDirtyPage,
+    LostFsync,
 }
 
 impl Oracle {
-    pub const ALL: [Oracle; 8] = [
+    pub const ALL: [Oracle; 9] = [
         Oracle::StaleData,
         Oracle::WriteToFreedBlock,
         Oracle::LostWrite,
@@ -45,6 +46,7 @@ impl Oracle {
         Oracle::LockOrder,
         Oracle::TornWrite,
         Oracle::OrphanDirtyPage,
+        Oracle::LostFsync,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +59,7 @@ impl Oracle {
             Oracle::LockOrder => "lock_order",
             Oracle::TornWrite => "torn_write",
             Oracle::OrphanDirtyPage => "orphan_dirty_page",
+            Oracle::LostFsync => "lost_fsync",
         }
     }
 
@@ -110,6 +113,29 @@ pub struct Judge {
     undecided: bool,
     /// Configurations the last execution's end-state searches visited (their cost).
     search_nodes: u64,
+    /// The scenario crashes: fsyncs are recorded for the crash's judgement.
+    crashes: bool,
+    /// The fsyncs (and msyncs) of this execution, for the crash (see [`Promise`]).
+    promises: Vec<Promise>,
+    /// Per inode: operations that change the file, in progress.
+    changing: Vec<u32>,
+}
+
+/// What an fsync of one file promised: the file as a reader saw it when the fsync began
+/// survives a crash, once the fsync returned. Judged only when nothing changed the file from
+/// the fsync's beginning to the crash (no operation that changes it was in flight at the
+/// beginning or began since): then the file in memory at the crash is the file at the
+/// fsync's beginning, and what the fsync owes is all of it, size and data.
+#[derive(Clone, Debug)]
+struct Promise {
+    actor: ActorId,
+    op: u16,
+    file: Ino,
+    /// The file when the fsync began; `None` if an operation changing it was in flight.
+    snapshot: Option<RefFile>,
+    returned: bool,
+    /// An operation changing the file began after the fsync did.
+    disturbed: bool,
 }
 
 /// What the mapping-beyond-EOF oracle knows of one inode: the rule is "a PTE maps an offset
@@ -182,6 +208,7 @@ impl Judge {
             (0..initial.inodes.len() as Ino).map(|ino| RefFile::from_kernel(initial, ino)).collect();
         let files = initial.len();
         let fences = initial.iter().map(|f| EofFence::new(f.size)).collect();
+        let crashes = ops.iter().any(|o| matches!(o.op, Operation::Crash { .. }));
         Judge {
             ops,
             initial,
@@ -191,6 +218,9 @@ impl Judge {
             ignored: Vec::new(),
             undecided: false,
             search_nodes: 0,
+            crashes,
+            promises: Vec::new(),
+            changing: vec![0; files],
         }
     }
 
@@ -199,12 +229,121 @@ impl Judge {
             *fence = EofFence::new(file.size);
         }
         self.shrinking.iter_mut().for_each(|s| *s = 0);
+        self.promises.clear();
+        self.changing.iter_mut().for_each(|c| *c = 0);
         self.undecided = false;
         self.search_nodes = 0;
     }
 
     fn op(&self, actor: ActorId, op_index: u16) -> Option<&OpInfo> {
         self.ops.iter().find(|o| o.actor == actor && o.op_index == op_index)
+    }
+
+    /// An operation began (in a scenario that crashes): an fsync records what it promises;
+    /// an operation that changes a file disturbs the promises of that file's fsyncs so far.
+    fn promise_begin(&mut self, kernel: &Kernel, actor: ActorId, op: u16) {
+        let Some(info) = self.op(actor, op) else { return };
+        let operation = info.op;
+        if let Operation::Fsync { file } | Operation::Msync { file } = operation {
+            let snapshot = (self.changing[file as usize] == 0).then(|| RefFile::visible(kernel, file));
+            self.promises.push(Promise { actor, op, file, snapshot, returned: false, disturbed: false });
+        }
+        if let Some(file) = changes(&operation) {
+            self.changing[file as usize] += 1;
+            self.promises.iter_mut().filter(|p| p.file == file).for_each(|p| p.disturbed = true);
+        }
+    }
+
+    /// An operation ended: the operation, after the promises' bookkeeping (a scenario that
+    /// crashes).
+    fn op_end_for_promises(&mut self, actor: ActorId, op: u16) -> Option<Operation> {
+        let operation = self.op(actor, op)?.op;
+        if self.crashes {
+            if let Some(promise) = self.promises.iter_mut().find(|p| p.actor == actor && p.op == op) {
+                promise.returned = true;
+            }
+            // An asynchronous direct write changes the file after it returned (its bio
+            // completes later, unmarked): it stays in flight for good.
+            let in_flight = matches!(operation, Operation::DioWrite { asynchronous: true, .. });
+            if let Some(file) = changes(&operation)
+                && !in_flight
+            {
+                self.changing[file as usize] -= 1;
+            }
+        }
+        Some(operation)
+    }
+
+    /// The crash: what remount finds of each file, judged against the returned fsyncs'
+    /// promises (`lost_fsync`) and for blocks the file never wrote (`stale_data`).
+    fn crash(&self, kernel: &Kernel, event: &Event, at: usize) -> Option<Violation> {
+        let name = |ino: Ino| self.names.file(ino);
+        for promise in self.promises.iter().filter(|p| p.returned && !p.disturbed) {
+            let Some(expected) = &promise.snapshot else { continue };
+            let file = promise.file;
+            if kernel.inode(file).dax {
+                continue;
+            }
+            let found = kernel.remounted(file);
+            let wrong = if found.size != expected.size {
+                Some(format!("its size is {} page(s), not {}", found.size, expected.size))
+            } else {
+                (0..found.size).find(|&l| found.pages[l as usize].0 != expected.pages[l as usize]).map(|l| {
+                    format!("page {l} holds {}, not {}", found.pages[l as usize].0, expected.pages[l as usize])
+                })
+            };
+            if let Some(wrong) = wrong {
+                return Some(Violation {
+                    oracle: Oracle::LostFsync,
+                    event: at,
+                    actors: vec![promise.actor, event.actor],
+                    message: format!(
+                        "{}'s fsync of {} returned, nothing changed the file since it began, yet after the crash \
+                         ({}) and remount {wrong}",
+                        self.names.actor(promise.actor),
+                        name(file),
+                        self.names.actor(event.actor)
+                    ),
+                });
+            }
+        }
+        if self.ignored.contains(&Oracle::StaleData) {
+            return None;
+        }
+        for ino in 0..kernel.inodes.len() as Ino {
+            // Direct writes into holes and DAX files are not judged after a crash (docs/model.md,
+            // "Crash and remount").
+            let direct = self.ops.iter().any(|o| matches!(o.op, Operation::DioWrite { file, .. } if file == ino));
+            if kernel.inode(ino).dax || direct {
+                continue;
+            }
+            for (lblk, &(token, pblk)) in kernel.remounted(ino).pages.iter().enumerate() {
+                // A block the file no longer owns was freed since the commit; what jbd2 does for
+                // it (ext4_begin_ordered_truncate, jbd2_journal_invalidatepage) is not modelled.
+                let Some(pblk) = pblk else { continue };
+                if kernel.block_owner[pblk as usize] != Some((ino, lblk as Lblk)) {
+                    continue;
+                }
+                let why = match token {
+                    Token::Leftover { pblk } => format!("leftovers of block {pblk}, never written to this file"),
+                    Token::Data { ino: other, lblk, .. } if other != ino => {
+                        format!("data of {}:{lblk}, another file", name(other))
+                    }
+                    _ => continue,
+                };
+                return Some(Violation {
+                    oracle: Oracle::StaleData,
+                    event: at,
+                    actors: vec![event.actor],
+                    message: format!(
+                        "after the crash ({}) and remount, {}:{lblk} (block {pblk}, inside the committed size) holds {why}",
+                        self.names.actor(event.actor),
+                        name(ino)
+                    ),
+                });
+            }
+        }
+        None
     }
 
     /// Judges the events `log[first..]`, just appended by one step, against the state after
@@ -218,6 +357,9 @@ impl Judge {
                 }
                 Change::UserRead { ino, index, token, .. } => self.user_read(kernel, event, at, ino, index, token),
                 Change::OpBegin { op } => {
+                    if self.crashes {
+                        self.promise_begin(kernel, event.actor, op);
+                    }
                     if let Some(Operation::Truncate { file, .. } | Operation::CollapseRange { file, .. }) =
                         self.op(event.actor, op).map(|o| o.op)
                     {
@@ -230,8 +372,9 @@ impl Judge {
                     self.fences[ino as usize].size_written(event.actor, i_size);
                     None
                 }
+                Change::Crash => self.crash(kernel, event, at),
                 // Collapse shrinks the file too: nothing may stay mapped past the new EOF.
-                Change::OpEnd { op, .. } => match self.op(event.actor, op).map(|o| o.op) {
+                Change::OpEnd { op, .. } => match self.op_end_for_promises(event.actor, op) {
                     Some(Operation::Truncate { file, .. } | Operation::CollapseRange { file, .. }) => {
                         self.shrinking[file as usize] -= 1;
                         self.fences[file as usize].shrink_finished(event.actor, op);
@@ -524,6 +667,27 @@ fn touches(op: &Operation, start: Lblk, end: Lblk) -> bool {
     }
 }
 
+/// The file whose content or size `op` can change, if any (a read into a mapping changes the
+/// mapped file, not the one it reads).
+fn changes(op: &Operation) -> Option<Ino> {
+    use racesim_kernel::UserBuffer;
+    match *op {
+        Operation::Store { file, .. }
+        | Operation::Write { file, .. }
+        | Operation::DioWrite { file, .. }
+        | Operation::Truncate { file, .. }
+        | Operation::PunchHole { file, .. }
+        | Operation::MadviseRemove { file, .. }
+        | Operation::ZeroRange { file, .. }
+        | Operation::CollapseRange { file, .. }
+        | Operation::InsertRange { file, .. }
+        | Operation::Fallocate { file, .. } => Some(file),
+        Operation::Read { buffer: UserBuffer::Mapped { file, .. }, .. }
+        | Operation::DioRead { buffer: UserBuffer::Mapped { file, .. }, .. } => Some(file),
+        _ => None,
+    }
+}
+
 /// The verdict for a set of actors that wait on each other forever.
 pub fn deadlock(at: usize, actors: Vec<ActorId>, waits: &[String], names: &dyn Names) -> Violation {
     let who: Vec<String> = actors.iter().map(|&a| names.actor(a)).collect();
@@ -563,6 +727,9 @@ pub fn completed(outcome: Outcome) -> bool {
 /// - the per-step oracles' EOF fence (`Fence(file)`) is written where a truncate or collapse
 ///   begins or ends and where `i_size` is written, and read by user reads (data beyond EOF
 ///   while no shrink is in flight) and PTE installations;
+/// - in a scenario that crashes, the fsyncs' promises (`FsyncPromise(file)`): written where an
+///   fsync or msync of the file, or an operation that changes it, begins or ends; the crash
+///   reads everything (`Change::Crash`), the committed metadata and the disk included;
 /// - the end of a truncate or collapse, and a PTE installation once a shrink has finished
 ///   (`armed`: the caller says whether a truncate or collapse of the event's file ended
 ///   earlier in the execution; that end wrote the `Fence` the installation reads, so the two
@@ -616,6 +783,8 @@ pub fn judge_accesses(
                         | Op::Msync { .. }
                         | Op::Reclaim { .. }
                         | Op::DioWrite { .. }
+                        | Op::JournalCommit { .. }
+                        | Op::Crash { .. }
                 );
                 let ends = match event.change {
                     Change::OpEnd { outcome, .. } => Some(match operation {
@@ -632,6 +801,17 @@ pub fn judge_accesses(
                     None => out.push(begin(file)),
                 }
                 let ends = ends.is_some();
+                // The fsyncs' promises, in a scenario that crashes: an fsync's begin snapshots
+                // the file and its end makes the promise; an operation that changes the file
+                // breaks the promises made before it began (`Judge::promise_begin`).
+                if ops.iter().any(|o| matches!(o.op, Op::Crash { .. })) {
+                    if let Op::Fsync { file } | Op::Msync { file } = operation {
+                        out.push(write(Object::FsyncPromise(file)));
+                    }
+                    if let Some(changed) = changes(&operation) {
+                        out.push(write(Object::FsyncPromise(changed)));
+                    }
+                }
                 if matches!(operation, Operation::Truncate { .. } | Operation::CollapseRange { .. }) {
                     out.push(write(Object::Fence(file)));
                     if ends {

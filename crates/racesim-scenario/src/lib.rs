@@ -448,7 +448,20 @@ impl Scenario {
                 }
             }
         }
+        // Durability (i_disksize, commits, deferred block reuse) is modelled only where a
+        // scenario commits or crashes, so that the others keep their steps.
+        if self.durability() {
+            kernel.enable_durability();
+        }
         kernel
+    }
+
+    /// Whether an actor commits the journal or crashes.
+    pub fn durability(&self) -> bool {
+        self.actors
+            .iter()
+            .flat_map(|a| &a.ops)
+            .any(|op| matches!(op, Operation::JournalCommit { .. } | Operation::Crash { .. }))
     }
 
     /// Names for rendering events of this scenario.
@@ -513,6 +526,8 @@ impl Scenario {
             | Operation::Fsync { file: f }
             | Operation::Msync { file: f }
             | Operation::Reclaim { file: f } => format!("{} {}", op.name(), file(f)),
+            Operation::JournalCommit { .. } => "journal commit".to_string(),
+            Operation::Crash { .. } => "crash and remount".to_string(),
         }
     }
 }
@@ -586,7 +601,9 @@ impl Scenario {
                     | Operation::Writeback { file: f }
                     | Operation::Fsync { file: f }
                     | Operation::Msync { file: f }
-                    | Operation::Reclaim { file: f } => format!("file = {}", file(f)),
+                    | Operation::Reclaim { file: f }
+                    | Operation::JournalCommit { file: f }
+                    | Operation::Crash { file: f } => format!("file = {}", file(f)),
                     Operation::Load { file: f, page } | Operation::Store { file: f, page } => {
                         format!("file = {}, page = {page}", file(f))
                     }

@@ -167,6 +167,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("reclaim", "file"),
     ("dio_write", "file, page, pages, from_mmap?, from_page?, async?"),
     ("dio_read", "file, page, pages, into_mmap?, into_page?"),
+    ("journal_commit", "file"),
+    ("crash", "file"),
 ];
 
 struct Ctx<'a> {
@@ -783,6 +785,8 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         "fsync" => Operation::Fsync { file: ino },
         "msync" => Operation::Msync { file: ino },
         "reclaim" => Operation::Reclaim { file: ino },
+        "journal_commit" => Operation::JournalCommit { file: ino },
+        "crash" => Operation::Crash { file: ino },
         _ => unreachable!("every name in OPERATIONS is handled"),
     };
     Ok(op)

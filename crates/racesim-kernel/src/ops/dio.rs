@@ -22,6 +22,7 @@
 //! where (`dio_write_post_invalidate`).
 
 use super::fault::Pin;
+use super::journal::disksize_follows;
 use super::locking::{Frame, Held};
 use super::{Task, UserBuffer};
 use crate::cpu::Cpu;
@@ -365,6 +366,7 @@ impl<C: Cpu> Task<'_, C> {
                 if size > inode.i_size {
                     inode.i_size = size;
                     m.emit(actor, "ext4_handle_inode_extension", Change::ISizeSet { ino: file, i_size: size });
+                    disksize_follows(m, actor, "ext4_handle_inode_extension", file);
                 } else {
                     m.emit(actor, "ext4_handle_inode_extension", Change::Nothing);
                 }

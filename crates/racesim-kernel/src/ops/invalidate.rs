@@ -10,6 +10,7 @@
 //! Every one of them holds `i_rwsem` exclusive; what else they hold across eviction and block
 //! freeing is the policy's [`InvalidationLock`].
 
+use super::journal::disksize_follows;
 use super::locking::{Frame, Held};
 use super::{RETRIES_MAX, Retries, Task};
 use crate::cpu::{Cpu, Machine};
@@ -229,7 +230,7 @@ impl<C: Cpu> Task<'_, C> {
     }
 
     /// Frees the blocks of `range` (`ext4_ext_remove_space`), leaving holes.
-    fn remove_space(&mut self, file: Ino, range: PageRange, function: &'static str) {
+    pub(super) fn remove_space(&mut self, file: Ino, range: PageRange, function: &'static str) {
         let actor = self.actor;
         self.cpu.step(|m| {
             let end = range.end.min(FILE_PAGES_MAX);
@@ -247,12 +248,18 @@ impl<C: Cpu> Task<'_, C> {
         });
     }
 
-    fn set_i_size(&mut self, file: Ino, i_size: Lblk, function: &'static str) -> Lblk {
+    /// Writes `i_size`, and `i_disksize` with it where durability is modelled and
+    /// `disksize_too` (collapse and insert range write both; truncate does unless the policy
+    /// predates 90e775b71ac4, where `ext4_setattr` wrote `i_disksize` in a step before).
+    fn set_i_size(&mut self, file: Ino, i_size: Lblk, function: &'static str, disksize_too: bool) -> Lblk {
         let actor = self.actor;
         self.cpu.step(|m| {
             let old = m.kernel.inode(file).i_size;
             m.kernel.inode_mut(file).i_size = i_size;
             m.emit(actor, function, Change::ISizeSet { ino: file, i_size });
+            if disksize_too {
+                disksize_follows(m, actor, "ext4_update_i_disksize", file);
+            }
             old
         })
     }
@@ -266,8 +273,10 @@ impl<C: Cpu> Task<'_, C> {
         self.fence_unlocked_dio(file, true);
         self.inode_dio_wait(file);
         self.fence_unlocked_dio(file, false);
-        // ext4_setattr: i_size first, then the page cache and the blocks beyond it.
-        let old = self.set_i_size(file, size, "i_size_write");
+        // ext4_setattr: i_disksize and i_size (one step with 90e775b71ac4's i_data_sem, two
+        // before it), then the page cache and the blocks beyond it.
+        self.setattr_disksize(file, size);
+        let old = self.set_i_size(file, size, "i_size_write", self.policy.disksize_i_data_sem);
         self.at(&frame, Point::TruncateInvalidate);
         // ext4_setattr (4.18+): ext4_break_layouts right after down_write(i_mmap_sem), before
         // truncate_pagecache, whichever way the size changes; xfs_vn_setattr_size the same
@@ -422,7 +431,7 @@ impl<C: Cpu> Task<'_, C> {
         });
         let old = self.cpu.peek(|m| m.kernel.inode(file).i_size);
         // i_size is stable here: we hold i_rwsem, and every i_size writer takes it.
-        self.set_i_size(file, old - pages, "i_size_write");
+        self.set_i_size(file, old - pages, "i_size_write", true);
         self.leave(frame);
         self.fence_unlocked_dio(file, false);
         self.release("inode_unlock", i_rwsem);
@@ -467,7 +476,7 @@ impl<C: Cpu> Task<'_, C> {
         self.at(&frame, Point::InsertShift);
         // i_size grows first, then the extents move up (ext4_insert_range's order).
         let old = self.cpu.peek(|m| m.kernel.inode(file).i_size);
-        self.set_i_size(file, old + pages, "i_size_write");
+        self.set_i_size(file, old + pages, "i_size_write", true);
         self.cpu.step(|m| {
             let blocks = &mut m.kernel.inode_mut(file).blocks;
             for lblk in (page + pages..FILE_PAGES_MAX).rev() {
@@ -533,6 +542,7 @@ impl<C: Cpu> Task<'_, C> {
             if !keep_size && end > m.kernel.inode(file).i_size {
                 m.kernel.inode_mut(file).i_size = end;
                 m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: end });
+                disksize_follows(m, actor, "ext4_update_inode_size", file);
             }
             false
         });
@@ -562,6 +572,7 @@ impl<C: Cpu> Task<'_, C> {
             if range.end != u32::MAX && range.end > m.kernel.inode(file).i_size {
                 m.kernel.inode_mut(file).i_size = range.end;
                 m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: range.end });
+                disksize_follows(m, actor, "ext4_update_inode_size", file);
             }
         });
     }

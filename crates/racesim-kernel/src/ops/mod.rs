@@ -10,10 +10,12 @@
 //! - [`rw`]: `generic_perform_write`, buffered read(2), DAX read/write.
 //! - [`invalidate`]: truncate, punch hole, collapse range, `truncate_pagecache_range`.
 //! - [`writeback`]: page writeback, `filemap_write_and_wait_range`, fsync.
+//! - [`journal`]: `i_disksize` updates, the jbd2 commit (data=ordered), fsync's commit, crash.
 
 pub mod dio;
 pub mod fault;
 pub mod invalidate;
+pub mod journal;
 pub mod locking;
 pub mod rw;
 pub mod writeback;
@@ -161,6 +163,16 @@ pub enum Operation {
         pages: Lblk,
         buffer: UserBuffer,
     },
+    /// A jbd2 commit of the running transaction (kjournald2's periodic commit), which holds
+    /// every inode's metadata; `file` names the file the scenario is about.
+    JournalCommit {
+        file: Ino,
+    },
+    /// The machine crashes; the oracles judge what remount finds. `file` names the file the
+    /// scenario is about (every file is judged).
+    Crash {
+        file: Ino,
+    },
 }
 
 impl Operation {
@@ -188,6 +200,8 @@ impl Operation {
             Operation::Reclaim { .. } => "reclaim",
             Operation::DioWrite { .. } => "dio_write",
             Operation::DioRead { .. } => "dio_read",
+            Operation::JournalCommit { .. } => "journal_commit",
+            Operation::Crash { .. } => "crash",
         }
     }
 
@@ -213,7 +227,9 @@ impl Operation {
             | Operation::Msync { file }
             | Operation::Reclaim { file }
             | Operation::DioWrite { file, .. }
-            | Operation::DioRead { file, .. } => file,
+            | Operation::DioRead { file, .. }
+            | Operation::JournalCommit { file }
+            | Operation::Crash { file } => file,
         }
     }
 }
@@ -315,7 +331,21 @@ impl<C: Cpu> Task<'_, C> {
             Operation::Fallocate { file, page, pages, keep_size } => self.fallocate(file, page, pages, keep_size),
             Operation::Readahead { file, page, pages } => self.readahead(file, page, pages),
             Operation::Writeback { file } => self.fsync(file, op.name(), SyncMode::None),
-            Operation::Fsync { file } | Operation::Msync { file } => self.fsync(file, op.name(), SyncMode::All),
+            Operation::Fsync { file } | Operation::Msync { file } => {
+                let outcome = self.fsync(file, op.name(), SyncMode::All);
+                // ext4_sync_file: after the flush, commit the transaction (data=ordered writes
+                // the new blocks' data first) and wait for it. Only where durability is
+                // modelled, so that other scenarios keep their steps.
+                if self.cpu.peek(|m| m.kernel.durable.enabled) {
+                    self.jbd2_journal_commit_transaction();
+                }
+                outcome
+            }
+            Operation::JournalCommit { .. } => {
+                self.jbd2_journal_commit_transaction();
+                Outcome::Ok
+            }
+            Operation::Crash { .. } => self.crash(),
             Operation::Reclaim { file } => self.reclaim(file),
             Operation::DioWrite { file, page, pages, buffer, asynchronous } => {
                 let outcome = match self.dio_submit(file, page, pages, buffer, Direction::Write, write) {

@@ -6,12 +6,13 @@
 //! the DAX read/write path that goes straight to the blocks.
 
 use super::fault::{FaultError, find_or_add_locked_page, map_page_buffers, pte_store};
+use super::journal::disksize_follows;
 use super::locking::{Frame, Held};
 use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::placement::{Func, Point};
-use crate::policy::{AllocKind, BufferedWriteMap, DaxZeroing};
+use crate::policy::{AllocKind, BufferedWriteMap, DaxZeroing, FailedWriteCleanup};
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Token, WriteId};
 
 /// What one page's copy did.
@@ -40,6 +41,9 @@ struct CachedMap {
     extents: Vec<Extent>,
     /// The validity cookie: the file's block map after `->iomap_begin`.
     cookie: Vec<Extent>,
+    /// `IOMAP_F_NEW`: `->iomap_begin` reserved (or allocated) every page of `range` out of
+    /// holes, so `->iomap_end` may punch what the write leaves of it.
+    new: bool,
 }
 
 impl CachedMap {
@@ -70,8 +74,12 @@ impl<C: Cpu> Task<'_, C> {
         // What write(2) holds (i_rwsem, or a range lock per syscall or per page) is the
         // policy's placements.
         let frame = self.enter(Func::Write, file, page, PageRange::new(page, page + pages));
-        if allocation == WriteAllocation::WholeRange {
-            self.allocate_range(file, PageRange::new(page, page + pages));
+        let whole_range = allocation == WriteAllocation::WholeRange;
+        // The blocks (or delalloc reservations) this write itself made out of holes: what a
+        // failed write's cleanup may undo (iomap's IOMAP_F_NEW).
+        let mut new_blocks = Vec::new();
+        if whole_range {
+            new_blocks = self.allocate_range(file, PageRange::new(page, page + pages));
         }
         let mut written = 0;
         let mut no_space = false;
@@ -80,6 +88,9 @@ impl<C: Cpu> Task<'_, C> {
         // user buffer in.
         let iomap = !dax && self.policy.buffered_write_map != BufferedWriteMap::PerPage;
         let mut map: Option<CachedMap> = None;
+        // The page at which write_begin or the copy failed, after write_begin had run (for
+        // iomap: at which the write stopped while it held a map, whose ->iomap_end then runs).
+        let mut stopped_at = None;
         'pages: for i in 0..pages {
             let index = page + i;
             if fail_at == Some(i) && dax {
@@ -89,7 +100,13 @@ impl<C: Cpu> Task<'_, C> {
             while retries.again(self) {
                 if iomap && !map.as_ref().is_some_and(|m| m.covers(index)) {
                     match self.xfs_buffered_write_iomap_begin(file, PageRange::new(index, page + pages)) {
-                        Some(new) => map = Some(new),
+                        Some(new) => {
+                            // IOMAP_F_NEW: the map's reservations are this write's to punch.
+                            if new.new {
+                                new_blocks.extend(new.range.start..new.range.end);
+                            }
+                            map = Some(new);
+                        }
                         None => {
                             no_space = true;
                             break 'pages;
@@ -103,12 +120,19 @@ impl<C: Cpu> Task<'_, C> {
                     && self.fault_in_readable(source, source_page + i).is_err()
                 {
                     self.leave(one);
+                    // iomap_write_iter returns EFAULT and iomap_iter still calls ->iomap_end
+                    // for the map it holds, which cleans up what was not written of it.
+                    if map.is_some() {
+                        stopped_at = Some(index);
+                    }
                     break 'pages;
                 }
                 let result = if dax {
                     self.dax_write_page(file, index, write)
                 } else {
-                    self.write_one_page(&one, file, index, buffer, i, fail_at == Some(i), write, map.as_ref())
+                    let copy_fails = fail_at == Some(i);
+                    let map = map.as_ref();
+                    self.write_one_page(&one, file, index, buffer, i, copy_fails, write, map, &mut new_blocks)
                 };
                 self.leave(one);
                 match result {
@@ -116,18 +140,41 @@ impl<C: Cpu> Task<'_, C> {
                         written += 1;
                         continue 'pages;
                     }
-                    PageWrite::Failed => break 'pages,
+                    PageWrite::Failed => {
+                        stopped_at = Some(index);
+                        break 'pages;
+                    }
                     PageWrite::NoSpace => {
                         no_space = true;
+                        stopped_at = Some(index);
                         break 'pages;
                     }
                     PageWrite::ShortCopy => continue,
-                    // iomap_iter: ->iomap_end for what was written (nothing to undo: the model
-                    // does not punch on a stale map), then ->iomap_begin from this folio.
-                    PageWrite::Stale => map = None,
+                    // iomap_iter: ->iomap_end for the stale map, which cleans up what was not
+                    // written of it as after a short write (xfs_buffered_write_iomap_end: the
+                    // policy's cleanup; 6.2's punches only delalloc under clean folios), then
+                    // ->iomap_begin from this folio.
+                    PageWrite::Stale => {
+                        let stale = map.take().expect("a stale map is one the write held");
+                        self.truncate_failed_write(file, PageRange::new(index, stale.range.end), &new_blocks);
+                        new_blocks.retain(|&b| !stale.covers(b));
+                    }
                 }
             }
             panic!("model bug: write of {file}:{index} retried {RETRIES_MAX} times");
+        }
+        if let Some(index) = stopped_at {
+            // The end of what write_begin / iomap_begin was asked to map when the write failed:
+            // the failing page's, the whole range's where the write mapped it at once, or the
+            // end of the map iomap held (->iomap_end's `length`: the mapped extent, trimmed to
+            // the write).
+            let end = match &map {
+                Some(map) => map.range.end,
+                None if whole_range => page + pages,
+                None => index + 1,
+            };
+            let unwritten = PageRange::new(page + written, end);
+            self.truncate_failed_write(file, unwritten, &new_blocks);
         }
         self.leave(frame);
         match (written, no_space) {
@@ -139,15 +186,17 @@ impl<C: Cpu> Task<'_, C> {
 
     /// Allocates blocks for every hole of `range` in one go (`ext4_map_blocks` over the range /
     /// `iomap_begin`), as the multi-page write design does before copying anything.
-    fn allocate_range(&mut self, file: Ino, range: PageRange) {
+    fn allocate_range(&mut self, file: Ino, range: PageRange) -> Vec<Lblk> {
         let actor = self.actor;
         let alloc = self.policy.write_alloc;
         self.cpu.step(|m| {
             let first = m.log.len();
+            let mut new_blocks = Vec::new();
             for lblk in range.start..range.end {
                 if m.kernel.inode(file).blocks[lblk as usize] != Extent::Hole {
                     continue;
                 }
+                new_blocks.push(lblk);
                 if alloc == AllocKind::Delalloc {
                     m.kernel.inode_mut(file).blocks[lblk as usize] = Extent::Delalloc;
                     let extent = Extent::Delalloc;
@@ -159,8 +208,9 @@ impl<C: Cpu> Task<'_, C> {
                     continue;
                 }
                 let Some(pblk) = m.kernel.alloc_block(file, lblk) else {
+                    new_blocks.pop();
                     m.emit(actor, "ext4_map_blocks", Change::NoSpace { ino: file, lblk });
-                    return;
+                    return new_blocks;
                 };
                 let extent = alloc.allocated(pblk);
                 m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
@@ -169,7 +219,103 @@ impl<C: Cpu> Task<'_, C> {
             if m.log.len() == first {
                 m.emit(actor, "ext4_map_blocks", Change::Nothing);
             }
-        });
+            new_blocks
+        })
+    }
+
+    /// The cleanup after a write(2) that stopped short: `unwritten` is the part of what
+    /// `write_begin` (or `iomap_begin`, for a write that mapped its whole range first) was
+    /// asked to map that the write did not copy, `new_blocks` what the write itself allocated or
+    /// reserved out of holes. What is undone is the policy's `failed_write_cleanup`; the locks
+    /// the cleanup takes are placements in `truncate_failed_write`.
+    ///
+    /// - `truncate_past_eof`: the callers test `pos + len > i_size` (ext4_write_begin /
+    ///   ext4_write_end / ext4_da_write_begin, ext2_write_failed, xfs_vm_write_end), and if so
+    ///   `ext4_truncate_failed_write` evicts the page cache past `i_size`
+    ///   (`truncate_inode_pages`) and frees every block past it (`ext4_truncate`). Nothing
+    ///   inside EOF is touched: a fault or read(2) beyond `i_size` gets SIGBUS or EOF, and the
+    ///   write's `i_rwsem` keeps `i_size` from growing over the blocks meanwhile.
+    /// - `punch_delalloc`: if the write reserved delalloc in the part it did not copy
+    ///   (IOMAP_F_NEW), `truncate_pagecache_range` over that part, then
+    ///   `xfs_bmap_punch_delalloc_range` (delalloc extents only), inside EOF too. Under
+    ///   `IOLOCK_EXCL` alone (until 198dd8aedee6), a write fault can dirty a page of the range
+    ///   after the eviction and before the punch, leaving it with no reservation; and eviction
+    ///   drops what a store put in a page of the range before it (f43dc4dc3eff).
+    /// - `punch_clean_delalloc`: 6.2's `iomap_file_buffered_write_punch_delalloc`: no eviction;
+    ///   a walk of the range up to EOF finds the dirty pages, and the punch that follows spares
+    ///   their delalloc (past EOF it spares nothing).
+    pub(super) fn truncate_failed_write(&mut self, file: Ino, unwritten: PageRange, new_blocks: &[Lblk]) {
+        let actor = self.actor;
+        match self.policy.failed_write_cleanup {
+            FailedWriteCleanup::None => {}
+            FailedWriteCleanup::TruncatePastEof => {
+                // if (pos + len > inode->i_size) ext4_truncate_failed_write(inode);
+                let i_size = self.cpu.step(|m| {
+                    let i_size = m.kernel.inode(file).i_size;
+                    let index = unwritten.end - 1;
+                    m.emit(actor, "ext4_write_end", Change::ISizeCheck { ino: file, index, i_size });
+                    i_size
+                });
+                if unwritten.end <= i_size {
+                    return;
+                }
+                let past_eof = PageRange::to_eof(i_size);
+                let frame = self.enter(Func::TruncateFailedWrite, file, i_size, past_eof);
+                self.at(&frame, Point::FailedWriteTruncatePagecache);
+                self.truncate_pagecache_range(file, past_eof);
+                self.at(&frame, Point::FailedWriteRemoveSpace);
+                self.remove_space(file, past_eof, "ext4_truncate");
+                self.leave(frame);
+            }
+            FailedWriteCleanup::PunchDelalloc | FailedWriteCleanup::PunchCleanDelalloc => {
+                // "If we didn't reserve the blocks, we're not allowed to punch them."
+                let reserved = self.policy.write_alloc == AllocKind::Delalloc
+                    && new_blocks.iter().any(|&b| unwritten.start <= b && b < unwritten.end);
+                if unwritten.start >= unwritten.end || !reserved {
+                    return;
+                }
+                let clean_only = self.policy.failed_write_cleanup == FailedWriteCleanup::PunchCleanDelalloc;
+                let frame = self.enter(Func::TruncateFailedWrite, file, unwritten.start, unwritten);
+                self.at(&frame, Point::FailedWriteTruncatePagecache);
+                if !clean_only {
+                    self.truncate_pagecache_range(file, unwritten);
+                }
+                // iomap_write_delalloc_release: the walk (mapping_seek_hole_data,
+                // iomap_write_delalloc_scan) finds the pages of the range that are dirty, which
+                // keep their reservations; the punch of the rest follows as its own step.
+                let punch: Vec<Lblk> = if clean_only {
+                    self.cpu.step(|m| {
+                        // The scan stops at EOF ("we always need to punch out delalloc beyond
+                        // EOF ... as writeback will never write back" a page there).
+                        let inode = m.kernel.inode(file);
+                        let i_size = inode.i_size;
+                        let (dirty, clean): (Vec<Lblk>, Vec<Lblk>) = (unwritten.start..unwritten.end).partition(|&i| {
+                            i < i_size && inode.cache[i as usize].is_some_and(|p| m.kernel.page(p).dirty)
+                        });
+                        let (range, count) = (unwritten, dirty.len() as u32);
+                        let index = unwritten.start;
+                        m.emit(actor, "iomap_write_delalloc_release", Change::ISizeCheck { ino: file, index, i_size });
+                        m.emit(actor, "iomap_write_delalloc_scan", Change::PagesFound { ino: file, range, count });
+                        clean
+                    })
+                } else {
+                    (unwritten.start..unwritten.end).collect()
+                };
+                self.at(&frame, Point::FailedWriteRemoveSpace);
+                // xfs_bmap_punch_delalloc_range: delalloc extents only.
+                self.cpu.step(|m| {
+                    for &lblk in &punch {
+                        let blocks = &mut m.kernel.inode_mut(file).blocks;
+                        if blocks[lblk as usize] == Extent::Delalloc {
+                            blocks[lblk as usize] = Extent::Hole;
+                        }
+                    }
+                    let range = unwritten;
+                    m.emit(actor, "xfs_bmap_punch_delalloc_range", Change::BlocksFreed { ino: file, range, count: 0 });
+                });
+                self.leave(frame);
+            }
+        }
     }
 
     /// `->iomap_begin` of a buffered write (`xfs_buffered_write_iomap_begin`, under the ILOCK
@@ -200,7 +346,7 @@ impl<C: Cpu> Task<'_, C> {
                 let extents = blocks[range.start as usize..end as usize].to_vec();
                 let cookie = blocks.clone();
                 m.emit(actor, FUNCTION, Change::IomapMapped { ino: file, range: mapped, extent: first, new: false });
-                return Some(CachedMap { range: mapped, extents, cookie });
+                return Some(CachedMap { range: mapped, extents, cookie, new: false });
             }
             let mut extents = Vec::new();
             for lblk in range.start..end {
@@ -222,7 +368,7 @@ impl<C: Cpu> Task<'_, C> {
             let mapped = PageRange::new(range.start, range.start + extents.len() as Lblk);
             m.emit(actor, FUNCTION, Change::IomapMapped { ino: file, range: mapped, extent: first, new: true });
             let cookie = m.kernel.inode(file).blocks.clone();
-            Some(CachedMap { range: mapped, extents, cookie })
+            Some(CachedMap { range: mapped, extents, cookie, new: true })
         })
     }
 
@@ -249,6 +395,7 @@ impl<C: Cpu> Task<'_, C> {
         copy_fails: bool,
         write: WriteId,
         map: Option<&CachedMap>,
+        new_blocks: &mut Vec<Lblk>,
     ) -> PageWrite {
         let (actor, mm) = (self.actor, self.mm);
         self.at(frame, Point::GpwWriteBegin);
@@ -285,20 +432,26 @@ impl<C: Cpu> Task<'_, C> {
                 self.unlock_page("iomap_write_begin", page_lock);
                 return PageWrite::Stale;
             }
-            // ->iomap_begin did any allocation; a copy that fails leaves the folio as it was
-            // (iomap_write_end with nothing copied into a folio that is not uptodate).
+            // ->iomap_begin did any allocation (and recorded it in `new_blocks`); a copy that
+            // fails leaves the folio as it was (iomap_write_end with nothing copied into a
+            // folio that is not uptodate), and ->iomap_end's cleanup follows in write().
             false
         } else {
             // ext4_write_begin fails with ENOSPC: the page is unlocked and the write returns
             // what it copied so far (generic_perform_write), ENOSPC if nothing. The page stays
-            // cached, clean (ext4_truncate_failed_write only drops blocks past i_size, and none
-            // were allocated).
-            let Some(new_block) =
-                self.cpu.step(|m| map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc))
-            else {
+            // cached, clean, unless it lies past i_size, where the failed write's cleanup
+            // evicts it.
+            let (mapped, was_hole) = self.cpu.step(|m| {
+                let was_hole = m.kernel.inode(file).blocks[index as usize] == Extent::Hole;
+                (map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc), was_hole)
+            });
+            let Some(new_block) = mapped else {
                 self.unlock_page("ext4_write_begin", page_lock);
                 return PageWrite::NoSpace;
             };
+            if was_hole {
+                new_blocks.push(index);
+            }
             new_block
         };
         let token = Token::Data { ino: file, lblk: index, write };
@@ -359,6 +512,18 @@ impl<C: Cpu> Task<'_, C> {
                     inode.i_size = index + 1;
                     m.emit(actor, "generic_write_end", Change::ISizeSet { ino: file, i_size: index + 1 });
                 }
+                // ext4_write_end / ext4_da_write_end: "if (pos + copied > EXT4_I(inode)->i_disksize)
+                // ext4_update_i_disksize(...)"; with delalloc only when the page's block is
+                // already allocated (ext4_da_should_update_i_disksize): a reserved block's
+                // i_disksize is writeback's to raise.
+                let allocated = m.kernel.inode(file).blocks[index as usize].pblk().is_some();
+                if m.kernel.durable.enabled
+                    && index + 1 > m.kernel.i_disksize(file)
+                    && (alloc != AllocKind::Delalloc || allocated)
+                {
+                    m.kernel.set_i_disksize(file, index + 1);
+                    m.emit(actor, "ext4_update_i_disksize", Change::DiskSizeSet { ino: file, disksize: index + 1 });
+                }
             });
         }
         self.unlock_page("generic_write_end", page_lock);
@@ -410,6 +575,7 @@ impl<C: Cpu> Task<'_, C> {
             if index + 1 > inode.i_size {
                 inode.i_size = index + 1;
                 m.emit(actor, "dax_iomap_actor", Change::ISizeSet { ino: file, i_size: index + 1 });
+                disksize_follows(m, actor, "dax_iomap_actor", file);
             }
         };
         // DAX read(2) and write(2) were the direct IO path when the range lock was designed

@@ -117,6 +117,8 @@ impl<C: Cpu> Task<'_, C> {
             m.emit(actor, "clear_page_dirty_for_io", Change::PageCleaned { page, ptes_write_protected });
             true
         });
+        // Whether this writeback allocated the page's block (delayed allocation).
+        let mut allocated = false;
         if dirty {
             let alloc = self.policy.write_alloc;
             self.cpu.step(|m| {
@@ -136,6 +138,7 @@ impl<C: Cpu> Task<'_, C> {
                             };
                             let extent = alloc.allocated(p);
                             m.kernel.inode_mut(file).blocks[index as usize] = extent;
+                            allocated = true;
                             m.emit(
                                 actor,
                                 "ext4_writepage",
@@ -158,6 +161,11 @@ impl<C: Cpu> Task<'_, C> {
             });
         }
         self.unlock_page("end_page_writeback", page_lock);
+        // mpage_map_and_submit_extent raises i_disksize once the IO of the blocks it mapped is
+        // submitted (only where durability is modelled: other scenarios keep their steps).
+        if allocated && self.cpu.peek(|m| m.kernel.durable.enabled) {
+            self.mpage_update_disksize(file, index + 1);
+        }
     }
 }
 

@@ -329,7 +329,10 @@ fn slot(field: &str) -> (&'static [LockName], &'static [Func]) {
         "mkwrite_range_lock" => (&[RangeLock], &[PageMkwrite]),
         "write_i_rwsem" => (&[IRwsem], &[Write]),
         "write_range_lock" => (&[RangeLock], &[Write, GenericPerformWrite]),
-        "invalidation_lock" => (&[FaultLock, RangeLock], &[Truncate, PunchHole, ZeroRange, CollapseRange, InsertRange]),
+        "invalidation_lock" => (
+            &[FaultLock, RangeLock],
+            &[Truncate, PunchHole, ZeroRange, CollapseRange, InsertRange, TruncateFailedWrite],
+        ),
         "wait_for_dio" => (&[IDioCount], &[InodeDioWait]),
         "dio_read_i_rwsem" => (&[IRwsem], &[DioRead]),
         "dio_range_lock" => (&[RangeLock], &[DioRead, DioWrite, DaxWrite]),
@@ -414,12 +417,18 @@ pub fn apply_field(lock: &mut Vec<Placement>, field: &str, value: &str) -> Resul
         },
         "invalidation_lock" => match value {
             "none" => vec![],
+            // ext4 takes the same lock around ext4_truncate_failed_write (i_mmap_sem, then
+            // invalidate_lock); it matters only where the policy has a failed-write cleanup.
             "fault_lock_exclusive" => INVALIDATORS
                 .iter()
                 .map(|&(_, from, to)| {
                     Placement::new(FaultLock, Exclusive, File, from, to)
                         .with_code("down_write of the fault lock across eviction and block changes")
                 })
+                .chain(std::iter::once(
+                    Placement::new(FaultLock, Exclusive, File, Point::FailedWriteStart, Point::FailedWriteEnd)
+                        .with_code("ext4_truncate_failed_write: down_write of the fault lock"),
+                ))
                 .collect(),
             "range_lock" => INVALIDATORS
                 .iter()

@@ -1,0 +1,115 @@
+//! The on-disk side of the filesystem, for crash consistency: ext4's `i_disksize` next to
+//! `i_size`, the metadata the last jbd2 commit made durable (each inode's size and block map),
+//! and the blocks freed in the running transaction, which jbd2 keeps from reuse until it
+//! commits.
+//!
+//! The model of durability is off unless a scenario commits or crashes (a `journal_commit` or
+//! `crash` operation): then [`Durability::enabled`] is set when the scenario's kernel is built,
+//! and the kernel functions update `i_disksize` where ext4 does and defer block reuse as jbd2
+//! does. Off, nothing here is read or written, so scenarios without a crash run exactly the
+//! steps they ran before this module existed. The kernel functions that use it are in
+//! [`crate::ops::journal`]; the crash image is judged by `racesim_oracles`.
+
+use crate::types::{Extent, Ino, Lblk, Pblk, Token};
+
+/// What is durable, and what the running transaction will make durable.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Durability {
+    /// The scenario commits or crashes: `i_disksize`, deferred block reuse and commits are
+    /// modelled. Fixed once the kernel is built (a fact `Cpu::peek` may read).
+    pub enabled: bool,
+    /// Per inode, by inode number.
+    pub inodes: Vec<DiskInode>,
+    /// Blocks freed in the running transaction. ext4 frees data blocks through
+    /// `ext4_free_blocks` → `ext4_mb_free_metadata` whenever the data is journalled or ordered
+    /// (`!ext4_should_writeback_data`), so that "we don't reuse freed blocks before the
+    /// transaction that freed them commits"; the commit callback (`ext4_free_data_callback`)
+    /// releases them. Modelled for every data mode (the data=writeback difference is not
+    /// needed by any scenario).
+    pub freed: Vec<Pblk>,
+    /// The number of the last transaction locked for commit (jbd2's `j_commit_sequence` of
+    /// the one most recently started), and of the last one whose commit record went to disk.
+    /// Commit records reach the disk in transaction order, so a commit that finishes after a
+    /// later transaction's record has nothing left to make durable: everything it locked is in
+    /// the later transaction's metadata too.
+    pub locked_tid: u32,
+    pub committed_tid: u32,
+}
+
+/// One inode's on-disk metadata.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DiskInode {
+    /// `EXT4_I(inode)->i_disksize`, in pages: the size the inode in the running transaction
+    /// says, which a commit writes to disk.
+    pub i_disksize: Lblk,
+    /// What the last commit made durable.
+    pub committed: Committed,
+}
+
+/// An inode as the last jbd2 commit left it on disk: what remount finds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Committed {
+    /// `i_disksize` at the commit.
+    pub size: Lblk,
+    /// The block map at the commit. Delayed allocations are in-memory reservations, never on
+    /// disk: they are holes here.
+    pub blocks: Vec<Extent>,
+}
+
+impl Committed {
+    /// The block map `blocks` as a commit writes it.
+    pub fn of(size: Lblk, blocks: &[Extent]) -> Committed {
+        let blocks = blocks.iter().map(|&e| if e == Extent::Delalloc { Extent::Hole } else { e }).collect();
+        Committed { size, blocks }
+    }
+}
+
+/// A file after crash and remount: its committed size, and per page within it what a read
+/// returns (the disk block the committed map points at, zeroes for holes and unwritten
+/// extents), with the block it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Remounted {
+    pub size: Lblk,
+    pub pages: Vec<(Token, Option<Pblk>)>,
+}
+
+impl crate::Kernel {
+    /// Turns the durability model on: every inode's `i_disksize` and committed state start as
+    /// its current size and block map (the scenario's files are on disk, clean, at start).
+    /// Called once, after the scenario's files exist.
+    pub fn enable_durability(&mut self) {
+        self.durable.enabled = true;
+        self.durable.inodes = self
+            .inodes
+            .iter()
+            .map(|inode| DiskInode { i_disksize: inode.i_size, committed: Committed::of(inode.i_size, &inode.blocks) })
+            .collect();
+    }
+
+    /// `i_disksize` of `ino` (durability on).
+    pub fn i_disksize(&self, ino: Ino) -> Lblk {
+        self.durable.inodes[ino as usize].i_disksize
+    }
+
+    /// Sets `i_disksize` of `ino` if durability is modelled; returns whether it did.
+    pub fn set_i_disksize(&mut self, ino: Ino, size: Lblk) -> bool {
+        if !self.durable.enabled {
+            return false;
+        }
+        self.durable.inodes[ino as usize].i_disksize = size;
+        true
+    }
+
+    /// What remount finds of `ino`: the committed size and map, and the disk as it is now.
+    pub fn remounted(&self, ino: Ino) -> Remounted {
+        let committed = &self.durable.inodes[ino as usize].committed;
+        let pages = (0..committed.size)
+            .map(|lblk| match committed.blocks[lblk as usize] {
+                Extent::Written(p) => (self.disk[p as usize], Some(p)),
+                Extent::Unwritten(p) => (Token::Zero, Some(p)),
+                Extent::Hole | Extent::Delalloc => (Token::Zero, None),
+            })
+            .collect();
+        Remounted { size: committed.size, pages }
+    }
+}

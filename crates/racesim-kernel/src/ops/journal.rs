@@ -1,0 +1,142 @@
+//! Durability: ext4's `i_disksize` updates, the jbd2 commit with data=ordered, fsync's commit
+//! (`ext4_sync_file`), and the crash.
+//!
+//! Everything here runs only where [`crate::journal::Durability::enabled`] is set (a scenario
+//! that commits or crashes). Simplified (docs/model.md, "Crash and remount"): one journal and
+//! one transaction at a time; the commit record is one step and needs no barrier; the journal
+//! is never checkpointed (the committed metadata is what remount reads); orphan-list recovery
+//! is not modelled.
+
+use super::Task;
+use crate::cpu::Cpu;
+use crate::event::{Change, Outcome};
+use crate::journal::Committed;
+use crate::lock::LockMode;
+use crate::policy::JournalData;
+use crate::types::{Extent, Ino, Lblk, PageId, PageRange};
+
+impl<C: Cpu> Task<'_, C> {
+    /// `jbd2_journal_commit_transaction`: lock the running transaction once its handles have
+    /// stopped (the journal exclusive: every placed journal handle holds it shared), take its
+    /// metadata (each inode's `i_disksize` and block map) and the blocks it freed; with
+    /// data=ordered write the dirty pages over the blocks it allocated and wait for them
+    /// (`journal_submit_data_buffers`, `journal_finish_inode_data_buffers`); then the commit
+    /// record makes the metadata durable and the freed blocks reusable
+    /// (`ext4_free_data_callback`).
+    pub fn jbd2_journal_commit_transaction(&mut self) {
+        let actor = self.actor;
+        let ordered_mode = self.policy.journal_data == JournalData::Ordered;
+        let journal = self.cpu.peek(|m| m.kernel.journal);
+        let function = "jbd2_journal_commit_transaction";
+        let handles = self.acquire(function, journal, LockMode::Exclusive, PageRange::WHOLE);
+        let (locked, freed, ordered, tid) = self.cpu.step(|m| {
+            let k = &mut m.kernel;
+            let locked: Vec<Committed> = (0..k.inodes.len())
+                .map(|i| Committed::of(k.durable.inodes[i].i_disksize, &k.inodes[i].blocks))
+                .collect();
+            let freed = std::mem::take(&mut k.durable.freed);
+            k.durable.locked_tid += 1;
+            let tid = k.durable.locked_tid;
+            // The blocks this transaction allocated (written extents the last commit did not
+            // have) whose page is in the page cache: their data goes to disk before the commit
+            // record. jbd2 first waits for the transaction's handles to stop, and the handle that
+            // allocated such a block (ext4_write_begin .. ext4_write_end, ext4_page_mkwrite)
+            // holds the page lock from before the allocation until the page is dirty; the
+            // built-ins place no journal handles, so the writeout below waits for that page lock
+            // instead, and writes the page if it is dirty by then.
+            let mut ordered: Vec<(Ino, Lblk, PageId)> = Vec::new();
+            if ordered_mode {
+                for (i, tx) in locked.iter().enumerate() {
+                    let before = &k.durable.inodes[i].committed;
+                    for (lblk, extent) in tx.blocks.iter().enumerate() {
+                        let Extent::Written(p) = *extent else { continue };
+                        if before.blocks[lblk].pblk() == Some(p) {
+                            continue;
+                        }
+                        if let Some(page) = k.inodes[i].cache[lblk] {
+                            ordered.push((i as Ino, lblk as Lblk, page));
+                        }
+                    }
+                }
+            }
+            m.emit(actor, function, Change::TransactionLocked { ordered: ordered.len() as u32 });
+            (locked, freed, ordered, tid)
+        });
+        // New handles join the next transaction from here on.
+        self.release(function, handles);
+        // journal_submit_data_buffers, then journal_finish_inode_data_buffers: the model's
+        // writeback completes under the page lock, so writing is waiting.
+        for (ino, lblk, page) in ordered {
+            self.writeback_page(ino, lblk, page);
+        }
+        self.cpu.step(|m| {
+            let durable = &mut m.kernel.durable;
+            if tid > durable.committed_tid {
+                durable.committed_tid = tid;
+                for (disk, tx) in durable.inodes.iter_mut().zip(locked) {
+                    disk.committed = tx;
+                }
+            }
+            m.kernel.free_blocks.extend(freed);
+            m.emit(actor, function, Change::TransactionCommitted);
+        });
+    }
+
+    /// The crash: one step, at which the oracles judge what remount finds (the committed
+    /// metadata and the disk as they are now). The other actors run on afterwards; nothing
+    /// they do changes that verdict.
+    pub fn crash(&mut self) -> Outcome {
+        let actor = self.actor;
+        self.cpu.step(|m| m.emit(actor, "crash", Change::Crash));
+        Outcome::Ok
+    }
+
+    /// Delalloc writeback's `i_disksize` update after it submitted the IO of blocks it
+    /// allocated, up to page `end` (`mpage_map_and_submit_extent`: "Update on-disk size after
+    /// IO is submitted"): `i_disksize` rises to `end`, capped by `i_size`. One step whether or
+    /// not the policy takes `i_data_sem` (90e775b71ac4): the check and the update are atomic
+    /// either way, and `i_data_sem` excludes exactly `ext4_setattr`'s update, which the fixed
+    /// truncate makes one step with its `i_size` write (see [`Task::setattr_disksize`]).
+    pub fn mpage_update_disksize(&mut self, file: Ino, end: Lblk) {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let disksize = end.min(m.kernel.inode(file).i_size);
+            if disksize > m.kernel.i_disksize(file) {
+                m.kernel.set_i_disksize(file, disksize);
+                m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize });
+            } else {
+                // It read i_size and i_disksize: DiskSizeSet's footprint, with the same value.
+                let disksize = m.kernel.i_disksize(file);
+                m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize });
+            }
+        });
+    }
+
+    /// `ext4_setattr`'s `i_disksize` write before its `i_size` write, as a step of its own:
+    /// before 90e775b71ac4 (`disksize_i_data_sem = false`), "EXT4_I(inode)->i_disksize =
+    /// attr->ia_size" ran in its own handle ahead of `i_size_write`, with nothing excluding
+    /// writeback. With the fix both are written under `i_data_sem`, in the one step of
+    /// `set_i_size`; this does nothing then. Returns nothing; only where durability is on.
+    pub fn setattr_disksize(&mut self, file: Ino, size: Lblk) {
+        let enabled = self.cpu.peek(|m| m.kernel.durable.enabled);
+        if !enabled || self.policy.disksize_i_data_sem {
+            return;
+        }
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            m.kernel.set_i_disksize(file, size);
+            m.emit(actor, "ext4_setattr", Change::DiskSizeSet { ino: file, disksize: size });
+        });
+    }
+}
+
+/// In the step that writes `i_size` to `size`, `i_disksize` follows it where ext4 writes both
+/// together (`ext4_update_inode_size` in fallocate and zero range, `ext4_handle_inode_extension`
+/// after a direct write, collapse and insert range, the fixed `ext4_setattr`, DAX writes): a
+/// no-op unless durability is modelled.
+pub fn disksize_follows(m: &mut crate::cpu::Machine, actor: crate::types::ActorId, function: &'static str, file: Ino) {
+    let size = m.kernel.inode(file).i_size;
+    if m.kernel.set_i_disksize(file, size) {
+        m.emit(actor, function, Change::DiskSizeSet { ino: file, disksize: size });
+    }
+}

@@ -279,6 +279,33 @@ pub struct Window {
 }
 
 impl Window {
+    /// Which of the window's three patterns match some event of `log`, as bits
+    /// ([`Window::OPENS`], [`Window::CLOSES`], [`Window::INSIDE`]), in any order. A complete
+    /// search in which a pattern never matched shows that no interleaving reaches the window.
+    pub fn parts_seen(&self, log: &[racesim_kernel::Event]) -> u8 {
+        let mut seen = 0;
+        let mut running = RunningOps::default();
+        for event in log {
+            running.observe(event);
+            for (bit, pattern) in
+                [(Self::OPENS, &self.opens), (Self::CLOSES, &self.closes), (Self::INSIDE, &self.inside)]
+            {
+                if seen & bit == 0 && pattern.matches(event, &running) {
+                    seen |= bit;
+                }
+            }
+            if seen == Self::ALL {
+                break;
+            }
+        }
+        seen
+    }
+
+    pub const OPENS: u8 = 1;
+    pub const CLOSES: u8 = 2;
+    pub const INSIDE: u8 = 4;
+    pub const ALL: u8 = 7;
+
     pub fn reached(&self, log: &[racesim_kernel::Event]) -> bool {
         let mut open = false;
         let mut running = RunningOps::default();

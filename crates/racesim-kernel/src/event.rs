@@ -58,6 +58,18 @@ pub enum ReadPath {
     ReadSyscall,
 }
 
+/// Where the data a user-visible read saw lived when it was copied: what the read depends on
+/// besides the mapping it went through (the race analysis orders it against every write there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReadFrom {
+    /// A page-cache page (read(2), or a load through a PTE to it).
+    Page(PageId),
+    /// A disk block (DAX, direct IO, a load through a PTE to a DAX pfn).
+    Block(Pblk),
+    /// Nothing stored: a hole, an unwritten extent or the zero page reads zeroes.
+    Zeroes,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Change {
     /// Operation number `op` of the actor started (`op` indexes the actor's list).
@@ -171,12 +183,16 @@ pub enum Change {
         ino: Ino,
         lblk: Lblk,
         token: Token,
+        /// The page-cache page written out (writeback: its contents are read and its
+        /// writeback state ends); none for writes that bypass the page cache.
+        page: Option<PageId>,
     },
     UserRead {
         ino: Ino,
         index: Lblk,
         token: Token,
         path: ReadPath,
+        from: ReadFrom,
     },
     StoreRetired {
         ino: Ino,
@@ -506,10 +522,10 @@ impl Change {
             Change::PageCleaned { page, ptes_write_protected } => {
                 format!("page#{page} clean, {ptes_write_protected} pte(s) write-protected")
             }
-            Change::DiskWrite { pblk, ino, lblk, token } => {
+            Change::DiskWrite { pblk, ino, lblk, token, .. } => {
                 format!("writes {} for {}:{lblk} to block {pblk}", token_name(token, names), file(ino))
             }
-            Change::UserRead { ino, index, token, path } => format!(
+            Change::UserRead { ino, index, token, path, .. } => format!(
                 "user {} of {}:{index} sees {}",
                 match path {
                     ReadPath::MmapLoad => "load",
@@ -985,16 +1001,25 @@ impl Change {
             // The write-out step also looked the block up in the block map when the page had no
             // buffer, and its IO completion converts an unwritten extent (end_io): declared as
             // a write of the extent, conservatively.
-            Change::DiskWrite { pblk, ino, lblk, .. } => {
-                out.extend([write(Block(pblk)), read(Allocator), write(Extents(ino, one(lblk)))])
+            Change::DiskWrite { pblk, ino, lblk, page, .. } => {
+                out.extend([write(Block(pblk)), read(Allocator), write(Extents(ino, one(lblk)))]);
+                if let Some(page) = page {
+                    out.push(write(Page(page)));
+                }
             }
-            Change::UserRead { ino, index, .. } => {
-                // The data came through a PTE or the page cache: cover both, and the blocks.
+            Change::UserRead { ino, index, from, .. } => {
+                // The data came through a PTE or the page cache: cover both, and the blocks;
+                // and the page or block it was copied from, which other steps write.
                 out.extend([
                     read(Ptes(ino, one(index))),
                     read(CacheSlots(ino, one(index))),
                     read(Extents(ino, one(index))),
                 ]);
+                match from {
+                    ReadFrom::Page(page) => out.push(read(Page(page))),
+                    ReadFrom::Block(pblk) => out.push(read(Block(pblk))),
+                    ReadFrom::Zeroes => {}
+                }
             }
             Change::StoreRetired { ino, index, .. } => out.push(write(Ptes(ino, one(index)))),
             Change::BlocksFreed { ino, range, .. } => out.extend([write(Extents(ino, range)), write(Allocator)]),

@@ -353,7 +353,7 @@ impl Judge {
         for (offset, event) in log[first..].iter().enumerate() {
             let at = first + offset;
             let found = match event.change {
-                Change::DiskWrite { pblk, ino, lblk, token } => {
+                Change::DiskWrite { pblk, ino, lblk, token, .. } => {
                     self.disk_write(kernel, event, at, pblk, ino, lblk, token)
                 }
                 Change::UserRead { ino, index, token, .. } => self.user_read(kernel, event, at, ino, index, token),

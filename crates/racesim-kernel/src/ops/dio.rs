@@ -26,7 +26,7 @@ use super::journal::disksize_follows;
 use super::locking::{Frame, Held};
 use super::{Task, UserBuffer};
 use crate::cpu::Cpu;
-use crate::event::{Change, Outcome, ReadPath};
+use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::lock::LockMode;
 use crate::placement::{Func, LockName, Point};
 use crate::policy::{DioReadDelalloc, DioWritePostInvalidate};
@@ -272,7 +272,7 @@ impl<C: Cpu> Task<'_, C> {
                         token = foreign.unwrap_or(token);
                     }
                     m.kernel.disk[pblk as usize] = token;
-                    m.emit(actor, "dio_bio_end_io", Change::DiskWrite { pblk, ino: file, lblk, token });
+                    m.emit(actor, "dio_bio_end_io", Change::DiskWrite { pblk, ino: file, lblk, token, page: None });
                     let blocks = &mut m.kernel.inode_mut(file).blocks;
                     if blocks[lblk as usize] == Extent::Unwritten(pblk) {
                         blocks[lblk as usize] = Extent::Written(pblk);
@@ -281,14 +281,14 @@ impl<C: Cpu> Task<'_, C> {
                 (Direction::Read, pblk) => {
                     let extent = m.kernel.inode(file).blocks[lblk as usize];
                     // The bio reads the block it was mapped to, whoever owns it by now.
-                    let token = match (pblk, extent) {
-                        (Some(_), Extent::Unwritten(_)) | (None, _) => Token::Zero,
-                        (Some(p), _) => m.kernel.disk[p as usize],
+                    let (token, from) = match (pblk, extent) {
+                        (Some(_), Extent::Unwritten(_)) | (None, _) => (Token::Zero, ReadFrom::Zeroes),
+                        (Some(p), _) => (m.kernel.disk[p as usize], ReadFrom::Block(p)),
                     };
                     m.emit(
                         actor,
                         "dio_bio_end_io",
-                        Change::UserRead { ino: file, index: lblk, token, path: ReadPath::ReadSyscall },
+                        Change::UserRead { ino: file, index: lblk, token, path: ReadPath::ReadSyscall, from },
                     );
                     // Tokens name the writer: for the file behind the buffer, the data this
                     // read put there is this operation's.
@@ -313,7 +313,7 @@ impl<C: Cpu> Task<'_, C> {
                             m.emit(
                                 actor,
                                 "dio_bio_end_io",
-                                Change::DiskWrite { pblk: target, ino: user_file, lblk: index, token },
+                                Change::DiskWrite { pblk: target, ino: user_file, lblk: index, token, page: None },
                             );
                         }
                         Some((_, _, Pin::ZeroPage)) | None => {}

@@ -9,7 +9,7 @@ use super::locking::Held;
 use super::{RETRIES_MAX, Retries, Task};
 use crate::cpu::Cpu;
 use crate::cpu::Machine;
-use crate::event::{Change, Outcome, ReadPath};
+use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::lock::{LockClass, LockMode};
 use crate::placement::{Func, Point};
 use crate::policy::{AllocKind, DaxZeroing};
@@ -91,8 +91,8 @@ impl<C: Cpu> Task<'_, C> {
         }
         let (actor, mm) = (self.actor, self.mm);
         self.user_access("load", file, index, false, |m| match pte_load(m, mm, file, index) {
-            Some(token) => {
-                m.emit(actor, "load", Change::UserRead { ino: file, index, token, path: ReadPath::MmapLoad });
+            Some((token, from)) => {
+                m.emit(actor, "load", Change::UserRead { ino: file, index, token, path: ReadPath::MmapLoad, from });
                 true
             }
             None => false,
@@ -110,7 +110,7 @@ impl<C: Cpu> Task<'_, C> {
         let token = Token::Data { ino: file, lblk: index, write };
         self.user_access("store", file, index, true, |m| match pte_store(m, mm, file, index, token) {
             Some(Some(pblk)) => {
-                m.emit(actor, "store", Change::DiskWrite { pblk, ino: file, lblk: index, token });
+                m.emit(actor, "store", Change::DiskWrite { pblk, ino: file, lblk: index, token, page: None });
                 m.emit(actor, "store", Change::StoreRetired { ino: file, index, token });
                 true
             }
@@ -138,7 +138,8 @@ impl<C: Cpu> Task<'_, C> {
             let token = m.kernel.page(p).bh[slot].content;
             // The access's footprint on the page's PTE (UserRead names the block).
             m.emit(actor, "load", Change::PteProbe { mm, ino: file, index, usable: true });
-            m.emit(actor, "load", Change::UserRead { ino: file, index: lblk, token, path: ReadPath::MmapLoad });
+            let from = ReadFrom::Page(p);
+            m.emit(actor, "load", Change::UserRead { ino: file, index: lblk, token, path: ReadPath::MmapLoad, from });
             true
         })
     }
@@ -781,7 +782,7 @@ impl<C: Cpu> Task<'_, C> {
                 m.emit(
                     actor,
                     "dax_insert_mapping",
-                    Change::DiskWrite { pblk, ino: file, lblk: index, token: Token::Zero },
+                    Change::DiskWrite { pblk, ino: file, lblk: index, token: Token::Zero, page: None },
                 );
             });
         }
@@ -845,13 +846,13 @@ pub(crate) fn find_or_add_locked_page(
 }
 
 /// A load through the PTE for `file:index`, if one is present: what it sees.
-fn pte_load(m: &Machine, mm: MmId, file: Ino, index: Lblk) -> Option<Token> {
+fn pte_load(m: &Machine, mm: MmId, file: Ino, index: Lblk) -> Option<(Token, ReadFrom)> {
     let (slot, _) = m.kernel.vma_of(mm, file)?;
     let pte = m.kernel.pte(mm, slot, index)?;
     Some(match pte.target {
-        PteTarget::Page(p) => m.kernel.page(p).content,
-        PteTarget::Pfn(b) => m.kernel.disk[b as usize],
-        PteTarget::ZeroPage => Token::Zero,
+        PteTarget::Page(p) => (m.kernel.page(p).content, ReadFrom::Page(p)),
+        PteTarget::Pfn(b) => (m.kernel.disk[b as usize], ReadFrom::Block(b)),
+        PteTarget::ZeroPage => (Token::Zero, ReadFrom::Zeroes),
     })
 }
 

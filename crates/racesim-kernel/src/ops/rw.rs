@@ -10,7 +10,7 @@ use super::journal::disksize_follows;
 use super::locking::{Frame, Held};
 use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation};
 use crate::cpu::Cpu;
-use crate::event::{Change, Outcome, ReadPath};
+use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::placement::{Func, Point};
 use crate::policy::{AllocKind, BufferedWriteMap, DaxZeroing, FailedWriteCleanup};
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Token, WriteId};
@@ -570,7 +570,7 @@ impl<C: Cpu> Task<'_, C> {
         let copy = move |m: &mut crate::cpu::Machine, pblk| {
             let token = Token::Data { ino: file, lblk: index, write };
             m.kernel.disk[pblk as usize] = token;
-            m.emit(actor, "dax_iomap_actor", Change::DiskWrite { pblk, ino: file, lblk: index, token });
+            m.emit(actor, "dax_iomap_actor", Change::DiskWrite { pblk, ino: file, lblk: index, token, page: None });
             let inode = m.kernel.inode_mut(file);
             if index + 1 > inode.i_size {
                 inode.i_size = index + 1;
@@ -663,11 +663,15 @@ impl<C: Cpu> Task<'_, C> {
             }
             if dax {
                 self.cpu.step(|m| {
-                    let (_, token) = m.kernel.read_block(file, index);
+                    let (extent, token) = m.kernel.read_block(file, index);
+                    let from = match extent {
+                        Extent::Written(pblk) => ReadFrom::Block(pblk),
+                        _ => ReadFrom::Zeroes,
+                    };
                     m.emit(
                         actor,
                         "dax_iomap_actor",
-                        Change::UserRead { ino: file, index, token, path: ReadPath::ReadSyscall },
+                        Change::UserRead { ino: file, index, token, path: ReadPath::ReadSyscall, from },
                     );
                 });
                 copied += 1;
@@ -758,7 +762,13 @@ impl<C: Cpu> Task<'_, C> {
                     return CopyAttempt::BeyondEof;
                 }
                 let token = m.kernel.page(page).content;
-                let read = Change::UserRead { ino: file, index, token, path: ReadPath::ReadSyscall };
+                let read = Change::UserRead {
+                    ino: file,
+                    index,
+                    token,
+                    path: ReadPath::ReadSyscall,
+                    from: ReadFrom::Page(page),
+                };
                 let Some((dst, dst_index)) = target else {
                     m.emit(actor, "copy_page_to_user", read);
                     return CopyAttempt::Copied;
@@ -773,7 +783,7 @@ impl<C: Cpu> Task<'_, C> {
                         m.emit(
                             actor,
                             "copy_to_user",
-                            Change::DiskWrite { pblk, ino: dst, lblk: dst_index, token: stored },
+                            Change::DiskWrite { pblk, ino: dst, lblk: dst_index, token: stored, page: None },
                         );
                     }
                     m.emit(actor, "copy_to_user", Change::StoreRetired { ino: dst, index: dst_index, token: stored });

@@ -154,7 +154,7 @@ impl<C: Cpu> Task<'_, C> {
                 m.kernel.page_mut(page).buffer_pblk = Some(pblk);
                 let token = m.kernel.page(page).content;
                 m.kernel.disk[pblk as usize] = token;
-                m.emit(actor, "submit_bh", Change::DiskWrite { pblk, ino: file, lblk: index, token });
+                m.emit(actor, "submit_bh", Change::DiskWrite { pblk, ino: file, lblk: index, token, page: Some(page) });
                 // IO completion converts an unwritten extent that still points at this block.
                 let blocks = &mut m.kernel.inode_mut(file).blocks;
                 if blocks[index as usize] == Extent::Unwritten(pblk) {
@@ -283,7 +283,7 @@ fn write_page_buffers(
         m.kernel.page_mut(page).bh[slot as usize].mapped = Some(pblk);
         let token = m.kernel.page(page).bh[slot as usize].content;
         m.kernel.disk[pblk as usize] = token;
-        m.emit(actor, "submit_bh", Change::DiskWrite { pblk, ino: file, lblk, token });
+        m.emit(actor, "submit_bh", Change::DiskWrite { pblk, ino: file, lblk, token, page: Some(page) });
         let blocks = &mut m.kernel.inode_mut(file).blocks;
         if blocks[lblk as usize] == Extent::Unwritten(pblk) {
             blocks[lblk as usize] = Extent::Written(pblk);

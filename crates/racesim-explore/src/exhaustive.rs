@@ -8,9 +8,10 @@
 //! The search is stateless: each execution re-runs the scenario from its initial kernel,
 //! following the choices of the previous execution down to a node with an alternative left,
 //! then takes that alternative and continues with fresh choices. One shuttle `Runner` runs all
-//! executions (the strategy keeps returning them), and no execution is abandoned halfway: a
-//! violation is recorded and the execution runs to its end (abandoning one leaks its task
-//! stacks in shuttle).
+//! executions (the strategy keeps returning them). A violating execution runs to its end (its
+//! races matter) unless the run stops at it; an execution found redundant (sleep-set blocked,
+//! or a finished configuration under a bound) runs its rest unjudged, without the strategy
+//! ([`crate::scheduler`]): stopping it would mean unwinding its actors' stacks, which costs more.
 //!
 //! A *step* is what one actor does between two scheduling points (one kernel step, or nothing
 //! at an actor's start); its footprint is the objects its events name plus what the oracles
@@ -58,7 +59,7 @@ pub struct Summary {
     /// Executions run, redundant and foreign ones included.
     pub executions: u64,
     /// Executions the sleep sets (or, under a bound, a finished subtree) showed equivalent to
-    /// one explored before (stopped being analysed at that point, but run to their end).
+    /// one explored before (stopped being analysed at that point; their rest runs unjudged).
     pub redundant: u64,
 
     /// Executions whose subtree belongs to another shard (run only down to the frontier, to
@@ -715,8 +716,12 @@ impl Exhaustive {
             self.pending = Some(i);
             return Some(TaskId::from(chosen as usize));
         }
+        if self.blocked {
+            // Redundant: the scheduler runs the rest without asking (nor judging).
+            return None;
+        }
         let current = current.filter(|c| runnable.contains(c)).map(|c| id(&c));
-        if self.blocked || self.foreign {
+        if self.foreign {
             return Some(TaskId::from(current.unwrap_or_else(|| id(&runnable[0])) as usize));
         }
         self.depth += 1;
@@ -750,9 +755,8 @@ impl Exhaustive {
                 self.replay(i, &escapes);
                 self.blocked = true;
                 self.summary.redundant += 1;
-                let fallback = current.unwrap_or(node.enabled[0]);
                 self.spare.push(node);
-                return Some(TaskId::from(fallback as usize));
+                return None;
             }
             node.config = config;
             node.log_start = self.requests.len();
@@ -762,9 +766,8 @@ impl Exhaustive {
             // Sleep-set blocked: every continuation is equivalent to one explored already.
             self.blocked = true;
             self.summary.redundant += 1;
-            let fallback = current.unwrap_or(node.enabled[0]);
             self.spare.push(node);
-            return Some(TaskId::from(fallback as usize));
+            return None;
         };
         // Keeping the running actor costs nothing, so the first choice is always within the
         // bound (no sleep set under a bound: every enabled actor is awake).

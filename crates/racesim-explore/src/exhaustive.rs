@@ -335,8 +335,10 @@ pub struct Exhaustive {
     shard: Option<Shard>,
     /// Boxed: a node is a few hundred bytes, and nodes move (pushed, popped, kept spare) as
     /// often as executions branch.
+    #[allow(clippy::vec_box)]
     nodes: Vec<Box<Node>>,
     /// Popped nodes, kept for their vectors' memory.
+    #[allow(clippy::vec_box)]
     spare: Vec<Box<Node>>,
     /// Nodes replayed from the previous execution (the last of them takes a new choice).
     replay_len: usize,
@@ -1130,6 +1132,7 @@ impl Exhaustive {
 /// [`Kernel::canonical`] numbers them — by file, index and allocation order — since equivalent
 /// interleavings may allocate frames in another order (docs/exhaustive.md, "Equal up to the
 /// numbering of page frames").
+#[allow(clippy::vec_box)]
 fn fingerprint(nodes: &[Box<Node>], log: &[Event], kernel: &Kernel) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut order: Vec<usize> = (0..kernel.pages.len()).collect();

@@ -202,7 +202,7 @@ fn unwinding(runnable: &[&Task]) -> TaskId {
 /// The rest of an execution the exhaustive strategy found redundant (equivalent to one
 /// explored before, docs/exhaustive.md): run to its end without asking the strategy, recording
 /// decisions or judging, as cheaply as it can. Stopping it would cost more: unwinding the
-/// actors' stacks costs more than their remaining steps. Main first, then the running actor
+/// actors' stacks costs more than their remaining steps (measured in docs/exhaustive.md). Main first, then the running actor
 /// while it can go on; a deadlock ends it (abandoned, and not reported: the equivalent
 /// execution explored before reported it).
 #[inline(never)]

@@ -5,8 +5,9 @@
 //!
 //! - **Subjects**: every policy some shipped scenario expects clean: the built-ins by name, and
 //!   a scenario's `[[policy]]` variants as `SCENARIO/VARIANT` (a variant exists only in its own
-//!   scenario). The four primary built-ins are mutated whole; any other subject is derived
-//!   from the primary it is closest to, and only what it adds is mutated ([`generate`]).
+//!   scenario). The four primary built-ins are mutated whole; the XFS built-ins are derived
+//!   from the primary they are closest to, a variant from the built-in (of all six) it is
+//!   closest to, and only what they add is mutated ([`generate`]).
 //! - **Mutations** (each mutant makes exactly one): a placement removed; an exclusive placement
 //!   taken shared; a range-lock or DAX-entry placement's range shrunk one step (`file` or
 //!   `to_eof` to the operation's `range`, `range` or `bio` to the `page`; an rwsem ignores its
@@ -28,7 +29,7 @@ use crate::{Case, CaseKind};
 use racesim_explore::{ExploreConfig, StrategyKind};
 use racesim_kernel::Policy;
 use racesim_kernel::placement::{LockName, Mode, Placement, RangeSpec};
-use racesim_kernel::policy::{DaxZeroing, DioWritePostInvalidate};
+use racesim_kernel::policy::{BufferedWriteMap, DaxZeroing, DioWritePostInvalidate};
 use racesim_scenario::{Expect, Scenario};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -75,7 +76,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 9] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 10] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -87,6 +88,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 9] = [
         "at_completion",
         "after_direct_io",
         "332391a9935d: direct writes invalidate again at completion",
+    ),
+    (
+        "buffered_write_map",
+        "iomap_revalidate",
+        "iomap",
+        "d7b64041164c / 304a68b9c63b: iomap rechecks its cached map after locking each folio",
     ),
     ("disksize_i_data_sem", "true", "false", "90e775b71ac4: truncate and writeback update i_disksize under i_data_sem"),
     ("dax_break_layouts", "true", "false", "5fac7408d828 / 430657b6be89: truncate and punch wait for DAX pins"),
@@ -107,6 +114,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
             DioWritePostInvalidate::AfterDirectIo => "after_direct_io".into(),
             DioWritePostInvalidate::AtCompletion => "at_completion".into(),
         },
+        "buffered_write_map" => policy.buffered_write_map.name().to_string(),
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }
@@ -122,6 +130,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "disksize_i_data_sem" => policy.disksize_i_data_sem = false,
         "dax_break_layouts" => policy.dax_break_layouts = false,
         "dio_write_post_invalidate" => policy.dio_write_post_invalidate = DioWritePostInvalidate::AfterDirectIo,
+        "buffered_write_map" => policy.buffered_write_map = BufferedWriteMap::Iomap,
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }
@@ -170,6 +179,18 @@ fn distance(a: &Policy, b: &Policy) -> usize {
 /// closest to: fewest differing lock decisions and fix fields, the first in that order on a tie.
 pub fn closest_primary(policy: &Policy) -> (&'static str, Policy) {
     racesim_kernel::policy::BUILTIN_POLICIES
+        .iter()
+        .map(|name| (*name, racesim_scenario::policy_file::builtin(name).expect("a built-in has a file")))
+        .min_by_key(|(_, base)| distance(policy, base))
+        .expect("there are built-ins")
+}
+
+/// The built-in a scenario variant is derived from: the closest of every built-in, primaries
+/// first on a tie, so that a variant of an XFS built-in (`iomap_stale_map_writeback`'s
+/// `xfs_6_2`, XFS 6.2 as `xfs-5.3` with that series' fixes) is mutated only where it differs from that
+/// built-in, whose own mutants run on the built-in's scenarios.
+pub fn closest_builtin(policy: &Policy) -> (&'static str, Policy) {
+    racesim_kernel::policy::ALL_BUILTINS
         .iter()
         .map(|name| (*name, racesim_scenario::policy_file::builtin(name).expect("a built-in has a file")))
         .min_by_key(|(_, base)| distance(policy, base))
@@ -464,7 +485,12 @@ pub fn generate(all: &[Subject], selected: &[Subject]) -> Vec<Mutant> {
         all.iter().filter(|s| !is_primary(&s.id)).map(|s| (s, closest_primary(&s.policy).0)).collect();
     let mut out = Vec::new();
     for subject in selected {
-        let base = (!is_primary(&subject.id)).then(|| closest_primary(&subject.policy).1);
+        // A built-in is derived from a primary; a variant (`SCENARIO/VARIANT`) from any built-in.
+        let base = match (is_primary(&subject.id), subject.id.contains('/')) {
+            (true, _) => None,
+            (false, false) => Some(closest_primary(&subject.policy).1),
+            (false, true) => Some(closest_builtin(&subject.policy).1),
+        };
         for mutation in mutations_of(&subject.policy, base.as_ref()) {
             let policy = mutation.apply(&subject.policy).expect("a mutation of the policy applies to it");
             let mut runs = Vec::new();

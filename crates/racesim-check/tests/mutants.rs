@@ -80,3 +80,24 @@ fn a_variant_is_mutated_where_it_differs_and_tests_its_base() {
     let runs: Vec<String> = collapse.runs.iter().map(|(t, p)| format!("{} {}", t.scenario.name, p.name)).collect();
     assert_eq!(runs, ["read_punch range_lock", "collapse_mmap range_lock_mkwrite"]);
 }
+
+/// A variant of an XFS built-in is derived from that built-in, not from the ext4 primary the
+/// built-in is derived from: XFS 6.2 is `xfs-5.3` with the iomap validity cookie and the 6.2
+/// failed-write cleanup under `invalidate_lock`, and only those are mutated (the rest of
+/// `xfs-5.3` is mutated as `xfs-5.3`, on its own scenarios).
+#[test]
+fn a_variant_of_an_xfs_built_in_is_mutated_only_where_it_differs_from_it() {
+    let all = mutants::subjects(&[repo().join("scenarios/iomap_stale_map_writeback.toml")]);
+    let variant = all.iter().find(|s| s.id == "iomap_stale_map_writeback/xfs_6_2").unwrap();
+    assert_eq!(mutants::closest_builtin(&variant.policy).0, "xfs-5.3");
+    let generated = mutants::generate(&all, std::slice::from_ref(variant));
+    let labels: Vec<&str> = generated.iter().map(|m| m.mutation.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "remove fault_lock exclusive file in truncate_failed_write start..end",
+            "weaken fault_lock exclusive file in truncate_failed_write start..end to shared",
+            "set buffered_write_map = iomap",
+        ]
+    );
+}

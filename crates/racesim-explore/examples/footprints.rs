@@ -5,7 +5,17 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let scenario = Scenario::load(std::path::Path::new(&args[1])).unwrap();
     let policy = scenario.policy(&args[2]).unwrap();
-    let run = racesim_explore::run_one(&scenario, &policy, Box::new(Guided::new(vec![])), false);
+    // An optional third argument: the decisions to follow (comma-separated task ids), as
+    // `trace_probe` prints them; the step boundaries are then marked.
+    let decisions: Vec<u32> = args.get(3).map_or(Vec::new(), |d| {
+        d.split(',').filter(|x| !x.trim().is_empty()).map(|x| x.trim().parse().unwrap()).collect()
+    });
+    let strategy: Box<dyn racesim_explore::strategy::Strategy> = if decisions.is_empty() {
+        Box::new(Guided::new(vec![]))
+    } else {
+        Box::new(racesim_explore::strategy::Replay::new(decisions))
+    };
+    let run = racesim_explore::run_one(&scenario, &policy, strategy, false);
     let names = scenario.names();
     let mut ops = Vec::new();
     let mut w = 0;
@@ -15,7 +25,10 @@ fn main() {
             ops.push(racesim_oracles::OpInfo { actor: a as u8, op_index: i as u16, op: *op, write: w });
         }
     }
-    for e in &run.events {
+    for (n, e) in run.events.iter().enumerate() {
+        if let Some(k) = run.decision_positions.iter().position(|&p| p == n) {
+            println!("--- step {k}: task {}", run.decisions[k]);
+        }
         let mut out = Vec::new();
         racesim_oracles::judge_accesses(
             &ops,

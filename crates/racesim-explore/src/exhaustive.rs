@@ -127,14 +127,14 @@ struct Node {
     /// The actor that ran the step before, if it could go on (switching away is a preemption).
     current: Option<u32>,
     chosen: u32,
-    /// The chosen step's footprint (sorted by object, one access per object), its
-    /// [`signature`]s (every object, the written ones), and the lock class it was granted after
-    /// sleeping.
+    /// The chosen step's footprint (sorted by object, one access per object) and its
+    /// [`signature`]s (every object, the written ones).
     footprint: Vec<Access>,
     touches: u64,
     writes: u64,
-    granted_after_wait: Option<LockClass>,
-    released: Vec<LockClass>,
+    /// When the step takes a lock its actor slept on: the node of the step that woke it (after
+    /// which the actor could run again).
+    woken_by: Option<u32>,
     /// Actors to explore from here (those explored included).
     backtrack: Vec<u32>,
     /// Actors not to run from here, with the footprint of their next step: the sleep set
@@ -214,8 +214,7 @@ impl Node {
             footprint: Vec::new(),
             touches: 0,
             writes: 0,
-            granted_after_wait: None,
-            released: Vec::new(),
+            woken_by: None,
             backtrack: Vec::new(),
             sleep: Vec::new(),
             preemptions: 0,
@@ -241,8 +240,7 @@ impl Node {
         self.footprint.clear();
         self.touches = 0;
         self.writes = 0;
-        self.granted_after_wait = None;
-        self.released.clear();
+        self.woken_by = None;
         self.backtrack.clear();
         self.sleep.clear();
         self.local.clear();
@@ -626,7 +624,6 @@ impl Exhaustive {
         self.scratch.clear();
         let mut granted = None;
         let node = &mut self.nodes[i];
-        node.released.clear();
         for event in &log[self.last_pos.min(log.len())..] {
             let armed = match event.change {
                 Change::PteInstalled { ino, .. } => self.armed.contains(&ino),
@@ -656,7 +653,6 @@ impl Exhaustive {
                         granted = Some(class);
                     }
                 }
-                Change::LockReleased { class, .. } => node.released.push(class),
                 _ => {}
             }
         }
@@ -678,7 +674,19 @@ impl Exhaustive {
         // The node's (cleared) vector becomes the next step's scratch.
         node.footprint.clear();
         std::mem::swap(&mut node.footprint, &mut self.scratch);
-        node.granted_after_wait = granted;
+        // The step that woke the actor is the one after which it could run again: the last node
+        // since the actor's own previous step (where it went to sleep) whose enabled set lacks
+        // it.
+        let actor = node.chosen;
+        let woken_by = granted
+            .and_then(|_| {
+                (0..i)
+                    .rev()
+                    .take_while(|&k| self.nodes[k].chosen != actor)
+                    .find(|&k| !self.nodes[k].enabled.contains(&actor))
+            })
+            .map(|k| k as u32);
+        self.nodes[i].woken_by = woken_by;
         self.clock_step(i);
     }
 
@@ -946,11 +954,11 @@ impl Exhaustive {
             let races = std::mem::take(&mut self.nodes[j].races);
             for &i in &races {
                 let i = i as usize;
-                // A wake-up cannot come before the release that made it possible: not a race
-                // (the order of the two requests is, and is reversed where they were queued).
-                if let Some(class) = self.nodes[j].granted_after_wait
-                    && self.nodes[i].released.contains(&class)
-                {
+                // A wake-up cannot come before the release that woke it: not a race (the order
+                // of the two requests is, and is reversed where they were queued). Any other
+                // step on the lock between the two is: the woken actor could have taken the
+                // lock before it, and must be explored doing so.
+                if self.nodes[j].woken_by == Some(i as u32) {
                     continue;
                 }
                 // Sharded: a race whose later step is above the frontier, on a path of shared

@@ -243,6 +243,15 @@ fn bounded_por_covers_every_trace_of_the_naive_bounded_search() {
             // Bound 4: where a restricted sleep-set rule once missed 2 traces.
             vec![(0, 2, 2, 2), (1, 15, 42, 13), (2, 73, 626, 26), (3, 154, 5_672, 48), (4, 285, 45_892, 85)],
         ),
+        // A reader that sleeps on fault_lock while the punch holds it, and is granted the lock
+        // only after further steps of the punch on the same lock: where the race analysis once
+        // treated every later release as the one that woke the sleeper, and missed 7 traces at
+        // bound 2 (54 of 61).
+        (
+            shipped("read_punch"),
+            "invalidate_lock",
+            vec![(0, 2, 2, 2), (1, 18, 35, 16), (2, 127, 455, 61), (3, 345, 3_467, 126)],
+        ),
         (shipped("reclaim_fault"), "legacy", vec![(0, 2, 2, 2), (1, 9, 21, 7), (2, 21, 162, 7), (3, 26, 770, 7)]),
         (
             shipped("reclaim_fault"),

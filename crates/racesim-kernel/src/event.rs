@@ -310,6 +310,24 @@ pub enum Change {
         ino: Ino,
         lblk: Lblk,
     },
+    /// `->iomap_begin` of a buffered write mapped `range` of `ino` as one extent whose first
+    /// page is `extent` (pages of one kind); `new`: it reserved delayed allocations over holes
+    /// (`IOMAP_F_NEW`), which writes the block map. It reads the whole block map (the validity
+    /// cookie).
+    IomapMapped {
+        ino: Ino,
+        range: PageRange,
+        extent: Extent,
+        new: bool,
+    },
+    /// `iomap_write_begin` asked `->iomap_valid` whether the map it holds for `range` of `ino`
+    /// is still valid: whether the file's block map changed since `->iomap_begin` (`false`:
+    /// stale, map again from the folio it locked). It reads the whole block map.
+    IomapValid {
+        ino: Ino,
+        range: PageRange,
+        valid: bool,
+    },
     /// `i_disksize` of `ino` set to `disksize` (pages): what the inode in the running
     /// transaction says (`crate::journal`). Where the kernel derives it from `i_size`
     /// (writeback's `i_disksize` update) the step read `i_size` too.
@@ -556,6 +574,18 @@ impl Change {
             }
             Change::PagesFound { ino, range, count } => format!("finds {count} page(s) of {} {range}", file(ino)),
             Change::NoSpace { ino, lblk } => format!("no free block for {}:{lblk} (ENOSPC)", file(ino)),
+            Change::IomapMapped { ino, range, extent, new } => format!(
+                "maps {} {range} as {}{}",
+                file(ino),
+                extent_name(extent),
+                if new { " (new delayed allocation)" } else { "" }
+            ),
+            Change::IomapValid { ino, range, valid: true } => {
+                format!("the map of {} {range} is still valid", file(ino))
+            }
+            Change::IomapValid { ino, range, valid: false } => {
+                format!("the map of {} {range} is stale; map again", file(ino))
+            }
             Change::DiskSizeSet { ino, disksize } => format!("i_disksize of {} = {disksize}", file(ino)),
             Change::TransactionLocked { ordered } => {
                 format!(
@@ -587,6 +617,7 @@ impl Change {
 pub const LOGGED_FUNCTIONS: &[&str] = &[
     "___wait_var_event",
     "__block_write_begin",
+    "__iomap_write_begin",
     "__mm_populate",
     "__remove_mapping",
     "__xfs_get_blocks",
@@ -677,6 +708,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "insert_range",
     "invalidate_complete_page2",
     "invalidate_inode_pages2_range",
+    "iomap_write_begin",
     "iomap_write_delalloc_release",
     "iomap_write_delalloc_scan",
     "iov_iter_copy_from_user_atomic",
@@ -741,6 +773,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "write_cache_pages",
     "writeback",
     "xfs_bmap_punch_delalloc_range",
+    "xfs_buffered_write_iomap_begin",
     "zero_range",
 ];
 
@@ -983,6 +1016,15 @@ impl Change {
                 out.extend([read(CacheSlots(ino, range)), read(CachedPages(ino, range))])
             }
             Change::NoSpace { .. } => out.push(read(Allocator)),
+            // It scanned past the run and took the whole block map as its validity cookie.
+            Change::IomapMapped { ino, range, new, .. } => {
+                out.push(read(Extents(ino, PageRange::to_eof(0))));
+                if new {
+                    out.push(write(Extents(ino, range)));
+                }
+            }
+            // The cookie covers the whole data fork (XFS's if_seq), not the map's range.
+            Change::IomapValid { ino, .. } => out.push(read(Extents(ino, PageRange::to_eof(0)))),
             Change::DiskSizeSet { ino, .. } => out.extend([write(DiskSize(ino)), read(ISize(ino))]),
             // It copied every inode's size, i_disksize and block map and looked at their pages:
             // taken to have read everything (it runs once per commit).

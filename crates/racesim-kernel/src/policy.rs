@@ -106,6 +106,41 @@ pub enum DioWritePostInvalidate {
     AtCompletion,
 }
 
+/// How a buffered write(2) maps the blocks behind the pages it writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BufferedWriteMap {
+    /// Each page's `write_begin` maps (and reserves or allocates) that page's block itself,
+    /// under the page lock (`block_write_begin` with `get_block`): ext4 in every era
+    /// (`ext4_write_begin`, `ext4_da_write_begin`), XFS before 4.8 (`xfs_vm_write_begin` ->
+    /// `__xfs_get_blocks`). No map outlives the page lock.
+    #[default]
+    PerPage,
+    /// iomap (XFS 4.8-6.1, 68a9f5e7007c "xfs: implement iomap based buffered write path"):
+    /// `->iomap_begin` (`xfs_buffered_write_iomap_begin`) maps a run of pages once, reserving
+    /// delayed allocations over its holes, and `iomap_write_begin` uses that cached map for
+    /// every folio of the run. Writeback and reclaim, which take no lock the write holds, can
+    /// change the extents behind it in between (d7b64041164c's message).
+    Iomap,
+    /// iomap with the validity cookie: after locking each folio, `iomap_write_begin` asks
+    /// `->iomap_valid` (`xfs_iomap_valid`: the cookie against the data fork's sequence number)
+    /// and maps again from that folio when the map went stale (d7b64041164c "iomap: write iomap
+    /// validity checks", 304a68b9c63b "xfs: use iomap_valid method to detect stale cached
+    /// iomaps", Linux 6.2, with 198dd8aedee6 and f43dc4dc3eff of the same series).
+    IomapRevalidate,
+}
+
+impl BufferedWriteMap {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BufferedWriteMap::PerPage => "per_page",
+            BufferedWriteMap::Iomap => "iomap",
+            BufferedWriteMap::IomapRevalidate => "iomap_revalidate",
+        }
+    }
+}
+
 /// What a buffered write(2) that stopped short (a copy that failed, ENOSPC in `write_begin`)
 /// undoes of the allocation it made for the part it did not copy. Where it undoes anything, it
 /// does so in the kernel function `truncate_failed_write` (a placement point set: `start`,
@@ -236,6 +271,9 @@ pub struct Policy {
     /// Whether, and where, a direct write invalidates its page-cache range after the data is on
     /// disk.
     pub dio_write_post_invalidate: DioWritePostInvalidate,
+    /// How buffered write(2) maps its pages' blocks: per page, or once per run of pages with
+    /// iomap, with or without the validity cookie.
+    pub buffered_write_map: BufferedWriteMap,
     /// What a write(2) that stopped short undoes of its allocation (`truncate_failed_write`).
     pub failed_write_cleanup: FailedWriteCleanup,
     /// Writeback's `i_disksize` update and truncate's are serialised by `i_data_sem`
@@ -281,6 +319,8 @@ pub struct PolicyWire {
     pub disksize_i_data_sem: bool,
     #[serde(default)]
     pub journal_data: JournalData,
+    #[serde(default)]
+    pub buffered_write_map: BufferedWriteMap,
     #[serde(default)]
     pub dax_break_layouts: bool,
     #[serde(default)]
@@ -377,6 +417,7 @@ impl TryFrom<PolicyWire> for Policy {
             dio_read_fence: w.dio_read_fence,
             dio_read_delalloc: w.dio_read_delalloc,
             dio_write_post_invalidate: w.dio_write_post_invalidate,
+            buffered_write_map: w.buffered_write_map,
             disksize_i_data_sem: w.disksize_i_data_sem,
             journal_data: w.journal_data,
             dax_break_layouts: w.dax_break_layouts,
@@ -401,6 +442,7 @@ impl From<Policy> for PolicyWire {
             dio_read_fence: p.dio_read_fence,
             dio_read_delalloc: p.dio_read_delalloc,
             dio_write_post_invalidate: p.dio_write_post_invalidate,
+            buffered_write_map: p.buffered_write_map,
             disksize_i_data_sem: p.disksize_i_data_sem,
             journal_data: p.journal_data,
             dax_break_layouts: p.dax_break_layouts,

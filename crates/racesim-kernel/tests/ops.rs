@@ -410,3 +410,84 @@ fn a_read_into_an_unmapped_buffer_fails_with_efault() {
     let op = Operation::Read { file: ino, page: 0, pages: 1, buffer: UserBuffer::Mapped { file: ino, page: 0 } };
     assert_eq!(run(&mut m, &policy, op, 1), Outcome::Efault);
 }
+
+/// iomap (XFS 4.8+): one `->iomap_begin` maps the holes of a two-page write as one delayed
+/// extent, both pages are written with that map, and writeback allocates their blocks; with
+/// the validity cookie (6.2+) each folio's check finds the map still valid when nothing
+/// changed the block map in between.
+#[test]
+fn an_iomap_write_maps_its_run_of_holes_once_and_writes_every_page_with_that_map() {
+    use racesim_kernel::policy::{AllocKind, BufferedWriteMap};
+    for map in [BufferedWriteMap::Iomap, BufferedWriteMap::IomapRevalidate] {
+        let mut policy = policy("mmaplock");
+        policy.write_alloc = AllocKind::Delalloc;
+        policy.buffered_write_map = map;
+        let mut kernel = Kernel::new(16);
+        kernel.add_mm();
+        let ino = kernel.add_inode(false);
+        let mut m = Machine::new(kernel);
+        let op = Operation::Write {
+            file: ino,
+            page: 0,
+            pages: 2,
+            buffer: UserBuffer::Anonymous,
+            fail_at: None,
+            allocation: WriteAllocation::PerPage,
+        };
+        assert_eq!(run(&mut m, &policy, op, 1), Outcome::Pages(2));
+        let begins: Vec<Change> =
+            m.log.iter().filter(|e| e.function == "xfs_buffered_write_iomap_begin").map(|e| e.change).collect();
+        assert_eq!(
+            begins,
+            [Change::IomapMapped { ino, range: PageRange::new(0, 2), extent: Extent::Delalloc, new: true }],
+            "{map:?}"
+        );
+        let checks = m.log.iter().filter(|e| matches!(e.change, Change::IomapValid { valid: true, .. })).count();
+        assert_eq!(checks, if map == BufferedWriteMap::IomapRevalidate { 2 } else { 0 });
+        assert_eq!(m.kernel.inode(ino).blocks[..2], [Extent::Delalloc, Extent::Delalloc]);
+        run(&mut m, &policy, Operation::Fsync { file: ino }, 2);
+        for lblk in 0..2 {
+            assert_eq!(m.kernel.persistent_content(ino, lblk), Token::Data { ino, lblk, write: 1 }, "{map:?}");
+        }
+    }
+}
+
+/// A cached-map write that fails still cleans up what it reserved, as the policy's
+/// `failed_write_cleanup` says, over what `->iomap_end` sees: the part of the map it did not
+/// write (`xfs_buffered_write_iomap_end` punches from the failed page to the end of the mapped
+/// extent), where a write that maps per page reserved only up to the failing page.
+#[test]
+fn a_failed_iomap_write_punches_the_rest_of_its_new_map() {
+    use racesim_kernel::policy::{AllocKind, BufferedWriteMap, FailedWriteCleanup};
+    for (map, reserved_past_failure) in [(BufferedWriteMap::Iomap, true), (BufferedWriteMap::PerPage, false)] {
+        for cleanup in [FailedWriteCleanup::PunchDelalloc, FailedWriteCleanup::PunchCleanDelalloc] {
+            let mut policy = policy("mmaplock");
+            policy.write_alloc = AllocKind::Delalloc;
+            policy.buffered_write_map = map;
+            policy.failed_write_cleanup = cleanup;
+            let mut kernel = Kernel::new(16);
+            kernel.add_mm();
+            let ino = kernel.add_inode(false);
+            let mut m = Machine::new(kernel);
+            let op = Operation::Write {
+                file: ino,
+                page: 0,
+                pages: 3,
+                buffer: UserBuffer::Anonymous,
+                fail_at: Some(1),
+                allocation: WriteAllocation::PerPage,
+            };
+            assert_eq!(run(&mut m, &policy, op, 1), Outcome::Pages(1), "{map:?} {cleanup:?}");
+            // Page 0 was written and keeps its reservation; pages 1-2 are holes again.
+            assert_eq!(m.kernel.inode(ino).blocks[..3], [Extent::Delalloc, Extent::Hole, Extent::Hole], "{map:?}");
+            let punched: Vec<Change> =
+                m.log.iter().filter(|e| e.function == "xfs_bmap_punch_delalloc_range").map(|e| e.change).collect();
+            let end = if reserved_past_failure { 3 } else { 2 };
+            assert_eq!(
+                punched,
+                [Change::BlocksFreed { ino, range: PageRange::new(1, end), count: 0 }],
+                "{map:?} {cleanup:?}"
+            );
+        }
+    }
+}

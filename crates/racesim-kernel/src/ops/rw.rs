@@ -1,5 +1,7 @@
 //! read(2) and write(2): `generic_perform_write` (fault in the user buffer, `write_begin`,
-//! atomic copy, `write_end`, page by page, under `i_rwsem`), buffered read through the page
+//! atomic copy, `write_end`, page by page, under `i_rwsem`; or, for iomap, one
+//! `->iomap_begin` per run of pages whose cached map every folio of the run is written with),
+//! buffered read through the page
 //! cache (whose copy to a user buffer that is a shared mapping is a store that may fault), and
 //! the DAX read/write path that goes straight to the blocks.
 
@@ -10,7 +12,7 @@ use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadPath};
 use crate::placement::{Func, Point};
-use crate::policy::{AllocKind, DaxZeroing, FailedWriteCleanup};
+use crate::policy::{AllocKind, BufferedWriteMap, DaxZeroing, FailedWriteCleanup};
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Token, WriteId};
 
 /// What one page's copy did.
@@ -22,6 +24,36 @@ enum PageWrite {
     ShortCopy,
     /// `write_begin` could not get a block (ENOSPC): the write stops before this page.
     NoSpace,
+    /// `->iomap_valid` found the cached map stale after the folio was locked: map again from
+    /// this page and write it with the new map.
+    Stale,
+}
+
+/// The map a buffered write holds from `->iomap_begin` until it has written the folios it
+/// covers (`iter->iomap`), with its validity cookie. XFS's cookie is the data fork's sequence
+/// number (`if_seq`, bumped by every change of the fork; `xfs_iomap_valid`, 304a68b9c63b);
+/// the model's is the whole block map as `->iomap_begin` left it, which changes whenever the
+/// sequence number would, except for a change undone before the check (the sequence number
+/// still moved; the extents the write relies on are the same).
+struct CachedMap {
+    range: PageRange,
+    /// The extent of each page of `range`, from `range.start`, as `->iomap_begin` left it.
+    extents: Vec<Extent>,
+    /// The validity cookie: the file's block map after `->iomap_begin`.
+    cookie: Vec<Extent>,
+    /// `IOMAP_F_NEW`: `->iomap_begin` reserved (or allocated) every page of `range` out of
+    /// holes, so `->iomap_end` may punch what the write leaves of it.
+    new: bool,
+}
+
+impl CachedMap {
+    fn extent(&self, index: Lblk) -> Extent {
+        self.extents[(index - self.range.start) as usize]
+    }
+
+    fn covers(&self, index: Lblk) -> bool {
+        (self.range.start..self.range.end).contains(&index)
+    }
 }
 
 impl<C: Cpu> Task<'_, C> {
@@ -51,7 +83,13 @@ impl<C: Cpu> Task<'_, C> {
         }
         let mut written = 0;
         let mut no_space = false;
-        // The page at which write_begin or the copy failed, after write_begin had run.
+        // iomap (XFS 4.8+): iomap_iter calls ->iomap_begin for the rest of the write whenever
+        // the map it holds does not cover the next folio, before iomap_write_iter faults the
+        // user buffer in.
+        let iomap = !dax && self.policy.buffered_write_map != BufferedWriteMap::PerPage;
+        let mut map: Option<CachedMap> = None;
+        // The page at which write_begin or the copy failed, after write_begin had run (for
+        // iomap: at which the write stopped while it held a map, whose ->iomap_end then runs).
         let mut stopped_at = None;
         'pages: for i in 0..pages {
             let index = page + i;
@@ -60,6 +98,21 @@ impl<C: Cpu> Task<'_, C> {
             }
             let mut retries = Retries::new(self);
             while retries.again(self) {
+                if iomap && !map.as_ref().is_some_and(|m| m.covers(index)) {
+                    match self.xfs_buffered_write_iomap_begin(file, PageRange::new(index, page + pages)) {
+                        Some(new) => {
+                            // IOMAP_F_NEW: the map's reservations are this write's to punch.
+                            if new.new {
+                                new_blocks.extend(new.range.start..new.range.end);
+                            }
+                            map = Some(new);
+                        }
+                        None => {
+                            no_space = true;
+                            break 'pages;
+                        }
+                    }
+                }
                 let one = self.enter(Func::GenericPerformWrite, file, index, PageRange::page(index));
                 // iov_iter_fault_in_readable: touch the user page (takes mmap_sem if it faults).
                 if let UserBuffer::Mapped { file: source, page: source_page } = buffer
@@ -67,13 +120,19 @@ impl<C: Cpu> Task<'_, C> {
                     && self.fault_in_readable(source, source_page + i).is_err()
                 {
                     self.leave(one);
+                    // iomap_write_iter returns EFAULT and iomap_iter still calls ->iomap_end
+                    // for the map it holds, which cleans up what was not written of it.
+                    if map.is_some() {
+                        stopped_at = Some(index);
+                    }
                     break 'pages;
                 }
                 let result = if dax {
                     self.dax_write_page(file, index, write)
                 } else {
                     let copy_fails = fail_at == Some(i);
-                    self.write_one_page(&one, file, index, buffer, i, copy_fails, write, &mut new_blocks)
+                    let map = map.as_ref();
+                    self.write_one_page(&one, file, index, buffer, i, copy_fails, write, map, &mut new_blocks)
                 };
                 self.leave(one);
                 match result {
@@ -91,14 +150,29 @@ impl<C: Cpu> Task<'_, C> {
                         break 'pages;
                     }
                     PageWrite::ShortCopy => continue,
+                    // iomap_iter: ->iomap_end for the stale map, which cleans up what was not
+                    // written of it as after a short write (xfs_buffered_write_iomap_end: the
+                    // policy's cleanup; 6.2's punches only delalloc under clean folios), then
+                    // ->iomap_begin from this folio.
+                    PageWrite::Stale => {
+                        let stale = map.take().expect("a stale map is one the write held");
+                        self.truncate_failed_write(file, PageRange::new(index, stale.range.end), &new_blocks);
+                        new_blocks.retain(|&b| !stale.covers(b));
+                    }
                 }
             }
             panic!("model bug: write of {file}:{index} retried {RETRIES_MAX} times");
         }
         if let Some(index) = stopped_at {
             // The end of what write_begin / iomap_begin was asked to map when the write failed:
-            // the failing page's, or the whole range's where the write mapped it at once.
-            let end = if whole_range { page + pages } else { index + 1 };
+            // the failing page's, the whole range's where the write mapped it at once, or the
+            // end of the map iomap held (->iomap_end's `length`: the mapped extent, trimmed to
+            // the write).
+            let end = match &map {
+                Some(map) => map.range.end,
+                None if whole_range => page + pages,
+                None => index + 1,
+            };
             let unwritten = PageRange::new(page + written, end);
             self.truncate_failed_write(file, unwritten, &new_blocks);
         }
@@ -244,6 +318,60 @@ impl<C: Cpu> Task<'_, C> {
         }
     }
 
+    /// `->iomap_begin` of a buffered write (`xfs_buffered_write_iomap_begin`, under the ILOCK
+    /// in one go): maps `range` from its first page as far as the pages are of one kind.
+    /// Holes up to the next extent become delayed allocations (`xfs_bmapi_reserve_delalloc`,
+    /// `IOMAP_F_NEW`); an existing delayed allocation, or blocks of one state that follow each
+    /// other on disk, are returned as found. Under a policy that does not allocate delayed,
+    /// the holes get blocks of its `write_alloc` (no kernel's buffered iomap write did that).
+    /// `None` on ENOSPC at the first page.
+    fn xfs_buffered_write_iomap_begin(&mut self, file: Ino, range: PageRange) -> Option<CachedMap> {
+        let actor = self.actor;
+        let alloc = self.policy.write_alloc;
+        const FUNCTION: &str = "xfs_buffered_write_iomap_begin";
+        self.cpu.step(|m| {
+            let blocks = &m.kernel.inode(file).blocks;
+            let first = blocks[range.start as usize];
+            let follows = |prev: Extent, next: Extent| match (prev, next) {
+                (Extent::Hole, Extent::Hole) | (Extent::Delalloc, Extent::Delalloc) => true,
+                (Extent::Written(p), Extent::Written(q)) | (Extent::Unwritten(p), Extent::Unwritten(q)) => q == p + 1,
+                _ => false,
+            };
+            let mut end = range.start + 1;
+            while end < range.end && follows(blocks[end as usize - 1], blocks[end as usize]) {
+                end += 1;
+            }
+            let mapped = PageRange::new(range.start, end);
+            if first != Extent::Hole {
+                let extents = blocks[range.start as usize..end as usize].to_vec();
+                let cookie = blocks.clone();
+                m.emit(actor, FUNCTION, Change::IomapMapped { ino: file, range: mapped, extent: first, new: false });
+                return Some(CachedMap { range: mapped, extents, cookie, new: false });
+            }
+            let mut extents = Vec::new();
+            for lblk in range.start..end {
+                let extent = if alloc == AllocKind::Delalloc {
+                    Extent::Delalloc
+                } else {
+                    let Some(pblk) = m.kernel.alloc_block(file, lblk) else {
+                        m.emit(actor, FUNCTION, Change::NoSpace { ino: file, lblk });
+                        break;
+                    };
+                    let extent = alloc.allocated(pblk);
+                    m.emit(actor, FUNCTION, Change::BlockMapped { ino: file, lblk, extent, allocated: true });
+                    extent
+                };
+                m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
+                extents.push(extent);
+            }
+            let first = *extents.first()?;
+            let mapped = PageRange::new(range.start, range.start + extents.len() as Lblk);
+            m.emit(actor, FUNCTION, Change::IomapMapped { ino: file, range: mapped, extent: first, new: true });
+            let cookie = m.kernel.inode(file).blocks.clone();
+            Some(CachedMap { range: mapped, extents, cookie, new: true })
+        })
+    }
+
     /// Faults in one page of a mapped user buffer if its PTE is not present.
     fn fault_in_readable(&mut self, file: Ino, index: Lblk) -> Result<(), FaultError> {
         let (actor, mm) = (self.actor, self.mm);
@@ -266,6 +394,7 @@ impl<C: Cpu> Task<'_, C> {
         offset_in_write: Lblk,
         copy_fails: bool,
         write: WriteId,
+        map: Option<&CachedMap>,
         new_blocks: &mut Vec<Lblk>,
     ) -> PageWrite {
         let (actor, mm) = (self.actor, self.mm);
@@ -273,20 +402,58 @@ impl<C: Cpu> Task<'_, C> {
         let (page, page_lock) = self.grab_cache_page_write_begin(file, index);
         self.at(frame, Point::GpwGetBlock);
         let alloc = self.policy.write_alloc;
-        // ext4_write_begin fails with ENOSPC: the page is unlocked and the write returns what it
-        // copied so far (generic_perform_write), ENOSPC if nothing. The page stays cached, clean,
-        // unless it lies past i_size, where the failed write's cleanup evicts it.
-        let (mapped, was_hole) = self.cpu.step(|m| {
-            let was_hole = m.kernel.inode(file).blocks[index as usize] == Extent::Hole;
-            (map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc), was_hole)
-        });
-        let Some(new_block) = mapped else {
-            self.unlock_page("ext4_write_begin", page_lock);
-            return PageWrite::NoSpace;
+        let new_block = if let Some(map) = map {
+            // iomap_write_begin with the folio locked: ->iomap_valid where the policy has it,
+            // then __iomap_write_begin with the cached map. The map decides only whether the
+            // parts of a block the write does not cover are zeroed or read from disk
+            // (iomap_block_needs_zeroing); with page-sized blocks a page is written whole, so
+            // nothing is read or zeroed, and the folio just gets its per-block state. Its block
+            // is left to writeback to look up (xfs_map_blocks), as iomap has no buffer heads.
+            let revalidate = self.policy.buffered_write_map == BufferedWriteMap::IomapRevalidate;
+            let valid = self.cpu.step(|m| {
+                if revalidate {
+                    let valid = m.kernel.inode(file).blocks == map.cookie;
+                    m.emit(actor, "iomap_write_begin", Change::IomapValid { ino: file, range: map.range, valid });
+                    if !valid {
+                        return false;
+                    }
+                }
+                m.kernel.page_mut(page).buffers = true;
+                let extent = map.extent(index);
+                m.emit(
+                    actor,
+                    "__iomap_write_begin",
+                    Change::BlockMapped { ino: file, lblk: index, extent, allocated: false },
+                );
+                true
+            });
+            if !valid {
+                // IOMAP_F_STALE: unlock and put the folio, and let iomap_iter map again.
+                self.unlock_page("iomap_write_begin", page_lock);
+                return PageWrite::Stale;
+            }
+            // ->iomap_begin did any allocation (and recorded it in `new_blocks`); a copy that
+            // fails leaves the folio as it was (iomap_write_end with nothing copied into a
+            // folio that is not uptodate), and ->iomap_end's cleanup follows in write().
+            false
+        } else {
+            // ext4_write_begin fails with ENOSPC: the page is unlocked and the write returns
+            // what it copied so far (generic_perform_write), ENOSPC if nothing. The page stays
+            // cached, clean, unless it lies past i_size, where the failed write's cleanup
+            // evicts it.
+            let (mapped, was_hole) = self.cpu.step(|m| {
+                let was_hole = m.kernel.inode(file).blocks[index as usize] == Extent::Hole;
+                (map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc), was_hole)
+            });
+            let Some(new_block) = mapped else {
+                self.unlock_page("ext4_write_begin", page_lock);
+                return PageWrite::NoSpace;
+            };
+            if was_hole {
+                new_blocks.push(index);
+            }
+            new_block
         };
-        if was_hole {
-            new_blocks.push(index);
-        }
         let token = Token::Data { ino: file, lblk: index, write };
         self.at(frame, Point::GpwCopy);
         // Before 2.6.24 the copy could fault, taking mmap_sem with the page still locked.

@@ -3,7 +3,7 @@
 //! at the events the step produced. A sleeping actor records the request it waits for; the
 //! scheduler ([`crate::scheduler`]) does not run it until the request can be granted.
 
-use crate::world::{SharedWorld, World, lock};
+use crate::world::{Abandoned, SharedWorld, World, lock};
 use racesim_kernel::lock::RequestRef;
 use racesim_kernel::types::ActorId;
 use racesim_kernel::{Cpu, Machine};
@@ -30,6 +30,7 @@ fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
         names,
         ignore,
         violation_end,
+        redundant,
         ..
     } = world;
     let first = machine.log.len();
@@ -41,10 +42,13 @@ fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
     if *steps >= *steps_max {
         *step_limit_hit = true;
     }
-    if violation.is_none() {
+    if *redundant {
+        // The rest of an execution equivalent to one explored before: nothing to judge
+        // (the lock orders it takes were recorded by that one).
+    } else if violation.is_none() {
         *violation = judge.check_events(&machine.kernel, &machine.log, first);
     }
-    if violation.is_none() && !ignore.contains(&racesim_oracles::Oracle::LockOrder) {
+    if !*redundant && violation.is_none() && !ignore.contains(&racesim_oracles::Oracle::LockOrder) {
         *violation = lock_graph.observe(held, &machine.log, first, executions.saturating_sub(1), names);
     }
     if violation.as_ref().is_some_and(|v| ignore.contains(&v.oracle)) {
@@ -59,10 +63,28 @@ fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
     result
 }
 
+/// Where an actor resumes after a scheduling point: the world, locked, unless the execution is
+/// being abandoned; then the actor's stack unwinds from here (the lock released first, so that
+/// it is not poisoned) to where its task began ([`crate::run_actor`]).
+fn abandon_point(world: &SharedWorld) -> std::sync::MutexGuard<'_, World> {
+    let world = lock(world);
+    if world.abandon {
+        unwind(world);
+    }
+    world
+}
+
+#[cold]
+#[inline(never)]
+fn unwind(world: std::sync::MutexGuard<'_, World>) -> ! {
+    drop(world);
+    std::panic::resume_unwind(Box::new(Abandoned))
+}
+
 impl Cpu for ShuttleCpu {
     fn step<R>(&mut self, f: impl FnOnce(&mut Machine) -> R) -> R {
         switch();
-        judged(&mut lock(&self.world), f)
+        judged(&mut abandon_point(&self.world), f)
     }
 
     fn peek<R>(&mut self, f: impl FnOnce(&Machine) -> R) -> R {
@@ -74,13 +96,18 @@ impl Cpu for ShuttleCpu {
             let mut world = lock(&self.world);
             world.waits[self.actor as usize] = Some(request);
             if let Some(cycle) = world.cycle_through(self.actor) {
-                world.record_deadlock(cycle);
+                if world.redundant {
+                    // Reported by the equivalent execution explored before.
+                    world.halt = true;
+                } else {
+                    world.record_deadlock(cycle);
+                }
             }
         }
         // The scheduler resumes us only once the request is grantable (or never, if the
         // execution stops on a violation).
         switch();
-        let mut world = lock(&self.world);
+        let mut world = abandon_point(&self.world);
         world.waits[self.actor as usize] = None;
         debug_assert!(
             world.machine.kernel.locks[request.lock as usize].grantable(request.ticket),

@@ -8,9 +8,10 @@
 //! The search is stateless: each execution re-runs the scenario from its initial kernel,
 //! following the choices of the previous execution down to a node with an alternative left,
 //! then takes that alternative and continues with fresh choices. One shuttle `Runner` runs all
-//! executions (the strategy keeps returning them), and no execution is abandoned halfway: a
-//! violation is recorded and the execution runs to its end (abandoning one leaks its task
-//! stacks in shuttle).
+//! executions (the strategy keeps returning them). A violating execution runs to its end (its
+//! races matter) unless the run stops at it; an execution found redundant (sleep-set blocked,
+//! or a finished configuration under a bound) runs its rest unjudged, without the strategy
+//! ([`crate::scheduler`]): stopping it would mean unwinding its actors' stacks, which costs more.
 //!
 //! A *step* is what one actor does between two scheduling points (one kernel step, or nothing
 //! at an actor's start); its footprint is the objects its events name plus what the oracles
@@ -58,7 +59,7 @@ pub struct Summary {
     /// Executions run, redundant and foreign ones included.
     pub executions: u64,
     /// Executions the sleep sets (or, under a bound, a finished subtree) showed equivalent to
-    /// one explored before (stopped being analysed at that point, but run to their end).
+    /// one explored before (stopped being analysed at that point; their rest runs unjudged).
     pub redundant: u64,
 
     /// Executions whose subtree belongs to another shard (run only down to the frontier, to
@@ -165,6 +166,12 @@ struct Node {
     /// subtree's requests begin in the request log.
     config: u128,
     log_start: usize,
+    /// The state later steps' analysis depends on, after this step: how many fences were armed
+    /// ([`Exhaustive::armed`] is a prefix of this length), and which lock each actor waits on.
+    /// A replayed step is not looked at again; the first new step of an execution starts from
+    /// the state after the step before it.
+    armed_after: usize,
+    waiting_after: Vec<Option<LockClass>>,
 }
 
 /// Bounded POR: a backtracking request made by a race reversal (rule 2 or 3 of
@@ -221,6 +228,8 @@ impl Node {
             seen: 0,
             config: 0,
             log_start: 0,
+            armed_after: 0,
+            waiting_after: Vec::new(),
         }
     }
 
@@ -275,20 +284,44 @@ fn signature(object: Object) -> u64 {
     }
 }
 
-/// A deterministic hash of an object (FNV-1a over its `Hash` feed).
+/// A deterministic hash of an object (its `Hash` feed folded a word at a time: only the
+/// signatures use it, which need no more than a spread of bits).
 fn hash_object(object: Object) -> u64 {
-    struct Fnv(u64);
-    impl std::hash::Hasher for Fnv {
+    struct Fold(u64);
+    impl Fold {
+        fn mix(&mut self, x: u64) {
+            self.0 = (self.0 ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+        }
+    }
+    impl std::hash::Hasher for Fold {
         fn write(&mut self, bytes: &[u8]) {
             for b in bytes {
-                self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+                self.mix(u64::from(*b));
             }
+        }
+        fn write_u8(&mut self, x: u8) {
+            self.mix(u64::from(x));
+        }
+        fn write_u16(&mut self, x: u16) {
+            self.mix(u64::from(x));
+        }
+        fn write_u32(&mut self, x: u32) {
+            self.mix(u64::from(x));
+        }
+        fn write_u64(&mut self, x: u64) {
+            self.mix(x);
+        }
+        fn write_usize(&mut self, x: usize) {
+            self.mix(x as u64);
+        }
+        fn write_isize(&mut self, x: isize) {
+            self.mix(x as u64);
         }
         fn finish(&self) -> u64 {
             self.0
         }
     }
-    let mut h = Fnv(PREFIX_HASH_SEED);
+    let mut h = Fold(PREFIX_HASH_SEED);
     std::hash::Hash::hash(&object, &mut h);
     std::hash::Hasher::finish(&h)
 }
@@ -298,9 +331,13 @@ pub struct Exhaustive {
     mode: Mode,
     ops: Vec<OpInfo>,
     shard: Option<Shard>,
-    nodes: Vec<Node>,
+    /// Boxed: a node is a few hundred bytes, and nodes move (pushed, popped, kept spare) as
+    /// often as executions branch.
+    #[allow(clippy::vec_box)]
+    nodes: Vec<Box<Node>>,
     /// Popped nodes, kept for their vectors' memory.
-    spare: Vec<Node>,
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<Node>>,
     /// Nodes replayed from the previous execution (the last of them takes a new choice).
     replay_len: usize,
     /// Next node index in this execution.
@@ -311,8 +348,12 @@ pub struct Exhaustive {
     /// Per actor: the lock class it went to sleep on.
     waiting: Vec<Option<LockClass>>,
     /// Files whose truncate or collapse has ended in this execution (the judge's PTE check
-    /// on installation is armed).
+    /// on installation is armed), in the order they were armed: the entries of the steps a new
+    /// execution replays are a prefix of the last execution's.
     armed: Vec<racesim_kernel::types::Ino>,
+    /// This execution's `armed` and `waiting` have been brought to the state before its first
+    /// new step.
+    restored: bool,
     /// This execution stopped being analysed: sleep-set blocked, or another shard's.
     blocked: bool,
     foreign: bool,
@@ -389,6 +430,7 @@ impl Exhaustive {
             last_pos: 0,
             waiting: Vec::new(),
             armed: Vec::new(),
+            restored: false,
             blocked: false,
             foreign: false,
             deviations_seen: 0,
@@ -552,25 +594,42 @@ impl Exhaustive {
     }
 
     /// Attributes the events since the last scheduling point to the step that produced them.
+    #[inline]
     fn close_pending(&mut self, log: &[Event], kernel: &Kernel) {
-        let Some(i) = self.pending.take() else {
-            self.last_pos = log.len();
-            return;
-        };
+        match self.pending.take() {
+            // A replayed step (not the one that takes a new choice) did what it did the last
+            // time: its footprint, and the state after it, are known.
+            Some(i) if i + 1 >= self.replay_len => self.close_new(i, log, kernel),
+            _ => self.last_pos = log.len(),
+        }
+    }
+
+    /// Works out the footprint of the new step at node `i`, and its place in happens-before.
+    #[inline(never)]
+    fn close_new(&mut self, i: usize, log: &[Event], kernel: &Kernel) {
+        if !self.restored {
+            // The first new step: start from the state after the step before it.
+            self.restored = true;
+            match i.checked_sub(1) {
+                Some(k) => {
+                    self.armed.truncate(self.nodes[k].armed_after);
+                    self.waiting.clone_from(&self.nodes[k].waiting_after);
+                }
+                None => {
+                    self.armed.clear();
+                    self.waiting.clear();
+                }
+            }
+        }
         self.scratch.clear();
-        // A replayed step (not the one that takes a new choice) did what it did the last time:
-        // its footprint is known; only the state later steps depend on is brought up to date.
-        let known = i + 1 < self.replay_len;
         let mut granted = None;
         let node = &mut self.nodes[i];
         for event in &log[self.last_pos.min(log.len())..] {
-            if !known {
-                let armed = match event.change {
-                    Change::PteInstalled { ino, .. } => self.armed.contains(&ino),
-                    _ => false,
-                };
-                racesim_oracles::judge_accesses(&self.ops, event, armed, kernel, &mut self.scratch);
-            }
+            let armed = match event.change {
+                Change::PteInstalled { ino, .. } => self.armed.contains(&ino),
+                _ => false,
+            };
+            racesim_oracles::judge_accesses(&self.ops, event, armed, kernel, &mut self.scratch);
             if let Some(ino) = racesim_oracles::arms_fence(&self.ops, event)
                 && !self.armed.contains(&ino)
             {
@@ -598,13 +657,20 @@ impl Exhaustive {
             }
         }
         self.last_pos = log.len();
-        if known {
-            return;
-        }
+        node.armed_after = self.armed.len();
+        node.waiting_after.clone_from(&self.waiting);
         self.scratch.sort_by_key(|a| (a.object, !a.write));
         self.scratch.dedup_by_key(|a| a.object);
-        node.touches = self.scratch.iter().fold(0, |m, a| m | signature(a.object));
-        node.writes = self.scratch.iter().filter(|a| a.write).fold(0, |m, a| m | signature(a.object));
+        let (mut touches, mut writes) = (0, 0);
+        for access in &self.scratch {
+            let bits = signature(access.object);
+            touches |= bits;
+            if access.write {
+                writes |= bits;
+            }
+        }
+        node.touches = touches;
+        node.writes = writes;
         // The node's (cleared) vector becomes the next step's scratch.
         node.footprint.clear();
         std::mem::swap(&mut node.footprint, &mut self.scratch);
@@ -639,16 +705,15 @@ impl Exhaustive {
             return Some(TaskId::from(0));
         }
         let id = |t: &TaskId| usize::from(*t) as u32;
-        let current = current.filter(|c| runnable.contains(c)).map(|c| id(&c));
-        if self.blocked || self.foreign {
-            return Some(TaskId::from(current.unwrap_or_else(|| id(&runnable[0])) as usize));
-        }
         let i = self.depth;
-        self.depth += 1;
-        if i < self.replay_len {
+        if i < self.replay_len && !self.blocked && !self.foreign {
+            // Replaying the previous execution's choice (every point of an execution but its
+            // new suffix): kept lean, it is most points.
+            self.depth += 1;
             let node = &self.nodes[i];
             assert!(
-                node.enabled.iter().copied().eq(runnable.iter().map(id)),
+                node.enabled.len() == runnable.len()
+                    && node.enabled.iter().zip(runnable).all(|(&a, b)| a as usize == usize::from(*b)),
                 "racesim bug: exploration is not deterministic (at step {i}, {:?} could run before, {:?} now)",
                 node.enabled,
                 runnable.iter().map(id).collect::<Vec<_>>()
@@ -661,12 +726,27 @@ impl Exhaustive {
             self.pending = Some(i);
             return Some(TaskId::from(chosen as usize));
         }
-        // A fresh node.
+        if self.blocked {
+            // Redundant: the scheduler runs the rest without asking (nor judging).
+            return None;
+        }
+        let current = current.filter(|c| runnable.contains(c)).map(|c| id(&c));
+        if self.foreign {
+            return Some(TaskId::from(current.unwrap_or_else(|| id(&runnable[0])) as usize));
+        }
+        self.depth += 1;
+        self.fresh(i, runnable, current)
+    }
+
+    /// The choice at a node this search has not been at before (on this path).
+    #[inline(never)]
+    fn fresh(&mut self, i: usize, runnable: &[TaskId], current: Option<u32>) -> Option<TaskId> {
+        let id = |t: &TaskId| usize::from(*t) as u32;
         let preemptions = match i.checked_sub(1).map(|p| &self.nodes[p]) {
             Some(parent) => parent.preemptions + usize::from(parent.current.is_some_and(|c| c != parent.chosen)),
             None => 0,
         };
-        let mut node = self.spare.pop().unwrap_or_else(Node::empty);
+        let mut node = self.spare.pop().unwrap_or_else(|| Box::new(Node::empty()));
         node.clear();
         node.enabled.extend(runnable.iter().map(id));
         match i.checked_sub(1).map(|p| &self.nodes[p]) {
@@ -685,9 +765,8 @@ impl Exhaustive {
                 self.replay(i, &escapes);
                 self.blocked = true;
                 self.summary.redundant += 1;
-                let fallback = current.unwrap_or(node.enabled[0]);
                 self.spare.push(node);
-                return Some(TaskId::from(fallback as usize));
+                return None;
             }
             node.config = config;
             node.log_start = self.requests.len();
@@ -697,9 +776,8 @@ impl Exhaustive {
             // Sleep-set blocked: every continuation is equivalent to one explored already.
             self.blocked = true;
             self.summary.redundant += 1;
-            let fallback = current.unwrap_or(node.enabled[0]);
             self.spare.push(node);
-            return Some(TaskId::from(fallback as usize));
+            return None;
         };
         // Keeping the running actor costs nothing, so the first choice is always within the
         // bound (no sleep set under a bound: every enabled actor is awake).
@@ -708,7 +786,7 @@ impl Exhaustive {
         match self.mode {
             Mode::Dpor | Mode::Bpor { .. } => node.backtrack.push(chosen),
             Mode::Naive { bound } => {
-                let Node { enabled, backtrack, .. } = &mut node;
+                let Node { enabled, backtrack, .. } = &mut *node;
                 backtrack.extend(enabled.iter().copied().filter(|&p| bound.is_none_or(|b| cost(p) <= b)));
             }
         }
@@ -758,8 +836,7 @@ impl Exhaustive {
         self.depth = 0;
         self.pending = None;
         self.last_pos = 0;
-        self.waiting.clear();
-        self.armed.clear();
+        self.restored = false;
         self.blocked = false;
         self.foreign = false;
         self.deviations_seen = 0;
@@ -814,21 +891,20 @@ impl Exhaustive {
         let mut clock = std::mem::take(&mut self.nodes[j].clock);
         clock.clear();
         clock.resize(width, 0);
-        if let Some(k) = (0..j).rev().find(|&k| self.nodes[k].chosen as usize == me) {
-            let before = &self.nodes[k].clock;
-            let n = width.min(before.len());
-            clock[..n].copy_from_slice(&before[..n]);
+        if let Some(before) = self.nodes[..j].iter().rev().find(|n| n.chosen as usize == me) {
+            let n = width.min(before.clock.len());
+            clock[..n].copy_from_slice(&before.clock[..n]);
         }
         let own = clock[me];
         let mut races = std::mem::take(&mut self.nodes[j].races);
         races.clear();
-        let seen_before = j.checked_sub(1).map_or(0, |k| self.nodes[k].seen);
-        let step = &self.nodes[j];
+        let (earlier_nodes, rest) = self.nodes.split_at(j);
+        let step = &rest[0];
+        let seen_before = earlier_nodes.last().map_or(0, |n| n.seen);
         if !step.footprint.is_empty() {
             let others = if width <= 64 { seen_before & !(1u64 << me) } else { u64::MAX };
             let mut covered = 0u64;
-            for i in (0..j).rev() {
-                let earlier = &self.nodes[i];
+            for (i, earlier) in earlier_nodes.iter().enumerate().rev() {
                 let p = earlier.chosen as usize;
                 if p == me {
                     continue;
@@ -1064,7 +1140,8 @@ impl Exhaustive {
 /// [`Kernel::canonical`] numbers them — by file, index and allocation order — since equivalent
 /// interleavings may allocate frames in another order (docs/exhaustive.md, "Equal up to the
 /// numbering of page frames").
-fn fingerprint(nodes: &[Node], log: &[Event], kernel: &Kernel) -> u64 {
+#[allow(clippy::vec_box)]
+fn fingerprint(nodes: &[Box<Node>], log: &[Event], kernel: &Kernel) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut order: Vec<usize> = (0..kernel.pages.len()).collect();
     order.sort_by_key(|&p| (kernel.pages[p].ino, kernel.pages[p].index, p));

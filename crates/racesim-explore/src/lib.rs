@@ -176,6 +176,8 @@ fn new_world(scenario: &Scenario, plan: &Plan, ops: Vec<OpInfo>, steps_max: u64)
         steps_max,
         step_limit_hit: false,
         halt: false,
+        abandon: false,
+        redundant: false,
         ignore: scenario.ignore.clone(),
         lock_graph: racesim_oracles::lockdep::LockGraph::new(),
         lock_orders_per_execution: None,
@@ -202,7 +204,7 @@ fn execution_body(world: SharedWorld, plan: Arc<Plan>) -> impl Fn() + Send + Syn
             let _ = handle.join();
         }
         let mut world = lock(&world);
-        if world.violation.is_none() && !world.step_limit_hit {
+        if world.violation.is_none() && !world.step_limit_hit && !world.abandon && !world.redundant {
             quiesce(&mut world, &plan.policy);
         }
     }
@@ -210,9 +212,19 @@ fn execution_body(world: SharedWorld, plan: Arc<Plan>) -> impl Fn() + Send + Syn
 
 fn run_actor(world: SharedWorld, plan: &Plan, actor: ActorId) {
     let mut cpu = ShuttleCpu { world: world.clone(), actor };
-    let mut task = Task::new(&mut cpu, actor, plan.mms[actor as usize], &plan.policy);
-    for (index, (op, write)) in plan.actors[actor as usize].iter().enumerate() {
-        task.run_operation(index as u16, op, *write);
+    // An abandoned execution unwinds the actor's stack to here (`world::Abandoned`): the task
+    // then finishes, and the execution ends with nothing for shuttle to leak.
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut task = Task::new(&mut cpu, actor, plan.mms[actor as usize], &plan.policy);
+        for (index, (op, write)) in plan.actors[actor as usize].iter().enumerate() {
+            task.run_operation(index as u16, op, *write);
+        }
+    }));
+    if let Err(payload) = run {
+        if payload.is::<world::Abandoned>() {
+            return;
+        }
+        std::panic::resume_unwind(payload);
     }
     lock(&world).finished[actor as usize] = true;
 }

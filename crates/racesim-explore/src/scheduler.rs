@@ -2,12 +2,17 @@
 //! - hides actors asleep on a lock that cannot be granted yet from the strategy, and calls it a
 //!   deadlock when every unfinished actor sleeps;
 //! - asks the [`Strategy`] only where there is a real choice, and records that choice;
-//! - stops the execution (returns `None`) as soon as a violation or the step bound is hit, and
-//!   stops the run after the first finding, the schedule budget, or when the budget callback
-//!   says so. Nothing panics across shuttle: a finding is a value read from the world.
+//! - abandons the execution as soon as a violation (when the run stops at the first) or the step
+//!   bound is hit, and stops the run after the first finding, the schedule budget, or when the
+//!   budget callback says so. Abandoning schedules each actor once more, and it unwinds its
+//!   stack to where its task began ([`crate::world::Abandoned`], caught there: nothing panics
+//!   across shuttle), so that the execution ends with no stack for shuttle to leak; a finding is
+//!   a value read from the world;
+//! - runs the rest of an execution the exhaustive strategy found redundant unjudged and
+//!   without asking it ([`redundant_tail`]).
 
 use crate::strategy::Strategy;
-use crate::world::{SharedWorld, lock};
+use crate::world::{SharedWorld, World, lock};
 use racesim_kernel::Event;
 use racesim_kernel::types::ActorId;
 use racesim_oracles::Violation;
@@ -56,8 +61,7 @@ pub struct Control {
     /// Schedules that broke an oracle.
     pub findings: u64,
     /// Stop the run, and the execution, at the first violation. Off for benchmarks, which run
-    /// schedules to completion past violations (a stopped execution's task stacks are leaked
-    /// by shuttle, so stopping thousands of them would grow memory).
+    /// schedules to completion past violations.
     pub stop_at_first_finding: bool,
     /// The last schedule's log, kept when the caller wants it (replay).
     pub keep_last_log: bool,
@@ -116,7 +120,9 @@ impl RacesimScheduler {
         let choices = control.decisions.len();
         control.strategy.observe_length(choices);
         control.strategy.execution_ended(&world.machine.log, &world.machine.kernel);
-        if let Some(outcomes) = control.outcomes.as_mut() {
+        // An execution abandoned as redundant ended midway: no final state, no outcome (an
+        // equivalent execution explored before has it).
+        if let Some(outcomes) = control.outcomes.as_mut().filter(|_| !world.redundant) {
             let verdict = world.violation.as_ref().map_or("clean", |v| v.oracle.name()).to_string();
             // The canonical form: equivalent interleavings may number the page frames
             // differently (`Kernel::canonical`).
@@ -186,6 +192,52 @@ impl RacesimScheduler {
     }
 }
 
+/// The choice in an execution that is being abandoned, or whose rest is redundant (out of the
+/// way of the usual path, which runs at every scheduling point).
+#[cold]
+#[inline(never)]
+fn winding_down(world: &mut World, runnable: &[&Task], current: Option<TaskId>) -> Option<TaskId> {
+    if world.abandon { Some(unwinding(runnable)) } else { redundant_tail(world, runnable, current) }
+}
+
+/// The task to run in an abandoned execution: an actor, which unwinds its stack where it
+/// resumes ([`crate::world::Abandoned`]), while one can run; then main, which finishes without
+/// the final sync. Shuttle always offers at least one task.
+#[cold]
+#[inline(never)]
+fn unwinding(runnable: &[&Task]) -> TaskId {
+    runnable.iter().map(|t| t.id()).find(|&id| usize::from(id) != 0).unwrap_or_else(|| runnable[0].id())
+}
+
+/// The rest of an execution the exhaustive strategy found redundant (equivalent to one
+/// explored before, docs/exhaustive.md): run to its end without asking the strategy, recording
+/// decisions or judging, as cheaply as it can. Stopping it would cost more: unwinding the
+/// actors' stacks costs more than their remaining steps (measured in docs/exhaustive.md). Main first, then the running actor
+/// while it can go on; a deadlock ends it (abandoned, and not reported: the equivalent
+/// execution explored before reported it).
+#[inline(never)]
+fn redundant_tail(world: &mut World, runnable: &[&Task], current: Option<TaskId>) -> Option<TaskId> {
+    if world.halt || world.step_limit_hit {
+        world.abandon = true;
+        return Some(unwinding(runnable));
+    }
+    let awake = |id: TaskId| usize::from(id) == 0 || !world.blocked(usize::from(id) - 1);
+    if let Some(main) = runnable.iter().map(|t| t.id()).find(|&id| usize::from(id) == 0) {
+        return Some(main);
+    }
+    if let Some(current) = current.filter(|&c| runnable.iter().any(|t| t.id() == c) && awake(c)) {
+        return Some(current);
+    }
+    match runnable.iter().map(|t| t.id()).find(|&id| awake(id)) {
+        Some(next) => Some(next),
+        None => {
+            world.halt = true;
+            world.abandon = true;
+            Some(unwinding(runnable))
+        }
+    }
+}
+
 impl Scheduler for RacesimScheduler {
     fn new_execution(&mut self) -> Option<Schedule> {
         // The schedule begun last time, if any, has ended.
@@ -219,15 +271,17 @@ impl Scheduler for RacesimScheduler {
 
     fn next_task(&mut self, runnable: &[&Task], current: Option<TaskId>, _is_yielding: bool) -> Option<TaskId> {
         let mut world = lock(&self.world);
+        if world.abandon || world.redundant {
+            return winding_down(&mut world, runnable, current);
+        }
         // One borrow of the run's bookkeeping for the whole decision: this runs at every
         // scheduling point.
         let mut control = self.control.borrow_mut();
         let stop_now = world.halt || world.step_limit_hit;
         let every_point = control.strategy.sees_every_point();
-        // An exhaustive search runs a violating execution to its end (stopping one halfway
-        // leaks its task stacks in shuttle) and stops the run after it.
-        if stop_now || (world.violation.is_some() && control.stop_at_first_finding && !every_point) {
-            return None;
+        if stop_now || (world.violation.is_some() && control.stop_at_first_finding) {
+            world.abandon = true;
+            return Some(unwinding(runnable));
         }
         // The budget is asked between schedules and, for a schedule that runs long, every
         // BUDGET_POINTS scheduling points: one pathological schedule cannot outlive
@@ -241,7 +295,8 @@ impl Scheduler for RacesimScheduler {
                     control.stopped_by_budget = true;
                     control.stopped_mid_schedule = true;
                     world.halt = true;
-                    return None;
+                    world.abandon = true;
+                    return Some(unwinding(runnable));
                 }
             }
         }
@@ -264,12 +319,20 @@ impl Scheduler for RacesimScheduler {
             let sleepers: Vec<ActorId> =
                 (0..world.waits.len()).filter(|&a| world.blocked(a)).map(|a| a as ActorId).collect();
             world.record_deadlock(sleepers);
-            return None;
+            world.abandon = true;
+            return Some(unwinding(runnable));
         }
         let position = world.machine.log.len();
         let chosen = if every_point {
-            let chosen =
-                control.strategy.at_point(&world.machine.log, &world.machine.kernel, &choices[..count], current)?;
+            let Some(chosen) =
+                control.strategy.at_point(&world.machine.log, &world.machine.kernel, &choices[..count], current)
+            else {
+                // The rest of the execution is redundant (an exhaustive search has explored
+                // an equivalent one).
+                world.redundant = true;
+                drop(control);
+                return redundant_tail(&mut world, runnable, current);
+            };
             drop(world);
             if count == 1 {
                 return Some(chosen);
@@ -280,7 +343,12 @@ impl Scheduler for RacesimScheduler {
             if count == 1 {
                 return Some(choices[0]);
             }
-            control.strategy.choose(&choices[..count], current)?
+            let Some(chosen) = control.strategy.choose(&choices[..count], current) else {
+                // A replay ran out of decisions.
+                lock(&self.world).abandon = true;
+                return Some(unwinding(runnable));
+            };
+            chosen
         };
         let preempted = current.is_some_and(|c| c != chosen && choices[..count].contains(&c));
         control.decisions.push(usize::from(chosen) as u32);

@@ -18,7 +18,8 @@ pub trait Strategy {
     fn observe_length(&mut self, _choices: usize) {}
     /// A strategy that wants every scheduling point, forced ones included, with the event log
     /// so far ([`crate::exhaustive`]): the scheduler then calls [`Strategy::at_point`] instead
-    /// of [`Strategy::choose`], and never stops an execution halfway for a violation.
+    /// of [`Strategy::choose`]; `None` from it abandons the rest of the execution as redundant
+    /// (no outcome is collected from it).
     fn sees_every_point(&self) -> bool {
         false
     }

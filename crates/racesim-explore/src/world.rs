@@ -30,6 +30,15 @@ pub struct World {
     pub step_limit_hit: bool,
     /// The execution cannot go on (deadlock, step bound): the scheduler stops it.
     pub halt: bool,
+    /// The execution is being abandoned: every actor unwinds its stack at its next scheduling
+    /// point ([`Abandoned`]) instead of running its step, and the final sync is skipped, so the
+    /// execution ends with no task left suspended (shuttle leaks the stacks of an execution
+    /// stopped with suspended tasks).
+    pub abandon: bool,
+    /// The exhaustive strategy found the rest of the execution redundant: it runs unjudged, its
+    /// end state is no outcome, and a deadlock in it is not reported (an equivalent execution
+    /// explored before was judged).
+    pub redundant: bool,
     /// Oracles the scenario ignores.
     pub ignore: Vec<racesim_oracles::Oracle>,
     /// Lock orders seen in this run, across schedules (the lock-order oracle's memory).
@@ -51,6 +60,10 @@ pub struct World {
 
 pub type SharedWorld = Arc<Mutex<World>>;
 
+/// The payload an actor unwinds with when its execution is abandoned (raised with
+/// `resume_unwind`, which skips the panic hook, and caught where the actor's task begins).
+pub struct Abandoned;
+
 pub fn lock(world: &SharedWorld) -> MutexGuard<'_, World> {
     // A poisoned lock means a racesim bug panicked inside a step; the panic is the report.
     world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -69,6 +82,8 @@ impl World {
         self.steps = 0;
         self.step_limit_hit = false;
         self.halt = false;
+        self.abandon = false;
+        self.redundant = false;
         self.held.reset();
         if let Some(orders) = &self.lock_orders_per_execution {
             self.lock_graph = racesim_oracles::lockdep::LockGraph::new();

@@ -51,3 +51,25 @@ fn a_verification_cut_short_fails() {
     let junit = racesim_check::junit::render(&results, &vec![None; results.len()]);
     assert!(junit.contains("<property name=\"coverage\" value=\"incomplete after 5 executions\"/>"), "{junit}");
 }
+
+#[test]
+fn a_verified_clean_whose_window_no_interleaving_reaches_fails() {
+    // The window's inside step names a function the truncate never runs (a scenario written
+    // against another kernel's function names): the complete search shows no interleaving
+    // reaches the window, so the clean verdict says nothing about the race.
+    let path = write_scenario("unreachable", "verify = \"exhaustive\"");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "inside = { actor = \"truncate\", function = \"i_size_write\" }",
+        "inside = { actor = \"truncate\", function = \"ext4_punch_hole\" }",
+    );
+    std::fs::write(&path, text).unwrap();
+    let results = run(path, &Settings::default());
+    let invalidate = results.iter().find(|r| r.name == "invalidate_lock").unwrap();
+    assert_eq!(invalidate.status, Status::Fail, "{}", invalidate.message);
+    assert_eq!(invalidate.coverage.as_deref(), Some("verified"));
+    assert!(
+        invalidate.message.contains("no interleaving has `inside` (truncate in ext4_punch_hole)"),
+        "{}",
+        invalidate.message
+    );
+}

@@ -171,6 +171,32 @@ fn page_beyond_the_model_is_refused() {
     assert_bad_scenario("beyond", &text, 10, "page 64 is past the model's 64-page limit (pages are 0 to 63)");
 }
 
+#[test]
+fn block_size_is_checked_with_its_position() {
+    let head = "format = 1\nname = \"t\"\n\n[[file]]\nname = \"data\"\npages = 4\nblock_size = 512\n\n";
+    let text = format!("{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"store\", file = \"data\", page = 1 }}]\n");
+    assert_bad_scenario("blocksize", &text, 7, "block_size 512 is not supported; expected 1024, 2048 or 4096");
+    // An operation the model does not have for blocks smaller than a page is refused by name.
+    let head = head.replace("512", "1024");
+    let text = format!(
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"punch_hole\", file = \"data\", page = 0, pages = 1 }}]\n"
+    );
+    assert_bad_scenario(
+        "subpageop",
+        &text,
+        11,
+        "'punch_hole' is not modelled for 'data', whose blocks are smaller than a page",
+    );
+    let text =
+        format!("{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"store\", file = \"data\", page = 1, block = 4 }}]\n");
+    assert_bad_scenario("subpageblock", &text, 11, "block 4 is not a block of a page of 'data' (0 to 3)");
+    // `block` is for files of smaller blocks only.
+    let text = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"store\", file = \"data\", page = 1, block = 1 }}]\n"
+    );
+    assert_bad_scenario("pageblock", &text, 10, "'block' is for files whose blocks are smaller than a page");
+}
+
 /// Where EOF is when an operation runs is the model's business: a page past the file's
 /// initial size is accepted (an earlier write may have grown the file), and the kernel answers
 /// as Linux does (here: a zero range past EOF extends the file).

@@ -96,6 +96,9 @@ pub struct RunReport {
     pub stopped_by_budget: bool,
     /// Schedules that reached the configured window.
     pub window_hits: u64,
+    /// The window's patterns (opens, closes, inside) that matched in some schedule, as
+    /// [`racesim_scenario::Window::parts_seen`] bits.
+    pub window_parts: u8,
     /// Schedules whose end state no verdict could be given for: the serial-order search of the
     /// reference model reached its node bound. They count as neither clean nor violating.
     pub undecided: u64,
@@ -412,6 +415,7 @@ fn run_with(
         points_since_budget: 0,
         window: options.window,
         window_hits: 0,
+        window_parts: 0,
         undecided: 0,
         search_nodes_max: 0,
         search_nodes_total: 0,
@@ -449,6 +453,7 @@ fn report(policy: &Policy, control: Control) -> RunReport {
         findings: control.findings,
         stopped_by_budget: control.stopped_by_budget,
         window_hits: control.window_hits,
+        window_parts: control.window_parts,
         undecided: control.undecided,
         search_nodes_max: control.search_nodes_max,
         search_nodes_total: control.search_nodes_total,

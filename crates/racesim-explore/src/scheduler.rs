@@ -73,6 +73,8 @@ pub struct Control {
     /// The racy window to watch for, and how many schedules reached it.
     pub window: Option<racesim_scenario::Window>,
     pub window_hits: u64,
+    /// The window's patterns some schedule matched ([`racesim_scenario::Window::parts_seen`]).
+    pub window_parts: u8,
     /// Schedules whose end state the reference search could not decide (its node bound).
     pub undecided: u64,
     /// End-state search cost: the costliest schedule's configurations, and the sum.
@@ -131,8 +133,16 @@ impl RacesimScheduler {
         let nodes = world.judge.search_nodes();
         control.search_nodes_max = control.search_nodes_max.max(nodes);
         control.search_nodes_total += nodes;
-        if control.window.as_ref().is_some_and(|w| w.reached(&world.machine.log)) {
-            control.window_hits += 1;
+        if let Some(window) = control.window.as_ref() {
+            let reached = window.reached(&world.machine.log);
+            // Until every pattern has matched somewhere (usually the first schedules).
+            let parts = if control.window_parts == racesim_scenario::Window::ALL {
+                0
+            } else {
+                window.parts_seen(&world.machine.log)
+            };
+            control.window_hits += u64::from(reached);
+            control.window_parts |= parts;
         }
         if let Some(digest) = control.digest.as_mut() {
             // SipHash with fixed keys: the same log gives the same digest within one build.

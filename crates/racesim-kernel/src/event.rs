@@ -125,6 +125,20 @@ pub enum Change {
     PageZeroed {
         page: PageId,
     },
+    /// Blocks `[first, end)` of a page of a file whose blocks are smaller than a page were
+    /// zeroed (numbered within the page): the tail past EOF by truncate, writeback or
+    /// `pagecache_isize_extended`.
+    BlocksZeroed {
+        page: PageId,
+        first: Lblk,
+        end: Lblk,
+    },
+    /// `page_mkclean` outside writeback (`pagecache_isize_extended`): `count` PTEs of the page
+    /// made read-only and clean; the page's own dirty bit is left to the caller.
+    PtesWriteProtected {
+        page: PageId,
+        count: u32,
+    },
     PteInstalled {
         mm: MmId,
         ino: Ino,
@@ -480,6 +494,8 @@ impl Change {
             Change::PageDirtied { page } => format!("page#{page} dirty"),
             Change::PageCopied { page, token } => format!("copies {} into page#{page}", token_name(token, names)),
             Change::PageZeroed { page } => format!("zeroes new buffers of page#{page}"),
+            Change::BlocksZeroed { page, first, end } => format!("zeroes blocks [{first}, {end}) of page#{page}"),
+            Change::PtesWriteProtected { page, count } => format!("write-protects {count} pte(s) of page#{page}"),
             Change::PteInstalled { mm, ino, index, target, writable } => format!(
                 "mm{mm} pte for {}:{index} -> {} ({})",
                 file(ino),
@@ -632,9 +648,11 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "add_to_page_cache_lru",
     "apply_vma_lock_flags",
     "bio_check_pages_dirty",
+    "block_invalidatepage",
     "block_page_mkwrite",
     "block_read_full_page",
     "block_write_end",
+    "block_write_full_page",
     "clear_page_dirty_for_io",
     "collapse_range",
     "complete_unwritten",
@@ -657,6 +675,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "down_write",
     "end_page_writeback",
     "ext4_alloc_file_blocks",
+    "ext4_bio_write_page",
     "ext4_collapse_range",
     "ext4_da_map_blocks",
     "ext4_ext_remove_space",
@@ -689,9 +708,11 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "filemap_invalidate_unlock_shared",
     "filemap_write_and_wait_range",
     "find_get_page",
+    "find_lock_page",
     "finish_fault",
     "finish_mkwrite_fault",
     "folio_maybe_dma_pinned",
+    "folio_zero_segment",
     "follow_page_mask",
     "fsync",
     "generic_file_buffered_read",
@@ -743,7 +764,9 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "mutex_lock",
     "mutex_unlock",
     "page_cache_ra_unbounded",
+    "page_mkclean",
     "page_zero_new_buffers",
+    "pagecache_isize_extended",
     "punch_hole",
     "put_locked_mapping_entry",
     "range_lock",
@@ -942,6 +965,9 @@ impl Change {
                     out.push(write(Allocator));
                 }
             }
+            // Zeroing blocks of a page that may be mapped: ordered against loads and stores
+            // through any PTE (theirs name a block, not the page).
+            Change::BlocksZeroed { page, .. } => out.extend([write(Page(page)), write(AllPtes)]),
             Change::PageDirtied { page } | Change::PageCopied { page, .. } | Change::PageZeroed { page } => {
                 out.push(write(Page(page)))
             }
@@ -957,6 +983,9 @@ impl Change {
             // A zap that found no PTE changed nothing: it only read the page tables (a PTE
             // installed before it in another order writes them, which orders the two).
             Change::PtesZapped { ino, range, count } => out.push(Access { object: Ptes(ino, range), write: count > 0 }),
+            Change::PtesWriteProtected { page, count } => {
+                out.extend([read(Page(page)), Access { object: AllPtes, write: count > 0 }])
+            }
             Change::PageDeleted { ino, index, page, .. } => {
                 out.extend([write(CacheSlots(ino, one(index))), write(Page(page)), write(Ptes(ino, one(index)))]);
             }

@@ -184,6 +184,46 @@ impl FailedWriteCleanup {
     }
 }
 
+/// What `pagecache_isize_extended` does when `i_size` grows past the page that straddled the old
+/// EOF of a file whose blocks are smaller than a page (truncate up, an extending write). The
+/// field changes nothing for files whose block size is the page size: the function returns at
+/// once there (`bsize >= PAGE_SIZE`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IsizeExtended {
+    /// No such function (Linux before 3.18): a PTE that was writable before `i_size` grew stays
+    /// writable, so a store to a block of that page that was past EOF when `page_mkwrite` ran
+    /// lands in a block nobody allocated, and writeback drops it (`ext4_bio_write_page` skips
+    /// an unmapped buffer: "A hole? We can safely clear the dirty bit").
+    None,
+    /// 90a8020278c1 ("vfs: fix data corruption when blocksize < pagesize for mmaped data",
+    /// Jan Kara, 3.18, Cc stable): under the page lock, `page_mkclean` write-protects the
+    /// straddling page (dirtying it again if a PTE was dirty), so the next store takes
+    /// `page_mkwrite`, which allocates the blocks the new size covers. The bytes past the old
+    /// EOF are left as they are: a store there before the extension stays visible (Linux up to
+    /// the zeroing below).
+    #[default]
+    WriteProtect,
+    /// As `write_protect`, and a dirty straddling page is zeroed from the old EOF to the new
+    /// one (or the end of the page), since writeback, which zeroes the part past EOF, will not
+    /// see it past EOF any more: Brian Foster's "mm: zero range of eof folio exposed by inode
+    /// size extension" (linux-mm / linux-ext4, 2024-09-19,
+    /// <20240919160741.208162-3-bfoster@redhat.com>), `folio_zero_segment` in today's
+    /// `pagecache_isize_extended`.
+    WriteProtectAndZero,
+}
+
+impl IsizeExtended {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            IsizeExtended::None => "none",
+            IsizeExtended::WriteProtect => "write_protect",
+            IsizeExtended::WriteProtectAndZero => "write_protect_and_zero",
+        }
+    }
+}
+
 /// ext4's data journalling mode (the `data=` mount option): what a jbd2 commit does with the
 /// data of blocks the transaction allocated (Documentation/filesystems/ext4.rst, "Data Mode").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -276,6 +316,9 @@ pub struct Policy {
     pub buffered_write_map: BufferedWriteMap,
     /// What a write(2) that stopped short undoes of its allocation (`truncate_failed_write`).
     pub failed_write_cleanup: FailedWriteCleanup,
+    /// What `pagecache_isize_extended` does to the page straddling the old EOF when `i_size`
+    /// grows (files with blocks smaller than a page only).
+    pub pagecache_isize_extended: IsizeExtended,
     /// Writeback's `i_disksize` update and truncate's are serialised by `i_data_sem`
     /// (90e775b71ac4 "ext4: fix lost truncate due to race with writeback", Linux 3.17):
     /// `ext4_setattr` writes `i_disksize` and `i_size` together under it, and
@@ -325,6 +368,8 @@ pub struct PolicyWire {
     pub dax_break_layouts: bool,
     #[serde(default)]
     pub failed_write_cleanup: FailedWriteCleanup,
+    #[serde(default)]
+    pub pagecache_isize_extended: IsizeExtended,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -422,6 +467,7 @@ impl TryFrom<PolicyWire> for Policy {
             journal_data: w.journal_data,
             dax_break_layouts: w.dax_break_layouts,
             failed_write_cleanup: w.failed_write_cleanup,
+            pagecache_isize_extended: w.pagecache_isize_extended,
             declared,
             lock,
         })
@@ -447,6 +493,7 @@ impl From<Policy> for PolicyWire {
             journal_data: p.journal_data,
             dax_break_layouts: p.dax_break_layouts,
             failed_write_cleanup: p.failed_write_cleanup,
+            pagecache_isize_extended: p.pagecache_isize_extended,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

@@ -36,11 +36,19 @@ pub struct Kernel {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Inode {
-    /// `i_size`, in pages.
+    /// `i_size`, in blocks ([`Inode::blocks_per_page`] of them to a page; in pages when that
+    /// is 1, the default).
     pub i_size: Lblk,
+    /// Blocks per page: 1 (block size = page size, the default) or 2 or 4 (2 KiB or 1 KiB
+    /// blocks on 4 KiB pages). Where it is above 1, every [`Lblk`] of the file (its block map,
+    /// `i_size`, the data tokens, the operations' offsets and the events that name a block) is
+    /// a block number, and page indices (`cache`, PTEs, `Page::index`) are `lblk /
+    /// blocks_per_page`; each page then carries one [`BufferHead`] per block.
+    pub blocks_per_page: Lblk,
     /// DAX mode: no page cache; faults map disk blocks directly.
     pub dax: bool,
-    /// Block map, one entry per logical block up to the model's page limit.
+    /// Block map, one entry per logical block up to the model's page limit (a file with
+    /// blocks smaller than a page has at most `FILE_PAGES_MAX / blocks_per_page` pages).
     pub blocks: Vec<Extent>,
     /// The page cache (`address_space` radix tree): index -> page frame.
     pub cache: Vec<Option<PageId>>,
@@ -83,6 +91,22 @@ pub struct Page {
     /// cache: truncation still removes it, reclaim cannot free it.
     pub pins: u8,
     pub lock: LockId,
+    /// The buffer heads of a page of a file with blocks smaller than a page, one per block
+    /// (empty where block size equals page size: `content`, `buffer_pblk` and `uptodate` are
+    /// the page's one buffer then). `content` above is unused when this is not empty.
+    pub bh: Vec<BufferHead>,
+}
+
+/// One `struct buffer_head` of a page whose blocks are smaller than it. The dirty bit stays
+/// per page: ext4's `set_page_dirty` is `__set_page_dirty_buffers`, which dirties every buffer
+/// of the page, and every path that dirties a page in the model goes through it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BufferHead {
+    /// The bytes of this block in the page (what a load through a PTE sees).
+    pub content: Token,
+    /// `BH_Mapped` with `b_blocknr`: the block `get_block` cached here. Writeback writes here
+    /// without consulting the block map; an unmapped buffer over a hole is skipped.
+    pub mapped: Option<Pblk>,
 }
 
 /// What a PTE points at.
@@ -131,6 +155,20 @@ pub struct Mm {
     pub vmas: Vec<Option<Vma>>,
 }
 
+/// Buffer heads a page of a file with `blocks_per_page` blocks to a page carries in
+/// [`Page::bh`]: none where a block is a page.
+fn bh_count(blocks_per_page: Lblk) -> usize {
+    if blocks_per_page > 1 { blocks_per_page as usize } else { 0 }
+}
+
+impl Inode {
+    /// `i_size` in pages, rounded up: the page that straddles EOF is inside it (a fault there
+    /// succeeds). The same number as `i_size` where a block is a page.
+    pub fn i_size_pages(&self) -> Lblk {
+        self.i_size.div_ceil(self.blocks_per_page)
+    }
+}
+
 /// Limits of the model, named with their unit last.
 pub const FILE_PAGES_MAX: Lblk = 64;
 
@@ -162,6 +200,7 @@ impl Kernel {
         let ino = self.inodes.len() as Ino;
         let inode = Inode {
             i_size: 0,
+            blocks_per_page: 1,
             dax,
             blocks: vec![Extent::Hole; FILE_PAGES_MAX as usize],
             cache: vec![None; FILE_PAGES_MAX as usize],
@@ -253,7 +292,9 @@ impl Kernel {
                     buffers: _,
                     pins: _,
                     lock: l,
-                } = self.pages[p];
+                    bh: _,
+                } = &self.pages[p];
+                let l = *l;
                 Page { lock: lock(l), ..self.pages[p].clone() }
             })
             .collect();
@@ -271,6 +312,7 @@ impl Kernel {
         for inode in &mut k.inodes {
             let Inode {
                 i_size: _,
+                blocks_per_page: _,
                 dax: _,
                 blocks: _,
                 cache: _,
@@ -369,6 +411,10 @@ impl Kernel {
             buffers: false,
             pins: 0,
             lock,
+            bh: vec![
+                BufferHead { content: Token::Zero, mapped: None };
+                bh_count(self.inodes[ino as usize].blocks_per_page)
+            ],
         });
         let slot = &mut self.inodes[ino as usize].cache[index as usize];
         assert!(slot.is_none(), "model bug: page cache slot {ino}:{index} already filled");
@@ -385,6 +431,10 @@ impl Kernel {
         p.dirty = false;
         p.buffer_pblk = None;
         p.buffers = false;
+        // Truncation drops the buffer heads (`block_invalidatepage` discards each one).
+        for bh in &mut p.bh {
+            bh.mapped = None;
+        }
         let (ino, index) = (p.ino, p.index);
         self.inodes[ino as usize].cache[index as usize] = None;
         dirty

@@ -3,8 +3,9 @@
 //!
 //! Glossary (the only abbreviations used in names): `lblk` logical block (file offset in
 //! blocks), `pblk` physical block, `pte` page-table entry, `pfn` page frame number (a DAX PTE
-//! points at the pmem block itself), `dio` direct IO. Page size equals block size, so a file
-//! offset in pages and a logical block number are the same number.
+//! points at the pmem block itself), `dio` direct IO. By default page size equals block size,
+//! so a file offset in pages and a logical block number are the same number; a file with
+//! smaller blocks counts its `Lblk`s in blocks (`crate::state::Inode::blocks_per_page`).
 
 use serde::{Deserialize, Serialize};
 

@@ -411,6 +411,68 @@ fn a_read_into_an_unmapped_buffer_fails_with_efault() {
     assert_eq!(run(&mut m, &policy, op, 1), Outcome::Efault);
 }
 
+/// One page of 1 KiB blocks (four blocks, all written), mapped shared by mm 0, nothing cached.
+fn machine_of_1k_blocks() -> (Machine, Ino) {
+    let mut kernel = Kernel::new(32);
+    let mm = kernel.add_mm();
+    let ino = kernel.add_inode(false);
+    kernel.inode_mut(ino).blocks_per_page = 4;
+    kernel.inode_mut(ino).i_size = 4;
+    for lblk in 0..4 {
+        let pblk = kernel.alloc_block(ino, lblk).unwrap();
+        kernel.disk[pblk as usize] = Token::Data { ino, lblk, write: 0 };
+        kernel.inode_mut(ino).blocks[lblk as usize] = Extent::Written(pblk);
+    }
+    kernel.mms[mm as usize].vmas.push(Some(Vma { ino, pgoff: 0, npages: 1, ptes: vec![None; 1] }));
+    (Machine::new(kernel), ino)
+}
+
+#[test]
+fn truncate_inside_a_page_zeroes_its_tail_and_writeback_zeroes_past_eof() {
+    let policy = policy("invalidate_lock");
+    let (mut m, ino) = machine_of_1k_blocks();
+    // A store to block 1 faults the page in; page_mkwrite maps its four blocks.
+    run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 2);
+    let page = m.kernel.inode(ino).cache[0].unwrap();
+    assert!(m.kernel.page(page).bh.iter().all(|b| b.mapped.is_some()));
+    // Truncate to 2 blocks: the page stays cached and mapped; its tail is zeroed, its buffers
+    // there discarded, and blocks 2 and 3 freed.
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 2 }, 3);
+    let p = m.kernel.page(page);
+    assert!(p.attached && pte(&m, ino, 0).is_some());
+    assert_eq!(p.bh[1].content, Token::Data { ino, lblk: 1, write: 2 });
+    assert!(p.bh[2..].iter().all(|b| b.content == Token::Zero && b.mapped.is_none()));
+    assert_eq!(m.kernel.inode(ino).blocks[2], Extent::Hole);
+    // The PTE is still writable: a store past EOF inside the page lands in the page only.
+    run(&mut m, &policy, Operation::Store { file: ino, page: 3 }, 4);
+    assert_eq!(m.kernel.page(page).bh[3].content, Token::Data { ino, lblk: 3, write: 4 });
+    // Writeback writes the two blocks inside EOF and zeroes the rest of the page.
+    run(&mut m, &policy, Operation::Writeback { file: ino }, 5);
+    assert_eq!(m.kernel.persistent_content(ino, 1), Token::Data { ino, lblk: 1, write: 2 });
+    assert_eq!(m.kernel.page(page).bh[3].content, Token::Zero);
+    assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
+}
+
+#[test]
+fn pagecache_isize_extended_write_protects_the_straddling_page_as_the_policy_says() {
+    use racesim_kernel::policy::IsizeExtended;
+    for (what, writable_after) in [(IsizeExtended::WriteProtect, false), (IsizeExtended::None, true)] {
+        let mut policy = policy("legacy");
+        policy.pagecache_isize_extended = what;
+        let (mut m, ino) = machine_of_1k_blocks();
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 2 }, 1);
+        // page_mkwrite maps only the two blocks inside EOF.
+        run(&mut m, &policy, Operation::Store { file: ino, page: 0 }, 2);
+        let page = m.kernel.inode(ino).cache[0].unwrap();
+        let mapped: Vec<bool> = m.kernel.page(page).bh.iter().map(|b| b.mapped.is_some()).collect();
+        assert_eq!(mapped, [true, true, false, false]);
+        assert!(pte(&m, ino, 0).unwrap().writable);
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 4 }, 3);
+        assert_eq!(pte(&m, ino, 0).unwrap().writable, writable_after, "{what:?}");
+        assert!(m.kernel.page(page).dirty, "{what:?}: the dirty PTE's dirtiness stays with the page");
+    }
+}
+
 /// iomap (XFS 4.8+): one `->iomap_begin` maps the holes of a two-page write as one delayed
 /// extent, both pages are written with that map, and writeback allocates their blocks; with
 /// the validity cookie (6.2+) each folio's check finds the map still valid when nothing

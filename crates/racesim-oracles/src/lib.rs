@@ -207,7 +207,8 @@ impl Judge {
         let initial: Vec<RefFile> =
             (0..initial.inodes.len() as Ino).map(|ino| RefFile::from_kernel(initial, ino)).collect();
         let files = initial.len();
-        let fences = initial.iter().map(|f| EofFence::new(f.size)).collect();
+        // The fences work in pages: a PTE maps a page.
+        let fences = initial.iter().map(|f| EofFence::new(f.size.div_ceil(f.blocks_per_page))).collect();
         let crashes = ops.iter().any(|o| matches!(o.op, Operation::Crash { .. }));
         Judge {
             ops,
@@ -226,7 +227,7 @@ impl Judge {
 
     pub fn reset(&mut self) {
         for (fence, file) in self.fences.iter_mut().zip(&self.initial) {
-            *fence = EofFence::new(file.size);
+            *fence = EofFence::new(file.size.div_ceil(file.blocks_per_page));
         }
         self.shrinking.iter_mut().for_each(|s| *s = 0);
         self.promises.clear();
@@ -369,7 +370,8 @@ impl Judge {
                     None
                 }
                 Change::ISizeSet { ino, i_size } => {
-                    self.fences[ino as usize].size_written(event.actor, i_size);
+                    let per_page = kernel.inode(ino).blocks_per_page;
+                    self.fences[ino as usize].size_written(event.actor, i_size.div_ceil(per_page));
                     None
                 }
                 Change::Crash => self.crash(kernel, event, at),
@@ -440,11 +442,21 @@ impl Judge {
         token: Token,
     ) -> Option<Violation> {
         let i_size = kernel.inode(ino).i_size;
+        let per_page = kernel.inode(ino).blocks_per_page;
         let why = match token {
             Token::Zero => return None,
             Token::Leftover { pblk } => format!("leftovers of block {pblk}, never written to this file"),
             Token::Data { ino: other, lblk, .. } if other != ino => {
                 format!("data of {}:{lblk}, another file", self.names.file(other))
+            }
+            // Past EOF in the page that straddles it, a load sees what this mapping stored there.
+            Token::Data { lblk, write, .. }
+                if lblk == index
+                    && write > 0
+                    && index >= i_size
+                    && index / per_page < kernel.inode(ino).i_size_pages() =>
+            {
+                return None;
             }
             Token::Data { .. } if index >= i_size && self.shrinking[ino as usize] == 0 => {
                 format!("non-zero data beyond EOF (i_size {i_size})")
@@ -570,7 +582,20 @@ impl Judge {
             for (index, page) in inode.cache.iter().enumerate() {
                 let Some(page) = *page else { continue };
                 let p = kernel.page(page);
-                let backed = p.buffer_pblk.is_some() || inode.blocks[index] != racesim_kernel::types::Extent::Hole;
+                let backed = if p.bh.is_empty() {
+                    p.buffer_pblk.is_some() || inode.blocks[index] != racesim_kernel::types::Extent::Hole
+                } else {
+                    // Blocks smaller than a page: orphaned when no block of the page inside EOF
+                    // has anything behind it (a page with some backed blocks is written back
+                    // without the others, which the lost-write oracle judges).
+                    let per_page = inode.blocks_per_page as usize;
+                    (0..per_page).any(|slot| {
+                        let lblk = index * per_page + slot;
+                        (lblk as Lblk) < inode.i_size
+                            && (p.bh[slot].mapped.is_some()
+                                || inode.blocks[lblk] != racesim_kernel::types::Extent::Hole)
+                    })
+                };
                 if p.attached && p.dirty && !backed {
                     return Some(Violation {
                         oracle: Oracle::OrphanDirtyPage,

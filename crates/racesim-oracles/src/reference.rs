@@ -37,6 +37,11 @@ pub struct RefFile {
     /// A truncate has shrunk the size to this and not yet removed the pages past it: until it
     /// does, stores through PTEs it has not zapped yet may still land there.
     pub zap_pending_from: Option<Lblk>,
+    /// Blocks per page (1 where a block is a page). Above 1, `size` and the indices of `pages`
+    /// are blocks, and the blocks past `size` inside the page that straddles it are that
+    /// page's tail: stores may land there and loads see them, and none of it is file data
+    /// ("modifications to the remainder of the page past EOF are not written to the file").
+    pub blocks_per_page: Lblk,
 }
 
 impl RefFile {
@@ -46,17 +51,26 @@ impl RefFile {
         let pages = (0..FILE_PAGES_MAX)
             .map(|l| if l < size { kernel.persistent_content(ino, l) } else { Token::Zero })
             .collect();
-        RefFile { size, pages, zap_pending_from: None }
+        RefFile { size, pages, zap_pending_from: None, blocks_per_page: kernel.inode(ino).blocks_per_page }
+    }
+
+    /// Whether block `lblk`, past EOF, is in the tail of the page that straddles EOF.
+    fn in_eof_page_tail(&self, lblk: Lblk) -> bool {
+        self.blocks_per_page > 1
+            && lblk >= self.size
+            && lblk < self.size.div_ceil(self.blocks_per_page) * self.blocks_per_page
     }
 
     /// What a reader would see now: the uptodate cached page where there is one, else the disk.
     pub fn visible(kernel: &Kernel, ino: Ino) -> Self {
         let mut file = RefFile::from_kernel(kernel, ino);
+        let per_page = file.blocks_per_page;
         for lblk in 0..file.size.min(FILE_PAGES_MAX) {
-            if let Some(page) = kernel.inode(ino).cache[lblk as usize] {
+            if let Some(page) = kernel.inode(ino).cache[(lblk / per_page) as usize] {
                 let p = kernel.page(page);
                 if p.uptodate && p.attached {
-                    file.pages[lblk as usize] = p.content;
+                    file.pages[lblk as usize] =
+                        if per_page > 1 { p.bh[(lblk % per_page) as usize].content } else { p.content };
                 }
             }
         }
@@ -311,6 +325,10 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
             // that a truncate in progress has just shrunk, through a PTE it has not zapped yet
             // (the data then goes with the truncate's removal). write(2) may extend the file.
             if matches!(item.op, Operation::Store { .. } | Operation::Read { .. } | Operation::DioRead { .. }) {
+                // A store into the tail of the page that straddles EOF writes no file data.
+                if f.in_eof_page_tail(lblk) && f.zap_pending_from.is_none() {
+                    return true;
+                }
                 let pending = f.zap_pending_from.is_some_and(|from| lblk >= from);
                 if lblk >= f.size && !pending {
                     return false;
@@ -325,8 +343,14 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
             let f = &files[ino as usize];
             // Content only: whether an access past EOF could happen at all is the mapping and
             // SIGBUS business of other checks; a load through a PTE that truncate has not zapped
-            // yet legally sees the old data after i_size shrank.
-            strictness == Strictness::WrittenDataOnly || f.pages[lblk as usize] == token
+            // yet legally sees the old data after i_size shrank. The tail of the page that
+            // straddles EOF holds what the mapping put there, zeroes or a store's data of
+            // this file at that block (judged when EOF moves past it, not here).
+            let tail_data = matches!(token, Token::Zero)
+                || matches!(token, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && write > 0);
+            strictness == Strictness::WrittenDataOnly
+                || f.pages[lblk as usize] == token
+                || (f.in_eof_page_tail(lblk) && tail_data)
         }
         Effect::Sigbus { ino, lblk } => lblk >= files[ino as usize].size,
         Effect::Grow { ino, size } => {
@@ -711,7 +735,7 @@ mod tests {
     fn file(size: Lblk, data: &[Token]) -> RefFile {
         let mut pages = vec![Token::Zero; FILE_PAGES_MAX as usize];
         pages[..data.len()].copy_from_slice(data);
-        RefFile { size, pages, zap_pending_from: None }
+        RefFile { size, pages, zap_pending_from: None, blocks_per_page: 1 }
     }
 
     /// A file that ends shorter than the reference, with zeroes everywhere: the message names

@@ -168,6 +168,10 @@ pub struct FileSetup {
     /// The file page the mapping starts at (`map_offset`, the mmap offset in pages; default 0).
     pub map_offset: Lblk,
     pub dax: bool,
+    /// Blocks per page (`block_size` 4096, 2048, 1024: 1, 2, 4). Above 1, the file's
+    /// operations name blocks (`Operation::Store { page }` is a block number) and `pages`,
+    /// `holes`, `cached`, `dirty`, `mapped` stay in pages.
+    pub blocks_per_page: Lblk,
 }
 
 #[derive(Clone, Debug)]
@@ -279,6 +283,33 @@ pub struct Window {
 }
 
 impl Window {
+    /// Which of the window's three patterns match some event of `log`, as bits
+    /// ([`Window::OPENS`], [`Window::CLOSES`], [`Window::INSIDE`]), in any order. A complete
+    /// search in which a pattern never matched shows that no interleaving reaches the window.
+    pub fn parts_seen(&self, log: &[racesim_kernel::Event]) -> u8 {
+        let mut seen = 0;
+        let mut running = RunningOps::default();
+        for event in log {
+            running.observe(event);
+            for (bit, pattern) in
+                [(Self::OPENS, &self.opens), (Self::CLOSES, &self.closes), (Self::INSIDE, &self.inside)]
+            {
+                if seen & bit == 0 && pattern.matches(event, &running) {
+                    seen |= bit;
+                }
+            }
+            if seen == Self::ALL {
+                break;
+            }
+        }
+        seen
+    }
+
+    pub const OPENS: u8 = 1;
+    pub const CLOSES: u8 = 2;
+    pub const INSIDE: u8 = 4;
+    pub const ALL: u8 = 7;
+
     pub fn reached(&self, log: &[racesim_kernel::Event]) -> bool {
         let mut open = false;
         let mut running = RunningOps::default();
@@ -404,9 +435,11 @@ impl Scenario {
         for (i, file) in self.files.iter().enumerate() {
             let ino = kernel.add_inode(file.dax);
             debug_assert_eq!(ino as usize, i);
-            kernel.inode_mut(ino).i_size = file.pages;
-            for lblk in 0..file.pages {
-                if file.holes.contains(&lblk) {
+            let per_page = file.blocks_per_page;
+            kernel.inode_mut(ino).blocks_per_page = per_page;
+            kernel.inode_mut(ino).i_size = file.pages * per_page;
+            for lblk in 0..file.pages * per_page {
+                if file.holes.contains(&(lblk / per_page)) {
                     continue;
                 }
                 let pblk = kernel.alloc_block(ino, lblk).expect("validated: disk has room for the initial files");
@@ -415,6 +448,22 @@ impl Scenario {
             }
             for &lblk in &file.cached {
                 let page = kernel.add_page(ino, lblk);
+                if per_page > 1 {
+                    // One buffer per block, each with its block's data; a dirty page's
+                    // buffers are mapped (it was dirtied through write(2) or a fault).
+                    let dirty = file.dirty.contains(&lblk);
+                    for slot in 0..per_page {
+                        let (extent, token) = kernel.read_block(ino, lblk * per_page + slot);
+                        let bh = &mut kernel.page_mut(page).bh[slot as usize];
+                        bh.content = token;
+                        bh.mapped = if dirty { extent.pblk() } else { None };
+                    }
+                    let p = kernel.page_mut(page);
+                    p.uptodate = true;
+                    p.dirty = dirty;
+                    p.buffers = dirty;
+                    continue;
+                }
                 let (extent, token) = kernel.read_block(ino, lblk);
                 let p = kernel.page_mut(page);
                 p.content = token;
@@ -584,6 +633,9 @@ impl Scenario {
             if f.map_offset != 0 {
                 out.push_str(&format!("map_offset = {}\n", f.map_offset));
             }
+            if f.blocks_per_page > 1 {
+                out.push_str(&format!("block_size = {}\n", 4096 / f.blocks_per_page));
+            }
             if f.map_pages != f.pages.saturating_sub(f.map_offset) {
                 out.push_str(&format!("map_pages = {}\n", f.map_pages));
             }
@@ -605,7 +657,10 @@ impl Scenario {
                     | Operation::JournalCommit { file: f }
                     | Operation::Crash { file: f } => format!("file = {}", file(f)),
                     Operation::Load { file: f, page } | Operation::Store { file: f, page } => {
-                        format!("file = {}, page = {page}", file(f))
+                        match self.files[f as usize].blocks_per_page {
+                            1 => format!("file = {}, page = {page}", file(f)),
+                            n => format!("file = {}, page = {}, block = {}", file(f), page / n, page % n),
+                        }
                     }
                     Operation::Read { file: f, page, pages, buffer } => {
                         format!("file = {}, page = {page}, pages = {pages}{}", file(f), mapped_buffer(buffer, "into"))
@@ -626,7 +681,10 @@ impl Scenario {
                     Operation::DioRead { file: f, page, pages, buffer } => {
                         format!("file = {}, page = {page}, pages = {pages}{}", file(f), mapped_buffer(buffer, "into"))
                     }
-                    Operation::Truncate { file: f, size } => format!("file = {}, size = {size}", file(f)),
+                    Operation::Truncate { file: f, size } => match self.files[f as usize].blocks_per_page {
+                        1 => format!("file = {}, size = {size}", file(f)),
+                        _ => format!("file = {}, blocks = {size}", file(f)),
+                    },
                     Operation::DioWrite { file: f, page, pages, buffer, asynchronous } => {
                         let mut text = format!(
                             "file = {}, page = {page}, pages = {pages}{}",

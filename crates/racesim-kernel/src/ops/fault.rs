@@ -46,7 +46,7 @@ impl<C: Cpu> Task<'_, C> {
         let held = self.acquire("do_mmap", mmap_sem, LockMode::Exclusive, PageRange::WHOLE);
         let (actor, mm) = (self.actor, self.mm);
         self.cpu.step(|m| {
-            let pages = m.kernel.inode(file).i_size;
+            let pages = m.kernel.inode(file).i_size_pages();
             let vma = Vma { ino: file, pgoff: 0, npages: pages, ptes: vec![None; pages as usize] };
             let vmas = &mut m.kernel.mms[mm as usize].vmas;
             match vmas.iter_mut().find(|v| v.as_ref().is_some_and(|v| v.ino == file)) {
@@ -86,6 +86,9 @@ impl<C: Cpu> Task<'_, C> {
 
     /// A load from page `index` of the mapping of `file`.
     pub fn load(&mut self, file: Ino, index: Lblk) -> Outcome {
+        if self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page > 1) {
+            return self.load_block(file, index);
+        }
         let (actor, mm) = (self.actor, self.mm);
         self.user_access("load", file, index, false, |m| match pte_load(m, mm, file, index) {
             Some(token) => {
@@ -99,6 +102,9 @@ impl<C: Cpu> Task<'_, C> {
     /// A store to page `index` of the mapping of `file`. The store writes this operation's
     /// token; it retires in the step where it lands.
     pub fn store(&mut self, file: Ino, index: Lblk, write: WriteId) -> Outcome {
+        if self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page > 1) {
+            return self.store_block(file, index, write);
+        }
         let actor = self.actor;
         let mm = self.mm;
         let token = Token::Data { ino: file, lblk: index, write };
@@ -113,6 +119,52 @@ impl<C: Cpu> Task<'_, C> {
                 true
             }
             None => false,
+        })
+    }
+
+    /// A load from block `lblk` of a file whose blocks are smaller than a page: through the PTE
+    /// of the page that holds it, which sees that block's bytes of the page. Past EOF inside the
+    /// page that straddles it, the load sees what the page holds there (zeroes, or what a store
+    /// of this mapping put there).
+    fn load_block(&mut self, file: Ino, lblk: Lblk) -> Outcome {
+        let (actor, mm) = (self.actor, self.mm);
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let (index, slot) = (lblk / per_page, (lblk % per_page) as usize);
+        self.user_access("load", file, index, false, |m| {
+            let Some(pte) = m.kernel.vma_of(mm, file).and_then(|(v, _)| m.kernel.pte(mm, v, index)) else {
+                return false;
+            };
+            let PteTarget::Page(p) = pte.target else { unreachable!("validated: no DAX file has sub-page blocks") };
+            let token = m.kernel.page(p).bh[slot].content;
+            // The access's footprint on the page's PTE (UserRead names the block).
+            m.emit(actor, "load", Change::PteProbe { mm, ino: file, index, usable: true });
+            m.emit(actor, "load", Change::UserRead { ino: file, index: lblk, token, path: ReadPath::MmapLoad });
+            true
+        })
+    }
+
+    /// A store to block `lblk` of a file whose blocks are smaller than a page: through a
+    /// writable PTE of the page that holds it, into that block's bytes of the page, whether or
+    /// not a block is allocated under them (that was `page_mkwrite`'s business when it made the
+    /// PTE writable, for the blocks inside EOF then).
+    fn store_block(&mut self, file: Ino, lblk: Lblk, write: WriteId) -> Outcome {
+        let (actor, mm) = (self.actor, self.mm);
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let (index, slot) = (lblk / per_page, (lblk % per_page) as usize);
+        let token = Token::Data { ino: file, lblk, write };
+        self.user_access("store", file, index, true, |m| {
+            let Some(vma_slot) = m.kernel.vma_of(mm, file).map(|(v, _)| v) else { return false };
+            let Some(pte) = m.kernel.pte_mut(mm, vma_slot, index).and_then(|e| e.as_mut()).filter(|p| p.writable)
+            else {
+                return false;
+            };
+            pte.dirty = true;
+            let PteTarget::Page(p) = pte.target else { unreachable!("validated: no DAX file has sub-page blocks") };
+            m.kernel.page_mut(p).bh[slot].content = token;
+            // The access's footprint on the page's PTE (StoreRetired names the block).
+            m.emit(actor, "store", Change::PteProbe { mm, ino: file, index, usable: true });
+            m.emit(actor, "store", Change::StoreRetired { ino: file, index: lblk, token });
+            true
         })
     }
 
@@ -481,7 +533,8 @@ impl<C: Cpu> Task<'_, C> {
     pub fn check_i_size(&mut self, function: &'static str, file: Ino, index: Lblk) -> Result<(), FaultError> {
         let actor = self.actor;
         self.cpu.step(|m| {
-            let i_size = m.kernel.inode(file).i_size;
+            // In pages: the page that straddles EOF is inside it.
+            let i_size = m.kernel.inode(file).i_size_pages();
             m.emit(actor, function, Change::ISizeCheck { ino: file, index, i_size });
             if index < i_size { Ok(()) } else { Err(FaultError::Sigbus) }
         })
@@ -539,6 +592,10 @@ impl<C: Cpu> Task<'_, C> {
 
     fn readpage_step(&mut self, page: PageId, actor: crate::types::ActorId) {
         self.cpu.step(|m| {
+            if !m.kernel.page(page).bh.is_empty() {
+                block_read_full_page(m, actor, page);
+                return;
+            }
             let (ino, index, buffers) = {
                 let p = m.kernel.page(page);
                 (p.ino, p.index, p.buffers)
@@ -590,7 +647,7 @@ impl<C: Cpu> Task<'_, C> {
         // and the refault then gets SIGBUS, so report that now rather than spin on it.
         let verdict = self.cpu.step(|m| {
             let p = m.kernel.page(page);
-            let i_size = m.kernel.inode(file).i_size;
+            let i_size = m.kernel.inode(file).i_size_pages();
             if !p.attached {
                 m.emit(actor, "block_page_mkwrite", Change::MappingCheck { page, attached: false });
                 Err(FaultError::Retry)
@@ -831,6 +888,9 @@ pub(crate) fn map_page_buffers(
 ) -> Option<bool> {
     // create_empty_buffers comes first: the page has buffers even if get_block then fails.
     m.kernel.page_mut(page).buffers = true;
+    if !m.kernel.page(page).bh.is_empty() {
+        return map_block_buffers(m, actor, function, file, page, alloc);
+    }
     if let Some(pblk) = m.kernel.page(page).buffer_pblk {
         let extent = m.kernel.inode(file).blocks[index as usize];
         let shown = if extent.pblk() == Some(pblk) { extent } else { Extent::Written(pblk) };
@@ -858,4 +918,99 @@ pub(crate) fn map_page_buffers(
     m.kernel.page_mut(page).buffer_pblk = extent.pblk();
     m.emit(actor, function, Change::BlockMapped { ino: file, lblk: index, extent, allocated });
     Some(allocated)
+}
+
+/// `block_read_full_page` for a page of a file whose blocks are smaller than a page (ext4's
+/// mpage path falls back to it when a page's blocks are not one contiguous mapped run, and
+/// reads the same): per buffer, a block past EOF is zeroed ("iblock < lblock" fails), a mapped
+/// buffer is read from the block it caches, an unmapped one is mapped by `get_block(create =
+/// 0)` if the block map has a written block there, and zeroed otherwise (a hole, an unwritten
+/// or delayed extent). One step for the page, one event per block.
+fn block_read_full_page(m: &mut Machine, actor: crate::types::ActorId, page: PageId) {
+    let (ino, index) = (m.kernel.page(page).ino, m.kernel.page(page).index);
+    let inode = m.kernel.inode(ino);
+    let (per_page, i_size) = (inode.blocks_per_page, inode.i_size);
+    for slot in 0..per_page {
+        let lblk = index * per_page + slot;
+        let extent = m.kernel.inode(ino).blocks[lblk as usize];
+        let cached = m.kernel.page(page).bh[slot as usize].mapped;
+        let pblk = if lblk >= i_size {
+            None
+        } else {
+            cached.or(match extent {
+                Extent::Written(p) => Some(p),
+                Extent::Hole | Extent::Delalloc | Extent::Unwritten(_) => None,
+            })
+        };
+        let token = match pblk {
+            Some(p) if extent == Extent::Unwritten(p) => Token::Zero,
+            Some(p) => m.kernel.disk[p as usize],
+            None => Token::Zero,
+        };
+        let bh = &mut m.kernel.page_mut(page).bh[slot as usize];
+        bh.mapped = pblk;
+        bh.content = token;
+        let shown = match pblk {
+            Some(p) if extent.pblk() != Some(p) => Extent::Written(p),
+            _ => extent,
+        };
+        // Named by the block, whose extent it read.
+        m.emit(actor, "block_read_full_page", Change::PageRead { ino, index: lblk, page, extent: shown, token });
+    }
+    m.kernel.page_mut(page).buffers = true;
+    m.kernel.page_mut(page).uptodate = true;
+}
+
+/// `__block_write_begin` over the part of the page inside EOF, as `block_page_mkwrite` calls it
+/// for a file whose blocks are smaller than a page (`end = size & ~PAGE_MASK` on the page that
+/// straddles EOF): every buffer of a block inside EOF is mapped, a hole getting a block (or a
+/// delayed allocation); the buffers past EOF are left unmapped ("allocating blocks beyond
+/// i_size is generally undesirable", 90a8020278c1). On an uptodate page a new block's buffer
+/// is not zeroed: the page's bytes there are what goes to disk. One step; one event per block
+/// it maps. Returns whether it allocated a block, `None` on ENOSPC.
+fn map_block_buffers(
+    m: &mut Machine,
+    actor: crate::types::ActorId,
+    function: &'static str,
+    file: Ino,
+    page: PageId,
+    alloc: AllocKind,
+) -> Option<bool> {
+    let index = m.kernel.page(page).index;
+    let inode = m.kernel.inode(file);
+    let (per_page, i_size) = (inode.blocks_per_page, inode.i_size);
+    let mut any = false;
+    for slot in 0..per_page {
+        let lblk = index * per_page + slot;
+        if lblk >= i_size {
+            break;
+        }
+        if let Some(pblk) = m.kernel.page(page).bh[slot as usize].mapped {
+            let extent = m.kernel.inode(file).blocks[lblk as usize];
+            let shown = if extent.pblk() == Some(pblk) { extent } else { Extent::Written(pblk) };
+            m.emit(actor, function, Change::BlockMapped { ino: file, lblk, extent: shown, allocated: false });
+            continue;
+        }
+        let extent = m.kernel.inode(file).blocks[lblk as usize];
+        let (extent, allocated) = match extent {
+            Extent::Written(_) | Extent::Unwritten(_) | Extent::Delalloc => (extent, false),
+            Extent::Hole if alloc == AllocKind::Delalloc => {
+                m.kernel.inode_mut(file).blocks[lblk as usize] = Extent::Delalloc;
+                (Extent::Delalloc, false)
+            }
+            Extent::Hole => {
+                let Some(pblk) = m.kernel.alloc_block(file, lblk) else {
+                    m.emit(actor, function, Change::NoSpace { ino: file, lblk });
+                    return None;
+                };
+                let extent = alloc.allocated(pblk);
+                m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
+                (extent, true)
+            }
+        };
+        m.kernel.page_mut(page).bh[slot as usize].mapped = extent.pblk();
+        m.emit(actor, function, Change::BlockMapped { ino: file, lblk, extent, allocated });
+        any |= allocated;
+    }
+    Some(any)
 }

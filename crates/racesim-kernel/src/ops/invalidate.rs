@@ -276,6 +276,9 @@ impl<C: Cpu> Task<'_, C> {
 
     /// truncate(2) to `size` pages (down or up).
     pub fn truncate(&mut self, file: Ino, size: Lblk) -> Outcome {
+        if self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page > 1) {
+            return self.truncate_blocks(file, size);
+        }
         let i_rwsem = self.lock_i_rwsem(file);
         let frame = self.enter(Func::Truncate, file, size, PageRange::to_eof(size));
         // ext4_setattr fences unlocked direct reads only while it waits (1b65007e9870: so that
@@ -300,6 +303,128 @@ impl<C: Cpu> Task<'_, C> {
         self.leave(frame);
         self.release("inode_unlock", i_rwsem);
         Outcome::Ok
+    }
+
+    /// truncate(2) of a file whose blocks are smaller than a page, to `size` blocks: the steps of
+    /// [`Task::truncate`], with what differs when EOF can fall inside a page. The locks and the
+    /// frame's range are those of the page that holds the new EOF.
+    ///
+    /// Down: `truncate_pagecache` unmaps and evicts the pages wholly past the new EOF
+    /// (`holebegin = round_up(newsize, PAGE_SIZE)`); the page that straddles it stays cached and
+    /// mapped, and `truncate_inode_pages_range` zeroes it from the new EOF to its end
+    /// (`zero_user_segment`) and discards the buffers of the blocks there
+    /// (`do_invalidatepage` -> `block_invalidatepage`), before `ext4_truncate` frees the blocks.
+    /// `ext4_block_truncate_page` runs only "if (inode->i_size & (blocksize - 1))": sizes here
+    /// are whole blocks, so it never has a partial block to zero.
+    ///
+    /// Up: after `i_size_write`, `pagecache_isize_extended` on the page that straddled the old
+    /// EOF, as the policy says.
+    fn truncate_blocks(&mut self, file: Ino, size: Lblk) -> Outcome {
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let i_rwsem = self.lock_i_rwsem(file);
+        let eof_page = size / per_page;
+        let frame = self.enter(Func::Truncate, file, eof_page, PageRange::to_eof(eof_page));
+        self.fence_unlocked_dio(file, true);
+        self.inode_dio_wait(file);
+        self.fence_unlocked_dio(file, false);
+        self.setattr_disksize(file, size);
+        let old = self.set_i_size(file, size, "i_size_write", self.policy.disksize_i_data_sem);
+        self.at(&frame, Point::TruncateInvalidate);
+        self.break_layouts(&frame, file);
+        if size < old {
+            self.truncate_pagecache_range(file, PageRange::to_eof(size.div_ceil(per_page)));
+            if !size.is_multiple_of(per_page) {
+                self.truncate_partial_page(file, size);
+            }
+            self.at(&frame, Point::TruncateRemoveSpace);
+            self.remove_space(file, PageRange::to_eof(size), "ext4_truncate");
+        } else if size > old {
+            self.pagecache_isize_extended(file, old, size);
+        }
+        self.leave(frame);
+        self.release("inode_unlock", i_rwsem);
+        Outcome::Ok
+    }
+
+    /// The partial page of `truncate_inode_pages_range` (`lstart` = `size` blocks, inside a
+    /// page): `find_lock_page`, `wait_on_page_writeback`, `zero_user_segment` from `lstart` to
+    /// the end of the page, and `do_invalidatepage` over that part, which discards the buffers
+    /// wholly inside it (`discard_buffer`: unmapped, no longer dirty). The page stays cached,
+    /// mapped and dirty if it was.
+    fn truncate_partial_page(&mut self, file: Ino, size: Lblk) {
+        let actor = self.actor;
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let index = size / per_page;
+        let page = self.cpu.step(|m| {
+            let page = m.kernel.inode(file).cache[index as usize];
+            m.emit(actor, "find_lock_page", Change::PageLookup { ino: file, index, page });
+            page
+        });
+        let Some(page) = page else { return };
+        let page_lock = self.lock_page("truncate_inode_pages_range", page);
+        self.wait_on_page_writeback(page);
+        self.cpu.step(|m| {
+            if !m.kernel.page(page).attached {
+                m.emit(actor, "truncate_inode_pages_range", Change::Nothing);
+                return;
+            }
+            for slot in (size % per_page)..per_page {
+                let bh = &mut m.kernel.page_mut(page).bh[slot as usize];
+                bh.content = crate::types::Token::Zero;
+                bh.mapped = None;
+            }
+            m.emit(actor, "block_invalidatepage", Change::BlocksZeroed { page, first: size % per_page, end: per_page });
+        });
+        self.unlock_page("truncate_inode_pages_range", page_lock);
+    }
+
+    /// `pagecache_isize_extended(inode, from, to)` (sizes in blocks) for a file whose blocks
+    /// are smaller than a page, as the policy's `pagecache_isize_extended` says. It acts only
+    /// when the page straddling the old EOF gets blocks inside the new one: `from` not on a page
+    /// boundary (`rounded_from & (PAGE_SIZE - 1)`), and `to` past `from`. Under the page lock,
+    /// `page_mkclean` write-protects the page's PTEs and, if one was dirty, the page is dirtied
+    /// (`set_page_dirty`); with the zeroing, a dirty page is then zeroed from `from` to `to` or
+    /// the page's end (`folio_zero_segment`).
+    fn pagecache_isize_extended(&mut self, file: Ino, from: Lblk, to: Lblk) {
+        use crate::policy::IsizeExtended;
+        let actor = self.actor;
+        let what = self.policy.pagecache_isize_extended;
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        if what == IsizeExtended::None || from >= to || from.is_multiple_of(per_page) {
+            return;
+        }
+        let index = from / per_page;
+        let page = self.cpu.step(|m| {
+            let page = m.kernel.inode(file).cache[index as usize];
+            m.emit(actor, "pagecache_isize_extended", Change::PageLookup { ino: file, index, page });
+            page
+        });
+        let Some(page) = page else { return };
+        let page_lock = self.lock_page("pagecache_isize_extended", page);
+        self.cpu.step(|m| {
+            let ptes_write_protected = m.kernel.page_mkclean(page);
+            m.emit(actor, "page_mkclean", Change::PtesWriteProtected { page, count: ptes_write_protected });
+            if ptes_write_protected > 0 {
+                // "if (page_mkclean(page)) set_page_dirty(page)": the PTE dirty bits it
+                // cleared go to the page.
+                m.kernel.page_mut(page).dirty = true;
+                m.emit(actor, "set_page_dirty", Change::PageDirtied { page });
+            }
+        });
+        if what == IsizeExtended::WriteProtectAndZero {
+            self.cpu.step(|m| {
+                if !m.kernel.page(page).dirty {
+                    m.emit(actor, "pagecache_isize_extended", Change::Nothing);
+                    return;
+                }
+                let end = (to - index * per_page).min(per_page);
+                for slot in (from % per_page)..end {
+                    m.kernel.page_mut(page).bh[slot as usize].content = crate::types::Token::Zero;
+                }
+                m.emit(actor, "folio_zero_segment", Change::BlocksZeroed { page, first: from % per_page, end });
+            });
+        }
+        self.unlock_page("pagecache_isize_extended", page_lock);
     }
 
     /// The shape punch hole and zero range share: `i_rwsem`, `bound` the range by EOF (under

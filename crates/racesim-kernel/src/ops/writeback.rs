@@ -76,7 +76,7 @@ impl<C: Cpu> Task<'_, C> {
     /// `wait_on_page_writeback`: sleeps until the writeback in flight on `page` ended. The
     /// writer holds the page lock until `end_page_writeback`, so this queues on the page lock
     /// if the page is still under writeback, and lets it go at once.
-    fn wait_on_page_writeback(&mut self, page: PageId) {
+    pub(super) fn wait_on_page_writeback(&mut self, page: PageId) {
         let lock = self.cpu.peek(|m| m.kernel.page(page).lock);
         let waited = self.acquire_if("wait_on_page_writeback", lock, LockMode::Exclusive, PageRange::WHOLE, |m| {
             m.kernel.page(page).writeback
@@ -119,7 +119,10 @@ impl<C: Cpu> Task<'_, C> {
         });
         // Whether this writeback allocated the page's block (delayed allocation).
         let mut allocated = false;
-        if dirty {
+        if dirty && self.cpu.peek(|m| !m.kernel.page(page).bh.is_empty()) {
+            let alloc = self.policy.write_alloc;
+            self.cpu.step(|m| allocated = write_page_buffers(m, actor, file, page, alloc));
+        } else if dirty {
             let alloc = self.policy.write_alloc;
             self.cpu.step(|m| {
                 // The buffer heads' block if they have one, else get_block now.
@@ -164,7 +167,8 @@ impl<C: Cpu> Task<'_, C> {
         // mpage_map_and_submit_extent raises i_disksize once the IO of the blocks it mapped is
         // submitted (only where durability is modelled: other scenarios keep their steps).
         if allocated && self.cpu.peek(|m| m.kernel.durable.enabled) {
-            self.mpage_update_disksize(file, index + 1);
+            let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+            self.mpage_update_disksize(file, (index + 1) * per_page);
         }
     }
 }
@@ -223,4 +227,68 @@ impl<C: Cpu> Task<'_, C> {
         }
         Outcome::Pages(reclaimed)
     }
+}
+
+/// The write-out of a page of a file whose blocks are smaller than a page, in one step: ext4's
+/// `mpage_submit_page` -> `ext4_bio_write_page` (`block_write_full_page` does the same). The
+/// part of the page at and past `i_size` is zeroed first: "The page straddles i_size. It must be
+/// zeroed out on each and every writepage invocation because it may be mmapped" (with
+/// whole-block sizes, whole blocks: a partial block is never past EOF here). Each buffer inside EOF is written to the block it caches, or the block
+/// map's (a delayed allocation is allocated here); an unmapped buffer over a hole is skipped
+/// with its data ("A hole? We can safely clear the dirty bit"): the store through a PTE that
+/// `page_mkwrite` never saw for that block is lost. Returns whether it allocated a block.
+fn write_page_buffers(
+    m: &mut crate::cpu::Machine,
+    actor: crate::types::ActorId,
+    file: Ino,
+    page: PageId,
+    alloc: crate::policy::AllocKind,
+) -> bool {
+    let index = m.kernel.page(page).index;
+    let inode = m.kernel.inode(file);
+    let (per_page, i_size) = (inode.blocks_per_page, inode.i_size);
+    let mut allocated = false;
+    // zero_user_segment(page, len, PAGE_SIZE) on the page that straddles i_size.
+    let inside = i_size.saturating_sub(index * per_page).min(per_page);
+    if inside < per_page {
+        for slot in inside..per_page {
+            m.kernel.page_mut(page).bh[slot as usize].content = crate::types::Token::Zero;
+        }
+        m.emit(actor, "block_write_full_page", Change::BlocksZeroed { page, first: inside, end: per_page });
+    }
+    for slot in 0..inside {
+        let lblk = index * per_page + slot;
+        let pblk = match m.kernel.page(page).bh[slot as usize].mapped {
+            Some(pblk) => pblk,
+            None => match m.kernel.inode(file).blocks[lblk as usize] {
+                Extent::Written(p) | Extent::Unwritten(p) => p,
+                Extent::Hole => {
+                    m.emit(actor, "ext4_bio_write_page", Change::Nothing);
+                    continue;
+                }
+                Extent::Delalloc => {
+                    let Some(p) = m.kernel.alloc_block(file, lblk) else {
+                        m.kernel.page_mut(page).dirty = true;
+                        m.emit(actor, "ext4_writepage", Change::NoSpace { ino: file, lblk });
+                        continue;
+                    };
+                    let extent = alloc.allocated(p);
+                    m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
+                    allocated = true;
+                    m.emit(actor, "ext4_writepage", Change::BlockMapped { ino: file, lblk, extent, allocated: true });
+                    p
+                }
+            },
+        };
+        m.kernel.page_mut(page).bh[slot as usize].mapped = Some(pblk);
+        let token = m.kernel.page(page).bh[slot as usize].content;
+        m.kernel.disk[pblk as usize] = token;
+        m.emit(actor, "submit_bh", Change::DiskWrite { pblk, ino: file, lblk, token });
+        let blocks = &mut m.kernel.inode_mut(file).blocks;
+        if blocks[lblk as usize] == Extent::Unwritten(pblk) {
+            blocks[lblk as usize] = Extent::Written(pblk);
+        }
+    }
+    m.kernel.page_mut(page).writeback = false;
+    allocated
 }

@@ -365,6 +365,12 @@ pub enum Change {
         ino: Ino,
         disksize: Lblk,
     },
+    /// `ext4_orphan_add` (`add`) or `ext4_orphan_del` of `ino` in the running transaction
+    /// (`crate::journal`): part of the on-disk inode, like `i_disksize`.
+    Orphan {
+        ino: Ino,
+        add: bool,
+    },
     /// jbd2 locked the running transaction (`T_LOCKED`, after waiting for its handles): the
     /// metadata it commits is the metadata now; later changes go to the next transaction.
     /// `ordered` blocks newly allocated in it have their page in the page cache: under
@@ -619,6 +625,8 @@ impl Change {
                 format!("the map of {} {range} is stale; map again", file(ino))
             }
             Change::DiskSizeSet { ino, disksize } => format!("i_disksize of {} = {disksize}", file(ino)),
+            Change::Orphan { ino, add: true } => format!("puts {} on the orphan list", file(ino)),
+            Change::Orphan { ino, add: false } => format!("takes {} off the orphan list", file(ino)),
             Change::TransactionLocked { ordered } => {
                 format!(
                     "locks the running transaction; {ordered} cached page(s) over blocks it allocated to write first"
@@ -1080,6 +1088,9 @@ impl Change {
             // The cookie covers the whole data fork (XFS's if_seq), not the map's range.
             Change::IomapValid { ino, .. } => out.push(read(Extents(ino, PageRange::to_eof(0)))),
             Change::DiskSizeSet { ino, .. } => out.extend([write(DiskSize(ino)), read(ISize(ino))]),
+            // The orphan list entry is the on-disk inode's, which the commit reads with
+            // i_disksize.
+            Change::Orphan { ino, .. } => out.push(write(DiskSize(ino))),
             // It copied every inode's size, i_disksize and block map and looked at their pages:
             // taken to have read everything (it runs once per commit).
             Change::TransactionLocked { .. } => out.extend([read(Anything), write(Committed)]),

@@ -42,6 +42,9 @@ pub struct DiskInode {
     /// `EXT4_I(inode)->i_disksize`, in pages: the size the inode in the running transaction
     /// says, which a commit writes to disk.
     pub i_disksize: Lblk,
+    /// On the orphan list in the running transaction (`ext4_orphan_add` .. `ext4_orphan_del`):
+    /// a change that left blocks past `i_disksize` is under way, and remount must finish it.
+    pub orphan: bool,
     /// What the last commit made durable.
     pub committed: Committed,
 }
@@ -54,13 +57,29 @@ pub struct Committed {
     /// The block map at the commit. Delayed allocations are in-memory reservations, never on
     /// disk: they are holes here.
     pub blocks: Vec<Extent>,
+    /// On the committed orphan list: `ext4_orphan_cleanup` truncates it at mount.
+    pub orphan: bool,
 }
 
 impl Committed {
     /// The block map `blocks` as a commit writes it.
-    pub fn of(size: Lblk, blocks: &[Extent]) -> Committed {
+    pub fn of(size: Lblk, blocks: &[Extent], orphan: bool) -> Committed {
         let blocks = blocks.iter().map(|&e| if e == Extent::Delalloc { Extent::Hole } else { e }).collect();
-        Committed { size, blocks }
+        Committed { size, blocks, orphan }
+    }
+
+    /// `ext4_orphan_cleanup` at mount, for this inode: on the orphan list (and linked: the
+    /// model has no unlink), it is truncated to its size (`ext4_truncate`: every block past
+    /// `i_disksize` freed) and taken off the list. The inode as remount leaves it.
+    pub fn ext4_orphan_cleanup(&self) -> Committed {
+        let mut inode = self.clone();
+        if inode.orphan {
+            for extent in inode.blocks.iter_mut().skip(inode.size as usize) {
+                *extent = Extent::Hole;
+            }
+            inode.orphan = false;
+        }
+        inode
     }
 }
 
@@ -71,6 +90,10 @@ impl Committed {
 pub struct Remounted {
     pub size: Lblk,
     pub pages: Vec<(Token, Option<Pblk>)>,
+    /// Pages past the size that still map a block after orphan cleanup: blocks a crash left
+    /// allocated beyond EOF (a leak, not an exposure: no read reaches them). Empty whenever
+    /// the change that left them put the inode on the orphan list, as ext4 does.
+    pub past_size: Vec<Lblk>,
 }
 
 impl crate::Kernel {
@@ -82,7 +105,11 @@ impl crate::Kernel {
         self.durable.inodes = self
             .inodes
             .iter()
-            .map(|inode| DiskInode { i_disksize: inode.i_size, committed: Committed::of(inode.i_size, &inode.blocks) })
+            .map(|inode| DiskInode {
+                i_disksize: inode.i_size,
+                orphan: false,
+                committed: Committed::of(inode.i_size, &inode.blocks, false),
+            })
             .collect();
     }
 
@@ -100,9 +127,20 @@ impl crate::Kernel {
         true
     }
 
-    /// What remount finds of `ino`: the committed size and map, and the disk as it is now.
+    /// `ext4_orphan_add` (`add`) or `ext4_orphan_del` of `ino` in the running transaction, if
+    /// durability is modelled; returns whether it did.
+    pub fn set_orphan(&mut self, ino: Ino, add: bool) -> bool {
+        if !self.durable.enabled {
+            return false;
+        }
+        self.durable.inodes[ino as usize].orphan = add;
+        true
+    }
+
+    /// What remount finds of `ino`: the committed size and map after `ext4_orphan_cleanup`,
+    /// and the disk as it is now.
     pub fn remounted(&self, ino: Ino) -> Remounted {
-        let committed = &self.durable.inodes[ino as usize].committed;
+        let committed = &self.durable.inodes[ino as usize].committed.ext4_orphan_cleanup();
         let pages = (0..committed.size)
             .map(|lblk| match committed.blocks[lblk as usize] {
                 Extent::Written(p) => (self.disk[p as usize], Some(p)),
@@ -110,6 +148,26 @@ impl crate::Kernel {
                 Extent::Hole | Extent::Delalloc => (Token::Zero, None),
             })
             .collect();
-        Remounted { size: committed.size, pages }
+        let past_size = (committed.size..committed.blocks.len() as Lblk)
+            .filter(|&lblk| committed.blocks[lblk as usize].pblk().is_some())
+            .collect();
+        Remounted { size: committed.size, pages, past_size }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ext4_orphan_cleanup frees what an interrupted truncate left past the committed size,
+    /// and only for an inode on the committed orphan list.
+    #[test]
+    fn orphan_cleanup_truncates_past_the_committed_size() {
+        let blocks = [Extent::Written(3), Extent::Written(4), Extent::Delalloc];
+        let on_list = Committed::of(1, &blocks, true).ext4_orphan_cleanup();
+        assert_eq!(on_list.blocks, vec![Extent::Written(3), Extent::Hole, Extent::Hole]);
+        assert!(!on_list.orphan);
+        let off_list = Committed::of(1, &blocks, false).ext4_orphan_cleanup();
+        assert_eq!(off_list.blocks, vec![Extent::Written(3), Extent::Written(4), Extent::Hole]);
     }
 }

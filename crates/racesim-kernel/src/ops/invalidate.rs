@@ -10,7 +10,7 @@
 //! Every one of them holds `i_rwsem` exclusive; what else they hold across eviction and block
 //! freeing is the policy's [`InvalidationLock`].
 
-use super::journal::disksize_follows;
+use super::journal::{disksize_follows, ext4_orphan};
 use super::locking::{Frame, Held};
 use super::{RETRIES_MAX, Retries, Task};
 use crate::cpu::{Cpu, Machine};
@@ -245,6 +245,11 @@ impl<C: Cpu> Task<'_, C> {
                 m.kernel.inode_mut(file).blocks[lblk as usize] = Extent::Hole;
             }
             m.emit(actor, function, Change::BlocksFreed { ino: file, range, count });
+            // ext4_truncate: "if (inode->i_nlink) ext4_orphan_del(handle, inode)", in the
+            // handle that freed the blocks.
+            if function == "ext4_truncate" {
+                ext4_orphan(m, actor, function, file, false);
+            }
         });
     }
 
@@ -255,6 +260,11 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         self.cpu.step(|m| {
             let old = m.kernel.inode(file).i_size;
+            // ext4_setattr: a shrinking truncate goes on the orphan list in the handle that
+            // writes i_disksize ("if (ext4_handle_valid(handle) && shrink) ext4_orphan_add").
+            if disksize_too && i_size < old {
+                ext4_orphan(m, actor, "ext4_setattr", file, true);
+            }
             m.kernel.inode_mut(file).i_size = i_size;
             m.emit(actor, function, Change::ISizeSet { ino: file, i_size });
             if disksize_too {

@@ -4,8 +4,10 @@
 //! Everything here runs only where [`crate::journal::Durability::enabled`] is set (a scenario
 //! that commits or crashes). Simplified (docs/model.md, "Crash and remount"): one journal and
 //! one transaction at a time; the commit record is one step and needs no barrier; the journal
-//! is never checkpointed (the committed metadata is what remount reads); orphan-list recovery
-//! is not modelled.
+//! is never checkpointed (the committed metadata is what remount reads). The orphan list
+//! (`ext4_orphan_add` / `ext4_orphan_del`) is set in the steps of the kernel functions that
+//! change `i_disksize` or free blocks, and `ext4_orphan_cleanup` runs on the crash's image
+//! ([`crate::journal::Committed::ext4_orphan_cleanup`]).
 
 use super::Task;
 use crate::cpu::Cpu;
@@ -32,7 +34,10 @@ impl<C: Cpu> Task<'_, C> {
         let (locked, freed, ordered, tid) = self.cpu.step(|m| {
             let k = &mut m.kernel;
             let locked: Vec<Committed> = (0..k.inodes.len())
-                .map(|i| Committed::of(k.durable.inodes[i].i_disksize, &k.inodes[i].blocks))
+                .map(|i| {
+                    let disk = &k.durable.inodes[i];
+                    Committed::of(disk.i_disksize, &k.inodes[i].blocks, disk.orphan)
+                })
                 .collect();
             let freed = std::mem::take(&mut k.durable.freed);
             k.durable.locked_tid += 1;
@@ -124,9 +129,29 @@ impl<C: Cpu> Task<'_, C> {
         }
         let actor = self.actor;
         self.cpu.step(|m| {
+            // The same handle puts a shrinking inode on the orphan list first.
+            if size < m.kernel.inode(file).i_size {
+                ext4_orphan(m, actor, "ext4_setattr", file, true);
+            }
             m.kernel.set_i_disksize(file, size);
             m.emit(actor, "ext4_setattr", Change::DiskSizeSet { ino: file, disksize: size });
         });
+    }
+}
+
+/// `ext4_orphan_add` (`add`) or `ext4_orphan_del` of `file`, in the step of the handle that
+/// does it (`ext4_setattr`'s shrinking truncate and the failed write's cleanup add it in the
+/// handle that changes or checks the size; `ext4_truncate` deletes it in the handle that frees
+/// the last blocks): a no-op unless durability is modelled.
+pub fn ext4_orphan(
+    m: &mut crate::cpu::Machine,
+    actor: crate::types::ActorId,
+    function: &'static str,
+    file: Ino,
+    add: bool,
+) {
+    if m.kernel.set_orphan(file, add) {
+        m.emit(actor, function, Change::Orphan { ino: file, add });
     }
 }
 

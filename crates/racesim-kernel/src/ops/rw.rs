@@ -6,7 +6,7 @@
 //! the DAX read/write path that goes straight to the blocks.
 
 use super::fault::{FaultError, find_or_add_locked_page, map_page_buffers, pte_store};
-use super::journal::disksize_follows;
+use super::journal::{disksize_follows, ext4_orphan};
 use super::locking::{Frame, Held};
 use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation};
 use crate::cpu::Cpu;
@@ -254,6 +254,11 @@ impl<C: Cpu> Task<'_, C> {
                     let i_size = m.kernel.inode(file).i_size;
                     let index = unwritten.end - 1;
                     m.emit(actor, "ext4_write_end", Change::ISizeCheck { ino: file, index, i_size });
+                    // "Add inode to orphan list in case we crash before truncate finishes"
+                    // (ext4_write_begin, ext4_write_end): ext4_truncate takes it off.
+                    if unwritten.end > i_size {
+                        ext4_orphan(m, actor, "ext4_write_end", file, true);
+                    }
                     i_size
                 });
                 if unwritten.end <= i_size {

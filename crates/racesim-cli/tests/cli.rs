@@ -767,3 +767,23 @@ fn bench_json_reports_the_reference_search_cost() {
     let mean = record["reference_search_nodes_mean"].as_f64().expect("a mean");
     assert!(max >= 33 && mean >= 33.0 && mean <= max as f64, "{record}");
 }
+
+#[test]
+fn the_exhaustive_search_is_refused_for_blocks_smaller_than_a_page() {
+    // Its footprints name blocks where such a file has pages: a `verified` there would claim
+    // more than the search showed, so run, bench and check refuse it as bad input.
+    for args in [
+        &["run", "scenarios/isize_extended_mkwrite.toml", "--strategy", "exhaustive"][..],
+        &["bench", "scenarios/isize_extended_mkwrite.toml", "--strategy", "exhaustive"][..],
+        &["run", "scenarios/isize_extended_mkwrite.toml", "--preemption-bound", "2"][..],
+    ] {
+        let o = racesim(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("blocks are smaller than a page"), "{args:?}: {err}");
+    }
+    let o = racesim(&["check", "scenarios/isize_extended_mkwrite.toml", "--strategy", "exhaustive"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_ne!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("bad input") && out.contains("blocks are smaller than a page"), "{out}");
+}

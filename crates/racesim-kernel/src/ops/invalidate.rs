@@ -274,13 +274,14 @@ impl<C: Cpu> Task<'_, C> {
         })
     }
 
-    /// truncate(2) to `size` pages (down or up).
+    /// truncate(2) to `size` blocks (down or up).
     pub fn truncate(&mut self, file: Ino, size: Lblk) -> Outcome {
-        if self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page > 1) {
-            return self.truncate_blocks(file, size);
-        }
+        // `size` counts blocks: pages, unless the file's blocks are smaller than a page. Then
+        // the locks and the frame's range are those of the page that holds the new EOF.
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let i_rwsem = self.lock_i_rwsem(file);
-        let frame = self.enter(Func::Truncate, file, size, PageRange::to_eof(size));
+        let eof_page = size / per_page;
+        let frame = self.enter(Func::Truncate, file, eof_page, PageRange::to_eof(eof_page));
         // ext4_setattr fences unlocked direct reads only while it waits (1b65007e9870: so that
         // new ones cannot starve inode_dio_wait).
         self.fence_unlocked_dio(file, true);
@@ -296,42 +297,13 @@ impl<C: Cpu> Task<'_, C> {
         // under MMAPLOCK.
         self.break_layouts(&frame, file);
         if size < old {
-            self.truncate_pagecache_range(file, PageRange::to_eof(size));
-            self.at(&frame, Point::TruncateRemoveSpace);
-            self.remove_space(file, PageRange::to_eof(size), "ext4_truncate");
-        }
-        self.leave(frame);
-        self.release("inode_unlock", i_rwsem);
-        Outcome::Ok
-    }
-
-    /// truncate(2) of a file whose blocks are smaller than a page, to `size` blocks: the steps of
-    /// [`Task::truncate`], with what differs when EOF can fall inside a page. The locks and the
-    /// frame's range are those of the page that holds the new EOF.
-    ///
-    /// Down: `truncate_pagecache` unmaps and evicts the pages wholly past the new EOF
-    /// (`holebegin = round_up(newsize, PAGE_SIZE)`); the page that straddles it stays cached and
-    /// mapped, and `truncate_inode_pages_range` zeroes it from the new EOF to its end
-    /// (`zero_user_segment`) and discards the buffers of the blocks there
-    /// (`do_invalidatepage` -> `block_invalidatepage`), before `ext4_truncate` frees the blocks.
-    /// `ext4_block_truncate_page` runs only "if (inode->i_size & (blocksize - 1))": sizes here
-    /// are whole blocks, so it never has a partial block to zero.
-    ///
-    /// Up: after `i_size_write`, `pagecache_isize_extended` on the page that straddled the old
-    /// EOF, as the policy says.
-    fn truncate_blocks(&mut self, file: Ino, size: Lblk) -> Outcome {
-        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
-        let i_rwsem = self.lock_i_rwsem(file);
-        let eof_page = size / per_page;
-        let frame = self.enter(Func::Truncate, file, eof_page, PageRange::to_eof(eof_page));
-        self.fence_unlocked_dio(file, true);
-        self.inode_dio_wait(file);
-        self.fence_unlocked_dio(file, false);
-        self.setattr_disksize(file, size);
-        let old = self.set_i_size(file, size, "i_size_write", self.policy.disksize_i_data_sem);
-        self.at(&frame, Point::TruncateInvalidate);
-        self.break_layouts(&frame, file);
-        if size < old {
+            // truncate_pagecache unmaps and evicts the pages wholly past the new EOF
+            // (`holebegin = round_up(newsize, PAGE_SIZE)`); a page that straddles it (blocks
+            // smaller than a page) stays cached and mapped, and truncate_inode_pages_range
+            // zeroes it from the new EOF and discards the buffers there
+            // (`zero_user_segment`, `do_invalidatepage` -> `block_invalidatepage`).
+            // `ext4_block_truncate_page` runs only "if (inode->i_size & (blocksize - 1))":
+            // sizes here are whole blocks, so it never has a partial block to zero.
             self.truncate_pagecache_range(file, PageRange::to_eof(size.div_ceil(per_page)));
             if !size.is_multiple_of(per_page) {
                 self.truncate_partial_page(file, size);
@@ -339,6 +311,8 @@ impl<C: Cpu> Task<'_, C> {
             self.at(&frame, Point::TruncateRemoveSpace);
             self.remove_space(file, PageRange::to_eof(size), "ext4_truncate");
         } else if size > old {
+            // Up: the page that straddled the old EOF, as the policy says (nothing to do when
+            // blocks are as large as pages).
             self.pagecache_isize_extended(file, old, size);
         }
         self.leave(frame);

@@ -1,7 +1,8 @@
 //! Probe (development aid): the traces the naive bounded search reaches and bounded POR does
 //! not. `trace_probe <scenario.toml> <policy> <bound>`: per missing trace fingerprint, the
 //! decisions of a naive execution with it, its preemptions, whether unbounded DPOR explores
-//! it, and its replayed event log.
+//! it (unless a fourth argument `nodpor` skips that search, which can be long), and its
+//! replayed event log.
 mod probe_common;
 
 use racesim_explore::exhaustive::Mode;
@@ -36,7 +37,7 @@ fn main() {
     };
     let naive = run(Mode::Naive { bound: Some(bound) });
     let bpor = run(Mode::Bpor { bound });
-    let dpor = run(Mode::Dpor);
+    let dpor = if args.get(4).is_some_and(|a| a == "nodpor") { Seen::new() } else { run(Mode::Dpor) };
     let names = scenario.names();
     for (trace, (decisions, preemptions)) in naive.iter().filter(|(t, _)| !bpor.contains_key(t)) {
         println!(

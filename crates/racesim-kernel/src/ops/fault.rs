@@ -657,6 +657,10 @@ impl<C: Cpu> Task<'_, C> {
                 Err(FaultError::Sigbus)
             } else {
                 m.emit(actor, "block_page_mkwrite", Change::MappingCheck { page, attached: true });
+                // The page is inside EOF: that too was read (`i_size_read` before the check), and
+                // a step that shrinks i_size decides the other way, so the event says so (its
+                // footprint reads i_size, which orders it against i_size_write).
+                m.emit(actor, "block_page_mkwrite", Change::ISizeCheck { ino: file, index, i_size });
                 Ok(())
             }
         });

@@ -377,10 +377,11 @@ pub struct Exhaustive {
     /// Task ids are below this (main and the actors).
     width: usize,
     /// Bounded POR, unsharded: the requests of the subtrees on the current path, and the
-    /// requests that left each finished subtree, by configuration (docs/exhaustive.md,
-    /// "Finished subtrees").
+    /// requests that left each finished subtree, by configuration, with the fewest preemptions
+    /// before a subtree of that configuration that finished (docs/exhaustive.md, "Finished
+    /// subtrees": one with more preemptions explores no more).
     requests: Vec<Request>,
-    finished: std::collections::BTreeMap<u128, Rc<[Escape]>>,
+    finished: std::collections::BTreeMap<u128, (usize, Rc<[Escape]>)>,
 }
 
 /// Deviations from a node's first choice after which a sharded search deals subtrees out
@@ -391,10 +392,10 @@ const PREFIX_HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// A node's configuration (see [`Exhaustive::configuration`]) from the trace key and actor of
 /// the step before it, if any.
-fn configuration(parent: Option<(u128, u32)>, preemptions: usize, current: Option<u32>) -> u128 {
+fn configuration(parent: Option<(u128, u32)>, current: Option<u32>) -> u128 {
     use std::hash::{Hash, Hasher};
     let mut h = std::hash::DefaultHasher::new();
-    (parent, preemptions, current).hash(&mut h);
+    (parent, current).hash(&mut h);
     parent.map_or(0, |p| p.0) ^ u128::from(h.finish())
 }
 
@@ -479,11 +480,14 @@ impl Exhaustive {
         matches!(self.mode, Mode::Bpor { .. }) && self.shard.is_none()
     }
 
-    /// What decides a subtree's exploration under bounded POR: the trace of the steps before
-    /// it (which fixes the kernel state and every actor's progress), the actor that ran last
-    /// (where the running block began, and the next preemption), the preemptions so far.
-    fn configuration(&self, i: usize, preemptions: usize, current: Option<u32>) -> u128 {
-        configuration(i.checked_sub(1).map(|k| (self.nodes[k].key, self.nodes[k].chosen)), preemptions, current)
+    /// What decides a subtree's exploration under bounded POR, but for the preemptions so far:
+    /// the trace of the steps before it (which fixes the kernel state and every actor's
+    /// progress), the actor that ran last (where the running block began, and the next
+    /// preemption). The preemptions so far only bound it: a subtree explores everything the
+    /// same configuration's subtree with more preemptions before it would (docs/exhaustive.md),
+    /// so the cache keeps them beside the key.
+    fn configuration(&self, i: usize, current: Option<u32>) -> u128 {
+        configuration(i.checked_sub(1).map(|k| (self.nodes[k].key, self.nodes[k].chosen)), current)
     }
 
     /// Records a request of a race reversal, for the summaries of finished subtrees.
@@ -556,7 +560,11 @@ impl Exhaustive {
         {
             escapes.sort();
             escapes.dedup();
-            self.finished.insert(self.nodes[m].config, Rc::from(escapes));
+            // Keep the subtree with the most budget left: it stands for the others.
+            let (config, preemptions) = (self.nodes[m].config, self.nodes[m].preemptions);
+            if self.finished.get(&config).is_none_or(|&(p, _)| preemptions < p) {
+                self.finished.insert(config, (preemptions, Rc::from(escapes)));
+            }
         }
     }
 
@@ -758,10 +766,10 @@ impl Exhaustive {
             _ => {}
         }
         if self.caching() {
-            let config = self.configuration(i, preemptions, current);
-            if let Some(escapes) = self.finished.get(&config).cloned() {
-                // Equivalent to a finished subtree: its requests are made here, and the rest of
-                // this execution is not analysed.
+            let config = self.configuration(i, current);
+            if let Some((_, escapes)) = self.finished.get(&config).filter(|(p, _)| *p <= preemptions).cloned() {
+                // Equivalent to a finished subtree that had at least this budget left: its
+                // requests are made here, and the rest of this execution is not analysed.
                 self.replay(i, &escapes);
                 self.blocked = true;
                 self.summary.redundant += 1;

@@ -252,10 +252,10 @@ fn bounded_por_covers_every_trace_of_the_naive_bounded_search() {
             "invalidate_lock",
             vec![(0, 2, 2, 2), (1, 18, 35, 16), (2, 127, 455, 61), (3, 305, 3_467, 126)],
         ),
-        // The writer's page_mkwrite checked i_size without its event saying so when the page
-        // was inside EOF, so it commuted with collapse's i_size_write: bounded POR missed 2 of
-        // 62 traces at bound 2 (10 of 219 at bound 3; read_into_mmap_collapse 2 of 74 and 14
-        // of 263), and their outcomes: SIGBUS where collapse moved EOF below the page while
+        // The writer's page_mkwrite checked i_size without its footprint saying so when the
+        // page was inside EOF, so it commuted with collapse's i_size_write: bounded POR missed
+        // 2 of 62 traces at bound 2 (10 of 219 at bound 3; read_into_mmap_collapse 2 of 74 and
+        // 14 of 263), and their outcomes: SIGBUS where collapse moved EOF below the page while
         // the writer held its page lock.
         (
             shipped("collapse_mmap"),
@@ -306,6 +306,8 @@ fn bounded_por_covers_every_trace_of_the_naive_bounded_search() {
             "invalidate_lock",
             vec![(0, 2, 2, 2), (1, 9, 21, 7), (2, 21, 164, 7), (3, 26, 786, 7)],
         ),
+        // Blocks smaller than a page: footprints widened to the whole file.
+        (shipped("isize_extended_mkwrite"), "legacy_3_17", vec![(0, 2, 2, 2), (1, 13, 48, 11), (2, 54, 396, 28)]),
         (load_vs_truncate(), "legacy", vec![(0, 2, 2, 2), (1, 9, 22, 7), (2, 28, 160, 10), (3, 35, 835, 11)]),
         (stores_and_load(), "legacy", vec![(0, 6, 6, 6), (1, 42, 60, 24), (2, 147, 402, 36), (3, 235, 1_752, 36)]),
         (read_vs_reclaim(), "legacy", vec![(0, 2, 2, 2), (1, 5, 12, 3), (2, 9, 65, 3), (3, 10, 174, 3)]),

@@ -550,7 +550,7 @@ impl<C: Cpu> Task<'_, C> {
             let held = self.lock_page("grab_cache_page_write_begin", page);
             let attached = self.cpu.step(|m| {
                 let attached = m.kernel.page(page).attached;
-                m.emit(actor, "grab_cache_page_write_begin", Change::MappingCheck { page, attached });
+                m.emit(actor, "grab_cache_page_write_begin", Change::MappingCheck { page, attached, i_size_of: None });
                 attached
             });
             if attached {

@@ -474,11 +474,6 @@ fn check_expectation_with(
     settings: &Settings,
 ) -> CaseResult {
     let strategy = case_strategy(scenario, expect, settings);
-    if strategy.is_exhaustive()
-        && let Some(refusal) = scenario.exhaustive_refusal()
-    {
-        return result(case, Status::BadInput, refusal, 0, None);
-    }
     let schedules_max = if strategy.is_exhaustive() { settings.executions_max } else { settings.schedules };
     let config =
         ExploreConfig { window: scenario.window.clone(), ..ExploreConfig::new(strategy, settings.seed, schedules_max) };

@@ -137,11 +137,6 @@ pub fn resolve(
     let scenario = Scenario::load(path).map_err(|e| crate::bad_file(&e))?;
     let policies = choose_policies(&scenario, policy).map_err(bad_input)?;
     let strategy = scenario.strategy_or(parse_strategy(strategy).map_err(bad_input)?);
-    if strategy.is_exhaustive()
-        && let Some(refusal) = scenario.exhaustive_refusal()
-    {
-        return Err(bad_input(refusal));
-    }
     Ok((scenario, policies, strategy))
 }
 
@@ -203,11 +198,6 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(requested) => scenario.strategy_or(requested),
         Err(e) => return bad_input(e),
     };
-    if strategy.is_exhaustive()
-        && let Some(refusal) = scenario.exhaustive_refusal()
-    {
-        return bad_input(refusal);
-    }
     let shard = match parse_search_shard(args.shard.as_deref(), strategy) {
         Ok(s) => s,
         Err(e) => return bad_input(e),

@@ -120,6 +120,9 @@ pub enum Change {
     MappingCheck {
         page: PageId,
         attached: bool,
+        /// The file whose `i_size` the same check compared the page with, if it did
+        /// (`block_page_mkwrite`'s `page_offset(page) > size`): part of what the step read.
+        i_size_of: Option<Ino>,
     },
     BlockMapped {
         ino: Ino,
@@ -501,8 +504,8 @@ impl Change {
             Change::PageRead { page, extent, token, .. } => {
                 format!("page#{page} read from {}: {}", extent_name(extent), token_name(token, names))
             }
-            Change::MappingCheck { page, attached: true } => format!("page#{page} still in the mapping"),
-            Change::MappingCheck { page, attached: false } => format!("page#{page} was truncated; retry"),
+            Change::MappingCheck { page, attached: true, .. } => format!("page#{page} still in the mapping"),
+            Change::MappingCheck { page, attached: false, .. } => format!("page#{page} was truncated; retry"),
             Change::BlockMapped { ino, lblk, extent, allocated } => {
                 let how = if allocated { "allocated" } else { "found" };
                 format!("{}:{lblk} -> {} ({how})", file(ino), extent_name(extent))
@@ -841,6 +844,14 @@ impl Event {
     pub fn accesses(&self, out: &mut Vec<Access>) {
         let first = out.len();
         self.change.accesses(out);
+        // wait_on_page_writeback queues on the page lock only while the page is under
+        // writeback: the request read the page's flags, which the IO completion writes.
+        if self.function == "wait_on_page_writeback"
+            && let Change::LockWait { class: LockClass::Page(page), .. }
+            | Change::LockAcquired { class: LockClass::Page(page), .. } = self.change
+        {
+            out.push(Access { object: Object::Page(page), write: false });
+        }
         if matches!(self.change, Change::PagesFound { .. }) && LOOKUPS_OF_EVERY_PAGE.contains(&self.function) {
             let mut i = first;
             while i < out.len() {
@@ -970,7 +981,12 @@ impl Change {
                     out.push(read(Block(p)));
                 }
             }
-            Change::MappingCheck { page, .. } => out.push(read(Page(page))),
+            Change::MappingCheck { page, i_size_of, .. } => {
+                out.push(read(Page(page)));
+                if let Some(ino) = i_size_of {
+                    out.push(read(ISize(ino)));
+                }
+            }
             Change::BlockMapped { ino, lblk, extent, allocated } => {
                 // A delayed allocation is reported with `allocated: false` (no block, no
                 // buffer_new) whether this step reserved it over a hole or found it: taken as a

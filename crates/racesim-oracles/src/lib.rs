@@ -739,6 +739,31 @@ pub fn completed(outcome: Outcome) -> bool {
     matches!(outcome, Outcome::Ok | Outcome::Pages(_))
 }
 
+/// A file whose blocks are smaller than a page counts some indices in blocks (the events that
+/// name a block: stores, user reads, block mappings, disk writes, freed ranges) and others in
+/// pages (the page cache, PTEs), so a range its events name is not always in the unit the
+/// object is keyed by: a store to block 3 names PTE 3 where the PTE of page 0 is meant. Every
+/// ranged object of such a file is widened to the whole file, which only adds dependencies
+/// (conservative, so the reduction stays sound; those files are small, docs/exhaustive.md).
+fn widen_sub_page_ranges(kernel: &Kernel, accesses: &mut [racesim_kernel::event::Access]) {
+    use racesim_kernel::event::Object;
+    use racesim_kernel::types::PageRange;
+    let sub_page = |ino: Ino| kernel.inodes.get(ino as usize).is_some_and(|i| i.blocks_per_page > 1);
+    for access in accesses {
+        match &mut access.object {
+            Object::CacheSlots(ino, range)
+            | Object::Extents(ino, range)
+            | Object::Ptes(ino, range)
+            | Object::CachedPages(ino, range)
+                if sub_page(*ino) =>
+            {
+                *range = PageRange::WHOLE
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The complete footprint of `event` for a partial-order reduction: the kernel objects it
 /// names ([`Event::accesses`]) plus what the oracles read or update when they judge it.
 /// Two steps whose footprints do not conflict may be swapped without changing any verdict,
@@ -773,7 +798,9 @@ pub fn judge_accesses(
 ) {
     use racesim_kernel::event::{Access, Object};
     use racesim_kernel::types::PageRange;
+    let first = out.len();
     event.accesses(out);
+    widen_sub_page_ranges(kernel, &mut out[first..]);
     let read = |object| Access { object, write: false };
     let write = |object| Access { object, write: true };
     let begin = |ino: Ino| read(Object::ItemEnds(ino, None));

@@ -223,17 +223,6 @@ impl Scenario {
     pub fn strategy_or(&self, requested: Option<StrategyKind>) -> StrategyKind {
         requested.or(self.strategy).unwrap_or(StrategyKind::Random)
     }
-
-    /// Why this scenario cannot be searched exhaustively, if it cannot: the partial-order
-    /// reduction's footprints name a block where a file of blocks smaller than a page has a
-    /// page, so a `verified` verdict would claim more than the search showed (docs/model.md).
-    pub fn exhaustive_refusal(&self) -> Option<String> {
-        let file = self.files.iter().find(|f| f.blocks_per_page > 1)?;
-        Some(format!(
-            "{}: the exhaustive search is not available for file '{}', whose blocks are smaller than a page; use random or pct",
-            self.path, file.name
-        ))
-    }
 }
 
 /// Matches events of one actor, optionally of one kernel function.

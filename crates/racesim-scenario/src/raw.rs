@@ -413,22 +413,6 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
             }
         },
     };
-    // The partial-order reduction's footprints name a block where a file of smaller blocks has
-    // a page: the exhaustive search is not sound for such files yet (docs/model.md).
-    if files.iter().any(|f| f.blocks_per_page > 1) {
-        let exhaustive = matches!(strategy, Some(StrategyKind::Exhaustive { .. }));
-        if exhaustive || verify.is_some() {
-            let span = if exhaustive {
-                raw.strategy.as_ref().map(|s| s.span())
-            } else {
-                raw.verify.as_ref().map(|v| v.span())
-            };
-            return Err(cx.error(
-                span.unwrap_or(0..0),
-                "the exhaustive search is not available for files whose blocks are smaller than a page; use random or pct",
-            ));
-        }
-    }
     Ok(Scenario {
         processes,
         ignore,

@@ -498,7 +498,7 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         self.cpu.step(|m| {
             let attached = m.kernel.page(page).attached;
-            m.emit(actor, function, Change::MappingCheck { page, attached });
+            m.emit(actor, function, Change::MappingCheck { page, attached, i_size_of: None });
             attached
         })
     }
@@ -650,13 +650,17 @@ impl<C: Cpu> Task<'_, C> {
             let p = m.kernel.page(page);
             let i_size = m.kernel.inode(file).i_size_pages();
             if !p.attached {
-                m.emit(actor, "block_page_mkwrite", Change::MappingCheck { page, attached: false });
+                m.emit(actor, "block_page_mkwrite", Change::MappingCheck { page, attached: false, i_size_of: None });
                 Err(FaultError::Retry)
             } else if p.index >= i_size {
                 m.emit(actor, "block_page_mkwrite", Change::ISizeCheck { ino: file, index, i_size });
                 Err(FaultError::Sigbus)
             } else {
-                m.emit(actor, "block_page_mkwrite", Change::MappingCheck { page, attached: true });
+                m.emit(
+                    actor,
+                    "block_page_mkwrite",
+                    Change::MappingCheck { page, attached: true, i_size_of: Some(file) },
+                );
                 Ok(())
             }
         });

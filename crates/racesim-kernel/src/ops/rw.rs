@@ -260,6 +260,10 @@ impl<C: Cpu> Task<'_, C> {
                 if end > old_size {
                     inode.i_size = end;
                     m.emit(actor, "generic_write_end", Change::ISizeSet { ino: file, i_size: end });
+                } else {
+                    // Read to decide (and for pagecache_isize_extended's old_size): declared.
+                    let index = end - 1;
+                    m.emit(actor, "generic_write_end", Change::ISizeCheck { ino: file, index, i_size: old_size });
                 }
                 // As for page-sized blocks (write_one_page): ext4_update_i_disksize, with
                 // delalloc only once the block is allocated.
@@ -650,7 +654,7 @@ impl<C: Cpu> Task<'_, C> {
             let held = self.lock_page("grab_cache_page_write_begin", page);
             let attached = self.cpu.step(|m| {
                 let attached = m.kernel.page(page).attached;
-                m.emit(actor, "grab_cache_page_write_begin", Change::MappingCheck { page, attached });
+                m.emit(actor, "grab_cache_page_write_begin", Change::MappingCheck { page, attached, i_size_of: None });
                 attached
             });
             if attached {
@@ -891,9 +895,11 @@ impl<C: Cpu> Task<'_, C> {
             let end = (first + count).min((index + 1) * per_page);
             let frame = self.enter(Func::CopyPageToUser, file, index, PageRange::page(index));
             let done = self.cpu.step(|m| {
+                // The copy's length depends on i_size: declared (the exhaustive search's
+                // footprints), whether or not it cuts the copy.
                 let i_size = m.kernel.inode(file).i_size;
+                m.emit(actor, "generic_file_buffered_read", Change::ISizeCheck { ino: file, index: lblk, i_size });
                 if lblk >= i_size {
-                    m.emit(actor, "generic_file_buffered_read", Change::ISizeCheck { ino: file, index: lblk, i_size });
                     return 0;
                 }
                 let to = end.min(i_size);

@@ -29,7 +29,7 @@ use crate::{Case, CaseKind};
 use racesim_explore::{ExploreConfig, StrategyKind};
 use racesim_kernel::Policy;
 use racesim_kernel::placement::{LockName, Mode, Placement, RangeSpec};
-use racesim_kernel::policy::{BufferedWriteMap, DaxZeroing, DioWritePostInvalidate};
+use racesim_kernel::policy::{BufferedWriteMap, DaxZeroing, DioWritePostInvalidate, IsizeExtended};
 use racesim_scenario::{Expect, Scenario};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -76,7 +76,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 10] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 11] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -97,6 +97,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 10] = [
     ),
     ("disksize_i_data_sem", "true", "false", "90e775b71ac4: truncate and writeback update i_disksize under i_data_sem"),
     ("dax_break_layouts", "true", "false", "5fac7408d828 / 430657b6be89: truncate and punch wait for DAX pins"),
+    (
+        "pagecache_isize_extended",
+        "write_protect",
+        "none",
+        "90a8020278c1: the page straddling the old EOF is write-protected when i_size grows (blocks smaller than a page)",
+    ),
 ];
 
 fn field_value(policy: &Policy, field: &str) -> String {
@@ -115,6 +121,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
             DioWritePostInvalidate::AtCompletion => "at_completion".into(),
         },
         "buffered_write_map" => policy.buffered_write_map.name().to_string(),
+        "pagecache_isize_extended" => policy.pagecache_isize_extended.name().to_string(),
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }
@@ -131,6 +138,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "dax_break_layouts" => policy.dax_break_layouts = false,
         "dio_write_post_invalidate" => policy.dio_write_post_invalidate = DioWritePostInvalidate::AfterDirectIo,
         "buffered_write_map" => policy.buffered_write_map = BufferedWriteMap::Iomap,
+        "pagecache_isize_extended" => policy.pagecache_isize_extended = IsizeExtended::None,
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }

@@ -30,6 +30,10 @@ pub struct BenchArgs {
     /// With `exhaustive` (implied): at most B preemptions.
     #[arg(long, value_name = "B")]
     preemption_bound: Option<usize>,
+    /// With `exhaustive`: explore only shard K of N of the search tree (as `run --shard`), and
+    /// show the shard's own and foreign executions (its balance against the others).
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -114,6 +118,10 @@ pub fn bench(args: BenchArgs) -> u8 {
     if args.schedules == 0 {
         return bad_input("--schedules must be at least 1");
     }
+    let shard = match crate::run::parse_search_shard(args.shard.as_deref(), strategy) {
+        Ok(shard) => shard,
+        Err(message) => return bad_input(message),
+    };
     if args.format == Format::Human {
         line(format!(
             "bench {} ({}), {} schedules per policy, {} seed {}, release build: {}",
@@ -142,6 +150,7 @@ pub fn bench(args: BenchArgs) -> u8 {
         let config = ExploreConfig {
             stop_at_first_finding: false,
             count_traces: strategy.is_exhaustive(),
+            shard,
             ..ExploreConfig::new(strategy, args.seed, args.schedules)
         };
         let rss_early = std::rc::Rc::new(std::cell::Cell::new(None));
@@ -225,14 +234,26 @@ pub fn bench(args: BenchArgs) -> u8 {
             let per_trace = summary.executions as f64 / distinct.max(1) as f64;
             // Coverage words are a clean run's; with violations, say how many and whether
             // the search finished.
-            let what = match report.coverage() {
-                Some(c) if report.findings == 0 => c.to_string(),
+            // A shard verifies only its part of the search: say which.
+            let what = match crate::run::coverage_text(&report) {
+                Some(c) if report.findings == 0 => c,
                 _ if summary.complete => format!("complete, {} violating", thousands(report.findings)),
                 _ => format!("incomplete, {} violating", thousands(report.findings)),
             };
+            // A shard's own executions are its share of the search; its foreign ones (the first
+            // execution of each other shard's subtree) are the price of dealing without talking.
+            let shard_text = summary.shard.map_or(String::new(), |s| {
+                format!(
+                    ", shard {}/{}: {} own + {} foreign",
+                    s.index + 1,
+                    s.count,
+                    thousands(summary.executions - summary.foreign),
+                    thousands(summary.foreign)
+                )
+            });
             match args.format {
                 Format::Human => line(format!(
-                    "  {:<32} exhaustive: {} executions ({what}), {} distinct traces, {:.0} executions/s, {:.2} executions per distinct trace, {} redundant",
+                    "  {:<32} exhaustive: {} executions ({what}){shard_text}, {} distinct traces, {:.0} executions/s, {:.2} executions per distinct trace, {} redundant",
                     policy.name,
                     thousands(summary.executions),
                     thousands(distinct),
@@ -249,6 +270,9 @@ pub fn bench(args: BenchArgs) -> u8 {
                         "executions": summary.executions,
                         "distinct_traces": distinct,
                         "redundant_executions": summary.redundant,
+                        "shard": summary.shard.map(|s| format!("{}/{}", s.index + 1, s.count)),
+                        "own_executions": summary.executions - summary.foreign,
+                        "foreign_executions": summary.foreign,
                         "executions_per_second": rate,
                         "executions_per_distinct_trace": per_trace,
                     })

@@ -62,8 +62,8 @@ pub struct Summary {
     /// one explored before (stopped being analysed at that point; their rest runs unjudged).
     pub redundant: u64,
 
-    /// Executions whose subtree belongs to another shard (run only down to the frontier, to
-    /// learn the shared top of the tree).
+    /// Executions whose subtree belongs to another shard (the first execution of each such
+    /// subtree, which every shard runs and analyses alike to learn the shared top of the tree).
     pub foreign: u64,
     /// Every execution the mode asks for was explored.
     pub complete: bool,
@@ -111,10 +111,11 @@ impl Summary {
 }
 
 /// Where this search sits in a sharded one: shard `index` of `count` (0-based). Every shard
-/// explores the top of the reduced tree alike, down to a frontier (an execution's second
-/// deviation from a node's first choice); the subtrees below it are dealt out by a hash of the
-/// deviations; an alternative above the frontier that only a race below it calls for is
-/// explored by the shard that found it (docs/exhaustive.md, "Sharding").
+/// explores the top of the reduced tree alike, down to a frontier (a deviation from a node's
+/// first choice deep enough in its execution, [`DPOR_FRONTIER`]), and the first execution of
+/// every subtree below it; the subtrees are dealt out by a hash of the deviations above them;
+/// an alternative above the frontier that only a race in a subtree's later executions calls
+/// for is explored by the shard that found it (docs/exhaustive.md, "Sharding").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
     pub index: u32,
@@ -354,12 +355,19 @@ pub struct Exhaustive {
     /// This execution's `armed` and `waiting` have been brought to the state before its first
     /// new step.
     restored: bool,
-    /// This execution stopped being analysed: sleep-set blocked, or another shard's.
+    /// This execution stopped being analysed: sleep-set blocked, or equivalent to a finished
+    /// subtree.
     blocked: bool,
+    /// This execution's subtree is another shard's (it is the subtree's first execution).
     foreign: bool,
-    /// Deviations so far in this execution, and a hash of where they were.
+    /// This execution deviated below its frontier (it is not its subtree's first execution).
+    beyond_first: bool,
+    /// Deviations so far in this execution, and a hash of where they were and what they chose.
     deviations_seen: usize,
     prefix_hash: u64,
+    /// Sharded: the depth from which a deviation crosses the frontier (set by the first
+    /// execution, see [`DPOR_FRONTIER`]).
+    deal_depth: usize,
     /// Node where this execution crossed the frontier (its last node above it).
     frontier: Option<usize>,
     /// First node of this execution whose choice is a local one (`usize::MAX`: none).
@@ -384,10 +392,17 @@ pub struct Exhaustive {
     finished: std::collections::BTreeMap<u128, (usize, Rc<[Escape]>)>,
 }
 
-/// Deviations from a node's first choice after which a sharded search deals subtrees out
-/// (the frontier). One leaves few subtrees to deal (poor balance); three makes every shard run
-/// many more prefixes of the others (measured in docs/exhaustive.md).
-const FRONTIER_DEVIATIONS: usize = 2;
+/// Where a sharded search deals subtrees out (the frontier), as (deviations, eighths): at the
+/// first deviation from a node's first choice that is at least the `deviations`-th of its
+/// execution and at least `eighths` eighths of the first execution's length deep (and past the
+/// first node, whose alternatives are too few subtrees). Unbounded DPOR's executions
+/// deviate often and its subtrees are the larger the shallower they start: three deviations,
+/// three eighths deep leave many subtrees, none of them large (two deviations left 101 on
+/// readahead_mkwrite_punch, one of them 42% of the search). Under a preemption bound
+/// executions deviate rarely: deeper, most would stay above the frontier, which every shard
+/// runs. Measured in docs/exhaustive.md ("Sharding").
+const DPOR_FRONTIER: (usize, usize) = (3, 3);
+const BOUNDED_FRONTIER: (usize, usize) = (1, 0);
 const PREFIX_HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// A node's configuration (see [`Exhaustive::configuration`]) from the trace key and actor of
@@ -434,8 +449,10 @@ impl Exhaustive {
             restored: false,
             blocked: false,
             foreign: false,
+            beyond_first: false,
             deviations_seen: 0,
             prefix_hash: PREFIX_HASH_SEED,
+            deal_depth: usize::MAX,
             frontier: None,
             local_from: usize::MAX,
             exhausted: false,
@@ -474,10 +491,35 @@ impl Exhaustive {
         matches!(self.mode, Mode::Dpor | Mode::Bpor { .. })
     }
 
-    /// Bounded POR remembers finished subtrees (not when sharded: a shard's subtrees depend on
-    /// the other shards' frontier).
+    /// Bounded POR remembers finished subtrees (sharded, only those this shard explores alone:
+    /// see [`Exhaustive::own_subtree`]).
     fn caching(&self) -> bool {
-        matches!(self.mode, Mode::Bpor { .. }) && self.shard.is_none()
+        matches!(self.mode, Mode::Bpor { .. })
+    }
+
+    /// Whether the subtree of node `m` of the current path is this shard's alone and explored
+    /// whole by it, as the unsharded search would: below the frontier of a subtree dealt to
+    /// it, or below a local choice. Only such subtrees are remembered when finished. Always
+    /// true unsharded.
+    fn own_subtree(&self, m: usize) -> bool {
+        self.shard.is_none()
+            || (!self.foreign && self.frontier.is_some_and(|f| m > f))
+            || (self.local_from != usize::MAX && m > self.local_from)
+    }
+
+    /// Whether node `m` of the current path may stand for a finished subtree remembered
+    /// before: its subtree is this shard's ([`Exhaustive::own_subtree`]), and the races of this
+    /// execution there are analysed by this shard alone (not the first execution of a dealt
+    /// subtree, whose races every shard analyses alike).
+    fn may_skip(&self, m: usize) -> bool {
+        self.own_subtree(m) && (self.shard.is_none() || self.beyond_first || m > self.local_from)
+    }
+
+    /// Node `m`'s subtree is finished but not remembered: the requests its races made serve
+    /// no subtree above (none of which is remembered either).
+    fn forget_requests(&mut self, m: usize) {
+        let start = self.nodes[m].log_start.min(self.requests.len());
+        self.requests.truncate(start);
     }
 
     /// What decides a subtree's exploration under bounded POR, but for the preemptions so far:
@@ -714,7 +756,7 @@ impl Exhaustive {
         }
         let id = |t: &TaskId| usize::from(*t) as u32;
         let i = self.depth;
-        if i < self.replay_len && !self.blocked && !self.foreign {
+        if i < self.replay_len && !self.blocked {
             // Replaying the previous execution's choice (every point of an execution but its
             // new suffix): kept lean, it is most points.
             self.depth += 1;
@@ -739,9 +781,6 @@ impl Exhaustive {
             return None;
         }
         let current = current.filter(|c| runnable.contains(c)).map(|c| id(&c));
-        if self.foreign {
-            return Some(TaskId::from(current.unwrap_or_else(|| id(&runnable[0])) as usize));
-        }
         self.depth += 1;
         self.fresh(i, runnable, current)
     }
@@ -767,7 +806,9 @@ impl Exhaustive {
         }
         if self.caching() {
             let config = self.configuration(i, current);
-            if let Some((_, escapes)) = self.finished.get(&config).filter(|(p, _)| *p <= preemptions).cloned() {
+            if let Some((_, escapes)) =
+                self.finished.get(&config).filter(|(p, _)| *p <= preemptions && self.may_skip(i)).cloned()
+            {
                 // Equivalent to a finished subtree that had at least this budget left: its
                 // requests are made here, and the rest of this execution is not analysed.
                 self.replay(i, &escapes);
@@ -810,18 +851,22 @@ impl Exhaustive {
 
     /// The choice at node `i`: a deviation from its first choice counts towards the frontier.
     fn note_choice(&mut self, i: usize) {
-        if self.shard.is_none() || self.frontier.is_some() {
+        if self.shard.is_none() {
             return;
         }
         let node = &self.nodes[i];
         if node.chosen == node.first {
             return;
         }
-        self.deviations_seen += 1;
+        if self.frontier.is_some() {
+            self.beyond_first = true;
+            return;
+        }
         for x in [i as u64, node.chosen as u64] {
             self.prefix_hash = (self.prefix_hash ^ x).wrapping_mul(0x0100_0000_01b3);
         }
-        if self.deviations_seen == FRONTIER_DEVIATIONS {
+        self.deviations_seen += 1;
+        if self.deviations_seen >= self.frontier_rule().0 && i >= self.deal_depth {
             self.decide_shard(i);
         }
     }
@@ -838,6 +883,12 @@ impl Exhaustive {
         }
     }
 
+    /// The frontier's (deviations, depth in eighths of the first execution), see
+    /// [`DPOR_FRONTIER`].
+    fn frontier_rule(&self) -> (usize, usize) {
+        if self.mode == Mode::Dpor { DPOR_FRONTIER } else { BOUNDED_FRONTIER }
+    }
+
     /// A new execution begins.
     pub fn begin(&mut self) {
         self.last_trace = None;
@@ -847,6 +898,7 @@ impl Exhaustive {
         self.restored = false;
         self.blocked = false;
         self.foreign = false;
+        self.beyond_first = false;
         self.deviations_seen = 0;
         self.prefix_hash = PREFIX_HASH_SEED;
         self.frontier = None;
@@ -857,17 +909,33 @@ impl Exhaustive {
     pub fn ended(&mut self, log: &[Event], kernel: &Kernel) {
         self.close_pending(log, kernel);
         self.summary.executions += 1;
+        if self.shard.is_some() && self.summary.executions == 1 {
+            // The first execution deviates nowhere: its length is the same in every shard. Never
+            // at the first node, whose alternatives (an actor each) are too few subtrees.
+            self.deal_depth = (self.nodes.len() * self.frontier_rule().1 / 8).max(1);
+        }
         if self.shard.is_some() && self.frontier.is_none() {
             // Fewer deviations than the frontier needs: the whole execution is above it.
             self.decide_shard(usize::MAX);
         }
-        // Nodes past the point of a blocked or foreign execution were never created.
+        // Nodes past the point of a blocked execution were never created.
         let first_new = self.replay_len.saturating_sub(1);
-        // A foreign execution's nodes are those above the frontier: every shard analyses them
+        // The races of a subtree's first execution (foreign or not) are analysed by every shard
         // alike, which keeps the top of the reduced tree the same in every shard.
         self.analyse(first_new);
         if self.foreign {
             self.summary.foreign += 1;
+            // The rest of the subtree is another shard's: forget the nodes below the frontier.
+            let keep = self.frontier.map_or(self.nodes.len(), |f| f.saturating_add(1)).min(self.nodes.len());
+            if self.caching() && keep < self.nodes.len() {
+                self.forget_requests(keep);
+            }
+            while self.nodes.len() > keep {
+                if let Some(mut done) = self.nodes.pop() {
+                    done.sleep.clear();
+                    self.spare.push(done);
+                }
+            }
         } else {
             if !self.blocked
                 && let Some(traces) = self.traces.as_mut()
@@ -969,9 +1037,10 @@ impl Exhaustive {
                 if self.nodes[j].woken_by == Some(i as u32) {
                     continue;
                 }
-                // Sharded: a race whose later step is above the frontier, on a path of shared
-                // choices, is found by every shard alike; any other is this shard's own.
-                let shared = j <= self.frontier.unwrap_or(usize::MAX) && j < self.local_from;
+                // Sharded: a race whose later step is above the frontier, or in the first
+                // execution of a subtree, on a path of shared choices, is found by every shard
+                // alike; any other (found in a subtree's later executions) is this shard's own.
+                let shared = (j <= self.frontier.unwrap_or(usize::MAX) || !self.beyond_first) && j < self.local_from;
                 self.reverse(i, j, shared);
             }
             self.nodes[j].races = races;
@@ -1132,7 +1201,12 @@ impl Exhaustive {
                 return;
             }
             if self.caching() {
-                self.remember(self.nodes.len() - 1);
+                let m = self.nodes.len() - 1;
+                if self.own_subtree(m) {
+                    self.remember(m);
+                } else {
+                    self.forget_requests(m);
+                }
             }
             if let Some(mut done) = self.nodes.pop() {
                 // Its sleep set holds footprints other nodes share: let them go now.

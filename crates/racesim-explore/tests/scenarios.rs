@@ -121,9 +121,11 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::StaleData, "ordered_commit_crash", "legacy_data_writeback", "legacy"),
         // Blocks smaller than a page: a store past EOF in the straddling page shows once the file
         // grows (before Foster's 2024 zeroing in pagecache_isize_extended), and a store through
-        // a PTE made writable before i_size grew is dropped at writeback (before 90a8020278c1).
+        // a PTE made writable before i_size grew is dropped at writeback (before 90a8020278c1),
+        // whether truncate up or an extending write(2) grew it.
         (Oracle::StaleData, "eof_tail_truncate_up", "invalidate_lock", "invalidate_lock_zero_eof"),
         (Oracle::LostWrite, "isize_extended_mkwrite", "legacy_3_17", "legacy"),
+        (Oracle::LostWrite, "isize_extended_write", "legacy_3_17", "legacy"),
     ];
     let all = scenarios();
     for oracle in Oracle::ALL {

@@ -107,6 +107,11 @@ pub struct BufferHead {
     /// `BH_Mapped` with `b_blocknr`: the block `get_block` cached here. Writeback writes here
     /// without consulting the block map; an unmapped buffer over a hole is skipped.
     pub mapped: Option<Pblk>,
+    /// `BH_Uptodate`: the buffer holds the block's data. Every buffer of an uptodate page is;
+    /// of a page that is not, only the blocks a write(2) copied into (`__block_commit_write`
+    /// marks the page uptodate once every buffer is). `block_read_full_page` reads only the
+    /// others, and writeback writes only these (a buffer that is not uptodate is never dirty).
+    pub uptodate: bool,
 }
 
 /// What a PTE points at.
@@ -412,7 +417,7 @@ impl Kernel {
             pins: 0,
             lock,
             bh: vec![
-                BufferHead { content: Token::Zero, mapped: None };
+                BufferHead { content: Token::Zero, mapped: None, uptodate: false };
                 bh_count(self.inodes[ino as usize].blocks_per_page)
             ],
         });

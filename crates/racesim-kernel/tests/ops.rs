@@ -473,6 +473,70 @@ fn pagecache_isize_extended_write_protects_the_straddling_page_as_the_policy_say
     }
 }
 
+/// write(2) of blocks 1 and 2 of a page that is not cached: `__block_write_begin` maps only
+/// those two buffers and reads nothing, the page stays not uptodate (blocks 0 and 3 are not),
+/// writeback writes only the two written blocks, and a fault then reads the other two from disk
+/// (`block_read_full_page` leaves uptodate buffers alone).
+#[test]
+fn a_write_of_part_of_a_page_of_smaller_blocks_leaves_the_other_blocks_alone() {
+    let policy = policy("legacy");
+    let (mut m, ino) = machine_of_1k_blocks();
+    let write = Operation::Write {
+        file: ino,
+        page: 1,
+        pages: 2,
+        buffer: UserBuffer::Anonymous,
+        fail_at: None,
+        allocation: WriteAllocation::PerPage,
+    };
+    assert_eq!(run(&mut m, &policy, write, 1), Outcome::Pages(2));
+    let page = m.kernel.inode(ino).cache[0].unwrap();
+    let p = m.kernel.page(page);
+    assert!(p.dirty && !p.uptodate);
+    let uptodate: Vec<bool> = p.bh.iter().map(|b| b.uptodate).collect();
+    assert_eq!(uptodate, [false, true, true, false]);
+    let mapped: Vec<bool> = p.bh.iter().map(|b| b.mapped.is_some()).collect();
+    assert_eq!(mapped, [false, true, true, false]);
+    run(&mut m, &policy, Operation::Writeback { file: ino }, 2);
+    let on_disk: Vec<Token> = (0..4).map(|l| m.kernel.persistent_content(ino, l)).collect();
+    let written = |lblk| Token::Data { ino, lblk, write: 1 };
+    let initial = |lblk| Token::Data { ino, lblk, write: 0 };
+    assert_eq!(on_disk, [initial(0), written(1), written(2), initial(3)]);
+    run(&mut m, &policy, Operation::Load { file: ino, page: 3 }, 3);
+    let p = m.kernel.page(page);
+    assert!(p.uptodate);
+    let contents: Vec<Token> = p.bh.iter().map(|b| b.content).collect();
+    assert_eq!(contents, [initial(0), written(1), written(2), initial(3)]);
+    assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
+}
+
+/// A write(2) that starts past the page straddling EOF runs `pagecache_isize_extended(old_size,
+/// pos)` from its write_end (90a8020278c1): the PTE `page_mkwrite` made writable while that page
+/// straddled EOF is write-protected, or, before 3.18, stays writable.
+#[test]
+fn an_extending_write_runs_pagecache_isize_extended_as_the_policy_says() {
+    use racesim_kernel::policy::IsizeExtended;
+    for (what, writable_after) in [(IsizeExtended::WriteProtect, false), (IsizeExtended::None, true)] {
+        let mut policy = policy("legacy");
+        policy.pagecache_isize_extended = what;
+        let (mut m, ino) = machine_of_1k_blocks();
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 2 }, 1);
+        run(&mut m, &policy, Operation::Store { file: ino, page: 0 }, 2);
+        assert!(pte(&m, ino, 0).unwrap().writable);
+        let write = Operation::Write {
+            file: ino,
+            page: 4,
+            pages: 1,
+            buffer: UserBuffer::Anonymous,
+            fail_at: None,
+            allocation: WriteAllocation::PerPage,
+        };
+        assert_eq!(run(&mut m, &policy, write, 3), Outcome::Pages(1));
+        assert_eq!(m.kernel.inode(ino).i_size, 5);
+        assert_eq!(pte(&m, ino, 0).unwrap().writable, writable_after, "{what:?}");
+    }
+}
+
 /// iomap (XFS 4.8+): one `->iomap_begin` maps the holes of a two-page write as one delayed
 /// extent, both pages are written with that map, and writeback allocates their blocks; with
 /// the validity cookie (6.2+) each folio's check finds the map still valid when nothing

@@ -61,14 +61,19 @@ impl RefFile {
             && lblk < self.size.div_ceil(self.blocks_per_page) * self.blocks_per_page
     }
 
-    /// What a reader would see now: the uptodate cached page where there is one, else the disk.
+    /// What a reader would see now: the uptodate cached page (or buffer) where there is one,
+    /// else the disk.
     pub fn visible(kernel: &Kernel, ino: Ino) -> Self {
         let mut file = RefFile::from_kernel(kernel, ino);
         let per_page = file.blocks_per_page;
         for lblk in 0..file.size.min(FILE_PAGES_MAX) {
             if let Some(page) = kernel.inode(ino).cache[(lblk / per_page) as usize] {
                 let p = kernel.page(page);
-                if p.uptodate && p.attached {
+                // Blocks smaller than a page: per buffer, since a write(2) into a page that is
+                // not uptodate makes the blocks it copied uptodate, and a reader's
+                // block_read_full_page leaves those and reads the others from the disk.
+                let uptodate = if per_page > 1 { p.bh[(lblk % per_page) as usize].uptodate } else { p.uptodate };
+                if uptodate && p.attached {
                     file.pages[lblk as usize] =
                         if per_page > 1 { p.bh[(lblk % per_page) as usize].content } else { p.content };
                 }

@@ -457,6 +457,7 @@ impl Scenario {
                         let bh = &mut kernel.page_mut(page).bh[slot as usize];
                         bh.content = token;
                         bh.mapped = if dirty { extent.pblk() } else { None };
+                        bh.uptodate = true;
                     }
                     let p = kernel.page_mut(page);
                     p.uptodate = true;
@@ -661,6 +662,12 @@ impl Scenario {
                             1 => format!("file = {}, page = {page}", file(f)),
                             n => format!("file = {}, page = {}, block = {}", file(f), page / n, page % n),
                         }
+                    }
+                    Operation::Read { file: f, page, pages, .. } | Operation::Write { file: f, page, pages, .. }
+                        if self.files[f as usize].blocks_per_page > 1 =>
+                    {
+                        let n = self.files[f as usize].blocks_per_page;
+                        format!("file = {}, page = {}, block = {}, blocks = {pages}", file(f), page / n, page % n)
                     }
                     Operation::Read { file: f, page, pages, buffer } => {
                         format!("file = {}, page = {page}, pages = {pages}{}", file(f), mapped_buffer(buffer, "into"))

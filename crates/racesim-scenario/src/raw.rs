@@ -151,7 +151,8 @@ struct RawOp {
 }
 
 /// The operations modelled for a file whose blocks are smaller than a page.
-const SUBPAGE_OPERATIONS: &[&str] = &["mmap", "munmap", "load", "store", "truncate", "writeback", "fsync", "msync"];
+const SUBPAGE_OPERATIONS: &[&str] =
+    &["mmap", "munmap", "load", "store", "read", "write", "truncate", "writeback", "fsync", "msync"];
 
 /// Operation names, with the fields each takes, for messages.
 const OPERATIONS: &[(&str, &str)] = &[
@@ -159,8 +160,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("munmap", "file"),
     ("load", "file, page, block?"),
     ("store", "file, page, block?"),
-    ("read", "file, page, pages, into_mmap?, into_page?"),
-    ("write", "file, page, pages, from_mmap?, from_page?, fail_at?, alloc?"),
+    ("read", "file, page, pages, block?, blocks?, into_mmap?, into_page?"),
+    ("write", "file, page, pages, block?, blocks?, from_mmap?, from_page?, fail_at?, alloc?"),
     ("truncate", "file, size | blocks"),
     ("punch_hole", "file, page, pages"),
     ("madvise_remove", "file, page, pages"),
@@ -637,9 +638,10 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             ),
         ));
     }
-    for (field, value, owners) in
-        [("block", &raw.block, &["load", "store"][..]), ("blocks", &raw.blocks, &["truncate"][..])]
-    {
+    for (field, value, owners) in [
+        ("block", &raw.block, &["load", "store", "read", "write"][..]),
+        ("blocks", &raw.blocks, &["truncate", "read", "write"][..]),
+    ] {
         let Some(value) = value else { continue };
         if !owners.contains(&name) {
             return Err(cx.error(
@@ -789,6 +791,73 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 Operation::Load { file: ino, page: p }
             } else {
                 Operation::Store { file: ino, page: p }
+            }
+        }
+        "write" | "read" if per_page > 1 => {
+            // A file of smaller blocks names blocks: from block `block` of page `page`, `blocks`
+            // blocks (or `pages` whole pages), as load and store name them.
+            let page = page.ok_or_else(|| missing("page"))?;
+            let block = raw.block.as_ref().map_or(0, |b| *b.get_ref());
+            if let Some(b) = raw.block.as_ref().filter(|b| *b.get_ref() >= per_page) {
+                return Err(cx.error(
+                    b.span(),
+                    format!(
+                        "block {} is not a block of a page of '{}' (0 to {})",
+                        b.get_ref(),
+                        file.name,
+                        per_page - 1
+                    ),
+                ));
+            }
+            let (count, span) = match (pages, &raw.blocks) {
+                (Some(_), Some(b)) => return Err(cx.error(b.span(), "give 'pages' or 'blocks', not both")),
+                (Some(n), None) => (n.get_ref().saturating_mul(per_page), n.span()),
+                (None, Some(b)) => (*b.get_ref(), b.span()),
+                (None, None) => return Err(missing("blocks")),
+            };
+            if count == 0 {
+                return Err(cx.error(span, format!("a {name} must cover at least 1 block")));
+            }
+            let first = page.get_ref().saturating_mul(per_page).saturating_add(block);
+            if first.checked_add(count).is_none_or(|end| end > FILE_PAGES_MAX) {
+                return Err(cx.error(
+                    span,
+                    format!(
+                        "the blocks [{first}, {}) go past the model's {FILE_PAGES_MAX} blocks of '{}'",
+                        first.saturating_add(count),
+                        file.name
+                    ),
+                ));
+            }
+            // What write(2) and read(2) on such a file do not model yet (docs/model.md, "Blocks
+            // smaller than a page"): refused rather than run as something else.
+            let unmodelled = [
+                ("from_mmap", raw.from_mmap.as_ref().map(|f| f.span())),
+                ("into_mmap", raw.into_mmap.as_ref().map(|f| f.span())),
+                ("fail_at", raw.fail_at.as_ref().map(|f| f.span())),
+                ("alloc", raw.alloc.as_ref().filter(|a| a.get_ref() != "per_page").map(|a| a.span())),
+            ];
+            if let Some((field, span)) = unmodelled.into_iter().find_map(|(f, s)| s.map(|s| (f, s))) {
+                return Err(cx.error(
+                    span,
+                    format!(
+                        "{name}: '{field}' is not modelled for '{}', whose blocks are smaller than a page (block_size {})",
+                        file.name,
+                        4096 / per_page
+                    ),
+                ));
+            }
+            if name == "read" {
+                Operation::Read { file: ino, page: first, pages: count, buffer: UserBuffer::Anonymous }
+            } else {
+                Operation::Write {
+                    file: ino,
+                    page: first,
+                    pages: count,
+                    buffer: UserBuffer::Anonymous,
+                    fail_at: None,
+                    allocation: WriteAllocation::PerPage,
+                }
             }
         }
         "read" | "readahead" | "fallocate" => {

@@ -894,7 +894,11 @@ pub(crate) fn map_page_buffers(
     // create_empty_buffers comes first: the page has buffers even if get_block then fails.
     m.kernel.page_mut(page).buffers = true;
     if !m.kernel.page(page).bh.is_empty() {
-        return map_block_buffers(m, actor, function, file, page, alloc);
+        // block_page_mkwrite: `end = size & ~PAGE_MASK` on the page that straddles EOF.
+        let p = m.kernel.page(page).index;
+        let inode = m.kernel.inode(file);
+        let inside = inode.i_size.saturating_sub(p * inode.blocks_per_page).min(inode.blocks_per_page);
+        return map_block_buffers(m, actor, function, file, page, alloc, 0..inside);
     }
     if let Some(pblk) = m.kernel.page(page).buffer_pblk {
         let extent = m.kernel.inode(file).blocks[index as usize];
@@ -927,16 +931,21 @@ pub(crate) fn map_page_buffers(
 
 /// `block_read_full_page` for a page of a file whose blocks are smaller than a page (ext4's
 /// mpage path falls back to it when a page's blocks are not one contiguous mapped run, and
-/// reads the same): per buffer, a block past EOF is zeroed ("iblock < lblock" fails), a mapped
+/// reads the same): per buffer, one that is uptodate is left as it is ("if
+/// (buffer_uptodate(bh)) continue": the blocks a write(2) copied into a page that was not
+/// uptodate), a block past EOF is zeroed ("iblock < lblock" fails), a mapped
 /// buffer is read from the block it caches, an unmapped one is mapped by `get_block(create =
 /// 0)` if the block map has a written block there, and zeroed otherwise (a hole, an unwritten
-/// or delayed extent). One step for the page, one event per block.
+/// or delayed extent). One step for the page, one event per block it reads.
 fn block_read_full_page(m: &mut Machine, actor: crate::types::ActorId, page: PageId) {
     let (ino, index) = (m.kernel.page(page).ino, m.kernel.page(page).index);
     let inode = m.kernel.inode(ino);
     let (per_page, i_size) = (inode.blocks_per_page, inode.i_size);
     for slot in 0..per_page {
         let lblk = index * per_page + slot;
+        if m.kernel.page(page).bh[slot as usize].uptodate {
+            continue;
+        }
         let extent = m.kernel.inode(ino).blocks[lblk as usize];
         let cached = m.kernel.page(page).bh[slot as usize].mapped;
         let pblk = if lblk >= i_size {
@@ -955,6 +964,7 @@ fn block_read_full_page(m: &mut Machine, actor: crate::types::ActorId, page: Pag
         let bh = &mut m.kernel.page_mut(page).bh[slot as usize];
         bh.mapped = pblk;
         bh.content = token;
+        bh.uptodate = true;
         let shown = match pblk {
             Some(p) if extent.pblk() != Some(p) => Extent::Written(p),
             _ => extent,
@@ -966,30 +976,29 @@ fn block_read_full_page(m: &mut Machine, actor: crate::types::ActorId, page: Pag
     m.kernel.page_mut(page).uptodate = true;
 }
 
-/// `__block_write_begin` over the part of the page inside EOF, as `block_page_mkwrite` calls it
-/// for a file whose blocks are smaller than a page (`end = size & ~PAGE_MASK` on the page that
-/// straddles EOF): every buffer of a block inside EOF is mapped, a hole getting a block (or a
-/// delayed allocation); the buffers past EOF are left unmapped ("allocating blocks beyond
-/// i_size is generally undesirable", 90a8020278c1). On an uptodate page a new block's buffer
-/// is not zeroed: the page's bytes there are what goes to disk. One step; one event per block
-/// it maps. Returns whether it allocated a block, `None` on ENOSPC.
-fn map_block_buffers(
+/// `__block_write_begin` over the buffers `slots` of a page of a file whose blocks are smaller
+/// than a page: `block_page_mkwrite` calls it over the part of the page inside EOF (`end =
+/// size & ~PAGE_MASK` on the page that straddles EOF), write(2)'s `write_begin` over the
+/// blocks the write covers. Every buffer of `slots` is mapped, a hole getting a block (or a
+/// delayed allocation); the others are left as they are, so past EOF they stay unmapped
+/// ("allocating blocks beyond i_size is generally undesirable", 90a8020278c1). On an uptodate
+/// page a new block's buffer is not zeroed: the page's bytes there are what goes to disk. One
+/// step; one event per block it maps. Returns whether it allocated a block, `None` on ENOSPC.
+pub(crate) fn map_block_buffers(
     m: &mut Machine,
     actor: crate::types::ActorId,
     function: &'static str,
     file: Ino,
     page: PageId,
     alloc: AllocKind,
+    slots: std::ops::Range<Lblk>,
 ) -> Option<bool> {
+    m.kernel.page_mut(page).buffers = true;
     let index = m.kernel.page(page).index;
-    let inode = m.kernel.inode(file);
-    let (per_page, i_size) = (inode.blocks_per_page, inode.i_size);
+    let per_page = m.kernel.inode(file).blocks_per_page;
     let mut any = false;
-    for slot in 0..per_page {
+    for slot in slots {
         let lblk = index * per_page + slot;
-        if lblk >= i_size {
-            break;
-        }
         if let Some(pblk) = m.kernel.page(page).bh[slot as usize].mapped {
             let extent = m.kernel.inode(file).blocks[lblk as usize];
             let shown = if extent.pblk() == Some(pblk) { extent } else { Extent::Written(pblk) };

@@ -359,7 +359,7 @@ impl<C: Cpu> Task<'_, C> {
     /// `page_mkclean` write-protects the page's PTEs and, if one was dirty, the page is dirtied
     /// (`set_page_dirty`); with the zeroing, a dirty page is then zeroed from `from` to `to` or
     /// the page's end (`folio_zero_segment`).
-    fn pagecache_isize_extended(&mut self, file: Ino, from: Lblk, to: Lblk) {
+    pub(super) fn pagecache_isize_extended(&mut self, file: Ino, from: Lblk, to: Lblk) {
         use crate::policy::IsizeExtended;
         let actor = self.actor;
         let what = self.policy.pagecache_isize_extended;

@@ -70,6 +70,9 @@ impl<C: Cpu> Task<'_, C> {
         allocation: WriteAllocation,
         write: WriteId,
     ) -> Outcome {
+        if self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page > 1) {
+            return self.write_blocks(file, page, pages, write);
+        }
         let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
         // What write(2) holds (i_rwsem, or a range lock per syscall or per page) is the
         // policy's placements.
@@ -182,6 +185,107 @@ impl<C: Cpu> Task<'_, C> {
             (0, false) => Outcome::Efault,
             (n, _) => Outcome::Pages(n),
         }
+    }
+
+    /// write(2) of `count` blocks from block `first` of a file whose blocks are smaller than a
+    /// page, from anonymous memory: `generic_perform_write` with the buffer-head `write_begin`
+    /// and `write_end` of ext4 (`ext4_write_begin` / `ext4_da_write_begin`, `ext4_write_end` /
+    /// `ext4_da_write_end` -> `generic_write_end`), page by page, each page's chunk the blocks
+    /// of that page the write covers:
+    ///
+    /// - `grab_cache_page_write_begin`, then `__block_write_begin` over the covered buffers
+    ///   only: each is mapped, a hole getting a block (or a delayed allocation); a buffer the
+    ///   write covers wholly is not read ("(block_start < from || block_end > to)" is false),
+    ///   and the buffers it does not cover are left as they are (unmapped, not read).
+    /// - the copy into the covered blocks of the page;
+    /// - `block_write_end` (`__block_commit_write`): the covered buffers uptodate and dirty
+    ///   (`mark_buffer_dirty` dirties the page), the page uptodate only if every buffer is;
+    ///   then, still under the page lock ("it's important to update i_size while still holding
+    ///   page lock: page writeout could otherwise come in and zero beyond i_size"), `i_size`
+    ///   grows to the chunk's end;
+    /// - after `unlock_page`, "if (old_size < pos) pagecache_isize_extended(inode, old_size,
+    ///   pos)" (90a8020278c1): a chunk that starts past the old EOF has made the blocks
+    ///   between them part of the file, and the page that straddled the old EOF may have a
+    ///   writable PTE that `page_mkwrite` gave it while those blocks were past EOF.
+    ///
+    /// Not modelled here (the scenario loader refuses them for such files): a user buffer in a
+    /// mapping, an injected copy failure, `alloc = "whole_range"`; iomap's cached map
+    /// (`buffered_write_map`) is not used: every policy runs this buffer-head path. On ENOSPC
+    /// in `write_begin` the write stops there without the failed write's cleanup.
+    fn write_blocks(&mut self, file: Ino, first: Lblk, count: Lblk, write: WriteId) -> Outcome {
+        let actor = self.actor;
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let (first_page, end_page) = (first / per_page, (first + count).div_ceil(per_page));
+        let frame = self.enter(Func::Write, file, first_page, PageRange::new(first_page, end_page));
+        let alloc = self.policy.write_alloc;
+        let mut written = 0;
+        for index in first_page..end_page {
+            // This page's chunk: blocks [start, end) of the file, buffers `slots` of the page.
+            let start = first.max(index * per_page);
+            let end = (first + count).min((index + 1) * per_page);
+            let slots = start - index * per_page..end - index * per_page;
+            let one = self.enter(Func::GenericPerformWrite, file, index, PageRange::page(index));
+            self.at(&one, Point::GpwWriteBegin);
+            let (page, page_lock) = self.grab_cache_page_write_begin(file, index);
+            self.at(&one, Point::GpwGetBlock);
+            let mapped = self.cpu.step(|m| {
+                super::fault::map_block_buffers(m, actor, "__block_write_begin", file, page, alloc, slots.clone())
+            });
+            if mapped.is_none() {
+                self.unlock_page("ext4_write_begin", page_lock);
+                self.leave(one);
+                break;
+            }
+            self.at(&one, Point::GpwCopy);
+            self.cpu.step(|m| {
+                for slot in slots.clone() {
+                    let token = Token::Data { ino: file, lblk: index * per_page + slot, write };
+                    m.kernel.page_mut(page).bh[slot as usize].content = token;
+                    m.emit(actor, "iov_iter_copy_from_user_atomic", Change::PageCopied { page, token });
+                }
+            });
+            let old_size = self.cpu.step(|m| {
+                let p = m.kernel.page_mut(page);
+                for slot in slots.clone() {
+                    p.bh[slot as usize].uptodate = true;
+                }
+                // "if (!partial) SetPageUptodate(page)".
+                if p.bh.iter().all(|bh| bh.uptodate) {
+                    p.uptodate = true;
+                }
+                p.dirty = true;
+                m.emit(actor, "block_write_end", Change::PageDirtied { page });
+                let inode = m.kernel.inode_mut(file);
+                let old_size = inode.i_size;
+                if end > old_size {
+                    inode.i_size = end;
+                    m.emit(actor, "generic_write_end", Change::ISizeSet { ino: file, i_size: end });
+                } else {
+                    // Read to decide (and for pagecache_isize_extended's old_size): declared.
+                    let index = end - 1;
+                    m.emit(actor, "generic_write_end", Change::ISizeCheck { ino: file, index, i_size: old_size });
+                }
+                // As for page-sized blocks (write_one_page): ext4_update_i_disksize, with
+                // delalloc only once the block is allocated.
+                let allocated = m.kernel.inode(file).blocks[end as usize - 1].pblk().is_some();
+                if m.kernel.durable.enabled
+                    && end > m.kernel.i_disksize(file)
+                    && (alloc != AllocKind::Delalloc || allocated)
+                {
+                    m.kernel.set_i_disksize(file, end);
+                    m.emit(actor, "ext4_update_i_disksize", Change::DiskSizeSet { ino: file, disksize: end });
+                }
+                old_size
+            });
+            self.unlock_page("generic_write_end", page_lock);
+            if old_size < start {
+                self.pagecache_isize_extended(file, old_size, start);
+            }
+            self.leave(one);
+            written += end - start;
+        }
+        self.leave(frame);
+        if written == 0 { Outcome::Enospc } else { Outcome::Pages(written) }
     }
 
     /// Allocates blocks for every hole of `range` in one go (`ext4_map_blocks` over the range /
@@ -644,6 +748,15 @@ impl<C: Cpu> Task<'_, C> {
     /// page cache through `page_cache_read` where pages are missing, into `buffer`. The copy to
     /// a mapped buffer is a store by this operation (`write` names its data).
     pub fn read(&mut self, file: Ino, page: Lblk, pages: Lblk, buffer: UserBuffer, write: WriteId) -> Outcome {
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        if per_page > 1 {
+            // `page` and `pages` count blocks; the frame's range is in pages.
+            let range = PageRange::new(page / per_page, (page + pages).div_ceil(per_page));
+            let frame = self.enter(Func::Read, file, range.start, range);
+            let outcome = self.read_blocks(file, page, pages);
+            self.leave(frame);
+            return outcome;
+        }
         let frame = self.enter(Func::Read, file, page, PageRange::new(page, page + pages));
         let outcome = self.read_locked(file, page, pages, buffer, write);
         self.leave(frame);
@@ -682,40 +795,10 @@ impl<C: Cpu> Task<'_, C> {
                 copied += 1;
                 continue;
             }
-            let cached = self.cpu.step(|m| {
-                let page = m.kernel.inode(file).cache[index as usize];
-                m.emit(actor, "find_get_page", Change::PageLookup { ino: file, index, page });
-                page.map(|p| (p, m.kernel.page(p).uptodate))
-            });
-            let page_id = match cached {
-                Some((p, true)) => p,
-                Some((p, false)) => {
-                    let held = self.lock_page("lock_page_killable", p);
-                    if !self.still_attached("generic_file_buffered_read", p) {
-                        // Truncated under us: look it up again.
-                        self.unlock_page("generic_file_buffered_read", held);
-                        continue 'pages;
-                    }
-                    // Only the page-lock holder reads a page in, so under the lock this is stable.
-                    let uptodate = self.cpu.peek(|m| m.kernel.page(p).uptodate);
-                    let held = if uptodate {
-                        held
-                    } else {
-                        match self.read_existing_page(file, p, held) {
-                            Ok(held) => held,
-                            Err(_) => continue 'pages,
-                        }
-                    };
-                    self.unlock_page("generic_file_buffered_read", held);
-                    p
-                }
-                None => match self.page_cache_read(file, index) {
-                    Ok((p, held)) => {
-                        self.unlock_page("generic_file_buffered_read", held);
-                        p
-                    }
-                    Err(_) => break,
-                },
+            let page_id = match self.buffered_read_page(file, index) {
+                ReadPage::Ready(p) => p,
+                ReadPage::Again => continue 'pages,
+                ReadPage::Stop => break,
             };
             // The copy runs with the page unlocked (filemap_read copies from an uptodate page it
             // holds a reference to, not its lock), so a fault on a buffer that maps this very
@@ -730,6 +813,108 @@ impl<C: Cpu> Task<'_, C> {
                 // mapped file's EOF): a short read, or EFAULT if nothing was copied.
                 CopyToUser::Fault if copied == 0 => return Outcome::Efault,
                 CopyToUser::Fault => break,
+            }
+        }
+        Outcome::Pages(copied)
+    }
+
+    /// The page of a read(2) at `index`, uptodate: `find_get_page`, `page_cache_read` on a
+    /// miss, or, for a cached page that is not uptodate, lock it, check it is still attached
+    /// and read it in.
+    fn buffered_read_page(&mut self, file: Ino, index: Lblk) -> ReadPage {
+        let actor = self.actor;
+        let cached = self.cpu.step(|m| {
+            let page = m.kernel.inode(file).cache[index as usize];
+            m.emit(actor, "find_get_page", Change::PageLookup { ino: file, index, page });
+            page.map(|p| (p, m.kernel.page(p).uptodate))
+        });
+        match cached {
+            Some((p, true)) => ReadPage::Ready(p),
+            Some((p, false)) => {
+                let held = self.lock_page("lock_page_killable", p);
+                if !self.still_attached("generic_file_buffered_read", p) {
+                    // Truncated under us: look it up again.
+                    self.unlock_page("generic_file_buffered_read", held);
+                    return ReadPage::Again;
+                }
+                // Only the page-lock holder reads a page in, so under the lock this is stable.
+                let uptodate = self.cpu.peek(|m| m.kernel.page(p).uptodate);
+                let held = if uptodate {
+                    held
+                } else {
+                    match self.read_existing_page(file, p, held) {
+                        Ok(held) => held,
+                        Err(_) => return ReadPage::Again,
+                    }
+                };
+                self.unlock_page("generic_file_buffered_read", held);
+                ReadPage::Ready(p)
+            }
+            None => match self.page_cache_read(file, index) {
+                Ok((p, held)) => {
+                    self.unlock_page("generic_file_buffered_read", held);
+                    ReadPage::Ready(p)
+                }
+                Err(_) => ReadPage::Stop,
+            },
+        }
+    }
+
+    /// Buffered read(2) of `count` blocks from block `first` of a file whose blocks are smaller
+    /// than a page, into anonymous memory: per page, the read's `i_size` check (in pages: the
+    /// page that straddles EOF is inside it), the page brought uptodate as for page-sized
+    /// blocks ([`Self::buffered_read_page`]: `block_read_full_page` per buffer), then the copy
+    /// of the page's blocks the read covers, cut at EOF as `filemap_read` cuts it ("isize =
+    /// i_size_read(inode); if (unlikely(iocb->ki_pos >= isize)) goto put_folios; end_offset =
+    /// min_t(loff_t, isize, iocb->ki_pos + iter->count)"), one `UserRead` per block. A page that
+    /// is not uptodate is read in whole even where the read covers only its uptodate blocks
+    /// (ext4's `block_is_partially_uptodate` would copy those without reading the page): the
+    /// blocks copied are the same.
+    fn read_blocks(&mut self, file: Ino, first: Lblk, count: Lblk) -> Outcome {
+        let actor = self.actor;
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let mut copied = 0;
+        let mut retries = Retries::new(self);
+        let mut retries_for = 0;
+        while copied < count {
+            let lblk = first + copied;
+            let index = lblk / per_page;
+            if retries_for != copied {
+                (retries, retries_for) = (Retries::new(self), copied);
+            }
+            assert!(retries.again(self), "model bug: read of {file}:{lblk} retried {RETRIES_MAX} times");
+            if self.check_i_size("generic_file_buffered_read", file, index).is_err() {
+                break;
+            }
+            let page = match self.buffered_read_page(file, index) {
+                ReadPage::Ready(p) => p,
+                ReadPage::Again => continue,
+                ReadPage::Stop => break,
+            };
+            // The blocks of this page the read covers.
+            let end = (first + count).min((index + 1) * per_page);
+            let frame = self.enter(Func::CopyPageToUser, file, index, PageRange::page(index));
+            let done = self.cpu.step(|m| {
+                // The copy's length depends on i_size: declared (the exhaustive search's
+                // footprints), whether or not it cuts the copy.
+                let i_size = m.kernel.inode(file).i_size;
+                m.emit(actor, "generic_file_buffered_read", Change::ISizeCheck { ino: file, index: lblk, i_size });
+                if lblk >= i_size {
+                    return 0;
+                }
+                let to = end.min(i_size);
+                for l in lblk..to {
+                    let token = m.kernel.page(page).bh[(l % per_page) as usize].content;
+                    let (path, from) = (ReadPath::ReadSyscall, ReadFrom::Page(page));
+                    m.emit(actor, "copy_page_to_user", Change::UserRead { ino: file, index: l, token, path, from });
+                }
+                to - lblk
+            });
+            self.leave(frame);
+            copied += done;
+            if lblk + done < end {
+                // EOF cut the copy short: the read returns what it copied.
+                break;
             }
         }
         Outcome::Pages(copied)
@@ -815,6 +1000,16 @@ impl<C: Cpu> Task<'_, C> {
         }
         panic!("model bug: copy of {file}:{index} to the user retried {RETRIES_MAX} times");
     }
+}
+
+/// What [`Task::buffered_read_page`] found.
+enum ReadPage {
+    /// The page, uptodate, unlocked.
+    Ready(PageId),
+    /// Truncated under the read: look it up again.
+    Again,
+    /// The page could not be read in: the read stops.
+    Stop,
 }
 
 /// What one page's copy to the user did.

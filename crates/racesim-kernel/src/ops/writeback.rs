@@ -236,7 +236,8 @@ impl<C: Cpu> Task<'_, C> {
 /// whole-block sizes, whole blocks: a partial block is never past EOF here). Each buffer inside EOF is written to the block it caches, or the block
 /// map's (a delayed allocation is allocated here); an unmapped buffer over a hole is skipped
 /// with its data ("A hole? We can safely clear the dirty bit"): the store through a PTE that
-/// `page_mkwrite` never saw for that block is lost. Returns whether it allocated a block.
+/// `page_mkwrite` never saw for that block is lost. A buffer that is not uptodate is not
+/// written. Returns whether it allocated a block.
 fn write_page_buffers(
     m: &mut crate::cpu::Machine,
     actor: crate::types::ActorId,
@@ -258,6 +259,13 @@ fn write_page_buffers(
     }
     for slot in 0..inside {
         let lblk = index * per_page + slot;
+        // A buffer that is not uptodate was never dirtied (a block a write(2) into a page that
+        // was not uptodate did not cover): ext4_bio_write_page and block_write_full_page write
+        // dirty buffers only.
+        if !m.kernel.page(page).bh[slot as usize].uptodate {
+            m.emit(actor, "ext4_bio_write_page", Change::Nothing);
+            continue;
+        }
         let pblk = match m.kernel.page(page).bh[slot as usize].mapped {
             Some(pblk) => pblk,
             None => match m.kernel.inode(file).blocks[lblk as usize] {

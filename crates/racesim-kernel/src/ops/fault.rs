@@ -984,6 +984,30 @@ fn block_read_full_page(m: &mut Machine, actor: crate::types::ActorId, page: Pag
 /// ("allocating blocks beyond i_size is generally undesirable", 90a8020278c1). On an uptodate
 /// page a new block's buffer is not zeroed: the page's bytes there are what goes to disk. One
 /// step; one event per block it maps. Returns whether it allocated a block, `None` on ENOSPC.
+/// `__block_write_begin`'s error path: "if (unlikely(err)) page_zero_new_buffers(page, from,
+/// to)" zeroes the buffers this call mapped new (`new_slots`, a bit per buffer) where the page
+/// is not uptodate, marks them uptodate and dirties them, so that neither a read nor writeback
+/// sees what their new blocks held before.
+fn page_zero_new_buffers(m: &mut Machine, actor: crate::types::ActorId, page: PageId, new_slots: u64) {
+    if new_slots == 0 {
+        return;
+    }
+    let uptodate = m.kernel.page(page).uptodate;
+    for slot in 0..m.kernel.page(page).bh.len() as Lblk {
+        if new_slots & (1 << slot) == 0 {
+            continue;
+        }
+        let bh = &mut m.kernel.page_mut(page).bh[slot as usize];
+        if !uptodate {
+            bh.content = Token::Zero;
+            bh.uptodate = true;
+            m.emit(actor, "page_zero_new_buffers", Change::BlocksZeroed { page, first: slot, end: slot + 1 });
+        }
+    }
+    m.kernel.page_mut(page).dirty = true;
+    m.emit(actor, "page_zero_new_buffers", Change::PageDirtied { page });
+}
+
 pub(crate) fn map_block_buffers(
     m: &mut Machine,
     actor: crate::types::ActorId,
@@ -997,6 +1021,8 @@ pub(crate) fn map_block_buffers(
     let index = m.kernel.page(page).index;
     let per_page = m.kernel.inode(file).blocks_per_page;
     let mut any = false;
+    // Buffers this call gave a block or a reservation (BH_New), for the error path.
+    let mut new_slots: u64 = 0;
     for slot in slots {
         let lblk = index * per_page + slot;
         if let Some(pblk) = m.kernel.page(page).bh[slot as usize].mapped {
@@ -1010,13 +1036,16 @@ pub(crate) fn map_block_buffers(
             Extent::Written(_) | Extent::Unwritten(_) | Extent::Delalloc => (extent, false),
             Extent::Hole if alloc == AllocKind::Delalloc => {
                 m.kernel.inode_mut(file).blocks[lblk as usize] = Extent::Delalloc;
+                new_slots |= 1 << slot;
                 (Extent::Delalloc, false)
             }
             Extent::Hole => {
                 let Some(pblk) = m.kernel.alloc_block(file, lblk) else {
                     m.emit(actor, function, Change::NoSpace { ino: file, lblk });
+                    page_zero_new_buffers(m, actor, page, new_slots);
                     return None;
                 };
+                new_slots |= 1 << slot;
                 let extent = alloc.allocated(pblk);
                 m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
                 (extent, true)

@@ -852,6 +852,18 @@ impl<C: Cpu> Task<'_, C> {
             }
             None => match self.page_cache_read(file, index) {
                 Ok((p, held)) => {
+                    // Another actor may have added the page first (-EEXIST: Linux goes back to
+                    // the lookup and finds it) and left it not uptodate: a write(2) of part of a
+                    // page, or one that failed in write_begin. Bring it uptodate as above.
+                    let uptodate = self.cpu.peek(|m| m.kernel.page(p).uptodate);
+                    let held = if uptodate {
+                        held
+                    } else {
+                        match self.read_existing_page(file, p, held) {
+                            Ok(held) => held,
+                            Err(_) => return ReadPage::Again,
+                        }
+                    };
                     self.unlock_page("generic_file_buffered_read", held);
                     ReadPage::Ready(p)
                 }

@@ -754,6 +754,12 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
     }
     let page = raw.page.as_ref();
     let pages = raw.pages.as_ref();
+    let block_outside_page = |b: &Spanned<Lblk>| {
+        cx.error(
+            b.span(),
+            format!("block {} is not a block of a page of '{}' (0 to {})", b.get_ref(), file.name, per_page - 1),
+        )
+    };
     let op = match name {
         "mmap" => Operation::Mmap { file: ino },
         "munmap" => Operation::Munmap { file: ino },
@@ -761,17 +767,7 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             let p = page_in_model(page.ok_or_else(|| missing("page"))?)?;
             // A file of smaller blocks names blocks: page * blocks_per_page + block.
             let p = match &raw.block {
-                Some(b) if *b.get_ref() >= per_page => {
-                    return Err(cx.error(
-                        b.span(),
-                        format!(
-                            "block {} is not a block of a page of '{}' (0 to {})",
-                            b.get_ref(),
-                            file.name,
-                            per_page - 1
-                        ),
-                    ));
-                }
+                Some(b) if *b.get_ref() >= per_page => return Err(block_outside_page(b)),
                 Some(b) if p * per_page >= FILE_PAGES_MAX => {
                     return Err(cx.error(
                         b.span(),
@@ -799,15 +795,7 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             let page = page.ok_or_else(|| missing("page"))?;
             let block = raw.block.as_ref().map_or(0, |b| *b.get_ref());
             if let Some(b) = raw.block.as_ref().filter(|b| *b.get_ref() >= per_page) {
-                return Err(cx.error(
-                    b.span(),
-                    format!(
-                        "block {} is not a block of a page of '{}' (0 to {})",
-                        b.get_ref(),
-                        file.name,
-                        per_page - 1
-                    ),
-                ));
+                return Err(block_outside_page(b));
             }
             let (count, span) = match (pages, &raw.blocks) {
                 (Some(_), Some(b)) => return Err(cx.error(b.span(), "give 'pages' or 'blocks', not both")),

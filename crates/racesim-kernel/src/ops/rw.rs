@@ -837,39 +837,32 @@ impl<C: Cpu> Task<'_, C> {
                     self.unlock_page("generic_file_buffered_read", held);
                     return ReadPage::Again;
                 }
-                // Only the page-lock holder reads a page in, so under the lock this is stable.
-                let uptodate = self.cpu.peek(|m| m.kernel.page(p).uptodate);
-                let held = if uptodate {
-                    held
-                } else {
-                    match self.read_existing_page(file, p, held) {
-                        Ok(held) => held,
-                        Err(_) => return ReadPage::Again,
-                    }
-                };
-                self.unlock_page("generic_file_buffered_read", held);
-                ReadPage::Ready(p)
+                self.read_in_and_unlock(file, p, held)
             }
+            // Another actor may have added the page first (-EEXIST: Linux goes back to the
+            // lookup and finds it) and left it not uptodate: a write(2) of part of a page, or
+            // one that failed in write_begin.
             None => match self.page_cache_read(file, index) {
-                Ok((p, held)) => {
-                    // Another actor may have added the page first (-EEXIST: Linux goes back to
-                    // the lookup and finds it) and left it not uptodate: a write(2) of part of a
-                    // page, or one that failed in write_begin. Bring it uptodate as above.
-                    let uptodate = self.cpu.peek(|m| m.kernel.page(p).uptodate);
-                    let held = if uptodate {
-                        held
-                    } else {
-                        match self.read_existing_page(file, p, held) {
-                            Ok(held) => held,
-                            Err(_) => return ReadPage::Again,
-                        }
-                    };
-                    self.unlock_page("generic_file_buffered_read", held);
-                    ReadPage::Ready(p)
-                }
+                Ok((p, held)) => self.read_in_and_unlock(file, p, held),
                 Err(_) => ReadPage::Stop,
             },
         }
+    }
+
+    /// Brings the locked page `p` uptodate if it is not (`read_existing_page`) and unlocks it.
+    fn read_in_and_unlock(&mut self, file: Ino, p: PageId, held: Held) -> ReadPage {
+        // Only the page-lock holder reads a page in, so under the lock this is stable.
+        let uptodate = self.cpu.peek(|m| m.kernel.page(p).uptodate);
+        let held = if uptodate {
+            held
+        } else {
+            match self.read_existing_page(file, p, held) {
+                Ok(held) => held,
+                Err(_) => return ReadPage::Again,
+            }
+        };
+        self.unlock_page("generic_file_buffered_read", held);
+        ReadPage::Ready(p)
     }
 
     /// Buffered read(2) of `count` blocks from block `first` of a file whose blocks are smaller

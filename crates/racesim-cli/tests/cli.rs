@@ -798,3 +798,60 @@ fn the_exhaustive_search_verifies_files_with_blocks_smaller_than_a_page() {
     assert_eq!(o.status.code(), Some(1), "{out}{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.contains("lost_write"), "{out}");
 }
+
+#[test]
+fn writes_of_part_of_a_page_are_checked_with_their_position() {
+    let op = |fields: &str| format!("{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"write\", file = \"data\", {fields} }}]\n");
+    assert_bad_scenario(
+        "partunknown",
+        &op("page = 0, pages = 2, last_page = \"tail\""),
+        10,
+        "unknown last_page 'tail'; expected \"whole\" or \"head\"",
+    );
+    assert_bad_scenario(
+        "partneither",
+        &op("page = 0, pages = 1, first_page = \"tail\", last_page = \"head\""),
+        10,
+        "a one-page write covers its page whole, its first half",
+    );
+    assert_bad_scenario(
+        "partfail",
+        &op("page = 0, pages = 2, last_page = \"head\", fail_at = 1"),
+        10,
+        "a write of part of a page (first_page, last_page) is not modelled where 'fail_at' is given",
+    );
+    let text = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"read\", file = \"data\", page = 0, pages = 1, first_page = \"tail\" }}]\n"
+    );
+    assert_bad_scenario("partread", &text, 10, "'first_page' is not a field of read; only write take it");
+    // Unwritten extents are checked against the holes.
+    let text = GOOD_HEAD.replace("[[file]]", "[[file]]\nunwritten = [0]\nholes = [0]");
+    let text = format!("{text}[[actor]]\nname = \"a\"\nops = [{{ op = \"load\", file = \"data\", page = 1 }}]\n");
+    assert_bad_scenario("unwrittenhole", &text, 5, "unwritten: page 0 of 'data' is also a hole");
+}
+
+/// A write of part of a page next to a synchronous direct write of the same file is refused
+/// (the model's direct write drops i_rwsem at submission); next to an asynchronous one it runs.
+#[test]
+fn a_write_of_part_of_a_page_is_refused_beside_a_synchronous_direct_write() {
+    let text = |asynchronous: bool| {
+        format!(
+            "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"write\", file = \"data\", page = 0, pages = 1, first_page = \"tail\" }}]\n\
+             [[actor]]\nname = \"b\"\nops = [{{ op = \"dio_write\", file = \"data\", page = 0, pages = 1, async = {asynchronous} }}]\n"
+        )
+    };
+    assert_bad_scenario("partdio", &text(false), 10, "not modelled on a file a synchronous dio_write also writes");
+    let path = write_scenario("partaio", &text(true));
+    let out_dir = scratch("partaio-out");
+    let o = racesim(&[
+        "run",
+        path.to_str().unwrap(),
+        "--schedules",
+        "5",
+        "--policy",
+        "legacy",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}{}", stdout(&o), stderr(&o));
+}

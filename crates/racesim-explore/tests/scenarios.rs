@@ -126,6 +126,8 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::StaleData, "eof_tail_truncate_up", "invalidate_lock", "invalidate_lock_zero_eof"),
         (Oracle::LostWrite, "isize_extended_mkwrite", "legacy_3_17", "legacy"),
         (Oracle::LostWrite, "isize_extended_write", "legacy_3_17", "legacy"),
+        // A write ending part-way into a block, with the map it cached gone stale (xfs/559).
+        (Oracle::LostWrite, "iomap_stale_map_partial_write", "xfs-5.3", "xfs_6_2"),
     ];
     let all = scenarios();
     for oracle in Oracle::ALL {

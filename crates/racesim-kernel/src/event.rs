@@ -7,7 +7,7 @@
 
 use crate::lock::{DeclaredKind, LockClass, LockMode};
 use crate::state::PteTarget;
-use crate::types::{ActorId, Extent, Ino, Lblk, MmId, PageId, PageRange, Pblk, Token};
+use crate::types::{ActorId, Extent, Ino, Lblk, MmId, PageId, PagePart, PageRange, Pblk, Token};
 
 /// The pseudo-actor that runs the final `sync` at quiescence.
 pub const SYNC_ACTOR: ActorId = ActorId::MAX;
@@ -133,9 +133,11 @@ pub enum Change {
     PageDirtied {
         page: PageId,
     },
+    /// write(2) copied `token`, its data for the page, into `part` of the page.
     PageCopied {
         page: PageId,
         token: Token,
+        part: PagePart,
     },
     PageZeroed {
         page: PageId,
@@ -456,12 +458,16 @@ fn mode_name(mode: LockMode) -> &'static str {
     }
 }
 
-fn token_name(token: Token, names: &dyn Names) -> String {
+/// A token as event texts and the timeline name it.
+pub fn token_name(token: Token, names: &dyn Names) -> String {
     match token {
         Token::Zero => "zeroes".into(),
         Token::Data { ino, lblk, write: 0 } => format!("initial {}:{lblk}", names.file(ino)),
         Token::Data { ino, lblk, write } => format!("op#{write} {}:{lblk}", names.file(ino)),
         Token::Leftover { pblk } => format!("leftovers of block {pblk}"),
+        Token::Halves { head, tail } => {
+            format!("[{} | {}]", token_name(head.whole(), names), token_name(tail.whole(), names))
+        }
     }
 }
 
@@ -511,7 +517,14 @@ impl Change {
                 format!("{}:{lblk} -> {} ({how})", file(ino), extent_name(extent))
             }
             Change::PageDirtied { page } => format!("page#{page} dirty"),
-            Change::PageCopied { page, token } => format!("copies {} into page#{page}", token_name(token, names)),
+            Change::PageCopied { page, token, part } => {
+                let into = match part {
+                    PagePart::Whole => "",
+                    PagePart::Head => "the first half of ",
+                    PagePart::Tail => "the second half of ",
+                };
+                format!("copies {} into {into}page#{page}", token_name(token, names))
+            }
             Change::PageZeroed { page } => format!("zeroes new buffers of page#{page}"),
             Change::BlocksZeroed { page, first, end } => format!("zeroes blocks [{first}, {end}) of page#{page}"),
             Change::PtesWriteProtected { page, count } => format!("write-protects {count} pte(s) of page#{page}"),
@@ -756,6 +769,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "insert_range",
     "invalidate_complete_page2",
     "invalidate_inode_pages2_range",
+    "iomap_block_needs_zeroing",
     "iomap_write_begin",
     "iomap_write_delalloc_release",
     "iomap_write_delalloc_scan",

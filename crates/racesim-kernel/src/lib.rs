@@ -29,6 +29,6 @@ pub mod types;
 
 pub use cpu::{Cpu, Machine, SerialCpu};
 pub use event::{Change, Event, Names, Outcome, SYNC_ACTOR};
-pub use ops::{Operation, Task, UserBuffer, WriteAllocation};
+pub use ops::{Operation, Task, UserBuffer, WriteAllocation, WriteEnds};
 pub use policy::Policy;
 pub use state::Kernel;

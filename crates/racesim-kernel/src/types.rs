@@ -36,6 +36,77 @@ pub enum Token {
     Data { ino: Ino, lblk: Lblk, write: WriteId },
     /// Whatever a free block held before it was allocated: data of a previous owner.
     Leftover { pblk: Pblk },
+    /// A block whose two halves hold different things: a write(2) covered part of it
+    /// ([`PagePart`]) and the rest came from the disk, from zeroing, or from an earlier write.
+    /// Always two different halves ([`Token::from_halves`] keeps it canonical), so two tokens
+    /// are equal exactly when the bytes they stand for are.
+    Halves { head: Half, tail: Half },
+}
+
+/// What one half of a block holds: a [`Token`] that is not itself split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Half {
+    Zero,
+    Data { ino: Ino, lblk: Lblk, write: WriteId },
+    Leftover { pblk: Pblk },
+}
+
+impl Half {
+    /// The whole-block token whose halves are both this.
+    pub fn whole(self) -> Token {
+        match self {
+            Half::Zero => Token::Zero,
+            Half::Data { ino, lblk, write } => Token::Data { ino, lblk, write },
+            Half::Leftover { pblk } => Token::Leftover { pblk },
+        }
+    }
+}
+
+/// The part of a page a write(2) covers: all of it, or the first or second half only (a write
+/// that starts or ends part-way into a block). Partial writes are modelled on files whose block
+/// is a page, so the part of the page is the part of its block; the two halves stand for any
+/// split of the block at a byte (xfstests xfs/559 writes the last byte of a block, then a write
+/// that ends one byte into it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum PagePart {
+    #[default]
+    Whole,
+    Head,
+    Tail,
+}
+
+impl PagePart {
+    pub fn is_whole(self) -> bool {
+        self == PagePart::Whole
+    }
+}
+
+impl Token {
+    /// The two halves of the block this token stands for.
+    pub fn halves(self) -> [Half; 2] {
+        let half = match self {
+            Token::Halves { head, tail } => return [head, tail],
+            Token::Zero => Half::Zero,
+            Token::Data { ino, lblk, write } => Half::Data { ino, lblk, write },
+            Token::Leftover { pblk } => Half::Leftover { pblk },
+        };
+        [half, half]
+    }
+
+    /// The token of a block with these halves: a whole token where they are the same.
+    pub fn from_halves(head: Half, tail: Half) -> Token {
+        if head == tail { head.whole() } else { Token::Halves { head, tail } }
+    }
+
+    /// This content with `part` of it replaced by the same part of `new`.
+    pub fn overlay(self, part: PagePart, new: Token) -> Token {
+        let ([head, tail], [new_head, new_tail]) = (self.halves(), new.halves());
+        match part {
+            PagePart::Whole => new,
+            PagePart::Head => Token::from_halves(new_head, tail),
+            PagePart::Tail => Token::from_halves(head, new_tail),
+        }
+    }
 }
 
 impl std::fmt::Display for Token {
@@ -45,6 +116,7 @@ impl std::fmt::Display for Token {
             Token::Data { ino, lblk, write: 0 } => write!(f, "initial data of inode {ino} page {lblk}"),
             Token::Data { ino, lblk, write } => write!(f, "data of op#{write} for inode {ino} page {lblk}"),
             Token::Leftover { pblk } => write!(f, "leftover contents of block {pblk}"),
+            Token::Halves { head, tail } => write!(f, "{} in its first half, {} in its second", head.whole(), tail.whole()),
         }
     }
 }

@@ -4,7 +4,7 @@
 use racesim_kernel::event::{Access, Change, Event, SYNC_ACTOR};
 use racesim_kernel::state::{Pte, PteTarget, Vma};
 use racesim_kernel::types::{Extent, Ino, PageRange, Token};
-use racesim_kernel::{Kernel, Machine, Operation, Outcome, Policy, SerialCpu, Task, UserBuffer, WriteAllocation};
+use racesim_kernel::{Kernel, Machine, Operation, Outcome, Policy, SerialCpu, Task, UserBuffer, WriteAllocation, WriteEnds};
 
 /// A built-in policy, field by field (racesim-scenario's tests check these equal the lock tables
 /// in `policies/`, which this crate cannot parse: the table form belongs to racesim-scenario).
@@ -142,6 +142,7 @@ fn a_failed_copy_after_whole_range_allocation_leaves_stale_blocks_and_per_page_d
             buffer: UserBuffer::Anonymous,
             fail_at: Some(2),
             allocation,
+            ends: WriteEnds::default(),
         };
         assert_eq!(run(&mut m, &policy, op, 1), Outcome::Pages(2));
         // Per page, the failed page's new block was zeroed in the page cache; sync writes it.
@@ -165,6 +166,7 @@ fn a_failed_write_undoes_its_allocation_as_the_policy_says() {
         buffer: UserBuffer::Anonymous,
         fail_at: Some(fail_at),
         allocation: WriteAllocation::WholeRange,
+        ends: WriteEnds::default(),
     };
     let setup = |i_size: u32| {
         let mut kernel = Kernel::new(16);
@@ -221,6 +223,7 @@ fn every_event_of_a_kernel_step_names_what_it_touched() {
             buffer: UserBuffer::Anonymous,
             fail_at: None,
             allocation: WriteAllocation::PerPage,
+            ends: WriteEnds::default(),
         },
         Operation::Truncate { file: ino, size: 1 },
     ]
@@ -313,6 +316,7 @@ fn readpage_gives_a_fresh_page_no_buffers_and_a_page_with_buffers_reads_its_cach
         buffer: UserBuffer::Anonymous,
         fail_at: Some(0),
         allocation: WriteAllocation::PerPage,
+        ends: WriteEnds::default(),
     };
     assert_eq!(run(&mut m, &policy, op, 2), Outcome::Efault);
     let page = m.kernel.inode(ino).cache[2].unwrap();
@@ -488,6 +492,7 @@ fn a_write_of_part_of_a_page_of_smaller_blocks_leaves_the_other_blocks_alone() {
         buffer: UserBuffer::Anonymous,
         fail_at: None,
         allocation: WriteAllocation::PerPage,
+        ends: WriteEnds::default(),
     };
     assert_eq!(run(&mut m, &policy, write, 1), Outcome::Pages(2));
     let page = m.kernel.inode(ino).cache[0].unwrap();
@@ -530,6 +535,7 @@ fn an_extending_write_runs_pagecache_isize_extended_as_the_policy_says() {
             buffer: UserBuffer::Anonymous,
             fail_at: None,
             allocation: WriteAllocation::PerPage,
+            ends: WriteEnds::default(),
         };
         assert_eq!(run(&mut m, &policy, write, 3), Outcome::Pages(1));
         assert_eq!(m.kernel.inode(ino).i_size, 5);
@@ -559,6 +565,7 @@ fn an_iomap_write_maps_its_run_of_holes_once_and_writes_every_page_with_that_map
             buffer: UserBuffer::Anonymous,
             fail_at: None,
             allocation: WriteAllocation::PerPage,
+            ends: WriteEnds::default(),
         };
         assert_eq!(run(&mut m, &policy, op, 1), Outcome::Pages(2));
         let begins: Vec<Change> =
@@ -602,6 +609,7 @@ fn a_failed_iomap_write_punches_the_rest_of_its_new_map() {
                 buffer: UserBuffer::Anonymous,
                 fail_at: Some(1),
                 allocation: WriteAllocation::PerPage,
+                ends: WriteEnds::default(),
             };
             assert_eq!(run(&mut m, &policy, op, 1), Outcome::Pages(1), "{map:?} {cleanup:?}");
             // Page 0 was written and keeps its reservation; pages 1-2 are holes again.
@@ -615,5 +623,58 @@ fn a_failed_iomap_write_punches_the_rest_of_its_new_map() {
                 "{map:?} {cleanup:?}"
             );
         }
+    }
+}
+
+/// A write of half a page that is not cached: the other half comes from the disk where the
+/// block is written, and is zeroed where it is a hole or unwritten (`__block_write_begin`
+/// under buffer heads, `__iomap_write_begin` under iomap, whose map says the same here).
+#[test]
+fn a_write_of_half_a_block_reads_or_zeroes_the_other_half() {
+    use racesim_kernel::policy::BufferedWriteMap;
+    use racesim_kernel::types::PagePart;
+    let mut iomap = policy("legacy");
+    iomap.buffered_write_map = BufferedWriteMap::Iomap;
+    for policy in [policy("legacy"), policy("invalidate_lock"), iomap] {
+        let (mut m, ino) = machine(3);
+        // Page 1 a hole, page 2 unwritten (its block keeps what it held).
+        m.kernel.inode_mut(ino).blocks[1] = Extent::Hole;
+        let Extent::Written(pblk) = m.kernel.inode(ino).blocks[2] else { unreachable!() };
+        m.kernel.inode_mut(ino).blocks[2] = Extent::Unwritten(pblk);
+        let write = |page, first, last| Operation::Write {
+            file: ino,
+            page,
+            pages: 1,
+            buffer: UserBuffer::Anonymous,
+            fail_at: None,
+            allocation: WriteAllocation::PerPage,
+            ends: WriteEnds { first, last },
+        };
+        let (whole, head, tail) = (PagePart::Whole, PagePart::Head, PagePart::Tail);
+        assert_eq!(run(&mut m, &policy, write(0, tail, whole), 1), Outcome::Pages(1));
+        assert_eq!(run(&mut m, &policy, write(1, whole, head), 2), Outcome::Pages(1));
+        assert_eq!(run(&mut m, &policy, write(2, tail, whole), 3), Outcome::Pages(1));
+        let data = |lblk, write| Token::Data { ino, lblk, write }.halves()[0];
+        let expected = [
+            Token::from_halves(data(0, 0), data(0, 1)),
+            Token::from_halves(data(1, 2), Token::Zero.halves()[0]),
+            Token::from_halves(Token::Zero.halves()[0], data(2, 3)),
+        ];
+        for (index, expected) in expected.into_iter().enumerate() {
+            let page = m.kernel.inode(ino).cache[index].expect("written pages are cached");
+            let p = m.kernel.page(page);
+            assert!(p.uptodate && p.dirty, "{}: page {index}", policy.name);
+            assert_eq!(p.content, expected, "{}: page {index}", policy.name);
+        }
+        // Writeback writes the halves as they are; a second write of the other half of page 1
+        // finds the page uptodate and keeps the first.
+        run(&mut m, &policy, Operation::Writeback { file: ino }, 4);
+        for (index, expected) in expected.into_iter().enumerate() {
+            assert_eq!(m.kernel.persistent_content(ino, index as u32), expected, "{}: block {index}", policy.name);
+        }
+        assert_eq!(run(&mut m, &policy, write(1, tail, whole), 5), Outcome::Pages(1));
+        let page = m.kernel.inode(ino).cache[1].unwrap();
+        assert_eq!(m.kernel.page(page).content, Token::from_halves(data(1, 2), data(1, 5)), "{}", policy.name);
+        assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
     }
 }

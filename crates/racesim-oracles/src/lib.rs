@@ -14,7 +14,7 @@ mod reference;
 
 use racesim_kernel::event::{Change, Event, Outcome};
 use racesim_kernel::state::PteTarget;
-use racesim_kernel::types::{ActorId, Ino, Lblk, Token, WriteId};
+use racesim_kernel::types::{ActorId, Half, Ino, Lblk, Token, WriteId};
 use racesim_kernel::{Kernel, Names, Operation};
 use serde::{Deserialize, Serialize};
 
@@ -325,13 +325,15 @@ impl Judge {
                 if kernel.block_owner[pblk as usize] != Some((ino, lblk as Lblk)) {
                     continue;
                 }
-                let why = match token {
-                    Token::Leftover { pblk } => format!("leftovers of block {pblk}, never written to this file"),
-                    Token::Data { ino: other, lblk, .. } if other != ino => {
-                        format!("data of {}:{lblk}, another file", name(other))
+                // Each half of a block written in part is judged as a block of its own.
+                let stale = token.halves().into_iter().find_map(|half| match half {
+                    Half::Leftover { pblk } => Some(format!("leftovers of block {pblk}, never written to this file")),
+                    Half::Data { ino: other, lblk, .. } if other != ino => {
+                        Some(format!("data of {}:{lblk}, another file", name(other)))
                     }
-                    _ => continue,
-                };
+                    _ => None,
+                });
+                let Some(why) = stale else { continue };
                 return Some(Violation {
                     oracle: Oracle::StaleData,
                     event: at,
@@ -441,10 +443,14 @@ impl Judge {
         index: Lblk,
         token: Token,
     ) -> Option<Violation> {
+        // A block written in part: each half is judged as a block of its own.
+        if let Token::Halves { head, tail } = token {
+            return [head, tail].into_iter().find_map(|half| self.user_read(kernel, event, at, ino, index, half.whole()));
+        }
         let i_size = kernel.inode(ino).i_size;
         let per_page = kernel.inode(ino).blocks_per_page;
         let why = match token {
-            Token::Zero => return None,
+            Token::Zero | Token::Halves { .. } => return None,
             Token::Leftover { pblk } => format!("leftovers of block {pblk}, never written to this file"),
             Token::Data { ino: other, lblk, .. } if other != ino => {
                 format!("data of {}:{lblk}, another file", self.names.file(other))
@@ -879,7 +885,10 @@ pub fn judge_accesses(
         Change::PageCopied { token: Token::Data { ino, .. }, .. } => out.push(begin(ino)),
         Change::UserRead { ino, index, token, .. } => {
             out.extend([begin(ino), end(ino), read(Object::ISize(ino))]);
-            if matches!(token, Token::Data { .. }) && index >= kernel.inode(ino).i_size {
+            // user_read judges data past EOF against a shrinking truncate (each half of a block
+            // written in part as a block of its own).
+            let data = token.halves().iter().any(|h| matches!(h, Half::Data { .. }));
+            if data && index >= kernel.inode(ino).i_size {
                 out.push(read(Object::Fence(ino)));
             }
         }

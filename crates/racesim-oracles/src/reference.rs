@@ -26,7 +26,7 @@
 use crate::OpInfo;
 use racesim_kernel::event::{Change, Event, Outcome};
 use racesim_kernel::state::FILE_PAGES_MAX;
-use racesim_kernel::types::{ActorId, Ino, Lblk, Token, WriteId};
+use racesim_kernel::types::{ActorId, Half, Ino, Lblk, PagePart, Token, WriteId};
 use racesim_kernel::{Kernel, Names, Operation};
 
 /// A file as the reference model sees it.
@@ -86,11 +86,12 @@ impl RefFile {
 /// What one item does to, or expects of, the reference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Effect {
-    /// A page of data landed (store retired, write(2) copied a page).
+    /// A page of data landed (store retired, write(2) copied a page, or `part` of one).
     Wrote {
         ino: Ino,
         lblk: Lblk,
         token: Token,
+        part: PagePart,
     },
     /// A load or read(2) returned `token` for the page.
     Saw {
@@ -229,17 +230,17 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                 // A store, or read(2)'s copy into a shared mapping (a store by the read, of
                 // the mapped file's page), lands where it retired.
                 if let Some((op @ (Operation::Store { .. } | Operation::Read { .. }), _)) = running {
-                    items.push(point(Effect::Wrote { ino, lblk: index, token }, op));
+                    items.push(point(Effect::Wrote { ino, lblk: index, token, part: PagePart::Whole }, op));
                 }
             }
-            Change::PageCopied { token: token @ Token::Data { ino, lblk, .. }, .. } => {
+            Change::PageCopied { token: token @ Token::Data { ino, lblk, .. }, part, .. } => {
                 // A copied page is in the page cache, visible to buffered readers, but reaches
                 // the disk (and direct readers) only later: it takes effect somewhere between
                 // the copy and the syscall's return (end filled in at OpEnd).
                 // A direct write that fell back to a buffered write copies the same way.
                 if let Some((op @ (Operation::Write { .. } | Operation::DioWrite { .. }), _)) = running {
                     items.push(Item {
-                        effect: Effect::Wrote { ino, lblk, token },
+                        effect: Effect::Wrote { ino, lblk, token, part },
                         begin: at,
                         end: usize::MAX,
                         actor: event.actor,
@@ -257,7 +258,7 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                 // a write(2) of the same page that runs entirely inside that interval may be
                 // ordered after it, and then its data is what stays.
                 if let Some((op @ Operation::Write { .. }, _)) = running {
-                    items.push(point(Effect::Wrote { ino, lblk, token }, op));
+                    items.push(point(Effect::Wrote { ino, lblk, token, part: PagePart::Whole }, op));
                 } else if event.function == "dio_bio_end_io"
                     // A direct write whose DMA read a DAX page that changed hands sends another
                     // file's data: no operation's write of this page, nothing to explain it.
@@ -265,7 +266,7 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                     && let Some(info) = ops.iter().find(|o| o.write == write)
                 {
                     let begin = began.iter().rev().find(|(w, _)| *w == write).map_or(at, |&(_, b)| b);
-                    let effect = Effect::Wrote { ino, lblk, token };
+                    let effect = Effect::Wrote { ino, lblk, token, part: PagePart::Whole };
                     items.push(Item { effect, begin, end: at, actor: info.actor, op: info.op });
                 }
             }
@@ -280,7 +281,7 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                 }
                 if let Some((op @ Operation::DioRead { .. }, begin)) = running {
                     items.push(Item {
-                        effect: Effect::Wrote { ino, lblk: index, token },
+                        effect: Effect::Wrote { ino, lblk: index, token, part: PagePart::Whole },
                         begin,
                         end: at,
                         actor: event.actor,
@@ -324,7 +325,7 @@ enum Strictness {
 /// at this point of the serial order.
 fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
     match item.effect {
-        Effect::Wrote { ino, lblk, token } => {
+        Effect::Wrote { ino, lblk, token, part } => {
             let f = &mut files[ino as usize];
             // A store (or a read's copy or a direct read's DMA into a mapping) lands inside EOF, or past a size
             // that a truncate in progress has just shrunk, through a PTE it has not zapped yet
@@ -341,7 +342,7 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
             } else {
                 f.size = f.size.max(lblk + 1);
             }
-            f.pages[lblk as usize] = token;
+            f.pages[lblk as usize] = f.pages[lblk as usize].overlay(part, token);
             true
         }
         Effect::Saw { ino, lblk, token } => {
@@ -457,8 +458,11 @@ fn first_mismatch(reference: &[RefFile], actual: &[RefFile], strictness: Strictn
         for lblk in 0..pages.min(FILE_PAGES_MAX) {
             let expected = if lblk < r.size { r.pages[lblk as usize] } else { Token::Zero };
             let got = if lblk < a.size { a.pages[lblk as usize] } else { Token::Zero };
-            let judged = strictness == Strictness::Everything || matches!(expected, Token::Data { .. });
-            if judged && got != expected {
+            // Per half, so that a block written in part is judged on the part written.
+            let differs = expected.halves().into_iter().zip(got.halves()).any(|(expected, got)| {
+                (strictness == Strictness::Everything || matches!(expected, Half::Data { .. })) && got != expected
+            });
+            if differs {
                 return Some(difference(Some(lblk), expected, got));
             }
         }
@@ -482,14 +486,24 @@ pub struct Mismatch {
     outcome: Option<(ActorId, Operation)>,
 }
 
+/// A token in a sentence of a mismatch.
+fn describe_token(token: Token, names: &dyn Names) -> String {
+    match token {
+        Token::Zero => "zeroes".to_string(),
+        Token::Data { ino, lblk, write: 0 } => format!("the initial data of {}:{lblk}", names.file(ino)),
+        Token::Data { ino, lblk, write } => format!("the data op#{write} wrote at {}:{lblk}", names.file(ino)),
+        Token::Leftover { pblk } => format!("leftovers of block {pblk}"),
+        Token::Halves { head, tail } => format!(
+            "{} in the first half and {} in the second",
+            describe_token(head.whole(), names),
+            describe_token(tail.whole(), names)
+        ),
+    }
+}
+
 impl Mismatch {
     pub fn describe(&self, names: &dyn Names) -> String {
-        let token = |t: Token| match t {
-            Token::Zero => "zeroes".to_string(),
-            Token::Data { ino, lblk, write: 0 } => format!("the initial data of {}:{lblk}", names.file(ino)),
-            Token::Data { ino, lblk, write } => format!("the data op#{write} wrote at {}:{lblk}", names.file(ino)),
-            Token::Leftover { pblk } => format!("leftovers of block {pblk}"),
-        };
+        let token = |t: Token| describe_token(t, names);
         if let Some((actor, ino, lblk, seen)) = self.read {
             return format!(
                 "{} read {}:{lblk} and saw {}, which no serial order of the operations puts there at that point",
@@ -624,13 +638,18 @@ fn explain(
         size_expected: 0,
         size_got: 0,
     });
-    let writer = match difference.expected {
-        Token::Data { write, .. } if write > 0 => history
+    // The operation whose data is missing: of the half that differs, where a block was written
+    // in part.
+    let missing = difference.expected.halves().into_iter().zip(difference.got.halves()).find_map(|(e, g)| match e {
+        Half::Data { write, .. } if write > 0 && e != g => Some(write),
+        _ => None,
+    });
+    let writer = missing.and_then(|write| {
+        history
             .iter()
             .find(|h| matches!(h.effect, Effect::Wrote { token: Token::Data { write: w, .. }, .. } if w == write))
-            .map(|h| (h.actor, h.op)),
-        _ => None,
-    };
+            .map(|h| (h.actor, h.op))
+    });
     Mismatch { actors, difference, writer, read, outcome }
 }
 
@@ -782,7 +801,7 @@ mod tests {
 
     fn wrote(lblk: Lblk, write: WriteId, begin: usize, end: usize) -> Item {
         Item {
-            effect: Effect::Wrote { ino: 0, lblk, token: Token::Data { ino: 0, lblk, write } },
+            effect: Effect::Wrote { ino: 0, lblk, token: Token::Data { ino: 0, lblk, write }, part: PagePart::Whole },
             begin,
             end,
             actor: 1,
@@ -848,7 +867,7 @@ mod tests {
         };
         let history = [
             Item { effect: Effect::TruncateSize { ino: 0, size: 1 }, begin: 5, end: 5, actor: 0, op: truncate },
-            Item { effect: Effect::Wrote { ino: 0, lblk: 2, token: written }, begin: 6, end: 9, actor: 1, op: dio },
+            Item { effect: Effect::Wrote { ino: 0, lblk: 2, token: written, part: PagePart::Whole }, begin: 6, end: 9, actor: 1, op: dio },
             Item { effect: Effect::Truncate { ino: 0, size: 1 }, begin: 5, end: 20, actor: 0, op: truncate },
         ];
         let initial = [file(2, &[d0, d1])];

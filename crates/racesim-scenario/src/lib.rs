@@ -157,6 +157,9 @@ pub struct FileSetup {
     pub name: String,
     pub pages: Lblk,
     pub holes: Vec<Lblk>,
+    /// Pages whose blocks are allocated unwritten (fallocate'd, never written): reads return
+    /// zeroes until a write's IO completion converts them.
+    pub unwritten: Vec<Lblk>,
     pub cached: Vec<Lblk>,
     pub dirty: Vec<Lblk>,
     pub mapped: Vec<Lblk>,
@@ -443,6 +446,11 @@ impl Scenario {
                     continue;
                 }
                 let pblk = kernel.alloc_block(ino, lblk).expect("validated: disk has room for the initial files");
+                // An unwritten block keeps what the disk held; reads see zeroes.
+                if file.unwritten.contains(&(lblk / per_page)) {
+                    kernel.inode_mut(ino).blocks[lblk as usize] = Extent::Unwritten(pblk);
+                    continue;
+                }
                 kernel.disk[pblk as usize] = Token::Data { ino, lblk, write: 0 };
                 kernel.inode_mut(ino).blocks[lblk as usize] = Extent::Written(pblk);
             }
@@ -550,9 +558,16 @@ impl Scenario {
             | Operation::Readahead { file: f, page, pages } => {
                 format!("{} {} [{page}, {})", op.name(), file(f), page + pages)
             }
-            Operation::Write { file: f, page, pages, fail_at, .. } => {
+            Operation::Write { file: f, page, pages, fail_at, ends, .. } => {
                 let fail = fail_at.map_or(String::new(), |k| format!(", copy fails at page {}", page + k));
-                format!("write {} [{page}, {}){fail}", file(f), page + pages)
+                let mut part = String::new();
+                if !ends.first.is_whole() {
+                    part.push_str(&format!(", from the middle of page {page}"));
+                }
+                if !ends.last.is_whole() {
+                    part.push_str(&format!(", to the middle of page {}", page + pages - 1));
+                }
+                format!("write {} [{page}, {}){part}{fail}", file(f), page + pages)
             }
             Operation::Truncate { file: f, size } => format!("truncate {} to {size}", file(f)),
             Operation::DioWrite { file: f, page, pages, asynchronous, .. } => {
@@ -631,6 +646,9 @@ impl Scenario {
                 f.mmap,
                 f.dax
             ));
+            if !f.unwritten.is_empty() {
+                out.push_str(&format!("unwritten = {}\n", list(&f.unwritten)));
+            }
             if f.map_offset != 0 {
                 out.push_str(&format!("map_offset = {}\n", f.map_offset));
             }
@@ -703,7 +721,7 @@ impl Scenario {
                         }
                         text
                     }
-                    Operation::Write { file: f, page, pages, buffer, fail_at, allocation } => {
+                    Operation::Write { file: f, page, pages, buffer, fail_at, allocation, ends } => {
                         let mut text = format!(
                             "file = {}, page = {page}, pages = {pages}{}",
                             file(f),
@@ -714,6 +732,12 @@ impl Scenario {
                         }
                         if allocation == racesim_kernel::WriteAllocation::WholeRange {
                             text.push_str(", alloc = \"whole_range\"");
+                        }
+                        if !ends.first.is_whole() {
+                            text.push_str(", first_page = \"tail\"");
+                        }
+                        if !ends.last.is_whole() {
+                            text.push_str(", last_page = \"head\"");
                         }
                         text
                     }

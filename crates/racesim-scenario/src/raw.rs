@@ -7,8 +7,8 @@ use crate::{
 };
 use racesim_kernel::policy::ALL_BUILTINS;
 use racesim_kernel::state::FILE_PAGES_MAX;
-use racesim_kernel::types::Lblk;
-use racesim_kernel::{Operation, Policy, UserBuffer, WriteAllocation};
+use racesim_kernel::types::{Lblk, PagePart};
+use racesim_kernel::{Operation, Policy, UserBuffer, WriteAllocation, WriteEnds};
 use racesim_oracles::Oracle;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -84,6 +84,9 @@ struct RawFile {
     pages: Spanned<Lblk>,
     #[serde(default = "unspanned")]
     holes: Spanned<Vec<Lblk>>,
+    /// Pages whose blocks are allocated and unwritten (fallocate'd, never written).
+    #[serde(default = "unspanned")]
+    unwritten: Spanned<Vec<Lblk>>,
     #[serde(default = "unspanned")]
     cached: Spanned<Vec<Lblk>>,
     #[serde(default = "unspanned")]
@@ -143,6 +146,10 @@ struct RawOp {
     fail_at: Option<Spanned<Lblk>>,
     /// write(2): "per_page" (default) or "whole_range".
     alloc: Option<Spanned<String>>,
+    /// write(2): "whole" (default) or "tail": the write starts half-way into its first page.
+    first_page: Option<Spanned<String>>,
+    /// write(2): "whole" (default) or "head": the write ends half-way into its last page.
+    last_page: Option<Spanned<String>>,
     /// dio_write: the syscall returns at submission; the bio completes later.
     #[serde(rename = "async")]
     asynchronous: Option<Spanned<bool>>,
@@ -161,7 +168,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("load", "file, page, block?"),
     ("store", "file, page, block?"),
     ("read", "file, page, pages, block?, blocks?, into_mmap?, into_page?"),
-    ("write", "file, page, pages, block?, blocks?, from_mmap?, from_page?, fail_at?, alloc?"),
+    ("write", "file, page, pages, block?, blocks?, from_mmap?, from_page?, fail_at?, alloc?, first_page?, last_page?"),
     ("truncate", "file, size | blocks"),
     ("punch_hole", "file, page, pages"),
     ("madvise_remove", "file, page, pages"),
@@ -250,6 +257,7 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         };
         actors.push(Actor { name, ops, process });
     }
+    partial_writes_against_direct_writes(&cx, &raw.actors, &actors)?;
     let variants = validate_variants(&cx, &raw.variants)?;
     let mut expect = Vec::new();
     for (policy, verdict) in raw.expect.get_ref() {
@@ -509,7 +517,14 @@ fn validate_files(cx: &Ctx, raw: &[Spanned<RawFile>]) -> Result<Vec<FileSetup>, 
                 return Err(cx.error(span, "map_offset and map_pages are not modelled for blocks smaller than a page"));
             }
         }
-        for (list, what) in [(&f.holes, "holes"), (&f.cached, "cached"), (&f.dirty, "dirty"), (&f.mapped, "mapped")] {
+        let lists = [
+            (&f.holes, "holes"),
+            (&f.unwritten, "unwritten"),
+            (&f.cached, "cached"),
+            (&f.dirty, "dirty"),
+            (&f.mapped, "mapped"),
+        ];
+        for (list, what) in lists {
             if let Some(bad) = list.get_ref().iter().find(|&&p| p >= pages) {
                 return Err(cx.error(
                     list.span(),
@@ -525,7 +540,16 @@ fn validate_files(cx: &Ctx, raw: &[Spanned<RawFile>]) -> Result<Vec<FileSetup>, 
         if holes.windows(2).any(|w| w[0] == w[1]) {
             return Err(cx.error(f.holes.span(), format!("holes: a page is listed twice in '{name}'")));
         }
+        if let Some(both) = f.unwritten.get_ref().iter().find(|p| holes.contains(p)) {
+            return Err(cx.error(f.unwritten.span(), format!("unwritten: page {both} of '{name}' is also a hole")));
+        }
         let dax = *f.dax.get_ref();
+        if !f.unwritten.get_ref().is_empty() && (dax || blocks_per_page > 1) {
+            return Err(cx.error(
+                f.unwritten.span(),
+                "unwritten: initial unwritten extents are modelled for files that are not DAX and whose block is a page",
+            ));
+        }
         if dax && (!f.cached.get_ref().is_empty() || !f.dirty.get_ref().is_empty()) {
             return Err(cx.error(f.dax.span(), "a DAX file has no page cache: leave 'cached' and 'dirty' empty"));
         }
@@ -583,6 +607,7 @@ fn validate_files(cx: &Ctx, raw: &[Spanned<RawFile>]) -> Result<Vec<FileSetup>, 
             map_pages,
             map_offset,
             holes: f.holes.get_ref().clone(),
+            unwritten: f.unwritten.get_ref().clone(),
             cached,
             dirty: f.dirty.get_ref().clone(),
             mapped: f.mapped.get_ref().clone(),
@@ -733,6 +758,8 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         ("into_mmap", raw.into_mmap.as_ref().map(|f| f.span()), READS),
         ("into_page", raw.into_page.as_ref().map(|f| f.span()), READS),
         ("keep_size", raw.keep_size.as_ref().map(|f| f.span()), &["fallocate"]),
+        ("first_page", raw.first_page.as_ref().map(|f| f.span()), &["write"]),
+        ("last_page", raw.last_page.as_ref().map(|f| f.span()), &["write"]),
     ];
     for (field, span, owners) in buffer_fields {
         let Some(span) = span else { continue };
@@ -824,6 +851,8 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 ("into_mmap", raw.into_mmap.as_ref().map(|f| f.span())),
                 ("fail_at", raw.fail_at.as_ref().map(|f| f.span())),
                 ("alloc", raw.alloc.as_ref().filter(|a| a.get_ref() != "per_page").map(|a| a.span())),
+                ("first_page", raw.first_page.as_ref().map(|f| f.span())),
+                ("last_page", raw.last_page.as_ref().map(|f| f.span())),
             ];
             if let Some((field, span)) = unmodelled.into_iter().find_map(|(f, s)| s.map(|s| (f, s))) {
                 return Err(cx.error(
@@ -845,6 +874,7 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                     buffer: UserBuffer::Anonymous,
                     fail_at: None,
                     allocation: WriteAllocation::PerPage,
+                    ends: WriteEnds::default(),
                 }
             }
         }
@@ -932,7 +962,29 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                     ));
                 }
             };
-            Operation::Write { file: ino, page: p, pages: n, buffer, fail_at, allocation }
+            let ends = write_ends(&cx, raw, n)?;
+            if !ends.is_whole() {
+                // Writes of part of a block are modelled for the page cache's write paths with
+                // nothing else injected (docs/model.md, "Writes of part of a block").
+                let unmodelled = [
+                    ("dax", file.dax.then(|| raw.op.span())),
+                    ("from_mmap", raw.from_mmap.as_ref().map(|f| f.span())),
+                    ("fail_at", raw.fail_at.as_ref().map(|f| f.span())),
+                    ("alloc", raw.alloc.as_ref().filter(|a| a.get_ref() != "per_page").map(|a| a.span())),
+                ];
+                if let Some((field, span)) = unmodelled.into_iter().find_map(|(f, s)| s.map(|s| (f, s))) {
+                    let what = if field == "dax" {
+                        format!("'{}' is a DAX file", file.name)
+                    } else {
+                        format!("'{field}' is given")
+                    };
+                    return Err(cx.error(
+                        span,
+                        format!("write: a write of part of a page (first_page, last_page) is not modelled where {what}"),
+                    ));
+                }
+            }
+            Operation::Write { file: ino, page: p, pages: n, buffer, fail_at, allocation, ends }
         }
         "truncate" => {
             // The size in the file's blocks: `size` pages, or `blocks` for smaller blocks.
@@ -999,4 +1051,64 @@ fn validate_variants(cx: &Ctx, raw: &[Spanned<toml::Table>]) -> Result<Vec<Polic
         variants.push(policy);
     }
     Ok(variants)
+}
+
+/// The `first_page` and `last_page` fields of a write of `pages` pages.
+fn write_ends(cx: &Ctx, raw: &RawOp, pages: Lblk) -> Result<WriteEnds, ScenarioError> {
+    let part = |field: &Option<Spanned<String>>, name: &str, partial: PagePart, partial_name: &str| {
+        match field.as_ref().map(|f| f.get_ref().as_str()) {
+            None | Some("whole") => Ok(PagePart::Whole),
+            Some(value) if value == partial_name => Ok(partial),
+            Some(other) => Err(cx.error(
+                field.as_ref().map_or(0..0, |f| f.span()),
+                format!("unknown {name} '{other}'; expected \"whole\" or \"{partial_name}\""),
+            )),
+        }
+    };
+    let first = part(&raw.first_page, "first_page", PagePart::Tail, "tail")?;
+    let last = part(&raw.last_page, "last_page", PagePart::Head, "head")?;
+    if pages == 1 && !first.is_whole() && !last.is_whole() {
+        return Err(cx.error(
+            raw.last_page.as_ref().map_or(0..0, |f| f.span()),
+            "a one-page write covers its page whole, its first half (last_page = \"head\") or its second half \
+             (first_page = \"tail\"), not neither",
+        ));
+    }
+    Ok(WriteEnds { first, last })
+}
+
+/// Refuses a write(2) of part of a page of a file that a synchronous direct write also writes.
+/// The model's direct write releases `i_rwsem` once its bio is submitted (docs/model.md,
+/// "direct IO"), where Linux holds it (or XFS's IOLOCK, which a buffered write takes
+/// exclusive) until a synchronous write's IO completes. With whole-page writes that made no
+/// difference; a write of part of a page would read the block from the disk under the direct
+/// write's IO and report a lost write Linux cannot have. An asynchronous direct write does
+/// release the lock at submission in Linux (and then collides with buffered IO for real:
+/// `dio_warn_stale_pagecache`), so it stays allowed.
+fn partial_writes_against_direct_writes(
+    cx: &Ctx,
+    raw: &[Spanned<RawActor>],
+    actors: &[Actor],
+) -> Result<(), ScenarioError> {
+    let synchronous_direct = |file| {
+        actors.iter().flat_map(|a| &a.ops).any(|op| {
+            matches!(*op, Operation::DioWrite { file: f, asynchronous: false, .. } if f == file)
+        })
+    };
+    for (raw_actor, actor) in raw.iter().zip(actors) {
+        for (raw_op, op) in raw_actor.get_ref().ops.iter().zip(&actor.ops) {
+            if let Operation::Write { file, ends, .. } = *op
+                && !ends.is_whole()
+                && synchronous_direct(file)
+            {
+                return Err(cx.error(
+                    raw_op.span(),
+                    "write: a write of part of a page (first_page, last_page) is not modelled on a file a \
+                     synchronous dio_write also writes (the model's direct write releases i_rwsem at \
+                     submission; see docs/model.md, \"Writes of part of a block\")",
+                ));
+            }
+        }
+    }
+    Ok(())
 }

@@ -130,12 +130,7 @@ fn lock_bars(events: &[Event], names: &ScenarioNames, lane_of: &dyn Fn(u8) -> us
 }
 
 fn token(t: Token, names: &dyn Names) -> String {
-    match t {
-        Token::Zero => "zeroes".into(),
-        Token::Data { ino, lblk, write: 0 } => format!("initial {}:{lblk}", names.file(ino)),
-        Token::Data { ino, lblk, write } => format!("op#{write} {}:{lblk}", names.file(ino)),
-        Token::Leftover { pblk } => format!("leftovers of block {pblk}"),
-    }
+    racesim_kernel::event::token_name(t, names)
 }
 
 /// The kernel state in a few lines: per file its size, block map, page cache and PTEs; then

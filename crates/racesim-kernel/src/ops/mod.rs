@@ -23,7 +23,7 @@ pub mod writeback;
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome};
 use crate::policy::Policy;
-use crate::types::{ActorId, Ino, Lblk, MmId, WriteId};
+use crate::types::{ActorId, Ino, Lblk, MmId, PagePart, WriteId};
 use dio::{Direction, NotSubmitted};
 use serde::{Deserialize, Serialize};
 use writeback::SyncMode;
@@ -49,6 +49,36 @@ pub enum WriteAllocation {
     /// A multi-page write that allocates the whole range first, then copies page by page
     /// (the `->perform_write` / iomap design of seed 003).
     WholeRange,
+}
+
+/// Where a write(2) starts and ends inside its first and last page: by default it covers
+/// both whole; `first` may be [`PagePart::Tail`] (it starts half-way into its first page) and
+/// `last` [`PagePart::Head`] (it ends half-way into its last page). Modelled on files whose
+/// block is a page, so these are writes of part of a block (docs/model.md, "Writes of part
+/// of a block").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct WriteEnds {
+    pub first: PagePart,
+    pub last: PagePart,
+}
+
+impl WriteEnds {
+    /// Both pages whole.
+    pub fn is_whole(self) -> bool {
+        self.first.is_whole() && self.last.is_whole()
+    }
+
+    /// The part of page `i` (0 based, relative to the write) of a `pages`-page write that
+    /// the write covers.
+    pub fn part(self, i: Lblk, pages: Lblk) -> PagePart {
+        if i == 0 && !self.first.is_whole() {
+            self.first
+        } else if i + 1 == pages && !self.last.is_whole() {
+            self.last
+        } else {
+            PagePart::Whole
+        }
+    }
 }
 
 /// One user-level operation an actor performs.
@@ -83,6 +113,7 @@ pub enum Operation {
         buffer: UserBuffer,
         fail_at: Option<Lblk>,
         allocation: WriteAllocation,
+        ends: WriteEnds,
     },
     Truncate {
         file: Ino,
@@ -318,8 +349,8 @@ impl<C: Cpu> Task<'_, C> {
             Operation::Load { file, page } => self.load(file, page),
             Operation::Store { file, page } => self.store(file, page, write),
             Operation::Read { file, page, pages, buffer } => self.read(file, page, pages, buffer, write),
-            Operation::Write { file, page, pages, buffer, fail_at, allocation } => {
-                self.write(file, page, pages, buffer, fail_at, allocation, write)
+            Operation::Write { file, page, pages, buffer, fail_at, allocation, ends } => {
+                self.write(file, page, pages, buffer, fail_at, allocation, ends, write)
             }
             Operation::Truncate { file, size } => self.truncate(file, size),
             Operation::PunchHole { file, page, pages } => self.punch_hole(file, page, pages),

@@ -8,12 +8,12 @@
 use super::fault::{FaultError, find_or_add_locked_page, map_page_buffers, pte_store};
 use super::journal::{disksize_follows, ext4_orphan};
 use super::locking::{Frame, Held};
-use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation};
-use crate::cpu::Cpu;
+use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation, WriteEnds};
+use crate::cpu::{Cpu, Machine};
 use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::placement::{Func, Point};
 use crate::policy::{AllocKind, BufferedWriteMap, DaxZeroing, FailedWriteCleanup};
-use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Token, WriteId};
+use crate::types::{ActorId, Extent, Ino, Lblk, PageId, PagePart, PageRange, Pblk, Token, WriteId};
 
 /// What one page's copy did.
 enum PageWrite {
@@ -68,6 +68,7 @@ impl<C: Cpu> Task<'_, C> {
         buffer: UserBuffer,
         fail_at: Option<Lblk>,
         allocation: WriteAllocation,
+        ends: WriteEnds,
         write: WriteId,
     ) -> Outcome {
         if self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page > 1) {
@@ -133,9 +134,9 @@ impl<C: Cpu> Task<'_, C> {
                 let result = if dax {
                     self.dax_write_page(file, index, write)
                 } else {
-                    let copy_fails = fail_at == Some(i);
+                    let copy = PageCopy { part: ends.part(i, pages), fails: fail_at == Some(i) };
                     let map = map.as_ref();
-                    self.write_one_page(&one, file, index, buffer, i, copy_fails, write, map, &mut new_blocks)
+                    self.write_one_page(&one, file, index, buffer, i, copy, write, map, &mut new_blocks)
                 };
                 self.leave(one);
                 match result {
@@ -241,7 +242,8 @@ impl<C: Cpu> Task<'_, C> {
                 for slot in slots.clone() {
                     let token = Token::Data { ino: file, lblk: index * per_page + slot, write };
                     m.kernel.page_mut(page).bh[slot as usize].content = token;
-                    m.emit(actor, "iov_iter_copy_from_user_atomic", Change::PageCopied { page, token });
+                    let part = PagePart::Whole;
+                    m.emit(actor, "iov_iter_copy_from_user_atomic", Change::PageCopied { page, token, part });
                 }
             });
             let old_size = self.cpu.step(|m| {
@@ -501,11 +503,12 @@ impl<C: Cpu> Task<'_, C> {
         index: Lblk,
         buffer: UserBuffer,
         offset_in_write: Lblk,
-        copy_fails: bool,
+        copy: PageCopy,
         write: WriteId,
         map: Option<&CachedMap>,
         new_blocks: &mut Vec<Lblk>,
     ) -> PageWrite {
+        let copy_fails = copy.fails;
         let (actor, mm) = (self.actor, self.mm);
         self.at(frame, Point::GpwWriteBegin);
         let (page, page_lock) = self.grab_cache_page_write_begin(file, index);
@@ -534,6 +537,9 @@ impl<C: Cpu> Task<'_, C> {
                     "__iomap_write_begin",
                     Change::BlockMapped { ino: file, lblk: index, extent, allocated: false },
                 );
+                if !copy.part.is_whole() {
+                    iomap_fill_uncovered(m, actor, file, index, page, extent, map.new);
+                }
                 true
             });
             if !valid {
@@ -552,7 +558,13 @@ impl<C: Cpu> Task<'_, C> {
             // evicts it.
             let (mapped, was_hole) = self.cpu.step(|m| {
                 let was_hole = m.kernel.inode(file).blocks[index as usize] == Extent::Hole;
-                (map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc), was_hole)
+                let mapped = map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc);
+                if let Some(new_block) = mapped
+                    && !copy.part.is_whole()
+                {
+                    block_fill_uncovered(m, actor, file, index, page, new_block);
+                }
+                (mapped, was_hole)
             });
             let Some(new_block) = mapped else {
                 self.unlock_page("ext4_write_begin", page_lock);
@@ -606,10 +618,12 @@ impl<C: Cpu> Task<'_, C> {
                     return PageWrite::ShortCopy;
                 }
             }
+            // A write of part of the page: the rest is what write_begin made of it (the page was
+            // uptodate, or write_begin read or zeroed the rest).
             let p = m.kernel.page_mut(page);
-            p.content = token;
+            p.content = p.content.overlay(copy.part, token);
             p.uptodate = true;
-            m.emit(actor, "iov_iter_copy_from_user_atomic", Change::PageCopied { page, token });
+            m.emit(actor, "iov_iter_copy_from_user_atomic", Change::PageCopied { page, token, part: copy.part });
             PageWrite::Copied
         });
         if let PageWrite::Copied = result {
@@ -1072,5 +1086,99 @@ impl<C: Cpu> Task<'_, C> {
             }
         }
         Outcome::Pages(added)
+    }
+}
+
+/// What one page of a write(2) copies: which part of the page, and whether the copy fails
+/// (an injected fault).
+#[derive(Clone, Copy)]
+struct PageCopy {
+    part: PagePart,
+    fails: bool,
+}
+
+/// `__block_write_begin` for a write that covers part of a page-sized block: a buffer that is
+/// not uptodate gets the rest of its block from the disk if it is mapped to a written block
+/// ("if (!buffer_uptodate(bh) && !buffer_delay(bh) && !buffer_unwritten(bh) && (block_start <
+/// from || block_end > to))": read it, under the page lock), or zeroes where `get_block` gave
+/// it a new block, a delayed allocation or an unwritten extent (`buffer_new`:
+/// `zero_user_segments` of the parts the write does not cover; ext4_da_get_block_prep marks
+/// delayed and unwritten buffers new, and ext4_map_blocks with create converts an unwritten
+/// extent and reports it new). A page that is uptodate keeps what it holds.
+fn block_fill_uncovered(m: &mut Machine, actor: ActorId, file: Ino, index: Lblk, page: PageId, new_block: bool) {
+    if m.kernel.page(page).uptodate {
+        return;
+    }
+    let extent = m.kernel.inode(file).blocks[index as usize];
+    let cached = m.kernel.page(page).buffer_pblk;
+    // The buffer reads the block it caches (b_blocknr), which is the block map's unless the
+    // mapping changed under a buffer that kept its old block.
+    let read_from = match extent {
+        _ if new_block => None,
+        Extent::Written(p) => Some(cached.unwrap_or(p)),
+        _ => cached.filter(|&c| extent.pblk() != Some(c)),
+    };
+    // The read (end_buffer_read_sync) or the zeroing makes the buffer uptodate, not the page:
+    // __block_commit_write does, after the copy; until then a reader waits on the page lock.
+    fill_uncovered(m, actor, "__block_write_begin", file, index, page, extent, read_from);
+    m.kernel.page_mut(page).uptodate = false;
+}
+
+/// `__iomap_write_begin` for a write that covers part of a page-sized block of a folio that is
+/// not uptodate: `iomap_block_needs_zeroing` decides from the map the write holds, not the
+/// block map: zeroes where that map is not a written extent (a hole, a delayed allocation or
+/// an unwritten extent), is `IOMAP_F_NEW`, or the block starts at or past `i_size`; otherwise
+/// `iomap_read_folio_sync` reads the block that map names. With a stale map this zeroes what
+/// the disk holds (d7b64041164c: "sees the iomap is unwritten, and zeros the part of the page
+/// that it does not have data from. This overwrites the data on disk that was originally
+/// written"), or reads a block that is no longer the file's.
+fn iomap_fill_uncovered(
+    m: &mut Machine,
+    actor: ActorId,
+    file: Ino,
+    index: Lblk,
+    page: PageId,
+    extent: Extent,
+    new: bool,
+) {
+    if m.kernel.page(page).uptodate {
+        return;
+    }
+    let i_size = m.kernel.inode(file).i_size;
+    m.emit(actor, "iomap_block_needs_zeroing", Change::ISizeCheck { ino: file, index, i_size });
+    let read_from = match extent {
+        Extent::Written(p) if !new && index < i_size => Some(p),
+        _ => None,
+    };
+    // iomap_set_range_uptodate: with the folio's only block uptodate, the folio is.
+    fill_uncovered(m, actor, "__iomap_write_begin", file, index, page, extent, read_from);
+}
+
+/// Fills a page that is not uptodate before a write of part of it, and marks it uptodate: the
+/// block read from `read_from`, or zeroes.
+#[allow(clippy::too_many_arguments)]
+fn fill_uncovered(
+    m: &mut Machine,
+    actor: ActorId,
+    function: &'static str,
+    file: Ino,
+    index: Lblk,
+    page: PageId,
+    extent: Extent,
+    read_from: Option<Pblk>,
+) {
+    let p = m.kernel.page_mut(page);
+    p.uptodate = true;
+    match read_from {
+        Some(pblk) => {
+            let token = m.kernel.disk[pblk as usize];
+            m.kernel.page_mut(page).content = token;
+            let extent = if extent.pblk() == Some(pblk) { extent } else { Extent::Written(pblk) };
+            m.emit(actor, function, Change::PageRead { ino: file, index, page, extent, token });
+        }
+        None => {
+            p.content = Token::Zero;
+            m.emit(actor, function, Change::PageZeroed { page });
+        }
     }
 }

@@ -678,3 +678,37 @@ fn a_write_of_half_a_block_reads_or_zeroes_the_other_half() {
         assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
     }
 }
+
+/// A write(2) of blocks 4-6 of a file of 1 KiB blocks (4 blocks long) with room on the disk for
+/// two: blocks 4 and 5 get blocks, block 6 finds no space. `page_zero_new_buffers` zeroes the
+/// new buffers, and since the chunk reached past `i_size`, `ext4_truncate_failed_write`
+/// evicts the page past EOF and frees the two blocks: the file is as it was.
+#[test]
+fn a_sub_page_write_that_runs_out_of_space_past_eof_is_undone() {
+    let policy = policy("legacy");
+    let (mut m, ino) = machine_of_1k_blocks();
+    // Leave two free blocks.
+    while m.kernel.free_blocks.len() > 2 {
+        m.kernel.free_blocks.remove(0);
+    }
+    let free_before = m.kernel.free_blocks.clone();
+    let write = Operation::Write {
+        file: ino,
+        page: 4,
+        pages: 3,
+        buffer: UserBuffer::Anonymous,
+        fail_at: None,
+        allocation: WriteAllocation::PerPage,
+        ends: WriteEnds::default(),
+    };
+    assert_eq!(run(&mut m, &policy, write, 1), Outcome::Enospc);
+    assert_eq!(m.kernel.inode(ino).i_size, 4);
+    assert_eq!(m.kernel.inode(ino).cache[1], None, "the page past EOF is evicted");
+    assert!((4..8).all(|l| m.kernel.inode(ino).blocks[l] == Extent::Hole));
+    let mut free_after = m.kernel.free_blocks.clone();
+    free_after.sort_unstable();
+    let mut free_before = free_before;
+    free_before.sort_unstable();
+    assert_eq!(free_after, free_before, "the blocks the write allocated are free again");
+    assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
+}

@@ -325,7 +325,7 @@ impl<C: Cpu> Task<'_, C> {
     /// the end of the page, and `do_invalidatepage` over that part, which discards the buffers
     /// wholly inside it (`discard_buffer`: unmapped, no longer dirty). The page stays cached,
     /// mapped and dirty if it was.
-    fn truncate_partial_page(&mut self, file: Ino, size: Lblk) {
+    pub(super) fn truncate_partial_page(&mut self, file: Ino, size: Lblk) {
         let actor = self.actor;
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let index = size / per_page;

@@ -209,10 +209,13 @@ impl<C: Cpu> Task<'_, C> {
     ///   between them part of the file, and the page that straddled the old EOF may have a
     ///   writable PTE that `page_mkwrite` gave it while those blocks were past EOF.
     ///
+    /// On ENOSPC in `write_begin` the write stops there, after `page_zero_new_buffers` and the
+    /// policy's failed-write cleanup for the chunk (`ext4_truncate_failed_write` when it
+    /// reaches past `i_size`: the new blocks past EOF are freed, the page zeroed past EOF).
+    ///
     /// Not modelled here (the scenario loader refuses them for such files): a user buffer in a
     /// mapping, an injected copy failure, `alloc = "whole_range"`; iomap's cached map
-    /// (`buffered_write_map`) is not used: every policy runs this buffer-head path. On ENOSPC
-    /// in `write_begin` the write stops there without the failed write's cleanup.
+    /// (`buffered_write_map`) is not used: every policy runs this buffer-head path.
     fn write_blocks(&mut self, file: Ino, first: Lblk, count: Lblk, write: WriteId) -> Outcome {
         let actor = self.actor;
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
@@ -235,6 +238,9 @@ impl<C: Cpu> Task<'_, C> {
             if mapped.is_none() {
                 self.unlock_page("ext4_write_begin", page_lock);
                 self.leave(one);
+                // ext4_write_begin: "if (pos + len > inode->i_size) ext4_truncate_failed_write"
+                // (the policy's cleanup), for this page's chunk.
+                self.truncate_failed_write(file, PageRange::new(start, end), &[]);
                 break;
             }
             self.at(&one, Point::GpwCopy);
@@ -370,12 +376,20 @@ impl<C: Cpu> Task<'_, C> {
                 if unwritten.end <= i_size {
                     return;
                 }
-                let past_eof = PageRange::to_eof(i_size);
-                let frame = self.enter(Func::TruncateFailedWrite, file, i_size, past_eof);
+                // truncate_inode_pages(mapping, i_size) then ext4_truncate, as truncate(2)
+                // down does (sizes in blocks): the pages wholly past i_size go, and a page that
+                // straddles it (blocks smaller than a page) is zeroed past it, its buffers
+                // there discarded.
+                let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+                let eof_page = i_size / per_page;
+                let frame = self.enter(Func::TruncateFailedWrite, file, eof_page, PageRange::to_eof(eof_page));
                 self.at(&frame, Point::FailedWriteTruncatePagecache);
-                self.truncate_pagecache_range(file, past_eof);
+                self.truncate_pagecache_range(file, PageRange::to_eof(i_size.div_ceil(per_page)));
+                if !i_size.is_multiple_of(per_page) {
+                    self.truncate_partial_page(file, i_size);
+                }
                 self.at(&frame, Point::FailedWriteRemoveSpace);
-                self.remove_space(file, past_eof, "ext4_truncate");
+                self.remove_space(file, PageRange::to_eof(i_size), "ext4_truncate");
                 self.leave(frame);
             }
             FailedWriteCleanup::PunchDelalloc | FailedWriteCleanup::PunchCleanDelalloc => {

@@ -207,6 +207,11 @@ fn block_size_is_checked_with_its_position() {
         "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"write\", file = \"data\", page = 0, blocks = 2, fail_at = 0 }}]\n"
     );
     assert_bad_scenario("subpagefail", &text, 11, "write: 'fail_at' is not modelled for 'data'");
+    // readahead names pages; a file of 1 KiB blocks has 16 of them.
+    let text = format!(
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"readahead\", file = \"data\", page = 15, pages = 2 }}]\n"
+    );
+    assert_bad_scenario("subpagera", &text, 11, "the range [15, 17) goes past the model's 16-page limit");
     // `block` is for files of smaller blocks only.
     let text = format!(
         "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"store\", file = \"data\", page = 1, block = 1 }}]\n"

@@ -543,8 +543,9 @@ const OPERATIONS_MAX: usize = 12;
 /// Blocks smaller than a page: a read(2) that loses the race to add a page to a write(2) of
 /// part of it (Linux goes back to the lookup and reads the page's other blocks in), and a
 /// write(2) that runs out of space after giving a buffer a new block (`page_zero_new_buffers`
-/// zeroes it) see the file's data, never zeroes or a block's leftovers: clean in every
-/// interleaving, under every built-in.
+/// zeroes it) see the file's data, never zeroes or a block's leftovers; nor does a read after
+/// readahead and reclaim raced a write of part of the page and its writeback (the evicted
+/// page's uptodate buffers go with it): clean in every interleaving, under every built-in.
 #[test]
 fn partial_page_writes_raise_no_false_alarm() {
     let file = "[[file]]\nname = \"data\"\npages = 1\nblock_size = 1024\n";
@@ -572,6 +573,15 @@ fn partial_page_writes_raise_no_false_alarm() {
                  {{ op = \"write\", file = \"data\", page = 0, blocks = 2 }},\n\
                  {{ op = \"truncate\", file = \"data\", blocks = 4 }},\n\
                  {{ op = \"read\", file = \"data\", page = 0, blocks = 1 }},\n]\n"
+            ),
+        ),
+        inline(
+            "readahead_and_reclaim_around_a_partial_write",
+            &format!(
+                "{file}\n[[actor]]\nname = \"w\"\nops = [{{ op = \"write\", file = \"data\", page = 0, block = 1, blocks = 2 }}, \
+                 {{ op = \"writeback\", file = \"data\" }}]\n\
+                 [[actor]]\nname = \"r\"\nops = [{{ op = \"readahead\", file = \"data\", page = 0, pages = 1 }}, \
+                 {{ op = \"reclaim\", file = \"data\" }}, {{ op = \"read\", file = \"data\", page = 0, blocks = 4 }}]\n"
             ),
         ),
     ];

@@ -158,8 +158,20 @@ struct RawOp {
 }
 
 /// The operations modelled for a file whose blocks are smaller than a page.
-const SUBPAGE_OPERATIONS: &[&str] =
-    &["mmap", "munmap", "load", "store", "read", "write", "truncate", "writeback", "fsync", "msync"];
+const SUBPAGE_OPERATIONS: &[&str] = &[
+    "mmap",
+    "munmap",
+    "load",
+    "store",
+    "read",
+    "write",
+    "truncate",
+    "readahead",
+    "writeback",
+    "fsync",
+    "msync",
+    "reclaim",
+];
 
 /// Operation names, with the fields each takes, for messages.
 const OPERATIONS: &[(&str, &str)] = &[
@@ -714,10 +726,12 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         if n == 0 {
             return Err(cx.error(pages.span(), "'pages' must be at least 1"));
         }
-        if p.checked_add(n).is_none_or(|end| end > FILE_PAGES_MAX) {
+        // A file of smaller blocks holds FILE_PAGES_MAX blocks, so fewer pages.
+        let limit = FILE_PAGES_MAX / per_page;
+        if p.checked_add(n).is_none_or(|end| end > limit) {
             return Err(cx.error(
                 pages.span(),
-                format!("the range [{p}, {}) goes past the model's {FILE_PAGES_MAX}-page limit", p.saturating_add(n)),
+                format!("the range [{p}, {}) goes past the model's {limit}-page limit", p.saturating_add(n)),
             ));
         }
         Ok((p, n))

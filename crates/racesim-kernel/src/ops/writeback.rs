@@ -211,6 +211,13 @@ impl<C: Cpu> Task<'_, C> {
                         let p = m.kernel.page_mut(page);
                         p.buffers = false;
                         p.buffer_pblk = None;
+                        // Blocks smaller than a page: the buffer heads go with their state;
+                        // create_empty_buffers makes new ones uptodate as the page is.
+                        let uptodate = p.uptodate;
+                        for bh in &mut p.bh {
+                            bh.mapped = None;
+                            bh.uptodate = uptodate;
+                        }
                         if had_buffers {
                             m.emit(actor, "try_to_release_page", Change::BuffersReleased { page });
                         }

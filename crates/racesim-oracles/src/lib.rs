@@ -659,9 +659,11 @@ impl Judge {
                     continue;
                 }
                 let contents = &persistent[file as usize];
-                let written = (start..end)
-                    .filter(|&l| matches!(contents.pages.get(l as usize), Some(Token::Data { write: w, .. }) if *w == write.write))
-                    .count();
+                // A page the write covered in part holds its data in that half.
+                let holds_write = |token: &Token| {
+                    token.halves().iter().any(|h| matches!(h, Half::Data { write: w, .. } if *w == write.write))
+                };
+                let written = (start..end).filter(|&l| contents.pages.get(l as usize).is_some_and(holds_write)).count();
                 let zero = (start..end).filter(|&l| contents.pages.get(l as usize) == Some(&Token::Zero)).count();
                 if written > 0 && zero > 0 {
                     return Some(Violation {

@@ -806,7 +806,9 @@ fn the_exhaustive_search_verifies_files_with_blocks_smaller_than_a_page() {
 
 #[test]
 fn writes_of_part_of_a_page_are_checked_with_their_position() {
-    let op = |fields: &str| format!("{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"write\", file = \"data\", {fields} }}]\n");
+    let op = |fields: &str| {
+        format!("{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"write\", file = \"data\", {fields} }}]\n")
+    };
     assert_bad_scenario(
         "partunknown",
         &op("page = 0, pages = 2, last_page = \"tail\""),

@@ -116,7 +116,9 @@ impl std::fmt::Display for Token {
             Token::Data { ino, lblk, write: 0 } => write!(f, "initial data of inode {ino} page {lblk}"),
             Token::Data { ino, lblk, write } => write!(f, "data of op#{write} for inode {ino} page {lblk}"),
             Token::Leftover { pblk } => write!(f, "leftover contents of block {pblk}"),
-            Token::Halves { head, tail } => write!(f, "{} in its first half, {} in its second", head.whole(), tail.whole()),
+            Token::Halves { head, tail } => {
+                write!(f, "{} in its first half, {} in its second", head.whole(), tail.whole())
+            }
         }
     }
 }

@@ -4,7 +4,9 @@
 use racesim_kernel::event::{Access, Change, Event, SYNC_ACTOR};
 use racesim_kernel::state::{Pte, PteTarget, Vma};
 use racesim_kernel::types::{Extent, Ino, PageRange, Token};
-use racesim_kernel::{Kernel, Machine, Operation, Outcome, Policy, SerialCpu, Task, UserBuffer, WriteAllocation, WriteEnds};
+use racesim_kernel::{
+    Kernel, Machine, Operation, Outcome, Policy, SerialCpu, Task, UserBuffer, WriteAllocation, WriteEnds,
+};
 
 /// A built-in policy, field by field (racesim-scenario's tests check these equal the lock tables
 /// in `policies/`, which this crate cannot parse: the table form belongs to racesim-scenario).

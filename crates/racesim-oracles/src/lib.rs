@@ -445,7 +445,9 @@ impl Judge {
     ) -> Option<Violation> {
         // A block written in part: each half is judged as a block of its own.
         if let Token::Halves { head, tail } = token {
-            return [head, tail].into_iter().find_map(|half| self.user_read(kernel, event, at, ino, index, half.whole()));
+            return [head, tail]
+                .into_iter()
+                .find_map(|half| self.user_read(kernel, event, at, ino, index, half.whole()));
         }
         let i_size = kernel.inode(ino).i_size;
         let per_page = kernel.inode(ino).blocks_per_page;

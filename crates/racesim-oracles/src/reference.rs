@@ -867,7 +867,13 @@ mod tests {
         };
         let history = [
             Item { effect: Effect::TruncateSize { ino: 0, size: 1 }, begin: 5, end: 5, actor: 0, op: truncate },
-            Item { effect: Effect::Wrote { ino: 0, lblk: 2, token: written, part: PagePart::Whole }, begin: 6, end: 9, actor: 1, op: dio },
+            Item {
+                effect: Effect::Wrote { ino: 0, lblk: 2, token: written, part: PagePart::Whole },
+                begin: 6,
+                end: 9,
+                actor: 1,
+                op: dio,
+            },
             Item { effect: Effect::Truncate { ino: 0, size: 1 }, begin: 5, end: 20, actor: 0, op: truncate },
         ];
         let initial = [file(2, &[d0, d1])];

@@ -976,7 +976,7 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                     ));
                 }
             };
-            let ends = write_ends(&cx, raw, n)?;
+            let ends = write_ends(cx, raw, n)?;
             if !ends.is_whole() {
                 // Writes of part of a block are modelled for the page cache's write paths with
                 // nothing else injected (docs/model.md, "Writes of part of a block").
@@ -994,7 +994,9 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                     };
                     return Err(cx.error(
                         span,
-                        format!("write: a write of part of a page (first_page, last_page) is not modelled where {what}"),
+                        format!(
+                            "write: a write of part of a page (first_page, last_page) is not modelled where {what}"
+                        ),
                     ));
                 }
             }
@@ -1069,15 +1071,16 @@ fn validate_variants(cx: &Ctx, raw: &[Spanned<toml::Table>]) -> Result<Vec<Polic
 
 /// The `first_page` and `last_page` fields of a write of `pages` pages.
 fn write_ends(cx: &Ctx, raw: &RawOp, pages: Lblk) -> Result<WriteEnds, ScenarioError> {
-    let part = |field: &Option<Spanned<String>>, name: &str, partial: PagePart, partial_name: &str| {
-        match field.as_ref().map(|f| f.get_ref().as_str()) {
-            None | Some("whole") => Ok(PagePart::Whole),
-            Some(value) if value == partial_name => Ok(partial),
-            Some(other) => Err(cx.error(
-                field.as_ref().map_or(0..0, |f| f.span()),
-                format!("unknown {name} '{other}'; expected \"whole\" or \"{partial_name}\""),
-            )),
-        }
+    let part = |field: &Option<Spanned<String>>, name: &str, partial: PagePart, partial_name: &str| match field
+        .as_ref()
+        .map(|f| f.get_ref().as_str())
+    {
+        None | Some("whole") => Ok(PagePart::Whole),
+        Some(value) if value == partial_name => Ok(partial),
+        Some(other) => Err(cx.error(
+            field.as_ref().map_or(0..0, |f| f.span()),
+            format!("unknown {name} '{other}'; expected \"whole\" or \"{partial_name}\""),
+        )),
     };
     let first = part(&raw.first_page, "first_page", PagePart::Tail, "tail")?;
     let last = part(&raw.last_page, "last_page", PagePart::Head, "head")?;
@@ -1105,9 +1108,10 @@ fn partial_writes_against_direct_writes(
     actors: &[Actor],
 ) -> Result<(), ScenarioError> {
     let synchronous_direct = |file| {
-        actors.iter().flat_map(|a| &a.ops).any(|op| {
-            matches!(*op, Operation::DioWrite { file: f, asynchronous: false, .. } if f == file)
-        })
+        actors
+            .iter()
+            .flat_map(|a| &a.ops)
+            .any(|op| matches!(*op, Operation::DioWrite { file: f, asynchronous: false, .. } if f == file))
     };
     for (raw_actor, actor) in raw.iter().zip(actors) {
         for (raw_op, op) in raw_actor.get_ref().ops.iter().zip(&actor.ops) {

@@ -403,7 +403,16 @@ impl<C: Cpu> Task<'_, C> {
         buffer: UserBuffer,
         write: WriteId,
     ) -> Outcome {
-        let outcome = self.write(file, page, pages, buffer, None, super::WriteAllocation::PerPage, super::WriteEnds::default(), write);
+        let outcome = self.write(
+            file,
+            page,
+            pages,
+            buffer,
+            None,
+            super::WriteAllocation::PerPage,
+            super::WriteEnds::default(),
+            write,
+        );
         self.filemap_write_and_wait_range(file, PageRange::new(page, page + pages), "filemap_write_and_wait_range");
         outcome
     }

@@ -76,7 +76,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 11] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 12] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -98,6 +98,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 11] = [
     ("disksize_i_data_sem", "true", "false", "90e775b71ac4: truncate and writeback update i_disksize under i_data_sem"),
     ("dax_break_layouts", "true", "false", "5fac7408d828 / 430657b6be89: truncate and punch wait for DAX pins"),
     (
+        "delalloc_files_inode",
+        "true",
+        "false",
+        "06bd3c36a733: delalloc writeback files the inode for the data=ordered commit",
+    ),
+    (
         "pagecache_isize_extended",
         "write_protect",
         "none",
@@ -115,6 +121,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "dio_read_fence" => policy.dio_read_fence.to_string(),
         "disksize_i_data_sem" => policy.disksize_i_data_sem.to_string(),
         "dax_break_layouts" => policy.dax_break_layouts.to_string(),
+        "delalloc_files_inode" => policy.delalloc_files_inode.to_string(),
         "dio_write_post_invalidate" => match policy.dio_write_post_invalidate {
             DioWritePostInvalidate::None => "none".into(),
             DioWritePostInvalidate::AfterDirectIo => "after_direct_io".into(),
@@ -136,6 +143,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "dio_read_fence" => policy.dio_read_fence = false,
         "disksize_i_data_sem" => policy.disksize_i_data_sem = false,
         "dax_break_layouts" => policy.dax_break_layouts = false,
+        "delalloc_files_inode" => policy.delalloc_files_inode = false,
         "dio_write_post_invalidate" => policy.dio_write_post_invalidate = DioWritePostInvalidate::AfterDirectIo,
         "buffered_write_map" => policy.buffered_write_map = BufferedWriteMap::Iomap,
         "pagecache_isize_extended" => policy.pagecache_isize_extended = IsizeExtended::None,

@@ -42,6 +42,11 @@ pub struct DiskInode {
     /// `EXT4_I(inode)->i_disksize`, in pages: the size the inode in the running transaction
     /// says, which a commit writes to disk.
     pub i_disksize: Lblk,
+    /// The number of the transaction the inode was last filed with for data=ordered writeout
+    /// (jbd2's `jbd2_inode` on that transaction's `t_inode_list`, `ext4_jbd2_inode_add_write`);
+    /// 0 for never. The running transaction is `locked_tid + 1`, so locking it for commit takes
+    /// its list and leaves the next one empty.
+    pub filed_tid: u32,
     /// On the orphan list in the running transaction (`ext4_orphan_add` .. `ext4_orphan_del`):
     /// a change that left blocks past `i_disksize` is under way, and remount must finish it.
     pub orphan: bool,
@@ -107,6 +112,7 @@ impl crate::Kernel {
             .iter()
             .map(|inode| DiskInode {
                 i_disksize: inode.i_size,
+                filed_tid: 0,
                 orphan: false,
                 committed: Committed::of(inode.i_size, &inode.blocks, false),
             })
@@ -125,6 +131,30 @@ impl crate::Kernel {
         }
         self.durable.inodes[ino as usize].i_disksize = size;
         true
+    }
+
+    /// `jbd2_journal_inode_add_write` (through `ext4_jbd2_inode_add_write`): puts `ino` on the
+    /// running transaction's list of inodes whose new blocks' data a data=ordered commit writes
+    /// before its commit record, if durability is modelled.
+    ///
+    /// Footprint: the value written depends only on `locked_tid`, which only the commit's
+    /// locking step writes, and the only reader is that step (`TransactionLocked`, which reads
+    /// every object). Two filings commute (both set the same value), so the allocation step
+    /// that files needs no object of its own: its `BlockMapped` already orders it against the
+    /// commit.
+    pub fn jbd2_file_inode(&mut self, ino: Ino) {
+        if self.durable.enabled {
+            self.durable.inodes[ino as usize].filed_tid = self.durable.locked_tid + 1;
+        }
+    }
+
+    /// Whether `ino` is on the list of a transaction whose commit record is not on disk yet:
+    /// the inodes a commit locked now writes out. The model lets a commit lock while an
+    /// earlier one still writes its data (jbd2 commits one transaction at a time); the later
+    /// commit then also writes the data of the inodes filed with the earlier one, whose blocks
+    /// its metadata carries too.
+    pub fn filed_uncommitted(&self, ino: Ino) -> bool {
+        self.durable.inodes[ino as usize].filed_tid > self.durable.committed_tid
     }
 
     /// `ext4_orphan_add` (`add`) or `ext4_orphan_del` of `ino` in the running transaction, if

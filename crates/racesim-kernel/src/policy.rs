@@ -327,6 +327,15 @@ pub struct Policy {
     /// `i_disksize` from the old `i_size` in between: a truncate lost on disk. Only consulted
     /// where durability is modelled (a scenario that commits or crashes).
     pub disksize_i_data_sem: bool,
+    /// Delayed-allocation writeback files the inode with the running transaction when it
+    /// allocates (`ext4_map_blocks` → `ext4_jbd2_inode_add_write`, as 06bd3c36a733 "ext4: fix
+    /// data exposure after a crash", Linux 4.7-rc1, restored), so that a data=ordered commit
+    /// writes the new blocks' data before its commit record. `false` is ext4 from 3.8 to 4.6:
+    /// f3b59291a69d ("ext4: remove calls to ext4_jbd2_file_inode() from delalloc write path")
+    /// filed nothing on that path, and a commit could make the block map durable before the
+    /// data (CVE-2017-7495). Only consulted where durability is modelled, with
+    /// `write_alloc = "delalloc"` and `journal_data = "ordered"`.
+    pub delalloc_files_inode: bool,
     /// ext4's `data=` mode: whether a journal commit writes newly allocated blocks' data first.
     pub journal_data: JournalData,
     /// The lock classes this policy declares (filesystem-internal locks: `i_data_sem`,
@@ -362,6 +371,8 @@ pub struct PolicyWire {
     pub disksize_i_data_sem: bool,
     #[serde(default)]
     pub journal_data: JournalData,
+    #[serde(default = "default_true")]
+    pub delalloc_files_inode: bool,
     #[serde(default)]
     pub buffered_write_map: BufferedWriteMap,
     #[serde(default)]
@@ -465,6 +476,7 @@ impl TryFrom<PolicyWire> for Policy {
             buffered_write_map: w.buffered_write_map,
             disksize_i_data_sem: w.disksize_i_data_sem,
             journal_data: w.journal_data,
+            delalloc_files_inode: w.delalloc_files_inode,
             dax_break_layouts: w.dax_break_layouts,
             failed_write_cleanup: w.failed_write_cleanup,
             pagecache_isize_extended: w.pagecache_isize_extended,
@@ -491,6 +503,7 @@ impl From<Policy> for PolicyWire {
             buffered_write_map: p.buffered_write_map,
             disksize_i_data_sem: p.disksize_i_data_sem,
             journal_data: p.journal_data,
+            delalloc_files_inode: p.delalloc_files_inode,
             dax_break_layouts: p.dax_break_layouts,
             failed_write_cleanup: p.failed_write_cleanup,
             pagecache_isize_extended: p.pagecache_isize_extended,

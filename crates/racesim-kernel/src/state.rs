@@ -373,7 +373,19 @@ impl Kernel {
     }
 
     /// Hands out the most recently freed block. `None` is ENOSPC.
+    /// Allocates a block for `lblk` of `ino` and, where durability is modelled, files the inode
+    /// with the running transaction ([`crate::Kernel::jbd2_file_inode`]): `ext4_map_blocks`
+    /// does for every new block since 06bd3c36a733 (Linux 4.7), and `ext4_write_end`'s
+    /// `ext4_jbd2_file_inode` did before it for the nodelalloc writes the built-ins make.
     pub fn alloc_block(&mut self, ino: Ino, lblk: Lblk) -> Option<Pblk> {
+        let pblk = self.alloc_block_unfiled(ino, lblk)?;
+        self.jbd2_file_inode(ino);
+        Some(pblk)
+    }
+
+    /// Allocates a block without filing the inode with the running transaction: delalloc
+    /// writeback in ext4 3.8-4.6 (`delalloc_files_inode = false`, f3b59291a69d).
+    pub fn alloc_block_unfiled(&mut self, ino: Ino, lblk: Lblk) -> Option<Pblk> {
         let pblk = self.free_blocks.pop()?;
         debug_assert!(self.block_owner[pblk as usize].is_none(), "model bug: free block {pblk} has an owner");
         self.block_owner[pblk as usize] = Some((ino, lblk));

@@ -714,3 +714,72 @@ fn a_sub_page_write_that_runs_out_of_space_past_eof_is_undone() {
     assert_eq!(free_after, free_before, "the blocks the write allocated are free again");
     assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
 }
+
+/// A serial CPU that records where each step's events begin in the log.
+struct SteppingCpu<'m> {
+    inner: SerialCpu<'m>,
+    step_starts: Vec<usize>,
+}
+
+impl racesim_kernel::Cpu for SteppingCpu<'_> {
+    fn step<R>(&mut self, f: impl FnOnce(&mut Machine) -> R) -> R {
+        self.step_starts.push(self.inner.machine.log.len());
+        self.inner.step(f)
+    }
+
+    fn peek<R>(&mut self, f: impl FnOnce(&Machine) -> R) -> R {
+        self.inner.peek(f)
+    }
+
+    fn block_until_grantable<R>(
+        &mut self,
+        request: racesim_kernel::lock::RequestRef,
+        grant: impl FnOnce(&mut Machine) -> R,
+    ) -> R {
+        self.inner.block_until_grantable(request, grant)
+    }
+}
+
+/// 06bd3c36a733 ("ext4: fix data exposure after a crash"): delalloc writeback files the inode
+/// with the running transaction when it allocates; ext4 3.8-4.6 (f3b59291a69d) did not. With
+/// durability modelled the allocation is a step before the one that writes the data, so a
+/// commit can lock the transaction in between (delalloc_ordered_crash.toml).
+#[test]
+fn delalloc_writeback_files_the_inode_in_a_step_before_the_io_as_the_policy_says() {
+    for files_inode in [false, true] {
+        let mut policy = policy("legacy");
+        policy.write_alloc = racesim_kernel::policy::AllocKind::Delalloc;
+        policy.delalloc_files_inode = files_inode;
+        let mut kernel = Kernel::new(8);
+        let ino = kernel.add_inode(false);
+        kernel.inode_mut(ino).i_size = 1;
+        kernel.enable_durability();
+        let mut m = Machine::new(kernel);
+        let write = Operation::Write {
+            file: ino,
+            page: 0,
+            pages: 1,
+            buffer: UserBuffer::Anonymous,
+            fail_at: None,
+            allocation: WriteAllocation::PerPage,
+            ends: WriteEnds::default(),
+        };
+        assert_eq!(run(&mut m, &policy, write, 1), Outcome::Pages(1));
+        assert_eq!(m.kernel.inode(ino).blocks[0], Extent::Delalloc);
+        assert!(!m.kernel.filed_uncommitted(ino), "a reservation files nothing");
+        m.log.clear();
+        let mut cpu = SteppingCpu { inner: SerialCpu::new(&mut m), step_starts: Vec::new() };
+        let mut task = Task::new(&mut cpu, 0, 0, &policy);
+        assert_eq!(task.run_operation(0, &Operation::Writeback { file: ino }, 0), Outcome::Ok);
+        let step_starts = cpu.step_starts;
+        let step_of = |i: usize| step_starts.iter().rposition(|&s| s <= i).unwrap();
+        let mapped = m.log.iter().position(|e| matches!(e.change, Change::BlockMapped { allocated: true, .. }));
+        let written = m.log.iter().position(|e| matches!(e.change, Change::DiskWrite { .. }));
+        let (mapped, written) = (mapped.expect("writeback allocated"), written.expect("and wrote"));
+        assert!(step_of(mapped) < step_of(written), "allocation and IO are separate steps");
+        assert_eq!(m.kernel.filed_uncommitted(ino), files_inode, "files_inode = {files_inode}");
+        // The commit takes the running transaction's list with it.
+        assert_eq!(run(&mut m, &policy, Operation::JournalCommit { file: ino }, 0), Outcome::Ok);
+        assert!(!m.kernel.filed_uncommitted(ino));
+    }
+}

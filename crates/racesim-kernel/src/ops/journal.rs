@@ -43,8 +43,12 @@ impl<C: Cpu> Task<'_, C> {
             k.durable.locked_tid += 1;
             let tid = k.durable.locked_tid;
             // The blocks this transaction allocated (written extents the last commit did not
-            // have) whose page is in the page cache: their data goes to disk before the commit
-            // record. jbd2 first waits for the transaction's handles to stop, and the handle that
+            // have) of the inodes filed with it (t_inode_list; see Kernel::jbd2_file_inode)
+            // whose page is in the page cache: their data goes to disk before the commit
+            // record. jbd2 writes the filed inode's dirty pages (the whole mapping in the 4.x
+            // kernels, a range recorded at filing in later ones); the model writes those over
+            // blocks new in this transaction, the ones data ordering is about. An inode
+            // nobody filed (delalloc writeback in ext4 3.8-4.6) is not waited for. jbd2 first waits for the transaction's handles to stop, and the handle that
             // allocated such a block (ext4_write_begin .. ext4_write_end, ext4_page_mkwrite)
             // holds the page lock from before the allocation until the page is dirty; the
             // built-ins place no journal handles, so the writeout below waits for that page lock
@@ -52,6 +56,9 @@ impl<C: Cpu> Task<'_, C> {
             let mut ordered: Vec<(Ino, Lblk, PageId)> = Vec::new();
             if ordered_mode {
                 for (i, tx) in locked.iter().enumerate() {
+                    if !k.filed_uncommitted(i as Ino) {
+                        continue;
+                    }
                     let before = &k.durable.inodes[i].committed;
                     for (lblk, extent) in tx.blocks.iter().enumerate() {
                         let Extent::Written(p) = *extent else { continue };

@@ -121,10 +121,20 @@ impl<C: Cpu> Task<'_, C> {
         let mut allocated = false;
         if dirty && self.cpu.peek(|m| !m.kernel.page(page).bh.is_empty()) {
             let alloc = self.policy.write_alloc;
-            self.cpu.step(|m| allocated = write_page_buffers(m, actor, file, page, alloc));
+            let files_inode = self.policy.delalloc_files_inode;
+            self.cpu.step(|m| allocated = write_page_buffers(m, actor, file, page, alloc, files_inode));
         } else if dirty {
             let alloc = self.policy.write_alloc;
-            self.cpu.step(|m| {
+            // Whether this allocation files the inode with the running transaction: every one
+            // but delalloc writeback's in ext4 3.8-4.6 (Policy::delalloc_files_inode).
+            let files_inode = self.policy.delalloc_files_inode || alloc != crate::policy::AllocKind::Delalloc;
+            // Where durability is modelled, the allocation is a step of its own before the IO:
+            // ext4_writepages maps the extent (mpage_map_and_submit_extent -> ext4_map_blocks)
+            // in a handle it stops before ext4_io_submit sends the bio, and the bio completes
+            // later still, so a commit can lock the transaction that allocated the block before
+            // the block's data is on disk. Elsewhere it stays one step (no commit can tell).
+            let split = self.cpu.peek(|m| m.kernel.durable.enabled);
+            let io_pending = self.cpu.step(|m| {
                 // The buffer heads' block if they have one, else get_block now.
                 let pblk = match m.kernel.page(page).buffer_pblk {
                     Some(pblk) => pblk,
@@ -133,11 +143,16 @@ impl<C: Cpu> Task<'_, C> {
                         // Delayed allocation happens here; a hole behind a dirty page (an orphan,
                         // which the oracles report) gets a block the same way.
                         Extent::Hole | Extent::Delalloc => {
-                            let Some(p) = m.kernel.alloc_block(file, index) else {
+                            let block = if files_inode {
+                                m.kernel.alloc_block(file, index)
+                            } else {
+                                m.kernel.alloc_block_unfiled(file, index)
+                            };
+                            let Some(p) = block else {
                                 // ENOSPC at writeback: the page stays dirty (and keeps its data).
                                 m.kernel.page_mut(page).dirty = true;
                                 m.emit(actor, "ext4_writepage", Change::NoSpace { ino: file, lblk: index });
-                                return;
+                                return None;
                             };
                             let extent = alloc.allocated(p);
                             m.kernel.inode_mut(file).blocks[index as usize] = extent;
@@ -147,21 +162,19 @@ impl<C: Cpu> Task<'_, C> {
                                 "ext4_writepage",
                                 Change::BlockMapped { ino: file, lblk: index, extent, allocated: true },
                             );
+                            if split {
+                                return Some(p);
+                            }
                             p
                         }
                     },
                 };
-                m.kernel.page_mut(page).buffer_pblk = Some(pblk);
-                let token = m.kernel.page(page).content;
-                m.kernel.disk[pblk as usize] = token;
-                m.emit(actor, "submit_bh", Change::DiskWrite { pblk, ino: file, lblk: index, token, page: Some(page) });
-                // IO completion converts an unwritten extent that still points at this block.
-                let blocks = &mut m.kernel.inode_mut(file).blocks;
-                if blocks[index as usize] == Extent::Unwritten(pblk) {
-                    blocks[index as usize] = Extent::Written(pblk);
-                }
-                m.kernel.page_mut(page).writeback = false;
+                submit_page(m, actor, file, index, page, pblk);
+                None
             });
+            if let Some(pblk) = io_pending {
+                self.cpu.step(|m| submit_page(m, actor, file, index, page, pblk));
+            }
         }
         self.unlock_page("end_page_writeback", page_lock);
         // mpage_map_and_submit_extent raises i_disksize once the IO of the blocks it mapped is
@@ -236,6 +249,29 @@ impl<C: Cpu> Task<'_, C> {
     }
 }
 
+/// `submit_bh` of a whole-block page to `pblk`, and its completion: the data reaches the disk,
+/// an unwritten extent still pointing at the block becomes written (`ext4_end_io`), and
+/// `end_page_writeback` clears the flag (the page lock is released by the caller).
+fn submit_page(
+    m: &mut crate::cpu::Machine,
+    actor: crate::types::ActorId,
+    file: Ino,
+    index: Lblk,
+    page: PageId,
+    pblk: crate::types::Pblk,
+) {
+    m.kernel.page_mut(page).buffer_pblk = Some(pblk);
+    let token = m.kernel.page(page).content;
+    m.kernel.disk[pblk as usize] = token;
+    m.emit(actor, "submit_bh", Change::DiskWrite { pblk, ino: file, lblk: index, token, page: Some(page) });
+    // IO completion converts an unwritten extent that still points at this block.
+    let blocks = &mut m.kernel.inode_mut(file).blocks;
+    if blocks[index as usize] == Extent::Unwritten(pblk) {
+        blocks[index as usize] = Extent::Written(pblk);
+    }
+    m.kernel.page_mut(page).writeback = false;
+}
+
 /// The write-out of a page of a file whose blocks are smaller than a page, in one step: ext4's
 /// `mpage_submit_page` -> `ext4_bio_write_page` (`block_write_full_page` does the same). The
 /// part of the page at and past `i_size` is zeroed first: "The page straddles i_size. It must be
@@ -251,6 +287,7 @@ fn write_page_buffers(
     file: Ino,
     page: PageId,
     alloc: crate::policy::AllocKind,
+    files_inode: bool,
 ) -> bool {
     let index = m.kernel.page(page).index;
     let inode = m.kernel.inode(file);
@@ -282,7 +319,14 @@ fn write_page_buffers(
                     continue;
                 }
                 Extent::Delalloc => {
-                    let Some(p) = m.kernel.alloc_block(file, lblk) else {
+                    // Allocation and IO stay one step here (simplified: no commit can run between
+                    // them on this path); the filing still follows the policy.
+                    let block = if files_inode {
+                        m.kernel.alloc_block(file, lblk)
+                    } else {
+                        m.kernel.alloc_block_unfiled(file, lblk)
+                    };
+                    let Some(p) = block else {
                         m.kernel.page_mut(page).dirty = true;
                         m.emit(actor, "ext4_writepage", Change::NoSpace { ino: file, lblk });
                         continue;

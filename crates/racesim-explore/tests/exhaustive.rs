@@ -575,6 +575,16 @@ fn partial_page_writes_raise_no_false_alarm() {
                  {{ op = \"read\", file = \"data\", page = 0, blocks = 1 }},\n]\n"
             ),
         ),
+        // A store whose page_mkwrite finds no space gets SIGBUS (block_page_mkwrite_return),
+        // never landing on a buffer with no block; a page dirtied only by the zeroed new
+        // buffers of a failed write whose cleanup truncated them is no orphan.
+        inline(
+            "enospc_in_page_mkwrite_and_in_a_write_past_eof",
+            "disk_blocks = 6\n[[file]]\nname = \"data\"\npages = 2\nholes = [1]\nblock_size = 1024\nmapped = [0, 1]\n\
+             [[actor]]\nname = \"app\"\nops = [{ op = \"truncate\", file = \"data\", blocks = 5 }, \
+             { op = \"write\", file = \"data\", page = 1, block = 1, blocks = 3 }]\n\
+             [[actor]]\nname = \"mapper\"\nops = [{ op = \"store\", file = \"data\", page = 1, block = 0 }]\n",
+        ),
         inline(
             "readahead_and_reclaim_around_a_partial_write",
             &format!(

@@ -783,3 +783,20 @@ fn delalloc_writeback_files_the_inode_in_a_step_before_the_io_as_the_policy_says
         assert!(!m.kernel.filed_uncommitted(ino));
     }
 }
+
+/// A store into a hole when the disk is full: `page_mkwrite` finds no space and the fault ends
+/// in SIGBUS (`block_page_mkwrite_return(-ENOSPC)`), reported as ENOSPC; nothing is stored,
+/// the page is not dirtied and no PTE is made writable.
+#[test]
+fn a_store_whose_page_mkwrite_finds_no_space_does_not_land() {
+    let policy = policy("legacy");
+    let (mut m, ino) = machine(2);
+    m.kernel.inode_mut(ino).blocks[1] = Extent::Hole;
+    m.kernel.free_blocks.clear();
+    assert_eq!(run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 1), Outcome::Enospc);
+    let page = m.kernel.inode(ino).cache[1].expect("the read fault cached the page");
+    assert!(!m.kernel.page(page).dirty);
+    assert_eq!(m.kernel.page(page).content, Token::Zero);
+    assert!(pte(&m, ino, 1).is_none_or(|p| !p.writable));
+    assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
+}

@@ -595,14 +595,19 @@ impl Judge {
                 } else {
                     // Blocks smaller than a page: orphaned when no block of the page inside EOF
                     // has anything behind it (a page with some backed blocks is written back
-                    // without the others, which the lost-write oracle judges).
+                    // without the others, which the lost-write oracle judges) and one of them
+                    // holds data. Buffers over holes that hold zeroes need no block: the page
+                    // may be dirty from page_zero_new_buffers of blocks a failed write's
+                    // cleanup then truncated, and writeback just cleans it ("A hole? We can
+                    // safely clear the dirty bit").
                     let per_page = inode.blocks_per_page as usize;
-                    (0..per_page).any(|slot| {
-                        let lblk = index * per_page + slot;
-                        (lblk as Lblk) < inode.i_size
-                            && (p.bh[slot].mapped.is_some()
-                                || inode.blocks[lblk] != racesim_kernel::types::Extent::Hole)
-                    })
+                    let inside = |slot: &usize| ((index * per_page + slot) as Lblk) < inode.i_size;
+                    let behind = |slot: usize| {
+                        p.bh[slot].mapped.is_some()
+                            || inode.blocks[index * per_page + slot] != racesim_kernel::types::Extent::Hole
+                    };
+                    (0..per_page).filter(inside).any(behind)
+                        || (0..per_page).filter(inside).all(|slot| p.bh[slot].content == Token::Zero)
                 };
                 if p.attached && p.dirty && !backed {
                     return Some(Violation {

@@ -25,6 +25,11 @@ pub enum FaultError {
     Segv,
     /// `VM_FAULT_NOPAGE` / `VM_FAULT_RETRY`: the page went away under us; walk again.
     Retry,
+    /// `VM_FAULT_SIGBUS` from `page_mkwrite` that found no space for the block
+    /// (`block_page_mkwrite_return(-ENOSPC)`): the process gets SIGBUS inside EOF; the
+    /// operation's outcome says ENOSPC, so the reference model does not take it for a fault
+    /// beyond EOF.
+    NoSpace,
 }
 
 /// A reference `get_user_pages` took for a direct IO, one per page of its user buffer.
@@ -199,6 +204,7 @@ impl<C: Cpu> Task<'_, C> {
             match self.handle_mm_fault(file, index, write_fault) {
                 Err(FaultError::Sigbus) => return Outcome::Sigbus,
                 Err(FaultError::Segv) => return Outcome::Sigsegv,
+                Err(FaultError::NoSpace) => return Outcome::Enospc,
                 _ => {}
             }
         }
@@ -671,7 +677,16 @@ impl<C: Cpu> Task<'_, C> {
         }
         self.at(&frame, Point::PageMkwriteGetBlock);
         let alloc = self.policy.write_alloc;
-        self.cpu.step(|m| map_page_buffers(m, actor, "block_page_mkwrite", file, index, page, alloc));
+        let mapped = self.cpu.step(|m| map_page_buffers(m, actor, "block_page_mkwrite", file, index, page, alloc));
+        if mapped.is_none() {
+            // ext4_page_mkwrite: block_page_mkwrite failed with -ENOSPC (its error path has
+            // zeroed and dirtied any buffer that got a new block: page_zero_new_buffers);
+            // ext4_should_retry_alloc's retries are not modelled; the fault ends in
+            // VM_FAULT_SIGBUS and the store never happens.
+            self.unlock_page("block_page_mkwrite", page_lock);
+            self.leave(frame);
+            return Err(FaultError::NoSpace);
+        }
         self.cpu.step(|m| {
             m.kernel.page_mut(page).dirty = true;
             m.emit(actor, "set_page_dirty", Change::PageDirtied { page });

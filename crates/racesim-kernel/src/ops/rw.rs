@@ -1026,7 +1026,7 @@ impl<C: Cpu> Task<'_, C> {
                 // The exception fixup of a kernel access: a fault that cannot be resolved
                 // (SIGBUS beyond the mapped file's EOF, no VMA) makes copy_to_user fail.
                 CopyAttempt::Fault(dst, dst_index) => match self.handle_mm_fault(dst, dst_index, true) {
-                    Err(FaultError::Sigbus | FaultError::Segv) => return CopyToUser::Fault,
+                    Err(FaultError::Sigbus | FaultError::Segv | FaultError::NoSpace) => return CopyToUser::Fault,
                     Ok(()) | Err(FaultError::Retry) => {}
                 },
             }

@@ -185,8 +185,10 @@ impl<C: Cpu> Task<'_, C> {
             for lblk in page..end {
                 let extent = m.kernel.inode(file).blocks[lblk as usize];
                 // The block is new (allocated now: buffer_new, IOMAP_F_NEW) or unwritten
-                // (IOMAP_UNWRITTEN; ext4's get_block sets buffer_new on one it hands a direct
-                // write): a write of part of it zeroes the rest (dio_zero_block, iomap_dio_zero).
+                // (IOMAP_UNWRITTEN; ext4 hands a direct write the unwritten extents it
+                // preallocates as new: "mappings of that space still look "new" and
+                // dio_zero_block() will zero out the unwritten portions", e9e3bcecf44c): a
+                // write of part of it zeroes the rest (dio_zero_block, iomap_dio_zero).
                 let part = ends.part(lblk - page, pages);
                 zero_rest.push(
                     write.is_some()

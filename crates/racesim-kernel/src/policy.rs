@@ -233,16 +233,17 @@ impl IsizeExtended {
 pub enum DioUnaligned {
     /// Nothing beyond what every direct write takes (Linux before 2.6.38: ext4 before
     /// e9e3bcecf44c "ext4: serialize unaligned asynchronous DIO", XFS before eda77982729b
-    /// "xfs: serialise unaligned direct IOs"). The default, so that policy files written
-    /// before the field load as they did (no direct write of part of a block existed then).
-    #[default]
+    /// "xfs: serialise unaligned direct IOs").
     None,
     /// Before submitting, the unaligned write waits under the exclusive `i_rwsem` (XFS's
     /// IOLOCK_EXCL, ext4's i_mutex, 2.6.38-4.5 also its hashed `aio_mutex`) for the direct IO
     /// in flight (`inode_dio_wait`; ext4 waited for pending unwritten conversions,
     /// `ext4_aiodio_wait` / `ext4_unwritten_wait`), and then returns at submission: an aligned
     /// direct write that comes after it may still run under its IO (e9e3bcecf44c,
-    /// eda77982729b; Linux 2.6.38-5.0).
+    /// eda77982729b; Linux 2.6.38-5.0). The default: a policy file written before the field
+    /// describes a kernel (ext4 or XFS since 2011, like every built-in) or a design on top of
+    /// one, and had no direct write of part of a block to judge, so it keeps its meaning.
+    #[default]
     WaitBefore,
     /// As `wait_before`, and the unaligned write also waits for its own IO before it releases
     /// `i_rwsem`, so it is the only direct IO in flight: ext4 57a0da28ced8 "ext4: fix data

@@ -29,7 +29,7 @@ use crate::{Case, CaseKind};
 use racesim_explore::{ExploreConfig, StrategyKind};
 use racesim_kernel::Policy;
 use racesim_kernel::placement::{LockName, Mode, Placement, RangeSpec};
-use racesim_kernel::policy::{BufferedWriteMap, DaxZeroing, DioWritePostInvalidate, IsizeExtended};
+use racesim_kernel::policy::{BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePostInvalidate, IsizeExtended};
 use racesim_scenario::{Expect, Scenario};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -76,7 +76,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 12] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 13] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -109,6 +109,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 12] = [
         "none",
         "90a8020278c1: the page straddling the old EOF is write-protected when i_size grows (blocks smaller than a page)",
     ),
+    (
+        "dio_unaligned",
+        "wait_before_and_after",
+        "wait_before",
+        "57a0da28ced8 / 2032a8a27b5c: an unaligned direct write waits for its own IO, the only one in flight",
+    ),
 ];
 
 fn field_value(policy: &Policy, field: &str) -> String {
@@ -129,6 +135,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         },
         "buffered_write_map" => policy.buffered_write_map.name().to_string(),
         "pagecache_isize_extended" => policy.pagecache_isize_extended.name().to_string(),
+        "dio_unaligned" => policy.dio_unaligned.name().to_string(),
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }
@@ -147,6 +154,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "dio_write_post_invalidate" => policy.dio_write_post_invalidate = DioWritePostInvalidate::AfterDirectIo,
         "buffered_write_map" => policy.buffered_write_map = BufferedWriteMap::Iomap,
         "pagecache_isize_extended" => policy.pagecache_isize_extended = IsizeExtended::None,
+        "dio_unaligned" => policy.dio_unaligned = DioUnaligned::WaitBefore,
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }

@@ -131,6 +131,10 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::LostWrite, "isize_extended_write", "legacy_3_17", "legacy"),
         // A write ending part-way into a block, with the map it cached gone stale (xfs/559).
         (Oracle::LostWrite, "iomap_stale_map_partial_write", "xfs-5.3", "xfs_6_2"),
+        // Unaligned direct writes zeroing each other's half of a new block (generic/240), and an
+        // aligned one under an unaligned one's in-flight zeroing (57a0da28ced8, 2032a8a27b5c).
+        (Oracle::LostWrite, "dio_unaligned_aio_zeroing", "ext4_2_6_37", "legacy"),
+        (Oracle::LostWrite, "dio_unaligned_then_aligned", "mmaplock", "ext4_5_1"),
     ];
     let all = scenarios();
     for oracle in Oracle::ALL {

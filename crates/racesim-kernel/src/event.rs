@@ -192,6 +192,17 @@ pub enum Change {
         /// writeback state ends); none for writes that bypass the page cache.
         page: Option<PageId>,
     },
+    /// A direct write's bio writes `part` of block `pblk` (of `ino`:`lblk`): its data into
+    /// the half of the block the write covers, or the zeroes `dio_zero_block` /
+    /// `iomap_dio_zero` write into the other half of a new or unwritten block. The rest of
+    /// the block keeps what it held.
+    PartialDiskWrite {
+        pblk: Pblk,
+        ino: Ino,
+        lblk: Lblk,
+        token: Token,
+        part: PagePart,
+    },
     UserRead {
         ino: Ino,
         index: Lblk,
@@ -547,6 +558,14 @@ impl Change {
             Change::DiskWrite { pblk, ino, lblk, token, .. } => {
                 format!("writes {} for {}:{lblk} to block {pblk}", token_name(token, names), file(ino))
             }
+            Change::PartialDiskWrite { pblk, ino, lblk, token, part } => {
+                let half = if part == PagePart::Head { "first" } else { "second" };
+                format!(
+                    "writes {} for {}:{lblk} to the {half} half of block {pblk}",
+                    token_name(token, names),
+                    file(ino)
+                )
+            }
             Change::UserRead { ino, index, token, path, .. } => format!(
                 "user {} of {}:{index} sees {}",
                 match path {
@@ -699,6 +718,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "dio_bio_end_io",
     "dio_read",
     "dio_write",
+    "dio_zero_block",
     "do_mlock",
     "do_mmap",
     "do_munmap",
@@ -1039,6 +1059,11 @@ impl Change {
             // The write-out step also looked the block up in the block map when the page had no
             // buffer, and its IO completion converts an unwritten extent (end_io): declared as
             // a write of the extent, conservatively.
+            // A direct write's half-block write: the block (the rest of it is kept, so the
+            // step reads it too, as a write covers that), and the extent its completion converts.
+            Change::PartialDiskWrite { pblk, ino, lblk, .. } => {
+                out.extend([write(Block(pblk)), read(Allocator), write(Extents(ino, one(lblk)))]);
+            }
             Change::DiskWrite { pblk, ino, lblk, page, .. } => {
                 out.extend([write(Block(pblk)), read(Allocator), write(Extents(ino, one(lblk)))]);
                 if let Some(page) = page {

@@ -224,6 +224,47 @@ impl IsizeExtended {
     }
 }
 
+/// How a direct write of part of a block (an "unaligned" direct write) is serialised against
+/// other direct IO to the file: the direct IO code zeroes the part of a new or unwritten block
+/// the write does not cover (`dio_zero_block`, `iomap_dio_zero`), so two such writes into the
+/// two halves of one block zero each other's data unless they are kept apart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DioUnaligned {
+    /// Nothing beyond what every direct write takes (Linux before 2.6.38: ext4 before
+    /// e9e3bcecf44c "ext4: serialize unaligned asynchronous DIO", XFS before eda77982729b
+    /// "xfs: serialise unaligned direct IOs").
+    None,
+    /// Before submitting, the unaligned write waits under the exclusive `i_rwsem` (XFS's
+    /// IOLOCK_EXCL, ext4's i_mutex, 2.6.38-4.5 also its hashed `aio_mutex`) for the direct IO
+    /// in flight (`inode_dio_wait`; ext4 waited for pending unwritten conversions,
+    /// `ext4_aiodio_wait` / `ext4_unwritten_wait`), and then returns at submission: an aligned
+    /// direct write that comes after it may still run under its IO (e9e3bcecf44c,
+    /// eda77982729b; Linux 2.6.38-5.0). The default: a policy file written before the field
+    /// describes a kernel (ext4 or XFS since 2011, like every built-in) or a design on top of
+    /// one, and had no direct write of part of a block to judge, so it keeps its meaning.
+    #[default]
+    WaitBefore,
+    /// As `wait_before`, and the unaligned write also waits for its own IO before it releases
+    /// `i_rwsem`, so it is the only direct IO in flight: ext4 57a0da28ced8 "ext4: fix data
+    /// corruption caused by overlapping unaligned and aligned IO" (Lukas Czerner) and XFS
+    /// 2032a8a27b5c "xfs: serialize unaligned dio writes against all other dio writes"
+    /// (Brian Foster), both Linux 5.1; later `ext4_dio_write_iter` (5.5+, `iomap_dio_rw` told
+    /// to wait for an unaligned write) and `xfs_file_dio_write_unaligned`.
+    WaitBeforeAndAfter,
+}
+
+impl DioUnaligned {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DioUnaligned::None => "none",
+            DioUnaligned::WaitBefore => "wait_before",
+            DioUnaligned::WaitBeforeAndAfter => "wait_before_and_after",
+        }
+    }
+}
+
 /// ext4's data journalling mode (the `data=` mount option): what a jbd2 commit does with the
 /// data of blocks the transaction allocated (Documentation/filesystems/ext4.rst, "Data Mode").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -319,6 +360,8 @@ pub struct Policy {
     /// What `pagecache_isize_extended` does to the page straddling the old EOF when `i_size`
     /// grows (files with blocks smaller than a page only).
     pub pagecache_isize_extended: IsizeExtended,
+    /// How a direct write of part of a block is serialised against other direct IO.
+    pub dio_unaligned: DioUnaligned,
     /// Writeback's `i_disksize` update and truncate's are serialised by `i_data_sem`
     /// (90e775b71ac4 "ext4: fix lost truncate due to race with writeback", Linux 3.17):
     /// `ext4_setattr` writes `i_disksize` and `i_size` together under it, and
@@ -381,6 +424,8 @@ pub struct PolicyWire {
     pub failed_write_cleanup: FailedWriteCleanup,
     #[serde(default)]
     pub pagecache_isize_extended: IsizeExtended,
+    #[serde(default)]
+    pub dio_unaligned: DioUnaligned,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -480,6 +525,7 @@ impl TryFrom<PolicyWire> for Policy {
             dax_break_layouts: w.dax_break_layouts,
             failed_write_cleanup: w.failed_write_cleanup,
             pagecache_isize_extended: w.pagecache_isize_extended,
+            dio_unaligned: w.dio_unaligned,
             declared,
             lock,
         })
@@ -507,6 +553,7 @@ impl From<Policy> for PolicyWire {
             dax_break_layouts: p.dax_break_layouts,
             failed_write_cleanup: p.failed_write_cleanup,
             pagecache_isize_extended: p.pagecache_isize_extended,
+            dio_unaligned: p.dio_unaligned,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

@@ -79,6 +79,16 @@ impl PagePart {
     pub fn is_whole(self) -> bool {
         self == PagePart::Whole
     }
+
+    /// The rest of the block: the half a write of this part does not cover (nothing for a
+    /// whole one, `Whole` standing for "no rest").
+    pub fn rest(self) -> PagePart {
+        match self {
+            PagePart::Whole => PagePart::Whole,
+            PagePart::Head => PagePart::Tail,
+            PagePart::Tail => PagePart::Head,
+        }
+    }
 }
 
 impl Token {

@@ -282,7 +282,14 @@ fn operations_follow_eof_at_run_time() {
     assert_eq!(m.kernel.inode(ino).i_size, 4);
     assert!(matches!(m.kernel.inode(ino).blocks[3], Extent::Unwritten(_)));
     // A direct write of page 5 extends it to 6 pages.
-    let write = Operation::DioWrite { file: ino, page: 5, pages: 1, buffer: UserBuffer::Anonymous, asynchronous: true };
+    let write = Operation::DioWrite {
+        file: ino,
+        page: 5,
+        pages: 1,
+        buffer: UserBuffer::Anonymous,
+        asynchronous: true,
+        ends: WriteEnds::default(),
+    };
     assert_eq!(run(&mut m, &policy, write, 4), Outcome::Pages(1));
     assert_eq!(m.kernel.inode(ino).i_size, 6);
     assert_eq!(m.kernel.persistent_content(ino, 5), Token::Data { ino, lblk: 5, write: 4 });
@@ -799,4 +806,59 @@ fn a_store_whose_page_mkwrite_finds_no_space_does_not_land() {
     assert_eq!(m.kernel.page(page).content, Token::Zero);
     assert!(pte(&m, ino, 1).is_none_or(|p| !p.writable));
     assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
+}
+
+/// A direct write of part of a new block zeroes the rest of it with a step of its own
+/// (`dio_zero_block`) and writes its data into the half it covers; on a written block it writes
+/// its half only and leaves the rest as it was.
+#[test]
+fn a_direct_write_of_part_of_a_new_block_zeroes_the_rest() {
+    use racesim_kernel::types::{Half, PagePart};
+    let policy = policy("legacy");
+    let (mut m, ino) = machine(2);
+    // Page 0 becomes a hole (its block freed as a punch would), page 1 stays written.
+    let pblk = match m.kernel.inode(ino).blocks[0] {
+        Extent::Written(p) => p,
+        other => panic!("{other:?}"),
+    };
+    m.kernel.free_block(pblk);
+    m.kernel.disk[pblk as usize] = Token::Leftover { pblk };
+    m.kernel.inode_mut(ino).blocks[0] = Extent::Hole;
+    let head = WriteEnds { first: PagePart::Whole, last: PagePart::Head };
+    let write = Operation::DioWrite {
+        file: ino,
+        page: 0,
+        pages: 1,
+        buffer: UserBuffer::Anonymous,
+        asynchronous: true,
+        ends: head,
+    };
+    let before = m.log.len();
+    assert_eq!(run(&mut m, &policy, write, 3), Outcome::Pages(1));
+    let new = m.kernel.inode(ino).blocks[0].pblk().expect("allocated");
+    let zero = m.log[before..].iter().position(|e| e.function == "dio_zero_block").expect("the rest zeroed");
+    let data = m.log[before..].iter().position(|e| e.function == "dio_bio_end_io").expect("the data written");
+    assert!(zero < data, "the zeroing lands before the data");
+    assert!(matches!(
+        m.log[before + zero].change,
+        Change::PartialDiskWrite { token: Token::Zero, part: PagePart::Tail, .. }
+    ));
+    let written = Half::Data { ino, lblk: 0, write: 3 };
+    assert_eq!(m.kernel.disk[new as usize], Token::Halves { head: written, tail: Half::Zero });
+    // The second half of the written block 1: no zeroing, the first half keeps its data.
+    let tail = WriteEnds { first: PagePart::Tail, last: PagePart::Whole };
+    let write = Operation::DioWrite {
+        file: ino,
+        page: 1,
+        pages: 1,
+        buffer: UserBuffer::Anonymous,
+        asynchronous: true,
+        ends: tail,
+    };
+    let before = m.log.len();
+    run(&mut m, &policy, write, 4);
+    assert!(!m.log[before..].iter().any(|e| e.function == "dio_zero_block"));
+    let p1 = m.kernel.inode(ino).blocks[1].pblk().unwrap();
+    let old = Half::Data { ino, lblk: 1, write: 0 };
+    assert_eq!(m.kernel.disk[p1 as usize], Token::Halves { head: old, tail: Half::Data { ino, lblk: 1, write: 4 } });
 }

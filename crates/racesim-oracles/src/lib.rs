@@ -355,7 +355,8 @@ impl Judge {
         for (offset, event) in log[first..].iter().enumerate() {
             let at = first + offset;
             let found = match event.change {
-                Change::DiskWrite { pblk, ino, lblk, token, .. } => {
+                Change::DiskWrite { pblk, ino, lblk, token, .. }
+                | Change::PartialDiskWrite { pblk, ino, lblk, token, .. } => {
                     self.disk_write(kernel, event, at, pblk, ino, lblk, token)
                 }
                 Change::UserRead { ino, index, token, .. } => self.user_read(kernel, event, at, ino, index, token),
@@ -889,7 +890,9 @@ pub fn judge_accesses(
             }
         }
         Change::ISizeSet { ino, .. } => out.extend([begin(ino), end(ino), write(Object::Fence(ino))]),
-        Change::StoreRetired { ino, .. } | Change::DiskWrite { ino, .. } => out.extend([begin(ino), end(ino)]),
+        Change::StoreRetired { ino, .. } | Change::DiskWrite { ino, .. } | Change::PartialDiskWrite { ino, .. } => {
+            out.extend([begin(ino), end(ino)])
+        }
         Change::DmaIntoPage { ino, .. } => out.push(end(ino)),
         Change::PageCopied { token: Token::Data { ino, .. }, .. } => out.push(begin(ino)),
         Change::UserRead { ino, index, token, .. } => {

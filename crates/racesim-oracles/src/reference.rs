@@ -270,6 +270,25 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                     items.push(Item { effect, begin, end: at, actor: info.actor, op: info.op });
                 }
             }
+            // A direct write of part of a block: its data lands in the half it covers, like a
+            // whole block's (above); the zeroes of the rest of a new or unwritten block
+            // (dio_zero_block) are what that block reads as already, no operation's data.
+            Change::PartialDiskWrite {
+                token: token @ Token::Data { ino, lblk, write },
+                ino: at_ino,
+                lblk: at_lblk,
+                part,
+                ..
+            } => {
+                if event.function == "dio_bio_end_io"
+                    && (ino, lblk) == (at_ino, at_lblk)
+                    && let Some(info) = ops.iter().find(|o| o.write == write)
+                {
+                    let begin = began.iter().rev().find(|(w, _)| *w == write).map_or(at, |&(_, b)| b);
+                    let effect = Effect::Wrote { ino, lblk, token, part };
+                    items.push(Item { effect, begin, end: at, actor: info.actor, op: info.op });
+                }
+            }
             Change::DmaIntoPage { attached, ino, index, token, .. } => {
                 // A direct read into a pinned mapping writes that file's page like a store that
                 // lands somewhere between the pin and the DMA (the pin was taken after the start
@@ -864,6 +883,7 @@ mod tests {
             pages: 1,
             buffer: racesim_kernel::UserBuffer::Anonymous,
             asynchronous: false,
+            ends: racesim_kernel::WriteEnds::default(),
         };
         let history = [
             Item { effect: Effect::TruncateSize { ino: 0, size: 1 }, begin: 5, end: 5, actor: 0, op: truncate },

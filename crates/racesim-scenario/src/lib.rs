@@ -570,9 +570,16 @@ impl Scenario {
                 format!("write {} [{page}, {}){part}{fail}", file(f), page + pages)
             }
             Operation::Truncate { file: f, size } => format!("truncate {} to {size}", file(f)),
-            Operation::DioWrite { file: f, page, pages, asynchronous, .. } => {
+            Operation::DioWrite { file: f, page, pages, asynchronous, ends, .. } => {
+                let mut part = String::new();
+                if !ends.first.is_whole() {
+                    part.push_str(&format!(", from the middle of page {page}"));
+                }
+                if !ends.last.is_whole() {
+                    part.push_str(&format!(", to the middle of page {}", page + pages - 1));
+                }
                 format!(
-                    "{}direct write {} [{page}, {})",
+                    "{}direct write {} [{page}, {}){part}",
                     if asynchronous { "async " } else { "" },
                     file(f),
                     page + pages
@@ -710,7 +717,7 @@ impl Scenario {
                         1 => format!("file = {}, size = {size}", file(f)),
                         _ => format!("file = {}, blocks = {size}", file(f)),
                     },
-                    Operation::DioWrite { file: f, page, pages, buffer, asynchronous } => {
+                    Operation::DioWrite { file: f, page, pages, buffer, asynchronous, ends } => {
                         let mut text = format!(
                             "file = {}, page = {page}, pages = {pages}{}",
                             file(f),
@@ -718,6 +725,12 @@ impl Scenario {
                         );
                         if asynchronous {
                             text.push_str(", async = true");
+                        }
+                        if !ends.first.is_whole() {
+                            text.push_str(", first_page = \"tail\"");
+                        }
+                        if !ends.last.is_whole() {
+                            text.push_str(", last_page = \"head\"");
                         }
                         text
                     }

@@ -194,7 +194,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("fsync", "file"),
     ("msync", "file"),
     ("reclaim", "file"),
-    ("dio_write", "file, page, pages, from_mmap?, from_page?, async?"),
+    ("dio_write", "file, page, pages, from_mmap?, from_page?, async?, first_page?, last_page?"),
     ("dio_read", "file, page, pages, into_mmap?, into_page?"),
     ("journal_commit", "file"),
     ("crash", "file"),
@@ -772,8 +772,8 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         ("into_mmap", raw.into_mmap.as_ref().map(|f| f.span()), READS),
         ("into_page", raw.into_page.as_ref().map(|f| f.span()), READS),
         ("keep_size", raw.keep_size.as_ref().map(|f| f.span()), &["fallocate"]),
-        ("first_page", raw.first_page.as_ref().map(|f| f.span()), &["write"]),
-        ("last_page", raw.last_page.as_ref().map(|f| f.span()), &["write"]),
+        ("first_page", raw.first_page.as_ref().map(|f| f.span()), &["write", "dio_write"]),
+        ("last_page", raw.last_page.as_ref().map(|f| f.span()), &["write", "dio_write"]),
     ];
     for (field, span, owners) in buffer_fields {
         let Some(span) = span else { continue };
@@ -950,7 +950,39 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             } else {
                 let buffer = user_buffer(p, n, &raw.from_mmap, &raw.from_page)?;
                 let asynchronous = raw.asynchronous.as_ref().is_some_and(|a| *a.get_ref());
-                Operation::DioWrite { file: ino, page: p, pages: n, buffer, asynchronous }
+                let ends = write_ends(cx, raw, n)?;
+                if !ends.is_whole() {
+                    // An unaligned direct write is modelled from an anonymous buffer, inside the
+                    // file's initial size (the model keeps i_size in whole pages, so a write that
+                    // ends half-way into a new last page cannot say where EOF is), and
+                    // asynchronous (docs/model.md, "Unaligned direct writes").
+                    let unmodelled = [
+                        ("from_mmap", raw.from_mmap.as_ref().map(|f| f.span())),
+                        ("from_page", raw.from_page.as_ref().map(|f| f.span())),
+                    ];
+                    if let Some((field, span)) = unmodelled.into_iter().find_map(|(f, s)| s.map(|s| (f, s))) {
+                        return Err(cx.error(
+                            span,
+                            format!(
+                                "dio_write: a direct write of part of a page (first_page, last_page) is not modelled \
+                                 where '{field}' is given"
+                            ),
+                        ));
+                    }
+                    if p + n > file.pages {
+                        return Err(cx.error(
+                            raw.op.span(),
+                            format!(
+                                "dio_write: a direct write of part of a page is modelled inside the file's initial \
+                                 size ({} pages of '{}'); this one ends at page {}",
+                                file.pages,
+                                file.name,
+                                p + n
+                            ),
+                        ));
+                    }
+                }
+                Operation::DioWrite { file: ino, page: p, pages: n, buffer, asynchronous, ends }
             }
         }
         "write" => {
@@ -1124,6 +1156,22 @@ fn partial_writes_against_direct_writes(
                     "write: a write of part of a page (first_page, last_page) is not modelled on a file a \
                      synchronous dio_write also writes (the model's direct write releases i_rwsem at \
                      submission; see docs/model.md, \"Writes of part of a block\")",
+                ));
+            }
+            // The same for a direct write of part of a page (which zeroes the rest of a new
+            // block): Linux keeps a synchronous direct write's i_rwsem until its IO is done, so
+            // no other write can find its block new or unwritten meanwhile, and a synchronous
+            // unaligned one is the only IO in flight; only asynchronous ones race.
+            if let Operation::DioWrite { file, ends, .. } = *op
+                && !ends.is_whole()
+                && synchronous_direct(file)
+            {
+                return Err(cx.error(
+                    raw_op.span(),
+                    "dio_write: a direct write of part of a page (first_page, last_page) is modelled only \
+                     when every dio_write of the file is asynchronous (async = true): the model's direct \
+                     write releases i_rwsem at submission, where Linux holds it to the end of a synchronous \
+                     one (docs/model.md, \"Unaligned direct writes\")",
                 ));
             }
         }

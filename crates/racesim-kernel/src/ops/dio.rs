@@ -24,12 +24,12 @@
 use super::fault::Pin;
 use super::journal::disksize_follows;
 use super::locking::{Frame, Held};
-use super::{Task, UserBuffer};
+use super::{Task, UserBuffer, WriteEnds};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::lock::LockMode;
 use crate::placement::{Func, LockName, Point};
-use crate::policy::{DioReadDelalloc, DioWritePostInvalidate};
+use crate::policy::{DioReadDelalloc, DioUnaligned, DioWritePostInvalidate};
 use crate::types::{Extent, Ino, Lblk, PageRange, Pblk, Token, WriteId};
 
 /// Which way the data of a direct IO moves.
@@ -73,6 +73,14 @@ pub struct Bio {
     /// A write that ends past `i_size`: the size it extends the file to at completion. It keeps
     /// the `i_rwsem` its placements take until then (see [`Bio::extends_file`]).
     extension: Option<Lblk>,
+    /// For a write of part of its first or last block: where it starts and ends, and for each
+    /// block whether the mapping found it new or unwritten (the direct IO code then zeroes the
+    /// rest of a partly written one).
+    ends: WriteEnds,
+    zero_rest: Vec<bool>,
+    /// An unaligned write that its policy makes wait for its own IO before it returns and
+    /// releases `i_rwsem` (see [`Bio::waits_for_completion`]).
+    waits: bool,
 }
 
 impl Bio {
@@ -85,11 +93,19 @@ impl Bio {
     pub fn extends_file(&self) -> bool {
         self.extension.is_some()
     }
+
+    /// An unaligned direct write whose policy (`dio_unaligned = "wait_before_and_after"`) has
+    /// it wait for its own IO after submission, holding `i_rwsem`, so that it is the only
+    /// direct IO in flight: 57a0da28ced8 (ext4), 2032a8a27b5c (XFS), Linux 5.1.
+    pub fn waits_for_completion(&self) -> bool {
+        self.waits
+    }
 }
 
 impl<C: Cpu> Task<'_, C> {
     /// Starts a direct IO: locks, `get_user_pages`, page-cache flush and invalidation, block
     /// mapping, bio submission. Returns the bio to complete, or the error.
+    #[allow(clippy::too_many_arguments)]
     pub fn dio_submit(
         &mut self,
         file: Ino,
@@ -97,10 +113,12 @@ impl<C: Cpu> Task<'_, C> {
         pages: Lblk,
         buffer: UserBuffer,
         direction: Direction,
+        ends: WriteEnds,
         id: WriteId,
     ) -> Result<Bio, NotSubmitted> {
         let actor = self.actor;
         let write = (direction == Direction::Write).then_some(id);
+        let unaligned = write.is_some() && !ends.is_whole();
         let range = PageRange::new(page, page + pages);
         let (i_rwsem_lock, dio_count) =
             self.cpu.peek(|m| (m.kernel.inode(file).i_rwsem, m.kernel.inode(file).i_dio_count));
@@ -108,6 +126,14 @@ impl<C: Cpu> Task<'_, C> {
         // write, direct or not; a range lock over the bio) is the policy's placements.
         let func = if write.is_some() { Func::DioWrite } else { Func::DioRead };
         let frame = self.enter(func, file, page, range);
+        if unaligned && self.policy.dio_unaligned != DioUnaligned::None {
+            // Serialise unaligned direct IO: under the exclusive i_rwsem (IOLOCK_EXCL), wait for
+            // the direct IO in flight before this one counts itself in (xfs_file_dio_aio_write:
+            // "if (unaligned_io) inode_dio_wait(inode)"; ext4: ext4_unwritten_wait, under
+            // i_mutex since e142d05263a4, before it under the hashed aio_mutex taken just
+            // before i_mutex).
+            self.inode_dio_wait(file);
+        }
         let mut dio_count_held = self.acquire("inode_dio_begin", dio_count, LockMode::Shared, PageRange::WHOLE);
         let mut fallback = None;
         if !self.frame_holds(&frame, LockName::IRwsem) && self.policy.dio_read_fence && self.dioread_lock_set(file) {
@@ -156,8 +182,20 @@ impl<C: Cpu> Task<'_, C> {
             // read, or none at all from EOF on.
             let end = if write.is_some() { page + pages } else { (page + pages).min(i_size).max(page) };
             let mut blocks = Vec::new();
+            let mut zero_rest = Vec::new();
             for lblk in page..end {
                 let extent = m.kernel.inode(file).blocks[lblk as usize];
+                // The block is new (allocated now: buffer_new, IOMAP_F_NEW) or unwritten
+                // (IOMAP_UNWRITTEN; ext4 hands a direct write the unwritten extents it
+                // preallocates as new: "mappings of that space still look "new" and
+                // dio_zero_block() will zero out the unwritten portions", e9e3bcecf44c): a
+                // write of part of it zeroes the rest (dio_zero_block, iomap_dio_zero).
+                let part = ends.part(lblk - page, pages);
+                zero_rest.push(
+                    write.is_some()
+                        && !part.is_whole()
+                        && matches!(extent, Extent::Hole | Extent::Delalloc | Extent::Unwritten(_)),
+                );
                 let pblk = match (extent, write) {
                     (Extent::Written(p) | Extent::Unwritten(p), _) => Some(p),
                     // A page_mkwrite reserved the block after our flush: XFS refuses the read
@@ -193,9 +231,9 @@ impl<C: Cpu> Task<'_, C> {
                 );
                 blocks.push(pblk);
             }
-            Ok((blocks, extends_to))
+            Ok((blocks, extends_to, zero_rest))
         });
-        let (blocks, extends_to) = match blocks {
+        let (blocks, extends_to, zero_rest) = match blocks {
             Ok(mapped) => mapped,
             Err(outcome) => {
                 self.abandon_submission(&pinned, frame, dio_count_held, fallback);
@@ -205,7 +243,11 @@ impl<C: Cpu> Task<'_, C> {
         self.cpu.step(|m| m.emit(actor, "submit_bio", Change::BioSubmitted { ino: file, range }));
         // An extending write keeps i_rwsem until it has updated i_size at completion.
         let extension = extends_to;
-        if extension.is_some() {
+        // So does an unaligned write whose policy waits for its own IO (57a0da28ced8,
+        // 2032a8a27b5c: "Wait once more after the dio submission to hold the iolock across
+        // the I/O").
+        let waits = unaligned && self.policy.dio_unaligned == DioUnaligned::WaitBeforeAndAfter;
+        if extension.is_some() || waits {
             self.extend_hold(&frame, LockName::IRwsem, submitted, Point::DioWriteEnd);
         }
         self.at(&frame, submitted);
@@ -224,6 +266,9 @@ impl<C: Cpu> Task<'_, C> {
             fallback,
             frame,
             extension,
+            ends,
+            zero_rest,
+            waits,
         })
     }
 
@@ -245,7 +290,23 @@ impl<C: Cpu> Task<'_, C> {
     /// pin dropped, and `inode_dio_end` drops the count.
     pub fn dio_complete(&mut self, bio: Bio) -> u32 {
         let actor = self.actor;
-        let Bio { file, page, blocks, direction, id, buffer, pinned, dio_count, fallback, frame, extension } = bio;
+        let Bio {
+            file,
+            page,
+            blocks,
+            direction,
+            id,
+            buffer,
+            pinned,
+            dio_count,
+            fallback,
+            frame,
+            extension,
+            ends,
+            zero_rest,
+            waits: _,
+        } = bio;
+        let pages = blocks.len() as Lblk;
         debug_assert!(fallback.is_none(), "the fallback i_rwsem is released at submission");
         let mut moved = 0;
         for (i, pblk) in blocks.iter().enumerate() {
@@ -257,6 +318,22 @@ impl<C: Cpu> Task<'_, C> {
                 }
                 UserBuffer::Anonymous => None,
             };
+            let part = ends.part(i as Lblk, pages);
+            if let Some(pblk) = *pblk
+                && zero_rest[i]
+            {
+                // The zeroing of the rest of the block, a bio of its own that the direct IO
+                // code submitted with the data (dio_zero_block: before the data for the head
+                // of a block, after it for the tail; iomap_dio_zero likewise). The model lands
+                // it just before the data, at completion, whichever half it is: the unwritten
+                // conversion then comes after both, as dio_complete's does.
+                self.cpu.step(|m| {
+                    let rest = part.rest();
+                    m.kernel.disk[pblk as usize] = m.kernel.disk[pblk as usize].overlay(rest, Token::Zero);
+                    let change = Change::PartialDiskWrite { pblk, ino: file, lblk, token: Token::Zero, part: rest };
+                    m.emit(actor, "dio_zero_block", change);
+                });
+            }
             self.cpu.step(|m| match (direction, *pblk) {
                 (Direction::Write, Some(pblk)) => {
                     let mut token = Token::Data { ino: file, lblk, write: id };
@@ -271,8 +348,16 @@ impl<C: Cpu> Task<'_, C> {
                         m.emit(actor, "dio_bio_end_io", Change::DmaFromDaxPage { pblk: source, token: foreign });
                         token = foreign.unwrap_or(token);
                     }
-                    m.kernel.disk[pblk as usize] = token;
-                    m.emit(actor, "dio_bio_end_io", Change::DiskWrite { pblk, ino: file, lblk, token, page: None });
+                    if part.is_whole() {
+                        m.kernel.disk[pblk as usize] = token;
+                        m.emit(actor, "dio_bio_end_io", Change::DiskWrite { pblk, ino: file, lblk, token, page: None });
+                    } else {
+                        // The data covers part of the block; the rest keeps what it held (the
+                        // zeroes above, or the data of a block that was written already).
+                        m.kernel.disk[pblk as usize] = m.kernel.disk[pblk as usize].overlay(part, token);
+                        let change = Change::PartialDiskWrite { pblk, ino: file, lblk, token, part };
+                        m.emit(actor, "dio_bio_end_io", change);
+                    }
                     let blocks = &mut m.kernel.inode_mut(file).blocks;
                     if blocks[lblk as usize] == Extent::Unwritten(pblk) {
                         blocks[lblk as usize] = Extent::Written(pblk);
@@ -401,18 +486,10 @@ impl<C: Cpu> Task<'_, C> {
         page: Lblk,
         pages: Lblk,
         buffer: UserBuffer,
+        ends: WriteEnds,
         write: WriteId,
     ) -> Outcome {
-        let outcome = self.write(
-            file,
-            page,
-            pages,
-            buffer,
-            None,
-            super::WriteAllocation::PerPage,
-            super::WriteEnds::default(),
-            write,
-        );
+        let outcome = self.write(file, page, pages, buffer, None, super::WriteAllocation::PerPage, ends, write);
         self.filemap_write_and_wait_range(file, PageRange::new(page, page + pages), "filemap_write_and_wait_range");
         outcome
     }

@@ -179,13 +179,15 @@ pub enum Operation {
         file: Ino,
     },
     /// O_DIRECT write; `asynchronous`: the syscall returns at submission (AIO), the completion
-    /// comes after.
+    /// comes after. `ends`: a write of part of its first or last block (an unaligned direct
+    /// write; docs/model.md, "Unaligned direct writes").
     DioWrite {
         file: Ino,
         page: Lblk,
         pages: Lblk,
         buffer: UserBuffer,
         asynchronous: bool,
+        ends: WriteEnds,
     },
     /// O_DIRECT read into `buffer`.
     DioRead {
@@ -378,12 +380,12 @@ impl<C: Cpu> Task<'_, C> {
             }
             Operation::Crash { .. } => self.crash(),
             Operation::Reclaim { file } => self.reclaim(file),
-            Operation::DioWrite { file, page, pages, buffer, asynchronous } => {
-                let outcome = match self.dio_submit(file, page, pages, buffer, Direction::Write, write) {
+            Operation::DioWrite { file, page, pages, buffer, asynchronous, ends } => {
+                let outcome = match self.dio_submit(file, page, pages, buffer, Direction::Write, ends, write) {
                     Err(NotSubmitted::Failed(outcome)) => Some(outcome),
                     // ->direct_IO never ran: no invalidation after it.
                     Err(NotSubmitted::InvalidationBusy) => None,
-                    Ok(bio) if asynchronous && !bio.extends_file() => {
+                    Ok(bio) if asynchronous && !bio.extends_file() && !bio.waits_for_completion() => {
                         in_flight = Some(bio);
                         Some(Outcome::Pages(pages))
                     }
@@ -396,11 +398,11 @@ impl<C: Cpu> Task<'_, C> {
                         self.dio_write_after_direct_io(file, page, pages);
                         outcome
                     }
-                    None => self.dio_write_buffered_fallback(file, page, pages, buffer, write),
+                    None => self.dio_write_buffered_fallback(file, page, pages, buffer, ends, write),
                 }
             }
             Operation::DioRead { file, page, pages, buffer } => {
-                match self.dio_submit(file, page, pages, buffer, Direction::Read, write) {
+                match self.dio_submit(file, page, pages, buffer, Direction::Read, WriteEnds::default(), write) {
                     Err(NotSubmitted::Failed(outcome)) => outcome,
                     Err(NotSubmitted::InvalidationBusy) => {
                         unreachable!("only a direct write invalidates before its IO")

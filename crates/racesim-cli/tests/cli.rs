@@ -135,6 +135,23 @@ fn write_scenario(name: &str, text: &str) -> PathBuf {
 
 const GOOD_HEAD: &str = "format = 1\nname = \"t\"\n\n[[file]]\nname = \"data\"\npages = 4\n\n";
 
+/// A scenario the loader accepts runs a few schedules under legacy, with or without a finding.
+fn runs_briefly(name: &str, text: &str) {
+    let path = write_scenario(name, text);
+    let out_dir = scratch(&format!("{name}-out"));
+    let o = racesim(&[
+        "run",
+        path.to_str().unwrap(),
+        "--schedules",
+        "5",
+        "--policy",
+        "legacy",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{name}: {}{}", stdout(&o), stderr(&o));
+}
+
 /// A malformed scenario exits 2 with `path:line:column: message`, and never panics.
 fn assert_bad_scenario(name: &str, text: &str, line: usize, needle: &str) {
     let path = write_scenario(name, text);
@@ -848,19 +865,7 @@ fn a_write_of_part_of_a_page_is_refused_beside_a_synchronous_direct_write() {
         )
     };
     assert_bad_scenario("partdio", &text(false), 10, "not modelled on a file a synchronous dio_write also writes");
-    let path = write_scenario("partaio", &text(true));
-    let out_dir = scratch("partaio-out");
-    let o = racesim(&[
-        "run",
-        path.to_str().unwrap(),
-        "--schedules",
-        "5",
-        "--policy",
-        "legacy",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}{}", stdout(&o), stderr(&o));
+    runs_briefly("partaio", &text(true));
 }
 
 /// A direct write of part of a page: refused when synchronous or next to a synchronous direct
@@ -908,19 +913,7 @@ fn a_direct_write_of_part_of_a_page_is_checked() {
         10,
         "is modelled only when every dio_write of the file is asynchronous",
     );
-    let path = write_scenario("udioaio", &two(", async = true"));
-    let out_dir = scratch("udioaio-out");
-    let o = racesim(&[
-        "run",
-        path.to_str().unwrap(),
-        "--schedules",
-        "5",
-        "--policy",
-        "legacy",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}{}", stdout(&o), stderr(&o));
+    runs_briefly("udioaio", &two(", async = true"));
     let o = racesim(&["policy", "xfs-5.3"]);
     assert!(stdout(&o).contains("dio_unaligned = \"wait_before_and_after\""), "{}", stdout(&o));
     let text = format!(

@@ -106,6 +106,44 @@ ops = [{ op = "load", file = "data", page = 0 }]
     )
 }
 
+/// Two delayed-allocation writes to two files race for the disk's one free block: whichever
+/// reserves first gets it, the other fails with ENOSPC (`ext4_da_reserve_space` /
+/// `xfs_mod_fdblocks`). Two outcomes, and the reservations (which only read the allocator)
+/// are ordered by the failure (which writes it).
+fn two_reservations() -> Scenario {
+    inline(
+        "two_reservations",
+        r#"
+disk_blocks = 1
+
+[[file]]
+name = "a"
+pages = 1
+holes = [0]
+mmap = false
+
+[[file]]
+name = "b"
+pages = 1
+holes = [0]
+mmap = false
+
+[[actor]]
+name = "wa"
+ops = [{ op = "write", file = "a", page = 0, pages = 1 }]
+
+[[actor]]
+name = "wb"
+ops = [{ op = "write", file = "b", page = 0, pages = 1 }]
+
+[[policy]]
+name = "legacy_delalloc"
+base = "legacy"
+write_alloc = "delalloc"
+"#,
+    )
+}
+
 /// read(2) of a cached page against reclaim.
 fn read_vs_reclaim() -> Scenario {
     inline(
@@ -208,6 +246,8 @@ fn dpor_reaches_every_outcome_of_the_naive_search() {
         (load_vs_munmap(), "legacy", 3, 1_716, 1),
         (two_readaheads(), "legacy", 1, 12_870, 1),
         (read_into_mapping_vs_load(), "legacy", 6, 4_845, 1),
+        (two_reservations(), "legacy_delalloc", 2, 108_254, 2),
+        (two_reservations(), "xfs-5.3", 2, 21_168, 2),
     ];
     let mut mismatches = Vec::new();
     for (scenario, policy, dpor, naive, distinct) in &cases {

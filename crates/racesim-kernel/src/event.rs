@@ -129,6 +129,10 @@ pub enum Change {
         lblk: Lblk,
         extent: Extent,
         allocated: bool,
+        /// This step reserved the delayed allocation over a hole (`ext4_da_reserve_space`),
+        /// which it could do only because a free block was still unpromised: it read the
+        /// allocator. Not rendered (it says nothing the extent does not).
+        reserved: bool,
     },
     PageDirtied {
         page: PageId,
@@ -523,7 +527,7 @@ impl Change {
             }
             Change::MappingCheck { page, attached: true, .. } => format!("page#{page} still in the mapping"),
             Change::MappingCheck { page, attached: false, .. } => format!("page#{page} was truncated; retry"),
-            Change::BlockMapped { ino, lblk, extent, allocated } => {
+            Change::BlockMapped { ino, lblk, extent, allocated, .. } => {
                 let how = if allocated { "allocated" } else { "found" };
                 format!("{}:{lblk} -> {} ({how})", file(ino), extent_name(extent))
             }
@@ -1021,13 +1025,19 @@ impl Change {
                     out.push(read(ISize(ino)));
                 }
             }
-            Change::BlockMapped { ino, lblk, extent, allocated } => {
+            Change::BlockMapped { ino, lblk, extent, allocated, reserved } => {
                 // A delayed allocation is reported with `allocated: false` (no block, no
                 // buffer_new) whether this step reserved it over a hole or found it: taken as a
                 // write of the extent either way (conservative; the reservation writes it).
                 let writes_extent = allocated || extent == Extent::Delalloc;
                 out.push(Access { object: Extents(ino, one(lblk)), write: writes_extent });
                 if allocated {
+                    out.push(write(Allocator));
+                } else if reserved {
+                    // A reservation changes what is left for the others: which of two gets
+                    // ENOSPC can depend on their order. (Only "read" for a reservation that
+                    // left room would not do: a partial-order reduction's sleep set would keep
+                    // a reservation asleep while another's took the room it needed.)
                     out.push(write(Allocator));
                 }
             }
@@ -1137,7 +1147,9 @@ impl Change {
             Change::IomapMapped { ino, range, new, .. } => {
                 out.push(read(Extents(ino, PageRange::to_eof(0))));
                 if new {
-                    out.push(write(Extents(ino, range)));
+                    // New delayed allocations change the allocator's unpromised room as
+                    // `BlockMapped`'s reservations do (new blocks also emit their own).
+                    out.extend([write(Extents(ino, range)), write(Allocator)]);
                 }
             }
             // The cookie covers the whole data fork (XFS's if_seq), not the map's range.

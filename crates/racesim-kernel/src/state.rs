@@ -385,11 +385,42 @@ impl Kernel {
 
     /// Allocates a block without filing the inode with the running transaction: delalloc
     /// writeback in ext4 3.8-4.6 (`delalloc_files_inode = false`, f3b59291a69d).
+    ///
+    /// A block for a delayed allocation (`lblk` is [`Extent::Delalloc`]) takes the block its
+    /// reservation promised; any other allocation may take only a free block no reservation
+    /// has promised (`ext4_claim_free_clusters` checks `free - dirty`; XFS took the reserved
+    /// blocks out of `fdblocks` when it reserved them).
     pub fn alloc_block_unfiled(&mut self, ino: Ino, lblk: Lblk) -> Option<Pblk> {
+        let converts_reservation = self.inodes[ino as usize].blocks[lblk as usize] == Extent::Delalloc;
+        if !converts_reservation && self.unreserved_free_blocks() == 0 {
+            return None;
+        }
         let pblk = self.free_blocks.pop()?;
         debug_assert!(self.block_owner[pblk as usize].is_none(), "model bug: free block {pblk} has an owner");
         self.block_owner[pblk as usize] = Some((ino, lblk));
         Some(pblk)
+    }
+
+    /// Delayed allocations of every file: blocks promised to writeback that no block backs
+    /// yet (ext4's `s_dirtyclusters_counter`; the blocks XFS's `xfs_bmapi_reserve_delalloc`
+    /// took out of `fdblocks`). Counted from the block maps, so every path that makes or
+    /// drops a reservation keeps it right.
+    pub fn delalloc_reserved(&self) -> usize {
+        self.inodes.iter().map(|inode| inode.blocks.iter().filter(|&&e| e == Extent::Delalloc).count()).sum()
+    }
+
+    /// Free blocks that no delayed allocation has promised (`ext4_has_free_clusters`'s
+    /// `free_clusters - dirty_clusters`). Blocks freed in a transaction that has not committed
+    /// are not free yet ([`crate::journal`]).
+    pub fn unreserved_free_blocks(&self) -> usize {
+        self.free_blocks.len().saturating_sub(self.delalloc_reserved())
+    }
+
+    /// `ext4_da_reserve_space` / `xfs_mod_fdblocks`: may `count` more blocks be promised to
+    /// delayed allocation? `false` is ENOSPC. The caller turns the holes into
+    /// [`Extent::Delalloc`], which is the reservation.
+    pub fn can_reserve_delalloc(&self, count: usize) -> bool {
+        self.unreserved_free_blocks() >= count
     }
 
     pub fn free_block(&mut self, pblk: Pblk) {

@@ -862,3 +862,42 @@ fn a_direct_write_of_part_of_a_new_block_zeroes_the_rest() {
     let old = Half::Data { ino, lblk: 1, write: 0 };
     assert_eq!(m.kernel.disk[p1 as usize], Token::Halves { head: old, tail: Half::Data { ino, lblk: 1, write: 4 } });
 }
+
+/// Delayed allocation reserves a block out of those no reservation has promised yet
+/// (`ext4_da_reserve_space`): a write that finds every free block promised fails with ENOSPC
+/// in `write_begin`, a store the same way in `page_mkwrite`, and an allocation that is not
+/// delayed (fallocate here) cannot take a promised block either. Writeback always finds the
+/// block its reservation promised.
+#[test]
+fn delalloc_reservations_never_promise_more_blocks_than_are_free() {
+    let mut policy = policy("legacy");
+    policy.write_alloc = racesim_kernel::policy::AllocKind::Delalloc;
+    let (mut m, ino) = machine(4);
+    for lblk in 0..4 {
+        let pblk = m.kernel.inode(ino).blocks[lblk].pblk().unwrap();
+        m.kernel.free_block(pblk);
+        m.kernel.inode_mut(ino).blocks[lblk] = Extent::Hole;
+    }
+    m.kernel.free_blocks.truncate(1);
+    let write = |page| Operation::Write {
+        file: ino,
+        page,
+        pages: 1,
+        buffer: UserBuffer::Anonymous,
+        fail_at: None,
+        allocation: WriteAllocation::PerPage,
+        ends: WriteEnds::default(),
+    };
+    assert_eq!(run(&mut m, &policy, write(0), 1), Outcome::Pages(1));
+    assert_eq!(m.kernel.inode(ino).blocks[0], Extent::Delalloc);
+    assert_eq!((m.kernel.free_blocks.len(), m.kernel.unreserved_free_blocks()), (1, 0));
+    assert_eq!(run(&mut m, &policy, write(1), 2), Outcome::Enospc, "the one free block is promised");
+    assert_eq!(run(&mut m, &policy, Operation::Store { file: ino, page: 2 }, 3), Outcome::Enospc);
+    let fallocate = Operation::Fallocate { file: ino, page: 3, pages: 1, keep_size: true };
+    assert_eq!(run(&mut m, &policy, fallocate, 4), Outcome::Enospc);
+    assert_eq!(m.kernel.inode(ino).blocks[1..4], [Extent::Hole; 3]);
+    // Writeback converts the reservation into the block it promised.
+    assert_eq!(run(&mut m, &policy, Operation::Writeback { file: ino }, 0), Outcome::Ok);
+    assert!(matches!(m.kernel.inode(ino).blocks[0], Extent::Written(_)));
+    assert_eq!(m.kernel.persistent_content(ino, 0), Token::Data { ino, lblk: 0, write: 1 });
+}

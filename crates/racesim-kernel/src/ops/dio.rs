@@ -201,7 +201,7 @@ impl<C: Cpu> Task<'_, C> {
                     // A page_mkwrite reserved the block after our flush: XFS refuses the read
                     // (04197b341f23); ext4 reads the reservation as a hole.
                     (Extent::Delalloc, None) if delalloc_eio => {
-                        let change = Change::BlockMapped { ino: file, lblk, extent, allocated: false };
+                        let change = Change::BlockMapped { ino: file, lblk, extent, allocated: false, reserved: false };
                         m.emit(actor, "__xfs_get_blocks", change);
                         return Err(Outcome::Eio);
                     }
@@ -227,6 +227,7 @@ impl<C: Cpu> Task<'_, C> {
                         lblk,
                         extent: shown,
                         allocated: extent.pblk().is_none() && pblk.is_some(),
+                        reserved: false,
                     },
                 );
                 blocks.push(pblk);

@@ -772,7 +772,11 @@ impl<C: Cpu> Task<'_, C> {
                     }
                 },
             };
-            m.emit(actor, "dax_iomap_begin", Change::BlockMapped { ino: file, lblk: index, extent, allocated });
+            m.emit(
+                actor,
+                "dax_iomap_begin",
+                Change::BlockMapped { ino: file, lblk: index, extent, allocated, reserved: false },
+            );
             Some((target, allocated, zero_later))
         });
         let Some((target, allocated, zero_later)) = target else {
@@ -827,7 +831,13 @@ impl<C: Cpu> Task<'_, C> {
                     blocks[index as usize] = Extent::Written(pblk);
                 }
                 let change = if converted {
-                    Change::BlockMapped { ino: file, lblk: index, extent: Extent::Written(pblk), allocated: false }
+                    Change::BlockMapped {
+                        ino: file,
+                        lblk: index,
+                        extent: Extent::Written(pblk),
+                        allocated: false,
+                        reserved: false,
+                    }
                 } else {
                     Change::Nothing
                 };
@@ -918,15 +928,26 @@ pub(crate) fn map_page_buffers(
     if let Some(pblk) = m.kernel.page(page).buffer_pblk {
         let extent = m.kernel.inode(file).blocks[index as usize];
         let shown = if extent.pblk() == Some(pblk) { extent } else { Extent::Written(pblk) };
-        m.emit(actor, function, Change::BlockMapped { ino: file, lblk: index, extent: shown, allocated: false });
+        m.emit(
+            actor,
+            function,
+            Change::BlockMapped { ino: file, lblk: index, extent: shown, allocated: false, reserved: false },
+        );
         return Some(false);
     }
     let extent = m.kernel.inode(file).blocks[index as usize];
+    let mut reserved = false;
     let (extent, allocated) = match extent {
         Extent::Written(_) | Extent::Unwritten(_) | Extent::Delalloc => (extent, false),
         Extent::Hole if alloc == AllocKind::Delalloc => {
-            // ext4_da_get_block_prep: reserve, allocate at writeback.
+            // ext4_da_get_block_prep: reserve (ext4_da_reserve_space, ENOSPC once every free
+            // block is promised), allocate at writeback.
+            if !m.kernel.can_reserve_delalloc(1) {
+                m.emit(actor, function, Change::NoSpace { ino: file, lblk: index });
+                return None;
+            }
             m.kernel.inode_mut(file).blocks[index as usize] = Extent::Delalloc;
+            reserved = true;
             (Extent::Delalloc, false)
         }
         Extent::Hole => {
@@ -940,7 +961,7 @@ pub(crate) fn map_page_buffers(
         }
     };
     m.kernel.page_mut(page).buffer_pblk = extent.pblk();
-    m.emit(actor, function, Change::BlockMapped { ino: file, lblk: index, extent, allocated });
+    m.emit(actor, function, Change::BlockMapped { ino: file, lblk: index, extent, allocated, reserved });
     Some(allocated)
 }
 
@@ -1043,13 +1064,24 @@ pub(crate) fn map_block_buffers(
         if let Some(pblk) = m.kernel.page(page).bh[slot as usize].mapped {
             let extent = m.kernel.inode(file).blocks[lblk as usize];
             let shown = if extent.pblk() == Some(pblk) { extent } else { Extent::Written(pblk) };
-            m.emit(actor, function, Change::BlockMapped { ino: file, lblk, extent: shown, allocated: false });
+            m.emit(
+                actor,
+                function,
+                Change::BlockMapped { ino: file, lblk, extent: shown, allocated: false, reserved: false },
+            );
             continue;
         }
         let extent = m.kernel.inode(file).blocks[lblk as usize];
+        let mut reserved = false;
         let (extent, allocated) = match extent {
             Extent::Written(_) | Extent::Unwritten(_) | Extent::Delalloc => (extent, false),
             Extent::Hole if alloc == AllocKind::Delalloc => {
+                if !m.kernel.can_reserve_delalloc(1) {
+                    m.emit(actor, function, Change::NoSpace { ino: file, lblk });
+                    page_zero_new_buffers(m, actor, page, new_slots);
+                    return None;
+                }
+                reserved = true;
                 m.kernel.inode_mut(file).blocks[lblk as usize] = Extent::Delalloc;
                 new_slots |= 1 << slot;
                 (Extent::Delalloc, false)
@@ -1067,7 +1099,7 @@ pub(crate) fn map_block_buffers(
             }
         };
         m.kernel.page_mut(page).bh[slot as usize].mapped = extent.pblk();
-        m.emit(actor, function, Change::BlockMapped { ino: file, lblk, extent, allocated });
+        m.emit(actor, function, Change::BlockMapped { ino: file, lblk, extent, allocated, reserved });
         any |= allocated;
     }
     Some(any)

@@ -640,7 +640,7 @@ impl<C: Cpu> Task<'_, C> {
                 m.emit(
                     actor,
                     "ext4_alloc_file_blocks",
-                    Change::BlockMapped { ino: file, lblk, extent, allocated: true },
+                    Change::BlockMapped { ino: file, lblk, extent, allocated: true, reserved: false },
                 );
                 allocated += 1;
             }

@@ -310,12 +310,18 @@ impl<C: Cpu> Task<'_, C> {
                 }
                 new_blocks.push(lblk);
                 if alloc == AllocKind::Delalloc {
+                    // ext4_da_reserve_space: ENOSPC once every free block is promised.
+                    if !m.kernel.can_reserve_delalloc(1) {
+                        new_blocks.pop();
+                        m.emit(actor, "ext4_da_map_blocks", Change::NoSpace { ino: file, lblk });
+                        return new_blocks;
+                    }
                     m.kernel.inode_mut(file).blocks[lblk as usize] = Extent::Delalloc;
                     let extent = Extent::Delalloc;
                     m.emit(
                         actor,
                         "ext4_da_map_blocks",
-                        Change::BlockMapped { ino: file, lblk, extent, allocated: false },
+                        Change::BlockMapped { ino: file, lblk, extent, allocated: false, reserved: true },
                     );
                     continue;
                 }
@@ -326,7 +332,11 @@ impl<C: Cpu> Task<'_, C> {
                 };
                 let extent = alloc.allocated(pblk);
                 m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
-                m.emit(actor, "ext4_map_blocks", Change::BlockMapped { ino: file, lblk, extent, allocated: true });
+                m.emit(
+                    actor,
+                    "ext4_map_blocks",
+                    Change::BlockMapped { ino: file, lblk, extent, allocated: true, reserved: false },
+                );
             }
             if m.log.len() == first {
                 m.emit(actor, "ext4_map_blocks", Change::Nothing);
@@ -473,6 +483,12 @@ impl<C: Cpu> Task<'_, C> {
                 m.emit(actor, FUNCTION, Change::IomapMapped { ino: file, range: mapped, extent: first, new: false });
                 return Some(CachedMap { range: mapped, extents, cookie, new: false });
             }
+            // xfs_bmapi_reserve_delalloc takes the whole run out of fdblocks at once
+            // (xfs_mod_fdblocks), or fails with ENOSPC.
+            if alloc == AllocKind::Delalloc && !m.kernel.can_reserve_delalloc((end - range.start) as usize) {
+                m.emit(actor, FUNCTION, Change::NoSpace { ino: file, lblk: range.start });
+                return None;
+            }
             let mut extents = Vec::new();
             for lblk in range.start..end {
                 let extent = if alloc == AllocKind::Delalloc {
@@ -483,7 +499,11 @@ impl<C: Cpu> Task<'_, C> {
                         break;
                     };
                     let extent = alloc.allocated(pblk);
-                    m.emit(actor, FUNCTION, Change::BlockMapped { ino: file, lblk, extent, allocated: true });
+                    m.emit(
+                        actor,
+                        FUNCTION,
+                        Change::BlockMapped { ino: file, lblk, extent, allocated: true, reserved: false },
+                    );
                     extent
                 };
                 m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
@@ -549,7 +569,7 @@ impl<C: Cpu> Task<'_, C> {
                 m.emit(
                     actor,
                     "__iomap_write_begin",
-                    Change::BlockMapped { ino: file, lblk: index, extent, allocated: false },
+                    Change::BlockMapped { ino: file, lblk: index, extent, allocated: false, reserved: false },
                 );
                 if !copy.part.is_whole() {
                     iomap_fill_uncovered(m, actor, file, index, page, extent, map.new);
@@ -739,7 +759,13 @@ impl<C: Cpu> Task<'_, C> {
             m.emit(
                 actor,
                 "dax_iomap_actor",
-                Change::BlockMapped { ino: file, lblk: index, extent: Extent::Written(p), allocated: true },
+                Change::BlockMapped {
+                    ino: file,
+                    lblk: index,
+                    extent: Extent::Written(p),
+                    allocated: true,
+                    reserved: false,
+                },
             );
             Ok(Some(p))
         });

@@ -160,7 +160,13 @@ impl<C: Cpu> Task<'_, C> {
                             m.emit(
                                 actor,
                                 "ext4_writepage",
-                                Change::BlockMapped { ino: file, lblk: index, extent, allocated: true },
+                                Change::BlockMapped {
+                                    ino: file,
+                                    lblk: index,
+                                    extent,
+                                    allocated: true,
+                                    reserved: false,
+                                },
                             );
                             if split {
                                 return Some(p);
@@ -334,7 +340,11 @@ fn write_page_buffers(
                     let extent = alloc.allocated(p);
                     m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
                     allocated = true;
-                    m.emit(actor, "ext4_writepage", Change::BlockMapped { ino: file, lblk, extent, allocated: true });
+                    m.emit(
+                        actor,
+                        "ext4_writepage",
+                        Change::BlockMapped { ino: file, lblk, extent, allocated: true, reserved: false },
+                    );
                     p
                 }
             },

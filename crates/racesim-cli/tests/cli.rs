@@ -165,6 +165,22 @@ fn assert_bad_scenario(name: &str, text: &str, line: usize, needle: &str) {
 }
 
 #[test]
+fn a_dirty_page_over_a_hole_is_refused() {
+    let text = "format = 1\nname = \"t\"\n\n[[file]]\nname = \"data\"\npages = 4\nholes = [1]\ndirty = [1]\n\n\
+                [[actor]]\nname = \"a\"\nops = [{ op = \"load\", file = \"data\", page = 0 }]\n";
+    assert_bad_scenario("dirtyhole", text, 8, "dirty: page 1 of 'data' is also a hole");
+}
+
+#[test]
+fn an_unquoted_policy_name_with_a_dot_in_expect_is_explained() {
+    let text = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"load\", file = \"data\", page = 0 }}]\n\n\
+         [expect]\nlegacy = \"clean\"\nxfs-4.1 = \"clean\"\n"
+    );
+    assert_bad_scenario("dottedpolicy", &text, 14, "a policy name with a dot must be quoted (\"xfs-4.1\" = \"clean\")");
+}
+
+#[test]
 fn bad_toml_names_file_line_and_column() {
     assert_bad_scenario("badtoml", "format = 1\nname = \"t\"\n[[file]\n", 3, "");
 }

@@ -367,6 +367,25 @@ fn dax_zeroing_happens_where_the_policy_says() {
     }
 }
 
+/// A DAX write fault into a hole on a full disk: `dax_iomap_begin` finds no block and the fault
+/// ends in SIGBUS (`dax_fault_return(-ENOSPC)`), reported as ENOSPC like `page_mkwrite`'s (a
+/// SIGBUS outcome would tell the reference model the page was beyond EOF: a false lost write).
+#[test]
+fn a_dax_store_that_finds_no_space_reports_enospc() {
+    for name in ["legacy", "mmaplock", "invalidate_lock"] {
+        let policy = policy(name);
+        let mut kernel = Kernel::new(0);
+        let mm = kernel.add_mm();
+        let ino = kernel.add_inode(true);
+        kernel.inode_mut(ino).i_size = 2;
+        kernel.mms[mm as usize].vmas.push(Some(Vma { ino, pgoff: 0, npages: 2, ptes: vec![None; 2] }));
+        let mut m = Machine::new(kernel);
+        assert_eq!(run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 4), Outcome::Enospc, "{name}");
+        assert_eq!(m.kernel.inode(ino).blocks[1], Extent::Hole, "{name}");
+        assert!(pte(&m, ino, 1).is_none(), "{name}");
+    }
+}
+
 /// fallocate mode 0 keeps the size with FALLOC_FL_KEEP_SIZE and extends it without.
 #[test]
 fn fallocate_extends_the_file_only_without_keep_size() {

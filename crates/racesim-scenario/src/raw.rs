@@ -75,6 +75,9 @@ struct RawPattern {
 enum Verdicts {
     One(String),
     AnyOf(Vec<String>),
+    /// Never valid: what TOML makes of an unquoted policy name with a dot (`xfs-4.1 = ...` is
+    /// the key `1` of a table `xfs-4`), kept so the error can say so.
+    Table(toml::Table),
 }
 
 #[derive(Deserialize)]
@@ -273,6 +276,16 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
     let variants = validate_variants(&cx, &raw.variants)?;
     let mut expect = Vec::new();
     for (policy, verdict) in raw.expect.get_ref() {
+        if let Verdicts::Table(inner) = verdict.get_ref() {
+            let dotted = inner.keys().next().map_or(policy.clone(), |key| format!("{policy}.{key}"));
+            return Err(cx.error(
+                verdict.span(),
+                format!(
+                    "expected a verdict for policy '{policy}', found a table: a policy name with a dot must be quoted \
+                     (\"{dotted}\" = \"clean\")"
+                ),
+            ));
+        }
         let known = ALL_BUILTINS.contains(&policy.as_str()) || variants.iter().any(|v: &Policy| &v.name == policy);
         if !known {
             return Err(cx.error(
@@ -291,6 +304,7 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         let names: Vec<&String> = match verdict.get_ref() {
             Verdicts::One(name) => vec![name],
             Verdicts::AnyOf(names) => names.iter().collect(),
+            Verdicts::Table(_) => unreachable!("refused above"),
         };
         let parsed = if names.len() == 1 && names[0] == "clean" {
             Expect::Clean
@@ -554,6 +568,18 @@ fn validate_files(cx: &Ctx, raw: &[Spanned<RawFile>]) -> Result<Vec<FileSetup>, 
         }
         if let Some(both) = f.unwritten.get_ref().iter().find(|p| holes.contains(p)) {
             return Err(cx.error(f.unwritten.span(), format!("unwritten: page {both} of '{name}' is also a hole")));
+        }
+        // A page gets dirty in write_begin or page_mkwrite, which give it a block (or a delayed
+        // allocation) first: a dirty page over a hole is a state Linux does not reach, and
+        // writeback could not write it (the oracles would report an orphan at once).
+        if let Some(both) = f.dirty.get_ref().iter().find(|p| holes.contains(p)) {
+            return Err(cx.error(
+                f.dirty.span(),
+                format!(
+                    "dirty: page {both} of '{name}' is also a hole; a dirty page has a block behind it (write_begin and \
+                     page_mkwrite allocate first): to start from a delayed allocation, let an actor write the page"
+                ),
+            ));
         }
         let dax = *f.dax.get_ref();
         if !f.unwritten.get_ref().is_empty() && (dax || blocks_per_page > 1) {

@@ -25,8 +25,8 @@ pub enum FaultError {
     Segv,
     /// `VM_FAULT_NOPAGE` / `VM_FAULT_RETRY`: the page went away under us; walk again.
     Retry,
-    /// `VM_FAULT_SIGBUS` from `page_mkwrite` that found no space for the block
-    /// (`block_page_mkwrite_return(-ENOSPC)`): the process gets SIGBUS inside EOF; the
+    /// `VM_FAULT_SIGBUS` from `page_mkwrite` or a DAX write fault that found no space for the
+    /// block (`block_page_mkwrite_return(-ENOSPC)`, `dax_fault_return(-ENOSPC)`): the process gets SIGBUS inside EOF; the
     /// operation's outcome says ENOSPC, so the reference model does not take it for a fault
     /// beyond EOF.
     NoSpace,
@@ -780,8 +780,10 @@ impl<C: Cpu> Task<'_, C> {
             Some((target, allocated, zero_later))
         });
         let Some((target, allocated, zero_later)) = target else {
+            // dax_fault_return(-ENOSPC) is VM_FAULT_SIGBUS, as for page_mkwrite: reported as
+            // ENOSPC so that the reference model does not take it for a fault beyond EOF.
             self.leave(frame);
-            return Err(FaultError::Sigbus);
+            return Err(FaultError::NoSpace);
         };
         if allocated {
             // The hole may be mapped with the zero page elsewhere: evict those mappings, so

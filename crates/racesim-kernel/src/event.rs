@@ -1013,8 +1013,9 @@ impl Change {
             Change::PageAdded { ino, index, page } => {
                 out.extend([write(CacheSlots(ino, one(index))), write(Page(page))]);
             }
+            // Both read paths compare the block with i_size first (past EOF: a hole).
             Change::PageRead { ino, index, page, extent, .. } => {
-                out.extend([write(Page(page)), read(Extents(ino, one(index)))]);
+                out.extend([write(Page(page)), read(Extents(ino, one(index))), read(ISize(ino))]);
                 if let Some(p) = extent.pblk() {
                     out.push(read(Block(p)));
                 }

@@ -607,16 +607,26 @@ impl<C: Cpu> Task<'_, C> {
                 let p = m.kernel.page(page);
                 (p.ino, p.index, p.buffers)
             };
+            // Both read paths map only the blocks inside i_size as it is now
+            // (do_mpage_readpage / ext4_mpage_readpages: "last_block_in_file =
+            // (i_size_read(inode) + blocksize - 1) >> blkbits"; block_read_full_page's
+            // "iblock < lblock"): a page past EOF (a truncate moved it after the caller's own
+            // check) is a hole, zeroed and uptodate without IO. Declared: `PageRead` reads
+            // `i_size`.
+            let past_eof = index >= m.kernel.inode(ino).i_size_pages();
             if !buffers {
-                let (extent, token) = m.kernel.read_block(ino, index);
+                let (extent, token) =
+                    if past_eof { (Extent::Hole, Token::Zero) } else { m.kernel.read_block(ino, index) };
                 let p = m.kernel.page_mut(page);
                 p.content = token;
                 p.uptodate = true;
                 m.emit(actor, "mpage_readpage", Change::PageRead { ino, index, page, extent, token });
                 return;
             }
+            // A buffer already mapped (BH_Mapped) is read wherever it is.
             let cached = m.kernel.page(page).buffer_pblk;
             let pblk = cached.or_else(|| match m.kernel.inode(ino).blocks[index as usize] {
+                _ if past_eof => None,
                 // ext4_get_block(create = 0) maps the buffer: BH_Mapped, b_blocknr.
                 Extent::Written(p) => Some(p),
                 // Simplification: an unwritten extent reads as zeroes here as it does in the
@@ -632,6 +642,7 @@ impl<C: Cpu> Task<'_, C> {
                     let shown = if map.pblk() == Some(p) { map } else { Extent::Written(p) };
                     (shown, m.kernel.disk[p as usize])
                 }
+                None if past_eof => (Extent::Hole, Token::Zero),
                 None => (m.kernel.inode(ino).blocks[index as usize], Token::Zero),
             };
             let p = m.kernel.page_mut(page);

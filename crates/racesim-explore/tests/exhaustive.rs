@@ -616,6 +616,42 @@ fn reads_overtaken_by_a_truncate_raise_no_false_alarm() {
     }
 }
 
+/// ext4_setattr takes the invalidation lock after inode_dio_wait and before `i_size` moves, up
+/// or down, since b9c1c26739ec (5.3); 5.15's `invalidate_lock` too (a `page_mkwrite` can no
+/// longer run between the size change and the eviction or `pagecache_isize_extended`). The
+/// 4.5-5.2 era of `mmaplock` took it after the size change.
+#[test]
+fn truncate_takes_the_invalidate_lock_before_the_size_changes_since_5_3() {
+    use racesim_kernel::event::Change;
+    use racesim_kernel::lock::LockClass;
+    let scenario = inline(
+        "truncate_lock_order",
+        "[[file]]\nname = \"data\"\npages = 2\n[[actor]]\nname = \"t\"\n\
+         ops = [{ op = \"truncate\", file = \"data\", size = 1 }, { op = \"truncate\", file = \"data\", size = 3 }]\n",
+    );
+    for (policy, before) in [("invalidate_lock", true), ("mmaplock", false)] {
+        let run = racesim_explore::run_one(
+            &scenario,
+            &scenario.policy(policy).unwrap(),
+            Box::new(racesim_explore::strategy::Guided::new(vec![])),
+            false,
+        );
+        let events = &run.events;
+        let sizes: Vec<usize> =
+            (0..events.len()).filter(|&i| matches!(events[i].change, Change::ISizeSet { .. })).collect();
+        let locks: Vec<usize> = (0..events.len())
+            .filter(|&i| {
+                matches!(events[i].change, Change::LockAcquired { class: LockClass::FaultLock(_), .. })
+                    && events[i].function != "filemap_fault"
+            })
+            .collect();
+        assert_eq!((sizes.len(), locks.len()), (2, 2), "{policy}: {events:?}");
+        for (size, lock) in sizes.iter().zip(&locks) {
+            assert_eq!(lock < size, before, "{policy}");
+        }
+    }
+}
+
 #[test]
 fn partial_page_writes_raise_no_false_alarm() {
     let file = "[[file]]\nname = \"data\"\npages = 1\nblock_size = 1024\n";

@@ -287,6 +287,9 @@ impl<C: Cpu> Task<'_, C> {
         self.fence_unlocked_dio(file, true);
         self.inode_dio_wait(file);
         self.fence_unlocked_dio(file, false);
+        // ext4_setattr since b9c1c26739ec (5.3): the invalidation lock here, before the size
+        // changes either way.
+        self.at(&frame, Point::TruncateSetSize);
         // ext4_setattr: i_disksize and i_size (one step with 90e775b71ac4's i_data_sem, two
         // before it), then the page cache and the blocks beyond it.
         self.setattr_disksize(file, size);

@@ -523,7 +523,7 @@ impl Judge {
                 return Some(v);
             }
         }
-        let history = reference::history(&self.ops, log);
+        let history = reference::history(&self.initial, &self.ops, log);
         let inodes = 0..kernel.inodes.len() as Ino;
         let persistent: Vec<RefFile> = inodes.clone().map(|ino| RefFile::from_kernel(kernel, ino)).collect();
         let at = log.len().saturating_sub(1);

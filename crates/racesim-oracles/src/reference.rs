@@ -153,8 +153,11 @@ pub struct Item {
     op: Operation,
 }
 
-/// Cuts the event log into items (see the module docs).
-pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
+/// Cuts the event log into items (see the module docs). `initial` is the files before the first
+/// event (their sizes tell a truncate up from a truncate down).
+pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
+    // Each file's i_size as the last i_size write left it.
+    let mut sizes: Vec<Lblk> = initial.iter().map(|f| f.size).collect();
     // Per actor: the operation in progress and where it began.
     let mut current: Vec<Option<(Operation, usize)>> = Vec::new();
     // Where each operation (by write id) began, for a completion that comes after it returned.
@@ -222,8 +225,23 @@ pub fn history(ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
                 }
             }
             Change::ISizeSet { ino, i_size } => {
+                let old = sizes.get(ino as usize).copied();
+                if let Some(size) = sizes.get_mut(ino as usize) {
+                    *size = i_size;
+                }
                 if let Some((op @ Operation::Truncate { .. }, _)) = running {
-                    items.push(point(Effect::TruncateSize { ino, size: i_size }, op));
+                    if old.is_some_and(|old| i_size > old) {
+                        // A truncate up has extended the file when it returns, not at its
+                        // i_size_write: until pagecache_isize_extended has write-protected and
+                        // (with the 2024 zeroing) cleared the page that straddled the old EOF,
+                        // a store through a PTE made writable before lands in that page's tail
+                        // and may be zeroed with it. Nothing orders such a store after the size
+                        // change, so the change may come anywhere up to the return.
+                        let effect = Effect::TruncateSize { ino, size: i_size };
+                        items.push(Item { effect, begin: at, end: usize::MAX, actor: event.actor, op });
+                    } else {
+                        items.push(point(Effect::TruncateSize { ino, size: i_size }, op));
+                    }
                 }
             }
             Change::StoreRetired { ino, index, token } => {
@@ -904,6 +922,38 @@ mod tests {
         }
     }
 
+    /// A store that lands in the tail of the page straddling EOF after a truncate up's
+    /// `i_size_write` but before the truncate returns (pagecache_isize_extended has not yet
+    /// write-protected and zeroed that tail) may be ordered before the size change: its data
+    /// zeroed is explained. A store that began after the truncate returned lands in the file.
+    #[test]
+    fn a_truncate_up_extends_the_file_by_its_return() {
+        use racesim_kernel::Event;
+        use racesim_kernel::event::Outcome;
+        let truncate = Operation::Truncate { file: 0, size: 4 };
+        let store = Operation::Store { file: 0, page: 3 };
+        let ops = [
+            crate::OpInfo { actor: 0, op_index: 0, op: truncate, write: 1 },
+            crate::OpInfo { actor: 1, op_index: 0, op: store, write: 2 },
+        ];
+        let initial = [RefFile { blocks_per_page: 4, ..file(2, &[]) }];
+        let stored = Token::Data { ino: 0, lblk: 3, write: 2 };
+        let event = |actor, change| Event { actor, function: "f", change };
+        let begin_t = event(0, Change::OpBegin { op: 0 });
+        let size = event(0, Change::ISizeSet { ino: 0, i_size: 4 });
+        let end_t = event(0, Change::OpEnd { op: 0, outcome: Outcome::Ok });
+        let begin_s = event(1, Change::OpBegin { op: 0 });
+        let retire = event(1, Change::StoreRetired { ino: 0, index: 3, token: stored });
+        let end_s = event(1, Change::OpEnd { op: 0, outcome: Outcome::Ok });
+        let zeroed = [RefFile { blocks_per_page: 4, ..file(4, &[]) }];
+        let inside = [begin_t, size, begin_s, retire, end_s, end_t];
+        let history_inside = history(&initial, &ops, &inside);
+        assert!(matches!(check_lost_write(&initial, &history_inside, &zeroed, &mut 0), Judgement::Explained));
+        let after = [begin_t, size, end_t, begin_s, retire, end_s];
+        let history_after = history(&initial, &ops, &after);
+        assert!(matches!(check_lost_write(&initial, &history_after, &zeroed, &mut 0), Judgement::Unexplained(_)));
+    }
+
     /// A direct read's DMA into a page that truncation removed before it landed went nowhere
     /// the file can see; one into a page still in the cache writes it.
     #[test]
@@ -923,7 +973,7 @@ mod tests {
                 },
                 Event { actor: 0, function: "dio_read", change: Change::OpEnd { op: 0, outcome: Outcome::Pages(1) } },
             ];
-            let writes = history(&ops, &log).iter().filter(|i| matches!(i.effect, Effect::Wrote { .. })).count();
+            let writes = history(&[], &ops, &log).iter().filter(|i| matches!(i.effect, Effect::Wrote { .. })).count();
             assert_eq!(writes, usize::from(attached), "attached: {attached}");
         }
     }

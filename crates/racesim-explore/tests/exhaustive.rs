@@ -712,3 +712,50 @@ fn partial_page_writes_raise_no_false_alarm() {
         }
     }
 }
+
+/// Direct writes raise no false alarm where Linux is correct (the December 2026 audit, g1 and
+/// k1): one that runs out of blocks part-way writes the blocks it mapped under unwritten
+/// extents, converts none and returns ENOSPC, so neither its own read after it nor a racing
+/// direct read sees leftovers, and a block it overwrote keeps its data (dio_complete /
+/// iomap_dio_complete return the error; ext4_end_io_dio, ext4_dio_write_end_io and
+/// xfs_dio_write_end_io convert nothing on an error); and a store or load past the old EOF
+/// that faults between an extending write's bio completion and its size update
+/// (ext4_handle_inode_extension) gets SIGBUS, which the order fault-then-write explains.
+/// Clean in every interleaving, under every built-in.
+#[test]
+fn direct_writes_that_fail_or_extend_raise_no_false_alarm() {
+    let cases = [
+        inline(
+            "dio_write_enospc_part_way_then_read",
+            "disk_blocks = 2\n[[file]]\nname = \"a\"\npages = 3\nholes = [1, 2]\nmmap = false\n\
+             [[actor]]\nname = \"w\"\nops = [{ op = \"dio_write\", file = \"a\", page = 1, pages = 2 }, \
+             { op = \"read\", file = \"a\", page = 1, pages = 1 }]\n",
+        ),
+        inline(
+            "dio_write_enospc_part_way_vs_dio_read",
+            "disk_blocks = 2\n[[file]]\nname = \"a\"\npages = 3\nholes = [1, 2]\nmmap = false\n\
+             [[actor]]\nname = \"w\"\nops = [{ op = \"dio_write\", file = \"a\", page = 0, pages = 3 }]\n\
+             [[actor]]\nname = \"r\"\nops = [{ op = \"dio_read\", file = \"a\", page = 1, pages = 1 }]\n",
+        ),
+        inline(
+            "extending_dio_write_vs_store",
+            "disk_blocks = 8\n[[file]]\nname = \"a\"\npages = 1\nmap_pages = 4\n\
+             [[actor]]\nname = \"w\"\nops = [{ op = \"dio_write\", file = \"a\", page = 1, pages = 1 }]\n\
+             [[actor]]\nname = \"x\"\nops = [{ op = \"store\", file = \"a\", page = 1 }]\n",
+        ),
+        inline(
+            "extending_dio_write_vs_load",
+            "disk_blocks = 8\n[[file]]\nname = \"a\"\npages = 1\nmap_pages = 4\n\
+             [[actor]]\nname = \"w\"\nops = [{ op = \"dio_write\", file = \"a\", page = 1, pages = 1 }]\n\
+             [[actor]]\nname = \"x\"\nops = [{ op = \"load\", file = \"a\", page = 1 }]\n",
+        ),
+    ];
+    for scenario in &cases {
+        for policy in ["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1", "xfs-5.3"] {
+            let report = search(scenario, policy, Mode::Dpor, None);
+            assert!(report.exhaustive.as_ref().unwrap().complete, "{} under {policy}: cut", scenario.name);
+            let outcomes = report.outcomes.unwrap();
+            assert_eq!(verdicts(&outcomes), BTreeSet::from(["clean"]), "{} under {policy}", scenario.name);
+        }
+    }
+}

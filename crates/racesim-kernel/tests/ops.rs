@@ -920,3 +920,52 @@ fn delalloc_reservations_never_promise_more_blocks_than_are_free() {
     assert!(matches!(m.kernel.inode(ino).blocks[0], Extent::Written(_)));
     assert_eq!(m.kernel.persistent_content(ino, 0), Token::Data { ino, lblk: 0, write: 1 });
 }
+
+/// A direct write into holes inside EOF allocates unwritten extents and converts them at
+/// completion. One that runs out of blocks part-way (g1 of the December 2026 audit) writes the
+/// blocks it mapped, converts none of them and returns ENOSPC (`dio_complete` and
+/// `iomap_dio_complete` return the error, not a short count): the block it did write reads as
+/// zeroes, never as its leftovers.
+#[test]
+fn a_direct_write_that_runs_out_of_blocks_writes_what_it_mapped_and_converts_nothing() {
+    let policy = policy("legacy");
+    let (mut m, ino) = machine(3);
+    let mut freed = Vec::new();
+    for lblk in 1..3 {
+        let pblk = m.kernel.inode(ino).blocks[lblk].pblk().unwrap();
+        m.kernel.free_block(pblk);
+        m.kernel.disk[pblk as usize] = Token::Leftover { pblk };
+        m.kernel.inode_mut(ino).blocks[lblk] = Extent::Hole;
+        freed.push(pblk);
+    }
+    let write = |page, pages| Operation::DioWrite {
+        file: ino,
+        page,
+        pages,
+        buffer: UserBuffer::Anonymous,
+        asynchronous: true,
+        ends: WriteEnds::default(),
+    };
+    // Room for one block only.
+    m.kernel.free_blocks.retain(|p| freed.contains(p));
+    m.kernel.free_blocks.truncate(1);
+    assert_eq!(run(&mut m, &policy, write(1, 2), 5), Outcome::Enospc);
+    let pblk = match m.kernel.inode(ino).blocks[1] {
+        Extent::Unwritten(p) => p,
+        other => panic!("a:1 should stay unwritten, is {other:?}"),
+    };
+    assert_eq!(m.kernel.disk[pblk as usize], Token::Data { ino, lblk: 1, write: 5 }, "the mapped block was written");
+    assert_eq!(m.kernel.inode(ino).blocks[2], Extent::Hole);
+    assert_eq!(m.kernel.persistent_content(ino, 1), Token::Zero, "unwritten reads as zeroes");
+    let submitted = m.log.iter().find_map(|e| match e.change {
+        Change::BioSubmitted { range, .. } => Some(range),
+        _ => None,
+    });
+    assert_eq!(submitted, Some(PageRange::new(1, 2)), "the bio covers the mapped block only");
+    // With a block free, the same write succeeds and converts what it wrote.
+    let pblk2 = freed.iter().copied().find(|&p| p != pblk).unwrap();
+    m.kernel.free_blocks.push(pblk2);
+    assert_eq!(run(&mut m, &policy, write(2, 1), 6), Outcome::Pages(1));
+    assert_eq!(m.kernel.inode(ino).blocks[2], Extent::Written(pblk2));
+    assert_eq!(m.kernel.persistent_content(ino, 2), Token::Data { ino, lblk: 2, write: 6 });
+}

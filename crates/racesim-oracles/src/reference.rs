@@ -26,7 +26,7 @@
 use crate::OpInfo;
 use racesim_kernel::event::{Change, Event, Outcome};
 use racesim_kernel::state::FILE_PAGES_MAX;
-use racesim_kernel::types::{ActorId, Half, Ino, Lblk, PagePart, Token, WriteId};
+use racesim_kernel::types::{ActorId, Extent, Half, Ino, Lblk, PagePart, Token, WriteId};
 use racesim_kernel::{Kernel, Names, Operation};
 
 /// A file as the reference model sees it.
@@ -162,6 +162,8 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
     let mut current: Vec<Option<(Operation, usize)>> = Vec::new();
     // Where each operation (by write id) began, for a completion that comes after it returned.
     let mut began: Vec<(WriteId, usize)> = Vec::new();
+    // The pages each actor's direct write in progress mapped to unwritten extents.
+    let mut unwritten: Vec<(ActorId, Ino, Lblk)> = Vec::new();
     let mut items = Vec::new();
     for (at, event) in log.iter().enumerate() {
         let actor = event.actor as usize;
@@ -185,6 +187,22 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     item.end = at;
                 }
                 let interval = |effect| Item { effect, begin, end: at, actor: event.actor, op };
+                // A direct write that failed part-way (ENOSPC) wrote the blocks it had mapped,
+                // but its end_io converts no unwritten extent when the IO failed: data written
+                // under an unwritten extent reads as zeroes, as if never written (ops/dio.rs,
+                // `Bio::failed`). Its data in blocks that were written already stays.
+                let mine = |&(a, _, _): &(ActorId, Ino, Lblk)| a == event.actor;
+                if matches!(op, Operation::DioWrite { .. }) && !matches!(outcome, Outcome::Pages(_) | Outcome::Ok) {
+                    let hidden: Vec<(Ino, Lblk)> =
+                        unwritten.iter().filter(|u| mine(u)).map(|&(_, ino, lblk)| (ino, lblk)).collect();
+                    items.retain(|i: &Item| {
+                        !(i.actor == event.actor
+                            && i.begin == begin
+                            && matches!(i.op, Operation::DioWrite { .. })
+                            && matches!(i.effect, Effect::Wrote { ino, lblk, .. } if hidden.contains(&(ino, lblk))))
+                    });
+                }
+                unwritten.retain(|u| !mine(u));
                 match (op, outcome) {
                     (Operation::Truncate { file, size }, _) => {
                         // The removal follows the size change (ext4_setattr's order): start its
@@ -224,13 +242,18 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     _ => {}
                 }
             }
+            Change::BlockMapped { ino, lblk, extent: Extent::Unwritten(_), .. } => {
+                if let Some((Operation::DioWrite { .. }, _)) = running {
+                    unwritten.push((event.actor, ino, lblk));
+                }
+            }
             Change::ISizeSet { ino, i_size } => {
                 let old = sizes.get(ino as usize).copied();
                 if let Some(size) = sizes.get_mut(ino as usize) {
                     *size = i_size;
                 }
-                if let Some((op @ Operation::Truncate { .. }, _)) = running {
-                    if old.is_some_and(|old| i_size > old) {
+                match running {
+                    Some((op @ Operation::Truncate { .. }, _)) if old.is_some_and(|old| i_size > old) => {
                         // A truncate up has extended the file when it returns, not at its
                         // i_size_write: until pagecache_isize_extended has write-protected and
                         // (with the 2024 zeroing) cleared the page that straddled the old EOF,
@@ -239,9 +262,27 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                         // change, so the change may come anywhere up to the return.
                         let effect = Effect::TruncateSize { ino, size: i_size };
                         items.push(Item { effect, begin: at, end: usize::MAX, actor: event.actor, op });
-                    } else {
-                        items.push(point(Effect::TruncateSize { ino, size: i_size }, op));
                     }
+                    Some((op @ Operation::Truncate { .. }, _)) => {
+                        items.push(point(Effect::TruncateSize { ino, size: i_size }, op))
+                    }
+                    // An extending direct write's data is on disk at its bio's completion, but
+                    // the file grows only here, after inode_dio_end (ext4_handle_inode_extension;
+                    // XFS's xfs_dio_write_end_io): until then a fault or read past the old EOF
+                    // sees the old size (SIGBUS, a short read). The reference takes the write's
+                    // data and its size change as one, so its pages take effect anywhere up to
+                    // this point.
+                    Some((Operation::DioWrite { .. }, begin)) => {
+                        for item in items.iter_mut().filter(|i| {
+                            i.actor == event.actor
+                                && i.begin == begin
+                                && matches!(i.op, Operation::DioWrite { .. })
+                                && matches!(i.effect, Effect::Wrote { .. })
+                        }) {
+                            item.end = item.end.max(at);
+                        }
+                    }
+                    _ => {}
                 }
             }
             Change::StoreRetired { ino, index, token } => {
@@ -975,6 +1016,54 @@ mod tests {
             ];
             let writes = history(&[], &ops, &log).iter().filter(|i| matches!(i.effect, Effect::Wrote { .. })).count();
             assert_eq!(writes, usize::from(attached), "attached: {attached}");
+        }
+    }
+
+    /// An extending direct write's data is on disk at its bio's completion, but the file grows
+    /// only at `ext4_handle_inode_extension`: a store past the old EOF that faults in between
+    /// gets SIGBUS, which the order store-then-write explains (k1 of the December 2026 audit, a
+    /// false lost_write). A SIGBUS after the size update is still unexplained.
+    #[test]
+    fn a_sigbus_before_an_extending_direct_write_grows_the_file_is_explained() {
+        use racesim_kernel::event::Outcome;
+        use racesim_kernel::{Event, UserBuffer, WriteEnds};
+        let dio = Operation::DioWrite {
+            file: 0,
+            page: 1,
+            pages: 1,
+            buffer: UserBuffer::Anonymous,
+            asynchronous: false,
+            ends: WriteEnds::default(),
+        };
+        let store = Operation::Store { file: 0, page: 1 };
+        let ops = [
+            crate::OpInfo { actor: 0, op_index: 0, op: dio, write: 1 },
+            crate::OpInfo { actor: 1, op_index: 0, op: store, write: 2 },
+        ];
+        let written = Token::Data { ino: 0, lblk: 1, write: 1 };
+        let ev = |actor, function, change| Event { actor, function, change };
+        let data = ev(0, "dio_bio_end_io", Change::DiskWrite { pblk: 1, ino: 0, lblk: 1, token: written, page: None });
+        let grow = ev(0, "ext4_handle_inode_extension", Change::ISizeSet { ino: 0, i_size: 2 });
+        let store_begins = ev(1, "store", Change::OpBegin { op: 0 });
+        let store_sigbus = ev(1, "store", Change::OpEnd { op: 0, outcome: Outcome::Sigbus });
+        let d0 = Token::Data { ino: 0, lblk: 0, write: 0 };
+        let initial = [file(1, &[d0])];
+        let end = [file(2, &[d0, written])];
+        for (sigbus_before_grow, explained) in [(true, true), (false, false)] {
+            let mut log = vec![ev(0, "dio_write", Change::OpBegin { op: 0 }), data];
+            if sigbus_before_grow {
+                log.extend([store_begins, store_sigbus, grow]);
+            } else {
+                log.extend([grow, store_begins, store_sigbus]);
+            }
+            log.push(ev(0, "dio_write", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) }));
+            let history = history(&initial, &ops, &log);
+            let judgement = check_lost_write(&initial, &history, &end, &mut 0);
+            assert_eq!(
+                matches!(judgement, Judgement::Explained),
+                explained,
+                "SIGBUS before the size update: {sigbus_before_grow}"
+            );
         }
     }
 }

@@ -57,6 +57,9 @@ pub struct Bio {
     page: Lblk,
     blocks: Vec<Option<Pblk>>,
     direction: Direction,
+    /// The pages the syscall asked for (`blocks` may be fewer: a read that stopped at EOF, a
+    /// write that failed part-way).
+    pages: Lblk,
     /// The operation, which names the data it writes: to the disk for a write, to the user
     /// buffer for a read.
     id: WriteId,
@@ -81,6 +84,10 @@ pub struct Bio {
     /// An unaligned write that its policy makes wait for its own IO before it returns and
     /// releases `i_rwsem` (see [`Bio::waits_for_completion`]).
     waits: bool,
+    /// A write whose block mapping failed part-way (ENOSPC): the bio covers the blocks mapped
+    /// before the failure, and the syscall returns this error once they are written (see
+    /// [`Bio::failed`]).
+    error: Option<Outcome>,
 }
 
 impl Bio {
@@ -99,6 +106,19 @@ impl Bio {
     /// direct IO in flight: 57a0da28ced8 (ext4), 2032a8a27b5c (XFS), Linux 5.1.
     pub fn waits_for_completion(&self) -> bool {
         self.waits
+    }
+
+    /// A direct write whose block mapping failed after it had mapped some blocks. Linux
+    /// submits the bios built for those and returns the error, not a short count, once they
+    /// completed: `do_blockdev_direct_IO` submits `sdio.bio` after `do_direct_IO` failed and
+    /// `dio_complete` returns the error (only EFAULT becomes a short count: "ignore EFAULT if
+    /// some IO has been done"); `iomap_dio_rw` stops at the extent whose `->iomap_begin`
+    /// failed, after writing the extents before it, and `iomap_dio_complete` returns
+    /// `dio->error`. The syscall waits for those bios whether or not it was AIO
+    /// (`dio_await_completion` when `retval` is an error; the model completes an iomap AIO
+    /// synchronously too, which returns the same).
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
     }
 }
 
@@ -183,6 +203,7 @@ impl<C: Cpu> Task<'_, C> {
             let end = if write.is_some() { page + pages } else { (page + pages).min(i_size).max(page) };
             let mut blocks = Vec::new();
             let mut zero_rest = Vec::new();
+            let mut error = None;
             for lblk in page..end {
                 let extent = m.kernel.inode(file).blocks[lblk as usize];
                 // The block is new (allocated now: buffer_new, IOMAP_F_NEW) or unwritten
@@ -209,10 +230,26 @@ impl<C: Cpu> Task<'_, C> {
                     (Extent::Hole | Extent::Delalloc, Some(_)) => match m.kernel.alloc_block(file, lblk) {
                         None => {
                             m.emit(actor, "ext4_map_blocks", Change::NoSpace { ino: file, lblk });
-                            return Err(Outcome::Enospc);
+                            if blocks.is_empty() {
+                                return Err(Outcome::Enospc);
+                            }
+                            // The blocks mapped so far are written, the rest not (see
+                            // `Bio::failed`).
+                            error = Some(Outcome::Enospc);
+                            zero_rest.pop();
+                            break;
                         }
                         Some(p) => {
-                            let extent = alloc.allocated(p);
+                            // Inside EOF a direct write allocates an unwritten extent, which
+                            // its completion converts for the part it wrote: ext4 since 2.6.32
+                            // (ext4_get_block_write, EXT4_GET_BLOCKS_IO_CREATE_EXT, 4c0425ff68b1;
+                            // ext4_iomap_alloc 5.5+ for blocks below i_size), "to prevent
+                            // parallel buffered read to expose the stale data before DIO
+                            // complete the data IO"; XFS always (xfs_iomap_write_direct,
+                            // XFS_BMAPI_PREALLOC). Past EOF ext4 allocates what write_alloc
+                            // says (EXT4_GET_BLOCKS_CREATE: nobody reads there before the size
+                            // update at completion).
+                            let extent = if lblk < i_size { Extent::Unwritten(p) } else { alloc.allocated(p) };
                             m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
                             Some(p)
                         }
@@ -232,15 +269,17 @@ impl<C: Cpu> Task<'_, C> {
                 );
                 blocks.push(pblk);
             }
-            Ok((blocks, extends_to, zero_rest))
+            Ok((blocks, extends_to, zero_rest, error))
         });
-        let (blocks, extends_to, zero_rest) = match blocks {
+        let (blocks, extends_to, zero_rest, error) = match blocks {
             Ok(mapped) => mapped,
             Err(outcome) => {
                 self.abandon_submission(&pinned, frame, dio_count_held, fallback);
                 return Err(NotSubmitted::Failed(outcome));
             }
         };
+        // A write that failed part-way submits the blocks it mapped.
+        let range = PageRange::new(page, page + blocks.len() as Lblk);
         self.cpu.step(|m| m.emit(actor, "submit_bio", Change::BioSubmitted { ino: file, range }));
         // An extending write keeps i_rwsem until it has updated i_size at completion.
         let extension = extends_to;
@@ -258,6 +297,7 @@ impl<C: Cpu> Task<'_, C> {
         Ok(Bio {
             file,
             page,
+            pages,
             blocks,
             direction,
             id,
@@ -270,6 +310,7 @@ impl<C: Cpu> Task<'_, C> {
             ends,
             zero_rest,
             waits,
+            error,
         })
     }
 
@@ -288,12 +329,14 @@ impl<C: Cpu> Task<'_, C> {
 
     /// Completes a direct IO: the data moves (`dio_bio_end_io`), unwritten extents are
     /// converted, a read's pinned user pages are re-dirtied (`bio_check_pages_dirty`) and every
-    /// pin dropped, and `inode_dio_end` drops the count.
-    pub fn dio_complete(&mut self, bio: Bio) -> u32 {
+    /// pin dropped, and `inode_dio_end` drops the count. Returns what the syscall returns: the
+    /// pages moved, or the error of a write that failed part-way.
+    pub fn dio_complete(&mut self, bio: Bio) -> Outcome {
         let actor = self.actor;
         let Bio {
             file,
             page,
+            pages,
             blocks,
             direction,
             id,
@@ -306,8 +349,8 @@ impl<C: Cpu> Task<'_, C> {
             ends,
             zero_rest,
             waits: _,
+            error,
         } = bio;
-        let pages = blocks.len() as Lblk;
         debug_assert!(fallback.is_none(), "the fallback i_rwsem is released at submission");
         let mut moved = 0;
         for (i, pblk) in blocks.iter().enumerate() {
@@ -359,8 +402,12 @@ impl<C: Cpu> Task<'_, C> {
                         let change = Change::PartialDiskWrite { pblk, ino: file, lblk, token, part };
                         m.emit(actor, "dio_bio_end_io", change);
                     }
+                    // The unwritten conversion of the part written, which the end_io of a failed
+                    // write skips (ext4_end_io_dio with a size <= 0, ext4_dio_write_end_io and
+                    // xfs_dio_write_end_io return the error first): the data stays on disk
+                    // under an extent that reads as zeroes.
                     let blocks = &mut m.kernel.inode_mut(file).blocks;
-                    if blocks[lblk as usize] == Extent::Unwritten(pblk) {
+                    if blocks[lblk as usize] == Extent::Unwritten(pblk) && error.is_none() {
                         blocks[lblk as usize] = Extent::Written(pblk);
                     }
                 }
@@ -432,7 +479,10 @@ impl<C: Cpu> Task<'_, C> {
                 self.unlock_page("set_page_dirty_lock", page_lock);
             }
         }
+        // Not after a failed write: dio_complete invalidates for `ret > 0`, iomap_dio_complete
+        // for `!dio->error`.
         if direction == Direction::Write
+            && error.is_none()
             && self.policy.dio_write_post_invalidate == DioWritePostInvalidate::AtCompletion
         {
             // dio_complete / iomap_dio_complete (4.14+): after the unwritten conversion, before
@@ -444,9 +494,13 @@ impl<C: Cpu> Task<'_, C> {
         let dio_end = if frame.func == Func::DioWrite { Point::DioWriteDioEnd } else { Point::DioReadDioEnd };
         self.at(&frame, dio_end);
         self.release("inode_dio_end", dio_count);
-        if let Some(size) = extension {
+        if let Some(size) = extension.filter(|_| error.is_none()) {
             // After the data and inode_dio_end, under i_rwsem: `i_size_write(inode, end)` in
-            // ext4_direct_IO_write (up to 5.4), ext4_handle_inode_extension (5.5+).
+            // ext4_direct_IO_write (up to 5.4), ext4_handle_inode_extension (5.5+). A failed
+            // write does not extend the file (`if (ret > 0)` up to 5.4; 5.5+ truncates the
+            // blocks past EOF instead, ext4_truncate_failed_write, which the model leaves
+            // mapped past EOF where no reader reaches them); XFS's xfs_dio_write_end_io returns
+            // the error before its size update.
             self.cpu.step(|m| {
                 let inode = m.kernel.inode_mut(file);
                 if size > inode.i_size {
@@ -459,7 +513,7 @@ impl<C: Cpu> Task<'_, C> {
             });
         }
         self.leave(frame);
-        moved
+        error.unwrap_or(Outcome::Pages(moved))
     }
 
     /// `generic_file_direct_write` after `->direct_IO` returned, where that is the only second

@@ -385,11 +385,11 @@ impl<C: Cpu> Task<'_, C> {
                     Err(NotSubmitted::Failed(outcome)) => Some(outcome),
                     // ->direct_IO never ran: no invalidation after it.
                     Err(NotSubmitted::InvalidationBusy) => None,
-                    Ok(bio) if asynchronous && !bio.extends_file() && !bio.waits_for_completion() => {
+                    Ok(bio) if asynchronous && !bio.extends_file() && !bio.waits_for_completion() && !bio.failed() => {
                         in_flight = Some(bio);
                         Some(Outcome::Pages(pages))
                     }
-                    Ok(bio) => Some(Outcome::Pages(self.dio_complete(bio))),
+                    Ok(bio) => Some(self.dio_complete(bio)),
                 };
                 match outcome {
                     Some(outcome) => {
@@ -407,7 +407,7 @@ impl<C: Cpu> Task<'_, C> {
                     Err(NotSubmitted::InvalidationBusy) => {
                         unreachable!("only a direct write invalidates before its IO")
                     }
-                    Ok(bio) => Outcome::Pages(self.dio_complete(bio)),
+                    Ok(bio) => self.dio_complete(bio),
                 }
             }
         };

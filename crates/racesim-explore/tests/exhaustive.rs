@@ -654,6 +654,25 @@ fn truncate_takes_the_invalidate_lock_before_the_size_changes_since_5_3() {
     }
 }
 
+/// A DAX read(2) holds `i_rwsem` (shared) across its copy in every kernel with DAX (ext4 4.0-4.9
+/// `dax_do_io` with DIO_LOCKING, 4.10+ `ext4_dax_read_iter`; XFS's IOLOCK): a collapse, which
+/// holds it exclusive, cannot run between the read's pages (until December 2026 the ext4
+/// policies read DAX unlocked: a false `stale_data`).
+#[test]
+fn a_dax_read_does_not_interleave_with_a_collapse() {
+    let scenario = inline(
+        "dax_read_vs_collapse",
+        "[[file]]\nname = \"data\"\npages = 4\ndax = true\n\
+         [[actor]]\nname = \"r\"\nops = [{ op = \"read\", file = \"data\", page = 1, pages = 3 }]\n\
+         [[actor]]\nname = \"c\"\nops = [{ op = \"collapse_range\", file = \"data\", page = 1, pages = 1 }]\n",
+    );
+    for policy in ["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1", "xfs-5.3"] {
+        let report = search(&scenario, policy, Mode::Dpor, None);
+        assert!(report.exhaustive.as_ref().unwrap().complete, "{policy}: cut");
+        assert_eq!(verdicts(&report.outcomes.unwrap()), BTreeSet::from(["clean"]), "{policy}");
+    }
+}
+
 #[test]
 fn partial_page_writes_raise_no_false_alarm() {
     let file = "[[file]]\nname = \"data\"\npages = 1\nblock_size = 1024\n";

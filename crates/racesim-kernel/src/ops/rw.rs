@@ -11,7 +11,8 @@ use super::locking::{Frame, Held};
 use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation, WriteEnds};
 use crate::cpu::{Cpu, Machine};
 use crate::event::{Change, Outcome, ReadFrom, ReadPath};
-use crate::placement::{Func, Point};
+use crate::lock::LockMode;
+use crate::placement::{Func, LockName, Point};
 use crate::policy::{AllocKind, BufferedWriteMap, DaxZeroing, FailedWriteCleanup};
 use crate::types::{ActorId, Extent, Ino, Lblk, PageId, PagePart, PageRange, Pblk, Token, WriteId};
 
@@ -812,7 +813,22 @@ impl<C: Cpu> Task<'_, C> {
             return outcome;
         }
         let frame = self.enter(Func::Read, file, page, PageRange::new(page, page + pages));
+        // A DAX read is a direct read in every kernel that has DAX: ext4 4.0-4.9 read through
+        // ext4_direct_IO -> dax_do_io with DIO_LOCKING (i_mutex), 4.10+ ext4_dax_read_iter
+        // holds inode_lock_shared across dax_iomap_rw; XFS takes the IOLOCK shared for every
+        // read, which its policies place on read(2) already. Without it a DAX read ran
+        // against a collapse or truncate holding i_rwsem (a false stale_data, December 2026).
+        let dax_i_rwsem = self.cpu.peek(|m| m.kernel.inode(file).dax).then_some(()).and_then(|()| {
+            let placed = self.policy.lock.iter().any(|p| p.lock == LockName::IRwsem && p.from == Point::ReadStart);
+            (!placed).then(|| {
+                let lock = self.cpu.peek(|m| m.kernel.inode(file).i_rwsem);
+                self.acquire("inode_lock_shared", lock, LockMode::Shared, PageRange::WHOLE)
+            })
+        });
         let outcome = self.read_locked(file, page, pages, buffer, write);
+        if let Some(held) = dax_i_rwsem {
+            self.release("inode_unlock_shared", held);
+        }
         self.leave(frame);
         outcome
     }

@@ -673,6 +673,26 @@ fn a_dax_read_does_not_interleave_with_a_collapse() {
     }
 }
 
+/// write(2) from a mapping whose source page a truncate zaps after the buffer was faulted in:
+/// the atomic copy is short, and `block_write_end` with copied == 0 still zeroes the block
+/// `write_begin` allocated (`page_zero_new_buffers`), so it never exposes another file's old
+/// data (until December 2026 only an injected copy failure zeroed it: a false `stale_data`).
+#[test]
+fn a_short_copy_into_a_new_block_zeroes_it() {
+    let scenario = inline(
+        "short_copy_new_block",
+        "[[file]]\nname = \"a\"\npages = 2\nholes = [0]\nmmap = false\n\
+         [[file]]\nname = \"b\"\npages = 2\n\
+         [[actor]]\nname = \"w\"\nops = [{ op = \"write\", file = \"a\", page = 0, pages = 1, from_mmap = \"b\", from_page = 1 }]\n\
+         [[actor]]\nname = \"t\"\nops = [{ op = \"truncate\", file = \"b\", size = 1 }]\n",
+    );
+    for policy in ["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1", "xfs-5.3"] {
+        let report = search(&scenario, policy, Mode::Dpor, None);
+        assert!(report.exhaustive.as_ref().unwrap().complete, "{policy}: cut");
+        assert_eq!(verdicts(&report.outcomes.unwrap()), BTreeSet::from(["clean"]), "{policy}");
+    }
+}
+
 #[test]
 fn partial_page_writes_raise_no_false_alarm() {
     let file = "[[file]]\nname = \"data\"\npages = 1\nblock_size = 1024\n";

@@ -620,36 +620,42 @@ impl<C: Cpu> Task<'_, C> {
             self.unlock_page("generic_write_end", page_lock);
             return PageWrite::Failed;
         }
+        // A freshly allocated block must never expose what it held before, so its buffer is
+        // dirtied whatever the copy did (fs/buffer.c). On a page that is not uptodate,
+        // block_write_end with copied == 0 calls page_zero_new_buffers, which zeroes the new
+        // buffer and marks it dirty "so they'll be written out (in order to prevent
+        // uninitialised block data from leaking)". On an uptodate page (a cached hole: its
+        // zeroes are the file's data) __block_write_begin_int already did clear_buffer_new,
+        // set_buffer_uptodate and mark_buffer_dirty; the page lock, held from write_begin to
+        // here, makes that the same as doing it now.
+        let zero_new_block = move |m: &mut Machine| {
+            if new_block {
+                let p = m.kernel.page_mut(page);
+                p.dirty = true;
+                if p.uptodate {
+                    m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page });
+                } else {
+                    p.content = Token::Zero;
+                    p.uptodate = true;
+                    m.emit(actor, "page_zero_new_buffers", Change::PageZeroed { page });
+                }
+            }
+        };
         let result = self.cpu.step(|m| {
             if copy_fails {
                 m.emit(actor, "iov_iter_copy_from_user_atomic", Change::CopyFailed { ino: file, index });
-                // A freshly allocated block must never expose what it held before, so its
-                // buffer is dirtied whatever the copy did (fs/buffer.c). On a page that is not
-                // uptodate, block_write_end with copied == 0 calls page_zero_new_buffers, which
-                // zeroes the new buffer and marks it dirty "so they'll be written out (in order
-                // to prevent uninitialised block data from leaking)". On an uptodate page (a
-                // cached hole: its zeroes are the file's data) __block_write_begin_int already
-                // did clear_buffer_new, set_buffer_uptodate and mark_buffer_dirty; the page
-                // lock, held from write_begin to here, makes that the same as doing it now.
-                if new_block {
-                    let p = m.kernel.page_mut(page);
-                    p.dirty = true;
-                    if p.uptodate {
-                        m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page });
-                    } else {
-                        p.content = Token::Zero;
-                        p.uptodate = true;
-                        m.emit(actor, "page_zero_new_buffers", Change::PageZeroed { page });
-                    }
-                }
+                zero_new_block(m);
                 return PageWrite::Failed;
             }
             if let UserBuffer::Mapped { file: source, page: source_page } = buffer {
-                // The copy runs with page faults disabled: a vanished PTE makes it short.
+                // The copy runs with page faults disabled: a vanished PTE makes it short, and
+                // generic_perform_write still calls write_end with copied == 0 (then faults
+                // the buffer in again), so the new block is zeroed as for a failed copy.
                 let source_index = source_page + offset_in_write;
                 let present = m.kernel.vma_of(mm, source).and_then(|(slot, _)| m.kernel.pte(mm, slot, source_index));
                 if present.is_none() {
                     m.emit(actor, "iov_iter_copy_from_user_atomic", Change::Nothing);
+                    zero_new_block(m);
                     return PageWrite::ShortCopy;
                 }
             }

@@ -397,6 +397,9 @@ pub enum Change {
     OrderedTruncate {
         ino: Ino,
         committing: bool,
+        /// A commit had locked a transaction and not written its record: only then could the
+        /// answer depend on which transaction the inode is filed with.
+        commit_in_flight: bool,
     },
     /// jbd2 locked the running transaction (`T_LOCKED`, after waiting for its handles): the
     /// metadata it commits is the metadata now; later changes go to the next transaction.
@@ -673,10 +676,10 @@ impl Change {
             Change::DiskSizeSet { ino, disksize } => format!("i_disksize of {} = {disksize}", file(ino)),
             Change::Orphan { ino, add: true } => format!("puts {} on the orphan list", file(ino)),
             Change::Orphan { ino, add: false } => format!("takes {} off the orphan list", file(ino)),
-            Change::OrderedTruncate { ino, committing: true } => {
+            Change::OrderedTruncate { ino, committing: true, .. } => {
                 format!("{} belongs to the committing transaction: write out past the new size first", file(ino))
             }
-            Change::OrderedTruncate { ino, committing: false } => {
+            Change::OrderedTruncate { ino, committing: false, .. } => {
                 format!("{} is not in the committing transaction", file(ino))
             }
             Change::TransactionLocked { ordered } => {
@@ -1173,15 +1176,20 @@ impl Change {
             // The orphan list entry is the on-disk inode's, which the commit reads with
             // i_disksize.
             Change::Orphan { ino, .. } => out.push(write(DiskSize(ino))),
+            // The commit state (which the commit's steps write, as `Committed`) and, while a
+            // commit is in flight (otherwise no filing changes the answer), the inode's filing,
+            // which the steps that allocate its blocks write (their `BlockMapped` writes the
+            // extents). It notes the check with the journal's state, which only the crash reads
+            // (`DiskInode::ordered_truncate_checked`): a write of `Committed`, which orders it
+            // against the commit's steps as a read would.
+            Change::OrderedTruncate { ino, commit_in_flight, .. } => {
+                out.push(write(Committed));
+                if commit_in_flight {
+                    out.push(read(Extents(ino, PageRange::to_eof(0))));
+                }
+            }
             // It copied every inode's size, i_disksize and block map and looked at their pages:
             // taken to have read everything (it runs once per commit).
-            // The commit state (which the commit's steps write, as `Committed`) and the
-            // inode's filing, which the steps that allocate its blocks write (their
-            // `BlockMapped` writes the extents); it notes the check with the on-disk inode's
-            // bookkeeping, which the crash reads.
-            Change::OrderedTruncate { ino, .. } => {
-                out.extend([read(Committed), read(Extents(ino, PageRange::to_eof(0))), write(DiskSize(ino))])
-            }
             Change::TransactionLocked { .. } => out.extend([read(Anything), write(Committed)]),
             Change::TransactionCommitted => out.extend([write(Committed), write(Allocator)]),
             // The remount image is every inode's committed metadata and every block.

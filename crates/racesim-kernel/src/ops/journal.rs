@@ -159,7 +159,12 @@ impl<C: Cpu> Task<'_, C> {
             if !committing {
                 durable.inodes[file as usize].ordered_truncate_checked = Some(durable.locked_tid);
             }
-            m.emit(actor, "jbd2_journal_begin_ordered_truncate", Change::OrderedTruncate { ino: file, committing });
+            let commit_in_flight = durable.locked_tid > durable.committed_tid;
+            m.emit(
+                actor,
+                "jbd2_journal_begin_ordered_truncate",
+                Change::OrderedTruncate { ino: file, committing, commit_in_flight },
+            );
             committing
         });
         if committing {

@@ -938,3 +938,27 @@ fn a_direct_write_of_part_of_a_page_is_checked() {
     );
     assert_bad_scenario("udiopolicy", &text, 11, "unknown variant `sometimes`, expected one of `none`, `wait_before`");
 }
+
+/// The write-out punch hole and zero range do before evicting their range: shown by `racesim
+/// policy`, and a value the field does not know is refused with its location.
+#[test]
+fn range_flush_fields_are_shown_and_checked() {
+    let o = racesim(&["policy", "mmaplock"]);
+    let shown = stdout(&o);
+    assert!(shown.contains("punch_hole_flush = \"before_lock\""), "{shown}");
+    assert!(shown.contains("zero_range_flush = \"none\""), "{shown}");
+    let o = racesim(&["policy", "xfs-5.3"]);
+    assert!(stdout(&o).contains("zero_range_flush = \"under_lock\""), "{}", stdout(&o));
+    let text = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"zero_range\", file = \"data\", page = 0, pages = 1 }}]\n\
+         [[policy]]\nname = \"v\"\nbase = \"mmaplock\"\nzero_range_flush = \"sometimes\"\n"
+    );
+    assert_bad_scenario("rangeflush", &text, 11, "unknown variant `sometimes`, expected one of `none`, `before_lock`");
+    runs_briefly(
+        "rangeflushok",
+        &format!(
+            "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [{{ op = \"zero_range\", file = \"data\", page = 0, pages = 1 }}]\n\
+             [[policy]]\nname = \"w\"\nbase = \"mmaplock\"\nzero_range_flush = \"before_lock\"\n"
+        ),
+    );
+}

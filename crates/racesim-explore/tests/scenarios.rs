@@ -122,6 +122,9 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // Delalloc writeback that does not file the inode for the data=ordered commit (ext4
         // 3.8-4.6, f3b59291a69d) against 06bd3c36a733, which files it again.
         (Oracle::StaleData, "delalloc_ordered_crash", "legacy_delalloc_4_6", "legacy_delalloc_4_7"),
+        // Zero range evicting dirty pages without writing them out (ext4 4.5+, ea3d7209ca01)
+        // against 4.4's write-out before i_mutex.
+        (Oracle::StaleData, "zero_range_commit_crash", "mmaplock", "legacy"),
         // Blocks smaller than a page: a store past EOF in the straddling page shows once the file
         // grows (before Foster's 2024 zeroing in pagecache_isize_extended), and a store through
         // a PTE made writable before i_size grew is dropped at writeback (before 90a8020278c1),

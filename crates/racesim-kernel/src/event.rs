@@ -391,6 +391,16 @@ pub enum Change {
         ino: Ino,
         add: bool,
     },
+    /// `jbd2_journal_begin_ordered_truncate` looked whether `ino` belongs to the transaction
+    /// being committed (`committing`: then the truncate writes out the pages past the new size
+    /// first). It read the commit state and which transaction the inode is filed with.
+    OrderedTruncate {
+        ino: Ino,
+        committing: bool,
+        /// A commit had locked a transaction and not written its record: only then could the
+        /// answer depend on which transaction the inode is filed with.
+        commit_in_flight: bool,
+    },
     /// jbd2 locked the running transaction (`T_LOCKED`, after waiting for its handles): the
     /// metadata it commits is the metadata now; later changes go to the next transaction.
     /// `ordered` blocks newly allocated in it have their page in the page cache: under
@@ -666,6 +676,12 @@ impl Change {
             Change::DiskSizeSet { ino, disksize } => format!("i_disksize of {} = {disksize}", file(ino)),
             Change::Orphan { ino, add: true } => format!("puts {} on the orphan list", file(ino)),
             Change::Orphan { ino, add: false } => format!("takes {} off the orphan list", file(ino)),
+            Change::OrderedTruncate { ino, committing: true, .. } => {
+                format!("{} belongs to the committing transaction: write out past the new size first", file(ino))
+            }
+            Change::OrderedTruncate { ino, committing: false, .. } => {
+                format!("{} is not in the committing transaction", file(ino))
+            }
             Change::TransactionLocked { ordered } => {
                 format!(
                     "locks the running transaction; {ordered} cached page(s) over blocks it allocated to write first"
@@ -758,6 +774,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "fallocate",
     "fault_in_readable",
     "filemap_fault",
+    "filemap_fdatawrite_range",
     "filemap_invalidate_lock",
     "filemap_invalidate_lock_shared",
     "filemap_invalidate_unlock",
@@ -798,6 +815,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "iomap_write_delalloc_release",
     "iomap_write_delalloc_scan",
     "iov_iter_copy_from_user_atomic",
+    "jbd2_journal_begin_ordered_truncate",
     "jbd2_journal_commit_transaction",
     "journal_commit",
     "load",
@@ -1159,6 +1177,18 @@ impl Change {
             // The orphan list entry is the on-disk inode's, which the commit reads with
             // i_disksize.
             Change::Orphan { ino, .. } => out.push(write(DiskSize(ino))),
+            // The commit state (which the commit's steps write, as `Committed`) and, while a
+            // commit is in flight (otherwise no filing changes the answer), the inode's filing,
+            // which the steps that allocate its blocks write (their `BlockMapped` writes the
+            // extents). It notes the check with the journal's state, which only the crash reads
+            // (`DiskInode::ordered_truncate_checked`): a write of `Committed`, which orders it
+            // against the commit's steps as a read would.
+            Change::OrderedTruncate { ino, commit_in_flight, .. } => {
+                out.push(write(Committed));
+                if commit_in_flight {
+                    out.push(read(Extents(ino, PageRange::to_eof(0))));
+                }
+            }
             // It copied every inode's size, i_disksize and block map and looked at their pages:
             // taken to have read everything (it runs once per commit).
             Change::TransactionLocked { .. } => out.extend([read(Anything), write(Committed)]),

@@ -50,6 +50,12 @@ pub struct DiskInode {
     /// On the orphan list in the running transaction (`ext4_orphan_add` .. `ext4_orphan_del`):
     /// a change that left blocks past `i_disksize` is under way, and remount must finish it.
     pub orphan: bool,
+    /// `locked_tid` when a shrinking truncate's `jbd2_journal_begin_ordered_truncate` last found
+    /// the inode outside the committing transaction (`None`: never). A commit that locks
+    /// after that check, and before the truncate's handle, is the window whose outcome is not
+    /// settled (docs/model.md, "Crash and remount"): the crash oracle does not judge the blocks
+    /// the truncate cuts off under such a commit.
+    pub ordered_truncate_checked: Option<u32>,
     /// What the last commit made durable.
     pub committed: Committed,
 }
@@ -114,6 +120,7 @@ impl crate::Kernel {
                 i_disksize: inode.i_size,
                 filed_tid: 0,
                 orphan: false,
+                ordered_truncate_checked: None,
                 committed: Committed::of(inode.i_size, &inode.blocks, false),
             })
             .collect();

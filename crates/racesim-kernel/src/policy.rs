@@ -292,6 +292,41 @@ impl JournalData {
     }
 }
 
+/// Whether, and where, punch hole or zero range writes out the dirty pages of its range before
+/// it evicts them (`filemap_write_and_wait_range`). Only consulted where durability is modelled
+/// (a scenario that commits or crashes): elsewhere the write-out does not change what the range
+/// ends up holding, and scenarios keep their steps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RangeFlush {
+    /// No write-out: the dirty pages of the range are evicted with their data. ext4's
+    /// `ext4_zero_range` from 4.5 (ea3d7209ca01 "ext4: fix races between page faults and hole
+    /// punching" dropped its write-out; only data=journal flushes) until Zhang Yi's 2024 rework
+    /// ("ext4: write out dirty data before dropping pages"). The default: what the model did
+    /// before the field, so older policy files keep their meaning.
+    #[default]
+    None,
+    /// Before `i_rwsem` ("Write out all dirty pages to avoid race conditions. Then release
+    /// them."): `ext4_punch_hole` from punch hole's introduction (3.0) until Zhang Yi's 2024 rework
+    /// moved it under the locks, `ext4_zero_range` 3.15-4.4.
+    BeforeLock,
+    /// Under the operation's locks, just before the eviction: XFS `xfs_free_file_space`
+    /// (`filemap_write_and_wait_range` + `truncate_pagecache_range`, `xfs_flush_unmap_range`
+    /// from 5.0), which punch and zero range both call under IOLOCK and MMAPLOCK.
+    UnderLock,
+}
+
+impl RangeFlush {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RangeFlush::None => "none",
+            RangeFlush::BeforeLock => "before_lock",
+            RangeFlush::UnderLock => "under_lock",
+        }
+    }
+}
+
 fn default_true() -> bool {
     true
 }
@@ -362,6 +397,11 @@ pub struct Policy {
     pub pagecache_isize_extended: IsizeExtended,
     /// How a direct write of part of a block is serialised against other direct IO.
     pub dio_unaligned: DioUnaligned,
+    /// Whether, and where, punch hole writes out the dirty pages of its range before evicting
+    /// them (durability-modelling scenarios only).
+    pub punch_hole_flush: RangeFlush,
+    /// The same for zero range.
+    pub zero_range_flush: RangeFlush,
     /// Writeback's `i_disksize` update and truncate's are serialised by `i_data_sem`
     /// (90e775b71ac4 "ext4: fix lost truncate due to race with writeback", Linux 3.17):
     /// `ext4_setattr` writes `i_disksize` and `i_size` together under it, and
@@ -426,6 +466,10 @@ pub struct PolicyWire {
     pub pagecache_isize_extended: IsizeExtended,
     #[serde(default)]
     pub dio_unaligned: DioUnaligned,
+    #[serde(default)]
+    pub punch_hole_flush: RangeFlush,
+    #[serde(default)]
+    pub zero_range_flush: RangeFlush,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -526,6 +570,8 @@ impl TryFrom<PolicyWire> for Policy {
             failed_write_cleanup: w.failed_write_cleanup,
             pagecache_isize_extended: w.pagecache_isize_extended,
             dio_unaligned: w.dio_unaligned,
+            punch_hole_flush: w.punch_hole_flush,
+            zero_range_flush: w.zero_range_flush,
             declared,
             lock,
         })
@@ -554,6 +600,8 @@ impl From<Policy> for PolicyWire {
             failed_write_cleanup: p.failed_write_cleanup,
             pagecache_isize_extended: p.pagecache_isize_extended,
             dio_unaligned: p.dio_unaligned,
+            punch_hole_flush: p.punch_hole_flush,
+            zero_range_flush: p.zero_range_flush,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

@@ -969,3 +969,119 @@ fn a_direct_write_that_runs_out_of_blocks_writes_what_it_mapped_and_converts_not
     assert_eq!(m.kernel.inode(ino).blocks[2], Extent::Written(pblk2));
     assert_eq!(m.kernel.persistent_content(ino, 2), Token::Data { ino, lblk: 2, write: 6 });
 }
+
+/// One file of `pages` written pages (blocks of a page) with durability modelled, as a
+/// scenario that commits or crashes has it.
+fn durable_machine(pages: u32) -> (Machine, Ino) {
+    let mut kernel = Kernel::new(8);
+    let ino = kernel.add_inode(false);
+    kernel.inode_mut(ino).i_size = pages;
+    for lblk in 0..pages {
+        let pblk = kernel.alloc_block(ino, lblk).unwrap();
+        kernel.disk[pblk as usize] = Token::Data { ino, lblk, write: 0 };
+        kernel.inode_mut(ino).blocks[lblk as usize] = Extent::Written(pblk);
+    }
+    kernel.enable_durability();
+    (Machine::new(kernel), ino)
+}
+
+fn buffered_write(file: Ino, page: u32) -> Operation {
+    Operation::Write {
+        file,
+        page,
+        pages: 1,
+        buffer: UserBuffer::Anonymous,
+        fail_at: None,
+        allocation: WriteAllocation::PerPage,
+        ends: WriteEnds::default(),
+    }
+}
+
+/// ext4_writepages raises i_disksize (mpage_map_and_submit_extent) inside the handle that
+/// mapped the blocks, and submits the bio only after ext4_journal_stop: the size update comes
+/// before the page's IO and end_page_writeback, so an fsync that waited for the writeback finds
+/// the size raised (writeback_fsync_disksize_crash.toml). With blocks smaller than a page the
+/// allocation, the update and the IO are one step.
+#[test]
+fn delalloc_writeback_raises_i_disksize_before_the_writeback_ends() {
+    let mut policy = policy("invalidate_lock");
+    policy.write_alloc = racesim_kernel::policy::AllocKind::Delalloc;
+    for blocks_per_page in [1, 4] {
+        let (mut m, ino) = durable_machine(0);
+        m.kernel.inode_mut(ino).blocks_per_page = blocks_per_page;
+        assert_eq!(run(&mut m, &policy, buffered_write(ino, 0), 1), Outcome::Pages(1));
+        assert_eq!(m.kernel.i_disksize(ino), 0, "a reservation leaves i_disksize to writeback");
+        m.log.clear();
+        let mut cpu = SteppingCpu { inner: SerialCpu::new(&mut m), step_starts: Vec::new() };
+        let mut task = Task::new(&mut cpu, 0, 0, &policy);
+        assert_eq!(task.run_operation(0, &Operation::Writeback { file: ino }, 0), Outcome::Ok);
+        let step_starts = cpu.step_starts;
+        let step_of = |i: usize| step_starts.iter().rposition(|&s| s <= i).unwrap();
+        let raised = m.log.iter().position(
+            |e| matches!(e.change, Change::DiskSizeSet { disksize, .. } if disksize == m.kernel.inode(ino).i_size),
+        );
+        let written = m.log.iter().rposition(|e| matches!(e.change, Change::DiskWrite { .. }));
+        let ended = m.log.iter().position(|e| e.function == "end_page_writeback");
+        let (raised, written, ended) =
+            (raised.expect("i_disksize raised"), written.expect("IO"), ended.expect("unlock"));
+        assert!(raised < ended && written < ended, "{blocks_per_page} block(s) a page: before the end of writeback");
+        if blocks_per_page == 1 {
+            assert!(step_of(raised) < step_of(written), "the size update is a step before the IO");
+        } else {
+            assert_eq!(step_of(raised), step_of(written), "one step for the page's buffers");
+        }
+        assert_eq!(m.kernel.i_disksize(ino), m.kernel.inode(ino).i_size);
+    }
+}
+
+/// ext4_setattr shrinking with data=ordered: ext4_begin_ordered_truncate ->
+/// jbd2_journal_begin_ordered_truncate writes out the pages past the new size if the inode
+/// belongs to the transaction being committed, before truncate_pagecache discards them; not
+/// otherwise.
+#[test]
+fn a_truncate_writes_out_past_the_new_size_when_the_inode_is_being_committed() {
+    let policy = policy("legacy");
+    for committing in [false, true] {
+        let (mut m, ino) = durable_machine(1);
+        assert_eq!(run(&mut m, &policy, buffered_write(ino, 1), 1), Outcome::Pages(1));
+        let pblk = m.kernel.inode(ino).blocks[1].pblk().expect("write_begin allocated");
+        assert!(m.kernel.filed_uncommitted(ino), "the write filed the inode");
+        if committing {
+            // A commit has locked the running transaction and not written its record yet.
+            m.kernel.durable.locked_tid += 1;
+        }
+        assert_eq!(run(&mut m, &policy, Operation::Truncate { file: ino, size: 1 }, 0), Outcome::Ok);
+        let checked =
+            m.log.iter().any(|e| matches!(e.change, Change::OrderedTruncate { committing: c, .. } if c == committing));
+        assert!(checked, "jbd2_journal_begin_ordered_truncate looked (committing = {committing})");
+        let written = m.kernel.disk[pblk as usize] == Token::Data { ino, lblk: 1, write: 1 };
+        assert_eq!(written, committing, "the page past the new size was written out: {committing}");
+        assert_eq!(m.kernel.inode(ino).cache[1], None);
+    }
+}
+
+/// With durability modelled, punch hole writes out its dirty range before evicting it
+/// (ext4_punch_hole: filemap_write_and_wait_range before inode_lock), and zero range does so
+/// only where the policy says (ext4 3.15-4.4, XFS; not ext4 4.5+).
+#[test]
+fn punch_and_zero_range_write_out_their_dirty_range_as_the_policy_says() {
+    // (policy, zero range rather than punch, writes out)
+    let cases = [("legacy", false, true), ("mmaplock", false, true), ("legacy", true, true), ("mmaplock", true, false)];
+    for (name, zero, flushes) in cases {
+        let policy = policy(name);
+        let (mut m, ino) = durable_machine(2);
+        m.kernel.inode_mut(ino).blocks[1] = Extent::Hole;
+        assert_eq!(run(&mut m, &policy, buffered_write(ino, 1), 1), Outcome::Pages(1));
+        let pblk = m.kernel.inode(ino).blocks[1].pblk().expect("write_begin allocated");
+        let op = if zero {
+            Operation::ZeroRange { file: ino, page: 1, pages: 1 }
+        } else {
+            Operation::PunchHole { file: ino, page: 1, pages: 1 }
+        };
+        assert_eq!(run(&mut m, &policy, op, 0), Outcome::Ok);
+        let written = m.kernel.disk[pblk as usize] == Token::Data { ino, lblk: 1, write: 1 };
+        assert_eq!(written, flushes, "{name} {op:?}");
+        let discarded = m.log.iter().any(|e| matches!(e.change, Change::PageDeleted { dirty_discarded: true, .. }));
+        assert_eq!(discarded, !flushes, "{name} {op:?}: evicted dirty");
+    }
+}

@@ -17,6 +17,7 @@ use crate::cpu::{Cpu, Machine};
 use crate::event::{Change, Outcome};
 use crate::lock::{LockClass, LockMode, RequestRef};
 use crate::placement::{Func, LockName, Point};
+use crate::policy::RangeFlush;
 use crate::state::FILE_PAGES_MAX;
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk};
 
@@ -292,6 +293,9 @@ impl<C: Cpu> Task<'_, C> {
         self.at(&frame, Point::TruncateSetSize);
         // ext4_setattr: i_disksize and i_size (one step with 90e775b71ac4's i_data_sem, two
         // before it), then the page cache and the blocks beyond it.
+        // ext4_setattr, shrinking with data=ordered: ext4_begin_ordered_truncate before the
+        // handle that changes the size.
+        self.ext4_begin_ordered_truncate(file, size);
         self.setattr_disksize(file, size);
         let old = self.set_i_size(file, size, "i_size_write", self.policy.disksize_i_data_sem);
         self.at(&frame, Point::TruncateInvalidate);
@@ -404,19 +408,34 @@ impl<C: Cpu> Task<'_, C> {
         self.unlock_page("pagecache_isize_extended", page_lock);
     }
 
-    /// The shape punch hole and zero range share: `i_rwsem`, `bound` the range by EOF (under
+    /// The shape punch hole and zero range share: the write-out of the range's dirty pages
+    /// the policy's `flush` places before `i_rwsem`, `i_rwsem`, `bound` the range by EOF (under
     /// `i_rwsem`; `None`: nothing to do), wait for direct IO, the policy's invalidation lock over
-    /// the range, evict the range, `change` the blocks, unlock.
+    /// the range, the write-out `flush` places under the locks, evict the range, `change` the
+    /// blocks, unlock.
+    ///
+    /// The write-out (`filemap_write_and_wait_range`) is modelled only where durability is (a
+    /// scenario that commits or crashes): elsewhere writing the pages back before evicting them
+    /// and freeing or converting their blocks changes nothing the range ends up holding, and
+    /// those scenarios keep their steps (as delalloc writeback's split allocation does).
+    #[allow(clippy::too_many_arguments)]
     fn invalidate_range(
         &mut self,
         file: Ino,
         range: PageRange,
         function: &'static str,
         func: Func,
+        flush: RangeFlush,
         bound: Option<fn(PageRange, Lblk) -> Option<PageRange>>,
         change: impl FnOnce(&mut Self, PageRange),
     ) {
         let actor = self.actor;
+        let durable = self.cpu.peek(|m| m.kernel.durable.enabled);
+        if durable && flush == RangeFlush::BeforeLock {
+            // ext4_punch_hole (3.0+), ext4_zero_range (3.15-4.4): "Write out all dirty pages
+            // to avoid race conditions. Then release them." before taking i_rwsem.
+            self.filemap_write_and_wait_range(file, range, "filemap_write_and_wait_range");
+        }
         let i_rwsem = self.lock_i_rwsem(file);
         let range = match bound {
             None => Some(range),
@@ -443,6 +462,11 @@ impl<C: Cpu> Task<'_, C> {
         // ext4_punch_hole, ext4_zero_range (4.18+): ext4_break_layouts right after
         // down_write(i_mmap_sem); xfs_file_fallocate under IOLOCK and MMAPLOCK.
         self.break_layouts(&frame, file);
+        if durable && flush == RangeFlush::UnderLock {
+            // xfs_free_file_space: filemap_write_and_wait_range (xfs_flush_unmap_range, 5.0+)
+            // under IOLOCK and MMAPLOCK, then the eviction.
+            self.filemap_write_and_wait_range(file, range, "filemap_write_and_wait_range");
+        }
         self.truncate_pagecache_range(file, range);
         self.at(&frame, changing);
         change(self, range);
@@ -459,7 +483,8 @@ impl<C: Cpu> Task<'_, C> {
         // is one page past EOF.
         let bound: fn(PageRange, Lblk) -> Option<PageRange> =
             |range, i_size| (range.start < i_size).then(|| PageRange::new(range.start, range.end.min(i_size + 1)));
-        self.invalidate_range(file, range, "ext4_punch_hole", Func::PunchHole, Some(bound), |task, range| {
+        let flush = self.policy.punch_hole_flush;
+        self.invalidate_range(file, range, "ext4_punch_hole", Func::PunchHole, flush, Some(bound), |task, range| {
             task.remove_space(file, range, "ext4_ext_remove_space")
         });
         Outcome::Ok
@@ -615,7 +640,8 @@ impl<C: Cpu> Task<'_, C> {
     /// them for holes), so it reads back as zeroes with the space kept.
     pub fn zero_range(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let range = PageRange::new(page, page + pages);
-        self.invalidate_range(file, range, "ext4_zero_range", Func::ZeroRange, None, |task, range| {
+        let flush = self.policy.zero_range_flush;
+        self.invalidate_range(file, range, "ext4_zero_range", Func::ZeroRange, flush, None, |task, range| {
             task.convert_to_unwritten(file, range, "ext4_zero_range")
         });
         Outcome::Ok
@@ -681,10 +707,20 @@ impl<C: Cpu> Task<'_, C> {
                 m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
             }
             m.emit(actor, function, Change::ExtentsUnwritten { ino: file, range });
-            if range.end != u32::MAX && range.end > m.kernel.inode(file).i_size {
+            if range.end == u32::MAX {
+                return;
+            }
+            // ext4_update_inode_size(inode, new_size): i_size and i_disksize each rise to the
+            // range's end if below it ("offset + len > i_size_read(inode) || offset + len >
+            // EXT4_I(inode)->i_disksize" sets new_size), so a delayed write's size that
+            // writeback has not made durable yet becomes durable here too.
+            if range.end > m.kernel.inode(file).i_size {
                 m.kernel.inode_mut(file).i_size = range.end;
                 m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: range.end });
                 disksize_follows(m, actor, "ext4_update_inode_size", file);
+            } else if m.kernel.durable.enabled && range.end > m.kernel.i_disksize(file) {
+                m.kernel.set_i_disksize(file, range.end);
+                m.emit(actor, "ext4_update_inode_size", Change::DiskSizeSet { ino: file, disksize: range.end });
             }
         });
     }

@@ -124,6 +124,60 @@ impl<C: Cpu> Task<'_, C> {
         });
     }
 
+    /// `ext4_begin_ordered_truncate` -> `jbd2_journal_begin_ordered_truncate`, which
+    /// `ext4_setattr` calls when it shrinks a file with data=ordered, before the handle that
+    /// changes the size and before `truncate_pagecache`: if the inode belongs to the
+    /// transaction being committed (`jinode->i_transaction == j_committing_transaction`), the
+    /// commit is about to write the inode's dirty pages before its commit record, and the
+    /// truncate is about to discard those past the new size, so it writes them out first
+    /// (`filemap_fdatawrite_range(mapping, new_size, LLONG_MAX)`); the commit's
+    /// `journal_finish_inode_data_buffers` waits for them. Without it the commit would make the
+    /// old size and the allocated block durable over data that never reached the disk.
+    ///
+    /// "Being committed" is, in the model, an inode filed with a transaction that a commit has
+    /// locked and not yet finished (filed with the running one, it is not: that transaction's
+    /// metadata will carry the truncate). Simplified: jbd2 keeps a committing inode's
+    /// `i_transaction` when a handle of the next transaction files it again
+    /// (`i_next_transaction`); the model's filing moves it, so such an inode is not written out
+    /// here. Only where durability is modelled, under data=ordered; one step (the check), then
+    /// the write-out if it applies.
+    pub fn ext4_begin_ordered_truncate(&mut self, file: Ino, size: Lblk) {
+        let enabled = self.cpu.peek(|m| m.kernel.durable.enabled);
+        if !enabled || self.policy.journal_data != JournalData::Ordered {
+            return;
+        }
+        // i_size is stable: truncate holds i_rwsem, and every i_size writer takes it.
+        let (old, per_page) = self.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).blocks_per_page));
+        if size >= old {
+            return;
+        }
+        let actor = self.actor;
+        let committing = self.cpu.step(|m| {
+            let durable = &mut m.kernel.durable;
+            let filed = durable.inodes[file as usize].filed_tid;
+            let committing = filed > durable.committed_tid && filed <= durable.locked_tid;
+            if !committing {
+                durable.inodes[file as usize].ordered_truncate_checked = Some(durable.locked_tid);
+            }
+            let commit_in_flight = durable.locked_tid > durable.committed_tid;
+            m.emit(
+                actor,
+                "jbd2_journal_begin_ordered_truncate",
+                Change::OrderedTruncate { ino: file, committing, commit_in_flight },
+            );
+            committing
+        });
+        if committing {
+            // The page that holds the new EOF and every page after it.
+            self.write_and_wait_range(
+                file,
+                PageRange::to_eof(size / per_page),
+                "filemap_fdatawrite_range",
+                super::writeback::SyncMode::None,
+            );
+        }
+    }
+
     /// `ext4_setattr`'s `i_disksize` write before its `i_size` write, as a step of its own:
     /// before 90e775b71ac4 (`disksize_i_data_sem = false`), "EXT4_I(inode)->i_disksize =
     /// attr->ia_size" ran in its own handle ahead of `i_size_write`, with nothing excluding

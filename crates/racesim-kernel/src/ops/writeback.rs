@@ -48,7 +48,7 @@ impl<C: Cpu> Task<'_, C> {
     /// which waits for any writeback in flight on it. Because the model's writeback holds the
     /// page lock from `clear_page_dirty_for_io` to `end_page_writeback`, waiting for
     /// `PG_writeback` is queueing on that page lock, and only while the flag is still set.
-    fn write_and_wait_range(&mut self, file: Ino, range: PageRange, function: &'static str, mode: SyncMode) {
+    pub(super) fn write_and_wait_range(&mut self, file: Ino, range: PageRange, function: &'static str, mode: SyncMode) {
         let actor = self.actor;
         // pagevec_lookup_tag(PAGECACHE_TAG_DIRTY) (and PAGECACHE_TAG_WRITEBACK for the wait):
         // the pages in either state at the time of the lookup.
@@ -122,7 +122,9 @@ impl<C: Cpu> Task<'_, C> {
         if dirty && self.cpu.peek(|m| !m.kernel.page(page).bh.is_empty()) {
             let alloc = self.policy.write_alloc;
             let files_inode = self.policy.delalloc_files_inode;
-            self.cpu.step(|m| allocated = write_page_buffers(m, actor, file, page, alloc, files_inode));
+            // Allocation, the i_disksize update and the IO of the page's buffers are one step
+            // (see write_page_buffers), so the size is raised before the writeback ends.
+            self.cpu.step(|m| write_page_buffers(m, actor, file, page, alloc, files_inode));
         } else if dirty {
             let alloc = self.policy.write_alloc;
             // Whether this allocation files the inode with the running transaction: every one
@@ -179,16 +181,21 @@ impl<C: Cpu> Task<'_, C> {
                 None
             });
             if let Some(pblk) = io_pending {
+                // mpage_map_and_submit_extent raises i_disksize in the handle that mapped the
+                // blocks ("Update on-disk size after IO is submitted": after
+                // mpage_submit_page queued the page, with PG_writeback set), and ext4_writepages
+                // sends the bio (ext4_io_submit) only after ext4_journal_stop, so the page's
+                // writeback ends after the size update and an fsync that waits for it finds
+                // the size raised. (Only where durability is modelled: other scenarios keep
+                // their steps.)
+                if allocated {
+                    let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+                    self.mpage_update_disksize(file, (index + 1) * per_page);
+                }
                 self.cpu.step(|m| submit_page(m, actor, file, index, page, pblk));
             }
         }
         self.unlock_page("end_page_writeback", page_lock);
-        // mpage_map_and_submit_extent raises i_disksize once the IO of the blocks it mapped is
-        // submitted (only where durability is modelled: other scenarios keep their steps).
-        if allocated && self.cpu.peek(|m| m.kernel.durable.enabled) {
-            let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
-            self.mpage_update_disksize(file, (index + 1) * per_page);
-        }
     }
 }
 
@@ -286,7 +293,9 @@ fn submit_page(
 /// map's (a delayed allocation is allocated here); an unmapped buffer over a hole is skipped
 /// with its data ("A hole? We can safely clear the dirty bit"): the store through a PTE that
 /// `page_mkwrite` never saw for that block is lost. A buffer that is not uptodate is not
-/// written. Returns whether it allocated a block.
+/// written. Where durability is modelled and a block was allocated, the same step raises
+/// `i_disksize` (`mpage_map_and_submit_extent`) before the writeback ends, as ext4 does before
+/// `end_page_writeback` (see `writeback_page`).
 fn write_page_buffers(
     m: &mut crate::cpu::Machine,
     actor: crate::types::ActorId,
@@ -294,7 +303,7 @@ fn write_page_buffers(
     page: PageId,
     alloc: crate::policy::AllocKind,
     files_inode: bool,
-) -> bool {
+) {
     let index = m.kernel.page(page).index;
     let inode = m.kernel.inode(file);
     let (per_page, i_size) = (inode.blocks_per_page, inode.i_size);
@@ -358,6 +367,11 @@ fn write_page_buffers(
             blocks[lblk as usize] = Extent::Written(pblk);
         }
     }
+    if allocated && m.kernel.durable.enabled {
+        // mpage_map_and_submit_extent's update, capped by i_size as in mpage_update_disksize.
+        let disksize = ((index + 1) * per_page).min(m.kernel.inode(file).i_size).max(m.kernel.i_disksize(file));
+        m.kernel.set_i_disksize(file, disksize);
+        m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize });
+    }
     m.kernel.page_mut(page).writeback = false;
-    allocated
 }

@@ -693,6 +693,28 @@ fn a_short_copy_into_a_new_block_zeroes_it() {
     }
 }
 
+/// A write that files the inode again while a commit of its transaction runs leaves it with
+/// the committing transaction (jbd2's `i_next_transaction`), so a truncate after it still
+/// writes out the pages past its size before evicting them
+/// (`jbd2_journal_begin_ordered_truncate`); when the model moved the inode at once, the
+/// truncate skipped the write-out and the commit made a block of leftovers durable inside the
+/// committed size (a false `stale_data`, within 3 preemptions).
+#[test]
+fn a_truncate_after_a_refiling_write_still_orders_its_data() {
+    let scenario = inline(
+        "refiled_truncate_commit_crash",
+        "[[file]]\nname = \"b\"\npages = 1\nmmap = false\n\
+         [[actor]]\nname = \"w\"\nops = [{ op = \"write\", file = \"b\", page = 1, pages = 1 }, \
+         { op = \"write\", file = \"b\", page = 2, pages = 1 }, { op = \"truncate\", file = \"b\", size = 1 }]\n\
+         [[actor]]\nname = \"k\"\nops = [{ op = \"journal_commit\", file = \"b\" }, { op = \"crash\", file = \"b\" }]\n",
+    );
+    for policy in ["legacy", "invalidate_lock"] {
+        let report = search(&scenario, policy, Mode::Bpor { bound: 3 }, None);
+        assert!(report.exhaustive.as_ref().unwrap().complete, "{policy}: cut");
+        assert_eq!(verdicts(&report.outcomes.unwrap()), BTreeSet::from(["clean"]), "{policy}");
+    }
+}
+
 #[test]
 fn partial_page_writes_raise_no_false_alarm() {
     let file = "[[file]]\nname = \"data\"\npages = 1\nblock_size = 1024\n";

@@ -47,6 +47,11 @@ pub struct DiskInode {
     /// 0 for never. The running transaction is `locked_tid + 1`, so locking it for commit takes
     /// its list and leaves the next one empty.
     pub filed_tid: u32,
+    /// The transaction a handle filed the inode with while `filed_tid` was being committed
+    /// (jbd2's `i_next_transaction`: the inode stays on the committing transaction's list, so
+    /// that its commit, and `jbd2_journal_begin_ordered_truncate`, still see it there); it
+    /// becomes `filed_tid` when that commit ends. 0 for none.
+    pub next_tid: u32,
     /// On the orphan list in the running transaction (`ext4_orphan_add` .. `ext4_orphan_del`):
     /// a change that left blocks past `i_disksize` is under way, and remount must finish it.
     pub orphan: bool,
@@ -119,6 +124,7 @@ impl crate::Kernel {
             .map(|inode| DiskInode {
                 i_disksize: inode.i_size,
                 filed_tid: 0,
+                next_tid: 0,
                 orphan: false,
                 ordered_truncate_checked: None,
                 committed: Committed::of(inode.i_size, &inode.blocks, false),
@@ -151,7 +157,29 @@ impl crate::Kernel {
     /// commit.
     pub fn jbd2_file_inode(&mut self, ino: Ino) {
         if self.durable.enabled {
-            self.durable.inodes[ino as usize].filed_tid = self.durable.locked_tid + 1;
+            let running = self.durable.locked_tid + 1;
+            let committed = self.durable.committed_tid;
+            let disk = &mut self.durable.inodes[ino as usize];
+            // jbd2_journal_file_inode: "if (jinode->i_transaction) { ... if
+            // (jinode->i_transaction != transaction) jinode->i_next_transaction = transaction;"
+            // an inode on a transaction being committed stays there until the commit ends.
+            if disk.filed_tid > committed && disk.filed_tid < running {
+                disk.next_tid = running;
+            } else {
+                disk.filed_tid = running;
+            }
+        }
+    }
+
+    /// The end of the commit of transaction `tid` (journal_finish_inode_data_buffers): an inode
+    /// filed with the next transaction meanwhile moves there (`i_transaction =
+    /// i_next_transaction`).
+    pub fn jbd2_refile_inodes(&mut self, tid: u32) {
+        for disk in &mut self.durable.inodes {
+            if disk.next_tid != 0 && disk.filed_tid <= tid {
+                disk.filed_tid = disk.next_tid;
+                disk.next_tid = 0;
+            }
         }
     }
 

@@ -162,6 +162,8 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
     let mut current: Vec<Option<(Operation, usize)>> = Vec::new();
     // Where each operation (by write id) began, for a completion that comes after it returned.
     let mut began: Vec<(WriteId, usize)> = Vec::new();
+    // The actors whose direct write in progress has extended the file, with the size before.
+    let mut dio_grew: Vec<(ActorId, Lblk)> = Vec::new();
     // The pages each actor's direct write in progress mapped to unwritten extents.
     let mut unwritten: Vec<(ActorId, Ino, Lblk)> = Vec::new();
     let mut items = Vec::new();
@@ -185,6 +187,25 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 // The pages this write(2) copied took effect by now at the latest.
                 for item in items.iter_mut().filter(|i: &&mut Item| i.actor == event.actor && i.end == usize::MAX) {
                     item.end = at;
+                }
+                // A synchronous direct write's data is on disk at its bio's completion, but a
+                // page cached (or mapped) before it keeps the old data until the write
+                // invalidates its range after the IO (generic_file_direct_write,
+                // iomap_dio_complete): a load or read(2) in between legally sees the old data,
+                // and the write may take effect anywhere up to its return. The pages of one that
+                // grew the file past the old EOF take effect by its i_size update (below): the
+                // size it set is visible from there on, and nothing was cached there.
+                let old_eof = dio_grew.iter().find(|&&(a, _)| a == event.actor).map(|&(_, size)| size);
+                dio_grew.retain(|&(a, _)| a != event.actor);
+                if matches!(op, Operation::DioWrite { asynchronous: false, .. }) {
+                    for item in items.iter_mut().filter(|i: &&mut Item| {
+                        i.actor == event.actor
+                            && i.begin == begin
+                            && matches!(i.op, Operation::DioWrite { .. })
+                            && matches!(i.effect, Effect::Wrote { lblk, .. } if old_eof.is_none_or(|eof| lblk < eof))
+                    }) {
+                        item.end = item.end.max(at);
+                    }
                 }
                 let interval = |effect| Item { effect, begin, end: at, actor: event.actor, op };
                 // A direct write that failed part-way (ENOSPC) wrote the blocks it had mapped,
@@ -273,6 +294,9 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     // data and its size change as one, so its pages take effect anywhere up to
                     // this point.
                     Some((Operation::DioWrite { .. }, begin)) => {
+                        if !dio_grew.iter().any(|&(a, _)| a == event.actor) {
+                            dio_grew.push((event.actor, old.unwrap_or(0)));
+                        }
                         for item in items.iter_mut().filter(|i| {
                             i.actor == event.actor
                                 && i.begin == begin
@@ -993,6 +1017,58 @@ mod tests {
         let after = [begin_t, size, end_t, begin_s, retire, end_s];
         let history_after = history(&initial, &ops, &after);
         assert!(matches!(check_lost_write(&initial, &history_after, &zeroed, &mut 0), Judgement::Unexplained(_)));
+    }
+
+    /// A load that sees a page cached before a synchronous direct write, after the write's bio
+    /// completed but before the write invalidated the page and returned, saw the old data
+    /// legally (the order load-then-write explains it); the same load after the write returned
+    /// is stale (audit C of December 2026).
+    #[test]
+    fn a_load_of_a_cached_page_during_a_direct_write_may_see_the_old_data() {
+        use racesim_kernel::event::{Outcome, ReadFrom, ReadPath};
+        use racesim_kernel::{Event, UserBuffer, WriteEnds};
+        let dio = Operation::DioWrite {
+            file: 0,
+            page: 1,
+            pages: 1,
+            buffer: UserBuffer::Anonymous,
+            asynchronous: false,
+            ends: WriteEnds::default(),
+        };
+        let load = Operation::Load { file: 0, page: 1 };
+        let ops = [
+            crate::OpInfo { actor: 0, op_index: 0, op: dio, write: 1 },
+            crate::OpInfo { actor: 1, op_index: 0, op: load, write: 2 },
+        ];
+        let old = Token::Data { ino: 0, lblk: 1, write: 0 };
+        let written = Token::Data { ino: 0, lblk: 1, write: 1 };
+        let ev = |actor, function, change| Event { actor, function, change };
+        let data = ev(0, "dio_bio_end_io", Change::DiskWrite { pblk: 1, ino: 0, lblk: 1, token: written, page: None });
+        let path = ReadPath::MmapLoad;
+        let saw_old = Change::UserRead { ino: 0, index: 1, token: old, path, from: ReadFrom::Page(0) };
+        let load_ops = [
+            ev(1, "load", Change::OpBegin { op: 0 }),
+            ev(1, "load", saw_old),
+            ev(1, "load", Change::OpEnd { op: 0, outcome: Outcome::Ok }),
+        ];
+        let d0 = Token::Data { ino: 0, lblk: 0, write: 0 };
+        let initial = [file(2, &[d0, old])];
+        let end = [file(2, &[d0, written])];
+        let dio_begin = ev(0, "dio_write", Change::OpBegin { op: 0 });
+        let dio_end = ev(0, "dio_write", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) });
+        for (load_before_return, explained) in [(true, true), (false, false)] {
+            let mut log = vec![dio_begin, data];
+            if load_before_return {
+                log.extend(load_ops);
+                log.push(dio_end);
+            } else {
+                log.push(dio_end);
+                log.extend(load_ops);
+            }
+            let history = history(&initial, &ops, &log);
+            let judgement = check_stale_data(&initial, &history, &end, &mut 0);
+            assert_eq!(matches!(judgement, Judgement::Explained), explained, "before return: {load_before_return}");
+        }
     }
 
     /// A direct read's DMA into a page that truncation removed before it landed went nowhere

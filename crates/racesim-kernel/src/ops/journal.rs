@@ -89,6 +89,7 @@ impl<C: Cpu> Task<'_, C> {
                     disk.committed = tx;
                 }
             }
+            m.kernel.jbd2_refile_inodes(tid);
             m.kernel.free_blocks.extend(freed);
             m.emit(actor, function, Change::TransactionCommitted);
         });
@@ -136,11 +137,10 @@ impl<C: Cpu> Task<'_, C> {
     ///
     /// "Being committed" is, in the model, an inode filed with a transaction that a commit has
     /// locked and not yet finished (filed with the running one, it is not: that transaction's
-    /// metadata will carry the truncate). Simplified: jbd2 keeps a committing inode's
-    /// `i_transaction` when a handle of the next transaction files it again
-    /// (`i_next_transaction`); the model's filing moves it, so such an inode is not written out
-    /// here. Only where durability is modelled, under data=ordered; one step (the check), then
-    /// the write-out if it applies.
+    /// metadata will carry the truncate). A handle of the next transaction that files it again
+    /// leaves it there (`i_next_transaction`, [`crate::Kernel::jbd2_file_inode`]). Only where
+    /// durability is modelled, under data=ordered; one step (the check), then the write-out if
+    /// it applies.
     pub fn ext4_begin_ordered_truncate(&mut self, file: Ino, size: Lblk) {
         let enabled = self.cpu.peek(|m| m.kernel.durable.enabled);
         if !enabled || self.policy.journal_data != JournalData::Ordered {

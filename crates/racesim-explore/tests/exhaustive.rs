@@ -715,6 +715,38 @@ fn a_truncate_after_a_refiling_write_still_orders_its_data() {
     }
 }
 
+/// read(2) into a mapped buffer checks `i_size`, then its copy faults on the buffer; a truncate
+/// or collapse that finishes meanwhile does not change what the copy returns (the page it holds
+/// a reference to), which the order read-then-shrink explains. The online check judged that
+/// data against the new EOF: a false `stale_data` (audit, December 2026).
+#[test]
+fn a_read_whose_copy_faults_across_a_shrink_raises_no_false_alarm() {
+    let files = "[[file]]\nname = \"src\"\npages = 4\ncached = [0, 1, 2, 3]\nmmap = false\n\
+                 [[file]]\nname = \"dst\"\npages = 4\n\
+                 [[actor]]\nname = \"r\"\nops = [{ op = \"read\", file = \"src\", page = 2, pages = 2, into_mmap = \"dst\", into_page = 0 }]\n";
+    let cases = [
+        (
+            "read_into_mapping_vs_truncate",
+            "{ op = \"truncate\", file = \"src\", size = 1 }",
+            &["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-5.3"][..],
+        ),
+        // Collapse under legacy and mmaplock has its own (real) race with the read's copy.
+        (
+            "read_into_mapping_vs_collapse",
+            "{ op = \"collapse_range\", file = \"src\", page = 1, pages = 1 }",
+            &["range_lock", "invalidate_lock", "xfs-5.3"][..],
+        ),
+    ];
+    for (name, op, policies) in cases {
+        let scenario = inline(name, &format!("{files}[[actor]]\nname = \"s\"\nops = [{op}]\n"));
+        for policy in policies {
+            let report = search(&scenario, policy, Mode::Dpor, None);
+            assert!(report.exhaustive.as_ref().unwrap().complete, "{name} under {policy}: cut");
+            assert_eq!(verdicts(&report.outcomes.unwrap()), BTreeSet::from(["clean"]), "{name} under {policy}");
+        }
+    }
+}
+
 #[test]
 fn partial_page_writes_raise_no_false_alarm() {
     let file = "[[file]]\nname = \"data\"\npages = 1\nblock_size = 1024\n";

@@ -12,7 +12,7 @@
 pub mod lockdep;
 mod reference;
 
-use racesim_kernel::event::{Change, Event, Outcome};
+use racesim_kernel::event::{Change, Event, Outcome, ReadPath};
 use racesim_kernel::state::PteTarget;
 use racesim_kernel::types::{ActorId, Half, Ino, Lblk, Token, WriteId};
 use racesim_kernel::{Kernel, Names, Operation};
@@ -105,6 +105,15 @@ pub struct Judge {
     /// through a PTE that such an operation has not yet zapped may legally see the old data:
     /// it is ordered before the operation.
     shrinking: Vec<u32>,
+    /// Per inode: how many truncates and collapses have finished. With `reading`, it tells a
+    /// read(2) that a shrink ended while it ran.
+    shrinks_ended: Vec<u32>,
+    /// Per actor: the file of its read(2) in progress and `shrinks_ended` of that file when the
+    /// read began. read(2) checks `i_size` before it copies from a page it holds a reference
+    /// to (filemap_read / do_generic_file_read); when the copy faults on a mapped buffer, a
+    /// truncate or collapse can finish in between, and the copy then returns the data the
+    /// file had when the read checked: legal, and ordered before the shrink.
+    reading: Vec<Option<(Ino, u32)>>,
     /// Text for messages.
     names: Box<dyn Names + Send>,
     /// Oracles the scenario ignores (their searches are skipped).
@@ -215,6 +224,8 @@ impl Judge {
             initial,
             fences,
             shrinking: vec![0; files],
+            shrinks_ended: vec![0; files],
+            reading: Vec::new(),
             names,
             ignored: Vec::new(),
             undecided: false,
@@ -230,6 +241,8 @@ impl Judge {
             *fence = EofFence::new(file.size.div_ceil(file.blocks_per_page));
         }
         self.shrinking.iter_mut().for_each(|s| *s = 0);
+        self.shrinks_ended.iter_mut().for_each(|s| *s = 0);
+        self.reading.clear();
         self.promises.clear();
         self.changing.iter_mut().for_each(|c| *c = 0);
         self.undecided = false;
@@ -375,11 +388,19 @@ impl Judge {
                     if self.crashes {
                         self.promise_begin(kernel, event.actor, op);
                     }
-                    if let Some(Operation::Truncate { file, .. } | Operation::CollapseRange { file, .. }) =
-                        self.op(event.actor, op).map(|o| o.op)
-                    {
-                        self.shrinking[file as usize] += 1;
-                        self.fences[file as usize].in_flight.push((event.actor, op, None));
+                    match self.op(event.actor, op).map(|o| o.op) {
+                        Some(Operation::Truncate { file, .. } | Operation::CollapseRange { file, .. }) => {
+                            self.shrinking[file as usize] += 1;
+                            self.fences[file as usize].in_flight.push((event.actor, op, None));
+                        }
+                        Some(Operation::Read { file, .. }) => {
+                            let actor = event.actor as usize;
+                            if self.reading.len() <= actor {
+                                self.reading.resize(actor + 1, None);
+                            }
+                            self.reading[actor] = Some((file, self.shrinks_ended[file as usize]));
+                        }
+                        _ => {}
                     }
                     None
                 }
@@ -393,6 +414,7 @@ impl Judge {
                 Change::OpEnd { op, .. } => match self.op_end_for_promises(event.actor, op) {
                     Some(Operation::Truncate { file, .. } | Operation::CollapseRange { file, .. }) => {
                         self.shrinking[file as usize] -= 1;
+                        self.shrinks_ended[file as usize] += 1;
                         self.fences[file as usize].shrink_finished(event.actor, op);
                         self.ptes_beyond_eof(kernel, file, at, event.actor)
                     }
@@ -478,7 +500,11 @@ impl Judge {
             {
                 return None;
             }
-            Token::Data { .. } if index >= i_size && self.shrinking[ino as usize] == 0 => {
+            Token::Data { .. }
+                if index >= i_size
+                    && self.shrinking[ino as usize] == 0
+                    && !self.read_overlapped_a_shrink(event, ino) =>
+            {
                 format!("non-zero data beyond EOF (i_size {i_size})")
             }
             Token::Data { .. } => return None,
@@ -489,6 +515,18 @@ impl Judge {
             actors: vec![event.actor],
             message: format!("{} reads {}:{index} and sees {why}", self.names.actor(event.actor), self.names.file(ino)),
         })
+    }
+
+    /// Whether `event` is the copy of a read(2) of `ino` during which a truncate or collapse of
+    /// it finished (see `reading`).
+    fn read_overlapped_a_shrink(&self, event: &Event, ino: Ino) -> bool {
+        matches!(event.change, Change::UserRead { path: ReadPath::ReadSyscall, .. })
+            && self
+                .reading
+                .get(event.actor as usize)
+                .copied()
+                .flatten()
+                .is_some_and(|(file, ended)| file == ino && self.shrinks_ended[ino as usize] != ended)
     }
 
     /// A PTE of `ino` that maps an offset a finished truncate or collapse fenced off, or a page

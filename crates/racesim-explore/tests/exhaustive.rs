@@ -59,6 +59,17 @@ fn verdicts(outcomes: &Outcomes) -> BTreeSet<&str> {
     outcomes.iter().map(|(v, _)| v.as_str()).collect()
 }
 
+/// A no-false-alarm case: `mode` explores `scenario` completely under each of `policies`, and
+/// every end is clean.
+fn assert_clean(scenario: &Scenario, mode: Mode, policies: &[&str]) {
+    for &policy in policies {
+        let report = search(scenario, policy, mode, None);
+        assert!(report.exhaustive.as_ref().unwrap().complete, "{} under {policy}: cut", scenario.name);
+        let outcomes = report.outcomes.unwrap();
+        assert_eq!(verdicts(&outcomes), BTreeSet::from(["clean"]), "{} under {policy}", scenario.name);
+    }
+}
+
 /// A load through a present PTE, and a truncate that removes it.
 fn load_vs_truncate() -> Scenario {
     inline(
@@ -609,12 +620,11 @@ fn reads_overtaken_by_a_truncate_raise_no_false_alarm() {
             &format!("{name}_vs_truncate_down_and_up"),
             &format!("{file}{truncater}[[actor]]\nname = \"r\"\nops = [{op}]\n"),
         );
-        for policy in ["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1", "xfs-5.3"] {
-            let report = search(&scenario, policy, Mode::Dpor, None);
-            assert!(report.exhaustive.as_ref().unwrap().complete, "{} under {policy}: cut", scenario.name);
-            let outcomes = report.outcomes.unwrap();
-            assert_eq!(verdicts(&outcomes), BTreeSet::from(["clean"]), "{} under {policy}", scenario.name);
-        }
+        assert_clean(
+            &scenario,
+            Mode::Dpor,
+            &["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1", "xfs-5.3"],
+        );
     }
 }
 
@@ -666,11 +676,7 @@ fn a_dax_read_does_not_interleave_with_a_collapse() {
          [[actor]]\nname = \"r\"\nops = [{ op = \"read\", file = \"data\", page = 1, pages = 3 }]\n\
          [[actor]]\nname = \"c\"\nops = [{ op = \"collapse_range\", file = \"data\", page = 1, pages = 1 }]\n",
     );
-    for policy in ["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1", "xfs-5.3"] {
-        let report = search(&scenario, policy, Mode::Dpor, None);
-        assert!(report.exhaustive.as_ref().unwrap().complete, "{policy}: cut");
-        assert_eq!(verdicts(&report.outcomes.unwrap()), BTreeSet::from(["clean"]), "{policy}");
-    }
+    assert_clean(&scenario, Mode::Dpor, &["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1", "xfs-5.3"]);
 }
 
 /// write(2) from a mapping whose source page a truncate zaps after the buffer was faulted in:
@@ -686,11 +692,7 @@ fn a_short_copy_into_a_new_block_zeroes_it() {
          [[actor]]\nname = \"w\"\nops = [{ op = \"write\", file = \"a\", page = 0, pages = 1, from_mmap = \"b\", from_page = 1 }]\n\
          [[actor]]\nname = \"t\"\nops = [{ op = \"truncate\", file = \"b\", size = 1 }]\n",
     );
-    for policy in ["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1", "xfs-5.3"] {
-        let report = search(&scenario, policy, Mode::Dpor, None);
-        assert!(report.exhaustive.as_ref().unwrap().complete, "{policy}: cut");
-        assert_eq!(verdicts(&report.outcomes.unwrap()), BTreeSet::from(["clean"]), "{policy}");
-    }
+    assert_clean(&scenario, Mode::Dpor, &["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1", "xfs-5.3"]);
 }
 
 /// A write that files the inode again while a commit of its transaction runs leaves it with
@@ -708,11 +710,7 @@ fn a_truncate_after_a_refiling_write_still_orders_its_data() {
          { op = \"write\", file = \"b\", page = 2, pages = 1 }, { op = \"truncate\", file = \"b\", size = 1 }]\n\
          [[actor]]\nname = \"k\"\nops = [{ op = \"journal_commit\", file = \"b\" }, { op = \"crash\", file = \"b\" }]\n",
     );
-    for policy in ["legacy", "invalidate_lock"] {
-        let report = search(&scenario, policy, Mode::Bpor { bound: 3 }, None);
-        assert!(report.exhaustive.as_ref().unwrap().complete, "{policy}: cut");
-        assert_eq!(verdicts(&report.outcomes.unwrap()), BTreeSet::from(["clean"]), "{policy}");
-    }
+    assert_clean(&scenario, Mode::Bpor { bound: 3 }, &["legacy", "invalidate_lock"]);
 }
 
 /// read(2) into a mapped buffer checks `i_size`, then its copy faults on the buffer; a truncate
@@ -739,11 +737,7 @@ fn a_read_whose_copy_faults_across_a_shrink_raises_no_false_alarm() {
     ];
     for (name, op, policies) in cases {
         let scenario = inline(name, &format!("{files}[[actor]]\nname = \"s\"\nops = [{op}]\n"));
-        for policy in policies {
-            let report = search(&scenario, policy, Mode::Dpor, None);
-            assert!(report.exhaustive.as_ref().unwrap().complete, "{name} under {policy}: cut");
-            assert_eq!(verdicts(&report.outcomes.unwrap()), BTreeSet::from(["clean"]), "{name} under {policy}");
-        }
+        assert_clean(&scenario, Mode::Dpor, policies);
     }
 }
 
@@ -797,12 +791,7 @@ fn partial_page_writes_raise_no_false_alarm() {
         ),
     ];
     for scenario in &cases {
-        for policy in ["legacy", "mmaplock", "range_lock", "invalidate_lock"] {
-            let report = search(scenario, policy, Mode::Dpor, None);
-            assert!(report.exhaustive.as_ref().unwrap().complete, "{} under {policy}: cut", scenario.name);
-            let outcomes = report.outcomes.unwrap();
-            assert_eq!(verdicts(&outcomes), BTreeSet::from(["clean"]), "{} under {policy}", scenario.name);
-        }
+        assert_clean(scenario, Mode::Dpor, &["legacy", "mmaplock", "range_lock", "invalidate_lock"]);
     }
 }
 
@@ -844,11 +833,10 @@ fn direct_writes_that_fail_or_extend_raise_no_false_alarm() {
         ),
     ];
     for scenario in &cases {
-        for policy in ["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1", "xfs-5.3"] {
-            let report = search(scenario, policy, Mode::Dpor, None);
-            assert!(report.exhaustive.as_ref().unwrap().complete, "{} under {policy}: cut", scenario.name);
-            let outcomes = report.outcomes.unwrap();
-            assert_eq!(verdicts(&outcomes), BTreeSet::from(["clean"]), "{} under {policy}", scenario.name);
-        }
+        assert_clean(
+            scenario,
+            Mode::Dpor,
+            &["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1", "xfs-5.3"],
+        );
     }
 }

@@ -29,7 +29,9 @@ use crate::{Case, CaseKind};
 use racesim_explore::{ExploreConfig, StrategyKind};
 use racesim_kernel::Policy;
 use racesim_kernel::placement::{LockName, Mode, Placement, RangeSpec};
-use racesim_kernel::policy::{BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePostInvalidate, IsizeExtended};
+use racesim_kernel::policy::{
+    BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePostInvalidate, IsizeExtended, RangeFlush,
+};
 use racesim_scenario::{Expect, Scenario};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -76,7 +78,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 13] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 15] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -115,6 +117,18 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 13] = [
         "wait_before",
         "57a0da28ced8 / 2032a8a27b5c: an unaligned direct write waits for its own IO, the only one in flight",
     ),
+    (
+        "punch_hole_flush",
+        "before_lock",
+        "none",
+        "ext4_punch_hole writes out the dirty range before evicting it (3.0+, \"Write out all dirty pages to avoid race conditions\")",
+    ),
+    (
+        "zero_range_flush",
+        "before_lock",
+        "none",
+        "ext4_zero_range 3.15-4.4 writes out the dirty range before evicting it (ea3d7209ca01 dropped it in 4.5)",
+    ),
 ];
 
 fn field_value(policy: &Policy, field: &str) -> String {
@@ -136,6 +150,8 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "buffered_write_map" => policy.buffered_write_map.name().to_string(),
         "pagecache_isize_extended" => policy.pagecache_isize_extended.name().to_string(),
         "dio_unaligned" => policy.dio_unaligned.name().to_string(),
+        "punch_hole_flush" => policy.punch_hole_flush.name().to_string(),
+        "zero_range_flush" => policy.zero_range_flush.name().to_string(),
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }
@@ -155,6 +171,8 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "buffered_write_map" => policy.buffered_write_map = BufferedWriteMap::Iomap,
         "pagecache_isize_extended" => policy.pagecache_isize_extended = IsizeExtended::None,
         "dio_unaligned" => policy.dio_unaligned = DioUnaligned::WaitBefore,
+        "punch_hole_flush" => policy.punch_hole_flush = RangeFlush::None,
+        "zero_range_flush" => policy.zero_range_flush = RangeFlush::None,
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }

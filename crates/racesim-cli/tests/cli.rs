@@ -962,3 +962,37 @@ fn range_flush_fields_are_shown_and_checked() {
         ),
     );
 }
+
+/// A policy file written before `punch_hole_flush` still loads (the field defaults to `none`,
+/// what such files meant), with a warning that no kernel punched without the write-out; in a
+/// scenario that commits and crashes, that policy shows the stale data the write-out prevents.
+#[test]
+fn a_policy_file_without_the_punch_flush_warns_and_keeps_its_meaning() {
+    let dir = scratch("punchflush");
+    let file = dir.join("ext4_4_5.toml");
+    let builtin = std::fs::read_to_string(repo().join("policies/mmaplock.toml")).unwrap();
+    let renamed = builtin.replace("name = \"mmaplock\"", "name = \"ext4_4_5\"");
+    let old: Vec<&str> = renamed.lines().filter(|l| !l.starts_with("punch_hole_flush")).collect();
+    std::fs::write(&file, old.join("\n")).unwrap();
+    let o = racesim(&[
+        "run",
+        "scenarios/punch_commit_crash.toml",
+        "--policy-file",
+        file.to_str().unwrap(),
+        "--strategy",
+        "exhaustive",
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&o).contains("ext4_4_5.toml: policy 'ext4_4_5': warning: 'punch_hole_flush' is not given"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("VIOLATION stale_data"), "{}", stdout(&o));
+    std::fs::write(&file, &renamed).unwrap();
+    let said = racesim(&["run", "scenarios/punch_commit_crash.toml", "--policy-file", file.to_str().unwrap()]);
+    assert_eq!(said.status.code(), Some(0), "{}{}", stdout(&said), stderr(&said));
+    assert!(!stderr(&said).contains("punch_hole_flush"), "{}", stderr(&said));
+}

@@ -84,8 +84,13 @@ pub fn parse_with_warnings(text: &str, path: &str) -> Result<(Policy, Vec<Scenar
         };
         ScenarioError { path: path.to_string(), line, column, message }
     };
+    let silent_on_punch_flush = !table.contains_key("base") && !table.contains_key("punch_hole_flush");
     let (policy, origins) = from_table_traced(table).map_err(|e| at(e.entry, e.message))?;
-    let warnings = warnings_of(&policy, &origins).into_iter().map(|(entry, message)| at(entry, message)).collect();
+    let mut warnings: Vec<ScenarioError> =
+        warnings_of(&policy, &origins).into_iter().map(|(entry, message)| at(entry, message)).collect();
+    if silent_on_punch_flush {
+        warnings.push(at(None, unsaid_punch_flush(&policy.name)));
+    }
     Ok((policy, warnings))
 }
 
@@ -175,6 +180,20 @@ pub fn to_toml_body(policy: &Policy, prefix: &str) -> String {
         out.push_str(&format!("\n[[{prefix}lock]]\n{}", toml::to_string(&form).expect("a table serialises")));
     }
     out
+}
+
+/// The warning for a policy file (not derived from a `base`) that does not say
+/// `punch_hole_flush`. Files written before the field get `none`, what they meant then; but no
+/// ext4 or XFS kernel punched a hole without writing the dirty range out first, so in a scenario
+/// that commits or crashes such a policy can report stale data Linux never had.
+fn unsaid_punch_flush(name: &str) -> String {
+    format!(
+        "policy '{name}': warning: 'punch_hole_flush' is not given, so punch_hole evicts dirty pages \
+         without writing them out ('none', what policy files written before the field meant); no \
+         ext4 or XFS kernel did that, and where a scenario commits or crashes it can report \
+         stale_data that Linux cannot have. Say punch_hole_flush = \"before_lock\" (ext4 3.0+) or \
+         \"under_lock\" (XFS)"
+    )
 }
 
 /// The warnings of a policy (placements that can deadlock), as messages.
@@ -739,6 +758,24 @@ mod tests {
         for name in builtin_names() {
             assert_eq!(warnings(&builtin(name).unwrap()), Vec::<String>::new(), "{name}");
         }
+    }
+
+    /// A policy file written before `punch_hole_flush` keeps loading, with `none`, and says
+    /// that no kernel punched without the write-out; a file that gives the field, or derives
+    /// from a base (which gives it), loads without that warning.
+    #[test]
+    fn a_policy_file_silent_on_the_punch_flush_loads_with_a_warning() {
+        let mut full = to_toml(&builtin("mmaplock").unwrap());
+        let said = parse_with_warnings(&full, "p.toml").unwrap().1;
+        assert!(said.iter().all(|w| !w.message.contains("punch_hole_flush")), "{said:?}");
+        full = full.lines().filter(|l| !l.starts_with("punch_hole_flush")).collect::<Vec<_>>().join("\n");
+        let (policy, unsaid) = parse_with_warnings(&full, "p.toml").unwrap();
+        assert_eq!(policy.punch_hole_flush, racesim_kernel::policy::RangeFlush::None);
+        assert_eq!(unsaid.len(), 1, "{unsaid:?}");
+        assert!(unsaid[0].message.contains("'punch_hole_flush' is not given"), "{}", unsaid[0]);
+        assert!(unsaid[0].to_string().starts_with("p.toml: policy 'mmaplock': warning:"), "{}", unsaid[0]);
+        let derived = parse_with_warnings("name = \"v\"\nbase = \"legacy\"\n", "v.toml").unwrap().1;
+        assert!(derived.is_empty(), "{derived:?}");
     }
 
     #[test]

@@ -164,6 +164,26 @@ fn assert_bad_scenario(name: &str, text: &str, line: usize, needle: &str) {
     assert!(err.contains(needle), "{name}: expected '{needle}' in: {err}");
 }
 
+/// Limits where the model and Linux part ways are refused, not run: a mapping of no pages
+/// (mmap of length 0 is EINVAL), and an insert_range past the model's block map (Linux inserts
+/// up to s_maxbytes; the model would return EINVAL and never reach the race).
+#[test]
+fn an_empty_mapping_and_an_insert_past_the_model_are_refused() {
+    let file = "format = 1\nname = \"t\"\n\n[[file]]\nname = \"data\"\npages = 4\n";
+    let load = "\n[[actor]]\nname = \"a\"\nops = [{ op = \"load\", file = \"data\", page = 1 }]\n";
+    let empty = format!("{file}map_pages = 0\n{load}");
+    assert_bad_scenario("emptymap", &empty, 7, "map_pages: a mapping has at least one page");
+    let insert = format!(
+        "{file}\n[[actor]]\nname = \"a\"\nops = [{{ op = \"insert_range\", file = \"data\", page = 1, pages = 61 }}]\n"
+    );
+    assert_bad_scenario(
+        "bigInsert",
+        &insert,
+        10,
+        "insert_range: 61 pages into 'data' (4 pages) goes past the model's 64-page limit",
+    );
+}
+
 #[test]
 fn a_dirty_page_over_a_hole_is_refused() {
     let text = "format = 1\nname = \"t\"\n\n[[file]]\nname = \"data\"\npages = 4\nholes = [1]\ndirty = [1]\n\n\

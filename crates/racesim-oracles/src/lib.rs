@@ -299,11 +299,13 @@ impl Judge {
                 continue;
             }
             let found = kernel.remounted(file);
+            // Sizes and indices here count blocks: pages where a block is a page.
+            let unit = if kernel.inode(file).blocks_per_page > 1 { "block" } else { "page" };
             let wrong = if found.size != expected.size {
-                Some(format!("its size is {} page(s), not {}", found.size, expected.size))
+                Some(format!("its size is {} {unit}(s), not {}", found.size, expected.size))
             } else {
                 (0..found.size).find(|&l| found.pages[l as usize].0 != expected.pages[l as usize]).map(|l| {
-                    format!("page {l} holds {}, not {}", found.pages[l as usize].0, expected.pages[l as usize])
+                    format!("{unit} {l} holds {}, not {}", found.pages[l as usize].0, expected.pages[l as usize])
                 })
             };
             if let Some(wrong) = wrong {

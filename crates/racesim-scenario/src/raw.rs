@@ -625,6 +625,12 @@ fn validate_files(cx: &Ctx, raw: &[Spanned<RawFile>]) -> Result<Vec<FileSetup>, 
             Some(n) if *n.get_ref() > FILE_PAGES_MAX => {
                 return Err(cx.error(n.span(), format!("map_pages: a mapping has at most {FILE_PAGES_MAX} pages")));
             }
+            // mmap(2) of length 0 fails with EINVAL: there would be no mapping to fault in.
+            Some(n) if *n.get_ref() == 0 => {
+                return Err(
+                    cx.error(n.span(), "map_pages: a mapping has at least one page (mmap of length 0 is EINVAL)")
+                );
+            }
             Some(n) if !f.mmap => {
                 return Err(cx.error(n.span(), "'map_pages' needs 'mmap = true'"));
             }
@@ -1091,7 +1097,23 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 "madvise_remove" => Operation::MadviseRemove { file: ino, page: p, pages: n },
                 "mlock" => Operation::Mlock { file: ino, page: p, pages: n },
                 "collapse_range" => Operation::CollapseRange { file: ino, page: p, pages: n },
-                "insert_range" => Operation::InsertRange { file: ino, page: p, pages: n },
+                "insert_range" => {
+                    // The model's block map ends at FILE_PAGES_MAX, where Linux's ends at
+                    // s_maxbytes: an insert that cannot fit even the file's initial size would
+                    // return EINVAL for the model's reason alone, and the scenario would never
+                    // reach what it was written for.
+                    if file.pages + n > FILE_PAGES_MAX {
+                        return Err(cx.error(
+                            raw.op.span(),
+                            format!(
+                                "insert_range: {n} pages into '{}' ({} pages) goes past the model's \
+                                 {FILE_PAGES_MAX}-page limit",
+                                file.name, file.pages
+                            ),
+                        ));
+                    }
+                    Operation::InsertRange { file: ino, page: p, pages: n }
+                }
                 _ => Operation::ZeroRange { file: ino, page: p, pages: n },
             }
         }

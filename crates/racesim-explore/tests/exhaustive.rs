@@ -562,31 +562,45 @@ fn dpor_meets_every_shipped_expectation() {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     paths.sort();
-    let mut failures = Vec::new();
-    let mut checked = 0;
-    for path in paths {
-        let scenario = Scenario::load(&path).unwrap();
-        // Scenarios built to stress something else (read_many_truncates: 33 operations, for the
-        // reference search) have interleavings beyond a test's time; every other one is small.
-        if scenario.operation_count() > OPERATIONS_MAX {
-            continue;
+    // Scenarios built to stress something else (read_many_truncates: 33 operations, for the
+    // reference search) have interleavings beyond a test's time; every other one is small.
+    let scenarios: Vec<Scenario> = paths
+        .iter()
+        .map(|path| Scenario::load(path).unwrap())
+        .filter(|scenario| scenario.operation_count() <= OPERATIONS_MAX)
+        .collect();
+    assert!(scenarios.len() >= 40, "only {} scenarios are small enough", scenarios.len());
+    // This one test is most of the test binary's time, and cargo runs test binaries one after
+    // the other: it spreads the scenarios over the machine's cores itself. Each search is
+    // independent and deterministic, and the failures are sorted, so the outcome does not
+    // depend on the threads.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(scenarios.len());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                while let Some(scenario) = scenarios.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                    for (policy_name, expect) in &scenario.expect {
+                        let policy = scenario.policy(policy_name).unwrap();
+                        let config =
+                            ExploreConfig::new(StrategyKind::Exhaustive { preemption_bound: None }, 1, 2_000_000);
+                        let report = racesim_explore::explore(scenario, &policy, &config, Box::new(|_| true));
+                        let found = report.finding.as_ref().map(|f| f.violation.oracle);
+                        let complete = report.exhaustive.as_ref().is_some_and(|s| s.complete);
+                        if !expect.accepts(found) || (found.is_none() && !complete) {
+                            failures.lock().unwrap().push(format!(
+                                "{} {policy_name}: expected {expect}, got {found:?} (complete {complete})",
+                                scenario.name
+                            ));
+                        }
+                    }
+                }
+            });
         }
-        checked += 1;
-        for (policy_name, expect) in &scenario.expect {
-            let policy = scenario.policy(policy_name).unwrap();
-            let config = ExploreConfig::new(StrategyKind::Exhaustive { preemption_bound: None }, 1, 2_000_000);
-            let report = racesim_explore::explore(&scenario, &policy, &config, Box::new(|_| true));
-            let found = report.finding.as_ref().map(|f| f.violation.oracle);
-            let complete = report.exhaustive.as_ref().is_some_and(|s| s.complete);
-            if !expect.accepts(found) || (found.is_none() && !complete) {
-                failures.push(format!(
-                    "{} {policy_name}: expected {expect}, got {found:?} (complete {complete})",
-                    scenario.name
-                ));
-            }
-        }
-    }
-    assert!(checked >= 40, "only {checked} scenarios are small enough");
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

@@ -360,6 +360,12 @@ pub enum Change {
         ino: Ino,
         lblk: Lblk,
     },
+    /// `ext4_should_retry_alloc` after an ENOSPC: `retry` when blocks freed in the running
+    /// transaction await its commit (and fewer than three retries ran), so the task forces a
+    /// commit and allocates again; otherwise the ENOSPC stands.
+    AllocRetry {
+        retry: bool,
+    },
     /// `->iomap_begin` of a buffered write mapped `range` of `ino` as one extent whose first
     /// page is `extent` (pages of one kind); `new`: it reserved delayed allocations over holes
     /// (`IOMAP_F_NEW`), which writes the block map. It reads the whole block map (the validity
@@ -661,6 +667,10 @@ impl Change {
             }
             Change::PagesFound { ino, range, count } => format!("finds {count} page(s) of {} {range}", file(ino)),
             Change::NoSpace { ino, lblk } => format!("no free block for {}:{lblk} (ENOSPC)", file(ino)),
+            Change::AllocRetry { retry: true } => {
+                "blocks freed in the running transaction await its commit: force it and allocate again".into()
+            }
+            Change::AllocRetry { retry: false } => "nothing the journal frees would help: ENOSPC stands".into(),
             Change::IomapMapped { ino, range, extent, new } => format!(
                 "maps {} {range} as {}{}",
                 file(ino),
@@ -762,6 +772,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "ext4_map_blocks",
     "ext4_punch_hole",
     "ext4_setattr",
+    "ext4_should_retry_alloc",
     "ext4_test_inode_state",
     "ext4_truncate",
     "ext4_update_i_disksize",
@@ -1161,7 +1172,7 @@ impl Change {
             Change::PagesFound { ino, range, .. } => {
                 out.extend([read(CacheSlots(ino, range)), read(CachedPages(ino, range))])
             }
-            Change::NoSpace { .. } => out.push(read(Allocator)),
+            Change::NoSpace { .. } | Change::AllocRetry { .. } => out.push(read(Allocator)),
             // It scanned past the run and took the whole block map as its validity cookie.
             Change::IomapMapped { ino, range, new, .. } => {
                 out.push(read(Extents(ino, PageRange::to_eof(0))));

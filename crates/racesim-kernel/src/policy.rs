@@ -402,6 +402,11 @@ pub struct Policy {
     pub punch_hole_flush: RangeFlush,
     /// The same for zero range.
     pub zero_range_flush: RangeFlush,
+    /// Whether an allocation that found no free block, while blocks freed in the running
+    /// transaction wait for its commit, forces that commit and tries again
+    /// (`ext4_should_retry_alloc` + `jbd2_journal_force_commit_nested`, at most three retries;
+    /// durability-modelling scenarios only).
+    pub alloc_retry_commit: bool,
     /// Writeback's `i_disksize` update and truncate's are serialised by `i_data_sem`
     /// (90e775b71ac4 "ext4: fix lost truncate due to race with writeback", Linux 3.17):
     /// `ext4_setattr` writes `i_disksize` and `i_size` together under it, and
@@ -470,6 +475,8 @@ pub struct PolicyWire {
     pub punch_hole_flush: RangeFlush,
     #[serde(default)]
     pub zero_range_flush: RangeFlush,
+    #[serde(default)]
+    pub alloc_retry_commit: bool,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -572,6 +579,7 @@ impl TryFrom<PolicyWire> for Policy {
             dio_unaligned: w.dio_unaligned,
             punch_hole_flush: w.punch_hole_flush,
             zero_range_flush: w.zero_range_flush,
+            alloc_retry_commit: w.alloc_retry_commit,
             declared,
             lock,
         })
@@ -602,6 +610,7 @@ impl From<Policy> for PolicyWire {
             dio_unaligned: p.dio_unaligned,
             punch_hole_flush: p.punch_hole_flush,
             zero_range_flush: p.zero_range_flush,
+            alloc_retry_commit: p.alloc_retry_commit,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

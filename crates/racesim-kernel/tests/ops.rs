@@ -1085,3 +1085,38 @@ fn punch_and_zero_range_write_out_their_dirty_range_as_the_policy_says() {
         assert_eq!(discarded, !flushes, "{name} {op:?}: evicted dirty");
     }
 }
+
+/// ext4_should_retry_alloc: on a full disk whose only free block is one a truncate freed in the
+/// running transaction, write(2) and fallocate force the commit that makes it reusable and
+/// allocate it; a policy without the retry (XFS in the model) returns ENOSPC.
+#[test]
+fn an_allocation_on_a_full_disk_forces_the_commit_of_freed_blocks_and_retries() {
+    for (retry, operation) in [(true, "write"), (true, "fallocate"), (false, "write"), (false, "fallocate")] {
+        let mut policy = policy("legacy");
+        policy.alloc_retry_commit = retry;
+        let (mut m, a) = durable_machine(2);
+        m.kernel.free_blocks.clear();
+        let freed = m.kernel.inode(a).blocks[1].pblk().unwrap();
+        let b = m.kernel.add_inode(false);
+        m.kernel.enable_durability();
+        assert_eq!(run(&mut m, &policy, Operation::Truncate { file: a, size: 1 }, 1), Outcome::Ok);
+        assert_eq!(m.kernel.durable.freed, vec![freed], "not reusable before the commit");
+        m.log.clear();
+        let op = match operation {
+            "write" => buffered_write(b, 0),
+            _ => Operation::Fallocate { file: b, page: 0, pages: 1, keep_size: false },
+        };
+        let outcome = run(&mut m, &policy, op, 2);
+        let commits = m.log.iter().filter(|e| matches!(e.change, Change::TransactionCommitted)).count();
+        if retry {
+            let expected = if operation == "write" { Outcome::Pages(1) } else { Outcome::Ok };
+            assert_eq!(outcome, expected, "{operation}");
+            assert_eq!(m.kernel.inode(b).blocks[0].pblk(), Some(freed), "{operation} took the freed block");
+            assert_eq!(commits, 1, "{operation}: one forced commit");
+            assert!(m.log.iter().any(|e| matches!(e.change, Change::AllocRetry { retry: true })));
+        } else {
+            assert_eq!(outcome, Outcome::Enospc, "{operation}");
+            assert_eq!(commits, 0);
+        }
+    }
+}

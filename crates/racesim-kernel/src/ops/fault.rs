@@ -659,45 +659,61 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         let frame = self.enter(Func::PageMkwrite, file, index, PageRange::page(index));
         self.at(&frame, Point::PageMkwriteLockPage);
-        let page_lock = self.lock_page("block_page_mkwrite", page);
-        // "if ((page->mapping != inode->i_mapping) || (page_offset(page) > size))": a truncated
-        // page is refaulted; a page beyond EOF will be zapped by the truncate that moved EOF,
-        // and the refault then gets SIGBUS, so report that now rather than spin on it.
-        let verdict = self.cpu.step(|m| {
-            let p = m.kernel.page(page);
-            let i_size = m.kernel.inode(file).i_size_pages();
-            if !p.attached {
-                m.emit(actor, "block_page_mkwrite", Change::MappingCheck { page, attached: false, i_size_of: None });
-                Err(FaultError::Retry)
-            } else if p.index >= i_size {
-                m.emit(actor, "block_page_mkwrite", Change::ISizeCheck { ino: file, index, i_size });
-                Err(FaultError::Sigbus)
-            } else {
-                m.emit(
-                    actor,
-                    "block_page_mkwrite",
-                    Change::MappingCheck { page, attached: true, i_size_of: Some(file) },
-                );
-                Ok(())
+        // ext4_page_mkwrite's `retry_alloc`: after an ENOSPC it unlocks the page, stops its
+        // handle and, if ext4_should_retry_alloc says so, takes the page lock again (still
+        // under the fault lock) and calls block_page_mkwrite anew.
+        let mut retries = 0;
+        let page_lock = loop {
+            let page_lock = self.lock_page("block_page_mkwrite", page);
+            // "if ((page->mapping != inode->i_mapping) || (page_offset(page) > size))": a
+            // truncated page is refaulted; a page beyond EOF will be zapped by the truncate that
+            // moved EOF, and the refault then gets SIGBUS, so report that now rather than spin
+            // on it.
+            let verdict = self.cpu.step(|m| {
+                let p = m.kernel.page(page);
+                let i_size = m.kernel.inode(file).i_size_pages();
+                if !p.attached {
+                    m.emit(
+                        actor,
+                        "block_page_mkwrite",
+                        Change::MappingCheck { page, attached: false, i_size_of: None },
+                    );
+                    Err(FaultError::Retry)
+                } else if p.index >= i_size {
+                    m.emit(actor, "block_page_mkwrite", Change::ISizeCheck { ino: file, index, i_size });
+                    Err(FaultError::Sigbus)
+                } else {
+                    m.emit(
+                        actor,
+                        "block_page_mkwrite",
+                        Change::MappingCheck { page, attached: true, i_size_of: Some(file) },
+                    );
+                    Ok(())
+                }
+            });
+            if let Err(error) = verdict {
+                self.unlock_page("block_page_mkwrite", page_lock);
+                self.leave(frame);
+                return Err(error);
             }
-        });
-        if let Err(error) = verdict {
+            // The placements from get_block are taken once: a retry keeps them.
+            if retries == 0 {
+                self.at(&frame, Point::PageMkwriteGetBlock);
+            }
+            let alloc = self.policy.write_alloc;
+            let mapped = self.cpu.step(|m| map_page_buffers(m, actor, "block_page_mkwrite", file, index, page, alloc));
+            if mapped.is_some() {
+                break page_lock;
+            }
+            // block_page_mkwrite failed with -ENOSPC (its error path has zeroed and dirtied
+            // any buffer that got a new block: page_zero_new_buffers).
             self.unlock_page("block_page_mkwrite", page_lock);
-            self.leave(frame);
-            return Err(error);
-        }
-        self.at(&frame, Point::PageMkwriteGetBlock);
-        let alloc = self.policy.write_alloc;
-        let mapped = self.cpu.step(|m| map_page_buffers(m, actor, "block_page_mkwrite", file, index, page, alloc));
-        if mapped.is_none() {
-            // ext4_page_mkwrite: block_page_mkwrite failed with -ENOSPC (its error path has
-            // zeroed and dirtied any buffer that got a new block: page_zero_new_buffers);
-            // ext4_should_retry_alloc's retries are not modelled; the fault ends in
-            // VM_FAULT_SIGBUS and the store never happens.
-            self.unlock_page("block_page_mkwrite", page_lock);
-            self.leave(frame);
-            return Err(FaultError::NoSpace);
-        }
+            if !self.should_retry_alloc(&mut retries) {
+                // The fault ends in VM_FAULT_SIGBUS and the store never happens.
+                self.leave(frame);
+                return Err(FaultError::NoSpace);
+            }
+        };
         self.cpu.step(|m| {
             m.kernel.page_mut(page).dirty = true;
             m.emit(actor, "set_page_dirty", Change::PageDirtied { page });

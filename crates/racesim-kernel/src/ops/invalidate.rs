@@ -652,9 +652,25 @@ impl<C: Cpu> Task<'_, C> {
     /// extends `i_size` to its end (`ext4_alloc_file_blocks` calls `ext4_update_inode_size` as it
     /// allocates; same step).
     pub fn fallocate(&mut self, file: Ino, page: Lblk, pages: Lblk, keep_size: bool) -> Outcome {
-        let actor = self.actor;
         let i_rwsem = self.lock_i_rwsem(file);
-        let full = self.cpu.step(|m| {
+        // ext4_alloc_file_blocks: "if (ret == -ENOSPC && ext4_should_retry_alloc(inode->i_sb,
+        // &retries)) { ret = 0; goto retry; }"; what it allocated before stays.
+        let mut retries = 0;
+        let full = loop {
+            let full = self.alloc_file_blocks(file, page, pages, keep_size);
+            if !full || !self.should_retry_alloc(&mut retries) {
+                break full;
+            }
+        };
+        self.release("inode_unlock", i_rwsem);
+        if full { Outcome::Enospc } else { Outcome::Ok }
+    }
+
+    /// `ext4_alloc_file_blocks`' loop, one step: unwritten extents for the holes of the range,
+    /// `i_size` grown to the end of it unless `keep_size`. True on ENOSPC.
+    fn alloc_file_blocks(&mut self, file: Ino, page: Lblk, pages: Lblk, keep_size: bool) -> bool {
+        let actor = self.actor;
+        self.cpu.step(|m| {
             let mut allocated = 0;
             for lblk in page..(page + pages).min(FILE_PAGES_MAX) {
                 if m.kernel.inode(file).blocks[lblk as usize] != Extent::Hole {
@@ -683,9 +699,7 @@ impl<C: Cpu> Task<'_, C> {
                 disksize_follows(m, actor, "ext4_update_inode_size", file);
             }
             false
-        });
-        self.release("inode_unlock", i_rwsem);
-        if full { Outcome::Enospc } else { Outcome::Ok }
+        })
     }
 
     /// Marks the blocks of `range` unwritten, allocating unwritten blocks for holes, and

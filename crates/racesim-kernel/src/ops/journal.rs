@@ -95,6 +95,39 @@ impl<C: Cpu> Task<'_, C> {
         });
     }
 
+    /// `ext4_should_retry_alloc` after an allocation found no free block, and the retry it
+    /// asks for: when blocks freed in the running transaction wait for its commit (jbd2 keeps
+    /// them from reuse until then; ext4's `s_mb_free_pending`), and fewer than three retries
+    /// ran, force the commit (`jbd2_journal_force_commit_nested`: the task waits for it; the
+    /// model runs it in the task) and tell the caller to allocate again. The callers are where
+    /// ext4 retries: `ext4_write_begin` / `ext4_da_write_begin` and `ext4_page_mkwrite` after
+    /// unlocking the page and stopping their handle, `ext4_alloc_file_blocks`.
+    ///
+    /// Only with the policy's `alloc_retry_commit` and where durability is modelled (elsewhere
+    /// a freed block is free at once, and nothing would be gained). A policy whose journal
+    /// handle the task still holds here (a placement spanning the retry, where ext4 stops its
+    /// handle first) does not retry: the commit would wait for that handle.
+    pub fn should_retry_alloc(&mut self, retries: &mut u32) -> bool {
+        if !self.policy.alloc_retry_commit || !self.cpu.peek(|m| m.kernel.durable.enabled) {
+            return false;
+        }
+        if self.holds_journal_handle() {
+            return false;
+        }
+        let actor = self.actor;
+        let tried = *retries;
+        let retry = self.cpu.step(|m| {
+            let retry = tried < 3 && !m.kernel.durable.freed.is_empty();
+            m.emit(actor, "ext4_should_retry_alloc", Change::AllocRetry { retry });
+            retry
+        });
+        if retry {
+            *retries += 1;
+            self.jbd2_journal_commit_transaction();
+        }
+        retry
+    }
+
     /// The crash: one step, at which the oracles judge what remount finds (the committed
     /// metadata and the disk as they are now). The other actors run on afterwards; nothing
     /// they do changes that verdict.

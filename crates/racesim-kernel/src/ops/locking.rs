@@ -143,6 +143,11 @@ impl<C: Cpu> Task<'_, C> {
         self.begins.contains(point)
     }
 
+    /// Whether a placement of the policy's journal (a handle) is held now.
+    pub fn holds_journal_handle(&self) -> bool {
+        self.placed.iter().any(|p| self.policy.lock[p.placement as usize].lock == LockName::Journal)
+    }
+
     /// The function reached `point`: release the placements of this frame that end here (last
     /// taken first), then take those that begin here, in the policy's order.
     pub fn at(&mut self, frame: &Frame, point: Point) {

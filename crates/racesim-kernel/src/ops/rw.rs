@@ -102,6 +102,8 @@ impl<C: Cpu> Task<'_, C> {
                 break;
             }
             let mut retries = Retries::new(self);
+            // ext4_write_begin / ext4_da_write_begin's own count for ext4_should_retry_alloc.
+            let mut alloc_retries = 0;
             while retries.again(self) {
                 if iomap && !map.as_ref().is_some_and(|m| m.covers(index)) {
                     match self.xfs_buffered_write_iomap_begin(file, PageRange::new(index, page + pages)) {
@@ -149,6 +151,11 @@ impl<C: Cpu> Task<'_, C> {
                         stopped_at = Some(index);
                         break 'pages;
                     }
+                    // ext4_write_begin unlocked the page and stopped its handle; with space
+                    // that a commit would free, it forces the commit and begins the page again
+                    // ("goto retry_grab"). The page it could not map allocated nothing, so
+                    // ext4_truncate_failed_write has nothing of this write to undo first.
+                    PageWrite::NoSpace if self.should_retry_alloc(&mut alloc_retries) => continue,
                     PageWrite::NoSpace => {
                         no_space = true;
                         stopped_at = Some(index);

@@ -7,7 +7,11 @@
 //!   mapping (a store by the read, into the mapped file); each page a write(2) copied takes effect somewhere
 //!   between its copy and the syscall's return (write(2) is not atomic as a whole against mmap
 //!   stores, and a direct reader does not see the page cache); each page a direct read's DMA
-//!   put into a pinned mapping takes effect between the start of the read and the DMA;
+//!   put into a pinned mapping takes effect between the start of the read and the DMA, or, if
+//!   truncation removed that page first, is a ghost that only readers of the frame see, placed
+//!   before the removal and undone by it ([`Effect::Ghost`]); a direct write's blocks take
+//!   effect between its start and its return (an asynchronous one's: its completion's
+//!   invalidation of the page, or its bio's end), or its `i_size` update past the old EOF;
 //! - each page a load returned is atomic where it was loaded; each page read(2) returned took
 //!   its value somewhere between the start of the syscall and the copy to the user (read(2)
 //!   copies from a page it looked up earlier, which may have been truncated since);
@@ -245,9 +249,13 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 // and the write may take effect anywhere up to its return. The pages of one that
                 // grew the file past the old EOF take effect by its i_size update (below): the
                 // size it set is visible from there on, and nothing was cached there.
+                // So is an asynchronous one that the syscall waited for (it extends the file,
+                // waits for its unaligned IO, or failed part-way: `Bio::extends_file` and the
+                // rest): its bio completed before this return. One that returned at submission
+                // has no block item yet; its completion's invalidation ends them (below).
                 let old_eof = dio_grew.iter().find(|&&(a, _)| a == event.actor).map(|&(_, size)| size);
                 dio_grew.retain(|&(a, _)| a != event.actor);
-                if matches!(op, Operation::DioWrite { asynchronous: false, .. }) {
+                if matches!(op, Operation::DioWrite { .. }) {
                     for item in items.iter_mut().filter(|i: &&mut Item| {
                         i.actor == event.actor
                             && i.begin == begin

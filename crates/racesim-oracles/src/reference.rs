@@ -9,7 +9,7 @@
 //!   stores, and a direct reader does not see the page cache); each page a direct read's DMA
 //!   put into a pinned mapping takes effect between the start of the read and the DMA, or, if
 //!   truncation removed that page first, is a ghost that only readers of the frame see, placed
-//!   before the removal and undone by it ([`Effect::Ghost`]); a direct write's blocks take
+//!   before the removal and undone by it (`Effect::Ghost`); a direct write's blocks take
 //!   effect between its start and its return (an asynchronous one's: its completion's
 //!   invalidation of the page, or its bio's end), or its `i_size` update past the old EOF;
 //! - each page a load returned is atomic where it was loaded; each page read(2) returned took
@@ -47,12 +47,12 @@ pub struct RefFile {
     /// ("modifications to the remainder of the page past EOF are not written to the file").
     pub blocks_per_page: Lblk,
     /// Direct-read DMAs into a pinned page that truncation had already removed from this file
-    /// (see [`Effect::Ghost`]) that the serial order has placed and whose remover it has not:
+    /// (see `Effect::Ghost`) that the serial order has placed and whose remover it has not:
     /// each with the token the page held before it.
     pub ghosts: Vec<Ghost>,
 }
 
-/// A placed [`Effect::Ghost`]: the page `lblk` shows `token` (to readers of `frame` only) until
+/// A placed `Effect::Ghost`: the page `lblk` shows `token` (to readers of `frame` only) until
 /// the item `until` restores `before`, unless something overwrote it meanwhile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Ghost {

@@ -1205,17 +1205,24 @@ mod tests {
     /// A load that sees a page cached before a synchronous direct write, after the write's bio
     /// completed but before the write invalidated the page and returned, saw the old data
     /// legally (the order load-then-write explains it); the same load after the write returned
-    /// is stale (audit C of December 2026).
+    /// is stale (audit C of December 2026). The same holds for an asynchronous write that the
+    /// syscall waited for (its bio completed before the return: an extending or unaligned one).
     #[test]
     fn a_load_of_a_cached_page_during_a_direct_write_may_see_the_old_data() {
-        use racesim_kernel::event::{Outcome, ReadFrom, ReadPath};
+        for asynchronous in [false, true] {
+            a_load_during_a_direct_write(asynchronous);
+        }
+    }
+
+    fn a_load_during_a_direct_write(asynchronous: bool) {
+        use racesim_kernel::event::{Outcome, ReadPath};
         use racesim_kernel::{Event, UserBuffer, WriteEnds};
         let dio = Operation::DioWrite {
             file: 0,
             page: 1,
             pages: 1,
             buffer: UserBuffer::Anonymous,
-            asynchronous: false,
+            asynchronous,
             ends: WriteEnds::default(),
         };
         let load = Operation::Load { file: 0, page: 1 };
@@ -1250,7 +1257,11 @@ mod tests {
             }
             let history = history(&initial, &ops, &log);
             let judgement = check_stale_data(&initial, &history, &end, &mut 0);
-            assert_eq!(matches!(judgement, Judgement::Explained), explained, "before return: {load_before_return}");
+            assert_eq!(
+                matches!(judgement, Judgement::Explained),
+                explained,
+                "asynchronous: {asynchronous}, before return: {load_before_return}"
+            );
         }
     }
 

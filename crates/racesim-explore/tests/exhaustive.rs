@@ -345,10 +345,13 @@ fn bounded_por_covers_every_trace_of_the_naive_bounded_search() {
             "legacy",
             vec![(0, 2, 2, 2), (1, 9, 39, 6), (2, 27, 256, 10), (3, 39, 1_875, 13)],
         ),
+        // The direct writes' begins and ends, and their invalidation after the IO, are where
+        // their items begin and end (`judge_accesses`, December 2026): more steps conflict, so
+        // more traces are distinct (7, 15, 21 before) and bounded POR runs more (9, 30, 50).
         (
             shipped("dio_write_vs_write"),
             "invalidate_lock",
-            vec![(0, 2, 2, 2), (1, 9, 23, 7), (2, 30, 174, 15), (3, 50, 899, 21)],
+            vec![(0, 2, 2, 2), (1, 11, 23, 9), (2, 45, 174, 20), (3, 79, 899, 28)],
         ),
         (shipped("fair_rwsem_deadlock"), "legacy", vec![(0, 6, 6, 6), (1, 120, 298, 83), (2, 1_011, 8_182, 387)]),
         (shipped("reclaim_fault"), "legacy", vec![(0, 2, 2, 2), (1, 9, 21, 7), (2, 21, 162, 7), (3, 26, 770, 7)]),
@@ -725,6 +728,49 @@ fn a_truncate_after_a_refiling_write_still_orders_its_data() {
          [[actor]]\nname = \"k\"\nops = [{ op = \"journal_commit\", file = \"b\" }, { op = \"crash\", file = \"b\" }]\n",
     );
     assert_clean(&scenario, Mode::Bpor { bound: 3 }, &["legacy", "invalidate_lock"]);
+}
+
+/// A direct read pins a page of a mapped file; a punch removes the page from the page cache
+/// (`truncate_inode_page`), the frame living on through the pin and the reference of a read(2)
+/// that looked it up before; the DMA lands in the frame, and the read copies it. Linux returns
+/// the DMA's data legally (serially: DMA, read, punch); the reference gave the DMA no effect at
+/// all and reported a false `stale_data` within 2 preemptions (audit R1, December 2026).
+/// mmaplock is left out: its buffered read can still re-read the block the punch is about to
+/// free (a real race, which invalidate_lock closed).
+#[test]
+fn a_read_of_a_page_a_dma_filled_after_a_punch_removed_it_is_no_alarm() {
+    let scenario = inline(
+        "dma_into_removed_page_read",
+        "[[file]]\nname = \"a\"\npages = 2\n[[file]]\nname = \"b\"\npages = 2\n\
+         [[file]]\nname = \"c\"\npages = 1\n\
+         [[actor]]\nname = \"r\"\n\
+         ops = [{ op = \"read\", file = \"a\", page = 1, pages = 1, into_mmap = \"b\", into_page = 1 }]\n\
+         [[actor]]\nname = \"d\"\n\
+         ops = [{ op = \"dio_read\", file = \"c\", page = 0, pages = 1, into_mmap = \"a\", into_page = 1 }]\n\
+         [[actor]]\nname = \"p\"\nops = [{ op = \"punch_hole\", file = \"a\", page = 1, pages = 1 }]\n",
+    );
+    assert_clean(&scenario, Mode::Bpor { bound: 2 }, &["invalidate_lock"]);
+}
+
+/// An asynchronous direct write of a mapped page returns at submission; a load that faults the
+/// page in again after the write's first invalidation sees the old data until the completion
+/// invalidates the range after the bio (`iomap_dio_complete`, `dio_complete` since 4.14,
+/// 332391a9935d). The reference ended the write's window at its bio's completion and reported
+/// a load in between as a false `stale_data` (audit R2, December 2026). Before 4.14 nothing
+/// invalidates after the IO and the stale page stays: `stale_data` under those policies.
+#[test]
+fn a_load_before_an_asynchronous_direct_write_completes_is_no_alarm() {
+    let scenario = inline(
+        "dio_write_aio_load",
+        "[[file]]\nname = \"data\"\npages = 2\nmapped = [0]\n\
+         [[actor]]\nname = \"w\"\nops = [{ op = \"dio_write\", file = \"data\", page = 0, pages = 1, async = true }]\n\
+         [[actor]]\nname = \"l\"\nops = [{ op = \"load\", file = \"data\", page = 0 }]\n",
+    );
+    assert_clean(&scenario, Mode::Dpor, &["invalidate_lock", "xfs-5.3"]);
+    for policy in ["legacy", "xfs-4.1"] {
+        let report = search(&scenario, policy, Mode::Dpor, None);
+        assert!(verdicts(&report.outcomes.unwrap()).contains("stale_data"), "{policy}");
+    }
 }
 
 /// read(2) into a mapped buffer checks `i_size`, then its copy faults on the buffer; a truncate

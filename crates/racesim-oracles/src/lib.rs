@@ -840,7 +840,8 @@ fn widen_sub_page_ranges(kernel: &Kernel, accesses: &mut [racesim_kernel::event:
 ///   actor's `ItemEnds(file)`, an event where one may end writes its own actor's (a point
 ///   event does both). Operation begins are begins, operation ends are ends; `i_size`
 ///   writes, stores, disk writes and user reads are points; a copy begins a write(2)'s item;
-///   DMA into a pinned page ends a direct read's;
+///   DMA into a pinned page ends a direct read's; a direct write's invalidation of a page
+///   after its IO (`invalidate_complete_page2`) may end the write's item for that page;
 /// - the per-step oracles' EOF fence (`Fence(file)`) is written where a truncate or collapse
 ///   begins or ends and where `i_size` is written, and read by user reads (data beyond EOF
 ///   while no shrink is in flight) and PTE installations;
@@ -890,7 +891,9 @@ pub fn judge_accesses(
                 // Where an item of `reference::history` may begin or end (anything not listed
                 // counts as both, conservatively): a write(2)'s items begin at its copies, a
                 // read's end where it read; a load or store is an interval only when it ends
-                // in SIGBUS, which its end event says; the rest have no items.
+                // in SIGBUS, which its end event says; the rest have no items. A direct write's
+                // items begin where it began (its blocks' items) and may end where it returns
+                // (a synchronous write's pages inside the old EOF, a buffered fallback's copies).
                 let no_items = matches!(
                     operation,
                     Op::Mmap { .. }
@@ -901,7 +904,6 @@ pub fn judge_accesses(
                         | Op::Fsync { .. }
                         | Op::Msync { .. }
                         | Op::Reclaim { .. }
-                        | Op::DioWrite { .. }
                         | Op::JournalCommit { .. }
                         | Op::Crash { .. }
                 );
@@ -945,6 +947,13 @@ pub fn judge_accesses(
             out.extend([begin(ino), end(ino)])
         }
         Change::DmaIntoPage { ino, .. } => out.push(end(ino)),
+        // A direct write's invalidation of a page after its IO ends the write's item for that
+        // page when an asynchronous write completes (`reference::history`).
+        Change::PageDeleted { ino, .. } | Change::InvalidateBusy { ino, .. }
+            if event.function == "invalidate_complete_page2" =>
+        {
+            out.push(end(ino))
+        }
         Change::PageCopied { token: Token::Data { ino, .. }, .. } => out.push(begin(ino)),
         Change::UserRead { ino, index, token, .. } => {
             out.extend([begin(ino), end(ino), read(Object::ISize(ino))]);

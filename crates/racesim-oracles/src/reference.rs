@@ -7,7 +7,11 @@
 //!   mapping (a store by the read, into the mapped file); each page a write(2) copied takes effect somewhere
 //!   between its copy and the syscall's return (write(2) is not atomic as a whole against mmap
 //!   stores, and a direct reader does not see the page cache); each page a direct read's DMA
-//!   put into a pinned mapping takes effect between the start of the read and the DMA;
+//!   put into a pinned mapping takes effect between the start of the read and the DMA, or, if
+//!   truncation removed that page first, is a ghost that only readers of the frame see, placed
+//!   before the removal and undone by it (`Effect::Ghost`); a direct write's blocks take
+//!   effect between its start and its return (an asynchronous one's: its completion's
+//!   invalidation of the page, or its bio's end), or its `i_size` update past the old EOF;
 //! - each page a load returned is atomic where it was loaded; each page read(2) returned took
 //!   its value somewhere between the start of the syscall and the copy to the user (read(2)
 //!   copies from a page it looked up earlier, which may have been truncated since);
@@ -24,9 +28,9 @@
 //!    if there is one, else the disk) equals the reference?
 
 use crate::OpInfo;
-use racesim_kernel::event::{Change, Event, Outcome};
+use racesim_kernel::event::{Change, Event, Outcome, ReadFrom};
 use racesim_kernel::state::FILE_PAGES_MAX;
-use racesim_kernel::types::{ActorId, Extent, Half, Ino, Lblk, PagePart, Token, WriteId};
+use racesim_kernel::types::{ActorId, Extent, Half, Ino, Lblk, PageId, PagePart, Token, WriteId};
 use racesim_kernel::{Kernel, Names, Operation};
 
 /// A file as the reference model sees it.
@@ -42,6 +46,21 @@ pub struct RefFile {
     /// page's tail: stores may land there and loads see them, and none of it is file data
     /// ("modifications to the remainder of the page past EOF are not written to the file").
     pub blocks_per_page: Lblk,
+    /// Direct-read DMAs into a pinned page that truncation had already removed from this file
+    /// (see `Effect::Ghost`) that the serial order has placed and whose remover it has not:
+    /// each with the token the page held before it.
+    pub ghosts: Vec<Ghost>,
+}
+
+/// A placed `Effect::Ghost`: the page `lblk` shows `token` (to readers of `frame` only) until
+/// the item `until` restores `before`, unless something overwrote it meanwhile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ghost {
+    lblk: Lblk,
+    token: Token,
+    before: Token,
+    frame: PageId,
+    until: usize,
 }
 
 impl RefFile {
@@ -51,7 +70,13 @@ impl RefFile {
         let pages = (0..FILE_PAGES_MAX)
             .map(|l| if l < size { kernel.persistent_content(ino, l) } else { Token::Zero })
             .collect();
-        RefFile { size, pages, zap_pending_from: None, blocks_per_page: kernel.inode(ino).blocks_per_page }
+        RefFile {
+            size,
+            pages,
+            zap_pending_from: None,
+            blocks_per_page: kernel.inode(ino).blocks_per_page,
+            ghosts: Vec::new(),
+        }
     }
 
     /// Whether block `lblk`, past EOF, is in the tail of the page that straddles EOF.
@@ -93,11 +118,27 @@ enum Effect {
         token: Token,
         part: PagePart,
     },
-    /// A load or read(2) returned `token` for the page.
+    /// A load or read(2) returned `token` for the page, copied from page-cache page `frame`
+    /// (`None`: from a block, a hole or the zero page).
     Saw {
         ino: Ino,
         lblk: Lblk,
         token: Token,
+        frame: Option<PageId>,
+    },
+    /// A direct read's DMA put `token` into page-cache page `frame` (file page `lblk`) after
+    /// truncation had removed that page (`Change::DmaIntoPage` with `attached: false`). Linux
+    /// keeps the frame alive (the pin, and the reference of a read(2) that looked it up before
+    /// the removal), so a reader holding it copies the DMA's data: serially, the DMA took effect
+    /// before the removal and the reader read in between. Nobody else sees it, and it does not
+    /// survive the removal: item `until` (the remover's item for that page) restores what the
+    /// page held before, and the search places this item before that one.
+    Ghost {
+        ino: Ino,
+        lblk: Lblk,
+        token: Token,
+        frame: PageId,
+        until: usize,
     },
     /// Insert range: pages from `page` move up by `pages`, leaving zeroes.
     Insert {
@@ -166,6 +207,15 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
     let mut dio_grew: Vec<(ActorId, Lblk)> = Vec::new();
     // The pages each actor's direct write in progress mapped to unwritten extents.
     let mut unwritten: Vec<(ActorId, Ino, Lblk)> = Vec::new();
+    // Blocks per page of each file.
+    let per_page = |ino: Ino| initial.get(ino as usize).map_or(1, |f| f.blocks_per_page.max(1));
+    // The actors whose asynchronous direct write has returned, with where it began: the model
+    // runs its completion as the actor's next steps, until its next operation begins.
+    let mut completing: Vec<(ActorId, usize)> = Vec::new();
+    // Each page-cache page that truncation or invalidation removed: where, and by which actor.
+    let mut removals: Vec<(PageId, usize, ActorId)> = Vec::new();
+    // The ghost DMAs (their token), with the actor and event that removed their page.
+    let mut ghosts: Vec<(Token, ActorId, usize)> = Vec::new();
     let mut items = Vec::new();
     for (at, event) in log.iter().enumerate() {
         let actor = event.actor as usize;
@@ -176,6 +226,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
         let point = |effect, op| Item { effect, begin: at, end: at, actor: event.actor, op };
         match event.change {
             Change::OpBegin { op } => {
+                completing.retain(|&(a, _)| a != event.actor);
                 if let Some(info) = ops.iter().find(|o| o.actor == event.actor && o.op_index == op) {
                     current[actor] = Some((info.op, at));
                     began.push((info.write, at));
@@ -184,6 +235,9 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
             Change::OpEnd { outcome, .. } => {
                 let Some((op, begin)) = running else { continue };
                 current[actor] = None;
+                if matches!(op, Operation::DioWrite { asynchronous: true, .. }) {
+                    completing.push((event.actor, begin));
+                }
                 // The pages this write(2) copied took effect by now at the latest.
                 for item in items.iter_mut().filter(|i: &&mut Item| i.actor == event.actor && i.end == usize::MAX) {
                     item.end = at;
@@ -195,9 +249,13 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 // and the write may take effect anywhere up to its return. The pages of one that
                 // grew the file past the old EOF take effect by its i_size update (below): the
                 // size it set is visible from there on, and nothing was cached there.
+                // So is an asynchronous one that the syscall waited for (it extends the file,
+                // waits for its unaligned IO, or failed part-way: `Bio::extends_file` and the
+                // rest): its bio completed before this return. One that returned at submission
+                // has no block item yet; its completion's invalidation ends them (below).
                 let old_eof = dio_grew.iter().find(|&&(a, _)| a == event.actor).map(|&(_, size)| size);
                 dio_grew.retain(|&(a, _)| a != event.actor);
-                if matches!(op, Operation::DioWrite { asynchronous: false, .. }) {
+                if matches!(op, Operation::DioWrite { .. }) {
                     for item in items.iter_mut().filter(|i: &&mut Item| {
                         i.actor == event.actor
                             && i.begin == begin
@@ -372,16 +430,12 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     items.push(Item { effect, begin, end: at, actor: info.actor, op: info.op });
                 }
             }
-            Change::DmaIntoPage { attached, ino, index, token, .. } => {
+            Change::DmaIntoPage { attached, ino, index, token, page } => {
                 // A direct read into a pinned mapping writes that file's page like a store that
                 // lands somewhere between the pin and the DMA (the pin was taken after the start
-                // of the syscall). A DMA into a page that truncation (truncate, punch, collapse)
-                // removed meanwhile went nowhere the file can see: the pin keeps the frame, not
-                // its place in the file, and Linux drops that data with the frame.
-                if !attached {
-                    continue;
-                }
-                if let Some((op @ Operation::DioRead { .. }, begin)) = running {
+                // of the syscall).
+                let Some((op @ Operation::DioRead { .. }, begin)) = running else { continue };
+                if attached {
                     items.push(Item {
                         effect: Effect::Wrote { ino, lblk: index, token, part: PagePart::Whole },
                         begin,
@@ -389,18 +443,58 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                         actor: event.actor,
                         op,
                     });
+                    continue;
+                }
+                // Truncation (truncate, punch, collapse, insert) or a direct write's
+                // invalidation removed the page meanwhile: the pin keeps the frame, not its
+                // place in the file. The DMA lands in the frame, and a read(2) that looked the
+                // page up before the removal copies it (truncate_inode_page leaves the frame to
+                // its references): serially, the DMA took effect before the removal, and only
+                // readers of that frame can have seen it (`Effect::Ghost`; its remover is found
+                // once the history is complete). A DMA into a page nobody removed is no
+                // ghost: the page is still the file's, it is attached.
+                if let Some(&(_, removed_at, remover)) = removals.iter().rev().find(|r| r.0 == page) {
+                    ghosts.push((token, remover, removed_at));
+                    let effect = Effect::Ghost { ino, lblk: index, token, frame: page, until: usize::MAX };
+                    items.push(Item { effect, begin, end: at, actor: event.actor, op });
                 }
             }
-            Change::UserRead { ino, index, token, .. } => match running {
+            Change::PageDeleted { ino, index, page, .. } | Change::InvalidateBusy { ino, index, page } => {
+                if matches!(event.change, Change::PageDeleted { .. }) {
+                    removals.push((page, at, event.actor));
+                }
+                // An asynchronous direct write returned at submission, and its data is on disk
+                // at its bio's completion; a page cached (or mapped) before it keeps the old data
+                // until the completion invalidates its range (dio_complete, iomap_dio_complete
+                // since 4.14: `dio_write_post_invalidate = "at_completion"`), so a load or
+                // read(2) in between legally sees the old data: the write's page may take
+                // effect anywhere up to that invalidation. (Where the policy invalidates only
+                // before the IO, nothing does after it: the page keeps the old data, which the
+                // end state shows.)
+                if event.function == "invalidate_complete_page2"
+                    && let Some(&(_, begin)) = completing.iter().find(|&&(a, _)| a == event.actor)
+                {
+                    let per = per_page(ino);
+                    for item in items.iter_mut().filter(|i: &&mut Item| {
+                        i.actor == event.actor
+                            && i.begin == begin
+                            && matches!(i.op, Operation::DioWrite { .. })
+                            && matches!(i.effect, Effect::Wrote { ino: i_ino, lblk, .. } if i_ino == ino && lblk / per == index)
+                    }) {
+                        item.end = item.end.max(at);
+                    }
+                }
+            }
+            Change::UserRead { ino, index, token, from, .. } => match running {
                 // A load reads through its PTE in one step.
                 Some((op @ Operation::Load { .. }, _)) => {
-                    items.push(point(Effect::Saw { ino, lblk: index, token }, op))
+                    items.push(point(Effect::Saw { ino, lblk: index, token, frame: frame_of(from) }, op))
                 }
                 // read(2) copies from a page it looked up earlier and holds a reference to; the
                 // page may have been truncated since, so what it returns may be from any time
                 // between the start of the syscall and the copy.
                 Some((op @ (Operation::Read { .. } | Operation::DioRead { .. }), begin)) => items.push(Item {
-                    effect: Effect::Saw { ino, lblk: index, token },
+                    effect: Effect::Saw { ino, lblk: index, token, frame: frame_of(from) },
                     begin,
                     end: at,
                     actor: event.actor,
@@ -411,7 +505,59 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
             _ => {}
         }
     }
+    // Each ghost precedes its remover's item for that page, and its window closes with that
+    // item's (any order that places it earlier is allowed). A remover without such an item
+    // (none of the operations above) leaves the DMA without effect, as Linux drops the frame.
+    for (token, remover, removed_at) in ghosts {
+        let Some(ghost) = items.iter().position(|i| matches!(i.effect, Effect::Ghost { token: t, .. } if t == token))
+        else {
+            continue;
+        };
+        let Effect::Ghost { ino, lblk, .. } = items[ghost].effect else { unreachable!() };
+        let per = per_page(ino);
+        let removes = |effect: Effect| match effect {
+            Effect::Truncate { ino: i, .. } | Effect::Collapse { ino: i, .. } | Effect::Insert { ino: i, .. } => {
+                i == ino
+            }
+            Effect::Punch { ino: i, page, pages, .. } => i == ino && (page..page + pages).contains(&lblk),
+            Effect::Wrote { ino: i, lblk: l, .. } => i == ino && l / per == lblk / per,
+            _ => false,
+        };
+        let found = items
+            .iter()
+            .position(|i| i.actor == remover && i.begin <= removed_at && removed_at <= i.end && removes(i.effect));
+        match found {
+            Some(until) => {
+                let end = items[until].end;
+                let item = &mut items[ghost];
+                item.effect = match item.effect {
+                    Effect::Ghost { ino, lblk, token, frame, .. } => Effect::Ghost { ino, lblk, token, frame, until },
+                    effect => effect,
+                };
+                item.end = item.end.max(end);
+            }
+            None => {
+                items.remove(ghost);
+                for item in &mut items {
+                    if let Effect::Ghost { until, .. } = &mut item.effect
+                        && *until != usize::MAX
+                        && *until > ghost
+                    {
+                        *until -= 1;
+                    }
+                }
+            }
+        }
+    }
     items
+}
+
+/// The page-cache page a user read copied from, if it copied from one.
+fn frame_of(from: ReadFrom) -> Option<PageId> {
+    match from {
+        ReadFrom::Page(page) => Some(page),
+        ReadFrom::Block(_) | ReadFrom::Zeroes => None,
+    }
 }
 
 /// Which question a search answers.
@@ -423,10 +569,31 @@ enum Strictness {
     Everything,
 }
 
-/// Applies one item to the reference files. Returns false if what it observed is impossible
-/// at this point of the serial order.
-fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
+/// Applies item `index` of the history to the reference files. Returns false if what it
+/// observed is impossible at this point of the serial order.
+fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictness) -> bool {
+    // The ghosts this item's page removal ends: the page holds again what it held before, unless
+    // something overwrote it since.
+    for f in files.iter_mut().filter(|f| !f.ghosts.is_empty()) {
+        let RefFile { pages, ghosts, .. } = f;
+        ghosts.retain(|g| {
+            if g.until != index {
+                return true;
+            }
+            if pages[g.lblk as usize] == g.token {
+                pages[g.lblk as usize] = g.before;
+            }
+            false
+        });
+    }
     match item.effect {
+        Effect::Ghost { ino, lblk, token, frame, until } => {
+            let f = &mut files[ino as usize];
+            let before = f.pages[lblk as usize];
+            f.ghosts.push(Ghost { lblk, token, before, frame, until });
+            f.pages[lblk as usize] = token;
+            true
+        }
         Effect::Wrote { ino, lblk, token, part } => {
             let f = &mut files[ino as usize];
             // A store (or a read's copy or a direct read's DMA into a mapping) lands inside EOF, or past a size
@@ -447,8 +614,15 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
             f.pages[lblk as usize] = f.pages[lblk as usize].overlay(part, token);
             true
         }
-        Effect::Saw { ino, lblk, token } => {
+        Effect::Saw { ino, lblk, token, frame } => {
             let f = &files[ino as usize];
+            // A ghost shows only in its frame; a reader of another page (looked up after the
+            // removal, or from the disk) sees what the file held.
+            let held = f.pages[lblk as usize];
+            let held = match f.ghosts.iter().find(|g| g.lblk == lblk && g.token == held) {
+                Some(g) if frame != Some(g.frame) => g.before,
+                _ => held,
+            };
             // Content only: whether an access past EOF could happen at all is the mapping and
             // SIGBUS business of other checks; a load through a PTE that truncate has not zapped
             // yet legally sees the old data after i_size shrank. The tail of the page that
@@ -456,9 +630,7 @@ fn apply(files: &mut [RefFile], item: &Item, strictness: Strictness) -> bool {
             // this file at that block (judged when EOF moves past it, not here).
             let tail_data = matches!(token, Token::Zero)
                 || matches!(token, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && write > 0);
-            strictness == Strictness::WrittenDataOnly
-                || f.pages[lblk as usize] == token
-                || (f.in_eof_page_tail(lblk) && tail_data)
+            strictness == Strictness::WrittenDataOnly || held == token || (f.in_eof_page_tail(lblk) && tail_data)
         }
         Effect::Sigbus { ino, lblk } => lblk >= files[ino as usize].size,
         Effect::Grow { ino, size } => {
@@ -686,9 +858,11 @@ fn check(
     // decides as before, so the verdict does not depend on this shortcut.
     // It costs one node per item placed.
     let mut files = initial.to_vec();
-    let placed = order.iter().take_while(|&&i| apply(&mut files, &history[i], strictness)).count();
+    let placed = order.iter().take_while(|&&i| apply(&mut files, &history[i], i, strictness)).count();
     *nodes += placed as u64;
-    if placed == order.len() && first_mismatch(&files, actual, strictness).is_none() {
+    // The natural order may place a ghost after its remover, which the search does not allow.
+    let ghosts = history.iter().any(|i| matches!(i.effect, Effect::Ghost { .. }));
+    if !ghosts && placed == order.len() && first_mismatch(&files, actual, strictness).is_none() {
         return Judgement::Explained;
     }
     match search(&order, history, initial, actual, strictness, nodes_max, nodes) {
@@ -723,9 +897,9 @@ fn explain(
     let mut outcome = None;
     for &i in order {
         let item = &history[i];
-        if !apply(&mut files, item, strictness) {
+        if !apply(&mut files, item, i, strictness) {
             match item.effect {
-                Effect::Saw { ino, lblk, token } if read.is_none() => read = Some((item.actor, ino, lblk, token)),
+                Effect::Saw { ino, lblk, token, .. } if read.is_none() => read = Some((item.actor, ino, lblk, token)),
                 Effect::Saw { .. } => {}
                 _ if outcome.is_none() => outcome = Some((item.actor, item.op)),
                 _ => {}
@@ -797,6 +971,15 @@ fn search(
                 successors[j].push(i);
             }
         }
+        // A ghost comes before its remover's item (real time never orders them the other way:
+        // the removal came after the DMA's syscall began).
+        if let Effect::Ghost { until, .. } = item.effect
+            && until < n
+            && history[until].end >= item.begin
+        {
+            waiting[until] += 1;
+            successors[i].push(until);
+        }
     }
     let mut placed = vec![0u64; n.div_ceil(64)];
     let mut failed: std::collections::BTreeSet<(Vec<u64>, Vec<RefFile>)> = std::collections::BTreeSet::new();
@@ -818,7 +1001,7 @@ fn search(
                     continue;
                 }
                 let mut files = top.files.clone();
-                if !apply(&mut files, &history[candidate], strictness) {
+                if !apply(&mut files, &history[candidate], candidate, strictness) {
                     continue;
                 }
                 placed[candidate / 64] |= 1 << (candidate % 64);
@@ -861,7 +1044,7 @@ mod tests {
     fn file(size: Lblk, data: &[Token]) -> RefFile {
         let mut pages = vec![Token::Zero; FILE_PAGES_MAX as usize];
         pages[..data.len()].copy_from_slice(data);
-        RefFile { size, pages, zap_pending_from: None, blocks_per_page: 1 }
+        RefFile { size, pages, zap_pending_from: None, blocks_per_page: 1, ghosts: Vec::new() }
     }
 
     /// A file that ends shorter than the reference, with zeroes everywhere: the message names
@@ -893,7 +1076,7 @@ mod tests {
 
     fn saw(lblk: Lblk, token: Token, begin: usize, end: usize) -> Item {
         Item {
-            effect: Effect::Saw { ino: 0, lblk, token },
+            effect: Effect::Saw { ino: 0, lblk, token, frame: None },
             begin,
             end,
             actor: 0,
@@ -1022,17 +1205,24 @@ mod tests {
     /// A load that sees a page cached before a synchronous direct write, after the write's bio
     /// completed but before the write invalidated the page and returned, saw the old data
     /// legally (the order load-then-write explains it); the same load after the write returned
-    /// is stale (audit C of December 2026).
+    /// is stale (audit C of December 2026). The same holds for an asynchronous write that the
+    /// syscall waited for (its bio completed before the return: an extending or unaligned one).
     #[test]
     fn a_load_of_a_cached_page_during_a_direct_write_may_see_the_old_data() {
-        use racesim_kernel::event::{Outcome, ReadFrom, ReadPath};
+        for asynchronous in [false, true] {
+            a_load_during_a_direct_write(asynchronous);
+        }
+    }
+
+    fn a_load_during_a_direct_write(asynchronous: bool) {
+        use racesim_kernel::event::{Outcome, ReadPath};
         use racesim_kernel::{Event, UserBuffer, WriteEnds};
         let dio = Operation::DioWrite {
             file: 0,
             page: 1,
             pages: 1,
             buffer: UserBuffer::Anonymous,
-            asynchronous: false,
+            asynchronous,
             ends: WriteEnds::default(),
         };
         let load = Operation::Load { file: 0, page: 1 };
@@ -1067,7 +1257,11 @@ mod tests {
             }
             let history = history(&initial, &ops, &log);
             let judgement = check_stale_data(&initial, &history, &end, &mut 0);
-            assert_eq!(matches!(judgement, Judgement::Explained), explained, "before return: {load_before_return}");
+            assert_eq!(
+                matches!(judgement, Judgement::Explained),
+                explained,
+                "asynchronous: {asynchronous}, before return: {load_before_return}"
+            );
         }
     }
 
@@ -1092,6 +1286,162 @@ mod tests {
             ];
             let writes = history(&[], &ops, &log).iter().filter(|i| matches!(i.effect, Effect::Wrote { .. })).count();
             assert_eq!(writes, usize::from(attached), "attached: {attached}");
+        }
+    }
+
+    /// A log of a read(2) of ino0:`lblk` (actor 0), a direct read of ino1:0 into ino0's mapping
+    /// at `lblk` (actor 1) and `remover` (actor 2), whose truncation removed the pinned page#7
+    /// before the DMA landed in it. The reader copied what the DMA put there from page-cache page
+    /// `frame`; it began first, or after the remover returned (`read_after_removal`).
+    fn ghost_log(
+        lblk: Lblk,
+        remover: Operation,
+        frame: PageId,
+        read_after_removal: bool,
+    ) -> (Vec<crate::OpInfo>, Vec<Event>) {
+        use racesim_kernel::UserBuffer;
+        use racesim_kernel::event::{Outcome, ReadPath};
+        let read = Operation::Read { file: 0, page: lblk, pages: 1, buffer: UserBuffer::Anonymous };
+        let dio = Operation::DioRead { file: 1, page: 0, pages: 1, buffer: UserBuffer::Mapped { file: 0, page: lblk } };
+        let ops = vec![
+            crate::OpInfo { actor: 0, op_index: 0, op: read, write: 1 },
+            crate::OpInfo { actor: 1, op_index: 0, op: dio, write: 2 },
+            crate::OpInfo { actor: 2, op_index: 0, op: remover, write: 3 },
+        ];
+        let ghost = Token::Data { ino: 0, lblk, write: 2 };
+        let ev = |actor, function, change| Event { actor, function, change };
+        let read_begins = ev(0, "read", Change::OpBegin { op: 0 });
+        let mut log = vec![
+            ev(1, "dio_read", Change::OpBegin { op: 0 }),
+            ev(2, "remover", Change::OpBegin { op: 0 }),
+            ev(2, "truncate_inode_page", Change::PageDeleted { ino: 0, index: lblk, page: 7, dirty_discarded: false }),
+            ev(
+                1,
+                "dio_bio_end_io",
+                Change::DmaIntoPage { attached: false, ino: 0, index: lblk, page: 7, token: ghost },
+            ),
+            ev(1, "dio_read", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) }),
+            ev(2, "remover", Change::OpEnd { op: 0, outcome: Outcome::Ok }),
+        ];
+        if read_after_removal {
+            log.push(read_begins);
+        } else {
+            log.insert(0, read_begins);
+        }
+        let path = ReadPath::ReadSyscall;
+        log.push(ev(
+            0,
+            "copy_to_user",
+            Change::UserRead { ino: 0, index: lblk, token: ghost, path, from: ReadFrom::Page(frame) },
+        ));
+        log.push(ev(0, "read", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) }));
+        (ops, log)
+    }
+
+    /// A direct read's DMA into a page that a punch removed after the read pinned it lands in
+    /// the frame, which a read(2) that looked the page up before the removal still holds and
+    /// copies (audit R1 of December 2026: a false stale_data). The order DMA, read, punch
+    /// explains it; a reader of another page (looked up after the removal), or one that began
+    /// after the punch returned, cannot have seen it; and the DMA's data is gone from the file.
+    #[test]
+    fn a_dma_into_a_removed_page_is_seen_only_through_its_frame() {
+        let punch = Operation::PunchHole { file: 0, page: 1, pages: 1 };
+        let d0 = Token::Data { ino: 0, lblk: 0, write: 0 };
+        let old = Token::Data { ino: 0, lblk: 1, write: 0 };
+        let ghost = Token::Data { ino: 0, lblk: 1, write: 2 };
+        let initial = [file(2, &[d0, old]), file(1, &[])];
+        let punched = [file(2, &[d0]), file(1, &[])];
+        for (frame, read_after_removal, explained) in [(7, false, true), (8, false, false), (7, true, false)] {
+            let (ops, log) = ghost_log(1, punch, frame, read_after_removal);
+            let history = history(&initial, &ops, &log);
+            let judgement = check_stale_data(&initial, &history, &punched, &mut 0);
+            assert_eq!(
+                matches!(judgement, Judgement::Explained),
+                explained,
+                "frame {frame}, late: {read_after_removal}"
+            );
+        }
+        // The data does not survive the removal.
+        let (ops, log) = ghost_log(1, punch, 7, false);
+        let history = history(&initial, &ops, &log);
+        let kept = [file(2, &[d0, ghost]), file(1, &[])];
+        assert!(matches!(check_stale_data(&initial, &history, &kept, &mut 0), Judgement::Unexplained(_)));
+    }
+
+    /// A collapse that removed the pinned page shifts the file's data, not the DMA's: the
+    /// DMA's data is dropped with the frame, what the page held before moves down.
+    #[test]
+    fn a_dma_into_a_page_a_collapse_removed_does_not_move_with_the_file() {
+        let collapse = Operation::CollapseRange { file: 0, page: 0, pages: 1 };
+        let x = |lblk| Token::Data { ino: 0, lblk, write: 0 };
+        let initial = [file(3, &[x(0), x(1), x(2)]), file(1, &[])];
+        let collapsed = [file(2, &[x(1), x(2)]), file(1, &[])];
+        let (ops, log) = ghost_log(2, collapse, 7, false);
+        let history = history(&initial, &ops, &log);
+        assert!(matches!(check_lost_write(&initial, &history, &collapsed, &mut 0), Judgement::Explained));
+        assert!(matches!(check_stale_data(&initial, &history, &collapsed, &mut 0), Judgement::Explained));
+    }
+
+    /// An asynchronous direct write returns at submission; a page cached before it keeps the
+    /// old data until its completion invalidates the range after the bio (iomap_dio_complete,
+    /// dio_complete since 4.14). A load in between saw the old data legally (audit R2 of
+    /// December 2026: a false stale_data under invalidate_lock and xfs-5.3); a load after the
+    /// invalidation did not.
+    #[test]
+    fn a_load_before_an_asynchronous_direct_writes_invalidation_may_see_the_old_data() {
+        use racesim_kernel::event::{Outcome, ReadPath};
+        use racesim_kernel::{UserBuffer, WriteEnds};
+        let dio = Operation::DioWrite {
+            file: 0,
+            page: 1,
+            pages: 1,
+            buffer: UserBuffer::Anonymous,
+            asynchronous: true,
+            ends: WriteEnds::default(),
+        };
+        let load = Operation::Load { file: 0, page: 1 };
+        let ops = [
+            crate::OpInfo { actor: 0, op_index: 0, op: dio, write: 1 },
+            crate::OpInfo { actor: 1, op_index: 0, op: load, write: 2 },
+        ];
+        let old = Token::Data { ino: 0, lblk: 1, write: 0 };
+        let written = Token::Data { ino: 0, lblk: 1, write: 1 };
+        let ev = |actor, function, change| Event { actor, function, change };
+        let saw_old =
+            Change::UserRead { ino: 0, index: 1, token: old, path: ReadPath::MmapLoad, from: ReadFrom::Page(0) };
+        let load_ops = [
+            ev(1, "load", Change::OpBegin { op: 0 }),
+            ev(1, "load", saw_old),
+            ev(1, "load", Change::OpEnd { op: 0, outcome: Outcome::Ok }),
+        ];
+        let invalidated = ev(
+            0,
+            "invalidate_complete_page2",
+            Change::PageDeleted { ino: 0, index: 1, page: 0, dirty_discarded: false },
+        );
+        let d0 = Token::Data { ino: 0, lblk: 0, write: 0 };
+        let initial = [file(2, &[d0, old])];
+        let end = [file(2, &[d0, written])];
+        for (load_before_invalidation, explained) in [(true, true), (false, false)] {
+            let mut log = vec![
+                ev(0, "dio_write", Change::OpBegin { op: 0 }),
+                ev(0, "dio_write", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) }),
+                ev(0, "dio_bio_end_io", Change::DiskWrite { pblk: 1, ino: 0, lblk: 1, token: written, page: None }),
+            ];
+            if load_before_invalidation {
+                log.extend(load_ops);
+                log.push(invalidated);
+            } else {
+                log.push(invalidated);
+                log.extend(load_ops);
+            }
+            let history = history(&initial, &ops, &log);
+            let judgement = check_stale_data(&initial, &history, &end, &mut 0);
+            assert_eq!(
+                matches!(judgement, Judgement::Explained),
+                explained,
+                "before the invalidation: {load_before_invalidation}"
+            );
         }
     }
 

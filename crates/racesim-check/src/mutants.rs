@@ -29,7 +29,9 @@ use crate::{Case, CaseKind};
 use racesim_explore::{ExploreConfig, StrategyKind};
 use racesim_kernel::Policy;
 use racesim_kernel::placement::{LockName, Mode, Placement, RangeSpec};
-use racesim_kernel::policy::{BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePostInvalidate, IsizeExtended};
+use racesim_kernel::policy::{
+    BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePostInvalidate, IsizeExtended, TruncateUpZero,
+};
 use racesim_scenario::{Expect, Scenario};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -76,7 +78,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 13] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 14] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -110,6 +112,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 13] = [
         "90a8020278c1: the page straddling the old EOF is write-protected when i_size grows (blocks smaller than a page)",
     ),
     (
+        "truncate_up_zero_eof",
+        "ext4_block_truncate_page",
+        "none",
+        "Foster 2024-09-19: ext4 truncate up zeroes the old EOF block past an EOF inside it",
+    ),
+    (
         "dio_unaligned",
         "wait_before_and_after",
         "wait_before",
@@ -136,6 +144,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "buffered_write_map" => policy.buffered_write_map.name().to_string(),
         "pagecache_isize_extended" => policy.pagecache_isize_extended.name().to_string(),
         "dio_unaligned" => policy.dio_unaligned.name().to_string(),
+        "truncate_up_zero_eof" => policy.truncate_up_zero_eof.name().to_string(),
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }
@@ -155,6 +164,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "buffered_write_map" => policy.buffered_write_map = BufferedWriteMap::Iomap,
         "pagecache_isize_extended" => policy.pagecache_isize_extended = IsizeExtended::None,
         "dio_unaligned" => policy.dio_unaligned = DioUnaligned::WaitBefore,
+        "truncate_up_zero_eof" => policy.truncate_up_zero_eof = TruncateUpZero::None,
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }

@@ -980,11 +980,16 @@ fn an_eof_inside_a_block_is_refused_where_it_is_not_modelled() {
          ]\n\n[[actor]]\nname = \"b\"\nops = [\n  {{ op = \"write\", file = \"data\", page = 2, pages = 1 }},\n]\n"
     );
     assert_bad_scenario("halfwrite", &write, 17, "'write' is not modelled on a file that a truncate leaves with EOF");
-    let read = format!(
+    let punch = format!(
         "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [\n  {{ op = \"truncate\", file = \"data\", size = 1, half = true }},\n\
-         {{ op = \"read\", file = \"data\", page = 1, pages = 1 }},\n]\n"
+         {{ op = \"punch_hole\", file = \"data\", page = 1, pages = 1 }},\n]\n"
     );
-    assert_bad_scenario("halfread", &read, 12, "'read' is not modelled on a file that a truncate leaves with EOF");
+    assert_bad_scenario(
+        "halfpunch",
+        &punch,
+        12,
+        "'punch_hole' is not modelled on a file that a truncate leaves with EOF",
+    );
     let misplaced = format!(
         "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [\n  {{ op = \"load\", file = \"data\", page = 1, half = true }},\n]\n"
     );

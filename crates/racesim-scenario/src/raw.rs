@@ -1187,13 +1187,26 @@ fn write_ends(cx: &Ctx, raw: &RawOp, pages: Lblk) -> Result<WriteEnds, ScenarioE
 /// The operations modelled on a file that a truncate may leave with EOF half-way into a block
 /// (docs/model.md, "An EOF inside a block"): the others would read or change the block that
 /// straddles EOF through paths that still take EOF on a block boundary.
-const HALF_EOF_OPERATIONS: &[&str] =
-    &["mmap", "munmap", "load", "store", "truncate", "readahead", "writeback", "fsync", "msync", "reclaim", "mlock"];
+const HALF_EOF_OPERATIONS: &[&str] = &[
+    "mmap",
+    "munmap",
+    "load",
+    "store",
+    "read",
+    "truncate",
+    "readahead",
+    "writeback",
+    "fsync",
+    "msync",
+    "reclaim",
+    "mlock",
+];
 
 /// Refuses, on a file some `truncate` with `half = true` names, every operation the model does
-/// not take that EOF into account for (write(2) and read(2), which would extend the file from,
-/// or stop a copy at, the middle of a block; direct IO; the fallocate family; journal commits
-/// and crashes, whose on-disk size counts blocks), and initial unwritten extents.
+/// not take that EOF into account for (write(2), which would extend the file from the middle of
+/// a block; direct IO; the fallocate family; journal commits and crashes, whose on-disk size
+/// counts blocks), a user buffer mapped from it (and, for read(2), into it: its short copy is
+/// modelled into anonymous memory), and initial unwritten extents.
 fn operations_beside_half_eof(
     cx: &Ctx,
     raw: &[Spanned<RawActor>],
@@ -1218,7 +1231,19 @@ fn operations_beside_half_eof(
                 _ => UserBuffer::Anonymous,
             };
             let in_buffer = matches!(buffer, UserBuffer::Mapped { file, .. } if half_eof(file));
-            let touches_half_file = half_eof(op.file()) || in_buffer;
+            // read(2) of such a file into a mapping: the short copy at EOF is modelled into
+            // anonymous memory only.
+            let read_into_mapping =
+                matches!(*op, Operation::Read { file, buffer: UserBuffer::Mapped { .. }, .. } if half_eof(file));
+            let touches_half_file = half_eof(op.file()) || in_buffer || read_into_mapping;
+            if read_into_mapping {
+                return Err(cx.error(
+                    raw_op.span(),
+                    "read: a read of a file that a truncate leaves with EOF half-way into a block (half = true) \
+                     into a mapping (into_mmap) is not modelled; into anonymous memory it is (docs/model.md, \
+                     \"An EOF inside a block\")",
+                ));
+            }
             if touches_half_file && !HALF_EOF_OPERATIONS.contains(&name) {
                 return Err(cx.error(
                     raw_op.span(),

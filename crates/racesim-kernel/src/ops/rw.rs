@@ -1033,6 +1033,15 @@ impl<C: Cpu> Task<'_, C> {
                     return CopyAttempt::BeyondEof;
                 }
                 let token = m.kernel.page(page).content;
+                // EOF half-way into this block: the copy stops there ("end_offset =
+                // min_t(loff_t, isize, ...)"), a short read; the user buffer past it keeps its
+                // zeroes (anonymous memory: a mapped buffer is refused on such a file).
+                let inode = m.kernel.inode(file);
+                let token = if inode.eof_half && index + 1 == inode.i_size && target.is_none() {
+                    token.overlay(crate::types::PagePart::Tail, Token::Zero)
+                } else {
+                    token
+                };
                 let read = Change::UserRead {
                     ino: file,
                     index,

@@ -30,7 +30,7 @@ use racesim_explore::{ExploreConfig, StrategyKind};
 use racesim_kernel::Policy;
 use racesim_kernel::placement::{LockName, Mode, Placement, RangeSpec};
 use racesim_kernel::policy::{
-    BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePostInvalidate, IsizeExtended, RangeFlush,
+    BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePostInvalidate, IsizeExtended, RangeFlush, TruncateUpZero,
 };
 use racesim_scenario::{Expect, Scenario};
 use std::path::Path;
@@ -78,7 +78,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 15] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 16] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -110,6 +110,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 15] = [
         "write_protect",
         "none",
         "90a8020278c1: the page straddling the old EOF is write-protected when i_size grows (blocks smaller than a page)",
+    ),
+    (
+        "truncate_up_zero_eof",
+        "ext4_block_truncate_page",
+        "none",
+        "Foster 2024-09-19: ext4 truncate up zeroes the old EOF block past an EOF inside it",
     ),
     (
         "dio_unaligned",
@@ -152,6 +158,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "dio_unaligned" => policy.dio_unaligned.name().to_string(),
         "punch_hole_flush" => policy.punch_hole_flush.name().to_string(),
         "zero_range_flush" => policy.zero_range_flush.name().to_string(),
+        "truncate_up_zero_eof" => policy.truncate_up_zero_eof.name().to_string(),
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }
@@ -173,6 +180,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "dio_unaligned" => policy.dio_unaligned = DioUnaligned::WaitBefore,
         "punch_hole_flush" => policy.punch_hole_flush = RangeFlush::None,
         "zero_range_flush" => policy.zero_range_flush = RangeFlush::None,
+        "truncate_up_zero_eof" => policy.truncate_up_zero_eof = TruncateUpZero::None,
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }

@@ -1016,3 +1016,36 @@ fn a_policy_file_without_the_punch_flush_warns_and_keeps_its_meaning() {
     assert_eq!(said.status.code(), Some(0), "{}{}", stdout(&said), stderr(&said));
     assert!(!stderr(&said).contains("punch_hole_flush"), "{}", stderr(&said));
 }
+
+/// An EOF inside a block (`half = true`) is modelled for files whose block is the page, beside
+/// the operations that take it into account: the rest is refused where it is written.
+#[test]
+fn an_eof_inside_a_block_is_refused_where_it_is_not_modelled() {
+    let subpage = "format = 1\nname = \"t\"\n\n[[file]]\nname = \"data\"\npages = 1\nblock_size = 1024\n\n\
+                   [[actor]]\nname = \"a\"\nops = [\n  { op = \"truncate\", file = \"data\", blocks = 2, half = true },\n]\n";
+    assert_bad_scenario(
+        "halfsubpage",
+        subpage,
+        12,
+        "an EOF half-way into a block (half = true) is not modelled for 'data': its blocks are smaller than a page",
+    );
+    let write = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [\n  {{ op = \"truncate\", file = \"data\", size = 1, half = true }},\n\
+         ]\n\n[[actor]]\nname = \"b\"\nops = [\n  {{ op = \"write\", file = \"data\", page = 2, pages = 1 }},\n]\n"
+    );
+    assert_bad_scenario("halfwrite", &write, 17, "'write' is not modelled on a file that a truncate leaves with EOF");
+    let punch = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [\n  {{ op = \"truncate\", file = \"data\", size = 1, half = true }},\n\
+         {{ op = \"punch_hole\", file = \"data\", page = 1, pages = 1 }},\n]\n"
+    );
+    assert_bad_scenario(
+        "halfpunch",
+        &punch,
+        12,
+        "'punch_hole' is not modelled on a file that a truncate leaves with EOF",
+    );
+    let misplaced = format!(
+        "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [\n  {{ op = \"load\", file = \"data\", page = 1, half = true }},\n]\n"
+    );
+    assert_bad_scenario("halfload", &misplaced, 11, "'half' is not a field of load; only truncate take it");
+}

@@ -130,6 +130,7 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // a PTE made writable before i_size grew is dropped at writeback (before 90a8020278c1),
         // whether truncate up or an extending write(2) grew it.
         (Oracle::StaleData, "eof_tail_truncate_up", "invalidate_lock", "invalidate_lock_zero_eof"),
+        (Oracle::StaleData, "eof_mid_block_truncate_up", "invalidate_lock", "invalidate_lock_zero_eof_block"),
         (Oracle::LostWrite, "isize_extended_mkwrite", "legacy_3_17", "legacy"),
         (Oracle::LostWrite, "isize_extended_write", "legacy_3_17", "legacy"),
         // A write ending part-way into a block, with the map it cached gone stale (xfs/559).

@@ -154,6 +154,15 @@ pub enum Change {
         first: Lblk,
         end: Lblk,
     },
+    /// The tail half of block `lblk` of `ino`, the block that straddles EOF (EOF half-way into
+    /// it), zeroed in `page` (a file whose block is the page): truncate's partial page,
+    /// `ext4_block_truncate_page` / `iomap_truncate_page` / `block_truncate_page`, the zeroing of
+    /// the old EOF block when the file grows, and writeback's `zero_user_segment` from `i_size`.
+    TailZeroed {
+        ino: Ino,
+        lblk: Lblk,
+        page: PageId,
+    },
     /// `page_mkclean` outside writeback (`pagecache_isize_extended`): `count` PTEs of the page
     /// made read-only and clean; the page's own dirty bit is left to the caller.
     PtesWriteProtected {
@@ -307,6 +316,8 @@ pub enum Change {
     ISizeSet {
         ino: Ino,
         i_size: Lblk,
+        /// EOF lies half-way into block `i_size - 1` ([`crate::state::Inode::eof_half`]).
+        half: bool,
     },
     CopyFailed {
         ino: Ino,
@@ -639,7 +650,13 @@ impl Change {
             Change::ExtentsShifted { ino, from, by } => {
                 format!("shifts extents of {} from {from} left by {by}", file(ino))
             }
-            Change::ISizeSet { ino, i_size } => format!("i_size of {} = {i_size}", file(ino)),
+            Change::ISizeSet { ino, i_size, half: false } => format!("i_size of {} = {i_size}", file(ino)),
+            Change::ISizeSet { ino, i_size, half: true } => {
+                format!("i_size of {} = {}.5 (EOF half-way into block {})", file(ino), i_size - 1, i_size - 1)
+            }
+            Change::TailZeroed { ino, lblk, page } => {
+                format!("zeroes the second half of {}:{lblk} (past EOF) in page#{page}", file(ino))
+            }
             Change::CopyFailed { ino, index } => format!("copy from user fails at {}:{index}", file(ino)),
             Change::DioWait { ino } => format!("no direct IO in flight on {}", file(ino)),
             Change::DioreadLockSet { ino, set: true } => {
@@ -732,6 +749,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "block_invalidatepage",
     "block_page_mkwrite",
     "block_read_full_page",
+    "block_truncate_page",
     "block_write_end",
     "block_write_full_page",
     "clear_page_dirty_for_io",
@@ -758,6 +776,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "end_page_writeback",
     "ext4_alloc_file_blocks",
     "ext4_bio_write_page",
+    "ext4_block_truncate_page",
     "ext4_collapse_range",
     "ext4_da_map_blocks",
     "ext4_ext_remove_space",
@@ -822,9 +841,11 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "invalidate_complete_page2",
     "invalidate_inode_pages2_range",
     "iomap_block_needs_zeroing",
+    "iomap_truncate_page",
     "iomap_write_begin",
     "iomap_write_delalloc_release",
     "iomap_write_delalloc_scan",
+    "iomap_zero_range",
     "iov_iter_copy_from_user_atomic",
     "jbd2_journal_begin_ordered_truncate",
     "jbd2_journal_commit_transaction",
@@ -891,6 +912,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "writeback",
     "xfs_bmap_punch_delalloc_range",
     "xfs_buffered_write_iomap_begin",
+    "xfs_zero_eof",
     "zero_range",
 ];
 
@@ -1074,6 +1096,10 @@ impl Change {
             // Zeroing blocks of a page that may be mapped: ordered against loads and stores
             // through any PTE (theirs name a block, not the page).
             Change::BlocksZeroed { page, .. } => out.extend([write(Page(page)), write(AllPtes)]),
+            // The same, and the zeroing was decided on `i_size` (writeback samples it).
+            Change::TailZeroed { ino, lblk, page } => {
+                out.extend([write(Page(page)), write(AllPtes), read(ISize(ino)), read(Extents(ino, one(lblk)))])
+            }
             Change::PageDirtied { page } | Change::PageCopied { page, .. } | Change::PageZeroed { page } => {
                 out.push(write(Page(page)))
             }

@@ -224,6 +224,75 @@ impl IsizeExtended {
     }
 }
 
+/// What truncate up does to the tail of the block that straddled the old EOF when that EOF lay
+/// inside a block (a file truncated to half a block: docs/model.md, "An EOF inside a block").
+/// The same choice names the function truncate down zeroes that tail with (every filesystem
+/// zeroes it there). Files whose EOF is on a block boundary never reach it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TruncateUpZero {
+    /// ext4 before Brian Foster's "ext4: partial zero eof block on unaligned inode size
+    /// extension" (linux-ext4, 2024-09-19, patch 1/2 of the series whose patch 2 is
+    /// `write_protect_and_zero`): `ext4_setattr` growing the file calls only
+    /// `pagecache_isize_extended`, which returns at once when the block is the page
+    /// (`bsize >= PAGE_SIZE`), so what a store put past the old EOF in the page's tail becomes
+    /// file data. Truncate down zeroes with `ext4_block_truncate_page` (from `ext4_truncate`,
+    /// "if (inode->i_size & (blocksize - 1))").
+    #[default]
+    None,
+    /// Foster's ext4 patch: `ext4_setattr` growing the file from an EOF inside a block calls
+    /// `ext4_block_truncate_page(handle, mapping, oldsize)` ("if (oldsize &
+    /// (inode->i_sb->s_blocksize - 1))"), which zeroes the old EOF block from the old EOF
+    /// through the page cache. Truncate down as `none`.
+    Ext4BlockTruncatePage,
+    /// XFS with buffer heads (4.x): `xfs_setattr_size` growing the file calls `xfs_zero_eof`,
+    /// whose `xfs_zero_last_block` zeroes the rest of the old EOF block through the page cache
+    /// (`xfs_iozero`) unless it is a hole. Truncate down zeroes with `block_truncate_page(
+    /// mapping, newsize, xfs_get_blocks)` after `truncate_setsize`.
+    XfsZeroEof,
+    /// XFS with iomap (4.8+): `xfs_setattr_size` calls `iomap_zero_range(oldsize, newsize -
+    /// oldsize)` growing the file, `iomap_truncate_page(newsize)` shrinking it; both zero through
+    /// the page cache and skip holes and unwritten extents.
+    IomapZeroRange,
+}
+
+impl TruncateUpZero {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TruncateUpZero::None => "none",
+            TruncateUpZero::Ext4BlockTruncatePage => "ext4_block_truncate_page",
+            TruncateUpZero::XfsZeroEof => "xfs_zero_eof",
+            TruncateUpZero::IomapZeroRange => "iomap_zero_range",
+        }
+    }
+
+    /// The function truncate down zeroes the tail of the new EOF block with.
+    pub fn truncate_down_function(self) -> &'static str {
+        match self {
+            TruncateUpZero::None | TruncateUpZero::Ext4BlockTruncatePage => "ext4_block_truncate_page",
+            TruncateUpZero::XfsZeroEof => "block_truncate_page",
+            TruncateUpZero::IomapZeroRange => "iomap_truncate_page",
+        }
+    }
+
+    /// The function truncate up zeroes the tail of the old EOF block with, if it does.
+    pub fn truncate_up_function(self) -> Option<&'static str> {
+        match self {
+            TruncateUpZero::None => None,
+            TruncateUpZero::Ext4BlockTruncatePage => Some("ext4_block_truncate_page"),
+            TruncateUpZero::XfsZeroEof => Some("xfs_zero_eof"),
+            TruncateUpZero::IomapZeroRange => Some("iomap_zero_range"),
+        }
+    }
+
+    /// Whether the zeroing leaves an unwritten extent alone (iomap's `iomap_zero_iter` skips
+    /// `IOMAP_HOLE` and `IOMAP_UNWRITTEN`; the buffer-head paths skip only holes).
+    pub fn skips_unwritten(self) -> bool {
+        self == TruncateUpZero::IomapZeroRange
+    }
+}
+
 /// How a direct write of part of a block (an "unaligned" direct write) is serialised against
 /// other direct IO to the file: the direct IO code zeroes the part of a new or unwritten block
 /// the write does not cover (`dio_zero_block`, `iomap_dio_zero`), so two such writes into the
@@ -395,6 +464,9 @@ pub struct Policy {
     /// What `pagecache_isize_extended` does to the page straddling the old EOF when `i_size`
     /// grows (files with blocks smaller than a page only).
     pub pagecache_isize_extended: IsizeExtended,
+    /// What truncate up does to the tail of a block that straddled the old EOF, and which
+    /// function truncate down zeroes such a tail with ([`TruncateUpZero`]).
+    pub truncate_up_zero_eof: TruncateUpZero,
     /// How a direct write of part of a block is serialised against other direct IO.
     pub dio_unaligned: DioUnaligned,
     /// Whether, and where, punch hole writes out the dirty pages of its range before evicting
@@ -469,6 +541,8 @@ pub struct PolicyWire {
     pub failed_write_cleanup: FailedWriteCleanup,
     #[serde(default)]
     pub pagecache_isize_extended: IsizeExtended,
+    #[serde(default)]
+    pub truncate_up_zero_eof: TruncateUpZero,
     #[serde(default)]
     pub dio_unaligned: DioUnaligned,
     #[serde(default)]
@@ -576,6 +650,7 @@ impl TryFrom<PolicyWire> for Policy {
             dax_break_layouts: w.dax_break_layouts,
             failed_write_cleanup: w.failed_write_cleanup,
             pagecache_isize_extended: w.pagecache_isize_extended,
+            truncate_up_zero_eof: w.truncate_up_zero_eof,
             dio_unaligned: w.dio_unaligned,
             punch_hole_flush: w.punch_hole_flush,
             zero_range_flush: w.zero_range_flush,
@@ -607,6 +682,7 @@ impl From<Policy> for PolicyWire {
             dax_break_layouts: p.dax_break_layouts,
             failed_write_cleanup: p.failed_write_cleanup,
             pagecache_isize_extended: p.pagecache_isize_extended,
+            truncate_up_zero_eof: p.truncate_up_zero_eof,
             dio_unaligned: p.dio_unaligned,
             punch_hole_flush: p.punch_hole_flush,
             zero_range_flush: p.zero_range_flush,

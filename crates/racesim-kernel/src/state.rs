@@ -39,6 +39,16 @@ pub struct Inode {
     /// `i_size`, in blocks ([`Inode::blocks_per_page`] of them to a page; in pages when that
     /// is 1, the default).
     pub i_size: Lblk,
+    /// EOF lies half-way into block `i_size - 1`: `i_size` above is rounded up to whole blocks
+    /// (the block that straddles EOF is inside it, as `i_size_read() + blocksize - 1 >> blkbits`
+    /// counts in Linux), and this says that block's tail half is past EOF. Set only by a
+    /// truncate to half a block (docs/model.md, "An EOF inside a block"); false everywhere else.
+    pub eof_half: bool,
+    /// A fact of the scenario, not state: some operation may leave EOF half-way into a block of
+    /// this file. Paths whose behaviour depends on [`Inode::eof_half`] (writeback's zeroing of
+    /// the straddling page) then declare their read of `i_size`; files without it keep their
+    /// steps and events.
+    pub eof_half_reachable: bool,
     /// Blocks per page: 1 (block size = page size, the default) or 2 or 4 (2 KiB or 1 KiB
     /// blocks on 4 KiB pages). Where it is above 1, every [`Lblk`] of the file (its block map,
     /// `i_size`, the data tokens, the operations' offsets and the events that name a block) is
@@ -205,6 +215,8 @@ impl Kernel {
         let ino = self.inodes.len() as Ino;
         let inode = Inode {
             i_size: 0,
+            eof_half: false,
+            eof_half_reachable: false,
             blocks_per_page: 1,
             dax,
             blocks: vec![Extent::Hole; FILE_PAGES_MAX as usize],
@@ -317,6 +329,8 @@ impl Kernel {
         for inode in &mut k.inodes {
             let Inode {
                 i_size: _,
+                eof_half: _,
+                eof_half_reachable: _,
                 blocks_per_page: _,
                 dax: _,
                 blocks: _,

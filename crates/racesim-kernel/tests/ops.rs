@@ -89,7 +89,7 @@ fn truncate_evicts_unmaps_and_frees_beyond_the_new_size() {
     run(&mut m, &policy, Operation::Load { file: ino, page: 3 }, 1);
     let page = m.kernel.inode(ino).cache[3].unwrap();
     let free_before = m.kernel.free_blocks.len();
-    run(&mut m, &policy, Operation::Truncate { file: ino, size: 2 }, 2);
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: false }, 2);
     assert_eq!(m.kernel.inode(ino).i_size, 2);
     assert_eq!(m.kernel.inode(ino).cache[3], None);
     assert!(!m.kernel.page(page).attached);
@@ -227,7 +227,7 @@ fn every_event_of_a_kernel_step_names_what_it_touched() {
             allocation: WriteAllocation::PerPage,
             ends: WriteEnds::default(),
         },
-        Operation::Truncate { file: ino, size: 1 },
+        Operation::Truncate { file: ino, size: 1, half: false },
     ]
     .into_iter()
     .enumerate()
@@ -250,7 +250,7 @@ fn the_state_is_comparable_and_hashable_and_runs_are_deterministic() {
     let once = || {
         let (mut m, ino) = machine(4);
         run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 1);
-        run(&mut m, &policy, Operation::Truncate { file: ino, size: 1 }, 2);
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 1, half: false }, 2);
         let mut h = DefaultHasher::new();
         m.kernel.hash(&mut h);
         (m.kernel, h.finish(), m.log)
@@ -469,7 +469,7 @@ fn truncate_inside_a_page_zeroes_its_tail_and_writeback_zeroes_past_eof() {
     assert!(m.kernel.page(page).bh.iter().all(|b| b.mapped.is_some()));
     // Truncate to 2 blocks: the page stays cached and mapped; its tail is zeroed, its buffers
     // there discarded, and blocks 2 and 3 freed.
-    run(&mut m, &policy, Operation::Truncate { file: ino, size: 2 }, 3);
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: false }, 3);
     let p = m.kernel.page(page);
     assert!(p.attached && pte(&m, ino, 0).is_some());
     assert_eq!(p.bh[1].content, Token::Data { ino, lblk: 1, write: 2 });
@@ -492,14 +492,14 @@ fn pagecache_isize_extended_write_protects_the_straddling_page_as_the_policy_say
         let mut policy = policy("legacy");
         policy.pagecache_isize_extended = what;
         let (mut m, ino) = machine_of_1k_blocks();
-        run(&mut m, &policy, Operation::Truncate { file: ino, size: 2 }, 1);
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: false }, 1);
         // page_mkwrite maps only the two blocks inside EOF.
         run(&mut m, &policy, Operation::Store { file: ino, page: 0 }, 2);
         let page = m.kernel.inode(ino).cache[0].unwrap();
         let mapped: Vec<bool> = m.kernel.page(page).bh.iter().map(|b| b.mapped.is_some()).collect();
         assert_eq!(mapped, [true, true, false, false]);
         assert!(pte(&m, ino, 0).unwrap().writable);
-        run(&mut m, &policy, Operation::Truncate { file: ino, size: 4 }, 3);
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 4, half: false }, 3);
         assert_eq!(pte(&m, ino, 0).unwrap().writable, writable_after, "{what:?}");
         assert!(m.kernel.page(page).dirty, "{what:?}: the dirty PTE's dirtiness stays with the page");
     }
@@ -553,7 +553,7 @@ fn an_extending_write_runs_pagecache_isize_extended_as_the_policy_says() {
         let mut policy = policy("legacy");
         policy.pagecache_isize_extended = what;
         let (mut m, ino) = machine_of_1k_blocks();
-        run(&mut m, &policy, Operation::Truncate { file: ino, size: 2 }, 1);
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: false }, 1);
         run(&mut m, &policy, Operation::Store { file: ino, page: 0 }, 2);
         assert!(pte(&m, ino, 0).unwrap().writable);
         let write = Operation::Write {
@@ -1050,7 +1050,7 @@ fn a_truncate_writes_out_past_the_new_size_when_the_inode_is_being_committed() {
             // A commit has locked the running transaction and not written its record yet.
             m.kernel.durable.locked_tid += 1;
         }
-        assert_eq!(run(&mut m, &policy, Operation::Truncate { file: ino, size: 1 }, 0), Outcome::Ok);
+        assert_eq!(run(&mut m, &policy, Operation::Truncate { file: ino, size: 1, half: false }, 0), Outcome::Ok);
         let checked =
             m.log.iter().any(|e| matches!(e.change, Change::OrderedTruncate { committing: c, .. } if c == committing));
         assert!(checked, "jbd2_journal_begin_ordered_truncate looked (committing = {committing})");
@@ -1099,7 +1099,7 @@ fn an_allocation_on_a_full_disk_forces_the_commit_of_freed_blocks_and_retries() 
         let freed = m.kernel.inode(a).blocks[1].pblk().unwrap();
         let b = m.kernel.add_inode(false);
         m.kernel.enable_durability();
-        assert_eq!(run(&mut m, &policy, Operation::Truncate { file: a, size: 1 }, 1), Outcome::Ok);
+        assert_eq!(run(&mut m, &policy, Operation::Truncate { file: a, size: 1, half: false }, 1), Outcome::Ok);
         assert_eq!(m.kernel.durable.freed, vec![freed], "not reusable before the commit");
         m.log.clear();
         let op = match operation {
@@ -1118,5 +1118,69 @@ fn an_allocation_on_a_full_disk_forces_the_commit_of_freed_blocks_and_retries() 
             assert_eq!(outcome, Outcome::Enospc, "{operation}");
             assert_eq!(commits, 0);
         }
+    }
+}
+
+/// An EOF inside a block (docs/model.md, "An EOF inside a block"): truncate to 1.5 pages zeroes
+/// the tail of page 1 and dirties it (truncate_inode_pages_range's partial page, then
+/// ext4_block_truncate_page, which reads the block in when the page is not cached); writeback of
+/// the straddling page zeroes what a store put past EOF before the IO; truncate up leaves the
+/// tail as the page holds it under ext4 before Foster's patch, and zeroes it where the policy
+/// says so (XFS's iomap_zero_range, Foster's ext4_block_truncate_page(oldsize)).
+#[test]
+fn an_eof_inside_a_block_is_zeroed_past_by_truncate_writeback_and_the_policy_s_truncate_up() {
+    use racesim_kernel::policy::TruncateUpZero;
+    use racesim_kernel::types::{Half, PagePart};
+    let data = |lblk, write| Token::Data { ino: 0, lblk, write };
+    let store_then_tail = |write| Token::Data { ino: 0, lblk: 1, write }.overlay(PagePart::Tail, Token::Zero);
+    for cached in [false, true] {
+        let policy = policy("invalidate_lock");
+        let (mut m, ino) = machine(2);
+        m.kernel.inode_mut(ino).eof_half_reachable = true;
+        if cached {
+            run(&mut m, &policy, Operation::Load { file: ino, page: 1 }, 1);
+        }
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: true }, 2);
+        let inode = m.kernel.inode(ino);
+        assert_eq!((inode.i_size, inode.eof_half), (2, true));
+        let page = inode.cache[1].expect("ext4_block_truncate_page reads the block in");
+        let p = m.kernel.page(page);
+        assert!(p.dirty && p.uptodate, "cached {cached}");
+        assert_eq!(p.content, Token::Halves { head: Half::Data { ino, lblk: 1, write: 0 }, tail: Half::Zero });
+        assert!(m.log.iter().any(
+            |e| e.function == "ext4_block_truncate_page" && matches!(e.change, Change::TailZeroed { lblk: 1, .. })
+        ));
+        // Writeback puts the zeroed tail on disk.
+        run(&mut m, &policy, Operation::Writeback { file: ino }, 3);
+        assert_eq!(m.kernel.persistent_content(ino, 1), data(1, 0).overlay(PagePart::Tail, Token::Zero));
+    }
+    // A store past EOF in the straddling page, then writeback: wiped in the page itself.
+    let policy = policy("legacy");
+    let (mut m, ino) = machine(2);
+    m.kernel.inode_mut(ino).eof_half_reachable = true;
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: true }, 1);
+    run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 2);
+    let page = m.kernel.inode(ino).cache[1].unwrap();
+    assert_eq!(m.kernel.page(page).content, data(1, 2));
+    run(&mut m, &policy, Operation::Writeback { file: ino }, 3);
+    assert_eq!(m.kernel.page(page).content, store_then_tail(2));
+    assert_eq!(m.kernel.persistent_content(ino, 1), store_then_tail(2));
+    // Truncate up after another store: ext4 before Foster's patch leaves the tail; the zeroing
+    // policies clear it.
+    for (zero, expected) in [
+        (TruncateUpZero::None, data(1, 4)),
+        (TruncateUpZero::Ext4BlockTruncatePage, store_then_tail(4)),
+        (TruncateUpZero::XfsZeroEof, store_then_tail(4)),
+        (TruncateUpZero::IomapZeroRange, store_then_tail(4)),
+    ] {
+        let mut policy = policy.clone();
+        policy.truncate_up_zero_eof = zero;
+        let mut m = m.clone();
+        run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 4);
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 3, half: false }, 5);
+        let inode = m.kernel.inode(ino);
+        assert_eq!((inode.i_size, inode.eof_half), (3, false));
+        assert_eq!(m.kernel.page(page).content, expected, "{}", zero.name());
+        assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
     }
 }

@@ -32,6 +32,10 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("dio_write_buffered_read", 1),
     // The truncate stops after i_size_write; the direct write runs whole, extending the file.
     ("dio_write_extends_truncate", 1),
+    // An EOF inside a block: the store past EOF shows once the file grows, with no writeback
+    // between (one actor; or the flusher runs whole before the store).
+    ("eof_mid_block_truncate_up", 0),
+    ("eof_mid_block_writeback", 0),
     ("failed_write", 0),
     // The store (lost write) or the write fault (orphan page) slips into the failed write
     // between its write_begin and its cleanup's punch.

@@ -406,7 +406,7 @@ impl Judge {
                     }
                     None
                 }
-                Change::ISizeSet { ino, i_size } => {
+                Change::ISizeSet { ino, i_size, .. } => {
                     let per_page = kernel.inode(ino).blocks_per_page;
                     self.fences[ino as usize].size_written(event.actor, i_size.div_ceil(per_page));
                     None

@@ -46,6 +46,12 @@ pub struct RefFile {
     /// page's tail: stores may land there and loads see them, and none of it is file data
     /// ("modifications to the remainder of the page past EOF are not written to the file").
     pub blocks_per_page: Lblk,
+    /// EOF lies half-way into block `size - 1` (`Inode::eof_half`; blocks the size of a page):
+    /// that block's tail half is past EOF. A store there writes only the head as file data, a
+    /// load or read sees the head judged and the tail as the tail of a page past EOF (zeroes or
+    /// this mapping's store), and the removal of a truncate to there zeroes the tail, so that a
+    /// later extension exposes zeroes.
+    pub half: bool,
     /// Direct-read DMAs into a pinned page that truncation had already removed from this file
     /// (see `Effect::Ghost`) that the serial order has placed and whose remover it has not:
     /// each with the token the page held before it.
@@ -75,6 +81,7 @@ impl RefFile {
             pages,
             zap_pending_from: None,
             blocks_per_page: kernel.inode(ino).blocks_per_page,
+            half: kernel.inode(ino).eof_half,
             ghosts: Vec::new(),
         }
     }
@@ -158,15 +165,18 @@ enum Effect {
         ino: Ino,
         lblk: Lblk,
     },
-    /// Truncate's `i_size_write`: the new size is visible from this point on.
+    /// Truncate's `i_size_write`: the new size is visible from this point on (`half`: EOF
+    /// half-way into block `size - 1`).
     TruncateSize {
         ino: Ino,
         size: Lblk,
+        half: bool,
     },
     /// Truncate's removal of the data past the new size, somewhere in the operation.
     Truncate {
         ino: Ino,
         size: Lblk,
+        half: bool,
     },
     /// Punch hole (nothing from EOF on: `ext4_punch_hole` stops one page past `i_size`) or
     /// zero range (which extends `i_size` to its end, without FALLOC_FL_KEEP_SIZE).
@@ -198,7 +208,8 @@ pub struct Item {
 /// event (their sizes tell a truncate up from a truncate down).
 pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
     // Each file's i_size as the last i_size write left it.
-    let mut sizes: Vec<Lblk> = initial.iter().map(|f| f.size).collect();
+    // In half blocks, so that a truncate between two sizes inside one block is told apart.
+    let mut sizes: Vec<Lblk> = initial.iter().map(|f| 2 * f.size - Lblk::from(f.half)).collect();
     // Per actor: the operation in progress and where it began.
     let mut current: Vec<Option<(Operation, usize)>> = Vec::new();
     // Where each operation (by write id) began, for a completion that comes after it returned.
@@ -283,7 +294,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 }
                 unwritten.retain(|u| !mine(u));
                 match (op, outcome) {
-                    (Operation::Truncate { file, size }, _) => {
+                    (Operation::Truncate { file, size, half }, _) => {
                         // The removal follows the size change (ext4_setattr's order): start its
                         // interval there, so no order puts it first.
                         let size_point = items
@@ -291,7 +302,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                             .rev()
                             .find(|i| i.actor == event.actor && matches!(i.effect, Effect::TruncateSize { .. }))
                             .map_or(begin, |i| i.begin.max(begin));
-                        let effect = Effect::Truncate { ino: file, size };
+                        let effect = Effect::Truncate { ino: file, size, half };
                         items.push(Item { effect, begin: size_point, end: at, actor: event.actor, op })
                     }
                     (Operation::PunchHole { file, page, pages }, _) => {
@@ -326,24 +337,27 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     unwritten.push((event.actor, ino, lblk));
                 }
             }
-            Change::ISizeSet { ino, i_size } => {
-                let old = sizes.get(ino as usize).copied();
+            Change::ISizeSet { ino, i_size, half } => {
+                let halves = 2 * i_size - Lblk::from(half);
+                let old_halves = sizes.get(ino as usize).copied();
+                // The size before, in blocks (rounded up).
+                let old = old_halves.map(|h| h.div_ceil(2));
                 if let Some(size) = sizes.get_mut(ino as usize) {
-                    *size = i_size;
+                    *size = halves;
                 }
                 match running {
-                    Some((op @ Operation::Truncate { .. }, _)) if old.is_some_and(|old| i_size > old) => {
+                    Some((op @ Operation::Truncate { .. }, _)) if old_halves.is_some_and(|old| halves > old) => {
                         // A truncate up has extended the file when it returns, not at its
                         // i_size_write: until pagecache_isize_extended has write-protected and
                         // (with the 2024 zeroing) cleared the page that straddled the old EOF,
                         // a store through a PTE made writable before lands in that page's tail
                         // and may be zeroed with it. Nothing orders such a store after the size
                         // change, so the change may come anywhere up to the return.
-                        let effect = Effect::TruncateSize { ino, size: i_size };
+                        let effect = Effect::TruncateSize { ino, size: i_size, half };
                         items.push(Item { effect, begin: at, end: usize::MAX, actor: event.actor, op });
                     }
                     Some((op @ Operation::Truncate { .. }, _)) => {
-                        items.push(point(Effect::TruncateSize { ino, size: i_size }, op))
+                        items.push(point(Effect::TruncateSize { ino, size: i_size, half }, op))
                     }
                     // An extending direct write's data is on disk at its bio's completion, but
                     // the file grows only here, after inode_dio_end (ext4_handle_inode_extension;
@@ -608,7 +622,20 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                 if lblk >= f.size && !pending {
                     return false;
                 }
+                // Into the block that straddles an EOF inside it: the head is file data, the
+                // tail past EOF is not (a truncate's pending removal zeroes it anyway).
+                if f.half && lblk + 1 == f.size {
+                    let part = match part {
+                        PagePart::Whole | PagePart::Head => PagePart::Head,
+                        PagePart::Tail => return true,
+                    };
+                    f.pages[lblk as usize] = f.pages[lblk as usize].overlay(part, token);
+                    return true;
+                }
             } else {
+                if lblk + 1 >= f.size {
+                    f.half = false;
+                }
                 f.size = f.size.max(lblk + 1);
             }
             f.pages[lblk as usize] = f.pages[lblk as usize].overlay(part, token);
@@ -630,27 +657,50 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
             // this file at that block (judged when EOF moves past it, not here).
             let tail_data = matches!(token, Token::Zero)
                 || matches!(token, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && write > 0);
-            strictness == Strictness::WrittenDataOnly || held == token || (f.in_eof_page_tail(lblk) && tail_data)
+            // The block that straddles an EOF inside it: the head is judged; the tail is the
+            // tail of the page past EOF (zeroes, or what this mapping stored at that block).
+            let [head, tail] = token.halves();
+            let eof_block = f.half && lblk + 1 == f.size && {
+                let tail = tail.whole();
+                head == held.halves()[0]
+                    && (tail == Token::Zero
+                        || matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && write > 0))
+            };
+            strictness == Strictness::WrittenDataOnly
+                || held == token
+                || (f.in_eof_page_tail(lblk) && tail_data)
+                || eof_block
         }
         Effect::Sigbus { ino, lblk } => lblk >= files[ino as usize].size,
         Effect::Grow { ino, size } => {
             let f = &mut files[ino as usize];
+            if size >= f.size {
+                f.half = false;
+            }
             f.size = f.size.max(size.min(FILE_PAGES_MAX));
             true
         }
-        Effect::TruncateSize { ino, size } => {
+        Effect::TruncateSize { ino, size, half } => {
             let f = &mut files[ino as usize];
             if size < f.size {
                 f.zap_pending_from = Some(size);
             }
             f.size = size;
+            f.half = half;
             true
         }
-        Effect::Truncate { ino, size } => {
+        Effect::Truncate { ino, size, half } => {
             let f = &mut files[ino as usize];
             for lblk in size..FILE_PAGES_MAX {
                 f.pages[lblk as usize] = Token::Zero;
             }
+            // To half-way into a block: its tail is zeroes from now on (truncate's partial
+            // page and ext4_block_truncate_page / iomap_truncate_page), whatever extends it.
+            if half {
+                let last = &mut f.pages[(size - 1) as usize];
+                *last = last.overlay(PagePart::Tail, Token::Zero);
+            }
+            f.half = half;
             f.zap_pending_from = None;
             // truncate(2) is atomic towards everything that changes the size: ext4_setattr and
             // xfs_setattr_size hold i_rwsem from before i_size_write to after the blocks are
@@ -732,15 +782,17 @@ fn first_mismatch(reference: &[RefFile], actual: &[RefFile], strictness: Strictn
         for lblk in 0..pages.min(FILE_PAGES_MAX) {
             let expected = if lblk < r.size { r.pages[lblk as usize] } else { Token::Zero };
             let got = if lblk < a.size { a.pages[lblk as usize] } else { Token::Zero };
-            // Per half, so that a block written in part is judged on the part written.
-            let differs = expected.halves().into_iter().zip(got.halves()).any(|(expected, got)| {
+            // Per half, so that a block written in part is judged on the part written. The tail of
+            // a block that straddles an EOF inside it is past EOF in both: not file data.
+            let halves = if r.half && a.half && r.size == a.size && lblk + 1 == r.size { 1 } else { 2 };
+            let differs = expected.halves().into_iter().zip(got.halves()).take(halves).any(|(expected, got)| {
                 (strictness == Strictness::Everything || matches!(expected, Half::Data { .. })) && got != expected
             });
             if differs {
                 return Some(difference(Some(lblk), expected, got));
             }
         }
-        if strictness == Strictness::Everything && r.size != a.size {
+        if strictness == Strictness::Everything && (r.size, r.half) != (a.size, a.half) {
             return Some(difference(None, Token::Zero, Token::Zero));
         }
     }
@@ -1044,7 +1096,7 @@ mod tests {
     fn file(size: Lblk, data: &[Token]) -> RefFile {
         let mut pages = vec![Token::Zero; FILE_PAGES_MAX as usize];
         pages[..data.len()].copy_from_slice(data);
-        RefFile { size, pages, zap_pending_from: None, blocks_per_page: 1, ghosts: Vec::new() }
+        RefFile { size, pages, zap_pending_from: None, blocks_per_page: 1, half: false, ghosts: Vec::new() }
     }
 
     /// A file that ends shorter than the reference, with zeroes everywhere: the message names
@@ -1142,7 +1194,7 @@ mod tests {
         let d0 = Token::Data { ino: 0, lblk: 0, write: 0 };
         let d1 = Token::Data { ino: 0, lblk: 1, write: 0 };
         let written = Token::Data { ino: 0, lblk: 2, write: 2 };
-        let truncate = Operation::Truncate { file: 0, size: 1 };
+        let truncate = Operation::Truncate { file: 0, size: 1, half: false };
         let dio = Operation::DioWrite {
             file: 0,
             page: 2,
@@ -1152,7 +1204,13 @@ mod tests {
             ends: racesim_kernel::WriteEnds::default(),
         };
         let history = [
-            Item { effect: Effect::TruncateSize { ino: 0, size: 1 }, begin: 5, end: 5, actor: 0, op: truncate },
+            Item {
+                effect: Effect::TruncateSize { ino: 0, size: 1, half: false },
+                begin: 5,
+                end: 5,
+                actor: 0,
+                op: truncate,
+            },
             Item {
                 effect: Effect::Wrote { ino: 0, lblk: 2, token: written, part: PagePart::Whole },
                 begin: 6,
@@ -1160,7 +1218,13 @@ mod tests {
                 actor: 1,
                 op: dio,
             },
-            Item { effect: Effect::Truncate { ino: 0, size: 1 }, begin: 5, end: 20, actor: 0, op: truncate },
+            Item {
+                effect: Effect::Truncate { ino: 0, size: 1, half: false },
+                begin: 5,
+                end: 20,
+                actor: 0,
+                op: truncate,
+            },
         ];
         let initial = [file(2, &[d0, d1])];
         let long_with_a_hole = [file(3, &[d0])];
@@ -1178,7 +1242,7 @@ mod tests {
     fn a_truncate_up_extends_the_file_by_its_return() {
         use racesim_kernel::Event;
         use racesim_kernel::event::Outcome;
-        let truncate = Operation::Truncate { file: 0, size: 4 };
+        let truncate = Operation::Truncate { file: 0, size: 4, half: false };
         let store = Operation::Store { file: 0, page: 3 };
         let ops = [
             crate::OpInfo { actor: 0, op_index: 0, op: truncate, write: 1 },
@@ -1188,7 +1252,7 @@ mod tests {
         let stored = Token::Data { ino: 0, lblk: 3, write: 2 };
         let event = |actor, change| Event { actor, function: "f", change };
         let begin_t = event(0, Change::OpBegin { op: 0 });
-        let size = event(0, Change::ISizeSet { ino: 0, i_size: 4 });
+        let size = event(0, Change::ISizeSet { ino: 0, i_size: 4, half: false });
         let end_t = event(0, Change::OpEnd { op: 0, outcome: Outcome::Ok });
         let begin_s = event(1, Change::OpBegin { op: 0 });
         let retire = event(1, Change::StoreRetired { ino: 0, index: 3, token: stored });
@@ -1469,7 +1533,7 @@ mod tests {
         let written = Token::Data { ino: 0, lblk: 1, write: 1 };
         let ev = |actor, function, change| Event { actor, function, change };
         let data = ev(0, "dio_bio_end_io", Change::DiskWrite { pblk: 1, ino: 0, lblk: 1, token: written, page: None });
-        let grow = ev(0, "ext4_handle_inode_extension", Change::ISizeSet { ino: 0, i_size: 2 });
+        let grow = ev(0, "ext4_handle_inode_extension", Change::ISizeSet { ino: 0, i_size: 2, half: false });
         let store_begins = ev(1, "store", Change::OpBegin { op: 0 });
         let store_sigbus = ev(1, "store", Change::OpEnd { op: 0, outcome: Outcome::Sigbus });
         let d0 = Token::Data { ino: 0, lblk: 0, write: 0 };

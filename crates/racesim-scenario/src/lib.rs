@@ -441,6 +441,12 @@ impl Scenario {
             let per_page = file.blocks_per_page;
             kernel.inode_mut(ino).blocks_per_page = per_page;
             kernel.inode_mut(ino).i_size = file.pages * per_page;
+            // A fact of the scenario: some truncate may leave EOF half-way into a block.
+            kernel.inode_mut(ino).eof_half_reachable = self
+                .actors
+                .iter()
+                .flat_map(|a| &a.ops)
+                .any(|op| matches!(*op, Operation::Truncate { file: f, half: true, .. } if f == ino));
             for lblk in 0..file.pages * per_page {
                 if file.holes.contains(&(lblk / per_page)) {
                     continue;
@@ -569,7 +575,8 @@ impl Scenario {
                 }
                 format!("write {} [{page}, {}){part}{fail}", file(f), page + pages)
             }
-            Operation::Truncate { file: f, size } => format!("truncate {} to {size}", file(f)),
+            Operation::Truncate { file: f, size, half: false } => format!("truncate {} to {size}", file(f)),
+            Operation::Truncate { file: f, size, half: true } => format!("truncate {} to {}.5", file(f), size - 1),
             Operation::DioWrite { file: f, page, pages, asynchronous, ends, .. } => {
                 let mut part = String::new();
                 if !ends.first.is_whole() {
@@ -713,10 +720,15 @@ impl Scenario {
                     Operation::DioRead { file: f, page, pages, buffer } => {
                         format!("file = {}, page = {page}, pages = {pages}{}", file(f), mapped_buffer(buffer, "into"))
                     }
-                    Operation::Truncate { file: f, size } => match self.files[f as usize].blocks_per_page {
-                        1 => format!("file = {}, size = {size}", file(f)),
-                        _ => format!("file = {}, blocks = {size}", file(f)),
-                    },
+                    Operation::Truncate { file: f, size, half: true } => {
+                        format!("file = {}, size = {}, half = true", file(f), size - 1)
+                    }
+                    Operation::Truncate { file: f, size, half: false } => {
+                        match self.files[f as usize].blocks_per_page {
+                            1 => format!("file = {}, size = {size}", file(f)),
+                            _ => format!("file = {}, blocks = {size}", file(f)),
+                        }
+                    }
                     Operation::DioWrite { file: f, page, pages, buffer, asynchronous, ends } => {
                         let mut text = format!(
                             "file = {}, page = {page}, pages = {pages}{}",

@@ -7,7 +7,7 @@ use crate::{
 };
 use racesim_kernel::policy::ALL_BUILTINS;
 use racesim_kernel::state::FILE_PAGES_MAX;
-use racesim_kernel::types::{Lblk, PagePart};
+use racesim_kernel::types::{Ino, Lblk, PagePart};
 use racesim_kernel::{Operation, Policy, UserBuffer, WriteAllocation, WriteEnds};
 use racesim_oracles::Oracle;
 use serde::Deserialize;
@@ -137,6 +137,9 @@ struct RawOp {
     block: Option<Spanned<Lblk>>,
     /// truncate of a file with blocks smaller than a page: the new size in blocks.
     blocks: Option<Spanned<Lblk>>,
+    /// truncate of a file whose block is the page: EOF half-way into the block after `size`
+    /// pages (a size of `size` and a half pages).
+    half: Option<Spanned<bool>>,
     /// write(2): the user buffer is the shared mapping of this file.
     from_mmap: Option<Spanned<String>>,
     /// write(2): first page of that mapping (default: the written page).
@@ -184,7 +187,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("store", "file, page, block?"),
     ("read", "file, page, pages, block?, blocks?, into_mmap?, into_page?"),
     ("write", "file, page, pages, block?, blocks?, from_mmap?, from_page?, fail_at?, alloc?, first_page?, last_page?"),
-    ("truncate", "file, size | blocks"),
+    ("truncate", "file, size | blocks, half?"),
     ("punch_hole", "file, page, pages"),
     ("madvise_remove", "file, page, pages"),
     ("mlock", "file, page, pages"),
@@ -273,6 +276,7 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         actors.push(Actor { name, ops, process });
     }
     partial_writes_against_direct_writes(&cx, &raw.actors, &actors)?;
+    operations_beside_half_eof(&cx, &raw.actors, &actors, &files)?;
     let variants = validate_variants(&cx, &raw.variants)?;
     let mut expect = Vec::new();
     for (policy, verdict) in raw.expect.get_ref() {
@@ -806,6 +810,7 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         ("keep_size", raw.keep_size.as_ref().map(|f| f.span()), &["fallocate"]),
         ("first_page", raw.first_page.as_ref().map(|f| f.span()), &["write", "dio_write"]),
         ("last_page", raw.last_page.as_ref().map(|f| f.span()), &["write", "dio_write"]),
+        ("half", raw.half.as_ref().map(|f| f.span()), &["truncate"]),
     ];
     for (field, span, owners) in buffer_fields {
         let Some(span) = span else { continue };
@@ -1088,7 +1093,34 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                     },
                 ));
             }
-            Operation::Truncate { file: ino, size: blocks }
+            let half = raw.half.as_ref().filter(|h| *h.get_ref());
+            if let Some(h) = half {
+                // docs/model.md, "An EOF inside a block": files whose block is the page only.
+                let refusal = if per_page > 1 {
+                    Some(format!("its blocks are smaller than a page (block_size {})", 4096 / per_page))
+                } else if file.dax {
+                    Some("it is a DAX file".to_string())
+                } else if blocks >= FILE_PAGES_MAX {
+                    Some(format!("the block after size {blocks} is past the model's {FILE_PAGES_MAX}-page limit"))
+                } else {
+                    None
+                };
+                if let Some(why) = refusal {
+                    return Err(cx.error(
+                        h.span(),
+                        format!(
+                            "truncate: an EOF half-way into a block (half = true) is not modelled for '{}': {why}; \
+                             it is modelled for files whose block is the page (block_size 4096)",
+                            file.name
+                        ),
+                    ));
+                }
+            }
+            // With `half`, EOF is half-way into block `blocks`: the size rounded up is one more.
+            match half {
+                Some(_) => Operation::Truncate { file: ino, size: blocks + 1, half: true },
+                None => Operation::Truncate { file: ino, size: blocks, half: false },
+            }
         }
         "punch_hole" | "madvise_remove" | "mlock" | "collapse_range" | "insert_range" | "zero_range" => {
             let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
@@ -1172,6 +1204,96 @@ fn write_ends(cx: &Ctx, raw: &RawOp, pages: Lblk) -> Result<WriteEnds, ScenarioE
         ));
     }
     Ok(WriteEnds { first, last })
+}
+
+/// The operations modelled on a file that a truncate may leave with EOF half-way into a block
+/// (docs/model.md, "An EOF inside a block"): the others would read or change the block that
+/// straddles EOF through paths that still take EOF on a block boundary.
+const HALF_EOF_OPERATIONS: &[&str] = &[
+    "mmap",
+    "munmap",
+    "load",
+    "store",
+    "read",
+    "truncate",
+    "readahead",
+    "writeback",
+    "fsync",
+    "msync",
+    "reclaim",
+    "mlock",
+];
+
+/// Refuses, on a file some `truncate` with `half = true` names, every operation the model does
+/// not take that EOF into account for (write(2), which would extend the file from the middle of
+/// a block; direct IO; the fallocate family; journal commits and crashes, whose on-disk size
+/// counts blocks), a user buffer mapped from it (and, for read(2), into it: its short copy is
+/// modelled into anonymous memory), and initial unwritten extents.
+fn operations_beside_half_eof(
+    cx: &Ctx,
+    raw: &[Spanned<RawActor>],
+    actors: &[Actor],
+    files: &[FileSetup],
+) -> Result<(), ScenarioError> {
+    let half_eof = |file: Ino| {
+        actors
+            .iter()
+            .flat_map(|a| &a.ops)
+            .any(|op| matches!(*op, Operation::Truncate { file: f, half: true, .. } if f == file))
+    };
+    for (raw_actor, actor) in raw.iter().zip(actors) {
+        for (raw_op, op) in raw_actor.get_ref().ops.iter().zip(&actor.ops) {
+            let name = op.name();
+            // The file, or a user buffer mapped from it.
+            let buffer = match *op {
+                Operation::Write { buffer, .. }
+                | Operation::Read { buffer, .. }
+                | Operation::DioWrite { buffer, .. }
+                | Operation::DioRead { buffer, .. } => buffer,
+                _ => UserBuffer::Anonymous,
+            };
+            let in_buffer = matches!(buffer, UserBuffer::Mapped { file, .. } if half_eof(file));
+            // read(2) of such a file into a mapping: the short copy at EOF is modelled into
+            // anonymous memory only.
+            let read_into_mapping =
+                matches!(*op, Operation::Read { file, buffer: UserBuffer::Mapped { .. }, .. } if half_eof(file));
+            let touches_half_file = half_eof(op.file()) || in_buffer || read_into_mapping;
+            if read_into_mapping {
+                return Err(cx.error(
+                    raw_op.span(),
+                    "read: a read of a file that a truncate leaves with EOF half-way into a block (half = true) \
+                     into a mapping (into_mmap) is not modelled; into anonymous memory it is (docs/model.md, \
+                     \"An EOF inside a block\")",
+                ));
+            }
+            if touches_half_file && !HALF_EOF_OPERATIONS.contains(&name) {
+                return Err(cx.error(
+                    raw_op.span(),
+                    format!(
+                        "'{name}' is not modelled on a file that a truncate leaves with EOF half-way into a block \
+                         (half = true); such a file takes {} (docs/model.md, \"An EOF inside a block\")",
+                        HALF_EOF_OPERATIONS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(file) = files.iter().enumerate().find(|(i, f)| half_eof(*i as Ino) && !f.unwritten.is_empty()) {
+        let span = raw
+            .iter()
+            .flat_map(|a| a.get_ref().ops.iter())
+            .find(|o| o.get_ref().half.as_ref().is_some_and(|h| *h.get_ref()))
+            .map_or(0..0, |o| o.span());
+        return Err(cx.error(
+            span,
+            format!(
+                "truncate: an EOF half-way into a block (half = true) is not modelled on '{}', which has unwritten \
+                 extents",
+                file.1.name
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a write(2) of part of a page of a file that a synchronous direct write also writes.

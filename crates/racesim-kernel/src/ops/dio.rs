@@ -505,7 +505,11 @@ impl<C: Cpu> Task<'_, C> {
                 let inode = m.kernel.inode_mut(file);
                 if size > inode.i_size {
                     inode.i_size = size;
-                    m.emit(actor, "ext4_handle_inode_extension", Change::ISizeSet { ino: file, i_size: size });
+                    m.emit(
+                        actor,
+                        "ext4_handle_inode_extension",
+                        Change::ISizeSet { ino: file, i_size: size, half: false },
+                    );
                     disksize_follows(m, actor, "ext4_handle_inode_extension", file);
                 } else {
                     m.emit(actor, "ext4_handle_inode_extension", Change::Nothing);

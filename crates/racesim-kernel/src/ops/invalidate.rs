@@ -258,30 +258,45 @@ impl<C: Cpu> Task<'_, C> {
     /// `disksize_too` (collapse and insert range write both; truncate does unless the policy
     /// predates 90e775b71ac4, where `ext4_setattr` wrote `i_disksize` in a step before).
     fn set_i_size(&mut self, file: Ino, i_size: Lblk, function: &'static str, disksize_too: bool) -> Lblk {
+        self.set_i_size_half(file, i_size, false, function, disksize_too).0
+    }
+
+    /// [`Self::set_i_size`] to `i_size` blocks, the last of them straddling EOF when `half`
+    /// (`Inode::eof_half`). Returns the old size and its half flag.
+    fn set_i_size_half(
+        &mut self,
+        file: Ino,
+        i_size: Lblk,
+        half: bool,
+        function: &'static str,
+        disksize_too: bool,
+    ) -> (Lblk, bool) {
         let actor = self.actor;
         self.cpu.step(|m| {
-            let old = m.kernel.inode(file).i_size;
+            let (old, old_half) = (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half);
             // ext4_setattr: a shrinking truncate goes on the orphan list in the handle that
             // writes i_disksize ("if (ext4_handle_valid(handle) && shrink) ext4_orphan_add").
             if disksize_too && i_size < old {
                 ext4_orphan(m, actor, "ext4_setattr", file, true);
             }
             m.kernel.inode_mut(file).i_size = i_size;
-            m.emit(actor, function, Change::ISizeSet { ino: file, i_size });
+            m.kernel.inode_mut(file).eof_half = half;
+            m.emit(actor, function, Change::ISizeSet { ino: file, i_size, half });
             if disksize_too {
                 disksize_follows(m, actor, "ext4_update_i_disksize", file);
             }
-            old
+            (old, old_half)
         })
     }
 
-    /// truncate(2) to `size` blocks (down or up).
-    pub fn truncate(&mut self, file: Ino, size: Lblk) -> Outcome {
+    /// truncate(2) to `size` blocks (down or up); with `half`, to half-way into block `size - 1`
+    /// (`size` is then rounded up, as `Inode::i_size` is).
+    pub fn truncate(&mut self, file: Ino, size: Lblk, half: bool) -> Outcome {
         // `size` counts blocks: pages, unless the file's blocks are smaller than a page. Then
         // the locks and the frame's range are those of the page that holds the new EOF.
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let i_rwsem = self.lock_i_rwsem(file);
-        let eof_page = size / per_page;
+        let eof_page = if half { (size - 1) / per_page } else { size / per_page };
         let frame = self.enter(Func::Truncate, file, eof_page, PageRange::to_eof(eof_page));
         // ext4_setattr fences unlocked direct reads only while it waits (1b65007e9870: so that
         // new ones cannot starve inode_dio_wait).
@@ -297,27 +312,54 @@ impl<C: Cpu> Task<'_, C> {
         // handle that changes the size.
         self.ext4_begin_ordered_truncate(file, size);
         self.setattr_disksize(file, size);
-        let old = self.set_i_size(file, size, "i_size_write", self.policy.disksize_i_data_sem);
+        let (old, old_half) = self.set_i_size_half(file, size, half, "i_size_write", self.policy.disksize_i_data_sem);
+        // Sizes in half blocks, to tell down from up when EOF lies inside a block.
+        let (new_halves, old_halves) = (2 * size - Lblk::from(half), 2 * old - Lblk::from(old_half));
         self.at(&frame, Point::TruncateInvalidate);
         // ext4_setattr (4.18+): ext4_break_layouts right after down_write(i_mmap_sem), before
         // truncate_pagecache, whichever way the size changes; xfs_vn_setattr_size the same
         // under MMAPLOCK.
         self.break_layouts(&frame, file);
-        if size < old {
+        if new_halves < old_halves {
             // truncate_pagecache unmaps and evicts the pages wholly past the new EOF
             // (`holebegin = round_up(newsize, PAGE_SIZE)`); a page that straddles it (blocks
             // smaller than a page) stays cached and mapped, and truncate_inode_pages_range
             // zeroes it from the new EOF and discards the buffers there
             // (`zero_user_segment`, `do_invalidatepage` -> `block_invalidatepage`).
-            // `ext4_block_truncate_page` runs only "if (inode->i_size & (blocksize - 1))":
-            // sizes here are whole blocks, so it never has a partial block to zero.
+            // `ext4_block_truncate_page` runs only "if (inode->i_size & (blocksize - 1))": an
+            // EOF inside a block (below).
             self.truncate_pagecache_range(file, PageRange::to_eof(size.div_ceil(per_page)));
-            if !size.is_multiple_of(per_page) {
+            if half {
+                // EOF half-way into block `size - 1`, whose page is the block's (block = page):
+                // truncate_inode_pages_range's partial page zeroes from the new EOF to the end
+                // of the page; block_invalidatepage keeps the buffer (it starts before EOF).
+                self.truncate_partial_block(file, size - 1);
+            } else if !size.is_multiple_of(per_page) {
                 self.truncate_partial_page(file, size);
             }
             self.at(&frame, Point::TruncateRemoveSpace);
+            if half {
+                // ext4_truncate: "if (inode->i_size & (blocksize - 1))
+                // ext4_block_truncate_page(handle, mapping, inode->i_size)" before the blocks go;
+                // XFS's block_truncate_page (4.x, after truncate_setsize) and
+                // iomap_truncate_page (4.8+, before it: simplified to here). The block's tail on
+                // disk becomes zeroes through the page cache, so no later extension exposes it.
+                let function = self.policy.truncate_up_zero_eof.truncate_down_function();
+                self.zero_eof_block_tail(file, size - 1, function);
+            }
             self.remove_space(file, PageRange::to_eof(size), "ext4_truncate");
-        } else if size > old {
+        } else if new_halves > old_halves {
+            if old_half {
+                // Up from an EOF inside block `old - 1`: the policy's zeroing of that block's
+                // tail (nothing in ext4 before Foster's patch: pagecache_isize_extended returns
+                // at once where the block is the page). Linux zeroes before i_size_write
+                // (xfs_setattr_size, ext4_setattr); the model after it, in the same i_rwsem
+                // section (the reference takes a truncate up's size change anywhere up to its
+                // return, so a store between the two is explained either way).
+                if let Some(function) = self.policy.truncate_up_zero_eof.truncate_up_function() {
+                    self.zero_eof_block_tail(file, old - 1, function);
+                }
+            }
             // Up: the page that straddled the old EOF, as the policy says (nothing to do when
             // blocks are as large as pages).
             self.pagecache_isize_extended(file, old, size);
@@ -325,6 +367,107 @@ impl<C: Cpu> Task<'_, C> {
         self.leave(frame);
         self.release("inode_unlock", i_rwsem);
         Outcome::Ok
+    }
+
+    /// The partial page of `truncate_inode_pages_range` when the new EOF lies half-way into
+    /// block `lblk` of a file whose block is the page: `find_lock_page`,
+    /// `wait_on_page_writeback`, `zero_user_segment` from EOF to the end of the page (the
+    /// block's tail half). `do_invalidatepage` discards no buffer (the page's one buffer starts
+    /// before EOF). The page stays cached, mapped and dirty if it was.
+    fn truncate_partial_block(&mut self, file: Ino, lblk: Lblk) {
+        let actor = self.actor;
+        let page = self.cpu.step(|m| {
+            let page = m.kernel.inode(file).cache[lblk as usize];
+            m.emit(actor, "find_lock_page", Change::PageLookup { ino: file, index: lblk, page });
+            page
+        });
+        let Some(page) = page else { return };
+        let page_lock = self.lock_page("truncate_inode_pages_range", page);
+        self.wait_on_page_writeback(page);
+        self.cpu.step(|m| {
+            if !m.kernel.page(page).attached {
+                m.emit(actor, "truncate_inode_pages_range", Change::Nothing);
+                return;
+            }
+            let p = m.kernel.page_mut(page);
+            p.content = p.content.overlay(crate::types::PagePart::Tail, crate::types::Token::Zero);
+            m.emit(actor, "truncate_inode_pages_range", Change::TailZeroed { ino: file, lblk, page });
+        });
+        self.unlock_page("truncate_inode_pages_range", page_lock);
+    }
+
+    /// Zeroes the tail half of block `lblk` (a file whose block is the page) from EOF through
+    /// the page cache: `ext4_block_truncate_page` -> `ext4_block_zero_page_range` (and
+    /// `block_truncate_page`, `xfs_zero_last_block`'s `xfs_iozero`, `iomap_truncate_page` /
+    /// `iomap_zero_range`, which do the same at this granularity). The page is found or created
+    /// and locked (`grab_cache_page`); a hole has nothing to zero ("unmapped? It's a hole -
+    /// nothing to do"; iomap skips unwritten extents too); a page that is not uptodate is read
+    /// from the block first; the tail is zeroed (`zero_user`) and the page dirtied
+    /// (`mark_buffer_dirty`), so writeback puts the zeroes on disk.
+    ///
+    /// Simplified: Linux leaves the page it created over a hole in the cache, not uptodate; the
+    /// model removes nothing it did not add, and adds a page only where there is a block.
+    pub(super) fn zero_eof_block_tail(&mut self, file: Ino, lblk: Lblk, function: &'static str) {
+        let actor = self.actor;
+        let skips_unwritten = self.policy.truncate_up_zero_eof.skips_unwritten();
+        let nothing_behind = move |extent: Extent| match extent {
+            Extent::Hole => true,
+            Extent::Unwritten(_) => skips_unwritten,
+            Extent::Written(_) | Extent::Delalloc => false,
+        };
+        // Over a hole with no cached page, grab_cache_page's new page would be left empty.
+        let skip = self.cpu.step(|m| {
+            let page = m.kernel.inode(file).cache[lblk as usize];
+            let extent = m.kernel.inode(file).blocks[lblk as usize];
+            m.emit(actor, function, Change::PageLookup { ino: file, index: lblk, page });
+            if page.is_some() {
+                return false;
+            }
+            // No page: get_block without create decides (the event declares the block map read).
+            if nothing_behind(extent) {
+                // "unmapped? It's a hole - nothing to do".
+                m.emit(actor, function, Change::Nothing);
+                return true;
+            }
+            m.emit(actor, function, Change::BlockMapped { ino: file, lblk, extent, allocated: false, reserved: false });
+            false
+        });
+        if skip {
+            return;
+        }
+        let (page, page_lock) = self.grab_cache_page_write_begin(file, lblk);
+        self.cpu.step(|m| {
+            let p = m.kernel.page(page);
+            let extent = m.kernel.inode(file).blocks[lblk as usize];
+            // The buffer's cached block (BH_Mapped), else get_block without create.
+            let mapped = p.buffer_pblk.is_some();
+            if !mapped && nothing_behind(extent) {
+                m.emit(actor, function, Change::Nothing);
+                return;
+            }
+            if !m.kernel.page(page).uptodate {
+                let pblk = m.kernel.page(page).buffer_pblk.or(extent.pblk());
+                let token = match (pblk, extent) {
+                    (_, Extent::Unwritten(_)) | (None, _) => crate::types::Token::Zero,
+                    (Some(b), _) => m.kernel.disk[b as usize],
+                };
+                let p = m.kernel.page_mut(page);
+                p.content = token;
+                p.uptodate = true;
+                m.emit(actor, function, Change::PageRead { ino: file, index: lblk, page, extent, token });
+            }
+            let pblk = m.kernel.page(page).buffer_pblk.or(extent.pblk());
+            let p = m.kernel.page_mut(page);
+            p.content = p.content.overlay(crate::types::PagePart::Tail, crate::types::Token::Zero);
+            p.buffers = true;
+            if p.buffer_pblk.is_none() {
+                p.buffer_pblk = pblk;
+            }
+            m.emit(actor, function, Change::TailZeroed { ino: file, lblk, page });
+            m.kernel.page_mut(page).dirty = true;
+            m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page });
+        });
+        self.unlock_page(function, page_lock);
     }
 
     /// The partial page of `truncate_inode_pages_range` (`lstart` = `size` blocks, inside a
@@ -695,7 +838,7 @@ impl<C: Cpu> Task<'_, C> {
             let end = (page + pages).min(FILE_PAGES_MAX);
             if !keep_size && end > m.kernel.inode(file).i_size {
                 m.kernel.inode_mut(file).i_size = end;
-                m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: end });
+                m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: end, half: false });
                 disksize_follows(m, actor, "ext4_update_inode_size", file);
             }
             false
@@ -730,7 +873,7 @@ impl<C: Cpu> Task<'_, C> {
             // writeback has not made durable yet becomes durable here too.
             if range.end > m.kernel.inode(file).i_size {
                 m.kernel.inode_mut(file).i_size = range.end;
-                m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: range.end });
+                m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: range.end, half: false });
                 disksize_follows(m, actor, "ext4_update_inode_size", file);
             } else if m.kernel.durable.enabled && range.end > m.kernel.i_disksize(file) {
                 m.kernel.set_i_disksize(file, range.end);

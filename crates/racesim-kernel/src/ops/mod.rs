@@ -115,9 +115,12 @@ pub enum Operation {
         allocation: WriteAllocation,
         ends: WriteEnds,
     },
+    /// To `size` blocks; with `half`, to half-way into block `size - 1` (`size` rounded up,
+    /// as `Inode::i_size` is, with `Inode::eof_half`).
     Truncate {
         file: Ino,
         size: Lblk,
+        half: bool,
     },
     PunchHole {
         file: Ino,
@@ -354,7 +357,7 @@ impl<C: Cpu> Task<'_, C> {
             Operation::Write { file, page, pages, buffer, fail_at, allocation, ends } => {
                 self.write(file, page, pages, buffer, fail_at, allocation, ends, write)
             }
-            Operation::Truncate { file, size } => self.truncate(file, size),
+            Operation::Truncate { file, size, half } => self.truncate(file, size, half),
             Operation::PunchHole { file, page, pages } => self.punch_hole(file, page, pages),
             Operation::MadviseRemove { file, page, pages } => self.madvise_remove(file, page, pages),
             Operation::Mlock { file, page, pages } => self.mlock(file, page, pages),

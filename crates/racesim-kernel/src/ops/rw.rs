@@ -275,7 +275,7 @@ impl<C: Cpu> Task<'_, C> {
                 let old_size = inode.i_size;
                 if end > old_size {
                     inode.i_size = end;
-                    m.emit(actor, "generic_write_end", Change::ISizeSet { ino: file, i_size: end });
+                    m.emit(actor, "generic_write_end", Change::ISizeSet { ino: file, i_size: end, half: false });
                 } else {
                     // Read to decide (and for pagecache_isize_extended's old_size): declared.
                     let index = end - 1;
@@ -681,7 +681,7 @@ impl<C: Cpu> Task<'_, C> {
                 let inode = m.kernel.inode_mut(file);
                 if index + 1 > inode.i_size {
                     inode.i_size = index + 1;
-                    m.emit(actor, "generic_write_end", Change::ISizeSet { ino: file, i_size: index + 1 });
+                    m.emit(actor, "generic_write_end", Change::ISizeSet { ino: file, i_size: index + 1, half: false });
                 }
                 // ext4_write_end / ext4_da_write_end: "if (pos + copied > EXT4_I(inode)->i_disksize)
                 // ext4_update_i_disksize(...)"; with delalloc only when the page's block is
@@ -703,7 +703,7 @@ impl<C: Cpu> Task<'_, C> {
 
     /// `grab_cache_page_write_begin`: finds or creates the page and returns it locked and still
     /// in the mapping.
-    fn grab_cache_page_write_begin(&mut self, file: Ino, index: Lblk) -> (PageId, Held) {
+    pub(super) fn grab_cache_page_write_begin(&mut self, file: Ino, index: Lblk) -> (PageId, Held) {
         let actor = self.actor;
         let mut retries = Retries::new(self);
         while retries.again(self) {
@@ -745,7 +745,7 @@ impl<C: Cpu> Task<'_, C> {
             let inode = m.kernel.inode_mut(file);
             if index + 1 > inode.i_size {
                 inode.i_size = index + 1;
-                m.emit(actor, "dax_iomap_actor", Change::ISizeSet { ino: file, i_size: index + 1 });
+                m.emit(actor, "dax_iomap_actor", Change::ISizeSet { ino: file, i_size: index + 1, half: false });
                 disksize_follows(m, actor, "dax_iomap_actor", file);
             }
         };
@@ -1040,6 +1040,15 @@ impl<C: Cpu> Task<'_, C> {
                     return CopyAttempt::BeyondEof;
                 }
                 let token = m.kernel.page(page).content;
+                // EOF half-way into this block: the copy stops there ("end_offset =
+                // min_t(loff_t, isize, ...)"), a short read; the user buffer past it keeps its
+                // zeroes (anonymous memory: a mapped buffer is refused on such a file).
+                let inode = m.kernel.inode(file);
+                let token = if inode.eof_half && index + 1 == inode.i_size && target.is_none() {
+                    token.overlay(crate::types::PagePart::Tail, Token::Zero)
+                } else {
+                    token
+                };
                 let read = Change::UserRead {
                     ino: file,
                     index,

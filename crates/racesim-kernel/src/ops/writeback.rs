@@ -273,6 +273,24 @@ fn submit_page(
     page: PageId,
     pblk: crate::types::Pblk,
 ) {
+    // The page that straddles an EOF inside its block: "The page straddles i_size. It must be
+    // zeroed out on each and every writepage invocation because it may be mmapped"
+    // (`block_write_full_page`, `ext4_bio_write_page`'s caller `mpage_submit_page`, iomap's
+    // `iomap_writepage_map` / `iomap_writepage_handle_eof`): `zero_user_segment` from `i_size` to
+    // the end of the page, in the page itself, before the IO, with `i_size` sampled after
+    // `clear_page_dirty_for_io`. Only on a file where such an EOF is reachable (elsewhere the
+    // part past EOF is whole pages, evicted by truncate), which then declares the sample.
+    let inode = m.kernel.inode(file);
+    if inode.eof_half_reachable {
+        let i_size = inode.i_size;
+        if inode.eof_half && index + 1 == i_size {
+            let p = m.kernel.page_mut(page);
+            p.content = p.content.overlay(crate::types::PagePart::Tail, crate::types::Token::Zero);
+            m.emit(actor, "block_write_full_page", Change::TailZeroed { ino: file, lblk: index, page });
+        } else {
+            m.emit(actor, "block_write_full_page", Change::ISizeCheck { ino: file, index, i_size });
+        }
+    }
     m.kernel.page_mut(page).buffer_pblk = Some(pblk);
     let token = m.kernel.page(page).content;
     m.kernel.disk[pblk as usize] = token;

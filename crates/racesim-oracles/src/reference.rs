@@ -590,15 +590,14 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
     // something overwrote it since.
     for f in files.iter_mut().filter(|f| !f.ghosts.is_empty()) {
         let RefFile { pages, ghosts, .. } = f;
-        ghosts.retain(|g| {
-            if g.until != index {
-                return true;
-            }
+        // Newest first: ghosts stacked on one page (two DMAs into the same removed frame)
+        // unwind in the reverse of their placing, each `before` being the one below it.
+        for g in ghosts.iter().rev().filter(|g| g.until == index) {
             if pages[g.lblk as usize] == g.token {
                 pages[g.lblk as usize] = g.before;
             }
-            false
-        });
+        }
+        ghosts.retain(|g| g.until != index);
     }
     match item.effect {
         Effect::Ghost { ino, lblk, token, frame, until } => {
@@ -645,11 +644,13 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
             let f = &files[ino as usize];
             // A ghost shows only in its frame; a reader of another page (looked up after the
             // removal, or from the disk) sees what the file held.
-            let held = f.pages[lblk as usize];
-            let held = match f.ghosts.iter().find(|g| g.lblk == lblk && g.token == held) {
-                Some(g) if frame != Some(g.frame) => g.before,
-                _ => held,
-            };
+            // Stacked ghosts of another frame are all stripped, down to what the file held.
+            let mut held = f.pages[lblk as usize];
+            while let Some(g) =
+                f.ghosts.iter().rev().find(|g| g.lblk == lblk && g.token == held && frame != Some(g.frame))
+            {
+                held = g.before;
+            }
             // Content only: whether an access past EOF could happen at all is the mapping and
             // SIGBUS business of other checks; a load through a PTE that truncate has not zapped
             // yet legally sees the old data after i_size shrank. The tail of the page that
@@ -1400,6 +1401,80 @@ mod tests {
         ));
         log.push(ev(0, "read", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) }));
         (ops, log)
+    }
+
+    fn two_ghost_log(remover: Operation, reader: bool) -> (Vec<crate::OpInfo>, Vec<Event>) {
+        use racesim_kernel::UserBuffer;
+        use racesim_kernel::event::{Outcome, ReadPath};
+        let dio = Operation::DioRead { file: 1, page: 0, pages: 1, buffer: UserBuffer::Mapped { file: 0, page: 2 } };
+        let read = Operation::DioRead { file: 0, page: 2, pages: 1, buffer: UserBuffer::Anonymous };
+        let ops = vec![
+            crate::OpInfo { actor: 0, op_index: 0, op: dio, write: 1 },
+            crate::OpInfo { actor: 1, op_index: 0, op: dio, write: 2 },
+            crate::OpInfo { actor: 2, op_index: 0, op: remover, write: 3 },
+            crate::OpInfo { actor: 3, op_index: 0, op: read, write: 4 },
+        ];
+        let t = |w| Token::Data { ino: 0, lblk: 2, write: w };
+        let ev = |actor, function, change| Event { actor, function, change };
+        let mut log = vec![
+            ev(3, "dio_read", Change::OpBegin { op: 0 }),
+            ev(0, "dio_read", Change::OpBegin { op: 0 }),
+            ev(1, "dio_read", Change::OpBegin { op: 0 }),
+            ev(2, "remover", Change::OpBegin { op: 0 }),
+            ev(2, "truncate_inode_page", Change::PageDeleted { ino: 0, index: 2, page: 7, dirty_discarded: false }),
+            ev(0, "dio_bio_end_io", Change::DmaIntoPage { attached: false, ino: 0, index: 2, page: 7, token: t(1) }),
+            ev(1, "dio_bio_end_io", Change::DmaIntoPage { attached: false, ino: 0, index: 2, page: 7, token: t(2) }),
+            ev(0, "dio_read", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) }),
+            ev(1, "dio_read", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) }),
+        ];
+        if reader {
+            log.push(ev(
+                3,
+                "dio_bio_end_io",
+                Change::UserRead {
+                    ino: 0,
+                    index: 2,
+                    token: t(1),
+                    path: ReadPath::ReadSyscall,
+                    from: ReadFrom::Block(9),
+                },
+            ));
+        }
+        log.push(ev(2, "remover", Change::OpEnd { op: 0, outcome: Outcome::Ok }));
+        log.push(ev(3, "dio_read", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) }));
+        (ops, log)
+    }
+
+    /// Two DMAs into the same removed frame, collapse as remover: the file must keep
+    /// what it held (shifted), as Linux drops the frame.
+    #[test]
+    fn two_ghosts_of_one_frame_unwind_newest_first() {
+        let collapse = Operation::CollapseRange { file: 0, page: 0, pages: 1 };
+        let x = |lblk| Token::Data { ino: 0, lblk, write: 0 };
+        let initial = [file(3, &[x(0), x(1), x(2)]), file(1, &[])];
+        let collapsed = [file(2, &[x(1), x(2)]), file(1, &[])];
+        let (ops, log) = two_ghost_log(collapse, false);
+        let history = history(&initial, &ops, &log);
+        let lw = check_lost_write(&initial, &history, &collapsed, &mut 0);
+        let sd = check_stale_data(&initial, &history, &collapsed, &mut 0);
+        assert!(
+            matches!(lw, Judgement::Explained) && matches!(sd, Judgement::Explained),
+            "lost_write {lw:?} stale {sd:?}"
+        );
+    }
+
+    /// A direct read of the file (from its block, no frame) that returned the first
+    /// ghost's data must stay unexplained.
+    #[test]
+    fn a_reader_of_the_block_sees_past_every_stacked_ghost() {
+        let punch = Operation::PunchHole { file: 0, page: 2, pages: 1 };
+        let x = |lblk| Token::Data { ino: 0, lblk, write: 0 };
+        let initial = [file(3, &[x(0), x(1), x(2)]), file(1, &[])];
+        let punched = [file(3, &[x(0), x(1)]), file(1, &[])];
+        let (ops, log) = two_ghost_log(punch, true);
+        let history = history(&initial, &ops, &log);
+        let sd = check_stale_data(&initial, &history, &punched, &mut 0);
+        assert!(matches!(sd, Judgement::Unexplained(_)), "stale {sd:?}");
     }
 
     /// A direct read's DMA into a page that a punch removed after the read pinned it lands in

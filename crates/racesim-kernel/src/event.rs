@@ -1198,7 +1198,10 @@ impl Change {
             Change::PagesFound { ino, range, .. } => {
                 out.extend([read(CacheSlots(ino, range)), read(CachedPages(ino, range))])
             }
-            Change::NoSpace { .. } | Change::AllocRetry { .. } => out.push(read(Allocator)),
+            Change::NoSpace { .. } => out.push(read(Allocator)),
+            // The blocks the running transaction freed, and whether a commit is under way: the
+            // transaction's locking takes the first (it writes `Committed`).
+            Change::AllocRetry { .. } => out.extend([read(Allocator), read(Committed)]),
             // It scanned past the run and took the whole block map as its validity cookie.
             Change::IomapMapped { ino, range, new, .. } => {
                 out.push(read(Extents(ino, PageRange::to_eof(0))));

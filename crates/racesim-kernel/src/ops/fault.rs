@@ -708,7 +708,11 @@ impl<C: Cpu> Task<'_, C> {
             // block_page_mkwrite failed with -ENOSPC (its error path has zeroed and dirtied
             // any buffer that got a new block: page_zero_new_buffers).
             self.unlock_page("block_page_mkwrite", page_lock);
-            if !self.should_retry_alloc(&mut retries) {
+            // ext4 restarts its handle before block_page_mkwrite locks the page again; a lock
+            // the policy takes at get_block would be held across the re-lock, in the other
+            // order, so under such a policy the fault does not retry.
+            let placed_at_get_block = self.placements_begin_at(Point::PageMkwriteGetBlock);
+            if placed_at_get_block || !self.should_retry_alloc(&mut retries) {
                 // The fault ends in VM_FAULT_SIGBUS and the store never happens.
                 self.leave(frame);
                 return Err(FaultError::NoSpace);

@@ -117,7 +117,11 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         let tried = *retries;
         let retry = self.cpu.step(|m| {
-            let retry = tried < 3 && !m.kernel.durable.freed.is_empty();
+            // Blocks freed in the running transaction, or a commit under way whose record will
+            // release the ones it took (jbd2_journal_force_commit_nested then waits for it;
+            // since dbc427ce4028, 4.7, ext4 retries after a forced commit whatever it returned).
+            let durable = &m.kernel.durable;
+            let retry = tried < 3 && (!durable.freed.is_empty() || durable.locked_tid > durable.committed_tid);
             m.emit(actor, "ext4_should_retry_alloc", Change::AllocRetry { retry });
             retry
         });

@@ -133,6 +133,9 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::StaleData, "eof_mid_block_truncate_up", "invalidate_lock", "invalidate_lock_zero_eof_block"),
         (Oracle::LostWrite, "isize_extended_mkwrite", "legacy_3_17", "legacy"),
         (Oracle::LostWrite, "isize_extended_write", "legacy_3_17", "legacy"),
+        // An EOF inside a page-sized block: writeback that sampled i_size before cleaning the
+        // page zeroes a store made inside the grown file (ext4 before 4.12, generic/438).
+        (Oracle::LostWrite, "eof_mid_block_writeback_sample", "mmaplock", "mmaplock_4_12"),
         // A write ending part-way into a block, with the map it cached gone stale (xfs/559).
         (Oracle::LostWrite, "iomap_stale_map_partial_write", "xfs-5.3", "xfs_6_2"),
         // Unaligned direct writes zeroing each other's half of a new block (generic/240), and an

@@ -396,6 +396,34 @@ impl RangeFlush {
     }
 }
 
+/// When writeback samples `i_size` for the zeroing of the page that straddles EOF (files where
+/// an EOF inside a block is reachable).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WritebackSizeSample {
+    /// After `clear_page_dirty_for_io` write-protected the page: a store or a truncate up
+    /// after the sample waits for the page lock, or finds the page writeback-clean (Jan Kara,
+    /// "ext4: fix data corruption for mmap writes", 4.12; `block_write_full_page`, XFS and
+    /// iomap always sampled inside `->writepage`, after `write_cache_pages` cleared the page).
+    /// The default: what the model did before the field.
+    #[default]
+    AfterClearDirty,
+    /// Before it: ext4's `mpage_submit_page` before 4.12, so a truncate up and a store through
+    /// the still-writable PTE between the sample and the clear are zeroed as past EOF
+    /// (xfstests generic/438).
+    BeforeClearDirty,
+}
+
+impl WritebackSizeSample {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            WritebackSizeSample::AfterClearDirty => "after_clear_dirty",
+            WritebackSizeSample::BeforeClearDirty => "before_clear_dirty",
+        }
+    }
+}
+
 fn default_true() -> bool {
     true
 }
@@ -474,6 +502,10 @@ pub struct Policy {
     pub punch_hole_flush: RangeFlush,
     /// The same for zero range.
     pub zero_range_flush: RangeFlush,
+    /// When writeback samples `i_size` for the zeroing of the page that straddles an EOF
+    /// inside its block: after `clear_page_dirty_for_io` (every kernel but ext4 before 4.12)
+    /// or before it.
+    pub writeback_size_sample: WritebackSizeSample,
     /// Whether an allocation that found no free block, while blocks freed in the running
     /// transaction wait for its commit, forces that commit and tries again
     /// (`ext4_should_retry_alloc` + `jbd2_journal_force_commit_nested`, at most three retries;
@@ -551,6 +583,8 @@ pub struct PolicyWire {
     pub zero_range_flush: RangeFlush,
     #[serde(default)]
     pub alloc_retry_commit: bool,
+    #[serde(default)]
+    pub writeback_size_sample: WritebackSizeSample,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -655,6 +689,7 @@ impl TryFrom<PolicyWire> for Policy {
             punch_hole_flush: w.punch_hole_flush,
             zero_range_flush: w.zero_range_flush,
             alloc_retry_commit: w.alloc_retry_commit,
+            writeback_size_sample: w.writeback_size_sample,
             declared,
             lock,
         })
@@ -687,6 +722,7 @@ impl From<Policy> for PolicyWire {
             punch_hole_flush: p.punch_hole_flush,
             zero_range_flush: p.zero_range_flush,
             alloc_retry_commit: p.alloc_retry_commit,
+            writeback_size_sample: p.writeback_size_sample,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

@@ -36,6 +36,9 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // between (one actor; or the flusher runs whole before the store).
     ("eof_mid_block_truncate_up", 0),
     ("eof_mid_block_writeback", 0),
+    // The app dirties the EOF page and is preempted for the flusher, which samples i_size and is
+    // preempted before it cleans the page; the app grows the file and fills the page.
+    ("eof_mid_block_writeback_sample", 2),
     ("failed_write", 0),
     // The store (lost write) or the write fault (orphan page) slips into the failed write
     // between its write_begin and its cleanup's punch.

@@ -91,6 +91,22 @@ impl<C: Cpu> Task<'_, C> {
     pub fn writeback_page(&mut self, file: Ino, index: Lblk, page: PageId) {
         let actor = self.actor;
         let page_lock = self.lock_page("write_cache_pages", page);
+        // ext4 before 4.12 sampled i_size for the tail zeroing in mpage_submit_page before
+        // clear_page_dirty_for_io write-protected the page ("size = i_size_read(mpd->inode); ...
+        // clear_page_dirty_for_io(page)"), so a store through a still-writable PTE and a truncate
+        // up in between were zeroed as past EOF (Jan Kara, "ext4: fix data corruption for mmap
+        // writes", xfstests generic/438). Only where an EOF inside a block is reachable, as the
+        // zeroing itself (submit_page).
+        let early = self.policy.writeback_size_sample == crate::policy::WritebackSizeSample::BeforeClearDirty
+            && self.cpu.peek(|m| m.kernel.inode(file).eof_half_reachable);
+        let sampled = early.then(|| {
+            self.cpu.step(|m| {
+                let inode = m.kernel.inode(file);
+                let (i_size, half) = (inode.i_size, inode.eof_half);
+                m.emit(actor, "mpage_submit_page", Change::ISizeCheck { ino: file, index, i_size });
+                (i_size, half)
+            })
+        });
         let dirty = self.cpu.step(|m| {
             let p = m.kernel.page(page);
             if !p.attached || !p.dirty {
@@ -177,7 +193,7 @@ impl<C: Cpu> Task<'_, C> {
                         }
                     },
                 };
-                submit_page(m, actor, file, index, page, pblk);
+                submit_page(m, actor, file, index, page, pblk, sampled);
                 None
             });
             if let Some(pblk) = io_pending {
@@ -192,7 +208,7 @@ impl<C: Cpu> Task<'_, C> {
                     let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
                     self.mpage_update_disksize(file, (index + 1) * per_page);
                 }
-                self.cpu.step(|m| submit_page(m, actor, file, index, page, pblk));
+                self.cpu.step(|m| submit_page(m, actor, file, index, page, pblk, sampled));
             }
         }
         self.unlock_page("end_page_writeback", page_lock);
@@ -272,18 +288,20 @@ fn submit_page(
     index: Lblk,
     page: PageId,
     pblk: crate::types::Pblk,
+    sampled: Option<(Lblk, bool)>,
 ) {
     // The page that straddles an EOF inside its block: "The page straddles i_size. It must be
     // zeroed out on each and every writepage invocation because it may be mmapped"
     // (`block_write_full_page`, `ext4_bio_write_page`'s caller `mpage_submit_page`, iomap's
     // `iomap_writepage_map` / `iomap_writepage_handle_eof`): `zero_user_segment` from `i_size` to
     // the end of the page, in the page itself, before the IO, with `i_size` sampled after
-    // `clear_page_dirty_for_io`. Only on a file where such an EOF is reachable (elsewhere the
-    // part past EOF is whole pages, evicted by truncate), which then declares the sample.
+    // `clear_page_dirty_for_io` (or, `sampled`, before it: ext4 before 4.12). Only on a file
+    // where such an EOF is reachable (elsewhere the part past EOF is whole pages, evicted by
+    // truncate), which then declares the sample.
     let inode = m.kernel.inode(file);
     if inode.eof_half_reachable {
-        let i_size = inode.i_size;
-        if inode.eof_half && index + 1 == i_size {
+        let (i_size, half) = sampled.unwrap_or((inode.i_size, inode.eof_half));
+        if half && index + 1 == i_size {
             let p = m.kernel.page_mut(page);
             p.content = p.content.overlay(crate::types::PagePart::Tail, crate::types::Token::Zero);
             m.emit(actor, "block_write_full_page", Change::TailZeroed { ino: file, lblk: index, page });

@@ -232,8 +232,9 @@ impl IsizeExtended {
 #[serde(rename_all = "snake_case")]
 pub enum TruncateUpZero {
     /// ext4 before Brian Foster's "ext4: partial zero eof block on unaligned inode size
-    /// extension" (linux-ext4, 2024-09-19, patch 1/2 of the series whose patch 2 is
-    /// `write_protect_and_zero`): `ext4_setattr` growing the file calls only
+    /// extension" (c7fc0366c656, posted 2024-09-19, merged through the ext4 tree in November
+    /// 2024 and backported to the 6.12, 6.11 and 6.6 stable kernels; patch 1/2 of the series
+    /// whose patch 2, 52aecaee1c26, is `write_protect_and_zero`): `ext4_setattr` growing the file calls only
     /// `pagecache_isize_extended`, which returns at once when the block is the page
     /// (`bsize >= PAGE_SIZE`), so what a store put past the old EOF in the page's tail becomes
     /// file data. Truncate down zeroes with `ext4_block_truncate_page` (from `ext4_truncate`,
@@ -248,7 +249,8 @@ pub enum TruncateUpZero {
     /// XFS with buffer heads (4.x): `xfs_setattr_size` growing the file calls `xfs_zero_eof`,
     /// whose `xfs_zero_last_block` zeroes the rest of the old EOF block through the page cache
     /// (`xfs_iozero`) unless it is a hole. Truncate down zeroes with `block_truncate_page(
-    /// mapping, newsize, xfs_get_blocks)` after `truncate_setsize`.
+    /// mapping, newsize, xfs_get_blocks)` before `truncate_setsize` (the model zeroes after the
+    /// size change, under the same IOLOCK and MMAPLOCK: nothing can tell the order apart).
     XfsZeroEof,
     /// XFS with iomap (4.8+): `xfs_setattr_size` calls `iomap_zero_range(oldsize, newsize -
     /// oldsize)` growing the file, `iomap_truncate_page(newsize)` shrinking it; both zero through

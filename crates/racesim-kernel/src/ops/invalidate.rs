@@ -341,8 +341,8 @@ impl<C: Cpu> Task<'_, C> {
             if half {
                 // ext4_truncate: "if (inode->i_size & (blocksize - 1))
                 // ext4_block_truncate_page(handle, mapping, inode->i_size)" before the blocks go;
-                // XFS's block_truncate_page (4.x, after truncate_setsize) and
-                // iomap_truncate_page (4.8+, before it: simplified to here). The block's tail on
+                // XFS's block_truncate_page (4.x) and iomap_truncate_page (4.8+) run before
+                // truncate_setsize, under IOLOCK and MMAPLOCK (simplified to here). The block's tail on
                 // disk becomes zeroes through the page cache, so no later extension exposes it.
                 let function = self.policy.truncate_up_zero_eof.truncate_down_function();
                 self.zero_eof_block_tail(file, size - 1, function);

@@ -866,6 +866,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "mpage_map_and_submit_extent",
     "mpage_prepare_extent_to_map",
     "mpage_readpage",
+    "mpage_submit_page",
     "msync",
     "munmap",
     "mutex_lock",

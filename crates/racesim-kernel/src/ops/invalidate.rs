@@ -369,6 +369,20 @@ impl<C: Cpu> Task<'_, C> {
         Outcome::Ok
     }
 
+    /// `truncate_inode_pages_range`'s partial page, before it zeroes: `find_lock_page` of page
+    /// `index`, then `wait_on_page_writeback` under its lock. `None` when it is not cached.
+    fn find_lock_page_stable(&mut self, file: Ino, index: Lblk) -> Option<(PageId, Held)> {
+        let actor = self.actor;
+        let page = self.cpu.step(|m| {
+            let page = m.kernel.inode(file).cache[index as usize];
+            m.emit(actor, "find_lock_page", Change::PageLookup { ino: file, index, page });
+            page
+        })?;
+        let page_lock = self.lock_page("truncate_inode_pages_range", page);
+        self.wait_on_page_writeback(page);
+        Some((page, page_lock))
+    }
+
     /// The partial page of `truncate_inode_pages_range` when the new EOF lies half-way into
     /// block `lblk` of a file whose block is the page: `find_lock_page`,
     /// `wait_on_page_writeback`, `zero_user_segment` from EOF to the end of the page (the
@@ -376,14 +390,7 @@ impl<C: Cpu> Task<'_, C> {
     /// before EOF). The page stays cached, mapped and dirty if it was.
     fn truncate_partial_block(&mut self, file: Ino, lblk: Lblk) {
         let actor = self.actor;
-        let page = self.cpu.step(|m| {
-            let page = m.kernel.inode(file).cache[lblk as usize];
-            m.emit(actor, "find_lock_page", Change::PageLookup { ino: file, index: lblk, page });
-            page
-        });
-        let Some(page) = page else { return };
-        let page_lock = self.lock_page("truncate_inode_pages_range", page);
-        self.wait_on_page_writeback(page);
+        let Some((page, page_lock)) = self.find_lock_page_stable(file, lblk) else { return };
         self.cpu.step(|m| {
             if !m.kernel.page(page).attached {
                 m.emit(actor, "truncate_inode_pages_range", Change::Nothing);
@@ -479,14 +486,7 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let index = size / per_page;
-        let page = self.cpu.step(|m| {
-            let page = m.kernel.inode(file).cache[index as usize];
-            m.emit(actor, "find_lock_page", Change::PageLookup { ino: file, index, page });
-            page
-        });
-        let Some(page) = page else { return };
-        let page_lock = self.lock_page("truncate_inode_pages_range", page);
-        self.wait_on_page_writeback(page);
+        let Some((page, page_lock)) = self.find_lock_page_stable(file, index) else { return };
         self.cpu.step(|m| {
             if !m.kernel.page(page).attached {
                 m.emit(actor, "truncate_inode_pages_range", Change::Nothing);

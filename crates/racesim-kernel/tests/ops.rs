@@ -1121,6 +1121,41 @@ fn an_allocation_on_a_full_disk_forces_the_commit_of_freed_blocks_and_retries() 
     }
 }
 
+/// ext4_should_retry_alloc also retries when the blocks freed are in a transaction whose commit
+/// is under way (jbd2_journal_force_commit_nested waits for it; dbc427ce4028, 4.7): the commit
+/// locked the transaction, taking its freed list with it, between the failed allocation and the
+/// check. With nothing freed and no commit under way, it does not retry. Here the commit under
+/// way is only its tid (it freed nothing), so the write ends in ENOSPC either way: this pins
+/// the decision, which the exhaustive search reaches with a concurrent commit
+/// (`retry_commit_in_flight` in racesim-explore's tests/exhaustive.rs).
+#[test]
+fn the_allocation_retry_waits_for_a_commit_under_way() {
+    let policy = policy("legacy");
+    for in_flight in [false, true] {
+        let (mut m, _) = durable_machine(1);
+        m.kernel.free_blocks.clear();
+        let b = m.kernel.add_inode(false);
+        m.kernel.enable_durability();
+        if in_flight {
+            // A commit has locked the running transaction and not written its record yet.
+            m.kernel.durable.locked_tid += 1;
+        }
+        assert_eq!(run(&mut m, &policy, buffered_write(b, 0), 1), Outcome::Enospc);
+        let decisions: Vec<bool> = m
+            .log
+            .iter()
+            .filter_map(|e| match e.change {
+                Change::AllocRetry { retry } => Some(retry),
+                _ => None,
+            })
+            .collect();
+        // The forced commit (the model's, after waiting for the one under way) frees nothing,
+        // and no commit is under way after it: no second retry.
+        let expected = if in_flight { vec![true, false] } else { vec![false] };
+        assert_eq!(decisions, expected, "commit under way: {in_flight}");
+    }
+}
+
 /// An EOF inside a block (docs/model.md, "An EOF inside a block"): truncate to 1.5 pages zeroes
 /// the tail of page 1 and dirties it (truncate_inode_pages_range's partial page, then
 /// ext4_block_truncate_page, which reads the block in when the page is not cached); writeback of

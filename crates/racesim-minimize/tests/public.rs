@@ -25,6 +25,9 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("delalloc_punch", 1),
     ("dio_punch", 1),
     ("dio_read_pinned_reclaim", 1),
+    // Legacy's collapse writes out before it takes i_mutex: the read faults the page in and its
+    // DMA lands after that write-out, before the eviction discards it.
+    ("dio_read_pinned_collapse", 1),
     ("dio_read_mkwrite_delalloc", 1),
     // The read slips in after inode_dio_wait and stops after submit_bio; the allocator then
     // has to run before the bio completes.

@@ -426,6 +426,38 @@ impl WritebackSizeSample {
     }
 }
 
+/// What a direct write does when `invalidate_inode_pages2_range`, after its flush, meets a page
+/// it cannot invalidate (dirtied since the flush: -EBUSY).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DioInvalidateBusy {
+    /// Fall back to a buffered write of the range (`generic_file_direct_write`: "If a page can
+    /// not be invalidated, return 0 to fall back to buffered write", ext4 through 5.4; -ENOTBLK
+    /// from `iomap_dio_rw` since 5.10, 60263d5889e6, on which ext4 and XFS fall back). The
+    /// default: what the model did before the field.
+    #[default]
+    BufferedFallback,
+    /// Return 0 bytes written, writing nothing: XFS 4.1-4.9 called `generic_file_direct_write`,
+    /// whose "return 0 to fall back" reached a caller with "No fallback to buffered IO on
+    /// errors for XFS" (`xfs_file_dio_aio_write`).
+    ShortWrite,
+    /// Warn and write directly all the same, leaving the dirty page cached over the new data
+    /// (`iomap_dio_rw` from 4.10 to 5.9, XFS and ext4 5.5-5.9: "If this invalidation fails,
+    /// tough, the write will still work", later `dio_warn_stale_pagecache`).
+    Warn,
+}
+
+impl DioInvalidateBusy {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DioInvalidateBusy::BufferedFallback => "buffered_fallback",
+            DioInvalidateBusy::ShortWrite => "short_write",
+            DioInvalidateBusy::Warn => "warn",
+        }
+    }
+}
+
 fn default_true() -> bool {
     true
 }
@@ -508,6 +540,9 @@ pub struct Policy {
     /// inside its block: after `clear_page_dirty_for_io` (every kernel but ext4 before 4.12)
     /// or before it.
     pub writeback_size_sample: WritebackSizeSample,
+    /// What a direct write does when its invalidation after the flush meets a page dirtied
+    /// since: fall back to a buffered write, or warn and write directly.
+    pub dio_invalidate_busy: DioInvalidateBusy,
     /// Whether an allocation that found no free block, while blocks freed in the running
     /// transaction wait for its commit, forces that commit and tries again
     /// (`ext4_should_retry_alloc` + `jbd2_journal_force_commit_nested`, at most three retries;
@@ -587,6 +622,8 @@ pub struct PolicyWire {
     pub alloc_retry_commit: bool,
     #[serde(default)]
     pub writeback_size_sample: WritebackSizeSample,
+    #[serde(default)]
+    pub dio_invalidate_busy: DioInvalidateBusy,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -692,6 +729,7 @@ impl TryFrom<PolicyWire> for Policy {
             zero_range_flush: w.zero_range_flush,
             alloc_retry_commit: w.alloc_retry_commit,
             writeback_size_sample: w.writeback_size_sample,
+            dio_invalidate_busy: w.dio_invalidate_busy,
             declared,
             lock,
         })
@@ -725,6 +763,7 @@ impl From<Policy> for PolicyWire {
             zero_range_flush: p.zero_range_flush,
             alloc_retry_commit: p.alloc_retry_commit,
             writeback_size_sample: p.writeback_size_sample,
+            dio_invalidate_busy: p.dio_invalidate_busy,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

@@ -741,15 +741,16 @@ fn a_sub_page_write_that_runs_out_of_space_past_eof_is_undone() {
     assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
 }
 
-/// A serial CPU that records where each step's events begin in the log.
-struct SteppingCpu<'m> {
+/// A serial CPU that runs `before_step` on the machine before each step (to record where the
+/// step's events begin, or to act as another actor would between two steps).
+struct HookedCpu<'m, F: FnMut(&mut Machine)> {
     inner: SerialCpu<'m>,
-    step_starts: Vec<usize>,
+    before_step: F,
 }
 
-impl racesim_kernel::Cpu for SteppingCpu<'_> {
+impl<F: FnMut(&mut Machine)> racesim_kernel::Cpu for HookedCpu<'_, F> {
     fn step<R>(&mut self, f: impl FnOnce(&mut Machine) -> R) -> R {
-        self.step_starts.push(self.inner.machine.log.len());
+        (self.before_step)(self.inner.machine);
         self.inner.step(f)
     }
 
@@ -794,10 +795,11 @@ fn delalloc_writeback_files_the_inode_in_a_step_before_the_io_as_the_policy_says
         assert_eq!(m.kernel.inode(ino).blocks[0], Extent::Delalloc);
         assert!(!m.kernel.filed_uncommitted(ino), "a reservation files nothing");
         m.log.clear();
-        let mut cpu = SteppingCpu { inner: SerialCpu::new(&mut m), step_starts: Vec::new() };
+        let mut step_starts = Vec::new();
+        let before_step = |m: &mut Machine| step_starts.push(m.log.len());
+        let mut cpu = HookedCpu { inner: SerialCpu::new(&mut m), before_step };
         let mut task = Task::new(&mut cpu, 0, 0, &policy);
         assert_eq!(task.run_operation(0, &Operation::Writeback { file: ino }, 0), Outcome::Ok);
-        let step_starts = cpu.step_starts;
         let step_of = |i: usize| step_starts.iter().rposition(|&s| s <= i).unwrap();
         let mapped = m.log.iter().position(|e| matches!(e.change, Change::BlockMapped { allocated: true, .. }));
         let written = m.log.iter().position(|e| matches!(e.change, Change::DiskWrite { .. }));
@@ -1012,10 +1014,11 @@ fn delalloc_writeback_raises_i_disksize_before_the_writeback_ends() {
         assert_eq!(run(&mut m, &policy, buffered_write(ino, 0), 1), Outcome::Pages(1));
         assert_eq!(m.kernel.i_disksize(ino), 0, "a reservation leaves i_disksize to writeback");
         m.log.clear();
-        let mut cpu = SteppingCpu { inner: SerialCpu::new(&mut m), step_starts: Vec::new() };
+        let mut step_starts = Vec::new();
+        let before_step = |m: &mut Machine| step_starts.push(m.log.len());
+        let mut cpu = HookedCpu { inner: SerialCpu::new(&mut m), before_step };
         let mut task = Task::new(&mut cpu, 0, 0, &policy);
         assert_eq!(task.run_operation(0, &Operation::Writeback { file: ino }, 0), Outcome::Ok);
-        let step_starts = cpu.step_starts;
         let step_of = |i: usize| step_starts.iter().rposition(|&s| s <= i).unwrap();
         let raised = m.log.iter().position(
             |e| matches!(e.change, Change::DiskSizeSet { disksize, .. } if disksize == m.kernel.inode(ino).i_size),
@@ -1217,5 +1220,67 @@ fn an_eof_inside_a_block_is_zeroed_past_by_truncate_writeback_and_the_policy_s_t
         assert_eq!((inode.i_size, inode.eof_half), (3, false));
         assert_eq!(m.kernel.page(page).content, expected, "{}", zero.name());
         assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
+    }
+}
+
+/// A direct write whose invalidation meets a page dirtied since its flush does what the
+/// policy's `dio_invalidate_busy` says: falls back to a buffered write (ext4; iomap since 5.10),
+/// returns 0 having written nothing (XFS 4.1-4.9), or writes directly and leaves the dirty page
+/// cached (iomap before 5.10).
+#[test]
+fn a_direct_write_meeting_a_page_dirtied_since_its_flush_does_what_the_policy_says() {
+    use racesim_kernel::policy::DioInvalidateBusy;
+    let written = Token::Data { ino: 0, lblk: 0, write: 2 };
+    for busy in [DioInvalidateBusy::BufferedFallback, DioInvalidateBusy::ShortWrite, DioInvalidateBusy::Warn] {
+        let mut policy = policy("legacy");
+        policy.dio_invalidate_busy = busy;
+        let (mut m, ino) = machine(1);
+        assert_eq!(run(&mut m, &policy, Operation::Load { file: ino, page: 0 }, 1), Outcome::Ok);
+        let page = m.kernel.inode(ino).cache[0].expect("the load cached the page");
+        let pblk = m.kernel.inode(ino).blocks[0].pblk().unwrap();
+        m.log.clear();
+        let write = Operation::DioWrite {
+            file: ino,
+            page: 0,
+            pages: 1,
+            buffer: UserBuffer::Anonymous,
+            asynchronous: false,
+            ends: WriteEnds::default(),
+        };
+        // A store dirties the page (through a writable PTE) right after the step in which the
+        // flush looked its range up: between the direct write's flush and its invalidation.
+        let mut stored = false;
+        let before_step = |m: &mut Machine| {
+            if !stored && m.log.iter().any(|e| e.function == "filemap_write_and_wait_range") {
+                stored = true;
+                m.kernel.page_mut(page).dirty = true;
+            }
+        };
+        let mut cpu = HookedCpu { inner: SerialCpu::new(&mut m), before_step };
+        let outcome = Task::new(&mut cpu, 0, 0, &policy).run_operation(0, &write, 2);
+        assert!(stored);
+        assert!(m.log.iter().any(|e| matches!(e.change, Change::InvalidateBusy { .. })), "{busy:?}: -EBUSY");
+        let on_disk = m.kernel.disk[pblk as usize];
+        let copied = m.log.iter().any(|e| matches!(e.change, Change::PageCopied { .. }));
+        let still_dirty = m.kernel.inode(ino).cache[0].is_some_and(|p| m.kernel.page(p).dirty);
+        match busy {
+            DioInvalidateBusy::BufferedFallback => {
+                assert_eq!(outcome, Outcome::Pages(1));
+                assert!(copied, "the buffered write copied the page");
+                assert_eq!(on_disk, written, "and flushed it before returning");
+            }
+            DioInvalidateBusy::ShortWrite => {
+                assert_eq!(outcome, Outcome::Pages(0));
+                assert!(!copied);
+                assert_eq!(on_disk, Token::Data { ino, lblk: 0, write: 0 }, "nothing written");
+                assert!(still_dirty);
+            }
+            DioInvalidateBusy::Warn => {
+                assert_eq!(outcome, Outcome::Pages(1));
+                assert!(!copied);
+                assert_eq!(on_disk, written, "written directly");
+                assert!(still_dirty, "the dirty page stays cached over it");
+            }
+        }
     }
 }

@@ -455,14 +455,18 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
             }
             Change::DmaIntoPage { attached, ino, index, token, page } => {
                 // A direct read into a pinned mapping writes that file's page like a store that
-                // lands somewhere between the pin and the DMA (the pin was taken after the start
-                // of the syscall).
+                // lands somewhere between the start of the syscall (the pin was taken after it)
+                // and its return (end filled in at OpEnd), as a write(2)'s copy does: until the
+                // read returns, another reader may legally see the page's old data, from a page
+                // read in again after a direct write's invalidation removed the one the DMA
+                // filled before it was dirtied (`set_page_dirty_lock` comes after the DMA). Until
+                // December 2026 the item ended at the DMA, a false `stale_data` (audit).
                 let Some((op @ Operation::DioRead { .. }, begin)) = running else { continue };
                 if attached {
                     items.push(Item {
                         effect: Effect::Wrote { ino, lblk: index, token, part: PagePart::Whole },
                         begin,
-                        end: at,
+                        end: usize::MAX,
                         actor: event.actor,
                         op,
                     });

@@ -29,7 +29,7 @@ use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::lock::LockMode;
 use crate::placement::{Func, LockName, Point};
-use crate::policy::{DioReadDelalloc, DioUnaligned, DioWritePostInvalidate};
+use crate::policy::{DioInvalidateBusy, DioReadDelalloc, DioUnaligned, DioWritePostInvalidate};
 use crate::types::{Extent, Ino, Lblk, PageRange, Pblk, Token, WriteId};
 
 /// Which way the data of a direct IO moves.
@@ -187,10 +187,22 @@ impl<C: Cpu> Task<'_, C> {
         // generic_file_direct_write / kiocb_invalidate_pages: invalidate_inode_pages2_range,
         // which leaves a page dirtied since the flush in place (-EBUSY); the write then falls
         // back to a buffered write ("If a page can not be invalidated, return 0 to fall back to
-        // buffered write"; iomap returns -ENOTBLK, and ext4 and XFS fall back on it).
+        // buffered write"; iomap returns -ENOTBLK since 5.10, and ext4 and XFS fall back on
+        // it), or, as the policy says for XFS before 5.10, returns 0 (XFS called
+        // generic_file_direct_write and had "No fallback to buffered IO") or warns and writes
+        // directly all the same, the dirty page staying cached (iomap before 5.10).
         if write.is_some() && self.invalidate_inode_pages2_range(file, range) {
-            self.abandon_submission(&pinned, frame, dio_count_held, fallback);
-            return Err(NotSubmitted::InvalidationBusy);
+            match self.policy.dio_invalidate_busy {
+                DioInvalidateBusy::BufferedFallback => {
+                    self.abandon_submission(&pinned, frame, dio_count_held, fallback);
+                    return Err(NotSubmitted::InvalidationBusy);
+                }
+                DioInvalidateBusy::ShortWrite => {
+                    self.abandon_submission(&pinned, frame, dio_count_held, fallback);
+                    return Err(NotSubmitted::Failed(Outcome::Pages(0)));
+                }
+                DioInvalidateBusy::Warn => {}
+            }
         }
         let alloc = self.policy.write_alloc;
         let delalloc_eio = self.policy.dio_read_delalloc == DioReadDelalloc::Eio;

@@ -746,6 +746,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "add_to_page_cache_lru",
     "apply_vma_lock_flags",
     "bio_check_pages_dirty",
+    "bio_set_pages_dirty",
     "block_invalidatepage",
     "block_page_mkwrite",
     "block_read_full_page",

@@ -458,6 +458,31 @@ impl DioInvalidateBusy {
     }
 }
 
+/// When a direct read dirties the user pages its DMA fills (a buffer mapped from a file).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DioReadDirty {
+    /// After the IO only: fs/direct-io.c's `dio_bio_complete` runs `set_page_dirty_lock` on
+    /// each page of a synchronous read (`dio_bio_submit` dirties before submission only for an
+    /// asynchronous one). The default: what the model did before the field.
+    #[default]
+    AfterIo,
+    /// Before the bio is submitted as well: iomap's `bio_set_pages_dirty(bio)` under
+    /// IOMAP_DIO_DIRTY, then `bio_check_pages_dirty` at completion for the pages cleaned since
+    /// (`iomap_dio_rw`, XFS since 4.10, ext4 since 5.5).
+    BeforeSubmit,
+}
+
+impl DioReadDirty {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DioReadDirty::AfterIo => "after_io",
+            DioReadDirty::BeforeSubmit => "before_submit",
+        }
+    }
+}
+
 fn default_true() -> bool {
     true
 }
@@ -543,6 +568,9 @@ pub struct Policy {
     /// What a direct write does when its invalidation after the flush meets a page dirtied
     /// since: fall back to a buffered write, or warn and write directly.
     pub dio_invalidate_busy: DioInvalidateBusy,
+    /// When a direct read dirties the user pages its DMA fills: after the IO (fs/direct-io.c)
+    /// or before submitting the bio too (iomap).
+    pub dio_read_dirty: DioReadDirty,
     /// Whether an allocation that found no free block, while blocks freed in the running
     /// transaction wait for its commit, forces that commit and tries again
     /// (`ext4_should_retry_alloc` + `jbd2_journal_force_commit_nested`, at most three retries;
@@ -624,6 +652,8 @@ pub struct PolicyWire {
     pub writeback_size_sample: WritebackSizeSample,
     #[serde(default)]
     pub dio_invalidate_busy: DioInvalidateBusy,
+    #[serde(default)]
+    pub dio_read_dirty: DioReadDirty,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -730,6 +760,7 @@ impl TryFrom<PolicyWire> for Policy {
             alloc_retry_commit: w.alloc_retry_commit,
             writeback_size_sample: w.writeback_size_sample,
             dio_invalidate_busy: w.dio_invalidate_busy,
+            dio_read_dirty: w.dio_read_dirty,
             declared,
             lock,
         })
@@ -764,6 +795,7 @@ impl From<Policy> for PolicyWire {
             alloc_retry_commit: p.alloc_retry_commit,
             writeback_size_sample: p.writeback_size_sample,
             dio_invalidate_busy: p.dio_invalidate_busy,
+            dio_read_dirty: p.dio_read_dirty,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

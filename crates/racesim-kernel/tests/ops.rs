@@ -1284,3 +1284,51 @@ fn a_direct_write_meeting_a_page_dirtied_since_its_flush_does_what_the_policy_sa
         }
     }
 }
+
+/// A direct read into a mapped page dirties it after the DMA (fs/direct-io.c) and, under iomap,
+/// before submitting its bio too (`bio_set_pages_dirty`), as the policy's `dio_read_dirty` says;
+/// the completion's `bio_check_pages_dirty` leaves a page still dirty as it is. The page is
+/// cleaned (as writeback would) after the pin, so that only the read dirties it.
+#[test]
+fn a_direct_read_dirties_its_user_pages_when_the_policy_says() {
+    use racesim_kernel::policy::DioReadDirty;
+    for dirty in [DioReadDirty::AfterIo, DioReadDirty::BeforeSubmit] {
+        let mut policy = policy("invalidate_lock");
+        policy.dio_read_dirty = dirty;
+        let (mut m, dst) = machine(1);
+        let src = m.kernel.add_inode(false);
+        m.kernel.inode_mut(src).i_size = 1;
+        let pblk = m.kernel.alloc_block(src, 0).unwrap();
+        m.kernel.inode_mut(src).blocks[0] = Extent::Written(pblk);
+        let read =
+            Operation::DioRead { file: src, page: 0, pages: 1, buffer: UserBuffer::Mapped { file: dst, page: 0 } };
+        // Writeback cleans the page right after get_user_pages pinned it (page_mkwrite dirtied it).
+        let mut cleaned = false;
+        let before_step = |m: &mut Machine| {
+            if !cleaned && m.log.iter().any(|e| e.function == "try_grab_page") {
+                cleaned = true;
+                let page = m.kernel.inode(dst).cache[0].unwrap();
+                m.kernel.page_mut(page).dirty = false;
+            }
+        };
+        let mut cpu = HookedCpu { inner: SerialCpu::new(&mut m), before_step };
+        assert_eq!(Task::new(&mut cpu, 0, 0, &policy).run_operation(0, &read, 2), Outcome::Pages(1));
+        assert!(cleaned);
+        let position = |pred: &dyn Fn(&Event) -> bool| m.log.iter().position(pred);
+        let submitted = position(&|e| matches!(e.change, Change::BioSubmitted { .. })).expect("submitted");
+        // Not page_mkwrite's set_page_dirty, when get_user_pages faulted the page in for writing.
+        let dirtied =
+            position(&|e| e.function == "set_page_dirty_lock" && matches!(e.change, Change::PageDirtied { .. }))
+                .expect("dirtied");
+        let dma = position(&|e| matches!(e.change, Change::DmaIntoPage { .. })).expect("DMA");
+        match dirty {
+            DioReadDirty::AfterIo => assert!(dirtied > dma, "after the DMA only"),
+            DioReadDirty::BeforeSubmit => {
+                assert!(dirtied < submitted, "bio_set_pages_dirty before submit_bio");
+                assert!(m.log[dma..].iter().any(|e| e.function == "bio_check_pages_dirty"), "still dirty");
+            }
+        }
+        let page = m.kernel.inode(dst).cache[0].unwrap();
+        assert!(m.kernel.page(page).dirty);
+    }
+}

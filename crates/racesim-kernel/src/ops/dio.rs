@@ -29,8 +29,8 @@ use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::lock::LockMode;
 use crate::placement::{Func, LockName, Point};
-use crate::policy::{DioInvalidateBusy, DioReadDelalloc, DioUnaligned, DioWritePostInvalidate};
-use crate::types::{Extent, Ino, Lblk, PageRange, Pblk, Token, WriteId};
+use crate::policy::{DioInvalidateBusy, DioReadDelalloc, DioReadDirty, DioUnaligned, DioWritePostInvalidate};
+use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk, Token, WriteId};
 
 /// Which way the data of a direct IO moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -292,6 +292,11 @@ impl<C: Cpu> Task<'_, C> {
         };
         // A write that failed part-way submits the blocks it mapped.
         let range = PageRange::new(page, page + blocks.len() as Lblk);
+        if write.is_none() && self.policy.dio_read_dirty == DioReadDirty::BeforeSubmit {
+            // iomap_dio_bio_iter (IOMAP_DIO_DIRTY): bio_set_pages_dirty(bio) before the bio
+            // goes out, for the user pages the bio covers.
+            self.set_pinned_pages_dirty(&pinned, blocks.len(), "bio_set_pages_dirty");
+        }
         self.cpu.step(|m| m.emit(actor, "submit_bio", Change::BioSubmitted { ino: file, range }));
         // An extending write keeps i_rwsem until it has updated i_size at completion.
         let extension = extends_to;
@@ -472,24 +477,7 @@ impl<C: Cpu> Task<'_, C> {
             // bio_check_pages_dirty: the DMA wrote the pages behind the kernel's back; any the
             // writeback cleaned meanwhile are dirtied again, under their page lock.
             // Only the pages the DMA filled (a read that stopped at EOF filled fewer).
-            // A DAX page needs no dirtying: set_page_dirty of a DAX mapping does nothing
-            // (noop_set_page_dirty in ext4's and XFS's DAX address_space operations).
-            let pages = pinned.iter().take(blocks.len()).filter_map(|pin| match *pin {
-                Pin::Page(page) => Some(page),
-                Pin::Dax { .. } | Pin::ZeroPage => None,
-            });
-            for user_page in pages.collect::<Vec<_>>() {
-                let page_lock = self.lock_page("set_page_dirty_lock", user_page);
-                self.cpu.step(|m| {
-                    if m.kernel.page(user_page).dirty {
-                        m.emit(actor, "bio_check_pages_dirty", Change::Nothing);
-                    } else {
-                        m.kernel.page_mut(user_page).dirty = true;
-                        m.emit(actor, "set_page_dirty_lock", Change::PageDirtied { page: user_page });
-                    }
-                });
-                self.unlock_page("set_page_dirty_lock", page_lock);
-            }
+            self.set_pinned_pages_dirty(&pinned, blocks.len(), "bio_check_pages_dirty");
         }
         // Not after a failed write: dio_complete invalidates for `ret > 0`, iomap_dio_complete
         // for `!dio->error`.
@@ -563,6 +551,36 @@ impl<C: Cpu> Task<'_, C> {
         let outcome = self.write(file, page, pages, buffer, None, super::WriteAllocation::PerPage, ends, write);
         self.filemap_write_and_wait_range(file, PageRange::new(page, page + pages), "filemap_write_and_wait_range");
         outcome
+    }
+
+    /// `set_page_dirty_lock` on the first `count` pinned user pages of a direct read (those its
+    /// bio covers; a read that stopped at EOF covers fewer), each under its page lock, for
+    /// `caller` (`bio_set_pages_dirty` before submission, `bio_check_pages_dirty` after the
+    /// DMA): a page already dirty is left as it is. A DAX page needs no dirtying: set_page_dirty
+    /// of a DAX mapping does nothing (noop_set_page_dirty in ext4's and XFS's DAX
+    /// address_space operations).
+    fn set_pinned_pages_dirty(&mut self, pinned: &[Pin], count: usize, caller: &'static str) {
+        let actor = self.actor;
+        let pages: Vec<PageId> = pinned
+            .iter()
+            .take(count)
+            .filter_map(|pin| match *pin {
+                Pin::Page(page) => Some(page),
+                Pin::Dax { .. } | Pin::ZeroPage => None,
+            })
+            .collect();
+        for user_page in pages {
+            let page_lock = self.lock_page("set_page_dirty_lock", user_page);
+            self.cpu.step(|m| {
+                if m.kernel.page(user_page).dirty {
+                    m.emit(actor, caller, Change::Nothing);
+                } else {
+                    m.kernel.page_mut(user_page).dirty = true;
+                    m.emit(actor, "set_page_dirty_lock", Change::PageDirtied { page: user_page });
+                }
+            });
+            self.unlock_page("set_page_dirty_lock", page_lock);
+        }
     }
 
     /// Tests `EXT4_STATE_DIOREAD_LOCK` (`ext4_test_inode_state`), as an unlocked direct read

@@ -18,10 +18,11 @@ pub const SCHEDULES_DEFAULT: u64 = 10_000;
 pub struct RunArgs {
     /// The scenario file (TOML; see docs/scenario-format.md).
     scenario: PathBuf,
-    /// Policies to explore, comma-separated: legacy, mmaplock, range_lock, invalidate_lock, a
-    /// variant the scenario defines, or `all`. Default: every policy the scenario's [expect]
-    /// names and every variant the scenario defines (all four built-ins if [expect] names
-    /// none).
+    /// Policies to explore, comma-separated: legacy, mmaplock, range_lock, invalidate_lock,
+    /// xfs-4.1, xfs-5.3 (or another name of the kernel library), a variant the scenario
+    /// defines, or `all` (the first four and every variant; it may stand in a list:
+    /// `all,xfs-4.1`). Default: every policy the scenario's [expect] names and every variant
+    /// the scenario defines (the first four if [expect] names none).
     #[arg(long, short)]
     policy: Option<String>,
     /// A policy file of your own (see policies/*.toml for the built-ins in the same form);
@@ -91,14 +92,20 @@ pub fn parse_time_budget(text: &str) -> Result<TimeBudget, String> {
 
 /// Resolves the `--policy` argument against the scenario.
 pub fn choose_policies(scenario: &Scenario, wanted: Option<&str>) -> Result<Vec<Policy>, String> {
+    let all = || BUILTIN_POLICIES.iter().map(|s| s.to_string()).chain(scenario.variants.iter().map(|v| v.name.clone()));
     let names: Vec<String> = match wanted {
-        Some("all") => BUILTIN_POLICIES
-            .iter()
-            .map(|s| s.to_string())
-            .chain(scenario.variants.iter().map(|v| v.name.clone()))
-            .collect(),
+        // `all` may stand in a list (`all,xfs-4.1`): it expands in place, and a name given
+        // twice is explored once.
         Some(list) => {
-            let names: Vec<String> = list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            let mut names: Vec<String> = Vec::new();
+            for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let expanded: Vec<String> = if name == "all" { all().collect() } else { vec![name.to_string()] };
+                for name in expanded {
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
+            }
             if names.is_empty() {
                 return Err(format!("--policy '{list}' names no policy"));
             }

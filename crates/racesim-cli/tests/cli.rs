@@ -357,6 +357,27 @@ fn the_scenario_strategy_applies_unless_the_command_line_overrides_it() {
     assert!(stdout(&o).contains("clean after 50 schedules"), "{}", stdout(&o));
 }
 
+/// `all` expands in place inside a list, and a policy named twice is explored once.
+#[test]
+fn all_may_stand_in_a_list_of_policies() {
+    let o = racesim(&[
+        "run",
+        "scenarios/fault_truncate.toml",
+        "-p",
+        "all,xfs-4.1,legacy",
+        "-n",
+        "20",
+        "--strategy",
+        "random",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    for policy in ["legacy", "mmaplock", "range_lock", "invalidate_lock", "xfs-4.1"] {
+        let lines = out.lines().filter(|l| l.trim_start().starts_with(&format!("{policy} "))).count();
+        assert_eq!(lines, 1, "{policy} once:\n{out}");
+    }
+}
+
 #[test]
 fn unknown_policy_on_the_command_line_is_bad_input() {
     let o = racesim(&["run", "scenarios/collapse_mmap.toml", "--policy", "ext5"]);

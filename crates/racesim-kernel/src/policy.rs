@@ -437,13 +437,14 @@ pub enum DioInvalidateBusy {
     /// default: what the model did before the field.
     #[default]
     BufferedFallback,
-    /// Return 0 bytes written, writing nothing: XFS 4.1-4.9 called `generic_file_direct_write`,
-    /// whose "return 0 to fall back" reached a caller with "No fallback to buffered IO on
-    /// errors for XFS" (`xfs_file_dio_aio_write`).
+    /// Return 0 bytes written, writing nothing: XFS up to 4.0 called
+    /// `generic_file_direct_write`, whose "return 0 to fall back" reached a caller with "No
+    /// fallback to buffered IO on errors for XFS" (`xfs_file_dio_aio_write`).
     ShortWrite,
     /// Warn and write directly all the same, leaving the dirty page cached over the new data
-    /// (`iomap_dio_rw` from 4.10 to 5.9, XFS and ext4 5.5-5.9: "If this invalidation fails,
-    /// tough, the write will still work", later `dio_warn_stale_pagecache`).
+    /// (XFS's own `WARN_ON_ONCE` before `->direct_IO` in the 4.x kernels; `iomap_dio_rw` from
+    /// 4.10 to 5.9, XFS and ext4 5.5-5.9: "If this invalidation fails, tough, the write will
+    /// still work", later `dio_warn_stale_pagecache`).
     Warn,
 }
 

@@ -57,6 +57,9 @@ pub struct RefFile {
     /// (see `Effect::Ghost`) that the serial order has placed and whose remover it has not:
     /// each with the token the page held before it.
     pub ghosts: Vec<Ghost>,
+    /// The history items of the collapses and inserts of this file placed so far: a ghost
+    /// whose remover is one of them, placed after it, is a write to the shifted file.
+    pub moved_by: Vec<usize>,
 }
 
 /// A placed `Effect::Ghost`: the page `lblk` shows `token` (to readers of `frame` only) until
@@ -86,6 +89,7 @@ impl RefFile {
             blocks_per_page: kernel.inode(ino).blocks_per_page,
             half: kernel.inode(ino).eof_half,
             ghosts: Vec::new(),
+            moved_by: Vec::new(),
         }
     }
 
@@ -144,8 +148,11 @@ enum Effect {
     /// survive a removal that discards the page's data: item `until` (the remover's item for
     /// that page) restores what the page held before, and the search places this item before
     /// that one. A collapse or an insert does not discard the page's data, it moves it
-    /// (`moves`): serially the DMA's data moves with the rest, so where Linux dropped the frame
-    /// the data is lost (`lost_write`), as it is when the DMA lands before the removal.
+    /// (`moves`): placed before it, the DMA's data moves with the rest, so where Linux dropped
+    /// the frame the data is lost (`lost_write`), as it is when the DMA lands before the
+    /// removal; placed after it (the read then ran after the shift: nobody can tell when the
+    /// pin was taken), it is a write at `lblk` of the shifted file, impossible past its EOF
+    /// (the read would have failed).
     Ghost {
         ino: Ino,
         lblk: Lblk,
@@ -484,7 +491,8 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     ghosts.push((token, remover, removed_at, remover_began));
                     let effect =
                         Effect::Ghost { ino, lblk: index, token, frame: page, until: usize::MAX, moves: false };
-                    items.push(Item { effect, begin, end: at, actor: event.actor, op });
+                    // Up to the read's return, as an attached DMA (end filled in at OpEnd).
+                    items.push(Item { effect, begin, end: usize::MAX, actor: event.actor, op });
                 }
             }
             Change::PageDeleted { ino, index, page, .. } | Change::InvalidateBusy { ino, index, page } => {
@@ -557,9 +565,11 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
             Effect::Wrote { ino: i, lblk: l, .. } => i == ino && l / per == lblk / per,
             _ => false,
         };
+        // The remover's operation ends at its OpEnd; a removal outside any operation (an
+        // asynchronous direct write's completion, after it returned) ends at the actor's next.
         let remover_ended = log[removed_at..]
             .iter()
-            .position(|e| e.actor == remover && matches!(e.change, Change::OpEnd { .. }))
+            .position(|e| e.actor == remover && matches!(e.change, Change::OpEnd { .. } | Change::OpBegin { .. }))
             .map_or(usize::MAX, |p| removed_at + p);
         let found = items
             .iter()
@@ -637,6 +647,14 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
     match item.effect {
         Effect::Ghost { ino, lblk, token, frame, until, moves } => {
             let f = &mut files[ino as usize];
+            if moves && f.moved_by.contains(&until) {
+                // After the collapse or insert: the read pinned page `lblk` of the shifted file.
+                if lblk >= f.size {
+                    return false;
+                }
+                f.pages[lblk as usize] = token;
+                return true;
+            }
             let before = f.pages[lblk as usize];
             f.ghosts.push(Ghost { lblk, token, before, frame, until, moves });
             f.pages[lblk as usize] = token;
@@ -767,6 +785,7 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
             if refused != (page >= f.size || f.size + pages > FILE_PAGES_MAX) {
                 return false;
             }
+            f.moved_by.push(index);
             if !refused {
                 for _ in 0..pages {
                     f.pages.insert(page as usize, Token::Zero);
@@ -781,6 +800,7 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
             if refused != (page + pages >= f.size) {
                 return false;
             }
+            f.moved_by.push(index);
             if !refused {
                 f.pages.drain(page as usize..(page + pages) as usize);
                 f.pages.resize(FILE_PAGES_MAX as usize, Token::Zero);
@@ -840,7 +860,10 @@ fn first_mismatch(reference: &[RefFile], actual: &[RefFile], strictness: Strictn
 #[derive(Debug)]
 pub struct Mismatch {
     pub actors: Vec<ActorId>,
-    difference: Difference,
+    /// Where the end state differs from the reference along the natural order; `None` when that
+    /// order explains it but breaks a rule the search keeps (a DMA into a page truncation
+    /// removed, placed after its remover).
+    difference: Option<Difference>,
     writer: Option<(ActorId, Operation)>,
     /// A read in the history that no order explains, if that is what failed.
     read: Option<(ActorId, Ino, Lblk, Token)>,
@@ -874,7 +897,12 @@ impl Mismatch {
                 token(seen)
             );
         }
-        let Difference { ino, lblk, expected, got, size_expected, size_got } = self.difference;
+        let Some(Difference { ino, lblk, expected, got, size_expected, size_got }) = self.difference else {
+            return "no serial order of the operations explains the end state: the order of their ends does, but \
+                    it places a direct read's DMA into a page that a truncation or invalidation removed after that \
+                    removal, which discarded it"
+                .to_string();
+        };
         if let (Some((actor, op)), Token::Zero, Token::Zero) = (self.outcome, expected, got) {
             return format!(
                 "no serial order of the operations reproduces what {} of {} returned",
@@ -994,19 +1022,14 @@ fn explain(
             }
         }
     }
-    let difference = first_mismatch(&files, actual, strictness).unwrap_or(Difference {
-        ino: 0,
-        lblk: Some(0),
-        expected: Token::Zero,
-        got: Token::Zero,
-        size_expected: 0,
-        size_got: 0,
-    });
+    let difference = first_mismatch(&files, actual, strictness);
     // The operation whose data is missing: of the half that differs, where a block was written
     // in part.
-    let missing = difference.expected.halves().into_iter().zip(difference.got.halves()).find_map(|(e, g)| match e {
-        Half::Data { write, .. } if write > 0 && e != g => Some(write),
-        _ => None,
+    let missing = difference.and_then(|d| {
+        d.expected.halves().into_iter().zip(d.got.halves()).find_map(|(e, g)| match e {
+            Half::Data { write, .. } if write > 0 && e != g => Some(write),
+            _ => None,
+        })
     });
     let writer = missing.and_then(|write| {
         history
@@ -1060,8 +1083,8 @@ fn search(
             }
         }
         // A ghost comes before its remover's item (real time never orders them the other way:
-        // the removal came after the DMA's syscall began).
-        if let Effect::Ghost { until, .. } = item.effect
+        // the removal came after the DMA's syscall began), unless the remover moves the data.
+        if let Effect::Ghost { until, moves: false, .. } = item.effect
             && until < n
             && history[until].end >= item.begin
         {
@@ -1132,7 +1155,15 @@ mod tests {
     fn file(size: Lblk, data: &[Token]) -> RefFile {
         let mut pages = vec![Token::Zero; FILE_PAGES_MAX as usize];
         pages[..data.len()].copy_from_slice(data);
-        RefFile { size, pages, zap_pending_from: None, blocks_per_page: 1, half: false, ghosts: Vec::new() }
+        RefFile {
+            size,
+            pages,
+            zap_pending_from: None,
+            blocks_per_page: 1,
+            half: false,
+            ghosts: Vec::new(),
+            moved_by: Vec::new(),
+        }
     }
 
     /// A file that ends shorter than the reference, with zeroes everywhere: the message names
@@ -1160,6 +1191,34 @@ mod tests {
         };
         let message = mismatch.describe(&NumericNames);
         assert!(message.contains("ino0 is 1 page(s) long, so ino0:2 lies beyond EOF"), "{message}");
+    }
+
+    /// An end state that only the natural order (by ends) explains, by placing a DMA into a
+    /// removed page after its remover: the message says why that order does not count, rather
+    /// than naming a difference (it named page 0 of the first file, with zeroes on both sides).
+    #[test]
+    fn a_ghost_placed_after_its_remover_is_named_as_such() {
+        let d0 = Token::Data { ino: 0, lblk: 0, write: 0 };
+        let ghost = Token::Data { ino: 0, lblk: 1, write: 2 };
+        let initial = [file(2, &[d0, Token::Data { ino: 0, lblk: 1, write: 0 }])];
+        let read = Operation::DioRead { file: 0, page: 0, pages: 1, buffer: racesim_kernel::UserBuffer::Anonymous };
+        let effect = Effect::Ghost { ino: 0, lblk: 1, token: ghost, frame: 7, until: 1, moves: false };
+        let history = [
+            Item { effect, begin: 0, end: 5, actor: 0, op: read },
+            Item {
+                effect: Effect::Punch { ino: 0, page: 1, pages: 1, zero_range: false },
+                begin: 1,
+                end: 3,
+                actor: 1,
+                op: Operation::PunchHole { file: 0, page: 1, pages: 1 },
+            },
+        ];
+        let kept = [file(2, &[d0, ghost])];
+        let Judgement::Unexplained(mismatch) = check_stale_data(&initial, &history, &kept, &mut 0) else {
+            panic!("the DMA's data survived the punch")
+        };
+        let message = mismatch.describe(&NumericNames);
+        assert!(message.contains("places a direct read's DMA into a page that a truncation"), "{message}");
     }
 
     fn saw(lblk: Lblk, token: Token, begin: usize, end: usize) -> Item {
@@ -1598,6 +1657,67 @@ mod tests {
         let moved = [file(2, &[x(1), Token::Data { ino: 0, lblk: 2, write: 2 }]), file(1, &[])];
         assert!(matches!(check_lost_write(&initial, &history, &moved, &mut 0), Judgement::Explained));
         assert!(matches!(check_stale_data(&initial, &history, &moved, &mut 0), Judgement::Explained));
+    }
+
+    /// A collapse that removed the pinned page and returned before the DMA landed: nobody can
+    /// tell when the pin was taken, so the order collapse, read (its data at page 3 of the
+    /// shifted file), write explains a file whose page 3 the write overwrote (review of
+    /// December 2026: the ghost was forced before the collapse, a false lost_write under every
+    /// policy). Without the overwrite the DMA's data is lost either way.
+    #[test]
+    fn a_dma_after_a_collapse_returned_may_land_in_the_shifted_file() {
+        use racesim_kernel::UserBuffer;
+        use racesim_kernel::event::Outcome;
+        let dio = Operation::DioRead { file: 1, page: 0, pages: 1, buffer: UserBuffer::Mapped { file: 0, page: 3 } };
+        let write = Operation::Write {
+            file: 0,
+            page: 3,
+            pages: 1,
+            buffer: UserBuffer::Anonymous,
+            fail_at: None,
+            allocation: racesim_kernel::WriteAllocation::PerPage,
+            ends: racesim_kernel::WriteEnds::default(),
+        };
+        let collapse = Operation::CollapseRange { file: 0, page: 1, pages: 1 };
+        let ops = vec![
+            crate::OpInfo { actor: 1, op_index: 0, op: dio, write: 2 },
+            crate::OpInfo { actor: 1, op_index: 1, op: write, write: 4 },
+            crate::OpInfo { actor: 2, op_index: 0, op: collapse, write: 3 },
+        ];
+        let x = |lblk| Token::Data { ino: 0, lblk, write: 0 };
+        let written = Token::Data { ino: 0, lblk: 3, write: 4 };
+        let ev = |actor, function, change| Event { actor, function, change };
+        let mut log = vec![
+            ev(1, "dio_read", Change::OpBegin { op: 0 }),
+            ev(2, "collapse_range", Change::OpBegin { op: 0 }),
+            ev(2, "truncate_inode_page", Change::PageDeleted { ino: 0, index: 3, page: 7, dirty_discarded: false }),
+            ev(2, "collapse_range", Change::OpEnd { op: 0, outcome: Outcome::Ok }),
+            ev(
+                1,
+                "dio_bio_end_io",
+                Change::DmaIntoPage {
+                    attached: false,
+                    ino: 0,
+                    index: 3,
+                    page: 7,
+                    token: Token::Data { ino: 0, lblk: 3, write: 2 },
+                },
+            ),
+            ev(1, "dio_read", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) }),
+        ];
+        let initial = [file(5, &[x(0), x(1), x(2), x(3), x(4)]), file(1, &[])];
+        let shifted = [file(4, &[x(0), x(2), x(3), x(4)]), file(1, &[])];
+        let dropped = history(&initial, &ops, &log);
+        assert!(matches!(check_lost_write(&initial, &dropped, &shifted, &mut 0), Judgement::Unexplained(_)));
+        log.extend([
+            ev(1, "write", Change::OpBegin { op: 1 }),
+            ev(1, "copy_page_from_iter_atomic", Change::PageCopied { page: 8, token: written, part: PagePart::Whole }),
+            ev(1, "write", Change::OpEnd { op: 1, outcome: Outcome::Pages(1) }),
+        ]);
+        let overwritten = [file(4, &[x(0), x(2), x(3), written]), file(1, &[])];
+        let history = history(&initial, &ops, &log);
+        assert!(matches!(check_lost_write(&initial, &history, &overwritten, &mut 0), Judgement::Explained));
+        assert!(matches!(check_stale_data(&initial, &history, &overwritten, &mut 0), Judgement::Explained));
     }
 
     /// An asynchronous direct write returns at submission; a page cached before it keeps the

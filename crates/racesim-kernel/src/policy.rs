@@ -398,6 +398,42 @@ impl RangeFlush {
     }
 }
 
+/// What punch hole does to a page that straddles an edge of the hole, on a file whose blocks
+/// are smaller than a page (whole-block holes; files whose block is the page have no such
+/// page).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PunchPartialPage {
+    /// ext4_punch_hole: `truncate_pagecache_range(inode, first_block_offset,
+    /// last_block_offset)` evicts the pages wholly inside the hole; a page that straddles an
+    /// edge stays cached, and mapped (the unmap covers whole pages only), and
+    /// `truncate_inode_pages_range` zeroes the punched blocks in it and discards their buffers
+    /// (`block_invalidatepage`). A PTE that `page_mkwrite` made writable stays writable, so a
+    /// later store into a punched block lands in a buffer that maps no block, which writeback
+    /// skips ("A hole? We can safely clear the dirty bit"): lost. From punch hole's introduction
+    /// (3.0; the partial pages since 5a7203947a1d, 3.11) until 17207d0bb209 "ext4: remove
+    /// writable userspace mappings before truncating page cache" (6.15, backported to 6.14 and
+    /// 6.6 stable), which write-protects such a page first (not modelled). The default: the
+    /// generic behaviour of `truncate_pagecache_range`.
+    #[default]
+    Zero,
+    /// XFS `xfs_free_file_space` (4.x) / `xfs_flush_unmap_range` (5.0+): the write-out and the
+    /// eviction are rounded out to `max(block size, PAGE_SIZE)`, so every page the hole
+    /// touches is written back and evicted, unmapped, under IOLOCK and MMAPLOCK; the next store
+    /// faults and `page_mkwrite` maps its block again.
+    Evict,
+}
+
+impl PunchPartialPage {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PunchPartialPage::Zero => "zero",
+            PunchPartialPage::Evict => "evict",
+        }
+    }
+}
+
 /// When writeback samples `i_size` for the zeroing of the page that straddles EOF (files where
 /// an EOF inside a block is reachable).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -508,6 +544,9 @@ pub struct Policy {
     /// inside its block: after `clear_page_dirty_for_io` (every kernel but ext4 before 4.12)
     /// or before it.
     pub writeback_size_sample: WritebackSizeSample,
+    /// What punch hole does to a page that straddles an edge of the hole on a file whose
+    /// blocks are smaller than a page ([`PunchPartialPage`]).
+    pub punch_partial_page: PunchPartialPage,
     /// Whether an allocation that found no free block, while blocks freed in the running
     /// transaction wait for its commit, forces that commit and tries again
     /// (`ext4_should_retry_alloc` + `jbd2_journal_force_commit_nested`, at most three retries;
@@ -587,6 +626,8 @@ pub struct PolicyWire {
     pub alloc_retry_commit: bool,
     #[serde(default)]
     pub writeback_size_sample: WritebackSizeSample,
+    #[serde(default)]
+    pub punch_partial_page: PunchPartialPage,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -692,6 +733,7 @@ impl TryFrom<PolicyWire> for Policy {
             zero_range_flush: w.zero_range_flush,
             alloc_retry_commit: w.alloc_retry_commit,
             writeback_size_sample: w.writeback_size_sample,
+            punch_partial_page: w.punch_partial_page,
             declared,
             lock,
         })
@@ -725,6 +767,7 @@ impl From<Policy> for PolicyWire {
             zero_range_flush: p.zero_range_flush,
             alloc_retry_commit: p.alloc_retry_commit,
             writeback_size_sample: p.writeback_size_sample,
+            punch_partial_page: p.punch_partial_page,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

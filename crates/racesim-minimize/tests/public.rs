@@ -53,6 +53,10 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("fault_truncate_processes", 1),
     ("insert_mmap", 1),
     ("readahead_punch", 2),
+    // Blocks smaller than a page: the punch is preempted after its write-out for the app's
+    // write fault on the page that straddles the hole, and the app after that fault for the
+    // rest of the punch; its store to a punched block then goes through the writable PTE.
+    ("subpage_punch_mkwrite", 2),
     ("readahead_mkwrite_punch", 2),
     ("zero_range_fault", 2),
     ("lock_order_range_mmap", 0),

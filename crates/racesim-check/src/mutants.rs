@@ -30,8 +30,8 @@ use racesim_explore::{ExploreConfig, StrategyKind};
 use racesim_kernel::Policy;
 use racesim_kernel::placement::{LockName, Mode, Placement, RangeSpec};
 use racesim_kernel::policy::{
-    BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePostInvalidate, IsizeExtended, PunchPartialPage, RangeFlush,
-    TruncateUpZero, WritebackSizeSample,
+    BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePostInvalidate, IsizeExtended, RangeFlush, TruncateUpZero,
+    WritebackSizeSample,
 };
 use racesim_scenario::{Expect, Scenario};
 use std::path::Path;
@@ -79,7 +79,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 18] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 17] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -142,12 +142,6 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 18] = [
         "before_clear_dirty",
         "Kara, \"ext4: fix data corruption for mmap writes\" (4.12): i_size sampled after clear_page_dirty_for_io",
     ),
-    (
-        "punch_partial_page",
-        "evict",
-        "zero",
-        "xfs_free_file_space evicts every page a hole touches, so none stays mapped over a punched block (blocks smaller than a page)",
-    ),
 ];
 
 fn field_value(policy: &Policy, field: &str) -> String {
@@ -172,7 +166,6 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "punch_hole_flush" => policy.punch_hole_flush.name().to_string(),
         "zero_range_flush" => policy.zero_range_flush.name().to_string(),
         "writeback_size_sample" => policy.writeback_size_sample.name().to_string(),
-        "punch_partial_page" => policy.punch_partial_page.name().to_string(),
         "truncate_up_zero_eof" => policy.truncate_up_zero_eof.name().to_string(),
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
@@ -196,7 +189,6 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "punch_hole_flush" => policy.punch_hole_flush = RangeFlush::None,
         "zero_range_flush" => policy.zero_range_flush = RangeFlush::None,
         "writeback_size_sample" => policy.writeback_size_sample = WritebackSizeSample::BeforeClearDirty,
-        "punch_partial_page" => policy.punch_partial_page = PunchPartialPage::Zero,
         "truncate_up_zero_eof" => policy.truncate_up_zero_eof = TruncateUpZero::None,
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }

@@ -137,6 +137,10 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // writable after ext4's write-out stays so: the store into a punched block is dropped
         // at writeback (ext4 until 17207d0bb209). XFS evicts every page the hole touches.
         (Oracle::LostWrite, "subpage_punch_mkwrite", "invalidate_lock", "xfs-5.3"),
+        // ...and on ext4 4.4, a write fault between the partial page's block_invalidatepage
+        // and the block freeing maps the discarded buffers to the blocks being freed
+        // (ea3d7209ca01's race through a page the punch does not evict).
+        (Oracle::WriteToFreedBlock, "subpage_punch_read", "legacy", "mmaplock"),
         // An EOF inside a page-sized block: writeback that sampled i_size before cleaning the
         // page zeroes a store made inside the grown file (ext4 before 4.12, generic/438).
         (Oracle::LostWrite, "eof_mid_block_writeback_sample", "mmaplock", "mmaplock_4_12"),

@@ -365,8 +365,9 @@ impl JournalData {
 
 /// Whether, and where, punch hole or zero range writes out the dirty pages of its range before
 /// it evicts them (`filemap_write_and_wait_range`). Only consulted where durability is modelled
-/// (a scenario that commits or crashes): elsewhere the write-out does not change what the range
-/// ends up holding, and scenarios keep their steps.
+/// (a scenario that commits or crashes) and, for punch hole, on files whose blocks are smaller
+/// than a page (where it write-protects the pages straddling the hole): elsewhere the write-out
+/// does not change what the range ends up holding, and scenarios keep their steps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RangeFlush {

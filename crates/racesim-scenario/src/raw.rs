@@ -1220,7 +1220,6 @@ const HALF_EOF_OPERATIONS: &[&str] = &[
     "store",
     "read",
     "truncate",
-    "punch_hole",
     "readahead",
     "writeback",
     "fsync",

@@ -25,6 +25,10 @@ use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk};
 /// nothing, and each further pass means another actor added a page meanwhile.
 const TRUNCATE_PASSES_MAX: u32 = 8;
 
+/// How an operation bounds its range (blocks) by EOF under `i_rwsem`: the range, `i_size` and
+/// the file's blocks per page in; the range to work on, or `None` for nothing to do, out.
+type EofBound = fn(PageRange, Lblk, Lblk) -> Option<PageRange>;
+
 impl<C: Cpu> Task<'_, C> {
     fn lock_i_rwsem(&mut self, file: Ino) -> Held {
         let lock = self.cpu.peek(|m| m.kernel.inode(file).i_rwsem);
@@ -584,7 +588,7 @@ impl<C: Cpu> Task<'_, C> {
         function: &'static str,
         func: Func,
         flush: RangeFlush,
-        bound: Option<fn(PageRange, Lblk, Lblk) -> Option<PageRange>>,
+        bound: Option<EofBound>,
         change: impl FnOnce(&mut Self, PageRange),
     ) {
         let actor = self.actor;
@@ -680,7 +684,7 @@ impl<C: Cpu> Task<'_, C> {
         // is one page past EOF.
         // In blocks on a file whose blocks are smaller than a page: the end of the page that
         // contains i_size ("i_size + PAGE_SIZE - (i_size & (PAGE_SIZE - 1))").
-        let bound: fn(PageRange, Lblk, Lblk) -> Option<PageRange> = |range, i_size, per_page| {
+        let bound: EofBound = |range, i_size, per_page| {
             (range.start < i_size)
                 .then(|| PageRange::new(range.start, range.end.min((i_size / per_page + 1) * per_page)))
         };

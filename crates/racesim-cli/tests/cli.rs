@@ -232,14 +232,30 @@ fn block_size_is_checked_with_its_position() {
     // An operation the model does not have for blocks smaller than a page is refused by name.
     let head = head.replace("512", "1024");
     let text = format!(
-        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"punch_hole\", file = \"data\", page = 0, pages = 1 }}]\n"
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"zero_range\", file = \"data\", page = 0, pages = 1 }}]\n"
     );
     assert_bad_scenario(
         "subpageop",
         &text,
         11,
-        "'punch_hole' is not modelled for 'data', whose blocks are smaller than a page",
+        "'zero_range' is not modelled for 'data', whose blocks are smaller than a page",
     );
+    // punch_hole is, over whole blocks named as write(2) names them; madvise(MADV_REMOVE),
+    // which punches through the mapping, is not.
+    let text = format!(
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"punch_hole\", file = \"data\", page = 0, block = 1, blocks = 2 }}, \
+         {{ op = \"madvise_remove\", file = \"data\", page = 0, pages = 1 }}]\n"
+    );
+    assert_bad_scenario(
+        "subpagemadvise",
+        &text,
+        11,
+        "'madvise_remove' is not modelled for 'data', whose blocks are smaller than a page",
+    );
+    let text = format!(
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"punch_hole\", file = \"data\", page = 0, block = 4, blocks = 1 }}]\n"
+    );
+    assert_bad_scenario("subpagepunchblock", &text, 11, "block 4 is not a block of a page of 'data' (0 to 3)");
     let text =
         format!("{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"store\", file = \"data\", page = 1, block = 4 }}]\n");
     assert_bad_scenario("subpageblock", &text, 11, "block 4 is not a block of a page of 'data' (0 to 3)");

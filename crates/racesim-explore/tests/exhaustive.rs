@@ -377,6 +377,13 @@ fn bounded_por_covers_every_trace_of_the_naive_bounded_search() {
         ),
         // Blocks smaller than a page: footprints widened to the whole file.
         (shipped("isize_extended_mkwrite"), "legacy_3_17", vec![(0, 2, 2, 2), (1, 13, 48, 11), (2, 54, 396, 28)]),
+        // A punch whose hole starts inside a page: the partial page's zeroing and discard
+        // against a write fault, a load and a read(2) of the same page.
+        (
+            shipped("subpage_punch_read"),
+            "invalidate_lock",
+            vec![(0, 6, 6, 6), (1, 141, 265, 112), (2, 1_522, 6_770, 729)],
+        ),
         (load_vs_truncate(), "legacy", vec![(0, 2, 2, 2), (1, 9, 22, 7), (2, 28, 160, 10), (3, 35, 835, 11)]),
         (stores_and_load(), "legacy", vec![(0, 6, 6, 6), (1, 42, 60, 24), (2, 147, 402, 36), (3, 235, 1_752, 36)]),
         (read_vs_reclaim(), "legacy", vec![(0, 2, 2, 2), (1, 5, 12, 3), (2, 9, 65, 3), (3, 10, 174, 3)]),

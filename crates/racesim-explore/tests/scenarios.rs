@@ -133,6 +133,14 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::StaleData, "eof_mid_block_truncate_up", "invalidate_lock", "invalidate_lock_zero_eof_block"),
         (Oracle::LostWrite, "isize_extended_mkwrite", "legacy_3_17", "legacy"),
         (Oracle::LostWrite, "isize_extended_write", "legacy_3_17", "legacy"),
+        // A punch whose hole starts inside a page leaves that page mapped, and a PTE made
+        // writable after ext4's write-out stays so: the store into a punched block is dropped
+        // at writeback (ext4 until 17207d0bb209). XFS evicts every page the hole touches.
+        (Oracle::LostWrite, "subpage_punch_mkwrite", "invalidate_lock", "xfs-5.3"),
+        // ...and on ext4 4.4, a write fault between the partial page's block_invalidatepage
+        // and the block freeing maps the discarded buffers to the blocks being freed
+        // (ea3d7209ca01's race through a page the punch does not evict).
+        (Oracle::WriteToFreedBlock, "subpage_punch_read", "legacy", "mmaplock"),
         // An EOF inside a page-sized block: writeback that sampled i_size before cleaning the
         // page zeroes a store made inside the grown file (ext4 before 4.12, generic/438).
         (Oracle::LostWrite, "eof_mid_block_writeback_sample", "mmaplock", "mmaplock_4_12"),

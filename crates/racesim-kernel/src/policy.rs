@@ -365,8 +365,9 @@ impl JournalData {
 
 /// Whether, and where, punch hole or zero range writes out the dirty pages of its range before
 /// it evicts them (`filemap_write_and_wait_range`). Only consulted where durability is modelled
-/// (a scenario that commits or crashes): elsewhere the write-out does not change what the range
-/// ends up holding, and scenarios keep their steps.
+/// (a scenario that commits or crashes) and, for punch hole, on files whose blocks are smaller
+/// than a page (where it write-protects the pages straddling the hole): elsewhere the write-out
+/// does not change what the range ends up holding, and scenarios keep their steps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RangeFlush {
@@ -394,6 +395,42 @@ impl RangeFlush {
             RangeFlush::None => "none",
             RangeFlush::BeforeLock => "before_lock",
             RangeFlush::UnderLock => "under_lock",
+        }
+    }
+}
+
+/// What punch hole does to a page that straddles an edge of the hole, on a file whose blocks
+/// are smaller than a page (whole-block holes; files whose block is the page have no such
+/// page).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PunchPartialPage {
+    /// ext4_punch_hole: `truncate_pagecache_range(inode, first_block_offset,
+    /// last_block_offset)` evicts the pages wholly inside the hole; a page that straddles an
+    /// edge stays cached, and mapped (the unmap covers whole pages only), and
+    /// `truncate_inode_pages_range` zeroes the punched blocks in it and discards their buffers
+    /// (`block_invalidatepage`). A PTE that `page_mkwrite` made writable stays writable, so a
+    /// later store into a punched block lands in a buffer that maps no block, which writeback
+    /// skips ("A hole? We can safely clear the dirty bit"): lost. From punch hole's introduction
+    /// (3.0; the partial pages since 5a7203947a1d, 3.11) until 17207d0bb209 "ext4: remove
+    /// writable userspace mappings before truncating page cache" (6.15, backported to 6.14 and
+    /// 6.6 stable), which write-protects such a page first (not modelled). The default: the
+    /// generic behaviour of `truncate_pagecache_range`.
+    #[default]
+    Zero,
+    /// XFS `xfs_free_file_space` (4.x) / `xfs_flush_unmap_range` (5.0+): the write-out and the
+    /// eviction are rounded out to `max(block size, PAGE_SIZE)`, so every page the hole
+    /// touches is written back and evicted, unmapped, under IOLOCK and MMAPLOCK; the next store
+    /// faults and `page_mkwrite` maps its block again.
+    Evict,
+}
+
+impl PunchPartialPage {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PunchPartialPage::Zero => "zero",
+            PunchPartialPage::Evict => "evict",
         }
     }
 }
@@ -572,6 +609,9 @@ pub struct Policy {
     /// When a direct read dirties the user pages its DMA fills: after the IO (fs/direct-io.c)
     /// or before submitting the bio too (iomap).
     pub dio_read_dirty: DioReadDirty,
+    /// What punch hole does to a page that straddles an edge of the hole on a file whose
+    /// blocks are smaller than a page ([`PunchPartialPage`]).
+    pub punch_partial_page: PunchPartialPage,
     /// Whether an allocation that found no free block, while blocks freed in the running
     /// transaction wait for its commit, forces that commit and tries again
     /// (`ext4_should_retry_alloc` + `jbd2_journal_force_commit_nested`, at most three retries;
@@ -655,6 +695,8 @@ pub struct PolicyWire {
     pub dio_invalidate_busy: DioInvalidateBusy,
     #[serde(default)]
     pub dio_read_dirty: DioReadDirty,
+    #[serde(default)]
+    pub punch_partial_page: PunchPartialPage,
     // The form before placements: one field per lock decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_lock_whole_fault: Option<bool>,
@@ -762,6 +804,7 @@ impl TryFrom<PolicyWire> for Policy {
             writeback_size_sample: w.writeback_size_sample,
             dio_invalidate_busy: w.dio_invalidate_busy,
             dio_read_dirty: w.dio_read_dirty,
+            punch_partial_page: w.punch_partial_page,
             declared,
             lock,
         })
@@ -797,6 +840,7 @@ impl From<Policy> for PolicyWire {
             writeback_size_sample: p.writeback_size_sample,
             dio_invalidate_busy: p.dio_invalidate_busy,
             dio_read_dirty: p.dio_read_dirty,
+            punch_partial_page: p.punch_partial_page,
             fault_lock_whole_fault: None,
             page_create_lock: None,
             mkwrite_fault_lock: None,

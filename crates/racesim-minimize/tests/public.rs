@@ -56,6 +56,14 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("fault_truncate_processes", 1),
     ("insert_mmap", 1),
     ("readahead_punch", 2),
+    // Blocks smaller than a page: the punch is preempted after its write-out for the app's
+    // write fault on the page that straddles the hole, and the app after that fault for the
+    // rest of the punch; its store to a punched block then goes through the writable PTE.
+    ("subpage_punch_mkwrite", 2),
+    // The fault re-maps the discarded buffers of the straddling page between the punch's
+    // block_invalidatepage and its block freeing: the punch is preempted once, after the
+    // partial page.
+    ("subpage_punch_read", 1),
     ("readahead_mkwrite_punch", 2),
     ("zero_range_fault", 2),
     ("lock_order_range_mmap", 0),

@@ -771,7 +771,10 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                 f.size = f.size.max(page + pages);
                 page + pages
             } else if page < f.size {
-                (page + pages).min(f.size + 1)
+                // Blocks, on a file whose blocks are smaller than a page: the end of the page
+                // that contains i_size.
+                let per = f.blocks_per_page.max(1);
+                (page + pages).min((f.size / per + 1) * per)
             } else {
                 page
             };

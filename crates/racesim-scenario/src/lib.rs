@@ -695,7 +695,9 @@ impl Scenario {
                             n => format!("file = {}, page = {}, block = {}", file(f), page / n, page % n),
                         }
                     }
-                    Operation::Read { file: f, page, pages, .. } | Operation::Write { file: f, page, pages, .. }
+                    Operation::Read { file: f, page, pages, .. }
+                    | Operation::Write { file: f, page, pages, .. }
+                    | Operation::PunchHole { file: f, page, pages }
                         if self.files[f as usize].blocks_per_page > 1 =>
                     {
                         let n = self.files[f as usize].blocks_per_page;

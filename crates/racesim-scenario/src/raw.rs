@@ -172,6 +172,7 @@ const SUBPAGE_OPERATIONS: &[&str] = &[
     "read",
     "write",
     "truncate",
+    "punch_hole",
     "readahead",
     "writeback",
     "fsync",
@@ -188,7 +189,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("read", "file, page, pages, block?, blocks?, into_mmap?, into_page?"),
     ("write", "file, page, pages, block?, blocks?, from_mmap?, from_page?, fail_at?, alloc?, first_page?, last_page?"),
     ("truncate", "file, size | blocks, half?"),
-    ("punch_hole", "file, page, pages"),
+    ("punch_hole", "file, page, pages, block?, blocks?"),
     ("madvise_remove", "file, page, pages"),
     ("mlock", "file, page, pages"),
     ("collapse_range", "file, page, pages"),
@@ -712,8 +713,8 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         ));
     }
     for (field, value, owners) in [
-        ("block", &raw.block, &["load", "store", "read", "write"][..]),
-        ("blocks", &raw.blocks, &["truncate", "read", "write"][..]),
+        ("block", &raw.block, &["load", "store", "read", "write", "punch_hole"][..]),
+        ("blocks", &raw.blocks, &["truncate", "read", "write", "punch_hole"][..]),
     ] {
         let Some(value) = value else { continue };
         if !owners.contains(&name) {
@@ -867,9 +868,10 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 Operation::Store { file: ino, page: p }
             }
         }
-        "write" | "read" if per_page > 1 => {
+        "write" | "read" | "punch_hole" if per_page > 1 => {
             // A file of smaller blocks names blocks: from block `block` of page `page`, `blocks`
-            // blocks (or `pages` whole pages), as load and store name them.
+            // blocks (or `pages` whole pages), as load and store name them. A punch covers whole
+            // blocks (ext4_zero_partial_blocks has nothing to zero then).
             let page = page.ok_or_else(|| missing("page"))?;
             let block = raw.block.as_ref().map_or(0, |b| *b.get_ref());
             if let Some(b) = raw.block.as_ref().filter(|b| *b.get_ref() >= per_page) {
@@ -917,6 +919,8 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             }
             if name == "read" {
                 Operation::Read { file: ino, page: first, pages: count, buffer: UserBuffer::Anonymous }
+            } else if name == "punch_hole" {
+                Operation::PunchHole { file: ino, page: first, pages: count }
             } else {
                 Operation::Write {
                     file: ino,

@@ -25,6 +25,10 @@ use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk};
 /// nothing, and each further pass means another actor added a page meanwhile.
 const TRUNCATE_PASSES_MAX: u32 = 8;
 
+/// How an operation bounds its range (blocks) by EOF under `i_rwsem`: the range, `i_size` and
+/// the file's blocks per page in; the range to work on, or `None` for nothing to do, out.
+type EofBound = fn(PageRange, Lblk, Lblk) -> Option<PageRange>;
+
 impl<C: Cpu> Task<'_, C> {
     fn lock_i_rwsem(&mut self, file: Ino) -> Held {
         let lock = self.cpu.peek(|m| m.kernel.inode(file).i_rwsem);
@@ -483,21 +487,29 @@ impl<C: Cpu> Task<'_, C> {
     /// wholly inside it (`discard_buffer`: unmapped, no longer dirty). The page stays cached,
     /// mapped and dirty if it was.
     pub(super) fn truncate_partial_page(&mut self, file: Ino, size: Lblk) {
-        let actor = self.actor;
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
-        let index = size / per_page;
+        self.truncate_partial_blocks(file, size / per_page, size % per_page, per_page);
+    }
+
+    /// A partial page of `truncate_inode_pages_range` whose blocks `first..end` (slots of page
+    /// `index`) the range covers: `find_lock_page`, `wait_on_page_writeback`,
+    /// `zero_user_segment` of those blocks and `do_invalidatepage` -> `block_invalidatepage`,
+    /// which discards their buffers (`discard_buffer`: no longer mapped or dirty; BH_Uptodate
+    /// stays). The page stays cached, mapped (its PTEs as they were) and dirty if it was.
+    fn truncate_partial_blocks(&mut self, file: Ino, index: Lblk, first: Lblk, end: Lblk) {
+        let actor = self.actor;
         let Some((page, page_lock)) = self.find_lock_page_stable(file, index) else { return };
         self.cpu.step(|m| {
             if !m.kernel.page(page).attached {
                 m.emit(actor, "truncate_inode_pages_range", Change::Nothing);
                 return;
             }
-            for slot in (size % per_page)..per_page {
+            for slot in first..end {
                 let bh = &mut m.kernel.page_mut(page).bh[slot as usize];
                 bh.content = crate::types::Token::Zero;
                 bh.mapped = None;
             }
-            m.emit(actor, "block_invalidatepage", Change::BlocksZeroed { page, first: size % per_page, end: per_page });
+            m.emit(actor, "block_invalidatepage", Change::BlocksZeroed { page, first, end });
         });
         self.unlock_page("truncate_inode_pages_range", page_lock);
     }
@@ -560,7 +572,14 @@ impl<C: Cpu> Task<'_, C> {
     /// The write-out (`filemap_write_and_wait_range`) is modelled only where durability is (a
     /// scenario that commits or crashes): elsewhere writing the pages back before evicting them
     /// and freeing or converting their blocks changes nothing the range ends up holding, and
-    /// those scenarios keep their steps (as delalloc writeback's split allocation does).
+    /// those scenarios keep their steps (as delalloc writeback's split allocation does). On a
+    /// file whose blocks are smaller than a page it is always modelled: the write-out cleans,
+    /// and so write-protects (`clear_page_dirty_for_io` -> `page_mkclean`), the pages that
+    /// straddle the edges of the range, which stay cached and mapped, and the policy's
+    /// `punch_partial_page = "evict"` evicts them whole, other blocks' data and all.
+    ///
+    /// `range` counts blocks (pages, unless the file's blocks are smaller than a page); the
+    /// locks, the write-out and the eviction cover the pages the blocks lie in.
     #[allow(clippy::too_many_arguments)]
     fn invalidate_range(
         &mut self,
@@ -569,15 +588,27 @@ impl<C: Cpu> Task<'_, C> {
         function: &'static str,
         func: Func,
         flush: RangeFlush,
-        bound: Option<fn(PageRange, Lblk) -> Option<PageRange>>,
+        bound: Option<EofBound>,
         change: impl FnOnce(&mut Self, PageRange),
     ) {
         let actor = self.actor;
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let durable = self.cpu.peek(|m| m.kernel.durable.enabled);
-        if durable && flush == RangeFlush::BeforeLock {
+        let flushes = durable || per_page > 1;
+        // The pages the blocks of `range` lie in, partial ones included.
+        let pages_of = move |r: PageRange| {
+            if per_page == 1 {
+                r
+            } else {
+                PageRange::new(r.start / per_page, r.end.saturating_add(per_page - 1) / per_page)
+            }
+        };
+        if flushes && flush == RangeFlush::BeforeLock {
             // ext4_punch_hole (3.0+), ext4_zero_range (3.15-4.4): "Write out all dirty pages
-            // to avoid race conditions. Then release them." before taking i_rwsem.
-            self.filemap_write_and_wait_range(file, range, "filemap_write_and_wait_range");
+            // to avoid race conditions. Then release them." before taking i_rwsem
+            // (`filemap_write_and_wait_range(mapping, offset, offset + length - 1)`: every
+            // page the range touches).
+            self.filemap_write_and_wait_range(file, pages_of(range), "filemap_write_and_wait_range");
         }
         let i_rwsem = self.lock_i_rwsem(file);
         let range = match bound {
@@ -585,14 +616,15 @@ impl<C: Cpu> Task<'_, C> {
             Some(bound) => self.cpu.step(|m| {
                 let i_size = m.kernel.inode(file).i_size;
                 m.emit(actor, function, Change::ISizeCheck { ino: file, index: range.start, i_size });
-                bound(range, i_size)
+                bound(range, i_size, per_page)
             }),
         };
         let Some(range) = range else {
             self.release("inode_unlock", i_rwsem);
             return;
         };
-        let frame = self.enter(func, file, range.start, range);
+        let pages = pages_of(range);
+        let frame = self.enter(func, file, pages.start, pages);
         // "Wait all existing dio workers, newcomers will block on i_mutex" (ext4_punch_hole,
         // ext4_zero_range up to 5.4): the fence stays up until the blocks have changed.
         self.fence_unlocked_dio(file, true);
@@ -605,12 +637,36 @@ impl<C: Cpu> Task<'_, C> {
         // ext4_punch_hole, ext4_zero_range (4.18+): ext4_break_layouts right after
         // down_write(i_mmap_sem); xfs_file_fallocate under IOLOCK and MMAPLOCK.
         self.break_layouts(&frame, file);
-        if durable && flush == RangeFlush::UnderLock {
+        if flushes && flush == RangeFlush::UnderLock {
             // xfs_free_file_space: filemap_write_and_wait_range (xfs_flush_unmap_range, 5.0+)
-            // under IOLOCK and MMAPLOCK, then the eviction.
-            self.filemap_write_and_wait_range(file, range, "filemap_write_and_wait_range");
+            // under IOLOCK and MMAPLOCK, then the eviction; both over the range rounded out to
+            // max(block size, PAGE_SIZE).
+            self.filemap_write_and_wait_range(file, pages, "filemap_write_and_wait_range");
         }
-        self.truncate_pagecache_range(file, range);
+        if per_page == 1 || self.policy.punch_partial_page == crate::policy::PunchPartialPage::Evict {
+            // Every page the range touches, whole.
+            self.truncate_pagecache_range(file, pages);
+        } else {
+            // truncate_pagecache_range(inode, first_block_offset, last_block_offset): the
+            // pages wholly inside the range are unmapped and evicted; a page that straddles an
+            // edge stays cached and mapped, and truncate_inode_pages_range zeroes the range's
+            // blocks in it and discards their buffers (the partial page at the start, then the
+            // one at the end; the model runs them after the second unmap, as truncate down
+            // does: the unmaps touch only the whole pages).
+            let inner = PageRange::new(range.start.div_ceil(per_page), range.end / per_page);
+            if inner.start < inner.end {
+                self.truncate_pagecache_range(file, inner);
+            }
+            let head = range.start / per_page;
+            if !range.start.is_multiple_of(per_page) {
+                let end = range.end.min((head + 1) * per_page);
+                self.truncate_partial_blocks(file, head, range.start % per_page, end - head * per_page);
+            }
+            let tail = range.end / per_page;
+            if !range.end.is_multiple_of(per_page) && (tail > head || range.start.is_multiple_of(per_page)) {
+                self.truncate_partial_blocks(file, tail, 0, range.end % per_page);
+            }
+        }
         self.at(&frame, changing);
         change(self, range);
         self.leave(frame);
@@ -618,14 +674,20 @@ impl<C: Cpu> Task<'_, C> {
         self.release("inode_unlock", i_rwsem);
     }
 
-    /// fallocate(FALLOC_FL_PUNCH_HOLE) of `pages` pages at `page`.
+    /// fallocate(FALLOC_FL_PUNCH_HOLE) of `pages` pages at `page` (blocks, on a file whose
+    /// blocks are smaller than a page: whole blocks, so `ext4_zero_partial_blocks` has nothing
+    /// to zero).
     pub fn punch_hole(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let range = PageRange::new(page, page + pages);
         // ext4_punch_hole: "No need to punch hole beyond i_size"; a hole that extends past it
         // is cut to "end after the page that contains i_size", which for a page-aligned i_size
         // is one page past EOF.
-        let bound: fn(PageRange, Lblk) -> Option<PageRange> =
-            |range, i_size| (range.start < i_size).then(|| PageRange::new(range.start, range.end.min(i_size + 1)));
+        // In blocks on a file whose blocks are smaller than a page: the end of the page that
+        // contains i_size ("i_size + PAGE_SIZE - (i_size & (PAGE_SIZE - 1))").
+        let bound: EofBound = |range, i_size, per_page| {
+            (range.start < i_size)
+                .then(|| PageRange::new(range.start, range.end.min((i_size / per_page + 1) * per_page)))
+        };
         let flush = self.policy.punch_hole_flush;
         self.invalidate_range(file, range, "ext4_punch_hole", Func::PunchHole, flush, Some(bound), |task, range| {
             task.remove_space(file, range, "ext4_ext_remove_space")

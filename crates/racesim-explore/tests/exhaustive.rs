@@ -222,6 +222,24 @@ ops = [{ op = "load", file = "data", page = 1 }]
     )
 }
 
+/// A direct write extends a file that a truncate emptied while a store's fault, which passed its
+/// `i_size` check before the truncate, waits to add the page: ext4 5.13+ and XFS update
+/// `i_size` in the completion's `->end_io`, before it invalidates the range
+/// (5899593f51e6, "ext4: Fix occasional generic/418 failure"), so the fault cannot cache zeroes
+/// over the written data after the invalidation. The model updated it after the invalidation
+/// under every policy: a false `stale_data` under invalidate_lock (audit, December 2026).
+#[test]
+fn an_extending_direct_write_sizes_the_file_before_its_completion_invalidates() {
+    let scenario = inline(
+        "dio_write_store_truncate",
+        "[[file]]\nname = \"data\"\npages = 2\ncached = [0]\n\
+         [[actor]]\nname = \"dw\"\nops = [{ op = \"dio_write\", file = \"data\", page = 0, pages = 1 }]\n\
+         [[actor]]\nname = \"st\"\nops = [{ op = \"store\", file = \"data\", page = 0 }]\n\
+         [[actor]]\nname = \"tr\"\nops = [{ op = \"truncate\", file = \"data\", size = 0 }]\n",
+    );
+    assert_clean(&scenario, Mode::Bpor { bound: 2 }, &["invalidate_lock", "xfs-5.3"]);
+}
+
 /// A truncate frees the full disk's last block, a commit runs, and a write into another file's
 /// hole finds no block: ext4_should_retry_alloc reads the freed list and whether a commit is
 /// under way, which the commit's locking of the transaction changes (67d0fcd, December 2026).

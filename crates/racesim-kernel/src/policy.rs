@@ -521,6 +521,32 @@ impl DioReadDirty {
     }
 }
 
+/// Where a direct write that ended past EOF updates `i_size`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DioExtendSize {
+    /// After the completion (its invalidation of the range) and `inode_dio_end`, still under
+    /// `i_rwsem`: ext4's `ext4_direct_IO_write` up to 5.4 and `ext4_handle_inode_extension` from
+    /// 5.5 to 5.12. The default: what the model did before the field.
+    #[default]
+    AfterCompletion,
+    /// In the completion's `->end_io`, before `iomap_dio_complete` invalidates the range:
+    /// `xfs_dio_write_end_io`, and ext4's `ext4_dio_write_end_io` since 5899593f51e6 ("ext4: Fix
+    /// occasional generic/418 failure", 5.13): a fault between the invalidation and the size
+    /// update found the page past EOF and cached zeroes over the new data.
+    InEndIo,
+}
+
+impl DioExtendSize {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DioExtendSize::AfterCompletion => "after_completion",
+            DioExtendSize::InEndIo => "in_end_io",
+        }
+    }
+}
+
 fn default_true() -> bool {
     true
 }
@@ -609,6 +635,9 @@ pub struct Policy {
     /// When a direct read dirties the user pages its DMA fills: after the IO (fs/direct-io.c)
     /// or before submitting the bio too (iomap).
     pub dio_read_dirty: DioReadDirty,
+    /// Where a direct write that ended past EOF updates `i_size`: after its completion's
+    /// invalidation (ext4 up to 5.12) or in its `->end_io`, before it (XFS, ext4 5.13+).
+    pub dio_extend_size: DioExtendSize,
     /// What punch hole does to a page that straddles an edge of the hole on a file whose
     /// blocks are smaller than a page ([`PunchPartialPage`]).
     pub punch_partial_page: PunchPartialPage,
@@ -695,6 +724,8 @@ pub struct PolicyWire {
     pub dio_invalidate_busy: DioInvalidateBusy,
     #[serde(default)]
     pub dio_read_dirty: DioReadDirty,
+    #[serde(default)]
+    pub dio_extend_size: DioExtendSize,
     #[serde(default)]
     pub punch_partial_page: PunchPartialPage,
     // The form before placements: one field per lock decision.
@@ -804,6 +835,7 @@ impl TryFrom<PolicyWire> for Policy {
             writeback_size_sample: w.writeback_size_sample,
             dio_invalidate_busy: w.dio_invalidate_busy,
             dio_read_dirty: w.dio_read_dirty,
+            dio_extend_size: w.dio_extend_size,
             punch_partial_page: w.punch_partial_page,
             declared,
             lock,
@@ -840,6 +872,7 @@ impl From<Policy> for PolicyWire {
             writeback_size_sample: p.writeback_size_sample,
             dio_invalidate_busy: p.dio_invalidate_busy,
             dio_read_dirty: p.dio_read_dirty,
+            dio_extend_size: p.dio_extend_size,
             punch_partial_page: p.punch_partial_page,
             fault_lock_whole_fault: None,
             page_create_lock: None,

@@ -1332,3 +1332,34 @@ fn a_direct_read_dirties_its_user_pages_when_the_policy_says() {
         assert!(m.kernel.page(page).dirty);
     }
 }
+
+/// A direct write that ends past EOF updates `i_size` after its completion invalidated the range
+/// (ext4 up to 5.12), or in its `->end_io` before that invalidation (XFS; ext4 since
+/// 5899593f51e6, 5.13), as the policy's `dio_extend_size` says.
+#[test]
+fn an_extending_direct_write_updates_i_size_where_the_policy_says() {
+    use racesim_kernel::policy::DioExtendSize;
+    for at in [DioExtendSize::AfterCompletion, DioExtendSize::InEndIo] {
+        let mut policy = policy("invalidate_lock");
+        policy.dio_extend_size = at;
+        let (mut m, ino) = machine(1);
+        let write = Operation::DioWrite {
+            file: ino,
+            page: 1,
+            pages: 1,
+            buffer: UserBuffer::Anonymous,
+            asynchronous: false,
+            ends: WriteEnds::default(),
+        };
+        assert_eq!(run(&mut m, &policy, write, 2), Outcome::Pages(1));
+        assert_eq!(m.kernel.inode(ino).i_size, 2);
+        let grown = m.log.iter().position(|e| matches!(e.change, Change::ISizeSet { i_size: 2, .. })).unwrap();
+        let invalidated = m.log.iter().rposition(|e| e.function == "invalidate_inode_pages2_range").unwrap();
+        let bio_done = m.log.iter().rposition(|e| e.function == "dio_bio_end_io").unwrap();
+        assert!(bio_done < grown, "{at:?}: after the data");
+        match at {
+            DioExtendSize::AfterCompletion => assert!(invalidated < grown, "after the completion's invalidation"),
+            DioExtendSize::InEndIo => assert!(grown < invalidated, "before the completion's invalidation"),
+        }
+    }
+}

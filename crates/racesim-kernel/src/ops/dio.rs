@@ -29,7 +29,9 @@ use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::lock::LockMode;
 use crate::placement::{Func, LockName, Point};
-use crate::policy::{DioInvalidateBusy, DioReadDelalloc, DioReadDirty, DioUnaligned, DioWritePostInvalidate};
+use crate::policy::{
+    DioExtendSize, DioInvalidateBusy, DioReadDelalloc, DioReadDirty, DioUnaligned, DioWritePostInvalidate,
+};
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk, Token, WriteId};
 
 /// Which way the data of a direct IO moves.
@@ -479,6 +481,12 @@ impl<C: Cpu> Task<'_, C> {
             // Only the pages the DMA filled (a read that stopped at EOF filled fewer).
             self.set_pinned_pages_dirty(&pinned, blocks.len(), "bio_check_pages_dirty");
         }
+        let end_io_extends = self.policy.dio_extend_size == DioExtendSize::InEndIo;
+        if end_io_extends && let Some(size) = extension.filter(|_| error.is_none()) {
+            // iomap_dio_complete -> ->end_io (xfs_dio_write_end_io; ext4_dio_write_end_io since
+            // 5899593f51e6, 5.13) updates i_size before the completion invalidates the range.
+            self.dio_extend_i_size(file, size);
+        }
         // Not after a failed write: dio_complete invalidates for `ret > 0`, iomap_dio_complete
         // for `!dio->error`.
         if direction == Direction::Write
@@ -494,30 +502,33 @@ impl<C: Cpu> Task<'_, C> {
         let dio_end = if frame.func == Func::DioWrite { Point::DioWriteDioEnd } else { Point::DioReadDioEnd };
         self.at(&frame, dio_end);
         self.release("inode_dio_end", dio_count);
-        if let Some(size) = extension.filter(|_| error.is_none()) {
+        if !end_io_extends && let Some(size) = extension.filter(|_| error.is_none()) {
             // After the data and inode_dio_end, under i_rwsem: `i_size_write(inode, end)` in
-            // ext4_direct_IO_write (up to 5.4), ext4_handle_inode_extension (5.5+). A failed
-            // write does not extend the file (`if (ret > 0)` up to 5.4; 5.5+ truncates the
-            // blocks past EOF instead, ext4_truncate_failed_write, which the model leaves
-            // mapped past EOF where no reader reaches them); XFS's xfs_dio_write_end_io returns
-            // the error before its size update.
-            self.cpu.step(|m| {
-                let inode = m.kernel.inode_mut(file);
-                if size > inode.i_size {
-                    inode.i_size = size;
-                    m.emit(
-                        actor,
-                        "ext4_handle_inode_extension",
-                        Change::ISizeSet { ino: file, i_size: size, half: false },
-                    );
-                    disksize_follows(m, actor, "ext4_handle_inode_extension", file);
-                } else {
-                    m.emit(actor, "ext4_handle_inode_extension", Change::Nothing);
-                }
-            });
+            // ext4_direct_IO_write (up to 5.4), ext4_handle_inode_extension (5.5-5.12).
+            self.dio_extend_i_size(file, size);
         }
         self.leave(frame);
         error.unwrap_or(Outcome::Pages(moved))
+    }
+
+    /// The size update of a direct write that ended past EOF, where the policy's
+    /// `dio_extend_size` places it. A failed write does not extend the file (`if (ret > 0)` up
+    /// to 5.4; 5.5+ truncates the blocks past EOF instead, ext4_truncate_failed_write, which the
+    /// model leaves mapped past EOF where no reader reaches them); XFS's xfs_dio_write_end_io
+    /// returns the error before its size update. The event is named
+    /// `ext4_handle_inode_extension` wherever it runs (docs/model.md).
+    fn dio_extend_i_size(&mut self, file: Ino, size: Lblk) {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let inode = m.kernel.inode_mut(file);
+            if size > inode.i_size {
+                inode.i_size = size;
+                m.emit(actor, "ext4_handle_inode_extension", Change::ISizeSet { ino: file, i_size: size, half: false });
+                disksize_follows(m, actor, "ext4_handle_inode_extension", file);
+            } else {
+                m.emit(actor, "ext4_handle_inode_extension", Change::Nothing);
+            }
+        });
     }
 
     /// `generic_file_direct_write` after `->direct_IO` returned, where that is the only second

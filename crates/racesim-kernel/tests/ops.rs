@@ -282,14 +282,7 @@ fn operations_follow_eof_at_run_time() {
     assert_eq!(m.kernel.inode(ino).i_size, 4);
     assert!(matches!(m.kernel.inode(ino).blocks[3], Extent::Unwritten(_)));
     // A direct write of page 5 extends it to 6 pages.
-    let write = Operation::DioWrite {
-        file: ino,
-        page: 5,
-        pages: 1,
-        buffer: UserBuffer::Anonymous,
-        asynchronous: true,
-        ends: WriteEnds::default(),
-    };
+    let write = dio_write(ino, 5, 1, true, WriteEnds::default());
     assert_eq!(run(&mut m, &policy, write, 4), Outcome::Pages(1));
     assert_eq!(m.kernel.inode(ino).i_size, 6);
     assert_eq!(m.kernel.persistent_content(ino, 5), Token::Data { ino, lblk: 5, write: 4 });
@@ -846,14 +839,7 @@ fn a_direct_write_of_part_of_a_new_block_zeroes_the_rest() {
     m.kernel.disk[pblk as usize] = Token::Leftover { pblk };
     m.kernel.inode_mut(ino).blocks[0] = Extent::Hole;
     let head = WriteEnds { first: PagePart::Whole, last: PagePart::Head };
-    let write = Operation::DioWrite {
-        file: ino,
-        page: 0,
-        pages: 1,
-        buffer: UserBuffer::Anonymous,
-        asynchronous: true,
-        ends: head,
-    };
+    let write = dio_write(ino, 0, 1, true, head);
     let before = m.log.len();
     assert_eq!(run(&mut m, &policy, write, 3), Outcome::Pages(1));
     let new = m.kernel.inode(ino).blocks[0].pblk().expect("allocated");
@@ -868,14 +854,7 @@ fn a_direct_write_of_part_of_a_new_block_zeroes_the_rest() {
     assert_eq!(m.kernel.disk[new as usize], Token::Halves { head: written, tail: Half::Zero });
     // The second half of the written block 1: no zeroing, the first half keeps its data.
     let tail = WriteEnds { first: PagePart::Tail, last: PagePart::Whole };
-    let write = Operation::DioWrite {
-        file: ino,
-        page: 1,
-        pages: 1,
-        buffer: UserBuffer::Anonymous,
-        asynchronous: true,
-        ends: tail,
-    };
+    let write = dio_write(ino, 1, 1, true, tail);
     let before = m.log.len();
     run(&mut m, &policy, write, 4);
     assert!(!m.log[before..].iter().any(|e| e.function == "dio_zero_block"));
@@ -940,14 +919,7 @@ fn a_direct_write_that_runs_out_of_blocks_writes_what_it_mapped_and_converts_not
         m.kernel.inode_mut(ino).blocks[lblk] = Extent::Hole;
         freed.push(pblk);
     }
-    let write = |page, pages| Operation::DioWrite {
-        file: ino,
-        page,
-        pages,
-        buffer: UserBuffer::Anonymous,
-        asynchronous: true,
-        ends: WriteEnds::default(),
-    };
+    let write = |page, pages| dio_write(ino, page, pages, true, WriteEnds::default());
     // Room for one block only.
     m.kernel.free_blocks.retain(|p| freed.contains(p));
     m.kernel.free_blocks.truncate(1);
@@ -985,6 +957,11 @@ fn durable_machine(pages: u32) -> (Machine, Ino) {
     }
     kernel.enable_durability();
     (Machine::new(kernel), ino)
+}
+
+/// A direct write of `pages` pages of `file` from `page`, from an anonymous buffer.
+fn dio_write(file: Ino, page: u32, pages: u32, asynchronous: bool, ends: WriteEnds) -> Operation {
+    Operation::DioWrite { file, page, pages, buffer: UserBuffer::Anonymous, asynchronous, ends }
 }
 
 fn buffered_write(file: Ino, page: u32) -> Operation {
@@ -1239,14 +1216,7 @@ fn a_direct_write_meeting_a_page_dirtied_since_its_flush_does_what_the_policy_sa
         let page = m.kernel.inode(ino).cache[0].expect("the load cached the page");
         let pblk = m.kernel.inode(ino).blocks[0].pblk().unwrap();
         m.log.clear();
-        let write = Operation::DioWrite {
-            file: ino,
-            page: 0,
-            pages: 1,
-            buffer: UserBuffer::Anonymous,
-            asynchronous: false,
-            ends: WriteEnds::default(),
-        };
+        let write = dio_write(ino, 0, 1, false, WriteEnds::default());
         // A store dirties the page (through a writable PTE) right after the step in which the
         // flush looked its range up: between the direct write's flush and its invalidation.
         let mut stored = false;
@@ -1343,14 +1313,7 @@ fn an_extending_direct_write_updates_i_size_where_the_policy_says() {
         let mut policy = policy("invalidate_lock");
         policy.dio_extend_size = at;
         let (mut m, ino) = machine(1);
-        let write = Operation::DioWrite {
-            file: ino,
-            page: 1,
-            pages: 1,
-            buffer: UserBuffer::Anonymous,
-            asynchronous: false,
-            ends: WriteEnds::default(),
-        };
+        let write = dio_write(ino, 1, 1, false, WriteEnds::default());
         assert_eq!(run(&mut m, &policy, write, 2), Outcome::Pages(1));
         assert_eq!(m.kernel.inode(ino).i_size, 2);
         let grown = m.log.iter().position(|e| matches!(e.change, Change::ISizeSet { i_size: 2, .. })).unwrap();

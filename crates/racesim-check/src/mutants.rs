@@ -30,8 +30,8 @@ use racesim_explore::{ExploreConfig, StrategyKind};
 use racesim_kernel::Policy;
 use racesim_kernel::placement::{LockName, Mode, Placement, RangeSpec};
 use racesim_kernel::policy::{
-    BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePostInvalidate, IsizeExtended, RangeFlush, TruncateUpZero,
-    WritebackSizeSample,
+    BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePostInvalidate, IsizeExtended, PunchPartialPage, RangeFlush,
+    TruncateUpZero, WritebackSizeSample,
 };
 use racesim_scenario::{Expect, Scenario};
 use std::path::Path;
@@ -61,7 +61,7 @@ pub struct Target {
 pub struct Mutant {
     pub subject: String,
     /// What it changes, e.g. `remove range_lock exclusive bio in dio_read
-    /// filemap_write_and_wait_range..inode_dio_end`.
+    /// get_block..inode_dio_end`.
     pub mutation: String,
     pub policy: Result<Policy, String>,
     /// The scenario runs that can kill it, in order: the subject's clean scenarios under the
@@ -79,7 +79,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 17] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 18] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -137,6 +137,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 17] = [
         "ext4_zero_range 3.15-4.4 writes out the dirty range before evicting it (ea3d7209ca01 dropped it in 4.5)",
     ),
     (
+        "punch_partial_page",
+        "write_protect",
+        "zero",
+        "17207d0bb209: ext4 write-protects the pages straddling a punched range before truncating them (blocks smaller than a page)",
+    ),
+    (
         "writeback_size_sample",
         "after_clear_dirty",
         "before_clear_dirty",
@@ -166,6 +172,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "punch_hole_flush" => policy.punch_hole_flush.name().to_string(),
         "zero_range_flush" => policy.zero_range_flush.name().to_string(),
         "writeback_size_sample" => policy.writeback_size_sample.name().to_string(),
+        "punch_partial_page" => policy.punch_partial_page.name().to_string(),
         "truncate_up_zero_eof" => policy.truncate_up_zero_eof.name().to_string(),
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
@@ -189,6 +196,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "punch_hole_flush" => policy.punch_hole_flush = RangeFlush::None,
         "zero_range_flush" => policy.zero_range_flush = RangeFlush::None,
         "writeback_size_sample" => policy.writeback_size_sample = WritebackSizeSample::BeforeClearDirty,
+        "punch_partial_page" => policy.punch_partial_page = PunchPartialPage::Zero,
         "truncate_up_zero_eof" => policy.truncate_up_zero_eof = TruncateUpZero::None,
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }

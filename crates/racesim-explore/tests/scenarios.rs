@@ -150,6 +150,13 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // aligned one under an unaligned one's in-flight zeroing (57a0da28ced8, 2032a8a27b5c).
         (Oracle::LostWrite, "dio_unaligned_aio_zeroing", "ext4_2_6_37", "legacy"),
         (Oracle::LostWrite, "dio_unaligned_then_aligned", "mmaplock", "ext4_5_1"),
+        // get_user_pages faults a page a direct write invalidated back in, dirty and stale, and
+        // writeback puts it over the write's data; Kara's RFC flushes and truncates again under
+        // the range lock it takes at submission, and without that second pass loses it too.
+        (Oracle::LostWrite, "dio_write_mapped_pin_writeback", "range_lock_no_submit_invalidate", "range_lock"),
+        // A direct read of a hole into its own mapping: fs/direct-io.c pins (whose fault
+        // allocates the block) before it maps, iomap maps the hole first.
+        (Oracle::StaleData, "dio_read_hole_into_own_mapping", "mmaplock", "invalidate_lock"),
     ];
     let all = scenarios();
     for oracle in Oracle::ALL {

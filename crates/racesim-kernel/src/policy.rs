@@ -414,10 +414,16 @@ pub enum PunchPartialPage {
     /// skips ("A hole? We can safely clear the dirty bit"): lost. From punch hole's introduction
     /// (3.0; the partial pages since 5a7203947a1d, 3.11) until 17207d0bb209 "ext4: remove
     /// writable userspace mappings before truncating page cache" (6.15, backported to 6.14 and
-    /// 6.6 stable), which write-protects such a page first (not modelled). The default: the
+    /// 6.6 stable), which write-protects such a page first (`write_protect`). The default: the
     /// generic behaviour of `truncate_pagecache_range`.
     #[default]
     Zero,
+    /// ext4 since 17207d0bb209 (6.15; 6.14 and 6.6 stable): `ext4_truncate_page_cache_block_range`
+    /// first locks each page that straddles an edge and write-protects it
+    /// (`ext4_truncate_folio`: "if (folio_mkclean(folio)) folio_mark_dirty(folio)") under the
+    /// invalidation lock, "so that ext4_page_mkwrite() can be called during subsequent write
+    /// access to these folios"; then zeroes and discards as `zero` does.
+    WriteProtect,
     /// XFS `xfs_free_file_space` (4.x) / `xfs_flush_unmap_range` (5.0+): the write-out and the
     /// eviction are rounded out to `max(block size, PAGE_SIZE)`, so every page the hole
     /// touches is written back and evicted, unmapped, under IOLOCK and MMAPLOCK; the next store
@@ -430,6 +436,7 @@ impl PunchPartialPage {
     pub fn name(self) -> &'static str {
         match self {
             PunchPartialPage::Zero => "zero",
+            PunchPartialPage::WriteProtect => "write_protect",
             PunchPartialPage::Evict => "evict",
         }
     }
@@ -547,6 +554,59 @@ impl DioExtendSize {
     }
 }
 
+/// Whether a direct IO flushes (and, writing, invalidates) its page-cache range a second time,
+/// after `get_user_pages` has pinned the buffer and just before it maps blocks and submits the
+/// bio: the point where Kara's RFC takes the range lock over the bio.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DioSubmitInvalidate {
+    /// Once, before the buffer is pinned: every kernel (generic_file_direct_write,
+    /// ext4_direct_IO_read, do_blockdev_direct_IO's DIO_LOCKING flush, iomap_dio_rw).
+    #[default]
+    None,
+    /// Again at submission, under the range lock: "DIO gets range lock at the moment it submits
+    /// bio for the range covering pages in the bio. Then pagecache is truncated and bio
+    /// submitted" (Kara's mapping range lock RFC, 2012-13). The model writes dirty pages back
+    /// before it evicts them, as the first flush does.
+    FlushAndInvalidate,
+}
+
+impl DioSubmitInvalidate {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DioSubmitInvalidate::None => "none",
+            DioSubmitInvalidate::FlushAndInvalidate => "flush_and_invalidate",
+        }
+    }
+}
+
+/// Whether a direct IO pins its user buffer before or after it maps the blocks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DioPinOrder {
+    /// fs/direct-io.c: `do_direct_IO` pins a batch of user pages (`dio_get_page` ->
+    /// `get_user_pages`) and then maps their blocks (`get_more_blocks` -> `get_block`). The
+    /// default: what the model did before the field.
+    #[default]
+    PinThenMap,
+    /// iomap (`iomap_dio_rw`): `->iomap_begin` maps an extent, then `iomap_dio_bio_iter` pins
+    /// the user pages of its bio (`bio_iov_iter_get_pages`). A fault the pin takes (a
+    /// `page_mkwrite` that allocates the block of a hole the read maps into) comes after the
+    /// read has seen the hole.
+    MapThenPin,
+}
+
+impl DioPinOrder {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DioPinOrder::PinThenMap => "pin_then_map",
+            DioPinOrder::MapThenPin => "map_then_pin",
+        }
+    }
+}
+
 fn default_true() -> bool {
     true
 }
@@ -638,6 +698,12 @@ pub struct Policy {
     /// Where a direct write that ended past EOF updates `i_size`: after its completion's
     /// invalidation (ext4 up to 5.12) or in its `->end_io`, before it (XFS, ext4 5.13+).
     pub dio_extend_size: DioExtendSize,
+    /// Whether a direct IO flushes and invalidates its range again at submission, after
+    /// pinning its buffer (Kara's RFC, under the range lock), besides the flush before.
+    pub dio_submit_invalidate: DioSubmitInvalidate,
+    /// Whether a direct IO pins its user buffer before mapping its blocks (fs/direct-io.c) or
+    /// after (iomap).
+    pub dio_pin_order: DioPinOrder,
     /// What punch hole does to a page that straddles an edge of the hole on a file whose
     /// blocks are smaller than a page ([`PunchPartialPage`]).
     pub punch_partial_page: PunchPartialPage,
@@ -726,6 +792,10 @@ pub struct PolicyWire {
     pub dio_read_dirty: DioReadDirty,
     #[serde(default)]
     pub dio_extend_size: DioExtendSize,
+    #[serde(default)]
+    pub dio_submit_invalidate: DioSubmitInvalidate,
+    #[serde(default)]
+    pub dio_pin_order: DioPinOrder,
     #[serde(default)]
     pub punch_partial_page: PunchPartialPage,
     // The form before placements: one field per lock decision.
@@ -836,6 +906,8 @@ impl TryFrom<PolicyWire> for Policy {
             dio_invalidate_busy: w.dio_invalidate_busy,
             dio_read_dirty: w.dio_read_dirty,
             dio_extend_size: w.dio_extend_size,
+            dio_submit_invalidate: w.dio_submit_invalidate,
+            dio_pin_order: w.dio_pin_order,
             punch_partial_page: w.punch_partial_page,
             declared,
             lock,
@@ -873,6 +945,8 @@ impl From<Policy> for PolicyWire {
             dio_invalidate_busy: p.dio_invalidate_busy,
             dio_read_dirty: p.dio_read_dirty,
             dio_extend_size: p.dio_extend_size,
+            dio_submit_invalidate: p.dio_submit_invalidate,
+            dio_pin_order: p.dio_pin_order,
             punch_partial_page: p.punch_partial_page,
             fault_lock_whole_fault: None,
             page_create_lock: None,

@@ -478,6 +478,33 @@ fn truncate_inside_a_page_zeroes_its_tail_and_writeback_zeroes_past_eof() {
     assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
 }
 
+/// A punch of whole blocks inside a page of 1 KiB blocks leaves the page cached and mapped
+/// (ext4); 17207d0bb209 (6.15) write-protects it first, so the next store faults and
+/// page_mkwrite maps the punched block again, as the policy's `punch_partial_page` says.
+#[test]
+fn a_punch_write_protects_the_page_straddling_its_edge_as_the_policy_says() {
+    use racesim_kernel::policy::PunchPartialPage;
+    for (what, writable_after) in [(PunchPartialPage::WriteProtect, false), (PunchPartialPage::Zero, true)] {
+        let mut policy = policy("invalidate_lock");
+        policy.punch_partial_page = what;
+        // Without the write-out before the punch (6.15 outside data=journal), which would
+        // write-protect the page itself.
+        policy.punch_hole_flush = racesim_kernel::policy::RangeFlush::None;
+        let (mut m, ino) = machine_of_1k_blocks();
+        run(&mut m, &policy, Operation::Store { file: ino, page: 0 }, 1);
+        let page = m.kernel.inode(ino).cache[0].unwrap();
+        assert!(pte(&m, ino, 0).unwrap().writable);
+        run(&mut m, &policy, Operation::PunchHole { file: ino, page: 2, pages: 2 }, 2);
+        assert!(m.kernel.page(page).attached, "{what:?}: the page straddling the hole stays cached");
+        assert_eq!(pte(&m, ino, 0).map(|p| p.writable), Some(writable_after), "{what:?}");
+        assert!(m.kernel.page(page).dirty, "{what:?}: the dirty PTE's dirtiness stays with the page");
+        // A store to the punched block 2: through the writable PTE into a discarded buffer, or
+        // through a write fault whose page_mkwrite maps the block again.
+        run(&mut m, &policy, Operation::Store { file: ino, page: 2 }, 3);
+        assert_eq!(m.kernel.page(page).bh[2].mapped.is_some(), !writable_after, "{what:?}");
+    }
+}
+
 #[test]
 fn pagecache_isize_extended_write_protects_the_straddling_page_as_the_policy_says() {
     use racesim_kernel::policy::IsizeExtended;
@@ -1323,6 +1350,73 @@ fn an_extending_direct_write_updates_i_size_where_the_policy_says() {
         match at {
             DioExtendSize::AfterCompletion => assert!(invalidated < grown, "after the completion's invalidation"),
             DioExtendSize::InEndIo => assert!(grown < invalidated, "before the completion's invalidation"),
+        }
+    }
+}
+
+/// Every kernel flushes a direct IO's range before it pins the user buffer (so a direct read
+/// into a mapping of its own page never writes back the page its pin dirtied), and Kara's RFC
+/// flushes and invalidates again at submission, under the range lock, as the policy's
+/// `dio_submit_invalidate` says: the second flush writes back the page the pin dirtied.
+#[test]
+fn a_direct_io_flushes_before_it_pins_and_again_at_submission_when_the_policy_says() {
+    use racesim_kernel::policy::DioSubmitInvalidate;
+    for again in [DioSubmitInvalidate::None, DioSubmitInvalidate::FlushAndInvalidate] {
+        let mut policy = policy("legacy");
+        policy.dio_submit_invalidate = again;
+        let (mut m, ino) = machine(1);
+        let read =
+            Operation::DioRead { file: ino, page: 0, pages: 1, buffer: UserBuffer::Mapped { file: ino, page: 0 } };
+        assert_eq!(run(&mut m, &policy, read, 2), Outcome::Pages(1));
+        let flushes: Vec<(usize, u32)> = m
+            .log
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.function == "filemap_write_and_wait_range")
+            .filter_map(|(i, e)| match e.change {
+                Change::PagesFound { count, .. } => Some((i, count)),
+                _ => None,
+            })
+            .collect();
+        let pinned = m.log.iter().position(|e| e.function == "try_grab_page").expect("pinned");
+        let submitted = m.log.iter().position(|e| matches!(e.change, Change::BioSubmitted { .. })).unwrap();
+        assert!(flushes[0].0 < pinned, "{again:?}: the flush before the pin");
+        assert_eq!(flushes[0].1, 0, "{again:?}: nothing cached before the pin faults the page in");
+        match again {
+            DioSubmitInvalidate::None => assert_eq!(flushes.len(), 1, "once"),
+            DioSubmitInvalidate::FlushAndInvalidate => {
+                assert_eq!(flushes.len(), 2, "twice");
+                assert!(pinned < flushes[1].0 && flushes[1].0 < submitted, "again between the pin and submit_bio");
+                assert_eq!(flushes[1].1, 1, "the page the pin dirtied");
+            }
+        }
+    }
+}
+
+/// A direct read of a hole into a mapping of its own page: fs/direct-io.c pins the buffer first,
+/// and the pin's page_mkwrite allocates the block the read then maps and reads; iomap maps the
+/// hole first and lands zeroes, as the policy's `dio_pin_order` says.
+#[test]
+fn a_direct_read_maps_before_or_after_it_pins_as_the_policy_says() {
+    use racesim_kernel::policy::DioPinOrder;
+    for order in [DioPinOrder::PinThenMap, DioPinOrder::MapThenPin] {
+        let mut policy = policy("legacy");
+        policy.dio_pin_order = order;
+        let (mut m, ino) = machine(1);
+        let pblk = m.kernel.inode(ino).blocks[0].pblk().unwrap();
+        m.kernel.free_block(pblk);
+        m.kernel.inode_mut(ino).blocks[0] = Extent::Hole;
+        let read =
+            Operation::DioRead { file: ino, page: 0, pages: 1, buffer: UserBuffer::Mapped { file: ino, page: 0 } };
+        assert_eq!(run(&mut m, &policy, read, 2), Outcome::Pages(1));
+        let mapped = m.log.iter().position(|e| e.function == "ext4_map_blocks").expect("mapped");
+        let pinned = m.log.iter().position(|e| e.function == "try_grab_page").expect("pinned");
+        let saw_hole = m.log.iter().any(|e| {
+            e.function == "ext4_map_blocks" && matches!(e.change, Change::BlockMapped { extent: Extent::Hole, .. })
+        });
+        match order {
+            DioPinOrder::PinThenMap => assert!(pinned < mapped && !saw_hole, "maps the block the pin allocated"),
+            DioPinOrder::MapThenPin => assert!(mapped < pinned && saw_hole, "maps the hole"),
         }
     }
 }

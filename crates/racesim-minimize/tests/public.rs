@@ -29,6 +29,12 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // DMA lands after that write-out, before the eviction discards it.
     ("dio_read_pinned_collapse", 1),
     ("dio_read_mkwrite_delalloc", 1),
+    // One actor: its own pin allocates the block its bio then reads.
+    ("dio_read_hole_into_own_mapping", 0),
+    // The direct write is preempted after its invalidation for the read's get_user_pages, the
+    // read after its fault for the flusher, and the flusher after cleaning the page for the
+    // write's DMA.
+    ("dio_write_mapped_pin_writeback", 3),
     // The read slips in after inode_dio_wait and stops after submit_bio; the allocator then
     // has to run before the bio completes.
     ("dio_read_punch_fence", 3),
@@ -152,7 +158,7 @@ fn minimizing_finds_the_true_minimum_of_preemptions() {
         "mkwrite_punch.legacy.seed1.schedule12",
         "fair_rwsem_deadlock.legacy_copy_may_fault.seed1.schedule4",
         "delalloc_punch.legacy.seed1.schedule244",
-        "dio_read_pinned_reclaim.invalidate_lock.seed1.schedule29",
+        "dio_read_pinned_reclaim.invalidate_lock.seed1.schedule37",
     ] {
         let trace = Trace::load(&repo.join("traces").join(format!("{name}.trace.json"))).unwrap();
         let scenario = Scenario::load(&repo.join(&trace.scenario.path)).unwrap();

@@ -85,9 +85,13 @@ pub fn parse_with_warnings(text: &str, path: &str) -> Result<(Policy, Vec<Scenar
         ScenarioError { path: path.to_string(), line, column, message }
     };
     let silent_on_punch_flush = !table.contains_key("base") && !table.contains_key("punch_hole_flush");
+    let renamed = format1_renamed_points(&table);
     let (policy, origins) = from_table_traced(table).map_err(|e| at(e.entry, e.message))?;
     let mut warnings: Vec<ScenarioError> =
         warnings_of(&policy, &origins).into_iter().map(|(entry, message)| at(entry, message)).collect();
+    for n in renamed {
+        warnings.push(at(Some((n, "function")), format1_warning(&policy.name)));
+    }
     if silent_on_punch_flush {
         warnings.push(at(None, unsaid_punch_flush(&policy.name)));
     }
@@ -170,7 +174,8 @@ pub fn to_toml_body(policy: &Policy, prefix: &str) -> String {
     let mut table = toml::Table::try_from(policy).expect("a policy serialises to a table");
     table.remove("lock");
     table.remove("lock_class");
-    let mut out = toml::to_string(&table).expect("a table serialises");
+    let mut out = format!("format = {POLICY_FORMAT_VERSION}\n");
+    out.push_str(&toml::to_string(&table).expect("a table serialises"));
     for d in &policy.declared {
         let form = toml::Table::try_from(LockClassForm::from(d)).expect("a declaration serialises");
         out.push_str(&format!("\n[[{prefix}lock_class]]\n{}", toml::to_string(&form).expect("a table serialises")));
@@ -216,6 +221,63 @@ fn warnings_of(policy: &Policy, origins: &[Option<usize>]) -> Vec<(Option<(usize
     }
 }
 
+/// The policy format this racesim writes (`format = 2`). A policy table without `format` is
+/// format 1, which every racesim before the key wrote.
+pub const POLICY_FORMAT_VERSION: i64 = 2;
+
+/// The direct IO points that format 2 reordered, as format 1 named them and the format-2 point
+/// that keeps what a format-1 placement there meant. Format 1 pinned the user buffer
+/// (`get_user_pages`) before the page-cache flush (`filemap_write_and_wait_range`); every kernel
+/// flushes first, so format 2 has the flush, then the pin, then `get_block` before the blocks
+/// are mapped. A format-1 placement at `get_user_pages` covered the pin and the flush: it is
+/// at `filemap_write_and_wait_range` now. One at `filemap_write_and_wait_range` came after the
+/// pin (Kara's range lock over the bio): it is at `get_block` now.
+const FORMAT1_DIO_POINTS: [(&str, &str); 2] =
+    [("get_user_pages", "filemap_write_and_wait_range"), ("filemap_write_and_wait_range", "get_block")];
+
+/// Rewrites a format-1 `[[lock]]` table's direct IO points into format 2 (see
+/// [`FORMAT1_DIO_POINTS`]); returns whether it changed one.
+fn rename_format1_points(rule: &mut toml::Table) -> bool {
+    let dio = matches!(rule.get("function").and_then(|f| f.as_str()), Some("dio_read" | "dio_write"));
+    let mut changed = false;
+    for key in ["from", "to"] {
+        let Some(toml::Value::String(point)) = rule.get_mut(key) else { continue };
+        if let Some((_, now)) = FORMAT1_DIO_POINTS.iter().find(|(then, _)| dio && then == point) {
+            *point = now.to_string();
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// The `[[lock]]` entries of a format-1 policy table (no `format` key) whose direct IO points
+/// are read in their format-1 meaning ([`FORMAT1_DIO_POINTS`]).
+fn format1_renamed_points(table: &toml::Table) -> Vec<usize> {
+    if table.contains_key("format") {
+        return Vec::new();
+    }
+    let Some(toml::Value::Array(rules)) = table.get("lock") else { return Vec::new() };
+    rules
+        .iter()
+        .enumerate()
+        .filter_map(|(n, rule)| {
+            let mut rule = rule.as_table()?.clone();
+            rename_format1_points(&mut rule).then_some(n)
+        })
+        .collect()
+}
+
+fn format1_warning(name: &str) -> String {
+    format!(
+        "policy '{name}': warning: no 'format' key, so this is policy format 1, where a direct IO pinned its \
+         buffer (get_user_pages) before its flush (filemap_write_and_wait_range). Linux flushes first, and \
+         format {POLICY_FORMAT_VERSION} follows it: this placement is read as format 1 meant it, \
+         get_user_pages as filemap_write_and_wait_range (before the flush and the pin) and \
+         filemap_write_and_wait_range as get_block (after the pin). Write format = {POLICY_FORMAT_VERSION} \
+         and the format-2 point names (racesim policy FILE prints them) to silence this"
+    )
+}
+
 /// A policy from a table: `name`, and either every field or a `base` and some fields.
 pub(crate) fn from_table(table: toml::Table) -> Result<Policy, PolicyError> {
     from_table_traced(table).map(|(p, _)| p)
@@ -227,6 +289,17 @@ pub(crate) fn from_table_traced(mut table: toml::Table) -> Result<(Policy, Vec<O
     let name = match table.remove("name") {
         Some(toml::Value::String(s)) => s,
         _ => return Err("a policy needs a string 'name'".to_string().into()),
+    };
+    let format = match table.remove("format") {
+        None => 1,
+        Some(toml::Value::Integer(n)) if (1..=POLICY_FORMAT_VERSION).contains(&n) => n,
+        Some(other) => {
+            return Err(format!(
+                "policy '{name}': policy format {other} is not supported; this racesim reads policy formats 1 \
+                 to {POLICY_FORMAT_VERSION}"
+            )
+            .into());
+        }
     };
     let base = match table.remove("base") {
         None => None,
@@ -335,6 +408,9 @@ pub(crate) fn from_table_traced(mut table: toml::Table) -> Result<(Policy, Vec<O
             wrote_placements = true;
             for (n, rule) in entries {
                 let mut rule = rule.clone();
+                if format == 1 {
+                    rename_format1_points(&mut rule);
+                }
                 let remove = match rule.remove("remove") {
                     None => false,
                     Some(toml::Value::Boolean(b)) => b,
@@ -463,8 +539,12 @@ pub(crate) fn from_table_traced(mut table: toml::Table) -> Result<(Policy, Vec<O
     }
     merged.insert("name".into(), toml::Value::String(name.clone()));
     let policy: Policy = merged.try_into().map_err(|e: toml::de::Error| {
-        let missing = e.message().trim_end().to_string();
-        format!("policy '{name}': {missing} (give every field, or a 'base' policy to start from)")
+        let message = e.message().trim_end().to_string();
+        if message.starts_with("missing field") {
+            format!("policy '{name}': {message} (give every field, or a 'base' policy to start from)")
+        } else {
+            format!("policy '{name}': {message}")
+        }
     })?;
     if complete_old_form {
         origins = vec![None; policy.lock.len()];
@@ -776,6 +856,44 @@ mod tests {
         assert!(unsaid[0].to_string().starts_with("p.toml: policy 'mmaplock': warning:"), "{}", unsaid[0]);
         let derived = parse_with_warnings("name = \"v\"\nbase = \"legacy\"\n", "v.toml").unwrap().1;
         assert!(derived.is_empty(), "{derived:?}");
+    }
+
+    /// A format-1 file (no `format` key) that places a lock at the direct IO points format 2
+    /// reordered keeps what it meant, with a warning on that placement; the same file in
+    /// format 2 means the new points, silently; an unknown format is refused.
+    #[test]
+    fn a_format_1_direct_io_placement_keeps_its_meaning_with_a_warning() {
+        let placement = |from: &str, to: &str| {
+            format!(
+                "name = \"x\"\nbase = \"range_lock\"\n\n[[lock]]\nlock = \"range_lock\"\nmode = \"exclusive\"\n\
+                 range = \"bio\"\nfunction = \"dio_write\"\nfrom = \"{from}\"\nto = \"{to}\"\n"
+            )
+        };
+        let dio_write = |policy: &Policy| {
+            let p = policy.lock.iter().find(|p| p.lock == LockName::RangeLock && p.func() == Func::DioWrite).unwrap();
+            (p.from.name(), p.to.name())
+        };
+        let (old, warnings) =
+            parse_with_warnings(&placement("filemap_write_and_wait_range", "inode_dio_end"), "p.toml").unwrap();
+        assert_eq!(dio_write(&old), ("get_block", "inode_dio_end"));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].line, 8, "{}", warnings[0]);
+        assert!(warnings[0].message.contains("policy format 1"), "{}", warnings[0]);
+        // The built-in says the same thing in format 2.
+        assert_eq!(old.lock, builtin("range_lock").unwrap().lock);
+        let (old, _) = parse_with_warnings(&placement("get_user_pages", "submitted"), "p.toml").unwrap();
+        assert_eq!(dio_write(&old), ("filemap_write_and_wait_range", "submitted"));
+        let new = format!("format = 2\n{}", placement("filemap_write_and_wait_range", "inode_dio_end"));
+        let (new, warnings) = parse_with_warnings(&new, "p.toml").unwrap();
+        assert_eq!(dio_write(&new), ("filemap_write_and_wait_range", "inode_dio_end"));
+        // No format warning; the lock-order warning that a range lock across the pin earns.
+        assert!(warnings.iter().all(|w| !w.message.contains("format 1")), "{warnings:?}");
+        assert!(warnings.iter().any(|w| w.message.contains("across 'get_user_pages'")), "{warnings:?}");
+        // A format-1 file without those points loads without the format warning.
+        let (_, warnings) = parse_with_warnings(&placement("get_block", "inode_dio_end"), "p.toml").unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let error = parse(&format!("format = 3\n{}", placement("start", "end")), "p.toml").unwrap_err();
+        assert!(error.message.contains("policy format 3 is not supported"), "{error}");
     }
 
     #[test]

@@ -30,7 +30,8 @@ use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::lock::LockMode;
 use crate::placement::{Func, LockName, Point};
 use crate::policy::{
-    DioExtendSize, DioInvalidateBusy, DioReadDelalloc, DioReadDirty, DioUnaligned, DioWritePostInvalidate,
+    DioExtendSize, DioInvalidateBusy, DioPinOrder, DioReadDelalloc, DioReadDirty, DioSubmitInvalidate, DioUnaligned,
+    DioWritePostInvalidate,
 };
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk, Token, WriteId};
 
@@ -165,10 +166,36 @@ impl<C: Cpu> Task<'_, C> {
             fallback = Some(self.acquire("inode_lock", i_rwsem_lock, LockMode::Exclusive, PageRange::WHOLE));
             dio_count_held = self.acquire("inode_dio_begin", dio_count, LockMode::Shared, PageRange::WHOLE);
         }
-        let (gup, flush, submitted) = match func {
-            Func::DioWrite => (Point::DioWriteGup, Point::DioWriteFlush, Point::DioWriteSubmitted),
-            _ => (Point::DioReadGup, Point::DioReadFlush, Point::DioReadSubmitted),
+        let (flush, gup, get_block, submitted) = match func {
+            Func::DioWrite => {
+                (Point::DioWriteFlush, Point::DioWriteGup, Point::DioWriteGetBlock, Point::DioWriteSubmitted)
+            }
+            _ => (Point::DioReadFlush, Point::DioReadGup, Point::DioReadGetBlock, Point::DioReadSubmitted),
         };
+        self.at(&frame, flush);
+        // Write back and invalidate the page cache over the range, so that buffered and direct
+        // IO see the same data, before the user buffer is pinned: every kernel flushes first
+        // (generic_file_read_iter / ext4_direct_IO_read and generic_file_direct_write before
+        // ->direct_IO; do_blockdev_direct_IO's DIO_LOCKING flush before do_direct_IO ->
+        // dio_get_page; iomap_dio_rw before iomap_apply -> bio_iov_iter_get_pages). A read
+        // never writes back a page its own get_user_pages dirtied.
+        if let Err(busy) = self.dio_flush_and_invalidate(file, range, write.is_some()) {
+            self.abandon_submission(&[], frame, dio_count_held, fallback);
+            return Err(busy);
+        }
+        // iomap maps the range (->iomap_begin) before it pins the user pages of each extent's
+        // bio (iomap_dio_bio_iter -> bio_iov_iter_get_pages); fs/direct-io.c pins a batch of
+        // user pages (dio_get_page) before it maps their blocks (get_more_blocks).
+        let mut mapped = None;
+        if self.policy.dio_pin_order == DioPinOrder::MapThenPin {
+            match self.dio_map_blocks(file, page, pages, write, ends) {
+                Ok(first) => mapped = Some(first),
+                Err(outcome) => {
+                    self.abandon_submission(&[], frame, dio_count_held, fallback);
+                    return Err(NotSubmitted::Failed(outcome));
+                }
+            }
+        }
         self.at(&frame, gup);
         // get_user_pages: pin the user buffer under mmap_sem, faulting it in as needed, before
         // any range lock (mmap_sem > range lock). A read's DMA writes the buffer: FOLL_WRITE.
@@ -182,33 +209,87 @@ impl<C: Cpu> Task<'_, C> {
                 }
             }
         }
-        self.at(&frame, flush);
-        // Write back and invalidate the page cache over the range, so that buffered and
-        // direct IO see the same data.
-        self.filemap_write_and_wait_range(file, range, "filemap_write_and_wait_range");
-        // generic_file_direct_write / kiocb_invalidate_pages: invalidate_inode_pages2_range,
-        // which leaves a page dirtied since the flush in place (-EBUSY); the write then falls
-        // back to a buffered write ("If a page can not be invalidated, return 0 to fall back to
-        // buffered write"; iomap returns -ENOTBLK since 5.10, and ext4 and XFS fall back on
-        // it), or, as the policy says for XFS before 5.10, returns 0 (XFS called
-        // generic_file_direct_write and had "No fallback to buffered IO") or warns and writes
-        // directly all the same, the dirty page staying cached (iomap before 5.10).
-        if write.is_some() && self.invalidate_inode_pages2_range(file, range) {
-            match self.policy.dio_invalidate_busy {
-                DioInvalidateBusy::BufferedFallback => {
-                    self.abandon_submission(&pinned, frame, dio_count_held, fallback);
-                    return Err(NotSubmitted::InvalidationBusy);
-                }
-                DioInvalidateBusy::ShortWrite => {
-                    self.abandon_submission(&pinned, frame, dio_count_held, fallback);
-                    return Err(NotSubmitted::Failed(Outcome::Pages(0)));
-                }
-                DioInvalidateBusy::Warn => {}
+        self.at(&frame, get_block);
+        if self.policy.dio_submit_invalidate == DioSubmitInvalidate::FlushAndInvalidate {
+            // Kara's RFC: "DIO gets range lock at the moment it submits bio for the range
+            // covering pages in the bio. Then pagecache is truncated and bio submitted." The
+            // pages a fault created between the first invalidation and the range lock go now,
+            // under the lock (written back first, as the flush above).
+            if let Err(busy) = self.dio_flush_and_invalidate(file, range, write.is_some()) {
+                self.abandon_submission(&pinned, frame, dio_count_held, fallback);
+                return Err(busy);
             }
         }
+        let mapped = match mapped {
+            Some(mapped) => Ok(mapped),
+            None => self.dio_map_blocks(file, page, pages, write, ends),
+        };
+        let (blocks, extends_to, zero_rest, error) = match mapped {
+            Ok(mapped) => mapped,
+            Err(outcome) => {
+                self.abandon_submission(&pinned, frame, dio_count_held, fallback);
+                return Err(NotSubmitted::Failed(outcome));
+            }
+        };
+        // A write that failed part-way submits the blocks it mapped.
+        let range = PageRange::new(page, page + blocks.len() as Lblk);
+        if write.is_none() && self.policy.dio_read_dirty == DioReadDirty::BeforeSubmit {
+            // iomap_dio_bio_iter (IOMAP_DIO_DIRTY): bio_set_pages_dirty(bio) before the bio
+            // goes out, for the user pages the bio covers.
+            self.set_pinned_pages_dirty(&pinned, blocks.len(), "bio_set_pages_dirty");
+        }
+        self.cpu.step(|m| m.emit(actor, "submit_bio", Change::BioSubmitted { ino: file, range }));
+        // An extending write keeps i_rwsem until it has updated i_size at completion.
+        let extension = extends_to;
+        // So does an unaligned write whose policy waits for its own IO (57a0da28ced8,
+        // 2032a8a27b5c: "Wait once more after the dio submission to hold the iolock across
+        // the I/O").
+        let waits = unaligned && self.policy.dio_unaligned == DioUnaligned::WaitBeforeAndAfter;
+        if extension.is_some() || waits {
+            self.extend_hold(&frame, LockName::IRwsem, submitted, Point::DioWriteEnd);
+        }
+        self.at(&frame, submitted);
+        if let Some(h) = fallback.take() {
+            self.release("inode_unlock", h);
+        }
+        Ok(Bio {
+            file,
+            page,
+            pages,
+            blocks,
+            direction,
+            id,
+            buffer,
+            pinned,
+            dio_count: dio_count_held,
+            fallback,
+            frame,
+            extension,
+            ends,
+            zero_rest,
+            waits,
+            error,
+        })
+    }
+
+    /// Maps (or, for a write, allocates) the blocks of a direct IO's range: `get_block` of
+    /// fs/direct-io.c, `->iomap_begin` of iomap. Returns the blocks (`None`: a hole, for a
+    /// read), the size an extending write grows the file to, which blocks a write of part of
+    /// them must zero the rest of, and the error of a write that failed part-way; or the
+    /// error that fails the whole syscall.
+    #[allow(clippy::type_complexity)]
+    fn dio_map_blocks(
+        &mut self,
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+        write: Option<WriteId>,
+        ends: WriteEnds,
+    ) -> Result<(Vec<Option<Pblk>>, Option<Lblk>, Vec<bool>, Option<Outcome>), Outcome> {
+        let actor = self.actor;
         let alloc = self.policy.write_alloc;
         let delalloc_eio = self.policy.dio_read_delalloc == DioReadDelalloc::Eio;
-        let blocks = self.cpu.step(|m| {
+        self.cpu.step(|m| {
             // Past EOF, a write extends the file at completion (`end > i_size_read(inode)`).
             let i_size = m.kernel.inode(file).i_size;
             let extends_to = (write.is_some() && page + pages > i_size).then_some(page + pages);
@@ -284,53 +365,27 @@ impl<C: Cpu> Task<'_, C> {
                 blocks.push(pblk);
             }
             Ok((blocks, extends_to, zero_rest, error))
-        });
-        let (blocks, extends_to, zero_rest, error) = match blocks {
-            Ok(mapped) => mapped,
-            Err(outcome) => {
-                self.abandon_submission(&pinned, frame, dio_count_held, fallback);
-                return Err(NotSubmitted::Failed(outcome));
-            }
-        };
-        // A write that failed part-way submits the blocks it mapped.
-        let range = PageRange::new(page, page + blocks.len() as Lblk);
-        if write.is_none() && self.policy.dio_read_dirty == DioReadDirty::BeforeSubmit {
-            // iomap_dio_bio_iter (IOMAP_DIO_DIRTY): bio_set_pages_dirty(bio) before the bio
-            // goes out, for the user pages the bio covers.
-            self.set_pinned_pages_dirty(&pinned, blocks.len(), "bio_set_pages_dirty");
-        }
-        self.cpu.step(|m| m.emit(actor, "submit_bio", Change::BioSubmitted { ino: file, range }));
-        // An extending write keeps i_rwsem until it has updated i_size at completion.
-        let extension = extends_to;
-        // So does an unaligned write whose policy waits for its own IO (57a0da28ced8,
-        // 2032a8a27b5c: "Wait once more after the dio submission to hold the iolock across
-        // the I/O").
-        let waits = unaligned && self.policy.dio_unaligned == DioUnaligned::WaitBeforeAndAfter;
-        if extension.is_some() || waits {
-            self.extend_hold(&frame, LockName::IRwsem, submitted, Point::DioWriteEnd);
-        }
-        self.at(&frame, submitted);
-        if let Some(h) = fallback.take() {
-            self.release("inode_unlock", h);
-        }
-        Ok(Bio {
-            file,
-            page,
-            pages,
-            blocks,
-            direction,
-            id,
-            buffer,
-            pinned,
-            dio_count: dio_count_held,
-            fallback,
-            frame,
-            extension,
-            ends,
-            zero_rest,
-            waits,
-            error,
         })
+    }
+
+    /// `filemap_write_and_wait_range` over a direct IO's range, and for a write
+    /// `invalidate_inode_pages2_range` after it. A page dirtied since the flush cannot be
+    /// invalidated (-EBUSY): generic_file_direct_write / kiocb_invalidate_pages then fall back to
+    /// a buffered write ("If a page can not be invalidated, return 0 to fall back to buffered
+    /// write"; iomap returns -ENOTBLK since 5.10, and ext4 and XFS fall back on it), or, as the
+    /// policy says for XFS before 5.10, return 0 (XFS called generic_file_direct_write and had
+    /// "No fallback to buffered IO") or warn and write directly all the same, the dirty page
+    /// staying cached (iomap before 5.10). The caller abandons the submission on `Err`.
+    fn dio_flush_and_invalidate(&mut self, file: Ino, range: PageRange, write: bool) -> Result<(), NotSubmitted> {
+        self.filemap_write_and_wait_range(file, range, "filemap_write_and_wait_range");
+        if !write || !self.invalidate_inode_pages2_range(file, range) {
+            return Ok(());
+        }
+        match self.policy.dio_invalidate_busy {
+            DioInvalidateBusy::BufferedFallback => Err(NotSubmitted::InvalidationBusy),
+            DioInvalidateBusy::ShortWrite => Err(NotSubmitted::Failed(Outcome::Pages(0))),
+            DioInvalidateBusy::Warn => Ok(()),
+        }
     }
 
     /// Undoes a submission that failed before its bio went out: drops the pins, `inode_dio_end`,

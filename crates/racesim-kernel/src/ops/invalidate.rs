@@ -514,6 +514,38 @@ impl<C: Cpu> Task<'_, C> {
         self.unlock_page("truncate_inode_pages_range", page_lock);
     }
 
+    /// `ext4_truncate_folio` (17207d0bb209), for the page `index` that straddles an edge of a
+    /// range of whole blocks about to be freed: lock it (`filemap_lock_folio`; nothing to do if
+    /// it is not cached) and write-protect its PTEs (`folio_mkclean`, dirtying the page if one
+    /// was dirty), so that the next store faults and `page_mkwrite` maps the page's blocks
+    /// again instead of writing through a PTE into a buffer the truncation discards.
+    fn ext4_truncate_folio(&mut self, file: Ino, index: Lblk) {
+        let actor = self.actor;
+        let page = self.cpu.step(|m| {
+            let page = m.kernel.inode(file).cache[index as usize];
+            m.emit(actor, "ext4_truncate_folio", Change::PageLookup { ino: file, index, page });
+            page
+        });
+        let Some(page) = page else { return };
+        let page_lock = self.lock_page("ext4_truncate_folio", page);
+        self.page_mkclean_keep_dirty(page);
+        self.unlock_page("ext4_truncate_folio", page_lock);
+    }
+
+    /// `if (page_mkclean(page)) set_page_dirty(page)` on a locked page: its PTEs are
+    /// write-protected, and the dirty bits `page_mkclean` cleared from them go to the page.
+    fn page_mkclean_keep_dirty(&mut self, page: PageId) {
+        let actor = self.actor;
+        self.cpu.step(|m| {
+            let ptes_write_protected = m.kernel.page_mkclean(page);
+            m.emit(actor, "page_mkclean", Change::PtesWriteProtected { page, count: ptes_write_protected });
+            if ptes_write_protected > 0 {
+                m.kernel.page_mut(page).dirty = true;
+                m.emit(actor, "set_page_dirty", Change::PageDirtied { page });
+            }
+        });
+    }
+
     /// `pagecache_isize_extended(inode, from, to)` (sizes in blocks) for a file whose blocks
     /// are smaller than a page, as the policy's `pagecache_isize_extended` says. It acts only
     /// when the page straddling the old EOF gets blocks inside the new one: `from` not on a page
@@ -537,16 +569,7 @@ impl<C: Cpu> Task<'_, C> {
         });
         let Some(page) = page else { return };
         let page_lock = self.lock_page("pagecache_isize_extended", page);
-        self.cpu.step(|m| {
-            let ptes_write_protected = m.kernel.page_mkclean(page);
-            m.emit(actor, "page_mkclean", Change::PtesWriteProtected { page, count: ptes_write_protected });
-            if ptes_write_protected > 0 {
-                // "if (page_mkclean(page)) set_page_dirty(page)": the PTE dirty bits it
-                // cleared go to the page.
-                m.kernel.page_mut(page).dirty = true;
-                m.emit(actor, "set_page_dirty", Change::PageDirtied { page });
-            }
-        });
+        self.page_mkclean_keep_dirty(page);
         if what == IsizeExtended::WriteProtectAndZero {
             self.cpu.step(|m| {
                 if !m.kernel.page(page).dirty {
@@ -654,6 +677,17 @@ impl<C: Cpu> Task<'_, C> {
             // one at the end; the model runs them after the second unmap, as truncate down
             // does: the unmaps touch only the whole pages).
             let inner = PageRange::new(range.start.div_ceil(per_page), range.end / per_page);
+            if self.policy.punch_partial_page == crate::policy::PunchPartialPage::WriteProtect {
+                // ext4_truncate_page_cache_block_range (17207d0bb209): each edge page is
+                // write-protected first, the head then the tail.
+                if !range.start.is_multiple_of(per_page) {
+                    self.ext4_truncate_folio(file, range.start / per_page);
+                }
+                let (head, tail) = (range.start / per_page, range.end / per_page);
+                if !range.end.is_multiple_of(per_page) && (tail > head || range.start.is_multiple_of(per_page)) {
+                    self.ext4_truncate_folio(file, range.end / per_page);
+                }
+            }
             if inner.start < inner.end {
                 self.truncate_pagecache_range(file, inner);
             }

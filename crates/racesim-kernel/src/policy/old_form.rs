@@ -450,9 +450,9 @@ pub fn apply_field(lock: &mut Vec<Placement>, field: &str, value: &str) -> Resul
         )?,
         "dio_range_lock" => match on {
             Some(true) => vec![
-                Placement::new(RangeLock, Exclusive, Bio, Point::DioReadFlush, Point::DioReadDioEnd)
+                Placement::new(RangeLock, Exclusive, Bio, Point::DioReadGetBlock, Point::DioReadDioEnd)
                     .with_code("Kara: DIO takes the range lock when it submits the bio, unlocks at completion"),
-                Placement::new(RangeLock, Exclusive, Bio, Point::DioWriteFlush, Point::DioWriteDioEnd)
+                Placement::new(RangeLock, Exclusive, Bio, Point::DioWriteGetBlock, Point::DioWriteDioEnd)
                     .with_code("Kara: DIO takes the range lock when it submits the bio, unlocks at completion"),
                 Placement::new(RangeLock, Exclusive, Page, Point::DaxWriteStart, Point::DaxWriteEnd)
                     .with_code("DAX write(2) was the direct IO path (dax_do_io): the range lock per page"),

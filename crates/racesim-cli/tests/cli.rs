@@ -232,13 +232,13 @@ fn block_size_is_checked_with_its_position() {
     // An operation the model does not have for blocks smaller than a page is refused by name.
     let head = head.replace("512", "1024");
     let text = format!(
-        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"zero_range\", file = \"data\", page = 0, pages = 1 }}]\n"
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"collapse_range\", file = \"data\", page = 0, pages = 1 }}]\n"
     );
     assert_bad_scenario(
         "subpageop",
         &text,
         11,
-        "'zero_range' is not modelled for 'data', whose blocks are smaller than a page",
+        "'collapse_range' is not modelled for 'data', whose blocks are smaller than a page",
     );
     // punch_hole is, over whole blocks named as write(2) names them; madvise(MADV_REMOVE),
     // which punches through the mapping, is not.

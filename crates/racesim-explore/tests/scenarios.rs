@@ -141,6 +141,9 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // and the block freeing maps the discarded buffers to the blocks being freed
         // (ea3d7209ca01's race through a page the punch does not evict).
         (Oracle::WriteToFreedBlock, "subpage_punch_read", "legacy", "mmaplock"),
+        // Zero range leaves the page straddling it writable, and a store through that PTE into
+        // a discarded buffer is dropped at writeback (ext4 4.5-6.14), until 17207d0bb209.
+        (Oracle::LostWrite, "subpage_zero_range_mkwrite", "invalidate_lock", "invalidate_lock_6_15"),
         // An EOF inside a page-sized block: writeback that sampled i_size before cleaning the
         // page zeroes a store made inside the grown file (ext4 before 4.12, generic/438).
         (Oracle::LostWrite, "eof_mid_block_writeback_sample", "mmaplock", "mmaplock_4_12"),

@@ -1420,3 +1420,21 @@ fn a_direct_read_maps_before_or_after_it_pins_as_the_policy_says() {
         }
     }
 }
+
+/// Zero range inside a page of 1 KiB blocks (ext4 4.5+, no write-out first) keeps the page
+/// cached and its PTE writable; a store through it lands in a buffer the zeroing discarded, and
+/// writeback skips it although the block map now has an unwritten block there (Zhang Yi's
+/// reproducer for 17207d0bb209).
+#[test]
+fn writeback_skips_a_buffer_zero_range_discarded_under_a_writable_pte() {
+    let policy = policy("mmaplock");
+    let (mut m, ino) = machine_of_1k_blocks();
+    run(&mut m, &policy, Operation::Store { file: ino, page: 2 }, 1);
+    run(&mut m, &policy, Operation::ZeroRange { file: ino, page: 2, pages: 2 }, 2);
+    assert!(pte(&m, ino, 0).unwrap().writable);
+    assert!(matches!(m.kernel.inode(ino).blocks[2], Extent::Unwritten(_)));
+    run(&mut m, &policy, Operation::Store { file: ino, page: 2 }, 3);
+    run(&mut m, &policy, Operation::Writeback { file: ino }, 4);
+    assert!(m.log.iter().all(|e| !matches!(e.change, Change::DiskWrite { lblk: 2, .. })), "block 2 not written");
+    assert!(matches!(m.kernel.inode(ino).blocks[2], Extent::Unwritten(_)), "still reads as zeroes");
+}

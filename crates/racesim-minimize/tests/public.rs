@@ -70,6 +70,8 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // block_invalidatepage and its block freeing: the punch is preempted once, after the
     // partial page.
     ("subpage_punch_read", 1),
+    // One actor: the stores and the zero range in program order.
+    ("subpage_zero_range_mkwrite", 0),
     ("readahead_mkwrite_punch", 2),
     ("zero_range_fault", 2),
     ("lock_order_range_mmap", 0),

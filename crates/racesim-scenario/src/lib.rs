@@ -698,6 +698,7 @@ impl Scenario {
                     Operation::Read { file: f, page, pages, .. }
                     | Operation::Write { file: f, page, pages, .. }
                     | Operation::PunchHole { file: f, page, pages }
+                    | Operation::ZeroRange { file: f, page, pages }
                         if self.files[f as usize].blocks_per_page > 1 =>
                     {
                         let n = self.files[f as usize].blocks_per_page;

@@ -173,6 +173,7 @@ const SUBPAGE_OPERATIONS: &[&str] = &[
     "write",
     "truncate",
     "punch_hole",
+    "zero_range",
     "readahead",
     "writeback",
     "fsync",
@@ -713,8 +714,8 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         ));
     }
     for (field, value, owners) in [
-        ("block", &raw.block, &["load", "store", "read", "write", "punch_hole"][..]),
-        ("blocks", &raw.blocks, &["truncate", "read", "write", "punch_hole"][..]),
+        ("block", &raw.block, &["load", "store", "read", "write", "punch_hole", "zero_range"][..]),
+        ("blocks", &raw.blocks, &["truncate", "read", "write", "punch_hole", "zero_range"][..]),
     ] {
         let Some(value) = value else { continue };
         if !owners.contains(&name) {
@@ -868,10 +869,10 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 Operation::Store { file: ino, page: p }
             }
         }
-        "write" | "read" | "punch_hole" if per_page > 1 => {
+        "write" | "read" | "punch_hole" | "zero_range" if per_page > 1 => {
             // A file of smaller blocks names blocks: from block `block` of page `page`, `blocks`
-            // blocks (or `pages` whole pages), as load and store name them. A punch covers whole
-            // blocks (ext4_zero_partial_blocks has nothing to zero then).
+            // blocks (or `pages` whole pages), as load and store name them. A punch or a zero
+            // range covers whole blocks (ext4_zero_partial_blocks has nothing to zero then).
             let page = page.ok_or_else(|| missing("page"))?;
             let block = raw.block.as_ref().map_or(0, |b| *b.get_ref());
             if let Some(b) = raw.block.as_ref().filter(|b| *b.get_ref() >= per_page) {
@@ -921,6 +922,8 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 Operation::Read { file: ino, page: first, pages: count, buffer: UserBuffer::Anonymous }
             } else if name == "punch_hole" {
                 Operation::PunchHole { file: ino, page: first, pages: count }
+            } else if name == "zero_range" {
+                Operation::ZeroRange { file: ino, page: first, pages: count }
             } else {
                 Operation::Write {
                     file: ino,

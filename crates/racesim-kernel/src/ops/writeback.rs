@@ -325,10 +325,12 @@ fn submit_page(
 /// `mpage_submit_page` -> `ext4_bio_write_page` (`block_write_full_page` does the same). The
 /// part of the page at and past `i_size` is zeroed first: "The page straddles i_size. It must be
 /// zeroed out on each and every writepage invocation because it may be mmapped" (with
-/// whole-block sizes, whole blocks: a partial block is never past EOF here). Each buffer inside EOF is written to the block it caches, or the block
-/// map's (a delayed allocation is allocated here); an unmapped buffer over a hole is skipped
-/// with its data ("A hole? We can safely clear the dirty bit"): the store through a PTE that
-/// `page_mkwrite` never saw for that block is lost. A buffer that is not uptodate is not
+/// whole-block sizes, whole blocks: a partial block is never past EOF here). Each buffer inside EOF is written to the block it caches; a delayed
+/// allocation is allocated here. Any other unmapped buffer is skipped with its data, whatever
+/// the block map says now (`mpage_add_bh_to_extent` maps only delayed and unwritten buffers;
+/// `ext4_bio_write_page`: "A hole? We can safely clear the dirty bit"): the store through a PTE
+/// that `page_mkwrite` never saw for that block is lost, over a hole a punch left, or over the
+/// unwritten extent a zero range made of a block whose buffer it discarded. A buffer that is not uptodate is not
 /// written. Where durability is modelled and a block was allocated, the same step raises
 /// `i_disksize` (`mpage_map_and_submit_extent`) before the writeback ends, as ext4 does before
 /// `end_page_writeback` (see `writeback_page`).
@@ -364,8 +366,7 @@ fn write_page_buffers(
         let pblk = match m.kernel.page(page).bh[slot as usize].mapped {
             Some(pblk) => pblk,
             None => match m.kernel.inode(file).blocks[lblk as usize] {
-                Extent::Written(p) | Extent::Unwritten(p) => p,
-                Extent::Hole => {
+                Extent::Written(_) | Extent::Unwritten(_) | Extent::Hole => {
                     m.emit(actor, "ext4_bio_write_page", Change::Nothing);
                     continue;
                 }

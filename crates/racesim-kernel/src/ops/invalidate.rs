@@ -677,28 +677,29 @@ impl<C: Cpu> Task<'_, C> {
             // one at the end; the model runs them after the second unmap, as truncate down
             // does: the unmaps touch only the whole pages).
             let inner = PageRange::new(range.start.div_ceil(per_page), range.end / per_page);
+            // The pages that straddle an edge of the range, with the slots of their blocks it
+            // covers: the head page (if the range starts inside a page), then the tail page (if
+            // it ends inside one that is not the head page).
+            let head = range.start / per_page;
+            let tail = range.end / per_page;
+            let head_edge = (!range.start.is_multiple_of(per_page))
+                .then(|| (head, range.start % per_page, range.end.min((head + 1) * per_page) - head * per_page));
+            let tail_edge = (!range.end.is_multiple_of(per_page)
+                && (tail > head || range.start.is_multiple_of(per_page)))
+            .then_some((tail, 0, range.end % per_page));
+            let edges = [head_edge, tail_edge].into_iter().flatten();
             if self.policy.punch_partial_page == crate::policy::PunchPartialPage::WriteProtect {
                 // ext4_truncate_page_cache_block_range (17207d0bb209): each edge page is
                 // write-protected first, the head then the tail.
-                if !range.start.is_multiple_of(per_page) {
-                    self.ext4_truncate_folio(file, range.start / per_page);
-                }
-                let (head, tail) = (range.start / per_page, range.end / per_page);
-                if !range.end.is_multiple_of(per_page) && (tail > head || range.start.is_multiple_of(per_page)) {
-                    self.ext4_truncate_folio(file, range.end / per_page);
+                for (index, _, _) in edges.clone() {
+                    self.ext4_truncate_folio(file, index);
                 }
             }
             if inner.start < inner.end {
                 self.truncate_pagecache_range(file, inner);
             }
-            let head = range.start / per_page;
-            if !range.start.is_multiple_of(per_page) {
-                let end = range.end.min((head + 1) * per_page);
-                self.truncate_partial_blocks(file, head, range.start % per_page, end - head * per_page);
-            }
-            let tail = range.end / per_page;
-            if !range.end.is_multiple_of(per_page) && (tail > head || range.start.is_multiple_of(per_page)) {
-                self.truncate_partial_blocks(file, tail, 0, range.end % per_page);
+            for (index, first, end) in edges {
+                self.truncate_partial_blocks(file, index, first, end);
             }
         }
         self.at(&frame, changing);

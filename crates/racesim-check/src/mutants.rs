@@ -79,7 +79,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 18] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 19] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -111,6 +111,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 18] = [
         "write_protect",
         "none",
         "90a8020278c1: the page straddling the old EOF is write-protected when i_size grows (blocks smaller than a page)",
+    ),
+    (
+        "fallocate_isize_extended",
+        "true",
+        "false",
+        "c7fc0366c656: fallocate that grows i_size write-protects the page straddling the old EOF (blocks smaller than a page)",
     ),
     (
         "truncate_up_zero_eof",
@@ -161,6 +167,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "disksize_i_data_sem" => policy.disksize_i_data_sem.to_string(),
         "dax_break_layouts" => policy.dax_break_layouts.to_string(),
         "delalloc_files_inode" => policy.delalloc_files_inode.to_string(),
+        "fallocate_isize_extended" => policy.fallocate_isize_extended.to_string(),
         "dio_write_post_invalidate" => match policy.dio_write_post_invalidate {
             DioWritePostInvalidate::None => "none".into(),
             DioWritePostInvalidate::AfterDirectIo => "after_direct_io".into(),
@@ -189,6 +196,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "disksize_i_data_sem" => policy.disksize_i_data_sem = false,
         "dax_break_layouts" => policy.dax_break_layouts = false,
         "delalloc_files_inode" => policy.delalloc_files_inode = false,
+        "fallocate_isize_extended" => policy.fallocate_isize_extended = false,
         "dio_write_post_invalidate" => policy.dio_write_post_invalidate = DioWritePostInvalidate::AfterDirectIo,
         "buffered_write_map" => policy.buffered_write_map = BufferedWriteMap::Iomap,
         "pagecache_isize_extended" => policy.pagecache_isize_extended = IsizeExtended::None,

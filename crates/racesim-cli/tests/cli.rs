@@ -240,17 +240,22 @@ fn block_size_is_checked_with_its_position() {
         11,
         "'collapse_range' is not modelled for 'data', whose blocks are smaller than a page",
     );
-    // punch_hole is, over whole blocks named as write(2) names them; madvise(MADV_REMOVE),
-    // which punches through the mapping, is not.
+    // punch_hole is, over whole blocks named as write(2) names them, and so is
+    // madvise(MADV_REMOVE), over whole pages of the mapping; insert_range is not.
     let text = format!(
         "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"punch_hole\", file = \"data\", page = 0, block = 1, blocks = 2 }}, \
          {{ op = \"madvise_remove\", file = \"data\", page = 0, pages = 1 }}]\n"
     );
+    runs_briefly("subpagemadvise", &text);
+    let text = format!(
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"punch_hole\", file = \"data\", page = 0, block = 1, blocks = 2 }}, \
+         {{ op = \"insert_range\", file = \"data\", page = 0, pages = 1 }}]\n"
+    );
     assert_bad_scenario(
-        "subpagemadvise",
+        "subpageinsert",
         &text,
         11,
-        "'madvise_remove' is not modelled for 'data', whose blocks are smaller than a page",
+        "'insert_range' is not modelled for 'data', whose blocks are smaller than a page",
     );
     let text = format!(
         "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"punch_hole\", file = \"data\", page = 0, block = 4, blocks = 1 }}]\n"

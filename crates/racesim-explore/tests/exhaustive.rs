@@ -603,7 +603,7 @@ fn a_cut_search_is_not_complete() {
 /// lookup of dirty pages that did not read the pages' flags did, in dio_read_mkwrite_delalloc).
 /// Scenarios too deep for an unbounded search in a test, with the preemption bound their own
 /// `strategy` declares.
-const DEEP: &[(&str, usize)] = &[("dio_write_mapped_pin_writeback", 3)];
+const DEEP: &[(&str, usize)] = &[("dio_read_own_mapping_store", 2), ("dio_write_mapped_pin_writeback", 3)];
 
 #[test]
 fn dpor_meets_every_shipped_expectation() {

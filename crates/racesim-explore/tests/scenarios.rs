@@ -160,6 +160,13 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // A direct read of a hole into its own mapping: fs/direct-io.c pins (whose fault
         // allocates the block) before it maps, iomap maps the hole first.
         (Oracle::StaleData, "dio_read_hole_into_own_mapping", "mmaplock", "invalidate_lock"),
+        // A store faults a page a direct write invalidated back in, stale and dirty, and a
+        // direct read's flush puts it over the write's data; the range lock's second pass evicts
+        // it. (Under range_lock the read's DMA into its own page is a self-copy, no write.)
+        (Oracle::StaleData, "dio_read_own_mapping_store", "legacy", "range_lock"),
+        // ext4's fallocate grew i_size without pagecache_isize_extended until c7fc0366c656: a
+        // store through a PTE made writable before is dropped at writeback.
+        (Oracle::LostWrite, "subpage_fallocate_mkwrite", "invalidate_lock", "invalidate_lock_6_12"),
     ];
     let all = scenarios();
     for oracle in Oracle::ALL {

@@ -581,6 +581,35 @@ impl DioSubmitInvalidate {
     }
 }
 
+/// Whether a direct read invalidates its page-cache range after its flush, before the IO, as a
+/// direct write does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DioReadInvalidate {
+    /// It only flushes: fs/direct-io.c readers (generic_file_read_iter, ext4_direct_IO_read),
+    /// and iomap since 5.9 ("iomap: Only invalidate page cache pages on direct IO writes":
+    /// "Don't invalidate the page cache during direct reads since we already sync'd the cache
+    /// with disk"). The default: what the model did before the field.
+    #[default]
+    None,
+    /// `invalidate_inode_pages2_range` over the range after the flush, a page it cannot drop (dirty
+    /// again since the flush) only warned about: XFS's own direct read up to 4.9
+    /// (xfs_file_read_iter / xfs_file_dio_aio_read, "Invalidate whole pages ... Warn if it does
+    /// fail": WARN_ON_ONCE), and iomap_dio_rw from 4.10 to 5.8, for reads as for writes
+    /// (dio_warn_stale_pagecache from 4.19).
+    BeforeIo,
+}
+
+impl DioReadInvalidate {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DioReadInvalidate::None => "none",
+            DioReadInvalidate::BeforeIo => "before_io",
+        }
+    }
+}
+
 /// Whether a direct IO pins its user buffer before or after it maps the blocks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -675,6 +704,11 @@ pub struct Policy {
     /// What `pagecache_isize_extended` does to the page straddling the old EOF when `i_size`
     /// grows (files with blocks smaller than a page only).
     pub pagecache_isize_extended: IsizeExtended,
+    /// Whether fallocate that grows `i_size` (mode 0, not FALLOC_FL_KEEP_SIZE) calls
+    /// `pagecache_isize_extended` too: XFS through `xfs_vn_setattr_size` -> `truncate_setsize`;
+    /// ext4 only since c7fc0366c656 (6.12), in `ext4_alloc_file_blocks`. Files with blocks
+    /// smaller than a page only.
+    pub fallocate_isize_extended: bool,
     /// What truncate up does to the tail of a block that straddled the old EOF, and which
     /// function truncate down zeroes such a tail with ([`TruncateUpZero`]).
     pub truncate_up_zero_eof: TruncateUpZero,
@@ -704,6 +738,9 @@ pub struct Policy {
     /// Whether a direct IO pins its user buffer before mapping its blocks (fs/direct-io.c) or
     /// after (iomap).
     pub dio_pin_order: DioPinOrder,
+    /// Whether a direct read invalidates its range after its flush, as a direct write does
+    /// (XFS up to 4.9, iomap 4.10-5.8).
+    pub dio_read_invalidate: DioReadInvalidate,
     /// What punch hole does to a page that straddles an edge of the hole on a file whose
     /// blocks are smaller than a page ([`PunchPartialPage`]).
     pub punch_partial_page: PunchPartialPage,
@@ -775,6 +812,8 @@ pub struct PolicyWire {
     #[serde(default)]
     pub pagecache_isize_extended: IsizeExtended,
     #[serde(default)]
+    pub fallocate_isize_extended: bool,
+    #[serde(default)]
     pub truncate_up_zero_eof: TruncateUpZero,
     #[serde(default)]
     pub dio_unaligned: DioUnaligned,
@@ -796,6 +835,8 @@ pub struct PolicyWire {
     pub dio_submit_invalidate: DioSubmitInvalidate,
     #[serde(default)]
     pub dio_pin_order: DioPinOrder,
+    #[serde(default)]
+    pub dio_read_invalidate: DioReadInvalidate,
     #[serde(default)]
     pub punch_partial_page: PunchPartialPage,
     // The form before placements: one field per lock decision.
@@ -897,6 +938,7 @@ impl TryFrom<PolicyWire> for Policy {
             dax_break_layouts: w.dax_break_layouts,
             failed_write_cleanup: w.failed_write_cleanup,
             pagecache_isize_extended: w.pagecache_isize_extended,
+            fallocate_isize_extended: w.fallocate_isize_extended,
             truncate_up_zero_eof: w.truncate_up_zero_eof,
             dio_unaligned: w.dio_unaligned,
             punch_hole_flush: w.punch_hole_flush,
@@ -908,6 +950,7 @@ impl TryFrom<PolicyWire> for Policy {
             dio_extend_size: w.dio_extend_size,
             dio_submit_invalidate: w.dio_submit_invalidate,
             dio_pin_order: w.dio_pin_order,
+            dio_read_invalidate: w.dio_read_invalidate,
             punch_partial_page: w.punch_partial_page,
             declared,
             lock,
@@ -936,6 +979,7 @@ impl From<Policy> for PolicyWire {
             dax_break_layouts: p.dax_break_layouts,
             failed_write_cleanup: p.failed_write_cleanup,
             pagecache_isize_extended: p.pagecache_isize_extended,
+            fallocate_isize_extended: p.fallocate_isize_extended,
             truncate_up_zero_eof: p.truncate_up_zero_eof,
             dio_unaligned: p.dio_unaligned,
             punch_hole_flush: p.punch_hole_flush,
@@ -947,6 +991,7 @@ impl From<Policy> for PolicyWire {
             dio_extend_size: p.dio_extend_size,
             dio_submit_invalidate: p.dio_submit_invalidate,
             dio_pin_order: p.dio_pin_order,
+            dio_read_invalidate: p.dio_read_invalidate,
             punch_partial_page: p.punch_partial_page,
             fault_lock_whole_fault: None,
             page_create_lock: None,

@@ -108,6 +108,15 @@ impl Token {
         if head == tail { head.whole() } else { Token::Halves { head, tail } }
     }
 
+    /// This content with every half that holds `from` (a whole token) holding the same half of
+    /// `to` instead.
+    pub fn replace(self, from: Token, to: Token) -> Token {
+        let ([head, tail], [from_half, _], [to_head, to_tail]) = (self.halves(), from.halves(), to.halves());
+        let head = if head == from_half { to_head } else { head };
+        let tail = if tail == from_half { to_tail } else { tail };
+        Token::from_halves(head, tail)
+    }
+
     /// This content with `part` of it replaced by the same part of `new`.
     pub fn overlay(self, part: PagePart, new: Token) -> Token {
         let ([head, tail], [new_head, new_tail]) = (self.halves(), new.halves());

@@ -591,6 +591,42 @@ fn an_extending_write_runs_pagecache_isize_extended_as_the_policy_says() {
     }
 }
 
+/// fallocate (mode 0) past EOF grows `i_size`: XFS's `truncate_setsize` and ext4 since
+/// c7fc0366c656 run `pagecache_isize_extended`, which write-protects the PTE `page_mkwrite` made
+/// writable while the page straddled EOF; ext4 before it leaves the PTE writable over the blocks
+/// fallocate made unwritten.
+#[test]
+fn an_extending_fallocate_runs_pagecache_isize_extended_as_the_policy_says() {
+    for (extended, writable_after) in [(true, false), (false, true)] {
+        let mut policy = policy("legacy");
+        policy.fallocate_isize_extended = extended;
+        let (mut m, ino) = machine_of_1k_blocks();
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: false }, 1);
+        run(&mut m, &policy, Operation::Store { file: ino, page: 0 }, 2);
+        assert!(pte(&m, ino, 0).unwrap().writable);
+        let fallocate = Operation::Fallocate { file: ino, page: 2, pages: 2, keep_size: false };
+        assert_eq!(run(&mut m, &policy, fallocate, 3), Outcome::Ok);
+        assert_eq!(m.kernel.inode(ino).i_size, 4);
+        assert!(matches!(m.kernel.inode(ino).blocks[3], Extent::Unwritten(_)));
+        assert_eq!(pte(&m, ino, 0).unwrap().writable, writable_after, "{extended}");
+    }
+}
+
+/// madvise(MADV_REMOVE) on a file of 1 KiB blocks punches the blocks of whole pages of the
+/// mapping (madvise takes a page-aligned range), and refuses a page the mapping does not cover.
+#[test]
+fn madvise_remove_of_a_file_of_smaller_blocks_punches_whole_pages() {
+    let policy = policy("invalidate_lock");
+    let (mut m, ino) = machine_of_1k_blocks();
+    run(&mut m, &policy, Operation::Load { file: ino, page: 1 }, 1);
+    assert!(m.kernel.inode(ino).cache[0].is_some());
+    let beyond = Operation::MadviseRemove { file: ino, page: 4, pages: 4 };
+    assert_eq!(run(&mut m, &policy, beyond, 2), Outcome::Einval, "the mapping covers page 0 only");
+    assert_eq!(run(&mut m, &policy, Operation::MadviseRemove { file: ino, page: 0, pages: 4 }, 3), Outcome::Ok);
+    assert!((0..4).all(|l| m.kernel.inode(ino).blocks[l] == Extent::Hole));
+    assert!(m.kernel.inode(ino).cache[0].is_none() && pte(&m, ino, 0).is_none(), "evicted and unmapped");
+}
+
 /// iomap (XFS 4.8+): one `->iomap_begin` maps the holes of a two-page write as one delayed
 /// extent, both pages are written with that map, and writeback allocates their blocks; with
 /// the validity cookie (6.2+) each folio's check finds the map still valid when nothing
@@ -1388,6 +1424,31 @@ fn a_direct_io_flushes_before_it_pins_and_again_at_submission_when_the_policy_sa
                 assert_eq!(flushes.len(), 2, "twice");
                 assert!(pinned < flushes[1].0 && flushes[1].0 < submitted, "again between the pin and submit_bio");
                 assert_eq!(flushes[1].1, 1, "the page the pin dirtied");
+            }
+        }
+    }
+}
+
+/// A direct read of a cached page: fs/direct-io.c and iomap since 5.9 only flush the range, XFS
+/// up to 4.9 and iomap 4.10-5.8 invalidate it too, before the IO, as the policy's
+/// `dio_read_invalidate` says; a page dirtied again cannot be dropped, and the read goes on.
+#[test]
+fn a_direct_read_invalidates_its_range_as_the_policy_says() {
+    use racesim_kernel::policy::DioReadInvalidate;
+    for invalidate in [DioReadInvalidate::None, DioReadInvalidate::BeforeIo] {
+        let mut policy = policy("legacy");
+        policy.dio_read_invalidate = invalidate;
+        let (mut m, ino) = machine(2);
+        let buffered = Operation::Read { file: ino, page: 0, pages: 2, buffer: UserBuffer::Anonymous };
+        assert_eq!(run(&mut m, &policy, buffered, 1), Outcome::Pages(2));
+        let direct = Operation::DioRead { file: ino, page: 1, pages: 1, buffer: UserBuffer::Anonymous };
+        assert_eq!(run(&mut m, &policy, direct, 2), Outcome::Pages(1));
+        let cached: Vec<bool> = m.kernel.inode(ino).cache[..2].iter().map(Option::is_some).collect();
+        let removed = m.log.iter().any(|e| e.function == "invalidate_complete_page2");
+        match invalidate {
+            DioReadInvalidate::None => assert_eq!((cached, removed), (vec![true, true], false), "only flushed"),
+            DioReadInvalidate::BeforeIo => {
+                assert_eq!((cached, removed), (vec![true, false], true), "page 1 invalidated, page 0 kept")
             }
         }
     }

@@ -31,6 +31,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("dio_read_mkwrite_delalloc", 1),
     // One actor: its own pin allocates the block its bio then reads.
     ("dio_read_hole_into_own_mapping", 0),
+    ("dio_read_own_mapping_store", 2),
     // The direct write is preempted after its invalidation for the read's get_user_pages, the
     // read after its fault for the flusher, and the flusher after cleaning the page for the
     // write's DMA.
@@ -62,6 +63,8 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("fault_truncate_processes", 1),
     ("insert_mmap", 1),
     ("readahead_punch", 2),
+    // One actor: its own fallocate leaves its PTE writable.
+    ("subpage_fallocate_mkwrite", 0),
     // Blocks smaller than a page: the punch is preempted after its write-out for the app's
     // write fault on the page that straddles the hole, and the app after that fault for the
     // rest of the punch; its store to a punched block then goes through the writable PTE.

@@ -4,14 +4,15 @@
 //! Each file is a size and one token per page. The history of an execution is cut into
 //! *items*, each with the interval of event indices in which it took effect:
 //! - a store is atomic where it retired, and so is each page read(2) copied into a shared
-//!   mapping (a store by the read, into the mapped file); each page a write(2) copied takes effect somewhere
-//!   between its copy and the syscall's return (write(2) is not atomic as a whole against mmap
-//!   stores, and a direct reader does not see the page cache); each page a direct read's DMA
-//!   put into a pinned mapping takes effect between the start of the read and the DMA, or, if
-//!   truncation removed that page first, is a ghost that only readers of the frame see, placed
-//!   before the removal and undone by it, or moved with the file's data by a collapse or an
-//!   insert (`Effect::Ghost`); a direct write's blocks take
-//!   effect between its start and its return (an asynchronous one's: its completion's
+//!   mapping (a store by the read, into the mapped file); each page a write(2) copied takes
+//!   effect somewhere between its copy and the syscall's return (write(2) is not atomic as a
+//!   whole against mmap stores, and a direct reader does not see the page cache);
+//! - each page a direct read's DMA put into a pinned mapping takes effect between the start of
+//!   the read and its return, or, if truncation removed that page first, is a ghost that only
+//!   readers of the frame see, placed before the removal and undone by it, or moved with the
+//!   file's data by a collapse or an insert (`Effect::Ghost`); into the very page it read, the
+//!   DMA copies back what the read returned, after it (`Effect::SelfCopy`);
+//! - a direct write's blocks take effect between its start and its return (an asynchronous one's: its completion's
 //!   invalidation of the page, or its bio's end), or its `i_size` update past the old EOF;
 //! - each page a load returned is atomic where it was loaded; each page read(2) returned took
 //!   its value somewhere between the start of the syscall and the copy to the user (read(2)
@@ -160,6 +161,21 @@ enum Effect {
         frame: PageId,
         until: usize,
         moves: bool,
+    },
+    /// A direct read's DMA into a mapping of the very page it read (`dio_read` into its own
+    /// mapping, at the same index): a write of `token`, the data the read returned, placed after
+    /// that read (its `Saw`). The kernel names the DMA's data `dma` (tokens name writers), but
+    /// the bytes are the ones the read returned, so wherever the end state shows `dma` it shows
+    /// `token` ([`canonical`]), and a page that the DMA refilled with what it held stays what it
+    /// was: a copy of a page onto itself is the identity. Into a frame that truncation or an
+    /// invalidation had removed first (`removed`), the copy changes nothing of the file: the
+    /// bytes any reader of that frame sees are the ones the read returned.
+    SelfCopy {
+        ino: Ino,
+        lblk: Lblk,
+        token: Token,
+        dma: Token,
+        removed: bool,
     },
     /// Insert range: pages from `page` move up by `pages`, leaving zeroes.
     Insert {
@@ -469,6 +485,22 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 // filled before it was dirtied (`set_page_dirty_lock` comes after the DMA). Until
                 // December 2026 the item ended at the DMA, a false `stale_data` (audit).
                 let Some((op @ Operation::DioRead { .. }, begin)) = running else { continue };
+                // Into the page it read: the read's `Saw` of that page is the item just before
+                // (dio_bio_end_io logs the read, then the DMA). The copy comes after it in any
+                // serial order, as it does in time: it begins here, after the read's end.
+                let read = items.last().and_then(|i: &Item| match i.effect {
+                    Effect::Saw { ino: i_ino, lblk, token, .. }
+                        if i.actor == event.actor && i.begin == begin && (i_ino, lblk) == (ino, index) =>
+                    {
+                        Some(token)
+                    }
+                    _ => None,
+                });
+                if let Some(read) = read {
+                    let effect = Effect::SelfCopy { ino, lblk: index, token: read, dma: token, removed: !attached };
+                    items.push(Item { effect, begin: at, end: usize::MAX, actor: event.actor, op });
+                    continue;
+                }
                 if attached {
                     items.push(Item {
                         effect: Effect::Wrote { ino, lblk: index, token, part: PagePart::Whole },
@@ -608,7 +640,44 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
             }
         }
     }
+    // What a read returned, or a self-copy wrote, may be an earlier self-copy's data: name it
+    // as the reference does (the latest copy first, as an earlier one may be what it copied).
+    let copies = self_copies(&items);
+    if !copies.is_empty() {
+        for item in &mut items {
+            if let Effect::Saw { token, .. } | Effect::SelfCopy { token, .. } = &mut item.effect {
+                *token = copies.iter().rev().fold(*token, |t, &(dma, read)| t.replace(dma, read));
+            }
+        }
+    }
     items
+}
+
+/// The self-copies of `history` in order (`Effect::SelfCopy`): the DMA's token, and the token
+/// of what it copied.
+fn self_copies(history: &[Item]) -> Vec<(Token, Token)> {
+    history
+        .iter()
+        .filter_map(|i| match i.effect {
+            Effect::SelfCopy { token, dma, .. } => Some((dma, token)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `actual` with the data of each self-copy in `history` named by the token it copied, or
+/// `None` if there is no self-copy.
+fn canonical(history: &[Item], actual: &[RefFile]) -> Option<Vec<RefFile>> {
+    let copies = self_copies(history);
+    if copies.is_empty() {
+        return None;
+    }
+    let mut files = actual.to_vec();
+    for page in files.iter_mut().flat_map(|f| f.pages.iter_mut()) {
+        // The copies' tokens are canonical already (`history`), so the order does not matter.
+        *page = copies.iter().fold(*page, |t, &(dma, read)| t.replace(dma, read));
+    }
+    Some(files)
 }
 
 /// The page-cache page a user read copied from, if it copied from one.
@@ -692,6 +761,11 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
             }
             f.pages[lblk as usize] = f.pages[lblk as usize].overlay(part, token);
             true
+        }
+        Effect::SelfCopy { removed: true, .. } => true,
+        Effect::SelfCopy { ino, lblk, token, .. } => {
+            let copy = Item { effect: Effect::Wrote { ino, lblk, token, part: PagePart::Whole }, ..*item };
+            apply(files, &copy, index, strictness)
         }
         Effect::Saw { ino, lblk, token, frame } => {
             let f = &files[ino as usize];
@@ -969,6 +1043,8 @@ fn check(
     nodes_max: u64,
     nodes: &mut u64,
 ) -> Judgement {
+    let canonical_actual = canonical(history, actual);
+    let actual = canonical_actual.as_deref().unwrap_or(actual);
     let mut order: Vec<usize> = (0..history.len()).collect();
     order.sort_by_key(|&i| (history[i].end, history[i].begin));
     // Almost every end state is explained by the natural order (by end, then begin), which
@@ -1242,6 +1318,58 @@ mod tests {
             actor: 1,
             op: Operation::Store { file: 0, page: lblk },
         }
+    }
+
+    /// A direct read of f:0 into a mapping of f:0 puts back the bytes it read: the end state may
+    /// show them under the DMA's token or under the one the read returned (the page removed
+    /// before the read re-dirtied it), and both are the store's data. A read that returned what
+    /// no order explains is still stale, though its copy then holds the same bytes.
+    #[test]
+    fn a_direct_read_into_its_own_page_is_the_identity() {
+        use racesim_kernel::event::{Outcome, ReadPath};
+        use racesim_kernel::{Event, UserBuffer};
+        let store = Operation::Store { file: 0, page: 0 };
+        let read = Operation::DioRead { file: 0, page: 0, pages: 1, buffer: UserBuffer::Mapped { file: 0, page: 0 } };
+        let ops = [
+            crate::OpInfo { actor: 0, op_index: 0, op: store, write: 1 },
+            crate::OpInfo { actor: 1, op_index: 0, op: read, write: 2 },
+        ];
+        let stored = Token::Data { ino: 0, lblk: 0, write: 1 };
+        let dma = Token::Data { ino: 0, lblk: 0, write: 2 };
+        let d1 = Token::Data { ino: 0, lblk: 1, write: 0 };
+        let initial = [file(2, &[Token::Data { ino: 0, lblk: 0, write: 0 }, d1])];
+        let ev = |actor, function, change| Event { actor, function, change };
+        let log = |returned: Token| {
+            let path = ReadPath::ReadSyscall;
+            vec![
+                ev(0, "store", Change::OpBegin { op: 0 }),
+                ev(0, "store", Change::StoreRetired { ino: 0, index: 0, token: stored }),
+                ev(0, "store", Change::OpEnd { op: 0, outcome: Outcome::Ok }),
+                ev(1, "dio_read", Change::OpBegin { op: 0 }),
+                ev(
+                    1,
+                    "dio_bio_end_io",
+                    Change::UserRead { ino: 0, index: 0, token: returned, path, from: ReadFrom::Block(0) },
+                ),
+                ev(1, "dio_bio_end_io", Change::DmaIntoPage { attached: true, ino: 0, index: 0, page: 3, token: dma }),
+                ev(1, "dio_read", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) }),
+            ]
+        };
+        let copied = history(&initial, &ops, &log(stored));
+        for end in [stored, dma] {
+            let end = [file(2, &[end, d1])];
+            assert!(matches!(check_lost_write(&initial, &copied, &end, &mut 0), Judgement::Explained), "{end:?}");
+            assert!(matches!(check_stale_data(&initial, &copied, &end, &mut 0), Judgement::Explained), "{end:?}");
+        }
+        // Another store's data is lost, whichever token names the copy.
+        let lost = [file(2, &[Token::Data { ino: 0, lblk: 0, write: 0 }, d1])];
+        assert!(matches!(check_lost_write(&initial, &copied, &lost, &mut 0), Judgement::Unexplained(_)));
+        // The read returned a previous owner's data: its copy, placed after it, cannot make it
+        // what the file held when it read.
+        let leftover = Token::Leftover { pblk: 9 };
+        let stale = history(&initial, &ops, &log(leftover));
+        let end = [file(2, &[dma, d1])];
+        assert!(matches!(check_stale_data(&initial, &stale, &end, &mut 0), Judgement::Unexplained(_)));
     }
 
     /// A search that reaches its node bound decides nothing: the end state is undecided, never

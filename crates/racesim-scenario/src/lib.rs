@@ -704,6 +704,18 @@ impl Scenario {
                         let n = self.files[f as usize].blocks_per_page;
                         format!("file = {}, page = {}, block = {}, blocks = {pages}", file(f), page / n, page % n)
                     }
+                    // madvise(2) punches whole pages: in blocks in the operation, in pages in the file.
+                    Operation::MadviseRemove { file: f, page, pages } if self.files[f as usize].blocks_per_page > 1 => {
+                        let n = self.files[f as usize].blocks_per_page;
+                        format!("file = {}, page = {}, pages = {}", file(f), page / n, pages / n)
+                    }
+                    Operation::Fallocate { file: f, page, pages, keep_size }
+                        if self.files[f as usize].blocks_per_page > 1 =>
+                    {
+                        let n = self.files[f as usize].blocks_per_page;
+                        let keep = if keep_size { "" } else { ", keep_size = false" };
+                        format!("file = {}, page = {}, block = {}, blocks = {pages}{keep}", file(f), page / n, page % n)
+                    }
                     Operation::Read { file: f, page, pages, buffer } => {
                         format!("file = {}, page = {page}, pages = {pages}{}", file(f), mapped_buffer(buffer, "into"))
                     }

@@ -174,6 +174,9 @@ const SUBPAGE_OPERATIONS: &[&str] = &[
     "truncate",
     "punch_hole",
     "zero_range",
+    "fallocate",
+    "madvise_remove",
+    "mlock",
     "readahead",
     "writeback",
     "fsync",
@@ -714,8 +717,8 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         ));
     }
     for (field, value, owners) in [
-        ("block", &raw.block, &["load", "store", "read", "write", "punch_hole", "zero_range"][..]),
-        ("blocks", &raw.blocks, &["truncate", "read", "write", "punch_hole", "zero_range"][..]),
+        ("block", &raw.block, &["load", "store", "read", "write", "punch_hole", "zero_range", "fallocate"][..]),
+        ("blocks", &raw.blocks, &["truncate", "read", "write", "punch_hole", "zero_range", "fallocate"][..]),
     ] {
         let Some(value) = value else { continue };
         if !owners.contains(&name) {
@@ -869,10 +872,11 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 Operation::Store { file: ino, page: p }
             }
         }
-        "write" | "read" | "punch_hole" | "zero_range" if per_page > 1 => {
+        "write" | "read" | "punch_hole" | "zero_range" | "fallocate" if per_page > 1 => {
             // A file of smaller blocks names blocks: from block `block` of page `page`, `blocks`
-            // blocks (or `pages` whole pages), as load and store name them. A punch or a zero
-            // range covers whole blocks (ext4_zero_partial_blocks has nothing to zero then).
+            // blocks (or `pages` whole pages), as load and store name them. A punch, a zero
+            // range or a fallocate covers whole blocks (ext4_zero_partial_blocks has nothing to
+            // zero then).
             let page = page.ok_or_else(|| missing("page"))?;
             let block = raw.block.as_ref().map_or(0, |b| *b.get_ref());
             if let Some(b) = raw.block.as_ref().filter(|b| *b.get_ref() >= per_page) {
@@ -924,6 +928,9 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 Operation::PunchHole { file: ino, page: first, pages: count }
             } else if name == "zero_range" {
                 Operation::ZeroRange { file: ino, page: first, pages: count }
+            } else if name == "fallocate" {
+                let keep_size = raw.keep_size.as_ref().is_none_or(|k| *k.get_ref());
+                Operation::Fallocate { file: ino, page: first, pages: count, keep_size }
             } else {
                 Operation::Write {
                     file: ino,
@@ -1133,7 +1140,9 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
             match name {
                 "punch_hole" => Operation::PunchHole { file: ino, page: p, pages: n },
-                "madvise_remove" => Operation::MadviseRemove { file: ino, page: p, pages: n },
+                // madvise(2) takes a page-aligned range, so on a file of smaller blocks it punches
+                // whole pages: the operation names them in blocks, as punch_hole does.
+                "madvise_remove" => Operation::MadviseRemove { file: ino, page: p * per_page, pages: n * per_page },
                 "mlock" => Operation::Mlock { file: ino, page: p, pages: n },
                 "collapse_range" => Operation::CollapseRange { file: ino, page: p, pages: n },
                 "insert_range" => {

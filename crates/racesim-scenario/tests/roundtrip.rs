@@ -47,3 +47,28 @@ fn removing_an_operation_drops_emptied_actors_and_their_window() {
     assert!(no_punch.window.is_none(), "a window naming a removed actor goes");
     Scenario::parse(&no_punch.to_toml(), "reduced.toml").unwrap();
 }
+
+/// On a file of 1 KiB blocks, fallocate names blocks as punch_hole does, madvise(MADV_REMOVE)
+/// names pages (madvise takes a page-aligned range) and punches their blocks, and mlock names the
+/// pages it populates; each writes back out as it was written.
+#[test]
+fn fallocate_madvise_and_mlock_of_a_file_of_smaller_blocks_round_trip() {
+    use racesim_kernel::Operation;
+    let text = "format = 1\nname = \"t\"\n\n[[file]]\nname = \"data\"\npages = 2\nblock_size = 1024\n\n\
+                [[actor]]\nname = \"a\"\nops = [\n\
+                { op = \"fallocate\", file = \"data\", page = 1, block = 2, blocks = 3, keep_size = false },\n\
+                { op = \"madvise_remove\", file = \"data\", page = 1, pages = 1 },\n\
+                { op = \"mlock\", file = \"data\", page = 0, pages = 2 },\n]\n";
+    let scenario = Scenario::parse(text, "subpage.toml").unwrap();
+    let ops: Vec<Operation> = scenario.actors[0].ops.clone();
+    assert_eq!(
+        ops,
+        [
+            Operation::Fallocate { file: 0, page: 6, pages: 3, keep_size: false },
+            Operation::MadviseRemove { file: 0, page: 4, pages: 4 },
+            Operation::Mlock { file: 0, page: 0, pages: 2 },
+        ]
+    );
+    let again = Scenario::parse(&scenario.to_toml(), "again.toml").unwrap();
+    same(&scenario, &again);
+}

@@ -14,12 +14,15 @@
 //! model runs the completion as the same actor's next steps, after the operation has returned
 //! and before its next operation begins (docs/model.md).
 //!
-//! Three things differ between kernels here, each a policy field: whether a direct read that
+//! Where kernels differ here, a policy field says which way: whether a direct read that
 //! runs without `i_rwsem` checks ext4's `EXT4_STATE_DIOREAD_LOCK` fence first
 //! (`dio_read_fence`); what a read does with a delayed-allocation extent that a racing
 //! `page_mkwrite` reserved after its flush (`dio_read_delalloc`: zeroes on ext4, EIO on XFS);
-//! and whether a write invalidates its page-cache range again after the data is on disk, and
-//! where (`dio_write_post_invalidate`).
+//! whether a write invalidates its page-cache range again after the data is on disk, and
+//! where (`dio_write_post_invalidate`); and whether a read invalidates its range before the IO
+//! as a write does (`dio_read_invalidate`). Others (`dio_pin_order`, `dio_submit_invalidate`,
+//! `dio_invalidate_busy`, `dio_read_dirty`, `dio_extend_size`, `dio_unaligned`) are documented
+//! where they act.
 
 use super::fault::Pin;
 use super::journal::disksize_follows;
@@ -30,8 +33,8 @@ use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::lock::LockMode;
 use crate::placement::{Func, LockName, Point};
 use crate::policy::{
-    DioExtendSize, DioInvalidateBusy, DioPinOrder, DioReadDelalloc, DioReadDirty, DioSubmitInvalidate, DioUnaligned,
-    DioWritePostInvalidate,
+    DioExtendSize, DioInvalidateBusy, DioPinOrder, DioReadDelalloc, DioReadDirty, DioReadInvalidate,
+    DioSubmitInvalidate, DioUnaligned, DioWritePostInvalidate,
 };
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk, Token, WriteId};
 
@@ -378,7 +381,15 @@ impl<C: Cpu> Task<'_, C> {
     /// staying cached (iomap before 5.10). The caller abandons the submission on `Err`.
     fn dio_flush_and_invalidate(&mut self, file: Ino, range: PageRange, write: bool) -> Result<(), NotSubmitted> {
         self.filemap_write_and_wait_range(file, range, "filemap_write_and_wait_range");
-        if !write || !self.invalidate_inode_pages2_range(file, range) {
+        if !write {
+            // A read that invalidates too (XFS up to 4.9, iomap 4.10-5.8) only warns about a
+            // page it cannot drop ("Warn if it does fail"; dio_warn_stale_pagecache) and reads.
+            if self.policy.dio_read_invalidate == DioReadInvalidate::BeforeIo {
+                self.invalidate_inode_pages2_range(file, range);
+            }
+            return Ok(());
+        }
+        if !self.invalidate_inode_pages2_range(file, range) {
             return Ok(());
         }
         match self.policy.dio_invalidate_busy {

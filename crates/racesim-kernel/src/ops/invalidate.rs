@@ -737,13 +737,18 @@ impl<C: Cpu> Task<'_, C> {
     /// first (mm/madvise.c: "Filesystem's fallocate may need to take i_rwsem. We need to
     /// explicitly grab a reference because the vma (and hence the vma's reference to the file)
     /// can go away as soon as we drop mmap_lock"), from `start` to `punch`.
+    ///
+    /// On a file whose blocks are smaller than a page, `page` and `pages` are blocks, whole pages
+    /// of them (madvise(2) takes a page-aligned range): the VMA and the placements see pages.
     pub fn madvise_remove(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let (actor, mm) = (self.actor, self.mm);
-        let frame = self.enter(Func::MadviseRemove, file, page, PageRange::new(page, page + pages));
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let (first, count) = (page / per_page, pages.div_ceil(per_page));
+        let frame = self.enter(Func::MadviseRemove, file, first, PageRange::new(first, first + count));
         // "if (!vma->vm_file || !(vma->vm_flags & VM_SHARED)) return -EINVAL" (the model's
         // mappings are all shared): the range must be mapped.
         let mapped = self.cpu.step(|m| {
-            let mapped = m.kernel.vma_of(mm, file).is_some_and(|(_, vma)| vma.maps_range(page, pages));
+            let mapped = m.kernel.vma_of(mm, file).is_some_and(|(_, vma)| vma.maps_range(first, count));
             m.emit(actor, "madvise_remove", Change::Nothing);
             mapped
         });
@@ -893,6 +898,7 @@ impl<C: Cpu> Task<'_, C> {
     /// allocates; same step).
     pub fn fallocate(&mut self, file: Ino, page: Lblk, pages: Lblk, keep_size: bool) -> Outcome {
         let i_rwsem = self.lock_i_rwsem(file);
+        let old_size = self.cpu.peek(|m| m.kernel.inode(file).i_size);
         // ext4_alloc_file_blocks: "if (ret == -ENOSPC && ext4_should_retry_alloc(inode->i_sb,
         // &retries)) { ret = 0; goto retry; }"; what it allocated before stays.
         let mut retries = 0;
@@ -902,6 +908,15 @@ impl<C: Cpu> Task<'_, C> {
                 break full;
             }
         };
+        // The size grew: XFS sets it through xfs_vn_setattr_size -> truncate_setsize, which
+        // write-protects the page straddling the old EOF; ext4 did not until c7fc0366c656
+        // ("ext4: partial zero eof block on unaligned inode size extension", 6.12), so a PTE
+        // page_mkwrite made writable over that page's blocks inside the old EOF stays writable
+        // over the blocks the new size covers.
+        let new_size = self.cpu.peek(|m| m.kernel.inode(file).i_size);
+        if self.policy.fallocate_isize_extended && new_size > old_size {
+            self.pagecache_isize_extended(file, old_size, new_size);
+        }
         self.release("inode_unlock", i_rwsem);
         if full { Outcome::Enospc } else { Outcome::Ok }
     }

@@ -166,7 +166,8 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::StaleData, "dio_read_own_mapping_store", "legacy", "range_lock"),
         // ext4's fallocate grew i_size without pagecache_isize_extended until c7fc0366c656: a
         // store through a PTE made writable before is dropped at writeback.
-        (Oracle::LostWrite, "subpage_fallocate_mkwrite", "invalidate_lock", "invalidate_lock_6_12"),
+        (Oracle::LostWrite, "subpage_fallocate_mkwrite", "invalidate_lock", "invalidate_lock_6_13"),
+        (Oracle::LostWrite, "subpage_zero_range_extend_mkwrite", "invalidate_lock", "invalidate_lock_6_13"),
     ];
     let all = scenarios();
     for oracle in Oracle::ALL {

@@ -704,9 +704,9 @@ pub struct Policy {
     /// What `pagecache_isize_extended` does to the page straddling the old EOF when `i_size`
     /// grows (files with blocks smaller than a page only).
     pub pagecache_isize_extended: IsizeExtended,
-    /// Whether fallocate that grows `i_size` (mode 0, not FALLOC_FL_KEEP_SIZE) calls
-    /// `pagecache_isize_extended` too: XFS through `xfs_vn_setattr_size` -> `truncate_setsize`;
-    /// ext4 only since c7fc0366c656 (6.12), in `ext4_alloc_file_blocks`. Files with blocks
+    /// Whether fallocate that grows `i_size` (mode 0 or zero range, not FALLOC_FL_KEEP_SIZE)
+    /// calls `pagecache_isize_extended` too: XFS through `xfs_setattr_size` -> `truncate_setsize`;
+    /// ext4 only since c7fc0366c656 (6.13; stable 6.12.5 and 6.6), in `ext4_alloc_file_blocks`. Files with blocks
     /// smaller than a page only.
     pub fallocate_isize_extended: bool,
     /// What truncate up does to the tail of a block that straddled the old EOF, and which

@@ -882,12 +882,17 @@ impl<C: Cpu> Task<'_, C> {
 
     /// fallocate(FALLOC_FL_ZERO_RANGE) of `pages` pages at `page` (`ext4_zero_range`): evicts
     /// the range from the page cache and turns its blocks into unwritten extents (allocating
-    /// them for holes), so it reads back as zeroes with the space kept.
+    /// them for holes), so it reads back as zeroes with the space kept. A range past EOF grows
+    /// `i_size` through the same `ext4_alloc_file_blocks` as fallocate(mode 0), under the
+    /// invalidation lock, and so runs `pagecache_isize_extended` as the policy's
+    /// `fallocate_isize_extended` says.
     pub fn zero_range(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let range = PageRange::new(page, page + pages);
         let flush = self.policy.zero_range_flush;
         self.invalidate_range(file, range, "ext4_zero_range", Func::ZeroRange, flush, None, |task, range| {
-            task.convert_to_unwritten(file, range, "ext4_zero_range")
+            let old_size = task.cpu.peek(|m| m.kernel.inode(file).i_size);
+            task.convert_to_unwritten(file, range, "ext4_zero_range");
+            task.fallocate_isize_extended(file, old_size);
         });
         Outcome::Ok
     }
@@ -908,17 +913,23 @@ impl<C: Cpu> Task<'_, C> {
                 break full;
             }
         };
-        // The size grew: XFS sets it through xfs_vn_setattr_size -> truncate_setsize, which
-        // write-protects the page straddling the old EOF; ext4 did not until c7fc0366c656
-        // ("ext4: partial zero eof block on unaligned inode size extension", 6.12), so a PTE
-        // page_mkwrite made writable over that page's blocks inside the old EOF stays writable
-        // over the blocks the new size covers.
+        self.fallocate_isize_extended(file, old_size);
+        self.release("inode_unlock", i_rwsem);
+        if full { Outcome::Enospc } else { Outcome::Ok }
+    }
+
+    /// After fallocate (mode 0 or zero range) grew `i_size` from `old_size`:
+    /// `pagecache_isize_extended(old_size, new)` if the policy's `fallocate_isize_extended` says
+    /// the kernel runs it. XFS sets the new size through `xfs_setattr_size` -> `truncate_setsize`,
+    /// which does; ext4's `ext4_alloc_file_blocks` did not until c7fc0366c656 ("ext4: partial zero
+    /// eof block on unaligned inode size extension", 6.13; stable 6.12.5 and 6.6), so a PTE
+    /// `page_mkwrite` made writable over the straddling page's blocks inside the old EOF stays
+    /// writable over the blocks the new size covers.
+    fn fallocate_isize_extended(&mut self, file: Ino, old_size: Lblk) {
         let new_size = self.cpu.peek(|m| m.kernel.inode(file).i_size);
         if self.policy.fallocate_isize_extended && new_size > old_size {
             self.pagecache_isize_extended(file, old_size, new_size);
         }
-        self.release("inode_unlock", i_rwsem);
-        if full { Outcome::Enospc } else { Outcome::Ok }
     }
 
     /// `ext4_alloc_file_blocks`' loop, one step: unwritten extents for the holes of the range,

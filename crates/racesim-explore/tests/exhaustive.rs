@@ -732,6 +732,49 @@ fn truncate_takes_the_invalidate_lock_before_the_size_changes_since_5_3() {
     }
 }
 
+/// XFS's fallocate takes MMAPLOCK exclusive (the fault lock) for every mode, mode 0 included,
+/// before it allocates and holds it across the size change; ext4's mode 0 takes no fault lock.
+#[test]
+fn xfs_fallocate_holds_mmaplock_across_the_size_change() {
+    use racesim_kernel::event::Change;
+    use racesim_kernel::lock::LockClass;
+    let scenario = inline(
+        "fallocate_lock",
+        "[[file]]\nname = \"data\"\npages = 1\nblock_size = 1024\n[[actor]]\nname = \"t\"\n\
+         ops = [{ op = \"truncate\", file = \"data\", blocks = 2 }, \
+         { op = \"fallocate\", file = \"data\", page = 0, block = 2, blocks = 2, keep_size = false }]\n",
+    );
+    for (policy, held) in [("xfs-5.3", true), ("xfs-4.1", true), ("invalidate_lock", false)] {
+        let run = racesim_explore::run_one(
+            &scenario,
+            &scenario.policy(policy).unwrap(),
+            Box::new(racesim_explore::strategy::Guided::new(vec![])),
+            false,
+        );
+        let events = &run.events;
+        let size_set = |size: u32| {
+            (0..events.len())
+                .find(|&i| matches!(events[i].change, Change::ISizeSet { i_size, .. } if i_size == size))
+                .expect("the size is set")
+        };
+        let (truncated, grown) = (size_set(2), size_set(4));
+        let fault_lock = |i: &usize, acquired: bool| match events[*i].change {
+            Change::LockAcquired { class: LockClass::FaultLock(_), .. } => acquired,
+            Change::LockReleased { class: LockClass::FaultLock(_), .. } => !acquired,
+            _ => false,
+        };
+        // What fallocate takes: the fault lock taken after truncate set its size.
+        let taken: Vec<usize> = (truncated..events.len()).filter(|i| fault_lock(i, true)).collect();
+        if held {
+            assert_eq!(taken.len(), 1, "{policy}: {events:?}");
+            assert!(taken[0] < grown, "{policy}: {events:?}");
+            assert!((grown..events.len()).any(|i| fault_lock(&i, false)), "{policy}: {events:?}");
+        } else {
+            assert!(taken.is_empty(), "{policy}: {events:?}");
+        }
+    }
+}
+
 /// A DAX read(2) holds `i_rwsem` (shared) across its copy in every kernel with DAX (ext4 4.0-4.9
 /// `dax_do_io` with DIO_LOCKING, 4.10+ `ext4_dax_read_iter`; XFS's IOLOCK): a collapse, which
 /// holds it exclusive, cannot run between the read's pages (until December 2026 the ext4

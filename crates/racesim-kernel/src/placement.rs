@@ -45,10 +45,11 @@ pub enum Func {
     DaxInvalidateEntry,
     CopyPageToUser,
     TruncateFailedWrite,
+    Fallocate,
 }
 
 /// Number of [`Func`] variants (for bit masks).
-pub const FUNC_COUNT: usize = 24;
+pub const FUNC_COUNT: usize = 25;
 
 /// The functions, with their names as policy files write them and what each stands for.
 pub const FUNCTIONS: [(Func, &str, &str); FUNC_COUNT] = [
@@ -114,6 +115,12 @@ pub const FUNCTIONS: [(Func, &str, &str); FUNC_COUNT] = [
         "the cleanup after a write(2) that failed partway (the policy's failed_write_cleanup): \
          ext4_truncate_failed_write, the ->write_failed hooks (ext2_write_failed), xfs_vm_write_failed, \
          xfs_buffered_write_iomap_end's delalloc punch",
+    ),
+    (
+        Func::Fallocate,
+        "fallocate",
+        "fallocate(2) mode 0: ext4_fallocate -> ext4_alloc_file_blocks, xfs_file_fallocate -> \
+         xfs_alloc_file_space and xfs_setattr_size, after inode_lock",
     ),
 ];
 
@@ -275,6 +282,8 @@ pub enum Point {
     FailedWriteTruncatePagecache,
     FailedWriteRemoveSpace,
     FailedWriteEnd,
+    FallocateStart,
+    FallocateEnd,
 }
 
 /// Every point: the point, its function, its name, and where in the function it is. Within a
@@ -468,6 +477,13 @@ pub const POINTS: &[(Point, Func, &str, &str)] = &[
         "before the blocks are freed (ext4_truncate) or the delalloc reservations punched",
     ),
     (Point::FailedWriteEnd, Func::TruncateFailedWrite, "end", "blocks freed or punched, back in the write"),
+    (Point::FallocateStart, Func::Fallocate, "start", "i_rwsem held, before the blocks are allocated"),
+    (
+        Point::FallocateEnd,
+        Func::Fallocate,
+        "end",
+        "blocks allocated and i_size grown (pagecache_isize_extended run), before inode_unlock",
+    ),
 ];
 
 impl Point {
@@ -1135,7 +1151,8 @@ pub fn calls(func: Func) -> &'static [(Func, Point, Point)] {
         | Func::DaxFault
         | Func::InodeDioWait
         | Func::DaxInvalidateEntry
-        | Func::TruncateFailedWrite => &[],
+        | Func::TruncateFailedWrite
+        | Func::Fallocate => &[],
     }
 }
 
@@ -1167,6 +1184,7 @@ pub fn fixed_locks(func: Func) -> &'static [(LockName, Point, Point)] {
         Func::ZeroRange => &[(LockName::IRwsem, Point::ZeroStart, Point::ZeroEnd)],
         Func::CollapseRange => &[(LockName::IRwsem, Point::CollapseStart, Point::CollapseEnd)],
         Func::InsertRange => &[(LockName::IRwsem, Point::InsertStart, Point::InsertEnd)],
+        Func::Fallocate => &[(LockName::IRwsem, Point::FallocateStart, Point::FallocateEnd)],
         // The punch takes i_rwsem inside.
         Func::MadviseRemove => &[(LockName::IRwsem, Point::MadvisePunch, Point::MadviseEnd)],
         Func::Readpage => &[(LockName::PageLock, Point::ReadpageStart, Point::ReadpageEnd)],

@@ -903,6 +903,13 @@ impl<C: Cpu> Task<'_, C> {
     /// allocates; same step).
     pub fn fallocate(&mut self, file: Ino, page: Lblk, pages: Lblk, keep_size: bool) -> Outcome {
         let i_rwsem = self.lock_i_rwsem(file);
+        // XFS takes MMAPLOCK exclusive here, across the allocation and the size change (the
+        // policy's placement in `fallocate`); ext4's mode 0 takes nothing more.
+        // The placements see pages: on a file whose blocks are smaller than a page, `page` and
+        // `pages` are blocks.
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let (first, end) = (page / per_page, (page + pages).div_ceil(per_page));
+        let frame = self.enter(Func::Fallocate, file, first, PageRange::new(first, end));
         let old_size = self.cpu.peek(|m| m.kernel.inode(file).i_size);
         // ext4_alloc_file_blocks: "if (ret == -ENOSPC && ext4_should_retry_alloc(inode->i_sb,
         // &retries)) { ret = 0; goto retry; }"; what it allocated before stays.
@@ -914,6 +921,7 @@ impl<C: Cpu> Task<'_, C> {
             }
         };
         self.fallocate_isize_extended(file, old_size);
+        self.leave(frame);
         self.release("inode_unlock", i_rwsem);
         if full { Outcome::Enospc } else { Outcome::Ok }
     }

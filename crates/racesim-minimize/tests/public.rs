@@ -66,6 +66,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // One actor: its own fallocate leaves its PTE writable.
     ("subpage_fallocate_mkwrite", 0),
     ("subpage_zero_range_extend_mkwrite", 0),
+    ("subpage_fallocate_eof_tail", 0),
     // Blocks smaller than a page: the punch is preempted after its write-out for the app's
     // write fault on the page that straddles the hole, and the app after that fault for the
     // rest of the punch; its store to a punched block then goes through the writable PTE.

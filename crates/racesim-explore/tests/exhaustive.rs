@@ -710,13 +710,7 @@ fn truncate_takes_the_invalidate_lock_before_the_size_changes_since_5_3() {
          ops = [{ op = \"truncate\", file = \"data\", size = 1 }, { op = \"truncate\", file = \"data\", size = 3 }]\n",
     );
     for (policy, before) in [("invalidate_lock", true), ("mmaplock", false)] {
-        let run = racesim_explore::run_one(
-            &scenario,
-            &scenario.policy(policy).unwrap(),
-            Box::new(racesim_explore::strategy::Guided::new(vec![])),
-            false,
-        );
-        let events = &run.events;
+        let events = &events_of_one_schedule(&scenario, policy);
         let sizes: Vec<usize> =
             (0..events.len()).filter(|&i| matches!(events[i].change, Change::ISizeSet { .. })).collect();
         let locks: Vec<usize> = (0..events.len())
@@ -732,6 +726,13 @@ fn truncate_takes_the_invalidate_lock_before_the_size_changes_since_5_3() {
     }
 }
 
+/// The events of one run of `scenario` under `policy`, each actor running to its end in turn
+/// (a guided schedule with no choices).
+fn events_of_one_schedule(scenario: &Scenario, policy: &str) -> Vec<racesim_kernel::event::Event> {
+    let policy = scenario.policy(policy).unwrap();
+    racesim_explore::run_one(scenario, &policy, Box::new(racesim_explore::strategy::Guided::new(vec![])), false).events
+}
+
 /// XFS's fallocate takes MMAPLOCK exclusive (the fault lock) for every mode, mode 0 included,
 /// before it allocates and holds it across the size change; ext4's mode 0 takes no fault lock.
 #[test]
@@ -745,13 +746,7 @@ fn xfs_fallocate_holds_mmaplock_across_the_size_change() {
          { op = \"fallocate\", file = \"data\", page = 0, block = 2, blocks = 2, keep_size = false }]\n",
     );
     for (policy, held) in [("xfs-5.3", true), ("xfs-4.1", true), ("invalidate_lock", false)] {
-        let run = racesim_explore::run_one(
-            &scenario,
-            &scenario.policy(policy).unwrap(),
-            Box::new(racesim_explore::strategy::Guided::new(vec![])),
-            false,
-        );
-        let events = &run.events;
+        let events = &events_of_one_schedule(&scenario, policy);
         let size_set = |size: u32| {
             (0..events.len())
                 .find(|&i| matches!(events[i].change, Change::ISizeSet { i_size, .. } if i_size == size))

@@ -6,7 +6,7 @@
 
 use racesim_explore::exhaustive::{Mode, Shard};
 use racesim_explore::{ExploreConfig, RunReport, StrategyKind};
-use racesim_scenario::Scenario;
+use racesim_scenario::{Expect, Scenario};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -621,33 +621,40 @@ fn dpor_meets_every_shipped_expectation() {
         .filter(|scenario| scenario.operation_count() <= OPERATIONS_MAX)
         .collect();
     assert!(scenarios.len() >= 40, "only {} scenarios are small enough", scenarios.len());
+    // One case per scenario and policy: the searches of one scenario differ by up to 40 times
+    // in cost and a few scenarios hold most of the work, so a queue of whole scenarios would
+    // leave one core finishing the last heavy scenario alone.
+    let cases: Vec<(&Scenario, &String, &Expect)> = scenarios
+        .iter()
+        .flat_map(|scenario| scenario.expect.iter().map(move |(policy, expect)| (scenario, policy, expect)))
+        .collect();
     // This one test is most of the test binary's time, and cargo runs test binaries one after
-    // the other: it spreads the scenarios over the machine's cores itself. Each search is
+    // the other: it spreads the cases over the machine's cores itself. Each search is
     // independent and deterministic, and the failures are sorted, so the outcome does not
     // depend on the threads.
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(scenarios.len());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(cases.len());
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                while let Some(scenario) = scenarios.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                while let Some(&(scenario, policy_name, expect)) =
+                    cases.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                {
                     // A race that needs three preemptions among three actors whose steps
                     // mostly conflict has more interleavings than a test can enumerate: its
                     // clean verdict is verified within the bound its scenario declares.
                     let preemption_bound = DEEP.iter().find(|(name, _)| *name == scenario.name).map(|(_, b)| *b);
-                    for (policy_name, expect) in &scenario.expect {
-                        let policy = scenario.policy(policy_name).unwrap();
-                        let config = ExploreConfig::new(StrategyKind::Exhaustive { preemption_bound }, 1, 2_000_000);
-                        let report = racesim_explore::explore(scenario, &policy, &config, Box::new(|_| true));
-                        let found = report.finding.as_ref().map(|f| f.violation.oracle);
-                        let complete = report.exhaustive.as_ref().is_some_and(|s| s.complete);
-                        if !expect.accepts(found) || (found.is_none() && !complete) {
-                            failures.lock().unwrap().push(format!(
-                                "{} {policy_name}: expected {expect}, got {found:?} (complete {complete})",
-                                scenario.name
-                            ));
-                        }
+                    let policy = scenario.policy(policy_name).unwrap();
+                    let config = ExploreConfig::new(StrategyKind::Exhaustive { preemption_bound }, 1, 2_000_000);
+                    let report = racesim_explore::explore(scenario, &policy, &config, Box::new(|_| true));
+                    let found = report.finding.as_ref().map(|f| f.violation.oracle);
+                    let complete = report.exhaustive.as_ref().is_some_and(|s| s.complete);
+                    if !expect.accepts(found) || (found.is_none() && !complete) {
+                        failures.lock().unwrap().push(format!(
+                            "{} {policy_name}: expected {expect}, got {found:?} (complete {complete})",
+                            scenario.name
+                        ));
                     }
                 }
             });

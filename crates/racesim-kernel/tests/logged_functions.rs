@@ -1,7 +1,7 @@
 //! `LOGGED_FUNCTIONS`, the kernel function names events carry, is sorted (it is binary
 //! searched) and holds no stale name: each one is written in the kernel's source (or, for the
 //! final `sync`, in the explorer that runs it). That no logged name is missing is shown by
-//! racesim-explore's `logged_functions` test and by the debug assertion in `Machine::emit`.
+//! racesim-explore's `logged_functions` test.
 
 use racesim_kernel::event::{LOGGED_FUNCTIONS, is_logged_function};
 use std::path::Path;

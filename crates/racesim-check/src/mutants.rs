@@ -79,7 +79,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 19] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 20] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -117,6 +117,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 19] = [
         "true",
         "false",
         "c7fc0366c656: fallocate that grows i_size write-protects the page straddling the old EOF (blocks smaller than a page)",
+    ),
+    (
+        "fallocate_truncate_pagecache",
+        "true",
+        "false",
+        "xfs_setattr_size: fallocate that grows i_size zeroes the page past a new EOF inside it (truncate_setsize)",
     ),
     (
         "truncate_up_zero_eof",
@@ -168,6 +174,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "dax_break_layouts" => policy.dax_break_layouts.to_string(),
         "delalloc_files_inode" => policy.delalloc_files_inode.to_string(),
         "fallocate_isize_extended" => policy.fallocate_isize_extended.to_string(),
+        "fallocate_truncate_pagecache" => policy.fallocate_truncate_pagecache.to_string(),
         "dio_write_post_invalidate" => match policy.dio_write_post_invalidate {
             DioWritePostInvalidate::None => "none".into(),
             DioWritePostInvalidate::AfterDirectIo => "after_direct_io".into(),
@@ -197,6 +204,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "dax_break_layouts" => policy.dax_break_layouts = false,
         "delalloc_files_inode" => policy.delalloc_files_inode = false,
         "fallocate_isize_extended" => policy.fallocate_isize_extended = false,
+        "fallocate_truncate_pagecache" => policy.fallocate_truncate_pagecache = false,
         "dio_write_post_invalidate" => policy.dio_write_post_invalidate = DioWritePostInvalidate::AfterDirectIo,
         "buffered_write_map" => policy.buffered_write_map = BufferedWriteMap::Iomap,
         "pagecache_isize_extended" => policy.pagecache_isize_extended = IsizeExtended::None,

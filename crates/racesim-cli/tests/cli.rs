@@ -1059,17 +1059,18 @@ fn a_policy_file_without_the_punch_flush_warns_and_keeps_its_meaning() {
     assert!(!stderr(&said).contains("punch_hole_flush"), "{}", stderr(&said));
 }
 
-/// An EOF inside a block (`half = true`) is modelled for files whose block is the page, beside
-/// the operations that take it into account: the rest is refused where it is written.
+/// An EOF inside a block (`half = true`) is modelled beside the operations that take it into
+/// account, on files of any block size: the rest is refused where it is written.
 #[test]
 fn an_eof_inside_a_block_is_refused_where_it_is_not_modelled() {
     let subpage = "format = 1\nname = \"t\"\n\n[[file]]\nname = \"data\"\npages = 1\nblock_size = 1024\n\n\
-                   [[actor]]\nname = \"a\"\nops = [\n  { op = \"truncate\", file = \"data\", blocks = 2, half = true },\n]\n";
+                   [[actor]]\nname = \"a\"\nops = [\n  { op = \"truncate\", file = \"data\", blocks = 2, half = true },\n\
+                   { op = \"zero_range\", file = \"data\", page = 0, block = 0, blocks = 1 },\n]\n";
     assert_bad_scenario(
         "halfsubpage",
         subpage,
-        12,
-        "an EOF half-way into a block (half = true) is not modelled for 'data': its blocks are smaller than a page",
+        13,
+        "'zero_range' is not modelled on a file that a truncate leaves with EOF half-way into a block",
     );
     let write = format!(
         "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [\n  {{ op = \"truncate\", file = \"data\", size = 1, half = true }},\n\

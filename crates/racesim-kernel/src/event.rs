@@ -163,6 +163,14 @@ pub enum Change {
         lblk: Lblk,
         page: PageId,
     },
+    /// The head half of block `lblk` of `ino` zeroed in `page`: `pagecache_isize_extended`'s
+    /// `folio_zero_segment` up to a new EOF half-way into that block (the tail, past the new
+    /// EOF, is left as it was).
+    HeadZeroed {
+        ino: Ino,
+        lblk: Lblk,
+        page: PageId,
+    },
     /// `page_mkclean` outside writeback (`pagecache_isize_extended`): `count` PTEs of the page
     /// made read-only and clean; the page's own dirty bit is left to the caller.
     PtesWriteProtected {
@@ -657,6 +665,9 @@ impl Change {
             Change::TailZeroed { ino, lblk, page } => {
                 format!("zeroes the second half of {}:{lblk} (past EOF) in page#{page}", file(ino))
             }
+            Change::HeadZeroed { ino, lblk, page } => {
+                format!("zeroes the first half of {}:{lblk} (up to the new EOF) in page#{page}", file(ino))
+            }
             Change::CopyFailed { ino, index } => format!("copy from user fails at {}:{index}", file(ino)),
             Change::DioWait { ino } => format!("no direct IO in flight on {}", file(ino)),
             Change::DioreadLockSet { ino, set: true } => {
@@ -1100,7 +1111,7 @@ impl Change {
             // through any PTE (theirs name a block, not the page).
             Change::BlocksZeroed { page, .. } => out.extend([write(Page(page)), write(AllPtes)]),
             // The same, and the zeroing was decided on `i_size` (writeback samples it).
-            Change::TailZeroed { ino, lblk, page } => {
+            Change::TailZeroed { ino, lblk, page } | Change::HeadZeroed { ino, lblk, page } => {
                 out.extend([write(Page(page)), write(AllPtes), read(ISize(ino)), read(Extents(ino, one(lblk)))])
             }
             Change::PageDirtied { page } | Change::PageCopied { page, .. } | Change::PageZeroed { page } => {

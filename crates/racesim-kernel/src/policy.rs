@@ -709,6 +709,13 @@ pub struct Policy {
     /// ext4 only since c7fc0366c656 (6.13; stable 6.12.5 and 6.6), in `ext4_alloc_file_blocks`. Files with blocks
     /// smaller than a page only.
     pub fallocate_isize_extended: bool,
+    /// Whether fallocate that grows `i_size` then runs `truncate_pagecache(inode, newsize)`,
+    /// whose partial page zeroes the page holding a new EOF inside a page from there to its end:
+    /// XFS, whose `xfs_file_fallocate` sets the new size through `xfs_vn_setattr_size` ->
+    /// `xfs_setattr_size` -> `truncate_setsize`; never ext4, whose `ext4_alloc_file_blocks`
+    /// raises `i_size` itself (`ext4_update_inode_size`). Files with blocks smaller than a page
+    /// only (elsewhere a size in blocks is on a page boundary).
+    pub fallocate_truncate_pagecache: bool,
     /// What truncate up does to the tail of a block that straddled the old EOF, and which
     /// function truncate down zeroes such a tail with ([`TruncateUpZero`]).
     pub truncate_up_zero_eof: TruncateUpZero,
@@ -813,6 +820,8 @@ pub struct PolicyWire {
     pub pagecache_isize_extended: IsizeExtended,
     #[serde(default)]
     pub fallocate_isize_extended: bool,
+    #[serde(default)]
+    pub fallocate_truncate_pagecache: bool,
     #[serde(default)]
     pub truncate_up_zero_eof: TruncateUpZero,
     #[serde(default)]
@@ -939,6 +948,7 @@ impl TryFrom<PolicyWire> for Policy {
             failed_write_cleanup: w.failed_write_cleanup,
             pagecache_isize_extended: w.pagecache_isize_extended,
             fallocate_isize_extended: w.fallocate_isize_extended,
+            fallocate_truncate_pagecache: w.fallocate_truncate_pagecache,
             truncate_up_zero_eof: w.truncate_up_zero_eof,
             dio_unaligned: w.dio_unaligned,
             punch_hole_flush: w.punch_hole_flush,
@@ -980,6 +990,7 @@ impl From<Policy> for PolicyWire {
             failed_write_cleanup: p.failed_write_cleanup,
             pagecache_isize_extended: p.pagecache_isize_extended,
             fallocate_isize_extended: p.fallocate_isize_extended,
+            fallocate_truncate_pagecache: p.fallocate_truncate_pagecache,
             truncate_up_zero_eof: p.truncate_up_zero_eof,
             dio_unaligned: p.dio_unaligned,
             punch_hole_flush: p.punch_hole_flush,

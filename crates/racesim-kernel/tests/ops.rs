@@ -1505,3 +1505,129 @@ fn writeback_skips_a_buffer_zero_range_discarded_under_a_writable_pte() {
     assert!(m.log.iter().all(|e| !matches!(e.change, Change::DiskWrite { lblk: 2, .. })), "block 2 not written");
     assert!(matches!(m.kernel.inode(ino).blocks[2], Extent::Unwritten(_)), "still reads as zeroes");
 }
+
+/// An EOF inside a block of a file of 1 KiB blocks (docs/model.md, "An EOF inside a block"):
+/// truncate to 1.5 blocks zeroes block 1's tail and the blocks after it in the page and
+/// discards their buffers (truncate_inode_pages_range, block_invalidatepage), and
+/// ext4_block_truncate_page zeroes the tail again and dirties the page; read(2) of block 1 is
+/// short; writeback zeroes block 1's tail in the page before the IO; and truncate up zeroes it,
+/// or not, as the policy says, including pagecache_isize_extended's early return where the old
+/// EOF block ends the page ("!(rounded_from & (PAGE_SIZE - 1))").
+#[test]
+fn an_eof_inside_a_sub_page_block_is_zeroed_past_as_linux_does() {
+    use racesim_kernel::event::ReadPath;
+    use racesim_kernel::policy::{IsizeExtended, TruncateUpZero};
+    use racesim_kernel::types::PagePart;
+    let data = |lblk, write| Token::Data { ino: 0, lblk, write };
+    let head_only = |lblk, write| data(lblk, write).overlay(PagePart::Tail, Token::Zero);
+    let policy = policy("invalidate_lock");
+    let (mut m, ino) = machine_of_1k_blocks();
+    m.kernel.inode_mut(ino).eof_half_reachable = true;
+    run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 1);
+    let page = m.kernel.inode(ino).cache[0].unwrap();
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: true }, 2);
+    let inode = m.kernel.inode(ino);
+    assert_eq!((inode.i_size, inode.eof_half), (2, true));
+    assert_eq!((inode.blocks[1].pblk().is_some(), inode.blocks[2]), (true, Extent::Hole));
+    let p = m.kernel.page(page);
+    assert!(p.attached && p.dirty);
+    assert_eq!(p.bh[1].content, head_only(1, 1));
+    assert!(p.bh[2..].iter().all(|b| b.content == Token::Zero && b.mapped.is_none()));
+    assert!(m.log.iter().any(
+        |e| e.function == "ext4_block_truncate_page" && matches!(e.change, Change::TailZeroed { lblk: 1, .. })
+    ));
+    // A store through the still-writable PTE writes all of block 1 in the page; read(2) stops at
+    // EOF, half-way into it.
+    run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 3);
+    assert_eq!(m.kernel.page(page).bh[1].content, data(1, 3));
+    m.log.clear();
+    run(&mut m, &policy, Operation::Read { file: ino, page: 1, pages: 1, buffer: UserBuffer::Anonymous }, 4);
+    let seen: Vec<Token> = m
+        .log
+        .iter()
+        .filter_map(|e| match e.change {
+            Change::UserRead { token, path: ReadPath::ReadSyscall, .. } => Some(token),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seen, [head_only(1, 3)]);
+    // Writeback wipes the store's bytes past EOF in the page itself, before the IO.
+    run(&mut m, &policy, Operation::Writeback { file: ino }, 5);
+    assert_eq!(m.kernel.page(page).bh[1].content, head_only(1, 3));
+    assert_eq!(m.kernel.persistent_content(ino, 1), head_only(1, 3));
+    // Another store past EOF, then truncate up to 4 KiB (the page's end) or 8 KiB.
+    for (extended, zero_eof, exposed) in [
+        (IsizeExtended::WriteProtect, TruncateUpZero::None, true),
+        (IsizeExtended::WriteProtectAndZero, TruncateUpZero::None, false),
+        (IsizeExtended::WriteProtect, TruncateUpZero::Ext4BlockTruncatePage, false),
+    ] {
+        let mut policy = policy.clone();
+        policy.pagecache_isize_extended = extended;
+        policy.truncate_up_zero_eof = zero_eof;
+        let mut m = m.clone();
+        run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 6);
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 4, half: false }, 7);
+        let expected = if exposed { data(1, 6) } else { head_only(1, 6) };
+        assert_eq!(m.kernel.page(page).bh[1].content, expected, "{extended:?} {zero_eof:?}");
+        assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
+    }
+    // EOF half-way into block 3, the last of the page: pagecache_isize_extended returns at once
+    // (the rounded old EOF is on a page boundary), so only the zeroing of the old EOF block
+    // (Foster's ext4_block_truncate_page(oldsize)) clears the tail.
+    for (extended, zero_eof, exposed) in [
+        (IsizeExtended::WriteProtectAndZero, TruncateUpZero::None, true),
+        (IsizeExtended::WriteProtectAndZero, TruncateUpZero::Ext4BlockTruncatePage, false),
+    ] {
+        let mut policy = policy.clone();
+        policy.pagecache_isize_extended = extended;
+        policy.truncate_up_zero_eof = zero_eof;
+        let (mut m, ino) = machine_of_1k_blocks();
+        m.kernel.inode_mut(ino).eof_half_reachable = true;
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 4, half: true }, 1);
+        run(&mut m, &policy, Operation::Store { file: ino, page: 3 }, 2);
+        let page = m.kernel.inode(ino).cache[0].unwrap();
+        assert_eq!(m.kernel.page(page).bh[3].content, data(3, 2));
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 8, half: false }, 3);
+        let expected = if exposed { data(3, 2) } else { head_only(3, 2) };
+        assert_eq!(m.kernel.page(page).bh[3].content, expected, "{extended:?} {zero_eof:?}");
+    }
+}
+
+/// truncate(2) up to a size inside a page runs truncate_pagecache(inode, newsize) after
+/// pagecache_isize_extended, as it does down (ext4_setattr; XFS's truncate_setsize): the page
+/// that holds the new EOF is zeroed from it to its end and its buffers there are discarded, so a
+/// store that landed past EOF there cannot show through a later growth.
+#[test]
+fn truncate_up_to_inside_a_page_zeroes_the_page_past_the_new_eof() {
+    let policy = policy("legacy");
+    let (mut m, ino) = machine_of_1k_blocks();
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 1, half: false }, 1);
+    run(&mut m, &policy, Operation::Store { file: ino, page: 3 }, 2);
+    let page = m.kernel.inode(ino).cache[0].unwrap();
+    assert_eq!(m.kernel.page(page).bh[3].content, Token::Data { ino, lblk: 3, write: 2 });
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: false }, 3);
+    assert!(m.kernel.page(page).bh[2..].iter().all(|b| b.content == Token::Zero && b.mapped.is_none()));
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 4, half: false }, 4);
+    assert_eq!(m.kernel.page(page).bh[3].content, Token::Zero);
+}
+
+/// fallocate that grows a file of 1 KiB blocks to inside a page: XFS sets the size through
+/// xfs_setattr_size -> truncate_setsize, whose truncate_pagecache zeroes the page past the new
+/// EOF (a store there is wiped); ext4's ext4_alloc_file_blocks raises i_size and leaves the page
+/// alone: the policy's `fallocate_truncate_pagecache`.
+#[test]
+fn fallocate_growing_to_inside_a_page_zeroes_past_the_new_eof_as_the_policy_says() {
+    for truncate_pagecache in [false, true] {
+        let mut policy = policy("invalidate_lock");
+        policy.fallocate_truncate_pagecache = truncate_pagecache;
+        let (mut m, ino) = machine_of_1k_blocks();
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 1, half: false }, 1);
+        run(&mut m, &policy, Operation::Store { file: ino, page: 3 }, 2);
+        let page = m.kernel.inode(ino).cache[0].unwrap();
+        run(&mut m, &policy, Operation::Fallocate { file: ino, page: 1, pages: 1, keep_size: false }, 3);
+        assert_eq!(m.kernel.inode(ino).i_size, 2);
+        let expected = if truncate_pagecache { Token::Zero } else { Token::Data { ino, lblk: 3, write: 2 } };
+        assert_eq!(m.kernel.page(page).bh[3].content, expected, "truncate_pagecache: {truncate_pagecache}");
+        assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
+    }
+}

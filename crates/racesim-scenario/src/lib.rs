@@ -735,9 +735,10 @@ impl Scenario {
                     Operation::DioRead { file: f, page, pages, buffer } => {
                         format!("file = {}, page = {page}, pages = {pages}{}", file(f), mapped_buffer(buffer, "into"))
                     }
-                    Operation::Truncate { file: f, size, half: true } => {
-                        format!("file = {}, size = {}, half = true", file(f), size - 1)
-                    }
+                    Operation::Truncate { file: f, size, half: true } => match self.files[f as usize].blocks_per_page {
+                        1 => format!("file = {}, size = {}, half = true", file(f), size - 1),
+                        _ => format!("file = {}, blocks = {}, half = true", file(f), size - 1),
+                    },
                     Operation::Truncate { file: f, size, half: false } => {
                         match self.files[f as usize].blocks_per_page {
                             1 => format!("file = {}, size = {size}", file(f)),

@@ -137,8 +137,8 @@ struct RawOp {
     block: Option<Spanned<Lblk>>,
     /// truncate of a file with blocks smaller than a page: the new size in blocks.
     blocks: Option<Spanned<Lblk>>,
-    /// truncate of a file whose block is the page: EOF half-way into the block after `size`
-    /// pages (a size of `size` and a half pages).
+    /// truncate: EOF half-way into the block after `size` pages or `blocks` blocks (a size of
+    /// `size` and a half pages, or `blocks` and a half blocks).
     half: Option<Spanned<bool>>,
     /// write(2): the user buffer is the shared mapping of this file.
     from_mmap: Option<Spanned<String>>,
@@ -1109,10 +1109,8 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             }
             let half = raw.half.as_ref().filter(|h| *h.get_ref());
             if let Some(h) = half {
-                // docs/model.md, "An EOF inside a block": files whose block is the page only.
-                let refusal = if per_page > 1 {
-                    Some(format!("its blocks are smaller than a page (block_size {})", 4096 / per_page))
-                } else if file.dax {
+                // docs/model.md, "An EOF inside a block": not on DAX files.
+                let refusal = if file.dax {
                     Some("it is a DAX file".to_string())
                 } else if blocks >= FILE_PAGES_MAX {
                     Some(format!("the block after size {blocks} is past the model's {FILE_PAGES_MAX}-page limit"))
@@ -1123,8 +1121,7 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                     return Err(cx.error(
                         h.span(),
                         format!(
-                            "truncate: an EOF half-way into a block (half = true) is not modelled for '{}': {why}; \
-                             it is modelled for files whose block is the page (block_size 4096)",
+                            "truncate: an EOF half-way into a block (half = true) is not modelled for '{}': {why}",
                             file.name
                         ),
                     ));

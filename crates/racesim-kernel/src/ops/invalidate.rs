@@ -19,7 +19,7 @@ use crate::lock::{LockClass, LockMode, RequestRef};
 use crate::placement::{Func, LockName, Point};
 use crate::policy::RangeFlush;
 use crate::state::FILE_PAGES_MAX;
-use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk};
+use crate::types::{Extent, Ino, Lblk, PageId, PagePart, PageRange, Pblk, Token};
 
 /// Passes of `truncate_inode_pages_range` over its range; the kernel loops until a lookup finds
 /// nothing, and each further pass means another actor added a page meanwhile.
@@ -324,7 +324,12 @@ impl<C: Cpu> Task<'_, C> {
         // truncate_pagecache, whichever way the size changes; xfs_vn_setattr_size the same
         // under MMAPLOCK.
         self.break_layouts(&frame, file);
-        if new_halves < old_halves {
+        // Down, or to the same size: ext4_setattr runs truncate_pagecache and, "if
+        // (attr->ia_size <= oldsize)", ext4_truncate ("Call ext4_truncate() even if i_size didn't
+        // change to truncate possible preallocated blocks"); xfs_setattr_size likewise runs
+        // xfs_truncate_page, truncate_setsize and, "if (newsize <= oldsize)",
+        // xfs_itruncate_extents.
+        if new_halves <= old_halves {
             // truncate_pagecache unmaps and evicts the pages wholly past the new EOF
             // (`holebegin = round_up(newsize, PAGE_SIZE)`); a page that straddles it (blocks
             // smaller than a page) stays cached and mapped, and truncate_inode_pages_range
@@ -366,7 +371,18 @@ impl<C: Cpu> Task<'_, C> {
             }
             // Up: the page that straddled the old EOF, as the policy says (nothing to do when
             // blocks are as large as pages).
-            self.pagecache_isize_extended(file, old, size);
+            self.pagecache_isize_extended_half(file, (old, old_half), (size, half));
+            // Then truncate_pagecache(inode, newsize), which ext4_setattr and truncate_setsize
+            // (XFS) run whichever way the size moved: a new EOF inside a page zeroes that page
+            // from EOF to its end (truncate_inode_pages_range's partial page) and discards the
+            // buffers there, so what a store put past the new EOF is gone before any later
+            // growth could expose it. The pages wholly past it are past the old EOF too: none
+            // is cached or mapped.
+            if half {
+                self.truncate_partial_block(file, size - 1);
+            } else if !size.is_multiple_of(per_page) {
+                self.truncate_partial_page(file, size);
+            }
         }
         self.leave(frame);
         self.release("inode_unlock", i_rwsem);
@@ -388,33 +404,46 @@ impl<C: Cpu> Task<'_, C> {
     }
 
     /// The partial page of `truncate_inode_pages_range` when the new EOF lies half-way into
-    /// block `lblk` of a file whose block is the page: `find_lock_page`,
-    /// `wait_on_page_writeback`, `zero_user_segment` from EOF to the end of the page (the
-    /// block's tail half). `do_invalidatepage` discards no buffer (the page's one buffer starts
-    /// before EOF). The page stays cached, mapped and dirty if it was.
+    /// block `lblk`: `find_lock_page`, `wait_on_page_writeback`, `zero_user_segment` from EOF to
+    /// the end of the page (the block's tail half, and on a file whose blocks are smaller than a
+    /// page every block of the page after it), and `do_invalidatepage` -> `block_invalidatepage`
+    /// from EOF, which discards the buffers that start at or past it (`discard_buffer`: unmapped,
+    /// no longer dirty; BH_Uptodate stays) and keeps the one that straddles EOF ("if (offset <=
+    /// curr_off) discard_buffer(bh)"). The page stays cached, mapped and dirty if it was.
     fn truncate_partial_block(&mut self, file: Ino, lblk: Lblk) {
         let actor = self.actor;
-        let Some((page, page_lock)) = self.find_lock_page_stable(file, lblk) else { return };
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let (index, slot) = (lblk / per_page, lblk % per_page);
+        let Some((page, page_lock)) = self.find_lock_page_stable(file, index) else { return };
         self.cpu.step(|m| {
             if !m.kernel.page(page).attached {
                 m.emit(actor, "truncate_inode_pages_range", Change::Nothing);
                 return;
             }
-            let p = m.kernel.page_mut(page);
-            p.content = p.content.overlay(crate::types::PagePart::Tail, crate::types::Token::Zero);
+            zero_half_of_block(m, page, slot, PagePart::Tail);
             m.emit(actor, "truncate_inode_pages_range", Change::TailZeroed { ino: file, lblk, page });
+            if slot + 1 < per_page {
+                for later in slot + 1..per_page {
+                    let bh = &mut m.kernel.page_mut(page).bh[later as usize];
+                    bh.content = Token::Zero;
+                    bh.mapped = None;
+                }
+                m.emit(actor, "block_invalidatepage", Change::BlocksZeroed { page, first: slot + 1, end: per_page });
+            }
         });
         self.unlock_page("truncate_inode_pages_range", page_lock);
     }
 
-    /// Zeroes the tail half of block `lblk` (a file whose block is the page) from EOF through
-    /// the page cache: `ext4_block_truncate_page` -> `ext4_block_zero_page_range` (and
-    /// `block_truncate_page`, `xfs_zero_last_block`'s `xfs_iozero`, `iomap_truncate_page` /
-    /// `iomap_zero_range`, which do the same at this granularity). The page is found or created
-    /// and locked (`grab_cache_page`); a hole has nothing to zero ("unmapped? It's a hole -
-    /// nothing to do"; iomap skips unwritten extents too); a page that is not uptodate is read
-    /// from the block first; the tail is zeroed (`zero_user`) and the page dirtied
-    /// (`mark_buffer_dirty`), so writeback puts the zeroes on disk.
+    /// Zeroes the tail half of block `lblk` from EOF through the page cache:
+    /// `ext4_block_truncate_page` -> `ext4_block_zero_page_range` (and `block_truncate_page`,
+    /// `xfs_zero_last_block`'s `xfs_iozero`, `iomap_truncate_page` / `iomap_zero_range`, which do
+    /// the same at this granularity). The page is found or created and locked
+    /// (`grab_cache_page`); the block's buffer is mapped if it is not (`get_block` without
+    /// create), and a hole has nothing to zero ("unmapped? It's a hole - nothing to do"; iomap
+    /// skips unwritten extents too); a buffer that is not uptodate is read from its block first
+    /// (the page's one buffer, or on a file whose blocks are smaller than a page that block's
+    /// only: "if (!buffer_uptodate(bh)) ... ext4_read_bh_lock"); the tail is zeroed (`zero_user`)
+    /// and the page dirtied (`mark_buffer_dirty`), so writeback puts the zeroes on disk.
     ///
     /// Simplified: Linux leaves the page it created over a hole in the cache, not uptodate; the
     /// model removes nothing it did not add, and adds a page only where there is a block.
@@ -426,11 +455,13 @@ impl<C: Cpu> Task<'_, C> {
             Extent::Unwritten(_) => skips_unwritten,
             Extent::Written(_) | Extent::Delalloc => false,
         };
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let (index, slot) = (lblk / per_page, (lblk % per_page) as usize);
         // Over a hole with no cached page, grab_cache_page's new page would be left empty.
         let skip = self.cpu.step(|m| {
-            let page = m.kernel.inode(file).cache[lblk as usize];
+            let page = m.kernel.inode(file).cache[index as usize];
             let extent = m.kernel.inode(file).blocks[lblk as usize];
-            m.emit(actor, function, Change::PageLookup { ino: file, index: lblk, page });
+            m.emit(actor, function, Change::PageLookup { ino: file, index, page });
             if page.is_some() {
                 return false;
             }
@@ -446,34 +477,45 @@ impl<C: Cpu> Task<'_, C> {
         if skip {
             return;
         }
-        let (page, page_lock) = self.grab_cache_page_write_begin(file, lblk);
+        let (page, page_lock) = self.grab_cache_page_write_begin(file, index);
         self.cpu.step(|m| {
-            let p = m.kernel.page(page);
             let extent = m.kernel.inode(file).blocks[lblk as usize];
+            let p = m.kernel.page(page);
             // The buffer's cached block (BH_Mapped), else get_block without create.
-            let mapped = p.buffer_pblk.is_some();
-            if !mapped && nothing_behind(extent) {
+            let (cached, uptodate) = match p.bh.get(slot) {
+                Some(bh) => (bh.mapped, bh.uptodate || p.uptodate),
+                None => (p.buffer_pblk, p.uptodate),
+            };
+            if cached.is_none() && nothing_behind(extent) {
                 m.emit(actor, function, Change::Nothing);
                 return;
             }
-            if !m.kernel.page(page).uptodate {
-                let pblk = m.kernel.page(page).buffer_pblk.or(extent.pblk());
+            let pblk = cached.or(extent.pblk());
+            if !uptodate {
                 let token = match (pblk, extent) {
-                    (_, Extent::Unwritten(_)) | (None, _) => crate::types::Token::Zero,
+                    (_, Extent::Unwritten(_)) | (None, _) => Token::Zero,
                     (Some(b), _) => m.kernel.disk[b as usize],
                 };
                 let p = m.kernel.page_mut(page);
-                p.content = token;
-                p.uptodate = true;
+                match p.bh.get_mut(slot) {
+                    Some(bh) => {
+                        bh.content = token;
+                        bh.uptodate = true;
+                    }
+                    None => {
+                        p.content = token;
+                        p.uptodate = true;
+                    }
+                }
                 m.emit(actor, function, Change::PageRead { ino: file, index: lblk, page, extent, token });
             }
-            let pblk = m.kernel.page(page).buffer_pblk.or(extent.pblk());
             let p = m.kernel.page_mut(page);
-            p.content = p.content.overlay(crate::types::PagePart::Tail, crate::types::Token::Zero);
             p.buffers = true;
-            if p.buffer_pblk.is_none() {
-                p.buffer_pblk = pblk;
+            match p.bh.get_mut(slot) {
+                Some(bh) => bh.mapped = bh.mapped.or(pblk),
+                None => p.buffer_pblk = p.buffer_pblk.or(pblk),
             }
+            zero_half_of_block(m, page, slot as Lblk, PagePart::Tail);
             m.emit(actor, function, Change::TailZeroed { ino: file, lblk, page });
             m.kernel.page_mut(page).dirty = true;
             m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page });
@@ -506,7 +548,7 @@ impl<C: Cpu> Task<'_, C> {
             }
             for slot in first..end {
                 let bh = &mut m.kernel.page_mut(page).bh[slot as usize];
-                bh.content = crate::types::Token::Zero;
+                bh.content = Token::Zero;
                 bh.mapped = None;
             }
             m.emit(actor, "block_invalidatepage", Change::BlocksZeroed { page, first, end });
@@ -554,6 +596,22 @@ impl<C: Cpu> Task<'_, C> {
     /// (`set_page_dirty`); with the zeroing, a dirty page is then zeroed from `from` to `to` or
     /// the page's end (`folio_zero_segment`).
     pub(super) fn pagecache_isize_extended(&mut self, file: Ino, from: Lblk, to: Lblk) {
+        self.pagecache_isize_extended_half(file, (from, false), (to, false));
+    }
+
+    /// [`Self::pagecache_isize_extended`] where either size may lie half-way into its block
+    /// (`(blocks rounded up, half)`, as `Inode::i_size` and `Inode::eof_half` count). Linux's
+    /// `rounded_from = round_up(from, bsize)` is then the rounded-up block count, so the same
+    /// two early returns apply to it ("if (to <= rounded_from || !(rounded_from & (PAGE_SIZE -
+    /// 1))) return": a growth that stays inside the old EOF block, or an old EOF block that ends
+    /// the page, leaves the page alone), and the zeroing runs from the old EOF, the tail of its
+    /// block first, to the new EOF, the head of its block last.
+    pub(super) fn pagecache_isize_extended_half(
+        &mut self,
+        file: Ino,
+        (from, from_half): (Lblk, bool),
+        (to, to_half): (Lblk, bool),
+    ) {
         use crate::policy::IsizeExtended;
         let actor = self.actor;
         let what = self.policy.pagecache_isize_extended;
@@ -576,11 +634,26 @@ impl<C: Cpu> Task<'_, C> {
                     m.emit(actor, "pagecache_isize_extended", Change::Nothing);
                     return;
                 }
-                let end = (to - index * per_page).min(per_page);
-                for slot in (from % per_page)..end {
-                    m.kernel.page_mut(page).bh[slot as usize].content = crate::types::Token::Zero;
+                // Slots of the page: the old EOF block's tail, the whole blocks up to the new
+                // EOF or the page's end, and the new EOF block's head if it is in this page.
+                let first = from % per_page;
+                if from_half {
+                    zero_half_of_block(m, page, first - 1, PagePart::Tail);
+                    m.emit(actor, "folio_zero_segment", Change::TailZeroed { ino: file, lblk: from - 1, page });
                 }
-                m.emit(actor, "folio_zero_segment", Change::BlocksZeroed { page, first: from % per_page, end });
+                let page_end = (index + 1) * per_page;
+                let head_of_last = to_half && to <= page_end;
+                let end = to.min(page_end) - index * per_page - Lblk::from(head_of_last);
+                if first < end {
+                    for slot in first..end {
+                        m.kernel.page_mut(page).bh[slot as usize].content = Token::Zero;
+                    }
+                    m.emit(actor, "folio_zero_segment", Change::BlocksZeroed { page, first, end });
+                }
+                if head_of_last {
+                    zero_half_of_block(m, page, end, PagePart::Head);
+                    m.emit(actor, "folio_zero_segment", Change::HeadZeroed { ino: file, lblk: to - 1, page });
+                }
             });
         }
         self.unlock_page("pagecache_isize_extended", page_lock);
@@ -933,10 +1006,19 @@ impl<C: Cpu> Task<'_, C> {
     /// eof block on unaligned inode size extension", 6.13; stable 6.12.5 and 6.6), so a PTE
     /// `page_mkwrite` made writable over the straddling page's blocks inside the old EOF stays
     /// writable over the blocks the new size covers.
+    ///
+    /// Then, if the policy's `fallocate_truncate_pagecache` says so (XFS), the rest of
+    /// `truncate_setsize`: `truncate_pagecache(inode, newsize)`, whose partial page zeroes the
+    /// page that holds a new EOF inside a page from there to its end and discards its buffers
+    /// there, as truncate up does.
     fn fallocate_isize_extended(&mut self, file: Ino, old_size: Lblk) {
-        let new_size = self.cpu.peek(|m| m.kernel.inode(file).i_size);
+        let (new_size, per_page) =
+            self.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).blocks_per_page));
         if self.policy.fallocate_isize_extended && new_size > old_size {
             self.pagecache_isize_extended(file, old_size, new_size);
+        }
+        if self.policy.fallocate_truncate_pagecache && new_size > old_size && !new_size.is_multiple_of(per_page) {
+            self.truncate_partial_page(file, new_size);
         }
     }
 
@@ -1012,4 +1094,15 @@ impl<C: Cpu> Task<'_, C> {
             }
         });
     }
+}
+
+/// Zeroes one half of block `slot` of `page` in the page: its one buffer where the block is the
+/// page, else that block's buffer.
+pub(super) fn zero_half_of_block(m: &mut Machine, page: PageId, slot: Lblk, part: PagePart) {
+    let p = m.kernel.page_mut(page);
+    let content = match p.bh.get_mut(slot as usize) {
+        Some(bh) => &mut bh.content,
+        None => &mut p.content,
+    };
+    *content = content.overlay(part, Token::Zero);
 }

@@ -991,8 +991,13 @@ impl<C: Cpu> Task<'_, C> {
                     return 0;
                 }
                 let to = end.min(i_size);
+                let half = m.kernel.inode(file).eof_half;
                 for l in lblk..to {
                     let token = m.kernel.page(page).bh[(l % per_page) as usize].content;
+                    // EOF half-way into this block: the copy stops there, a short read (as for a
+                    // file whose block is the page, in copy_page_to_user).
+                    let token =
+                        if half && l + 1 == i_size { token.overlay(PagePart::Tail, Token::Zero) } else { token };
                     let (path, from) = (ReadPath::ReadSyscall, ReadFrom::Page(page));
                     m.emit(actor, "copy_page_to_user", Change::UserRead { ino: file, index: l, token, path, from });
                 }

@@ -140,7 +140,7 @@ impl<C: Cpu> Task<'_, C> {
             let files_inode = self.policy.delalloc_files_inode;
             // Allocation, the i_disksize update and the IO of the page's buffers are one step
             // (see write_page_buffers), so the size is raised before the writeback ends.
-            self.cpu.step(|m| write_page_buffers(m, actor, file, page, alloc, files_inode));
+            self.cpu.step(|m| write_page_buffers(m, actor, file, page, alloc, files_inode, sampled));
         } else if dirty {
             let alloc = self.policy.write_alloc;
             // Whether this allocation files the inode with the running transaction: every one
@@ -341,13 +341,29 @@ fn write_page_buffers(
     page: PageId,
     alloc: crate::policy::AllocKind,
     files_inode: bool,
+    sampled: Option<(Lblk, bool)>,
 ) {
     let index = m.kernel.page(page).index;
     let inode = m.kernel.inode(file);
-    let (per_page, i_size) = (inode.blocks_per_page, inode.i_size);
+    // `i_size` as the zeroing sees it: sampled before clear_page_dirty_for_io under the policy's
+    // `writeback_size_sample` (ext4 before 4.12), else now.
+    let (i_size, half) = sampled.unwrap_or((inode.i_size, inode.eof_half));
+    let (per_page, half_reachable) = (inode.blocks_per_page, inode.eof_half_reachable);
     let mut allocated = false;
-    // zero_user_segment(page, len, PAGE_SIZE) on the page that straddles i_size.
+    // zero_user_segment(page, len, PAGE_SIZE) on the page that straddles i_size: an EOF inside
+    // a block zeroes that block's tail (its buffer stays: it starts before EOF), then the
+    // blocks after it.
     let inside = i_size.saturating_sub(index * per_page).min(per_page);
+    if half && i_size > index * per_page && i_size <= (index + 1) * per_page {
+        let lblk = i_size - 1;
+        super::invalidate::zero_half_of_block(m, page, lblk % per_page, crate::types::PagePart::Tail);
+        m.emit(actor, "block_write_full_page", Change::TailZeroed { ino: file, lblk, page });
+    } else if half_reachable {
+        // On a file where an EOF inside a block is reachable, the step declares its read of
+        // i_size even where it zeroes no part of a block.
+        let first = index * per_page;
+        m.emit(actor, "block_write_full_page", Change::ISizeCheck { ino: file, index: first, i_size });
+    }
     if inside < per_page {
         for slot in inside..per_page {
             m.kernel.page_mut(page).bh[slot as usize].content = crate::types::Token::Zero;

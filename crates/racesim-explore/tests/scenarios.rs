@@ -131,6 +131,7 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // whether truncate up or an extending write(2) grew it.
         (Oracle::StaleData, "eof_tail_truncate_up", "invalidate_lock", "invalidate_lock_zero_eof"),
         (Oracle::StaleData, "eof_mid_block_truncate_up", "invalidate_lock", "invalidate_lock_zero_eof_block"),
+        (Oracle::StaleData, "eof_mid_block_pwrite_mwrite", "invalidate_lock", "invalidate_lock_zero_eof_block"),
         (Oracle::LostWrite, "isize_extended_mkwrite", "legacy_3_17", "legacy"),
         (Oracle::LostWrite, "isize_extended_write", "legacy_3_17", "legacy"),
         // A punch whose hole starts inside a page leaves that page mapped, and a PTE made

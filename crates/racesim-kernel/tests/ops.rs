@@ -1631,3 +1631,40 @@ fn fallocate_growing_to_inside_a_page_zeroes_past_the_new_eof_as_the_policy_says
         assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
     }
 }
+
+/// write(2) on a file where an EOF inside a block is reachable (docs/model.md, "An EOF inside a
+/// block"): a write that grows the file and ends half-way into its last block leaves EOF there
+/// (generic_write_end's i_size_write(pos + copied)), with the rest of the new block zeroed by
+/// write_begin; a write through the end of that block moves EOF to the block's end. Where no such
+/// EOF is reachable, the size rounds up to the block as before.
+#[test]
+fn a_write_ending_half_way_into_a_block_it_grows_the_file_to_leaves_eof_there() {
+    use racesim_kernel::WriteEnds;
+    use racesim_kernel::types::PagePart;
+    let policy = policy("invalidate_lock");
+    let write = |page, last| Operation::Write {
+        file: 0,
+        page,
+        pages: 1,
+        buffer: UserBuffer::Anonymous,
+        fail_at: None,
+        allocation: racesim_kernel::WriteAllocation::PerPage,
+        ends: WriteEnds { first: PagePart::Whole, last },
+    };
+    for reachable in [false, true] {
+        let (mut m, ino) = machine(2);
+        m.kernel.inode_mut(ino).eof_half_reachable = reachable;
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 0, half: false }, 1);
+        run(&mut m, &policy, write(0, PagePart::Head), 2);
+        let inode = m.kernel.inode(ino);
+        assert_eq!((inode.i_size, inode.eof_half), (1, reachable));
+        let page = inode.cache[0].unwrap();
+        assert_eq!(
+            m.kernel.page(page).content,
+            Token::Data { ino, lblk: 0, write: 2 }.overlay(PagePart::Tail, Token::Zero)
+        );
+        // A whole write of block 0 runs through the end of the block that holds EOF.
+        run(&mut m, &policy, write(0, PagePart::Whole), 3);
+        assert_eq!((m.kernel.inode(ino).i_size, m.kernel.inode(ino).eof_half), (1, false));
+    }
+}

@@ -44,6 +44,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("dio_write_extends_truncate", 1),
     // An EOF inside a block: the store past EOF shows once the file grows, with no writeback
     // between (one actor; or the flusher runs whole before the store).
+    ("eof_mid_block_pwrite_mwrite", 0),
     ("eof_mid_block_truncate_up", 0),
     ("eof_mid_block_writeback", 0),
     // The app dirties the EOF page and is preempted for the flusher, which samples i_size and is

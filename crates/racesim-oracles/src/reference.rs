@@ -54,6 +54,10 @@ pub struct RefFile {
     /// this mapping's store), and the removal of a truncate to there zeroes the tail, so that a
     /// later extension exposes zeroes.
     pub half: bool,
+    /// Whether an EOF inside a block is reachable on this file at all (`Inode::eof_half_reachable`,
+    /// a fact of the scenario): only then does a write(2) that ends half-way into a block it
+    /// grows the file to leave EOF there, as the kernel's `generic_write_end` does.
+    pub half_reachable: bool,
     /// Direct-read DMAs into a pinned page that truncation had already removed from this file
     /// (see `Effect::Ghost`) that the serial order has placed and whose remover it has not:
     /// each with the token the page held before it.
@@ -89,6 +93,7 @@ impl RefFile {
             zap_pending_from: None,
             blocks_per_page: kernel.inode(ino).blocks_per_page,
             half: kernel.inode(ino).eof_half,
+            half_reachable: kernel.inode(ino).eof_half_reachable,
             ghosts: Vec::new(),
             moved_by: Vec::new(),
         }
@@ -754,7 +759,14 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                     return true;
                 }
             } else {
-                if lblk + 1 >= f.size {
+                // write(2) ending half-way into a block it grows the file to leaves EOF there
+                // (where an EOF inside a block is reachable); a write through the end of the
+                // block that holds EOF moves it to the block's end.
+                let ends_half =
+                    f.half_reachable && part == PagePart::Head && matches!(item.op, Operation::Write { .. });
+                if lblk + 1 > f.size {
+                    f.half = ends_half;
+                } else if lblk + 1 == f.size && !ends_half {
                     f.half = false;
                 }
                 f.size = f.size.max(lblk + 1);
@@ -1240,6 +1252,7 @@ mod tests {
             zap_pending_from: None,
             blocks_per_page: 1,
             half: false,
+            half_reachable: false,
             ghosts: Vec::new(),
             moved_by: Vec::new(),
         }

@@ -177,6 +177,35 @@ pub struct FileSetup {
     pub blocks_per_page: Lblk,
 }
 
+/// The blocks of `file` that EOF may lie half-way into, in some run (docs/model.md, "An EOF
+/// inside a block"): the block a `truncate` with `half = true` leaves EOF in, and the last block
+/// of a write(2) that ends half-way into it (`last_page = "head"`) and may grow the file: it
+/// ends at or past the file's initial size, or something may shrink the file first (a truncate
+/// or a collapse of it). Empty for a file no operation can leave so.
+pub fn half_eof_blocks(actors: &[Actor], files: &[FileSetup], file: Ino) -> Vec<Lblk> {
+    let ops = || actors.iter().flat_map(|a| &a.ops);
+    let Some(setup) = files.get(file as usize) else { return Vec::new() };
+    let may_shrink = ops().any(
+        |op| matches!(*op, Operation::Truncate { file: f, .. } | Operation::CollapseRange { file: f, .. } if f == file),
+    );
+    let initial = setup.pages * setup.blocks_per_page;
+    let mut blocks: Vec<Lblk> = ops()
+        .filter_map(|op| match *op {
+            Operation::Truncate { file: f, size, half: true } if f == file => Some(size - 1),
+            Operation::Write { file: f, page, pages, ends, .. }
+                if f == file && ends.last == racesim_kernel::types::PagePart::Head && pages > 0 =>
+            {
+                let last = page + pages - 1;
+                (last >= initial || may_shrink).then_some(last)
+            }
+            _ => None,
+        })
+        .collect();
+    blocks.sort_unstable();
+    blocks.dedup();
+    blocks
+}
+
 #[derive(Clone, Debug)]
 pub struct Actor {
     pub name: String,
@@ -441,12 +470,8 @@ impl Scenario {
             let per_page = file.blocks_per_page;
             kernel.inode_mut(ino).blocks_per_page = per_page;
             kernel.inode_mut(ino).i_size = file.pages * per_page;
-            // A fact of the scenario: some truncate may leave EOF half-way into a block.
-            kernel.inode_mut(ino).eof_half_reachable = self
-                .actors
-                .iter()
-                .flat_map(|a| &a.ops)
-                .any(|op| matches!(*op, Operation::Truncate { file: f, half: true, .. } if f == ino));
+            // A fact of the scenario: some truncate or write may leave EOF half-way into a block.
+            kernel.inode_mut(ino).eof_half_reachable = !half_eof_blocks(&self.actors, &self.files, ino).is_empty();
             for lblk in 0..file.pages * per_page {
                 if file.holes.contains(&(lblk / per_page)) {
                     continue;

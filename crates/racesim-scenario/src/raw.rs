@@ -1113,7 +1113,7 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 let refusal = if file.dax {
                     Some("it is a DAX file".to_string())
                 } else if blocks >= FILE_PAGES_MAX {
-                    Some(format!("the block after size {blocks} is past the model's {FILE_PAGES_MAX}-page limit"))
+                    Some(format!("the block after size {blocks} is past the model's {FILE_PAGES_MAX}-block limit"))
                 } else {
                     None
                 };
@@ -1248,12 +1248,8 @@ fn operations_beside_half_eof(
     actors: &[Actor],
     files: &[FileSetup],
 ) -> Result<(), ScenarioError> {
-    let half_eof = |file: Ino| {
-        actors
-            .iter()
-            .flat_map(|a| &a.ops)
-            .any(|op| matches!(*op, Operation::Truncate { file: f, half: true, .. } if f == file))
-    };
+    let half_blocks = |file: Ino| crate::half_eof_blocks(actors, files, file);
+    let half_eof = |file: Ino| !half_blocks(file).is_empty();
     for (raw_actor, actor) in raw.iter().zip(actors) {
         for (raw_op, op) in raw_actor.get_ref().ops.iter().zip(&actor.ops) {
             let name = op.name();
@@ -1279,12 +1275,45 @@ fn operations_beside_half_eof(
                      \"An EOF inside a block\")",
                 ));
             }
+            // write(2) is modelled beside an EOF inside a block where it cannot start past the
+            // block that holds it: it then never leaves a gap after that EOF, whose zeroing
+            // (ext4's ext4_zero_partial_blocks in write_end since c7fc0366c656, XFS's
+            // xfs_zero_eof / iomap_zero_range before the write) is not modelled.
+            if let Operation::Write { file, page, fail_at, allocation, .. } = *op
+                && half_eof(file)
+                && !in_buffer
+            {
+                let first_half = half_blocks(file)[0];
+                let refusal = if page > first_half {
+                    Some(format!(
+                        "it starts at block {page}, past block {first_half}, which EOF may lie half-way into \
+                         (the zeroing of the old EOF block's tail that such a write would need is not modelled)"
+                    ))
+                } else if fail_at.is_some() {
+                    Some("an injected copy failure (fail_at) is not modelled beside it".to_string())
+                } else if allocation != WriteAllocation::PerPage {
+                    Some("alloc = \"whole_range\" is not modelled beside it".to_string())
+                } else {
+                    None
+                };
+                if let Some(why) = refusal {
+                    return Err(cx.error(
+                        raw_op.span(),
+                        format!(
+                            "write: a write of a file that a truncate or a write may leave with EOF half-way into a \
+                             block is not modelled here: {why} (docs/model.md, \"An EOF inside a block\")"
+                        ),
+                    ));
+                }
+                continue;
+            }
             if touches_half_file && !HALF_EOF_OPERATIONS.contains(&name) {
                 return Err(cx.error(
                     raw_op.span(),
                     format!(
                         "'{name}' is not modelled on a file that a truncate leaves with EOF half-way into a block \
-                         (half = true); such a file takes {} (docs/model.md, \"An EOF inside a block\")",
+                         (half = true, or a write(2) with last_page = \"head\" that may grow it); such a file takes \
+                         write and {} (docs/model.md, \"An EOF inside a block\")",
                         HALF_EOF_OPERATIONS.join(", ")
                     ),
                 ));
@@ -1295,13 +1324,17 @@ fn operations_beside_half_eof(
         let span = raw
             .iter()
             .flat_map(|a| a.get_ref().ops.iter())
-            .find(|o| o.get_ref().half.as_ref().is_some_and(|h| *h.get_ref()))
+            .find(|o| {
+                let o = o.get_ref();
+                o.half.as_ref().is_some_and(|h| *h.get_ref())
+                    || o.last_page.as_ref().is_some_and(|l| l.get_ref().as_str() == "head")
+            })
             .map_or(0..0, |o| o.span());
         return Err(cx.error(
             span,
             format!(
-                "truncate: an EOF half-way into a block (half = true) is not modelled on '{}', which has unwritten \
-                 extents",
+                "an EOF half-way into a block (a truncate with half = true, or a write with last_page = \"head\" \
+                 that may grow the file) is not modelled on '{}', which has unwritten extents",
                 file.1.name
             ),
         ));

@@ -327,8 +327,8 @@ impl<C: Cpu> Task<'_, C> {
         // Down, or to the same size: ext4_setattr runs truncate_pagecache and, "if
         // (attr->ia_size <= oldsize)", ext4_truncate ("Call ext4_truncate() even if i_size didn't
         // change to truncate possible preallocated blocks"); xfs_setattr_size likewise runs
-        // xfs_truncate_page, truncate_setsize and, "if (newsize <= oldsize)",
-        // xfs_itruncate_extents.
+        // block_truncate_page (4.1) or iomap_truncate_page (5.3), truncate_setsize and, "if
+        // (newsize <= oldsize)", xfs_itruncate_extents.
         if new_halves <= old_halves {
             // truncate_pagecache unmaps and evicts the pages wholly past the new EOF
             // (`holebegin = round_up(newsize, PAGE_SIZE)`); a page that straddles it (blocks

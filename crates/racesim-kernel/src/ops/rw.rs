@@ -273,8 +273,11 @@ impl<C: Cpu> Task<'_, C> {
                 m.emit(actor, "block_write_end", Change::PageDirtied { page });
                 let inode = m.kernel.inode_mut(file);
                 let old_size = inode.i_size;
-                if end > old_size {
+                // Whole blocks: a write through the end of the block that holds an EOF inside it
+                // moves EOF to the block's end.
+                if end > old_size || (end == old_size && inode.eof_half) {
                     inode.i_size = end;
+                    inode.eof_half = false;
                     m.emit(actor, "generic_write_end", Change::ISizeSet { ino: file, i_size: end, half: false });
                 } else {
                     // Read to decide (and for pagecache_isize_extended's old_size): declared.
@@ -679,9 +682,23 @@ impl<C: Cpu> Task<'_, C> {
                 m.kernel.page_mut(page).dirty = true;
                 m.emit(actor, "block_write_end", Change::PageDirtied { page });
                 let inode = m.kernel.inode_mut(file);
-                if index + 1 > inode.i_size {
+                // generic_write_end: "if (pos + copied > inode->i_size) i_size_write(inode, pos +
+                // copied)". On a file where an EOF inside a block is reachable, a write that ends
+                // half-way into its last block (`last_page = "head"`) leaves EOF there, and one
+                // that runs to the end of the block that holds such an EOF moves it to the
+                // block's end (docs/model.md, "An EOF inside a block"); elsewhere the size rounds
+                // up to the block, as it always has.
+                let ends_half = inode.eof_half_reachable && copy.part == PagePart::Head;
+                let grows = index + 1 > inode.i_size || (index + 1 == inode.i_size && inode.eof_half && !ends_half);
+                if grows {
                     inode.i_size = index + 1;
-                    m.emit(actor, "generic_write_end", Change::ISizeSet { ino: file, i_size: index + 1, half: false });
+                    inode.eof_half = ends_half;
+                    let change = Change::ISizeSet { ino: file, i_size: index + 1, half: ends_half };
+                    m.emit(actor, "generic_write_end", change);
+                } else if inode.eof_half_reachable {
+                    // Read to decide: declared where the decision can depend on an EOF inside a block.
+                    let i_size = inode.i_size;
+                    m.emit(actor, "generic_write_end", Change::ISizeCheck { ino: file, index, i_size });
                 }
                 // ext4_write_end / ext4_da_write_end: "if (pos + copied > EXT4_I(inode)->i_disksize)
                 // ext4_update_i_disksize(...)"; with delalloc only when the page's block is

@@ -1111,3 +1111,26 @@ fn an_eof_inside_a_block_is_refused_where_it_is_not_modelled() {
     );
     assert_bad_scenario("halfload", &misplaced, 11, "'half' is not a field of load; only truncate take it");
 }
+
+/// A read(2) of the block that holds an EOF inside it copies the head only, after sampling
+/// i_size on its own: racing a write that fills the block and grows the file, it may copy the
+/// new data cut at the old EOF, a torn read Linux has too (filemap_read takes neither i_rwsem nor
+/// the page lock to read i_size), not stale data. And a crash is refused beside such a file,
+/// whichever file it names (it takes every file with it).
+#[test]
+fn a_read_cut_at_an_eof_inside_a_block_racing_a_write_is_not_stale_data() {
+    let torn = "format = 1\nname = \"torn\"\n\n[[file]]\nname = \"data\"\npages = 2\n\n\
+                [[actor]]\nname = \"a\"\nops = [\n  { op = \"truncate\", file = \"data\", size = 1, half = true },\n\
+                { op = \"read\", file = \"data\", page = 1, pages = 1 },\n]\n\n\
+                [[actor]]\nname = \"b\"\nops = [{ op = \"write\", file = \"data\", page = 1, pages = 1 }]\n";
+    let path = write_scenario("tornread", torn);
+    for policy in ["legacy", "invalidate_lock", "xfs-5.3"] {
+        let o = racesim(&["run", path.to_str().unwrap(), "-p", policy, "--strategy", "exhaustive"]);
+        assert_eq!(o.status.code(), Some(0), "{policy}: {}{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("clean, verified"), "{policy}: {}", stdout(&o));
+    }
+    let crash = "format = 1\nname = \"t\"\n\n[[file]]\nname = \"data\"\npages = 2\n\n[[file]]\nname = \"other\"\npages = 1\n\n\
+                 [[actor]]\nname = \"a\"\nops = [\n  { op = \"truncate\", file = \"data\", size = 1, half = true },\n\
+                 { op = \"crash\", file = \"other\" },\n]\n";
+    assert_bad_scenario("halfcrash", crash, 16, "'crash' is not modelled in a scenario with a file that a truncate");
+}

@@ -806,10 +806,20 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                     && (tail == Token::Zero
                         || matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && write > 0))
             };
+            // read(2) of a block that holds an EOF inside it copies the head only (a short read;
+            // the tail of what it saw is the reader's own zeroed buffer, not file data). Its copy
+            // samples i_size on its own (filemap_read reads it without i_rwsem or the page lock),
+            // so the size it cut at need not be the one the serial order has there: where such
+            // an EOF is reachable, a read whose tail is zeroes is judged on its head.
+            let short_read = f.half_reachable
+                && matches!(item.op, Operation::Read { .. })
+                && tail == Half::Zero
+                && head == held.halves()[0];
             strictness == Strictness::WrittenDataOnly
                 || held == token
                 || (f.in_eof_page_tail(lblk) && tail_data)
                 || eof_block
+                || short_read
         }
         Effect::Sigbus { ino, lblk } => lblk >= files[ino as usize].size,
         Effect::Grow { ino, size } => {

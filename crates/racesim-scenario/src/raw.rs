@@ -1320,6 +1320,23 @@ fn operations_beside_half_eof(
             }
         }
     }
+    // A crash or commit takes every file with it, whichever it names: refused in a scenario with
+    // any such file (i_disksize counts blocks).
+    if (0..files.len() as Ino).any(half_eof) {
+        for raw_actor in raw {
+            for (raw_op, name) in raw_actor.get_ref().ops.iter().map(|o| (o, o.get_ref().op.get_ref().as_str())) {
+                if name == "crash" || name == "journal_commit" {
+                    return Err(cx.error(
+                        raw_op.span(),
+                        format!(
+                            "'{name}' is not modelled in a scenario with a file that a truncate or a write may leave \
+                             with EOF half-way into a block (docs/model.md, \"An EOF inside a block\")"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     if let Some(file) = files.iter().enumerate().find(|(i, f)| half_eof(*i as Ino) && !f.unwritten.is_empty()) {
         let span = raw
             .iter()

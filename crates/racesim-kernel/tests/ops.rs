@@ -478,6 +478,69 @@ fn truncate_inside_a_page_zeroes_its_tail_and_writeback_zeroes_past_eof() {
     assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
 }
 
+/// block_page_mkwrite reads i_size once, under the page lock: "size = i_size_read(inode)" both
+/// decides that the page is still inside EOF and bounds the buffers it maps on the page that
+/// straddles EOF ("end = size & ~PAGE_MASK"; iomap_page_mkwrite the same). A truncate up that
+/// writes i_size after the check (it does not take the page lock to) leaves the mapped buffers
+/// as the check saw them; the truncate's pagecache_isize_extended then write-protects the page.
+#[test]
+fn page_mkwrite_maps_the_buffers_inside_the_i_size_its_check_read() {
+    let policy = policy("legacy");
+    let (mut m, ino) = machine_of_1k_blocks();
+    // A load faults the page in read-only; a truncate to 2 blocks frees blocks 2 and 3.
+    run(&mut m, &policy, Operation::Load { file: ino, page: 0 }, 1);
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: false }, 2);
+    let page = m.kernel.inode(ino).cache[0].unwrap();
+    // A store to block 1 runs page_mkwrite; right after its EOF check, i_size grows to the
+    // page's end, as a truncate up running then would make it.
+    let mut grown = false;
+    let before_step = |m: &mut Machine| {
+        let checked = matches!(
+            m.log.last().map(|e| (e.function, &e.change)),
+            Some(("block_page_mkwrite", Change::MappingCheck { attached: true, .. }))
+        );
+        if checked && !grown {
+            m.kernel.inode_mut(ino).i_size = 4;
+            grown = true;
+        }
+    };
+    let mut cpu = HookedCpu { inner: SerialCpu::new(&mut m), before_step };
+    let mut task = Task::new(&mut cpu, 0, 0, &policy);
+    assert_eq!(task.run_operation(0, &Operation::Store { file: ino, page: 1 }, 3), Outcome::Ok);
+    assert!(grown, "the store ran page_mkwrite");
+    let bh = &m.kernel.page(page).bh;
+    assert!(bh[..2].iter().all(|b| b.mapped.is_some()), "the buffers inside the sampled EOF are mapped");
+    assert!(bh[2..].iter().all(|b| b.mapped.is_none()), "the buffers past it are not");
+    assert_eq!(m.kernel.inode(ino).blocks[2..4], [Extent::Hole, Extent::Hole], "nothing allocated past it");
+}
+
+/// Writeback of a page of 1 KiB blocks decides on i_size which buffers it writes and which it
+/// zeroes (block_write_full_page, ext4_bio_write_page's caller): the step says it read i_size,
+/// so the exhaustive search orders it against a truncate that changes the size, whether or not
+/// the page straddles EOF.
+#[test]
+fn sub_page_writeback_declares_its_read_of_i_size() {
+    let policy = policy("invalidate_lock");
+    for size in [4, 2] {
+        let (mut m, ino) = machine_of_1k_blocks();
+        run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 1);
+        if size < 4 {
+            run(&mut m, &policy, Operation::Truncate { file: ino, size, half: false }, 2);
+            run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 3);
+        }
+        let step_starts = writeback_in_steps(&mut m, &policy, ino);
+        let io = m.log.iter().position(|e| matches!(e.change, Change::DiskWrite { .. })).expect("IO");
+        let start = step_starts[step_starts.iter().rposition(|&s| s <= io).unwrap()];
+        let end = step_starts.iter().copied().find(|&s| s > io).unwrap_or(m.log.len());
+        let mut accesses = Vec::new();
+        for e in &m.log[start..end] {
+            e.accesses(&mut accesses);
+        }
+        let read_i_size = Access { object: racesim_kernel::event::Object::ISize(ino), write: false };
+        assert!(accesses.contains(&read_i_size), "i_size {size}: the IO's step declares i_size: {accesses:?}");
+    }
+}
+
 /// A punch of whole blocks inside a page of 1 KiB blocks leaves the page cached and mapped
 /// (ext4); 17207d0bb209 (6.15) write-protects it first, so the next store faults and
 /// page_mkwrite maps the punched block again, as the policy's `punch_partial_page` says.
@@ -803,6 +866,17 @@ fn a_sub_page_write_that_runs_out_of_space_past_eof_is_undone() {
     assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
 }
 
+/// Writes `ino` back with a fresh log; returns where in the log each step began.
+fn writeback_in_steps(m: &mut Machine, policy: &Policy, ino: Ino) -> Vec<usize> {
+    m.log.clear();
+    let mut step_starts = Vec::new();
+    let before_step = |m: &mut Machine| step_starts.push(m.log.len());
+    let mut cpu = HookedCpu { inner: SerialCpu::new(m), before_step };
+    let mut task = Task::new(&mut cpu, 0, 0, policy);
+    assert_eq!(task.run_operation(0, &Operation::Writeback { file: ino }, 0), Outcome::Ok);
+    step_starts
+}
+
 /// A serial CPU that runs `before_step` on the machine before each step (to record where the
 /// step's events begin, or to act as another actor would between two steps).
 struct HookedCpu<'m, F: FnMut(&mut Machine)> {
@@ -856,12 +930,7 @@ fn delalloc_writeback_files_the_inode_in_a_step_before_the_io_as_the_policy_says
         assert_eq!(run(&mut m, &policy, write, 1), Outcome::Pages(1));
         assert_eq!(m.kernel.inode(ino).blocks[0], Extent::Delalloc);
         assert!(!m.kernel.filed_uncommitted(ino), "a reservation files nothing");
-        m.log.clear();
-        let mut step_starts = Vec::new();
-        let before_step = |m: &mut Machine| step_starts.push(m.log.len());
-        let mut cpu = HookedCpu { inner: SerialCpu::new(&mut m), before_step };
-        let mut task = Task::new(&mut cpu, 0, 0, &policy);
-        assert_eq!(task.run_operation(0, &Operation::Writeback { file: ino }, 0), Outcome::Ok);
+        let step_starts = writeback_in_steps(&mut m, &policy, ino);
         let step_of = |i: usize| step_starts.iter().rposition(|&s| s <= i).unwrap();
         let mapped = m.log.iter().position(|e| matches!(e.change, Change::BlockMapped { allocated: true, .. }));
         let written = m.log.iter().position(|e| matches!(e.change, Change::DiskWrite { .. }));
@@ -1059,12 +1128,7 @@ fn delalloc_writeback_raises_i_disksize_before_the_writeback_ends() {
         m.kernel.inode_mut(ino).blocks_per_page = blocks_per_page;
         assert_eq!(run(&mut m, &policy, buffered_write(ino, 0), 1), Outcome::Pages(1));
         assert_eq!(m.kernel.i_disksize(ino), 0, "a reservation leaves i_disksize to writeback");
-        m.log.clear();
-        let mut step_starts = Vec::new();
-        let before_step = |m: &mut Machine| step_starts.push(m.log.len());
-        let mut cpu = HookedCpu { inner: SerialCpu::new(&mut m), before_step };
-        let mut task = Task::new(&mut cpu, 0, 0, &policy);
-        assert_eq!(task.run_operation(0, &Operation::Writeback { file: ino }, 0), Outcome::Ok);
+        let step_starts = writeback_in_steps(&mut m, &policy, ino);
         let step_of = |i: usize| step_starts.iter().rposition(|&s| s <= i).unwrap();
         let raised = m.log.iter().position(
             |e| matches!(e.change, Change::DiskSizeSet { disksize, .. } if disksize == m.kernel.inode(ino).i_size),

@@ -669,8 +669,14 @@ impl<C: Cpu> Task<'_, C> {
             // truncated page is refaulted; a page beyond EOF will be zapped by the truncate that
             // moved EOF, and the refault then gets SIGBUS, so report that now rather than spin
             // on it.
+            //
+            // That `size = i_size_read(inode)` is the one sample of i_size block_page_mkwrite
+            // takes (iomap_page_mkwrite and ext4_page_mkwrite's own check the same): on the page
+            // that straddles EOF, it also bounds the buffers mapped ("end = size & ~PAGE_MASK"),
+            // so a size changed after the check does not move them.
             let verdict = self.cpu.step(|m| {
                 let p = m.kernel.page(page);
+                let size = m.kernel.inode(file).i_size;
                 let i_size = m.kernel.inode(file).i_size_pages();
                 if !p.attached {
                     m.emit(
@@ -688,20 +694,31 @@ impl<C: Cpu> Task<'_, C> {
                         "block_page_mkwrite",
                         Change::MappingCheck { page, attached: true, i_size_of: Some(file) },
                     );
-                    Ok(())
+                    Ok(size)
                 }
             });
-            if let Err(error) = verdict {
-                self.unlock_page("block_page_mkwrite", page_lock);
-                self.leave(frame);
-                return Err(error);
-            }
+            let size = match verdict {
+                Ok(size) => size,
+                Err(error) => {
+                    self.unlock_page("block_page_mkwrite", page_lock);
+                    self.leave(frame);
+                    return Err(error);
+                }
+            };
             // The placements from get_block are taken once: a retry keeps them.
             if retries == 0 {
                 self.at(&frame, Point::PageMkwriteGetBlock);
             }
             let alloc = self.policy.write_alloc;
-            let mapped = self.cpu.step(|m| map_page_buffers(m, actor, "block_page_mkwrite", file, index, page, alloc));
+            let mapped = self.cpu.step(|m| {
+                if m.kernel.page(page).bh.is_empty() {
+                    return map_page_buffers(m, actor, "block_page_mkwrite", file, index, page, alloc);
+                }
+                // __block_write_begin(page, 0, end): the buffers inside the sampled EOF.
+                let per_page = m.kernel.inode(file).blocks_per_page;
+                let inside = size.saturating_sub(index * per_page).min(per_page);
+                map_block_buffers(m, actor, "block_page_mkwrite", file, page, alloc, 0..inside)
+            });
             if mapped.is_some() {
                 break page_lock;
             }
@@ -937,8 +954,9 @@ pub(crate) fn pte_store(m: &mut Machine, mm: MmId, file: Ino, index: Lblk, token
     }
 }
 
-/// `get_block` for a page about to be written (`__block_write_begin`, `block_page_mkwrite`):
-/// attaches the page's buffer to its block, allocating one for a hole. Returns whether a new
+/// `get_block` for a page about to be written (`__block_write_begin`, `block_page_mkwrite`) of a
+/// file whose block is the page (`map_block_buffers` maps smaller blocks): attaches the page's
+/// buffer to its block, allocating one for a hole. Returns whether a new
 /// block was allocated (`buffer_new`), or `None` on ENOSPC.
 pub(crate) fn map_page_buffers(
     m: &mut crate::cpu::Machine,
@@ -951,13 +969,7 @@ pub(crate) fn map_page_buffers(
 ) -> Option<bool> {
     // create_empty_buffers comes first: the page has buffers even if get_block then fails.
     m.kernel.page_mut(page).buffers = true;
-    if !m.kernel.page(page).bh.is_empty() {
-        // block_page_mkwrite: `end = size & ~PAGE_MASK` on the page that straddles EOF.
-        let p = m.kernel.page(page).index;
-        let inode = m.kernel.inode(file);
-        let inside = inode.i_size.saturating_sub(p * inode.blocks_per_page).min(inode.blocks_per_page);
-        return map_block_buffers(m, actor, function, file, page, alloc, 0..inside);
-    }
+    debug_assert!(m.kernel.page(page).bh.is_empty(), "a page of sub-page blocks maps them by buffer");
     if let Some(pblk) = m.kernel.page(page).buffer_pblk {
         let extent = m.kernel.inode(file).blocks[index as usize];
         let shown = if extent.pblk() == Some(pblk) { extent } else { Extent::Written(pblk) };

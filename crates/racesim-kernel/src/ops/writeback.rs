@@ -348,7 +348,7 @@ fn write_page_buffers(
     // `i_size` as the zeroing sees it: sampled before clear_page_dirty_for_io under the policy's
     // `writeback_size_sample` (ext4 before 4.12), else now.
     let (i_size, half) = sampled.unwrap_or((inode.i_size, inode.eof_half));
-    let (per_page, half_reachable) = (inode.blocks_per_page, inode.eof_half_reachable);
+    let per_page = inode.blocks_per_page;
     let mut allocated = false;
     // zero_user_segment(page, len, PAGE_SIZE) on the page that straddles i_size: an EOF inside
     // a block zeroes that block's tail (its buffer stays: it starts before EOF), then the
@@ -358,9 +358,9 @@ fn write_page_buffers(
         let lblk = i_size - 1;
         super::invalidate::zero_half_of_block(m, page, lblk % per_page, crate::types::PagePart::Tail);
         m.emit(actor, "block_write_full_page", Change::TailZeroed { ino: file, lblk, page });
-    } else if half_reachable {
-        // On a file where an EOF inside a block is reachable, the step declares its read of
-        // i_size even where it zeroes no part of a block.
+    } else {
+        // Which buffers are written and which zeroed was decided on i_size: declared (the
+        // exhaustive search's footprints), whether or not the page straddles EOF.
         let first = index * per_page;
         m.emit(actor, "block_write_full_page", Change::ISizeCheck { ino: file, index: first, i_size });
     }

@@ -132,6 +132,12 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::StaleData, "eof_tail_truncate_up", "invalidate_lock", "invalidate_lock_zero_eof"),
         (Oracle::StaleData, "eof_mid_block_truncate_up", "invalidate_lock", "invalidate_lock_zero_eof_block"),
         (Oracle::StaleData, "eof_mid_block_pwrite_mwrite", "invalidate_lock", "invalidate_lock_zero_eof_block"),
+        // The same store past EOF shows once a write(2) past its block grows the file: ext4
+        // before c7fc0366c656 zeroes nothing there, XFS zeroes before the write; and on 1 KiB
+        // blocks 52aecaee1c26's zeroing alone skips a folio writeback cleaned after i_size grew.
+        (Oracle::StaleData, "eof_mid_block_mwrite_append", "invalidate_lock", "xfs-5.3"),
+        (Oracle::StaleData, "subpage_eof_mid_block_mwrite_append", "invalidate_lock", "invalidate_lock_zero_eof_block"),
+        (Oracle::StaleData, "subpage_eof_mid_block_mwrite_append", "invalidate_lock_zero_eof", "invalidate_lock_6_13"),
         (Oracle::LostWrite, "isize_extended_mkwrite", "legacy_3_17", "legacy"),
         (Oracle::LostWrite, "isize_extended_write", "legacy_3_17", "legacy"),
         // A punch whose hole starts inside a page leaves that page mapped, and a PTE made

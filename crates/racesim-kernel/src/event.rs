@@ -813,6 +813,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "ext4_write_begin",
     "ext4_write_end",
     "ext4_writepage",
+    "ext4_zero_partial_blocks",
     "ext4_zero_range",
     "fallocate",
     "fault_in_readable",

@@ -227,7 +227,10 @@ impl IsizeExtended {
 /// What truncate up does to the tail of the block that straddled the old EOF when that EOF lay
 /// inside a block (a file truncated to half a block: docs/model.md, "An EOF inside a block").
 /// The same choice names the function truncate down zeroes that tail with (every filesystem
-/// zeroes it there). Files whose EOF is on a block boundary never reach it.
+/// zeroes it there), and what an extending write(2) that starts past that block does to the
+/// tail: the same kernels zero it in their write paths, ext4 since the same patch
+/// ([`Self::extending_write_zeroes_first`], [`Self::extending_write_zeroes_after`]). Files
+/// whose EOF is on a block boundary never reach it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TruncateUpZero {
@@ -285,6 +288,31 @@ impl TruncateUpZero {
             TruncateUpZero::Ext4BlockTruncatePage => Some("ext4_block_truncate_page"),
             TruncateUpZero::XfsZeroEof => Some("xfs_zero_eof"),
             TruncateUpZero::IomapZeroRange => Some("iomap_zero_range"),
+        }
+    }
+
+    /// The function an extending write(2) zeroes the old EOF block's tail with *before* it
+    /// copies anything, when it starts past the block that holds an EOF inside it: XFS's write
+    /// checks, under the exclusive IOLOCK ("if (iocb->ki_pos > i_size_read(inode)) ...
+    /// xfs_zero_eof(ip, iocb->ki_pos, i_size_read(inode), &zero)" in 4.1's
+    /// `xfs_file_aio_write_checks`; `iomap_zero_range(inode, isize, iocb->ki_pos - isize, ...)`
+    /// in 5.3's).
+    pub fn extending_write_zeroes_first(self) -> Option<&'static str> {
+        match self {
+            TruncateUpZero::XfsZeroEof | TruncateUpZero::IomapZeroRange => self.truncate_up_function(),
+            TruncateUpZero::None | TruncateUpZero::Ext4BlockTruncatePage => None,
+        }
+    }
+
+    /// The function such a write zeroes that tail with *after* `i_size` grew and the first
+    /// page was unlocked: Foster's ext4 patch (c7fc0366c656) in `ext4_write_end` and
+    /// `ext4_da_write_end` ("if (old_size < pos && !verity) { pagecache_isize_extended(inode,
+    /// old_size, pos); ext4_zero_partial_blocks(handle, inode, old_size, pos - old_size); }").
+    /// ext4 before it zeroes nothing there.
+    pub fn extending_write_zeroes_after(self) -> Option<&'static str> {
+        match self {
+            TruncateUpZero::Ext4BlockTruncatePage => Some("ext4_zero_partial_blocks"),
+            TruncateUpZero::None | TruncateUpZero::XfsZeroEof | TruncateUpZero::IomapZeroRange => None,
         }
     }
 

@@ -1732,3 +1732,55 @@ fn a_write_ending_half_way_into_a_block_it_grows_the_file_to_leaves_eof_there() 
         assert_eq!((m.kernel.inode(ino).i_size, m.kernel.inode(ino).eof_half), (1, false));
     }
 }
+
+/// A write(2) that starts past the block holding an EOF inside it: the old EOF block's tail (a
+/// store through the mapping put data there, past EOF) is zeroed as the policy's
+/// `truncate_up_zero_eof` says. ext4 before c7fc0366c656 leaves it; c7fc0366c656's
+/// ext4_zero_partial_blocks zeroes it after i_size_write, in ext4_write_end; XFS zeroes it in
+/// its write checks, before the copy and the size change.
+#[test]
+fn a_write_past_the_block_holding_eof_zeroes_its_tail_as_the_policy_says() {
+    use racesim_kernel::policy::TruncateUpZero;
+    use racesim_kernel::types::PagePart;
+    let cases = [
+        (TruncateUpZero::None, None),
+        (TruncateUpZero::Ext4BlockTruncatePage, Some(("ext4_zero_partial_blocks", false))),
+        (TruncateUpZero::XfsZeroEof, Some(("xfs_zero_eof", true))),
+        (TruncateUpZero::IomapZeroRange, Some(("iomap_zero_range", true))),
+    ];
+    for (zero, expected) in cases {
+        let mut policy = policy("invalidate_lock");
+        policy.truncate_up_zero_eof = zero;
+        let (mut m, ino) = machine(2);
+        m.kernel.inode_mut(ino).eof_half_reachable = true;
+        // EOF half-way into page 0, whose whole block a store then writes.
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 1, half: true }, 1);
+        run(&mut m, &policy, Operation::Store { file: ino, page: 0 }, 2);
+        let page = m.kernel.inode(ino).cache[0].unwrap();
+        assert_eq!(m.kernel.page(page).content, Token::Data { ino, lblk: 0, write: 2 });
+        m.log.clear();
+        assert_eq!(run(&mut m, &policy, buffered_write(ino, 1), 3), Outcome::Pages(1));
+        assert_eq!((m.kernel.inode(ino).i_size, m.kernel.inode(ino).eof_half), (2, false));
+        let tail = m.kernel.page(page).content.halves()[1];
+        let zeroed = m.log.iter().position(|e| matches!(e.change, Change::TailZeroed { lblk: 0, .. }));
+        let grown = m.log.iter().position(|e| matches!(e.change, Change::ISizeSet { i_size: 2, .. })).unwrap();
+        match expected {
+            None => {
+                assert_eq!(zeroed, None, "{zero:?}");
+                assert_eq!(tail, Token::Data { ino, lblk: 0, write: 2 }.halves()[1], "{zero:?}: the store's tail");
+            }
+            Some((function, before)) => {
+                let zeroed = zeroed.unwrap_or_else(|| panic!("{zero:?}: the tail is zeroed"));
+                assert_eq!(m.log[zeroed].function, function);
+                assert_eq!(zeroed < grown, before, "{zero:?}: zeroed before i_size grew?");
+                let page_content = m.kernel.page(page).content;
+                assert_eq!(
+                    page_content,
+                    Token::Data { ino, lblk: 0, write: 2 }.overlay(PagePart::Tail, Token::Zero),
+                    "{zero:?}"
+                );
+                assert!(m.kernel.page(page).dirty, "{zero:?}: the zeroes go to disk at writeback");
+            }
+        }
+    }
+}

@@ -45,6 +45,9 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // An EOF inside a block: the store past EOF shows once the file grows, with no writeback
     // between (one actor; or the flusher runs whole before the store).
     ("eof_mid_block_pwrite_mwrite", 0),
+    // The same, grown by a write(2) past the block: the flusher runs whole before the store or
+    // after the read.
+    ("eof_mid_block_mwrite_append", 0),
     ("eof_mid_block_truncate_up", 0),
     ("eof_mid_block_writeback", 0),
     // The app dirties the EOF page and is preempted for the flusher, which samples i_size and is
@@ -71,6 +74,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // An EOF inside a 1 KiB block: the store past EOF shows once the file grows (the flusher
     // runs whole before the store or after the load).
     ("subpage_eof_mid_block_truncate_up", 0),
+    ("subpage_eof_mid_block_mwrite_append", 0),
     ("subpage_fallocate_mid_page", 0),
     // Blocks smaller than a page: the punch is preempted after its write-out for the app's
     // write fault on the page that straddles the hole, and the app after that fault for the

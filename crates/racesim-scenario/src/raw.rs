@@ -1275,21 +1275,15 @@ fn operations_beside_half_eof(
                      \"An EOF inside a block\")",
                 ));
             }
-            // write(2) is modelled beside an EOF inside a block where it cannot start past the
-            // block that holds it: it then never leaves a gap after that EOF, whose zeroing
-            // (ext4's ext4_zero_partial_blocks in write_end since c7fc0366c656, XFS's
-            // xfs_zero_eof / iomap_zero_range before the write) is not modelled.
-            if let Operation::Write { file, page, fail_at, allocation, .. } = *op
+            // write(2) is modelled beside an EOF inside a block, wherever it starts (one that
+            // starts past that block zeroes its tail as the policy's `truncate_up_zero_eof`
+            // says), but not with a failing copy or a whole-range allocation, whose cleanup
+            // past EOF is not modelled there.
+            if let Operation::Write { file, fail_at, allocation, .. } = *op
                 && half_eof(file)
                 && !in_buffer
             {
-                let first_half = half_blocks(file)[0];
-                let refusal = if page > first_half {
-                    Some(format!(
-                        "it starts at block {page}, past block {first_half}, which EOF may lie half-way into \
-                         (the zeroing of the old EOF block's tail that such a write would need is not modelled)"
-                    ))
-                } else if fail_at.is_some() {
+                let refusal = if fail_at.is_some() {
                     Some("an injected copy failure (fail_at) is not modelled beside it".to_string())
                 } else if allocation != WriteAllocation::PerPage {
                     Some("alloc = \"whole_range\" is not modelled beside it".to_string())

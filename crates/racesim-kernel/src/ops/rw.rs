@@ -79,6 +79,9 @@ impl<C: Cpu> Task<'_, C> {
         // What write(2) holds (i_rwsem, or a range lock per syscall or per page) is the
         // policy's placements.
         let frame = self.enter(Func::Write, file, page, PageRange::new(page, page + pages));
+        if !dax {
+            self.zero_eof_before_extending_write(file, page);
+        }
         let whole_range = allocation == WriteAllocation::WholeRange;
         // The blocks (or delalloc reservations) this write itself made out of holes: what a
         // failed write's cleanup may undo (iomap's IOMAP_F_NEW).
@@ -229,6 +232,7 @@ impl<C: Cpu> Task<'_, C> {
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let (first_page, end_page) = (first / per_page, (first + count).div_ceil(per_page));
         let frame = self.enter(Func::Write, file, first_page, PageRange::new(first_page, end_page));
+        self.zero_eof_before_extending_write(file, first);
         let alloc = self.policy.write_alloc;
         let mut written = 0;
         for index in first_page..end_page {
@@ -260,7 +264,7 @@ impl<C: Cpu> Task<'_, C> {
                     m.emit(actor, "iov_iter_copy_from_user_atomic", Change::PageCopied { page, token, part });
                 }
             });
-            let old_size = self.cpu.step(|m| {
+            let (old_size, old_half) = self.cpu.step(|m| {
                 let p = m.kernel.page_mut(page);
                 for slot in slots.clone() {
                     p.bh[slot as usize].uptodate = true;
@@ -272,7 +276,7 @@ impl<C: Cpu> Task<'_, C> {
                 p.dirty = true;
                 m.emit(actor, "block_write_end", Change::PageDirtied { page });
                 let inode = m.kernel.inode_mut(file);
-                let old_size = inode.i_size;
+                let (old_size, old_half) = (inode.i_size, inode.eof_half);
                 // Whole blocks: a write through the end of the block that holds an EOF inside it
                 // moves EOF to the block's end.
                 if end > old_size || (end == old_size && inode.eof_half) {
@@ -294,11 +298,18 @@ impl<C: Cpu> Task<'_, C> {
                     m.kernel.set_i_disksize(file, end);
                     m.emit(actor, "ext4_update_i_disksize", Change::DiskSizeSet { ino: file, disksize: end });
                 }
-                old_size
+                (old_size, old_half)
             });
             self.unlock_page("generic_write_end", page_lock);
-            if old_size < start {
-                self.pagecache_isize_extended(file, old_size, start);
+            // "old_size < pos", in half blocks: an EOF inside block `old_size - 1` lies before
+            // a write that starts at that block's end.
+            if 2 * old_size - Lblk::from(old_half) < 2 * start {
+                self.pagecache_isize_extended_half(file, (old_size, old_half), (start, false));
+                // ext4_zero_partial_blocks(handle, inode, old_size, pos - old_size), where the
+                // policy has it: the old EOF block's tail (the write's own blocks are whole).
+                if old_half && let Some(function) = self.policy.truncate_up_zero_eof.extending_write_zeroes_after() {
+                    self.zero_eof_block_tail(file, old_size - 1, function);
+                }
             }
             self.leave(one);
             written += end - start;
@@ -677,11 +688,18 @@ impl<C: Cpu> Task<'_, C> {
             m.emit(actor, "iov_iter_copy_from_user_atomic", Change::PageCopied { page, token, part: copy.part });
             PageWrite::Copied
         });
+        // The block that held an EOF inside it, if this page's write started past it and the
+        // policy zeroes its tail after write_end (ext4 since c7fc0366c656).
+        let mut zero_old_eof = None;
+        let zeroes_after = self.policy.truncate_up_zero_eof.extending_write_zeroes_after();
         if let PageWrite::Copied = result {
-            self.cpu.step(|m| {
+            zero_old_eof = self.cpu.step(|m| {
                 m.kernel.page_mut(page).dirty = true;
                 m.emit(actor, "block_write_end", Change::PageDirtied { page });
                 let inode = m.kernel.inode_mut(file);
+                // ext4_write_end's "old_size < pos": the write starts past an EOF inside a block.
+                let old_eof_block =
+                    (zeroes_after.is_some() && inode.eof_half && index >= inode.i_size).then(|| inode.i_size - 1);
                 // generic_write_end: "if (pos + copied > inode->i_size) i_size_write(inode, pos +
                 // copied)". On a file where an EOF inside a block is reachable, a write that ends
                 // half-way into its last block (`last_page = "head"`) leaves EOF there, and one
@@ -712,10 +730,40 @@ impl<C: Cpu> Task<'_, C> {
                     m.kernel.set_i_disksize(file, index + 1);
                     m.emit(actor, "ext4_update_i_disksize", Change::DiskSizeSet { ino: file, disksize: index + 1 });
                 }
+                old_eof_block
             });
         }
         self.unlock_page("generic_write_end", page_lock);
+        // After unlocking the page, "if (old_size < pos && !verity) { pagecache_isize_extended(
+        // inode, old_size, pos); ext4_zero_partial_blocks(handle, inode, old_size, pos -
+        // old_size); }" (pagecache_isize_extended returns at once where the block is the page).
+        if let (Some(lblk), Some(function)) = (zero_old_eof, zeroes_after) {
+            self.zero_eof_block_tail(file, lblk, function);
+        }
         result
+    }
+
+    /// An extending write(2) that starts past the block holding an EOF inside it, under a policy
+    /// that zeroes that block's tail before the copy (XFS's write checks, under the exclusive
+    /// IOLOCK: `xfs_zero_eof` in 4.x, `iomap_zero_range` from 4.8): the check of `i_size`, then
+    /// the zeroing through the page cache. Only on a file where such an EOF is reachable; the
+    /// whole blocks between that block and the write are past EOF and not cached (the model
+    /// zeroes nothing there).
+    fn zero_eof_before_extending_write(&mut self, file: Ino, first: Lblk) {
+        let Some(function) = self.policy.truncate_up_zero_eof.extending_write_zeroes_first() else { return };
+        if !self.cpu.peek(|m| m.kernel.inode(file).eof_half_reachable) {
+            return;
+        }
+        let actor = self.actor;
+        let eof_block = self.cpu.step(|m| {
+            let inode = m.kernel.inode(file);
+            let (i_size, half) = (inode.i_size, inode.eof_half);
+            m.emit(actor, function, Change::ISizeCheck { ino: file, index: first, i_size });
+            (half && first >= i_size).then(|| i_size - 1)
+        });
+        if let Some(lblk) = eof_block {
+            self.zero_eof_block_tail(file, lblk, function);
+        }
     }
 
     /// `grab_cache_page_write_begin`: finds or creates the page and returns it locked and still

@@ -240,6 +240,23 @@ fn an_extending_direct_write_sizes_the_file_before_its_completion_invalidates() 
     assert_clean(&scenario, Mode::Bpor { bound: 2 }, &["invalidate_lock", "xfs-5.3"]);
 }
 
+/// A write(2) past the block that holds an EOF inside it, under XFS: the zeroing before the
+/// copy (xfs_zero_eof's xfs_iozero in 4.x, iomap_zero_range later) is a write through the page
+/// cache whose write_end moves EOF to that block's end, so a store into the block's tail after
+/// it lands inside EOF and is file data. The model kept EOF inside the block until the write's
+/// own write_end: a false `stale_data` (review, December 2026).
+#[test]
+fn a_store_after_xfs_zeroed_the_eof_block_for_an_extending_write_is_file_data() {
+    let scenario = inline(
+        "xfs_store_between_zeroing_and_write",
+        "[[file]]\nname = \"data\"\npages = 3\nmapped = [0, 1, 2]\n\
+         [[actor]]\nname = \"app\"\nops = [{ op = \"truncate\", file = \"data\", size = 1, half = true }, \
+         { op = \"write\", file = \"data\", page = 2, pages = 1 }, { op = \"read\", file = \"data\", page = 1, pages = 1 }]\n\
+         [[actor]]\nname = \"other\"\nops = [{ op = \"store\", file = \"data\", page = 1 }]\n",
+    );
+    assert_clean(&scenario, Mode::Dpor, &["xfs-4.1", "xfs-5.3"]);
+}
+
 /// A truncate frees the full disk's last block, a commit runs, and a write into another file's
 /// hole finds no block: ext4_should_retry_alloc reads the freed list and whether a commit is
 /// under way, which the commit's locking of the transaction changes (67d0fcd, December 2026).
@@ -394,7 +411,7 @@ fn bounded_por_covers_every_trace_of_the_naive_bounded_search() {
             vec![(0, 2, 2, 2), (1, 9, 21, 7), (2, 21, 164, 7), (3, 26, 786, 7)],
         ),
         // Blocks smaller than a page: footprints widened to the whole file.
-        (shipped("isize_extended_mkwrite"), "legacy_3_17", vec![(0, 2, 2, 2), (1, 13, 48, 11), (2, 54, 396, 28)]),
+        (shipped("isize_extended_mkwrite"), "legacy_3_17", vec![(0, 2, 2, 2), (1, 13, 48, 11), (2, 57, 411, 30)]),
         // A punch whose hole starts inside a page: the partial page's zeroing and discard
         // against a write fault, a load and a read(2) of the same page.
         (

@@ -927,6 +927,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "writeback",
     "xfs_bmap_punch_delalloc_range",
     "xfs_buffered_write_iomap_begin",
+    "xfs_file_aio_write_checks",
     "xfs_zero_eof",
     "zero_range",
 ];

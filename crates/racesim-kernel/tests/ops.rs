@@ -1784,3 +1784,46 @@ fn a_write_past_the_block_holding_eof_zeroes_its_tail_as_the_policy_says() {
         }
     }
 }
+
+/// ext4 before 4.12 sampled i_size for writeback's tail zeroing before clear_page_dirty_for_io
+/// (`writeback_size_sample = "before_clear_dirty"`), on any block size: a truncate up and a
+/// store into the page's blocks past the old EOF in between are zeroed as past EOF (Jan Kara's
+/// "ext4: fix data corruption for mmap writes", xfstests generic/438). Here with 1 KiB blocks.
+#[test]
+fn sub_page_writeback_zeroes_past_the_i_size_its_policy_samples() {
+    use racesim_kernel::policy::WritebackSizeSample;
+    for (sample, zeroed) in
+        [(WritebackSizeSample::BeforeClearDirty, true), (WritebackSizeSample::AfterClearDirty, false)]
+    {
+        let mut policy = policy("invalidate_lock");
+        policy.writeback_size_sample = sample;
+        let (mut m, ino) = machine_of_1k_blocks();
+        run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 1);
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: false }, 2);
+        run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 3);
+        let page = m.kernel.inode(ino).cache[0].unwrap();
+        let landed = Token::Data { ino, lblk: 3, write: 4 };
+        // After writeback's page lock (and its early sample, if any), before
+        // clear_page_dirty_for_io: the file grows to the page's end and a store lands in block 3
+        // (as a truncate up and a store through the writable PTE would).
+        let mut grown = false;
+        let last_before_clear = match sample {
+            WritebackSizeSample::BeforeClearDirty => "mpage_submit_page",
+            WritebackSizeSample::AfterClearDirty => "write_cache_pages",
+        };
+        let before_step = |m: &mut Machine| {
+            let locked = m.log.last().is_some_and(|e| e.function == last_before_clear);
+            if locked && !grown {
+                m.kernel.inode_mut(ino).i_size = 4;
+                m.kernel.page_mut(page).bh[3].content = landed;
+                grown = true;
+            }
+        };
+        let mut cpu = HookedCpu { inner: SerialCpu::new(&mut m), before_step };
+        let mut task = Task::new(&mut cpu, 0, 0, &policy);
+        assert_eq!(task.run_operation(0, &Operation::Writeback { file: ino }, 0), Outcome::Ok);
+        assert!(grown, "{sample:?}: writeback locked the page");
+        let content = m.kernel.page(page).bh[3].content;
+        assert_eq!(content == Token::Zero, zeroed, "{sample:?}: block 3 holds {content:?}");
+    }
+}

@@ -396,6 +396,14 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     Some((op @ Operation::Truncate { .. }, _)) => {
                         items.push(point(Effect::TruncateSize { ino, size: i_size, half }, op))
                     }
+                    // A write(2) that starts past the block holding an EOF inside it, under XFS:
+                    // the zeroing before its copy writes that block's tail through the page
+                    // cache, whose write_end moves EOF to the block's end there and then (a size
+                    // short of the write's first block: the write's own growth comes with its
+                    // data). A store into the tail after it is file data.
+                    Some((op @ Operation::Write { page, .. }, _)) if i_size <= page && !half => {
+                        items.push(point(Effect::Grow { ino, size: i_size }, op))
+                    }
                     // An extending direct write's data is on disk at its bio's completion, but
                     // the file grows only here, after inode_dio_end (ext4_handle_inode_extension;
                     // XFS's xfs_dio_write_end_io): until then a fault or read past the old EOF

@@ -354,7 +354,7 @@ impl<C: Cpu> Task<'_, C> {
                 // truncate_setsize, under IOLOCK and MMAPLOCK (simplified to here). The block's tail on
                 // disk becomes zeroes through the page cache, so no later extension exposes it.
                 let function = self.policy.truncate_up_zero_eof.truncate_down_function();
-                self.zero_eof_block_tail(file, size - 1, function);
+                self.zero_eof_block_tail(file, size - 1, function, false);
             }
             self.remove_space(file, PageRange::to_eof(size), "ext4_truncate");
         } else if new_halves > old_halves {
@@ -366,7 +366,7 @@ impl<C: Cpu> Task<'_, C> {
                 // section (the reference takes a truncate up's size change anywhere up to its
                 // return, so a store between the two is explained either way).
                 if let Some(function) = self.policy.truncate_up_zero_eof.truncate_up_function() {
-                    self.zero_eof_block_tail(file, old - 1, function);
+                    self.zero_eof_block_tail(file, old - 1, function, false);
                 }
             }
             // Up: the page that straddled the old EOF, as the policy says (nothing to do when
@@ -445,9 +445,21 @@ impl<C: Cpu> Task<'_, C> {
     /// only: "if (!buffer_uptodate(bh)) ... ext4_read_bh_lock"); the tail is zeroed (`zero_user`)
     /// and the page dirtied (`mark_buffer_dirty`), so writeback puts the zeroes on disk.
     ///
+    /// With `size_to_block_end`, the zeroing is a write through the page cache that ends at the
+    /// block's end and grows `i_size` there when it zeroed something (XFS's zeroing before an
+    /// extending write: `xfs_iozero`'s `pagecache_write_end` -> `generic_write_end` in 4.x,
+    /// `iomap_zero_iter`'s `iomap_write_end` later: "if (pos + copied > inode->i_size)
+    /// i_size_write(...)"), under the page lock; EOF then lies on the block's end.
+    ///
     /// Simplified: Linux leaves the page it created over a hole in the cache, not uptodate; the
     /// model removes nothing it did not add, and adds a page only where there is a block.
-    pub(super) fn zero_eof_block_tail(&mut self, file: Ino, lblk: Lblk, function: &'static str) {
+    pub(super) fn zero_eof_block_tail(
+        &mut self,
+        file: Ino,
+        lblk: Lblk,
+        function: &'static str,
+        size_to_block_end: bool,
+    ) {
         let actor = self.actor;
         let skips_unwritten = self.policy.truncate_up_zero_eof.skips_unwritten();
         let nothing_behind = move |extent: Extent| match extent {
@@ -519,6 +531,11 @@ impl<C: Cpu> Task<'_, C> {
             m.emit(actor, function, Change::TailZeroed { ino: file, lblk, page });
             m.kernel.page_mut(page).dirty = true;
             m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page });
+            let inode = m.kernel.inode_mut(file);
+            if size_to_block_end && inode.eof_half && inode.i_size == lblk + 1 {
+                inode.eof_half = false;
+                m.emit(actor, function, Change::ISizeSet { ino: file, i_size: lblk + 1, half: false });
+            }
         });
         self.unlock_page(function, page_lock);
     }

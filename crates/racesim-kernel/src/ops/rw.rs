@@ -308,7 +308,7 @@ impl<C: Cpu> Task<'_, C> {
                 // ext4_zero_partial_blocks(handle, inode, old_size, pos - old_size), where the
                 // policy has it: the old EOF block's tail (the write's own blocks are whole).
                 if old_half && let Some(function) = self.policy.truncate_up_zero_eof.extending_write_zeroes_after() {
-                    self.zero_eof_block_tail(file, old_size - 1, function);
+                    self.zero_eof_block_tail(file, old_size - 1, function, false);
                 }
             }
             self.leave(one);
@@ -738,7 +738,7 @@ impl<C: Cpu> Task<'_, C> {
         // inode, old_size, pos); ext4_zero_partial_blocks(handle, inode, old_size, pos -
         // old_size); }" (pagecache_isize_extended returns at once where the block is the page).
         if let (Some(lblk), Some(function)) = (zero_old_eof, zeroes_after) {
-            self.zero_eof_block_tail(file, lblk, function);
+            self.zero_eof_block_tail(file, lblk, function, false);
         }
         result
     }
@@ -746,9 +746,9 @@ impl<C: Cpu> Task<'_, C> {
     /// An extending write(2) that starts past the block holding an EOF inside it, under a policy
     /// that zeroes that block's tail before the copy (XFS's write checks, under the exclusive
     /// IOLOCK: `xfs_zero_eof` in 4.x, `iomap_zero_range` from 4.8): the check of `i_size`, then
-    /// the zeroing through the page cache. Only on a file where such an EOF is reachable; the
-    /// whole blocks between that block and the write are past EOF and not cached (the model
-    /// zeroes nothing there).
+    /// the zeroing through the page cache, whose write_end grows `i_size` to the block's end.
+    /// Only on a file where such an EOF is reachable; the whole blocks between that block and
+    /// the write are past EOF and not cached (the model zeroes nothing there).
     fn zero_eof_before_extending_write(&mut self, file: Ino, first: Lblk) {
         let Some(function) = self.policy.truncate_up_zero_eof.extending_write_zeroes_first() else { return };
         if !self.cpu.peek(|m| m.kernel.inode(file).eof_half_reachable) {
@@ -758,11 +758,12 @@ impl<C: Cpu> Task<'_, C> {
         let eof_block = self.cpu.step(|m| {
             let inode = m.kernel.inode(file);
             let (i_size, half) = (inode.i_size, inode.eof_half);
-            m.emit(actor, function, Change::ISizeCheck { ino: file, index: first, i_size });
+            m.emit(actor, "xfs_file_aio_write_checks", Change::ISizeCheck { ino: file, index: first, i_size });
             (half && first >= i_size).then(|| i_size - 1)
         });
         if let Some(lblk) = eof_block {
-            self.zero_eof_block_tail(file, lblk, function);
+            // The zeroing writes through the page cache and moves EOF to the block's end.
+            self.zero_eof_block_tail(file, lblk, function, true);
         }
     }
 

@@ -95,10 +95,15 @@ impl<C: Cpu> Task<'_, C> {
         // clear_page_dirty_for_io write-protected the page ("size = i_size_read(mpd->inode); ...
         // clear_page_dirty_for_io(page)"), so a store through a still-writable PTE and a truncate
         // up in between were zeroed as past EOF (Jan Kara, "ext4: fix data corruption for mmap
-        // writes", xfstests generic/438). Only where an EOF inside a block is reachable, as the
-        // zeroing itself (submit_page).
+        // writes", xfstests generic/438). Only where writeback zeroes part of a page: where an
+        // EOF inside a block is reachable (submit_page) and on files of blocks smaller than a
+        // page (write_page_buffers); elsewhere the part past EOF is whole pages, which truncate
+        // evicts.
         let early = self.policy.writeback_size_sample == crate::policy::WritebackSizeSample::BeforeClearDirty
-            && self.cpu.peek(|m| m.kernel.inode(file).eof_half_reachable);
+            && self.cpu.peek(|m| {
+                let inode = m.kernel.inode(file);
+                inode.eof_half_reachable || inode.blocks_per_page > 1
+            });
         let sampled = early.then(|| {
             self.cpu.step(|m| {
                 let inode = m.kernel.inode(file);

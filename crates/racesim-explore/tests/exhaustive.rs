@@ -257,6 +257,45 @@ fn a_store_after_xfs_zeroed_the_eof_block_for_an_extending_write_is_file_data() 
     assert_clean(&scenario, Mode::Dpor, &["xfs-4.1", "xfs-5.3"]);
 }
 
+/// A read(2) of the block that holds an EOF inside it, racing an operation that grows the file
+/// past that block after a store put data in the block's tail (past EOF).
+fn reader_vs_growth(growth: &str) -> Scenario {
+    inline(
+        "reader_vs_growth",
+        &format!(
+            "[[file]]\nname = \"data\"\npages = 3\nmapped = [0, 1, 2]\n\
+             [[actor]]\nname = \"app\"\nops = [{{ op = \"truncate\", file = \"data\", size = 1, half = true }}, \
+             {{ op = \"store\", file = \"data\", page = 1 }}, {growth}]\n\
+             [[actor]]\nname = \"reader\"\nops = [{{ op = \"read\", file = \"data\", page = 1, pages = 1 }}]\n\
+             [[policy]]\nname = \"zero_eof_block\"\nbase = \"invalidate_lock\"\n\
+             truncate_up_zero_eof = \"ext4_block_truncate_page\"\n"
+        ),
+    )
+}
+
+/// Truncate up zeroes the old EOF block's tail before i_size_write under c7fc0366c656
+/// (ext4_setattr) and XFS (xfs_setattr_size): a reader sees the old size and a short copy, or
+/// the new size and zeroes. The model zeroed after i_size_write until December 2026; with the
+/// reference judging a read(2)'s tail, that order would be a false `stale_data`.
+#[test]
+fn a_read_racing_a_truncate_up_that_zeroes_first_never_sees_the_old_tail() {
+    let scenario = reader_vs_growth("{ op = \"truncate\", file = \"data\", size = 3 }");
+    assert_clean(&scenario, Mode::Dpor, &["zero_eof_block", "xfs-4.1", "xfs-5.3"]);
+}
+
+/// ext4 6.13 to 6.19 (c7fc0366c656) zeroes the old EOF block after an extending write's
+/// i_size_write (ext4_write_end: update the size, unlock the page, then
+/// ext4_zero_partial_blocks): a read(2) in between copies the block whole, the store's tail
+/// included, where no serial order has anything but zeroes. XFS zeroes before the copy.
+#[test]
+fn a_read_in_ext4_6_13s_extending_write_window_sees_the_old_eof_tail() {
+    let scenario = reader_vs_growth("{ op = \"write\", file = \"data\", page = 2, pages = 1 }");
+    let report = search(&scenario, "zero_eof_block", Mode::Dpor, None);
+    let outcomes = report.outcomes.unwrap();
+    assert_eq!(verdicts(&outcomes), BTreeSet::from(["clean", "stale_data"]), "zero_eof_block");
+    assert_clean(&scenario, Mode::Dpor, &["xfs-4.1", "xfs-5.3"]);
+}
+
 /// A truncate frees the full disk's last block, a commit runs, and a write into another file's
 /// hole finds no block: ext4_should_retry_alloc reads the freed list and whether a commit is
 /// under way, which the commit's locking of the transaction changes (67d0fcd, December 2026).

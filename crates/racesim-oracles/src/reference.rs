@@ -808,12 +808,20 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
             // The block that straddles an EOF inside it: the head is judged; the tail is the
             // tail of the page past EOF (zeroes, or what this mapping stored at that block).
             let [head, tail] = token.halves();
-            let eof_block = f.half && lblk + 1 == f.size && {
-                let tail = tail.whole();
-                head == held.halves()[0]
-                    && (tail == Token::Zero
-                        || matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && write > 0))
-            };
+            // (read(2) of it stops at EOF: its tail is the reader's zeroed buffer, never the
+            // page's. A read that copied a tail saw a size past this EOF, which a serial order
+            // puts before it, or the page's tail in a window Linux has: ext4 6.13-6.19 zeroes
+            // the old EOF block after an extending write's i_size_write.)
+            let is_read = matches!(item.op, Operation::Read { .. });
+            let eof_block = f.half
+                && lblk + 1 == f.size
+                && {
+                    let tail = tail.whole();
+                    head == held.halves()[0]
+                        && (tail == Token::Zero
+                            || (!is_read
+                                && matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && write > 0)))
+                };
             // read(2) of a block that holds an EOF inside it copies the head only (a short read;
             // the tail of what it saw is the reader's own zeroed buffer, not file data). Its copy
             // samples i_size on its own (filemap_read reads it without i_rwsem or the page lock),

@@ -310,6 +310,7 @@ impl<C: Cpu> Task<'_, C> {
         // ext4_setattr since b9c1c26739ec (5.3): the invalidation lock here, before the size
         // changes either way.
         self.at(&frame, Point::TruncateSetSize);
+        self.zero_old_eof_block_before_growth(file, size, half);
         // ext4_setattr: i_disksize and i_size (one step with 90e775b71ac4's i_data_sem, two
         // before it), then the page cache and the blocks beyond it.
         // ext4_setattr, shrinking with data=ordered: ext4_begin_ordered_truncate before the
@@ -358,17 +359,8 @@ impl<C: Cpu> Task<'_, C> {
             }
             self.remove_space(file, PageRange::to_eof(size), "ext4_truncate");
         } else if new_halves > old_halves {
-            if old_half {
-                // Up from an EOF inside block `old - 1`: the policy's zeroing of that block's
-                // tail (nothing in ext4 before Foster's patch: pagecache_isize_extended returns
-                // at once where the block is the page). Linux zeroes before i_size_write
-                // (xfs_setattr_size, ext4_setattr); the model after it, in the same i_rwsem
-                // section (the reference takes a truncate up's size change anywhere up to its
-                // return, so a store between the two is explained either way).
-                if let Some(function) = self.policy.truncate_up_zero_eof.truncate_up_function() {
-                    self.zero_eof_block_tail(file, old - 1, function, false);
-                }
-            }
+            // (Up from an EOF inside a block, the policy zeroed that block's tail before the
+            // size changed: zero_old_eof_block_before_growth.)
             // Up: the page that straddled the old EOF, as the policy says (nothing to do when
             // blocks are as large as pages).
             self.pagecache_isize_extended_half(file, (old, old_half), (size, half));
@@ -387,6 +379,33 @@ impl<C: Cpu> Task<'_, C> {
         self.leave(frame);
         self.release("inode_unlock", i_rwsem);
         Outcome::Ok
+    }
+
+    /// Truncate up from an EOF inside a block: the policy's zeroing of that block's tail
+    /// (nothing in ext4 before Foster's patch, whose `ext4_setattr` then calls only
+    /// `pagecache_isize_extended`, which returns at once where the block is the page), before
+    /// `i_size_write`, as Linux does: `ext4_setattr` (c7fc0366c656) runs
+    /// "ext4_block_truncate_page(handle, inode->i_mapping, oldsize)" under the invalidate lock
+    /// before it writes the sizes; `xfs_setattr_size` zeroes (`xfs_zero_eof`,
+    /// `iomap_zero_range`) before `truncate_setsize`. A reader never sees the grown size with the
+    /// old tail. Only on a file where such an EOF is reachable; the check of the sizes is a step
+    /// of its own.
+    fn zero_old_eof_block_before_growth(&mut self, file: Ino, size: Lblk, half: bool) {
+        let Some(function) = self.policy.truncate_up_zero_eof.truncate_up_function() else { return };
+        if !self.cpu.peek(|m| m.kernel.inode(file).eof_half_reachable) {
+            return;
+        }
+        let actor = self.actor;
+        let old_eof_block = self.cpu.step(|m| {
+            let inode = m.kernel.inode(file);
+            let (old, old_half) = (inode.i_size, inode.eof_half);
+            m.emit(actor, function, Change::ISizeCheck { ino: file, index: size.saturating_sub(1), i_size: old });
+            let grows = 2 * size - Lblk::from(half) > 2 * old - Lblk::from(old_half);
+            (old_half && grows).then(|| old - 1)
+        });
+        if let Some(lblk) = old_eof_block {
+            self.zero_eof_block_tail(file, lblk, function, false);
+        }
     }
 
     /// `truncate_inode_pages_range`'s partial page, before it zeroes: `find_lock_page` of page

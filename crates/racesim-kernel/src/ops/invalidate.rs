@@ -392,19 +392,38 @@ impl<C: Cpu> Task<'_, C> {
     /// of its own.
     fn zero_old_eof_block_before_growth(&mut self, file: Ino, size: Lblk, half: bool) {
         let Some(function) = self.policy.truncate_up_zero_eof.truncate_up_function() else { return };
+        // Past an EOF half-way into block `old - 1`, in half blocks.
+        let grows_past = |old: Lblk| 2 * size - Lblk::from(half) >= 2 * old;
+        self.zero_old_eof_block_first(file, (function, size.saturating_sub(1)), function, grows_past, false);
+    }
+
+    /// The check and the zeroing an operation that grows the file runs before the size
+    /// changes, where the old EOF may lie inside a block (truncate up, XFS's extending write):
+    /// a step that reads `i_size` (an `ISizeCheck` of block `check.1`, logged by `check.0`),
+    /// then, if EOF lies half-way into block `i_size - 1` and `grows_past(i_size)` says the
+    /// operation takes the file past it, [`Self::zero_eof_block_tail`] with `zero`. Only on a
+    /// file where such an EOF is reachable.
+    pub(super) fn zero_old_eof_block_first(
+        &mut self,
+        file: Ino,
+        check: (&'static str, Lblk),
+        zero: &'static str,
+        grows_past: impl FnOnce(Lblk) -> bool,
+        size_to_block_end: bool,
+    ) {
         if !self.cpu.peek(|m| m.kernel.inode(file).eof_half_reachable) {
             return;
         }
         let actor = self.actor;
+        let (function, index) = check;
         let old_eof_block = self.cpu.step(|m| {
             let inode = m.kernel.inode(file);
-            let (old, old_half) = (inode.i_size, inode.eof_half);
-            m.emit(actor, function, Change::ISizeCheck { ino: file, index: size.saturating_sub(1), i_size: old });
-            let grows = 2 * size - Lblk::from(half) > 2 * old - Lblk::from(old_half);
-            (old_half && grows).then(|| old - 1)
+            let (i_size, half) = (inode.i_size, inode.eof_half);
+            m.emit(actor, function, Change::ISizeCheck { ino: file, index, i_size });
+            (half && grows_past(i_size)).then(|| i_size - 1)
         });
         if let Some(lblk) = old_eof_block {
-            self.zero_eof_block_tail(file, lblk, function, false);
+            self.zero_eof_block_tail(file, lblk, zero, size_to_block_end);
         }
     }
 

@@ -751,20 +751,9 @@ impl<C: Cpu> Task<'_, C> {
     /// the write are past EOF and not cached (the model zeroes nothing there).
     fn zero_eof_before_extending_write(&mut self, file: Ino, first: Lblk) {
         let Some(function) = self.policy.truncate_up_zero_eof.extending_write_zeroes_first() else { return };
-        if !self.cpu.peek(|m| m.kernel.inode(file).eof_half_reachable) {
-            return;
-        }
-        let actor = self.actor;
-        let eof_block = self.cpu.step(|m| {
-            let inode = m.kernel.inode(file);
-            let (i_size, half) = (inode.i_size, inode.eof_half);
-            m.emit(actor, "xfs_file_aio_write_checks", Change::ISizeCheck { ino: file, index: first, i_size });
-            (half && first >= i_size).then(|| i_size - 1)
-        });
-        if let Some(lblk) = eof_block {
-            // The zeroing writes through the page cache and moves EOF to the block's end.
-            self.zero_eof_block_tail(file, lblk, function, true);
-        }
+        // The zeroing writes through the page cache and moves EOF to the block's end.
+        let check = ("xfs_file_aio_write_checks", first);
+        self.zero_old_eof_block_first(file, check, function, |i_size| first >= i_size, true);
     }
 
     /// `grab_cache_page_write_begin`: finds or creates the page and returns it locked and still

@@ -268,7 +268,9 @@ fn reader_vs_growth(growth: &str) -> Scenario {
              {{ op = \"store\", file = \"data\", page = 1 }}, {growth}]\n\
              [[actor]]\nname = \"reader\"\nops = [{{ op = \"read\", file = \"data\", page = 1, pages = 1 }}]\n\
              [[policy]]\nname = \"zero_eof_block\"\nbase = \"invalidate_lock\"\n\
-             truncate_up_zero_eof = \"ext4_block_truncate_page\"\n"
+             truncate_up_zero_eof = \"ext4_block_truncate_page\"\n\
+             [[policy]]\nname = \"zero_eof_7_1\"\nbase = \"invalidate_lock\"\n\
+             truncate_up_zero_eof = \"ext4_block_zero_eof\"\n"
         ),
     )
 }
@@ -280,20 +282,55 @@ fn reader_vs_growth(growth: &str) -> Scenario {
 #[test]
 fn a_read_racing_a_truncate_up_that_zeroes_first_never_sees_the_old_tail() {
     let scenario = reader_vs_growth("{ op = \"truncate\", file = \"data\", size = 3 }");
-    assert_clean(&scenario, Mode::Dpor, &["zero_eof_block", "xfs-4.1", "xfs-5.3"]);
+    assert_clean(&scenario, Mode::Dpor, &["zero_eof_block", "zero_eof_7_1", "xfs-4.1", "xfs-5.3"]);
 }
 
 /// ext4 6.13 to 6.19 (c7fc0366c656) zeroes the old EOF block after an extending write's
 /// i_size_write (ext4_write_end: update the size, unlock the page, then
 /// ext4_zero_partial_blocks): a read(2) in between copies the block whole, the store's tail
-/// included, where no serial order has anything but zeroes. XFS zeroes before the copy.
+/// included, where no serial order has anything but zeroes. ext4 7.1 (ext4_block_zero_eof in
+/// ext4_write_checks) and XFS zero before the copy.
 #[test]
 fn a_read_in_ext4_6_13s_extending_write_window_sees_the_old_eof_tail() {
     let scenario = reader_vs_growth("{ op = \"write\", file = \"data\", page = 2, pages = 1 }");
     let report = search(&scenario, "zero_eof_block", Mode::Dpor, None);
     let outcomes = report.outcomes.unwrap();
     assert_eq!(verdicts(&outcomes), BTreeSet::from(["clean", "stale_data"]), "zero_eof_block");
-    assert_clean(&scenario, Mode::Dpor, &["xfs-4.1", "xfs-5.3"]);
+    assert_clean(&scenario, Mode::Dpor, &["zero_eof_7_1", "xfs-4.1", "xfs-5.3"]);
+}
+
+/// ext4 7.1 zeroes the old EOF block's tail in ext4_write_checks and leaves i_size where it
+/// was (no write_end, unlike XFS's zeroing): a store from another actor between that zeroing
+/// and the write's i_size_write lands past EOF. It is then either zeroed again
+/// (pagecache_isize_extended's zeroing of a dirty page, on blocks smaller than a page) or
+/// becomes file data, which the serial order "write, then store" explains: no oracle may fire,
+/// on page-sized blocks or on 1 KiB blocks.
+#[test]
+fn a_store_between_ext4_7_1s_write_checks_zeroing_and_the_size_update_is_no_violation() {
+    let policy = "[[policy]]\nname = \"ext4_7_1\"\nbase = \"invalidate_lock\"\n\
+                  pagecache_isize_extended = \"write_protect_and_zero\"\n\
+                  truncate_up_zero_eof = \"ext4_block_zero_eof\"\n";
+    let page_blocks = inline(
+        "ext4_7_1_store_between_zeroing_and_write",
+        &format!(
+            "[[file]]\nname = \"data\"\npages = 3\nmapped = [0, 1, 2]\n\
+             [[actor]]\nname = \"app\"\nops = [{{ op = \"truncate\", file = \"data\", size = 1, half = true }}, \
+             {{ op = \"write\", file = \"data\", page = 2, pages = 1 }}, {{ op = \"read\", file = \"data\", page = 1, pages = 1 }}]\n\
+             [[actor]]\nname = \"other\"\nops = [{{ op = \"store\", file = \"data\", page = 1 }}]\n{policy}"
+        ),
+    );
+    let small_blocks = inline(
+        "subpage_ext4_7_1_store_between_zeroing_and_write",
+        &format!(
+            "[[file]]\nname = \"data\"\npages = 2\nblock_size = 1024\nmapped = [0, 1]\n\
+             [[actor]]\nname = \"app\"\nops = [{{ op = \"truncate\", file = \"data\", blocks = 2, half = true }}, \
+             {{ op = \"write\", file = \"data\", page = 1, block = 0, blocks = 1 }}, \
+             {{ op = \"read\", file = \"data\", page = 0, block = 2, blocks = 1 }}]\n\
+             [[actor]]\nname = \"other\"\nops = [{{ op = \"store\", file = \"data\", page = 0, block = 2 }}]\n{policy}"
+        ),
+    );
+    assert_clean(&page_blocks, Mode::Dpor, &["ext4_7_1"]);
+    assert_clean(&small_blocks, Mode::Dpor, &["ext4_7_1"]);
 }
 
 /// A truncate frees the full disk's last block, a commit runs, and a write into another file's

@@ -138,6 +138,14 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::StaleData, "eof_mid_block_mwrite_append", "invalidate_lock", "xfs-5.3"),
         (Oracle::StaleData, "subpage_eof_mid_block_mwrite_append", "invalidate_lock", "invalidate_lock_zero_eof_block"),
         (Oracle::StaleData, "subpage_eof_mid_block_mwrite_append", "invalidate_lock_zero_eof", "invalidate_lock_6_13"),
+        // A read between the extending write's i_size_write and c7fc0366c656's zeroing after it
+        // (ext4 6.13 to 6.19) copies the old tail; 7.1 zeroes in ext4_write_checks, first.
+        (Oracle::StaleData, "eof_mid_block_append_read", "invalidate_lock_6_13", "invalidate_lock_7_1"),
+        // ...and between an extending fallocate's size update and its zeroing after it, in
+        // ext4_alloc_file_blocks (6.13 to 6.19); 7.1 zeroes before the loop. Before
+        // c7fc0366c656 nothing zeroes; XFS zeroes in xfs_setattr_size.
+        (Oracle::StaleData, "eof_mid_block_fallocate_read", "invalidate_lock_6_13", "invalidate_lock_7_1"),
+        (Oracle::StaleData, "eof_mid_block_fallocate_read", "invalidate_lock", "xfs-4.1"),
         (Oracle::LostWrite, "isize_extended_mkwrite", "legacy_3_17", "legacy"),
         (Oracle::LostWrite, "isize_extended_write", "legacy_3_17", "legacy"),
         // A punch whose hole starts inside a page leaves that page mapped, and a PTE made

@@ -249,6 +249,17 @@ pub enum TruncateUpZero {
     /// (inode->i_sb->s_blocksize - 1))"), which zeroes the old EOF block from the old EOF
     /// through the page cache. Truncate down as `none`.
     Ext4BlockTruncatePage,
+    /// ext4 from 7.1 (Zhang Yi's "ext4: refactor partial block zero-out for iomap conversion",
+    /// 2026): Foster's zeroing renamed, and moved before the size changes wherever it ran after.
+    /// `ext4_block_zero_eof(inode, from, end)` zeroes the old EOF block from `from` through the
+    /// page cache, without a journal handle. `ext4_setattr` calls it growing the file, before
+    /// the new size (`ext4_block_zero_eof(inode, oldsize, LLONG_MAX)`), and `ext4_truncate`
+    /// shrinking it. An extending write(2) calls it in `ext4_write_checks` under `i_rwsem`,
+    /// before `generic_perform_write` copies anything ("if (iocb->ki_pos > old_size ...)
+    /// ext4_block_zero_eof(inode, old_size, iocb->ki_pos)"), without growing `i_size` there
+    /// (unlike XFS's zeroing); `ext4_write_end` no longer zeroes after the size update. An
+    /// extending fallocate calls it in `ext4_alloc_file_blocks` before its loop.
+    Ext4BlockZeroEof,
     /// XFS with buffer heads (4.x): `xfs_setattr_size` growing the file calls `xfs_zero_eof`,
     /// whose `xfs_zero_last_block` zeroes the rest of the old EOF block through the page cache
     /// (`xfs_iozero`) unless it is a hole. Truncate down zeroes with `block_truncate_page(
@@ -267,6 +278,7 @@ impl TruncateUpZero {
         match self {
             TruncateUpZero::None => "none",
             TruncateUpZero::Ext4BlockTruncatePage => "ext4_block_truncate_page",
+            TruncateUpZero::Ext4BlockZeroEof => "ext4_block_zero_eof",
             TruncateUpZero::XfsZeroEof => "xfs_zero_eof",
             TruncateUpZero::IomapZeroRange => "iomap_zero_range",
         }
@@ -276,6 +288,7 @@ impl TruncateUpZero {
     pub fn truncate_down_function(self) -> &'static str {
         match self {
             TruncateUpZero::None | TruncateUpZero::Ext4BlockTruncatePage => "ext4_block_truncate_page",
+            TruncateUpZero::Ext4BlockZeroEof => "ext4_block_zero_eof",
             TruncateUpZero::XfsZeroEof => "block_truncate_page",
             TruncateUpZero::IomapZeroRange => "iomap_truncate_page",
         }
@@ -286,20 +299,41 @@ impl TruncateUpZero {
         match self {
             TruncateUpZero::None => None,
             TruncateUpZero::Ext4BlockTruncatePage => Some("ext4_block_truncate_page"),
+            TruncateUpZero::Ext4BlockZeroEof => Some("ext4_block_zero_eof"),
             TruncateUpZero::XfsZeroEof => Some("xfs_zero_eof"),
             TruncateUpZero::IomapZeroRange => Some("iomap_zero_range"),
         }
     }
 
-    /// The function an extending write(2) zeroes the old EOF block's tail with *before* it
-    /// copies anything, when it starts past the block that holds an EOF inside it: XFS's write
-    /// checks, under the exclusive IOLOCK ("if (iocb->ki_pos > i_size_read(inode)) ...
-    /// xfs_zero_eof(ip, iocb->ki_pos, i_size_read(inode), &zero)" in 4.1's
-    /// `xfs_file_aio_write_checks`; `iomap_zero_range(inode, isize, iocb->ki_pos - isize, ...)`
-    /// in 5.3's).
-    pub fn extending_write_zeroes_first(self) -> Option<&'static str> {
+    /// What an extending write(2) does to the old EOF block's tail *before* it copies anything,
+    /// when it starts past the block that holds an EOF inside it. XFS's write checks, under the
+    /// exclusive IOLOCK: "if (iocb->ki_pos > i_size_read(inode)) ... xfs_zero_eof(ip,
+    /// iocb->ki_pos, i_size_read(inode), &zero)" in 4.1's `xfs_file_aio_write_checks`;
+    /// `iomap_zero_range(inode, isize, iocb->ki_pos - isize, ...)` in 5.3's. ext4 7.1's
+    /// `ext4_write_checks`, under `i_rwsem`: "ext4_block_zero_eof(inode, old_size, iocb->ki_pos)".
+    pub fn extending_write_zeroes_first(self) -> Option<ZeroBeforeWrite> {
+        let zero = |check, function, grows_i_size| Some(ZeroBeforeWrite { check, function, grows_i_size });
         match self {
-            TruncateUpZero::XfsZeroEof | TruncateUpZero::IomapZeroRange => self.truncate_up_function(),
+            // The zeroing is a write through the page cache whose write_end grows i_size.
+            TruncateUpZero::XfsZeroEof => zero("xfs_file_aio_write_checks", "xfs_zero_eof", true),
+            TruncateUpZero::IomapZeroRange => zero("xfs_file_aio_write_checks", "iomap_zero_range", true),
+            // folio_zero_range and mark_buffer_dirty: no write_end, no size change.
+            TruncateUpZero::Ext4BlockZeroEof => zero("ext4_write_checks", "ext4_block_zero_eof", false),
+            TruncateUpZero::None | TruncateUpZero::Ext4BlockTruncatePage => None,
+        }
+    }
+
+    /// The function fallocate growing the file (mode 0 without FALLOC_FL_KEEP_SIZE) zeroes
+    /// such a tail with before the size changes: ext4 7.1's `ext4_alloc_file_blocks` ("if
+    /// (new_size > old_size) ext4_block_zero_eof(inode, old_size, LLONG_MAX)", before its
+    /// loop), and XFS, whose `xfs_file_fallocate` sets the new size through
+    /// `xfs_setattr_size`, which zeroes as truncate up does. ext4 6.13 to 6.19 zeroes after the
+    /// size update ([`Self::extending_write_zeroes_after`]).
+    pub fn fallocate_zeroes_first(self) -> Option<&'static str> {
+        match self {
+            TruncateUpZero::Ext4BlockZeroEof | TruncateUpZero::XfsZeroEof | TruncateUpZero::IomapZeroRange => {
+                self.truncate_up_function()
+            }
             TruncateUpZero::None | TruncateUpZero::Ext4BlockTruncatePage => None,
         }
     }
@@ -307,12 +341,16 @@ impl TruncateUpZero {
     /// The function such a write zeroes that tail with *after* `i_size` grew and the first
     /// page was unlocked: Foster's ext4 patch (c7fc0366c656) in `ext4_write_end` and
     /// `ext4_da_write_end` ("if (old_size < pos && !verity) { pagecache_isize_extended(inode,
-    /// old_size, pos); ext4_zero_partial_blocks(handle, inode, old_size, pos - old_size); }").
-    /// ext4 before it zeroes nothing there.
+    /// old_size, pos); ext4_zero_partial_blocks(handle, inode, old_size, pos - old_size); }"),
+    /// and in `ext4_alloc_file_blocks` after a fallocate's size update. ext4 before it zeroes
+    /// nothing there.
     pub fn extending_write_zeroes_after(self) -> Option<&'static str> {
         match self {
             TruncateUpZero::Ext4BlockTruncatePage => Some("ext4_zero_partial_blocks"),
-            TruncateUpZero::None | TruncateUpZero::XfsZeroEof | TruncateUpZero::IomapZeroRange => None,
+            TruncateUpZero::None
+            | TruncateUpZero::Ext4BlockZeroEof
+            | TruncateUpZero::XfsZeroEof
+            | TruncateUpZero::IomapZeroRange => None,
         }
     }
 
@@ -321,6 +359,19 @@ impl TruncateUpZero {
     pub fn skips_unwritten(self) -> bool {
         self == TruncateUpZero::IomapZeroRange
     }
+}
+
+/// The zeroing of the old EOF block's tail an extending write(2) runs before its copy
+/// ([`TruncateUpZero::extending_write_zeroes_first`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ZeroBeforeWrite {
+    /// The function that reads `i_size` to decide (the write's checks).
+    pub check: &'static str,
+    /// The function that zeroes.
+    pub function: &'static str,
+    /// Whether the zeroing grows `i_size` to the block's end (a write through the page cache
+    /// whose write_end moves EOF: XFS), or leaves it (ext4 7.1).
+    pub grows_i_size: bool,
 }
 
 /// How a direct write of part of a block (an "unaligned" direct write) is serialised against

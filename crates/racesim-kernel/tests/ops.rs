@@ -1318,6 +1318,7 @@ fn an_eof_inside_a_block_is_zeroed_past_by_truncate_writeback_and_the_policy_s_t
     for (zero, expected) in [
         (TruncateUpZero::None, data(1, 4)),
         (TruncateUpZero::Ext4BlockTruncatePage, store_then_tail(4)),
+        (TruncateUpZero::Ext4BlockZeroEof, store_then_tail(4)),
         (TruncateUpZero::XfsZeroEof, store_then_tail(4)),
         (TruncateUpZero::IomapZeroRange, store_then_tail(4)),
     ] {
@@ -1733,30 +1734,47 @@ fn a_write_ending_half_way_into_a_block_it_grows_the_file_to_leaves_eof_there() 
     }
 }
 
+/// Which function zeroes the old EOF block's tail when a write(2) or a fallocate grows the file
+/// past it, under each `truncate_up_zero_eof`, and whether before the size changes.
+fn growth_zeroing_by_policy() -> [(racesim_kernel::policy::TruncateUpZero, Option<(&'static str, bool)>); 5] {
+    use racesim_kernel::policy::TruncateUpZero;
+    [
+        (TruncateUpZero::None, None),
+        (TruncateUpZero::Ext4BlockTruncatePage, Some(("ext4_zero_partial_blocks", false))),
+        (TruncateUpZero::Ext4BlockZeroEof, Some(("ext4_block_zero_eof", true))),
+        (TruncateUpZero::XfsZeroEof, Some(("xfs_zero_eof", true))),
+        (TruncateUpZero::IomapZeroRange, Some(("iomap_zero_range", true))),
+    ]
+}
+
+/// A file of `pages` pages under invalidate_lock with `zero`, truncated to EOF half-way into
+/// page 0, whose whole block a store then writes: the policy, the machine, the file and page 0.
+fn store_past_half_eof(
+    zero: racesim_kernel::policy::TruncateUpZero,
+    pages: u32,
+) -> (Policy, Machine, Ino, racesim_kernel::types::PageId) {
+    let mut policy = policy("invalidate_lock");
+    policy.truncate_up_zero_eof = zero;
+    let (mut m, ino) = machine(pages);
+    m.kernel.inode_mut(ino).eof_half_reachable = true;
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 1, half: true }, 1);
+    run(&mut m, &policy, Operation::Store { file: ino, page: 0 }, 2);
+    let page = m.kernel.inode(ino).cache[0].unwrap();
+    (policy, m, ino, page)
+}
+
 /// A write(2) that starts past the block holding an EOF inside it: the old EOF block's tail (a
 /// store through the mapping put data there, past EOF) is zeroed as the policy's
 /// `truncate_up_zero_eof` says. ext4 before c7fc0366c656 leaves it; c7fc0366c656's
-/// ext4_zero_partial_blocks zeroes it after i_size_write, in ext4_write_end; XFS zeroes it in
-/// its write checks, before the copy and the size change.
+/// ext4_zero_partial_blocks zeroes it after i_size_write, in ext4_write_end; ext4 7.1
+/// (ext4_block_zero_eof in ext4_write_checks) and XFS zero it in the write checks, before the
+/// copy and the size change.
 #[test]
 fn a_write_past_the_block_holding_eof_zeroes_its_tail_as_the_policy_says() {
-    use racesim_kernel::policy::TruncateUpZero;
     use racesim_kernel::types::PagePart;
-    let cases = [
-        (TruncateUpZero::None, None),
-        (TruncateUpZero::Ext4BlockTruncatePage, Some(("ext4_zero_partial_blocks", false))),
-        (TruncateUpZero::XfsZeroEof, Some(("xfs_zero_eof", true))),
-        (TruncateUpZero::IomapZeroRange, Some(("iomap_zero_range", true))),
-    ];
+    let cases = growth_zeroing_by_policy();
     for (zero, expected) in cases {
-        let mut policy = policy("invalidate_lock");
-        policy.truncate_up_zero_eof = zero;
-        let (mut m, ino) = machine(2);
-        m.kernel.inode_mut(ino).eof_half_reachable = true;
-        // EOF half-way into page 0, whose whole block a store then writes.
-        run(&mut m, &policy, Operation::Truncate { file: ino, size: 1, half: true }, 1);
-        run(&mut m, &policy, Operation::Store { file: ino, page: 0 }, 2);
-        let page = m.kernel.inode(ino).cache[0].unwrap();
+        let (policy, mut m, ino, page) = store_past_half_eof(zero, 2);
         assert_eq!(m.kernel.page(page).content, Token::Data { ino, lblk: 0, write: 2 });
         m.log.clear();
         assert_eq!(run(&mut m, &policy, buffered_write(ino, 1), 3), Outcome::Pages(1));
@@ -1780,6 +1798,46 @@ fn a_write_past_the_block_holding_eof_zeroes_its_tail_as_the_policy_says() {
                     "{zero:?}"
                 );
                 assert!(m.kernel.page(page).dirty, "{zero:?}: the zeroes go to disk at writeback");
+            }
+        }
+    }
+}
+
+/// fallocate(mode 0) growing a file whose EOF lies half-way into a block zeroes that block's
+/// tail (a store through the mapping put data there, past EOF) as the policy's
+/// `truncate_up_zero_eof` says: ext4 before c7fc0366c656 leaves it; 6.13 to 6.19 zero it in
+/// ext4_alloc_file_blocks after the size update (ext4_zero_partial_blocks); ext4 7.1
+/// (ext4_block_zero_eof) and XFS (xfs_setattr_size's zeroing) before it. With
+/// FALLOC_FL_KEEP_SIZE the size stays and nothing is zeroed.
+#[test]
+fn fallocate_past_the_block_holding_eof_zeroes_its_tail_as_the_policy_says() {
+    use racesim_kernel::types::PagePart;
+    let stored = |ino| Token::Data { ino, lblk: 0, write: 2 };
+    let cases = growth_zeroing_by_policy();
+    for (zero, expected) in cases {
+        for keep_size in [false, true] {
+            let (policy, mut m, ino, page) = store_past_half_eof(zero, 3);
+            m.log.clear();
+            let fallocate = Operation::Fallocate { file: ino, page: 1, pages: 2, keep_size };
+            assert_eq!(run(&mut m, &policy, fallocate, 3), Outcome::Ok);
+            let inode = m.kernel.inode(ino);
+            let size = if keep_size { (1, true) } else { (3, false) };
+            assert_eq!((inode.i_size, inode.eof_half), size, "{zero:?}, keep_size {keep_size}");
+            let zeroed = m.log.iter().position(|e| matches!(e.change, Change::TailZeroed { lblk: 0, .. }));
+            let content = m.kernel.page(page).content;
+            match expected {
+                Some((function, before)) if !keep_size => {
+                    let zeroed = zeroed.unwrap_or_else(|| panic!("{zero:?}: the tail is zeroed"));
+                    assert_eq!(m.log[zeroed].function, function);
+                    let grown = m.log.iter().position(|e| matches!(e.change, Change::ISizeSet { i_size: 3, .. }));
+                    assert_eq!(zeroed < grown.unwrap(), before, "{zero:?}: zeroed before i_size grew?");
+                    assert_eq!(content, stored(ino).overlay(PagePart::Tail, Token::Zero), "{zero:?}");
+                    assert!(m.kernel.page(page).dirty, "{zero:?}: the zeroes go to disk at writeback");
+                }
+                _ => {
+                    assert_eq!(zeroed, None, "{zero:?}, keep_size {keep_size}");
+                    assert_eq!(content, stored(ino), "{zero:?}, keep_size {keep_size}: the store's tail");
+                }
             }
         }
     }

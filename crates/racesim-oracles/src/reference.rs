@@ -6,7 +6,10 @@
 //! - a store is atomic where it retired, and so is each page read(2) copied into a shared
 //!   mapping (a store by the read, into the mapped file); each page a write(2) copied takes
 //!   effect somewhere between its copy and the syscall's return (write(2) is not atomic as a
-//!   whole against mmap stores, and a direct reader does not see the page cache);
+//!   whole against mmap stores, and a direct reader does not see the page cache); one that
+//!   starts past EOF and grew the file also makes the gap up to its first page the file's
+//!   (zeroes) somewhere in the syscall (`Effect::Grow`): a store past the old EOF from another
+//!   thread that retired inside the write may come after that growth;
 //! - each page a direct read's DMA put into a pinned mapping takes effect between the start of
 //!   the read and its return, or, if truncation removed that page first, is a ghost that only
 //!   readers of the frame see, placed before the removal and undone by it, or moved with the
@@ -253,6 +256,8 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
     let mut dio_grew: Vec<(ActorId, Lblk)> = Vec::new();
     // The pages each actor's direct write in progress mapped to unwritten extents.
     let mut unwritten: Vec<(ActorId, Ino, Lblk)> = Vec::new();
+    // The actors whose write(2) in progress started past the EOF it grew the file from.
+    let mut extending: Vec<ActorId> = Vec::new();
     // Blocks per page of each file.
     let per_page = |ino: Ino| initial.get(ino as usize).map_or(1, |f| f.blocks_per_page.max(1));
     // The actors whose asynchronous direct write has returned, with where it began: the model
@@ -330,6 +335,20 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     });
                 }
                 unwritten.retain(|u| !mine(u));
+                // A write(2) that started past EOF and grew the file to its first block at least:
+                // the gap from the old EOF to that block is the file's, as zeroes, from some point
+                // of the syscall on, not only from its first copy (linearizability: nothing in
+                // the write orders that growth against a store from another thread it
+                // overlapped). A store past the old EOF that retired inside the write, before
+                // the kernel moved i_size, may be ordered after it; a store that ended before
+                // the write began may not (Foster's stale post-EOF data).
+                let extended = extending.contains(&event.actor);
+                extending.retain(|&a| a != event.actor);
+                if let (true, Operation::Write { file, page, .. }, Outcome::Pages(1..)) = (extended, op, outcome)
+                    && sizes.get(file as usize).is_some_and(|&halves| halves >= 2 * page)
+                {
+                    items.push(interval(Effect::Grow { ino: file, size: page }));
+                }
                 match (op, outcome) {
                     (Operation::Truncate { file, size, half }, _) => {
                         // The removal follows the size change (ext4_setattr's order): start its
@@ -381,6 +400,16 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 let old = old_halves.map(|h| h.div_ceil(2));
                 if let Some(size) = sizes.get_mut(ino as usize) {
                     *size = halves;
+                }
+                // A write(2) growing the file from an EOF before its first block (in half blocks:
+                // Linux's "pos > old_size", with the size it read under i_rwsem, which every
+                // other size change takes too).
+                if let Some((Operation::Write { file, page, .. }, _)) = running
+                    && file == ino
+                    && old_halves.is_some_and(|old| 2 * page > old)
+                    && !extending.contains(&event.actor)
+                {
+                    extending.push(event.actor);
                 }
                 match running {
                     Some((op @ Operation::Truncate { .. }, _)) if old_halves.is_some_and(|old| halves > old) => {

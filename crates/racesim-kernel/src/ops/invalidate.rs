@@ -363,7 +363,7 @@ impl<C: Cpu> Task<'_, C> {
             // size changed: zero_old_eof_block_before_growth.)
             // Up: the page that straddled the old EOF, as the policy says (nothing to do when
             // blocks are as large as pages).
-            self.pagecache_isize_extended_half(file, (old, old_half), (size, half));
+            self.pagecache_isize_extended(file, (old, old_half), (size, half));
             // Then truncate_pagecache(inode, newsize), which ext4_setattr and truncate_setsize
             // (XFS) run whichever way the size moved: a new EOF inside a page zeroes that page
             // from EOF to its end (truncate_inode_pages_range's partial page) and discards the
@@ -643,25 +643,18 @@ impl<C: Cpu> Task<'_, C> {
         });
     }
 
-    /// `pagecache_isize_extended(inode, from, to)` (sizes in blocks) for a file whose blocks
-    /// are smaller than a page, as the policy's `pagecache_isize_extended` says. It acts only
-    /// when the page straddling the old EOF gets blocks inside the new one: `from` not on a page
-    /// boundary (`rounded_from & (PAGE_SIZE - 1)`), and `to` past `from`. Under the page lock,
+    /// `pagecache_isize_extended(inode, from, to)` for a file whose blocks are smaller than a
+    /// page, as the policy's `pagecache_isize_extended` says; each size is `(blocks rounded up,
+    /// half)`, as `Inode::i_size` and `Inode::eof_half` count. It acts only when the page
+    /// straddling the old EOF gets blocks inside the new one: Linux's `rounded_from =
+    /// round_up(from, bsize)` is the rounded-up block count, and "if (to <= rounded_from ||
+    /// !(rounded_from & (PAGE_SIZE - 1))) return" leaves the page alone for a growth that stays
+    /// inside the old EOF block, or an old EOF block that ends the page. Under the page lock,
     /// `page_mkclean` write-protects the page's PTEs and, if one was dirty, the page is dirtied
-    /// (`set_page_dirty`); with the zeroing, a dirty page is then zeroed from `from` to `to` or
-    /// the page's end (`folio_zero_segment`).
-    pub(super) fn pagecache_isize_extended(&mut self, file: Ino, from: Lblk, to: Lblk) {
-        self.pagecache_isize_extended_half(file, (from, false), (to, false));
-    }
-
-    /// [`Self::pagecache_isize_extended`] where either size may lie half-way into its block
-    /// (`(blocks rounded up, half)`, as `Inode::i_size` and `Inode::eof_half` count). Linux's
-    /// `rounded_from = round_up(from, bsize)` is then the rounded-up block count, so the same
-    /// two early returns apply to it ("if (to <= rounded_from || !(rounded_from & (PAGE_SIZE -
-    /// 1))) return": a growth that stays inside the old EOF block, or an old EOF block that ends
-    /// the page, leaves the page alone), and the zeroing runs from the old EOF, the tail of its
-    /// block first, to the new EOF, the head of its block last.
-    pub(super) fn pagecache_isize_extended_half(
+    /// (`set_page_dirty`); with the zeroing, a dirty page is then zeroed from the old EOF, the
+    /// tail of its block first, to the new EOF (the head of its block last) or the page's end
+    /// (`folio_zero_segment`).
+    pub(super) fn pagecache_isize_extended(
         &mut self,
         file: Ino,
         (from, from_half): (Lblk, bool),
@@ -1018,7 +1011,7 @@ impl<C: Cpu> Task<'_, C> {
         let range = PageRange::new(page, page + pages);
         let flush = self.policy.zero_range_flush;
         self.invalidate_range(file, range, "ext4_zero_range", Func::ZeroRange, flush, None, |task, range| {
-            let old_size = task.cpu.peek(|m| m.kernel.inode(file).i_size);
+            let old_size = task.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half));
             task.convert_to_unwritten(file, range, "ext4_zero_range");
             task.fallocate_isize_extended(file, old_size);
         });
@@ -1038,7 +1031,16 @@ impl<C: Cpu> Task<'_, C> {
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let (first, end) = (page / per_page, (page + pages).div_ceil(per_page));
         let frame = self.enter(Func::Fallocate, file, first, PageRange::new(first, end));
-        let old_size = self.cpu.peek(|m| m.kernel.inode(file).i_size);
+        // Growing the file from an EOF inside a block: ext4 7.1 ("if (new_size > old_size)
+        // ext4_block_zero_eof(inode, old_size, LLONG_MAX)" before ext4_alloc_file_blocks'
+        // loop) and XFS (xfs_setattr_size's zeroing, after xfs_alloc_file_space, under
+        // IOLOCK and MMAPLOCK exclusive: nothing tells that order from this one) zero the old
+        // EOF block's tail before the size changes.
+        if !keep_size && let Some(function) = self.policy.truncate_up_zero_eof.fallocate_zeroes_first() {
+            let end = page + pages;
+            self.zero_old_eof_block_first(file, ("ext4_fallocate", end - 1), function, |i_size| end >= i_size, false);
+        }
+        let old_size = self.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half));
         // ext4_alloc_file_blocks: "if (ret == -ENOSPC && ext4_should_retry_alloc(inode->i_sb,
         // &retries)) { ret = 0; goto retry; }"; what it allocated before stays.
         let mut retries = 0;
@@ -1066,11 +1068,26 @@ impl<C: Cpu> Task<'_, C> {
     /// `truncate_setsize`: `truncate_pagecache(inode, newsize)`, whose partial page zeroes the
     /// page that holds a new EOF inside a page from there to its end and discards its buffers
     /// there, as truncate up does.
-    fn fallocate_isize_extended(&mut self, file: Ino, old_size: Lblk) {
-        let (new_size, per_page) =
-            self.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).blocks_per_page));
-        if self.policy.fallocate_isize_extended && new_size > old_size {
-            self.pagecache_isize_extended(file, old_size, new_size);
+    ///
+    /// `old_size` is `(blocks rounded up, half)`: from an EOF half-way into a block, ext4 6.13
+    /// to 6.19 (c7fc0366c656) then zeroes that block's tail, after the size update
+    /// ("pagecache_isize_extended(inode, old_size, epos); ext4_zero_partial_blocks(handle,
+    /// inode, old_size, epos - old_size)" in `ext4_alloc_file_blocks`).
+    fn fallocate_isize_extended(&mut self, file: Ino, (old_size, old_half): (Lblk, bool)) {
+        let (new_size, new_half, per_page) = self.cpu.peek(|m| {
+            let inode = m.kernel.inode(file);
+            (inode.i_size, inode.eof_half, inode.blocks_per_page)
+        });
+        // In half blocks: an EOF that moved from half-way into block `old_size - 1` to its end.
+        let grew = 2 * new_size - Lblk::from(new_half) > 2 * old_size - Lblk::from(old_half);
+        if self.policy.fallocate_isize_extended && grew {
+            self.pagecache_isize_extended(file, (old_size, old_half), (new_size, new_half));
+        }
+        if grew
+            && old_half
+            && let Some(function) = self.policy.truncate_up_zero_eof.extending_write_zeroes_after()
+        {
+            self.zero_eof_block_tail(file, old_size - 1, function, false);
         }
         if self.policy.fallocate_truncate_pagecache && new_size > old_size && !new_size.is_multiple_of(per_page) {
             self.truncate_partial_page(file, new_size);
@@ -1104,8 +1121,11 @@ impl<C: Cpu> Task<'_, C> {
                 m.emit(actor, "ext4_alloc_file_blocks", Change::Nothing);
             }
             let end = (page + pages).min(FILE_PAGES_MAX);
-            if !keep_size && end > m.kernel.inode(file).i_size {
+            // Through the end of the block that holds an EOF inside it: EOF moves to its end.
+            let inode = m.kernel.inode(file);
+            if !keep_size && (end > inode.i_size || (end == inode.i_size && inode.eof_half)) {
                 m.kernel.inode_mut(file).i_size = end;
+                m.kernel.inode_mut(file).eof_half = false;
                 m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: end, half: false });
                 disksize_follows(m, actor, "ext4_update_inode_size", file);
             }

@@ -304,7 +304,7 @@ impl<C: Cpu> Task<'_, C> {
             // "old_size < pos", in half blocks: an EOF inside block `old_size - 1` lies before
             // a write that starts at that block's end.
             if 2 * old_size - Lblk::from(old_half) < 2 * start {
-                self.pagecache_isize_extended_half(file, (old_size, old_half), (start, false));
+                self.pagecache_isize_extended(file, (old_size, old_half), (start, false));
                 // ext4_zero_partial_blocks(handle, inode, old_size, pos - old_size), where the
                 // policy has it: the old EOF block's tail (the write's own blocks are whole).
                 if old_half && let Some(function) = self.policy.truncate_up_zero_eof.extending_write_zeroes_after() {
@@ -745,15 +745,16 @@ impl<C: Cpu> Task<'_, C> {
 
     /// An extending write(2) that starts past the block holding an EOF inside it, under a policy
     /// that zeroes that block's tail before the copy (XFS's write checks, under the exclusive
-    /// IOLOCK: `xfs_zero_eof` in 4.x, `iomap_zero_range` from 4.8): the check of `i_size`, then
-    /// the zeroing through the page cache, whose write_end grows `i_size` to the block's end.
-    /// Only on a file where such an EOF is reachable; the whole blocks between that block and
-    /// the write are past EOF and not cached (the model zeroes nothing there).
+    /// IOLOCK: `xfs_zero_eof` in 4.x, `iomap_zero_range` from 4.8, whose write_end grows `i_size`
+    /// to the block's end; ext4 7.1's `ext4_write_checks` under `i_rwsem`:
+    /// `ext4_block_zero_eof`, which leaves `i_size`): the check of `i_size`, then the zeroing
+    /// through the page cache. Only on a file where such an EOF is reachable; the whole blocks
+    /// between that block and the write are past EOF and not cached (the model zeroes nothing
+    /// there).
     fn zero_eof_before_extending_write(&mut self, file: Ino, first: Lblk) {
-        let Some(function) = self.policy.truncate_up_zero_eof.extending_write_zeroes_first() else { return };
-        // The zeroing writes through the page cache and moves EOF to the block's end.
-        let check = ("xfs_file_aio_write_checks", first);
-        self.zero_old_eof_block_first(file, check, function, |i_size| first >= i_size, true);
+        let Some(zero) = self.policy.truncate_up_zero_eof.extending_write_zeroes_first() else { return };
+        let check = (zero.check, first);
+        self.zero_old_eof_block_first(file, check, zero.function, |i_size| first >= i_size, zero.grows_i_size);
     }
 
     /// `grab_cache_page_write_begin`: finds or creates the page and returns it locked and still

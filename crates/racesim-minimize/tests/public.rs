@@ -80,6 +80,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // runs whole before the store or after the load).
     ("subpage_eof_mid_block_truncate_up", 0),
     ("subpage_eof_mid_block_mwrite_append", 0),
+    ("subpage_eof_mid_block_fallocate", 0),
     ("subpage_fallocate_mid_page", 0),
     // Blocks smaller than a page: the punch is preempted after its write-out for the app's
     // write fault on the page that straddles the hole, and the app after that fault for the

@@ -333,6 +333,24 @@ fn a_store_between_ext4_7_1s_write_checks_zeroing_and_the_size_update_is_no_viol
     assert_clean(&small_blocks, Mode::Dpor, &["ext4_7_1"]);
 }
 
+/// fallocate past EOF that runs out of blocks part-way keeps, under ext4, the size it grew over
+/// what it allocated (ext4_alloc_file_blocks' per-chunk ext4_update_inode_size); XFS sets no
+/// size then. The reference took a failed fallocate as growing nothing: a false `stale_data`
+/// on the size under the ext4 built-ins, once the model grew the file as Linux does.
+#[test]
+fn a_fallocate_that_runs_out_of_blocks_part_way_explains_the_size_it_left() {
+    let scenario = inline(
+        "fallocate_enospc_part_way",
+        "disk_blocks = 3\n\
+         [[file]]\nname = \"data\"\npages = 2\nmapped = [0, 1]\n\
+         [[actor]]\nname = \"app\"\nops = [{ op = \"fallocate\", file = \"data\", page = 2, pages = 3, keep_size = false }, \
+         { op = \"read\", file = \"data\", page = 2, pages = 1 }]\n\
+         [[actor]]\nname = \"other\"\nops = [{ op = \"load\", file = \"data\", page = 2 }, \
+         { op = \"read\", file = \"data\", page = 0, pages = 3 }]\n",
+    );
+    assert_clean(&scenario, Mode::Dpor, &["legacy", "invalidate_lock", "xfs-5.3"]);
+}
+
 /// A truncate frees the full disk's last block, a commit runs, and a write into another file's
 /// hole finds no block: ext4_should_retry_alloc reads the freed list and whether a commit is
 /// under way, which the commit's locking of the transaction changes (67d0fcd, December 2026).

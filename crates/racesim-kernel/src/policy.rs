@@ -792,8 +792,11 @@ pub struct Policy {
     /// whose partial page zeroes the page holding a new EOF inside a page from there to its end:
     /// XFS, whose `xfs_file_fallocate` sets the new size through `xfs_vn_setattr_size` ->
     /// `xfs_setattr_size` -> `truncate_setsize`; never ext4, whose `ext4_alloc_file_blocks`
-    /// raises `i_size` itself (`ext4_update_inode_size`). Files with blocks smaller than a page
-    /// only (elsewhere a size in blocks is on a page boundary).
+    /// raises `i_size` itself (`ext4_update_inode_size`). The zeroing matters on files with
+    /// blocks smaller than a page only (elsewhere a size in blocks is on a page boundary). The
+    /// same fact decides what a fallocate that runs out of blocks part-way leaves: XFS sets the
+    /// size only after the whole allocation succeeded, so it keeps the old one; ext4 keeps the
+    /// size it grew over the blocks it allocated.
     pub fallocate_truncate_pagecache: bool,
     /// What truncate up does to the tail of a block that straddled the old EOF, and which
     /// function truncate down zeroes such a tail with ([`TruncateUpZero`]).

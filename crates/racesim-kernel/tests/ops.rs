@@ -1040,6 +1040,28 @@ fn delalloc_reservations_never_promise_more_blocks_than_are_free() {
     assert_eq!(m.kernel.persistent_content(ino, 0), Token::Data { ino, lblk: 0, write: 1 });
 }
 
+/// fallocate(mode 0) past EOF that runs out of blocks part-way: ext4 keeps the size it grew
+/// over the blocks it allocated (ext4_alloc_file_blocks updates i_size per mapped chunk, 7.1
+/// after its loop to the last chunk's end); XFS sets the size in xfs_setattr_size only after
+/// xfs_alloc_file_space succeeded, so the file keeps its size and the blocks past EOF.
+#[test]
+fn a_fallocate_that_runs_out_of_blocks_keeps_the_size_it_grew_under_ext4_only() {
+    // XFS's fallocate is the one that sets the size through xfs_setattr_size
+    // (`fallocate_truncate_pagecache`).
+    for (name, xfs, size) in [("invalidate_lock", false, 2), ("legacy", false, 2), ("invalidate_lock", true, 1)] {
+        let mut policy = policy(name);
+        policy.fallocate_truncate_pagecache = xfs;
+        let name = format!("{name}, xfs {xfs}");
+        let (mut m, ino) = machine(1);
+        m.kernel.free_blocks.truncate(1);
+        let fallocate = Operation::Fallocate { file: ino, page: 1, pages: 3, keep_size: false };
+        assert_eq!(run(&mut m, &policy, fallocate, 1), Outcome::Enospc, "{name}");
+        assert!(matches!(m.kernel.inode(ino).blocks[1], Extent::Unwritten(_)), "{name}: block 1 allocated");
+        assert_eq!(m.kernel.inode(ino).blocks[2], Extent::Hole, "{name}");
+        assert_eq!(m.kernel.inode(ino).i_size, size, "{name}");
+    }
+}
+
 /// A direct write into holes inside EOF allocates unwritten extents and converts them at
 /// completion. One that runs out of blocks part-way (g1 of the December 2026 audit) writes the
 /// blocks it mapped, converts none of them and returns ENOSPC (`dio_complete` and

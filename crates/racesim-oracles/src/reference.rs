@@ -258,6 +258,8 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
     let mut unwritten: Vec<(ActorId, Ino, Lblk)> = Vec::new();
     // The actors whose write(2) in progress started past the EOF it grew the file from.
     let mut extending: Vec<ActorId> = Vec::new();
+    // The actors whose fallocate in progress grew the file, with the size (in blocks) it set.
+    let mut fallocate_grew: Vec<(ActorId, Lblk)> = Vec::new();
     // Blocks per page of each file.
     let per_page = |ino: Ino| initial.get(ino as usize).map_or(1, |f| f.blocks_per_page.max(1));
     // The actors whose asynchronous direct write has returned, with where it began: the model
@@ -335,6 +337,8 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     });
                 }
                 unwritten.retain(|u| !mine(u));
+                let fallocate_size = fallocate_grew.iter().position(|&(a, _)| a == event.actor);
+                let fallocate_size = fallocate_size.map(|i| fallocate_grew.swap_remove(i));
                 // A write(2) that started past EOF and grew the file to its first block at least:
                 // the gap from the old EOF to that block is the file's, as zeroes, from some point
                 // of the syscall on, not only from its first copy (linearizability: nothing in
@@ -382,6 +386,12 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     (Operation::Fallocate { file, page, pages, keep_size: false }, Outcome::Ok) => {
                         items.push(interval(Effect::Grow { ino: file, size: page + pages }))
                     }
+                    // ENOSPC part-way: ext4 keeps the size it grew over the blocks it allocated.
+                    (Operation::Fallocate { file, keep_size: false, .. }, _) => {
+                        if let Some((_, size)) = fallocate_size {
+                            items.push(interval(Effect::Grow { ino: file, size }))
+                        }
+                    }
                     (Operation::Store { file, page } | Operation::Load { file, page }, Outcome::Sigbus) => {
                         items.push(interval(Effect::Sigbus { ino: file, lblk: page }))
                     }
@@ -404,6 +414,12 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 // A write(2) growing the file from an EOF before its first block (in half blocks:
                 // Linux's "pos > old_size", with the size it read under i_rwsem, which every
                 // other size change takes too).
+                if let Some((Operation::Fallocate { file, keep_size: false, .. }, _)) = running
+                    && file == ino
+                {
+                    fallocate_grew.retain(|&(a, _)| a != event.actor);
+                    fallocate_grew.push((event.actor, i_size));
+                }
                 if let Some((Operation::Write { file, page, .. }, _)) = running
                     && file == ino
                     && old_halves.is_some_and(|old| 2 * page > old)

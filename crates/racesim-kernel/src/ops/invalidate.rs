@@ -1096,8 +1096,26 @@ impl<C: Cpu> Task<'_, C> {
 
     /// `ext4_alloc_file_blocks`' loop, one step: unwritten extents for the holes of the range,
     /// `i_size` grown to the end of it unless `keep_size`. True on ENOSPC.
+    ///
+    /// On ENOSPC ext4 keeps the size it grew over the chunks it mapped ("epos =
+    /// (loff_t)map.m_lblk << inode->i_blkbits; ... ext4_update_inode_size(inode, epos)" per
+    /// chunk until 7.1, once after the loop from 7.1), here up to the block that found no space;
+    /// XFS (`fallocate_truncate_pagecache`) sets the size in `xfs_setattr_size` only after the
+    /// whole `xfs_alloc_file_space` succeeded, so it keeps the old one.
     fn alloc_file_blocks(&mut self, file: Ino, page: Lblk, pages: Lblk, keep_size: bool) -> bool {
         let actor = self.actor;
+        let size_after_whole_allocation = self.policy.fallocate_truncate_pagecache;
+        // ext4_update_inode_size to `end`, where that grows the file (through the end of the block
+        // that holds an EOF inside it, EOF moves to its end).
+        let grow_to = move |m: &mut Machine, end: Lblk| {
+            let inode = m.kernel.inode(file);
+            if !keep_size && (end > inode.i_size || (end == inode.i_size && inode.eof_half)) {
+                m.kernel.inode_mut(file).i_size = end;
+                m.kernel.inode_mut(file).eof_half = false;
+                m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: end, half: false });
+                disksize_follows(m, actor, "ext4_update_inode_size", file);
+            }
+        };
         self.cpu.step(|m| {
             let mut allocated = 0;
             for lblk in page..(page + pages).min(FILE_PAGES_MAX) {
@@ -1106,6 +1124,9 @@ impl<C: Cpu> Task<'_, C> {
                 }
                 let Some(pblk) = m.kernel.alloc_block(file, lblk) else {
                     m.emit(actor, "ext4_fallocate", Change::NoSpace { ino: file, lblk });
+                    if !size_after_whole_allocation {
+                        grow_to(m, lblk);
+                    }
                     return true;
                 };
                 let extent = Extent::Unwritten(pblk);
@@ -1120,15 +1141,7 @@ impl<C: Cpu> Task<'_, C> {
             if allocated == 0 {
                 m.emit(actor, "ext4_alloc_file_blocks", Change::Nothing);
             }
-            let end = (page + pages).min(FILE_PAGES_MAX);
-            // Through the end of the block that holds an EOF inside it: EOF moves to its end.
-            let inode = m.kernel.inode(file);
-            if !keep_size && (end > inode.i_size || (end == inode.i_size && inode.eof_half)) {
-                m.kernel.inode_mut(file).i_size = end;
-                m.kernel.inode_mut(file).eof_half = false;
-                m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: end, half: false });
-                disksize_follows(m, actor, "ext4_update_inode_size", file);
-            }
+            grow_to(m, (page + pages).min(FILE_PAGES_MAX));
             false
         })
     }

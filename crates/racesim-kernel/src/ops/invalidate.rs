@@ -1034,8 +1034,9 @@ impl<C: Cpu> Task<'_, C> {
         // Growing the file from an EOF inside a block: ext4 7.1 ("if (new_size > old_size)
         // ext4_block_zero_eof(inode, old_size, LLONG_MAX)" before ext4_alloc_file_blocks'
         // loop) and XFS (xfs_setattr_size's zeroing, after xfs_alloc_file_space, under
-        // IOLOCK and MMAPLOCK exclusive: nothing tells that order from this one) zero the old
-        // EOF block's tail before the size changes.
+        // IOLOCK and MMAPLOCK exclusive) zero the old EOF block's tail before the size changes.
+        // The XFS order is simplified: what stays different (zeroing on ENOSPC, the zeroing's
+        // own growth to the block's end) is in docs/model.md, "An EOF inside a block".
         if !keep_size && let Some(function) = self.policy.truncate_up_zero_eof.fallocate_zeroes_first() {
             let end = page + pages;
             self.zero_old_eof_block_first(file, ("ext4_fallocate", end - 1), function, |i_size| end >= i_size, false);

@@ -232,30 +232,43 @@ fn block_size_is_checked_with_its_position() {
     // An operation the model does not have for blocks smaller than a page is refused by name.
     let head = head.replace("512", "1024");
     let text = format!(
-        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"collapse_range\", file = \"data\", page = 0, pages = 1 }}]\n"
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"dio_read\", file = \"data\", page = 0, pages = 1 }}]\n"
     );
     assert_bad_scenario(
         "subpageop",
         &text,
         11,
-        "'collapse_range' is not modelled for 'data', whose blocks are smaller than a page",
+        "'dio_read' is not modelled for 'data', whose blocks are smaller than a page",
     );
     // punch_hole is, over whole blocks named as write(2) names them, and so is
-    // madvise(MADV_REMOVE), over whole pages of the mapping; insert_range is not.
+    // madvise(MADV_REMOVE), over whole pages of the mapping; and collapse and insert range, over
+    // whole blocks. A crash is not.
     let text = format!(
         "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"punch_hole\", file = \"data\", page = 0, block = 1, blocks = 2 }}, \
-         {{ op = \"madvise_remove\", file = \"data\", page = 0, pages = 1 }}]\n"
+         {{ op = \"madvise_remove\", file = \"data\", page = 0, pages = 1 }}, \
+         {{ op = \"collapse_range\", file = \"data\", page = 0, block = 1, blocks = 3 }}, \
+         {{ op = \"insert_range\", file = \"data\", page = 1, block = 2, blocks = 5 }}]\n"
     );
     runs_briefly("subpagemadvise", &text);
     let text = format!(
         "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"punch_hole\", file = \"data\", page = 0, block = 1, blocks = 2 }}, \
-         {{ op = \"insert_range\", file = \"data\", page = 0, pages = 1 }}]\n"
+         {{ op = \"crash\", file = \"data\" }}]\n"
     );
     assert_bad_scenario(
-        "subpageinsert",
+        "subpagecrash",
         &text,
         11,
-        "'insert_range' is not modelled for 'data', whose blocks are smaller than a page",
+        "'crash' is not modelled for 'data', whose blocks are smaller than a page",
+    );
+    // An insert that cannot fit the file's initial 16 blocks in the model's 64 is refused.
+    let text = format!(
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"insert_range\", file = \"data\", page = 0, block = 1, blocks = 49 }}]\n"
+    );
+    assert_bad_scenario(
+        "subpageinsertlimit",
+        &text,
+        11,
+        "insert_range: 49 blocks into 'data' (16 blocks) goes past the model's 64-block limit",
     );
     let text = format!(
         "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"punch_hole\", file = \"data\", page = 0, block = 4, blocks = 1 }}]\n"

@@ -159,6 +159,11 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // and the block freeing maps the discarded buffers to the blocks being freed
         // (ea3d7209ca01's race through a page the punch does not evict).
         (Oracle::WriteToFreedBlock, "subpage_punch_read", "legacy", "mmaplock"),
+        // Collapse and insert on 1 KiB blocks evict from the page that holds the offset, whole:
+        // a store to a block before the offset, after legacy's write-out before i_mutex, goes
+        // with the page (ext4 3.15-4.4, 32ebffd3bbb4).
+        (Oracle::LostWrite, "subpage_collapse_mmap", "legacy", "mmaplock"),
+        (Oracle::LostWrite, "subpage_insert_mmap", "range_lock", "range_lock_mkwrite"),
         // Zero range leaves the page straddling it writable, and a store through that PTE into
         // a discarded buffer is dropped at writeback (ext4 4.5-6.14), until 17207d0bb209.
         (Oracle::LostWrite, "subpage_zero_range_mkwrite", "invalidate_lock", "invalidate_lock_6_15"),

@@ -90,6 +90,10 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // block_invalidatepage and its block freeing: the punch is preempted once, after the
     // partial page.
     ("subpage_punch_read", 1),
+    // The store faults page 0 in after the write-out before i_mutex, and the eviction that
+    // follows takes it whole.
+    ("subpage_collapse_mmap", 1),
+    ("subpage_insert_mmap", 1),
     // One actor: the stores and the zero range in program order.
     ("subpage_zero_range_mkwrite", 0),
     ("readahead_mkwrite_punch", 2),

@@ -724,6 +724,8 @@ impl Scenario {
                     | Operation::Write { file: f, page, pages, .. }
                     | Operation::PunchHole { file: f, page, pages }
                     | Operation::ZeroRange { file: f, page, pages }
+                    | Operation::CollapseRange { file: f, page, pages }
+                    | Operation::InsertRange { file: f, page, pages }
                         if self.files[f as usize].blocks_per_page > 1 =>
                     {
                         let n = self.files[f as usize].blocks_per_page;

@@ -175,6 +175,8 @@ const SUBPAGE_OPERATIONS: &[&str] = &[
     "punch_hole",
     "zero_range",
     "fallocate",
+    "collapse_range",
+    "insert_range",
     "madvise_remove",
     "mlock",
     "readahead",
@@ -196,8 +198,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("punch_hole", "file, page, pages, block?, blocks?"),
     ("madvise_remove", "file, page, pages"),
     ("mlock", "file, page, pages"),
-    ("collapse_range", "file, page, pages"),
-    ("insert_range", "file, page, pages"),
+    ("collapse_range", "file, page, pages, block?, blocks?"),
+    ("insert_range", "file, page, pages, block?, blocks?"),
     ("zero_range", "file, page, pages"),
     ("fallocate", "file, page, pages, keep_size?"),
     ("readahead", "file, page, pages"),
@@ -717,8 +719,26 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         ));
     }
     for (field, value, owners) in [
-        ("block", &raw.block, &["load", "store", "read", "write", "punch_hole", "zero_range", "fallocate"][..]),
-        ("blocks", &raw.blocks, &["truncate", "read", "write", "punch_hole", "zero_range", "fallocate"][..]),
+        (
+            "block",
+            &raw.block,
+            &[
+                "load",
+                "store",
+                "read",
+                "write",
+                "punch_hole",
+                "zero_range",
+                "fallocate",
+                "collapse_range",
+                "insert_range",
+            ][..],
+        ),
+        (
+            "blocks",
+            &raw.blocks,
+            &["truncate", "read", "write", "punch_hole", "zero_range", "fallocate", "collapse_range", "insert_range"][..],
+        ),
     ] {
         let Some(value) = value else { continue };
         if !owners.contains(&name) {
@@ -872,11 +892,15 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 Operation::Store { file: ino, page: p }
             }
         }
-        "write" | "read" | "punch_hole" | "zero_range" | "fallocate" if per_page > 1 => {
+        "write" | "read" | "punch_hole" | "zero_range" | "fallocate" | "collapse_range" | "insert_range"
+            if per_page > 1 =>
+        {
             // A file of smaller blocks names blocks: from block `block` of page `page`, `blocks`
             // blocks (or `pages` whole pages), as load and store name them. A punch, a zero
             // range or a fallocate covers whole blocks (ext4_zero_partial_blocks has nothing to
-            // zero then).
+            // zero then); collapse and insert range take only block-aligned ranges
+            // (ext4_collapse_range's and ext4_insert_range's "offset & (EXT4_CLUSTER_SIZE(sb) -
+            // 1) || len & ..." EINVAL, xfs_is_falloc_aligned), which whole blocks are.
             let page = page.ok_or_else(|| missing("page"))?;
             let block = raw.block.as_ref().map_or(0, |b| *b.get_ref());
             if let Some(b) = raw.block.as_ref().filter(|b| *b.get_ref() >= per_page) {
@@ -931,6 +955,23 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             } else if name == "fallocate" {
                 let keep_size = raw.keep_size.as_ref().is_none_or(|k| *k.get_ref());
                 Operation::Fallocate { file: ino, page: first, pages: count, keep_size }
+            } else if name == "collapse_range" {
+                Operation::CollapseRange { file: ino, page: first, pages: count }
+            } else if name == "insert_range" {
+                // As for a file of page-sized blocks below: an insert that cannot fit even the
+                // file's initial size is refused for the model's limit alone.
+                if file.pages * per_page + count > FILE_PAGES_MAX {
+                    return Err(cx.error(
+                        raw.op.span(),
+                        format!(
+                            "insert_range: {count} blocks into '{}' ({} blocks) goes past the model's \
+                             {FILE_PAGES_MAX}-block limit",
+                            file.name,
+                            file.pages * per_page
+                        ),
+                    ));
+                }
+                Operation::InsertRange { file: ino, page: first, pages: count }
             } else {
                 Operation::Write {
                     file: ino,

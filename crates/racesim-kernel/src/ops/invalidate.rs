@@ -885,14 +885,23 @@ impl<C: Cpu> Task<'_, C> {
 
     /// fallocate(FALLOC_FL_COLLAPSE_RANGE) of `pages` pages at `page`: removes the range and
     /// shifts everything after it down, renumbering pages.
+    ///
+    /// On a file whose blocks are smaller than a page, `page` and `pages` count blocks, and the
+    /// flush, the locks and the eviction start at the page that holds the offset
+    /// (ext4_collapse_range: "Need to round down offset to be aligned with page size boundary
+    /// for page size > block size. ioffset = round_down(offset, PAGE_SIZE)", then
+    /// `truncate_pagecache(inode, ioffset)`; XFS: `xfs_flush_unmap_range` rounds down to
+    /// max(block size, PAGE_SIZE), and 4.x's `invalidate_inode_pages2_range` starts at
+    /// `offset >> PAGE_SHIFT`): the blocks before the offset in that page leave the cache too.
     pub fn collapse_range(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let actor = self.actor;
         let end = page + pages;
+        let (from, locked) = self.shift_pages(file, page, end);
         if self.policy.collapse_flush_outside_lock {
-            self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
+            self.filemap_write_and_wait_range(file, from, "filemap_write_and_wait_range");
         }
         let i_rwsem = self.lock_i_rwsem(file);
-        let frame = self.enter(Func::CollapseRange, file, page, PageRange::new(page, end));
+        let frame = self.enter(Func::CollapseRange, file, locked.start, locked);
         self.fence_unlocked_dio(file, true);
         self.inode_dio_wait(file);
         // "if (offset + len >= i_size_read(inode)) return -EINVAL;"
@@ -911,10 +920,10 @@ impl<C: Cpu> Task<'_, C> {
         // ext4_collapse_range (4.18+): ext4_break_layouts after down_write(i_mmap_sem).
         self.break_layouts(&frame, file);
         if !self.policy.collapse_flush_outside_lock {
-            self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
+            self.filemap_write_and_wait_range(file, from, "filemap_write_and_wait_range");
         }
         // Everything from the offset on is renumbered, so all of it leaves the page cache.
-        self.truncate_pagecache_range(file, PageRange::to_eof(page));
+        self.truncate_pagecache_range(file, from);
         self.at(&frame, Point::CollapseRemoveSpace);
         self.remove_space(file, PageRange::new(page, end), "ext4_ext_remove_space");
         self.cpu.step(|m| {
@@ -943,16 +952,30 @@ impl<C: Cpu> Task<'_, C> {
 }
 
 impl<C: Cpu> Task<'_, C> {
+    /// Collapse and insert range on the blocks `[first, end)`: the pages they flush and evict,
+    /// from the page that holds `first` to EOF (`round_down(offset, PAGE_SIZE)`), and the pages
+    /// their frame covers (the range, its partial pages included). In pages; the blocks are
+    /// pages where the file's blocks are.
+    fn shift_pages(&mut self, file: Ino, first: Lblk, end: Lblk) -> (PageRange, PageRange) {
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let start = first / per_page;
+        (PageRange::to_eof(start), PageRange::new(start, end.div_ceil(per_page)))
+    }
+
     /// fallocate(FALLOC_FL_INSERT_RANGE) of `pages` pages at `page`: shifts everything from the
-    /// offset up and leaves a hole there (`ext4_insert_range`, 4.1+). Like collapse, it flushes
-    /// and evicts from the offset to EOF; legacy ext4 flushed before taking i_mutex.
+    /// offset up and leaves a hole there (`ext4_insert_range`, 4.2+: 331573febb6a). Like collapse, it flushes
+    /// and evicts from the offset to EOF; legacy ext4 flushed before taking i_mutex. On a file
+    /// whose blocks are smaller than a page it counts blocks and, like collapse, flushes and
+    /// evicts from the page that holds the offset (ext4_insert_range's `ioffset =
+    /// round_down(offset, PAGE_SIZE)`, `truncate_pagecache(inode, ioffset)`).
     pub fn insert_range(&mut self, file: Ino, page: Lblk, pages: Lblk) -> Outcome {
         let actor = self.actor;
+        let (from, locked) = self.shift_pages(file, page, page + pages);
         if self.policy.collapse_flush_outside_lock {
-            self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
+            self.filemap_write_and_wait_range(file, from, "filemap_write_and_wait_range");
         }
         let i_rwsem = self.lock_i_rwsem(file);
-        let frame = self.enter(Func::InsertRange, file, page, PageRange::new(page, page + pages));
+        let frame = self.enter(Func::InsertRange, file, locked.start, locked);
         self.fence_unlocked_dio(file, true);
         self.inode_dio_wait(file);
         // "if (offset >= i_size_read(inode)) return -EINVAL;" and the file must fit.
@@ -973,9 +996,9 @@ impl<C: Cpu> Task<'_, C> {
         // ext4_insert_range (4.18+): ext4_break_layouts after down_write(i_mmap_sem).
         self.break_layouts(&frame, file);
         if !self.policy.collapse_flush_outside_lock {
-            self.filemap_write_and_wait_range(file, PageRange::to_eof(page), "filemap_write_and_wait_range");
+            self.filemap_write_and_wait_range(file, from, "filemap_write_and_wait_range");
         }
-        self.truncate_pagecache_range(file, PageRange::to_eof(page));
+        self.truncate_pagecache_range(file, from);
         self.at(&frame, Point::InsertShift);
         // i_size grows first, then the extents move up (ext4_insert_range's order).
         let old = self.cpu.peek(|m| m.kernel.inode(file).i_size);

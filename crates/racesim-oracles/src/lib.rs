@@ -892,8 +892,9 @@ pub fn judge_accesses(
                 // counts as both, conservatively): a write(2)'s items begin at its copies, a
                 // read's end where it read; a load or store is an interval only when it ends
                 // in SIGBUS, which its end event says; the rest have no items. A direct write's
-                // items begin where it began (its blocks' items) and may end where it returns
-                // (a synchronous write's pages inside the old EOF, a buffered fallback's copies).
+                // items begin where it began (its blocks' items) or at its size update (the
+                // blocks past the old EOF of one that grew the file) and may end where it
+                // returns (a synchronous write's pages, a buffered fallback's copies).
                 let no_items = matches!(
                     operation,
                     Op::Mmap { .. }

@@ -30,8 +30,8 @@ use racesim_explore::{ExploreConfig, StrategyKind};
 use racesim_kernel::Policy;
 use racesim_kernel::placement::{LockName, Mode, Placement, RangeSpec};
 use racesim_kernel::policy::{
-    BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePostInvalidate, IsizeExtended, PunchPartialPage, RangeFlush,
-    TruncateUpZero, WritebackSizeSample,
+    BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePastEof, DioWritePostInvalidate, IsizeExtended,
+    PunchPartialPage, RangeFlush, TruncateUpZero, WritebackSizeSample,
 };
 use racesim_scenario::{Expect, Scenario};
 use std::path::Path;
@@ -79,7 +79,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 20] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 22] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -160,6 +160,19 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 20] = [
         "before_clear_dirty",
         "Kara, \"ext4: fix data corruption for mmap writes\" (4.12): i_size sampled after clear_page_dirty_for_io",
     ),
+    // Two fixed values of one field, each a filesystem's own (a policy has at most one of them).
+    (
+        "dio_write_past_eof",
+        "truncate_failed_write",
+        "written",
+        "ext4_truncate_failed_write after a failed direct write past EOF (ext4_ind_direct_IO .. ext4_dio_write_iter)",
+    ),
+    (
+        "dio_write_past_eof",
+        "unwritten",
+        "written",
+        "xfs_iomap_write_direct: XFS_BMAPI_PREALLOC, direct-write blocks unwritten past EOF too",
+    ),
 ];
 
 fn field_value(policy: &Policy, field: &str) -> String {
@@ -188,6 +201,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "writeback_size_sample" => policy.writeback_size_sample.name().to_string(),
         "punch_partial_page" => policy.punch_partial_page.name().to_string(),
         "truncate_up_zero_eof" => policy.truncate_up_zero_eof.name().to_string(),
+        "dio_write_past_eof" => policy.dio_write_past_eof.name().to_string(),
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }
@@ -214,6 +228,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "writeback_size_sample" => policy.writeback_size_sample = WritebackSizeSample::BeforeClearDirty,
         "punch_partial_page" => policy.punch_partial_page = PunchPartialPage::Zero,
         "truncate_up_zero_eof" => policy.truncate_up_zero_eof = TruncateUpZero::None,
+        "dio_write_past_eof" => policy.dio_write_past_eof = DioWritePastEof::Written,
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
 }
@@ -254,7 +269,10 @@ fn same_decision(a: &Placement, b: &Placement) -> bool {
 /// How many lock decisions and fix fields two policies differ in.
 fn distance(a: &Policy, b: &Policy) -> usize {
     let only = |x: &Policy, y: &Policy| x.lock.iter().filter(|p| !y.lock.iter().any(|q| same_decision(p, q))).count();
-    let fields = FIELD_MUTATIONS.iter().filter(|(f, _, _, _)| field_value(a, f) != field_value(b, f)).count();
+    // Each field once, though it may have several fixed values.
+    let mut names: Vec<&str> = FIELD_MUTATIONS.iter().map(|f| f.0).collect();
+    names.dedup();
+    let fields = names.iter().filter(|f| field_value(a, f) != field_value(b, f)).count();
     only(a, b) + only(b, a) + fields
 }
 
@@ -331,10 +349,8 @@ impl Mutation {
                 }
             }
             Mutation::Unfix(field) => {
-                let (_, fixed, _, _) = FIELD_MUTATIONS.iter().find(|f| f.0 == *field)?;
-                if field_value(policy, field) != *fixed {
-                    return None;
-                }
+                // Any of the field's fixed values (one entry per value).
+                FIELD_MUTATIONS.iter().find(|f| f.0 == *field && field_value(policy, field) == f.1)?;
                 set_unfixed(&mut mutated, field);
             }
         }

@@ -112,7 +112,8 @@ pub const FUNCTIONS: [(Func, &str, &str); FUNC_COUNT] = [
     (
         Func::TruncateFailedWrite,
         "truncate_failed_write",
-        "the cleanup after a write(2) that failed partway (the policy's failed_write_cleanup): \
+        "the cleanup after a write(2) that failed partway (the policy's failed_write_cleanup), or a \
+         direct write that failed past EOF (dio_write_past_eof = truncate_failed_write): \
          ext4_truncate_failed_write, the ->write_failed hooks (ext2_write_failed), xfs_vm_write_failed, \
          xfs_buffered_write_iomap_end's delalloc punch",
     ),

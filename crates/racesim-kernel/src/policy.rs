@@ -172,6 +172,44 @@ pub enum FailedWriteCleanup {
     PunchCleanDelalloc,
 }
 
+/// What a direct write allocates past EOF, and what is left of it when the write fails. Past
+/// `i_size` nobody reads a block before the write's size update at completion, so a direct
+/// write may allocate a written extent there; if the write fails (EFAULT from its user buffer,
+/// ENOSPC), the size never moves over the block, but a later extension of the file (truncate
+/// up, fallocate, a write further on) would expose what the block held before.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DioWritePastEof {
+    /// Blocks are allocated as `write_alloc` says and stay after a failure (what the model did
+    /// before this field; no Linux release).
+    #[default]
+    Written,
+    /// Blocks are allocated as `write_alloc` says (ext4's `EXT4_GET_BLOCKS_CREATE` past EOF),
+    /// and a direct write that failed after reaching past `i_size` runs
+    /// `ext4_truncate_failed_write`: the page cache and every block past `i_size` go (ext4's
+    /// `ext4_ind_direct_IO`, which took every write past EOF up to 4.x; `ext4_direct_IO_write`
+    /// to 5.4, "if (ret < 0 && final_size > inode->i_size)"; `ext4_dio_write_iter` since 5.5,
+    /// `ext4_handle_inode_extension` and later `ext4_inode_extension_cleanup(inode, ret < 0)`;
+    /// ext3's `ext3_truncate_failed_direct_write`). Its locks are the placements of
+    /// `truncate_failed_write`, the same function a failed write(2) runs.
+    TruncateFailedWrite,
+    /// Every block a direct write allocates is an unwritten extent, past EOF too, which its
+    /// completion converts for the part written (XFS: `xfs_iomap_write_direct` allocates with
+    /// `XFS_BMAPI_PREALLOC` in every release): what a failed write leaves reads as zeroes.
+    Unwritten,
+}
+
+impl DioWritePastEof {
+    /// The value as policy files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DioWritePastEof::Written => "written",
+            DioWritePastEof::TruncateFailedWrite => "truncate_failed_write",
+            DioWritePastEof::Unwritten => "unwritten",
+        }
+    }
+}
+
 impl FailedWriteCleanup {
     /// The value as policy files spell it.
     pub fn name(self) -> &'static str {
@@ -780,6 +818,8 @@ pub struct Policy {
     pub buffered_write_map: BufferedWriteMap,
     /// What a write(2) that stopped short undoes of its allocation (`truncate_failed_write`).
     pub failed_write_cleanup: FailedWriteCleanup,
+    /// What a direct write allocates past EOF and leaves there when it fails.
+    pub dio_write_past_eof: DioWritePastEof,
     /// What `pagecache_isize_extended` does to the page straddling the old EOF when `i_size`
     /// grows (files with blocks smaller than a page only).
     pub pagecache_isize_extended: IsizeExtended,
@@ -898,6 +938,8 @@ pub struct PolicyWire {
     pub dax_break_layouts: bool,
     #[serde(default)]
     pub failed_write_cleanup: FailedWriteCleanup,
+    #[serde(default)]
+    pub dio_write_past_eof: DioWritePastEof,
     #[serde(default)]
     pub pagecache_isize_extended: IsizeExtended,
     #[serde(default)]
@@ -1028,6 +1070,7 @@ impl TryFrom<PolicyWire> for Policy {
             delalloc_files_inode: w.delalloc_files_inode,
             dax_break_layouts: w.dax_break_layouts,
             failed_write_cleanup: w.failed_write_cleanup,
+            dio_write_past_eof: w.dio_write_past_eof,
             pagecache_isize_extended: w.pagecache_isize_extended,
             fallocate_isize_extended: w.fallocate_isize_extended,
             fallocate_truncate_pagecache: w.fallocate_truncate_pagecache,
@@ -1070,6 +1113,7 @@ impl From<Policy> for PolicyWire {
             delalloc_files_inode: p.delalloc_files_inode,
             dax_break_layouts: p.dax_break_layouts,
             failed_write_cleanup: p.failed_write_cleanup,
+            dio_write_past_eof: p.dio_write_past_eof,
             pagecache_isize_extended: p.pagecache_isize_extended,
             fallocate_isize_extended: p.fallocate_isize_extended,
             fallocate_truncate_pagecache: p.fallocate_truncate_pagecache,

@@ -81,17 +81,21 @@ pub struct RefFile {
 /// yet. The write's DMA goes to the disk; a page read into the cache after the write's
 /// invalidation before the IO and before the DMA holds the old data, and keeps it until the
 /// invalidation after the IO drops it (generic_file_direct_write, iomap_dio_complete,
-/// kiocb_invalidate_post_direct_write): until the write returns, a load or read(2) of that page
-/// legally sees `before` while a direct read of the disk already sees `after`. Linux promises
-/// the page cache coherence with a direct write only once the write has returned. Only while
-/// the file still holds `after` there (nothing wrote the page since, in the serial order).
+/// kiocb_invalidate_post_direct_write): until then, a load or read(2) of that page legally
+/// sees `before` while a direct read of the disk already sees `after`. Linux promises the page
+/// cache coherence with a direct write only through that invalidation; where a policy has none
+/// after the IO, nothing closes the window and no lag is granted (a page that outlives the
+/// write is the stale data of `dio_write_buffered_read.toml`). Only while the file still holds
+/// `after` there (nothing wrote the page since, in the serial order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CacheLag {
     lblk: Lblk,
     before: Token,
     after: Token,
-    /// The end of the write's interval: its return (an asynchronous one's: its completion's
-    /// invalidation). A reader that began after it sees the write.
+    /// The write's invalidation of this page after the IO (where the page was cached then: its
+    /// removal, or the -EBUSY that left it; else the start of that invalidation). A reader that
+    /// began after it sees the write, or saw a page Linux itself warns about
+    /// (`dio_warn_stale_pagecache`).
     until: usize,
 }
 
@@ -167,8 +171,10 @@ enum Effect {
         token: Token,
         part: PagePart,
         /// A direct write's DMA to the disk, which a cached copy of the page may not show
-        /// until the write returns ([`CacheLag`]).
-        direct: bool,
+        /// before this event, the write's invalidation of that page after the IO ([`CacheLag`];
+        /// `usize::MAX` while `history` has not met it; `None`: not a direct write's DMA, or no
+        /// invalidation after the IO came, so nothing closes the window in time).
+        cache_lag: Option<usize>,
     },
     /// A load or read(2) returned `token` for the page, copied from page-cache page `frame`
     /// (`None`: from a block, a hole or the zero page).
@@ -321,7 +327,17 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 && !dio_invalidated_after_io.contains(&event.actor)
             {
                 dio_invalidated_after_io.push(event.actor);
+                // The invalidation after the IO starts: a page not cached now can only be read
+                // in from the disk, which holds the new data (see `CacheLag`).
+                let begin = running.map_or(at, |(_, b)| b);
+                close_cache_lags(&mut items, event.actor, |i| i.begin >= begin, false, at);
             }
+        }
+        // The same for an asynchronous write's completion, after the syscall returned.
+        if event.function == "invalidate_inode_pages2_range"
+            && let Some(&(_, begin)) = completing.iter().find(|&&(a, _)| a == event.actor)
+        {
+            close_cache_lags(&mut items, event.actor, |i| i.begin == begin, false, at);
         }
         if matches!(event.change, Change::OpBegin { .. } | Change::OpEnd { .. }) {
             dio_io_done.retain(|&a| a != event.actor);
@@ -555,7 +571,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 // the mapped file's page), lands where it retired.
                 if let Some((op @ (Operation::Store { .. } | Operation::Read { .. }), _)) = running {
                     items.push(point(
-                        Effect::Wrote { ino, lblk: index, token, part: PagePart::Whole, direct: false },
+                        Effect::Wrote { ino, lblk: index, token, part: PagePart::Whole, cache_lag: None },
                         op,
                     ));
                 }
@@ -567,7 +583,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 // A direct write that fell back to a buffered write copies the same way.
                 if let Some((op @ (Operation::Write { .. } | Operation::DioWrite { .. }), _)) = running {
                     items.push(Item {
-                        effect: Effect::Wrote { ino, lblk, token, part, direct: false },
+                        effect: Effect::Wrote { ino, lblk, token, part, cache_lag: None },
                         begin: at,
                         end: usize::MAX,
                         actor: event.actor,
@@ -585,7 +601,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 // a write(2) of the same page that runs entirely inside that interval may be
                 // ordered after it, and then its data is what stays.
                 if let Some((op @ Operation::Write { .. }, _)) = running {
-                    items.push(point(Effect::Wrote { ino, lblk, token, part: PagePart::Whole, direct: false }, op));
+                    items.push(point(Effect::Wrote { ino, lblk, token, part: PagePart::Whole, cache_lag: None }, op));
                 } else if event.function == "dio_bio_end_io"
                     // A direct write whose DMA read a DAX page that changed hands sends another
                     // file's data: no operation's write of this page, nothing to explain it.
@@ -593,8 +609,8 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     && let Some(info) = ops.iter().find(|o| o.write == write)
                 {
                     let begin = began.iter().rev().find(|(w, _)| *w == write).map_or(at, |&(_, b)| b);
-                    let direct = matches!(info.op, Operation::DioWrite { .. });
-                    let effect = Effect::Wrote { ino, lblk, token, part: PagePart::Whole, direct };
+                    let cache_lag = matches!(info.op, Operation::DioWrite { .. }).then_some(usize::MAX);
+                    let effect = Effect::Wrote { ino, lblk, token, part: PagePart::Whole, cache_lag };
                     items.push(Item { effect, begin, end: at, actor: info.actor, op: info.op });
                 }
             }
@@ -613,8 +629,8 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     && let Some(info) = ops.iter().find(|o| o.write == write)
                 {
                     let begin = began.iter().rev().find(|(w, _)| *w == write).map_or(at, |&(_, b)| b);
-                    let direct = matches!(info.op, Operation::DioWrite { .. });
-                    let effect = Effect::Wrote { ino, lblk, token, part, direct };
+                    let cache_lag = matches!(info.op, Operation::DioWrite { .. }).then_some(usize::MAX);
+                    let effect = Effect::Wrote { ino, lblk, token, part, cache_lag };
                     items.push(Item { effect, begin, end: at, actor: info.actor, op: info.op });
                 }
             }
@@ -645,7 +661,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 }
                 if attached {
                     items.push(Item {
-                        effect: Effect::Wrote { ino, lblk: index, token, part: PagePart::Whole, direct: false },
+                        effect: Effect::Wrote { ino, lblk: index, token, part: PagePart::Whole, cache_lag: None },
                         begin,
                         end: usize::MAX,
                         actor: event.actor,
@@ -672,6 +688,20 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
             Change::PageDeleted { ino, index, page, .. } | Change::InvalidateBusy { ino, index, page } => {
                 if matches!(event.change, Change::PageDeleted { .. }) {
                     removals.push((page, at, event.actor, running.map_or(at, |(_, b)| b)));
+                }
+                // A direct write's invalidation after the IO reaches a page cached before the
+                // DMA: until here, a reader of that page may see the old data (see `CacheLag`).
+                let post_io = match running {
+                    Some((Operation::DioWrite { .. }, begin)) if dio_invalidated_after_io.contains(&event.actor) => {
+                        Some(begin)
+                    }
+                    None => completing.iter().find(|&&(a, _)| a == event.actor).map(|&(_, b)| b),
+                    _ => None,
+                };
+                if let Some(begin) = post_io {
+                    let per = per_page(ino);
+                    let page_of = |i: &Item| matches!(i.effect, Effect::Wrote { ino: i_ino, lblk, .. } if i_ino == ino && lblk / per == index);
+                    close_cache_lags(&mut items, event.actor, |i| i.begin >= begin && page_of(i), true, at);
                 }
                 // An asynchronous direct write returned at submission, and its data is on disk
                 // at its bio's completion; a page cached (or mapped) before it keeps the old data
@@ -792,6 +822,12 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
             }
         }
     }
+    // A direct write with no invalidation after its IO: nothing closes the window in time.
+    for item in &mut items {
+        if let Effect::Wrote { cache_lag: lag @ Some(usize::MAX), .. } = &mut item.effect {
+            *lag = None;
+        }
+    }
     items
 }
 
@@ -820,6 +856,22 @@ fn canonical(history: &[Item], actual: &[RefFile]) -> Option<Vec<RefFile>> {
         *page = copies.iter().fold(*page, |t, &(dma, read)| t.replace(dma, read));
     }
     Some(files)
+}
+
+/// Sets the cache-lag window's end of the direct-write items of `actor` that `mine` picks: to
+/// `at` where it is still open (`usize::MAX`), or (`reached`: the invalidation reached their
+/// page) to `at` in any case.
+fn close_cache_lags(items: &mut [Item], actor: ActorId, mine: impl Fn(&Item) -> bool, reached: bool, at: usize) {
+    for item in items.iter_mut() {
+        if item.actor != actor || !matches!(item.op, Operation::DioWrite { .. }) || !mine(item) {
+            continue;
+        }
+        if let Effect::Wrote { cache_lag: Some(until), .. } = &mut item.effect
+            && (*until == usize::MAX || reached)
+        {
+            *until = at;
+        }
+    }
 }
 
 /// The page-cache page a user read copied from, if it copied from one.
@@ -871,13 +923,13 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
             f.pages[lblk as usize] = token;
             true
         }
-        Effect::Wrote { ino, lblk, token, part, direct } => {
+        Effect::Wrote { ino, lblk, token, part, cache_lag } => {
             let f = &mut files[ino as usize];
-            if direct {
+            if let Some(until) = cache_lag {
                 let before = f.pages[lblk as usize];
                 let after = before.overlay(part, token);
                 f.cache_lags.retain(|l| l.lblk != lblk);
-                f.cache_lags.push(CacheLag { lblk, before, after, until: item.end });
+                f.cache_lags.push(CacheLag { lblk, before, after, until });
             }
             // A store (or a read's copy or a direct read's DMA into a mapping) lands inside EOF, or past a size
             // that a truncate in progress has just shrunk, through a PTE it has not zapped yet
@@ -920,7 +972,7 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
         Effect::SelfCopy { removed: true, .. } => true,
         Effect::SelfCopy { ino, lblk, token, .. } => {
             let copy =
-                Item { effect: Effect::Wrote { ino, lblk, token, part: PagePart::Whole, direct: false }, ..*item };
+                Item { effect: Effect::Wrote { ino, lblk, token, part: PagePart::Whole, cache_lag: None }, ..*item };
             apply(files, &copy, index, strictness)
         }
         Effect::Saw { ino, lblk, token, frame } => {
@@ -1499,7 +1551,7 @@ mod tests {
                 lblk,
                 token: Token::Data { ino: 0, lblk, write },
                 part: PagePart::Whole,
-                direct: false,
+                cache_lag: None,
             },
             begin,
             end,
@@ -1626,7 +1678,7 @@ mod tests {
                 op: truncate,
             },
             Item {
-                effect: Effect::Wrote { ino: 0, lblk: 2, token: written, part: PagePart::Whole, direct: false },
+                effect: Effect::Wrote { ino: 0, lblk: 2, token: written, part: PagePart::Whole, cache_lag: None },
                 begin: 6,
                 end: 9,
                 actor: 1,
@@ -1697,8 +1749,9 @@ mod tests {
     /// gives both (a page read into the cache after the write's invalidation before the IO
     /// holds the old data until the one after it; found by a randomised search of small
     /// scenarios, December 2026: a false stale_data under invalidate_lock and xfs-5.3). A cached
-    /// page may lag the disk until the write returns ([`CacheLag`]); a load of the disk (a DAX
-    /// mapping) may not, nor one after the write returned.
+    /// page may lag the disk until the write's invalidation after the IO ([`CacheLag`]); not
+    /// where no such invalidation comes (the page then outlives the write), nor for a load of
+    /// the disk (a DAX mapping), nor after the invalidation.
     #[test]
     fn a_cached_page_may_lag_a_direct_write_that_a_direct_read_already_saw() {
         for asynchronous in [false, true] {
@@ -1747,19 +1800,35 @@ mod tests {
         let initial = [file(2, &[d0, old])];
         let end = [file(2, &[d0, written])];
         let dio_begin = ev(0, "dio_write", Change::OpBegin { op: 0 });
+        let invalidation = ev(0, "invalidate_inode_pages2_range", Change::Nothing);
+        let removal = Change::PageDeleted { ino: 0, index: 1, page: 0, dirty_discarded: false };
+        let removal = ev(0, "invalidate_complete_page2", removal);
         let dio_end = ev(0, "dio_write", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) });
         let from_cache = matches!(load_from, ReadFrom::Page(_));
-        for (load_before_return, explained) in [(true, from_cache || !after_a_direct_read), (false, false)] {
+        // Where the load falls: 0 before the write's invalidation after the IO, 1 between its
+        // start and its removal of the page (the page cached before the DMA: `cached`), 2
+        // between that invalidation and the return, 3 after the return; and whether that
+        // invalidation runs at all.
+        for (load_at, invalidates, cached) in
+            [(0, true, false), (0, false, false), (1, true, true), (2, true, true), (2, true, false), (3, true, false)]
+        {
+            let explained = match load_at {
+                3 => false,
+                _ if !after_a_direct_read => true,
+                0 | 1 => from_cache && invalidates,
+                _ => false,
+            };
             let mut log = vec![dio_begin, data];
             if after_a_direct_read {
                 log.extend(direct_read);
             }
-            if load_before_return {
-                log.extend(load_ops);
-                log.push(dio_end);
-            } else {
-                log.push(dio_end);
-                log.extend(load_ops);
+            let invalidation = Some(invalidation).filter(|_| invalidates);
+            let removal = Some(removal).filter(|_| cached);
+            for (at, step) in [(0, invalidation), (1, removal), (2, Some(dio_end)), (3, None)] {
+                if load_at == at {
+                    log.extend(load_ops);
+                }
+                log.extend(step);
             }
             let history = history(&initial, &ops, &log);
             let judgement = check_stale_data(&initial, &history, &end, &mut 0);
@@ -1767,7 +1836,7 @@ mod tests {
                 matches!(judgement, Judgement::Explained),
                 explained,
                 "asynchronous: {asynchronous}, after a direct read: {after_a_direct_read}, load from {load_from:?}, \
-                 before return: {load_before_return}"
+                 load at {load_at}, invalidation after the IO: {invalidates}"
             );
         }
     }

@@ -903,17 +903,19 @@ mod tests {
     }
 
     /// Policy files and traces written before the direct IO fields (and `failed_write_cleanup`,
-    /// `buffered_write_map`) existed still load, with the behaviour the model had then.
+    /// `buffered_write_map`, `dio_write_past_eof`) existed still load, with the behaviour the
+    /// model had then.
     #[test]
     fn a_policy_without_the_direct_io_fields_loads_with_their_defaults() {
         let mut table = toml::Table::try_from(builtin("xfs-5.3").unwrap()).unwrap();
         let fields = ["dio_read_fence", "dio_read_delalloc", "dio_write_post_invalidate", "failed_write_cleanup"];
-        for field in fields.into_iter().chain(["buffered_write_map"]) {
+        for field in fields.into_iter().chain(["buffered_write_map", "dio_write_past_eof"]) {
             assert!(table.remove(field).is_some(), "{field}");
         }
         let old: Policy = table.try_into().unwrap();
         assert_eq!(old.failed_write_cleanup, racesim_kernel::policy::FailedWriteCleanup::None);
         assert_eq!(old.buffered_write_map, racesim_kernel::policy::BufferedWriteMap::PerPage);
+        assert_eq!(old.dio_write_past_eof, racesim_kernel::policy::DioWritePastEof::Written);
         assert!(!old.dio_read_fence);
         assert_eq!(old.dio_read_delalloc, racesim_kernel::policy::DioReadDelalloc::Hole);
         assert_eq!(old.dio_write_post_invalidate, racesim_kernel::policy::DioWritePostInvalidate::None);

@@ -34,7 +34,7 @@ use crate::lock::LockMode;
 use crate::placement::{Func, LockName, Point};
 use crate::policy::{
     DioExtendSize, DioInvalidateBusy, DioPinOrder, DioReadDelalloc, DioReadDirty, DioReadInvalidate,
-    DioSubmitInvalidate, DioUnaligned, DioWritePostInvalidate,
+    DioSubmitInvalidate, DioUnaligned, DioWritePastEof, DioWritePostInvalidate,
 };
 use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk, Token, WriteId};
 
@@ -183,7 +183,7 @@ impl<C: Cpu> Task<'_, C> {
         // dio_get_page; iomap_dio_rw before iomap_apply -> bio_iov_iter_get_pages). A read
         // never writes back a page its own get_user_pages dirtied.
         if let Err(busy) = self.dio_flush_and_invalidate(file, range, write.is_some()) {
-            self.abandon_submission(&[], frame, dio_count_held, fallback);
+            self.abandon_submission(&[], frame, dio_count_held, fallback, false);
             return Err(busy);
         }
         // iomap maps the range (->iomap_begin) before it pins the user pages of each extent's
@@ -194,7 +194,7 @@ impl<C: Cpu> Task<'_, C> {
             match self.dio_map_blocks(file, page, pages, write, ends) {
                 Ok(first) => mapped = Some(first),
                 Err(outcome) => {
-                    self.abandon_submission(&[], frame, dio_count_held, fallback);
+                    self.abandon_submission(&[], frame, dio_count_held, fallback, true);
                     return Err(NotSubmitted::Failed(outcome));
                 }
             }
@@ -207,7 +207,7 @@ impl<C: Cpu> Task<'_, C> {
             match self.get_user_pages(user_file, first, pages, direction == Direction::Read) {
                 Ok(pages) => pinned = pages,
                 Err(_) => {
-                    self.abandon_submission(&[], frame, dio_count_held, fallback);
+                    self.abandon_submission(&[], frame, dio_count_held, fallback, true);
                     return Err(NotSubmitted::Failed(Outcome::Efault));
                 }
             }
@@ -219,7 +219,7 @@ impl<C: Cpu> Task<'_, C> {
             // pages a fault created between the first invalidation and the range lock go now,
             // under the lock (written back first, as the flush above).
             if let Err(busy) = self.dio_flush_and_invalidate(file, range, write.is_some()) {
-                self.abandon_submission(&pinned, frame, dio_count_held, fallback);
+                self.abandon_submission(&pinned, frame, dio_count_held, fallback, false);
                 return Err(busy);
             }
         }
@@ -230,7 +230,7 @@ impl<C: Cpu> Task<'_, C> {
         let (blocks, extends_to, zero_rest, error) = match mapped {
             Ok(mapped) => mapped,
             Err(outcome) => {
-                self.abandon_submission(&pinned, frame, dio_count_held, fallback);
+                self.abandon_submission(&pinned, frame, dio_count_held, fallback, true);
                 return Err(NotSubmitted::Failed(outcome));
             }
         };
@@ -292,6 +292,7 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         let alloc = self.policy.write_alloc;
         let delalloc_eio = self.policy.dio_read_delalloc == DioReadDelalloc::Eio;
+        let unwritten_past_eof = self.policy.dio_write_past_eof == DioWritePastEof::Unwritten;
         self.cpu.step(|m| {
             // Past EOF, a write extends the file at completion (`end > i_size_read(inode)`).
             let i_size = m.kernel.inode(file).i_size;
@@ -344,10 +345,15 @@ impl<C: Cpu> Task<'_, C> {
                             // ext4_iomap_alloc 5.5+ for blocks below i_size), "to prevent
                             // parallel buffered read to expose the stale data before DIO
                             // complete the data IO"; XFS always (xfs_iomap_write_direct,
-                            // XFS_BMAPI_PREALLOC). Past EOF ext4 allocates what write_alloc
-                            // says (EXT4_GET_BLOCKS_CREATE: nobody reads there before the size
-                            // update at completion).
-                            let extent = if lblk < i_size { Extent::Unwritten(p) } else { alloc.allocated(p) };
+                            // XFS_BMAPI_PREALLOC, past EOF too: `dio_write_past_eof =
+                            // "unwritten"`). Past EOF ext4 allocates what write_alloc says
+                            // (EXT4_GET_BLOCKS_CREATE: nobody reads there before the size update
+                            // at completion, and a failed write truncates it).
+                            let extent = if lblk < i_size || unwritten_past_eof {
+                                Extent::Unwritten(p)
+                            } else {
+                                alloc.allocated(p)
+                            };
                             m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
                             Some(p)
                         }
@@ -400,16 +406,43 @@ impl<C: Cpu> Task<'_, C> {
     }
 
     /// Undoes a submission that failed before its bio went out: drops the pins, `inode_dio_end`,
-    /// and `i_rwsem` if the direct IO took it.
-    fn abandon_submission(&mut self, pinned: &[Pin], frame: Frame, dio_count: Held, fallback: Option<Held>) {
+    /// the allocation past EOF of a write that failed (`failed`: it returns an error), and
+    /// `i_rwsem` if the direct IO took it.
+    fn abandon_submission(
+        &mut self,
+        pinned: &[Pin],
+        frame: Frame,
+        dio_count: Held,
+        fallback: Option<Held>,
+        failed: bool,
+    ) {
         self.unpin_user_pages(pinned);
         let dio_end = if frame.func == Func::DioWrite { Point::DioWriteDioEnd } else { Point::DioReadDioEnd };
         self.at(&frame, dio_end);
         self.release("inode_dio_end", dio_count);
+        if failed && frame.func == Func::DioWrite {
+            self.dio_write_failed(frame.file, frame.range.end);
+        }
         if let Some(h) = fallback {
             self.release("inode_unlock", h);
         }
         self.leave(frame);
+    }
+
+    /// A direct write that returns an error, after `inode_dio_end` and under its `i_rwsem`:
+    /// where the policy says so (`dio_write_past_eof = "truncate_failed_write"`, ext4), if it
+    /// reached past `i_size`, `ext4_truncate_failed_write` frees what it allocated there (every
+    /// block past `i_size`) and evicts the page cache past it ("if (ret < 0 && final_size >
+    /// inode->i_size) ext4_truncate_failed_write(inode)", ext4_direct_IO_write;
+    /// ext4_inode_extension_cleanup(inode, ret < 0) in today's ext4_dio_write_iter).
+    /// The write's `i_rwsem` keeps `i_size` where the test reads it: a write inside EOF skips
+    /// the cleanup without a step (6.11 runs it only for a write that ends past EOF,
+    /// `ext4_extending_io`).
+    fn dio_write_failed(&mut self, file: Ino, end: Lblk) {
+        let past_eof = end > self.cpu.peek(|m| m.kernel.inode(file).i_size);
+        if self.policy.dio_write_past_eof == DioWritePastEof::TruncateFailedWrite && past_eof {
+            self.truncate_failed_write_past_eof(file, end, "ext4_handle_inode_extension");
+        }
     }
 
     /// Completes a direct IO: the data moves (`dio_bio_end_io`), unwritten extents are
@@ -573,15 +606,20 @@ impl<C: Cpu> Task<'_, C> {
             // ext4_direct_IO_write (up to 5.4), ext4_handle_inode_extension (5.5-5.12).
             self.dio_extend_i_size(file, size);
         }
+        // Under the i_rwsem an extending write keeps to here (a write inside EOF released it at
+        // submission and has nothing past EOF to undo).
+        if direction == Direction::Write && error.is_some() && extension.is_some() {
+            self.dio_write_failed(file, page + pages);
+        }
         self.leave(frame);
         error.unwrap_or(Outcome::Pages(moved))
     }
 
     /// The size update of a direct write that ended past EOF, where the policy's
     /// `dio_extend_size` places it. A failed write does not extend the file (`if (ret > 0)` up
-    /// to 5.4; 5.5+ truncates the blocks past EOF instead, ext4_truncate_failed_write, which the
-    /// model leaves mapped past EOF where no reader reaches them); XFS's xfs_dio_write_end_io
-    /// returns the error before its size update. The event is named
+    /// to 5.4; 5.5+ truncates the blocks past EOF instead): ext4 truncates what it allocated past
+    /// EOF (`dio_write_failed`); XFS's xfs_dio_write_end_io returns the error before its size
+    /// update, and its blocks there are unwritten. The event is named
     /// `ext4_handle_inode_extension` wherever it runs (docs/model.md).
     fn dio_extend_i_size(&mut self, file: Ino, size: Lblk) {
         let actor = self.actor;

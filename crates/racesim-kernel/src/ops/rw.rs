@@ -367,6 +367,42 @@ impl<C: Cpu> Task<'_, C> {
         })
     }
 
+    /// `ext4_truncate_failed_write` after a write that failed and reached block `end` (exclusive),
+    /// tested by `caller`: if that is past `i_size`, the page cache and every block past
+    /// `i_size` go (`truncate_inode_pages(mapping, i_size)`, then `ext4_truncate`), as truncate(2)
+    /// down does (sizes in blocks): the pages wholly past `i_size` go, and a page that straddles
+    /// it (blocks smaller than a page) is zeroed past it, its buffers there discarded. Nothing
+    /// inside EOF is touched: a fault or read(2) beyond `i_size` gets SIGBUS or EOF, and the
+    /// writer's `i_rwsem` keeps `i_size` from growing over the blocks meanwhile. The locks are
+    /// the placements of `truncate_failed_write`.
+    pub(super) fn truncate_failed_write_past_eof(&mut self, file: Ino, end: Lblk, caller: &'static str) {
+        let actor = self.actor;
+        let i_size = self.cpu.step(|m| {
+            let i_size = m.kernel.inode(file).i_size;
+            m.emit(actor, caller, Change::ISizeCheck { ino: file, index: end - 1, i_size });
+            // "Add inode to orphan list in case we crash before truncate finishes"
+            // (ext4_write_begin, ext4_write_end): ext4_truncate takes it off.
+            if end > i_size {
+                ext4_orphan(m, actor, caller, file, true);
+            }
+            i_size
+        });
+        if end <= i_size {
+            return;
+        }
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let eof_page = i_size / per_page;
+        let frame = self.enter(Func::TruncateFailedWrite, file, eof_page, PageRange::to_eof(eof_page));
+        self.at(&frame, Point::FailedWriteTruncatePagecache);
+        self.truncate_pagecache_range(file, PageRange::to_eof(i_size.div_ceil(per_page)));
+        if !i_size.is_multiple_of(per_page) {
+            self.truncate_partial_page(file, i_size);
+        }
+        self.at(&frame, Point::FailedWriteRemoveSpace);
+        self.remove_space(file, PageRange::to_eof(i_size), "ext4_truncate");
+        self.leave(frame);
+    }
+
     /// The cleanup after a write(2) that stopped short: `unwritten` is the part of what
     /// `write_begin` (or `iomap_begin`, for a write that mapped its whole range first) was
     /// asked to map that the write did not copy, `new_blocks` what the write itself allocated or
@@ -394,35 +430,7 @@ impl<C: Cpu> Task<'_, C> {
             FailedWriteCleanup::None => {}
             FailedWriteCleanup::TruncatePastEof => {
                 // if (pos + len > inode->i_size) ext4_truncate_failed_write(inode);
-                let i_size = self.cpu.step(|m| {
-                    let i_size = m.kernel.inode(file).i_size;
-                    let index = unwritten.end - 1;
-                    m.emit(actor, "ext4_write_end", Change::ISizeCheck { ino: file, index, i_size });
-                    // "Add inode to orphan list in case we crash before truncate finishes"
-                    // (ext4_write_begin, ext4_write_end): ext4_truncate takes it off.
-                    if unwritten.end > i_size {
-                        ext4_orphan(m, actor, "ext4_write_end", file, true);
-                    }
-                    i_size
-                });
-                if unwritten.end <= i_size {
-                    return;
-                }
-                // truncate_inode_pages(mapping, i_size) then ext4_truncate, as truncate(2)
-                // down does (sizes in blocks): the pages wholly past i_size go, and a page that
-                // straddles it (blocks smaller than a page) is zeroed past it, its buffers
-                // there discarded.
-                let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
-                let eof_page = i_size / per_page;
-                let frame = self.enter(Func::TruncateFailedWrite, file, eof_page, PageRange::to_eof(eof_page));
-                self.at(&frame, Point::FailedWriteTruncatePagecache);
-                self.truncate_pagecache_range(file, PageRange::to_eof(i_size.div_ceil(per_page)));
-                if !i_size.is_multiple_of(per_page) {
-                    self.truncate_partial_page(file, i_size);
-                }
-                self.at(&frame, Point::FailedWriteRemoveSpace);
-                self.remove_space(file, PageRange::to_eof(i_size), "ext4_truncate");
-                self.leave(frame);
+                self.truncate_failed_write_past_eof(file, unwritten.end, "ext4_write_end");
             }
             FailedWriteCleanup::PunchDelalloc | FailedWriteCleanup::PunchCleanDelalloc => {
                 // "If we didn't reserve the blocks, we're not allowed to punch them."

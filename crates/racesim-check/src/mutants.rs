@@ -271,6 +271,7 @@ fn distance(a: &Policy, b: &Policy) -> usize {
     let only = |x: &Policy, y: &Policy| x.lock.iter().filter(|p| !y.lock.iter().any(|q| same_decision(p, q))).count();
     // Each field once, though it may have several fixed values.
     let mut names: Vec<&str> = FIELD_MUTATIONS.iter().map(|f| f.0).collect();
+    names.sort_unstable();
     names.dedup();
     let fields = names.iter().filter(|f| field_value(a, f) != field_value(b, f)).count();
     only(a, b) + only(b, a) + fields

@@ -195,7 +195,8 @@ pub enum DioWritePastEof {
     TruncateFailedWrite,
     /// Every block a direct write allocates is an unwritten extent, past EOF too, which its
     /// completion converts for the part written (XFS: `xfs_iomap_write_direct` allocates with
-    /// `XFS_BMAPI_PREALLOC` in every release): what a failed write leaves reads as zeroes.
+    /// `XFS_BMAPI_PREALLOC`, unconditionally in 3.17, 4.1 and 5.3): what a failed write leaves reads
+    /// as zeroes.
     Unwritten,
 }
 

@@ -293,6 +293,13 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
     // those of them that have run the invalidation after it.
     let mut dio_io_done: Vec<ActorId> = Vec::new();
     let mut dio_invalidated_after_io: Vec<ActorId> = Vec::new();
+    // The actors in the middle of a direct write's invalidation after the IO (synchronous, or an
+    // asynchronous one's completion), with where that write began: the pass ends at the actor's
+    // first event of another function, and with it every cache-lag window it left open.
+    let mut invalidating: Vec<(ActorId, usize)> = Vec::new();
+    // The actors whose direct write in progress, failed, ran `ext4_truncate_failed_write`: the
+    // file and the i_size it truncated to.
+    let mut failed_truncated: Vec<(ActorId, Ino, Lblk)> = Vec::new();
     // The pages each actor's direct write in progress mapped to unwritten extents.
     let mut unwritten: Vec<(ActorId, Ino, Lblk)> = Vec::new();
     // The actors whose write(2) in progress started past the EOF it grew the file from.
@@ -318,7 +325,18 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
         }
         let running = current.get(actor).copied().flatten();
         let point = |effect, op| Item { effect, begin: at, end: at, actor: event.actor, op };
-        if let Some((Operation::DioWrite { .. }, _)) = running {
+        // A direct write's invalidation after the IO has passed every page of its range once its
+        // actor moves on: a page it did not remove itself (not cached then, or removed by someone
+        // else meanwhile, by reclaim say) holds the new data for any reader from here on (see
+        // `CacheLag`).
+        let in_pass = |f: &str| f == "invalidate_inode_pages2_range" || f == "invalidate_complete_page2";
+        if let Some(i) = invalidating.iter().position(|&(a, _)| a == event.actor)
+            && !in_pass(event.function)
+        {
+            let (_, begin) = invalidating.swap_remove(i);
+            close_cache_lags(&mut items, event.actor, |i| i.begin >= begin, false, at);
+        }
+        if let Some((Operation::DioWrite { .. }, begin)) = running {
             if event.function == "dio_bio_end_io" && !dio_io_done.contains(&event.actor) {
                 dio_io_done.push(event.actor);
             }
@@ -327,17 +345,23 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 && !dio_invalidated_after_io.contains(&event.actor)
             {
                 dio_invalidated_after_io.push(event.actor);
-                // The invalidation after the IO starts: a page not cached now can only be read
-                // in from the disk, which holds the new data (see `CacheLag`).
-                let begin = running.map_or(at, |(_, b)| b);
-                close_cache_lags(&mut items, event.actor, |i| i.begin >= begin, false, at);
+                invalidating.push((event.actor, begin));
             }
         }
         // The same for an asynchronous write's completion, after the syscall returned.
         if event.function == "invalidate_inode_pages2_range"
+            && running.is_none()
+            && !invalidating.iter().any(|&(a, _)| a == event.actor)
             && let Some(&(_, begin)) = completing.iter().find(|&&(a, _)| a == event.actor)
         {
-            close_cache_lags(&mut items, event.actor, |i| i.begin == begin, false, at);
+            invalidating.push((event.actor, begin));
+        }
+        // ext4_truncate_failed_write after a failed direct write: its check of i_size (see
+        // `OpEnd`, which drops the write's data past that size).
+        if let (Some((Operation::DioWrite { .. }, _)), Change::ISizeCheck { ino, i_size, .. }) = (running, event.change)
+            && event.function == "ext4_handle_inode_extension"
+        {
+            failed_truncated.push((event.actor, ino, i_size));
         }
         if matches!(event.change, Change::OpBegin { .. } | Change::OpEnd { .. }) {
             dio_io_done.retain(|&a| a != event.actor);
@@ -404,6 +428,21 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     });
                 }
                 unwritten.retain(|u| !mine(u));
+                // A failed direct write that ran ext4_truncate_failed_write: what it wrote past
+                // the i_size it truncated to was freed with its blocks (`dio_write_past_eof =
+                // "truncate_failed_write"`).
+                let truncated: Vec<(Ino, Lblk)> =
+                    failed_truncated.iter().filter(|u| mine(u)).map(|&(_, ino, size)| (ino, size)).collect();
+                failed_truncated.retain(|u| !mine(u));
+                if matches!(op, Operation::DioWrite { .. }) && !truncated.is_empty() {
+                    items.retain(|i: &Item| {
+                        !(i.actor == event.actor
+                            && i.begin >= begin
+                            && matches!(i.op, Operation::DioWrite { .. })
+                            && matches!(i.effect, Effect::Wrote { ino, lblk, .. }
+                                if truncated.iter().any(|&(t_ino, size)| t_ino == ino && lblk >= size)))
+                    });
+                }
                 let fallocate_size = fallocate_grew.iter().position(|&(a, _)| a == event.actor);
                 let fallocate_size = fallocate_size.map(|i| fallocate_grew.swap_remove(i));
                 // A write(2) that started past EOF and grew the file to its first block at least:
@@ -691,14 +730,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 }
                 // A direct write's invalidation after the IO reaches a page cached before the
                 // DMA: until here, a reader of that page may see the old data (see `CacheLag`).
-                let post_io = match running {
-                    Some((Operation::DioWrite { .. }, begin)) if dio_invalidated_after_io.contains(&event.actor) => {
-                        Some(begin)
-                    }
-                    None => completing.iter().find(|&&(a, _)| a == event.actor).map(|&(_, b)| b),
-                    _ => None,
-                };
-                if let Some(begin) = post_io {
+                if let Some(&(_, begin)) = invalidating.iter().find(|&&(a, _)| a == event.actor) {
                     let per = per_page(ino);
                     let page_of = |i: &Item| matches!(i.effect, Effect::Wrote { ino: i_ino, lblk, .. } if i_ino == ino && lblk / per == index);
                     close_cache_lags(&mut items, event.actor, |i| i.begin >= begin && page_of(i), true, at);
@@ -821,6 +853,10 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 *token = copies.iter().rev().fold(*token, |t, &(dma, read)| t.replace(dma, read));
             }
         }
+    }
+    // A pass still running when the log ended leaves its windows open to the end.
+    for (actor, begin) in invalidating {
+        close_cache_lags(&mut items, actor, |i| i.begin >= begin, false, log.len());
     }
     // A direct write with no invalidation after its IO: nothing closes the window in time.
     for item in &mut items {
@@ -1803,15 +1839,16 @@ mod tests {
         let invalidation = ev(0, "invalidate_inode_pages2_range", Change::Nothing);
         let removal = Change::PageDeleted { ino: 0, index: 1, page: 0, dirty_discarded: false };
         let removal = ev(0, "invalidate_complete_page2", removal);
+        let pass_end = ev(0, "inode_dio_end", Change::Nothing);
         let dio_end = ev(0, "dio_write", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) });
         let from_cache = matches!(load_from, ReadFrom::Page(_));
-        // Where the load falls: 0 before the write's invalidation after the IO, 1 between its
-        // start and its removal of the page (the page cached before the DMA: `cached`), 2
-        // between that invalidation and the return, 3 after the return; and whether that
+        // Where the load falls: 0 before the write's invalidation after the IO, 1 inside that
+        // pass before it removed the page (`cached`: the page was cached before the DMA; else
+        // the pass found none, or another actor removed it, and its step there did nothing), 2
+        // after the pass and before the return, 3 after the return; and whether that
         // invalidation runs at all.
-        for (load_at, invalidates, cached) in
-            [(0, true, false), (0, false, false), (1, true, true), (2, true, true), (2, true, false), (3, true, false)]
-        {
+        let cases = [(0, true, false), (0, false, false), (1, true, true), (1, true, false), (2, true, true)];
+        for (load_at, invalidates, cached) in cases.into_iter().chain([(2, true, false), (3, true, false)]) {
             let explained = match load_at {
                 3 => false,
                 _ if !after_a_direct_read => true,
@@ -1822,14 +1859,19 @@ mod tests {
             if after_a_direct_read {
                 log.extend(direct_read);
             }
-            let invalidation = Some(invalidation).filter(|_| invalidates);
-            let removal = Some(removal).filter(|_| cached);
-            for (at, step) in [(0, invalidation), (1, removal), (2, Some(dio_end)), (3, None)] {
-                if load_at == at {
+            let load_if = |log: &mut Vec<Event>, here| {
+                if load_at == here {
                     log.extend(load_ops);
                 }
-                log.extend(step);
-            }
+            };
+            load_if(&mut log, 0);
+            log.extend(Some(invalidation).filter(|_| invalidates));
+            load_if(&mut log, 1);
+            log.extend(Some(removal).filter(|_| invalidates && cached));
+            log.extend(Some(pass_end).filter(|_| invalidates));
+            load_if(&mut log, 2);
+            log.push(dio_end);
+            load_if(&mut log, 3);
             let history = history(&initial, &ops, &log);
             let judgement = check_stale_data(&initial, &history, &end, &mut 0);
             assert_eq!(

@@ -78,6 +78,11 @@ pub struct Analysis {
     pub sealing: Option<Sealing>,
     /// The race window (None for a clean trace).
     pub window: Option<RaceWindow>,
+    /// Steps at which a direct IO's invalidation met a page dirtied since (-EBUSY) and the
+    /// direct IO went ahead (after its IO, or before it where the policy goes on all the same):
+    /// the collision of direct and buffered or mmap IO that Linux warns about rather
+    /// than prevents ([`direct_io_collisions`]).
+    pub collisions: Vec<usize>,
 }
 
 /// The smallest prefix of `decisions` after which every one of [`SEALING_CONTINUATIONS`]
@@ -180,6 +185,7 @@ pub fn analyse(scenario: &Scenario, trace: &Trace) -> Result<Analysis, String> {
             (Some(sealing), Some(window))
         }
     };
+    let collisions = direct_io_collisions(&run.events);
     Ok(Analysis {
         scenario: scenario.name.clone(),
         policy: trace.policy.clone(),
@@ -189,7 +195,49 @@ pub fn analyse(scenario: &Scenario, trace: &Trace) -> Result<Analysis, String> {
         verdict,
         sealing,
         window,
+        collisions,
     })
+}
+
+/// The steps at which a page the invalidation of a direct IO could not drop (-EBUSY: dirtied
+/// since the flush, through a mapping or by a direct read's DMA) stays cached while the IO goes
+/// ahead: the invalidation after the IO (the actor's `dio_bio_end_io` came first in its
+/// operation, or in the completion of an asynchronous one), or the one before it where the IO
+/// then submits its bio anyway (a write under `dio_invalidate_busy = "warn"`, a read that
+/// invalidates). A busy page answered by a buffered fallback or a short write is no collision. Linux
+/// warns about such a page out of date with the disk rather than preventing it: "If this
+/// invalidation fails, tough, the write still worked" (generic_file_direct_write before 4.14),
+/// `WARN_ON_ONCE` (XFS 4.x), and `dio_warn_stale_pagecache` (5a9d929d6e13, 4.19: "Possible data
+/// corruption due to collision with buffered I/O!"); a design that prevents it (Kara's range
+/// lock) closes the race (`scenarios/dio_read_own_mapping_store.toml`).
+pub fn direct_io_collisions(events: &[racesim_kernel::Event]) -> Vec<usize> {
+    use racesim_kernel::event::Change;
+    let mut out = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        if !matches!(event.change, Change::InvalidateBusy { .. }) {
+            continue;
+        }
+        let own = |e: &&racesim_kernel::Event| e.actor == event.actor;
+        let op_boundary = |e: &racesim_kernel::Event| matches!(e.change, Change::OpBegin { .. } | Change::OpEnd { .. });
+        // Back to the start of the operation (or of the completion, which follows the syscall's
+        // return): did its IO complete already?
+        let after_io = events[..i]
+            .iter()
+            .rev()
+            .filter(own)
+            .take_while(|e| !matches!(e.change, Change::OpBegin { .. }))
+            .any(|e| e.function == "dio_bio_end_io");
+        // Forward to the end of the operation: is its bio submitted all the same?
+        let submitted_anyway = events[i + 1..]
+            .iter()
+            .filter(own)
+            .take_while(|e| !op_boundary(e))
+            .any(|e| matches!(e.change, Change::BioSubmitted { .. }));
+        if after_io || submitted_anyway {
+            out.push(i);
+        }
+    }
+    out
 }
 
 /// The scenario's declared window as it occurred in `run`, else from the first preemption to
@@ -321,6 +369,16 @@ fn closing(analysis: &Analysis) -> Vec<Paragraph> {
         return vec![plain("No oracle fired in this schedule.".into())];
     };
     let mut out = Vec::new();
+    if let Some(&first) = analysis.collisions.first() {
+        out.push(plain(format!(
+            "At {} a direct IO's invalidation could not drop a page dirtied since, and the IO went ahead all the \
+             same: from there the page cache and the disk may disagree. Linux does not prevent this collision of \
+             direct and buffered or mmap IO; it warns about it (dio_warn_stale_pagecache, 5a9d929d6e13, 4.19: \
+             \"Possible data corruption due to collision with buffered I/O!\"; WARN_ON_ONCE in XFS 4.x; \"If this \
+             invalidation fails, tough, the write still worked\" in generic_file_direct_write before 4.14).",
+            show(first)
+        )));
+    }
     match sealing.step {
         None => out.push(plain(format!(
             "The outcome was sealed before any scheduling choice: every one of {SEALING_CONTINUATIONS} random schedules \

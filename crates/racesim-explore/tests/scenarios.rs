@@ -211,6 +211,27 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
     }
 }
 
+/// The fire/silent pair of `dio_write_past_eof`: a direct write whose buffer faults after iomap
+/// mapped (allocated) its block past EOF fails, and a truncate up then covers the block. With
+/// the field set back to the model's old `written` the block keeps its old contents and
+/// stale_data fires; ext4's `truncate_failed_write` and XFS's `unwritten` keep it silent. (No
+/// Linux release behaves as `written`; the pair is built in code, not shipped as a variant.)
+#[test]
+fn a_failed_direct_write_past_eof_exposes_old_contents_only_without_its_cleanup() {
+    use racesim_kernel::policy::DioWritePastEof;
+    let scenario = scenarios().into_iter().find(|s| s.name == "dio_write_failed_extend").unwrap();
+    let config = config_for(&scenario);
+    for name in ["invalidate_lock", "xfs-5.3"] {
+        let fixed = scenario.policy(name).unwrap();
+        assert_ne!(fixed.dio_write_past_eof, DioWritePastEof::Written, "{name}");
+        let mut unfixed = fixed.clone();
+        unfixed.dio_write_past_eof = DioWritePastEof::Written;
+        let run = |policy| verdict(&racesim_explore::explore(&scenario, policy, &config, Box::new(|_| true)));
+        assert_eq!(run(&unfixed), Some(Oracle::StaleData), "{name} with dio_write_past_eof = written");
+        assert_eq!(run(&fixed), None, "{name}");
+    }
+}
+
 /// A lock class a policy declares takes part in the lock-order oracle by its declared name, and
 /// its placement inside ->readpage is seen under the page lock ("page_lock -> i_data_sem").
 #[test]

@@ -1515,6 +1515,23 @@ mod tests {
         }
     }
 
+    /// Actor 1's load of page 1 of file 0 (its operation 0), seeing `token` from `from`.
+    fn load_of_page_1(token: Token, from: ReadFrom) -> [Event; 3] {
+        use racesim_kernel::event::{Outcome, ReadPath};
+        let saw = Change::UserRead { ino: 0, index: 1, token, path: ReadPath::MmapLoad, from };
+        [
+            Event { actor: 1, function: "load", change: Change::OpBegin { op: 0 } },
+            Event { actor: 1, function: "load", change: saw },
+            Event { actor: 1, function: "load", change: Change::OpEnd { op: 0, outcome: Outcome::Ok } },
+        ]
+    }
+
+    /// A direct write's (actor 0) removal of page 1 of file 0 in its invalidation after the IO.
+    fn page_1_invalidated() -> Event {
+        let removal = Change::PageDeleted { ino: 0, index: 1, page: 0, dirty_discarded: false };
+        Event { actor: 0, function: "invalidate_complete_page2", change: removal }
+    }
+
     /// A file that ends shorter than the reference, with zeroes everywhere: the message names
     /// the sizes, not "zeroes where the reference holds zeroes".
     #[test]
@@ -1818,13 +1835,7 @@ mod tests {
         let written = Token::Data { ino: 0, lblk: 1, write: 1 };
         let ev = |actor, function, change| Event { actor, function, change };
         let data = ev(0, "dio_bio_end_io", Change::DiskWrite { pblk: 1, ino: 0, lblk: 1, token: written, page: None });
-        let path = ReadPath::MmapLoad;
-        let saw_old = Change::UserRead { ino: 0, index: 1, token: old, path, from: load_from };
-        let load_ops = [
-            ev(1, "load", Change::OpBegin { op: 0 }),
-            ev(1, "load", saw_old),
-            ev(1, "load", Change::OpEnd { op: 0, outcome: Outcome::Ok }),
-        ];
+        let load_ops = load_of_page_1(old, load_from);
         let path = ReadPath::ReadSyscall;
         let saw_new = Change::UserRead { ino: 0, index: 1, token: written, path, from: ReadFrom::Block(1) };
         let direct_read = [
@@ -1837,8 +1848,7 @@ mod tests {
         let end = [file(2, &[d0, written])];
         let dio_begin = ev(0, "dio_write", Change::OpBegin { op: 0 });
         let invalidation = ev(0, "invalidate_inode_pages2_range", Change::Nothing);
-        let removal = Change::PageDeleted { ino: 0, index: 1, page: 0, dirty_discarded: false };
-        let removal = ev(0, "invalidate_complete_page2", removal);
+        let removal = page_1_invalidated();
         let pass_end = ev(0, "inode_dio_end", Change::Nothing);
         let dio_end = ev(0, "dio_write", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) });
         let from_cache = matches!(load_from, ReadFrom::Page(_));
@@ -2186,7 +2196,7 @@ mod tests {
     /// invalidation did not.
     #[test]
     fn a_load_before_an_asynchronous_direct_writes_invalidation_may_see_the_old_data() {
-        use racesim_kernel::event::{Outcome, ReadPath};
+        use racesim_kernel::event::Outcome;
         use racesim_kernel::{UserBuffer, WriteEnds};
         let dio = Operation::DioWrite {
             file: 0,
@@ -2204,18 +2214,8 @@ mod tests {
         let old = Token::Data { ino: 0, lblk: 1, write: 0 };
         let written = Token::Data { ino: 0, lblk: 1, write: 1 };
         let ev = |actor, function, change| Event { actor, function, change };
-        let saw_old =
-            Change::UserRead { ino: 0, index: 1, token: old, path: ReadPath::MmapLoad, from: ReadFrom::Page(0) };
-        let load_ops = [
-            ev(1, "load", Change::OpBegin { op: 0 }),
-            ev(1, "load", saw_old),
-            ev(1, "load", Change::OpEnd { op: 0, outcome: Outcome::Ok }),
-        ];
-        let invalidated = ev(
-            0,
-            "invalidate_complete_page2",
-            Change::PageDeleted { ino: 0, index: 1, page: 0, dirty_discarded: false },
-        );
+        let load_ops = load_of_page_1(old, ReadFrom::Page(0));
+        let invalidated = page_1_invalidated();
         let d0 = Token::Data { ino: 0, lblk: 0, write: 0 };
         let initial = [file(2, &[d0, old])];
         let end = [file(2, &[d0, written])];
@@ -2312,26 +2312,11 @@ mod tests {
     /// outlives the write, xfstests generic/418).
     #[test]
     fn a_load_of_zeroes_after_an_extending_direct_write_grew_the_file_and_before_it_returned_is_explained() {
-        use racesim_kernel::event::{Outcome, ReadPath};
+        use racesim_kernel::event::Outcome;
         let (ops, written, [data, grow]) = extending_direct_write_beside(Operation::Load { file: 0, page: 1 });
         let ev = |actor, function, change| Event { actor, function, change };
-        let saw_zeroes = Change::UserRead {
-            ino: 0,
-            index: 1,
-            token: Token::Zero,
-            path: ReadPath::MmapLoad,
-            from: ReadFrom::Page(0),
-        };
-        let load_ops = [
-            ev(1, "load", Change::OpBegin { op: 0 }),
-            ev(1, "load", saw_zeroes),
-            ev(1, "load", Change::OpEnd { op: 0, outcome: Outcome::Ok }),
-        ];
-        let invalidated = ev(
-            0,
-            "invalidate_complete_page2",
-            Change::PageDeleted { ino: 0, index: 1, page: 0, dirty_discarded: false },
-        );
+        let load_ops = load_of_page_1(Token::Zero, ReadFrom::Page(0));
+        let invalidated = page_1_invalidated();
         let returns = ev(0, "dio_write", Change::OpEnd { op: 0, outcome: Outcome::Pages(1) });
         let d0 = Token::Data { ino: 0, lblk: 0, write: 0 };
         let initial = [file(1, &[d0])];

@@ -289,11 +289,21 @@ fn block_size_is_checked_with_its_position() {
     let out_dir = dir.join("out");
     let o = racesim(&["run", path.to_str().unwrap(), "--schedules", "20", "--out", out_dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    // ...but not with what its model leaves out (an injected copy failure).
+    // ...a failing copy too, at a block of the write...
     let text = format!(
-        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"write\", file = \"data\", page = 0, blocks = 2, fail_at = 0 }}]\n"
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"write\", file = \"data\", page = 0, blocks = 2, fail_at = 2 }}]\n"
     );
-    assert_bad_scenario("subpagefail", &text, 11, "write: 'fail_at' is not modelled for 'data'");
+    assert_bad_scenario("subpagefail", &text, 11, "fail_at 2 is not a block of this 2-block write (0 to 1)");
+    // ...but not with what its model leaves out (a buffer in a mapping).
+    let text = format!(
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"write\", file = \"data\", page = 0, blocks = 2, from_mmap = \"data\", from_page = 1 }}]\n"
+    );
+    assert_bad_scenario(
+        "subpagemmap",
+        &text,
+        11,
+        "from_mmap: a user buffer in a file whose blocks are smaller than a page is not modelled",
+    );
     // readahead names pages; a file of 1 KiB blocks has 16 of them.
     let text = format!(
         "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"readahead\", file = \"data\", page = 15, pages = 2 }}]\n"

@@ -866,6 +866,91 @@ fn a_sub_page_write_that_runs_out_of_space_past_eof_is_undone() {
     assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()));
 }
 
+/// A write(2) of blocks 3-6 of a file of 1 KiB blocks (4 blocks long) whose user buffer faults
+/// at block 5 (`fail_at = 2`). Block 3, in page 0, is copied. Page 1's chunk (blocks 4-6) is
+/// mapped new, then its copy stops at block 5; the page is not uptodate, so block_write_end
+/// keeps nothing of it ("if (!PageUptodate(page)) copied = 0") and page_zero_new_buffers zeroes
+/// the new buffers. The chunk reached past `i_size`, so the policy's cleanup undoes them: ext4
+/// (`truncate_past_eof`) evicts the page and frees the blocks; XFS 5.3 (`punch_delalloc`)
+/// zeroes them in the page (`truncate_pagecache_range` over those bytes: the page is partial,
+/// so it stays) and punches the reservations. The write returns the one block it copied.
+#[test]
+fn a_sub_page_write_whose_copy_faults_keeps_what_it_copied_and_undoes_the_rest() {
+    // XFS's two cleanups, on the buffer-head path every policy runs for such a file:
+    // xfs_vm_write_failed's truncation past EOF (4.1) and iomap's punch of the delalloc the
+    // write reserved (5.3).
+    let xfs = |cleanup| {
+        let mut policy = policy("invalidate_lock");
+        policy.write_alloc = racesim_kernel::policy::AllocKind::Delalloc;
+        policy.failed_write_cleanup = cleanup;
+        policy
+    };
+    use racesim_kernel::policy::FailedWriteCleanup;
+    let policies = [
+        ("legacy", policy("legacy")),
+        ("invalidate_lock", policy("invalidate_lock")),
+        ("xfs-4.1", xfs(FailedWriteCleanup::TruncatePastEof)),
+        ("xfs-5.3", xfs(FailedWriteCleanup::PunchDelalloc)),
+    ];
+    for (name, policy) in policies {
+        let (mut m, ino) = machine_of_1k_blocks();
+        let free_before = m.kernel.free_blocks.len();
+        let write = Operation::Write {
+            file: ino,
+            page: 3,
+            pages: 4,
+            buffer: UserBuffer::Anonymous,
+            fail_at: Some(2),
+            allocation: WriteAllocation::PerPage,
+            ends: WriteEnds::default(),
+        };
+        assert_eq!(run(&mut m, &policy, write, 1), Outcome::Pages(1), "{name}");
+        let inode = m.kernel.inode(ino);
+        assert_eq!(inode.i_size, 4, "{name}");
+        assert!((4..8).all(|l| inode.blocks[l] == Extent::Hole), "{name}: the new blocks are undone");
+        assert_eq!(m.kernel.free_blocks.len(), free_before, "{name}: nothing stays allocated");
+        let page0 = inode.cache[0].expect("page 0 holds the copied block");
+        assert_eq!(m.kernel.page(page0).bh[3].content, Token::Data { ino, lblk: 3, write: 1 }, "{name}");
+        match inode.cache[1] {
+            None => assert!(!name.starts_with("xfs-5"), "{name}: ext4 evicts the page past EOF"),
+            Some(page) => {
+                assert_eq!(name, "xfs-5.3", "only a partial truncation keeps page 1");
+                let p = m.kernel.page(page);
+                assert!(p.bh[..3].iter().all(|bh| bh.content == Token::Zero && bh.mapped.is_none()), "{name}");
+            }
+        }
+        assert!(m.kernel.locks.iter().all(|l| l.requests.is_empty()), "{name}");
+    }
+}
+
+/// A write(2) whose buffer faults at its first block, into a page that is uptodate: the blocks
+/// before the fault in that page's chunk are kept (none here), and an uptodate page's new
+/// buffers were made uptodate and dirty at write_begin; with nothing copied the write fails
+/// with EFAULT, and the cleanup frees the block it mapped past EOF.
+#[test]
+fn a_sub_page_write_that_copies_nothing_fails_with_efault() {
+    let policy = policy("invalidate_lock");
+    let (mut m, ino) = machine_of_1k_blocks();
+    // A store to block 1 brings page 0 in, uptodate; truncate to 2 blocks frees blocks 2-3.
+    run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 2);
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: false }, 3);
+    let write = Operation::Write {
+        file: ino,
+        page: 2,
+        pages: 2,
+        buffer: UserBuffer::Anonymous,
+        fail_at: Some(0),
+        allocation: WriteAllocation::PerPage,
+        ends: WriteEnds::default(),
+    };
+    assert_eq!(run(&mut m, &policy, write, 4), Outcome::Efault);
+    let inode = m.kernel.inode(ino);
+    assert_eq!(inode.i_size, 2);
+    assert!((2..4).all(|l| inode.blocks[l] == Extent::Hole));
+    let page = m.kernel.page(inode.cache[0].unwrap());
+    assert!(page.bh[2..].iter().all(|bh| bh.content == Token::Zero), "past EOF the page holds zeroes");
+}
+
 /// Writes `ino` back with a fresh log; returns where in the log each step began.
 fn writeback_in_steps(m: &mut Machine, policy: &Policy, ino: Ino) -> Vec<usize> {
     m.log.clear();

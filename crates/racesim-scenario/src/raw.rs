@@ -931,7 +931,6 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             let unmodelled = [
                 ("from_mmap", raw.from_mmap.as_ref().map(|f| f.span())),
                 ("into_mmap", raw.into_mmap.as_ref().map(|f| f.span())),
-                ("fail_at", raw.fail_at.as_ref().map(|f| f.span())),
                 ("alloc", raw.alloc.as_ref().filter(|a| a.get_ref() != "per_page").map(|a| a.span())),
                 ("first_page", raw.first_page.as_ref().map(|f| f.span())),
                 ("last_page", raw.last_page.as_ref().map(|f| f.span())),
@@ -973,12 +972,29 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 }
                 Operation::InsertRange { file: ino, page: first, pages: count }
             } else {
+                // The block (relative to the write) at which the user buffer faults.
+                let fail_at = match &raw.fail_at {
+                    None => None,
+                    Some(k) if *k.get_ref() < count => Some(*k.get_ref()),
+                    Some(k) => {
+                        return Err(cx.error(
+                            k.span(),
+                            format!(
+                                "fail_at {} is not a block of this {count}-block write (0 to {}): on '{}', whose \
+                                 blocks are smaller than a page, fail_at counts blocks",
+                                k.get_ref(),
+                                count - 1,
+                                file.name
+                            ),
+                        ));
+                    }
+                };
                 Operation::Write {
                     file: ino,
                     page: first,
                     pages: count,
                     buffer: UserBuffer::Anonymous,
-                    fail_at: None,
+                    fail_at,
                     allocation: WriteAllocation::PerPage,
                     ends: WriteEnds::default(),
                 }

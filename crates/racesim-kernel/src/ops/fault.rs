@@ -717,7 +717,7 @@ impl<C: Cpu> Task<'_, C> {
                 // __block_write_begin(page, 0, end): the buffers inside the sampled EOF.
                 let per_page = m.kernel.inode(file).blocks_per_page;
                 let inside = size.saturating_sub(index * per_page).min(per_page);
-                map_block_buffers(m, actor, "block_page_mkwrite", file, page, alloc, 0..inside)
+                map_block_buffers(m, actor, "block_page_mkwrite", file, page, alloc, 0..inside).map(|new| new != 0)
             });
             if mapped.is_some() {
                 break page_lock;
@@ -1064,12 +1064,13 @@ fn block_read_full_page(m: &mut Machine, actor: crate::types::ActorId, page: Pag
 /// delayed allocation); the others are left as they are, so past EOF they stay unmapped
 /// ("allocating blocks beyond i_size is generally undesirable", 90a8020278c1). On an uptodate
 /// page a new block's buffer is not zeroed: the page's bytes there are what goes to disk. One
-/// step; one event per block it maps. Returns whether it allocated a block, `None` on ENOSPC.
+/// step; one event per block it maps. Returns the buffers it gave a block or a reservation
+/// (BH_New, a bit per slot), `None` on ENOSPC.
 /// `__block_write_begin`'s error path: "if (unlikely(err)) page_zero_new_buffers(page, from,
 /// to)" zeroes the buffers this call mapped new (`new_slots`, a bit per buffer) where the page
 /// is not uptodate, marks them uptodate and dirties them, so that neither a read nor writeback
 /// sees what their new blocks held before.
-fn page_zero_new_buffers(m: &mut Machine, actor: crate::types::ActorId, page: PageId, new_slots: u64) {
+pub(crate) fn page_zero_new_buffers(m: &mut Machine, actor: crate::types::ActorId, page: PageId, new_slots: u64) {
     if new_slots == 0 {
         return;
     }
@@ -1097,11 +1098,10 @@ pub(crate) fn map_block_buffers(
     page: PageId,
     alloc: AllocKind,
     slots: std::ops::Range<Lblk>,
-) -> Option<bool> {
+) -> Option<u64> {
     m.kernel.page_mut(page).buffers = true;
     let index = m.kernel.page(page).index;
     let per_page = m.kernel.inode(file).blocks_per_page;
-    let mut any = false;
     // Buffers this call gave a block or a reservation (BH_New), for the error path.
     let mut new_slots: u64 = 0;
     for slot in slots {
@@ -1145,7 +1145,6 @@ pub(crate) fn map_block_buffers(
         };
         m.kernel.page_mut(page).bh[slot as usize].mapped = extent.pblk();
         m.emit(actor, function, Change::BlockMapped { ino: file, lblk, extent, allocated, reserved });
-        any |= allocated;
     }
-    Some(any)
+    Some(new_slots)
 }

@@ -588,6 +588,23 @@ impl<C: Cpu> Task<'_, C> {
         self.truncate_partial_blocks(file, size / per_page, size % per_page, per_page);
     }
 
+    /// `truncate_pagecache_range(inode, first_block_offset, last_block_offset)` over the blocks
+    /// `range` of a file whose blocks are smaller than a page: the pages wholly inside the range
+    /// are unmapped and evicted; a page that straddles an edge stays cached and mapped, and
+    /// `truncate_inode_pages_range` zeroes the range's blocks in it and discards their buffers
+    /// (the partial page at the start, then the one at the end; the model runs them after the
+    /// second unmap, as truncate down does: the unmaps touch only the whole pages).
+    pub(super) fn truncate_pagecache_blocks(&mut self, file: Ino, range: PageRange) {
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let inner = PageRange::new(range.start.div_ceil(per_page), range.end / per_page);
+        if inner.start < inner.end {
+            self.truncate_pagecache_range(file, inner);
+        }
+        for (index, first, end) in edge_pages(range, per_page) {
+            self.truncate_partial_blocks(file, index, first, end);
+        }
+    }
+
     /// A partial page of `truncate_inode_pages_range` whose blocks `first..end` (slots of page
     /// `index`) the range covers: `find_lock_page`, `wait_on_page_writeback`,
     /// `zero_user_segment` of those blocks and `do_invalidatepage` -> `block_invalidatepage`,
@@ -791,37 +808,14 @@ impl<C: Cpu> Task<'_, C> {
             // Every page the range touches, whole.
             self.truncate_pagecache_range(file, pages);
         } else {
-            // truncate_pagecache_range(inode, first_block_offset, last_block_offset): the
-            // pages wholly inside the range are unmapped and evicted; a page that straddles an
-            // edge stays cached and mapped, and truncate_inode_pages_range zeroes the range's
-            // blocks in it and discards their buffers (the partial page at the start, then the
-            // one at the end; the model runs them after the second unmap, as truncate down
-            // does: the unmaps touch only the whole pages).
-            let inner = PageRange::new(range.start.div_ceil(per_page), range.end / per_page);
-            // The pages that straddle an edge of the range, with the slots of their blocks it
-            // covers: the head page (if the range starts inside a page), then the tail page (if
-            // it ends inside one that is not the head page).
-            let head = range.start / per_page;
-            let tail = range.end / per_page;
-            let head_edge = (!range.start.is_multiple_of(per_page))
-                .then(|| (head, range.start % per_page, range.end.min((head + 1) * per_page) - head * per_page));
-            let tail_edge = (!range.end.is_multiple_of(per_page)
-                && (tail > head || range.start.is_multiple_of(per_page)))
-            .then_some((tail, 0, range.end % per_page));
-            let edges = [head_edge, tail_edge].into_iter().flatten();
             if self.policy.punch_partial_page == crate::policy::PunchPartialPage::WriteProtect {
                 // ext4_truncate_page_cache_block_range (17207d0bb209): each edge page is
                 // write-protected first, the head then the tail.
-                for (index, _, _) in edges.clone() {
+                for (index, _, _) in edge_pages(range, per_page) {
                     self.ext4_truncate_folio(file, index);
                 }
             }
-            if inner.start < inner.end {
-                self.truncate_pagecache_range(file, inner);
-            }
-            for (index, first, end) in edges {
-                self.truncate_partial_blocks(file, index, first, end);
-            }
+            self.truncate_pagecache_blocks(file, range);
         }
         self.at(&frame, changing);
         change(self, range);
@@ -1217,4 +1211,17 @@ pub(super) fn zero_half_of_block(m: &mut Machine, page: PageId, slot: Lblk, part
         None => &mut p.content,
     };
     *content = content.overlay(part, Token::Zero);
+}
+
+/// The pages that straddle an edge of the blocks `range`, with the slots of their blocks it
+/// covers: the head page (if the range starts inside a page), then the tail page (if it ends
+/// inside one that is not the head page).
+fn edge_pages(range: PageRange, per_page: Lblk) -> impl Iterator<Item = (Lblk, Lblk, Lblk)> + Clone {
+    let head = range.start / per_page;
+    let tail = range.end / per_page;
+    let head_edge = (!range.start.is_multiple_of(per_page))
+        .then(|| (head, range.start % per_page, range.end.min((head + 1) * per_page) - head * per_page));
+    let tail_edge = (!range.end.is_multiple_of(per_page) && (tail > head || range.start.is_multiple_of(per_page)))
+        .then_some((tail, 0, range.end % per_page));
+    [head_edge, tail_edge].into_iter().flatten()
 }

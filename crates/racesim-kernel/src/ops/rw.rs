@@ -73,7 +73,7 @@ impl<C: Cpu> Task<'_, C> {
         write: WriteId,
     ) -> Outcome {
         if self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page > 1) {
-            return self.write_blocks(file, page, pages, write);
+            return self.write_blocks(file, page, pages, fail_at, write);
         }
         let dax = self.cpu.peek(|m| m.kernel.inode(file).dax);
         // What write(2) holds (i_rwsem, or a range lock per syscall or per page) is the
@@ -224,10 +224,19 @@ impl<C: Cpu> Task<'_, C> {
     /// policy's failed-write cleanup for the chunk (`ext4_truncate_failed_write` when it
     /// reaches past `i_size`: the new blocks past EOF are freed, the page zeroed past EOF).
     ///
+    /// `fail_at` (blocks, relative to the write): the user buffer faults at that block, so the
+    /// atomic copy of its page's chunk stops there. `block_write_end` with `copied < len`
+    /// keeps the blocks before it only on an uptodate page ("if (!PageUptodate(page)) copied =
+    /// 0"), runs `page_zero_new_buffers` over the rest of the chunk and commits what it kept;
+    /// `i_size` grows to the end of that; then `ext4_write_end`'s "if (pos + len >
+    /// inode->i_size) ext4_truncate_failed_write(inode)", the policy's cleanup, and the write
+    /// returns what it copied (EFAULT if nothing): `generic_perform_write` faults the buffer in
+    /// again and fails.
+    ///
     /// Not modelled here (the scenario loader refuses them for such files): a user buffer in a
-    /// mapping, an injected copy failure, `alloc = "whole_range"`; iomap's cached map
-    /// (`buffered_write_map`) is not used: every policy runs this buffer-head path.
-    fn write_blocks(&mut self, file: Ino, first: Lblk, count: Lblk, write: WriteId) -> Outcome {
+    /// mapping, `alloc = "whole_range"`; iomap's cached map (`buffered_write_map`) is not used:
+    /// every policy runs this buffer-head path.
+    fn write_blocks(&mut self, file: Ino, first: Lblk, count: Lblk, fail_at: Option<Lblk>, write: WriteId) -> Outcome {
         let actor = self.actor;
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let (first_page, end_page) = (first / per_page, (first + count).div_ceil(per_page));
@@ -235,6 +244,7 @@ impl<C: Cpu> Task<'_, C> {
         self.zero_eof_before_extending_write(file, first);
         let alloc = self.policy.write_alloc;
         let mut written = 0;
+        let mut faulted = false;
         for index in first_page..end_page {
             // This page's chunk: blocks [start, end) of the file, buffers `slots` of the page.
             let start = first.max(index * per_page);
@@ -247,51 +257,80 @@ impl<C: Cpu> Task<'_, C> {
             let mapped = self.cpu.step(|m| {
                 super::fault::map_block_buffers(m, actor, "__block_write_begin", file, page, alloc, slots.clone())
             });
-            if mapped.is_none() {
+            let Some(new_slots) = mapped else {
                 self.unlock_page("ext4_write_begin", page_lock);
                 self.leave(one);
                 // ext4_write_begin: "if (pos + len > inode->i_size) ext4_truncate_failed_write"
                 // (the policy's cleanup), for this page's chunk.
                 self.truncate_failed_write(file, PageRange::new(start, end), &[]);
                 break;
-            }
+            };
+            // Where the copy of this chunk stops: at the block whose user page faults, if it is
+            // in this chunk.
+            let fault = fail_at.map(|f| first + f).filter(|f| (start..end).contains(f));
             self.at(&one, Point::GpwCopy);
-            self.cpu.step(|m| {
-                for slot in slots.clone() {
-                    let token = Token::Data { ino: file, lblk: index * per_page + slot, write };
-                    m.kernel.page_mut(page).bh[slot as usize].content = token;
+            let copied_end = self.cpu.step(|m| {
+                let Some(fault) = fault else {
+                    for slot in slots.clone() {
+                        let token = Token::Data { ino: file, lblk: index * per_page + slot, write };
+                        m.kernel.page_mut(page).bh[slot as usize].content = token;
+                        let part = PagePart::Whole;
+                        m.emit(actor, "iov_iter_copy_from_user_atomic", Change::PageCopied { page, token, part });
+                    }
+                    return end;
+                };
+                // A short copy: block_write_end keeps the blocks copied before the fault on an
+                // uptodate page only (the copy into a page that is not uptodate is thrown
+                // away: the rest of a block it did not cover was never read in), and zeroes the
+                // new buffers of the rest of the chunk (page_zero_new_buffers(page, start +
+                // copied, start + len): uptodate and dirty, so that no block's old contents
+                // leak).
+                let kept = if m.kernel.page(page).uptodate { fault } else { start };
+                for lblk in start..kept {
+                    let token = Token::Data { ino: file, lblk, write };
+                    m.kernel.page_mut(page).bh[(lblk - index * per_page) as usize].content = token;
                     let part = PagePart::Whole;
                     m.emit(actor, "iov_iter_copy_from_user_atomic", Change::PageCopied { page, token, part });
                 }
+                m.emit(actor, "iov_iter_copy_from_user_atomic", Change::CopyFailed { ino: file, index: fault });
+                let not_kept = (kept - index * per_page..per_page).fold(0u64, |mask, slot| mask | 1 << slot);
+                super::fault::page_zero_new_buffers(m, actor, page, new_slots & not_kept);
+                kept
             });
             let (old_size, old_half) = self.cpu.step(|m| {
                 let p = m.kernel.page_mut(page);
-                for slot in slots.clone() {
-                    p.bh[slot as usize].uptodate = true;
+                for lblk in start..copied_end {
+                    p.bh[(lblk - index * per_page) as usize].uptodate = true;
                 }
                 // "if (!partial) SetPageUptodate(page)".
                 if p.bh.iter().all(|bh| bh.uptodate) {
                     p.uptodate = true;
                 }
-                p.dirty = true;
-                m.emit(actor, "block_write_end", Change::PageDirtied { page });
+                // __block_commit_write dirties the buffers it commits (a failed copy commits
+                // none; page_zero_new_buffers has dirtied the page where it zeroed).
+                if copied_end > start {
+                    p.dirty = true;
+                    m.emit(actor, "block_write_end", Change::PageDirtied { page });
+                }
+                let end = copied_end;
                 let inode = m.kernel.inode_mut(file);
                 let (old_size, old_half) = (inode.i_size, inode.eof_half);
                 // Whole blocks: a write through the end of the block that holds an EOF inside it
                 // moves EOF to the block's end.
-                if end > old_size || (end == old_size && inode.eof_half) {
+                if end > start && (end > old_size || (end == old_size && inode.eof_half)) {
                     inode.i_size = end;
                     inode.eof_half = false;
                     m.emit(actor, "generic_write_end", Change::ISizeSet { ino: file, i_size: end, half: false });
                 } else {
                     // Read to decide (and for pagecache_isize_extended's old_size): declared.
-                    let index = end - 1;
+                    let index = end.max(start + 1) - 1;
                     m.emit(actor, "generic_write_end", Change::ISizeCheck { ino: file, index, i_size: old_size });
                 }
                 // As for page-sized blocks (write_one_page): ext4_update_i_disksize, with
                 // delalloc only once the block is allocated.
-                let allocated = m.kernel.inode(file).blocks[end as usize - 1].pblk().is_some();
+                let allocated = m.kernel.inode(file).blocks[end.max(1) as usize - 1].pblk().is_some();
                 if m.kernel.durable.enabled
+                    && end > start
                     && end > m.kernel.i_disksize(file)
                     && (alloc != AllocKind::Delalloc || allocated)
                 {
@@ -312,10 +351,24 @@ impl<C: Cpu> Task<'_, C> {
                 }
             }
             self.leave(one);
-            written += end - start;
+            written += copied_end - start;
+            if fault.is_some() {
+                // ext4_write_end: "if (pos + len > inode->i_size) ext4_truncate_failed_write"
+                // (the policy's cleanup) for what this chunk did not copy; the blocks it mapped
+                // new there are the write's to undo.
+                let new_blocks: Vec<Lblk> =
+                    (copied_end..end).filter(|&lblk| new_slots & (1 << (lblk - index * per_page)) != 0).collect();
+                self.truncate_failed_write(file, PageRange::new(copied_end, end), &new_blocks);
+                faulted = true;
+                break;
+            }
         }
         self.leave(frame);
-        if written == 0 { Outcome::Enospc } else { Outcome::Pages(written) }
+        match (written, faulted) {
+            (0, true) => Outcome::Efault,
+            (0, false) => Outcome::Enospc,
+            (n, _) => Outcome::Pages(n),
+        }
     }
 
     /// Allocates blocks for every hole of `range` in one go (`ext4_map_blocks` over the range /
@@ -442,8 +495,16 @@ impl<C: Cpu> Task<'_, C> {
                 let clean_only = self.policy.failed_write_cleanup == FailedWriteCleanup::PunchCleanDelalloc;
                 let frame = self.enter(Func::TruncateFailedWrite, file, unwritten.start, unwritten);
                 self.at(&frame, Point::FailedWriteTruncatePagecache);
+                let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
                 if !clean_only {
-                    self.truncate_pagecache_range(file, unwritten);
+                    // truncate_pagecache_range over the bytes of those blocks: on a file whose
+                    // blocks are smaller than a page, the pages that straddle an edge stay and
+                    // have those blocks zeroed and their buffers discarded.
+                    if per_page == 1 {
+                        self.truncate_pagecache_range(file, unwritten);
+                    } else {
+                        self.truncate_pagecache_blocks(file, unwritten);
+                    }
                 }
                 // iomap_write_delalloc_release: the walk (mapping_seek_hole_data,
                 // iomap_write_delalloc_scan) finds the pages of the range that are dirty, which
@@ -455,7 +516,7 @@ impl<C: Cpu> Task<'_, C> {
                         let inode = m.kernel.inode(file);
                         let i_size = inode.i_size;
                         let (dirty, clean): (Vec<Lblk>, Vec<Lblk>) = (unwritten.start..unwritten.end).partition(|&i| {
-                            i < i_size && inode.cache[i as usize].is_some_and(|p| m.kernel.page(p).dirty)
+                            i < i_size && inode.cache[(i / per_page) as usize].is_some_and(|p| m.kernel.page(p).dirty)
                         });
                         let (range, count) = (unwritten, dirty.len() as u32);
                         let index = unwritten.start;

@@ -79,7 +79,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 22] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 23] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -99,6 +99,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 22] = [
         "d7b64041164c / 304a68b9c63b: iomap rechecks its cached map after locking each folio",
     ),
     ("disksize_i_data_sem", "true", "false", "90e775b71ac4: truncate and writeback update i_disksize under i_data_sem"),
+    (
+        "update_disksize_before_punch",
+        "true",
+        "false",
+        "011278485ecc: punch hole and zero range raise i_disksize to i_size before evicting the page cache",
+    ),
     ("dax_break_layouts", "true", "false", "5fac7408d828 / 430657b6be89: truncate and punch wait for DAX pins"),
     (
         "delalloc_files_inode",
@@ -184,6 +190,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "reclaim_skips_pinned" => policy.reclaim_skips_pinned.to_string(),
         "dio_read_fence" => policy.dio_read_fence.to_string(),
         "disksize_i_data_sem" => policy.disksize_i_data_sem.to_string(),
+        "update_disksize_before_punch" => policy.update_disksize_before_punch.to_string(),
         "dax_break_layouts" => policy.dax_break_layouts.to_string(),
         "delalloc_files_inode" => policy.delalloc_files_inode.to_string(),
         "fallocate_isize_extended" => policy.fallocate_isize_extended.to_string(),
@@ -215,6 +222,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "reclaim_skips_pinned" => policy.reclaim_skips_pinned = false,
         "dio_read_fence" => policy.dio_read_fence = false,
         "disksize_i_data_sem" => policy.disksize_i_data_sem = false,
+        "update_disksize_before_punch" => policy.update_disksize_before_punch = false,
         "dax_break_layouts" => policy.dax_break_layouts = false,
         "delalloc_files_inode" => policy.delalloc_files_inode = false,
         "fallocate_isize_extended" => policy.fallocate_isize_extended = false,

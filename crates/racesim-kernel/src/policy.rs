@@ -887,6 +887,14 @@ pub struct Policy {
     /// `i_disksize` from the old `i_size` in between: a truncate lost on disk. Only consulted
     /// where durability is modelled (a scenario that commits or crashes).
     pub disksize_i_data_sem: bool,
+    /// Punch hole and zero range raise `i_disksize` to `i_size` before they evict the page
+    /// cache, when their range reaches EOF (`ext4_update_disksize_before_punch`, 011278485ecc
+    /// "ext4: fix races of writeback with punch hole and zero range", Jan Kara, Linux 4.5):
+    /// "Otherwise i_disksize update can get lost as it may have been postponed to submission
+    /// of writeback but that will never happen after we truncate page cache." `false` is ext4
+    /// before 4.5, and XFS, which has no `i_disksize` (its punch writes the range out under
+    /// its locks). Only consulted where durability is modelled.
+    pub update_disksize_before_punch: bool,
     /// Delayed-allocation writeback files the inode with the running transaction when it
     /// allocates (`ext4_map_blocks` → `ext4_jbd2_inode_add_write`, as 06bd3c36a733 "ext4: fix
     /// data exposure after a crash", Linux 4.7-rc1, restored), so that a data=ordered commit
@@ -929,6 +937,8 @@ pub struct PolicyWire {
     pub dio_write_post_invalidate: DioWritePostInvalidate,
     #[serde(default = "default_true")]
     pub disksize_i_data_sem: bool,
+    #[serde(default)]
+    pub update_disksize_before_punch: bool,
     #[serde(default)]
     pub journal_data: JournalData,
     #[serde(default = "default_true")]
@@ -1067,6 +1077,7 @@ impl TryFrom<PolicyWire> for Policy {
             dio_write_post_invalidate: w.dio_write_post_invalidate,
             buffered_write_map: w.buffered_write_map,
             disksize_i_data_sem: w.disksize_i_data_sem,
+            update_disksize_before_punch: w.update_disksize_before_punch,
             journal_data: w.journal_data,
             delalloc_files_inode: w.delalloc_files_inode,
             dax_break_layouts: w.dax_break_layouts,
@@ -1110,6 +1121,7 @@ impl From<Policy> for PolicyWire {
             dio_write_post_invalidate: p.dio_write_post_invalidate,
             buffered_write_map: p.buffered_write_map,
             disksize_i_data_sem: p.disksize_i_data_sem,
+            update_disksize_before_punch: p.update_disksize_before_punch,
             journal_data: p.journal_data,
             delalloc_files_inode: p.delalloc_files_inode,
             dax_break_layouts: p.dax_break_layouts,

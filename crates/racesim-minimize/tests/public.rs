@@ -118,6 +118,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // after the other, no preemption needed.
     ("journal_page_lock", 0),
     ("i_data_sem_readpage_punch", 0),
+    ("punch_delalloc_disksize_crash", 1),
 ];
 
 #[test]

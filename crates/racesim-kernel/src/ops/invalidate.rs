@@ -588,6 +588,37 @@ impl<C: Cpu> Task<'_, C> {
         self.truncate_partial_blocks(file, size / per_page, size % per_page, per_page);
     }
 
+    /// `ext4_update_disksize_before_punch` (011278485ecc, 4.5), before punch hole or zero range
+    /// evicts the page cache: if the range reaches EOF ("if (offset > size || offset + len <
+    /// size) return 0") and `i_disksize` is below `i_size`, `i_disksize` becomes `i_size` in a
+    /// handle of its own, so that a size a delayed write left to writeback is not lost with the
+    /// pages that writeback would have written. `i_size` cannot move under the caller's
+    /// `i_rwsem` and only writeback raises `i_disksize` meanwhile, so a check that finds nothing
+    /// to do would find nothing later either: it takes no step (no shipped step count moves).
+    fn update_disksize_before_punch(&mut self, file: Ino, range: PageRange) {
+        let actor = self.actor;
+        let raises = |m: &Machine| {
+            let i_size = m.kernel.inode(file).i_size;
+            range.start <= i_size && range.end >= i_size && m.kernel.i_disksize(file) < i_size
+        };
+        if !self.cpu.peek(raises) {
+            return;
+        }
+        self.cpu.step(|m| {
+            let i_size = m.kernel.inode(file).i_size;
+            if raises(m) {
+                m.kernel.set_i_disksize(file, i_size);
+                m.emit(actor, "ext4_update_disksize_before_punch", Change::DiskSizeSet { ino: file, disksize: i_size });
+            } else {
+                m.emit(
+                    actor,
+                    "ext4_update_disksize_before_punch",
+                    Change::ISizeCheck { ino: file, index: range.start, i_size },
+                );
+            }
+        });
+    }
+
     /// `truncate_pagecache_range(inode, first_block_offset, last_block_offset)` over the blocks
     /// `range` of a file whose blocks are smaller than a page: the pages wholly inside the range
     /// are unmapped and evicted; a page that straddles an edge stays cached and mapped, and
@@ -803,6 +834,9 @@ impl<C: Cpu> Task<'_, C> {
             // under IOLOCK and MMAPLOCK, then the eviction; both over the range rounded out to
             // max(block size, PAGE_SIZE).
             self.filemap_write_and_wait_range(file, pages, "filemap_write_and_wait_range");
+        }
+        if durable && self.policy.update_disksize_before_punch {
+            self.update_disksize_before_punch(file, range);
         }
         if per_page == 1 || self.policy.punch_partial_page == crate::policy::PunchPartialPage::Evict {
             // Every page the range touches, whole.

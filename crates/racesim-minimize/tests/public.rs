@@ -119,6 +119,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("journal_page_lock", 0),
     ("i_data_sem_readpage_punch", 0),
     ("punch_delalloc_disksize_crash", 1),
+    ("zero_range_delalloc_disksize_crash", 1),
 ];
 
 #[test]

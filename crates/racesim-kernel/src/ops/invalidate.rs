@@ -604,18 +604,12 @@ impl<C: Cpu> Task<'_, C> {
         if !self.cpu.peek(raises) {
             return;
         }
+        // ext4_update_i_disksize: "if (newsize > ei->i_disksize)" (writeback may have raised it
+        // since the check above); the event declares the read of both sizes either way.
         self.cpu.step(|m| {
-            let i_size = m.kernel.inode(file).i_size;
-            if raises(m) {
-                m.kernel.set_i_disksize(file, i_size);
-                m.emit(actor, "ext4_update_disksize_before_punch", Change::DiskSizeSet { ino: file, disksize: i_size });
-            } else {
-                m.emit(
-                    actor,
-                    "ext4_update_disksize_before_punch",
-                    Change::ISizeCheck { ino: file, index: range.start, i_size },
-                );
-            }
+            let disksize = m.kernel.inode(file).i_size.max(m.kernel.i_disksize(file));
+            m.kernel.set_i_disksize(file, disksize);
+            m.emit(actor, "ext4_update_disksize_before_punch", Change::DiskSizeSet { ino: file, disksize });
         });
     }
 
@@ -1204,6 +1198,7 @@ impl<C: Cpu> Task<'_, C> {
     /// allocates).
     fn convert_to_unwritten(&mut self, file: Ino, range: PageRange, function: &'static str) {
         let actor = self.actor;
+        let past_disksize_too = self.policy.update_disksize_before_punch;
         self.cpu.step(|m| {
             let end = range.end.min(FILE_PAGES_MAX);
             for lblk in range.start..end {
@@ -1223,12 +1218,15 @@ impl<C: Cpu> Task<'_, C> {
             // ext4_update_inode_size(inode, new_size): i_size and i_disksize each rise to the
             // range's end if below it ("offset + len > i_size_read(inode) || offset + len >
             // EXT4_I(inode)->i_disksize" sets new_size), so a delayed write's size that
-            // writeback has not made durable yet becomes durable here too.
+            // writeback has not made durable yet becomes durable here too. The i_disksize half
+            // of that test is not in 4.1's ext4_zero_range ("offset + len > i_size_read(inode)"
+            // only) and is in 5.3's: it goes with ext4_update_disksize_before_punch, under the
+            // same policy field.
             if range.end > m.kernel.inode(file).i_size {
                 m.kernel.inode_mut(file).i_size = range.end;
                 m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: range.end, half: false });
                 disksize_follows(m, actor, "ext4_update_inode_size", file);
-            } else if m.kernel.durable.enabled && range.end > m.kernel.i_disksize(file) {
+            } else if past_disksize_too && m.kernel.durable.enabled && range.end > m.kernel.i_disksize(file) {
                 m.kernel.set_i_disksize(file, range.end);
                 m.emit(actor, "ext4_update_inode_size", Change::DiskSizeSet { ino: file, disksize: range.end });
             }

@@ -493,9 +493,11 @@ impl<C: Cpu> Task<'_, C> {
                     return;
                 }
                 let clean_only = self.policy.failed_write_cleanup == FailedWriteCleanup::PunchCleanDelalloc;
-                let frame = self.enter(Func::TruncateFailedWrite, file, unwritten.start, unwritten);
-                self.at(&frame, Point::FailedWriteTruncatePagecache);
                 let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+                // The frame names pages (the placements' ranges), the range blocks.
+                let pages = PageRange::new(unwritten.start / per_page, unwritten.end.div_ceil(per_page));
+                let frame = self.enter(Func::TruncateFailedWrite, file, pages.start, pages);
+                self.at(&frame, Point::FailedWriteTruncatePagecache);
                 if !clean_only {
                     // truncate_pagecache_range over the bytes of those blocks: on a file whose
                     // blocks are smaller than a page, the pages that straddle an edge stay and

@@ -714,7 +714,13 @@ fn a_cut_search_is_not_complete() {
 /// lookup of dirty pages that did not read the pages' flags did, in dio_read_mkwrite_delalloc).
 /// Scenarios too deep for an unbounded search in a test, with the preemption bound their own
 /// `strategy` declares.
-const DEEP: &[(&str, usize)] = &[("dio_read_own_mapping_store", 2), ("dio_write_mapped_pin_writeback", 3)];
+const DEEP: &[(&str, usize)] = &[
+    ("dio_read_own_mapping_store", 2),
+    ("dio_write_mapped_pin_writeback", 3),
+    // Four actors and two files around a failing write's cleanup: over a million executions
+    // unbounded, about 50,000 per policy within the 2 preemptions the scenario declares.
+    ("subpage_failed_write_eof_page", 2),
+];
 
 #[test]
 fn dpor_meets_every_shipped_expectation() {

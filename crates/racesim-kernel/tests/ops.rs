@@ -923,6 +923,38 @@ fn a_sub_page_write_whose_copy_faults_keeps_what_it_copied_and_undoes_the_rest()
     }
 }
 
+/// A failing write whose chunk holds a block an earlier write put dirty data in (block 4, in a
+/// page that is not uptodate) before the blocks it maps new (5-7): the cleanup undoes only the
+/// new ones. XFS 5.3's ->iomap_end punches the failing map, a run of IOMAP_F_NEW blocks; block 4
+/// is in a map of its own and keeps its data (the first version truncated the whole rest of the
+/// chunk: a false lost_write, found in review).
+#[test]
+fn a_sub_page_failed_write_leaves_an_earlier_writes_block_alone() {
+    let mut xfs = policy("invalidate_lock");
+    xfs.write_alloc = racesim_kernel::policy::AllocKind::Delalloc;
+    xfs.failed_write_cleanup = racesim_kernel::policy::FailedWriteCleanup::PunchDelalloc;
+    for (name, policy) in [("invalidate_lock", policy("invalidate_lock")), ("xfs-5.3", xfs)] {
+        let (mut m, ino) = machine_of_1k_blocks();
+        let write = |page, pages, fail_at| Operation::Write {
+            file: ino,
+            page,
+            pages,
+            buffer: UserBuffer::Anonymous,
+            fail_at,
+            allocation: WriteAllocation::PerPage,
+            ends: WriteEnds::default(),
+        };
+        assert_eq!(run(&mut m, &policy, write(4, 1, None), 1), Outcome::Pages(1), "{name}");
+        assert_eq!(run(&mut m, &policy, write(4, 4, Some(0)), 2), Outcome::Efault, "{name}");
+        let inode = m.kernel.inode(ino);
+        assert_eq!(inode.i_size, 5, "{name}");
+        assert!((5..8).all(|l| inode.blocks[l] == Extent::Hole), "{name}: the new blocks are undone");
+        let page = m.kernel.page(inode.cache[1].expect("page 1 keeps block 4's data"));
+        assert_eq!(page.bh[0].content, Token::Data { ino, lblk: 4, write: 1 }, "{name}");
+        assert!(page.dirty, "{name}");
+    }
+}
+
 /// A write(2) whose buffer faults at its first block, into a page that is uptodate: the blocks
 /// before the fault in that page's chunk are kept (none here), and an uptodate page's new
 /// buffers were made uptodate and dirty at write_begin; with nothing copied the write fails

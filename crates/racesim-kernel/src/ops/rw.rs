@@ -356,9 +356,22 @@ impl<C: Cpu> Task<'_, C> {
                 // ext4_write_end: "if (pos + len > inode->i_size) ext4_truncate_failed_write"
                 // (the policy's cleanup) for what this chunk did not copy; the blocks it mapped
                 // new there are the write's to undo.
-                let new_blocks: Vec<Lblk> =
-                    (copied_end..end).filter(|&lblk| new_slots & (1 << (lblk - index * per_page)) != 0).collect();
-                self.truncate_failed_write(file, PageRange::new(copied_end, end), &new_blocks);
+                // The blocks to undo are the run of blocks this chunk mapped new from the first
+                // one it did not write: iomap's failing map (IOMAP_F_NEW) is such a run, and a
+                // block that existed before (inside EOF, maybe with dirty data of an earlier
+                // write) is in a map of its own, which ->iomap_end leaves alone. ext4's cleanup
+                // reads only the end (pos + len against i_size).
+                let is_new = |lblk: Lblk| new_slots & (1 << (lblk - index * per_page)) != 0;
+                let run_start = (copied_end..end).find(|&lblk| is_new(lblk)).unwrap_or(end);
+                let run_end = (run_start..end).find(|&lblk| !is_new(lblk)).unwrap_or(end);
+                let new_blocks: Vec<Lblk> = (run_start..run_end).collect();
+                let unwritten = match self.policy.failed_write_cleanup {
+                    FailedWriteCleanup::PunchDelalloc | FailedWriteCleanup::PunchCleanDelalloc => {
+                        PageRange::new(run_start, run_end)
+                    }
+                    _ => PageRange::new(copied_end, end),
+                };
+                self.truncate_failed_write(file, unwritten, &new_blocks);
                 faulted = true;
                 break;
             }

@@ -808,6 +808,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "ext4_test_inode_state",
     "ext4_truncate",
     "ext4_truncate_folio",
+    "ext4_update_disksize_before_punch",
     "ext4_update_i_disksize",
     "ext4_update_inode_size",
     "ext4_wait_dax_page",

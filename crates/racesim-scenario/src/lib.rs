@@ -590,7 +590,9 @@ impl Scenario {
                 format!("{} {} [{page}, {})", op.name(), file(f), page + pages)
             }
             Operation::Write { file: f, page, pages, fail_at, ends, .. } => {
-                let fail = fail_at.map_or(String::new(), |k| format!(", copy fails at page {}", page + k));
+                // On a file of blocks smaller than a page, the write names blocks (fail_at too).
+                let unit = if self.files[f as usize].blocks_per_page > 1 { "block" } else { "page" };
+                let fail = fail_at.map_or(String::new(), |k| format!(", copy fails at {unit} {}", page + k));
                 let mut part = String::new();
                 if !ends.first.is_whole() {
                     part.push_str(&format!(", from the middle of page {page}"));
@@ -720,8 +722,14 @@ impl Scenario {
                             n => format!("file = {}, page = {}, block = {}", file(f), page / n, page % n),
                         }
                     }
+                    Operation::Write { file: f, page, pages, fail_at, .. }
+                        if self.files[f as usize].blocks_per_page > 1 =>
+                    {
+                        let n = self.files[f as usize].blocks_per_page;
+                        let fail = fail_at.map_or(String::new(), |k| format!(", fail_at = {k}"));
+                        format!("file = {}, page = {}, block = {}, blocks = {pages}{fail}", file(f), page / n, page % n)
+                    }
                     Operation::Read { file: f, page, pages, .. }
-                    | Operation::Write { file: f, page, pages, .. }
                     | Operation::PunchHole { file: f, page, pages }
                     | Operation::ZeroRange { file: f, page, pages }
                     | Operation::CollapseRange { file: f, page, pages }

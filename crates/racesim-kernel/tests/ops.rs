@@ -845,15 +845,7 @@ fn a_sub_page_write_that_runs_out_of_space_past_eof_is_undone() {
         m.kernel.free_blocks.remove(0);
     }
     let free_before = m.kernel.free_blocks.clone();
-    let write = Operation::Write {
-        file: ino,
-        page: 4,
-        pages: 3,
-        buffer: UserBuffer::Anonymous,
-        fail_at: None,
-        allocation: WriteAllocation::PerPage,
-        ends: WriteEnds::default(),
-    };
+    let write = anonymous_write(ino, 4, 3, None);
     assert_eq!(run(&mut m, &policy, write, 1), Outcome::Enospc);
     assert_eq!(m.kernel.inode(ino).i_size, 4);
     assert_eq!(m.kernel.inode(ino).cache[1], None, "the page past EOF is evicted");
@@ -895,15 +887,7 @@ fn a_sub_page_write_whose_copy_faults_keeps_what_it_copied_and_undoes_the_rest()
     for (name, policy) in policies {
         let (mut m, ino) = machine_of_1k_blocks();
         let free_before = m.kernel.free_blocks.len();
-        let write = Operation::Write {
-            file: ino,
-            page: 3,
-            pages: 4,
-            buffer: UserBuffer::Anonymous,
-            fail_at: Some(2),
-            allocation: WriteAllocation::PerPage,
-            ends: WriteEnds::default(),
-        };
+        let write = anonymous_write(ino, 3, 4, Some(2));
         assert_eq!(run(&mut m, &policy, write, 1), Outcome::Pages(1), "{name}");
         let inode = m.kernel.inode(ino);
         assert_eq!(inode.i_size, 4, "{name}");
@@ -935,17 +919,8 @@ fn a_sub_page_failed_write_leaves_an_earlier_writes_block_alone() {
     xfs.failed_write_cleanup = racesim_kernel::policy::FailedWriteCleanup::PunchDelalloc;
     for (name, policy) in [("invalidate_lock", policy("invalidate_lock")), ("xfs-5.3", xfs)] {
         let (mut m, ino) = machine_of_1k_blocks();
-        let write = |page, pages, fail_at| Operation::Write {
-            file: ino,
-            page,
-            pages,
-            buffer: UserBuffer::Anonymous,
-            fail_at,
-            allocation: WriteAllocation::PerPage,
-            ends: WriteEnds::default(),
-        };
-        assert_eq!(run(&mut m, &policy, write(4, 1, None), 1), Outcome::Pages(1), "{name}");
-        assert_eq!(run(&mut m, &policy, write(4, 4, Some(0)), 2), Outcome::Efault, "{name}");
+        assert_eq!(run(&mut m, &policy, anonymous_write(ino, 4, 1, None), 1), Outcome::Pages(1), "{name}");
+        assert_eq!(run(&mut m, &policy, anonymous_write(ino, 4, 4, Some(0)), 2), Outcome::Efault, "{name}");
         let inode = m.kernel.inode(ino);
         assert_eq!(inode.i_size, 5, "{name}");
         assert!((5..8).all(|l| inode.blocks[l] == Extent::Hole), "{name}: the new blocks are undone");
@@ -966,15 +941,7 @@ fn a_sub_page_write_that_copies_nothing_fails_with_efault() {
     // A store to block 1 brings page 0 in, uptodate; truncate to 2 blocks frees blocks 2-3.
     run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 2);
     run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: false }, 3);
-    let write = Operation::Write {
-        file: ino,
-        page: 2,
-        pages: 2,
-        buffer: UserBuffer::Anonymous,
-        fail_at: Some(0),
-        allocation: WriteAllocation::PerPage,
-        ends: WriteEnds::default(),
-    };
+    let write = anonymous_write(ino, 2, 2, Some(0));
     assert_eq!(run(&mut m, &policy, write, 4), Outcome::Efault);
     let inode = m.kernel.inode(ino);
     assert_eq!(inode.i_size, 2);
@@ -1242,12 +1209,18 @@ fn dio_write(file: Ino, page: u32, pages: u32, asynchronous: bool, ends: WriteEn
 }
 
 fn buffered_write(file: Ino, page: u32) -> Operation {
+    anonymous_write(file, page, 1, None)
+}
+
+/// A write(2) of `pages` pages (blocks, on a file of smaller blocks) of `file` from `page`, from
+/// an anonymous buffer whose copy fails at `fail_at` (relative to the write).
+fn anonymous_write(file: Ino, page: u32, pages: u32, fail_at: Option<u32>) -> Operation {
     Operation::Write {
         file,
         page,
-        pages: 1,
+        pages,
         buffer: UserBuffer::Anonymous,
-        fail_at: None,
+        fail_at,
         allocation: WriteAllocation::PerPage,
         ends: WriteEnds::default(),
     }

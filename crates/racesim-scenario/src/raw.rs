@@ -690,6 +690,16 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
     };
     let missing =
         |field: &str| cx.error(spanned.span(), format!("operation '{name}' needs '{field}' (it takes: {fields})"));
+    // A write's `fail_at`: which of its `count` units (pages, or blocks on a file of blocks
+    // smaller than a page, `what` saying so) the copy fails at.
+    let fail_at_within = |count: Lblk, what: &str| match &raw.fail_at {
+        None => Ok(None),
+        Some(k) if *k.get_ref() < count => Ok(Some(*k.get_ref())),
+        Some(k) => Err(cx.error(
+            k.span(),
+            format!("fail_at {} is not a {what} of this {count}-{what} write (0 to {})", k.get_ref(), count - 1),
+        )),
+    };
     let resolve = |file: &Spanned<String>| -> Result<(u16, &FileSetup), ScenarioError> {
         files.iter().position(|f| &f.name == file.get_ref()).map(|i| (i as u16, &files[i])).ok_or_else(|| {
             let known: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
@@ -973,22 +983,7 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 Operation::InsertRange { file: ino, page: first, pages: count }
             } else {
                 // The block (relative to the write) at which the user buffer faults.
-                let fail_at = match &raw.fail_at {
-                    None => None,
-                    Some(k) if *k.get_ref() < count => Some(*k.get_ref()),
-                    Some(k) => {
-                        return Err(cx.error(
-                            k.span(),
-                            format!(
-                                "fail_at {} is not a block of this {count}-block write (0 to {}): on '{}', whose \
-                                 blocks are smaller than a page, fail_at counts blocks",
-                                k.get_ref(),
-                                count - 1,
-                                file.name
-                            ),
-                        ));
-                    }
-                };
+                let fail_at = fail_at_within(count, "block")?;
                 Operation::Write {
                     file: ino,
                     page: first,
@@ -1096,16 +1091,7 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
         "write" => {
             let (p, n) = range(page.ok_or_else(|| missing("page"))?, pages.ok_or_else(|| missing("pages"))?)?;
             let buffer = user_buffer(p, n, &raw.from_mmap, &raw.from_page)?;
-            let fail_at = match &raw.fail_at {
-                None => None,
-                Some(k) if *k.get_ref() < n => Some(*k.get_ref()),
-                Some(k) => {
-                    return Err(cx.error(
-                        k.span(),
-                        format!("fail_at {} is not a page of this {n}-page write (0 to {})", k.get_ref(), n - 1),
-                    ));
-                }
-            };
+            let fail_at = fail_at_within(n, "page")?;
             let allocation = match raw.alloc.as_ref().map(|a| a.get_ref().as_str()) {
                 None | Some("per_page") => WriteAllocation::PerPage,
                 Some("whole_range") => WriteAllocation::WholeRange,

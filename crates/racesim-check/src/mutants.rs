@@ -79,7 +79,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 23] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 24] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -111,6 +111,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 23] = [
         "true",
         "false",
         "06bd3c36a733: delalloc writeback files the inode for the data=ordered commit",
+    ),
+    (
+        "mkwrite_files_inode",
+        "true",
+        "false",
+        "06bd3c36a733: page_mkwrite's allocation without delalloc files the inode for the data=ordered commit",
     ),
     (
         "pagecache_isize_extended",
@@ -193,6 +199,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "update_disksize_before_punch" => policy.update_disksize_before_punch.to_string(),
         "dax_break_layouts" => policy.dax_break_layouts.to_string(),
         "delalloc_files_inode" => policy.delalloc_files_inode.to_string(),
+        "mkwrite_files_inode" => policy.mkwrite_files_inode.to_string(),
         "fallocate_isize_extended" => policy.fallocate_isize_extended.to_string(),
         "fallocate_truncate_pagecache" => policy.fallocate_truncate_pagecache.to_string(),
         "dio_write_post_invalidate" => match policy.dio_write_post_invalidate {
@@ -225,6 +232,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "update_disksize_before_punch" => policy.update_disksize_before_punch = false,
         "dax_break_layouts" => policy.dax_break_layouts = false,
         "delalloc_files_inode" => policy.delalloc_files_inode = false,
+        "mkwrite_files_inode" => policy.mkwrite_files_inode = false,
         "fallocate_isize_extended" => policy.fallocate_isize_extended = false,
         "fallocate_truncate_pagecache" => policy.fallocate_truncate_pagecache = false,
         "dio_write_post_invalidate" => policy.dio_write_post_invalidate = DioWritePostInvalidate::AfterDirectIo,

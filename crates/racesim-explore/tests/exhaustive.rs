@@ -720,6 +720,9 @@ const DEEP: &[(&str, usize)] = &[
     // Four actors and two files around a failing write's cleanup: over a million executions
     // unbounded, about 50,000 per policy within the 2 preemptions the scenario declares.
     ("subpage_failed_write_eof_page", 2),
+    // Five operations over two actors, fsync's write-out and two commits: about 33,000
+    // executions per policy unbounded, 500 within the 2 preemptions the scenario declares.
+    ("subpage_fsync_crash", 2),
 ];
 
 #[test]

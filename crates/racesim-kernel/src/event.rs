@@ -904,6 +904,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "read_pages",
     "readahead",
     "reclaim",
+    "redirty_page_for_writepage",
     "set_page_dirty",
     "set_page_dirty_lock",
     "shrink_page_list",

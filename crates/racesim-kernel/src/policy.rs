@@ -904,6 +904,15 @@ pub struct Policy {
     /// data (CVE-2017-7495). Only consulted where durability is modelled, with
     /// `write_alloc = "delalloc"` and `journal_data = "ordered"`.
     pub delalloc_files_inode: bool,
+    /// A write fault's `page_mkwrite` that allocates a block without delayed allocation files
+    /// the inode with the running transaction (`ext4_map_blocks` → `ext4_jbd2_inode_add_write`
+    /// for every new written block, 06bd3c36a733, Linux 4.7-rc1, 4.6.2 stable), so that a
+    /// data=ordered commit writes the page before its commit record. `false` is ext4 from 2011
+    /// (9ea7df534ed2 "ext4: Rewrite ext4_page_mkwrite() to use generic helpers": `ext4_get_block`
+    /// under a handle of its own, no `ext4_write_end`, so no `ext4_jbd2_file_inode`) to 4.6: the
+    /// commit message of 06bd3c36a733 names "filling hole via mmap in data=ordered,nodelalloc
+    /// mode" among the exposures it fixes. Only consulted where durability is modelled.
+    pub mkwrite_files_inode: bool,
     /// ext4's `data=` mode: whether a journal commit writes newly allocated blocks' data first.
     pub journal_data: JournalData,
     /// The lock classes this policy declares (filesystem-internal locks: `i_data_sem`,
@@ -943,6 +952,8 @@ pub struct PolicyWire {
     pub journal_data: JournalData,
     #[serde(default = "default_true")]
     pub delalloc_files_inode: bool,
+    #[serde(default = "default_true")]
+    pub mkwrite_files_inode: bool,
     #[serde(default)]
     pub buffered_write_map: BufferedWriteMap,
     #[serde(default)]
@@ -1080,6 +1091,7 @@ impl TryFrom<PolicyWire> for Policy {
             update_disksize_before_punch: w.update_disksize_before_punch,
             journal_data: w.journal_data,
             delalloc_files_inode: w.delalloc_files_inode,
+            mkwrite_files_inode: w.mkwrite_files_inode,
             dax_break_layouts: w.dax_break_layouts,
             failed_write_cleanup: w.failed_write_cleanup,
             dio_write_past_eof: w.dio_write_past_eof,
@@ -1124,6 +1136,7 @@ impl From<Policy> for PolicyWire {
             update_disksize_before_punch: p.update_disksize_before_punch,
             journal_data: p.journal_data,
             delalloc_files_inode: p.delalloc_files_inode,
+            mkwrite_files_inode: p.mkwrite_files_inode,
             dax_break_layouts: p.dax_break_layouts,
             failed_write_cleanup: p.failed_write_cleanup,
             dio_write_past_eof: p.dio_write_past_eof,

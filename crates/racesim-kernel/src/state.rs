@@ -397,8 +397,17 @@ impl Kernel {
         Some(pblk)
     }
 
+    /// [`Kernel::alloc_block`] if `files_inode`, else [`Kernel::alloc_block_unfiled`]: for the
+    /// allocations whose filing a policy field decides (`delalloc_files_inode`,
+    /// `mkwrite_files_inode`).
+    pub fn alloc_block_filing(&mut self, ino: Ino, lblk: Lblk, files_inode: bool) -> Option<Pblk> {
+        if files_inode { self.alloc_block(ino, lblk) } else { self.alloc_block_unfiled(ino, lblk) }
+    }
+
     /// Allocates a block without filing the inode with the running transaction: delalloc
-    /// writeback in ext4 3.8-4.6 (`delalloc_files_inode = false`, f3b59291a69d).
+    /// writeback in ext4 3.8-4.6 (`delalloc_files_inode = false`, f3b59291a69d), and
+    /// `ext4_page_mkwrite` without delayed allocation from 2011 (9ea7df534ed2) to 4.6 (`mkwrite_files_inode =
+    /// false`, 9ea7df534ed2).
     ///
     /// A block for a delayed allocation (`lblk` is [`Extent::Delalloc`]) takes the block its
     /// reservation promised; any other allocation may take only a free block no reservation

@@ -1229,8 +1229,9 @@ fn anonymous_write(file: Ino, page: u32, pages: u32, fail_at: Option<u32>) -> Op
 /// ext4_writepages raises i_disksize (mpage_map_and_submit_extent) inside the handle that
 /// mapped the blocks, and submits the bio only after ext4_journal_stop: the size update comes
 /// before the page's IO and end_page_writeback, so an fsync that waited for the writeback finds
-/// the size raised (writeback_fsync_disksize_crash.toml). With blocks smaller than a page the
-/// allocation, the update and the IO are one step.
+/// the size raised (writeback_fsync_disksize_crash.toml). With blocks smaller than a page too,
+/// the page's delayed buffers are allocated, the size raised and the buffers written in
+/// separate steps (a commit can fall between the allocation and the IO, 06bd3c36a733).
 #[test]
 fn delalloc_writeback_raises_i_disksize_before_the_writeback_ends() {
     let mut policy = policy("invalidate_lock");
@@ -1250,13 +1251,41 @@ fn delalloc_writeback_raises_i_disksize_before_the_writeback_ends() {
         let (raised, written, ended) =
             (raised.expect("i_disksize raised"), written.expect("IO"), ended.expect("unlock"));
         assert!(raised < ended && written < ended, "{blocks_per_page} block(s) a page: before the end of writeback");
-        if blocks_per_page == 1 {
-            assert!(step_of(raised) < step_of(written), "the size update is a step before the IO");
-        } else {
-            assert_eq!(step_of(raised), step_of(written), "one step for the page's buffers");
-        }
+        let allocated = m.log.iter().position(|e| matches!(e.change, Change::BlockMapped { allocated: true, .. }));
+        let allocated = allocated.expect("writeback allocates the reservation");
+        assert!(step_of(allocated) < step_of(raised), "{blocks_per_page}: the allocation is a step before the update");
+        assert!(step_of(raised) < step_of(written), "{blocks_per_page}: the size update is a step before the IO");
         assert_eq!(m.kernel.i_disksize(ino), m.kernel.inode(ino).i_size);
     }
+}
+
+/// The data=ordered commit's write-out of a page of smaller blocks goes through ext4_writepage,
+/// which cannot allocate: it writes the buffer whose block the transaction allocated and leaves
+/// a delayed buffer of the same page to writeback, redirtying the page ("We cannot do block
+/// allocation or other extent handling in this function ... we must write allocated buffers to
+/// achieve data=ordered mode guarantees").
+#[test]
+fn a_commit_writes_a_pages_allocated_buffers_and_leaves_its_delayed_ones() {
+    let mut policy = policy("invalidate_lock");
+    policy.write_alloc = racesim_kernel::policy::AllocKind::Delalloc;
+    let (mut m, ino) = durable_machine(0);
+    m.kernel.inode_mut(ino).blocks_per_page = 4;
+    assert_eq!(run(&mut m, &policy, anonymous_write(ino, 0, 1, None), 1), Outcome::Pages(1));
+    assert_eq!(run(&mut m, &policy, Operation::Writeback { file: ino }, 0), Outcome::Ok);
+    let block0 = m.kernel.inode(ino).blocks[0].pblk().expect("writeback allocated block 0");
+    // Block 0 written again (its buffer mapped), block 1 reserved: both dirty in one page.
+    assert_eq!(run(&mut m, &policy, anonymous_write(ino, 0, 2, None), 2), Outcome::Pages(2));
+    assert_eq!(m.kernel.inode(ino).blocks[1], Extent::Delalloc);
+    let logged = m.log.len();
+    assert_eq!(run(&mut m, &policy, Operation::JournalCommit { file: ino }, 0), Outcome::Ok);
+    assert_eq!(m.kernel.disk[block0 as usize], Token::Data { ino, lblk: 0, write: 2 }, "block 0 written");
+    assert_eq!(m.kernel.inode(ino).blocks[1], Extent::Delalloc, "the commit allocates nothing");
+    let page = m.kernel.inode(ino).cache[0].expect("cached");
+    assert!(m.kernel.page(page).dirty, "the page stays dirty for writeback to map block 1");
+    assert!(m.log[logged..].iter().any(|e| e.function == "redirty_page_for_writepage"));
+    let committed = &m.kernel.durable.inodes[ino as usize].committed;
+    assert_eq!(committed.blocks[0], Extent::Written(block0));
+    assert_eq!(committed.blocks[1], Extent::Hole, "a reservation is not on disk");
 }
 
 /// ext4_setattr shrinking with data=ordered: ext4_begin_ordered_truncate ->

@@ -100,6 +100,10 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("zero_range_fault", 2),
     ("lock_order_range_mmap", 0),
     ("mkwrite_punch", 1),
+    // A crash-consistency bug of ext4 2011-4.6: no interleaving needed, only the order.
+    ("mkwrite_ordered_crash", 0),
+    // The commit between delalloc writeback's allocation of a page's buffers and their IO.
+    ("subpage_delalloc_ordered_crash", 1),
     ("read_punch", 2),
     ("torn_write_punch", 1),
     ("write_from_mmap", 0),

@@ -184,6 +184,8 @@ const SUBPAGE_OPERATIONS: &[&str] = &[
     "fsync",
     "msync",
     "reclaim",
+    "journal_commit",
+    "crash",
 ];
 
 /// Operation names, with the fields each takes, for messages.
@@ -1284,7 +1286,7 @@ const HALF_EOF_OPERATIONS: &[&str] = &[
 /// Refuses, on a file some `truncate` with `half = true` names, every operation the model does
 /// not take that EOF into account for (direct IO; the fallocate modes other than mode 0, with
 /// or without FALLOC_FL_KEEP_SIZE; journal commits and crashes, whose on-disk size
-/// counts blocks), a user buffer mapped from it (and, for read(2), into it: its short copy is
+/// counts whole blocks), a user buffer mapped from it (and, for read(2), into it: its short copy is
 /// modelled into anonymous memory), and initial unwritten extents.
 fn operations_beside_half_eof(
     cx: &Ctx,

@@ -710,14 +710,15 @@ impl<C: Cpu> Task<'_, C> {
                 self.at(&frame, Point::PageMkwriteGetBlock);
             }
             let alloc = self.policy.write_alloc;
+            let caller = MapFor::page_mkwrite(self.policy);
             let mapped = self.cpu.step(|m| {
                 if m.kernel.page(page).bh.is_empty() {
-                    return map_page_buffers(m, actor, "block_page_mkwrite", file, index, page, alloc);
+                    return map_page_buffers(m, actor, caller, file, index, page, alloc);
                 }
                 // __block_write_begin(page, 0, end): the buffers inside the sampled EOF.
                 let per_page = m.kernel.inode(file).blocks_per_page;
                 let inside = size.saturating_sub(index * per_page).min(per_page);
-                map_block_buffers(m, actor, "block_page_mkwrite", file, page, alloc, 0..inside).map(|new| new != 0)
+                map_block_buffers(m, actor, caller, file, page, alloc, 0..inside).map(|new| new != 0)
             });
             if mapped.is_some() {
                 break page_lock;
@@ -954,19 +955,46 @@ pub(crate) fn pte_store(m: &mut Machine, mm: MmId, file: Ino, index: Lblk, token
     }
 }
 
+/// Who maps a page's buffers, for [`map_page_buffers`] and [`map_block_buffers`]: the kernel
+/// function the events name, and whether an allocation files the inode with the running
+/// transaction for the data=ordered commit. write(2) always does in the model: `ext4_write_end`
+/// files it ("if (ext4_test_inode_state(inode, EXT4_STATE_ORDERED_MODE)) ret =
+/// ext4_jbd2_file_inode(handle, inode)") in the handle that allocated, which a commit waits
+/// for (the model files at the allocation; the commit's write-out waits for the page lock the
+/// write holds until then). `block_page_mkwrite` does as the policy's `mkwrite_files_inode`
+/// says: ext4's nodelalloc `ext4_page_mkwrite` filed nothing from 9ea7df534ed2 (2011) until
+/// 06bd3c36a733 (4.7) made `ext4_map_blocks` file every new written block.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MapFor {
+    pub function: &'static str,
+    pub files_inode: bool,
+}
+
+impl MapFor {
+    /// `__block_write_begin` from write(2)'s `write_begin`.
+    pub const WRITE_BEGIN: MapFor = MapFor { function: "__block_write_begin", files_inode: true };
+
+    /// `block_page_mkwrite` from a write fault, filing as the policy says.
+    pub fn page_mkwrite(policy: &crate::policy::Policy) -> MapFor {
+        MapFor { function: "block_page_mkwrite", files_inode: policy.mkwrite_files_inode }
+    }
+}
+
 /// `get_block` for a page about to be written (`__block_write_begin`, `block_page_mkwrite`) of a
 /// file whose block is the page (`map_block_buffers` maps smaller blocks): attaches the page's
 /// buffer to its block, allocating one for a hole. Returns whether a new
-/// block was allocated (`buffer_new`), or `None` on ENOSPC.
+/// block was allocated (`buffer_new`), or `None` on ENOSPC. `files_inode`: whether that
+/// allocation files the inode with the running transaction (see [`MapFor`]).
 pub(crate) fn map_page_buffers(
     m: &mut crate::cpu::Machine,
     actor: crate::types::ActorId,
-    function: &'static str,
+    caller: MapFor,
     file: Ino,
     index: Lblk,
     page: PageId,
     alloc: AllocKind,
 ) -> Option<bool> {
+    let (function, files_inode) = (caller.function, caller.files_inode);
     // create_empty_buffers comes first: the page has buffers even if get_block then fails.
     m.kernel.page_mut(page).buffers = true;
     debug_assert!(m.kernel.page(page).bh.is_empty(), "a page of sub-page blocks maps them by buffer");
@@ -996,7 +1024,7 @@ pub(crate) fn map_page_buffers(
             (Extent::Delalloc, false)
         }
         Extent::Hole => {
-            let Some(pblk) = m.kernel.alloc_block(file, index) else {
+            let Some(pblk) = m.kernel.alloc_block_filing(file, index, files_inode) else {
                 m.emit(actor, function, Change::NoSpace { ino: file, lblk: index });
                 return None;
             };
@@ -1093,12 +1121,13 @@ pub(crate) fn page_zero_new_buffers(m: &mut Machine, actor: crate::types::ActorI
 pub(crate) fn map_block_buffers(
     m: &mut Machine,
     actor: crate::types::ActorId,
-    function: &'static str,
+    caller: MapFor,
     file: Ino,
     page: PageId,
     alloc: AllocKind,
     slots: std::ops::Range<Lblk>,
 ) -> Option<u64> {
+    let (function, files_inode) = (caller.function, caller.files_inode);
     m.kernel.page_mut(page).buffers = true;
     let index = m.kernel.page(page).index;
     let per_page = m.kernel.inode(file).blocks_per_page;
@@ -1132,7 +1161,7 @@ pub(crate) fn map_block_buffers(
                 (Extent::Delalloc, false)
             }
             Extent::Hole => {
-                let Some(pblk) = m.kernel.alloc_block(file, lblk) else {
+                let Some(pblk) = m.kernel.alloc_block_filing(file, lblk, files_inode) else {
                     m.emit(actor, function, Change::NoSpace { ino: file, lblk });
                     page_zero_new_buffers(m, actor, page, new_slots);
                     return None;

@@ -1168,7 +1168,9 @@ impl<C: Cpu> Task<'_, C> {
                 if m.kernel.inode(file).blocks[lblk as usize] != Extent::Hole {
                     continue;
                 }
-                let Some(pblk) = m.kernel.alloc_block(file, lblk) else {
+                // An unwritten extent files no inode for data=ordered (4.x ext4_map_blocks files
+                // nothing; from 06bd3c36a733 only new extents that are not EXT4_MAP_UNWRITTEN).
+                let Some(pblk) = m.kernel.alloc_block_unfiled(file, lblk) else {
                     m.emit(actor, "ext4_fallocate", Change::NoSpace { ino: file, lblk });
                     if !size_after_whole_allocation {
                         grow_to(m, lblk);
@@ -1204,7 +1206,8 @@ impl<C: Cpu> Task<'_, C> {
             for lblk in range.start..end {
                 let extent = match m.kernel.inode(file).blocks[lblk as usize] {
                     Extent::Written(p) | Extent::Unwritten(p) => Extent::Unwritten(p),
-                    Extent::Hole | Extent::Delalloc => match m.kernel.alloc_block(file, lblk) {
+                    // Unwritten: files no inode for data=ordered, as fallocate's.
+                    Extent::Hole | Extent::Delalloc => match m.kernel.alloc_block_unfiled(file, lblk) {
                         Some(p) => Extent::Unwritten(p),
                         None => continue,
                     },

@@ -53,6 +53,8 @@ impl<C: Cpu> Task<'_, C> {
             // holds the page lock from before the allocation until the page is dirty; the
             // built-ins place no journal handles, so the writeout below waits for that page lock
             // instead, and writes the page if it is dirty by then.
+            // On a file of blocks smaller than a page, the page that holds such a block, once
+            // (ext4_bio_write_page writes the page's dirty buffers together).
             let mut ordered: Vec<(Ino, Lblk, PageId)> = Vec::new();
             if ordered_mode {
                 for (i, tx) in locked.iter().enumerate() {
@@ -60,13 +62,17 @@ impl<C: Cpu> Task<'_, C> {
                         continue;
                     }
                     let before = &k.durable.inodes[i].committed;
+                    let per_page = k.inodes[i].blocks_per_page;
                     for (lblk, extent) in tx.blocks.iter().enumerate() {
                         let Extent::Written(p) = *extent else { continue };
                         if before.blocks[lblk].pblk() == Some(p) {
                             continue;
                         }
-                        if let Some(page) = k.inodes[i].cache[lblk] {
-                            ordered.push((i as Ino, lblk as Lblk, page));
+                        let index = lblk as Lblk / per_page;
+                        if let Some(page) = k.inodes[i].cache[index as usize]
+                            && !ordered.contains(&(i as Ino, index, page))
+                        {
+                            ordered.push((i as Ino, index, page));
                         }
                     }
                 }
@@ -78,8 +84,8 @@ impl<C: Cpu> Task<'_, C> {
         self.release(function, handles);
         // journal_submit_data_buffers, then journal_finish_inode_data_buffers: the model's
         // writeback completes under the page lock, so writing is waiting.
-        for (ino, lblk, page) in ordered {
-            self.writeback_page(ino, lblk, page);
+        for (ino, index, page) in ordered {
+            self.writeback_page(ino, index, page, true);
         }
         self.cpu.step(|m| {
             let durable = &mut m.kernel.durable;

@@ -5,7 +5,7 @@
 //! cache (whose copy to a user buffer that is a shared mapping is a store that may fault), and
 //! the DAX read/write path that goes straight to the blocks.
 
-use super::fault::{FaultError, find_or_add_locked_page, map_page_buffers, pte_store};
+use super::fault::{FaultError, MapFor, find_or_add_locked_page, map_page_buffers, pte_store};
 use super::journal::{disksize_follows, ext4_orphan};
 use super::locking::{Frame, Held};
 use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation, WriteEnds};
@@ -255,7 +255,7 @@ impl<C: Cpu> Task<'_, C> {
             let (page, page_lock) = self.grab_cache_page_write_begin(file, index);
             self.at(&one, Point::GpwGetBlock);
             let mapped = self.cpu.step(|m| {
-                super::fault::map_block_buffers(m, actor, "__block_write_begin", file, page, alloc, slots.clone())
+                super::fault::map_block_buffers(m, actor, MapFor::WRITE_BEGIN, file, page, alloc, slots.clone())
             });
             let Some(new_slots) = mapped else {
                 self.unlock_page("ext4_write_begin", page_lock);
@@ -698,7 +698,7 @@ impl<C: Cpu> Task<'_, C> {
             // evicts it.
             let (mapped, was_hole) = self.cpu.step(|m| {
                 let was_hole = m.kernel.inode(file).blocks[index as usize] == Extent::Hole;
-                let mapped = map_page_buffers(m, actor, "__block_write_begin", file, index, page, alloc);
+                let mapped = map_page_buffers(m, actor, MapFor::WRITE_BEGIN, file, index, page, alloc);
                 if let Some(new_block) = mapped
                     && !copy.part.is_whole()
                 {

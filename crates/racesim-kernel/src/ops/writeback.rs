@@ -64,7 +64,7 @@ impl<C: Cpu> Task<'_, C> {
             (dirty, under_writeback)
         });
         for (index, page) in dirty {
-            self.writeback_page(file, index, page);
+            self.writeback_page(file, index, page, false);
         }
         if mode == SyncMode::All {
             for (_, page) in under_writeback {
@@ -87,8 +87,10 @@ impl<C: Cpu> Task<'_, C> {
     }
 
     /// Writes back one page found dirty in the cache, if it is still dirty and cached once
-    /// locked.
-    pub fn writeback_page(&mut self, file: Ino, index: Lblk, page: PageId) {
+    /// locked. `by_commit`: the data=ordered write-out of a jbd2 commit
+    /// (`journal_submit_inode_data_buffers` -> `ext4_writepage`), which cannot allocate: on a
+    /// page of smaller blocks it writes the allocated buffers only (see [`BufferWrite::Commit`]).
+    pub fn writeback_page(&mut self, file: Ino, index: Lblk, page: PageId, by_commit: bool) {
         let actor = self.actor;
         let page_lock = self.lock_page("write_cache_pages", page);
         // ext4 before 4.12 sampled i_size for the tail zeroing in mpage_submit_page before
@@ -141,11 +143,27 @@ impl<C: Cpu> Task<'_, C> {
         // Whether this writeback allocated the page's block (delayed allocation).
         let mut allocated = false;
         if dirty && self.cpu.peek(|m| !m.kernel.page(page).bh.is_empty()) {
-            let alloc = self.policy.write_alloc;
-            let files_inode = self.policy.delalloc_files_inode;
-            // Allocation, the i_disksize update and the IO of the page's buffers are one step
-            // (see write_page_buffers), so the size is raised before the writeback ends.
-            self.cpu.step(|m| write_page_buffers(m, actor, file, page, alloc, files_inode, sampled));
+            let alloc = DelayedAlloc { kind: self.policy.write_alloc, files_inode: self.policy.delalloc_files_inode };
+            // Where durability is modelled, the allocation of the page's delayed buffers is a
+            // step of its own before the IO, as for a whole-block page below; elsewhere
+            // allocation, the i_disksize update and the IO are one step (see
+            // write_page_buffers).
+            let how = if by_commit {
+                BufferWrite::Commit
+            } else if self.cpu.peek(|m| m.kernel.durable.enabled) {
+                BufferWrite::AllocateFirst
+            } else {
+                BufferWrite::Writeback
+            };
+            let io_pending = self.cpu.step(|m| write_page_buffers(m, actor, file, page, alloc, sampled, how));
+            if let Some(sample) = io_pending {
+                let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+                self.mpage_update_disksize(file, (index + 1) * per_page);
+                // mpage_submit_page samples i_size inside the handle that mapped the blocks, which
+                // a commit cannot separate from the mapping: the IO uses the allocation's sample.
+                let sampled = Some(sample);
+                self.cpu.step(|m| write_page_buffers(m, actor, file, page, alloc, sampled, BufferWrite::Writeback));
+            }
         } else if dirty {
             let alloc = self.policy.write_alloc;
             // Whether this allocation files the inode with the running transaction: every one
@@ -166,11 +184,7 @@ impl<C: Cpu> Task<'_, C> {
                         // Delayed allocation happens here; a hole behind a dirty page (an orphan,
                         // which the oracles report) gets a block the same way.
                         Extent::Hole | Extent::Delalloc => {
-                            let block = if files_inode {
-                                m.kernel.alloc_block(file, index)
-                            } else {
-                                m.kernel.alloc_block_unfiled(file, index)
-                            };
+                            let block = m.kernel.alloc_block_filing(file, index, files_inode);
                             let Some(p) = block else {
                                 // ENOSPC at writeback: the page stays dirty (and keeps its data).
                                 m.kernel.page_mut(page).dirty = true;
@@ -326,6 +340,33 @@ fn submit_page(
     m.kernel.page_mut(page).writeback = false;
 }
 
+/// How [`write_page_buffers`] writes a page of a file whose blocks are smaller than a page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BufferWrite {
+    /// Background writeback and fsync (`ext4_writepages`) where durability is not modelled:
+    /// delayed buffers are allocated and written in one step (no commit could tell).
+    Writeback,
+    /// The same where durability is modelled: if the page has delayed buffers inside EOF, this
+    /// step only allocates them (`mpage_map_and_submit_extent` -> `ext4_map_blocks`, in a handle
+    /// that `ext4_writepages` stops before `ext4_io_submit` sends the bio); the caller then
+    /// raises `i_disksize` and writes in a later step, so a commit can lock the transaction
+    /// that allocated the blocks before their data is on disk (06bd3c36a733).
+    AllocateFirst,
+    /// A data=ordered commit's write-out (`journal_submit_inode_data_buffers` ->
+    /// `generic_writepages` -> `ext4_writepage`, 4.x and 5.x; the nomap pass of
+    /// `ext4_writepages` later): it writes the mapped buffers of written extents and leaves
+    /// delayed and unwritten ones, redirtying the page for writeback to map them.
+    Commit,
+}
+
+/// How writeback allocates a page's delayed buffers: the policy's `write_alloc` (the extent the
+/// block becomes) and `delalloc_files_inode` (whether the allocation files the inode).
+#[derive(Clone, Copy)]
+struct DelayedAlloc {
+    kind: crate::policy::AllocKind,
+    files_inode: bool,
+}
+
 /// The write-out of a page of a file whose blocks are smaller than a page, in one step: ext4's
 /// `mpage_submit_page` -> `ext4_bio_write_page` (`block_write_full_page` does the same). The
 /// part of the page at and past `i_size` is zeroed first: "The page straddles i_size. It must be
@@ -339,22 +380,30 @@ fn submit_page(
 /// written. Where durability is modelled and a block was allocated, the same step raises
 /// `i_disksize` (`mpage_map_and_submit_extent`) before the writeback ends, as ext4 does before
 /// `end_page_writeback` (see `writeback_page`).
+///
+/// Returns the `i_size` sample it used when it only allocated ([`BufferWrite::AllocateFirst`]),
+/// `None` when it did the IO.
 fn write_page_buffers(
     m: &mut crate::cpu::Machine,
     actor: crate::types::ActorId,
     file: Ino,
     page: PageId,
-    alloc: crate::policy::AllocKind,
-    files_inode: bool,
+    alloc: DelayedAlloc,
     sampled: Option<(Lblk, bool)>,
-) {
+    how: BufferWrite,
+) -> Option<(Lblk, bool)> {
     let index = m.kernel.page(page).index;
     let inode = m.kernel.inode(file);
     // `i_size` as the zeroing sees it: sampled before clear_page_dirty_for_io under the policy's
     // `writeback_size_sample` (ext4 before 4.12), else now.
     let (i_size, half) = sampled.unwrap_or((inode.i_size, inode.eof_half));
     let per_page = inode.blocks_per_page;
+    if how == BufferWrite::AllocateFirst && allocate_delayed_buffers(m, actor, file, page, alloc, i_size) {
+        return Some((i_size, half));
+    }
     let mut allocated = false;
+    // BufferWrite::Commit: a buffer left unwritten because it needs a mapping.
+    let mut needs_mapping = false;
     // zero_user_segment(page, len, PAGE_SIZE) on the page that straddles i_size: an EOF inside
     // a block zeroes that block's tail (its buffer stays: it starts before EOF), then the
     // blocks after it.
@@ -384,27 +433,37 @@ fn write_page_buffers(
             m.emit(actor, "ext4_bio_write_page", Change::Nothing);
             continue;
         }
-        let pblk = match m.kernel.page(page).bh[slot as usize].mapped {
+        let extent = m.kernel.inode(file).blocks[lblk as usize];
+        let mapped = m.kernel.page(page).bh[slot as usize].mapped;
+        if how == BufferWrite::Commit
+            && (matches!(extent, Extent::Unwritten(_)) || (mapped.is_none() && extent == Extent::Delalloc))
+        {
+            // ext4_writepage: "We cannot do block allocation or other extent handling in this
+            // function. If there are buffers needing that, we have to redirty the page", and
+            // ext4_bio_write_page skips them ("buffer_delay(bh) || !buffer_mapped(bh) ||
+            // buffer_unwritten(bh)"); the allocated buffers are written "to achieve
+            // data=ordered mode guarantees".
+            needs_mapping = true;
+            m.emit(actor, "ext4_bio_write_page", Change::Nothing);
+            continue;
+        }
+        let pblk = match mapped {
             Some(pblk) => pblk,
-            None => match m.kernel.inode(file).blocks[lblk as usize] {
+            None => match extent {
                 Extent::Written(_) | Extent::Unwritten(_) | Extent::Hole => {
                     m.emit(actor, "ext4_bio_write_page", Change::Nothing);
                     continue;
                 }
                 Extent::Delalloc => {
-                    // Allocation and IO stay one step here (simplified: no commit can run between
-                    // them on this path); the filing still follows the policy.
-                    let block = if files_inode {
-                        m.kernel.alloc_block(file, lblk)
-                    } else {
-                        m.kernel.alloc_block_unfiled(file, lblk)
-                    };
+                    // Allocation and IO in one step: no commit can tell (durability is not
+                    // modelled, or a delayed block EOF reached since the split's allocation).
+                    let block = m.kernel.alloc_block_filing(file, lblk, alloc.files_inode);
                     let Some(p) = block else {
                         m.kernel.page_mut(page).dirty = true;
                         m.emit(actor, "ext4_writepage", Change::NoSpace { ino: file, lblk });
                         continue;
                     };
-                    let extent = alloc.allocated(p);
+                    let extent = alloc.kind.allocated(p);
                     m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
                     allocated = true;
                     m.emit(
@@ -431,5 +490,51 @@ fn write_page_buffers(
         m.kernel.set_i_disksize(file, disksize);
         m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize });
     }
+    if needs_mapping {
+        m.kernel.page_mut(page).dirty = true;
+        m.emit(actor, "redirty_page_for_writepage", Change::PageDirtied { page });
+    }
     m.kernel.page_mut(page).writeback = false;
+    None
+}
+
+/// The allocation half of [`write_page_buffers`] where durability is modelled: every buffer
+/// inside `i_size` that is uptodate, unmapped and over a delayed allocation gets its block
+/// (`mpage_add_bh_to_extent` collects them, `ext4_map_blocks` allocates) and keeps it in the
+/// buffer head for the IO that follows. Returns whether it allocated any; on ENOSPC it stops
+/// and leaves the rest to the IO step, which meets the same ENOSPC and keeps the page dirty.
+fn allocate_delayed_buffers(
+    m: &mut crate::cpu::Machine,
+    actor: crate::types::ActorId,
+    file: Ino,
+    page: PageId,
+    alloc: DelayedAlloc,
+    i_size: Lblk,
+) -> bool {
+    let index = m.kernel.page(page).index;
+    let per_page = m.kernel.inode(file).blocks_per_page;
+    let inside = i_size.saturating_sub(index * per_page).min(per_page);
+    let mut allocated = false;
+    for slot in 0..inside {
+        let lblk = index * per_page + slot;
+        let bh = &m.kernel.page(page).bh[slot as usize];
+        if !bh.uptodate || bh.mapped.is_some() || m.kernel.inode(file).blocks[lblk as usize] != Extent::Delalloc {
+            continue;
+        }
+        let Some(p) = m.kernel.alloc_block_filing(file, lblk, alloc.files_inode) else { break };
+        let extent = alloc.kind.allocated(p);
+        m.kernel.inode_mut(file).blocks[lblk as usize] = extent;
+        m.kernel.page_mut(page).bh[slot as usize].mapped = Some(p);
+        allocated = true;
+        m.emit(
+            actor,
+            "ext4_writepage",
+            Change::BlockMapped { ino: file, lblk, extent, allocated: true, reserved: false },
+        );
+    }
+    if allocated {
+        // Which buffers lie inside EOF was decided on i_size: declared.
+        m.emit(actor, "mpage_map_and_submit_extent", Change::ISizeCheck { ino: file, index: index * per_page, i_size });
+    }
+    allocated
 }

@@ -539,7 +539,13 @@ fn validate_files(cx: &Ctx, raw: &[Spanned<RawFile>]) -> Result<Vec<FileSetup>, 
         if blocks_per_page > 1 {
             let span = f.block_size.as_ref().map_or(0..0, |b| b.span());
             if *f.dax.get_ref() {
-                return Err(cx.error(span, "a DAX file with blocks smaller than a page is not modelled"));
+                // Not a simplification: Linux mounts DAX only where the block size is the page
+                // size (__generic_fsdax_supported, 5.3: "unsupported blocksize for dax").
+                return Err(cx.error(
+                    span,
+                    "a DAX file has blocks of the page's size: Linux refuses DAX on a file system of smaller blocks \
+                     (\"unsupported blocksize for dax\")",
+                ));
             }
             // The block map has FILE_PAGES_MAX entries: a file of smaller blocks has fewer pages.
             if pages * blocks_per_page > FILE_PAGES_MAX {

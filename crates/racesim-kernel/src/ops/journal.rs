@@ -211,12 +211,18 @@ impl<C: Cpu> Task<'_, C> {
             committing
         });
         if committing {
-            // The page that holds the new EOF and every page after it.
+            // The page that holds the new EOF and every page after it. filemap_fdatawrite_range
+            // writes with WB_SYNC_ALL: it locks each page still tagged for writeback, so it waits
+            // for a page the commit's own write-out holds (which the model's writeback keeps
+            // locked until its IO is done), and the commit's ext4_writepage samples i_size before
+            // this truncate changes it. With WB_SYNC_NONE the model skipped that page, and a
+            // commit could find a page of smaller blocks past the new EOF and leave its new
+            // blocks unwritten under the old committed size: a false stale_data.
             self.write_and_wait_range(
                 file,
                 PageRange::to_eof(size / per_page),
                 "filemap_fdatawrite_range",
-                super::writeback::SyncMode::None,
+                super::writeback::SyncMode::All,
             );
         }
     }

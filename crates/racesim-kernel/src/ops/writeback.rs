@@ -138,6 +138,14 @@ impl<C: Cpu> Task<'_, C> {
             p.dirty = false;
             p.writeback = true;
             m.emit(actor, "clear_page_dirty_for_io", Change::PageCleaned { page, ptes_write_protected });
+            // The commit's ext4_writepage on a page of smaller blocks with buffers it cannot map
+            // redirties it at once (redirty_page_for_writepage; the page keeps its
+            // PAGECACHE_TAG_TOWRITE, set_page_writeback_keepwrite), so a flush that looks the
+            // range up meanwhile still finds it and writes it once this write-out unlocks it.
+            if by_commit && needs_mapping(m, file, page) {
+                m.kernel.page_mut(page).dirty = true;
+                m.emit(actor, "redirty_page_for_writepage", Change::PageDirtied { page });
+            }
             true
         });
         // Whether this writeback allocated the page's block (delayed allocation).
@@ -402,8 +410,6 @@ fn write_page_buffers(
         return Some((i_size, half));
     }
     let mut allocated = false;
-    // BufferWrite::Commit: a buffer left unwritten because it needs a mapping.
-    let mut needs_mapping = false;
     // zero_user_segment(page, len, PAGE_SIZE) on the page that straddles i_size: an EOF inside
     // a block zeroes that block's tail (its buffer stays: it starts before EOF), then the
     // blocks after it.
@@ -439,11 +445,10 @@ fn write_page_buffers(
             && (matches!(extent, Extent::Unwritten(_)) || (mapped.is_none() && extent == Extent::Delalloc))
         {
             // ext4_writepage: "We cannot do block allocation or other extent handling in this
-            // function. If there are buffers needing that, we have to redirty the page", and
-            // ext4_bio_write_page skips them ("buffer_delay(bh) || !buffer_mapped(bh) ||
-            // buffer_unwritten(bh)"); the allocated buffers are written "to achieve
-            // data=ordered mode guarantees".
-            needs_mapping = true;
+            // function. If there are buffers needing that, we have to redirty the page" (done
+            // with clear_page_dirty_for_io, see writeback_page), and ext4_bio_write_page skips
+            // them ("buffer_delay(bh) || !buffer_mapped(bh) || buffer_unwritten(bh)"); the
+            // allocated buffers are written "to achieve data=ordered mode guarantees".
             m.emit(actor, "ext4_bio_write_page", Change::Nothing);
             continue;
         }
@@ -490,12 +495,20 @@ fn write_page_buffers(
         m.kernel.set_i_disksize(file, disksize);
         m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize });
     }
-    if needs_mapping {
-        m.kernel.page_mut(page).dirty = true;
-        m.emit(actor, "redirty_page_for_writepage", Change::PageDirtied { page });
-    }
     m.kernel.page_mut(page).writeback = false;
     None
+}
+
+/// Whether a page of smaller blocks holds a buffer that writing needs to map first: a delayed
+/// allocation without a block, or a buffer over an unwritten extent (`ext4_bh_delay_or_unwritten`
+/// over the page's buffers, as the commit's `ext4_writepage` checks).
+fn needs_mapping(m: &crate::cpu::Machine, file: Ino, page: PageId) -> bool {
+    let p = m.kernel.page(page);
+    let per_page = m.kernel.inode(file).blocks_per_page;
+    p.bh.iter().enumerate().any(|(slot, bh)| {
+        let extent = m.kernel.inode(file).blocks[(p.index * per_page + slot as Lblk) as usize];
+        bh.uptodate && (matches!(extent, Extent::Unwritten(_)) || (bh.mapped.is_none() && extent == Extent::Delalloc))
+    })
 }
 
 /// The allocation half of [`write_page_buffers`] where durability is modelled: every buffer

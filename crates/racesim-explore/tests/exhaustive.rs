@@ -723,6 +723,9 @@ const DEEP: &[(&str, usize)] = &[
     // Five operations over two actors, fsync's write-out and two commits: about 33,000
     // executions per policy unbounded, 500 within the 2 preemptions the scenario declares.
     ("subpage_fsync_crash", 2),
+    // Two writers, a truncate and a commit's write-out on 1 KiB blocks: beyond five minutes
+    // unbounded, about 700 executions per policy within the 2 preemptions it declares.
+    ("subpage_truncate_commit_crash", 2),
 ];
 
 #[test]

@@ -54,7 +54,8 @@ impl<C: Cpu> Task<'_, C> {
             // built-ins place no journal handles, so the writeout below waits for that page lock
             // instead, and writes the page if it is dirty by then.
             // On a file of blocks smaller than a page, the page that holds such a block, once
-            // (ext4_bio_write_page writes the page's dirty buffers together).
+            // (ext4_writepage writes the page's mapped buffers together; see
+            // BufferWrite::Commit for those it leaves).
             let mut ordered: Vec<(Ino, Lblk, PageId)> = Vec::new();
             if ordered_mode {
                 for (i, tx) in locked.iter().enumerate() {

@@ -19,7 +19,10 @@ pub enum SyncMode {
     /// skips a page someone else is writing back, and nobody waits for it.
     None,
     /// `WB_SYNC_ALL`: fsync, msync(MS_SYNC), `filemap_write_and_wait_range`. Pages already
-    /// under writeback are waited for (`__filemap_fdatawait_range`).
+    /// under writeback are waited for (`__filemap_fdatawait_range`). Also the write-out alone
+    /// of `jbd2_journal_begin_ordered_truncate` (`filemap_fdatawrite_range`, no fdatawait),
+    /// which waits for the pages it must lock; simplified: for every page under writeback
+    /// (see docs/model.md, "Crash and remount").
     All,
 }
 
@@ -101,12 +104,15 @@ impl<C: Cpu> Task<'_, C> {
         // EOF inside a block is reachable (submit_page) and on files of blocks smaller than a
         // page (write_page_buffers); elsewhere the part past EOF is whole pages, which truncate
         // evicts.
+        // The commit's ext4_writepage samples after write_cache_pages cleaned the page, in every
+        // kernel (see below).
         let early = self.policy.writeback_size_sample == crate::policy::WritebackSizeSample::BeforeClearDirty
+            && !by_commit
             && self.cpu.peek(|m| {
                 let inode = m.kernel.inode(file);
                 inode.eof_half_reachable || inode.blocks_per_page > 1
             });
-        let sampled = early.then(|| {
+        let mut sampled = early.then(|| {
             self.cpu.step(|m| {
                 let inode = m.kernel.inode(file);
                 let (i_size, half) = (inode.i_size, inode.eof_half);
@@ -114,6 +120,9 @@ impl<C: Cpu> Task<'_, C> {
                 (i_size, half)
             })
         });
+        // The commit's write-out of a page of smaller blocks: ext4_writepage's i_size sample and
+        // the buffers it leaves because they need a mapping (see BufferWrite::Commit).
+        let mut commit: Option<((Lblk, bool), u64)> = None;
         let dirty = self.cpu.step(|m| {
             let p = m.kernel.page(page);
             if !p.attached || !p.dirty {
@@ -138,13 +147,22 @@ impl<C: Cpu> Task<'_, C> {
             p.dirty = false;
             p.writeback = true;
             m.emit(actor, "clear_page_dirty_for_io", Change::PageCleaned { page, ptes_write_protected });
-            // The commit's ext4_writepage on a page of smaller blocks with buffers it cannot map
-            // redirties it at once (redirty_page_for_writepage; the page keeps its
-            // PAGECACHE_TAG_TOWRITE, set_page_writeback_keepwrite), so a flush that looks the
-            // range up meanwhile still finds it and writes it once this write-out unlocks it.
-            if by_commit && needs_mapping(m, file, page) {
-                m.kernel.page_mut(page).dirty = true;
-                m.emit(actor, "redirty_page_for_writepage", Change::PageDirtied { page });
+            // The commit's ext4_writepage on a page of smaller blocks samples i_size and, if some
+            // buffer it must write needs a mapping, redirties the page at once
+            // (redirty_page_for_writepage; the page keeps its PAGECACHE_TAG_TOWRITE,
+            // set_page_writeback_keepwrite), so a flush that looks the range up meanwhile still
+            // finds it and writes it once this write-out unlocks it. The Nothing event declares
+            // what it read: i_size and the page's extents.
+            if by_commit && !m.kernel.page(page).bh.is_empty() {
+                let inode = m.kernel.inode(file);
+                let sample = (inode.i_size, inode.eof_half);
+                let leave = buffers_needing_mapping(m, file, page, sample.0);
+                m.emit(actor, "ext4_writepage", Change::Nothing);
+                if leave != 0 {
+                    m.kernel.page_mut(page).dirty = true;
+                    m.emit(actor, "redirty_page_for_writepage", Change::PageDirtied { page });
+                }
+                commit = Some((sample, leave));
             }
             true
         });
@@ -156,8 +174,9 @@ impl<C: Cpu> Task<'_, C> {
             // step of its own before the IO, as for a whole-block page below; elsewhere
             // allocation, the i_disksize update and the IO are one step (see
             // write_page_buffers).
-            let how = if by_commit {
-                BufferWrite::Commit
+            let how = if let Some((sample, leave)) = commit {
+                sampled = Some(sample);
+                BufferWrite::Commit { leave }
             } else if self.cpu.peek(|m| m.kernel.durable.enabled) {
                 BufferWrite::AllocateFirst
             } else {
@@ -194,8 +213,12 @@ impl<C: Cpu> Task<'_, C> {
                         Extent::Hole | Extent::Delalloc => {
                             let block = m.kernel.alloc_block_filing(file, index, files_inode);
                             let Some(p) = block else {
-                                // ENOSPC at writeback: the page stays dirty (and keeps its data).
-                                m.kernel.page_mut(page).dirty = true;
+                                // ENOSPC at writeback: the page stays dirty (and keeps its data),
+                                // and no IO was submitted (until December 2026 the model left
+                                // PG_writeback set on it for good).
+                                let p = m.kernel.page_mut(page);
+                                p.dirty = true;
+                                p.writeback = false;
                                 m.emit(actor, "ext4_writepage", Change::NoSpace { ino: file, lblk: index });
                                 return None;
                             };
@@ -363,8 +386,10 @@ enum BufferWrite {
     /// A data=ordered commit's write-out (`journal_submit_inode_data_buffers` ->
     /// `generic_writepages` -> `ext4_writepage`, 4.x and 5.x; the nomap pass of
     /// `ext4_writepages` later): it writes the mapped buffers of written extents and leaves
-    /// delayed and unwritten ones, redirtying the page for writeback to map them.
-    Commit,
+    /// `leave` (a mask of the page's buffers: delayed and unwritten ones, for which the page was
+    /// redirtied), with `len` as `ext4_writepage` computes it: the part before EOF on the page
+    /// that holds EOF, the whole page elsewhere, past EOF too.
+    Commit { leave: u64 },
 }
 
 /// How writeback allocates a page's delayed buffers: the policy's `write_alloc` (the extent the
@@ -413,7 +438,7 @@ fn write_page_buffers(
     // zero_user_segment(page, len, PAGE_SIZE) on the page that straddles i_size: an EOF inside
     // a block zeroes that block's tail (its buffer stays: it starts before EOF), then the
     // blocks after it.
-    let inside = i_size.saturating_sub(index * per_page).min(per_page);
+    let inside = commit_len(how, index, per_page, i_size);
     if half && i_size > index * per_page && i_size <= (index + 1) * per_page {
         let lblk = i_size - 1;
         super::invalidate::zero_half_of_block(m, page, lblk % per_page, crate::types::PagePart::Tail);
@@ -441,9 +466,7 @@ fn write_page_buffers(
         }
         let extent = m.kernel.inode(file).blocks[lblk as usize];
         let mapped = m.kernel.page(page).bh[slot as usize].mapped;
-        if how == BufferWrite::Commit
-            && (matches!(extent, Extent::Unwritten(_)) || (mapped.is_none() && extent == Extent::Delalloc))
-        {
+        if matches!(how, BufferWrite::Commit { leave } if leave & (1 << slot) != 0) {
             // ext4_writepage: "We cannot do block allocation or other extent handling in this
             // function. If there are buffers needing that, we have to redirty the page" (done
             // with clear_page_dirty_for_io, see writeback_page), and ext4_bio_write_page skips
@@ -499,15 +522,30 @@ fn write_page_buffers(
     None
 }
 
-/// Whether a page of smaller blocks holds a buffer that writing needs to map first: a delayed
-/// allocation without a block, or a buffer over an unwritten extent (`ext4_bh_delay_or_unwritten`
-/// over the page's buffers, as the commit's `ext4_writepage` checks).
-fn needs_mapping(m: &crate::cpu::Machine, file: Ino, page: PageId) -> bool {
+/// How many of a page's buffers, from the first, a write-out covers: those before `i_size`,
+/// except for the commit's `ext4_writepage`, whose `len` is the part before EOF only on the page
+/// that holds EOF ("if (page->index == size >> PAGE_SHIFT) len = size & ~PAGE_MASK; else len =
+/// PAGE_SIZE", 4.1 and 5.3): a page wholly past EOF is written whole.
+fn commit_len(how: BufferWrite, index: Lblk, per_page: Lblk, i_size: Lblk) -> Lblk {
+    match how {
+        BufferWrite::Commit { .. } if index != i_size / per_page => per_page,
+        _ => i_size.saturating_sub(index * per_page).min(per_page),
+    }
+}
+
+/// The buffers (a mask) of a page of smaller blocks that the commit's `ext4_writepage` cannot
+/// write without mapping them first, within its `len`: a delayed allocation without a block,
+/// or a buffer over an unwritten extent (`ext4_bh_delay_or_unwritten`).
+fn buffers_needing_mapping(m: &crate::cpu::Machine, file: Ino, page: PageId, i_size: Lblk) -> u64 {
     let p = m.kernel.page(page);
     let per_page = m.kernel.inode(file).blocks_per_page;
-    p.bh.iter().enumerate().any(|(slot, bh)| {
-        let extent = m.kernel.inode(file).blocks[(p.index * per_page + slot as Lblk) as usize];
-        bh.uptodate && (matches!(extent, Extent::Unwritten(_)) || (bh.mapped.is_none() && extent == Extent::Delalloc))
+    let len = commit_len(BufferWrite::Commit { leave: 0 }, p.index, per_page, i_size);
+    (0..len).fold(0, |mask, slot| {
+        let bh = &p.bh[slot as usize];
+        let extent = m.kernel.inode(file).blocks[(p.index * per_page + slot) as usize];
+        let delay_or_unwritten =
+            matches!(extent, Extent::Unwritten(_)) || (bh.mapped.is_none() && extent == Extent::Delalloc);
+        if bh.uptodate && delay_or_unwritten { mask | 1 << slot } else { mask }
     })
 }
 

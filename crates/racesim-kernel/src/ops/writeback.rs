@@ -170,10 +170,11 @@ impl<C: Cpu> Task<'_, C> {
         let mut allocated = false;
         if dirty && self.cpu.peek(|m| !m.kernel.page(page).bh.is_empty()) {
             let alloc = DelayedAlloc { kind: self.policy.write_alloc, files_inode: self.policy.delalloc_files_inode };
-            // Where durability is modelled, the allocation of the page's delayed buffers is a
-            // step of its own before the IO, as for a whole-block page below; elsewhere
-            // allocation, the i_disksize update and the IO are one step (see
-            // write_page_buffers).
+            // The commit's write-out writes what it can with the sample and mask it took when it
+            // cleaned the page; elsewhere, where durability is modelled, the allocation of the
+            // page's delayed buffers is a step of its own before the IO, as for a whole-block
+            // page below; otherwise allocation, the i_disksize update and the IO are one step
+            // (see BufferWrite).
             let how = if let Some((sample, leave)) = commit {
                 sampled = Some(sample);
                 BufferWrite::Commit { leave }
@@ -543,10 +544,15 @@ fn buffers_needing_mapping(m: &crate::cpu::Machine, file: Ino, page: PageId, i_s
     (0..len).fold(0, |mask, slot| {
         let bh = &p.bh[slot as usize];
         let extent = m.kernel.inode(file).blocks[(p.index * per_page + slot) as usize];
-        let delay_or_unwritten =
-            matches!(extent, Extent::Unwritten(_)) || (bh.mapped.is_none() && extent == Extent::Delalloc);
+        let delay_or_unwritten = matches!(extent, Extent::Unwritten(_)) || delayed_without_block(bh, extent);
         if bh.uptodate && delay_or_unwritten { mask | 1 << slot } else { mask }
     })
+}
+
+/// A buffer over a delayed allocation that no block backs yet (`buffer_delay`): what writeback
+/// must allocate and the commit's `ext4_writepage` must leave.
+fn delayed_without_block(bh: &crate::state::BufferHead, extent: Extent) -> bool {
+    bh.mapped.is_none() && extent == Extent::Delalloc
 }
 
 /// The allocation half of [`write_page_buffers`] where durability is modelled: every buffer
@@ -569,7 +575,7 @@ fn allocate_delayed_buffers(
     for slot in 0..inside {
         let lblk = index * per_page + slot;
         let bh = &m.kernel.page(page).bh[slot as usize];
-        if !bh.uptodate || bh.mapped.is_some() || m.kernel.inode(file).blocks[lblk as usize] != Extent::Delalloc {
+        if !bh.uptodate || !delayed_without_block(bh, m.kernel.inode(file).blocks[lblk as usize]) {
             continue;
         }
         let Some(p) = m.kernel.alloc_block_filing(file, lblk, alloc.files_inode) else { break };

@@ -229,20 +229,28 @@ fn block_size_is_checked_with_its_position() {
     let head = "format = 1\nname = \"t\"\n\n[[file]]\nname = \"data\"\npages = 4\nblock_size = 512\n\n";
     let text = format!("{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"store\", file = \"data\", page = 1 }}]\n");
     assert_bad_scenario("blocksize", &text, 7, "block_size 512 is not supported; expected 1024, 2048 or 4096");
-    // An operation the model does not have for blocks smaller than a page is refused by name.
+    // What the model does not have for blocks smaller than a page is refused by name: a
+    // direct write of part of a block.
     let head = head.replace("512", "1024");
     let text = format!(
-        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"dio_read\", file = \"data\", page = 0, pages = 1 }}]\n"
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"dio_write\", file = \"data\", page = 0, blocks = 1, \
+         async = true, last_page = \"head\" }}]\n"
     );
     assert_bad_scenario(
-        "subpageop",
+        "subpagediopart",
         &text,
         11,
-        "'dio_read' is not modelled for 'data', whose blocks are smaller than a page",
+        "dio_write: 'last_page' is not modelled for 'data', whose blocks are smaller than a page",
     );
+    // Direct IO of whole blocks is, named as write(2) names them.
+    let text = format!(
+        "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"dio_write\", file = \"data\", page = 0, block = 1, blocks = 2, \
+         async = true }}, {{ op = \"dio_read\", file = \"data\", page = 0, block = 3, blocks = 2 }}]\n"
+    );
+    runs_briefly("subpagedio", &text);
     // punch_hole is, over whole blocks named as write(2) names them, and so is
     // madvise(MADV_REMOVE), over whole pages of the mapping; and collapse and insert range, over
-    // whole blocks. So are journal commits and crashes; direct IO is not.
+    // whole blocks. So are journal commits and crashes.
     let text = format!(
         "{head}[[actor]]\nname = \"a\"\nops = [{{ op = \"punch_hole\", file = \"data\", page = 0, block = 1, blocks = 2 }}, \
          {{ op = \"madvise_remove\", file = \"data\", page = 0, pages = 1 }}, \

@@ -83,6 +83,8 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::StaleData, "dax_write_race", "legacy", "mmaplock"),
         (Oracle::StaleData, "dio_read_punch_fence", "legacy_no_fence", "legacy"),
         (Oracle::StaleData, "dio_write_buffered_read", "mmaplock", "mmaplock_4_14"),
+        // The same on 1 KiB blocks, through a read of the other block of the page.
+        (Oracle::StaleData, "subpage_dio_write_buffered_read", "mmaplock", "mmaplock_4_14"),
         // The end state's size: truncate is atomic towards a write that extends the file.
         (Oracle::StaleData, "dio_write_extends_truncate", "range_lock_no_dio_i_mutex", "range_lock"),
         (Oracle::WriteToFreedBlock, "mkwrite_punch", "legacy", "mmaplock"),
@@ -92,6 +94,9 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // variant differs from mmaplock by `dax_break_layouts` alone).
         (Oracle::WriteToFreedBlock, "dax_dio_pin_truncate", "mmaplock", "mmaplock_4_18"),
         (Oracle::LostWrite, "collapse_mmap", "legacy", "invalidate_lock"),
+        // On 1 KiB blocks, a store to another block of the page a direct write's bio writes
+        // dirties the old data of that block too; the range lock keeps the fault out.
+        (Oracle::LostWrite, "subpage_dio_write_store", "invalidate_lock", "range_lock"),
         (Oracle::LostWrite, "dio_read_pinned_reclaim", "invalidate_lock", "invalidate_lock_6_4"),
         // read(2)'s copy into a shared mapping is a store by the read, which the reference
         // model must find lost.

@@ -183,6 +183,16 @@ impl PageRange {
     pub fn overlaps(self, other: PageRange) -> bool {
         self.start < other.end && other.start < self.end
     }
+    /// The page indices of the pages that blocks `self` lie in, partial pages included, on a
+    /// file of `blocks_per_page` blocks to a page (`self` itself where that is 1). An open end
+    /// stays open.
+    pub fn pages_holding(self, blocks_per_page: Lblk) -> PageRange {
+        if blocks_per_page == 1 {
+            return self;
+        }
+        let end = if self.end == u32::MAX { u32::MAX } else { self.end.div_ceil(blocks_per_page) };
+        PageRange { start: self.start / blocks_per_page, end }
+    }
 }
 
 impl std::fmt::Display for PageRange {

@@ -2026,3 +2026,32 @@ fn sub_page_writeback_zeroes_past_the_i_size_its_policy_samples() {
         assert_eq!(content == Token::Zero, zeroed, "{sample:?}: block 3 holds {content:?}");
     }
 }
+
+/// On a file of 1 KiB blocks a direct write of one block flushes and invalidates the whole page
+/// that holds it (Linux's flush and `invalidate_inode_pages2_range` take every page the byte
+/// range touches): a store's dirty neighbouring block reaches the disk first, the page and its
+/// PTE go, and the bio writes the one block. One that ends past EOF grows `i_size` in blocks.
+#[test]
+fn a_direct_write_of_one_block_flushes_and_evicts_its_whole_page() {
+    let policy = policy("invalidate_lock");
+    let (mut m, ino) = machine_of_1k_blocks();
+    run(&mut m, &policy, Operation::Store { file: ino, page: 0 }, 2);
+    let page = m.kernel.inode(ino).cache[0].unwrap();
+    assert!(m.kernel.page(page).dirty && pte(&m, ino, 0).is_some());
+    assert_eq!(run(&mut m, &policy, dio_write(ino, 1, 1, false, WriteEnds::default()), 3), Outcome::Pages(1));
+    let on_disk =
+        |m: &Machine, lblk: u32| m.kernel.disk[m.kernel.inode(ino).blocks[lblk as usize].pblk().unwrap() as usize];
+    assert_eq!(on_disk(&m, 0), Token::Data { ino, lblk: 0, write: 2 }, "the store, flushed with the page");
+    assert_eq!(on_disk(&m, 1), Token::Data { ino, lblk: 1, write: 3 }, "the direct write");
+    assert_eq!(on_disk(&m, 2), Token::Data { ino, lblk: 2, write: 0 });
+    assert!(m.kernel.inode(ino).cache[0].is_none() && pte(&m, ino, 0).is_none(), "the whole page went");
+    let bio = m.log.iter().find_map(|e| match e.change {
+        Change::BioSubmitted { range, .. } => Some(range),
+        _ => None,
+    });
+    assert_eq!(bio, Some(PageRange::new(1, 2)), "the bio names the block");
+    // Blocks 4 and 5, in page 1, past EOF: the file grows to 6 blocks.
+    assert_eq!(run(&mut m, &policy, dio_write(ino, 4, 2, false, WriteEnds::default()), 4), Outcome::Pages(2));
+    assert_eq!(m.kernel.inode(ino).i_size, 6);
+    assert_eq!(on_disk(&m, 5), Token::Data { ino, lblk: 5, write: 4 });
+}

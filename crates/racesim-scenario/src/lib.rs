@@ -729,7 +729,20 @@ impl Scenario {
                         let fail = fail_at.map_or(String::new(), |k| format!(", fail_at = {k}"));
                         format!("file = {}, page = {}, block = {}, blocks = {pages}{fail}", file(f), page / n, page % n)
                     }
+                    Operation::DioWrite { file: f, page, pages, asynchronous, .. }
+                        if self.files[f as usize].blocks_per_page > 1 =>
+                    {
+                        let n = self.files[f as usize].blocks_per_page;
+                        let asynchronous = if asynchronous { ", async = true" } else { "" };
+                        format!(
+                            "file = {}, page = {}, block = {}, blocks = {pages}{asynchronous}",
+                            file(f),
+                            page / n,
+                            page % n
+                        )
+                    }
                     Operation::Read { file: f, page, pages, .. }
+                    | Operation::DioRead { file: f, page, pages, .. }
                     | Operation::PunchHole { file: f, page, pages }
                     | Operation::ZeroRange { file: f, page, pages }
                     | Operation::CollapseRange { file: f, page, pages }

@@ -163,31 +163,6 @@ struct RawOp {
     keep_size: Option<Spanned<bool>>,
 }
 
-/// The operations modelled for a file whose blocks are smaller than a page.
-const SUBPAGE_OPERATIONS: &[&str] = &[
-    "mmap",
-    "munmap",
-    "load",
-    "store",
-    "read",
-    "write",
-    "truncate",
-    "punch_hole",
-    "zero_range",
-    "fallocate",
-    "collapse_range",
-    "insert_range",
-    "madvise_remove",
-    "mlock",
-    "readahead",
-    "writeback",
-    "fsync",
-    "msync",
-    "reclaim",
-    "journal_commit",
-    "crash",
-];
-
 /// Operation names, with the fields each takes, for messages.
 const OPERATIONS: &[(&str, &str)] = &[
     ("mmap", "file"),
@@ -209,8 +184,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("fsync", "file"),
     ("msync", "file"),
     ("reclaim", "file"),
-    ("dio_write", "file, page, pages, from_mmap?, from_page?, async?, first_page?, last_page?"),
-    ("dio_read", "file, page, pages, into_mmap?, into_page?"),
+    ("dio_write", "file, page, pages, block?, blocks?, from_mmap?, from_page?, async?, first_page?, last_page?"),
+    ("dio_read", "file, page, pages, block?, blocks?, into_mmap?, into_page?"),
     ("journal_commit", "file"),
     ("crash", "file"),
 ];
@@ -724,40 +699,24 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
     };
     let (ino, file) = resolve(raw.file.as_ref().ok_or_else(|| missing("file"))?)?;
     let per_page = file.blocks_per_page;
-    if per_page > 1 && !SUBPAGE_OPERATIONS.contains(&name) {
-        return Err(cx.error(
-            raw.op.span(),
-            format!(
-                "'{name}' is not modelled for '{}', whose blocks are smaller than a page (block_size {}); \
-                 such a file takes {}",
-                file.name,
-                4096 / per_page,
-                SUBPAGE_OPERATIONS.join(", ")
-            ),
-        ));
-    }
-    for (field, value, owners) in [
-        (
-            "block",
-            &raw.block,
-            &[
-                "load",
-                "store",
-                "read",
-                "write",
-                "punch_hole",
-                "zero_range",
-                "fallocate",
-                "collapse_range",
-                "insert_range",
-            ][..],
-        ),
-        (
-            "blocks",
-            &raw.blocks,
-            &["truncate", "read", "write", "punch_hole", "zero_range", "fallocate", "collapse_range", "insert_range"][..],
-        ),
-    ] {
+    // The operations that name blocks of a file of smaller blocks: every one with a range, and
+    // load and store (`block`); truncate's new size (`blocks`).
+    const RANGES: &[&str] = &[
+        "read",
+        "write",
+        "punch_hole",
+        "zero_range",
+        "fallocate",
+        "collapse_range",
+        "insert_range",
+        "dio_write",
+        "dio_read",
+    ];
+    let block_owners: Vec<&str> = ["load", "store"].iter().chain(RANGES).copied().collect();
+    let blocks_owners: Vec<&str> = ["truncate"].iter().chain(RANGES).copied().collect();
+    for (field, value, owners) in
+        [("block", &raw.block, &block_owners[..]), ("blocks", &raw.blocks, &blocks_owners[..])]
+    {
         let Some(value) = value else { continue };
         if !owners.contains(&name) {
             return Err(cx.error(
@@ -911,6 +870,7 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
             }
         }
         "write" | "read" | "punch_hole" | "zero_range" | "fallocate" | "collapse_range" | "insert_range"
+        | "dio_write" | "dio_read"
             if per_page > 1 =>
         {
             // A file of smaller blocks names blocks: from block `block` of page `page`, `blocks`
@@ -944,8 +904,10 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                     ),
                 ));
             }
-            // What write(2) and read(2) on such a file do not model yet (docs/model.md, "Blocks
-            // smaller than a page"): refused rather than run as something else.
+            // What write(2), read(2) and direct IO on such a file do not model yet
+            // (docs/model.md, "Blocks smaller than a page"): refused rather than run as
+            // something else. (A direct IO of part of a block, `first_page` or `last_page`, is
+            // one of these: whole blocks only.)
             let unmodelled = [
                 ("from_mmap", raw.from_mmap.as_ref().map(|f| f.span())),
                 ("into_mmap", raw.into_mmap.as_ref().map(|f| f.span())),
@@ -974,6 +936,18 @@ fn validate_op(cx: &Ctx, files: &[FileSetup], spanned: &Spanned<RawOp>) -> Resul
                 Operation::Fallocate { file: ino, page: first, pages: count, keep_size }
             } else if name == "collapse_range" {
                 Operation::CollapseRange { file: ino, page: first, pages: count }
+            } else if name == "dio_read" {
+                Operation::DioRead { file: ino, page: first, pages: count, buffer: UserBuffer::Anonymous }
+            } else if name == "dio_write" {
+                let asynchronous = raw.asynchronous.as_ref().is_some_and(|a| *a.get_ref());
+                Operation::DioWrite {
+                    file: ino,
+                    page: first,
+                    pages: count,
+                    buffer: UserBuffer::Anonymous,
+                    asynchronous,
+                    ends: WriteEnds::default(),
+                }
             } else if name == "insert_range" {
                 // As for a file of page-sized blocks below: an insert that cannot fit even the
                 // file's initial size is refused for the model's limit alone.

@@ -145,13 +145,20 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         let write = (direction == Direction::Write).then_some(id);
         let unaligned = write.is_some() && !ends.is_whole();
-        let range = PageRange::new(page, page + pages);
-        let (i_rwsem_lock, dio_count) =
-            self.cpu.peek(|m| (m.kernel.inode(file).i_rwsem, m.kernel.inode(file).i_dio_count));
+        let (i_rwsem_lock, dio_count, per_page) = self.cpu.peek(|m| {
+            let inode = m.kernel.inode(file);
+            (inode.i_rwsem, inode.i_dio_count, inode.blocks_per_page)
+        });
+        // The page-cache pages the blocks lie in (the same range where a block is a page): the
+        // flush and the invalidation cover every page the byte range touches
+        // (`filemap_write_and_wait_range(mapping, pos, pos + count - 1)`,
+        // `invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)`), and so
+        // does the range lock over the bio.
+        let range = PageRange::new(page, page + pages).pages_holding(per_page);
         // What a direct IO holds (i_rwsem until submission: ext4 takes it exclusive for every
         // write, direct or not; a range lock over the bio) is the policy's placements.
         let func = if write.is_some() { Func::DioWrite } else { Func::DioRead };
-        let frame = self.enter(func, file, page, range);
+        let frame = self.enter(func, file, range.start, range);
         if unaligned && self.policy.dio_unaligned != DioUnaligned::None {
             // Serialise unaligned direct IO: under the exclusive i_rwsem (IOLOCK_EXCL), wait for
             // the direct IO in flight before this one counts itself in (xfs_file_dio_aio_write:
@@ -183,7 +190,7 @@ impl<C: Cpu> Task<'_, C> {
         // dio_get_page; iomap_dio_rw before iomap_apply -> bio_iov_iter_get_pages). A read
         // never writes back a page its own get_user_pages dirtied.
         if let Err(busy) = self.dio_flush_and_invalidate(file, range, write.is_some()) {
-            self.abandon_submission(&[], frame, dio_count_held, fallback, false);
+            self.abandon_submission(&[], frame, dio_count_held, fallback, None);
             return Err(busy);
         }
         // iomap maps the range (->iomap_begin) before it pins the user pages of each extent's
@@ -194,7 +201,7 @@ impl<C: Cpu> Task<'_, C> {
             match self.dio_map_blocks(file, page, pages, write, ends) {
                 Ok(first) => mapped = Some(first),
                 Err(outcome) => {
-                    self.abandon_submission(&[], frame, dio_count_held, fallback, true);
+                    self.abandon_submission(&[], frame, dio_count_held, fallback, Some(page + pages));
                     return Err(NotSubmitted::Failed(outcome));
                 }
             }
@@ -207,7 +214,7 @@ impl<C: Cpu> Task<'_, C> {
             match self.get_user_pages(user_file, first, pages, direction == Direction::Read) {
                 Ok(pages) => pinned = pages,
                 Err(_) => {
-                    self.abandon_submission(&[], frame, dio_count_held, fallback, true);
+                    self.abandon_submission(&[], frame, dio_count_held, fallback, Some(page + pages));
                     return Err(NotSubmitted::Failed(Outcome::Efault));
                 }
             }
@@ -219,7 +226,7 @@ impl<C: Cpu> Task<'_, C> {
             // pages a fault created between the first invalidation and the range lock go now,
             // under the lock (written back first, as the flush above).
             if let Err(busy) = self.dio_flush_and_invalidate(file, range, write.is_some()) {
-                self.abandon_submission(&pinned, frame, dio_count_held, fallback, false);
+                self.abandon_submission(&pinned, frame, dio_count_held, fallback, None);
                 return Err(busy);
             }
         }
@@ -230,11 +237,11 @@ impl<C: Cpu> Task<'_, C> {
         let (blocks, extends_to, zero_rest, error) = match mapped {
             Ok(mapped) => mapped,
             Err(outcome) => {
-                self.abandon_submission(&pinned, frame, dio_count_held, fallback, true);
+                self.abandon_submission(&pinned, frame, dio_count_held, fallback, Some(page + pages));
                 return Err(NotSubmitted::Failed(outcome));
             }
         };
-        // A write that failed part-way submits the blocks it mapped.
+        // A write that failed part-way submits the blocks it mapped (the event names blocks).
         let range = PageRange::new(page, page + blocks.len() as Lblk);
         if write.is_none() && self.policy.dio_read_dirty == DioReadDirty::BeforeSubmit {
             // iomap_dio_bio_iter (IOMAP_DIO_DIRTY): bio_set_pages_dirty(bio) before the bio
@@ -406,22 +413,24 @@ impl<C: Cpu> Task<'_, C> {
     }
 
     /// Undoes a submission that failed before its bio went out: drops the pins, `inode_dio_end`,
-    /// the allocation past EOF of a write that failed (`failed`: it returns an error), and
-    /// `i_rwsem` if the direct IO took it.
+    /// the allocation past EOF of a write that failed (`failed`: it returns an error; the block
+    /// its range ends at), and `i_rwsem` if the direct IO took it.
     fn abandon_submission(
         &mut self,
         pinned: &[Pin],
         frame: Frame,
         dio_count: Held,
         fallback: Option<Held>,
-        failed: bool,
+        failed: Option<Lblk>,
     ) {
         self.unpin_user_pages(pinned);
         let dio_end = if frame.func == Func::DioWrite { Point::DioWriteDioEnd } else { Point::DioReadDioEnd };
         self.at(&frame, dio_end);
         self.release("inode_dio_end", dio_count);
-        if failed && frame.func == Func::DioWrite {
-            self.dio_write_failed(frame.file, frame.range.end);
+        if let Some(end) = failed
+            && frame.func == Func::DioWrite
+        {
+            self.dio_write_failed(frame.file, end);
         }
         if let Some(h) = fallback {
             self.release("inode_unlock", h);
@@ -595,7 +604,9 @@ impl<C: Cpu> Task<'_, C> {
             // dio_complete / iomap_dio_complete (4.14+): after the unwritten conversion, before
             // inode_dio_end, so that a buffered read that cached the old data meanwhile does
             // not keep it (332391a9935d, 5e25c269e17d).
-            self.invalidate_inode_pages2_range(file, PageRange::new(page, page + blocks.len() as Lblk));
+            let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+            let written = PageRange::new(page, page + blocks.len() as Lblk).pages_holding(per_page);
+            self.invalidate_inode_pages2_range(file, written);
         }
         self.unpin_user_pages(&pinned);
         let dio_end = if frame.func == Func::DioWrite { Point::DioWriteDioEnd } else { Point::DioReadDioEnd };
@@ -642,7 +653,8 @@ impl<C: Cpu> Task<'_, C> {
     /// changes nothing the completion pass does not redo, and iomap dropped it.)
     pub fn dio_write_after_direct_io(&mut self, file: Ino, page: Lblk, pages: Lblk) {
         if self.policy.dio_write_post_invalidate == DioWritePostInvalidate::AfterDirectIo {
-            self.invalidate_inode_pages2_range(file, PageRange::new(page, page + pages));
+            let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+            self.invalidate_inode_pages2_range(file, PageRange::new(page, page + pages).pages_holding(per_page));
         }
     }
 
@@ -664,7 +676,9 @@ impl<C: Cpu> Task<'_, C> {
         write: WriteId,
     ) -> Outcome {
         let outcome = self.write(file, page, pages, buffer, None, super::WriteAllocation::PerPage, ends, write);
-        self.filemap_write_and_wait_range(file, PageRange::new(page, page + pages), "filemap_write_and_wait_range");
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let range = PageRange::new(page, page + pages).pages_holding(per_page);
+        self.filemap_write_and_wait_range(file, range, "filemap_write_and_wait_range");
         outcome
     }
 

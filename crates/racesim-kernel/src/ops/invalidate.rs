@@ -782,13 +782,7 @@ impl<C: Cpu> Task<'_, C> {
         let durable = self.cpu.peek(|m| m.kernel.durable.enabled);
         let flushes = durable || per_page > 1;
         // The pages the blocks of `range` lie in, partial ones included.
-        let pages_of = move |r: PageRange| {
-            if per_page == 1 {
-                r
-            } else {
-                PageRange::new(r.start / per_page, r.end.saturating_add(per_page - 1) / per_page)
-            }
-        };
+        let pages_of = move |r: PageRange| r.pages_holding(per_page);
         if flushes && flush == RangeFlush::BeforeLock {
             // ext4_punch_hole (3.0+), ext4_zero_range (3.15-4.4): "Write out all dirty pages
             // to avoid race conditions. Then release them." before taking i_rwsem

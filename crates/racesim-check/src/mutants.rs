@@ -79,7 +79,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 24] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 25] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -172,6 +172,14 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 24] = [
         "before_clear_dirty",
         "Kara, \"ext4: fix data corruption for mmap writes\" (4.12): i_size sampled after clear_page_dirty_for_io",
     ),
+    // A filesystem's own value rather than a fix: ext4 writes back the dirty buffers of a page
+    // only, where XFS writes every uptodate block.
+    (
+        "writeback_clean_buffers",
+        "false",
+        "true",
+        "ext4_bio_write_page writes a page's dirty buffers only, not a clean one a direct write outdated",
+    ),
     // Two fixed values of one field, each a filesystem's own (a policy has at most one of them).
     (
         "dio_write_past_eof",
@@ -200,6 +208,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "dax_break_layouts" => policy.dax_break_layouts.to_string(),
         "delalloc_files_inode" => policy.delalloc_files_inode.to_string(),
         "mkwrite_files_inode" => policy.mkwrite_files_inode.to_string(),
+        "writeback_clean_buffers" => policy.writeback_clean_buffers.to_string(),
         "fallocate_isize_extended" => policy.fallocate_isize_extended.to_string(),
         "fallocate_truncate_pagecache" => policy.fallocate_truncate_pagecache.to_string(),
         "dio_write_post_invalidate" => match policy.dio_write_post_invalidate {
@@ -233,6 +242,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "dax_break_layouts" => policy.dax_break_layouts = false,
         "delalloc_files_inode" => policy.delalloc_files_inode = false,
         "mkwrite_files_inode" => policy.mkwrite_files_inode = false,
+        "writeback_clean_buffers" => policy.writeback_clean_buffers = true,
         "fallocate_isize_extended" => policy.fallocate_isize_extended = false,
         "fallocate_truncate_pagecache" => policy.fallocate_truncate_pagecache = false,
         "dio_write_post_invalidate" => policy.dio_write_post_invalidate = DioWritePostInvalidate::AfterDirectIo,

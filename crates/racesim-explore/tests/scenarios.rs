@@ -97,6 +97,9 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // On 1 KiB blocks, a store to another block of the page a direct write's bio writes
         // dirties the old data of that block too; the range lock keeps the fault out.
         (Oracle::LostWrite, "subpage_dio_write_store", "invalidate_lock", "range_lock"),
+        // XFS writes back a page's clean buffer that a direct write outdated; ext4 writes the
+        // dirty ones only.
+        (Oracle::LostWrite, "subpage_dio_write_buffered_write", "xfs-5.3", "invalidate_lock"),
         (Oracle::LostWrite, "dio_read_pinned_reclaim", "invalidate_lock", "invalidate_lock_6_4"),
         // read(2)'s copy into a shared mapping is a store by the read, which the reference
         // model must find lost.

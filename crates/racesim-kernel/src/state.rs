@@ -107,9 +107,7 @@ pub struct Page {
     pub bh: Vec<BufferHead>,
 }
 
-/// One `struct buffer_head` of a page whose blocks are smaller than it. The dirty bit stays
-/// per page: ext4's `set_page_dirty` is `__set_page_dirty_buffers`, which dirties every buffer
-/// of the page, and every path that dirties a page in the model goes through it.
+/// One `struct buffer_head` of a page whose blocks are smaller than it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BufferHead {
     /// The bytes of this block in the page (what a load through a PTE sees).
@@ -122,6 +120,15 @@ pub struct BufferHead {
     /// marks the page uptodate once every buffer is). `block_read_full_page` reads only the
     /// others, and writeback writes only these (a buffer that is not uptodate is never dirty).
     pub uptodate: bool,
+    /// `BH_Dirty`: the buffer holds data its block does not have yet. `set_page_dirty`
+    /// (`__set_page_dirty_buffers`: a store's `page_mkwrite`, `page_mkclean` finding a dirty
+    /// PTE, `set_page_dirty_lock`) dirties every buffer of the page ([`Kernel::set_page_dirty`]);
+    /// write(2)'s `__block_commit_write`, `page_zero_new_buffers` and the zeroing of part of a
+    /// block only the buffers they wrote (`mark_buffer_dirty`, [`Kernel::mark_buffer_dirty`]).
+    /// ext4's writeback writes the dirty buffers of a dirty page and cleans them; XFS writes
+    /// every uptodate one (the policy's `writeback_clean_buffers`). A clean buffer holds what
+    /// its block held when it was read, unless a direct write changed the block since.
+    pub dirty: bool,
 }
 
 /// What a PTE points at.
@@ -483,7 +490,7 @@ impl Kernel {
             pins: 0,
             lock,
             bh: vec![
-                BufferHead { content: Token::Zero, mapped: None, uptodate: false };
+                BufferHead { content: Token::Zero, mapped: None, uptodate: false, dirty: false };
                 bh_count(self.inodes[ino as usize].blocks_per_page)
             ],
         });
@@ -491,6 +498,25 @@ impl Kernel {
         assert!(slot.is_none(), "model bug: page cache slot {ino}:{index} already filled");
         *slot = Some(id);
         id
+    }
+
+    /// `set_page_dirty` on a page of the page cache: the page, and on a page of smaller blocks
+    /// every buffer of it (`__set_page_dirty_buffers`, ext4's `set_page_dirty` and the
+    /// buffer-head default).
+    pub fn set_page_dirty(&mut self, page: PageId) {
+        let p = self.page_mut(page);
+        p.dirty = true;
+        for bh in &mut p.bh {
+            bh.dirty = true;
+        }
+    }
+
+    /// `mark_buffer_dirty` on buffer `slot` of a page of smaller blocks: the buffer and its page
+    /// (`__set_page_dirty`), not the page's other buffers.
+    pub fn mark_buffer_dirty(&mut self, page: PageId, slot: Lblk) {
+        let p = self.page_mut(page);
+        p.dirty = true;
+        p.bh[slot as usize].dirty = true;
     }
 
     /// `delete_from_page_cache` after truncation or invalidation removed the page: it leaves
@@ -505,6 +531,7 @@ impl Kernel {
         // Truncation drops the buffer heads (`block_invalidatepage` discards each one).
         for bh in &mut p.bh {
             bh.mapped = None;
+            bh.dirty = false;
         }
         let (ino, index) = (p.ino, p.index);
         self.inodes[ino as usize].cache[index as usize] = None;
@@ -564,8 +591,9 @@ impl Kernel {
                 }
             }
         }
+        // zap_pte_range: "if (pte_dirty(ptent)) set_page_dirty(page)".
         for page in dirtied {
-            self.page_mut(page).dirty = true;
+            self.set_page_dirty(page);
         }
         zapped
     }

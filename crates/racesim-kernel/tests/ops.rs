@@ -2055,3 +2055,36 @@ fn a_direct_write_of_one_block_flushes_and_evicts_its_whole_page() {
     assert_eq!(m.kernel.inode(ino).i_size, 6);
     assert_eq!(on_disk(&m, 5), Token::Data { ino, lblk: 5, write: 4 });
 }
+
+/// Writeback of a page of 1 KiB blocks writes its dirty buffers under ext4 and every uptodate
+/// one under XFS (`writeback_clean_buffers`): a write(2) of block 0 into a page whose block 1
+/// changed on disk behind the page cache (as a direct write changes it) leaves that block alone
+/// under ext4 and writes the page's old copy over it under XFS. A store dirties every buffer.
+#[test]
+fn writeback_writes_a_pages_dirty_buffers_or_every_uptodate_one_as_the_policy_says() {
+    for (name, clean_buffers) in [("ext4", false), ("xfs", true)] {
+        let mut policy = policy("invalidate_lock");
+        assert!(!policy.writeback_clean_buffers, "ext4 writes dirty buffers only");
+        policy.writeback_clean_buffers = clean_buffers;
+        let (mut m, ino) = machine_of_1k_blocks();
+        let read = Operation::Read { file: ino, page: 0, pages: 4, buffer: UserBuffer::Anonymous };
+        assert_eq!(run(&mut m, &policy, read, 1), Outcome::Pages(4));
+        let page = m.kernel.inode(ino).cache[0].unwrap();
+        assert!(m.kernel.page(page).bh.iter().all(|b| b.uptodate && !b.dirty), "{name}: read in clean");
+        let block1 = m.kernel.inode(ino).blocks[1].pblk().unwrap();
+        let behind = Token::Data { ino, lblk: 1, write: 9 };
+        m.kernel.disk[block1 as usize] = behind;
+        assert_eq!(run(&mut m, &policy, anonymous_write(ino, 0, 1, None), 2), Outcome::Pages(1));
+        let dirty: Vec<bool> = m.kernel.page(page).bh.iter().map(|b| b.dirty).collect();
+        assert_eq!(dirty, [true, false, false, false], "{name}: write(2) dirties the buffer it wrote");
+        run(&mut m, &policy, Operation::Fsync { file: ino }, 3);
+        assert!(m.kernel.page(page).bh.iter().all(|b| !b.dirty), "{name}: written back clean");
+        let block0 = m.kernel.inode(ino).blocks[0].pblk().unwrap();
+        assert_eq!(m.kernel.disk[block0 as usize], Token::Data { ino, lblk: 0, write: 2 });
+        let expected = if clean_buffers { Token::Data { ino, lblk: 1, write: 0 } } else { behind };
+        assert_eq!(m.kernel.disk[block1 as usize], expected, "{name}: block 1");
+        // A store's page_mkwrite dirties every buffer of the page (__set_page_dirty_buffers).
+        run(&mut m, &policy, Operation::Store { file: ino, page: 2 }, 4);
+        assert!(m.kernel.page(page).bh.iter().all(|b| b.dirty), "{name}: set_page_dirty");
+    }
+}

@@ -127,6 +127,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // Direct IO on a file of 1 KiB blocks: the other actor runs once inside the bio's window.
     ("subpage_dio_write_buffered_read", 1),
     ("subpage_dio_write_store", 1),
+    ("subpage_dio_write_buffered_write", 1),
 ];
 
 #[test]

@@ -497,6 +497,7 @@ impl Scenario {
                         bh.content = token;
                         bh.mapped = if dirty { extent.pblk() } else { None };
                         bh.uptodate = true;
+                        bh.dirty = dirty;
                     }
                     let p = kernel.page_mut(page);
                     p.uptodate = true;

@@ -259,7 +259,7 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         };
         actors.push(Actor { name, ops, process });
     }
-    partial_writes_against_direct_writes(&cx, &raw.actors, &actors)?;
+    partial_writes_against_direct_writes(&cx, &raw.actors, &actors, &files)?;
     operations_beside_half_eof(&cx, &raw.actors, &actors, &files)?;
     let variants = validate_variants(&cx, &raw.variants)?;
     let mut expect = Vec::new();
@@ -1398,13 +1398,17 @@ fn operations_beside_half_eof(
 /// "direct IO"), where Linux holds it (or XFS's IOLOCK, which a buffered write takes
 /// exclusive) until a synchronous write's IO completes. With whole-page writes that made no
 /// difference; a write of part of a page would read the block from the disk under the direct
-/// write's IO and report a lost write Linux cannot have. An asynchronous direct write does
+/// write's IO and report a lost write Linux cannot have. On a file of blocks smaller than a
+/// page, every write(2) that does not cover whole pages is such a write: it leaves the page's
+/// other blocks as the page-cache read brought them in, which a direct write may be changing on
+/// disk (and XFS writes them back with the page). An asynchronous direct write does
 /// release the lock at submission in Linux (and then collides with buffered IO for real:
 /// `dio_warn_stale_pagecache`), so it stays allowed.
 fn partial_writes_against_direct_writes(
     cx: &Ctx,
     raw: &[Spanned<RawActor>],
     actors: &[Actor],
+    files: &[FileSetup],
 ) -> Result<(), ScenarioError> {
     let synchronous_direct = |file| {
         actors
@@ -1414,13 +1418,19 @@ fn partial_writes_against_direct_writes(
     };
     for (raw_actor, actor) in raw.iter().zip(actors) {
         for (raw_op, op) in raw_actor.get_ref().ops.iter().zip(&actor.ops) {
-            if let Operation::Write { file, ends, .. } = *op
-                && !ends.is_whole()
+            // Blocks, on a file of smaller blocks: whole pages or not.
+            let part_of_a_page = |file: Ino, first: Lblk, count: Lblk| {
+                let per_page = files[file as usize].blocks_per_page;
+                !first.is_multiple_of(per_page) || !count.is_multiple_of(per_page)
+            };
+            if let Operation::Write { file, page, pages, ends, .. } = *op
+                && (!ends.is_whole() || part_of_a_page(file, page, pages))
                 && synchronous_direct(file)
             {
                 return Err(cx.error(
                     raw_op.span(),
-                    "write: a write of part of a page (first_page, last_page) is not modelled on a file a \
+                    "write: a write of part of a page (first_page, last_page; on a file of blocks smaller than a \
+                     page, blocks that do not fill whole pages) is not modelled on a file a \
                      synchronous dio_write also writes (the model's direct write releases i_rwsem at \
                      submission; see docs/model.md, \"Writes of part of a block\")",
                 ));

@@ -704,7 +704,7 @@ impl<C: Cpu> Task<'_, C> {
                 if m.kernel.page(user_page).dirty {
                     m.emit(actor, caller, Change::Nothing);
                 } else {
-                    m.kernel.page_mut(user_page).dirty = true;
+                    m.kernel.set_page_dirty(user_page);
                     m.emit(actor, "set_page_dirty_lock", Change::PageDirtied { page: user_page });
                 }
             });

@@ -80,8 +80,9 @@ impl<C: Cpu> Task<'_, C> {
                     *slot = None;
                 }
             }
+            // zap_pte_range: "if (pte_dirty(ptent)) set_page_dirty(page)".
             for page in dirtied {
-                m.kernel.page_mut(page).dirty = true;
+                m.kernel.set_page_dirty(page);
             }
             m.emit(actor, "unmap_region", Change::Unmapped { mm, ino: file });
         });
@@ -737,7 +738,7 @@ impl<C: Cpu> Task<'_, C> {
             }
         };
         self.cpu.step(|m| {
-            m.kernel.page_mut(page).dirty = true;
+            m.kernel.set_page_dirty(page);
             m.emit(actor, "set_page_dirty", Change::PageDirtied { page });
         });
         self.leave(frame);
@@ -1113,8 +1114,8 @@ pub(crate) fn page_zero_new_buffers(m: &mut Machine, actor: crate::types::ActorI
             bh.uptodate = true;
             m.emit(actor, "page_zero_new_buffers", Change::BlocksZeroed { page, first: slot, end: slot + 1 });
         }
+        m.kernel.mark_buffer_dirty(page, slot);
     }
-    m.kernel.page_mut(page).dirty = true;
     m.emit(actor, "page_zero_new_buffers", Change::PageDirtied { page });
 }
 

@@ -465,6 +465,7 @@ impl<C: Cpu> Task<'_, C> {
                     let bh = &mut m.kernel.page_mut(page).bh[later as usize];
                     bh.content = Token::Zero;
                     bh.mapped = None;
+                    bh.dirty = false;
                 }
                 m.emit(actor, "block_invalidatepage", Change::BlocksZeroed { page, first: slot + 1, end: per_page });
             }
@@ -567,7 +568,11 @@ impl<C: Cpu> Task<'_, C> {
             }
             zero_half_of_block(m, page, slot as Lblk, PagePart::Tail);
             m.emit(actor, function, Change::TailZeroed { ino: file, lblk, page });
-            m.kernel.page_mut(page).dirty = true;
+            if m.kernel.page(page).bh.is_empty() {
+                m.kernel.page_mut(page).dirty = true;
+            } else {
+                m.kernel.mark_buffer_dirty(page, slot as Lblk);
+            }
             m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page });
             let inode = m.kernel.inode_mut(file);
             if size_to_block_end && inode.eof_half && inode.i_size == lblk + 1 {
@@ -647,6 +652,7 @@ impl<C: Cpu> Task<'_, C> {
                 let bh = &mut m.kernel.page_mut(page).bh[slot as usize];
                 bh.content = Token::Zero;
                 bh.mapped = None;
+                bh.dirty = false;
             }
             m.emit(actor, "block_invalidatepage", Change::BlocksZeroed { page, first, end });
         });
@@ -679,7 +685,7 @@ impl<C: Cpu> Task<'_, C> {
             let ptes_write_protected = m.kernel.page_mkclean(page);
             m.emit(actor, "page_mkclean", Change::PtesWriteProtected { page, count: ptes_write_protected });
             if ptes_write_protected > 0 {
-                m.kernel.page_mut(page).dirty = true;
+                m.kernel.set_page_dirty(page);
                 m.emit(actor, "set_page_dirty", Change::PageDirtied { page });
             }
         });

@@ -298,18 +298,20 @@ impl<C: Cpu> Task<'_, C> {
                 kept
             });
             let (old_size, old_half) = self.cpu.step(|m| {
-                let p = m.kernel.page_mut(page);
+                // __block_commit_write marks the buffers it commits uptodate and dirty
+                // (mark_buffer_dirty: the page's other buffers keep their state; a failed copy
+                // commits none, and page_zero_new_buffers has dirtied the buffers it zeroed).
                 for lblk in start..copied_end {
-                    p.bh[(lblk - index * per_page) as usize].uptodate = true;
+                    let slot = lblk - index * per_page;
+                    m.kernel.page_mut(page).bh[slot as usize].uptodate = true;
+                    m.kernel.mark_buffer_dirty(page, slot);
                 }
+                let p = m.kernel.page_mut(page);
                 // "if (!partial) SetPageUptodate(page)".
                 if p.bh.iter().all(|bh| bh.uptodate) {
                     p.uptodate = true;
                 }
-                // __block_commit_write dirties the buffers it commits (a failed copy commits
-                // none; page_zero_new_buffers has dirtied the page where it zeroed).
                 if copied_end > start {
-                    p.dirty = true;
                     m.emit(actor, "block_write_end", Change::PageDirtied { page });
                 }
                 let end = copied_end;

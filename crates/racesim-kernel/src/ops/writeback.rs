@@ -142,7 +142,13 @@ impl<C: Cpu> Task<'_, C> {
                 );
                 return false;
             }
+            // clear_page_dirty_for_io: "if (page_mkclean(page)) set_page_dirty(page)" (a store
+            // through a PTE that stayed writable dirties every buffer), then the page's dirty
+            // bit goes; its buffers' go as writeback writes them.
             let ptes_write_protected = m.kernel.page_mkclean(page);
+            if ptes_write_protected > 0 {
+                m.kernel.set_page_dirty(page);
+            }
             let p = m.kernel.page_mut(page);
             p.dirty = false;
             p.writeback = true;
@@ -169,7 +175,11 @@ impl<C: Cpu> Task<'_, C> {
         // Whether this writeback allocated the page's block (delayed allocation).
         let mut allocated = false;
         if dirty && self.cpu.peek(|m| !m.kernel.page(page).bh.is_empty()) {
-            let alloc = DelayedAlloc { kind: self.policy.write_alloc, files_inode: self.policy.delalloc_files_inode };
+            let alloc = DelayedAlloc {
+                kind: self.policy.write_alloc,
+                files_inode: self.policy.delalloc_files_inode,
+                clean_buffers: self.policy.writeback_clean_buffers,
+            };
             // The commit's write-out writes what it can with the sample and mask it took when it
             // cleaned the page; elsewhere, where durability is modelled, the allocation of the
             // page's delayed buffers is a step of its own before the IO, as for a whole-block
@@ -310,6 +320,7 @@ impl<C: Cpu> Task<'_, C> {
                         for bh in &mut p.bh {
                             bh.mapped = None;
                             bh.uptodate = uptodate;
+                            bh.dirty = false;
                         }
                         if had_buffers {
                             m.emit(actor, "try_to_release_page", Change::BuffersReleased { page });
@@ -393,12 +404,16 @@ enum BufferWrite {
     Commit { leave: u64 },
 }
 
-/// How writeback allocates a page's delayed buffers: the policy's `write_alloc` (the extent the
-/// block becomes) and `delalloc_files_inode` (whether the allocation files the inode).
+/// How writeback allocates and writes a page's buffers: the policy's `write_alloc` (the extent
+/// the block becomes), `delalloc_files_inode` (whether the allocation files the inode) and
+/// `writeback_clean_buffers` (which buffers it writes).
 #[derive(Clone, Copy)]
 struct DelayedAlloc {
     kind: crate::policy::AllocKind,
     files_inode: bool,
+    /// The policy's `writeback_clean_buffers`: the write-out writes the page's clean uptodate
+    /// buffers too (XFS), not only its dirty ones (ext4).
+    clean_buffers: bool,
 }
 
 /// The write-out of a page of a file whose blocks are smaller than a page, in one step: ext4's
@@ -410,8 +425,9 @@ struct DelayedAlloc {
 /// the block map says now (`mpage_add_bh_to_extent` maps only delayed and unwritten buffers;
 /// `ext4_bio_write_page`: "A hole? We can safely clear the dirty bit"): the store through a PTE
 /// that `page_mkwrite` never saw for that block is lost, over a hole a punch left, or over the
-/// unwritten extent a zero range made of a block whose buffer it discarded. A buffer that is not uptodate is not
-/// written. Where durability is modelled and a block was allocated, the same step raises
+/// unwritten extent a zero range made of a block whose buffer it discarded. A buffer that is not
+/// uptodate is not written, nor, under ext4 (the policy's `writeback_clean_buffers` false), one
+/// that is not dirty; a buffer written is clean again. Where durability is modelled and a block was allocated, the same step raises
 /// `i_disksize` (`mpage_map_and_submit_extent`) before the writeback ends, as ext4 does before
 /// `end_page_writeback` (see `writeback_page`).
 ///
@@ -451,8 +467,12 @@ fn write_page_buffers(
         m.emit(actor, "block_write_full_page", Change::ISizeCheck { ino: file, index: first, i_size });
     }
     if inside < per_page {
+        // ext4_bio_write_page: "if (block_start >= len) { ... clear_buffer_dirty(bh);
+        // set_buffer_uptodate(bh); continue; }" after the zeroing.
         for slot in inside..per_page {
-            m.kernel.page_mut(page).bh[slot as usize].content = crate::types::Token::Zero;
+            let bh = &mut m.kernel.page_mut(page).bh[slot as usize];
+            bh.content = crate::types::Token::Zero;
+            bh.dirty = false;
         }
         m.emit(actor, "block_write_full_page", Change::BlocksZeroed { page, first: inside, end: per_page });
     }
@@ -461,7 +481,17 @@ fn write_page_buffers(
         // A buffer that is not uptodate was never dirtied (a block a write(2) into a page that
         // was not uptodate did not cover): ext4_bio_write_page and block_write_full_page write
         // dirty buffers only.
-        if !m.kernel.page(page).bh[slot as usize].uptodate {
+        let bh = m.kernel.page(page).bh[slot as usize];
+        if !bh.uptodate {
+            m.emit(actor, "ext4_bio_write_page", Change::Nothing);
+            continue;
+        }
+        // A clean buffer: ext4 skips it ("if (!buffer_dirty(bh) || ...) continue" in
+        // ext4_bio_write_page, block_write_full_page likewise); XFS writes every uptodate block
+        // of the page (xfs_vm_writepage 4.1, xfs_writepage_map 5.3: iomap kept no per-block
+        // dirty state until 6.6). The same where the buffer holds what its block holds, but a
+        // direct write may have changed the block since the buffer was read.
+        if !bh.dirty && !alloc.clean_buffers {
             m.emit(actor, "ext4_bio_write_page", Change::Nothing);
             continue;
         }
@@ -480,6 +510,8 @@ fn write_page_buffers(
             Some(pblk) => pblk,
             None => match extent {
                 Extent::Written(_) | Extent::Unwritten(_) | Extent::Hole => {
+                    // "A hole? We can safely clear the dirty bit".
+                    m.kernel.page_mut(page).bh[slot as usize].dirty = false;
                     m.emit(actor, "ext4_bio_write_page", Change::Nothing);
                     continue;
                 }
@@ -504,7 +536,9 @@ fn write_page_buffers(
                 }
             },
         };
-        m.kernel.page_mut(page).bh[slot as usize].mapped = Some(pblk);
+        let bh = &mut m.kernel.page_mut(page).bh[slot as usize];
+        bh.mapped = Some(pblk);
+        bh.dirty = false;
         let token = m.kernel.page(page).bh[slot as usize].content;
         m.kernel.disk[pblk as usize] = token;
         m.emit(actor, "submit_bh", Change::DiskWrite { pblk, ino: file, lblk, token, page: Some(page) });

@@ -121,8 +121,8 @@ pub struct BufferHead {
     /// others, and writeback writes only these (a buffer that is not uptodate is never dirty).
     pub uptodate: bool,
     /// `BH_Dirty`: the buffer holds data its block does not have yet. `set_page_dirty`
-    /// (`__set_page_dirty_buffers`: a store's `page_mkwrite`, `page_mkclean` finding a dirty
-    /// PTE, `set_page_dirty_lock`) dirties every buffer of the page ([`Kernel::set_page_dirty`]);
+    /// (`__set_page_dirty_buffers`: a store's `page_mkwrite`, `page_mkclean` finding a writable
+    /// or dirty PTE, a dirty PTE zapped, `set_page_dirty_lock`) dirties every buffer of the page ([`Kernel::set_page_dirty`]);
     /// write(2)'s `__block_commit_write`, `page_zero_new_buffers` and the zeroing of part of a
     /// block only the buffers they wrote (`mark_buffer_dirty`, [`Kernel::mark_buffer_dirty`]).
     /// ext4's writeback writes the dirty buffers of a dirty page and cleans them; XFS writes

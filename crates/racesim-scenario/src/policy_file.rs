@@ -85,6 +85,7 @@ pub fn parse_with_warnings(text: &str, path: &str) -> Result<(Policy, Vec<Scenar
         ScenarioError { path: path.to_string(), line, column, message }
     };
     let silent_on_punch_flush = !table.contains_key("base") && !table.contains_key("punch_hole_flush");
+    let silent_on_clean_buffers = !table.contains_key("base") && !table.contains_key("writeback_clean_buffers");
     let renamed = format1_renamed_points(&table);
     let (policy, origins) = from_table_traced(table).map_err(|e| at(e.entry, e.message))?;
     let mut warnings: Vec<ScenarioError> =
@@ -94,6 +95,9 @@ pub fn parse_with_warnings(text: &str, path: &str) -> Result<(Policy, Vec<Scenar
     }
     if silent_on_punch_flush {
         warnings.push(at(None, unsaid_punch_flush(&policy.name)));
+    }
+    if silent_on_clean_buffers {
+        warnings.push(at(None, unsaid_clean_buffers(&policy.name)));
     }
     Ok((policy, warnings))
 }
@@ -198,6 +202,19 @@ fn unsaid_punch_flush(name: &str) -> String {
          ext4 or XFS kernel did that, and where a scenario commits or crashes it can report \
          stale_data that Linux cannot have. Say punch_hole_flush = \"before_lock\" (ext4 3.0+) or \
          \"under_lock\" (XFS)"
+    )
+}
+
+/// The warning for a policy file without `base` that does not say `writeback_clean_buffers`.
+/// Files written before the field get `true`, what they meant then (writing a clean buffer
+/// wrote what its block held, until direct IO on files of smaller blocks could outdate one);
+/// that is XFS's writeback, not ext4's.
+fn unsaid_clean_buffers(name: &str) -> String {
+    format!(
+        "policy '{name}': warning: 'writeback_clean_buffers' is not given, so writeback of a page of \
+         blocks smaller than a page writes its clean buffers too (true, as XFS does and as policy files \
+         written before the field meant); ext4 writes the dirty ones only, and with direct IO on such a \
+         file the difference is a lost_write. Say writeback_clean_buffers = false (ext4) or true (XFS)"
     )
 }
 
@@ -856,6 +873,20 @@ mod tests {
         assert!(unsaid[0].to_string().starts_with("p.toml: policy 'mmaplock': warning:"), "{}", unsaid[0]);
         let derived = parse_with_warnings("name = \"v\"\nbase = \"legacy\"\n", "v.toml").unwrap().1;
         assert!(derived.is_empty(), "{derived:?}");
+    }
+
+    /// The same for `writeback_clean_buffers`: a file without it means `true` (XFS's writeback),
+    /// with a warning naming ext4's `false`.
+    #[test]
+    fn a_policy_file_silent_on_clean_buffers_loads_with_a_warning() {
+        let full = to_toml(&builtin("invalidate_lock").unwrap());
+        let said = parse_with_warnings(&full, "p.toml").unwrap().1;
+        assert!(said.is_empty(), "{said:?}");
+        let full = full.lines().filter(|l| !l.starts_with("writeback_clean_buffers")).collect::<Vec<_>>().join("\n");
+        let (policy, unsaid) = parse_with_warnings(&full, "p.toml").unwrap();
+        assert!(policy.writeback_clean_buffers);
+        assert_eq!(unsaid.len(), 1, "{unsaid:?}");
+        assert!(unsaid[0].message.contains("'writeback_clean_buffers' is not given"), "{}", unsaid[0]);
     }
 
     /// A format-1 file (no `format` key) that places a lock at the direct IO points format 2

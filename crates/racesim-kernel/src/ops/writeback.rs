@@ -569,8 +569,9 @@ fn commit_len(how: BufferWrite, index: Lblk, per_page: Lblk, i_size: Lblk) -> Lb
 }
 
 /// The buffers (a mask) of a page of smaller blocks that the commit's `ext4_writepage` cannot
-/// write without mapping them first, within its `len`: a delayed allocation without a block,
-/// or a buffer over an unwritten extent (`ext4_bh_delay_or_unwritten`).
+/// write without mapping them first, within its `len`: a dirty delayed allocation without a
+/// block, or a dirty buffer over an unwritten extent (`ext4_bh_delay_or_unwritten`: "return
+/// (buffer_delay(bh) || buffer_unwritten(bh)) && buffer_dirty(bh)").
 fn buffers_needing_mapping(m: &crate::cpu::Machine, file: Ino, page: PageId, i_size: Lblk) -> u64 {
     let p = m.kernel.page(page);
     let per_page = m.kernel.inode(file).blocks_per_page;
@@ -579,7 +580,7 @@ fn buffers_needing_mapping(m: &crate::cpu::Machine, file: Ino, page: PageId, i_s
         let bh = &p.bh[slot as usize];
         let extent = m.kernel.inode(file).blocks[(p.index * per_page + slot) as usize];
         let delay_or_unwritten = matches!(extent, Extent::Unwritten(_)) || delayed_without_block(bh, extent);
-        if bh.uptodate && delay_or_unwritten { mask | 1 << slot } else { mask }
+        if bh.uptodate && bh.dirty && delay_or_unwritten { mask | 1 << slot } else { mask }
     })
 }
 
@@ -590,7 +591,8 @@ fn delayed_without_block(bh: &crate::state::BufferHead, extent: Extent) -> bool 
 }
 
 /// The allocation half of [`write_page_buffers`] where durability is modelled: every buffer
-/// inside `i_size` that is uptodate, unmapped and over a delayed allocation gets its block
+/// inside `i_size` that is uptodate, written back (dirty, or any under XFS), unmapped and over
+/// a delayed allocation gets its block
 /// (`mpage_add_bh_to_extent` collects them, `ext4_map_blocks` allocates) and keeps it in the
 /// buffer head for the IO that follows. Returns whether it allocated any; on ENOSPC it stops
 /// and leaves the rest to the IO step, which meets the same ENOSPC and keeps the page dirty.
@@ -609,7 +611,13 @@ fn allocate_delayed_buffers(
     for slot in 0..inside {
         let lblk = index * per_page + slot;
         let bh = &m.kernel.page(page).bh[slot as usize];
-        if !bh.uptodate || !delayed_without_block(bh, m.kernel.inode(file).blocks[lblk as usize]) {
+        // ext4 collects dirty delayed buffers only (mpage_add_bh_to_extent: "buffer_dirty(bh)
+        // && (!buffer_mapped(bh) || buffer_delay(bh) || buffer_unwritten(bh))"): a buffer that
+        // truncation discarded (block_invalidatepage clears BH_Delay and BH_Dirty) over an
+        // extent still delayed gets no block. XFS allocates the delayed extent under any
+        // uptodate block it writes.
+        let written = bh.dirty || alloc.clean_buffers;
+        if !bh.uptodate || !written || !delayed_without_block(bh, m.kernel.inode(file).blocks[lblk as usize]) {
             continue;
         }
         let Some(p) = m.kernel.alloc_block_filing(file, lblk, alloc.files_inode) else { break };

@@ -30,7 +30,7 @@ use racesim_explore::{ExploreConfig, StrategyKind};
 use racesim_kernel::Policy;
 use racesim_kernel::placement::{LockName, Mode, Placement, RangeSpec};
 use racesim_kernel::policy::{
-    BufferedWriteMap, DaxZeroing, DioUnaligned, DioWritePastEof, DioWritePostInvalidate, IsizeExtended,
+    BufferedWriteMap, DaxZeroing, DioExtendSize, DioUnaligned, DioWritePastEof, DioWritePostInvalidate, IsizeExtended,
     PunchPartialPage, RangeFlush, TruncateUpZero, WritebackSizeSample,
 };
 use racesim_scenario::{Expect, Scenario};
@@ -79,7 +79,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 25] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 26] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -172,6 +172,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 25] = [
         "before_clear_dirty",
         "Kara, \"ext4: fix data corruption for mmap writes\" (4.12): i_size sampled after clear_page_dirty_for_io",
     ),
+    (
+        "dio_extend_size",
+        "in_end_io",
+        "after_completion",
+        "5899593f51e6: an extending direct write sets i_size in end_io, before the completion invalidates",
+    ),
     // A filesystem's own value rather than a fix: ext4 writes back the dirty buffers of a page
     // only, where XFS writes every uptodate block.
     (
@@ -209,6 +215,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "delalloc_files_inode" => policy.delalloc_files_inode.to_string(),
         "mkwrite_files_inode" => policy.mkwrite_files_inode.to_string(),
         "writeback_clean_buffers" => policy.writeback_clean_buffers.to_string(),
+        "dio_extend_size" => policy.dio_extend_size.name().to_string(),
         "fallocate_isize_extended" => policy.fallocate_isize_extended.to_string(),
         "fallocate_truncate_pagecache" => policy.fallocate_truncate_pagecache.to_string(),
         "dio_write_post_invalidate" => match policy.dio_write_post_invalidate {
@@ -243,6 +250,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "delalloc_files_inode" => policy.delalloc_files_inode = false,
         "mkwrite_files_inode" => policy.mkwrite_files_inode = false,
         "writeback_clean_buffers" => policy.writeback_clean_buffers = true,
+        "dio_extend_size" => policy.dio_extend_size = DioExtendSize::AfterCompletion,
         "fallocate_isize_extended" => policy.fallocate_isize_extended = false,
         "fallocate_truncate_pagecache" => policy.fallocate_truncate_pagecache = false,
         "dio_write_post_invalidate" => policy.dio_write_post_invalidate = DioWritePostInvalidate::AfterDirectIo,

@@ -100,6 +100,9 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // XFS writes back a page's clean buffer that a direct write outdated; ext4 writes the
         // dirty ones only.
         (Oracle::LostWrite, "subpage_dio_write_buffered_write", "xfs-5.3", "invalidate_lock"),
+        // On 1 KiB blocks, a read of the page that holds EOF between an extending direct
+        // write's invalidation and its size update caches zeroes (ext4 5.5-5.12, 5899593f51e6).
+        (Oracle::StaleData, "subpage_dio_write_extend_read", "invalidate_lock_5_12", "invalidate_lock"),
         (Oracle::LostWrite, "dio_read_pinned_reclaim", "invalidate_lock", "invalidate_lock_6_4"),
         // read(2)'s copy into a shared mapping is a store by the read, which the reference
         // model must find lost.

@@ -128,6 +128,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("subpage_dio_write_buffered_read", 1),
     ("subpage_dio_write_store", 1),
     ("subpage_dio_write_buffered_write", 1),
+    ("subpage_dio_write_extend_read", 1),
 ];
 
 #[test]

@@ -79,7 +79,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 26] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 27] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -141,6 +141,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 26] = [
         "ext4_block_truncate_page",
         "none",
         "Foster 2024-09-19: ext4 truncate up zeroes the old EOF block past an EOF inside it",
+    ),
+    (
+        "truncate_flush_new_eof",
+        "true",
+        "false",
+        "869ae85dae64: XFS truncate down writes back the new EOF page before iomap_truncate_page",
     ),
     (
         "dio_unaligned",
@@ -231,6 +237,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "writeback_size_sample" => policy.writeback_size_sample.name().to_string(),
         "punch_partial_page" => policy.punch_partial_page.name().to_string(),
         "truncate_up_zero_eof" => policy.truncate_up_zero_eof.name().to_string(),
+        "truncate_flush_new_eof" => policy.truncate_flush_new_eof.to_string(),
         "dio_write_past_eof" => policy.dio_write_past_eof.name().to_string(),
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
@@ -262,6 +269,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "writeback_size_sample" => policy.writeback_size_sample = WritebackSizeSample::BeforeClearDirty,
         "punch_partial_page" => policy.punch_partial_page = PunchPartialPage::Zero,
         "truncate_up_zero_eof" => policy.truncate_up_zero_eof = TruncateUpZero::None,
+        "truncate_flush_new_eof" => policy.truncate_flush_new_eof = false,
         "dio_write_past_eof" => policy.dio_write_past_eof = DioWritePastEof::Written,
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }

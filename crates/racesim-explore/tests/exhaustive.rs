@@ -1123,3 +1123,19 @@ fn direct_writes_that_fail_or_extend_raise_no_false_alarm() {
         );
     }
 }
+
+/// read(2) of another file into the mapping of a file whose EOF lies inside its block: the
+/// copy into that block's tail, past EOF, is a store through the mapping (`copy_to_user`), and a
+/// load may see it there. The reference takes only stores' data in such a tail since December
+/// 2026 (869ae85dae64's write(2) data must not pass); a read's copy must count as one.
+#[test]
+fn a_reads_copy_into_the_tail_past_eof_is_a_store_a_load_may_see() {
+    let scenario = inline(
+        "read_into_eof_tail",
+        "[[file]]\nname = \"a\"\npages = 1\n[[file]]\nname = \"b\"\npages = 1\n\
+         [[actor]]\nname = \"app\"\nops = [{ op = \"truncate\", file = \"a\", size = 0, half = true }, \
+         { op = \"read\", file = \"b\", page = 0, pages = 1, into_mmap = \"a\" }, { op = \"load\", file = \"a\", page = 0 }]\n\
+         [[actor]]\nname = \"flusher\"\nops = [{ op = \"writeback\", file = \"a\" }, { op = \"reclaim\", file = \"a\" }]\n",
+    );
+    assert_clean(&scenario, Mode::Dpor, &["legacy", "invalidate_lock", "xfs-4.1", "xfs-5.3"]);
+}

@@ -103,6 +103,10 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // On 1 KiB blocks, a read of the page that holds EOF between an extending direct
         // write's invalidation and its size update caches zeroes (ext4 5.5-5.12, 5899593f51e6).
         (Oracle::StaleData, "subpage_dio_write_extend_read", "invalidate_lock_5_12", "invalidate_lock"),
+        // iomap_truncate_page skips a dirty page over an unwritten block; writeback before
+        // truncate_setsize puts the write's data past the new EOF on disk (XFS before
+        // 869ae85dae64, whose flush of the new EOF page closes it).
+        (Oracle::StaleData, "eof_mid_block_unwritten_truncate", "xfs-5.3", "xfs_5_10"),
         (Oracle::LostWrite, "dio_read_pinned_reclaim", "invalidate_lock", "invalidate_lock_6_4"),
         // read(2)'s copy into a shared mapping is a store by the read, which the reference
         // model must find lost.

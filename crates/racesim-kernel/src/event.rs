@@ -932,6 +932,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "xfs_bmap_punch_delalloc_range",
     "xfs_buffered_write_iomap_begin",
     "xfs_file_aio_write_checks",
+    "xfs_setattr_size",
     "xfs_zero_eof",
     "zero_range",
 ];

@@ -393,10 +393,34 @@ impl TruncateUpZero {
         }
     }
 
-    /// Whether the zeroing leaves an unwritten extent alone (iomap's `iomap_zero_iter` skips
-    /// `IOMAP_HOLE` and `IOMAP_UNWRITTEN`; the buffer-head paths skip only holes).
-    pub fn skips_unwritten(self) -> bool {
+    /// Whether the zeroing goes through iomap, which decides from the extent alone: it skips
+    /// `IOMAP_HOLE` and `IOMAP_UNWRITTEN` even where a dirty page is cached over the block
+    /// (`iomap_zero_range_actor`). The buffer-head paths decide from the page's buffer: one
+    /// already mapped (a write or a fault mapped it) is zeroed whatever the extent, an unmapped
+    /// one is mapped by `get_block` without create, which leaves holes and unwritten extents
+    /// unmapped ("unmapped? It's a hole - nothing to do"), but for
+    /// [`Self::zeroes_unwritten_through_write`].
+    pub fn zeroes_through_iomap(self) -> bool {
         self == TruncateUpZero::IomapZeroRange
+    }
+
+    /// Whether `function`, one of this policy's zeroing functions, zeroes an unwritten block
+    /// whose buffer nothing mapped: XFS 4.1's `xfs_zero_eof` (truncate up, an extending write)
+    /// does, since `xfs_zero_last_block` returns for a hole only ("if (imap.br_startblock ==
+    /// HOLESTARTBLOCK) return 0") and zeroes through a write (`xfs_iozero` ->
+    /// `pagecache_write_begin`, whose get_block creates). Its truncate down zeroes with
+    /// `block_truncate_page`, which skips it as ext4's functions do.
+    pub fn zeroes_unwritten_through_write(self, function: &str) -> bool {
+        self == TruncateUpZero::XfsZeroEof && self.truncate_up_function() == Some(function)
+    }
+
+    /// Whether truncate down zeroes the tail of the block that holds the new EOF before
+    /// `i_size` changes: XFS's `xfs_setattr_size` calls `block_truncate_page` (4.1) or
+    /// `iomap_truncate_page` (5.3) before `truncate_setsize`, which writes `i_size` and then
+    /// truncates the page cache; ext4's `ext4_truncate` calls `ext4_block_truncate_page` after
+    /// `ext4_setattr` wrote `i_size` and ran `truncate_pagecache`.
+    pub fn truncate_down_zeroes_before_size(self) -> bool {
+        matches!(self, TruncateUpZero::XfsZeroEof | TruncateUpZero::IomapZeroRange)
     }
 }
 
@@ -842,6 +866,12 @@ pub struct Policy {
     /// What truncate up does to the tail of a block that straddled the old EOF, and which
     /// function truncate down zeroes such a tail with ([`TruncateUpZero`]).
     pub truncate_up_zero_eof: TruncateUpZero,
+    /// Whether truncate down writes back and waits for the page holding the new EOF before it
+    /// zeroes the tail of the block there: `xfs_setattr_size` since 869ae85dae64 (5.10), "iomap
+    /// won't detect a dirty page over an unwritten block ... Flush the new EOF to convert the
+    /// block before the pagecache truncate" (`filemap_write_and_wait_range(mapping, newsize,
+    /// newsize)`). ext4 never did; XFS before it did not. Default false.
+    pub truncate_flush_new_eof: bool,
     /// How a direct write of part of a block is serialised against other direct IO.
     pub dio_unaligned: DioUnaligned,
     /// Whether, and where, punch hole writes out the dirty pages of its range before evicting
@@ -979,6 +1009,8 @@ pub struct PolicyWire {
     #[serde(default)]
     pub truncate_up_zero_eof: TruncateUpZero,
     #[serde(default)]
+    pub truncate_flush_new_eof: bool,
+    #[serde(default)]
     pub dio_unaligned: DioUnaligned,
     #[serde(default)]
     pub punch_hole_flush: RangeFlush,
@@ -1109,6 +1141,7 @@ impl TryFrom<PolicyWire> for Policy {
             fallocate_isize_extended: w.fallocate_isize_extended,
             fallocate_truncate_pagecache: w.fallocate_truncate_pagecache,
             truncate_up_zero_eof: w.truncate_up_zero_eof,
+            truncate_flush_new_eof: w.truncate_flush_new_eof,
             dio_unaligned: w.dio_unaligned,
             punch_hole_flush: w.punch_hole_flush,
             zero_range_flush: w.zero_range_flush,
@@ -1155,6 +1188,7 @@ impl From<Policy> for PolicyWire {
             fallocate_isize_extended: p.fallocate_isize_extended,
             fallocate_truncate_pagecache: p.fallocate_truncate_pagecache,
             truncate_up_zero_eof: p.truncate_up_zero_eof,
+            truncate_flush_new_eof: p.truncate_flush_new_eof,
             dio_unaligned: p.dio_unaligned,
             punch_hole_flush: p.punch_hole_flush,
             zero_range_flush: p.zero_range_flush,

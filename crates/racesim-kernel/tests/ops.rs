@@ -1002,16 +1002,7 @@ fn delalloc_writeback_files_the_inode_in_a_step_before_the_io_as_the_policy_says
         kernel.inode_mut(ino).i_size = 1;
         kernel.enable_durability();
         let mut m = Machine::new(kernel);
-        let write = Operation::Write {
-            file: ino,
-            page: 0,
-            pages: 1,
-            buffer: UserBuffer::Anonymous,
-            fail_at: None,
-            allocation: WriteAllocation::PerPage,
-            ends: WriteEnds::default(),
-        };
-        assert_eq!(run(&mut m, &policy, write, 1), Outcome::Pages(1));
+        assert_eq!(run(&mut m, &policy, buffered_write(ino, 0), 1), Outcome::Pages(1));
         assert_eq!(m.kernel.inode(ino).blocks[0], Extent::Delalloc);
         assert!(!m.kernel.filed_uncommitted(ino), "a reservation files nothing");
         let step_starts = writeback_in_steps(&mut m, &policy, ino);
@@ -2086,5 +2077,70 @@ fn writeback_writes_a_pages_dirty_buffers_or_every_uptodate_one_as_the_policy_sa
         // A store's page_mkwrite dirties every buffer of the page (__set_page_dirty_buffers).
         run(&mut m, &policy, Operation::Store { file: ino, page: 2 }, 4);
         assert!(m.kernel.page(page).bh.iter().all(|b| b.dirty), "{name}: set_page_dirty");
+    }
+}
+
+/// Truncate down to half-way into an unwritten block that a write(2) dirtied: iomap
+/// (`iomap_truncate_page`, before `truncate_setsize`) skips the unwritten extent and leaves the
+/// page as it was, so the tail is zeroed in memory only, by `truncate_setsize`'s partial page,
+/// and the page is left clean if it was; with 869ae85dae64's flush (`truncate_flush_new_eof`)
+/// the page is written first, the block converted, and iomap zeroes and dirties the tail. Under
+/// ext4 (buffer heads, after the size change) the buffer the write mapped is zeroed and the
+/// page dirtied. Over an unwritten block with no cached page, nothing is zeroed on either path.
+#[test]
+fn truncate_down_zeroes_the_new_eof_block_as_the_filesystem_decides() {
+    use racesim_kernel::policy::TruncateUpZero;
+    let unwritten_file = || {
+        let (mut m, ino) = machine(1);
+        let pblk = m.kernel.inode(ino).blocks[0].pblk().unwrap();
+        m.kernel.inode_mut(ino).blocks[0] = Extent::Unwritten(pblk);
+        m.kernel.inode_mut(ino).eof_half_reachable = true;
+        (m, ino, pblk)
+    };
+    let truncate = |ino| Operation::Truncate { file: ino, size: 1, half: true };
+    let functions = |m: &Machine, from: usize| m.log[from..].iter().map(|e| e.function).collect::<Vec<_>>();
+    for (name, zero, flush) in [
+        ("xfs-5.3", TruncateUpZero::IomapZeroRange, false),
+        ("xfs-5.10", TruncateUpZero::IomapZeroRange, true),
+        ("ext4", TruncateUpZero::None, false),
+    ] {
+        let mut policy = policy("invalidate_lock");
+        policy.truncate_up_zero_eof = zero;
+        policy.truncate_flush_new_eof = flush;
+        let (mut m, ino, pblk) = unwritten_file();
+        run(&mut m, &policy, buffered_write(ino, 0), 1);
+        let page = m.kernel.inode(ino).cache[0].unwrap();
+        assert!(m.kernel.page(page).dirty, "{name}: the write dirtied the page");
+        let from = m.log.len();
+        run(&mut m, &policy, truncate(ino), 2);
+        let seen = functions(&m, from);
+        let (zeroed_by_fs, size_set) = (
+            seen.iter().position(|f| *f == "mark_buffer_dirty"),
+            seen.iter().position(|f| *f == "i_size_write").unwrap(),
+        );
+        let data = Token::Data { ino, lblk: 0, write: 1 };
+        let p = m.kernel.page(page);
+        assert_eq!(p.content, data.overlay(racesim_kernel::types::PagePart::Tail, Token::Zero), "{name}");
+        match name {
+            "xfs-5.3" => {
+                assert_eq!(zeroed_by_fs, None, "iomap skips the unwritten block under a dirty page");
+                assert!(p.dirty && m.kernel.inode(ino).blocks[0] == Extent::Unwritten(pblk));
+            }
+            "xfs-5.10" => {
+                assert!(seen.contains(&"xfs_setattr_size"), "the flush of the new EOF page");
+                assert_eq!(m.kernel.disk[pblk as usize], data, "written before the zeroing");
+                assert_eq!(m.kernel.inode(ino).blocks[0], Extent::Written(pblk), "and converted");
+                assert!(zeroed_by_fs.unwrap() < size_set, "XFS zeroes before truncate_setsize");
+                assert!(p.dirty, "the zeroed tail is for writeback to write");
+            }
+            _ => {
+                assert!(zeroed_by_fs.unwrap() > size_set, "ext4_truncate zeroes after ext4_setattr's size");
+                assert!(p.dirty);
+            }
+        }
+        // No page over the unwritten block: nothing to zero, and no page is created.
+        let (mut m, ino, _) = unwritten_file();
+        run(&mut m, &policy, truncate(ino), 2);
+        assert!(m.kernel.inode(ino).cache[0].is_none(), "{name}: get_block leaves the unwritten block unmapped");
     }
 }

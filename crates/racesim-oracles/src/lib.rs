@@ -15,7 +15,7 @@ mod reference;
 use racesim_kernel::event::{Change, Event, Outcome, ReadPath};
 use racesim_kernel::state::PteTarget;
 use racesim_kernel::types::{ActorId, Half, Ino, Lblk, Token, WriteId};
-use racesim_kernel::{Kernel, Names, Operation};
+use racesim_kernel::{Kernel, Names, Operation, UserBuffer};
 use serde::{Deserialize, Serialize};
 
 use reference::Judgement;
@@ -213,8 +213,23 @@ impl EofFence {
 
 impl Judge {
     pub fn new(initial: &Kernel, ops: Vec<OpInfo>, names: Box<dyn Names + Send>) -> Self {
-        let initial: Vec<RefFile> =
+        let mut initial: Vec<RefFile> =
             (0..initial.inodes.len() as Ino).map(|ino| RefFile::from_kernel(initial, ino)).collect();
+        // The writes that store through a mapping: stores, and the copies of read(2) and direct
+        // reads into a mapping (copy_to_user, the DMA), on the mapped file.
+        for info in &ops {
+            let stored = match info.op {
+                Operation::Store { file, .. } => Some(file),
+                Operation::Read { buffer: UserBuffer::Mapped { file, .. }, .. }
+                | Operation::DioRead { buffer: UserBuffer::Mapped { file, .. }, .. } => Some(file),
+                _ => None,
+            };
+            if let Some(file) = stored
+                && info.write < 128
+            {
+                initial[file as usize].store_writes |= 1 << info.write;
+            }
+        }
         let files = initial.len();
         // The fences work in pages: a PTE maps a page.
         let fences = initial.iter().map(|f| EofFence::new(f.size.div_ceil(f.blocks_per_page))).collect();

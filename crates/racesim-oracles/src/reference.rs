@@ -65,6 +65,16 @@ pub struct RefFile {
     /// a fact of the scenario): only then does a write(2) that ends half-way into a block it
     /// grows the file to leave EOF there, as the kernel's `generic_write_end` does.
     pub half_reachable: bool,
+    /// The write ids of the scenario's stores to this file, one bit each (bit `w` for write id
+    /// `w` below 128): stores, and read(2)'s and direct reads' copies into a mapping of it. They
+    /// are the tokens a load may find past EOF in the page that straddles it: a store there
+    /// lands in the page and writeback may put it on disk with the page; nothing else may
+    /// (truncate zeroes that part of the page and, through the page cache, of the block), so
+    /// write(2)'s data there is stale data (869ae85dae64). Set by [`Judge::new`] from the
+    /// scenario's operations; write ids from 128 on count as stores.
+    ///
+    /// [`Judge::new`]: crate::Judge::new
+    pub store_writes: u128,
     /// Direct-read DMAs into a pinned page that truncation had already removed from this file
     /// (see `Effect::Ghost`) that the serial order has placed and whose remover it has not:
     /// each with the token the page held before it.
@@ -126,10 +136,16 @@ impl RefFile {
             blocks_per_page: kernel.inode(ino).blocks_per_page,
             half: kernel.inode(ino).eof_half,
             half_reachable: kernel.inode(ino).eof_half_reachable,
+            store_writes: 0,
             ghosts: Vec::new(),
             moved_by: Vec::new(),
             cache_lags: Vec::new(),
         }
+    }
+
+    /// Whether `write` is one of this file's stores ([`RefFile::store_writes`]).
+    fn stored_by(&self, write: WriteId) -> bool {
+        write >= 128 || self.store_writes & (1 << write) != 0
     }
 
     /// Whether block `lblk`, past EOF, is in the tail of the page that straddles EOF.
@@ -1028,7 +1044,7 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
             // straddles EOF holds what the mapping put there, zeroes or a store's data of
             // this file at that block (judged when EOF moves past it, not here).
             let tail_data = matches!(token, Token::Zero)
-                || matches!(token, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && write > 0);
+                || matches!(token, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && f.stored_by(write));
             // The block that straddles an EOF inside it: the head is judged; the tail is the
             // tail of the page past EOF (zeroes, or what this mapping stored at that block).
             let [head, tail] = token.halves();
@@ -1044,7 +1060,7 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                     head == held.halves()[0]
                         && (tail == Token::Zero
                             || (!is_read
-                                && matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && write > 0)))
+                                && matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && f.stored_by(write))))
                 };
             // read(2) of a block that holds an EOF inside it copies the head only (a short read;
             // the tail of what it saw is the reader's own zeroed buffer, not file data). Its copy
@@ -1509,6 +1525,7 @@ mod tests {
             blocks_per_page: 1,
             half: false,
             half_reachable: false,
+            store_writes: 0,
             ghosts: Vec::new(),
             moved_by: Vec::new(),
             cache_lags: Vec::new(),

@@ -1266,8 +1266,10 @@ const HALF_EOF_OPERATIONS: &[&str] = &[
 /// Refuses, on a file some `truncate` with `half = true` names, every operation the model does
 /// not take that EOF into account for (direct IO; the fallocate modes other than mode 0, with
 /// or without FALLOC_FL_KEEP_SIZE; journal commits and crashes, whose on-disk size
-/// counts whole blocks), a user buffer mapped from it (and, for read(2), into it: its short copy is
-/// modelled into anonymous memory), and initial unwritten extents.
+/// counts whole blocks), and a user buffer mapped from it (and, for read(2), into it: its short
+/// copy is modelled into anonymous memory). Initial unwritten extents are modelled there: reads
+/// see zeroes, and the zeroing of the EOF block's tail treats them as each kernel function
+/// does (docs/model.md, "An EOF inside a block").
 fn operations_beside_half_eof(
     cx: &Ctx,
     raw: &[Spanned<RawActor>],
@@ -1327,8 +1329,8 @@ fn operations_beside_half_eof(
                 }
                 continue;
             }
-            // fallocate is modelled past such a block, not over it: the unwritten extent it
-            // would leave under an EOF inside a block is not (as initial unwritten extents).
+            // fallocate is modelled past such a block, not over it: an allocation of that block
+            // beside the zeroing of its tail past EOF is not (initial unwritten extents are).
             if let Operation::Fallocate { file, page, pages, .. } = *op
                 && let Some(lblk) = half_blocks(file).into_iter().find(|&b| b >= page && b < page + pages)
             {
@@ -1336,7 +1338,8 @@ fn operations_beside_half_eof(
                     raw_op.span(),
                     format!(
                         "fallocate: a range over block {lblk}, which a truncate or a write may leave EOF half-way \
-                         into, is not modelled (an unwritten extent under such an EOF is not); a range past it is \
+                         into, is not modelled (its allocation beside the zeroing of that block's tail is not); a \
+                         range past it is \
                          (docs/model.md, \"An EOF inside a block\")"
                     ),
                 ));
@@ -1370,25 +1373,6 @@ fn operations_beside_half_eof(
                 }
             }
         }
-    }
-    if let Some(file) = files.iter().enumerate().find(|(i, f)| half_eof(*i as Ino) && !f.unwritten.is_empty()) {
-        let span = raw
-            .iter()
-            .flat_map(|a| a.get_ref().ops.iter())
-            .find(|o| {
-                let o = o.get_ref();
-                o.half.as_ref().is_some_and(|h| *h.get_ref())
-                    || o.last_page.as_ref().is_some_and(|l| l.get_ref().as_str() == "head")
-            })
-            .map_or(0..0, |o| o.span());
-        return Err(cx.error(
-            span,
-            format!(
-                "an EOF half-way into a block (a truncate with half = true, or a write with last_page = \"head\" \
-                 that may grow the file) is not modelled on '{}', which has unwritten extents",
-                file.1.name
-            ),
-        ));
     }
     Ok(())
 }

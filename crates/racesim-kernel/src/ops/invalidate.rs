@@ -311,6 +311,27 @@ impl<C: Cpu> Task<'_, C> {
         // changes either way.
         self.at(&frame, Point::TruncateSetSize);
         self.zero_old_eof_block_before_growth(file, size, half);
+        // Down, or to the same size? `i_size` moves only under `i_rwsem`, held here, or at a
+        // direct write's completion, which inode_dio_wait waited for: nobody can change it
+        // before this truncate writes it, so the look needs no step of its own. (write(2)'s
+        // `i_rwsem` is a placement: a policy or mutant without it could change the size here
+        // unseen by the exploration; both answers still zero the tail, before or after.)
+        let shrinks = self.cpu.peek(|m| {
+            let inode = m.kernel.inode(file);
+            2 * size - Lblk::from(half) <= 2 * inode.i_size - Lblk::from(inode.eof_half)
+        });
+        // xfs_setattr_size since 869ae85dae64: write back the page holding the new EOF, so that
+        // iomap finds its block converted and zeroes the tail below.
+        if shrinks && self.policy.truncate_flush_new_eof {
+            self.filemap_write_and_wait_range(file, PageRange::new(eof_page, eof_page + 1), "xfs_setattr_size");
+        }
+        // XFS zeroes the new EOF block's tail before truncate_setsize writes i_size
+        // (block_truncate_page, iomap_truncate_page); ext4 after (ext4_truncate, below).
+        let zero_before_size = half && shrinks && self.policy.truncate_up_zero_eof.truncate_down_zeroes_before_size();
+        if zero_before_size {
+            let function = self.policy.truncate_up_zero_eof.truncate_down_function();
+            self.zero_eof_block_tail(file, size - 1, function, false);
+        }
         // ext4_setattr: i_disksize and i_size (one step with 90e775b71ac4's i_data_sem, two
         // before it), then the page cache and the blocks beyond it.
         // ext4_setattr, shrinking with data=ordered: ext4_begin_ordered_truncate before the
@@ -348,12 +369,11 @@ impl<C: Cpu> Task<'_, C> {
                 self.truncate_partial_page(file, size);
             }
             self.at(&frame, Point::TruncateRemoveSpace);
-            if half {
+            if half && !zero_before_size {
                 // ext4_truncate: "if (inode->i_size & (blocksize - 1))
-                // ext4_block_truncate_page(handle, mapping, inode->i_size)" before the blocks go;
-                // XFS's block_truncate_page (4.x) and iomap_truncate_page (4.8+) run before
-                // truncate_setsize, under IOLOCK and MMAPLOCK (simplified to here). The block's tail on
-                // disk becomes zeroes through the page cache, so no later extension exposes it.
+                // ext4_block_truncate_page(handle, mapping, inode->i_size)" before the blocks go
+                // (XFS zeroed before the size changed, above). The block's tail on disk becomes
+                // zeroes through the page cache, so no later extension exposes it.
                 let function = self.policy.truncate_up_zero_eof.truncate_down_function();
                 self.zero_eof_block_tail(file, size - 1, function, false);
             }
@@ -478,8 +498,10 @@ impl<C: Cpu> Task<'_, C> {
     /// `xfs_zero_last_block`'s `xfs_iozero`, `iomap_truncate_page` / `iomap_zero_range`, which do
     /// the same at this granularity). The page is found or created and locked
     /// (`grab_cache_page`); the block's buffer is mapped if it is not (`get_block` without
-    /// create), and a hole has nothing to zero ("unmapped? It's a hole - nothing to do"; iomap
-    /// skips unwritten extents too); a buffer that is not uptodate is read from its block first
+    /// create), and a hole or an unwritten extent has nothing to zero ("unmapped? It's a hole -
+    /// nothing to do"; iomap decides from the extent alone, before any page lock, and XFS 4.1's
+    /// `xfs_zero_eof` zeroes an unwritten block too: [`crate::policy::TruncateUpZero`]); a
+    /// buffer that is not uptodate is read from its block first
     /// (the page's one buffer, or on a file whose blocks are smaller than a page that block's
     /// only: "if (!buffer_uptodate(bh)) ... ext4_read_bh_lock"); the tail is zeroed (`zero_user`)
     /// and the page dirtied (`mark_buffer_dirty`), so writeback puts the zeroes on disk.
@@ -500,10 +522,15 @@ impl<C: Cpu> Task<'_, C> {
         size_to_block_end: bool,
     ) {
         let actor = self.actor;
-        let skips_unwritten = self.policy.truncate_up_zero_eof.skips_unwritten();
+        let iomap = self.policy.truncate_up_zero_eof.zeroes_through_iomap();
+        // What get_block without create (BH_Mapped left clear: ext4's `_ext4_get_block` keeps
+        // only EXT4_MAP_UNWRITTEN, XFS 4.1's `__xfs_get_blocks` maps an unwritten extent only
+        // "if create") or iomap_begin finds: nothing to zero in a hole or an unwritten extent.
+        // XFS 4.1's `xfs_zero_eof` zeroes through a write, an unwritten block too.
+        let zeroes_unwritten = self.policy.truncate_up_zero_eof.zeroes_unwritten_through_write(function);
         let nothing_behind = move |extent: Extent| match extent {
             Extent::Hole => true,
-            Extent::Unwritten(_) => skips_unwritten,
+            Extent::Unwritten(_) => !zeroes_unwritten,
             Extent::Written(_) | Extent::Delalloc => false,
         };
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
@@ -513,6 +540,19 @@ impl<C: Cpu> Task<'_, C> {
             let page = m.kernel.inode(file).cache[index as usize];
             let extent = m.kernel.inode(file).blocks[lblk as usize];
             m.emit(actor, function, Change::PageLookup { ino: file, index, page });
+            // iomap maps the range first and zeroes only what the extent says holds data
+            // (`iomap_zero_range_actor`: "already zeroed?  we're done" for IOMAP_HOLE and
+            // IOMAP_UNWRITTEN), whatever the page cache holds over it: a dirty page over an
+            // unwritten block keeps its tail (869ae85dae64).
+            if iomap && page.is_some() && nothing_behind(extent) {
+                m.emit(
+                    actor,
+                    function,
+                    Change::BlockMapped { ino: file, lblk, extent, allocated: false, reserved: false },
+                );
+                m.emit(actor, function, Change::Nothing);
+                return true;
+            }
             if page.is_some() {
                 return false;
             }

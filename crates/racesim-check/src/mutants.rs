@@ -79,7 +79,7 @@ impl Mutant {
 
 /// The fields that stand for one fix each, with the value the fix replaced: (field, fixed
 /// value, unfixed value, the fix).
-pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 27] = [
+pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 28] = [
     ("fault_recheck_i_size", "true", "false", "filemap_fault's i_size recheck under the page lock"),
     ("write_copy_may_fault", "false", "true", "08291429cfa6: fault the user buffer in, copy atomically"),
     ("collapse_flush_outside_lock", "false", "true", "32ebffd3bbb4: collapse flushes under its locks"),
@@ -147,6 +147,12 @@ pub const FIELD_MUTATIONS: [(&str, &str, &str, &str); 27] = [
         "true",
         "false",
         "869ae85dae64: XFS truncate down writes back the new EOF page before iomap_truncate_page",
+    ),
+    (
+        "iomap_zero_flush_unwritten",
+        "true",
+        "false",
+        "c5c810b94cfd / 7d9b474ee4cc: iomap_zero_range writes back dirty page cache over an unwritten mapping first",
     ),
     (
         "dio_unaligned",
@@ -238,6 +244,7 @@ fn field_value(policy: &Policy, field: &str) -> String {
         "punch_partial_page" => policy.punch_partial_page.name().to_string(),
         "truncate_up_zero_eof" => policy.truncate_up_zero_eof.name().to_string(),
         "truncate_flush_new_eof" => policy.truncate_flush_new_eof.to_string(),
+        "iomap_zero_flush_unwritten" => policy.iomap_zero_flush_unwritten.to_string(),
         "dio_write_past_eof" => policy.dio_write_past_eof.name().to_string(),
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }
@@ -270,6 +277,7 @@ fn set_unfixed(policy: &mut Policy, field: &str) {
         "punch_partial_page" => policy.punch_partial_page = PunchPartialPage::Zero,
         "truncate_up_zero_eof" => policy.truncate_up_zero_eof = TruncateUpZero::None,
         "truncate_flush_new_eof" => policy.truncate_flush_new_eof = false,
+        "iomap_zero_flush_unwritten" => policy.iomap_zero_flush_unwritten = false,
         "dio_write_past_eof" => policy.dio_write_past_eof = DioWritePastEof::Written,
         _ => unreachable!("a field of FIELD_MUTATIONS"),
     }

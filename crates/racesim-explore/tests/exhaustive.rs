@@ -1139,3 +1139,19 @@ fn a_reads_copy_into_the_tail_past_eof_is_a_store_a_load_may_see() {
     );
     assert_clean(&scenario, Mode::Dpor, &["legacy", "invalidate_lock", "xfs-4.1", "xfs-5.3"]);
 }
+
+/// XFS zeroes the new EOF block's tail (block_truncate_page, iomap_truncate_page) before
+/// truncate_setsize writes i_size: a load through a PTE made before the truncate sees the
+/// zeroes while the size is still the old one. The reference takes that zeroing as a write of
+/// zeroes to the tail; without it the load was a false `stale_data` (a randomised comparison
+/// against the previous build, December 2026).
+#[test]
+fn a_load_between_xfs_zeroing_the_new_eof_block_and_the_size_change_is_no_violation() {
+    let scenario = inline(
+        "load_vs_xfs_truncate_zeroing",
+        "[[file]]\nname = \"data\"\npages = 2\n\
+         [[actor]]\nname = \"app\"\nops = [{ op = \"truncate\", file = \"data\", size = 0, half = true }]\n\
+         [[actor]]\nname = \"other\"\nops = [{ op = \"load\", file = \"data\", page = 0 }]\n",
+    );
+    assert_clean(&scenario, Mode::Dpor, &["xfs-4.1", "xfs-5.3", "invalidate_lock"]);
+}

@@ -107,6 +107,12 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // truncate_setsize puts the write's data past the new EOF on disk (XFS before
         // 869ae85dae64, whose flush of the new EOF page closes it).
         (Oracle::StaleData, "eof_mid_block_unwritten_truncate", "xfs-5.3", "xfs_5_10"),
+        // The same zeroing growing the file: a store's tail past EOF over an unwritten block
+        // becomes file data, until 6.12 (c5c810b94cfd, 7d9b474ee4cc) writes such a dirty range
+        // back first.
+        (Oracle::StaleData, "eof_mid_block_unwritten_truncate_up", "xfs-5.3", "xfs_6_12"),
+        // The same flush where EOF is on a block boundary inside the page (1 KiB blocks).
+        (Oracle::StaleData, "eof_tail_truncate_up", "xfs-5.3", "xfs_6_12"),
         (Oracle::LostWrite, "dio_read_pinned_reclaim", "invalidate_lock", "invalidate_lock_6_4"),
         // read(2)'s copy into a shared mapping is a store by the read, which the reference
         // model must find lost.

@@ -872,6 +872,16 @@ pub struct Policy {
     /// block before the pagecache truncate" (`filemap_write_and_wait_range(mapping, newsize,
     /// newsize)`). ext4 never did; XFS before it did not. Default false.
     pub truncate_flush_new_eof: bool,
+    /// Whether iomap's zeroing (`truncate_up_zero_eof = "iomap_zero_range"`) writes back a
+    /// range that needs writeback over a hole or an unwritten mapping before it decides, then
+    /// maps it again: Linux 6.12, c5c810b94cfd ("iomap: fix handling of dirty folios over
+    /// unwritten extents", which flushed the range unconditionally and dropped 869ae85dae64's
+    /// flush from `xfs_setattr_size`) and 7d9b474ee4cc ("iomap: make zero range flush
+    /// conditional on unwritten mappings": `filemap_range_needs_writeback`,
+    /// `iomap_zero_iter_flush_and_stale`), which the model follows. Before them, a dirty page
+    /// over an unwritten block or a hole kept what a write or a store put past EOF there.
+    /// Default false.
+    pub iomap_zero_flush_unwritten: bool,
     /// How a direct write of part of a block is serialised against other direct IO.
     pub dio_unaligned: DioUnaligned,
     /// Whether, and where, punch hole writes out the dirty pages of its range before evicting
@@ -1011,6 +1021,8 @@ pub struct PolicyWire {
     #[serde(default)]
     pub truncate_flush_new_eof: bool,
     #[serde(default)]
+    pub iomap_zero_flush_unwritten: bool,
+    #[serde(default)]
     pub dio_unaligned: DioUnaligned,
     #[serde(default)]
     pub punch_hole_flush: RangeFlush,
@@ -1142,6 +1154,7 @@ impl TryFrom<PolicyWire> for Policy {
             fallocate_truncate_pagecache: w.fallocate_truncate_pagecache,
             truncate_up_zero_eof: w.truncate_up_zero_eof,
             truncate_flush_new_eof: w.truncate_flush_new_eof,
+            iomap_zero_flush_unwritten: w.iomap_zero_flush_unwritten,
             dio_unaligned: w.dio_unaligned,
             punch_hole_flush: w.punch_hole_flush,
             zero_range_flush: w.zero_range_flush,
@@ -1189,6 +1202,7 @@ impl From<Policy> for PolicyWire {
             fallocate_truncate_pagecache: p.fallocate_truncate_pagecache,
             truncate_up_zero_eof: p.truncate_up_zero_eof,
             truncate_flush_new_eof: p.truncate_flush_new_eof,
+            iomap_zero_flush_unwritten: p.iomap_zero_flush_unwritten,
             dio_unaligned: p.dio_unaligned,
             punch_hole_flush: p.punch_hole_flush,
             zero_range_flush: p.zero_range_flush,

@@ -2084,7 +2084,9 @@ fn writeback_writes_a_pages_dirty_buffers_or_every_uptodate_one_as_the_policy_sa
 /// (`iomap_truncate_page`, before `truncate_setsize`) skips the unwritten extent and leaves the
 /// page as it was, so the tail is zeroed in memory only, by `truncate_setsize`'s partial page,
 /// and the page is left clean if it was; with 869ae85dae64's flush (`truncate_flush_new_eof`)
-/// the page is written first, the block converted, and iomap zeroes and dirties the tail. Under
+/// the page is written first, the block converted, and iomap zeroes and dirties the tail; with
+/// 6.12's (`iomap_zero_flush_unwritten`) iomap itself finds the page dirty over the
+/// unwritten block, writes it back and maps the block again, with the same outcome. Under
 /// ext4 (buffer heads, after the size change) the buffer the write mapped is zeroed and the
 /// page dirtied. Over an unwritten block with no cached page, nothing is zeroed on either path.
 #[test]
@@ -2099,14 +2101,16 @@ fn truncate_down_zeroes_the_new_eof_block_as_the_filesystem_decides() {
     };
     let truncate = |ino| Operation::Truncate { file: ino, size: 1, half: true };
     let functions = |m: &Machine, from: usize| m.log[from..].iter().map(|e| e.function).collect::<Vec<_>>();
-    for (name, zero, flush) in [
-        ("xfs-5.3", TruncateUpZero::IomapZeroRange, false),
-        ("xfs-5.10", TruncateUpZero::IomapZeroRange, true),
-        ("ext4", TruncateUpZero::None, false),
+    for (name, zero, flush, iomap_flush) in [
+        ("xfs-5.3", TruncateUpZero::IomapZeroRange, false, false),
+        ("xfs-5.10", TruncateUpZero::IomapZeroRange, true, false),
+        ("xfs-6.12", TruncateUpZero::IomapZeroRange, false, true),
+        ("ext4", TruncateUpZero::None, false, false),
     ] {
         let mut policy = policy("invalidate_lock");
         policy.truncate_up_zero_eof = zero;
         policy.truncate_flush_new_eof = flush;
+        policy.iomap_zero_flush_unwritten = iomap_flush;
         let (mut m, ino, pblk) = unwritten_file();
         run(&mut m, &policy, buffered_write(ino, 0), 1);
         let page = m.kernel.inode(ino).cache[0].unwrap();
@@ -2126,8 +2130,10 @@ fn truncate_down_zeroes_the_new_eof_block_as_the_filesystem_decides() {
                 assert_eq!(zeroed_by_fs, None, "iomap skips the unwritten block under a dirty page");
                 assert!(p.dirty && m.kernel.inode(ino).blocks[0] == Extent::Unwritten(pblk));
             }
-            "xfs-5.10" => {
-                assert!(seen.contains(&"xfs_setattr_size"), "the flush of the new EOF page");
+            "xfs-5.10" | "xfs-6.12" => {
+                let flusher = if flush { "xfs_setattr_size" } else { "iomap_truncate_page" };
+                let flushed = seen.iter().position(|f| *f == "write_cache_pages");
+                assert!(flushed.is_some_and(|w| seen[w - 1] == flusher), "{name}: the flush of the new EOF page");
                 assert_eq!(m.kernel.disk[pblk as usize], data, "written before the zeroing");
                 assert_eq!(m.kernel.inode(ino).blocks[0], Extent::Written(pblk), "and converted");
                 assert!(zeroed_by_fs.unwrap() < size_set, "XFS zeroes before truncate_setsize");

@@ -130,6 +130,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("subpage_dio_write_buffered_write", 1),
     ("subpage_dio_write_extend_read", 1),
     ("eof_mid_block_unwritten_truncate", 1),
+    ("eof_mid_block_unwritten_truncate_up", 0),
 ];
 
 #[test]

@@ -520,6 +520,20 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     _ => {}
                 }
             }
+            // XFS zeroes the new EOF block's tail before truncate_setsize writes i_size
+            // (block_truncate_page, iomap_truncate_page): until the size changes that tail is
+            // still inside EOF, and a load through a PTE made before sees the zeroes there. A
+            // write of zeroes to the tail, here; ext4 zeroes after the size change, which the
+            // truncate's removal covers.
+            Change::TailZeroed { ino, lblk, .. } => {
+                if let Some((op @ Operation::Truncate { file, half: true, .. }, _)) = running
+                    && file == ino
+                    && sizes.get(ino as usize).is_some_and(|&halves| halves > 2 * lblk + 1)
+                {
+                    let effect = Effect::Wrote { ino, lblk, token: Token::Zero, part: PagePart::Tail, cache_lag: None };
+                    items.push(point(effect, op));
+                }
+            }
             Change::BlockMapped { ino, lblk, extent: Extent::Unwritten(_), .. } => {
                 if let Some((Operation::DioWrite { .. }, _)) = running {
                     unwritten.push((event.actor, ino, lblk));

@@ -21,6 +21,17 @@ use crate::policy::RangeFlush;
 use crate::state::FILE_PAGES_MAX;
 use crate::types::{Extent, Ino, Lblk, PageId, PagePart, PageRange, Pblk, Token};
 
+/// What [`Task::zero_eof_block_tail`]'s first look decides.
+enum ZeroFirst {
+    /// Nothing to zero: a hole, or an extent the zeroing skips.
+    Skip,
+    /// Zero through the page.
+    Zero,
+    /// iomap since 6.12 (c5c810b94cfd, 7d9b474ee4cc): write the dirty page back, then look
+    /// again.
+    FlushAndLookAgain,
+}
+
 /// Passes of `truncate_inode_pages_range` over its range; the kernel loops until a lookup finds
 /// nothing, and each further pass means another actor added a page meanwhile.
 const TRUNCATE_PASSES_MAX: u32 = 8;
@@ -330,7 +341,7 @@ impl<C: Cpu> Task<'_, C> {
         let zero_before_size = half && shrinks && self.policy.truncate_up_zero_eof.truncate_down_zeroes_before_size();
         if zero_before_size {
             let function = self.policy.truncate_up_zero_eof.truncate_down_function();
-            self.zero_eof_block_tail(file, size - 1, function, false);
+            self.zero_eof_block_tail(file, size - 1, function, false, true);
         }
         // ext4_setattr: i_disksize and i_size (one step with 90e775b71ac4's i_data_sem, two
         // before it), then the page cache and the blocks beyond it.
@@ -375,7 +386,7 @@ impl<C: Cpu> Task<'_, C> {
                 // (XFS zeroed before the size changed, above). The block's tail on disk becomes
                 // zeroes through the page cache, so no later extension exposes it.
                 let function = self.policy.truncate_up_zero_eof.truncate_down_function();
-                self.zero_eof_block_tail(file, size - 1, function, false);
+                self.zero_eof_block_tail(file, size - 1, function, false, true);
             }
             self.remove_space(file, PageRange::to_eof(size), "ext4_truncate");
         } else if new_halves > old_halves {
@@ -422,15 +433,17 @@ impl<C: Cpu> Task<'_, C> {
     /// a step that reads `i_size` (an `ISizeCheck` of block `check.1`, logged by `check.0`),
     /// then, if EOF lies half-way into block `i_size - 1` and `grows_past(i_size)` says the
     /// operation takes the file past it, [`Self::zero_eof_block_tail`] with `zero`. Only on a
-    /// file where such an EOF is reachable.
+    /// file where such an EOF is reachable; first, wherever EOF lies, iomap's flush of the
+    /// range since 6.12 ([`Self::iomap_zero_flush_eof_page`]).
     pub(super) fn zero_old_eof_block_first(
         &mut self,
         file: Ino,
         check: (&'static str, Lblk),
         zero: &'static str,
-        grows_past: impl FnOnce(Lblk) -> bool,
+        grows_past: impl Fn(Lblk) -> bool,
         size_to_block_end: bool,
     ) {
+        let flushed = self.iomap_zero_flush_eof_page(file, zero, &grows_past);
         if !self.cpu.peek(|m| m.kernel.inode(file).eof_half_reachable) {
             return;
         }
@@ -443,8 +456,52 @@ impl<C: Cpu> Task<'_, C> {
             (half && grows_past(i_size)).then(|| i_size - 1)
         });
         if let Some(lblk) = old_eof_block {
-            self.zero_eof_block_tail(file, lblk, zero, size_to_block_end);
+            self.zero_eof_block_tail(file, lblk, zero, size_to_block_end, !flushed);
         }
+    }
+
+    /// iomap's zeroing of the range a growth exposes, from the old EOF, under
+    /// `iomap_zero_flush_unwritten` (6.12: c5c810b94cfd flushed the range first; 7d9b474ee4cc,
+    /// in the same release, only "if dirty and the fs returns a mapping that might convert on
+    /// writeback"): a step that reads `i_size` and looks at the page that straddles it (the
+    /// only page of the range that can be cached: the pages wholly past EOF are not); if that
+    /// page needs writeback (`filemap_range_needs_writeback`: dirty or under writeback) and a
+    /// block of the range in it is a hole or unwritten, the page is written back and waited
+    /// for (`iomap_zero_iter_flush_and_stale`), while `i_size` is still the old one, so
+    /// writeback zeroes the page past it. Returns whether it flushed: Linux flushes a range
+    /// once. Nothing (no step) under any other policy.
+    fn iomap_zero_flush_eof_page(
+        &mut self,
+        file: Ino,
+        function: &'static str,
+        grows_past: &impl Fn(Lblk) -> bool,
+    ) -> bool {
+        if !(self.policy.truncate_up_zero_eof.zeroes_through_iomap() && self.policy.iomap_zero_flush_unwritten) {
+            return false;
+        }
+        let actor = self.actor;
+        let flush = self.cpu.step(|m| {
+            let inode = m.kernel.inode(file);
+            let (i_size, half, per_page) = (inode.i_size, inode.eof_half, inode.blocks_per_page);
+            // The first block of the range: the one EOF lies inside, or the one after EOF.
+            let first = if half { i_size - 1 } else { i_size };
+            m.emit(actor, function, Change::ISizeCheck { ino: file, index: first, i_size });
+            if !grows_past(i_size) || (!half && i_size.is_multiple_of(per_page)) {
+                return None;
+            }
+            let index = first / per_page;
+            let page = m.kernel.inode(file).cache[index as usize];
+            m.emit(actor, function, Change::PageLookup { ino: file, index, page });
+            let page = page?;
+            let p = m.kernel.page(page);
+            let blocks = &m.kernel.inode(file).blocks;
+            let converts = (first..(index + 1) * per_page)
+                .any(|lblk| matches!(blocks[lblk as usize], Extent::Hole | Extent::Unwritten(_)));
+            ((p.dirty || p.writeback) && converts).then_some(index)
+        });
+        let Some(index) = flush else { return false };
+        self.filemap_write_and_wait_range(file, PageRange::new(index, index + 1), function);
+        true
     }
 
     /// `truncate_inode_pages_range`'s partial page, before it zeroes: `find_lock_page` of page
@@ -520,6 +577,7 @@ impl<C: Cpu> Task<'_, C> {
         lblk: Lblk,
         function: &'static str,
         size_to_block_end: bool,
+        iomap_may_flush: bool,
     ) {
         let actor = self.actor;
         let iomap = self.policy.truncate_up_zero_eof.zeroes_through_iomap();
@@ -535,38 +593,63 @@ impl<C: Cpu> Task<'_, C> {
         };
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let (index, slot) = (lblk / per_page, (lblk % per_page) as usize);
-        // Over a hole with no cached page, grab_cache_page's new page would be left empty.
-        let skip = self.cpu.step(|m| {
-            let page = m.kernel.inode(file).cache[index as usize];
-            let extent = m.kernel.inode(file).blocks[lblk as usize];
-            m.emit(actor, function, Change::PageLookup { ino: file, index, page });
-            // iomap maps the range first and zeroes only what the extent says holds data
-            // (`iomap_zero_range_actor`: "already zeroed?  we're done" for IOMAP_HOLE and
-            // IOMAP_UNWRITTEN), whatever the page cache holds over it: a dirty page over an
-            // unwritten block keeps its tail (869ae85dae64).
-            if iomap && page.is_some() && nothing_behind(extent) {
+        // iomap since 6.12 writes back a dirty range over such a mapping once and looks again
+        // (unless the caller's range was flushed already).
+        let mut may_flush = iomap && self.policy.iomap_zero_flush_unwritten && iomap_may_flush;
+        loop {
+            // Over a hole with no cached page, grab_cache_page's new page would be left empty.
+            let first = self.cpu.step(|m| {
+                let page = m.kernel.inode(file).cache[index as usize];
+                let extent = m.kernel.inode(file).blocks[lblk as usize];
+                m.emit(actor, function, Change::PageLookup { ino: file, index, page });
+                // iomap maps the range first and zeroes only what the extent says holds data
+                // (`iomap_zero_range_actor`: "already zeroed?  we're done" for IOMAP_HOLE and
+                // IOMAP_UNWRITTEN), whatever the page cache holds over it: a dirty page over an
+                // unwritten block keeps its tail (869ae85dae64). Since 6.12 (7d9b474ee4cc) a range
+                // that needs writeback (`filemap_range_needs_writeback`: dirty or under
+                // writeback) is written back first (`iomap_zero_iter_flush_and_stale`) and
+                // mapped again.
+                if let Some(p) = page
+                    && iomap
+                    && nothing_behind(extent)
+                {
+                    m.emit(
+                        actor,
+                        function,
+                        Change::BlockMapped { ino: file, lblk, extent, allocated: false, reserved: false },
+                    );
+                    let p = m.kernel.page(p);
+                    if may_flush && (p.dirty || p.writeback) {
+                        return ZeroFirst::FlushAndLookAgain;
+                    }
+                    m.emit(actor, function, Change::Nothing);
+                    return ZeroFirst::Skip;
+                }
+                if page.is_some() {
+                    return ZeroFirst::Zero;
+                }
+                // No page: get_block without create decides (the event declares the block map
+                // read).
+                if nothing_behind(extent) {
+                    // "unmapped? It's a hole - nothing to do".
+                    m.emit(actor, function, Change::Nothing);
+                    return ZeroFirst::Skip;
+                }
                 m.emit(
                     actor,
                     function,
                     Change::BlockMapped { ino: file, lblk, extent, allocated: false, reserved: false },
                 );
-                m.emit(actor, function, Change::Nothing);
-                return true;
+                ZeroFirst::Zero
+            });
+            match first {
+                ZeroFirst::Skip => return,
+                ZeroFirst::Zero => break,
+                ZeroFirst::FlushAndLookAgain => {
+                    may_flush = false;
+                    self.filemap_write_and_wait_range(file, PageRange::new(index, index + 1), function);
+                }
             }
-            if page.is_some() {
-                return false;
-            }
-            // No page: get_block without create decides (the event declares the block map read).
-            if nothing_behind(extent) {
-                // "unmapped? It's a hole - nothing to do".
-                m.emit(actor, function, Change::Nothing);
-                return true;
-            }
-            m.emit(actor, function, Change::BlockMapped { ino: file, lblk, extent, allocated: false, reserved: false });
-            false
-        });
-        if skip {
-            return;
         }
         let (page, page_lock) = self.grab_cache_page_write_begin(file, index);
         self.cpu.step(|m| {
@@ -1173,7 +1256,7 @@ impl<C: Cpu> Task<'_, C> {
             && old_half
             && let Some(function) = self.policy.truncate_up_zero_eof.extending_write_zeroes_after()
         {
-            self.zero_eof_block_tail(file, old_size - 1, function, false);
+            self.zero_eof_block_tail(file, old_size - 1, function, false, true);
         }
         if self.policy.fallocate_truncate_pagecache && new_size > old_size && !new_size.is_multiple_of(per_page) {
             self.truncate_partial_page(file, new_size);

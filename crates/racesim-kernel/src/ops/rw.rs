@@ -349,7 +349,7 @@ impl<C: Cpu> Task<'_, C> {
                 // ext4_zero_partial_blocks(handle, inode, old_size, pos - old_size), where the
                 // policy has it: the old EOF block's tail (the write's own blocks are whole).
                 if old_half && let Some(function) = self.policy.truncate_up_zero_eof.extending_write_zeroes_after() {
-                    self.zero_eof_block_tail(file, old_size - 1, function, false);
+                    self.zero_eof_block_tail(file, old_size - 1, function, false, true);
                 }
             }
             self.leave(one);
@@ -824,7 +824,7 @@ impl<C: Cpu> Task<'_, C> {
         // inode, old_size, pos); ext4_zero_partial_blocks(handle, inode, old_size, pos -
         // old_size); }" (pagecache_isize_extended returns at once where the block is the page).
         if let (Some(lblk), Some(function)) = (zero_old_eof, zeroes_after) {
-            self.zero_eof_block_tail(file, lblk, function, false);
+            self.zero_eof_block_tail(file, lblk, function, false, true);
         }
         result
     }

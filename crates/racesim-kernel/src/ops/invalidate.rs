@@ -468,7 +468,8 @@ impl<C: Cpu> Task<'_, C> {
     /// page needs writeback (`filemap_range_needs_writeback`: dirty or under writeback) and a
     /// block of the range in it is a hole or unwritten, the page is written back and waited
     /// for (`iomap_zero_iter_flush_and_stale`), while `i_size` is still the old one, so
-    /// writeback zeroes the page past it. Returns whether it flushed: Linux flushes a range
+    /// writeback zeroes the page past it. The step declares what it read: `i_size`, the page,
+    /// and the extents of the range in it. Returns whether it flushed: Linux flushes a range
     /// once. Nothing (no step) under any other policy.
     fn iomap_zero_flush_eof_page(
         &mut self,
@@ -493,10 +494,18 @@ impl<C: Cpu> Task<'_, C> {
             let page = m.kernel.inode(file).cache[index as usize];
             m.emit(actor, function, Change::PageLookup { ino: file, index, page });
             let page = page?;
+            // iomap_begin maps the range in the page (the events declare the block map read).
+            let mut converts = false;
+            for lblk in first..(index + 1) * per_page {
+                let extent = m.kernel.inode(file).blocks[lblk as usize];
+                converts |= matches!(extent, Extent::Hole | Extent::Unwritten(_));
+                m.emit(
+                    actor,
+                    function,
+                    Change::BlockMapped { ino: file, lblk, extent, allocated: false, reserved: false },
+                );
+            }
             let p = m.kernel.page(page);
-            let blocks = &m.kernel.inode(file).blocks;
-            let converts = (first..(index + 1) * per_page)
-                .any(|lblk| matches!(blocks[lblk as usize], Extent::Hole | Extent::Unwritten(_)));
             ((p.dirty || p.writeback) && converts).then_some(index)
         });
         let Some(index) = flush else { return false };

@@ -111,6 +111,9 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // becomes file data, until 6.12 (c5c810b94cfd, 7d9b474ee4cc) writes such a dirty range
         // back first.
         (Oracle::StaleData, "eof_mid_block_unwritten_truncate_up", "xfs-5.3", "xfs_6_12"),
+        // fallocate over the unwritten EOF block: the same skip, ext4 before c7fc0366c656
+        // zeroing nothing; 6.13's ext4_zero_partial_blocks after the size update zeroes it.
+        (Oracle::StaleData, "eof_mid_block_unwritten_fallocate", "invalidate_lock", "invalidate_lock_6_13"),
         // The same flush where EOF is on a block boundary inside the page (1 KiB blocks).
         (Oracle::StaleData, "eof_tail_truncate_up", "xfs-5.3", "xfs_6_12"),
         (Oracle::LostWrite, "dio_read_pinned_reclaim", "invalidate_lock", "invalidate_lock_6_4"),

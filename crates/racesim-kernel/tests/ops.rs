@@ -1135,6 +1135,20 @@ fn a_fallocate_that_runs_out_of_blocks_keeps_the_size_it_grew_under_ext4_only() 
         assert_eq!(m.kernel.inode(ino).blocks[2], Extent::Hole, "{name}");
         assert_eq!(m.kernel.inode(ino).i_size, size, "{name}");
     }
+    // From an EOF half-way into block 0, with no block free: a range past that block fails at
+    // its first ext4_map_blocks, before any ext4_update_inode_size, so EOF stays inside the
+    // block; a range over it maps the written block 0 first and grows the size to its end.
+    for (first, size) in [(1, (1, true)), (0, (1, false))] {
+        let policy = policy("invalidate_lock");
+        let (mut m, ino) = machine(1);
+        m.kernel.inode_mut(ino).eof_half_reachable = true;
+        run(&mut m, &policy, Operation::Truncate { file: ino, size: 1, half: true }, 1);
+        m.kernel.free_blocks.clear();
+        let fallocate = Operation::Fallocate { file: ino, page: first, pages: 3 - first, keep_size: false };
+        assert_eq!(run(&mut m, &policy, fallocate, 2), Outcome::Enospc, "from block {first}");
+        let inode = m.kernel.inode(ino);
+        assert_eq!((inode.i_size, inode.eof_half), size, "from block {first}");
+    }
 }
 
 /// A direct write into holes inside EOF allocates unwritten extents and converts them at
@@ -1940,7 +1954,8 @@ fn a_write_past_the_block_holding_eof_zeroes_its_tail_as_the_policy_says() {
 /// `truncate_up_zero_eof` says: ext4 before c7fc0366c656 leaves it; 6.13 to 6.19 zero it in
 /// ext4_alloc_file_blocks after the size update (ext4_zero_partial_blocks); ext4 7.1
 /// (ext4_block_zero_eof) and XFS (xfs_setattr_size's zeroing) before it. With
-/// FALLOC_FL_KEEP_SIZE the size stays and nothing is zeroed.
+/// FALLOC_FL_KEEP_SIZE the size stays and nothing is zeroed. The same for a range over that
+/// block: past it, over it and past it, or over it alone (EOF moves to the block's end).
 #[test]
 fn fallocate_past_the_block_holding_eof_zeroes_its_tail_as_the_policy_says() {
     use racesim_kernel::types::PagePart;
@@ -1948,29 +1963,65 @@ fn fallocate_past_the_block_holding_eof_zeroes_its_tail_as_the_policy_says() {
     let cases = growth_zeroing_by_policy();
     for (zero, expected) in cases {
         for keep_size in [false, true] {
-            let (policy, mut m, ino, page) = store_past_half_eof(zero, 3);
-            m.log.clear();
-            let fallocate = Operation::Fallocate { file: ino, page: 1, pages: 2, keep_size };
-            assert_eq!(run(&mut m, &policy, fallocate, 3), Outcome::Ok);
-            let inode = m.kernel.inode(ino);
-            let size = if keep_size { (1, true) } else { (3, false) };
-            assert_eq!((inode.i_size, inode.eof_half), size, "{zero:?}, keep_size {keep_size}");
-            let zeroed = m.log.iter().position(|e| matches!(e.change, Change::TailZeroed { lblk: 0, .. }));
-            let content = m.kernel.page(page).content;
-            match expected {
-                Some((function, before)) if !keep_size => {
-                    let zeroed = zeroed.unwrap_or_else(|| panic!("{zero:?}: the tail is zeroed"));
-                    assert_eq!(m.log[zeroed].function, function);
-                    let grown = m.log.iter().position(|e| matches!(e.change, Change::ISizeSet { i_size: 3, .. }));
-                    assert_eq!(zeroed < grown.unwrap(), before, "{zero:?}: zeroed before i_size grew?");
-                    assert_eq!(content, stored(ino).overlay(PagePart::Tail, Token::Zero), "{zero:?}");
-                    assert!(m.kernel.page(page).dirty, "{zero:?}: the zeroes go to disk at writeback");
-                }
-                _ => {
-                    assert_eq!(zeroed, None, "{zero:?}, keep_size {keep_size}");
-                    assert_eq!(content, stored(ino), "{zero:?}, keep_size {keep_size}: the store's tail");
+            for (first, count) in [(1, 2), (0, 3), (0, 1)] {
+                let case = format!("{zero:?}, keep_size {keep_size}, blocks {first}+{count}");
+                let (policy, mut m, ino, page) = store_past_half_eof(zero, 3);
+                m.log.clear();
+                let fallocate = Operation::Fallocate { file: ino, page: first, pages: count, keep_size };
+                assert_eq!(run(&mut m, &policy, fallocate, 3), Outcome::Ok);
+                let inode = m.kernel.inode(ino);
+                let end = first + count;
+                let size = if keep_size { (1, true) } else { (end, false) };
+                assert_eq!((inode.i_size, inode.eof_half), size, "{case}");
+                assert!(matches!(inode.blocks[0], Extent::Written(_)), "{case}: the stored block stays written");
+                let zeroed = m.log.iter().position(|e| matches!(e.change, Change::TailZeroed { lblk: 0, .. }));
+                let content = m.kernel.page(page).content;
+                match expected {
+                    Some((function, before)) if !keep_size => {
+                        let zeroed = zeroed.unwrap_or_else(|| panic!("{case}: the tail is zeroed"));
+                        assert_eq!(m.log[zeroed].function, function);
+                        let grown = m
+                            .log
+                            .iter()
+                            .position(|e| matches!(e.change, Change::ISizeSet { i_size, .. } if i_size == end));
+                        assert_eq!(zeroed < grown.unwrap(), before, "{case}: zeroed before i_size grew?");
+                        assert_eq!(content, stored(ino).overlay(PagePart::Tail, Token::Zero), "{case}");
+                        assert!(m.kernel.page(page).dirty, "{case}: the zeroes go to disk at writeback");
+                    }
+                    _ => {
+                        assert_eq!(zeroed, None, "{case}");
+                        assert_eq!(content, stored(ino), "{case}: the store's tail");
+                    }
                 }
             }
+        }
+    }
+}
+
+/// fallocate over a hole that holds an EOF inside it (a truncate up to 1.5 pages of a 1-page
+/// file): the hole becomes an unwritten extent, and without FALLOC_FL_KEEP_SIZE EOF moves to
+/// the block's end. Nothing is cached over the hole and the model zeroes nothing: the XFS
+/// policies zero before the allocation and find a hole. That is the model's simplification
+/// (docs/model.md, "An EOF inside a block"): XFS 4.1 zeroes after it, finds the block
+/// unwritten and writes zeroes over its tail (`xfs_iozero`); the tail reads as zeroes either
+/// way.
+#[test]
+fn fallocate_over_a_hole_holding_eof_allocates_it_unwritten() {
+    for (zero, _) in growth_zeroing_by_policy() {
+        for keep_size in [false, true] {
+            let mut policy = policy("invalidate_lock");
+            policy.truncate_up_zero_eof = zero;
+            let (mut m, ino) = machine(1);
+            m.kernel.inode_mut(ino).eof_half_reachable = true;
+            run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: true }, 1);
+            assert_eq!(m.kernel.inode(ino).blocks[1], Extent::Hole);
+            m.log.clear();
+            let fallocate = Operation::Fallocate { file: ino, page: 1, pages: 1, keep_size };
+            assert_eq!(run(&mut m, &policy, fallocate, 2), Outcome::Ok);
+            let inode = m.kernel.inode(ino);
+            assert!(matches!(inode.blocks[1], Extent::Unwritten(_)), "{zero:?}, keep_size {keep_size}");
+            assert_eq!((inode.i_size, inode.eof_half), (2, keep_size), "{zero:?}, keep_size {keep_size}");
+            assert!(!m.log.iter().any(|e| matches!(e.change, Change::TailZeroed { .. })), "{zero:?}");
         }
     }
 }

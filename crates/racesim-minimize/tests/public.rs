@@ -131,6 +131,7 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("subpage_dio_write_extend_read", 1),
     ("eof_mid_block_unwritten_truncate", 1),
     ("eof_mid_block_unwritten_truncate_up", 0),
+    ("eof_mid_block_unwritten_fallocate", 0),
 ];
 
 #[test]

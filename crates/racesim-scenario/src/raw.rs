@@ -1276,8 +1276,7 @@ fn operations_beside_half_eof(
     actors: &[Actor],
     files: &[FileSetup],
 ) -> Result<(), ScenarioError> {
-    let half_blocks = |file: Ino| crate::half_eof_blocks(actors, files, file);
-    let half_eof = |file: Ino| !half_blocks(file).is_empty();
+    let half_eof = |file: Ino| !crate::half_eof_blocks(actors, files, file).is_empty();
     for (raw_actor, actor) in raw.iter().zip(actors) {
         for (raw_op, op) in raw_actor.get_ref().ops.iter().zip(&actor.ops) {
             let name = op.name();
@@ -1328,21 +1327,6 @@ fn operations_beside_half_eof(
                     ));
                 }
                 continue;
-            }
-            // fallocate is modelled past such a block, not over it: an allocation of that block
-            // beside the zeroing of its tail past EOF is not (initial unwritten extents are).
-            if let Operation::Fallocate { file, page, pages, .. } = *op
-                && let Some(lblk) = half_blocks(file).into_iter().find(|&b| b >= page && b < page + pages)
-            {
-                return Err(cx.error(
-                    raw_op.span(),
-                    format!(
-                        "fallocate: a range over block {lblk}, which a truncate or a write may leave EOF half-way \
-                         into, is not modelled (its allocation beside the zeroing of that block's tail is not); a \
-                         range past it is \
-                         (docs/model.md, \"An EOF inside a block\")"
-                    ),
-                ));
             }
             if touches_half_file && !HALF_EOF_OPERATIONS.contains(&name) {
                 return Err(cx.error(

@@ -1277,7 +1277,8 @@ impl<C: Cpu> Task<'_, C> {
     ///
     /// On ENOSPC ext4 keeps the size it grew over the chunks it mapped ("epos =
     /// (loff_t)map.m_lblk << inode->i_blkbits; ... ext4_update_inode_size(inode, epos)" per
-    /// chunk until 7.1, once after the loop from 7.1), here up to the block that found no space;
+    /// chunk until 7.1, once after the loop from 7.1), here up to the block that found no space
+    /// (nothing where the range's first block found none);
     /// XFS (`fallocate_truncate_pagecache`) sets the size in `xfs_setattr_size` only after the
     /// whole `xfs_alloc_file_space` succeeded, so it keeps the old one.
     fn alloc_file_blocks(&mut self, file: Ino, page: Lblk, pages: Lblk, keep_size: bool) -> bool {
@@ -1304,7 +1305,11 @@ impl<C: Cpu> Task<'_, C> {
                 // nothing; from 06bd3c36a733 only new extents that are not EXT4_MAP_UNWRITTEN).
                 let Some(pblk) = m.kernel.alloc_block_unfiled(file, lblk) else {
                     m.emit(actor, "ext4_fallocate", Change::NoSpace { ino: file, lblk });
-                    if !size_after_whole_allocation {
+                    // Only over blocks a chunk before this one mapped: where the first
+                    // ext4_map_blocks of the range fails, "if (ret <= 0) { ... break; }" comes
+                    // before any ext4_update_inode_size, and the size stays (an EOF inside
+                    // the block before `page` stays there).
+                    if !size_after_whole_allocation && lblk > page {
                         grow_to(m, lblk);
                     }
                     return true;

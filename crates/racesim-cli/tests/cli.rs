@@ -1115,11 +1115,15 @@ fn an_eof_inside_a_block_is_refused_where_it_is_not_modelled() {
         "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [\n  {{ op = \"truncate\", file = \"data\", size = 1, half = true }},\n\
          {{ op = \"punch_hole\", file = \"data\", page = 1, pages = 1 }},\n]\n"
     );
+    let punched = write_scenario("halfpunch", &punch);
+    let o = racesim(&["run", punched.to_str().unwrap(), "-n", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let zero = punch.replace("punch_hole", "zero_range");
     assert_bad_scenario(
-        "halfpunch",
-        &punch,
+        "halfzero",
+        &zero,
         12,
-        "'punch_hole' is not modelled on a file that a truncate leaves with EOF",
+        "'zero_range' is not modelled on a file that a truncate leaves with EOF",
     );
     // A write ending half-way into a block it may grow the file to makes the file one too; a
     // later write runs beside it wherever it starts (past that block, the policy's zeroing of

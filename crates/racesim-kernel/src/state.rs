@@ -41,8 +41,9 @@ pub struct Inode {
     pub i_size: Lblk,
     /// EOF lies half-way into block `i_size - 1`: `i_size` above is rounded up to whole blocks
     /// (the block that straddles EOF is inside it, as `i_size_read() + blocksize - 1 >> blkbits`
-    /// counts in Linux), and this says that block's tail half is past EOF. Set only by a
-    /// truncate to half a block (docs/model.md, "An EOF inside a block"); false everywhere else.
+    /// counts in Linux), and this says that block's tail half is past EOF. Set by a truncate to
+    /// half a block and by a write(2) that ends half-way into a block it grows the file to
+    /// (docs/model.md, "An EOF inside a block"); false everywhere else.
     pub eof_half: bool,
     /// A fact of the scenario, not state: some operation may leave EOF half-way into a block of
     /// this file. Paths whose behaviour depends on [`Inode::eof_half`] (writeback's zeroing of

@@ -1140,9 +1140,7 @@ fn a_fallocate_that_runs_out_of_blocks_keeps_the_size_it_grew_under_ext4_only() 
     // block; a range over it maps the written block 0 first and grows the size to its end.
     for (first, size) in [(1, (1, true)), (0, (1, false))] {
         let policy = policy("invalidate_lock");
-        let (mut m, ino) = machine(1);
-        m.kernel.inode_mut(ino).eof_half_reachable = true;
-        run(&mut m, &policy, Operation::Truncate { file: ino, size: 1, half: true }, 1);
+        let (mut m, ino) = truncated_to_half_a_block(&policy, 1, 1);
         m.kernel.free_blocks.clear();
         let fallocate = Operation::Fallocate { file: ino, page: first, pages: 3 - first, keep_size: false };
         assert_eq!(run(&mut m, &policy, fallocate, 2), Outcome::Enospc, "from block {first}");
@@ -2011,9 +2009,7 @@ fn fallocate_over_a_hole_holding_eof_allocates_it_unwritten() {
         for keep_size in [false, true] {
             let mut policy = policy("invalidate_lock");
             policy.truncate_up_zero_eof = zero;
-            let (mut m, ino) = machine(1);
-            m.kernel.inode_mut(ino).eof_half_reachable = true;
-            run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: true }, 1);
+            let (mut m, ino) = truncated_to_half_a_block(&policy, 1, 2);
             assert_eq!(m.kernel.inode(ino).blocks[1], Extent::Hole);
             m.log.clear();
             let fallocate = Operation::Fallocate { file: ino, page: 1, pages: 1, keep_size };
@@ -2200,4 +2196,69 @@ fn truncate_down_zeroes_the_new_eof_block_as_the_filesystem_decides() {
         run(&mut m, &policy, truncate(ino), 2);
         assert!(m.kernel.inode(ino).cache[0].is_none(), "{name}: get_block leaves the unwritten block unmapped");
     }
+}
+
+/// A file of `pages` written pages truncated under `policy` to EOF half-way into block
+/// `size - 1`.
+fn truncated_to_half_a_block(policy: &Policy, pages: u32, size: u32) -> (Machine, Ino) {
+    let (mut m, ino) = machine(pages);
+    m.kernel.inode_mut(ino).eof_half_reachable = true;
+    run(&mut m, policy, Operation::Truncate { file: ino, size, half: true }, 1);
+    (m, ino)
+}
+
+/// ext4_punch_hole sets a hole that extends past EOF "to end after the page that contains
+/// i_size". Where EOF lies half-way into block 1 (a 1.5-page file), that is page 1: a punch of
+/// blocks 1 and 2 leaves block 2, fallocated past EOF, allocated.
+#[test]
+fn a_punch_past_an_eof_inside_a_block_ends_with_that_blocks_page() {
+    let policy = policy("invalidate_lock");
+    let (mut m, ino) = truncated_to_half_a_block(&policy, 3, 2);
+    run(&mut m, &policy, Operation::Fallocate { file: ino, page: 2, pages: 1, keep_size: true }, 2);
+    assert!(matches!(m.kernel.inode(ino).blocks[2], Extent::Unwritten(_)));
+    run(&mut m, &policy, Operation::PunchHole { file: ino, page: 1, pages: 2 }, 3);
+    let inode = m.kernel.inode(ino);
+    assert_eq!(inode.blocks[1], Extent::Hole, "the EOF block is punched");
+    assert!(matches!(inode.blocks[2], Extent::Unwritten(_)), "the block past the EOF page stays");
+    assert_eq!((inode.i_size, inode.eof_half), (2, true));
+}
+
+/// The same rule stretches a shorter hole that extends past EOF to the end of the EOF page, on
+/// a file of 1 KiB blocks: EOF at 2 KiB, a punch of blocks 1 and 2 zeroes blocks 1 to 3 of the
+/// page (truncate_pagecache_range over the stretched range), block 3 past EOF included.
+#[test]
+fn a_punch_past_eof_stretches_to_the_end_of_the_eof_page() {
+    let policy = policy("invalidate_lock");
+    let (mut m, ino) = machine_of_1k_blocks();
+    run(&mut m, &policy, Operation::Truncate { file: ino, size: 2, half: false }, 1);
+    run(&mut m, &policy, Operation::Store { file: ino, page: 0 }, 2);
+    m.log.clear();
+    run(&mut m, &policy, Operation::PunchHole { file: ino, page: 1, pages: 2 }, 3);
+    // The punch's own zeroing, not the write-out's of the blocks past EOF before it.
+    let zeroed = m.log.iter().find_map(|e| match e.change {
+        Change::BlocksZeroed { first, end, .. } if e.function == "block_invalidatepage" => Some((first, end)),
+        _ => None,
+    });
+    assert_eq!(zeroed, Some((1, 4)), "{:#?}", m.log);
+}
+
+/// A punch of the block that holds an EOF inside it writes the range out first, as
+/// ext4_punch_hole does before inode_lock: truncate zeroed that block's tail in the dirty page
+/// only, and the write-out puts the zeroes on the disk before the page leaves the cache, so a
+/// fault between the eviction and the freeing reads them (not the old tail). Under legacy,
+/// whose faults nothing keeps out of the punch.
+#[test]
+fn a_punch_of_the_eof_block_writes_its_zeroed_tail_out_first() {
+    use racesim_kernel::types::PagePart;
+    let policy = policy("legacy");
+    let (mut m, ino) = truncated_to_half_a_block(&policy, 2, 2);
+    let pblk = m.kernel.inode(ino).blocks[1].pblk().unwrap();
+    m.log.clear();
+    run(&mut m, &policy, Operation::PunchHole { file: ino, page: 1, pages: 1 }, 2);
+    let written = m.log.iter().position(|e| matches!(e.change, Change::DiskWrite { .. }));
+    let evicted = m.log.iter().position(|e| e.function == "truncate_inode_page");
+    assert!(written.unwrap() < evicted.unwrap(), "{:#?}", m.log);
+    let initial = Token::Data { ino, lblk: 1, write: 0 };
+    assert_eq!(m.kernel.disk[pblk as usize], initial.overlay(PagePart::Tail, Token::Zero));
+    assert_eq!(m.kernel.inode(ino).blocks[1], Extent::Hole);
 }

@@ -55,7 +55,7 @@ pub struct RefFile {
     /// page's tail: stores may land there and loads see them, and none of it is file data
     /// ("modifications to the remainder of the page past EOF are not written to the file").
     pub blocks_per_page: Lblk,
-    /// EOF lies half-way into block `size - 1` (`Inode::eof_half`; blocks the size of a page):
+    /// EOF lies half-way into block `size - 1` (`Inode::eof_half`; blocks of any size):
     /// that block's tail half is past EOF. A store there writes only the head as file data, a
     /// load or read sees the head judged and the tail as the tail of a page past EOF (zeroes or
     /// this mapping's store), and the removal of a truncate to there zeroes the tail, so that a
@@ -267,7 +267,8 @@ enum Effect {
         size: Lblk,
         half: bool,
     },
-    /// Punch hole (nothing from EOF on: `ext4_punch_hole` stops one page past `i_size`) or
+    /// Punch hole (nothing from EOF on: `ext4_punch_hole` stops at the end of the page that
+    /// contains `i_size`, one page past it where `i_size` is page-aligned) or
     /// zero range (which extends `i_size` to its end, without FALLOC_FL_KEEP_SIZE).
     Punch {
         ino: Ino,
@@ -1143,10 +1144,10 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                 f.size = f.size.max(page + pages);
                 page + pages
             } else if page < f.size {
-                // Blocks, on a file whose blocks are smaller than a page: the end of the page
-                // that contains i_size.
+                // Past EOF, to the end of the page that contains i_size (with an EOF inside a
+                // block, that block's page), as the kernel's punch does.
                 let per = f.blocks_per_page.max(1);
-                (page + pages).min((f.size / per + 1) * per)
+                racesim_kernel::ops::invalidate::punch_end(page + pages, f.size, f.half, per)
             } else {
                 page
             };

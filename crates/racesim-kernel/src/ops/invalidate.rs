@@ -36,9 +36,10 @@ enum ZeroFirst {
 /// nothing, and each further pass means another actor added a page meanwhile.
 const TRUNCATE_PASSES_MAX: u32 = 8;
 
-/// How an operation bounds its range (blocks) by EOF under `i_rwsem`: the range, `i_size` and
-/// the file's blocks per page in; the range to work on, or `None` for nothing to do, out.
-type EofBound = fn(PageRange, Lblk, Lblk) -> Option<PageRange>;
+/// How an operation bounds its range (blocks) by EOF under `i_rwsem`: the range, `i_size`,
+/// whether EOF lies half-way into block `i_size - 1` (`Inode::eof_half`) and the file's blocks
+/// per page in; the range to work on, or `None` for nothing to do, out.
+type EofBound = fn(PageRange, Lblk, bool, Lblk) -> Option<PageRange>;
 
 impl<C: Cpu> Task<'_, C> {
     fn lock_i_rwsem(&mut self, file: Ino) -> Held {
@@ -918,7 +919,11 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let durable = self.cpu.peek(|m| m.kernel.durable.enabled);
-        let flushes = durable || per_page > 1;
+        // And beside an EOF inside a block: truncate to there zeroed the block's tail in its
+        // dirty page only, and a fault between the eviction and the freeing would read the old
+        // tail back from the disk, where Linux's write-out put the zeroes first.
+        let half_reachable = self.cpu.peek(|m| m.kernel.inode(file).eof_half_reachable);
+        let flushes = durable || per_page > 1 || half_reachable;
         // The pages the blocks of `range` lie in, partial ones included.
         let pages_of = move |r: PageRange| r.pages_holding(per_page);
         if flushes && flush == RangeFlush::BeforeLock {
@@ -932,9 +937,9 @@ impl<C: Cpu> Task<'_, C> {
         let range = match bound {
             None => Some(range),
             Some(bound) => self.cpu.step(|m| {
-                let i_size = m.kernel.inode(file).i_size;
+                let (i_size, half) = (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half);
                 m.emit(actor, function, Change::ISizeCheck { ino: file, index: range.start, i_size });
-                bound(range, i_size, per_page)
+                bound(range, i_size, half, per_page)
             }),
         };
         let Some(range) = range else {
@@ -993,10 +998,26 @@ impl<C: Cpu> Task<'_, C> {
         // is cut to "end after the page that contains i_size", which for a page-aligned i_size
         // is one page past EOF.
         // In blocks on a file whose blocks are smaller than a page: the end of the page that
-        // contains i_size ("i_size + PAGE_SIZE - (i_size & (PAGE_SIZE - 1))").
-        let bound: EofBound = |range, i_size, per_page| {
-            (range.start < i_size)
-                .then(|| PageRange::new(range.start, range.end.min((i_size / per_page + 1) * per_page)))
+        // contains i_size ("i_size + PAGE_SIZE - (i_size & (PAGE_SIZE - 1))"). Where EOF lies
+        // half-way into block `i_size - 1`, that is the block's page (`i_size` counts the block,
+        // and "offset >= i_size" holds for a block-aligned offset exactly when it does for the
+        // rounded size).
+        let ext4_bound: EofBound = |range, i_size, half, per_page| {
+            (range.start < i_size).then(|| PageRange::new(range.start, punch_end(range.end, i_size, half, per_page)))
+        };
+        // XFS's xfs_free_file_space bounds nothing by EOF: it writes back and evicts the range
+        // rounded out to whole pages and unmaps every block of it, past EOF too (only its
+        // zeroing of partial blocks stops at XFS_ISIZE). On a file of blocks smaller than a
+        // page, where `punch_partial_page = "evict"` stands for that function, a punch that
+        // starts past EOF inside the EOF page evicts that page, blocks past EOF included. On
+        // page-sized blocks the model keeps ext4's bound: what differs there is only which
+        // blocks past the EOF page stay allocated.
+        let xfs_bound: EofBound = |range, _, _, _| Some(range);
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        let bound = if per_page > 1 && self.policy.punch_partial_page == crate::policy::PunchPartialPage::Evict {
+            xfs_bound
+        } else {
+            ext4_bound
         };
         let flush = self.policy.punch_hole_flush;
         self.invalidate_range(file, range, "ext4_punch_hole", Func::PunchHole, flush, Some(bound), |task, range| {
@@ -1372,6 +1393,22 @@ impl<C: Cpu> Task<'_, C> {
             }
         });
     }
+}
+
+/// Where `ext4_punch_hole` ends a hole that ends at block `end`: a hole that extends past EOF
+/// is set "to end after the page that contains i_size" (`length = inode->i_size + PAGE_SIZE -
+/// (inode->i_size & (PAGE_SIZE - 1)) - offset`), which cuts a longer one and, on a file whose
+/// blocks are smaller than a page, stretches a shorter one to the end of that page, whose
+/// blocks past EOF then leave the page cache with it. `i_size` in blocks, `half` when EOF lies
+/// half-way into block `i_size - 1` (whose page contains it then). The reference model ends
+/// its punches here too.
+pub fn punch_end(end: Lblk, i_size: Lblk, half: bool, per_page: Lblk) -> Lblk {
+    // Both sides in half blocks: does the hole extend past EOF?
+    if 2 * end <= 2 * i_size - Lblk::from(half) {
+        return end;
+    }
+    let eof_page = (2 * i_size - Lblk::from(half)) / (2 * per_page);
+    (eof_page + 1) * per_page
 }
 
 /// Zeroes one half of block `slot` of `page` in the page: its one buffer where the block is the

@@ -2262,3 +2262,21 @@ fn a_punch_of_the_eof_block_writes_its_zeroed_tail_out_first() {
     assert_eq!(m.kernel.disk[pblk as usize], initial.overlay(PagePart::Tail, Token::Zero));
     assert_eq!(m.kernel.inode(ino).blocks[1], Extent::Hole);
 }
+
+/// Collapse and insert move an EOF inside a block with its block: ext4_collapse_range's
+/// "new_size = i_size_read(inode) - len" and ext4_insert_range's "inode->i_size += len" keep
+/// the byte offset inside the block. Both refuse as Linux does where EOF lies inside a block:
+/// a collapse that reaches EOF ("offset + len >= i_size_read(inode)"), an insert at or past it.
+#[test]
+fn collapse_and_insert_move_an_eof_inside_a_block_with_it() {
+    let policy = policy("invalidate_lock");
+    let (mut m, ino) = truncated_to_half_a_block(&policy, 3, 3);
+    assert_eq!(run(&mut m, &policy, Operation::CollapseRange { file: ino, page: 0, pages: 1 }, 2), Outcome::Ok);
+    assert_eq!((m.kernel.inode(ino).i_size, m.kernel.inode(ino).eof_half), (2, true));
+    assert_eq!(run(&mut m, &policy, Operation::InsertRange { file: ino, page: 1, pages: 2 }, 3), Outcome::Ok);
+    assert_eq!((m.kernel.inode(ino).i_size, m.kernel.inode(ino).eof_half), (4, true));
+    // EOF at 3.5 pages: a collapse of [2, 4) reaches it, an insert at 4 starts past it.
+    assert_eq!(run(&mut m, &policy, Operation::CollapseRange { file: ino, page: 2, pages: 2 }, 4), Outcome::Einval);
+    assert_eq!(run(&mut m, &policy, Operation::InsertRange { file: ino, page: 4, pages: 1 }, 5), Outcome::Einval);
+    assert_eq!((m.kernel.inode(ino).i_size, m.kernel.inode(ino).eof_half), (4, true));
+}

@@ -177,11 +177,13 @@ pub struct FileSetup {
     pub blocks_per_page: Lblk,
 }
 
-/// The blocks of `file` that EOF may lie half-way into, in some run (docs/model.md, "An EOF
-/// inside a block"): the block a `truncate` with `half = true` leaves EOF in, and the last block
-/// of a write(2) that ends half-way into it (`last_page = "head"`) and may grow the file: it
-/// ends at or past the file's initial size, or something may shrink the file first (a truncate
-/// or a collapse of it). Empty for a file no operation can leave so.
+/// The blocks of `file` that an operation may leave EOF half-way into, in some run
+/// (docs/model.md, "An EOF inside a block"): the block a `truncate` with `half = true` leaves
+/// EOF in, and the last block of a write(2) that ends half-way into it (`last_page = "head"`)
+/// and may grow the file: it ends at or past the file's initial size, or something may shrink
+/// the file first (a truncate or a collapse of it). A collapse or insert range may then move
+/// such an EOF to another block, which this list does not follow: it answers whether the file
+/// is such a file at all. Empty for a file no operation can leave so.
 pub fn half_eof_blocks(actors: &[Actor], files: &[FileSetup], file: Ino) -> Vec<Lblk> {
     let ops = || actors.iter().flat_map(|a| &a.ops);
     let Some(setup) = files.get(file as usize) else { return Vec::new() };

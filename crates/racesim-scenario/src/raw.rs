@@ -1257,6 +1257,8 @@ const HALF_EOF_OPERATIONS: &[&str] = &[
     "fallocate",
     "punch_hole",
     "madvise_remove",
+    "collapse_range",
+    "insert_range",
     "readahead",
     "writeback",
     "fsync",
@@ -1266,8 +1268,8 @@ const HALF_EOF_OPERATIONS: &[&str] = &[
 ];
 
 /// Refuses, on a file some `truncate` with `half = true` names, every operation the model does
-/// not take that EOF into account for (direct IO; zero range, collapse and insert; journal
-/// commits and crashes, whose on-disk size counts whole blocks), and a user buffer mapped from it (and, for read(2), into it: its short
+/// not take that EOF into account for (direct IO; zero range; journal commits and crashes,
+/// whose on-disk size counts whole blocks), and a user buffer mapped from it (and, for read(2), into it: its short
 /// copy is modelled into anonymous memory). Initial unwritten extents are modelled there: reads
 /// see zeroes, and the zeroing of the EOF block's tail treats them as each kernel function
 /// does (docs/model.md, "An EOF inside a block").

@@ -270,15 +270,11 @@ impl<C: Cpu> Task<'_, C> {
         });
     }
 
-    /// Writes `i_size`, and `i_disksize` with it where durability is modelled and
+    /// Writes `i_size` (`i_size` blocks, the last of them straddling EOF when `half`:
+    /// `Inode::eof_half`), and `i_disksize` with it where durability is modelled and
     /// `disksize_too` (collapse and insert range write both; truncate does unless the policy
     /// predates 90e775b71ac4, where `ext4_setattr` wrote `i_disksize` in a step before).
-    fn set_i_size(&mut self, file: Ino, i_size: Lblk, function: &'static str, disksize_too: bool) -> Lblk {
-        self.set_i_size_half(file, i_size, false, function, disksize_too).0
-    }
-
-    /// [`Self::set_i_size`] to `i_size` blocks, the last of them straddling EOF when `half`
-    /// (`Inode::eof_half`). Returns the old size and its half flag.
+    /// Returns the old size and its half flag.
     fn set_i_size_half(
         &mut self,
         file: Ino,
@@ -1116,9 +1112,10 @@ impl<C: Cpu> Task<'_, C> {
             }
             m.emit(actor, "ext4_ext_shift_extents", Change::ExtentsShifted { ino: file, from: end, by: pages });
         });
-        let old = self.cpu.peek(|m| m.kernel.inode(file).i_size);
-        // i_size is stable here: we hold i_rwsem, and every i_size writer takes it.
-        self.set_i_size(file, old - pages, "i_size_write", true);
+        let (old, half) = self.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half));
+        // i_size is stable here: we hold i_rwsem, and every i_size writer takes it. An EOF
+        // inside a block moves down with its block ("new_size = i_size_read(inode) - len").
+        self.set_i_size_half(file, old - pages, half, "i_size_write", true);
         self.leave(frame);
         self.fence_unlocked_dio(file, false);
         self.release("inode_unlock", i_rwsem);
@@ -1176,8 +1173,9 @@ impl<C: Cpu> Task<'_, C> {
         self.truncate_pagecache_range(file, from);
         self.at(&frame, Point::InsertShift);
         // i_size grows first, then the extents move up (ext4_insert_range's order).
-        let old = self.cpu.peek(|m| m.kernel.inode(file).i_size);
-        self.set_i_size(file, old + pages, "i_size_write", true);
+        let (old, half) = self.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half));
+        // An EOF inside a block moves up with its block ("inode->i_size += len").
+        self.set_i_size_half(file, old + pages, half, "i_size_write", true);
         self.cpu.step(|m| {
             let blocks = &mut m.kernel.inode_mut(file).blocks;
             for lblk in (page + pages..FILE_PAGES_MAX).rev() {

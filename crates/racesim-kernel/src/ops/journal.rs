@@ -232,7 +232,7 @@ impl<C: Cpu> Task<'_, C> {
     /// before 90e775b71ac4 (`disksize_i_data_sem = false`), "EXT4_I(inode)->i_disksize =
     /// attr->ia_size" ran in its own handle ahead of `i_size_write`, with nothing excluding
     /// writeback. With the fix both are written under `i_data_sem`, in the one step of
-    /// `set_i_size`; this does nothing then. Returns nothing; only where durability is on.
+    /// `set_i_size_half`; this does nothing then. Returns nothing; only where durability is on.
     pub fn setattr_disksize(&mut self, file: Ino, size: Lblk) {
         let enabled = self.cpu.peek(|m| m.kernel.durable.enabled);
         if !enabled || self.policy.disksize_i_data_sem {

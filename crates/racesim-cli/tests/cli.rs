@@ -1091,13 +1091,18 @@ fn a_policy_file_without_the_punch_flush_warns_and_keeps_its_meaning() {
 fn an_eof_inside_a_block_is_refused_where_it_is_not_modelled() {
     let subpage = "format = 1\nname = \"t\"\n\n[[file]]\nname = \"data\"\npages = 1\nblock_size = 1024\n\n\
                    [[actor]]\nname = \"a\"\nops = [\n  { op = \"truncate\", file = \"data\", blocks = 2, half = true },\n\
-                   { op = \"zero_range\", file = \"data\", page = 0, block = 0, blocks = 1 },\n]\n";
+                   { op = \"zero_range\", file = \"data\", page = 0, block = 2, blocks = 1 },\n]\n";
     assert_bad_scenario(
         "halfsubpage",
         subpage,
         13,
-        "'zero_range' is not modelled on a file that a truncate leaves with EOF half-way into a block",
+        "zero_range: a zero range over the block a truncate or a write may leave EOF half-way into is not \
+         modelled (its range covers block 2)",
     );
+    // Before that block it runs.
+    let before = write_scenario("halfsubpagebefore", &subpage.replace("block = 2, blocks", "block = 1, blocks"));
+    let o = racesim(&["run", before.to_str().unwrap(), "-n", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let write = format!(
         "{GOOD_HEAD}[[actor]]\nname = \"a\"\nops = [\n  {{ op = \"truncate\", file = \"data\", size = 1, half = true }},\n\
          ]\n\n[[actor]]\nname = \"b\"\nops = [\n  {{ op = \"write\", file = \"data\", page = 2, pages = 1, fail_at = 0 }},\n]\n"
@@ -1118,13 +1123,22 @@ fn an_eof_inside_a_block_is_refused_where_it_is_not_modelled() {
     let punched = write_scenario("halfpunch", &punch);
     let o = racesim(&["run", punched.to_str().unwrap(), "-n", "10"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    let zero = punch.replace("punch_hole", "zero_range");
+    // Zero range runs past that block, not over it, nor beside a collapse or an insert.
+    let zero = punch.replace("punch_hole", "zero_range").replace("page = 1, pages = 1", "page = 2, pages = 1");
+    let past = write_scenario("halfzero", &zero);
+    let o = racesim(&["run", past.to_str().unwrap(), "-n", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert_bad_scenario(
-        "halfzero",
-        &zero,
+        "halfzeroover",
+        &zero.replace("page = 2, pages = 1", "page = 0, pages = 2"),
         12,
-        "'zero_range' is not modelled on a file that a truncate leaves with EOF",
+        "(its range covers block 1)",
     );
+    let shifted = zero.replace(
+        "pages = 1 },\n]\n",
+        "pages = 1 },\n  { op = \"insert_range\", file = \"data\", page = 0, pages = 1 },\n]\n",
+    );
+    assert_bad_scenario("halfzeroinsert", &shifted, 12, "(on a file that collapse_range or insert_range also shifts");
     // A write ending half-way into a block it may grow the file to makes the file one too; a
     // later write runs beside it wherever it starts (past that block, the policy's zeroing of
     // the old EOF block's tail runs first).

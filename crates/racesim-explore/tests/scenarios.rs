@@ -175,6 +175,14 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // c7fc0366c656 nothing zeroes; XFS zeroes in xfs_setattr_size.
         (Oracle::StaleData, "eof_mid_block_fallocate_read", "invalidate_lock_6_13", "invalidate_lock_7_1"),
         (Oracle::StaleData, "eof_mid_block_fallocate_read", "invalidate_lock", "xfs-4.1"),
+        // A zero range past that block grows the file through the same ext4_alloc_file_blocks
+        // (ext4) and xfs_setattr_size (XFS): the same kernels zero, in the same order.
+        (Oracle::StaleData, "eof_mid_block_zero_range_read", "invalidate_lock_6_13", "invalidate_lock_7_1"),
+        (Oracle::StaleData, "eof_mid_block_zero_range_read", "invalidate_lock", "xfs-5.3"),
+        // On 1 KiB blocks, a zero range in the EOF page: ext4 3.15-4.4 wrote the range out
+        // before i_mutex, and writeback zeroes the page past EOF; 4.5 dropped that write-out.
+        (Oracle::StaleData, "subpage_eof_mid_block_zero_range", "invalidate_lock", "legacy"),
+        (Oracle::StaleData, "subpage_eof_mid_block_zero_range", "invalidate_lock_zero_eof", "invalidate_lock_6_13"),
         // On 1 KiB blocks: ext4 before c7fc0366c656 calls no pagecache_isize_extended from
         // fallocate, so 52aecaee1c26's zeroing alone does not reach it.
         (Oracle::StaleData, "subpage_eof_mid_block_fallocate", "invalidate_lock_zero_eof", "invalidate_lock_6_13"),

@@ -1996,6 +1996,48 @@ fn fallocate_past_the_block_holding_eof_zeroes_its_tail_as_the_policy_says() {
     }
 }
 
+/// Zero range past the block that holds an EOF inside it grows the file through the same
+/// `ext4_alloc_file_blocks` as fallocate (mode 0), and XFS sets its new size through the same
+/// `xfs_vn_setattr_size`: the old EOF block's tail, where a store through the mapping put data
+/// past EOF, is zeroed as the policy's `truncate_up_zero_eof` says, before or after the size
+/// grows, and the range reads back as zeroes (unwritten).
+#[test]
+fn zero_range_past_the_block_holding_eof_zeroes_its_tail_as_the_policy_says() {
+    use racesim_kernel::types::PagePart;
+    let stored = |ino| Token::Data { ino, lblk: 0, write: 2 };
+    for (zero, expected) in growth_zeroing_by_policy() {
+        for (first, count) in [(1, 2), (2, 1)] {
+            let case = format!("{zero:?}, blocks {first}+{count}");
+            let (policy, mut m, ino, page) = store_past_half_eof(zero, 3);
+            m.log.clear();
+            let zero_range = Operation::ZeroRange { file: ino, page: first, pages: count };
+            assert_eq!(run(&mut m, &policy, zero_range, 3), Outcome::Ok);
+            let inode = m.kernel.inode(ino);
+            let end = first + count;
+            assert_eq!((inode.i_size, inode.eof_half), (end, false), "{case}");
+            for lblk in first..end {
+                assert!(matches!(inode.blocks[lblk as usize], Extent::Unwritten(_)), "{case}: block {lblk}");
+            }
+            let zeroed = m.log.iter().position(|e| matches!(e.change, Change::TailZeroed { lblk: 0, .. }));
+            let content = m.kernel.page(page).content;
+            match expected {
+                Some((function, before)) => {
+                    let zeroed = zeroed.unwrap_or_else(|| panic!("{case}: the tail is zeroed"));
+                    assert_eq!(m.log[zeroed].function, function, "{case}");
+                    let grown =
+                        m.log.iter().position(|e| matches!(e.change, Change::ISizeSet { i_size, .. } if i_size == end));
+                    assert_eq!(zeroed < grown.unwrap(), before, "{case}: zeroed before i_size grew?");
+                    assert_eq!(content, stored(ino).overlay(PagePart::Tail, Token::Zero), "{case}");
+                }
+                None => {
+                    assert_eq!(zeroed, None, "{case}");
+                    assert_eq!(content, stored(ino), "{case}: the store's tail");
+                }
+            }
+        }
+    }
+}
+
 /// fallocate over a hole that holds an EOF inside it (a truncate up to 1.5 pages of a 1-page
 /// file): the hole becomes an unwritten extent, and without FALLOC_FL_KEEP_SIZE EOF moves to
 /// the block's end. Nothing is cached over the hole and the model zeroes nothing: the XFS

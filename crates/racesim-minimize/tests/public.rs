@@ -51,8 +51,10 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // ...and read by another actor: under legacy after the write (6.13's window, a read between
     // the write's i_size_write and its zeroing, needs 1; its trace is not minimized here).
     ("eof_mid_block_append_read", 0),
-    // The same grown by fallocate(mode 0).
+    // The same grown by fallocate(mode 0), and by a zero range past the block.
     ("eof_mid_block_fallocate_read", 0),
+    ("eof_mid_block_zero_range_read", 0),
+    ("subpage_eof_mid_block_zero_range", 0),
     ("eof_mid_block_truncate_up", 0),
     ("eof_mid_block_writeback", 0),
     // The app dirties the EOF page and is preempted for the flusher, which samples i_size and is

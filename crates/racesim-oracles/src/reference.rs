@@ -1141,6 +1141,11 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
         Effect::Punch { ino, page, pages, zero_range } => {
             let f = &mut files[ino as usize];
             let end = if zero_range {
+                // A range that reaches the end of the block an EOF lies inside moves EOF to its
+                // end ("offset + len > i_size_read(inode)" sets the new size).
+                if page + pages >= f.size {
+                    f.half = false;
+                }
                 f.size = f.size.max(page + pages);
                 page + pages
             } else if page < f.size {

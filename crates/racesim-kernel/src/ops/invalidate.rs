@@ -1207,6 +1207,24 @@ impl<C: Cpu> Task<'_, C> {
         let range = PageRange::new(page, page + pages);
         let flush = self.policy.zero_range_flush;
         self.invalidate_range(file, range, "ext4_zero_range", Func::ZeroRange, flush, None, |task, range| {
+            // Growing the file from an EOF inside a block (a range past that block: the loader
+            // refuses one over it): zeroed before the size changes where fallocate(mode 0) zeroes
+            // it so, since both go through the same code. ext4 7.1's ext4_alloc_file_blocks
+            // zeroes before its loop, and ext4_zero_range calls it with its new size, under the
+            // invalidate lock; XFS's xfs_file_fallocate sets a zero range's new size through
+            // xfs_vn_setattr_size as it does fallocate's, under IOLOCK and MMAPLOCK exclusive.
+            // ext4 6.13 to 6.19 zeroes after the size update, in the same ext4_alloc_file_blocks
+            // (`fallocate_isize_extended`, below).
+            if let Some(function) = task.policy.truncate_up_zero_eof.fallocate_zeroes_first() {
+                let end = range.end;
+                task.zero_old_eof_block_first(
+                    file,
+                    ("ext4_zero_range", end - 1),
+                    function,
+                    |i_size| end >= i_size,
+                    false,
+                );
+            }
             let old_size = task.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half));
             task.convert_to_unwritten(file, range, "ext4_zero_range");
             task.fallocate_isize_extended(file, old_size);
@@ -1381,8 +1399,10 @@ impl<C: Cpu> Task<'_, C> {
             // of that test is not in 4.1's ext4_zero_range ("offset + len > i_size_read(inode)"
             // only) and is in 5.3's: it goes with ext4_update_disksize_before_punch, under the
             // same policy field.
+            // From an EOF inside a block the range lies past, EOF moves to the range's end.
             if range.end > m.kernel.inode(file).i_size {
                 m.kernel.inode_mut(file).i_size = range.end;
+                m.kernel.inode_mut(file).eof_half = false;
                 m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: range.end, half: false });
                 disksize_follows(m, actor, "ext4_update_inode_size", file);
             } else if past_disksize_too && m.kernel.durable.enabled && range.end > m.kernel.i_disksize(file) {

@@ -269,6 +269,24 @@ fn a_failed_direct_write_past_eof_exposes_old_contents_only_without_its_cleanup(
     }
 }
 
+/// madvise(MADV_REMOVE) of an mlocked range is refused (EINVAL for a VM_LOCKED VMA), so
+/// `mlock_madvise_remove.toml` is clean everywhere; without its mlock the same scenario is the
+/// punch-vs-write-fault race through madvise, which legacy (before ea3d7209ca01) has.
+#[test]
+fn an_mlocked_range_is_not_removed_and_the_same_removal_unlocked_races() {
+    use racesim_kernel::Operation;
+    let scenario = scenarios().into_iter().find(|s| s.name == "mlock_madvise_remove").unwrap();
+    let config = config_for(&scenario);
+    let legacy = scenario.policy("legacy").unwrap();
+    let run = |scenario: &Scenario| verdict(&racesim_explore::explore(scenario, &legacy, &config, Box::new(|_| true)));
+    assert_eq!(run(&scenario), None);
+    let mut unlocked = scenario.clone();
+    for actor in &mut unlocked.actors {
+        actor.ops.retain(|op| !matches!(op, Operation::Mlock { .. }));
+    }
+    assert_eq!(run(&unlocked), Some(Oracle::WriteToFreedBlock));
+}
+
 /// A lock class a policy declares takes part in the lock-order oracle by its declared name, and
 /// its placement inside ->readpage is seen under the page lock ("page_lock -> i_data_sem").
 #[test]

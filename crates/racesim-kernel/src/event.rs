@@ -361,6 +361,13 @@ pub enum Change {
         mm: MmId,
         ino: Ino,
     },
+    /// mlock(2) set `VM_LOCKED` on the pages `range` of `mm`'s mapping of `ino`
+    /// (`apply_vma_lock_flags`).
+    VmaLocked {
+        mm: MmId,
+        ino: Ino,
+        range: PageRange,
+    },
     /// A page-table walk for `ino:index` in `mm`: is there a PTE the access can use?
     PteProbe {
         mm: MmId,
@@ -687,6 +694,9 @@ impl Change {
             }
             Change::Mapped { mm, ino, pages } => format!("mm{mm} maps {} ({pages} pages, shared)", file(ino)),
             Change::Unmapped { mm, ino } => format!("mm{mm} unmaps {}", file(ino)),
+            Change::VmaLocked { mm, ino, range } => {
+                format!("mm{mm} sets VM_LOCKED on its mapping of {} pages [{}, {})", file(ino), range.start, range.end)
+            }
             Change::PteProbe { mm, ino, index, usable: true } => {
                 format!("mm{mm} pte for {}:{index} present", file(ino))
             }
@@ -1214,6 +1224,7 @@ impl Change {
                 out.extend([read(Page(page)), write(Ptes(ino, one(index)))]);
             }
             Change::Mapped { mm, .. } | Change::Unmapped { mm, .. } => out.extend([write(Vmas(mm)), write(AllPtes)]),
+            Change::VmaLocked { mm, .. } => out.push(write(Vmas(mm))),
             // A batch lookup may select by page flags (writeback looks up the dirty ones);
             // `Event::accesses` drops that read for the lookups known to take every page.
             Change::PagesFound { ino, range, .. } => {

@@ -157,9 +157,24 @@ pub struct Vma {
     pub npages: Lblk,
     /// PTEs, one per page of the VMA.
     pub ptes: Vec<Option<Pte>>,
+    /// `VM_LOCKED`, per page of the VMA: mlock(2) sets it on its range (`mlock_fixup` splits
+    /// the VMA at the range's edges, so the flag is per page here), and `madvise_remove`
+    /// refuses a locked VMA ("if (vma->vm_flags & VM_LOCKED) return -EINVAL"). A new mapping
+    /// starts unlocked (no `mlockall(MCL_FUTURE)` in the model).
+    pub locked: Vec<bool>,
 }
 
 impl Vma {
+    /// A shared mapping of `npages` pages of `ino` from page `pgoff`, with no PTEs yet.
+    pub fn new(ino: Ino, pgoff: Lblk, npages: Lblk) -> Vma {
+        Vma { ino, pgoff, npages, ptes: vec![None; npages as usize], locked: vec![false; npages as usize] }
+    }
+
+    /// Whether `VM_LOCKED` is set on the part of the VMA that maps file page `index`.
+    pub fn is_locked(&self, index: Lblk) -> bool {
+        self.maps(index) && self.locked[(index - self.pgoff) as usize]
+    }
+
     /// Whether the VMA maps file page `index` (through its `vm_pgoff`).
     pub fn maps(&self, index: Lblk) -> bool {
         index >= self.pgoff && index < self.pgoff + self.npages

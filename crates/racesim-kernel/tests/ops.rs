@@ -32,7 +32,7 @@ fn machine(pages: u32) -> (Machine, Ino) {
         kernel.disk[pblk as usize] = Token::Data { ino, lblk, write: 0 };
         kernel.inode_mut(ino).blocks[lblk as usize] = Extent::Written(pblk);
     }
-    kernel.mms[mm as usize].vmas.push(Some(Vma { ino, pgoff: 0, npages: pages, ptes: vec![None; pages as usize] }));
+    kernel.mms[mm as usize].vmas.push(Some(Vma::new(ino, 0, pages)));
     (Machine::new(kernel), ino)
 }
 
@@ -343,7 +343,7 @@ fn dax_zeroing_happens_where_the_policy_says() {
         let mm = kernel.add_mm();
         let ino = kernel.add_inode(true);
         kernel.inode_mut(ino).i_size = 2;
-        kernel.mms[mm as usize].vmas.push(Some(Vma { ino, pgoff: 0, npages: 2, ptes: vec![None; 2] }));
+        kernel.mms[mm as usize].vmas.push(Some(Vma::new(ino, 0, 2)));
         let mut m = Machine::new(kernel);
         assert_eq!(run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 4), Outcome::Ok);
         let zeroing = m.log.iter().position(|e| {
@@ -371,7 +371,7 @@ fn a_dax_store_that_finds_no_space_reports_enospc() {
         let mm = kernel.add_mm();
         let ino = kernel.add_inode(true);
         kernel.inode_mut(ino).i_size = 2;
-        kernel.mms[mm as usize].vmas.push(Some(Vma { ino, pgoff: 0, npages: 2, ptes: vec![None; 2] }));
+        kernel.mms[mm as usize].vmas.push(Some(Vma::new(ino, 0, 2)));
         let mut m = Machine::new(kernel);
         assert_eq!(run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 4), Outcome::Enospc, "{name}");
         assert_eq!(m.kernel.inode(ino).blocks[1], Extent::Hole, "{name}");
@@ -448,7 +448,7 @@ fn machine_of_1k_blocks() -> (Machine, Ino) {
         kernel.disk[pblk as usize] = Token::Data { ino, lblk, write: 0 };
         kernel.inode_mut(ino).blocks[lblk as usize] = Extent::Written(pblk);
     }
-    kernel.mms[mm as usize].vmas.push(Some(Vma { ino, pgoff: 0, npages: 1, ptes: vec![None; 1] }));
+    kernel.mms[mm as usize].vmas.push(Some(Vma::new(ino, 0, 1)));
     (Machine::new(kernel), ino)
 }
 
@@ -694,6 +694,28 @@ fn madvise_remove_of_a_file_of_smaller_blocks_punches_whole_pages() {
     assert_eq!(run(&mut m, &policy, Operation::MadviseRemove { file: ino, page: 0, pages: 4 }, 3), Outcome::Ok);
     assert!((0..4).all(|l| m.kernel.inode(ino).blocks[l] == Extent::Hole));
     assert!(m.kernel.inode(ino).cache[0].is_none() && pte(&m, ino, 0).is_none(), "evicted and unmapped");
+}
+
+/// mlock sets VM_LOCKED on its range of the mapping, and madvise(MADV_REMOVE) refuses a locked
+/// range with EINVAL and punches nothing; a range outside the mlock's is still removed. A new
+/// mapping starts unlocked.
+#[test]
+fn madvise_remove_refuses_an_mlocked_range() {
+    let policy = policy("invalidate_lock");
+    let (mut m, ino) = machine(4);
+    assert_eq!(run(&mut m, &policy, Operation::Mlock { file: ino, page: 1, pages: 2 }, 1), Outcome::Ok);
+    let vma = m.kernel.mms[0].vmas[0].as_ref().unwrap();
+    assert_eq!(vma.locked, [false, true, true, false]);
+    let locked = Operation::MadviseRemove { file: ino, page: 1, pages: 1 };
+    assert_eq!(run(&mut m, &policy, locked, 2), Outcome::Einval);
+    assert!(matches!(m.kernel.inode(ino).blocks[1], Extent::Written(_)), "nothing punched");
+    assert!(m.log.iter().any(|e| matches!(e.change, Change::VmaLocked { .. })));
+    assert_eq!(run(&mut m, &policy, Operation::MadviseRemove { file: ino, page: 3, pages: 1 }, 3), Outcome::Ok);
+    assert_eq!(m.kernel.inode(ino).blocks[3], Extent::Hole);
+    run(&mut m, &policy, Operation::Munmap { file: ino }, 4);
+    run(&mut m, &policy, Operation::Mmap { file: ino }, 5);
+    assert_eq!(run(&mut m, &policy, Operation::MadviseRemove { file: ino, page: 1, pages: 1 }, 6), Outcome::Ok);
+    assert_eq!(m.kernel.inode(ino).blocks[1], Extent::Hole, "a new mapping is not locked");
 }
 
 /// iomap (XFS 4.8+): one `->iomap_begin` maps the holes of a two-page write as one delayed

@@ -519,7 +519,7 @@ impl Scenario {
             if file.mmap && file.map_pages > 0 {
                 let npages = file.map_pages;
                 let pgoff = file.map_offset;
-                let mut vma = Vma { ino, pgoff, npages, ptes: vec![None; npages as usize] };
+                let mut vma = Vma::new(ino, pgoff, npages);
                 for &lblk in &file.mapped {
                     let dirty = file.dirty.contains(&lblk);
                     let target = if file.dax {

@@ -52,7 +52,7 @@ impl<C: Cpu> Task<'_, C> {
         let (actor, mm) = (self.actor, self.mm);
         self.cpu.step(|m| {
             let pages = m.kernel.inode(file).i_size_pages();
-            let vma = Vma { ino: file, pgoff: 0, npages: pages, ptes: vec![None; pages as usize] };
+            let vma = Vma::new(file, 0, pages);
             let vmas = &mut m.kernel.mms[mm as usize].vmas;
             match vmas.iter_mut().find(|v| v.as_ref().is_some_and(|v| v.ino == file)) {
                 Some(slot) => *slot = Some(vma),
@@ -251,10 +251,21 @@ impl<C: Cpu> Task<'_, C> {
         let (actor, mm) = (self.actor, self.mm);
         let mmap_sem = self.cpu.peek(|m| m.kernel.mms[mm as usize].mmap_sem);
         let held = self.acquire("do_mlock", mmap_sem, LockMode::Exclusive, PageRange::WHOLE);
+        // apply_vma_lock_flags -> mlock_fixup: VM_LOCKED on the range (the VMA split at its
+        // edges), if it is mapped.
         let mapped = self.cpu.step(|m| {
-            let mapped = m.kernel.vma_of(mm, file).is_some_and(|(_, vma)| vma.maps_range(page, pages));
-            m.emit(actor, "apply_vma_lock_flags", Change::Nothing);
-            mapped
+            let slot = m.kernel.vma_of(mm, file).filter(|(_, vma)| vma.maps_range(page, pages)).map(|(slot, _)| slot);
+            let Some(slot) = slot else {
+                m.emit(actor, "apply_vma_lock_flags", Change::Nothing);
+                return false;
+            };
+            let vma = m.kernel.mms[mm as usize].vmas[slot].as_mut().expect("the mapping vma_of found");
+            for index in page..page + pages {
+                vma.locked[(index - vma.pgoff) as usize] = true;
+            }
+            let range = PageRange::new(page, page + pages);
+            m.emit(actor, "apply_vma_lock_flags", Change::VmaLocked { mm, ino: file, range });
+            true
         });
         self.release("do_mlock", held);
         if !mapped {

@@ -1038,11 +1038,19 @@ impl<C: Cpu> Task<'_, C> {
         let (first, count) = (page / per_page, pages.div_ceil(per_page));
         let frame = self.enter(Func::MadviseRemove, file, first, PageRange::new(first, first + count));
         // "if (!vma->vm_file || !(vma->vm_flags & VM_SHARED)) return -EINVAL" (the model's
-        // mappings are all shared): the range must be mapped.
+        // mappings are all shared): the range must be mapped. And "if (vma->vm_flags &
+        // VM_LOCKED) return -EINVAL" (every kernel since MADV_REMOVE, 2.6.16): an mlocked
+        // range is refused. The loader keeps a range either wholly inside or wholly outside
+        // each mlock's, so its pages are all locked or none are; where a range starts in an
+        // unlocked VMA and runs into a locked one, Linux punches the first and then refuses
+        // (docs/model.md, "mlock").
         let mapped = self.cpu.step(|m| {
-            let mapped = m.kernel.vma_of(mm, file).is_some_and(|(_, vma)| vma.maps_range(first, count));
+            let vma = m.kernel.vma_of(mm, file).map(|(_, vma)| vma);
+            let usable = vma.is_some_and(|vma| {
+                vma.maps_range(first, count) && !(first..first + count).any(|index| vma.is_locked(index))
+            });
             m.emit(actor, "madvise_remove", Change::Nothing);
-            mapped
+            usable
         });
         if !mapped {
             self.leave(frame);

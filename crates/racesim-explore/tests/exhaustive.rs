@@ -730,6 +730,10 @@ const DEEP: &[(&str, usize)] = &[
     // unbounded under range_lock (the fault waits on the bio's range lock), 350 within the 3
     // preemptions the scenario declares.
     ("subpage_dio_write_store", 3),
+    // mlock, MADV_REMOVE, a store and another file's write and fsync: beyond two million
+    // executions unbounded, about 4,500 per policy within the 2 preemptions it declares (the
+    // race it rules out needs 1).
+    ("mlock_madvise_remove", 2),
 ];
 
 #[test]

@@ -718,6 +718,29 @@ fn madvise_remove_refuses_an_mlocked_range() {
     assert_eq!(m.kernel.inode(ino).blocks[1], Extent::Hole, "a new mapping is not locked");
 }
 
+/// An mlock that runs past the mapping locks the mapped part and returns ENOMEM (do_mlock's
+/// loop stops at the gap), so an MADV_REMOVE there is still refused; a DAX mapping is never
+/// locked (`mlock_fixup` skips it), so an MADV_REMOVE of it punches.
+#[test]
+fn mlock_locks_the_mapped_part_of_its_range_and_never_a_dax_mapping() {
+    let policy = policy("invalidate_lock");
+    let (mut m, ino) = machine(4);
+    assert_eq!(run(&mut m, &policy, Operation::Mlock { file: ino, page: 2, pages: 4 }, 1), Outcome::Enomem);
+    assert_eq!(m.kernel.mms[0].vmas[0].as_ref().unwrap().locked, [false, false, true, true]);
+    assert_eq!(run(&mut m, &policy, Operation::MadviseRemove { file: ino, page: 3, pages: 1 }, 2), Outcome::Einval);
+    assert_eq!(run(&mut m, &policy, Operation::Mlock { file: ino, page: 4, pages: 1 }, 3), Outcome::Enomem);
+
+    let mut kernel = Kernel::new(8);
+    let mm = kernel.add_mm();
+    let dax = kernel.add_inode(true);
+    kernel.inode_mut(dax).i_size = 2;
+    kernel.mms[mm as usize].vmas.push(Some(Vma::new(dax, 0, 2)));
+    let mut m = Machine::new(kernel);
+    assert_eq!(run(&mut m, &policy, Operation::Mlock { file: dax, page: 0, pages: 2 }, 1), Outcome::Ok);
+    assert_eq!(m.kernel.mms[0].vmas[0].as_ref().unwrap().locked, [false, false]);
+    assert_eq!(run(&mut m, &policy, Operation::MadviseRemove { file: dax, page: 0, pages: 1 }, 2), Outcome::Ok);
+}
+
 /// iomap (XFS 4.8+): one `->iomap_begin` maps the holes of a two-page write as one delayed
 /// extent, both pages are written with that map, and writeback allocates their blocks; with
 /// the validity cookie (6.2+) each folio's check finds the map still valid when nothing

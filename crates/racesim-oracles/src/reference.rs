@@ -491,7 +491,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     (Operation::PunchHole { file, page, pages }, _) => {
                         items.push(interval(Effect::Punch { ino: file, page, pages, zero_range: false }))
                     }
-                    // MADV_REMOVE punches unless the range was not mapped (EINVAL).
+                    // MADV_REMOVE punches unless the range was not mapped or is mlocked (EINVAL).
                     (Operation::MadviseRemove { file, page, pages }, outcome) if outcome != Outcome::Einval => {
                         items.push(interval(Effect::Punch { ino: file, page, pages, zero_range: false }))
                     }

@@ -1399,10 +1399,11 @@ fn operations_beside_half_eof(
 }
 
 /// Refuses an madvise(MADV_REMOVE) whose range an mlock of the same file in the same process
-/// covers only in part. `madvise_remove` refuses a `VM_LOCKED` VMA with EINVAL, and mlock splits
-/// the VMA at its range's edges, so such a range spans a locked and an unlocked VMA, of which
-/// Linux punches the ones before the first locked VMA and then returns EINVAL; the model judges
-/// the range as one, all locked or none (docs/model.md, "mlock").
+/// starts inside of. `madvise_remove` refuses a `VM_LOCKED` VMA with EINVAL, and mlock splits
+/// the VMA at its range's edges, so such a range begins with an unlocked VMA, which Linux
+/// punches before it meets the locked one and returns EINVAL; the model refuses the range as
+/// one wherever a page of it is locked, which is right when its first page is (docs/model.md,
+/// "mlock").
 fn madvise_remove_beside_mlock(
     cx: &Ctx,
     raw: &[Spanned<RawActor>],
@@ -1422,19 +1423,15 @@ fn madvise_remove_beside_mlock(
             // In pages: madvise(2) takes whole pages, which the operation names in blocks.
             let per_page = files[file as usize].blocks_per_page;
             let (first, end) = (page / per_page, (page + pages).div_ceil(per_page));
-            let straddled = mlocks(actor.process).find(|&(f, start, stop)| {
-                let inside = start <= first && end <= stop;
-                let apart = end <= start || stop <= first;
-                f == file && !inside && !apart
-            });
+            let straddled = mlocks(actor.process).find(|&(f, start, _)| f == file && first < start && start < end);
             if let Some((_, start, stop)) = straddled {
                 return Err(cx.error(
                     raw_op.span(),
                     format!(
-                        "madvise_remove: pages [{first}, {end}) lie partly inside an mlock of the same file in the same \
-                         process (pages [{start}, {stop})): Linux punches the unlocked VMAs before the first locked one \
-                         and returns EINVAL, which is not modelled; a range wholly inside or wholly outside each \
-                         mlock's is (docs/model.md, \"mlock\")"
+                        "madvise_remove: an mlock of the same file in the same process (pages [{start}, {stop})) starts \
+                         inside pages [{first}, {end}): Linux punches the unlocked VMA before the locked one and then \
+                         returns EINVAL, which is not modelled; a range that starts inside an mlock's or does not \
+                         reach one is (docs/model.md, \"mlock\")"
                     ),
                 ));
             }

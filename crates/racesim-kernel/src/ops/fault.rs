@@ -251,21 +251,32 @@ impl<C: Cpu> Task<'_, C> {
         let (actor, mm) = (self.actor, self.mm);
         let mmap_sem = self.cpu.peek(|m| m.kernel.mms[mm as usize].mmap_sem);
         let held = self.acquire("do_mlock", mmap_sem, LockMode::Exclusive, PageRange::WHOLE);
-        // apply_vma_lock_flags -> mlock_fixup: VM_LOCKED on the range (the VMA split at its
-        // edges), if it is mapped.
+        // apply_vma_lock_flags (do_mlock in 4.x) -> mlock_fixup: VM_LOCKED on the range (the
+        // VMA split at its edges). ENOMEM where the range's first page is not mapped; where it
+        // runs past the mapping, the mapped part is locked first, then ENOMEM ("if (!vma ||
+        // vma->vm_start != nstart) { error = -ENOMEM; break; }"), and nothing is populated. A
+        // DAX mapping is never locked (`vma_is_dax` in 5.3's mlock_fixup; 4.x's DAX mmap sets
+        // VM_MIXEDMAP, one of the VM_SPECIAL flags it skips: "don't set VM_LOCKED").
         let mapped = self.cpu.step(|m| {
-            let slot = m.kernel.vma_of(mm, file).filter(|(_, vma)| vma.maps_range(page, pages)).map(|(slot, _)| slot);
+            let dax = m.kernel.inode(file).dax;
+            let slot = m.kernel.vma_of(mm, file).filter(|(_, vma)| vma.maps(page)).map(|(slot, _)| slot);
             let Some(slot) = slot else {
                 m.emit(actor, "apply_vma_lock_flags", Change::Nothing);
                 return false;
             };
             let vma = m.kernel.mms[mm as usize].vmas[slot].as_mut().expect("the mapping vma_of found");
-            for index in page..page + pages {
+            let whole = vma.maps_range(page, pages);
+            let end = (page + pages).min(vma.pgoff + vma.npages);
+            if dax {
+                m.emit(actor, "apply_vma_lock_flags", Change::Nothing);
+                return whole;
+            }
+            for index in page..end {
                 vma.locked[(index - vma.pgoff) as usize] = true;
             }
-            let range = PageRange::new(page, page + pages);
+            let range = PageRange::new(page, end);
             m.emit(actor, "apply_vma_lock_flags", Change::VmaLocked { mm, ino: file, range });
-            true
+            whole
         });
         self.release("do_mlock", held);
         if !mapped {

@@ -1037,13 +1037,13 @@ impl<C: Cpu> Task<'_, C> {
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let (first, count) = (page / per_page, pages.div_ceil(per_page));
         let frame = self.enter(Func::MadviseRemove, file, first, PageRange::new(first, first + count));
-        // "if (!vma->vm_file || !(vma->vm_flags & VM_SHARED)) return -EINVAL" (the model's
-        // mappings are all shared): the range must be mapped. And "if (vma->vm_flags &
-        // VM_LOCKED) return -EINVAL" (every kernel since MADV_REMOVE, 2.6.16): an mlocked
-        // range is refused. The loader keeps a range either wholly inside or wholly outside
-        // each mlock's, so its pages are all locked or none are; where a range starts in an
-        // unlocked VMA and runs into a locked one, Linux punches the first and then refuses
-        // (docs/model.md, "mlock").
+        // The range must be mapped (the model's mappings are all shared and writable, so
+        // madvise_remove's EACCES does not arise); Linux's do_madvise returns ENOMEM for an
+        // unmapped range where the model returns EINVAL (docs/model.md, "madvise(MADV_REMOVE)").
+        // And "if (vma->vm_flags & VM_LOCKED) return -EINVAL" (every kernel since MADV_REMOVE,
+        // 2.6.16): a range whose first VMA is mlocked is refused. The loader refuses a range an
+        // mlock starts inside of, where Linux punches the unlocked VMA before the locked one
+        // and then refuses, so here any locked page means the first one is.
         let mapped = self.cpu.step(|m| {
             let vma = m.kernel.vma_of(mm, file).map(|(_, vma)| vma);
             let usable = vma.is_some_and(|vma| {

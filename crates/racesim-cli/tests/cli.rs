@@ -1145,6 +1145,16 @@ fn an_eof_inside_a_block_is_refused_where_it_is_not_modelled() {
     let punched = write_scenario("halfpunch", &punch);
     let o = racesim(&["run", punched.to_str().unwrap(), "-n", "10"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    // A direct read runs into anonymous memory, not into a mapping.
+    let dio = punch.replace(
+        "{ op = \"punch_hole\", file = \"data\", page = 1, pages = 1 }",
+        "{ op = \"dio_read\", file = \"data\", page = 1, pages = 1 }",
+    );
+    let read = write_scenario("halfdio", &dio);
+    let o = racesim(&["run", read.to_str().unwrap(), "-n", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let into_mmap = dio.replace("pages = 1 }", "pages = 1, into_mmap = \"data\", into_page = 3 }");
+    assert_bad_scenario("halfdiommap", &into_mmap, 12, "dio_read: a direct read of or into a mapping");
     // Zero range runs past that block, not over it, nor beside a collapse or an insert.
     let zero = punch.replace("punch_hole", "zero_range").replace("page = 1, pages = 1", "page = 2, pages = 1");
     let past = write_scenario("halfzero", &zero);

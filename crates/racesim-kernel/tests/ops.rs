@@ -2294,6 +2294,33 @@ fn truncated_to_half_a_block(policy: &Policy, pages: u32, size: u32) -> (Machine
     (m, ino)
 }
 
+/// A direct read of the block that holds an EOF inside it reads the block whole from disk and
+/// returns its head (fs/direct-io.c and iomap cut what they transferred at `dio->i_size`): what
+/// the disk holds past EOF (here a leftover the model plants there) is not in what the read
+/// returns. The pages before it are returned whole.
+#[test]
+fn a_direct_read_of_the_block_holding_eof_returns_its_head() {
+    use racesim_kernel::types::PagePart;
+    let policy = policy("invalidate_lock");
+    let (mut m, ino) = truncated_to_half_a_block(&policy, 3, 2);
+    let pblk = m.kernel.inode(ino).blocks[1].pblk().unwrap();
+    let old = Token::Data { ino, lblk: 1, write: 0 };
+    m.kernel.page_mut(m.kernel.inode(ino).cache[1].unwrap()).dirty = false;
+    m.kernel.disk[pblk as usize] = old;
+    m.log.clear();
+    let read = Operation::DioRead { file: ino, page: 0, pages: 3, buffer: UserBuffer::Anonymous };
+    assert_eq!(run(&mut m, &policy, read, 2), Outcome::Pages(2));
+    let seen: Vec<(u32, Token)> = m
+        .log
+        .iter()
+        .filter_map(|e| match e.change {
+            Change::UserRead { index, token, .. } => Some((index, token)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seen, [(0, Token::Data { ino, lblk: 0, write: 0 }), (1, old.overlay(PagePart::Tail, Token::Zero))]);
+}
+
 /// ext4_punch_hole sets a hole that extends past EOF "to end after the page that contains
 /// i_size". Where EOF lies half-way into block 1 (a 1.5-page file), that is page 1: a punch of
 /// blocks 1 and 2 leaves block 2, fallocated past EOF, allocated.

@@ -54,6 +54,8 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // The same grown by fallocate(mode 0), and by a zero range past the block.
     ("eof_mid_block_fallocate_read", 0),
     ("eof_mid_block_zero_range_read", 0),
+    // ...and read with O_DIRECT after the growth.
+    ("eof_mid_block_dio_read", 0),
     ("subpage_eof_mid_block_zero_range", 0),
     ("eof_mid_block_truncate_up", 0),
     ("eof_mid_block_writeback", 0),

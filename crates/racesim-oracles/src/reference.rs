@@ -1063,11 +1063,11 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
             // The block that straddles an EOF inside it: the head is judged; the tail is the
             // tail of the page past EOF (zeroes, or what this mapping stored at that block).
             let [head, tail] = token.halves();
-            // (read(2) of it stops at EOF: its tail is the reader's zeroed buffer, never the
-            // page's. A read that copied a tail saw a size past this EOF, which a serial order
+            // (read(2) and a direct read of it stop at EOF: its tail is the reader's zeroed buffer,
+            // never the page's. A read that copied a tail saw a size past this EOF, which a serial order
             // puts before it, or the page's tail in a window Linux has: ext4 6.13-6.19 zeroes
             // the old EOF block after an extending write's i_size_write.)
-            let is_read = matches!(item.op, Operation::Read { .. });
+            let is_read = matches!(item.op, Operation::Read { .. } | Operation::DioRead { .. });
             let eof_block = f.half
                 && lblk + 1 == f.size
                 && {
@@ -1077,15 +1077,13 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                             || (!is_read
                                 && matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && f.stored_by(write))))
                 };
-            // read(2) of a block that holds an EOF inside it copies the head only (a short read;
+            // read(2) of a block that holds an EOF inside it copies the head only (a short read,
+            // as a direct read returns only the head of the block its DMA read whole;
             // the tail of what it saw is the reader's own zeroed buffer, not file data). Its copy
             // samples i_size on its own (filemap_read reads it without i_rwsem or the page lock),
             // so the size it cut at need not be the one the serial order has there: where such
             // an EOF is reachable, a read whose tail is zeroes is judged on its head.
-            let short_read = f.half_reachable
-                && matches!(item.op, Operation::Read { .. })
-                && tail == Half::Zero
-                && head == held.halves()[0];
+            let short_read = f.half_reachable && is_read && tail == Half::Zero && head == held.halves()[0];
             // A cached page may still hold what a direct write in progress replaced on disk.
             let lagging = frame.is_some()
                 && f.cache_lags

@@ -1261,6 +1261,7 @@ const HALF_EOF_OPERATIONS: &[&str] = &[
     "collapse_range",
     "insert_range",
     "zero_range",
+    "dio_read",
     "readahead",
     "writeback",
     "fsync",
@@ -1270,7 +1271,7 @@ const HALF_EOF_OPERATIONS: &[&str] = &[
 ];
 
 /// Refuses, on a file some `truncate` with `half = true` names, every operation the model does
-/// not take that EOF into account for (direct IO; zero range over that block; journal commits and crashes,
+/// not take that EOF into account for (direct writes, and direct reads into a mapping; zero range over that block; journal commits and crashes,
 /// whose on-disk size counts whole blocks), and a user buffer mapped from it (and, for read(2), into it: its short
 /// copy is modelled into anonymous memory). Initial unwritten extents are modelled there: reads
 /// see zeroes, and the zeroing of the EOF block's tail treats them as each kernel function
@@ -1364,6 +1365,19 @@ fn operations_beside_half_eof(
                         ),
                     ));
                 }
+            }
+            // A direct read is modelled into anonymous memory: its DMA reads the EOF block whole
+            // into the buffer, past the short count it returns, which a mapped buffer would turn
+            // into a store.
+            if let Operation::DioRead { file, buffer, .. } = *op
+                && (in_buffer || (half_eof(file) && matches!(buffer, UserBuffer::Mapped { .. })))
+            {
+                return Err(cx.error(
+                    raw_op.span(),
+                    "dio_read: a direct read of or into a mapping of a file that a truncate or a write may leave \
+                     with EOF half-way into a block is modelled into anonymous memory only (no into_mmap) \
+                     (docs/model.md, \"An EOF inside a block\")",
+                ));
             }
             if touches_half_file && !HALF_EOF_OPERATIONS.contains(&name) {
                 return Err(cx.error(

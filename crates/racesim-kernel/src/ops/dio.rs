@@ -36,7 +36,7 @@ use crate::policy::{
     DioExtendSize, DioInvalidateBusy, DioPinOrder, DioReadDelalloc, DioReadDirty, DioReadInvalidate,
     DioSubmitInvalidate, DioUnaligned, DioWritePastEof, DioWritePostInvalidate,
 };
-use crate::types::{Extent, Ino, Lblk, PageId, PageRange, Pblk, Token, WriteId};
+use crate::types::{Extent, Ino, Lblk, PageId, PagePart, PageRange, Pblk, Token, WriteId};
 
 /// Which way the data of a direct IO moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +87,10 @@ pub struct Bio {
     /// rest of a partly written one).
     ends: WriteEnds,
     zero_rest: Vec<bool>,
+    /// For a read that reaches the block an EOF lies inside: that block. The DMA reads it
+    /// whole, and the syscall returns up to EOF only (`dio_complete`, `iomap_dio_complete`:
+    /// "transferred = dio->i_size - offset"), so what it returned of the block is its head.
+    short_tail: Option<Lblk>,
     /// An unaligned write that its policy makes wait for its own IO before it returns and
     /// releases `i_rwsem` (see [`Bio::waits_for_completion`]).
     waits: bool,
@@ -234,7 +238,7 @@ impl<C: Cpu> Task<'_, C> {
             Some(mapped) => Ok(mapped),
             None => self.dio_map_blocks(file, page, pages, write, ends),
         };
-        let (blocks, extends_to, zero_rest, error) = match mapped {
+        let (blocks, extends_to, zero_rest, error, short_tail) = match mapped {
             Ok(mapped) => mapped,
             Err(outcome) => {
                 self.abandon_submission(&pinned, frame, dio_count_held, fallback, Some(page + pages));
@@ -277,6 +281,7 @@ impl<C: Cpu> Task<'_, C> {
             extension,
             ends,
             zero_rest,
+            short_tail,
             waits,
             error,
         })
@@ -295,7 +300,7 @@ impl<C: Cpu> Task<'_, C> {
         pages: Lblk,
         write: Option<WriteId>,
         ends: WriteEnds,
-    ) -> Result<(Vec<Option<Pblk>>, Option<Lblk>, Vec<bool>, Option<Outcome>), Outcome> {
+    ) -> Result<(Vec<Option<Pblk>>, Option<Lblk>, Vec<bool>, Option<Outcome>, Option<Lblk>), Outcome> {
         let actor = self.actor;
         let alloc = self.policy.write_alloc;
         let delalloc_eio = self.policy.dio_read_delalloc == DioReadDelalloc::Eio;
@@ -307,6 +312,11 @@ impl<C: Cpu> Task<'_, C> {
             // A read stops at EOF as it is now (`dio->i_size = i_size_read(inode)`): a short
             // read, or none at all from EOF on.
             let end = if write.is_some() { page + pages } else { (page + pages).min(i_size).max(page) };
+            // Where EOF lies half-way into block `i_size - 1` and the read reaches it, the read
+            // returns that block's head (fs/direct-io.c reads up to "i_size_aligned", then cuts
+            // what it transferred at `dio->i_size`; iomap the same).
+            let short_tail =
+                (write.is_none() && m.kernel.inode(file).eof_half && end == i_size && end > page).then(|| i_size - 1);
             let mut blocks = Vec::new();
             let mut zero_rest = Vec::new();
             let mut error = None;
@@ -380,7 +390,7 @@ impl<C: Cpu> Task<'_, C> {
                 );
                 blocks.push(pblk);
             }
-            Ok((blocks, extends_to, zero_rest, error))
+            Ok((blocks, extends_to, zero_rest, error, short_tail))
         })
     }
 
@@ -475,6 +485,7 @@ impl<C: Cpu> Task<'_, C> {
             extension,
             ends,
             zero_rest,
+            short_tail,
             waits: _,
             error,
         } = bio;
@@ -545,6 +556,11 @@ impl<C: Cpu> Task<'_, C> {
                         (Some(_), Extent::Unwritten(_)) | (None, _) => (Token::Zero, ReadFrom::Zeroes),
                         (Some(p), _) => (m.kernel.disk[p as usize], ReadFrom::Block(p)),
                     };
+                    // Of the block an EOF lay inside at submission, the syscall returns the head
+                    // (a short read); the rest of the user's buffer is not file data. The loader
+                    // keeps such a read out of mapped buffers, where the DMA's tail would land.
+                    let token =
+                        if short_tail == Some(lblk) { token.overlay(PagePart::Tail, Token::Zero) } else { token };
                     m.emit(
                         actor,
                         "dio_bio_end_io",

@@ -789,6 +789,7 @@ pub const LOGGED_FUNCTIONS: &[&str] = &[
     "dio_read",
     "dio_write",
     "dio_zero_block",
+    "do_blockdev_direct_IO",
     "do_mlock",
     "do_mmap",
     "do_munmap",

@@ -313,10 +313,15 @@ impl<C: Cpu> Task<'_, C> {
             // read, or none at all from EOF on.
             let end = if write.is_some() { page + pages } else { (page + pages).min(i_size).max(page) };
             // Where EOF lies half-way into block `i_size - 1` and the read reaches it, the read
-            // returns that block's head (fs/direct-io.c reads up to "i_size_aligned", then cuts
-            // what it transferred at `dio->i_size`; iomap the same).
-            let short_tail =
-                (write.is_none() && m.kernel.inode(file).eof_half && end == i_size && end > page).then(|| i_size - 1);
+            // returns that block's head: it reads mapped blocks whole and cuts what it
+            // transferred at `dio->i_size` (dio_complete; iomap_dio_complete the same). On a file
+            // where such an EOF is reachable the step declares the size it read (the block
+            // map's events alone do not).
+            let inode = m.kernel.inode(file);
+            let short_tail = (write.is_none() && inode.eof_half && end == i_size && end > page).then(|| i_size - 1);
+            if write.is_none() && inode.eof_half_reachable {
+                m.emit(actor, "do_blockdev_direct_IO", Change::ISizeCheck { ino: file, index: page, i_size });
+            }
             let mut blocks = Vec::new();
             let mut zero_rest = Vec::new();
             let mut error = None;

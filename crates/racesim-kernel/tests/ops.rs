@@ -36,6 +36,16 @@ fn machine(pages: u32) -> (Machine, Ino) {
     (Machine::new(kernel), ino)
 }
 
+/// An empty DAX file of 2 pages (holes), mapped whole, on a disk of `disk_blocks` blocks.
+fn dax_machine(disk_blocks: u32) -> (Machine, Ino) {
+    let mut kernel = Kernel::new(disk_blocks);
+    let mm = kernel.add_mm();
+    let ino = kernel.add_inode(true);
+    kernel.inode_mut(ino).i_size = 2;
+    kernel.mms[mm as usize].vmas.push(Some(Vma::new(ino, 0, 2)));
+    (Machine::new(kernel), ino)
+}
+
 fn run(machine: &mut Machine, policy: &Policy, op: Operation, write: u32) -> Outcome {
     let mut cpu = SerialCpu::new(machine);
     let mut task = Task::new(&mut cpu, 0, 0, policy);
@@ -339,12 +349,7 @@ fn readpage_gives_a_fresh_page_no_buffers_and_a_page_with_buffers_reads_its_cach
 fn dax_zeroing_happens_where_the_policy_says() {
     for (name, zeroed_in_insert_mapping) in [("legacy", true), ("mmaplock", false), ("invalidate_lock", false)] {
         let policy = policy(name);
-        let mut kernel = Kernel::new(8);
-        let mm = kernel.add_mm();
-        let ino = kernel.add_inode(true);
-        kernel.inode_mut(ino).i_size = 2;
-        kernel.mms[mm as usize].vmas.push(Some(Vma::new(ino, 0, 2)));
-        let mut m = Machine::new(kernel);
+        let (mut m, ino) = dax_machine(8);
         assert_eq!(run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 4), Outcome::Ok);
         let zeroing = m.log.iter().position(|e| {
             e.function == "dax_insert_mapping" && matches!(e.change, Change::DiskWrite { token: Token::Zero, .. })
@@ -367,12 +372,7 @@ fn dax_zeroing_happens_where_the_policy_says() {
 fn a_dax_store_that_finds_no_space_reports_enospc() {
     for name in ["legacy", "mmaplock", "invalidate_lock"] {
         let policy = policy(name);
-        let mut kernel = Kernel::new(0);
-        let mm = kernel.add_mm();
-        let ino = kernel.add_inode(true);
-        kernel.inode_mut(ino).i_size = 2;
-        kernel.mms[mm as usize].vmas.push(Some(Vma::new(ino, 0, 2)));
-        let mut m = Machine::new(kernel);
+        let (mut m, ino) = dax_machine(0);
         assert_eq!(run(&mut m, &policy, Operation::Store { file: ino, page: 1 }, 4), Outcome::Enospc, "{name}");
         assert_eq!(m.kernel.inode(ino).blocks[1], Extent::Hole, "{name}");
         assert!(pte(&m, ino, 1).is_none(), "{name}");
@@ -730,12 +730,7 @@ fn mlock_locks_the_mapped_part_of_its_range_and_never_a_dax_mapping() {
     assert_eq!(run(&mut m, &policy, Operation::MadviseRemove { file: ino, page: 3, pages: 1 }, 2), Outcome::Einval);
     assert_eq!(run(&mut m, &policy, Operation::Mlock { file: ino, page: 4, pages: 1 }, 3), Outcome::Enomem);
 
-    let mut kernel = Kernel::new(8);
-    let mm = kernel.add_mm();
-    let dax = kernel.add_inode(true);
-    kernel.inode_mut(dax).i_size = 2;
-    kernel.mms[mm as usize].vmas.push(Some(Vma::new(dax, 0, 2)));
-    let mut m = Machine::new(kernel);
+    let (mut m, dax) = dax_machine(8);
     assert_eq!(run(&mut m, &policy, Operation::Mlock { file: dax, page: 0, pages: 2 }, 1), Outcome::Ok);
     assert_eq!(m.kernel.mms[0].vmas[0].as_ref().unwrap().locked, [false, false]);
     assert_eq!(run(&mut m, &policy, Operation::MadviseRemove { file: dax, page: 0, pages: 1 }, 2), Outcome::Ok);

@@ -14,8 +14,8 @@ pub struct ShuttleCpu {
     pub actor: ActorId,
 }
 
-/// Runs `f` on the machine and judges what it logged.
-fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
+/// Runs `f`, a step of `actor`, on the machine and judges what it logged.
+fn judged<R>(world: &mut World, actor: ActorId, f: impl FnOnce(&mut Machine) -> R) -> R {
     let World {
         machine,
         judge,
@@ -38,6 +38,12 @@ fn judged<R>(world: &mut World, f: impl FnOnce(&mut Machine) -> R) -> R {
     // Every step names what it touched through its events: that is its footprint (see
     // racesim_kernel::event::Object), which a partial-order reduction will rely on.
     debug_assert!(machine.log.len() > first, "racesim bug: a step logged no event (after {:?})", machine.log.last());
+    if machine.log.len() == first {
+        // A release build keeps going, but not unsoundly: a step that logged nothing still
+        // read something, if only to decide it had nothing to do, so it is taken to have read
+        // everything (`Change::Nothing`), and the trace shows where.
+        machine.emit(actor, "(unlogged step)", racesim_kernel::event::Change::Nothing);
+    }
     *steps += 1;
     if *steps >= *steps_max {
         *step_limit_hit = true;
@@ -84,7 +90,7 @@ fn unwind(world: std::sync::MutexGuard<'_, World>) -> ! {
 impl Cpu for ShuttleCpu {
     fn step<R>(&mut self, f: impl FnOnce(&mut Machine) -> R) -> R {
         switch();
-        judged(&mut abandon_point(&self.world), f)
+        judged(&mut abandon_point(&self.world), self.actor, f)
     }
 
     fn peek<R>(&mut self, f: impl FnOnce(&Machine) -> R) -> R {
@@ -113,6 +119,6 @@ impl Cpu for ShuttleCpu {
             world.machine.kernel.locks[request.lock as usize].grantable(request.ticket),
             "racesim bug: a sleeper was resumed before its lock could be granted"
         );
-        judged(&mut world, grant)
+        judged(&mut world, self.actor, grant)
     }
 }

@@ -82,6 +82,8 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         (Oracle::StaleData, "read_punch", "mmaplock", "invalidate_lock"),
         (Oracle::StaleData, "dax_write_race", "legacy", "mmaplock"),
         (Oracle::StaleData, "dio_read_punch_fence", "legacy_no_fence", "legacy"),
+        // Truncate's order of 1c9114f9c0f1: the size update, then the fenced wait.
+        (Oracle::StaleData, "dio_read_truncate_fence", "legacy_no_fence", "legacy_dioread_nolock"),
         (Oracle::StaleData, "dio_write_buffered_read", "mmaplock", "mmaplock_4_14"),
         // The same on 1 KiB blocks, through a read of the other block of the page.
         (Oracle::StaleData, "subpage_dio_write_buffered_read", "mmaplock", "mmaplock_4_14"),

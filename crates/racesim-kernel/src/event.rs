@@ -1224,7 +1224,9 @@ impl Change {
             Change::InvalidateBusy { ino, index, page } => {
                 out.extend([read(Page(page)), write(Ptes(ino, one(index)))]);
             }
-            Change::Mapped { mm, .. } | Change::Unmapped { mm, .. } => out.extend([write(Vmas(mm)), write(AllPtes)]),
+            // mmap sizes the mapping by the file's i_size (the model's mmap maps the whole file).
+            Change::Mapped { mm, ino, .. } => out.extend([write(Vmas(mm)), write(AllPtes), read(ISize(ino))]),
+            Change::Unmapped { mm, .. } => out.extend([write(Vmas(mm)), write(AllPtes)]),
             Change::VmaLocked { mm, .. } => out.push(write(Vmas(mm))),
             // A batch lookup may select by page flags (writeback looks up the dirty ones);
             // `Event::accesses` drops that read for the lookups known to take every page.

@@ -822,8 +822,10 @@ pub struct Policy {
     /// `i_dio_count` reference and, if set, drops the reference and falls back to locked DIO
     /// (`i_rwsem` until submission). Punch, zero, collapse and insert range set the bit
     /// (`ext4_inode_block_unlocked_dio`) before `inode_dio_wait` and clear it when done;
-    /// truncate sets it around `inode_dio_wait` only. Has no effect on reads whose placements
-    /// take `i_rwsem` anyway.
+    /// truncate sets it around `inode_dio_wait` only, which those kernels run after writing the
+    /// smaller size, and only when shrinking (1c9114f9c0f1 to 5.2; without the fence the model
+    /// waits before the size update, as ext4 5.3+ and XFS do). Has no effect on reads whose
+    /// placements take `i_rwsem` anyway.
     pub dio_read_fence: bool,
     /// What a direct read does with a delayed-allocation extent.
     pub dio_read_delalloc: DioReadDelalloc,

@@ -39,6 +39,9 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // The read slips in after inode_dio_wait and stops after submit_bio; the allocator then
     // has to run before the bio completes.
     ("dio_read_punch_fence", 3),
+    // The read slips in after truncate's inode_dio_wait and stops after submit_bio; truncate and
+    // the allocator then run whole before the bio completes.
+    ("dio_read_truncate_fence", 2),
     ("dio_write_buffered_read", 1),
     // The truncate stops after i_size_write; the direct write runs whole, extending the file.
     ("dio_write_extends_truncate", 1),

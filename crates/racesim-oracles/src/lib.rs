@@ -112,7 +112,10 @@ pub struct Judge {
     /// read began. read(2) checks `i_size` before it copies from a page it holds a reference
     /// to (filemap_read / do_generic_file_read); when the copy faults on a mapped buffer, a
     /// truncate or collapse can finish in between, and the copy then returns the data the
-    /// file had when the read checked: legal, and ordered before the shrink.
+    /// file had when the read checked: legal, and ordered before the shrink. A direct read
+    /// likewise samples `i_size` when it maps its blocks (`dio->i_size`) and reads them at
+    /// completion: a shrink that finished in between leaves it the file's data from before
+    /// (another file's data in a freed and reused block is still stale data).
     reading: Vec<Option<(Ino, u32)>>,
     /// Text for messages.
     names: Box<dyn Names + Send>,
@@ -410,7 +413,7 @@ impl Judge {
                             self.shrinking[file as usize] += 1;
                             self.fences[file as usize].in_flight.push((event.actor, op, None));
                         }
-                        Some(Operation::Read { file, .. }) => {
+                        Some(Operation::Read { file, .. } | Operation::DioRead { file, .. }) => {
                             let actor = event.actor as usize;
                             if self.reading.len() <= actor {
                                 self.reading.resize(actor + 1, None);
@@ -534,8 +537,8 @@ impl Judge {
         })
     }
 
-    /// Whether `event` is the copy of a read(2) of `ino` during which a truncate or collapse of
-    /// it finished (see `reading`).
+    /// Whether `event` is the copy of a read(2) or direct read of `ino` during which a truncate
+    /// or collapse of it finished (see `reading`).
     fn read_overlapped_a_shrink(&self, event: &Event, ino: Ino) -> bool {
         matches!(event.change, Change::UserRead { path: ReadPath::ReadSyscall, .. })
             && self

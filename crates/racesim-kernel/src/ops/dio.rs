@@ -314,14 +314,16 @@ impl<C: Cpu> Task<'_, C> {
             let end = if write.is_some() { page + pages } else { (page + pages).min(i_size).max(page) };
             // Where EOF lies half-way into block `i_size - 1` and the read reaches it, the read
             // returns that block's head: it reads mapped blocks whole and cuts what it
-            // transferred at `dio->i_size` (dio_complete; iomap_dio_complete the same). On a file
-            // where such an EOF is reachable the step declares the size it read (the block
-            // map's events alone do not).
+            // transferred at `dio->i_size` (dio_complete; iomap_dio_complete the same).
             let inode = m.kernel.inode(file);
             let short_tail = (write.is_none() && inode.eof_half && end == i_size && end > page).then(|| i_size - 1);
-            if write.is_none() && inode.eof_half_reachable {
-                m.emit(actor, "do_blockdev_direct_IO", Change::ISizeCheck { ino: file, index: page, i_size });
-            }
+            // The step declares the size it read (`dio->i_size = i_size_read(inode)`; a write's
+            // "end > i_size_read(inode)"): the block map's events alone do not, and a read
+            // wholly past EOF logs nothing else. Without it a partial-order reduction would take
+            // this step to commute with a truncate's size update, and never try the order in
+            // which the read maps blocks that truncate then frees.
+            let checked = if write.is_some() { page + pages - 1 } else { page };
+            m.emit(actor, "do_blockdev_direct_IO", Change::ISizeCheck { ino: file, index: checked, i_size });
             let mut blocks = Vec::new();
             let mut zero_rest = Vec::new();
             let mut error = None;

@@ -310,18 +310,25 @@ impl<C: Cpu> Task<'_, C> {
         let i_rwsem = self.lock_i_rwsem(file);
         let eof_page = if half { (size - 1) / per_page } else { size / per_page };
         let frame = self.enter(Func::Truncate, file, eof_page, PageRange::to_eof(eof_page));
-        // ext4_setattr fences unlocked direct reads only while it waits (1b65007e9870: so that
-        // new ones cannot starve inode_dio_wait).
-        self.fence_unlocked_dio(file, true);
-        self.inode_dio_wait(file);
-        self.fence_unlocked_dio(file, false);
+        // Where it waits for direct IO depends on the kernel. ext4 from 1c9114f9c0f1 (3.7) to
+        // 5.2 writes the smaller size first and waits after ("Blocks are going to be removed
+        // from the inode. Wait for dio in flight"), so that a direct read starting after the
+        // wait samples the new size and never maps a block this truncate frees; those are the
+        // kernels of unlocked direct reads and their fence (`dio_read_fence`), below. ext4
+        // from 5.3 (b9c1c26739ec) and XFS (xfs_setattr_size) wait first, here: their direct
+        // reads take `i_rwsem` shared, which this truncate holds exclusive.
+        let wait_after_size = self.policy.dio_read_fence;
+        if !wait_after_size {
+            self.inode_dio_wait(file);
+        }
         // ext4_setattr since b9c1c26739ec (5.3): the invalidation lock here, before the size
         // changes either way.
         self.at(&frame, Point::TruncateSetSize);
         self.zero_old_eof_block_before_growth(file, size, half);
-        // Down, or to the same size? `i_size` moves only under `i_rwsem`, held here, or at a
-        // direct write's completion, which inode_dio_wait waited for: nobody can change it
-        // before this truncate writes it, so the look needs no step of its own. (write(2)'s
+        // Down, or to the same size? `i_size` moves only under `i_rwsem`, held here, or at the
+        // completion of a direct write that extends the file, which holds `i_rwsem` until then
+        // (`Bio::extends_file`): nobody can change it before this truncate writes it, so the
+        // look needs no step of its own. (write(2)'s
         // `i_rwsem` is a placement: a policy or mutant without it could change the size here
         // unseen by the exploration; both answers still zero the tail, before or after.)
         let shrinks = self.cpu.peek(|m| {
@@ -349,6 +356,14 @@ impl<C: Cpu> Task<'_, C> {
         let (old, old_half) = self.set_i_size_half(file, size, half, "i_size_write", self.policy.disksize_i_data_sem);
         // Sizes in half blocks, to tell down from up when EOF lies inside a block.
         let (new_halves, old_halves) = (2 * size - Lblk::from(half), 2 * old - Lblk::from(old_half));
+        // ext4_setattr 3.7-5.2, shrinking ("if (orphan)"): fence unlocked direct reads only
+        // while it waits (1b65007e9870: so that new ones cannot starve inode_dio_wait). A read
+        // already past the fence's test samples the new size or is waited for.
+        if wait_after_size && new_halves < old_halves {
+            self.fence_unlocked_dio(file, true);
+            self.inode_dio_wait(file);
+            self.fence_unlocked_dio(file, false);
+        }
         self.at(&frame, Point::TruncateInvalidate);
         // ext4_setattr (4.18+): ext4_break_layouts right after down_write(i_mmap_sem), before
         // truncate_pagecache, whichever way the size changes; xfs_vn_setattr_size the same

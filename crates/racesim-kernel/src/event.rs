@@ -136,6 +136,10 @@ pub enum Change {
     },
     PageDirtied {
         page: PageId,
+        /// The file whose `i_size` the same step read to decide it leaves it alone (write_end
+        /// of a write inside EOF, `generic_write_end`'s "if (pos + copied > inode->i_size)"):
+        /// not rendered, declared in the footprint.
+        i_size_of: Option<Ino>,
     },
     /// write(2) copied `token`, its data for the page, into `part` of the page.
     PageCopied {
@@ -573,7 +577,7 @@ impl Change {
                 let how = if allocated { "allocated" } else { "found" };
                 format!("{}:{lblk} -> {} ({how})", file(ino), extent_name(extent))
             }
-            Change::PageDirtied { page } => format!("page#{page} dirty"),
+            Change::PageDirtied { page, .. } => format!("page#{page} dirty"),
             Change::PageCopied { page, token, part } => {
                 let into = match part {
                     PagePart::Whole => "",
@@ -1132,9 +1136,13 @@ impl Change {
             Change::TailZeroed { ino, lblk, page } | Change::HeadZeroed { ino, lblk, page } => {
                 out.extend([write(Page(page)), write(AllPtes), read(ISize(ino)), read(Extents(ino, one(lblk)))])
             }
-            Change::PageDirtied { page } | Change::PageCopied { page, .. } | Change::PageZeroed { page } => {
-                out.push(write(Page(page)))
+            Change::PageDirtied { page, i_size_of } => {
+                out.push(write(Page(page)));
+                if let Some(ino) = i_size_of {
+                    out.push(read(ISize(ino)));
+                }
             }
+            Change::PageCopied { page, .. } | Change::PageZeroed { page } => out.push(write(Page(page))),
             Change::PteInstalled { mm, ino, index, .. } => {
                 out.extend([write(Ptes(ino, one(index))), read(Vmas(mm))]);
             }

@@ -2389,3 +2389,72 @@ fn collapse_and_insert_move_an_eof_inside_a_block_with_it() {
     assert_eq!(run(&mut m, &policy, Operation::InsertRange { file: ino, page: 4, pages: 1 }, 5), Outcome::Einval);
     assert_eq!((m.kernel.inode(ino).i_size, m.kernel.inode(ino).eof_half), (4, true));
 }
+
+/// Steps that read `i_size` to decide to leave it alone declare the read in their events, so
+/// that a partial-order reduction orders them against a size change even where no lock does
+/// (docs/exhaustive.md, "Soundness"): write_end of a write inside EOF, a DAX write's copy,
+/// fallocate's and zero range's size update inside EOF, a direct IO's block mapping (a read
+/// wholly past EOF too, which once logged nothing in that step).
+#[test]
+fn steps_that_leave_the_size_alone_declare_their_read_of_it() {
+    let policy = policy("invalidate_lock");
+    let write = |ino| Operation::Write {
+        file: ino,
+        page: 0,
+        pages: 1,
+        buffer: UserBuffer::Anonymous,
+        fail_at: None,
+        allocation: WriteAllocation::PerPage,
+        ends: WriteEnds::default(),
+    };
+    let cases: [(&str, bool, fn(Ino) -> Operation, &str); 6] = [
+        ("write inside EOF", false, write, "block_write_end"),
+        ("DAX write inside EOF", true, write, "dax_iomap_actor"),
+        (
+            "fallocate inside EOF",
+            false,
+            |ino| Operation::Fallocate { file: ino, page: 0, pages: 1, keep_size: false },
+            "ext4_update_inode_size",
+        ),
+        (
+            "zero range inside EOF",
+            false,
+            |ino| Operation::ZeroRange { file: ino, page: 0, pages: 1 },
+            "ext4_update_inode_size",
+        ),
+        (
+            "direct read inside EOF",
+            false,
+            |ino| Operation::DioRead { file: ino, page: 0, pages: 1, buffer: UserBuffer::Anonymous },
+            "do_blockdev_direct_IO",
+        ),
+        (
+            "direct read past EOF",
+            false,
+            |ino| Operation::DioRead { file: ino, page: 2, pages: 1, buffer: UserBuffer::Anonymous },
+            "do_blockdev_direct_IO",
+        ),
+    ];
+    for (what, dax, op, decides) in cases {
+        let (mut m, ino) = if dax { dax_machine(8) } else { machine(2) };
+        let mut step_starts = Vec::new();
+        let before_step = |m: &mut Machine| step_starts.push(m.log.len());
+        let mut cpu = HookedCpu { inner: SerialCpu::new(&mut m), before_step };
+        let mut task = Task::new(&mut cpu, 0, 0, &policy);
+        task.run_operation(0, &op(ino), 1);
+        let at = m.log.iter().rposition(|e| e.function == decides).unwrap_or_else(|| panic!("{what}: no {decides}"));
+        let start = step_starts[step_starts.iter().rposition(|&s| s <= at).unwrap()];
+        let end = step_starts.iter().copied().find(|&s| s > at).unwrap_or(m.log.len());
+        let mut accesses = Vec::new();
+        for e in &m.log[start..end] {
+            e.accesses(&mut accesses);
+        }
+        assert_eq!(m.kernel.inode(ino).i_size, 2, "{what}: the size stays");
+        let read_i_size = Access { object: racesim_kernel::event::Object::ISize(ino), write: false };
+        assert!(
+            accesses.contains(&read_i_size),
+            "{what}: the step of {decides} declares i_size: {:?}",
+            &m.log[start..end]
+        );
+    }
+}

@@ -728,7 +728,7 @@ impl<C: Cpu> Task<'_, C> {
                     m.emit(actor, caller, Change::Nothing);
                 } else {
                     m.kernel.set_page_dirty(user_page);
-                    m.emit(actor, "set_page_dirty_lock", Change::PageDirtied { page: user_page });
+                    m.emit(actor, "set_page_dirty_lock", Change::PageDirtied { page: user_page, i_size_of: None });
                 }
             });
             self.unlock_page("set_page_dirty_lock", page_lock);

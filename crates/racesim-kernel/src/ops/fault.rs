@@ -761,7 +761,7 @@ impl<C: Cpu> Task<'_, C> {
         };
         self.cpu.step(|m| {
             m.kernel.set_page_dirty(page);
-            m.emit(actor, "set_page_dirty", Change::PageDirtied { page });
+            m.emit(actor, "set_page_dirty", Change::PageDirtied { page, i_size_of: None });
         });
         self.leave(frame);
         Ok(page_lock)
@@ -1138,7 +1138,7 @@ pub(crate) fn page_zero_new_buffers(m: &mut Machine, actor: crate::types::ActorI
         }
         m.kernel.mark_buffer_dirty(page, slot);
     }
-    m.emit(actor, "page_zero_new_buffers", Change::PageDirtied { page });
+    m.emit(actor, "page_zero_new_buffers", Change::PageDirtied { page, i_size_of: None });
 }
 
 pub(crate) fn map_block_buffers(

@@ -717,7 +717,7 @@ impl<C: Cpu> Task<'_, C> {
             } else {
                 m.kernel.mark_buffer_dirty(page, slot as Lblk);
             }
-            m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page });
+            m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page, i_size_of: None });
             let inode = m.kernel.inode_mut(file);
             if size_to_block_end && inode.eof_half && inode.i_size == lblk + 1 {
                 inode.eof_half = false;
@@ -830,7 +830,7 @@ impl<C: Cpu> Task<'_, C> {
             m.emit(actor, "page_mkclean", Change::PtesWriteProtected { page, count: ptes_write_protected });
             if ptes_write_protected > 0 {
                 m.kernel.set_page_dirty(page);
-                m.emit(actor, "set_page_dirty", Change::PageDirtied { page });
+                m.emit(actor, "set_page_dirty", Change::PageDirtied { page, i_size_of: None });
             }
         });
     }
@@ -1353,6 +1353,10 @@ impl<C: Cpu> Task<'_, C> {
                 m.kernel.inode_mut(file).eof_half = false;
                 m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: end, half: false });
                 disksize_follows(m, actor, "ext4_update_inode_size", file);
+            } else if !keep_size {
+                // Read to decide it leaves the size alone: declared.
+                let i_size = inode.i_size;
+                m.emit(actor, "ext4_update_inode_size", Change::ISizeCheck { ino: file, index: end - 1, i_size });
             }
         };
         self.cpu.step(|m| {
@@ -1428,9 +1432,14 @@ impl<C: Cpu> Task<'_, C> {
                 m.kernel.inode_mut(file).eof_half = false;
                 m.emit(actor, "ext4_update_inode_size", Change::ISizeSet { ino: file, i_size: range.end, half: false });
                 disksize_follows(m, actor, "ext4_update_inode_size", file);
-            } else if past_disksize_too && m.kernel.durable.enabled && range.end > m.kernel.i_disksize(file) {
-                m.kernel.set_i_disksize(file, range.end);
-                m.emit(actor, "ext4_update_inode_size", Change::DiskSizeSet { ino: file, disksize: range.end });
+            } else {
+                // Read to decide it leaves i_size alone: declared.
+                let i_size = m.kernel.inode(file).i_size;
+                m.emit(actor, "ext4_update_inode_size", Change::ISizeCheck { ino: file, index: range.end - 1, i_size });
+                if past_disksize_too && m.kernel.durable.enabled && range.end > m.kernel.i_disksize(file) {
+                    m.kernel.set_i_disksize(file, range.end);
+                    m.emit(actor, "ext4_update_inode_size", Change::DiskSizeSet { ino: file, disksize: range.end });
+                }
             }
         });
     }

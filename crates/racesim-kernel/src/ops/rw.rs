@@ -312,7 +312,7 @@ impl<C: Cpu> Task<'_, C> {
                     p.uptodate = true;
                 }
                 if copied_end > start {
-                    m.emit(actor, "block_write_end", Change::PageDirtied { page });
+                    m.emit(actor, "block_write_end", Change::PageDirtied { page, i_size_of: None });
                 }
                 let end = copied_end;
                 let inode = m.kernel.inode_mut(file);
@@ -740,7 +740,7 @@ impl<C: Cpu> Task<'_, C> {
                 let p = m.kernel.page_mut(page);
                 p.dirty = true;
                 if p.uptodate {
-                    m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page });
+                    m.emit(actor, "mark_buffer_dirty", Change::PageDirtied { page, i_size_of: None });
                 } else {
                     p.content = Token::Zero;
                     p.uptodate = true;
@@ -781,7 +781,7 @@ impl<C: Cpu> Task<'_, C> {
         if let PageWrite::Copied = result {
             zero_old_eof = self.cpu.step(|m| {
                 m.kernel.page_mut(page).dirty = true;
-                m.emit(actor, "block_write_end", Change::PageDirtied { page });
+                m.emit(actor, "block_write_end", Change::PageDirtied { page, i_size_of: Some(file) });
                 let inode = m.kernel.inode_mut(file);
                 // ext4_write_end's "old_size < pos": the write starts past an EOF inside a block.
                 let old_eof_block =
@@ -889,6 +889,10 @@ impl<C: Cpu> Task<'_, C> {
                 inode.i_size = index + 1;
                 m.emit(actor, "dax_iomap_actor", Change::ISizeSet { ino: file, i_size: index + 1, half: false });
                 disksize_follows(m, actor, "dax_iomap_actor", file);
+            } else {
+                // Read to decide it leaves the size alone: declared.
+                let i_size = inode.i_size;
+                m.emit(actor, "dax_iomap_actor", Change::ISizeCheck { ino: file, index, i_size });
             }
         };
         // DAX read(2) and write(2) were the direct IO path when the range lock was designed

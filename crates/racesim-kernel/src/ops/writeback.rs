@@ -166,7 +166,7 @@ impl<C: Cpu> Task<'_, C> {
                 m.emit(actor, "ext4_writepage", Change::Nothing);
                 if leave != 0 {
                     m.kernel.page_mut(page).dirty = true;
-                    m.emit(actor, "redirty_page_for_writepage", Change::PageDirtied { page });
+                    m.emit(actor, "redirty_page_for_writepage", Change::PageDirtied { page, i_size_of: None });
                 }
                 commit = Some((sample, leave));
             }

@@ -2407,7 +2407,9 @@ fn steps_that_leave_the_size_alone_declare_their_read_of_it() {
         allocation: WriteAllocation::PerPage,
         ends: WriteEnds::default(),
     };
-    let cases: [(&str, bool, fn(Ino) -> Operation, &str); 6] = [
+    // (what, on a DAX file, the operation, the function whose step decides on the size)
+    type Case = (&'static str, bool, fn(Ino) -> Operation, &'static str);
+    let cases: [Case; 6] = [
         ("write inside EOF", false, write, "block_write_end"),
         ("DAX write inside EOF", true, write, "dax_iomap_actor"),
         (

@@ -929,6 +929,12 @@ pub struct Policy {
     /// (`ext4_should_retry_alloc` + `jbd2_journal_force_commit_nested`, at most three retries;
     /// durability-modelling scenarios only).
     pub alloc_retry_commit: bool,
+    /// Whether every direct IO and DAX allocation retries the same way: a direct write's block
+    /// mapping (`ext4_iomap_alloc`; `ext4_get_block_trans` from 4.6, 914f82a32d02), a DAX
+    /// write(2)'s (`ext4_iomap_begin`) and a DAX write fault's (`ext4_dax_huge_fault`), as in
+    /// 5.3. Without it only a direct or DAX write past EOF retries (4.x's
+    /// `ext4_ind_direct_IO`). Only consulted with `alloc_retry_commit`.
+    pub alloc_retry_dio_dax: bool,
     /// Writeback's `i_disksize` update and truncate's are serialised by `i_data_sem`
     /// (90e775b71ac4 "ext4: fix lost truncate due to race with writeback", Linux 3.17):
     /// `ext4_setattr` writes `i_disksize` and `i_size` together under it, and
@@ -1032,6 +1038,8 @@ pub struct PolicyWire {
     pub zero_range_flush: RangeFlush,
     #[serde(default)]
     pub alloc_retry_commit: bool,
+    #[serde(default)]
+    pub alloc_retry_dio_dax: bool,
     #[serde(default)]
     pub writeback_size_sample: WritebackSizeSample,
     #[serde(default = "default_true")]
@@ -1161,6 +1169,7 @@ impl TryFrom<PolicyWire> for Policy {
             punch_hole_flush: w.punch_hole_flush,
             zero_range_flush: w.zero_range_flush,
             alloc_retry_commit: w.alloc_retry_commit,
+            alloc_retry_dio_dax: w.alloc_retry_dio_dax,
             writeback_size_sample: w.writeback_size_sample,
             writeback_clean_buffers: w.writeback_clean_buffers,
             dio_invalidate_busy: w.dio_invalidate_busy,
@@ -1209,6 +1218,7 @@ impl From<Policy> for PolicyWire {
             punch_hole_flush: p.punch_hole_flush,
             zero_range_flush: p.zero_range_flush,
             alloc_retry_commit: p.alloc_retry_commit,
+            alloc_retry_dio_dax: p.alloc_retry_dio_dax,
             writeback_size_sample: p.writeback_size_sample,
             writeback_clean_buffers: p.writeback_clean_buffers,
             dio_invalidate_busy: p.dio_invalidate_busy,

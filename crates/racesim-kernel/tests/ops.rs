@@ -1418,6 +1418,79 @@ fn an_allocation_on_a_full_disk_forces_the_commit_of_freed_blocks_and_retries() 
     }
 }
 
+/// Direct IO and DAX retry the same way where ext4 does: with the policy's `alloc_retry_dio_dax`
+/// (`invalidate_lock`: ext4_iomap_alloc for a direct write, ext4_iomap_begin for a DAX write(2),
+/// ext4_dax_huge_fault for a DAX write fault) every one of them; without it (the 4.x built-ins)
+/// only a write past EOF, which 4.x sent through ext4_ind_direct_IO, and never a DAX fault
+/// (ext4_ext_direct_IO's get_block and ext4_dax_fault did not retry). A direct write of two pages
+/// whose second finds no block keeps the first it mapped.
+#[test]
+fn direct_io_and_dax_allocations_retry_where_the_policy_says() {
+    for (name, operation, past_eof) in [
+        ("invalidate_lock", "dio_write", false),
+        ("invalidate_lock", "dax_write", false),
+        ("invalidate_lock", "dax_store", false),
+        ("legacy", "dio_write", false),
+        ("legacy", "dax_write", false),
+        ("legacy", "dax_store", false),
+        ("mmaplock", "dio_write", false),
+        ("legacy", "dio_write", true),
+        ("legacy", "dax_write", true),
+        ("mmaplock", "dax_write", true),
+    ] {
+        let policy = policy(name);
+        let retry = policy.alloc_retry_dio_dax || past_eof;
+        assert!(policy.alloc_retry_commit, "{name}");
+        let (mut m, a) = durable_machine(2);
+        let b = m.kernel.add_inode(operation != "dio_write");
+        // Past EOF: the write's last page (1) is past a size of 1 page.
+        m.kernel.inode_mut(b).i_size = if past_eof { 1 } else { 2 };
+        let mm = m.kernel.add_mm();
+        m.kernel.mms[mm as usize].vmas.push(Some(Vma::new(b, 0, 2)));
+        // The disk's blocks: a's two and, for the direct write, one more for b's first page.
+        m.kernel.free_blocks.clear();
+        let spare = 6;
+        if operation == "dio_write" {
+            m.kernel.free_blocks.push(spare);
+        }
+        let freed = m.kernel.inode(a).blocks[1].pblk().unwrap();
+        m.kernel.enable_durability();
+        assert_eq!(run(&mut m, &policy, Operation::Truncate { file: a, size: 1, half: false }, 1), Outcome::Ok);
+        m.log.clear();
+        let (op, page) = match operation {
+            "dio_write" => (dio_write(b, 0, 2, false, WriteEnds::default()), 1),
+            "dax_write" => (anonymous_write(b, 1, 1, None), 1),
+            _ => (Operation::Store { file: b, page: 1 }, 1),
+        };
+        let outcome = {
+            let mut cpu = SerialCpu::new(&mut m);
+            let mut task = Task::new(&mut cpu, 0, mm, &policy);
+            let outcome = task.run_operation(0, &op, 2);
+            assert!(!cpu.stuck, "a serial run never waits on a lock");
+            outcome
+        };
+        let commits = m.log.iter().filter(|e| matches!(e.change, Change::TransactionCommitted)).count();
+        let label = format!("{name} {operation} past EOF: {past_eof}");
+        if retry {
+            let expected = match operation {
+                "dio_write" => Outcome::Pages(2),
+                "dax_write" => Outcome::Pages(1),
+                _ => Outcome::Ok,
+            };
+            assert_eq!(outcome, expected, "{label}");
+            assert_eq!(m.kernel.inode(b).blocks[page as usize].pblk(), Some(freed), "{label} took the freed block");
+            assert_eq!(commits, 1, "{label}: one forced commit");
+        } else {
+            assert_eq!(outcome, Outcome::Enospc, "{label}");
+            assert_eq!(commits, 0, "{label}: no commit");
+            assert!(!m.log.iter().any(|e| matches!(e.change, Change::AllocRetry { .. })), "{label}: not asked");
+        }
+        if operation == "dio_write" {
+            assert_eq!(m.kernel.inode(b).blocks[0].pblk(), Some(spare), "{label}: the first block stays mapped");
+        }
+    }
+}
+
 /// ext4_should_retry_alloc also retries when the blocks freed are in a transaction whose commit
 /// is under way (jbd2_journal_force_commit_nested waits for it; dbc427ce4028, 4.7): the commit
 /// locked the transaction, taking its freed list with it, between the failed allocation and the

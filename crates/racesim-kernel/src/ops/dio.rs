@@ -57,6 +57,11 @@ pub enum NotSubmitted {
     InvalidationBusy,
 }
 
+/// What mapping a direct IO's range found: the blocks (`None`: a hole, for a read), the size an
+/// extending write grows the file to, per block whether a write of part of it zeroes the rest,
+/// the error of a write that failed part-way, and the block whose head a short read returns.
+type DioMapping = (Vec<Option<Pblk>>, Option<Lblk>, Vec<bool>, Option<Outcome>, Option<Lblk>);
+
 /// A submitted bio: the blocks it covers, page by page (`None`: a hole, for a read).
 pub struct Bio {
     file: Ino,
@@ -202,7 +207,7 @@ impl<C: Cpu> Task<'_, C> {
         // user pages (dio_get_page) before it maps their blocks (get_more_blocks).
         let mut mapped = None;
         if self.policy.dio_pin_order == DioPinOrder::MapThenPin {
-            match self.dio_map_blocks(file, page, pages, write, ends) {
+            match self.dio_get_blocks(file, page, pages, write, ends) {
                 Ok(first) => mapped = Some(first),
                 Err(outcome) => {
                     self.abandon_submission(&[], frame, dio_count_held, fallback, Some(page + pages));
@@ -236,7 +241,7 @@ impl<C: Cpu> Task<'_, C> {
         }
         let mapped = match mapped {
             Some(mapped) => Ok(mapped),
-            None => self.dio_map_blocks(file, page, pages, write, ends),
+            None => self.dio_get_blocks(file, page, pages, write, ends),
         };
         let (blocks, extends_to, zero_rest, error, short_tail) = match mapped {
             Ok(mapped) => mapped,
@@ -287,12 +292,62 @@ impl<C: Cpu> Task<'_, C> {
         })
     }
 
+    /// [`Task::dio_map_blocks`], and for a write that finds no free block, the retry where
+    /// ext4 has one (`should_retry_alloc_dio_dax`): `ext4_iomap_alloc` (4.6-5.4's
+    /// `ext4_get_block_trans`) stops its handle, asks `ext4_should_retry_alloc` (which may force
+    /// a commit) and maps again from the block it could not allocate. The blocks mapped before it stay mapped. A write holds
+    /// `i_rwsem` exclusive wherever it allocates, so the size the retry reads is the one the
+    /// first mapping read, and its extension stands.
+    fn dio_get_blocks(
+        &mut self,
+        file: Ino,
+        page: Lblk,
+        pages: Lblk,
+        write: Option<WriteId>,
+        ends: WriteEnds,
+    ) -> Result<DioMapping, Outcome> {
+        let mut mapped = self.dio_map_blocks(file, page, pages, write, ends);
+        if write.is_none() {
+            return mapped;
+        }
+        // ext4 before 4.6 sent a write past EOF through ext4_ind_direct_IO, which retries ("if
+        // (ret == -ENOSPC && ext4_should_retry_alloc(inode->i_sb, &retries)) goto retry"), and
+        // the rest through ext4_ext_direct_IO, which does not (see `should_retry_alloc_dio_dax`).
+        // The mapping step decides, as ext4_ext_direct_IO did, from "final_size > inode->i_size".
+        let extends = match &mapped {
+            Ok((_, extends_to, ..)) => extends_to.is_some(),
+            Err(_) => self.cpu.peek(|m| page + pages > m.kernel.inode(file).i_size),
+        };
+        let mut retries = 0;
+        loop {
+            let done = match &mapped {
+                Err(Outcome::Enospc) => 0,
+                Ok((blocks, _, _, Some(Outcome::Enospc), _)) => blocks.len() as Lblk,
+                _ => return mapped,
+            };
+            if !self.should_retry_alloc_dio_dax(extends, &mut retries) {
+                return mapped;
+            }
+            // The rest of the range: its first block is whole unless it is the write's own.
+            let rest_ends = if done == 0 { ends } else { WriteEnds { first: PagePart::Whole, last: ends.last } };
+            let rest = self.dio_map_blocks(file, page + done, pages - done, write, rest_ends);
+            mapped = match (mapped, rest) {
+                (Err(_), rest) => rest,
+                (Ok(first), Err(_)) => Ok(first),
+                (Ok((mut blocks, extends_to, mut zero_rest, _, short_tail)), Ok((more, _, more_zero, error, _))) => {
+                    blocks.extend(more);
+                    zero_rest.extend(more_zero);
+                    Ok((blocks, extends_to, zero_rest, error, short_tail))
+                }
+            };
+        }
+    }
+
     /// Maps (or, for a write, allocates) the blocks of a direct IO's range: `get_block` of
     /// fs/direct-io.c, `->iomap_begin` of iomap. Returns the blocks (`None`: a hole, for a
     /// read), the size an extending write grows the file to, which blocks a write of part of
     /// them must zero the rest of, and the error of a write that failed part-way; or the
     /// error that fails the whole syscall.
-    #[allow(clippy::type_complexity)]
     fn dio_map_blocks(
         &mut self,
         file: Ino,
@@ -300,7 +355,7 @@ impl<C: Cpu> Task<'_, C> {
         pages: Lblk,
         write: Option<WriteId>,
         ends: WriteEnds,
-    ) -> Result<(Vec<Option<Pblk>>, Option<Lblk>, Vec<bool>, Option<Outcome>, Option<Lblk>), Outcome> {
+    ) -> Result<DioMapping, Outcome> {
         let actor = self.actor;
         let alloc = self.policy.write_alloc;
         let delalloc_eio = self.policy.dio_read_delalloc == DioReadDelalloc::Eio;

@@ -235,7 +235,17 @@ impl<C: Cpu> Task<'_, C> {
             if !mapped {
                 return Err(FaultError::Segv);
             }
-            self.dax_fault(file, index, write)
+            // ext4_dax_huge_fault (5.3): a write fault whose allocation found no space stops
+            // its handle and, where ext4_should_retry_alloc forced a commit, faults again, as
+            // the policy's `alloc_retry_dio_dax` says. The model's retry re-enters the fault,
+            // where ext4 keeps its fault lock across it (docs/model.md, "ENOSPC").
+            let mut retries = 0;
+            loop {
+                match self.dax_fault(file, index, write) {
+                    Err(FaultError::NoSpace) if self.should_retry_alloc_dio_dax(false, &mut retries) => continue,
+                    done => return done,
+                }
+            }
         } else {
             self.do_fault(file, index, write)
         }

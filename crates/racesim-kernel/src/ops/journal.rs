@@ -108,7 +108,8 @@ impl<C: Cpu> Task<'_, C> {
     /// ran, force the commit (`jbd2_journal_force_commit_nested`: the task waits for it; the
     /// model runs it in the task) and tell the caller to allocate again. The callers are where
     /// ext4 retries: `ext4_write_begin` / `ext4_da_write_begin` and `ext4_page_mkwrite` after
-    /// unlocking the page and stopping their handle, `ext4_alloc_file_blocks`.
+    /// unlocking the page and stopping their handle, `ext4_alloc_file_blocks`, and direct IO
+    /// and DAX ([`Task::should_retry_alloc_dio_dax`]).
     ///
     /// Only with the policy's `alloc_retry_commit` and where durability is modelled (elsewhere
     /// a freed block is free at once, and nothing would be gained). A policy whose journal
@@ -137,6 +138,17 @@ impl<C: Cpu> Task<'_, C> {
             self.jbd2_journal_commit_transaction();
         }
         retry
+    }
+
+    /// [`Task::should_retry_alloc`] for a direct write's block mapping, a DAX write(2) and a
+    /// DAX write fault (`past_eof`: the write ends past `i_size`; a fault never does). With the
+    /// policy's `alloc_retry_dio_dax` every one of them retries (`ext4_get_block_trans`,
+    /// `ext4_iomap_alloc` and `ext4_iomap_begin`, `ext4_dax_huge_fault`'s loop, as in 5.3).
+    /// Without it, only a write past EOF does: ext4 before 4.6 sent those through
+    /// `ext4_ind_direct_IO`, which retried the whole direct or DAX IO, and the rest through
+    /// `ext4_ext_direct_IO`, whose `get_block` did not; 4.x's `ext4_dax_fault` did not either.
+    pub fn should_retry_alloc_dio_dax(&mut self, past_eof: bool, retries: &mut u32) -> bool {
+        (self.policy.alloc_retry_dio_dax || past_eof) && self.should_retry_alloc(retries)
     }
 
     /// The crash: one step, at which the oracles judge what remount finds (the committed

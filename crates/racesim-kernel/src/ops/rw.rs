@@ -82,6 +82,9 @@ impl<C: Cpu> Task<'_, C> {
         if !dax {
             self.zero_eof_before_extending_write(file, page);
         }
+        // 4.x sent a DAX write through ext4_ext_direct_IO, which chose its path (and so whether
+        // it retries on ENOSPC) from "final_size > inode->i_size" on entry, under i_rwsem.
+        let dax_past_eof = dax && self.cpu.peek(|m| page + pages > m.kernel.inode(file).i_size);
         let whole_range = allocation == WriteAllocation::WholeRange;
         // The blocks (or delalloc reservations) this write itself made out of holes: what a
         // failed write's cleanup may undo (iomap's IOMAP_F_NEW).
@@ -158,7 +161,12 @@ impl<C: Cpu> Task<'_, C> {
                     // that a commit would free, it forces the commit and begins the page again
                     // ("goto retry_grab"). The page it could not map allocated nothing, so
                     // ext4_truncate_failed_write has nothing of this write to undo first.
-                    PageWrite::NoSpace if self.should_retry_alloc(&mut alloc_retries) => continue,
+                    PageWrite::NoSpace if !dax && self.should_retry_alloc(&mut alloc_retries) => continue,
+                    // A DAX write(2) retries in ext4_iomap_begin where the policy's DAX path
+                    // does; 4.x's went through direct IO, which retried a write past EOF only.
+                    PageWrite::NoSpace if dax && self.should_retry_alloc_dio_dax(dax_past_eof, &mut alloc_retries) => {
+                        continue;
+                    }
                     PageWrite::NoSpace => {
                         no_space = true;
                         stopped_at = Some(index);

@@ -1178,6 +1178,44 @@ fn an_eof_inside_a_block_is_refused_where_it_is_not_modelled() {
         "pages = 1 },\n  { op = \"insert_range\", file = \"data\", page = 0, pages = 1 },\n]\n",
     );
     assert_bad_scenario("halfzeroinsert", &shifted, 12, "(on a file that collapse_range or insert_range also shifts");
+    // A direct write runs where it starts at or before that block, whole blocks from anonymous
+    // memory; past it, of part of a block, from a mapping or on a disk that may fill, it is
+    // refused.
+    let dio_write = |fields: &str| {
+        punch.replace(
+            "{ op = \"punch_hole\", file = \"data\", page = 1, pages = 1 }",
+            &format!("{{ op = \"dio_write\", file = \"data\", {fields} }}"),
+        )
+    };
+    for fields in ["page = 1, pages = 1", "page = 0, pages = 2"] {
+        let fine = write_scenario("halfdiowrite", &dio_write(fields));
+        let o = racesim(&["run", fine.to_str().unwrap(), "-n", "10"]);
+        assert_eq!(o.status.code(), Some(0), "{fields}: {}{}", stdout(&o), stderr(&o));
+    }
+    assert_bad_scenario("halfdiowritepast", &dio_write("page = 2, pages = 1"), 12, "it starts past block 1");
+    assert_bad_scenario(
+        "halfdiowritepart",
+        &dio_write("page = 1, pages = 1, async = true, last_page = \"head\""),
+        12,
+        "it covers part of a block",
+    );
+    // A disk the files cannot outgrow is fine; one that a write past the file's size could fill
+    // is not (the direct write could fail with ENOSPC, whose cleanup is not modelled there).
+    let on_disk = |blocks: u32| {
+        dio_write("page = 1, pages = 1").replace("name = \"t\"\n", &format!("name = \"t\"\ndisk_blocks = {blocks}\n"))
+    };
+    let fits = write_scenario("halfdiowritefits", &on_disk(4));
+    let o = racesim(&["run", fits.to_str().unwrap(), "-n", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_bad_scenario(
+        "halfdiowritedisk",
+        &on_disk(4).replace(
+            "pages = 1 },\n]\n",
+            "pages = 1 },\n  { op = \"write\", file = \"data\", page = 4, pages = 1 },\n]\n",
+        ),
+        13,
+        "the scenario's files could outgrow its disk (disk_blocks)",
+    );
     // A write ending half-way into a block it may grow the file to makes the file one too; a
     // later write runs beside it wherever it starts (past that block, the policy's zeroing of
     // the old EOF block's tail runs first).

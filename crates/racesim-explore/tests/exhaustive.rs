@@ -1197,3 +1197,21 @@ fn a_load_between_xfs_zeroing_the_new_eof_block_and_the_size_change_is_no_violat
     );
     assert_clean(&scenario, Mode::Dpor, &["xfs-4.1", "xfs-5.3", "invalidate_lock"]);
 }
+
+/// A store writes all of the page that straddles an EOF at 1.5 pages, and a truncate to 1 page
+/// then shrinks the file: between its size change and its zap, a load through the store's PTE
+/// sees the whole page, its head the file data the block held and its tail what the store put
+/// past the old EOF, as in Linux. Until December 2026 the reference judged that tail as file data
+/// of a block wholly past EOF and reported a false `stale_data` under every policy (found by
+/// randomised scenarios of direct writes beside such an EOF).
+#[test]
+fn a_load_of_the_old_eof_block_before_a_shrinking_truncate_zaps_it_is_no_violation() {
+    let scenario = inline(
+        "load_vs_truncate_from_half_eof",
+        "[[file]]\nname = \"data\"\npages = 2\n\
+         [[actor]]\nname = \"app\"\nops = [{ op = \"truncate\", file = \"data\", size = 1, half = true }, \
+         { op = \"store\", file = \"data\", page = 1 }, { op = \"truncate\", file = \"data\", size = 1 }]\n\
+         [[actor]]\nname = \"other\"\nops = [{ op = \"load\", file = \"data\", page = 1 }]\n",
+    );
+    assert_clean(&scenario, Mode::Dpor, &["legacy", "invalidate_lock"]);
+}

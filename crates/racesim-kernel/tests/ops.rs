@@ -1491,6 +1491,28 @@ fn direct_io_and_dax_allocations_retry_where_the_policy_says() {
     }
 }
 
+/// A direct write through the end of the block an EOF lies half-way into ends past EOF in bytes
+/// ("end > i_size_read(inode)"), even where that block is its last: it extends the file, and its
+/// size update moves EOF to the block's end. One that ends before that block leaves EOF where it
+/// is.
+#[test]
+fn a_direct_write_through_the_block_an_eof_lies_inside_moves_eof_to_its_end() {
+    for name in ["legacy", "invalidate_lock"] {
+        let policy = policy(name);
+        for (page, pages, extends) in [(1, 1, true), (0, 2, true), (0, 1, false)] {
+            let (mut m, ino) = machine(2);
+            m.kernel.inode_mut(ino).eof_half = true;
+            m.kernel.inode_mut(ino).eof_half_reachable = true;
+            let outcome = run(&mut m, &policy, dio_write(ino, page, pages, false, WriteEnds::default()), 3);
+            assert_eq!(outcome, Outcome::Pages(pages), "{name} [{page}, +{pages})");
+            let inode = m.kernel.inode(ino);
+            assert_eq!((inode.i_size, inode.eof_half), (2, !extends), "{name} [{page}, +{pages})");
+            let grew = m.log.iter().any(|e| matches!(e.change, Change::ISizeSet { i_size: 2, half: false, .. }));
+            assert_eq!(grew, extends, "{name} [{page}, +{pages}): the size update");
+        }
+    }
+}
+
 /// ext4_should_retry_alloc also retries when the blocks freed are in a transaction whose commit
 /// is under way (jbd2_journal_force_commit_nested waits for it; dbc427ce4028, 4.7): the commit
 /// locked the transaction, taking its freed list with it, between the failed allocation and the

@@ -50,6 +50,10 @@ pub struct RefFile {
     /// A truncate has shrunk the size to this and not yet removed the pages past it: until it
     /// does, stores through PTEs it has not zapped yet may still land there.
     pub zap_pending_from: Option<Lblk>,
+    /// The block an EOF lay half-way into when that truncate shrank the file below it: until
+    /// the truncate removes it, a load through a PTE it has not zapped may still see that
+    /// block's tail as the mapping left it past the old EOF.
+    pub zap_pending_half_block: Option<Lblk>,
     /// Blocks per page (1 where a block is a page). Above 1, `size` and the indices of `pages`
     /// are blocks, and the blocks past `size` inside the page that straddles it are that
     /// page's tail: stores may land there and loads see them, and none of it is file data
@@ -133,6 +137,7 @@ impl RefFile {
             size,
             pages,
             zap_pending_from: None,
+            zap_pending_half_block: None,
             blocks_per_page: kernel.inode(ino).blocks_per_page,
             half: kernel.inode(ino).eof_half,
             half_reachable: kernel.inode(ino).eof_half_reachable,
@@ -1077,6 +1082,21 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                             || (!is_read
                                 && matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && f.stored_by(write))))
                 };
+            // A load through a PTE that a shrinking truncate has not zapped yet, of the block an
+            // EOF lay inside just before that truncate, now wholly past EOF: the head is the file
+            // data the block held, and the tail still what the mapping put there past that EOF
+            // (zeroes, or a store of this file to that block), as it was for the EOF block (until December
+            // 2026 a false `stale_data` under every policy: truncate to 1.5 pages, a store to page
+            // 1, truncate to 1 page, and a load of page 1 between its size change and its zap).
+            let unzapped_old_eof_block = !is_read
+                && f.zap_pending_half_block == Some(lblk)
+                && f.zap_pending_from.is_some_and(|from| lblk >= from)
+                && head == held.halves()[0]
+                && {
+                    let tail = tail.whole();
+                    tail == Token::Zero
+                        || matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && f.stored_by(write))
+                };
             // read(2) of a block that holds an EOF inside it copies the head only (a short read,
             // as a direct read returns only the head of the block its DMA read whole;
             // the tail of what it saw is the reader's own zeroed buffer, not file data). Its copy
@@ -1094,6 +1114,7 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                 || lagging
                 || (f.in_eof_page_tail(lblk) && tail_data)
                 || eof_block
+                || unzapped_old_eof_block
                 || short_read
         }
         Effect::Sigbus { ino, lblk } => lblk >= files[ino as usize].size,
@@ -1110,6 +1131,7 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
             if size < f.size {
                 f.zap_pending_from = Some(size);
             }
+            f.zap_pending_half_block = (size < f.size && f.half).then(|| f.size - 1);
             f.size = size;
             f.half = half;
             true
@@ -1127,6 +1149,7 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
             }
             f.half = half;
             f.zap_pending_from = None;
+            f.zap_pending_half_block = None;
             // truncate(2) is atomic towards everything that changes the size: ext4_setattr and
             // xfs_setattr_size hold i_rwsem from before i_size_write to after the blocks are
             // freed, and every write(2), direct write and fallocate that could extend the file
@@ -1540,6 +1563,7 @@ mod tests {
             size,
             pages,
             zap_pending_from: None,
+            zap_pending_half_block: None,
             blocks_per_page: 1,
             half: false,
             half_reachable: false,

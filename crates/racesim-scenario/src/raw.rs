@@ -261,7 +261,13 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
     }
     partial_writes_against_direct_writes(&cx, &raw.actors, &actors, &files)?;
     madvise_remove_beside_mlock(&cx, &raw.actors, &actors, &files)?;
-    operations_beside_half_eof(&cx, &raw.actors, &actors, &files)?;
+    operations_beside_half_eof(
+        &cx,
+        &raw.actors,
+        &actors,
+        &files,
+        could_run_out_of_space(&actors, &files, disk_blocks),
+    )?;
     let variants = validate_variants(&cx, &raw.variants)?;
     let mut expect = Vec::new();
     for (policy, verdict) in raw.expect.get_ref() {
@@ -1262,6 +1268,7 @@ const HALF_EOF_OPERATIONS: &[&str] = &[
     "insert_range",
     "zero_range",
     "dio_read",
+    "dio_write",
     "readahead",
     "writeback",
     "fsync",
@@ -1270,8 +1277,56 @@ const HALF_EOF_OPERATIONS: &[&str] = &[
     "mlock",
 ];
 
+/// Whether the scenario's files could together need more blocks than its disk has, so that an
+/// allocation could fail with ENOSPC. A file never holds a block past the furthest one an
+/// operation or a user buffer of the scenario reaches (counted in pages, times the blocks per
+/// page: an over-estimate where an operation names blocks), nor past the model's limit; an
+/// insert_range may shift its blocks anywhere up to that limit. Blocks freed are free again at
+/// once where no crash or commit is modelled, so the sum of those bounds is a bound on what is
+/// ever allocated at one time.
+fn could_run_out_of_space(actors: &[Actor], files: &[FileSetup], disk_blocks: u32) -> bool {
+    let mut reach: Vec<Lblk> = files.iter().map(|f| f.pages * f.blocks_per_page).collect();
+    let mut reaches = |file: Ino, end: Lblk| {
+        if let (Some(r), Some(f)) = (reach.get_mut(file as usize), files.get(file as usize)) {
+            *r = (*r).max(end.saturating_mul(f.blocks_per_page).min(FILE_PAGES_MAX));
+        }
+    };
+    for op in actors.iter().flat_map(|a| &a.ops) {
+        match *op {
+            Operation::Load { file, page } | Operation::Store { file, page } => reaches(file, page + 1),
+            Operation::Truncate { file, size, .. } => reaches(file, size),
+            Operation::InsertRange { file, .. } => reaches(file, FILE_PAGES_MAX),
+            Operation::Read { file, page, pages, buffer }
+            | Operation::DioRead { file, page, pages, buffer }
+            | Operation::Write { file, page, pages, buffer, .. }
+            | Operation::DioWrite { file, page, pages, buffer, .. } => {
+                reaches(file, page + pages);
+                if let UserBuffer::Mapped { file: user_file, page: user_page } = buffer {
+                    reaches(user_file, user_page + pages);
+                }
+            }
+            Operation::PunchHole { file, page, pages }
+            | Operation::MadviseRemove { file, page, pages }
+            | Operation::Mlock { file, page, pages }
+            | Operation::CollapseRange { file, page, pages }
+            | Operation::ZeroRange { file, page, pages }
+            | Operation::Fallocate { file, page, pages, .. }
+            | Operation::Readahead { file, page, pages } => reaches(file, page + pages),
+            Operation::Mmap { .. }
+            | Operation::Munmap { .. }
+            | Operation::Writeback { .. }
+            | Operation::Fsync { .. }
+            | Operation::Msync { .. }
+            | Operation::Reclaim { .. }
+            | Operation::JournalCommit { .. }
+            | Operation::Crash { .. } => {}
+        }
+    }
+    reach.iter().sum::<Lblk>() > disk_blocks
+}
+
 /// Refuses, on a file some `truncate` with `half = true` names, every operation the model does
-/// not take that EOF into account for (direct writes, and direct reads into a mapping; zero range over that block; journal commits and crashes,
+/// not take that EOF into account for (direct writes past that block, and direct reads into a mapping; zero range over that block; journal commits and crashes,
 /// whose on-disk size counts whole blocks), and a user buffer mapped from it (and, for read(2), into it: its short
 /// copy is modelled into anonymous memory). Initial unwritten extents are modelled there: reads
 /// see zeroes, and the zeroing of the EOF block's tail treats them as each kernel function
@@ -1281,6 +1336,7 @@ fn operations_beside_half_eof(
     raw: &[Spanned<RawActor>],
     actors: &[Actor],
     files: &[FileSetup],
+    may_run_out: bool,
 ) -> Result<(), ScenarioError> {
     let half_eof = |file: Ino| !crate::half_eof_blocks(actors, files, file).is_empty();
     for (raw_actor, actor) in raw.iter().zip(actors) {
@@ -1378,6 +1434,53 @@ fn operations_beside_half_eof(
                      with EOF half-way into a block is modelled into anonymous memory only (no into_mmap) \
                      (docs/model.md, \"An EOF inside a block\")",
                 ));
+            }
+            // A direct write is modelled where it starts at or before the block such an EOF
+            // lies in, wherever that may be: it writes whole blocks, and one that runs through
+            // the end of that block grows the file in bytes ("end > i_size"), so the block's
+            // tail is then its data. One that starts past the block leaves a gap whose zeroing
+            // (XFS's xfs_file_aio_write_checks zeroes from the old EOF for direct writes too)
+            // is not modelled for direct IO; nor is the cleanup of a failed one
+            // (ext4_truncate_failed_write, whose ext4_truncate zeroes the block's tail), so no
+            // mapped user buffer (EFAULT) and no disk the files could outgrow (ENOSPC).
+            if let Operation::DioWrite { file, page, ends, buffer, .. } = *op
+                && half_eof(file)
+            {
+                let shifts = actors.iter().flat_map(|a| &a.ops).any(|o| {
+                    matches!(*o, Operation::CollapseRange { file: f, .. } | Operation::InsertRange { file: f, .. } if f == file)
+                });
+                let first_eof_block = crate::half_eof_blocks(actors, files, file).into_iter().min();
+                let why = if shifts {
+                    Some(
+                        "on a file that collapse_range or insert_range also shifts, that block may be anywhere"
+                            .to_string(),
+                    )
+                } else if let Some(b) = first_eof_block.filter(|&b| page > b) {
+                    Some(format!("it starts past block {b}, which such an EOF may lie in"))
+                } else if !ends.is_whole() {
+                    Some("it covers part of a block (first_page, last_page)".to_string())
+                } else if matches!(buffer, UserBuffer::Mapped { .. }) {
+                    Some("its buffer is a mapping (from_mmap), whose fault would fail it".to_string())
+                } else if may_run_out {
+                    Some(
+                        "the scenario's files could outgrow its disk (disk_blocks), which could make it fail with ENOSPC"
+                            .to_string(),
+                    )
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    return Err(cx.error(
+                        raw_op.span(),
+                        format!(
+                            "dio_write: a direct write of a file that a truncate or a write may leave with EOF \
+                             half-way into a block is modelled where it starts at or before that block, \
+                             whole blocks, from anonymous memory, and not here: {why} (docs/model.md, \
+                             \"An EOF inside a block\")"
+                        ),
+                    ));
+                }
+                continue;
             }
             if touches_half_file && !HALF_EOF_OPERATIONS.contains(&name) {
                 return Err(cx.error(

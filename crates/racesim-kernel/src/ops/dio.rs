@@ -62,6 +62,12 @@ pub enum NotSubmitted {
 /// the error of a write that failed part-way, and the block whose head a short read returns.
 type DioMapping = (Vec<Option<Pblk>>, Option<Lblk>, Vec<bool>, Option<Outcome>, Option<Lblk>);
 
+/// Whether a direct write ending at block `end` ends past EOF (`pos + count > i_size`, in bytes):
+/// past block `i_size`, or through the end of block `i_size - 1` where EOF lies half-way into it.
+fn past_i_size(end: Lblk, i_size: Lblk, eof_half: bool) -> bool {
+    end > i_size || (eof_half && end == i_size)
+}
+
 /// A submitted bio: the blocks it covers, page by page (`None`: a hole, for a read).
 pub struct Bio {
     file: Ino,
@@ -316,7 +322,9 @@ impl<C: Cpu> Task<'_, C> {
         // The mapping step decides, as ext4_ext_direct_IO did, from "final_size > inode->i_size".
         let extends = match &mapped {
             Ok((_, extends_to, ..)) => extends_to.is_some(),
-            Err(_) => self.cpu.peek(|m| page + pages > m.kernel.inode(file).i_size),
+            Err(_) => {
+                self.cpu.peek(|m| past_i_size(page + pages, m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half))
+            }
         };
         let mut retries = 0;
         loop {
@@ -361,9 +369,12 @@ impl<C: Cpu> Task<'_, C> {
         let delalloc_eio = self.policy.dio_read_delalloc == DioReadDelalloc::Eio;
         let unwritten_past_eof = self.policy.dio_write_past_eof == DioWritePastEof::Unwritten;
         self.cpu.step(|m| {
-            // Past EOF, a write extends the file at completion (`end > i_size_read(inode)`).
+            // Past EOF, a write extends the file at completion (`end > i_size_read(inode)`): in
+            // bytes, so a write through the end of a block that an EOF lies half-way into
+            // extends it too.
             let i_size = m.kernel.inode(file).i_size;
-            let extends_to = (write.is_some() && page + pages > i_size).then_some(page + pages);
+            let past_eof = past_i_size(page + pages, i_size, m.kernel.inode(file).eof_half);
+            let extends_to = (write.is_some() && past_eof).then_some(page + pages);
             // A read stops at EOF as it is now (`dio->i_size = i_size_read(inode)`): a short
             // read, or none at all from EOF on.
             let end = if write.is_some() { page + pages } else { (page + pages).min(i_size).max(page) };
@@ -520,7 +531,7 @@ impl<C: Cpu> Task<'_, C> {
     /// the cleanup without a step (6.11 runs it only for a write that ends past EOF,
     /// `ext4_extending_io`).
     fn dio_write_failed(&mut self, file: Ino, end: Lblk) {
-        let past_eof = end > self.cpu.peek(|m| m.kernel.inode(file).i_size);
+        let past_eof = self.cpu.peek(|m| past_i_size(end, m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half));
         if self.policy.dio_write_past_eof == DioWritePastEof::TruncateFailedWrite && past_eof {
             self.truncate_failed_write_past_eof(file, end, "ext4_handle_inode_extension");
         }
@@ -714,8 +725,9 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         self.cpu.step(|m| {
             let inode = m.kernel.inode_mut(file);
-            if size > inode.i_size {
+            if past_i_size(size, inode.i_size, inode.eof_half) {
                 inode.i_size = size;
+                inode.eof_half = false;
                 m.emit(actor, "ext4_handle_inode_extension", Change::ISizeSet { ino: file, i_size: size, half: false });
                 disksize_follows(m, actor, "ext4_handle_inode_extension", file);
             } else {

@@ -1215,3 +1215,21 @@ fn a_load_of_the_old_eof_block_before_a_shrinking_truncate_zaps_it_is_no_violati
     );
     assert_clean(&scenario, Mode::Dpor, &["legacy", "invalidate_lock"]);
 }
+
+/// XFS zeroes the tail of the old EOF block before a truncate up through the page cache, whose
+/// write_end moves i_size to that block's end under the page lock (`xfs_iozero`, `iomap_zero`):
+/// a store through a PTE made writable before the zeroing lands either before it, and is zeroed,
+/// or inside EOF. Until December 2026 the model kept i_size at the old EOF until
+/// truncate_setsize, and a store landing in between was a `stale_data` that, in Linux, only a
+/// narrow window between `zero_user` and that `i_size_write` allows.
+#[test]
+fn a_store_after_xfs_zeroing_the_old_eof_block_lands_inside_eof() {
+    let scenario = inline(
+        "store_vs_xfs_truncate_up_zeroing",
+        "[[file]]\nname = \"data\"\npages = 3\n\
+         [[actor]]\nname = \"app\"\nops = [{ op = \"truncate\", file = \"data\", size = 1, half = true }, \
+         { op = \"store\", file = \"data\", page = 1 }, { op = \"read\", file = \"data\", page = 1, pages = 1 }]\n\
+         [[actor]]\nname = \"grow\"\nops = [{ op = \"truncate\", file = \"data\", size = 2, half = true }]\n",
+    );
+    assert_clean(&scenario, Mode::Dpor, &["xfs-4.1", "xfs-5.3"]);
+}

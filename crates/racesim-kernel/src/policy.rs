@@ -333,6 +333,16 @@ impl TruncateUpZero {
         }
     }
 
+    /// Whether that zeroing is a write through the page cache whose write_end grows `i_size` to
+    /// the end of what it zeroed, in the step that zeroes, under the page lock: XFS's
+    /// (`xfs_iozero` -> `pagecache_write_end` -> `generic_write_end` in 4.1, `iomap_zero` ->
+    /// `iomap_write_end` in 5.3: "if (pos + ret > old_size) i_size_write(inode, pos + ret)"),
+    /// wherever it runs (truncate up, fallocate and zero range through `xfs_setattr_size`, an
+    /// extending write's checks). ext4's zeroing dirties the buffer and leaves the size alone.
+    pub fn zeroing_grows_i_size(self) -> bool {
+        matches!(self, TruncateUpZero::XfsZeroEof | TruncateUpZero::IomapZeroRange)
+    }
+
     /// The function truncate up zeroes the tail of the old EOF block with, if it does.
     pub fn truncate_up_function(self) -> Option<&'static str> {
         match self {
@@ -354,8 +364,12 @@ impl TruncateUpZero {
         let zero = |check, function, grows_i_size| Some(ZeroBeforeWrite { check, function, grows_i_size });
         match self {
             // The zeroing is a write through the page cache whose write_end grows i_size.
-            TruncateUpZero::XfsZeroEof => zero("xfs_file_aio_write_checks", "xfs_zero_eof", true),
-            TruncateUpZero::IomapZeroRange => zero("xfs_file_aio_write_checks", "iomap_zero_range", true),
+            TruncateUpZero::XfsZeroEof => {
+                zero("xfs_file_aio_write_checks", "xfs_zero_eof", self.zeroing_grows_i_size())
+            }
+            TruncateUpZero::IomapZeroRange => {
+                zero("xfs_file_aio_write_checks", "iomap_zero_range", self.zeroing_grows_i_size())
+            }
             // folio_zero_range and mark_buffer_dirty: no write_end, no size change.
             TruncateUpZero::Ext4BlockZeroEof => zero("ext4_write_checks", "ext4_block_zero_eof", false),
             TruncateUpZero::None | TruncateUpZero::Ext4BlockTruncatePage => None,

@@ -570,6 +570,17 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     extending.push(event.actor);
                 }
                 match running {
+                    // XFS's zeroing of the old EOF block before a truncate up, a fallocate or a
+                    // zero range grows the file (xfs_setattr_size): a write through the page
+                    // cache whose write_end moves EOF to the end of what it zeroed, under the page
+                    // lock, as an extending write's zeroing does (below). A point: a store into
+                    // the tail after it is file data.
+                    Some((
+                        op @ (Operation::Truncate { .. } | Operation::Fallocate { .. } | Operation::ZeroRange { .. }),
+                        _,
+                    )) if matches!(event.function, "xfs_zero_eof" | "iomap_zero_range") && !half => {
+                        items.push(point(Effect::Grow { ino, size: i_size }, op))
+                    }
                     Some((op @ Operation::Truncate { .. }, _)) if old_halves.is_some_and(|old| halves > old) => {
                         // A truncate up has extended the file when it returns, not at its
                         // i_size_write: until pagecache_isize_extended has write-protected and

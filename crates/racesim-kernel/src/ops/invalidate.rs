@@ -437,7 +437,8 @@ impl<C: Cpu> Task<'_, C> {
         let Some(function) = self.policy.truncate_up_zero_eof.truncate_up_function() else { return };
         // Past an EOF half-way into block `old - 1`, in half blocks.
         let grows_past = |old: Lblk| 2 * size - Lblk::from(half) >= 2 * old;
-        self.zero_old_eof_block_first(file, (function, size.saturating_sub(1)), function, grows_past, false);
+        let grows_i_size = self.policy.truncate_up_zero_eof.zeroing_grows_i_size();
+        self.zero_old_eof_block_first(file, (function, size.saturating_sub(1)), function, grows_past, grows_i_size);
     }
 
     /// The check and the zeroing an operation that grows the file runs before the size
@@ -1240,12 +1241,13 @@ impl<C: Cpu> Task<'_, C> {
             // (`fallocate_isize_extended`, below).
             if let Some(function) = task.policy.truncate_up_zero_eof.fallocate_zeroes_first() {
                 let end = range.end;
+                let grows_i_size = task.policy.truncate_up_zero_eof.zeroing_grows_i_size();
                 task.zero_old_eof_block_first(
                     file,
                     ("ext4_zero_range", end - 1),
                     function,
                     |i_size| end >= i_size,
-                    false,
+                    grows_i_size,
                 );
             }
             let old_size = task.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half));
@@ -1276,7 +1278,14 @@ impl<C: Cpu> Task<'_, C> {
         // own growth to the block's end) is in docs/model.md, "An EOF inside a block".
         if !keep_size && let Some(function) = self.policy.truncate_up_zero_eof.fallocate_zeroes_first() {
             let end = page + pages;
-            self.zero_old_eof_block_first(file, ("ext4_fallocate", end - 1), function, |i_size| end >= i_size, false);
+            let grows_i_size = self.policy.truncate_up_zero_eof.zeroing_grows_i_size();
+            self.zero_old_eof_block_first(
+                file,
+                ("ext4_fallocate", end - 1),
+                function,
+                |i_size| end >= i_size,
+                grows_i_size,
+            );
         }
         let old_size = self.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half));
         // ext4_alloc_file_blocks: "if (ret == -ENOSPC && ext4_should_retry_alloc(inode->i_sb,

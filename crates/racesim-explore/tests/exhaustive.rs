@@ -1233,3 +1233,23 @@ fn a_store_after_xfs_zeroing_the_old_eof_block_lands_inside_eof() {
     );
     assert_clean(&scenario, Mode::Dpor, &["xfs-4.1", "xfs-5.3"]);
 }
+
+/// XFS's write checks wait for the direct IO in flight before they zero the old EOF block for
+/// a write that starts past it (5.3's `drained_dio`, ee70daaba82d). On 1 KiB blocks, an
+/// asynchronous direct write of block 0 is in flight while a read caches page 0 with the old
+/// block 0; a direct write past the EOF block then zeroes that block's tail in page 0, which
+/// dirties it. Without the drain, the first write's invalidation at completion finds page 0
+/// dirty and leaves it, and writeback puts the old block 0 back over the new data: a
+/// `lost_write` that 5.3 cannot have (found by review when direct writes past such a block
+/// became modelled, December 2026).
+#[test]
+fn xfs_drains_direct_io_in_flight_before_zeroing_the_old_eof_block_for_a_direct_write() {
+    let scenario = inline(
+        "dio_write_past_eof_block_drains",
+        "[[file]]\nname = \"data\"\npages = 2\nblock_size = 1024\n\
+         [[actor]]\nname = \"a\"\nops = [{ op = \"dio_write\", file = \"data\", page = 0, block = 0, blocks = 1, async = true }]\n\
+         [[actor]]\nname = \"d\"\nops = [{ op = \"truncate\", file = \"data\", blocks = 2, half = true }, \
+         { op = \"read\", file = \"data\", page = 0, pages = 1 }, { op = \"dio_write\", file = \"data\", page = 1, pages = 1 }]\n",
+    );
+    assert_clean(&scenario, Mode::Dpor, &["xfs-5.3"]);
+}

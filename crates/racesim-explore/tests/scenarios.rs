@@ -167,6 +167,7 @@ fn every_oracle_fires_on_the_bug_and_stays_silent_on_the_fix() {
         // before c7fc0366c656 zeroes nothing there, XFS zeroes before the write; and on 1 KiB
         // blocks 52aecaee1c26's zeroing alone skips a folio writeback cleaned after i_size grew.
         (Oracle::StaleData, "eof_mid_block_mwrite_append", "invalidate_lock", "xfs-5.3"),
+        (Oracle::StaleData, "eof_mid_block_dio_append", "invalidate_lock", "xfs-4.1"),
         (Oracle::StaleData, "subpage_eof_mid_block_mwrite_append", "invalidate_lock", "invalidate_lock_zero_eof_block"),
         (Oracle::StaleData, "subpage_eof_mid_block_mwrite_append", "invalidate_lock_zero_eof", "invalidate_lock_6_13"),
         // A read between the extending write's i_size_write and c7fc0366c656's zeroing after it

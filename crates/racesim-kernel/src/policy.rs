@@ -360,19 +360,53 @@ impl TruncateUpZero {
     /// iocb->ki_pos, i_size_read(inode), &zero)" in 4.1's `xfs_file_aio_write_checks`;
     /// `iomap_zero_range(inode, isize, iocb->ki_pos - isize, ...)` in 5.3's. ext4 7.1's
     /// `ext4_write_checks`, under `i_rwsem`: "ext4_block_zero_eof(inode, old_size, iocb->ki_pos)".
+    ///
+    /// XFS from ee70daaba82d ("xfs: always drain dio before extending aio write submission",
+    /// Brian Foster, 2015: `drained_dio` in 5.3's checks) waits for the direct IO in flight
+    /// before it zeroes, whatever the IOLOCK mode; 4.1 waits only where it upgraded a shared
+    /// IOLOCK, which a buffered write never holds (`xfs_file_buffered_aio_write` takes it
+    /// exclusive). The iomap value stands for the kernels with the drain, `xfs_zero_eof` for
+    /// 4.1's buffered writes.
     pub fn extending_write_zeroes_first(self) -> Option<ZeroBeforeWrite> {
-        let zero = |check, function, grows_i_size| Some(ZeroBeforeWrite { check, function, grows_i_size });
+        let zero = |check, function, grows_i_size, drains_dio| {
+            Some(ZeroBeforeWrite { check, function, grows_i_size, drains_dio })
+        };
         match self {
             // The zeroing is a write through the page cache whose write_end grows i_size.
             TruncateUpZero::XfsZeroEof => {
-                zero("xfs_file_aio_write_checks", "xfs_zero_eof", self.zeroing_grows_i_size())
+                zero("xfs_file_aio_write_checks", "xfs_zero_eof", self.zeroing_grows_i_size(), false)
             }
             TruncateUpZero::IomapZeroRange => {
-                zero("xfs_file_aio_write_checks", "iomap_zero_range", self.zeroing_grows_i_size())
+                zero("xfs_file_aio_write_checks", "iomap_zero_range", self.zeroing_grows_i_size(), true)
             }
             // folio_zero_range and mark_buffer_dirty: no write_end, no size change.
-            TruncateUpZero::Ext4BlockZeroEof => zero("ext4_write_checks", "ext4_block_zero_eof", false),
+            TruncateUpZero::Ext4BlockZeroEof => zero("ext4_write_checks", "ext4_block_zero_eof", false, false),
             TruncateUpZero::None | TruncateUpZero::Ext4BlockTruncatePage => None,
+        }
+    }
+
+    /// What an extending *direct* write does to that tail before its IO, when it starts past
+    /// the block that holds an EOF inside it. XFS runs the same write checks for direct writes
+    /// (`xfs_file_dio_aio_write` -> `xfs_file_aio_write_checks` in 4.1 and 5.3), so it zeroes
+    /// as for write(2). ext4 does not: 4.1's `ext4_file_write_iter` and 5.3's
+    /// `ext4_direct_IO_write` have no zeroing past EOF; c7fc0366c656 (6.13) zeroes in the
+    /// buffered write_end functions, `ext4_alloc_file_blocks` and `ext4_setattr`, not in the
+    /// direct path; and 7.1's zeroing sits in `ext4_write_checks`, which the buffered and DAX
+    /// paths call and the direct path (`ext4_dio_write_iter` -> `ext4_dio_write_checks`) does
+    /// not (Zhang Yi, "[PATCH -next v2 08/22] ext4: zero post EOF partial block before
+    /// appending write", linux-ext4, 2026-02-03: "support the DAX path as well as the upcoming
+    /// iomap buffered write path").
+    ///
+    /// A direct write drains the direct IO in flight before it zeroes under both XFS values:
+    /// 4.1 when `xfs_file_dio_aio_write` took the IOLOCK shared (an aligned write with no page
+    /// cached) and had to upgrade it, later always. Simplified: the model drains under 4.1 too
+    /// when pages are cached, which leaves out a race 4.1 had (a miss, never an alarm).
+    pub fn extending_dio_write_zeroes_first(self) -> Option<ZeroBeforeWrite> {
+        match self {
+            TruncateUpZero::XfsZeroEof | TruncateUpZero::IomapZeroRange => {
+                self.extending_write_zeroes_first().map(|zero| ZeroBeforeWrite { drains_dio: true, ..zero })
+            }
+            TruncateUpZero::None | TruncateUpZero::Ext4BlockTruncatePage | TruncateUpZero::Ext4BlockZeroEof => None,
         }
     }
 
@@ -449,6 +483,9 @@ pub struct ZeroBeforeWrite {
     /// Whether the zeroing grows `i_size` to the block's end (a write through the page cache
     /// whose write_end moves EOF: XFS), or leaves it (ext4 7.1).
     pub grows_i_size: bool,
+    /// Whether the checks wait for the direct IO in flight (`inode_dio_wait`) once they see
+    /// the write start past EOF, before they zero.
+    pub drains_dio: bool,
 }
 
 /// How a direct write of part of a block (an "unaligned" direct write) is serialised against

@@ -51,6 +51,8 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // The same, grown by a write(2) past the block: the flusher runs whole before the store or
     // after the read.
     ("eof_mid_block_mwrite_append", 0),
+    // ...and by a direct write past the block (ext4's direct path zeroes nothing there).
+    ("eof_mid_block_dio_append", 0),
     // ...and read by another actor: under legacy after the write (6.13's window, a read between
     // the write's i_size_write and its zeroing, needs 1; its trace is not minimized here).
     ("eof_mid_block_append_read", 0),

@@ -602,6 +602,14 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     Some((op @ Operation::Write { page, .. }, _)) if i_size <= page && !half => {
                         items.push(point(Effect::Grow { ino, size: i_size }, op))
                     }
+                    // The same zeroing in XFS's checks of a direct write that starts past that
+                    // block (xfs_file_aio_write_checks): not the direct write's own growth,
+                    // which comes with its data after the IO (below).
+                    Some((op @ Operation::DioWrite { page, .. }, _))
+                        if matches!(event.function, "xfs_zero_eof" | "iomap_zero_range") && i_size <= page && !half =>
+                    {
+                        items.push(point(Effect::Grow { ino, size: i_size }, op))
+                    }
                     // An extending direct write's data is on disk at its bio's completion, but
                     // the file grows only here, after inode_dio_end (ext4_handle_inode_extension;
                     // XFS's xfs_dio_write_end_io): until then a fault or read past the old EOF

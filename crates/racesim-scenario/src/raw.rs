@@ -1435,28 +1435,25 @@ fn operations_beside_half_eof(
                      (docs/model.md, \"An EOF inside a block\")",
                 ));
             }
-            // A direct write is modelled where it starts at or before the block such an EOF
-            // lies in, wherever that may be: it writes whole blocks, and one that runs through
-            // the end of that block grows the file in bytes ("end > i_size"), so the block's
-            // tail is then its data. One that starts past the block leaves a gap whose zeroing
-            // (XFS's xfs_file_aio_write_checks zeroes from the old EOF for direct writes too)
-            // is not modelled for direct IO; nor is the cleanup of a failed one
-            // (ext4_truncate_failed_write, whose ext4_truncate zeroes the block's tail), so no
-            // mapped user buffer (EFAULT) and no disk the files could outgrow (ENOSPC).
-            if let Operation::DioWrite { file, page, ends, buffer, .. } = *op
+            // A direct write is modelled wherever it starts: it writes whole blocks; one that
+            // runs through the end of the block such an EOF lies in grows the file in bytes
+            // ("end > i_size"), so the block's tail is then its data, and one that starts past
+            // that block zeroes its tail first where the policy's direct writes do (XFS's
+            // xfs_file_aio_write_checks; ext4's direct path does not). The cleanup of a failed
+            // one is not modelled there (ext4_truncate_failed_write, whose ext4_truncate zeroes
+            // the block's tail), so no mapped user buffer (EFAULT) and no disk the files could
+            // outgrow (ENOSPC).
+            if let Operation::DioWrite { file, ends, buffer, .. } = *op
                 && half_eof(file)
             {
                 let shifts = actors.iter().flat_map(|a| &a.ops).any(|o| {
                     matches!(*o, Operation::CollapseRange { file: f, .. } | Operation::InsertRange { file: f, .. } if f == file)
                 });
-                let first_eof_block = crate::half_eof_blocks(actors, files, file).into_iter().min();
                 let why = if shifts {
                     Some(
                         "on a file that collapse_range or insert_range also shifts, that block may be anywhere"
                             .to_string(),
                     )
-                } else if let Some(b) = first_eof_block.filter(|&b| page > b) {
-                    Some(format!("it starts past block {b}, which such an EOF may lie in"))
                 } else if !ends.is_whole() {
                     Some("it covers part of a block (first_page, last_page)".to_string())
                 } else if matches!(buffer, UserBuffer::Mapped { .. }) {
@@ -1474,8 +1471,8 @@ fn operations_beside_half_eof(
                         raw_op.span(),
                         format!(
                             "dio_write: a direct write of a file that a truncate or a write may leave with EOF \
-                             half-way into a block is modelled where it starts at or before that block, \
-                             whole blocks, from anonymous memory, and not here: {why} (docs/model.md, \
+                             half-way into a block is modelled of whole blocks, from anonymous memory, and \
+                             not here: {why} (docs/model.md, \
                              \"An EOF inside a block\")"
                         ),
                     ));

@@ -174,6 +174,9 @@ impl<C: Cpu> Task<'_, C> {
         // write, direct or not; a range lock over the bio) is the policy's placements.
         let func = if write.is_some() { Func::DioWrite } else { Func::DioRead };
         let frame = self.enter(func, file, range.start, range);
+        if write.is_some() {
+            self.zero_eof_before_extending_dio_write(file, page);
+        }
         if unaligned && self.policy.dio_unaligned != DioUnaligned::None {
             // Serialise unaligned direct IO: under the exclusive i_rwsem (IOLOCK_EXCL), wait for
             // the direct IO in flight before this one counts itself in (xfs_file_dio_aio_write:
@@ -296,6 +299,22 @@ impl<C: Cpu> Task<'_, C> {
             waits,
             error,
         })
+    }
+
+    /// A direct write that starts past the block holding an EOF inside it, under a policy whose
+    /// direct writes zero that block's tail first (XFS: `xfs_file_dio_aio_write` runs
+    /// `xfs_file_aio_write_checks`, which zeroes from the old EOF under the exclusive IOLOCK
+    /// before the flush of the write's range, as for write(2); ext4's direct path does not, see
+    /// `TruncateUpZero::extending_dio_write_zeroes_first`): the check of `i_size`, then the
+    /// zeroing through the page cache, whose write_end grows `i_size` to the block's end, after
+    /// waiting for the direct IO in flight (`TruncateUpZero::extending_dio_write_zeroes_first`:
+    /// without the wait, an asynchronous write in flight to another block of the page, on
+    /// blocks smaller than a page, would find the page the zeroing dirtied and could not
+    /// invalidate it). Only on a file where such an EOF is reachable.
+    fn zero_eof_before_extending_dio_write(&mut self, file: Ino, first: Lblk) {
+        if let Some(zero) = self.policy.truncate_up_zero_eof.extending_dio_write_zeroes_first() {
+            self.zero_eof_before_write(file, first, zero);
+        }
     }
 
     /// [`Task::dio_map_blocks`], and for a write that finds no free block, the retry where

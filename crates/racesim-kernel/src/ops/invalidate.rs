@@ -17,7 +17,7 @@ use crate::cpu::{Cpu, Machine};
 use crate::event::{Change, Outcome};
 use crate::lock::{LockClass, LockMode, RequestRef};
 use crate::placement::{Func, LockName, Point};
-use crate::policy::RangeFlush;
+use crate::policy::{RangeFlush, ZeroBeforeWrite};
 use crate::state::FILE_PAGES_MAX;
 use crate::types::{Extent, Ino, Lblk, PageId, PagePart, PageRange, Pblk, Token};
 
@@ -438,14 +438,29 @@ impl<C: Cpu> Task<'_, C> {
         // Past an EOF half-way into block `old - 1`, in half blocks.
         let grows_past = |old: Lblk| 2 * size - Lblk::from(half) >= 2 * old;
         let grows_i_size = self.policy.truncate_up_zero_eof.zeroing_grows_i_size();
-        self.zero_old_eof_block_first(file, (function, size.saturating_sub(1)), function, grows_past, grows_i_size);
+        let check = (function, size.saturating_sub(1));
+        self.zero_old_eof_block_first(file, check, function, grows_past, grows_i_size, false);
+    }
+
+    /// An extending write's zeroing of the old EOF block before it copies (write(2)) or flushes
+    /// its range (a direct write), starting at block `first`, as `zero` says: under
+    /// `drains_dio`, once the check has seen the write start past an EOF inside a block, it
+    /// waits for the direct IO in flight (XFS: "if (!drained_dio) { ... inode_dio_wait(inode);
+    /// drained_dio = true; goto restart; }"; the check after the restart reads the same size
+    /// under the exclusive IOLOCK, and is not repeated). Only on a file where such an EOF is
+    /// reachable (the drain before an extension from a block-aligned EOF is not modelled).
+    pub(super) fn zero_eof_before_write(&mut self, file: Ino, first: Lblk, zero: ZeroBeforeWrite) {
+        let grows_past = |i_size| first >= i_size;
+        let (check, function) = ((zero.check, first), zero.function);
+        self.zero_old_eof_block_first(file, check, function, grows_past, zero.grows_i_size, zero.drains_dio);
     }
 
     /// The check and the zeroing an operation that grows the file runs before the size
     /// changes, where the old EOF may lie inside a block (truncate up, XFS's extending write):
     /// a step that reads `i_size` (an `ISizeCheck` of block `check.1`, logged by `check.0`),
     /// then, if EOF lies half-way into block `i_size - 1` and `grows_past(i_size)` says the
-    /// operation takes the file past it, [`Self::zero_eof_block_tail`] with `zero`. Only on a
+    /// operation takes the file past it, `inode_dio_wait` if `drain_dio`, and
+    /// [`Self::zero_eof_block_tail`] with `zero`. Only on a
     /// file where such an EOF is reachable; first, wherever EOF lies, iomap's flush of the
     /// range since 6.12 ([`Self::iomap_zero_flush_eof_page`]).
     pub(super) fn zero_old_eof_block_first(
@@ -455,6 +470,7 @@ impl<C: Cpu> Task<'_, C> {
         zero: &'static str,
         grows_past: impl Fn(Lblk) -> bool,
         size_to_block_end: bool,
+        drain_dio: bool,
     ) {
         let flushed = self.iomap_zero_flush_eof_page(file, zero, &grows_past);
         if !self.cpu.peek(|m| m.kernel.inode(file).eof_half_reachable) {
@@ -469,6 +485,9 @@ impl<C: Cpu> Task<'_, C> {
             (half && grows_past(i_size)).then(|| i_size - 1)
         });
         if let Some(lblk) = old_eof_block {
+            if drain_dio {
+                self.inode_dio_wait(file);
+            }
             self.zero_eof_block_tail(file, lblk, zero, size_to_block_end, !flushed);
         }
     }
@@ -1248,6 +1267,7 @@ impl<C: Cpu> Task<'_, C> {
                     function,
                     |i_size| end >= i_size,
                     grows_i_size,
+                    false,
                 );
             }
             let old_size = task.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half));
@@ -1285,6 +1305,7 @@ impl<C: Cpu> Task<'_, C> {
                 function,
                 |i_size| end >= i_size,
                 grows_i_size,
+                false,
             );
         }
         let old_size = self.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half));

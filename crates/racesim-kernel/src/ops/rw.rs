@@ -846,9 +846,9 @@ impl<C: Cpu> Task<'_, C> {
     /// between that block and the write are past EOF and not cached (the model zeroes nothing
     /// there).
     fn zero_eof_before_extending_write(&mut self, file: Ino, first: Lblk) {
-        let Some(zero) = self.policy.truncate_up_zero_eof.extending_write_zeroes_first() else { return };
-        let check = (zero.check, first);
-        self.zero_old_eof_block_first(file, check, zero.function, |i_size| first >= i_size, zero.grows_i_size);
+        if let Some(zero) = self.policy.truncate_up_zero_eof.extending_write_zeroes_first() {
+            self.zero_eof_before_write(file, first, zero);
+        }
     }
 
     /// `grab_cache_page_write_begin`: finds or creates the page and returns it locked and still

@@ -1555,11 +1555,12 @@ fn madvise_remove_beside_mlock(
 }
 
 /// Refuses a write(2) of part of a page of a file that a synchronous direct write also writes.
-/// The model's direct write releases `i_rwsem` once its bio is submitted (docs/model.md,
-/// "direct IO"), where Linux holds it (or XFS's IOLOCK, which a buffered write takes
-/// exclusive) until a synchronous write's IO completes. With whole-page writes that made no
-/// difference; a write of part of a page would read the block from the disk under the direct
-/// write's IO and report a lost write Linux cannot have. On a file of blocks smaller than a
+/// Until December 2026 the model's direct write released `i_rwsem` once its bio was submitted
+/// (docs/model.md, "direct IO"), where Linux holds it (or XFS's IOLOCK, which a buffered write
+/// takes exclusive) until a synchronous write's IO completes; a write of part of a page would
+/// then read the block from the disk under the direct write's IO and report a lost write Linux
+/// cannot have. The model now holds it to the return; the refusal stays until that
+/// combination has been searched again. On a file of blocks smaller than a
 /// page, every write(2) that does not cover whole pages is such a write: it leaves the page's
 /// other blocks as the page-cache read brought them in, which a direct write may be changing on
 /// disk (and XFS writes them back with the page). An asynchronous direct write does
@@ -1592,8 +1593,9 @@ fn partial_writes_against_direct_writes(
                     raw_op.span(),
                     "write: a write of part of a page (first_page, last_page; on a file of blocks smaller than a \
                      page, blocks that do not fill whole pages) is not modelled on a file a \
-                     synchronous dio_write also writes (the model's direct write releases i_rwsem at \
-                     submission; see docs/model.md, \"Writes of part of a block\")",
+                     synchronous dio_write also writes (not yet searched again since the model's \
+                     synchronous direct write holds i_rwsem to its return; see docs/model.md, \
+                     \"Writes of part of a block\")",
                 ));
             }
             // The same for a direct write of part of a page (which zeroes the rest of a new
@@ -1607,9 +1609,9 @@ fn partial_writes_against_direct_writes(
                 return Err(cx.error(
                     raw_op.span(),
                     "dio_write: a direct write of part of a page (first_page, last_page) is modelled only \
-                     when every dio_write of the file is asynchronous (async = true): the model's direct \
-                     write releases i_rwsem at submission, where Linux holds it to the end of a synchronous \
-                     one (docs/model.md, \"Unaligned direct writes\")",
+                     when every dio_write of the file is asynchronous (async = true): not yet searched again \
+                     since the model's synchronous direct write holds i_rwsem to its return, as Linux does \
+                     (docs/model.md, \"Unaligned direct writes\")",
                 ));
             }
         }

@@ -55,7 +55,7 @@ fn explain_names_the_direct_io_collision_linux_warns_about() {
         let scenario = Scenario::load(&repo.join(&trace.scenario.path)).unwrap();
         racesim_view::explain::analyse(&scenario, &trace).unwrap()
     };
-    let collided = analyse("dio_read_own_mapping_store.invalidate_lock.seed1.schedule1261.trace.json");
+    let collided = analyse("dio_read_own_mapping_store.invalidate_lock.seed1.schedule906.trace.json");
     let &[step] = collided.collisions.as_slice() else { panic!("{:?}", collided.collisions) };
     assert!(collided.steps[step].change.contains("-EBUSY"), "{:?}", collided.steps[step]);
     assert_eq!(collided.steps[step].actor, "dio-writer");

@@ -109,6 +109,8 @@ pub struct Bio {
     /// before the failure, and the syscall returns this error once they are written (see
     /// [`Bio::failed`]).
     error: Option<Outcome>,
+    /// A write whose syscall waits for its completion (see [`Bio::completes_in_syscall`]).
+    in_syscall: bool,
 }
 
 impl Bio {
@@ -141,11 +143,20 @@ impl Bio {
     pub fn failed(&self) -> bool {
         self.error.is_some()
     }
+
+    /// A direct write whose syscall waits for its IO: a synchronous one, or an AIO one that
+    /// extends the file, waits for its own IO or failed. It holds `i_rwsem` to its return, and
+    /// its completion runs the invalidation after `->direct_IO` under it (`dio_complete`).
+    pub fn completes_in_syscall(&self) -> bool {
+        self.in_syscall
+    }
 }
 
 impl<C: Cpu> Task<'_, C> {
     /// Starts a direct IO: locks, `get_user_pages`, page-cache flush and invalidation, block
-    /// mapping, bio submission. Returns the bio to complete, or the error.
+    /// mapping, bio submission. Returns the bio to complete, or the error. `asynchronous`: an
+    /// AIO write, whose syscall returns at submission unless it must wait (see
+    /// [`Bio::completes_in_syscall`]).
     #[allow(clippy::too_many_arguments)]
     pub fn dio_submit(
         &mut self,
@@ -156,6 +167,7 @@ impl<C: Cpu> Task<'_, C> {
         direction: Direction,
         ends: WriteEnds,
         id: WriteId,
+        asynchronous: bool,
     ) -> Result<Bio, NotSubmitted> {
         let actor = self.actor;
         let write = (direction == Direction::Write).then_some(id);
@@ -171,7 +183,8 @@ impl<C: Cpu> Task<'_, C> {
         // does the range lock over the bio.
         let range = PageRange::new(page, page + pages).pages_holding(per_page);
         // What a direct IO holds (i_rwsem until submission: ext4 takes it exclusive for every
-        // write, direct or not; a range lock over the bio) is the policy's placements.
+        // write, direct or not; a range lock over the bio) is the policy's placements; a write
+        // whose syscall waits for its IO keeps i_rwsem to its return (below).
         let func = if write.is_some() { Func::DioWrite } else { Func::DioRead };
         let frame = self.enter(func, file, range.start, range);
         if write.is_some() {
@@ -273,7 +286,23 @@ impl<C: Cpu> Task<'_, C> {
         // 2032a8a27b5c: "Wait once more after the dio submission to hold the iolock across
         // the I/O").
         let waits = unaligned && self.policy.dio_unaligned == DioUnaligned::WaitBeforeAndAfter;
-        if extension.is_some() || waits {
+        // A write whose syscall waits for its IO holds i_rwsem from its start to its return,
+        // in every kernel the policies describe: ext4 from ext4_file_write_iter's inode_lock
+        // to its inode_unlock around __generic_file_write_iter (4.1; an overwrite under
+        // dioread_nolock, which no built-in mounts, drops it around the IO and takes it back
+        // before the invalidation after it), ext4_direct_IO_write (5.3) and
+        // ext4_dio_write_iter (iomap, shared for overwrites); XFS from xfs_ilock(iolock) to
+        // xfs_iunlock after ->direct_IO and its invalidation (4.1) or iomap_dio_rw (5.3), shared
+        // during the IO of a block-aligned write. Only an AIO write that does not wait returns,
+        // and releases it, at submission. Simplified: the model keeps it exclusive (the engine
+        // has no atomic downgrade; releasing and taking it shared would let a truncate in
+        // between), which serialises the buffered and direct reads XFS and ext4's iomap path
+        // run beside an aligned write's IO (a miss, never an alarm). Until
+        // December 2026 the model released it at submission for every write that did not
+        // extend the file, and a truncate could run between the write's completion and its
+        // invalidation after the IO (a false lost_write under xfs-4.1).
+        let in_syscall = write.is_some() && (!asynchronous || extension.is_some() || waits || error.is_some());
+        if in_syscall {
             self.extend_hold(&frame, LockName::IRwsem, submitted, Point::DioWriteEnd);
         }
         self.at(&frame, submitted);
@@ -298,6 +327,7 @@ impl<C: Cpu> Task<'_, C> {
             short_tail,
             waits,
             error,
+            in_syscall,
         })
     }
 
@@ -580,6 +610,7 @@ impl<C: Cpu> Task<'_, C> {
             short_tail,
             waits: _,
             error,
+            in_syscall,
         } = bio;
         debug_assert!(fallback.is_none(), "the fallback i_rwsem is released at submission");
         let mut moved = 0;
@@ -725,10 +756,15 @@ impl<C: Cpu> Task<'_, C> {
             // ext4_direct_IO_write (up to 5.4), ext4_handle_inode_extension (5.5-5.12).
             self.dio_extend_i_size(file, size);
         }
-        // Under the i_rwsem an extending write keeps to here (a write inside EOF released it at
-        // submission and has nothing past EOF to undo).
+        // Under the i_rwsem a write whose syscall waits keeps to here (an asynchronous one inside
+        // EOF released it at submission and has nothing past EOF to undo).
         if direction == Direction::Write && error.is_some() && extension.is_some() {
             self.dio_write_failed(file, page + pages);
+        }
+        // generic_file_direct_write's (and xfs_file_dio_aio_write's) invalidation once
+        // ->direct_IO returned, still under the i_rwsem the syscall holds.
+        if in_syscall {
+            self.dio_write_after_direct_io(file, page, pages);
         }
         self.leave(frame);
         error.unwrap_or(Outcome::Pages(moved))

@@ -384,28 +384,30 @@ impl<C: Cpu> Task<'_, C> {
             Operation::Crash { .. } => self.crash(),
             Operation::Reclaim { file } => self.reclaim(file),
             Operation::DioWrite { file, page, pages, buffer, asynchronous, ends } => {
-                let outcome = match self.dio_submit(file, page, pages, buffer, Direction::Write, ends, write) {
-                    Err(NotSubmitted::Failed(outcome)) => Some(outcome),
-                    // ->direct_IO never ran: no invalidation after it.
-                    Err(NotSubmitted::InvalidationBusy) => None,
-                    Ok(bio) if asynchronous && !bio.extends_file() && !bio.waits_for_completion() && !bio.failed() => {
-                        in_flight = Some(bio);
-                        Some(Outcome::Pages(pages))
-                    }
-                    Ok(bio) => Some(self.dio_complete(bio)),
-                };
-                match outcome {
-                    Some(outcome) => {
-                        // generic_file_direct_write invalidates again once ->direct_IO returned,
-                        // whatever it returned ("if (mapping->nrpages)").
+                let submitted = self.dio_submit(file, page, pages, buffer, Direction::Write, ends, write, asynchronous);
+                match submitted {
+                    // generic_file_direct_write invalidates again once ->direct_IO returned,
+                    // whatever it returned ("if (mapping->nrpages)"): here for a write that
+                    // failed before submission or returns at it, in `dio_complete` (under
+                    // i_rwsem) for one whose syscall waits for its IO.
+                    Err(NotSubmitted::Failed(outcome)) => {
                         self.dio_write_after_direct_io(file, page, pages);
                         outcome
                     }
-                    None => self.dio_write_buffered_fallback(file, page, pages, buffer, ends, write),
+                    // ->direct_IO never ran: no invalidation after it.
+                    Err(NotSubmitted::InvalidationBusy) => {
+                        self.dio_write_buffered_fallback(file, page, pages, buffer, ends, write)
+                    }
+                    Ok(bio) if !bio.completes_in_syscall() => {
+                        in_flight = Some(bio);
+                        self.dio_write_after_direct_io(file, page, pages);
+                        Outcome::Pages(pages)
+                    }
+                    Ok(bio) => self.dio_complete(bio),
                 }
             }
             Operation::DioRead { file, page, pages, buffer } => {
-                match self.dio_submit(file, page, pages, buffer, Direction::Read, WriteEnds::default(), write) {
+                match self.dio_submit(file, page, pages, buffer, Direction::Read, WriteEnds::default(), write, false) {
                     Err(NotSubmitted::Failed(outcome)) => outcome,
                     Err(NotSubmitted::InvalidationBusy) => {
                         unreachable!("only a direct write invalidates before its IO")

@@ -259,7 +259,6 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         };
         actors.push(Actor { name, ops, process });
     }
-    partial_writes_against_direct_writes(&cx, &raw.actors, &actors, &files)?;
     madvise_remove_beside_mlock(&cx, &raw.actors, &actors, &files)?;
     operations_beside_half_eof(
         &cx,
@@ -1547,71 +1546,6 @@ fn madvise_remove_beside_mlock(
                          returns EINVAL, which is not modelled; a range that starts inside an mlock's or does not \
                          reach one is (docs/model.md, \"mlock\")"
                     ),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Refuses a write(2) of part of a page of a file that a synchronous direct write also writes.
-/// Until December 2026 the model's direct write released `i_rwsem` once its bio was submitted
-/// (docs/model.md, "direct IO"), where Linux holds it (or XFS's IOLOCK, which a buffered write
-/// takes exclusive) until a synchronous write's IO completes; a write of part of a page would
-/// then read the block from the disk under the direct write's IO and report a lost write Linux
-/// cannot have. The model now holds it to the return; the refusal stays until that
-/// combination has been searched again. On a file of blocks smaller than a
-/// page, every write(2) that does not cover whole pages is such a write: it leaves the page's
-/// other blocks as the page-cache read brought them in, which a direct write may be changing on
-/// disk (and XFS writes them back with the page). An asynchronous direct write does
-/// release the lock at submission in Linux (and then collides with buffered IO for real:
-/// `dio_warn_stale_pagecache`), so it stays allowed.
-fn partial_writes_against_direct_writes(
-    cx: &Ctx,
-    raw: &[Spanned<RawActor>],
-    actors: &[Actor],
-    files: &[FileSetup],
-) -> Result<(), ScenarioError> {
-    let synchronous_direct = |file| {
-        actors
-            .iter()
-            .flat_map(|a| &a.ops)
-            .any(|op| matches!(*op, Operation::DioWrite { file: f, asynchronous: false, .. } if f == file))
-    };
-    for (raw_actor, actor) in raw.iter().zip(actors) {
-        for (raw_op, op) in raw_actor.get_ref().ops.iter().zip(&actor.ops) {
-            // Blocks, on a file of smaller blocks: whole pages or not.
-            let part_of_a_page = |file: Ino, first: Lblk, count: Lblk| {
-                let per_page = files[file as usize].blocks_per_page;
-                !first.is_multiple_of(per_page) || !count.is_multiple_of(per_page)
-            };
-            if let Operation::Write { file, page, pages, ends, .. } = *op
-                && (!ends.is_whole() || part_of_a_page(file, page, pages))
-                && synchronous_direct(file)
-            {
-                return Err(cx.error(
-                    raw_op.span(),
-                    "write: a write of part of a page (first_page, last_page; on a file of blocks smaller than a \
-                     page, blocks that do not fill whole pages) is not modelled on a file a \
-                     synchronous dio_write also writes (not yet searched again since the model's \
-                     synchronous direct write holds i_rwsem to its return; see docs/model.md, \
-                     \"Writes of part of a block\")",
-                ));
-            }
-            // The same for a direct write of part of a page (which zeroes the rest of a new
-            // block): Linux keeps a synchronous direct write's i_rwsem until its IO is done, so
-            // no other write can find its block new or unwritten meanwhile, and a synchronous
-            // unaligned one is the only IO in flight; only asynchronous ones race.
-            if let Operation::DioWrite { file, ends, .. } = *op
-                && !ends.is_whole()
-                && synchronous_direct(file)
-            {
-                return Err(cx.error(
-                    raw_op.span(),
-                    "dio_write: a direct write of part of a page (first_page, last_page) is modelled only \
-                     when every dio_write of the file is asynchronous (async = true): not yet searched again \
-                     since the model's synchronous direct write holds i_rwsem to its return, as Linux does \
-                     (docs/model.md, \"Unaligned direct writes\")",
                 ));
             }
         }

@@ -455,6 +455,16 @@ impl<C: Cpu> Task<'_, C> {
         self.zero_old_eof_block_first(file, check, function, grows_past, zero.grows_i_size, zero.drains_dio);
     }
 
+    /// A fallocate or zero range that may grow the file to block `end`, under a policy that
+    /// zeroes the old EOF block's tail before the size changes
+    /// (`TruncateUpZero::fallocate_zeroes_first`): [`Self::zero_old_eof_block_first`], with the
+    /// check logged by `check`.
+    fn zero_eof_before_fallocate_growth(&mut self, file: Ino, check: &'static str, end: Lblk) {
+        let Some(function) = self.policy.truncate_up_zero_eof.fallocate_zeroes_first() else { return };
+        let grows_i_size = self.policy.truncate_up_zero_eof.zeroing_grows_i_size();
+        self.zero_old_eof_block_first(file, (check, end - 1), function, |i_size| end >= i_size, grows_i_size, false);
+    }
+
     /// The check and the zeroing an operation that grows the file runs before the size
     /// changes, where the old EOF may lie inside a block (truncate up, XFS's extending write):
     /// a step that reads `i_size` (an `ISizeCheck` of block `check.1`, logged by `check.0`),
@@ -1258,18 +1268,7 @@ impl<C: Cpu> Task<'_, C> {
             // xfs_vn_setattr_size as it does fallocate's, under IOLOCK and MMAPLOCK exclusive.
             // ext4 6.13 to 6.19 zeroes after the size update, in the same ext4_alloc_file_blocks
             // (`fallocate_isize_extended`, below).
-            if let Some(function) = task.policy.truncate_up_zero_eof.fallocate_zeroes_first() {
-                let end = range.end;
-                let grows_i_size = task.policy.truncate_up_zero_eof.zeroing_grows_i_size();
-                task.zero_old_eof_block_first(
-                    file,
-                    ("ext4_zero_range", end - 1),
-                    function,
-                    |i_size| end >= i_size,
-                    grows_i_size,
-                    false,
-                );
-            }
+            task.zero_eof_before_fallocate_growth(file, "ext4_zero_range", range.end);
             let old_size = task.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half));
             task.convert_to_unwritten(file, range, "ext4_zero_range");
             task.fallocate_isize_extended(file, old_size);
@@ -1296,17 +1295,8 @@ impl<C: Cpu> Task<'_, C> {
         // IOLOCK and MMAPLOCK exclusive) zero the old EOF block's tail before the size changes.
         // The XFS order is simplified: what stays different (zeroing on ENOSPC, the zeroing's
         // own growth to the block's end) is in docs/model.md, "An EOF inside a block".
-        if !keep_size && let Some(function) = self.policy.truncate_up_zero_eof.fallocate_zeroes_first() {
-            let end = page + pages;
-            let grows_i_size = self.policy.truncate_up_zero_eof.zeroing_grows_i_size();
-            self.zero_old_eof_block_first(
-                file,
-                ("ext4_fallocate", end - 1),
-                function,
-                |i_size| end >= i_size,
-                grows_i_size,
-                false,
-            );
+        if !keep_size {
+            self.zero_eof_before_fallocate_growth(file, "ext4_fallocate", page + pages);
         }
         let old_size = self.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half));
         // ext4_alloc_file_blocks: "if (ret == -ENOSPC && ext4_should_retry_alloc(inode->i_sb,

@@ -1253,3 +1253,72 @@ fn xfs_drains_direct_io_in_flight_before_zeroing_the_old_eof_block_for_a_direct_
     );
     assert_clean(&scenario, Mode::Dpor, &["xfs-5.3"]);
 }
+
+/// generic_file_direct_write invalidates the range again once `->direct_IO` returned, before
+/// the syscall drops `i_rwsem` (`xfs_file_dio_aio_write` likewise before `xfs_rw_iunlock`):
+/// for an asynchronous write that returns at submission and for a write whose `->direct_IO`
+/// failed (ENOSPC on a full disk) alike. Until December 2026 the model ran that pass after the
+/// release. Policies that invalidate at completion instead (4.14+) do it after the release for
+/// an asynchronous write, in the completion.
+#[test]
+fn the_invalidation_after_direct_io_runs_under_i_rwsem() {
+    use racesim_kernel::event::Change;
+    use racesim_kernel::lock::LockClass;
+    let scenario = inline(
+        "dio_write_post_invalidate_lock",
+        "disk_blocks = 2\n[[file]]\nname = \"data\"\npages = 3\nholes = [2]\nmmap = false\n\
+         [[actor]]\nname = \"w\"\nops = [{ op = \"read\", file = \"data\", page = 0, pages = 2 }, \
+         { op = \"dio_write\", file = \"data\", page = 0, pages = 1, async = true }, \
+         { op = \"dio_write\", file = \"data\", page = 2, pages = 1 }]\n",
+    );
+    for (policy, after_direct_io) in [
+        ("legacy", true),
+        ("mmaplock", true),
+        ("range_lock", true),
+        ("xfs-4.1", true),
+        ("invalidate_lock", false),
+        ("xfs-5.3", false),
+    ] {
+        let events = &events_of_one_schedule(&scenario, policy);
+        let i_rwsem = |i: usize, acquired: bool| match events[i].change {
+            Change::LockAcquired { class: LockClass::IRwsem(_), .. } => acquired,
+            Change::LockReleased { class: LockClass::IRwsem(_), .. } => !acquired,
+            _ => false,
+        };
+        // The direct writes' (XFS's read takes the IOLOCK too).
+        let first = events.iter().position(|e| matches!(e.change, Change::OpBegin { op: 1 })).unwrap();
+        let taken: Vec<usize> = (first..events.len()).filter(|&i| i_rwsem(i, true)).collect();
+        let released: Vec<usize> = (first..events.len()).filter(|&i| i_rwsem(i, false)).collect();
+        assert_eq!((taken.len(), released.len()), (2, 2), "{policy}: {events:?}");
+        let invalidations = |from: usize, to: usize| {
+            (from..to)
+                .filter(|&i| {
+                    events[i].function == "invalidate_inode_pages2_range"
+                        && matches!(events[i].change, Change::PagesFound { .. })
+                })
+                .count()
+        };
+        for (write, (&start, &end)) in taken.iter().zip(&released).enumerate() {
+            let next = taken.get(write + 1).copied().unwrap_or(events.len());
+            // ->direct_IO's end: the bio submitted, or the allocation that failed.
+            let io = (start..end)
+                .find(|&i| matches!(events[i].change, Change::BioSubmitted { .. } | Change::NoSpace { .. }))
+                .expect("->direct_IO ran");
+            let passes = (invalidations(io, end), invalidations(end, next));
+            let expected = match (write, after_direct_io) {
+                // After ->direct_IO, under the lock.
+                (_, true) => (1, 0),
+                // The asynchronous write's completion pass runs after the release.
+                (0, false) => (0, 1),
+                // The failed write submitted nothing: no completion, no pass after the IO.
+                (_, false) => (0, 0),
+            };
+            assert_eq!(passes, expected, "{policy} write {write}: {events:?}");
+        }
+        // The failed write did fail: ENOSPC with the disk full.
+        assert!(
+            !events.iter().any(|e| matches!(e.change, Change::BioSubmitted { range, .. } if range.start == 2)),
+            "{policy}: {events:?}"
+        );
+    }
+}

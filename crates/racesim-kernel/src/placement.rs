@@ -446,7 +446,7 @@ pub const POINTS: &[(Point, Func, &str, &str)] = &[
         Point::DioWriteSubmitted,
         Func::DioWrite,
         "submitted",
-        "right after submit_bio (a write that extends the file keeps i_rwsem to completion)",
+        "right after submit_bio; an asynchronous write's invalidation after ->direct_IO runs before it",
     ),
     (Point::DioWriteDioEnd, Func::DioWrite, "inode_dio_end", "bio completed, before inode_dio_end"),
     (Point::DioWriteEnd, Func::DioWrite, "end", "after inode_dio_end (and the i_size update of an extending write)"),

@@ -182,6 +182,8 @@ impl<C: Cpu> Task<'_, C> {
         // `invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)`), and so
         // does the range lock over the bio.
         let range = PageRange::new(page, page + pages).pages_holding(per_page);
+        // The blocks asked for, which a write that fails undoes past EOF and invalidates after.
+        let requested = PageRange::new(page, page + pages);
         // What a direct IO holds (i_rwsem until submission: ext4 takes it exclusive for every
         // write, direct or not; a range lock over the bio) is the policy's placements; a write
         // whose syscall waits for its IO keeps i_rwsem to its return (below).
@@ -232,7 +234,7 @@ impl<C: Cpu> Task<'_, C> {
             match self.dio_get_blocks(file, page, pages, write, ends) {
                 Ok(first) => mapped = Some(first),
                 Err(outcome) => {
-                    self.abandon_submission(&[], frame, dio_count_held, fallback, Some(page + pages));
+                    self.abandon_submission(&[], frame, dio_count_held, fallback, Some(requested));
                     return Err(NotSubmitted::Failed(outcome));
                 }
             }
@@ -245,7 +247,7 @@ impl<C: Cpu> Task<'_, C> {
             match self.get_user_pages(user_file, first, pages, direction == Direction::Read) {
                 Ok(pages) => pinned = pages,
                 Err(_) => {
-                    self.abandon_submission(&[], frame, dio_count_held, fallback, Some(page + pages));
+                    self.abandon_submission(&[], frame, dio_count_held, fallback, Some(requested));
                     return Err(NotSubmitted::Failed(Outcome::Efault));
                 }
             }
@@ -268,7 +270,7 @@ impl<C: Cpu> Task<'_, C> {
         let (blocks, extends_to, zero_rest, error, short_tail) = match mapped {
             Ok(mapped) => mapped,
             Err(outcome) => {
-                self.abandon_submission(&pinned, frame, dio_count_held, fallback, Some(page + pages));
+                self.abandon_submission(&pinned, frame, dio_count_held, fallback, Some(requested));
                 return Err(NotSubmitted::Failed(outcome));
             }
         };
@@ -304,6 +306,12 @@ impl<C: Cpu> Task<'_, C> {
         let in_syscall = write.is_some() && (!asynchronous || extension.is_some() || waits || error.is_some());
         if in_syscall {
             self.extend_hold(&frame, LockName::IRwsem, submitted, Point::DioWriteEnd);
+        } else if write.is_some() {
+            // An asynchronous write that returns at submission: ->direct_IO returned
+            // -EIOCBQUEUED, and generic_file_direct_write (xfs_file_dio_aio_write in XFS 4.1)
+            // invalidates the range again before the syscall drops i_rwsem, while the data may
+            // still be in flight. Until December 2026 the model ran it after the release.
+            self.dio_write_after_direct_io(file, page, pages);
         }
         self.at(&frame, submitted);
         if let Some(h) = fallback.take() {
@@ -545,24 +553,29 @@ impl<C: Cpu> Task<'_, C> {
     }
 
     /// Undoes a submission that failed before its bio went out: drops the pins, `inode_dio_end`,
-    /// the allocation past EOF of a write that failed (`failed`: it returns an error; the block
-    /// its range ends at), and `i_rwsem` if the direct IO took it.
+    /// for a write whose `->direct_IO` ran and failed (`failed`: its block range) the allocation
+    /// past EOF and the invalidation after `->direct_IO`, and `i_rwsem` if the direct IO took
+    /// it. A write abandoned before `->direct_IO` (its invalidation before the IO failed) skips
+    /// both: generic_file_direct_write returns 0 there.
     fn abandon_submission(
         &mut self,
         pinned: &[Pin],
         frame: Frame,
         dio_count: Held,
         fallback: Option<Held>,
-        failed: Option<Lblk>,
+        failed: Option<PageRange>,
     ) {
         self.unpin_user_pages(pinned);
         let dio_end = if frame.func == Func::DioWrite { Point::DioWriteDioEnd } else { Point::DioReadDioEnd };
         self.at(&frame, dio_end);
         self.release("inode_dio_end", dio_count);
-        if let Some(end) = failed
+        if let Some(range) = failed
             && frame.func == Func::DioWrite
         {
-            self.dio_write_failed(frame.file, end);
+            self.dio_write_failed(frame.file, range.end);
+            // generic_file_direct_write's (and xfs_file_dio_aio_write's) invalidation once
+            // ->direct_IO returned, whatever it returned, before the i_rwsem is released.
+            self.dio_write_after_direct_io(frame.file, range.start, range.end - range.start);
         }
         if let Some(h) = fallback {
             self.release("inode_unlock", h);
@@ -796,7 +809,7 @@ impl<C: Cpu> Task<'_, C> {
     /// asynchronous write that is right after submission, before the data is on disk. (4.14-5.4
     /// kept this pass besides the one at completion; the model leaves it out there, as it
     /// changes nothing the completion pass does not redo, and iomap dropped it.)
-    pub fn dio_write_after_direct_io(&mut self, file: Ino, page: Lblk, pages: Lblk) {
+    fn dio_write_after_direct_io(&mut self, file: Ino, page: Lblk, pages: Lblk) {
         if self.policy.dio_write_post_invalidate == DioWritePostInvalidate::AfterDirectIo {
             let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
             self.invalidate_inode_pages2_range(file, PageRange::new(page, page + pages).pages_holding(per_page));

@@ -385,22 +385,18 @@ impl<C: Cpu> Task<'_, C> {
             Operation::Reclaim { file } => self.reclaim(file),
             Operation::DioWrite { file, page, pages, buffer, asynchronous, ends } => {
                 let submitted = self.dio_submit(file, page, pages, buffer, Direction::Write, ends, write, asynchronous);
+                // generic_file_direct_write invalidates again once ->direct_IO returned,
+                // whatever it returned ("if (mapping->nrpages)"), under i_rwsem: `dio_submit`
+                // does it for a write that failed there or returns at submission,
+                // `dio_complete` for one whose syscall waits for its IO.
                 match submitted {
-                    // generic_file_direct_write invalidates again once ->direct_IO returned,
-                    // whatever it returned ("if (mapping->nrpages)"): here for a write that
-                    // failed before submission or returns at it, in `dio_complete` (under
-                    // i_rwsem) for one whose syscall waits for its IO.
-                    Err(NotSubmitted::Failed(outcome)) => {
-                        self.dio_write_after_direct_io(file, page, pages);
-                        outcome
-                    }
+                    Err(NotSubmitted::Failed(outcome)) => outcome,
                     // ->direct_IO never ran: no invalidation after it.
                     Err(NotSubmitted::InvalidationBusy) => {
                         self.dio_write_buffered_fallback(file, page, pages, buffer, ends, write)
                     }
                     Ok(bio) if !bio.completes_in_syscall() => {
                         in_flight = Some(bio);
-                        self.dio_write_after_direct_io(file, page, pages);
                         Outcome::Pages(pages)
                     }
                     Ok(bio) => self.dio_complete(bio),

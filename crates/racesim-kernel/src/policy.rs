@@ -462,6 +462,22 @@ impl TruncateUpZero {
         self == TruncateUpZero::XfsZeroEof && self.truncate_up_function() == Some(function)
     }
 
+    /// The function the failed-write cleanup zeroes the tail of the block EOF lies half-way
+    /// into with, if it does: ext4's `ext4_truncate_failed_write` calls `ext4_truncate`, which
+    /// zeroes it as truncate down does ("if (inode->i_size & (blocksize - 1))"; the same call in
+    /// every era this enum describes). XFS's cleanup of a failed buffered write
+    /// (`xfs_vm_write_failed` and `xfs_vm_write_end` in 4.x, `xfs_buffered_write_iomap_end`
+    /// later) truncates the page cache and kills delalloc, and zeroes no block; its direct
+    /// writes undo nothing (their blocks past EOF stay unwritten).
+    pub fn failed_write_truncate_zeroes(self) -> Option<&'static str> {
+        match self {
+            TruncateUpZero::None | TruncateUpZero::Ext4BlockTruncatePage | TruncateUpZero::Ext4BlockZeroEof => {
+                Some(self.truncate_down_function())
+            }
+            TruncateUpZero::XfsZeroEof | TruncateUpZero::IomapZeroRange => None,
+        }
+    }
+
     /// Whether truncate down zeroes the tail of the block that holds the new EOF before
     /// `i_size` changes: XFS's `xfs_setattr_size` calls `block_truncate_page` (4.1) or
     /// `iomap_truncate_page` (5.3) before `truncate_setsize`, which writes `i_size` and then

@@ -1325,9 +1325,11 @@ fn could_run_out_of_space(actors: &[Actor], files: &[FileSetup], disk_blocks: u3
 }
 
 /// Refuses, on a file some `truncate` with `half = true` names, every operation the model does
-/// not take that EOF into account for (direct writes past that block, and direct reads into a mapping; zero range over that block; journal commits and crashes,
-/// whose on-disk size counts whole blocks), and a user buffer mapped from it (and, for read(2), into it: its short
-/// copy is modelled into anonymous memory). Initial unwritten extents are modelled there: reads
+/// not take that EOF into account for (direct writes of part of a block or on a file a collapse
+/// or an insert shifts, direct reads into a mapping, zero range over that block, journal
+/// commits and crashes, whose on-disk size counts whole blocks), and a user buffer mapped from
+/// it but for a direct write's (and, for read(2), into it: its short copy is modelled into
+/// anonymous memory). Initial unwritten extents are modelled there: reads
 /// see zeroes, and the zeroing of the EOF block's tail treats them as each kernel function
 /// does (docs/model.md, "An EOF inside a block").
 fn operations_beside_half_eof(
@@ -1365,28 +1367,13 @@ fn operations_beside_half_eof(
             }
             // write(2) is modelled beside an EOF inside a block, wherever it starts (one that
             // starts past that block zeroes its tail as the policy's `truncate_up_zero_eof`
-            // says), but not with a failing copy or a whole-range allocation, whose cleanup
-            // past EOF is not modelled there.
-            if let Operation::Write { file, fail_at, allocation, .. } = *op
+            // says), and so is its failure: ext4's cleanup zeroes the block's tail as truncate
+            // down does (ext4_truncate_failed_write -> ext4_truncate), XFS's truncates the page
+            // cache from EOF.
+            if let Operation::Write { file, .. } = *op
                 && half_eof(file)
                 && !in_buffer
             {
-                let refusal = if fail_at.is_some() {
-                    Some("an injected copy failure (fail_at) is not modelled beside it".to_string())
-                } else if allocation != WriteAllocation::PerPage {
-                    Some("alloc = \"whole_range\" is not modelled beside it".to_string())
-                } else {
-                    None
-                };
-                if let Some(why) = refusal {
-                    return Err(cx.error(
-                        raw_op.span(),
-                        format!(
-                            "write: a write of a file that a truncate or a write may leave with EOF half-way into a \
-                             block is not modelled here: {why} (docs/model.md, \"An EOF inside a block\")"
-                        ),
-                    ));
-                }
                 continue;
             }
             // Zero range is modelled beside such a block, not over it: ext4 7.1 zeroes the old
@@ -1438,11 +1425,16 @@ fn operations_beside_half_eof(
             // runs through the end of the block such an EOF lies in grows the file in bytes
             // ("end > i_size"), so the block's tail is then its data, and one that starts past
             // that block zeroes its tail first where the policy's direct writes do (XFS's
-            // xfs_file_aio_write_checks; ext4's direct path does not). The cleanup of a failed
-            // one is not modelled there (ext4_truncate_failed_write, whose ext4_truncate zeroes
-            // the block's tail), so no mapped user buffer (EFAULT) and no disk the files could
-            // outgrow (ENOSPC).
-            if let Operation::DioWrite { file, ends, buffer, .. } = *op
+            // xfs_file_aio_write_checks; ext4's direct path does not). One whose user buffer
+            // faults (EFAULT: the model pins it whole before any bio goes out, so nothing is
+            // written) is cleaned up as write(2) is (ext4_truncate_failed_write, whose
+            // ext4_truncate zeroes the block's tail). Not on a disk the files could outgrow: one
+            // that fails part-way with ENOSPC has written the blocks it mapped, that block whole,
+            // and returns the error without growing the file, as Linux does, and ext4's cleanup
+            // then zeroes the block's tail of the write's own data; the reference model follows
+            // neither (it takes the failed write's data in that block whole, and EOF at the
+            // block's end).
+            if let Operation::DioWrite { file, ends, .. } = *op
                 && half_eof(file)
             {
                 let shifts = actors.iter().flat_map(|a| &a.ops).any(|o| {
@@ -1455,11 +1447,11 @@ fn operations_beside_half_eof(
                     )
                 } else if !ends.is_whole() {
                     Some("it covers part of a block (first_page, last_page)".to_string())
-                } else if matches!(buffer, UserBuffer::Mapped { .. }) {
-                    Some("its buffer is a mapping (from_mmap), whose fault would fail it".to_string())
                 } else if may_run_out {
                     Some(
-                        "the scenario's files could outgrow its disk (disk_blocks), which could make it fail with ENOSPC"
+                        "the scenario's files could outgrow its disk (disk_blocks), and a direct write that fails \
+                         part-way with ENOSPC through that block leaves EOF inside it (and, in ext4, its tail \
+                         zeroed), which the reference model does not follow"
                             .to_string(),
                     )
                 } else {
@@ -1470,7 +1462,7 @@ fn operations_beside_half_eof(
                         raw_op.span(),
                         format!(
                             "dio_write: a direct write of a file that a truncate or a write may leave with EOF \
-                             half-way into a block is modelled of whole blocks, from anonymous memory, and \
+                             half-way into a block is modelled of whole blocks, and \
                              not here: {why} (docs/model.md, \
                              \"An EOF inside a block\")"
                         ),

@@ -27,7 +27,7 @@
 use super::fault::Pin;
 use super::journal::disksize_follows;
 use super::locking::{Frame, Held};
-use super::{Task, UserBuffer, WriteEnds};
+use super::{Task, UserBuffer, WriteEnds, past_i_size};
 use crate::cpu::Cpu;
 use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::lock::LockMode;
@@ -61,12 +61,6 @@ pub enum NotSubmitted {
 /// extending write grows the file to, per block whether a write of part of it zeroes the rest,
 /// the error of a write that failed part-way, and the block whose head a short read returns.
 type DioMapping = (Vec<Option<Pblk>>, Option<Lblk>, Vec<bool>, Option<Outcome>, Option<Lblk>);
-
-/// Whether a direct write ending at block `end` ends past EOF (`pos + count > i_size`, in bytes):
-/// past block `i_size`, or through the end of block `i_size - 1` where EOF lies half-way into it.
-fn past_i_size(end: Lblk, i_size: Lblk, eof_half: bool) -> bool {
-    end > i_size || (eof_half && end == i_size)
-}
 
 /// A submitted bio: the blocks it covers, page by page (`None`: a hole, for a read).
 pub struct Bio {

@@ -576,7 +576,7 @@ impl<C: Cpu> Task<'_, C> {
     /// from EOF, which discards the buffers that start at or past it (`discard_buffer`: unmapped,
     /// no longer dirty; BH_Uptodate stays) and keeps the one that straddles EOF ("if (offset <=
     /// curr_off) discard_buffer(bh)"). The page stays cached, mapped and dirty if it was.
-    fn truncate_partial_block(&mut self, file: Ino, lblk: Lblk) {
+    pub(super) fn truncate_partial_block(&mut self, file: Ino, lblk: Lblk) {
         let actor = self.actor;
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let (index, slot) = (lblk / per_page, lblk % per_page);

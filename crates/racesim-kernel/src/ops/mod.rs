@@ -28,6 +28,12 @@ use dio::{Direction, NotSubmitted};
 use serde::{Deserialize, Serialize};
 use writeback::SyncMode;
 
+/// Whether a write ending at block `end` ends past EOF (`pos + len > i_size`, in bytes): past
+/// block `i_size`, or through the end of block `i_size - 1` where EOF lies half-way into it.
+fn past_i_size(end: Lblk, i_size: Lblk, eof_half: bool) -> bool {
+    end > i_size || (eof_half && end == i_size)
+}
+
 /// The user memory of a read(2), write(2) or direct IO: where a write takes its data from,
 /// where a read puts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -8,7 +8,7 @@
 use super::fault::{FaultError, MapFor, find_or_add_locked_page, map_page_buffers, pte_store};
 use super::journal::{disksize_follows, ext4_orphan};
 use super::locking::{Frame, Held};
-use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation, WriteEnds};
+use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation, WriteEnds, past_i_size};
 use crate::cpu::{Cpu, Machine};
 use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::lock::LockMode;
@@ -444,37 +444,50 @@ impl<C: Cpu> Task<'_, C> {
     }
 
     /// `ext4_truncate_failed_write` after a write that failed and reached block `end` (exclusive),
-    /// tested by `caller`: if that is past `i_size`, the page cache and every block past
-    /// `i_size` go (`truncate_inode_pages(mapping, i_size)`, then `ext4_truncate`), as truncate(2)
-    /// down does (sizes in blocks): the pages wholly past `i_size` go, and a page that straddles
-    /// it (blocks smaller than a page) is zeroed past it, its buffers there discarded. Nothing
-    /// inside EOF is touched: a fault or read(2) beyond `i_size` gets SIGBUS or EOF, and the
-    /// writer's `i_rwsem` keeps `i_size` from growing over the blocks meanwhile. The locks are
-    /// the placements of `truncate_failed_write`.
+    /// tested by `caller`: if that is past `i_size` (in bytes: through the end of a block EOF
+    /// lies half-way into counts), the page cache and every block past `i_size` go
+    /// (`truncate_inode_pages(mapping, i_size)`, then `ext4_truncate`), as truncate(2) down does:
+    /// the pages wholly past `i_size` go, and a page that straddles it is zeroed past it, its
+    /// buffers there discarded (`truncate_inode_pages_range`'s partial page). Where EOF lies
+    /// half-way into a block, `ext4_truncate` also zeroes that block's tail through the page
+    /// cache before it frees anything ("if (inode->i_size & (blocksize - 1))
+    /// ext4_block_truncate_page(handle, mapping, inode->i_size)"), so what a store put past EOF
+    /// there is zeroes on disk too; XFS's cleanup (`xfs_vm_write_failed`, `xfs_vm_write_end`:
+    /// `truncate_pagecache_range` and the delalloc kill past EOF) zeroes only the page
+    /// (`TruncateUpZero::failed_write_truncate_zeroes`). Nothing inside EOF is touched: a fault
+    /// or read(2) beyond `i_size` gets SIGBUS or EOF, and the writer's `i_rwsem` keeps `i_size`
+    /// from growing over the blocks meanwhile. The locks are the placements of
+    /// `truncate_failed_write`.
     pub(super) fn truncate_failed_write_past_eof(&mut self, file: Ino, end: Lblk, caller: &'static str) {
         let actor = self.actor;
-        let i_size = self.cpu.step(|m| {
-            let i_size = m.kernel.inode(file).i_size;
+        let (i_size, half) = self.cpu.step(|m| {
+            let inode = m.kernel.inode(file);
+            let (i_size, half) = (inode.i_size, inode.eof_half);
             m.emit(actor, caller, Change::ISizeCheck { ino: file, index: end - 1, i_size });
             // "Add inode to orphan list in case we crash before truncate finishes"
             // (ext4_write_begin, ext4_write_end): ext4_truncate takes it off.
-            if end > i_size {
+            if past_i_size(end, i_size, half) {
                 ext4_orphan(m, actor, caller, file, true);
             }
-            i_size
+            (i_size, half)
         });
-        if end <= i_size {
+        if !past_i_size(end, i_size, half) {
             return;
         }
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
-        let eof_page = i_size / per_page;
+        let eof_page = if half { (i_size - 1) / per_page } else { i_size / per_page };
         let frame = self.enter(Func::TruncateFailedWrite, file, eof_page, PageRange::to_eof(eof_page));
         self.at(&frame, Point::FailedWriteTruncatePagecache);
         self.truncate_pagecache_range(file, PageRange::to_eof(i_size.div_ceil(per_page)));
-        if !i_size.is_multiple_of(per_page) {
+        if half {
+            self.truncate_partial_block(file, i_size - 1);
+        } else if !i_size.is_multiple_of(per_page) {
             self.truncate_partial_page(file, i_size);
         }
         self.at(&frame, Point::FailedWriteRemoveSpace);
+        if half && let Some(function) = self.policy.truncate_up_zero_eof.failed_write_truncate_zeroes() {
+            self.zero_eof_block_tail(file, i_size - 1, function, false, true);
+        }
         self.remove_space(file, PageRange::to_eof(i_size), "ext4_truncate");
         self.leave(frame);
     }

@@ -383,14 +383,7 @@ impl<C: Cpu> Task<'_, C> {
             // `ext4_block_truncate_page` runs only "if (inode->i_size & (blocksize - 1))": an
             // EOF inside a block (below).
             self.truncate_pagecache_range(file, PageRange::to_eof(size.div_ceil(per_page)));
-            if half {
-                // EOF half-way into block `size - 1`, whose page is the block's (block = page):
-                // truncate_inode_pages_range's partial page zeroes from the new EOF to the end
-                // of the page; block_invalidatepage keeps the buffer (it starts before EOF).
-                self.truncate_partial_block(file, size - 1);
-            } else if !size.is_multiple_of(per_page) {
-                self.truncate_partial_page(file, size);
-            }
+            self.truncate_eof_partial_page(file, size, half);
             self.at(&frame, Point::TruncateRemoveSpace);
             if half && !zero_before_size {
                 // ext4_truncate: "if (inode->i_size & (blocksize - 1))
@@ -413,11 +406,7 @@ impl<C: Cpu> Task<'_, C> {
             // buffers there, so what a store put past the new EOF is gone before any later
             // growth could expose it. The pages wholly past it are past the old EOF too: none
             // is cached or mapped.
-            if half {
-                self.truncate_partial_block(file, size - 1);
-            } else if !size.is_multiple_of(per_page) {
-                self.truncate_partial_page(file, size);
-            }
+            self.truncate_eof_partial_page(file, size, half);
         }
         self.leave(frame);
         self.release("inode_unlock", i_rwsem);
@@ -569,6 +558,20 @@ impl<C: Cpu> Task<'_, C> {
         Some((page, page_lock))
     }
 
+    /// The partial page of `truncate_inode_pages_range(mapping, lstart)` for an EOF at `size`
+    /// blocks (`half`: half-way into block `size - 1`), if EOF lies inside a page: EOF inside a
+    /// block ([`Self::truncate_partial_block`]; block_invalidatepage keeps the buffer that
+    /// straddles it, which starts before EOF), or on a block boundary inside a page of smaller
+    /// blocks ([`Self::truncate_partial_page`]). Nothing where EOF ends a page.
+    pub(super) fn truncate_eof_partial_page(&mut self, file: Ino, size: Lblk, half: bool) {
+        let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
+        if half {
+            self.truncate_partial_block(file, size - 1);
+        } else if !size.is_multiple_of(per_page) {
+            self.truncate_partial_page(file, size);
+        }
+    }
+
     /// The partial page of `truncate_inode_pages_range` when the new EOF lies half-way into
     /// block `lblk`: `find_lock_page`, `wait_on_page_writeback`, `zero_user_segment` from EOF to
     /// the end of the page (the block's tail half, and on a file whose blocks are smaller than a
@@ -576,7 +579,7 @@ impl<C: Cpu> Task<'_, C> {
     /// from EOF, which discards the buffers that start at or past it (`discard_buffer`: unmapped,
     /// no longer dirty; BH_Uptodate stays) and keeps the one that straddles EOF ("if (offset <=
     /// curr_off) discard_buffer(bh)"). The page stays cached, mapped and dirty if it was.
-    pub(super) fn truncate_partial_block(&mut self, file: Ino, lblk: Lblk) {
+    fn truncate_partial_block(&mut self, file: Ino, lblk: Lblk) {
         let actor = self.actor;
         let per_page = self.cpu.peek(|m| m.kernel.inode(file).blocks_per_page);
         let (index, slot) = (lblk / per_page, lblk % per_page);

@@ -479,11 +479,7 @@ impl<C: Cpu> Task<'_, C> {
         let frame = self.enter(Func::TruncateFailedWrite, file, eof_page, PageRange::to_eof(eof_page));
         self.at(&frame, Point::FailedWriteTruncatePagecache);
         self.truncate_pagecache_range(file, PageRange::to_eof(i_size.div_ceil(per_page)));
-        if half {
-            self.truncate_partial_block(file, i_size - 1);
-        } else if !i_size.is_multiple_of(per_page) {
-            self.truncate_partial_page(file, i_size);
-        }
+        self.truncate_eof_partial_page(file, i_size, half);
         self.at(&frame, Point::FailedWriteRemoveSpace);
         if half && let Some(function) = self.policy.truncate_up_zero_eof.failed_write_truncate_zeroes() {
             self.zero_eof_block_tail(file, i_size - 1, function, false, true);

@@ -67,6 +67,8 @@ const ESSENTIAL: &[(&str, usize)] = &[
     // The app dirties the EOF page and is preempted for the flusher, which samples i_size and is
     // preempted before it cleans the page; the app grows the file and fills the page.
     ("eof_mid_block_writeback_sample", 2),
+    // The same with fallocate growing the file (generic/438 as it runs).
+    ("eof_mid_block_writeback_sample_fallocate", 2),
     ("failed_write", 0),
     // The store (lost write) or the write fault (orphan page) slips into the failed write
     // between its write_begin and its cleanup's punch.

@@ -79,6 +79,12 @@ pub struct RefFile {
     ///
     /// [`Judge::new`]: crate::Judge::new
     pub store_writes: u128,
+    /// The write ids of the direct writes placed so far that failed after writing this file's
+    /// block an EOF lies half-way into whole (`Effect::LeftPastEof`): their data stays in that
+    /// block's tail past EOF, on disk and in any page read from it, until something zeroes it
+    /// (ext4's cleanup, a truncate up's zeroing). A load may find it there as it may find a
+    /// store's; none of it is file data. Write ids from 128 on count as such writes.
+    pub left_past_eof: u128,
     /// Direct-read DMAs into a pinned page that truncation had already removed from this file
     /// (see `Effect::Ghost`) that the serial order has placed and whose remover it has not:
     /// each with the token the page held before it.
@@ -142,6 +148,7 @@ impl RefFile {
             half: kernel.inode(ino).eof_half,
             half_reachable: kernel.inode(ino).eof_half_reachable,
             store_writes: 0,
+            left_past_eof: 0,
             ghosts: Vec::new(),
             moved_by: Vec::new(),
             cache_lags: Vec::new(),
@@ -151,6 +158,13 @@ impl RefFile {
     /// Whether `write` is one of this file's stores ([`RefFile::store_writes`]).
     fn stored_by(&self, write: WriteId) -> bool {
         write >= 128 || self.store_writes & (1 << write) != 0
+    }
+
+    /// Whether a load may find `write`'s data past EOF in the page that straddles it: a store's
+    /// ([`RefFile::store_writes`]), or a failed direct write's left there
+    /// ([`RefFile::left_past_eof`]).
+    fn may_show_past_eof(&self, write: WriteId) -> bool {
+        self.stored_by(write) || self.left_past_eof & (1 << write.min(127)) != 0
     }
 
     /// Whether block `lblk`, past EOF, is in the tail of the page that straddles EOF.
@@ -254,6 +268,14 @@ enum Effect {
         ino: Ino,
         size: Lblk,
     },
+    /// A direct write that failed wrote `token` whole to block `lblk`, which an EOF lies
+    /// half-way into, and left EOF there (no size update after an error): the block's tail past
+    /// EOF holds the write's data until something zeroes it, and a load may see it there
+    /// ([`RefFile::left_past_eof`]). Its head is file data, an `Effect::Wrote` of its own.
+    LeftPastEof {
+        ino: Ino,
+        token: Token,
+    },
     /// A load or store got SIGBUS: the page was beyond EOF at its turn.
     Sigbus {
         ino: Ino,
@@ -297,6 +319,11 @@ pub struct Item {
     end: usize,
     actor: ActorId,
     op: Operation,
+    /// The item may take effect or not: the data a direct write that failed wrote to a block.
+    /// Such a write returns the error, not a count (fs/direct-io.c's `dio_complete`, iomap's
+    /// `dio->error`), and promises nothing of what it wrote; a serial order may place it, or
+    /// leave it out.
+    optional: bool,
 }
 
 /// Cuts the event log into items (see the module docs). `initial` is the files before the first
@@ -320,8 +347,8 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
     // first event of another function, and with it every cache-lag window it left open.
     let mut invalidating: Vec<(ActorId, usize)> = Vec::new();
     // The actors whose direct write in progress, failed, ran `ext4_truncate_failed_write`: the
-    // file and the i_size it truncated to.
-    let mut failed_truncated: Vec<(ActorId, Ino, Lblk)> = Vec::new();
+    // file, the i_size it truncated to (in blocks, rounded up), and where it read that size.
+    let mut failed_truncated: Vec<(ActorId, Ino, Lblk, usize)> = Vec::new();
     // The pages each actor's direct write in progress mapped to unwritten extents.
     let mut unwritten: Vec<(ActorId, Ino, Lblk)> = Vec::new();
     // The actors whose write(2) in progress started past the EOF it grew the file from.
@@ -346,7 +373,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
             current.resize(actor + 1, None);
         }
         let running = current.get(actor).copied().flatten();
-        let point = |effect, op| Item { effect, begin: at, end: at, actor: event.actor, op };
+        let point = |effect, op| Item { optional: false, effect, begin: at, end: at, actor: event.actor, op };
         // A direct write's invalidation after the IO has passed every page of its range once its
         // actor moves on: a page it did not remove itself (not cached then, or removed by someone
         // else meanwhile, by reclaim say) holds the new data for any reader from here on (see
@@ -383,7 +410,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
         if let (Some((Operation::DioWrite { .. }, _)), Change::ISizeCheck { ino, i_size, .. }) = (running, event.change)
             && event.function == "ext4_handle_inode_extension"
         {
-            failed_truncated.push((event.actor, ino, i_size));
+            failed_truncated.push((event.actor, ino, i_size, at));
         }
         if matches!(event.change, Change::OpBegin { .. } | Change::OpEnd { .. }) {
             dio_io_done.retain(|&a| a != event.actor);
@@ -430,7 +457,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                         item.end = item.end.max(at);
                     }
                 }
-                let interval = |effect| Item { effect, begin, end: at, actor: event.actor, op };
+                let interval = |effect| Item { optional: false, effect, begin, end: at, actor: event.actor, op };
                 // A direct write that failed part-way (ENOSPC) wrote the blocks it had mapped,
                 // but its end_io converts no unwritten extent when the IO failed: data written
                 // under an unwritten extent reads as zeroes, as if never written (ops/dio.rs,
@@ -453,17 +480,71 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 // A failed direct write that ran ext4_truncate_failed_write: what it wrote past
                 // the i_size it truncated to was freed with its blocks (`dio_write_past_eof =
                 // "truncate_failed_write"`).
-                let truncated: Vec<(Ino, Lblk)> =
-                    failed_truncated.iter().filter(|u| mine(u)).map(|&(_, ino, size)| (ino, size)).collect();
-                failed_truncated.retain(|u| !mine(u));
+                let truncated: Vec<(Ino, Lblk, usize)> = failed_truncated
+                    .iter()
+                    .filter(|&&(a, ..)| a == event.actor)
+                    .map(|&(_, ino, size, check)| (ino, size, check))
+                    .collect();
+                failed_truncated.retain(|&(a, ..)| a != event.actor);
                 if matches!(op, Operation::DioWrite { .. }) && !truncated.is_empty() {
                     items.retain(|i: &Item| {
                         !(i.actor == event.actor
                             && i.begin >= begin
                             && matches!(i.op, Operation::DioWrite { .. })
                             && matches!(i.effect, Effect::Wrote { ino, lblk, .. }
-                                if truncated.iter().any(|&(t_ino, size)| t_ino == ino && lblk >= size)))
+                                if truncated.iter().any(|&(t_ino, size, _)| t_ino == ino && lblk >= size)))
                     });
+                }
+                // A failed direct write through the block EOF lies half-way into wrote that
+                // block whole but does not grow the file (no size update after an error), so
+                // EOF stays inside it: its data there is the block's head as file data, and the
+                // tail past EOF holds it until ext4's cleanup zeroes that tail
+                // (truncate_inode_pages' partial page, ext4_truncate's ext4_block_truncate_page:
+                // a write of zeroes to the tail, from the cleanup's size check on).
+                if let Operation::DioWrite { file, .. } = op
+                    && !matches!(outcome, Outcome::Pages(_) | Outcome::Ok)
+                    && let Some(&halves) = sizes.get(file as usize)
+                    && halves % 2 == 1
+                {
+                    let eof_block = halves / 2;
+                    let mut left = Vec::new();
+                    for item in items.iter_mut().filter(|i: &&mut Item| {
+                        i.actor == event.actor && i.begin >= begin && matches!(i.op, Operation::DioWrite { .. })
+                    }) {
+                        if let Effect::Wrote { ino, lblk, token, ref mut part, .. } = item.effect
+                            && ino == file
+                            && lblk == eof_block
+                            && *part == PagePart::Whole
+                        {
+                            *part = PagePart::Head;
+                            left.push(Item { effect: Effect::LeftPastEof { ino, token }, ..item.clone() });
+                        }
+                    }
+                    items.extend(left);
+                    for &(ino, size, check) in &truncated {
+                        if ino == file && size == eof_block + 1 {
+                            let effect = Effect::Wrote {
+                                ino,
+                                lblk: eof_block,
+                                token: Token::Zero,
+                                part: PagePart::Tail,
+                                cache_lag: None,
+                            };
+                            items.push(Item { optional: false, effect, begin: check, end: at, actor: event.actor, op });
+                        }
+                    }
+                }
+                // What a failed direct write wrote, it promises nothing of: each block may hold
+                // its data or what it held before, whatever a serial order says.
+                if matches!(op, Operation::DioWrite { .. }) && !matches!(outcome, Outcome::Pages(_) | Outcome::Ok) {
+                    for item in items.iter_mut().filter(|i| {
+                        i.actor == event.actor
+                            && i.begin >= begin
+                            && matches!(i.op, Operation::DioWrite { .. })
+                            && matches!(i.effect, Effect::Wrote { token: Token::Data { .. }, .. })
+                    }) {
+                        item.optional = true;
+                    }
                 }
                 let fallocate_size = fallocate_grew.iter().position(|&(a, _)| a == event.actor);
                 let fallocate_size = fallocate_size.map(|i| fallocate_grew.swap_remove(i));
@@ -491,7 +572,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                             .find(|i| i.actor == event.actor && matches!(i.effect, Effect::TruncateSize { .. }))
                             .map_or(begin, |i| i.begin.max(begin));
                         let effect = Effect::Truncate { ino: file, size, half };
-                        items.push(Item { effect, begin: size_point, end: at, actor: event.actor, op })
+                        items.push(Item { optional: false, effect, begin: size_point, end: at, actor: event.actor, op })
                     }
                     (Operation::PunchHole { file, page, pages }, _) => {
                         items.push(interval(Effect::Punch { ino: file, page, pages, zero_range: false }))
@@ -589,7 +670,14 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                         // and may be zeroed with it. Nothing orders such a store after the size
                         // change, so the change may come anywhere up to the return.
                         let effect = Effect::TruncateSize { ino, size: i_size, half };
-                        items.push(Item { effect, begin: at, end: usize::MAX, actor: event.actor, op });
+                        items.push(Item {
+                            optional: false,
+                            effect,
+                            begin: at,
+                            end: usize::MAX,
+                            actor: event.actor,
+                            op,
+                        });
                     }
                     Some((op @ Operation::Truncate { .. }, _)) => {
                         items.push(point(Effect::TruncateSize { ino, size: i_size, half }, op))
@@ -654,7 +742,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                         }
                         if split {
                             let effect = Effect::Grow { ino, size: i_size };
-                            items.push(Item { effect, begin, end: at, actor: event.actor, op });
+                            items.push(Item { optional: false, effect, begin, end: at, actor: event.actor, op });
                         }
                     }
                     _ => {}
@@ -677,6 +765,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 // A direct write that fell back to a buffered write copies the same way.
                 if let Some((op @ (Operation::Write { .. } | Operation::DioWrite { .. }), _)) = running {
                     items.push(Item {
+                        optional: false,
                         effect: Effect::Wrote { ino, lblk, token, part, cache_lag: None },
                         begin: at,
                         end: usize::MAX,
@@ -705,7 +794,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     let begin = began.iter().rev().find(|(w, _)| *w == write).map_or(at, |&(_, b)| b);
                     let cache_lag = matches!(info.op, Operation::DioWrite { .. }).then_some(usize::MAX);
                     let effect = Effect::Wrote { ino, lblk, token, part: PagePart::Whole, cache_lag };
-                    items.push(Item { effect, begin, end: at, actor: info.actor, op: info.op });
+                    items.push(Item { optional: false, effect, begin, end: at, actor: info.actor, op: info.op });
                 }
             }
             // A direct write of part of a block: its data lands in the half it covers, like a
@@ -725,7 +814,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     let begin = began.iter().rev().find(|(w, _)| *w == write).map_or(at, |&(_, b)| b);
                     let cache_lag = matches!(info.op, Operation::DioWrite { .. }).then_some(usize::MAX);
                     let effect = Effect::Wrote { ino, lblk, token, part, cache_lag };
-                    items.push(Item { effect, begin, end: at, actor: info.actor, op: info.op });
+                    items.push(Item { optional: false, effect, begin, end: at, actor: info.actor, op: info.op });
                 }
             }
             Change::DmaIntoPage { attached, ino, index, token, page } => {
@@ -750,11 +839,12 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 });
                 if let Some(read) = read {
                     let effect = Effect::SelfCopy { ino, lblk: index, token: read, dma: token, removed: !attached };
-                    items.push(Item { effect, begin: at, end: usize::MAX, actor: event.actor, op });
+                    items.push(Item { optional: false, effect, begin: at, end: usize::MAX, actor: event.actor, op });
                     continue;
                 }
                 if attached {
                     items.push(Item {
+                        optional: false,
                         effect: Effect::Wrote { ino, lblk: index, token, part: PagePart::Whole, cache_lag: None },
                         begin,
                         end: usize::MAX,
@@ -776,7 +866,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     let effect =
                         Effect::Ghost { ino, lblk: index, token, frame: page, until: usize::MAX, moves: false };
                     // Up to the read's return, as an attached DMA (end filled in at OpEnd).
-                    items.push(Item { effect, begin, end: usize::MAX, actor: event.actor, op });
+                    items.push(Item { optional: false, effect, begin, end: usize::MAX, actor: event.actor, op });
                 }
             }
             Change::PageDeleted { ino, index, page, .. } | Change::InvalidateBusy { ino, index, page } => {
@@ -821,6 +911,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 // page may have been truncated since, so what it returns may be from any time
                 // between the start of the syscall and the copy.
                 Some((op @ (Operation::Read { .. } | Operation::DioRead { .. }), begin)) => items.push(Item {
+                    optional: false,
                     effect: Effect::Saw { ino, lblk: index, token, frame: frame_of(from) },
                     begin,
                     end: at,
@@ -985,8 +1076,15 @@ enum Strictness {
 /// Applies item `index` of the history to the reference files. Returns false if what it
 /// observed is impossible at this point of the serial order.
 fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictness) -> bool {
-    // The ghosts this item's page removal ends: the page holds again what it held before, unless
-    // something overwrote it since.
+    end_ghosts(files, index);
+    apply_effect(files, item, index, strictness)
+}
+
+/// The ghosts the page removal of item `index` ends: the page holds again what it held before,
+/// unless something overwrote it since. The removal happened whether or not the item takes
+/// effect (an optional item placed without it: a failed direct write's invalidation removed the
+/// page all the same).
+fn end_ghosts(files: &mut [RefFile], index: usize) {
     for f in files.iter_mut().filter(|f| !f.ghosts.is_empty()) {
         let RefFile { pages, ghosts, .. } = f;
         // Newest first: ghosts stacked on one page (two DMAs into the same removed frame)
@@ -998,6 +1096,10 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
         }
         ghosts.retain(|g| g.until != index);
     }
+}
+
+/// [`apply`] past the ghosts the item ends.
+fn apply_effect(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictness) -> bool {
     match item.effect {
         Effect::Ghost { ino, lblk, token, frame, until, moves } => {
             let f = &mut files[ino as usize];
@@ -1044,12 +1146,15 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                     f.pages[lblk as usize] = f.pages[lblk as usize].overlay(part, token);
                     return true;
                 }
-            } else {
+            } else if !(token == Token::Zero && part == PagePart::Tail) {
                 // write(2) ending half-way into a block it grows the file to leaves EOF there
                 // (where an EOF inside a block is reachable); a write through the end of the
-                // block that holds EOF moves it to the block's end.
-                let ends_half =
-                    f.half_reachable && part == PagePart::Head && matches!(item.op, Operation::Write { .. });
+                // block that holds EOF moves it to the block's end. So does a failed direct
+                // write's data in that block's head (above: it leaves EOF inside the block).
+                // Zeroing a block's tail (truncate's, a failed write's cleanup) moves nothing.
+                let ends_half = f.half_reachable
+                    && part == PagePart::Head
+                    && matches!(item.op, Operation::Write { .. } | Operation::DioWrite { .. });
                 if lblk + 1 > f.size {
                     f.half = ends_half;
                 } else if lblk + 1 == f.size && !ends_half {
@@ -1064,7 +1169,7 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
         Effect::SelfCopy { ino, lblk, token, .. } => {
             let copy =
                 Item { effect: Effect::Wrote { ino, lblk, token, part: PagePart::Whole, cache_lag: None }, ..*item };
-            apply(files, &copy, index, strictness)
+            apply_effect(files, &copy, index, strictness)
         }
         Effect::Saw { ino, lblk, token, frame } => {
             let f = &files[ino as usize];
@@ -1083,7 +1188,7 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
             // straddles EOF holds what the mapping put there, zeroes or a store's data of
             // this file at that block (judged when EOF moves past it, not here).
             let tail_data = matches!(token, Token::Zero)
-                || matches!(token, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && f.stored_by(write));
+                || matches!(token, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && f.may_show_past_eof(write));
             // The block that straddles an EOF inside it: the head is judged; the tail is the
             // tail of the page past EOF (zeroes, or what this mapping stored at that block).
             let [head, tail] = token.halves();
@@ -1099,7 +1204,7 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                     head == held.halves()[0]
                         && (tail == Token::Zero
                             || (!is_read
-                                && matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && f.stored_by(write))))
+                                && matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && f.may_show_past_eof(write))))
                 };
             // A load through a PTE that a shrinking truncate has not zapped yet, of the block an
             // EOF lay inside just before that truncate, now wholly past EOF: the head is the file
@@ -1114,7 +1219,7 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                 && {
                     let tail = tail.whole();
                     tail == Token::Zero
-                        || matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && f.stored_by(write))
+                        || matches!(tail, Token::Data { ino: i, lblk: l, write } if i == ino && l == lblk && f.may_show_past_eof(write))
                 };
             // read(2) of a block that holds an EOF inside it copies the head only (a short read,
             // as a direct read returns only the head of the block its DMA read whole;
@@ -1135,6 +1240,12 @@ fn apply(files: &mut [RefFile], item: &Item, index: usize, strictness: Strictnes
                 || eof_block
                 || unzapped_old_eof_block
                 || short_read
+        }
+        Effect::LeftPastEof { ino, token } => {
+            if let Token::Data { write, .. } = token {
+                files[ino as usize].left_past_eof |= 1 << write.min(127);
+            }
+            true
         }
         Effect::Sigbus { ino, lblk } => lblk >= files[ino as usize].size,
         Effect::Grow { ino, size } => {
@@ -1471,8 +1582,8 @@ enum Search {
     GaveUp,
 }
 
-/// One placed item on the search's stack: the reference files after it, and where in `order`
-/// the next candidate to place after it is looked for.
+/// One placed item on the search's stack: the reference files after it, and where in the
+/// candidates (`order`, an optional item twice) the next one to place after it is looked for.
 struct Frame {
     files: Vec<RefFile>,
     next: usize,
@@ -1515,6 +1626,12 @@ fn search(
             successors[i].push(until);
         }
     }
+    // The candidates in order, each an item and whether it takes effect: an optional item
+    // (`Item::optional`) is tried with its effect, then without.
+    let choices: Vec<(usize, bool)> = order
+        .iter()
+        .flat_map(|&i| std::iter::once((i, true)).chain(history[i].optional.then_some((i, false))))
+        .collect();
     let mut placed = vec![0u64; n.div_ceil(64)];
     let mut failed: std::collections::BTreeSet<(Vec<u64>, Vec<RefFile>)> = std::collections::BTreeSet::new();
     let mut memo_files = 0;
@@ -1528,15 +1645,19 @@ fn search(
                 return Search::Found;
             }
         } else {
-            while top.next < n {
-                let candidate = order[top.next];
+            while top.next < choices.len() {
+                let (candidate, takes_effect) = choices[top.next];
                 top.next += 1;
                 if placed[candidate / 64] & (1 << (candidate % 64)) != 0 || waiting[candidate] > 0 {
                     continue;
                 }
                 let mut files = top.files.clone();
-                if !apply(&mut files, &history[candidate], candidate, strictness) {
-                    continue;
+                if takes_effect {
+                    if !apply(&mut files, &history[candidate], candidate, strictness) {
+                        continue;
+                    }
+                } else {
+                    end_ghosts(&mut files, candidate);
                 }
                 placed[candidate / 64] |= 1 << (candidate % 64);
                 let key = (placed.clone(), files);
@@ -1587,6 +1708,7 @@ mod tests {
             half: false,
             half_reachable: false,
             store_writes: 0,
+            left_past_eof: 0,
             ghosts: Vec::new(),
             moved_by: Vec::new(),
             cache_lags: Vec::new(),
@@ -1648,8 +1770,9 @@ mod tests {
         let read = Operation::DioRead { file: 0, page: 0, pages: 1, buffer: racesim_kernel::UserBuffer::Anonymous };
         let effect = Effect::Ghost { ino: 0, lblk: 1, token: ghost, frame: 7, until: 1, moves: false };
         let history = [
-            Item { effect, begin: 0, end: 5, actor: 0, op: read },
+            Item { optional: false, effect, begin: 0, end: 5, actor: 0, op: read },
             Item {
+                optional: false,
                 effect: Effect::Punch { ino: 0, page: 1, pages: 1, zero_range: false },
                 begin: 1,
                 end: 3,
@@ -1667,6 +1790,7 @@ mod tests {
 
     fn saw(lblk: Lblk, token: Token, begin: usize, end: usize) -> Item {
         Item {
+            optional: false,
             effect: Effect::Saw { ino: 0, lblk, token, frame: None },
             begin,
             end,
@@ -1677,6 +1801,7 @@ mod tests {
 
     fn wrote(lblk: Lblk, write: WriteId, begin: usize, end: usize) -> Item {
         Item {
+            optional: false,
             effect: Effect::Wrote {
                 ino: 0,
                 lblk,
@@ -1802,6 +1927,7 @@ mod tests {
         };
         let history = [
             Item {
+                optional: false,
                 effect: Effect::TruncateSize { ino: 0, size: 1, half: false },
                 begin: 5,
                 end: 5,
@@ -1809,6 +1935,7 @@ mod tests {
                 op: truncate,
             },
             Item {
+                optional: false,
                 effect: Effect::Wrote { ino: 0, lblk: 2, token: written, part: PagePart::Whole, cache_lag: None },
                 begin: 6,
                 end: 9,
@@ -1816,6 +1943,7 @@ mod tests {
                 op: dio,
             },
             Item {
+                optional: false,
                 effect: Effect::Truncate { ino: 0, size: 1, half: false },
                 begin: 5,
                 end: 20,
@@ -2375,6 +2503,31 @@ mod tests {
             let history = history(&initial, &ops, &log);
             let wrote = history.iter().filter(|i| matches!(i.effect, Effect::Wrote { .. })).count();
             assert_eq!(wrote, items, "{outcome}");
+        }
+    }
+
+    /// A direct write that fails returns the error, not a count, and promises nothing of the
+    /// blocks it wrote: an end state without its data is explained, one with it too. The same
+    /// write returning a count promises its data.
+    #[test]
+    fn a_failed_direct_write_promises_nothing_of_the_blocks_it_wrote() {
+        use racesim_kernel::event::Outcome;
+        let (ops, written, [data, _]) = extending_direct_write_beside(Operation::Load { file: 0, page: 1 });
+        let ev = |actor, function, change| Event { actor, function, change };
+        let d0 = Token::Data { ino: 0, lblk: 0, write: 0 };
+        let d1 = Token::Data { ino: 0, lblk: 1, write: 0 };
+        let initial = [file(2, &[d0, d1])];
+        for (outcome, promised) in [(Outcome::Enospc, false), (Outcome::Pages(1), true)] {
+            let log = [
+                ev(0, "dio_write", Change::OpBegin { op: 0 }),
+                data,
+                ev(0, "dio_write", Change::OpEnd { op: 0, outcome }),
+            ];
+            let history = history(&initial, &ops, &log);
+            let kept = check_lost_write(&initial, &history, &[file(2, &[d0, written])], &mut 0);
+            assert!(matches!(kept, Judgement::Explained), "{outcome}: its data kept");
+            let lost = check_lost_write(&initial, &history, &[file(2, &[d0, d1])], &mut 0);
+            assert_eq!(matches!(lost, Judgement::Explained), !promised, "{outcome}: its data lost");
         }
     }
 

@@ -260,13 +260,7 @@ pub(crate) fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         actors.push(Actor { name, ops, process });
     }
     madvise_remove_beside_mlock(&cx, &raw.actors, &actors, &files)?;
-    operations_beside_half_eof(
-        &cx,
-        &raw.actors,
-        &actors,
-        &files,
-        could_run_out_of_space(&actors, &files, disk_blocks),
-    )?;
+    operations_beside_half_eof(&cx, &raw.actors, &actors, &files)?;
     let variants = validate_variants(&cx, &raw.variants)?;
     let mut expect = Vec::new();
     for (policy, verdict) in raw.expect.get_ref() {
@@ -1276,54 +1270,6 @@ const HALF_EOF_OPERATIONS: &[&str] = &[
     "mlock",
 ];
 
-/// Whether the scenario's files could together need more blocks than its disk has, so that an
-/// allocation could fail with ENOSPC. A file never holds a block past the furthest one an
-/// operation or a user buffer of the scenario reaches (counted in pages, times the blocks per
-/// page: an over-estimate where an operation names blocks), nor past the model's limit; an
-/// insert_range may shift its blocks anywhere up to that limit. Blocks freed are free again at
-/// once where no crash or commit is modelled, so the sum of those bounds is a bound on what is
-/// ever allocated at one time.
-fn could_run_out_of_space(actors: &[Actor], files: &[FileSetup], disk_blocks: u32) -> bool {
-    let mut reach: Vec<Lblk> = files.iter().map(|f| f.pages * f.blocks_per_page).collect();
-    let mut reaches = |file: Ino, end: Lblk| {
-        if let (Some(r), Some(f)) = (reach.get_mut(file as usize), files.get(file as usize)) {
-            *r = (*r).max(end.saturating_mul(f.blocks_per_page).min(FILE_PAGES_MAX));
-        }
-    };
-    for op in actors.iter().flat_map(|a| &a.ops) {
-        match *op {
-            Operation::Load { file, page } | Operation::Store { file, page } => reaches(file, page + 1),
-            Operation::Truncate { file, size, .. } => reaches(file, size),
-            Operation::InsertRange { file, .. } => reaches(file, FILE_PAGES_MAX),
-            Operation::Read { file, page, pages, buffer }
-            | Operation::DioRead { file, page, pages, buffer }
-            | Operation::Write { file, page, pages, buffer, .. }
-            | Operation::DioWrite { file, page, pages, buffer, .. } => {
-                reaches(file, page + pages);
-                if let UserBuffer::Mapped { file: user_file, page: user_page } = buffer {
-                    reaches(user_file, user_page + pages);
-                }
-            }
-            Operation::PunchHole { file, page, pages }
-            | Operation::MadviseRemove { file, page, pages }
-            | Operation::Mlock { file, page, pages }
-            | Operation::CollapseRange { file, page, pages }
-            | Operation::ZeroRange { file, page, pages }
-            | Operation::Fallocate { file, page, pages, .. }
-            | Operation::Readahead { file, page, pages } => reaches(file, page + pages),
-            Operation::Mmap { .. }
-            | Operation::Munmap { .. }
-            | Operation::Writeback { .. }
-            | Operation::Fsync { .. }
-            | Operation::Msync { .. }
-            | Operation::Reclaim { .. }
-            | Operation::JournalCommit { .. }
-            | Operation::Crash { .. } => {}
-        }
-    }
-    reach.iter().sum::<Lblk>() > disk_blocks
-}
-
 /// Refuses, on a file some `truncate` with `half = true` names, every operation the model does
 /// not take that EOF into account for (direct writes of part of a block or on a file a collapse
 /// or an insert shifts, direct reads into a mapping, zero range over that block, journal
@@ -1337,7 +1283,6 @@ fn operations_beside_half_eof(
     raw: &[Spanned<RawActor>],
     actors: &[Actor],
     files: &[FileSetup],
-    may_run_out: bool,
 ) -> Result<(), ScenarioError> {
     let half_eof = |file: Ino| !crate::half_eof_blocks(actors, files, file).is_empty();
     for (raw_actor, actor) in raw.iter().zip(actors) {
@@ -1428,12 +1373,10 @@ fn operations_beside_half_eof(
             // xfs_file_aio_write_checks; ext4's direct path does not). One whose user buffer
             // faults (EFAULT: the model pins it whole before any bio goes out, so nothing is
             // written) is cleaned up as write(2) is (ext4_truncate_failed_write, whose
-            // ext4_truncate zeroes the block's tail). Not on a disk the files could outgrow: one
-            // that fails part-way with ENOSPC has written the blocks it mapped, that block whole,
-            // and returns the error without growing the file, as Linux does, and ext4's cleanup
-            // then zeroes the block's tail of the write's own data; the reference model follows
-            // neither (it takes the failed write's data in that block whole, and EOF at the
-            // block's end).
+            // ext4_truncate zeroes the block's tail). So is one that fails part-way with ENOSPC:
+            // it has written the blocks it mapped, that block whole, and returns the error
+            // without growing the file, as Linux does, and ext4's cleanup then zeroes the
+            // block's tail of its own data.
             if let Operation::DioWrite { file, ends, .. } = *op
                 && half_eof(file)
             {
@@ -1447,13 +1390,6 @@ fn operations_beside_half_eof(
                     )
                 } else if !ends.is_whole() {
                     Some("it covers part of a block (first_page, last_page)".to_string())
-                } else if may_run_out {
-                    Some(
-                        "the scenario's files could outgrow its disk (disk_blocks), and a direct write that fails \
-                         part-way with ENOSPC through that block leaves EOF inside it (and, in ext4, its tail \
-                         zeroed), which the reference model does not follow"
-                            .to_string(),
-                    )
                 } else {
                     None
                 };

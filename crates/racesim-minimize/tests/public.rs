@@ -63,6 +63,8 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("eof_mid_block_dio_read", 0),
     ("subpage_eof_mid_block_zero_range", 0),
     ("eof_mid_block_truncate_up", 0),
+    // Foster's serial order: the store retires before the truncate up begins.
+    ("eof_mid_block_truncate_up_store", 0),
     ("eof_mid_block_writeback", 0),
     // The app dirties the EOF page and is preempted for the flusher, which samples i_size and is
     // preempted before it cleans the page; the app grows the file and fills the page.

@@ -281,8 +281,10 @@ enum Effect {
         ino: Ino,
         lblk: Lblk,
     },
-    /// Truncate's `i_size_write`: the new size is visible from this point on (`half`: EOF
-    /// half-way into block `size - 1`).
+    /// Truncate's new size (`half`: EOF half-way into block `size - 1`): visible from its
+    /// `i_size_write` on when it shrinks the file; a truncate up's growth may come anywhere from
+    /// then (or from its zeroing's check of the sizes, where the policy zeroes the old EOF block
+    /// first) to its return.
     TruncateSize {
         ino: Ino,
         size: Lblk,
@@ -349,6 +351,9 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
     // The actors whose direct write in progress, failed, ran `ext4_truncate_failed_write`: the
     // file, the i_size it truncated to (in blocks, rounded up), and where it read that size.
     let mut failed_truncated: Vec<(ActorId, Ino, Lblk, usize)> = Vec::new();
+    // The actors whose truncate in progress checked the sizes for its zeroing of the old EOF
+    // block before growing the file (`truncate_up_zero_eof`), and where.
+    let mut truncate_zero_checked: Vec<(ActorId, usize)> = Vec::new();
     // The pages each actor's direct write in progress mapped to unwritten extents.
     let mut unwritten: Vec<(ActorId, Ino, Lblk)> = Vec::new();
     // The actors whose write(2) in progress started past the EOF it grew the file from.
@@ -412,7 +417,16 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
         {
             failed_truncated.push((event.actor, ino, i_size, at));
         }
+        if let (Some((Operation::Truncate { .. }, _)), Change::ISizeCheck { .. }) = (running, event.change)
+            && matches!(
+                event.function,
+                "ext4_block_truncate_page" | "ext4_block_zero_eof" | "xfs_zero_eof" | "iomap_zero_range"
+            )
+        {
+            truncate_zero_checked.push((event.actor, at));
+        }
         if matches!(event.change, Change::OpBegin { .. } | Change::OpEnd { .. }) {
+            truncate_zero_checked.retain(|&(a, _)| a != event.actor);
             dio_io_done.retain(|&a| a != event.actor);
             dio_invalidated_after_io.retain(|&a| a != event.actor);
         }
@@ -565,7 +579,8 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 match (op, outcome) {
                     (Operation::Truncate { file, size, half }, _) => {
                         // The removal follows the size change (ext4_setattr's order): start its
-                        // interval there, so no order puts it first.
+                        // interval where the size item's starts (a truncate up's may start at
+                        // its zeroing's check, before i_size_write).
                         let size_point = items
                             .iter()
                             .rev()
@@ -668,12 +683,23 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                         // (with the 2024 zeroing) cleared the page that straddled the old EOF,
                         // a store through a PTE made writable before lands in that page's tail
                         // and may be zeroed with it. Nothing orders such a store after the size
-                        // change, so the change may come anywhere up to the return.
+                        // change, so the change may come anywhere up to the return. Where the
+                        // policy zeroes the old EOF block's tail before i_size_write (ext4 6.13
+                        // and 7.1's ext4_setattr, XFS), the change may also come from that
+                        // zeroing's check of the sizes on: a store that lands in the tail after
+                        // the zeroing becomes file data, which the order truncate, store
+                        // explains, as for write(2) (`Effect::Grow`); a store that retired
+                        // before the zeroing is Foster's post-EOF data.
+                        let from = truncate_zero_checked
+                            .iter()
+                            .rev()
+                            .find(|&&(a, _)| a == event.actor)
+                            .map_or(at, |&(_, check)| check);
                         let effect = Effect::TruncateSize { ino, size: i_size, half };
                         items.push(Item {
                             optional: false,
                             effect,
-                            begin: at,
+                            begin: from,
                             end: usize::MAX,
                             actor: event.actor,
                             op,
@@ -1963,6 +1989,8 @@ mod tests {
     /// `i_size_write` but before the truncate returns (pagecache_isize_extended has not yet
     /// write-protected and zeroed that tail) may be ordered before the size change: its data
     /// zeroed is explained. A store that began after the truncate returned lands in the file.
+    /// Where the policy zeroes the old EOF block first, the growth may also come before a store
+    /// that lands between that zeroing's check and `i_size_write`, not before an earlier one.
     #[test]
     fn a_truncate_up_extends_the_file_by_its_return() {
         use racesim_kernel::Event;
@@ -1989,6 +2017,27 @@ mod tests {
         let after = [begin_t, size, end_t, begin_s, retire, end_s];
         let history_after = history(&initial, &ops, &after);
         assert!(matches!(check_lost_write(&initial, &history_after, &zeroed, &mut 0), Judgement::Unexplained(_)));
+        // Where the policy zeroes the old EOF block before i_size_write (ext4 7.1's
+        // ext4_block_zero_eof, which checks the sizes first), a store that retires after that
+        // check and before i_size_write may come after the growth: its data in the file is
+        // explained. One that retired before the check (or, where nothing is zeroed first,
+        // before i_size_write) is Foster's post-EOF data, which the growth must not expose.
+        let kept = [RefFile { blocks_per_page: 4, ..file(4, &[Token::Zero, Token::Zero, Token::Zero, stored]) }];
+        let check = Event {
+            actor: 0,
+            function: "ext4_block_zero_eof",
+            change: Change::ISizeCheck { ino: 0, index: 3, i_size: 2 },
+        };
+        let cases = [
+            (vec![begin_t, check, begin_s, retire, end_s, size, end_t], true),
+            (vec![begin_t, begin_s, retire, end_s, check, size, end_t], false),
+            (vec![begin_t, begin_s, retire, end_s, size, end_t], false),
+            (vec![begin_s, retire, end_s, begin_t, check, size, end_t], false),
+        ];
+        for (log, explained) in cases {
+            let judgement = check_stale_data(&initial, &history(&initial, &ops, &log), &kept, &mut 0);
+            assert_eq!(matches!(judgement, Judgement::Explained), explained, "{log:?}");
+        }
     }
 
     /// A load that sees a page cached before a synchronous direct write, after the write's bio

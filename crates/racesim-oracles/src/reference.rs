@@ -472,12 +472,16 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                     }
                 }
                 let interval = |effect| Item { optional: false, effect, begin, end: at, actor: event.actor, op };
+                // A direct write that returned an error, not a count: the three passes below treat
+                // its data.
+                let failed_direct_write =
+                    matches!(op, Operation::DioWrite { .. }) && !matches!(outcome, Outcome::Pages(_) | Outcome::Ok);
                 // A direct write that failed part-way (ENOSPC) wrote the blocks it had mapped,
                 // but its end_io converts no unwritten extent when the IO failed: data written
                 // under an unwritten extent reads as zeroes, as if never written (ops/dio.rs,
                 // `Bio::failed`). Its data in blocks that were written already stays.
                 let mine = |&(a, _, _): &(ActorId, Ino, Lblk)| a == event.actor;
-                if matches!(op, Operation::DioWrite { .. }) && !matches!(outcome, Outcome::Pages(_) | Outcome::Ok) {
+                if failed_direct_write {
                     let hidden: Vec<(Ino, Lblk)> =
                         unwritten.iter().filter(|u| mine(u)).map(|&(_, ino, lblk)| (ino, lblk)).collect();
                     // This write's items: those past the old EOF of one that grew the file begin
@@ -516,7 +520,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 // (truncate_inode_pages' partial page, ext4_truncate's ext4_block_truncate_page:
                 // a write of zeroes to the tail, from the cleanup's size check on).
                 if let Operation::DioWrite { file, .. } = op
-                    && !matches!(outcome, Outcome::Pages(_) | Outcome::Ok)
+                    && failed_direct_write
                     && let Some(&halves) = sizes.get(file as usize)
                     && halves % 2 == 1
                 {
@@ -550,7 +554,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 }
                 // What a failed direct write wrote, it promises nothing of: each block may hold
                 // its data or what it held before, whatever a serial order says.
-                if matches!(op, Operation::DioWrite { .. }) && !matches!(outcome, Outcome::Pages(_) | Outcome::Ok) {
+                if failed_direct_write {
                     for item in items.iter_mut().filter(|i| {
                         i.actor == event.actor
                             && i.begin >= begin

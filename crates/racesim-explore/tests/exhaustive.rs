@@ -764,6 +764,10 @@ const DEEP: &[(&str, usize)] = &[
     // Two writers, a truncate and a commit's write-out on 1 KiB blocks: beyond five minutes
     // unbounded, about 700 executions per policy within the 2 preemptions it declares.
     ("subpage_truncate_commit_crash", 2),
+    // A four-page write, a truncate into a block with its zeroing, fsync and a crash against a
+    // flusher: about 21.7 million executions unbounded (nine minutes under `legacy`), 660 per
+    // policy within the 2 preemptions the scenario declares.
+    ("eof_mid_block_truncate_writeback_disksize", 2),
     // A store that faults in the page a direct write's bio is writing: about 210,000 executions
     // unbounded under range_lock (the fault waits on the bio's range lock), 350 within the 3
     // preemptions the scenario declares.

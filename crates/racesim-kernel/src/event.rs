@@ -414,12 +414,14 @@ pub enum Change {
         range: PageRange,
         valid: bool,
     },
-    /// `i_disksize` of `ino` set to `disksize` (pages): what the inode in the running
-    /// transaction says (`crate::journal`). Where the kernel derives it from `i_size`
-    /// (writeback's `i_disksize` update) the step read `i_size` too.
+    /// `i_disksize` of `ino` set to `disksize` (blocks; with `half`, half-way into block
+    /// `disksize - 1`): what the inode in the running transaction says (`crate::journal`).
+    /// Where the kernel derives it from `i_size` (writeback's `i_disksize` update) the step
+    /// read `i_size` too.
     DiskSizeSet {
         ino: Ino,
         disksize: Lblk,
+        half: bool,
     },
     /// `ext4_orphan_add` (`add`) or `ext4_orphan_del` of `ino` in the running transaction
     /// (`crate::journal`): part of the on-disk inode, like `i_disksize`.
@@ -725,7 +727,10 @@ impl Change {
             Change::IomapValid { ino, range, valid: false } => {
                 format!("the map of {} {range} is stale; map again", file(ino))
             }
-            Change::DiskSizeSet { ino, disksize } => format!("i_disksize of {} = {disksize}", file(ino)),
+            Change::DiskSizeSet { ino, disksize, half: false } => format!("i_disksize of {} = {disksize}", file(ino)),
+            Change::DiskSizeSet { ino, disksize, half: true } => {
+                format!("i_disksize of {} = {}.5 (half-way into block {})", file(ino), disksize - 1, disksize - 1)
+            }
             Change::Orphan { ino, add: true } => format!("puts {} on the orphan list", file(ino)),
             Change::Orphan { ino, add: false } => format!("takes {} off the orphan list", file(ino)),
             Change::OrderedTruncate { ino, committing: true, .. } => {

@@ -39,9 +39,13 @@ pub struct Durability {
 /// One inode's on-disk metadata.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DiskInode {
-    /// `EXT4_I(inode)->i_disksize`, in pages: the size the inode in the running transaction
-    /// says, which a commit writes to disk.
+    /// `EXT4_I(inode)->i_disksize`, in blocks: the size the inode in the running transaction
+    /// says, which a commit writes to disk. Rounded up to whole blocks where it lies half-way
+    /// into one, as `Inode::i_size` is.
     pub i_disksize: Lblk,
+    /// `i_disksize` lies half-way into block `i_disksize - 1` (an EOF inside a block made
+    /// durable: `Inode::eof_half`).
+    pub i_disksize_half: bool,
     /// The number of the transaction the inode was last filed with for data=ordered writeout
     /// (jbd2's `jbd2_inode` on that transaction's `t_inode_list`, `ext4_jbd2_inode_add_write`);
     /// 0 for never. The running transaction is `locked_tid + 1`, so locking it for commit takes
@@ -70,6 +74,8 @@ pub struct DiskInode {
 pub struct Committed {
     /// `i_disksize` at the commit.
     pub size: Lblk,
+    /// That size lies half-way into block `size - 1`.
+    pub half: bool,
     /// The block map at the commit. Delayed allocations are in-memory reservations, never on
     /// disk: they are holes here.
     pub blocks: Vec<Extent>,
@@ -79,9 +85,9 @@ pub struct Committed {
 
 impl Committed {
     /// The block map `blocks` as a commit writes it.
-    pub fn of(size: Lblk, blocks: &[Extent], orphan: bool) -> Committed {
+    pub fn of(size: Lblk, half: bool, blocks: &[Extent], orphan: bool) -> Committed {
         let blocks = blocks.iter().map(|&e| if e == Extent::Delalloc { Extent::Hole } else { e }).collect();
-        Committed { size, blocks, orphan }
+        Committed { size, half, blocks, orphan }
     }
 
     /// `ext4_orphan_cleanup` at mount, for this inode: on the orphan list (and linked: the
@@ -101,10 +107,13 @@ impl Committed {
 
 /// A file after crash and remount: its committed size, and per page within it what a read
 /// returns (the disk block the committed map points at, zeroes for holes and unwritten
-/// extents), with the block it came from.
+/// extents), with the block it came from. Where the size lies half-way into its last block,
+/// only that block's head is the file's: a read stops at EOF.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Remounted {
     pub size: Lblk,
+    /// The size lies half-way into block `size - 1`.
+    pub half: bool,
     pub pages: Vec<(Token, Option<Pblk>)>,
     /// Pages past the size that still map a block after orphan cleanup: blocks a crash left
     /// allocated beyond EOF (a leak, not an exposure: no read reaches them). Empty whenever
@@ -123,11 +132,12 @@ impl crate::Kernel {
             .iter()
             .map(|inode| DiskInode {
                 i_disksize: inode.i_size,
+                i_disksize_half: inode.eof_half,
                 filed_tid: 0,
                 next_tid: 0,
                 orphan: false,
                 ordered_truncate_checked: None,
-                committed: Committed::of(inode.i_size, &inode.blocks, false),
+                committed: Committed::of(inode.i_size, inode.eof_half, &inode.blocks, false),
             })
             .collect();
     }
@@ -137,13 +147,35 @@ impl crate::Kernel {
         self.durable.inodes[ino as usize].i_disksize
     }
 
-    /// Sets `i_disksize` of `ino` if durability is modelled; returns whether it did.
-    pub fn set_i_disksize(&mut self, ino: Ino, size: Lblk) -> bool {
+    /// Whether `i_disksize` of `ino` lies half-way into its last block.
+    pub fn i_disksize_half(&self, ino: Ino) -> bool {
+        self.durable.inodes[ino as usize].i_disksize_half
+    }
+
+    /// Whether a size of `size` blocks (`half`: half-way into the last) lies past `i_disksize`
+    /// of `ino`: ext4's "pos + copied > EXT4_I(inode)->i_disksize", in half blocks.
+    pub fn past_i_disksize(&self, ino: Ino, size: Lblk, half: bool) -> bool {
+        let disk = &self.durable.inodes[ino as usize];
+        2 * size - Lblk::from(half) > 2 * disk.i_disksize - Lblk::from(disk.i_disksize_half)
+    }
+
+    /// Sets `i_disksize` of `ino` to `size` blocks (`half`: half-way into the last) if
+    /// durability is modelled; returns whether it did.
+    pub fn set_i_disksize(&mut self, ino: Ino, size: Lblk, half: bool) -> bool {
         if !self.durable.enabled {
             return false;
         }
-        self.durable.inodes[ino as usize].i_disksize = size;
+        let disk = &mut self.durable.inodes[ino as usize];
+        disk.i_disksize = size;
+        disk.i_disksize_half = half;
         true
+    }
+
+    /// `end` blocks capped by `i_size` of `ino` (writeback's "disksize = min(end, i_size)"), as
+    /// `(blocks, half)`: an EOF inside a block caps it half-way into that block.
+    pub fn capped_by_i_size(&self, ino: Ino, end: Lblk) -> (Lblk, bool) {
+        let inode = self.inode(ino);
+        if end < inode.i_size { (end, false) } else { (inode.i_size, inode.eof_half) }
     }
 
     /// `jbd2_journal_inode_add_write` (through `ext4_jbd2_inode_add_write`): puts `ino` on the
@@ -216,7 +248,7 @@ impl crate::Kernel {
         let past_size = (committed.size..committed.blocks.len() as Lblk)
             .filter(|&lblk| committed.blocks[lblk as usize].pblk().is_some())
             .collect();
-        Remounted { size: committed.size, pages, past_size }
+        Remounted { size: committed.size, half: committed.half, pages, past_size }
     }
 }
 
@@ -229,10 +261,10 @@ mod tests {
     #[test]
     fn orphan_cleanup_truncates_past_the_committed_size() {
         let blocks = [Extent::Written(3), Extent::Written(4), Extent::Delalloc];
-        let on_list = Committed::of(1, &blocks, true).ext4_orphan_cleanup();
+        let on_list = Committed::of(1, false, &blocks, true).ext4_orphan_cleanup();
         assert_eq!(on_list.blocks, vec![Extent::Written(3), Extent::Hole, Extent::Hole]);
         assert!(!on_list.orphan);
-        let off_list = Committed::of(1, &blocks, false).ext4_orphan_cleanup();
+        let off_list = Committed::of(1, false, &blocks, false).ext4_orphan_cleanup();
         assert_eq!(off_list.blocks, vec![Extent::Written(3), Extent::Written(4), Extent::Hole]);
     }
 }

@@ -137,6 +137,11 @@ const ESSENTIAL: &[(&str, usize)] = &[
     ("i_data_sem_readpage_punch", 0),
     ("punch_delalloc_disksize_crash", 1),
     ("zero_range_delalloc_disksize_crash", 1),
+    // The same races with EOF half-way into a block (i_disksize in bytes): writeback inside the
+    // unfixed truncate, the delayed write inside the punch; data=writeback needs no preemption.
+    ("eof_mid_block_truncate_writeback_disksize", 1),
+    ("eof_mid_block_punch_delalloc_disksize_crash", 1),
+    ("eof_mid_block_truncate_commit_crash", 0),
     // Direct IO on a file of 1 KiB blocks: the other actor runs once inside the bio's window.
     ("subpage_dio_write_buffered_read", 1),
     ("subpage_dio_write_store", 1),

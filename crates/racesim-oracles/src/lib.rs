@@ -317,14 +317,27 @@ impl Judge {
                 continue;
             }
             let found = kernel.remounted(file);
-            // Sizes and indices here count blocks: pages where a block is a page.
+            // Sizes and indices here count blocks: pages where a block is a page. Where EOF
+            // lies half-way into the last block, a read stops there: only its head is judged.
             let unit = if kernel.inode(file).blocks_per_page > 1 { "block" } else { "page" };
-            let wrong = if found.size != expected.size {
-                Some(format!("its size is {} {unit}(s), not {}", found.size, expected.size))
+            let size = |size: Lblk, half: bool| if half { format!("{}.5", size - 1) } else { size.to_string() };
+            let differs = |l: Lblk| {
+                let (on_disk, promised) = (found.pages[l as usize].0, expected.pages[l as usize]);
+                if found.half && l + 1 == found.size {
+                    (on_disk.halves()[0] != promised.halves()[0])
+                        .then(|| format!("the first half of {unit} {l} holds {on_disk}, not {promised}"))
+                } else {
+                    (on_disk != promised).then(|| format!("{unit} {l} holds {on_disk}, not {promised}"))
+                }
+            };
+            let wrong = if (found.size, found.half) != (expected.size, expected.half) {
+                Some(format!(
+                    "its size is {} {unit}(s), not {}",
+                    size(found.size, found.half),
+                    size(expected.size, expected.half)
+                ))
             } else {
-                (0..found.size).find(|&l| found.pages[l as usize].0 != expected.pages[l as usize]).map(|l| {
-                    format!("{unit} {l} holds {}, not {}", found.pages[l as usize].0, expected.pages[l as usize])
-                })
+                (0..found.size).find_map(differs)
             };
             if let Some(wrong) = wrong {
                 return Some(Violation {
@@ -351,7 +364,8 @@ impl Judge {
             if kernel.inode(ino).dax || direct {
                 continue;
             }
-            for (lblk, &(token, pblk)) in kernel.remounted(ino).pages.iter().enumerate() {
+            let remounted = kernel.remounted(ino);
+            for (lblk, &(token, pblk)) in remounted.pages.iter().enumerate() {
                 // A block the file no longer owns was freed since the commit; what jbd2 does for
                 // it (ext4_begin_ordered_truncate, jbd2_journal_invalidatepage) is not modelled.
                 let Some(pblk) = pblk else { continue };
@@ -369,8 +383,10 @@ impl Judge {
                 if after_check && running.orphan && lblk as Lblk >= running.i_disksize {
                     continue;
                 }
-                // Each half of a block written in part is judged as a block of its own.
-                let stale = token.halves().into_iter().find_map(|half| match half {
+                // Each half of a block written in part is judged as a block of its own; of the
+                // block a committed EOF lies half-way into, only the head is the file's.
+                let inside = if remounted.half && lblk as Lblk + 1 == remounted.size { 1 } else { 2 };
+                let stale = token.halves().into_iter().take(inside).find_map(|half| match half {
                     Half::Leftover { pblk } => Some(format!("leftovers of block {pblk}, never written to this file")),
                     Half::Data { ino: other, lblk, .. } if other != ino => {
                         Some(format!("data of {}:{lblk}, another file", name(other)))

@@ -1268,12 +1268,13 @@ const HALF_EOF_OPERATIONS: &[&str] = &[
     "msync",
     "reclaim",
     "mlock",
+    "journal_commit",
+    "crash",
 ];
 
 /// Refuses, on a file some `truncate` with `half = true` names, every operation the model does
 /// not take that EOF into account for (direct writes of part of a block or on a file a collapse
-/// or an insert shifts, direct reads into a mapping, zero range over that block, journal
-/// commits and crashes, whose on-disk size counts whole blocks), and a user buffer mapped from
+/// or an insert shifts, direct reads into a mapping, zero range over that block), and a user buffer mapped from
 /// it but for a direct write's (and, for read(2), into it: its short copy is modelled into
 /// anonymous memory). Initial unwritten extents are modelled there: reads
 /// see zeroes, and the zeroing of the EOF block's tail treats them as each kernel function
@@ -1416,23 +1417,6 @@ fn operations_beside_half_eof(
                         HALF_EOF_OPERATIONS.join(", ")
                     ),
                 ));
-            }
-        }
-    }
-    // A crash or commit takes every file with it, whichever it names: refused in a scenario with
-    // any such file (i_disksize counts blocks).
-    if (0..files.len() as Ino).any(half_eof) {
-        for raw_actor in raw {
-            for (raw_op, name) in raw_actor.get_ref().ops.iter().map(|o| (o, o.get_ref().op.get_ref().as_str())) {
-                if name == "crash" || name == "journal_commit" {
-                    return Err(cx.error(
-                        raw_op.span(),
-                        format!(
-                            "'{name}' is not modelled in a scenario with a file that a truncate or a write may leave \
-                             with EOF half-way into a block (docs/model.md, \"An EOF inside a block\")"
-                        ),
-                    ));
-                }
             }
         }
     }

@@ -287,8 +287,9 @@ impl<C: Cpu> Task<'_, C> {
         self.cpu.step(|m| {
             let (old, old_half) = (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half);
             // ext4_setattr: a shrinking truncate goes on the orphan list in the handle that
-            // writes i_disksize ("if (ext4_handle_valid(handle) && shrink) ext4_orphan_add").
-            if disksize_too && i_size < old {
+            // writes i_disksize ("if (ext4_handle_valid(handle) && shrink) ext4_orphan_add"),
+            // in half blocks: down to half-way into the old last block shrinks too.
+            if disksize_too && 2 * i_size - Lblk::from(half) < 2 * old - Lblk::from(old_half) {
                 ext4_orphan(m, actor, "ext4_setattr", file, true);
             }
             m.kernel.inode_mut(file).i_size = i_size;
@@ -351,8 +352,8 @@ impl<C: Cpu> Task<'_, C> {
         // before it), then the page cache and the blocks beyond it.
         // ext4_setattr, shrinking with data=ordered: ext4_begin_ordered_truncate before the
         // handle that changes the size.
-        self.ext4_begin_ordered_truncate(file, size);
-        self.setattr_disksize(file, size);
+        self.ext4_begin_ordered_truncate(file, size, half);
+        self.setattr_disksize(file, size, half);
         let (old, old_half) = self.set_i_size_half(file, size, half, "i_size_write", self.policy.disksize_i_data_sem);
         // Sizes in half blocks, to tell down from up when EOF lies inside a block.
         let (new_halves, old_halves) = (2 * size - Lblk::from(half), 2 * old - Lblk::from(old_half));
@@ -780,8 +781,13 @@ impl<C: Cpu> Task<'_, C> {
     fn update_disksize_before_punch(&mut self, file: Ino, range: PageRange) {
         let actor = self.actor;
         let raises = |m: &Machine| {
-            let i_size = m.kernel.inode(file).i_size;
-            range.start <= i_size && range.end >= i_size && m.kernel.i_disksize(file) < i_size
+            // In half blocks: an EOF half-way into block `i_size - 1` lies before a range that
+            // starts at that block's end.
+            let (i_size, half) = (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half);
+            let eof = 2 * i_size - Lblk::from(half);
+            range.start.saturating_mul(2) <= eof
+                && range.end.saturating_mul(2) >= eof
+                && m.kernel.past_i_disksize(file, i_size, half)
         };
         if !self.cpu.peek(raises) {
             return;
@@ -789,9 +795,12 @@ impl<C: Cpu> Task<'_, C> {
         // ext4_update_i_disksize: "if (newsize > ei->i_disksize)" (writeback may have raised it
         // since the check above); the event declares the read of both sizes either way.
         self.cpu.step(|m| {
-            let disksize = m.kernel.inode(file).i_size.max(m.kernel.i_disksize(file));
-            m.kernel.set_i_disksize(file, disksize);
-            m.emit(actor, "ext4_update_disksize_before_punch", Change::DiskSizeSet { ino: file, disksize });
+            let (mut disksize, mut half) = (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half);
+            if !m.kernel.past_i_disksize(file, disksize, half) {
+                (disksize, half) = (m.kernel.i_disksize(file), m.kernel.i_disksize_half(file));
+            }
+            m.kernel.set_i_disksize(file, disksize, half);
+            m.emit(actor, "ext4_update_disksize_before_punch", Change::DiskSizeSet { ino: file, disksize, half });
         });
     }
 
@@ -1459,9 +1468,10 @@ impl<C: Cpu> Task<'_, C> {
                 // Read to decide it leaves i_size alone: declared.
                 let i_size = m.kernel.inode(file).i_size;
                 m.emit(actor, "ext4_update_inode_size", Change::ISizeCheck { ino: file, index: range.end - 1, i_size });
-                if past_disksize_too && m.kernel.durable.enabled && range.end > m.kernel.i_disksize(file) {
-                    m.kernel.set_i_disksize(file, range.end);
-                    m.emit(actor, "ext4_update_inode_size", Change::DiskSizeSet { ino: file, disksize: range.end });
+                if past_disksize_too && m.kernel.durable.enabled && m.kernel.past_i_disksize(file, range.end, false) {
+                    m.kernel.set_i_disksize(file, range.end, false);
+                    let change = Change::DiskSizeSet { ino: file, disksize: range.end, half: false };
+                    m.emit(actor, "ext4_update_inode_size", change);
                 }
             }
         });

@@ -36,7 +36,7 @@ impl<C: Cpu> Task<'_, C> {
             let locked: Vec<Committed> = (0..k.inodes.len())
                 .map(|i| {
                     let disk = &k.durable.inodes[i];
-                    Committed::of(disk.i_disksize, &k.inodes[i].blocks, disk.orphan)
+                    Committed::of(disk.i_disksize, disk.i_disksize_half, &k.inodes[i].blocks, disk.orphan)
                 })
                 .collect();
             let freed = std::mem::take(&mut k.durable.freed);
@@ -162,21 +162,22 @@ impl<C: Cpu> Task<'_, C> {
 
     /// Delalloc writeback's `i_disksize` update after it submitted the IO of blocks it
     /// allocated, up to page `end` (`mpage_map_and_submit_extent`: "Update on-disk size after
-    /// IO is submitted"): `i_disksize` rises to `end`, capped by `i_size`. One step whether or
+    /// IO is submitted"): `i_disksize` rises to `end`, capped by `i_size` (half-way into the
+    /// block that holds an EOF inside it: `EXT4_I(inode)->i_disksize` counts bytes). One step whether or
     /// not the policy takes `i_data_sem` (90e775b71ac4): the check and the update are atomic
     /// either way, and `i_data_sem` excludes exactly `ext4_setattr`'s update, which the fixed
     /// truncate makes one step with its `i_size` write (see [`Task::setattr_disksize`]).
     pub fn mpage_update_disksize(&mut self, file: Ino, end: Lblk) {
         let actor = self.actor;
         self.cpu.step(|m| {
-            let disksize = end.min(m.kernel.inode(file).i_size);
-            if disksize > m.kernel.i_disksize(file) {
-                m.kernel.set_i_disksize(file, disksize);
-                m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize });
+            let (disksize, half) = m.kernel.capped_by_i_size(file, end);
+            if m.kernel.past_i_disksize(file, disksize, half) {
+                m.kernel.set_i_disksize(file, disksize, half);
+                m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize, half });
             } else {
                 // It read i_size and i_disksize: DiskSizeSet's footprint, with the same value.
-                let disksize = m.kernel.i_disksize(file);
-                m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize });
+                let (disksize, half) = (m.kernel.i_disksize(file), m.kernel.i_disksize_half(file));
+                m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize, half });
             }
         });
     }
@@ -196,15 +197,20 @@ impl<C: Cpu> Task<'_, C> {
     /// metadata will carry the truncate). A handle of the next transaction that files it again
     /// leaves it there (`i_next_transaction`, [`crate::Kernel::jbd2_file_inode`]). Only where
     /// durability is modelled, under data=ordered; one step (the check), then the write-out if
-    /// it applies.
-    pub fn ext4_begin_ordered_truncate(&mut self, file: Ino, size: Lblk) {
+    /// it applies. `size` and `half` are the new size, as [`Task::truncate`] takes it.
+    pub fn ext4_begin_ordered_truncate(&mut self, file: Ino, size: Lblk, half: bool) {
         let enabled = self.cpu.peek(|m| m.kernel.durable.enabled);
         if !enabled || self.policy.journal_data != JournalData::Ordered {
             return;
         }
         // i_size is stable: truncate holds i_rwsem, and every i_size writer takes it.
-        let (old, per_page) = self.cpu.peek(|m| (m.kernel.inode(file).i_size, m.kernel.inode(file).blocks_per_page));
-        if size >= old {
+        // "if (attr->ia_size < inode->i_size)", in half blocks: down to an EOF inside the block
+        // the old EOF ended is a shrink too.
+        let (old, old_half, per_page) = self.cpu.peek(|m| {
+            let inode = m.kernel.inode(file);
+            (inode.i_size, inode.eof_half, inode.blocks_per_page)
+        });
+        if 2 * size - Lblk::from(half) >= 2 * old - Lblk::from(old_half) {
             return;
         }
         let actor = self.actor;
@@ -230,10 +236,12 @@ impl<C: Cpu> Task<'_, C> {
             // locked until its IO is done), and the commit's ext4_writepage samples i_size before
             // this truncate changes it. With WB_SYNC_NONE the model skipped that page, and a
             // commit could find a page of smaller blocks past the new EOF and leave its new
-            // blocks unwritten under the old committed size: a false stale_data.
+            // blocks unwritten under the old committed size: a false stale_data. (From an EOF
+            // inside block `size - 1`, the range starts at the page that holds it.)
+            let new_eof = if half { size - 1 } else { size };
             self.write_and_wait_range(
                 file,
-                PageRange::to_eof(size / per_page),
+                PageRange::to_eof(new_eof / per_page),
                 "filemap_fdatawrite_range",
                 super::writeback::SyncMode::All,
             );
@@ -245,7 +253,8 @@ impl<C: Cpu> Task<'_, C> {
     /// attr->ia_size" ran in its own handle ahead of `i_size_write`, with nothing excluding
     /// writeback. With the fix both are written under `i_data_sem`, in the one step of
     /// `set_i_size_half`; this does nothing then. Returns nothing; only where durability is on.
-    pub fn setattr_disksize(&mut self, file: Ino, size: Lblk) {
+    /// `size` and `half` are the new size, as [`Task::truncate`] takes it.
+    pub fn setattr_disksize(&mut self, file: Ino, size: Lblk, half: bool) {
         let enabled = self.cpu.peek(|m| m.kernel.durable.enabled);
         if !enabled || self.policy.disksize_i_data_sem {
             return;
@@ -253,11 +262,12 @@ impl<C: Cpu> Task<'_, C> {
         let actor = self.actor;
         self.cpu.step(|m| {
             // The same handle puts a shrinking inode on the orphan list first.
-            if size < m.kernel.inode(file).i_size {
+            let inode = m.kernel.inode(file);
+            if 2 * size - Lblk::from(half) < 2 * inode.i_size - Lblk::from(inode.eof_half) {
                 ext4_orphan(m, actor, "ext4_setattr", file, true);
             }
-            m.kernel.set_i_disksize(file, size);
-            m.emit(actor, "ext4_setattr", Change::DiskSizeSet { ino: file, disksize: size });
+            m.kernel.set_i_disksize(file, size, half);
+            m.emit(actor, "ext4_setattr", Change::DiskSizeSet { ino: file, disksize: size, half });
         });
     }
 }
@@ -283,8 +293,8 @@ pub fn ext4_orphan(
 /// after a direct write, collapse and insert range, the fixed `ext4_setattr`, DAX writes): a
 /// no-op unless durability is modelled.
 pub fn disksize_follows(m: &mut crate::cpu::Machine, actor: crate::types::ActorId, function: &'static str, file: Ino) {
-    let size = m.kernel.inode(file).i_size;
-    if m.kernel.set_i_disksize(file, size) {
-        m.emit(actor, function, Change::DiskSizeSet { ino: file, disksize: size });
+    let (size, half) = (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half);
+    if m.kernel.set_i_disksize(file, size, half) {
+        m.emit(actor, function, Change::DiskSizeSet { ino: file, disksize: size, half });
     }
 }

@@ -341,11 +341,12 @@ impl<C: Cpu> Task<'_, C> {
                 let allocated = m.kernel.inode(file).blocks[end.max(1) as usize - 1].pblk().is_some();
                 if m.kernel.durable.enabled
                     && end > start
-                    && end > m.kernel.i_disksize(file)
+                    && m.kernel.past_i_disksize(file, end, false)
                     && (alloc != AllocKind::Delalloc || allocated)
                 {
-                    m.kernel.set_i_disksize(file, end);
-                    m.emit(actor, "ext4_update_i_disksize", Change::DiskSizeSet { ino: file, disksize: end });
+                    m.kernel.set_i_disksize(file, end, false);
+                    let change = Change::DiskSizeSet { ino: file, disksize: end, half: false };
+                    m.emit(actor, "ext4_update_i_disksize", change);
                 }
                 (old_size, old_half)
             });
@@ -827,11 +828,13 @@ impl<C: Cpu> Task<'_, C> {
                 // i_disksize is writeback's to raise.
                 let allocated = m.kernel.inode(file).blocks[index as usize].pblk().is_some();
                 if m.kernel.durable.enabled
-                    && index + 1 > m.kernel.i_disksize(file)
+                    && m.kernel.past_i_disksize(file, index + 1, ends_half)
                     && (alloc != AllocKind::Delalloc || allocated)
                 {
-                    m.kernel.set_i_disksize(file, index + 1);
-                    m.emit(actor, "ext4_update_i_disksize", Change::DiskSizeSet { ino: file, disksize: index + 1 });
+                    // pos + copied: half-way into the block where the write ends there.
+                    m.kernel.set_i_disksize(file, index + 1, ends_half);
+                    let change = Change::DiskSizeSet { ino: file, disksize: index + 1, half: ends_half };
+                    m.emit(actor, "ext4_update_i_disksize", change);
                 }
                 old_eof_block
             });

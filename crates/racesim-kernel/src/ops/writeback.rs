@@ -549,9 +549,12 @@ fn write_page_buffers(
     }
     if allocated && m.kernel.durable.enabled {
         // mpage_map_and_submit_extent's update, capped by i_size as in mpage_update_disksize.
-        let disksize = ((index + 1) * per_page).min(m.kernel.inode(file).i_size).max(m.kernel.i_disksize(file));
-        m.kernel.set_i_disksize(file, disksize);
-        m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize });
+        let (mut disksize, mut half) = m.kernel.capped_by_i_size(file, (index + 1) * per_page);
+        if !m.kernel.past_i_disksize(file, disksize, half) {
+            (disksize, half) = (m.kernel.i_disksize(file), m.kernel.i_disksize_half(file));
+        }
+        m.kernel.set_i_disksize(file, disksize, half);
+        m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize, half });
     }
     m.kernel.page_mut(page).writeback = false;
     None

@@ -10,7 +10,7 @@
 //! steps they ran before this module existed. The kernel functions that use it are in
 //! [`crate::ops::journal`]; the crash image is judged by `racesim_oracles`.
 
-use crate::types::{Extent, Ino, Lblk, Pblk, Token};
+use crate::types::{Extent, Ino, Lblk, Pblk, Token, half_blocks};
 
 /// What is durable, and what the running transaction will make durable.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -156,7 +156,7 @@ impl crate::Kernel {
     /// of `ino`: ext4's "pos + copied > EXT4_I(inode)->i_disksize", in half blocks.
     pub fn past_i_disksize(&self, ino: Ino, size: Lblk, half: bool) -> bool {
         let disk = &self.durable.inodes[ino as usize];
-        2 * size - Lblk::from(half) > 2 * disk.i_disksize - Lblk::from(disk.i_disksize_half)
+        half_blocks(size, half) > half_blocks(disk.i_disksize, disk.i_disksize_half)
     }
 
     /// Sets `i_disksize` of `ino` to `size` blocks (`half`: half-way into the last) if
@@ -169,6 +169,17 @@ impl crate::Kernel {
         disk.i_disksize = size;
         disk.i_disksize_half = half;
         true
+    }
+
+    /// Raises `i_disksize` of `ino` to `size` blocks (`half`: half-way into the last) where that
+    /// lies past it ("if (newsize > EXT4_I(inode)->i_disksize) EXT4_I(inode)->i_disksize =
+    /// newsize"), durability on; returns `i_disksize` after, for the event that declares the
+    /// step's read of both sizes whether or not it moved.
+    pub fn raise_i_disksize(&mut self, ino: Ino, size: Lblk, half: bool) -> (Lblk, bool) {
+        if self.past_i_disksize(ino, size, half) {
+            self.set_i_disksize(ino, size, half);
+        }
+        (self.i_disksize(ino), self.i_disksize_half(ino))
     }
 
     /// `end` blocks capped by `i_size` of `ino` (writeback's "disksize = min(end, i_size)"), as

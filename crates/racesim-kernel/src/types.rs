@@ -13,6 +13,13 @@ use serde::{Deserialize, Serialize};
 pub type Ino = u16;
 /// Logical block (and page index) inside a file.
 pub type Lblk = u32;
+
+/// A size of `blocks` blocks, the last of them straddling EOF when `half` (as `Inode::i_size`
+/// and `Inode::eof_half` count it), in half blocks: such sizes compare as Linux's sizes in
+/// bytes do, where a whole-block count cannot tell an EOF inside a block from the block's end.
+pub fn half_blocks(blocks: Lblk, half: bool) -> Lblk {
+    2 * blocks - Lblk::from(half)
+}
 /// Physical block on the disk.
 pub type Pblk = u32;
 /// Index of a page frame in [`crate::Kernel::pages`]. Frames are never reused within one

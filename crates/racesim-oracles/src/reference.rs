@@ -39,7 +39,7 @@
 use crate::OpInfo;
 use racesim_kernel::event::{Change, Event, Outcome, ReadFrom};
 use racesim_kernel::state::FILE_PAGES_MAX;
-use racesim_kernel::types::{ActorId, Extent, Half, Ino, Lblk, PageId, PagePart, Token, WriteId};
+use racesim_kernel::types::{ActorId, Extent, Half, Ino, Lblk, PageId, PagePart, Token, WriteId, half_blocks};
 use racesim_kernel::{Kernel, Names, Operation};
 
 /// A file as the reference model sees it.
@@ -333,7 +333,7 @@ pub struct Item {
 pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> {
     // Each file's i_size as the last i_size write left it.
     // In half blocks, so that a truncate between two sizes inside one block is told apart.
-    let mut sizes: Vec<Lblk> = initial.iter().map(|f| 2 * f.size - Lblk::from(f.half)).collect();
+    let mut sizes: Vec<Lblk> = initial.iter().map(|f| half_blocks(f.size, f.half)).collect();
     // Per actor: the operation in progress and where it began.
     let mut current: Vec<Option<(Operation, usize)>> = Vec::new();
     // Where each operation (by write id) began, for a completion that comes after it returned.
@@ -646,7 +646,7 @@ pub fn history(initial: &[RefFile], ops: &[OpInfo], log: &[Event]) -> Vec<Item> 
                 }
             }
             Change::ISizeSet { ino, i_size, half } => {
-                let halves = 2 * i_size - Lblk::from(half);
+                let halves = half_blocks(i_size, half);
                 let old_halves = sizes.get(ino as usize).copied();
                 // The size before, in blocks (rounded up).
                 let old = old_halves.map(|h| h.div_ceil(2));

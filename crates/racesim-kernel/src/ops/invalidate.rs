@@ -19,7 +19,7 @@ use crate::lock::{LockClass, LockMode, RequestRef};
 use crate::placement::{Func, LockName, Point};
 use crate::policy::{RangeFlush, ZeroBeforeWrite};
 use crate::state::FILE_PAGES_MAX;
-use crate::types::{Extent, Ino, Lblk, PageId, PagePart, PageRange, Pblk, Token};
+use crate::types::{Extent, Ino, Lblk, PageId, PagePart, PageRange, Pblk, Token, half_blocks};
 
 /// What [`Task::zero_eof_block_tail`]'s first look decides.
 enum ZeroFirst {
@@ -289,7 +289,7 @@ impl<C: Cpu> Task<'_, C> {
             // ext4_setattr: a shrinking truncate goes on the orphan list in the handle that
             // writes i_disksize ("if (ext4_handle_valid(handle) && shrink) ext4_orphan_add"),
             // in half blocks: down to half-way into the old last block shrinks too.
-            if disksize_too && 2 * i_size - Lblk::from(half) < 2 * old - Lblk::from(old_half) {
+            if disksize_too && half_blocks(i_size, half) < half_blocks(old, old_half) {
                 ext4_orphan(m, actor, "ext4_setattr", file, true);
             }
             m.kernel.inode_mut(file).i_size = i_size;
@@ -334,7 +334,7 @@ impl<C: Cpu> Task<'_, C> {
         // unseen by the exploration; both answers still zero the tail, before or after.)
         let shrinks = self.cpu.peek(|m| {
             let inode = m.kernel.inode(file);
-            2 * size - Lblk::from(half) <= 2 * inode.i_size - Lblk::from(inode.eof_half)
+            half_blocks(size, half) <= half_blocks(inode.i_size, inode.eof_half)
         });
         // xfs_setattr_size since 869ae85dae64: write back the page holding the new EOF, so that
         // iomap finds its block converted and zeroes the tail below.
@@ -356,7 +356,7 @@ impl<C: Cpu> Task<'_, C> {
         self.setattr_disksize(file, size, half);
         let (old, old_half) = self.set_i_size_half(file, size, half, "i_size_write", self.policy.disksize_i_data_sem);
         // Sizes in half blocks, to tell down from up when EOF lies inside a block.
-        let (new_halves, old_halves) = (2 * size - Lblk::from(half), 2 * old - Lblk::from(old_half));
+        let (new_halves, old_halves) = (half_blocks(size, half), half_blocks(old, old_half));
         // ext4_setattr 3.7-5.2, shrinking ("if (orphan)"): fence unlocked direct reads only
         // while it waits (1b65007e9870: so that new ones cannot starve inode_dio_wait). A read
         // already past the fence's test samples the new size or is waited for.
@@ -426,7 +426,7 @@ impl<C: Cpu> Task<'_, C> {
     fn zero_old_eof_block_before_growth(&mut self, file: Ino, size: Lblk, half: bool) {
         let Some(function) = self.policy.truncate_up_zero_eof.truncate_up_function() else { return };
         // Past an EOF half-way into block `old - 1`, in half blocks.
-        let grows_past = |old: Lblk| 2 * size - Lblk::from(half) >= 2 * old;
+        let grows_past = |old: Lblk| half_blocks(size, half) >= 2 * old;
         let grows_i_size = self.policy.truncate_up_zero_eof.zeroing_grows_i_size();
         let check = (function, size.saturating_sub(1));
         self.zero_old_eof_block_first(file, check, function, grows_past, grows_i_size, false);
@@ -784,7 +784,7 @@ impl<C: Cpu> Task<'_, C> {
             // In half blocks: an EOF half-way into block `i_size - 1` lies before a range that
             // starts at that block's end.
             let (i_size, half) = (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half);
-            let eof = 2 * i_size - Lblk::from(half);
+            let eof = half_blocks(i_size, half);
             range.start.saturating_mul(2) <= eof
                 && range.end.saturating_mul(2) >= eof
                 && m.kernel.past_i_disksize(file, i_size, half)
@@ -795,11 +795,8 @@ impl<C: Cpu> Task<'_, C> {
         // ext4_update_i_disksize: "if (newsize > ei->i_disksize)" (writeback may have raised it
         // since the check above); the event declares the read of both sizes either way.
         self.cpu.step(|m| {
-            let (mut disksize, mut half) = (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half);
-            if !m.kernel.past_i_disksize(file, disksize, half) {
-                (disksize, half) = (m.kernel.i_disksize(file), m.kernel.i_disksize_half(file));
-            }
-            m.kernel.set_i_disksize(file, disksize, half);
+            let (i_size, eof_half) = (m.kernel.inode(file).i_size, m.kernel.inode(file).eof_half);
+            let (disksize, half) = m.kernel.raise_i_disksize(file, i_size, eof_half);
             m.emit(actor, "ext4_update_disksize_before_punch", Change::DiskSizeSet { ino: file, disksize, half });
         });
     }
@@ -1349,7 +1346,7 @@ impl<C: Cpu> Task<'_, C> {
             (inode.i_size, inode.eof_half, inode.blocks_per_page)
         });
         // In half blocks: an EOF that moved from half-way into block `old_size - 1` to its end.
-        let grew = 2 * new_size - Lblk::from(new_half) > 2 * old_size - Lblk::from(old_half);
+        let grew = half_blocks(new_size, new_half) > half_blocks(old_size, old_half);
         if self.policy.fallocate_isize_extended && grew {
             self.pagecache_isize_extended(file, (old_size, old_half), (new_size, new_half));
         }
@@ -1487,10 +1484,10 @@ impl<C: Cpu> Task<'_, C> {
 /// its punches here too.
 pub fn punch_end(end: Lblk, i_size: Lblk, half: bool, per_page: Lblk) -> Lblk {
     // Both sides in half blocks: does the hole extend past EOF?
-    if 2 * end <= 2 * i_size - Lblk::from(half) {
+    if 2 * end <= half_blocks(i_size, half) {
         return end;
     }
-    let eof_page = (2 * i_size - Lblk::from(half)) / (2 * per_page);
+    let eof_page = half_blocks(i_size, half) / (2 * per_page);
     (eof_page + 1) * per_page
 }
 

@@ -15,7 +15,7 @@ use crate::event::{Change, Outcome};
 use crate::journal::Committed;
 use crate::lock::LockMode;
 use crate::policy::JournalData;
-use crate::types::{Extent, Ino, Lblk, PageId, PageRange};
+use crate::types::{Extent, Ino, Lblk, PageId, PageRange, half_blocks};
 
 impl<C: Cpu> Task<'_, C> {
     /// `jbd2_journal_commit_transaction`: lock the running transaction once its handles have
@@ -170,15 +170,11 @@ impl<C: Cpu> Task<'_, C> {
     pub fn mpage_update_disksize(&mut self, file: Ino, end: Lblk) {
         let actor = self.actor;
         self.cpu.step(|m| {
-            let (disksize, half) = m.kernel.capped_by_i_size(file, end);
-            if m.kernel.past_i_disksize(file, disksize, half) {
-                m.kernel.set_i_disksize(file, disksize, half);
-                m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize, half });
-            } else {
-                // It read i_size and i_disksize: DiskSizeSet's footprint, with the same value.
-                let (disksize, half) = (m.kernel.i_disksize(file), m.kernel.i_disksize_half(file));
-                m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize, half });
-            }
+            // It reads i_size and i_disksize whether or not it moves: DiskSizeSet's footprint,
+            // with the same value where it does not.
+            let (capped, capped_half) = m.kernel.capped_by_i_size(file, end);
+            let (disksize, half) = m.kernel.raise_i_disksize(file, capped, capped_half);
+            m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize, half });
         });
     }
 
@@ -210,7 +206,7 @@ impl<C: Cpu> Task<'_, C> {
             let inode = m.kernel.inode(file);
             (inode.i_size, inode.eof_half, inode.blocks_per_page)
         });
-        if 2 * size - Lblk::from(half) >= 2 * old - Lblk::from(old_half) {
+        if half_blocks(size, half) >= half_blocks(old, old_half) {
             return;
         }
         let actor = self.actor;
@@ -263,7 +259,7 @@ impl<C: Cpu> Task<'_, C> {
         self.cpu.step(|m| {
             // The same handle puts a shrinking inode on the orphan list first.
             let inode = m.kernel.inode(file);
-            if 2 * size - Lblk::from(half) < 2 * inode.i_size - Lblk::from(inode.eof_half) {
+            if half_blocks(size, half) < half_blocks(inode.i_size, inode.eof_half) {
                 ext4_orphan(m, actor, "ext4_setattr", file, true);
             }
             m.kernel.set_i_disksize(file, size, half);

@@ -14,7 +14,7 @@ use crate::event::{Change, Outcome, ReadFrom, ReadPath};
 use crate::lock::LockMode;
 use crate::placement::{Func, LockName, Point};
 use crate::policy::{AllocKind, BufferedWriteMap, DaxZeroing, FailedWriteCleanup};
-use crate::types::{ActorId, Extent, Ino, Lblk, PageId, PagePart, PageRange, Pblk, Token, WriteId};
+use crate::types::{ActorId, Extent, Ino, Lblk, PageId, PagePart, PageRange, Pblk, Token, WriteId, half_blocks};
 
 /// What one page's copy did.
 enum PageWrite {
@@ -353,7 +353,7 @@ impl<C: Cpu> Task<'_, C> {
             self.unlock_page("generic_write_end", page_lock);
             // "old_size < pos", in half blocks: an EOF inside block `old_size - 1` lies before
             // a write that starts at that block's end.
-            if 2 * old_size - Lblk::from(old_half) < 2 * start {
+            if half_blocks(old_size, old_half) < 2 * start {
                 self.pagecache_isize_extended(file, (old_size, old_half), (start, false));
                 // ext4_zero_partial_blocks(handle, inode, old_size, pos - old_size), where the
                 // policy has it: the old EOF block's tail (the write's own blocks are whole).

@@ -549,11 +549,8 @@ fn write_page_buffers(
     }
     if allocated && m.kernel.durable.enabled {
         // mpage_map_and_submit_extent's update, capped by i_size as in mpage_update_disksize.
-        let (mut disksize, mut half) = m.kernel.capped_by_i_size(file, (index + 1) * per_page);
-        if !m.kernel.past_i_disksize(file, disksize, half) {
-            (disksize, half) = (m.kernel.i_disksize(file), m.kernel.i_disksize_half(file));
-        }
-        m.kernel.set_i_disksize(file, disksize, half);
+        let (end, end_half) = m.kernel.capped_by_i_size(file, (index + 1) * per_page);
+        let (disksize, half) = m.kernel.raise_i_disksize(file, end, end_half);
         m.emit(actor, "mpage_map_and_submit_extent", Change::DiskSizeSet { ino: file, disksize, half });
     }
     m.kernel.page_mut(page).writeback = false;

@@ -756,6 +756,17 @@ impl<C: Cpu> Task<'_, C> {
             if size_to_block_end && inode.eof_half && inode.i_size == lblk + 1 {
                 inode.eof_half = false;
                 m.emit(actor, function, Change::ISizeSet { ino: file, i_size: lblk + 1, half: false });
+                // The size on disk follows as for write(2)'s write_end over an allocated block
+                // (below that, a delayed block's size is writeback's to raise): XFS raises its
+                // on-disk size when the page's IO completes past it (xfs_setfilesize, capped
+                // by i_size), so an fsync after the zeroing makes the new size durable. Until
+                // December 2026 it stayed at the old EOF: a false lost_fsync under xfs-5.3,
+                // found by randomised crash scenarios.
+                let allocated = m.kernel.inode(file).blocks[lblk as usize].pblk().is_some();
+                if m.kernel.durable.enabled && allocated && m.kernel.past_i_disksize(file, lblk + 1, false) {
+                    m.kernel.set_i_disksize(file, lblk + 1, false);
+                    m.emit(actor, function, Change::DiskSizeSet { ino: file, disksize: lblk + 1, half: false });
+                }
             }
         });
         self.unlock_page(function, page_lock);

@@ -10,7 +10,7 @@
 //! Every one of them holds `i_rwsem` exclusive; what else they hold across eviction and block
 //! freeing is the policy's [`InvalidationLock`].
 
-use super::journal::{disksize_follows, ext4_orphan};
+use super::journal::{disksize_follows, ext4_orphan, write_end_disksize};
 use super::locking::{Frame, Held};
 use super::{RETRIES_MAX, Retries, Task};
 use crate::cpu::{Cpu, Machine};
@@ -763,10 +763,7 @@ impl<C: Cpu> Task<'_, C> {
                 // December 2026 it stayed at the old EOF: a false lost_fsync under xfs-5.3,
                 // found by randomised crash scenarios.
                 let allocated = m.kernel.inode(file).blocks[lblk as usize].pblk().is_some();
-                if m.kernel.durable.enabled && allocated && m.kernel.past_i_disksize(file, lblk + 1, false) {
-                    m.kernel.set_i_disksize(file, lblk + 1, false);
-                    m.emit(actor, function, Change::DiskSizeSet { ino: file, disksize: lblk + 1, half: false });
-                }
+                write_end_disksize(m, actor, function, file, (lblk + 1, false), allocated);
             }
         });
         self.unlock_page(function, page_lock);

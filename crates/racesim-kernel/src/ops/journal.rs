@@ -284,6 +284,26 @@ pub fn ext4_orphan(
     }
 }
 
+/// write_end's `i_disksize` update, in the step that writes `i_size` ("if (pos + copied >
+/// EXT4_I(inode)->i_disksize) ext4_update_i_disksize(inode, pos + copied)"): to `size` blocks
+/// (`half`: half-way into the last) where that lies past it and `may_raise` says the caller's
+/// block allows it (with delayed allocation only once that block is allocated,
+/// `ext4_da_should_update_i_disksize`: a reserved block's size is writeback's to raise). Logged
+/// by `function`; a no-op unless durability is modelled.
+pub fn write_end_disksize(
+    m: &mut crate::cpu::Machine,
+    actor: crate::types::ActorId,
+    function: &'static str,
+    file: Ino,
+    (size, half): (Lblk, bool),
+    may_raise: bool,
+) {
+    if m.kernel.durable.enabled && may_raise && m.kernel.past_i_disksize(file, size, half) {
+        m.kernel.set_i_disksize(file, size, half);
+        m.emit(actor, function, Change::DiskSizeSet { ino: file, disksize: size, half });
+    }
+}
+
 /// In the step that writes `i_size` to `size`, `i_disksize` follows it where ext4 writes both
 /// together (`ext4_update_inode_size` in fallocate and zero range, `ext4_handle_inode_extension`
 /// after a direct write, collapse and insert range, the fixed `ext4_setattr`, DAX writes): a

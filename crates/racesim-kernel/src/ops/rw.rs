@@ -6,7 +6,7 @@
 //! the DAX read/write path that goes straight to the blocks.
 
 use super::fault::{FaultError, MapFor, find_or_add_locked_page, map_page_buffers, pte_store};
-use super::journal::{disksize_follows, ext4_orphan};
+use super::journal::{disksize_follows, ext4_orphan, write_end_disksize};
 use super::locking::{Frame, Held};
 use super::{RETRIES_MAX, Retries, Task, UserBuffer, WriteAllocation, WriteEnds, past_i_size};
 use crate::cpu::{Cpu, Machine};
@@ -339,15 +339,8 @@ impl<C: Cpu> Task<'_, C> {
                 // As for page-sized blocks (write_one_page): ext4_update_i_disksize, with
                 // delalloc only once the block is allocated.
                 let allocated = m.kernel.inode(file).blocks[end.max(1) as usize - 1].pblk().is_some();
-                if m.kernel.durable.enabled
-                    && end > start
-                    && m.kernel.past_i_disksize(file, end, false)
-                    && (alloc != AllocKind::Delalloc || allocated)
-                {
-                    m.kernel.set_i_disksize(file, end, false);
-                    let change = Change::DiskSizeSet { ino: file, disksize: end, half: false };
-                    m.emit(actor, "ext4_update_i_disksize", change);
-                }
+                let may_raise = end > start && (alloc != AllocKind::Delalloc || allocated);
+                write_end_disksize(m, actor, "ext4_update_i_disksize", file, (end, false), may_raise);
                 (old_size, old_half)
             });
             self.unlock_page("generic_write_end", page_lock);
@@ -826,16 +819,10 @@ impl<C: Cpu> Task<'_, C> {
                 // ext4_update_i_disksize(...)"; with delalloc only when the page's block is
                 // already allocated (ext4_da_should_update_i_disksize): a reserved block's
                 // i_disksize is writeback's to raise.
+                // pos + copied: half-way into the block where the write ends there.
                 let allocated = m.kernel.inode(file).blocks[index as usize].pblk().is_some();
-                if m.kernel.durable.enabled
-                    && m.kernel.past_i_disksize(file, index + 1, ends_half)
-                    && (alloc != AllocKind::Delalloc || allocated)
-                {
-                    // pos + copied: half-way into the block where the write ends there.
-                    m.kernel.set_i_disksize(file, index + 1, ends_half);
-                    let change = Change::DiskSizeSet { ino: file, disksize: index + 1, half: ends_half };
-                    m.emit(actor, "ext4_update_i_disksize", change);
-                }
+                let may_raise = alloc != AllocKind::Delalloc || allocated;
+                write_end_disksize(m, actor, "ext4_update_i_disksize", file, (index + 1, ends_half), may_raise);
                 old_eof_block
             });
         }
